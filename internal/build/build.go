@@ -1,0 +1,46 @@
+// Package build produces the golos binary: a CGO_ENABLED=0 `go build` of cmd/golos linked
+// high in the address space, followed by the TLS move that puts the Go runtime's
+// thread-locals on GS (see internal/tlsmove and DESIGN.md).
+package build
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"golos/internal/tlsmove"
+)
+
+// TextAddress is where golos's text is linked. Linux places non-PIE executables at
+// 0x400000, PIE executables near 0x555555554000 and mmap/stack near 0x7fffxxxxxxxx; golos
+// sits between the PIE range and the mmap range so that all of them stay free for the
+// application. The Go heap's own hints (0xc000000000 upwards) are below the PIE range.
+const TextAddress = 0x7e0000001000
+
+// Golos builds cmd/golos from the module rooted at root and writes the rewritten binary to
+// out (atomically: a concurrent reader sees the old or the new file, never half of one).
+func Golos(root, out string) error {
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return fmt.Errorf("build golos: %w", err)
+	}
+	linked, err := os.CreateTemp(filepath.Dir(out), ".golos-linked-*")
+	if err != nil {
+		return fmt.Errorf("build golos: %w", err)
+	}
+	linked.Close()
+	defer os.Remove(linked.Name())
+	cmd := exec.Command("go", "build", "-trimpath",
+		fmt.Sprintf("-ldflags=-T=%#x", TextAddress),
+		"-o", linked.Name(), "./cmd/golos")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("build golos: go build: %w", err)
+	}
+	if _, err := tlsmove.RewriteFile(linked.Name(), out); err != nil {
+		return fmt.Errorf("build golos: %w", err)
+	}
+	return nil
+}

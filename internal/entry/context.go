@@ -1,0 +1,59 @@
+// Package entry is golos's crossing between application code and the kernel: it runs an
+// application thread's registers on the current OS thread (Switch) and comes back to the
+// calling goroutine when the application makes a syscall (trapped by Syscall User
+// Dispatch as SIGSYS) or faults. The application's FS register is never saved, restored
+// or read here: the Go runtime's TLS lives on GS (see DESIGN.md and internal/tlsmove).
+package entry
+
+// Regs holds an application thread's general registers in the order of Linux's
+// mcontext_t gregs (REG_R8 … REG_EFL in <sys/ucontext.h>), so that the signal handlers
+// copy them from the kernel's signal frame in one block.
+type Regs struct {
+	R8, R9, R10, R11, R12, R13, R14, R15   uint64
+	RDI, RSI, RBP, RBX, RDX, RAX, RCX, RSP uint64
+	RIP, RFLAGS                            uint64
+}
+
+// Why Switch returned.
+const (
+	ReasonSyscall = 1 // the application executed a syscall instruction; RAX is its number
+	ReasonFault   = 2 // a synchronous fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP)
+	ReasonSignal  = 3 // SIGSYS that Syscall User Dispatch did not raise (sent by someone)
+)
+
+// Syscall User Dispatch selector values (Documentation/admin-guide/syscall-user-dispatch.rst).
+const (
+	selectorAllow = 0 // SYSCALL_DISPATCH_FILTER_ALLOW
+	selectorBlock = 1 // SYSCALL_DISPATCH_FILTER_BLOCK
+)
+
+// xsaveMax bounds the application's extended (x87/SSE/AVX/AVX-512) state. The largest
+// user-visible XSAVE area of current x86-64 CPUs without AMX is under 3 KiB; AMX tile data
+// would need 11 KiB. The signal frame says how much it holds; more than this is refused.
+const xsaveMax = 12 << 10
+
+// Context is one application thread's CPU state while it is not running, and what the
+// crossing reports back. It lives in memory golos maps for it (never the Go heap), aligned
+// to a page, so that XRSTOR finds its 64-byte-aligned area and the GC never moves or frees
+// it while assembly holds its address in m.tls[1] (GS:0).
+type Context struct {
+	Regs Regs
+
+	goSP uint64 // the goroutine's stack pointer inside switchToApp
+
+	Reason uint64 // ReasonSyscall, ReasonFault or ReasonSignal
+	Signo  int64  // siginfo si_signo
+	Code   int64  // siginfo si_code
+	Addr   uint64 // siginfo si_addr: the faulting address; for SIGSYS the call address
+	Err    uint64 // mcontext REG_ERR: the page-fault error code
+	Trapno uint64 // mcontext REG_TRAPNO: the CPU exception vector
+
+	selector uint8 // the Syscall User Dispatch selector byte of this thread
+	inApp    uint8 // 1 while application code runs on this thread
+
+	_ [54]byte // pads xsave to a 64-byte boundary (checked by a test)
+
+	// xsave is the application's extended state in the standard (non-compacted) XSAVE
+	// format, as the kernel lays it out in a signal frame.
+	xsave [xsaveMax]byte
+}

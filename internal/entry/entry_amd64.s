@@ -1,0 +1,178 @@
+// The crossing between application code and golos. Go's runtime keeps its TLS on GS
+// (internal/tlsmove), so GS:-8 is the current g; golos uses two more slots of the same
+// per-thread block, m.tls[1] (GS:0) and m.tls[2] (GS:8), which Go leaves unused on
+// linux/amd64. GS-relative instructions are written as bytes because the Go assembler
+// only knows GS through its TLS pseudo-register. FS is never touched: it belongs to the
+// application.
+
+#include "go_asm.h"
+#include "textflag.h"
+
+// Offsets in the kernel's signal frame (arch/x86/include/uapi/asm/sigcontext.h,
+// <sys/ucontext.h>): ucontext_t.uc_mcontext starts at 40, its gregs are REG_R8…REG_CR2
+// (23 quadwords) followed by the fpregs pointer; siginfo_t has si_signo at 0, si_code
+// at 8 and si_addr (si_call_addr for SIGSYS) at 16.
+#define UC_GREGS 40
+#define UC_ERR (40+19*8)
+#define UC_TRAPNO (40+20*8)
+#define UC_FPREGS (40+23*8)
+// struct _fpx_sw_bytes sits at offset 464 of the legacy FXSAVE area of the frame.
+#define SW_MAGIC1 464
+#define SW_XSTATE_SIZE (464+16)
+#define FP_XSTATE_MAGIC1 0x46505853
+#define SYS_USER_DISPATCH 2
+
+// func switchToApp(ctx *Context)
+// Runs the application until a signal handler below sends it back here. The frame makes
+// the assembler save the goroutine's BP in the prologue and restore it in the epilogue,
+// so the crossing itself never has to carry it.
+TEXT ·switchToApp(SB),NOSPLIT,$8-8
+	MOVQ	ctx+0(FP), AX
+	CALL	·enterApp(SB)	// trapToGo returns here, on this stack
+	RET
+
+// enterApp loads the application's state from the Context in AX and jumps to
+// ctx.Regs.RIP. 0(SP) is the return address into switchToApp.
+TEXT ·enterApp(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	SP, Context_goSP(AX)
+	// mov %rax,%gs:0 — publish ctx in m.tls[1] for the signal handlers
+	BYTE $0x65; BYTE $0x48; BYTE $0x89; BYTE $0x04; BYTE $0x25; LONG $0
+	MOVQ	(Context_Regs+Regs_RIP)(AX), BX
+	// mov %rbx,%gs:8 — the resume address, for the final jmp that needs no register
+	BYTE $0x65; BYTE $0x48; BYTE $0x89; BYTE $0x1c; BYTE $0x25; LONG $8
+	// Extended state: XRSTOR with every feature requested (EDX:EAX = -1); the area's
+	// XSTATE_BV says which components hold data and which return to their init state.
+	MOVQ	AX, BX
+	LEAQ	Context_xsave(BX), CX
+	MOVL	$-1, AX
+	MOVL	$-1, DX
+	XRSTOR64	(CX)
+	MOVQ	BX, AX
+	// Flags through the goroutine's stack (we are still on it), keeping only the bits
+	// user code may change (CF PF AF ZF SF DF OF AC, as the kernel's FIX_EFLAGS).
+	MOVQ	(Context_Regs+Regs_RFLAGS)(AX), BX
+	ANDQ	$0x40dd5, BX
+	ORQ	$0x202, BX		// bit 1 is always set; IF is ignored by POPFQ at CPL 3
+	PUSHQ	BX
+	POPFQ
+	// From here on only MOVs and POPs, which leave the flags alone.
+	MOVB	$1, Context_inApp(AX)
+	MOVB	$const_selectorBlock, Context_selector(AX)	// trap the application's syscalls
+	// Pop R8…RCX straight out of ctx.Regs (they are in that order), then load RSP.
+	LEAQ	Context_Regs(AX), SP
+	POPQ	R8
+	POPQ	R9
+	POPQ	R10
+	POPQ	R11
+	POPQ	R12
+	POPQ	R13
+	POPQ	R14
+	POPQ	R15
+	POPQ	DI
+	POPQ	SI
+	POPQ	BP
+	POPQ	BX
+	POPQ	DX
+	POPQ	AX
+	POPQ	CX
+	MOVQ	0(SP), SP	// Regs.RSP: the application's stack, on which nothing is pushed
+	// jmp *%gs:8 — into the application
+	BYTE $0x65; BYTE $0xff; BYTE $0x24; BYTE $0x25; LONG $8
+
+// sigsysTramp is the raw SIGSYS handler (SA_SIGINFO|SA_ONSTACK|SA_NODEFER, empty mask):
+// DI = signal number, SI = *siginfo_t, DX = *ucontext_t, on Go's signal stack.
+TEXT ·sigsysTramp(SB),NOSPLIT|NOFRAME,$0
+	// mov %gs:0,%rax — this thread's Context, or 0 if it never ran application code
+	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $0
+	TESTQ	AX, AX
+	JEQ	ignore
+	CMPB	Context_inApp(AX), $0
+	JEQ	ignore			// not from application code: nothing to do
+	MOVQ	$const_ReasonSyscall, R8
+	CMPL	8(SI), $SYS_USER_DISPATCH
+	JEQ	trap
+	MOVQ	$const_ReasonSignal, R8	// sent by kill(2) and the like
+trap:
+	JMP	·trapToGo(SB)
+ignore:
+	RET				// to the restorer: rt_sigreturn
+
+// faultTramp is the raw handler for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGTRAP. A fault
+// in application code goes back to the goroutine; any other goes to the Go runtime's own
+// handler, which golos saved in goHandlers when it installed this one.
+TEXT ·faultTramp(SB),NOSPLIT|NOFRAME,$0
+	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $0	// mov %gs:0,%rax
+	TESTQ	AX, AX
+	JEQ	golang
+	CMPB	Context_inApp(AX), $0
+	JEQ	golang
+	MOVQ	$const_ReasonFault, R8
+	JMP	·trapToGo(SB)
+golang:
+	// Tail-call the runtime's handler with DI, SI, DX and the stack as the kernel left them.
+	LEAQ	·goHandlers(SB), AX
+	MOVLQSX	DI, R8
+	ANDQ	$63, R8
+	MOVQ	(AX)(R8*8), AX
+	JMP	AX
+
+// trapToGo saves the application's state from the signal frame into the Context in AX
+// (R8 = reason, SI = siginfo, DX = ucontext) and returns from switchToApp on the
+// goroutine's stack. The signal frame is never returned from: with SA_NODEFER and an empty
+// sa_mask the kernel left the thread's signal mask as it was, so nothing stays blocked.
+TEXT ·trapToGo(SB),NOSPLIT|NOFRAME,$0
+	MOVB	$const_selectorAllow, Context_selector(AX)
+	MOVB	$0, Context_inApp(AX)
+	MOVQ	R8, Context_Reason(AX)
+	MOVLQSX	0(SI), BX
+	MOVQ	BX, Context_Signo(AX)
+	MOVLQSX	8(SI), BX
+	MOVQ	BX, Context_Code(AX)
+	MOVQ	16(SI), BX
+	MOVQ	BX, Context_Addr(AX)
+	MOVQ	UC_ERR(DX), BX
+	MOVQ	BX, Context_Err(AX)
+	MOVQ	UC_TRAPNO(DX), BX
+	MOVQ	BX, Context_Trapno(AX)
+	// General registers: the 18 quadwords REG_R8…REG_EFL, in Regs order.
+	MOVQ	DX, R9
+	LEAQ	UC_GREGS(R9), SI
+	LEAQ	Context_Regs(AX), DI
+	MOVQ	$18, CX
+	REP;	MOVSQ
+	// Extended state: the kernel saved it in the frame (XSAVE format, with its size in
+	// the software-reserved bytes) and gave the handler a clean one.
+	MOVQ	UC_FPREGS(R9), SI
+	TESTQ	SI, SI
+	JEQ	back
+	MOVL	$512, CX		// FXSAVE-only frame
+	CMPL	SW_MAGIC1(SI), $FP_XSTATE_MAGIC1
+	JNE	copy
+	MOVL	SW_XSTATE_SIZE(SI), CX
+	CMPQ	CX, $const_xsaveMax
+	JLS	copy
+	MOVL	$const_xsaveMax, CX	// cannot happen on CPUs without AMX (see xsaveMax)
+copy:
+	LEAQ	Context_xsave(AX), DI
+	REP;	MOVSB
+back:
+	MOVQ	Context_goSP(AX), SP
+	// Go's ABIInternal: R14 = g (GS:-8), X15 = 0.
+	BYTE $0x65; BYTE $0x4c; BYTE $0x8b; BYTE $0x34; BYTE $0x25; LONG $-8	// mov %gs:-8,%r14
+	XORPS	X15, X15
+	RET				// into switchToApp, whose epilogue restores BP
+
+// sigreturnTramp is the sa_restorer of golos's handlers, for the frames they do return
+// from. It lies in golos's text, which Syscall User Dispatch lets through.
+TEXT ·sigreturnTramp(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	$15, AX			// rt_sigreturn
+	SYSCALL
+	INT	$3
+
+// ABI0 addresses of the handlers, for rt_sigaction.
+DATA	·sigsysTrampPC+0(SB)/8, $·sigsysTramp(SB)
+GLOBL	·sigsysTrampPC(SB), RODATA, $8
+DATA	·faultTrampPC+0(SB)/8, $·faultTramp(SB)
+GLOBL	·faultTrampPC(SB), RODATA, $8
+DATA	·sigreturnTrampPC+0(SB)/8, $·sigreturnTramp(SB)
+GLOBL	·sigreturnTrampPC(SB), RODATA, $8

@@ -1,0 +1,145 @@
+package entry
+
+import (
+	"fmt"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Implemented in entry_amd64.s.
+func switchToApp(ctx *Context)
+func sigsysTramp()
+func faultTramp()
+func sigreturnTramp()
+
+var sigsysTrampPC, faultTrampPC, sigreturnTrampPC uintptr
+
+// goHandlers holds the Go runtime's handler for each signal whose handler golos replaced,
+// so that faults in golos's own code still reach the runtime (read by faultTramp).
+var goHandlers [64]uintptr
+
+// entersyscall and exitsyscall bracket application execution: while the application
+// runs, its goroutine is in the runtime's syscall state, so the scheduler and the GC carry
+// on without it and its stack stays where it is. (Kept reachable by the runtime on
+// purpose; see go.dev/issue/67401.)
+//
+//go:linkname entersyscall runtime.entersyscall
+func entersyscall()
+
+//go:linkname exitsyscall runtime.exitsyscall
+func exitsyscall()
+
+// Switch runs the application thread described by ctx on the calling OS thread until it
+// makes a syscall or faults; ctx.Reason says which. The caller must have locked its
+// goroutine to the OS thread and called Enable on it.
+//
+//go:nosplit
+func Switch(ctx *Context) {
+	entersyscall()
+	switchToApp(ctx)
+	exitsyscall()
+}
+
+// NewContext maps memory for one application thread's Context (page-aligned, outside
+// the Go heap) with the extended state in its initial configuration.
+func NewContext() (*Context, error) {
+	size := (int(unsafe.Sizeof(Context{})) + 4095) &^ 4095
+	mem, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil, fmt.Errorf("map thread context: %w", err)
+	}
+	ctx := (*Context)(unsafe.Pointer(&mem[0]))
+	// The x87 control word and MXCSR of a new Linux process (FCW 0x37f, MXCSR 0x1f80);
+	// XSTATE_BV = 0 puts every other component in its init state on XRSTOR.
+	ctx.xsave[0], ctx.xsave[1] = 0x7f, 0x03
+	ctx.xsave[24], ctx.xsave[25] = 0x80, 0x1f
+	return ctx, nil
+}
+
+// FreeContext unmaps a Context made by NewContext once its thread is gone.
+func FreeContext(ctx *Context) {
+	size := (int(unsafe.Sizeof(Context{})) + 4095) &^ 4095
+	unix.Syscall(unix.SYS_MUNMAP, uintptr(unsafe.Pointer(ctx)), uintptr(size), 0)
+}
+
+// Linux's struct sigaction for rt_sigaction(2) (kernel layout, not glibc's).
+type sigaction struct {
+	handler  uintptr
+	flags    uint64
+	restorer uintptr
+	mask     uint64
+}
+
+const (
+	saSiginfo  = 0x4
+	saOnstack  = 0x08000000
+	saRestorer = 0x04000000
+	saNodefer  = 0x40000000
+)
+
+// FaultSignals are the synchronous signals a fault in application code raises.
+var FaultSignals = []unix.Signal{unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL, unix.SIGTRAP}
+
+var installOnce sync.Once
+var installErr error
+
+// Install puts golos's raw handlers in place (once per process): SIGSYS for trapped
+// syscalls and the fault signals, whose Go runtime handlers are kept for faults in
+// golos's own code. The handlers never return through their frame, so they run with
+// SA_NODEFER and an empty mask: the thread's mask is the same after them as before.
+func Install() error {
+	installOnce.Do(func() {
+		act := sigaction{
+			handler:  sigsysTrampPC,
+			flags:    saSiginfo | saOnstack | saRestorer | saNodefer,
+			restorer: sigreturnTrampPC,
+		}
+		if err := rtSigaction(unix.SIGSYS, &act, nil); err != nil {
+			installErr = fmt.Errorf("install SIGSYS handler: %w", err)
+			return
+		}
+		for _, sig := range FaultSignals {
+			var old sigaction
+			act.handler = faultTrampPC
+			if err := rtSigaction(sig, &act, &old); err != nil {
+				installErr = fmt.Errorf("install %v handler: %w", sig, err)
+				return
+			}
+			goHandlers[sig] = old.handler
+		}
+	})
+	return installErr
+}
+
+// RestoreDefault sets sig's disposition back to SIG_DFL (to die of it as the application
+// would have).
+func RestoreDefault(sig unix.Signal) error {
+	return rtSigaction(sig, &sigaction{}, nil)
+}
+
+func rtSigaction(sig unix.Signal, act, old *sigaction) error {
+	_, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig),
+		uintptr(unsafe.Pointer(act)), uintptr(unsafe.Pointer(old)), 8, 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// Enable turns Syscall User Dispatch on for the calling OS thread: a syscall made
+// outside golos's own text [textStart, textEnd) traps while ctx's selector says BLOCK,
+// which it does only while application code runs (prctl(2), PR_SET_SYSCALL_USER_DISPATCH).
+func Enable(ctx *Context, textStart, textEnd uintptr) error {
+	_, _, e := unix.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_SYSCALL_USER_DISPATCH,
+		unix.PR_SYS_DISPATCH_ON, textStart, textEnd-textStart,
+		uintptr(unsafe.Pointer(&ctx.selector)), 0)
+	if e != 0 {
+		return fmt.Errorf("enable syscall user dispatch: %w", e)
+	}
+	return nil
+}
+
+// Xsave exposes the saved extended state (for signal frames and tests).
+func (c *Context) Xsave() []byte { return c.xsave[:] }

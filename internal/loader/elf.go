@@ -1,0 +1,186 @@
+// Package loader maps a Linux x86-64 ELF executable (and, for a dynamic one, its
+// interpreter) into golos's address space where Linux would put it, and builds the initial
+// stack Linux gives a new process (System V x86-64 psABI, section 3.4.1).
+package loader
+
+import (
+	"debug/elf"
+	"encoding/binary"
+	"fmt"
+	"io"
+)
+
+// Segment is one PT_LOAD program header, checked.
+type Segment struct {
+	Vaddr, Memsz   uint64
+	Offset, Filesz uint64
+	Flags          elf.ProgFlag
+}
+
+// File is what golos needs of an ELF header and its program headers.
+type File struct {
+	Type     elf.Type
+	Entry    uint64
+	Phoff    uint64
+	Phnum    int
+	Segments []Segment
+	Interp   string // PT_INTERP, or ""
+	// Phdr is the PT_PHDR address (unrelocated), or 0 when the file has none.
+	Phdr uint64
+}
+
+// userEnd is the end of the x86-64 user address space with 4-level paging (TASK_SIZE_MAX).
+const userEnd = 0x7ffffffff000
+
+const pageSize = 4096
+
+// Parse reads and checks an ELF header and its program headers. Every error names what
+// is wrong in words a user can act on; the caller adds the path.
+func Parse(r io.ReaderAt, size int64) (*File, error) {
+	var hdr [64]byte
+	n, _ := r.ReadAt(hdr[:], 0)
+	if n < 4 || string(hdr[:4]) != elf.ELFMAG {
+		return nil, fmt.Errorf("not an ELF executable")
+	}
+	if n < 20 {
+		return nil, fmt.Errorf("truncated ELF: the file has %d bytes, the header alone needs 64", size)
+	}
+	switch elf.Class(hdr[elf.EI_CLASS]) {
+	case elf.ELFCLASS64:
+	case elf.ELFCLASS32:
+		return nil, fmt.Errorf("32-bit ELF (%s); golos runs x86-64 executables", describeMachine(hdr[:n]))
+	default:
+		return nil, fmt.Errorf("ELF of unknown class %d", hdr[elf.EI_CLASS])
+	}
+	if elf.Data(hdr[elf.EI_DATA]) != elf.ELFDATA2LSB {
+		return nil, fmt.Errorf("big-endian ELF (%s); golos runs x86-64 executables", describeMachine(hdr[:n]))
+	}
+	if m := elf.Machine(binary.LittleEndian.Uint16(hdr[18:])); m != elf.EM_X86_64 {
+		return nil, fmt.Errorf("ELF for %s; golos runs x86-64 executables", describeMachine(hdr[:n]))
+	}
+	if n < 64 {
+		return nil, fmt.Errorf("truncated ELF: the file has %d bytes, the header alone needs 64", size)
+	}
+	le := binary.LittleEndian
+	f := &File{
+		Type:  elf.Type(le.Uint16(hdr[16:])),
+		Entry: le.Uint64(hdr[24:]),
+		Phoff: le.Uint64(hdr[32:]),
+		Phnum: int(le.Uint16(hdr[56:])),
+	}
+	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
+		return nil, fmt.Errorf("ELF of type %v, not an executable", f.Type)
+	}
+	if phentsize := le.Uint16(hdr[54:]); phentsize != 56 {
+		return nil, fmt.Errorf("bad ELF: program header size %d, want 56", phentsize)
+	}
+	if f.Phnum == 0 {
+		return nil, fmt.Errorf("bad ELF: no program headers")
+	}
+	phEnd := f.Phoff + uint64(f.Phnum)*56
+	if f.Phoff > uint64(size) || phEnd > uint64(size) {
+		return nil, fmt.Errorf("truncated ELF: program headers end at %#x, beyond the file's %d bytes", phEnd, size)
+	}
+	ph := make([]byte, phEnd-f.Phoff)
+	if _, err := r.ReadAt(ph, int64(f.Phoff)); err != nil {
+		return nil, fmt.Errorf("read program headers: %w", err)
+	}
+	for i := 0; i < f.Phnum; i++ {
+		p := ph[i*56 : (i+1)*56]
+		typ := elf.ProgType(le.Uint32(p[0:]))
+		flags := elf.ProgFlag(le.Uint32(p[4:]))
+		off, vaddr := le.Uint64(p[8:]), le.Uint64(p[16:])
+		filesz, memsz := le.Uint64(p[32:]), le.Uint64(p[40:])
+		switch typ {
+		case elf.PT_LOAD:
+			if memsz == 0 {
+				continue
+			}
+			if filesz > memsz {
+				return nil, fmt.Errorf("bad ELF: segment %d has p_filesz %#x larger than p_memsz %#x", i, filesz, memsz)
+			}
+			if off+filesz < off || off+filesz > uint64(size) {
+				return nil, fmt.Errorf("truncated ELF: segment %d needs file bytes up to %#x, the file has %d", i, off+filesz, size)
+			}
+			if vaddr >= userEnd || memsz > userEnd-vaddr {
+				return nil, fmt.Errorf("bad ELF: segment %d [%#x, +%#x) does not fit in the user address space", i, vaddr, memsz)
+			}
+			if vaddr%pageSize != off%pageSize {
+				return nil, fmt.Errorf("bad ELF: segment %d: p_vaddr %#x and p_offset %#x differ modulo the page size", i, vaddr, off)
+			}
+			if k := len(f.Segments); k > 0 {
+				prev := f.Segments[k-1]
+				if vaddr < prev.Vaddr+prev.Memsz {
+					return nil, fmt.Errorf("bad ELF: segment %d at %#x overlaps or precedes the segment before it (ends %#x)", i, vaddr, prev.Vaddr+prev.Memsz)
+				}
+			}
+			f.Segments = append(f.Segments, Segment{Vaddr: vaddr, Memsz: memsz, Offset: off, Filesz: filesz, Flags: flags})
+		case elf.PT_INTERP:
+			if filesz == 0 || filesz > 4096 || off+filesz > uint64(size) || off+filesz < off {
+				return nil, fmt.Errorf("bad ELF: PT_INTERP of %d bytes at %#x", filesz, off)
+			}
+			buf := make([]byte, filesz)
+			if _, err := r.ReadAt(buf, int64(off)); err != nil {
+				return nil, fmt.Errorf("read PT_INTERP: %w", err)
+			}
+			if buf[filesz-1] != 0 {
+				return nil, fmt.Errorf("bad ELF: PT_INTERP is not NUL-terminated")
+			}
+			f.Interp = string(buf[:filesz-1])
+		case elf.PT_PHDR:
+			f.Phdr = vaddr
+		}
+	}
+	if len(f.Segments) == 0 {
+		return nil, fmt.Errorf("bad ELF: no loadable segment")
+	}
+	return f, nil
+}
+
+// describeMachine names the machine of an ELF header for an error message.
+func describeMachine(hdr []byte) string {
+	if len(hdr) < 20 {
+		return "unknown machine"
+	}
+	var m elf.Machine
+	if elf.Data(hdr[elf.EI_DATA]) == elf.ELFDATA2MSB {
+		m = elf.Machine(binary.BigEndian.Uint16(hdr[18:]))
+	} else {
+		m = elf.Machine(binary.LittleEndian.Uint16(hdr[18:]))
+	}
+	switch m {
+	case elf.EM_386:
+		return "i386"
+	case elf.EM_X86_64:
+		return "x86-64"
+	case elf.EM_ARM:
+		return "ARM"
+	case elf.EM_AARCH64:
+		return "AArch64"
+	case elf.EM_RISCV:
+		return "RISC-V"
+	}
+	return m.String()
+}
+
+// span returns the page-aligned range the segments cover, before relocation.
+func (f *File) span() (lo, hi uint64) {
+	lo = f.Segments[0].Vaddr &^ (pageSize - 1)
+	last := f.Segments[len(f.Segments)-1]
+	hi = (last.Vaddr + last.Memsz + pageSize - 1) &^ (pageSize - 1)
+	return lo, hi
+}
+
+// phdrAddr is the unrelocated address of the program headers in memory: PT_PHDR, or the
+// loaded segment whose file range holds them (as the kernel computes AT_PHDR).
+func (f *File) phdrAddr() uint64 {
+	if f.Phdr != 0 {
+		return f.Phdr
+	}
+	for _, s := range f.Segments {
+		if f.Phoff >= s.Offset && f.Phoff < s.Offset+s.Filesz {
+			return s.Vaddr + f.Phoff - s.Offset
+		}
+	}
+	return 0
+}

@@ -1,0 +1,213 @@
+package loader
+
+import (
+	"crypto/rand"
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// elfETDynBase is Linux's ELF_ET_DYN_BASE on x86-64 (2/3 of TASK_SIZE, page-aligned):
+// where a PIE with an interpreter is loaded, before randomisation (fs/binfmt_elf.c).
+const elfETDynBase = 0x555555554000
+
+// mmapRndPages bounds Linux's arch_mmap_rnd() on x86-64: 28 bits of pages.
+const mmapRndPages = 1 << 28
+
+// Image is an executable (and its interpreter) mapped into memory.
+type Image struct {
+	Entry    uint64 // the first instruction: the interpreter's entry, else the executable's
+	ExeEntry uint64 // the executable's entry (AT_ENTRY)
+	Phdr     uint64 // the executable's program headers in memory (AT_PHDR)
+	Phnum    uint64 // AT_PHNUM
+	Base     uint64 // the interpreter's load address (AT_BASE), 0 without one
+	BrkStart uint64 // where the program break starts
+	Interp   string // the interpreter's path, or ""
+	Mapped   [][2]uint64
+}
+
+// Load maps the executable at path (and its PT_INTERP interpreter) into memory.
+func Load(path string) (*Image, error) {
+	exe, f, err := open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer exe.Close()
+	img := &Image{Interp: f.Interp}
+	var bias uint64
+	switch {
+	case f.Type == elf.ET_EXEC:
+		bias, err = mapImage(exe, f, 0, true)
+	case f.Interp != "":
+		bias, err = mapImage(exe, f, elfETDynBase+randomPages(mmapRndPages)*pageSize, true)
+	default: // a loader or static-pie: the mmap region, as Linux does
+		bias, err = mapImage(exe, f, 0, false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	lo, hi := f.span()
+	img.Mapped = append(img.Mapped, [2]uint64{lo + bias, hi + bias})
+	img.ExeEntry = f.Entry + bias
+	img.Entry = img.ExeEntry
+	img.Phdr = f.phdrAddr() + bias
+	img.Phnum = uint64(f.Phnum)
+	img.BrkStart = hi + bias
+	if f.Type == elf.ET_DYN && f.Interp == "" {
+		// A static-pie or a loader run as the program gets its brk at ELF_ET_DYN_BASE,
+		// away from the mmap region it was loaded in (fs/binfmt_elf.c, load_elf_binary).
+		img.BrkStart = elfETDynBase + randomPages(1<<13)*pageSize
+	}
+	if f.Interp != "" {
+		ld, lf, err := open(f.Interp)
+		if err != nil {
+			return nil, fmt.Errorf("interpreter: %w", err)
+		}
+		defer ld.Close()
+		if lf.Interp != "" {
+			return nil, fmt.Errorf("interpreter %s: has an interpreter itself", f.Interp)
+		}
+		lbias, err := mapImage(ld, lf, 0, lf.Type == elf.ET_EXEC)
+		if err != nil {
+			return nil, fmt.Errorf("interpreter %s: %w", f.Interp, err)
+		}
+		llo, lhi := lf.span()
+		img.Mapped = append(img.Mapped, [2]uint64{llo + lbias, lhi + lbias})
+		img.Base = llo + lbias
+		img.Entry = lf.Entry + lbias
+	}
+	return img, nil
+}
+
+func open(path string) (*os.File, *File, error) {
+	fd, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := fd.Stat()
+	if err != nil {
+		fd.Close()
+		return nil, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		fd.Close()
+		return nil, nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	f, err := Parse(fd, st.Size())
+	if err != nil {
+		fd.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return fd, f, nil
+}
+
+// mapImage maps f's segments. With fixed, the image goes at its addresses plus bias and
+// must not replace anything already mapped (golos's own memory above all); otherwise the
+// host's mmap picks the place and bias follows from it. It returns the bias.
+func mapImage(fd *os.File, f *File, bias uint64, fixed bool) (uint64, error) {
+	lo, hi := f.span()
+	flags := unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_NORESERVE
+	hint := uint64(0)
+	if fixed {
+		flags |= unix.MAP_FIXED_NOREPLACE
+		hint = lo + bias
+		if hint+(hi-lo) > userEnd || hint+(hi-lo) < hint {
+			return 0, fmt.Errorf("segments at [%#x, %#x) do not fit in the user address space", hint, hint+hi-lo)
+		}
+	}
+	// One reservation for the whole image, so that the segments land together and
+	// nothing else can take the gaps between them while they are mapped.
+	base, err := mmap(hint, hi-lo, unix.PROT_NONE, flags, -1, 0)
+	if err != nil {
+		if errors.Is(err, unix.EEXIST) {
+			return 0, fmt.Errorf("segments at [%#x, %#x) overlap memory golos already uses", hint, hint+hi-lo)
+		}
+		return 0, fmt.Errorf("reserve [%#x, +%#x): %w", hint, hi-lo, err)
+	}
+	if !fixed {
+		bias = base - lo
+	}
+	for i, s := range f.Segments {
+		if err := mapSegment(fd, s, bias); err != nil {
+			unix.Syscall(unix.SYS_MUNMAP, uintptr(base), uintptr(hi-lo), 0)
+			return 0, fmt.Errorf("map segment %d at %#x: %w", i, s.Vaddr+bias, err)
+		}
+	}
+	return bias, nil
+}
+
+func mapSegment(fd *os.File, s Segment, bias uint64) error {
+	prot := 0
+	if s.Flags&elf.PF_R != 0 {
+		prot |= unix.PROT_READ
+	}
+	if s.Flags&elf.PF_W != 0 {
+		prot |= unix.PROT_WRITE
+	}
+	if s.Flags&elf.PF_X != 0 {
+		prot |= unix.PROT_EXEC
+	}
+	start := s.Vaddr + bias
+	pageStart := start &^ (pageSize - 1)
+	fileEnd, memEnd := start+s.Filesz, start+s.Memsz
+	anonStart := pageStart
+	if s.Filesz > 0 {
+		fileMapEnd := pageUp(fileEnd)
+		p := prot
+		if s.Memsz > s.Filesz {
+			p |= unix.PROT_WRITE // to zero the tail of the last file page
+		}
+		if _, err := mmap(pageStart, fileMapEnd-pageStart, p, unix.MAP_PRIVATE|unix.MAP_FIXED,
+			int(fd.Fd()), s.Offset&^(pageSize-1)); err != nil {
+			return err
+		}
+		if s.Memsz > s.Filesz {
+			// .bss begins inside the last file page: what follows the file data there
+			// must read as zero.
+			end := min(fileMapEnd, memEnd)
+			clear(memAt(fileEnd, end-fileEnd))
+			if p != prot {
+				if _, _, e := unix.Syscall(unix.SYS_MPROTECT, uintptr(pageStart), uintptr(fileMapEnd-pageStart), uintptr(prot)); e != 0 {
+					return e
+				}
+			}
+		}
+		anonStart = fileMapEnd
+	}
+	if memEnd > anonStart {
+		if _, err := mmap(anonStart, pageUp(memEnd)-anonStart, prot,
+			unix.MAP_PRIVATE|unix.MAP_FIXED|unix.MAP_ANONYMOUS, -1, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func pageUp(x uint64) uint64 { return (x + pageSize - 1) &^ (pageSize - 1) }
+
+func mmap(addr, length uint64, prot, flags, fd int, off uint64) (uint64, error) {
+	r, _, e := unix.Syscall6(unix.SYS_MMAP, uintptr(addr), uintptr(length), uintptr(prot),
+		uintptr(flags), uintptr(fd), uintptr(off))
+	if e != 0 {
+		return 0, e
+	}
+	return uint64(r), nil
+}
+
+// randomPages returns a random number of pages below n, as Linux's ASLR would add.
+func randomPages(n uint64) uint64 {
+	var b [8]byte
+	rand.Read(b[:])
+	return binary.LittleEndian.Uint64(b[:]) % n
+}
+
+// memAt is the memory at addr, which golos mapped itself outside the Go heap (the
+// application's image and stack), as a slice.
+func memAt(addr, n uint64) []byte {
+	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), uintptr(addr))), n)
+}

@@ -1,0 +1,169 @@
+package loader
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// Auxiliary vector entry types (<elf.h>, include/uapi/linux/auxvec.h).
+const (
+	AT_NULL          = 0
+	AT_PHDR          = 3
+	AT_PHENT         = 4
+	AT_PHNUM         = 5
+	AT_PAGESZ        = 6
+	AT_BASE          = 7
+	AT_FLAGS         = 8
+	AT_ENTRY         = 9
+	AT_UID           = 11
+	AT_EUID          = 12
+	AT_GID           = 13
+	AT_EGID          = 14
+	AT_PLATFORM      = 15
+	AT_HWCAP         = 16
+	AT_CLKTCK        = 17
+	AT_SECURE        = 23
+	AT_RANDOM        = 25
+	AT_HWCAP2        = 26
+	AT_RSEQ_FEATURE  = 27
+	AT_RSEQ_ALIGN    = 28
+	AT_EXECFN        = 31
+	AT_SYSINFO_EHDR  = 33
+	AT_MINSIGSTKSZ   = 51
+	hwcap2FSGSBASE   = 1 << 1 // HWCAP2_FSGSBASE (arch/x86/include/uapi/asm/hwcap2.h)
+	defaultStackSize = 8 << 20
+	maxStackSize     = 1 << 30
+)
+
+// Stack is a new process's stack, ready for its first instruction.
+type Stack struct {
+	SP     uint64    // points at argc
+	Mapped [2]uint64 // the stack mapping
+}
+
+// HostAux returns the values of golos's own auxiliary vector that the application
+// inherits: the vDSO, the hardware capabilities and such.
+func HostAux() map[uint64]uint64 {
+	aux := map[uint64]uint64{}
+	if v, err := unix.Auxv(); err == nil {
+		for _, kv := range v {
+			aux[uint64(kv[0])] = uint64(kv[1])
+		}
+	}
+	return aux
+}
+
+// NewStack maps a stack as large as RLIMIT_STACK allows (8 MiB when unlimited) and lays out
+// argv, envp and the auxiliary vector on it as Linux does (fs/binfmt_elf.c,
+// create_elf_tables; psABI figure 3.9): strings at the top, then AT_RANDOM's bytes, then
+// argc, argv, envp and auxv from the 16-byte-aligned stack pointer up.
+func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]uint64) (*Stack, error) {
+	size := uint64(defaultStackSize)
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_STACK, &rl) == nil && rl.Cur != unix.RLIM_INFINITY {
+		size = min(max(pageUp(rl.Cur), 128<<10), maxStackSize)
+	}
+	base, err := mmap(0, size, unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE|unix.MAP_STACK, -1, 0)
+	if err != nil {
+		return nil, fmt.Errorf("map stack: %w", err)
+	}
+	top := base + size
+	sp := top - 8 // Linux leaves an 8-byte NULL word at the very top
+	var strBytes uint64
+	for _, s := range argv {
+		strBytes += uint64(len(s)) + 1
+	}
+	for _, s := range envp {
+		strBytes += uint64(len(s)) + 1
+	}
+	strBytes += uint64(len(execfn)) + 1 + uint64(len("x86_64")) + 1 + 16
+	if strBytes > size/4 {
+		unix.Syscall(unix.SYS_MUNMAP, uintptr(base), uintptr(size), 0)
+		return nil, fmt.Errorf("arguments and environment take %d bytes: %w", strBytes, unix.E2BIG)
+	}
+	mem := memAt(base, size)
+	put := func(s string) uint64 {
+		sp -= uint64(len(s)) + 1
+		copy(mem[sp-base:], s)
+		mem[sp-base+uint64(len(s))] = 0
+		return sp
+	}
+	execfnAddr := put(execfn)
+	envAddrs := make([]uint64, len(envp))
+	for i := len(envp) - 1; i >= 0; i-- {
+		envAddrs[i] = put(envp[i])
+	}
+	argAddrs := make([]uint64, len(argv))
+	for i := len(argv) - 1; i >= 0; i-- {
+		argAddrs[i] = put(argv[i])
+	}
+	platform := put("x86_64")
+	sp -= 16
+	random := sp
+	rand.Read(mem[random-base : random-base+16])
+	sp &^= 15
+
+	aux := [][2]uint64{
+		{AT_SYSINFO_EHDR, host[AT_SYSINFO_EHDR]},
+		{AT_MINSIGSTKSZ, host[AT_MINSIGSTKSZ]},
+		{AT_HWCAP, host[AT_HWCAP]},
+		{AT_PAGESZ, pageSize},
+		{AT_CLKTCK, 100},
+		{AT_PHDR, img.Phdr},
+		{AT_PHENT, 56},
+		{AT_PHNUM, img.Phnum},
+		{AT_BASE, img.Base},
+		{AT_FLAGS, 0},
+		{AT_ENTRY, img.ExeEntry},
+		{AT_UID, uint64(unix.Getuid())},
+		{AT_EUID, uint64(unix.Geteuid())},
+		{AT_GID, uint64(unix.Getgid())},
+		{AT_EGID, uint64(unix.Getegid())},
+		{AT_SECURE, 0},
+		{AT_RANDOM, random},
+		// golos does not let the application write its GS base behind its back
+		// (DESIGN.md): FSGSBASE is not advertised.
+		{AT_HWCAP2, host[AT_HWCAP2] &^ hwcap2FSGSBASE},
+		{AT_EXECFN, execfnAddr},
+		{AT_PLATFORM, platform},
+	}
+	if v, ok := host[AT_CLKTCK]; ok {
+		aux[4][1] = v
+	}
+	if v, ok := host[AT_RSEQ_FEATURE]; ok {
+		aux = append(aux, [2]uint64{AT_RSEQ_FEATURE, v}, [2]uint64{AT_RSEQ_ALIGN, host[AT_RSEQ_ALIGN]})
+	}
+	if aux[0][1] == 0 {
+		aux = aux[1:] // no vDSO in this process
+	}
+	aux = append(aux, [2]uint64{AT_NULL, 0})
+
+	words := 1 + len(argv) + 1 + len(envp) + 1 + 2*len(aux)
+	if words%2 == 1 {
+		sp -= 8 // keep argc 16-byte aligned
+	}
+	sp -= uint64(words) * 8
+	w := sp - base
+	word := func(v uint64) {
+		binary.LittleEndian.PutUint64(mem[w:], v)
+		w += 8
+	}
+	word(uint64(len(argv)))
+	for _, a := range argAddrs {
+		word(a)
+	}
+	word(0)
+	for _, e := range envAddrs {
+		word(e)
+	}
+	word(0)
+	for _, kv := range aux {
+		word(kv[0])
+		word(kv[1])
+	}
+	return &Stack{SP: sp, Mapped: [2]uint64{base, top}}, nil
+}

@@ -40,3 +40,32 @@ func isProcSelfExe(path string, dirfd int32) bool {
 	}
 	return false
 }
+
+// openat(2) and open(2): /proc/self/exe opens the program, not golos.
+func sysOpenat(t *Thread) int64 {
+	return openAt(t, int32(t.arg(0)), t.arg(1), t.arg(2), t.arg(3))
+}
+
+func sysOpen(t *Thread) int64 {
+	return openAt(t, unix.AT_FDCWD, t.arg(0), t.arg(1), t.arg(2))
+}
+
+func openAt(t *Thread, dirfd int32, pathAddr, flags, mode uint64) int64 {
+	path, e := readString(pathAddr, unix.PathMax)
+	if e != 0 {
+		return -int64(e)
+	}
+	if isProcSelfExe(path, dirfd) {
+		fd, err := unix.Open(t.p.exePath, int(flags), uint32(mode))
+		if err != nil {
+			return -int64(err.(unix.Errno))
+		}
+		return int64(fd)
+	}
+	r, _, errno := unix.Syscall6(unix.SYS_OPENAT, uintptr(int64(dirfd)), uintptr(pathAddr),
+		uintptr(flags), uintptr(mode), 0, 0)
+	if errno != 0 {
+		return -int64(errno)
+	}
+	return int64(r)
+}

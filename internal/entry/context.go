@@ -50,8 +50,14 @@ type Context struct {
 
 	selector uint8 // the Syscall User Dispatch selector byte of this thread
 	inApp    uint8 // 1 while application code runs on this thread
+	_        [2]byte
 
-	_ [54]byte // pads xsave to a 64-byte boundary (checked by a test)
+	// Pending is non-zero while a signal waits for this thread. Whoever makes it
+	// pending sets it before kicking the thread (Kick); enterApp checks it last thing
+	// before running application code.
+	Pending uint32
+
+	_ [48]byte // pads xsave to a 64-byte boundary (checked by a test)
 
 	// xsave is the application's extended state in the standard (non-compacted) XSAVE
 	// format, as the kernel lays it out in a signal frame.

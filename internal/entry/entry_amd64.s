@@ -33,10 +33,14 @@ TEXT ·switchToApp(SB),NOSPLIT,$8-8
 
 // enterApp loads the application's state from the Context in AX and jumps to
 // ctx.Regs.RIP. 0(SP) is the return address into switchToApp.
+// A kick (Kick) that interrupts enterApp anywhere makes it give up (abortEntry), so a
+// signal made pending after the check below is never missed.
 TEXT ·enterApp(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	SP, Context_goSP(AX)
 	// mov %rax,%gs:0 — publish ctx in m.tls[1] for the signal handlers
 	BYTE $0x65; BYTE $0x48; BYTE $0x89; BYTE $0x04; BYTE $0x25; LONG $0
+	CMPL	Context_Pending(AX), $0
+	JNE	pending			// a signal to deliver first
 	MOVQ	(Context_Regs+Regs_RIP)(AX), BX
 	// mov %rbx,%gs:8 — the resume address, for the final jmp that needs no register
 	BYTE $0x65; BYTE $0x48; BYTE $0x89; BYTE $0x1c; BYTE $0x25; LONG $8
@@ -78,21 +82,66 @@ TEXT ·enterApp(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	0(SP), SP	// Regs.RSP: the application's stack, on which nothing is pushed
 	// jmp *%gs:8 — into the application
 	BYTE $0x65; BYTE $0xff; BYTE $0x24; BYTE $0x25; LONG $8
+pending:
+	JMP	·abortEntry(SB)
+
+// enterAppEnd marks the end of enterApp's code for the kick handler.
+TEXT ·enterAppEnd(SB),NOSPLIT|NOFRAME,$0
+	INT	$3
+
+// abortEntry leaves enterApp for the goroutine, with ReasonSignal, before the
+// application ran: its registers in the Context are still as they were. The CPU's
+// floating-point and flag state go back to what Go code expects.
+TEXT ·abortEntry(SB),NOSPLIT|NOFRAME,$0
+	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $0	// mov %gs:0,%rax
+	MOVB	$const_selectorAllow, Context_selector(AX)
+	MOVB	$0, Context_inApp(AX)
+	MOVQ	$const_ReasonSignal, Context_Reason(AX)
+	MOVQ	Context_goSP(AX), SP
+	CLD				// Go assumes DF = 0
+	MOVQ	·initXsave(SB), CX	// every component back to its init state, MXCSR 0x1f80
+	MOVL	$-1, AX
+	MOVL	$-1, DX
+	XRSTOR64	(CX)
+	RET				// into switchToApp
 
 // sigsysTramp is the raw SIGSYS handler (SA_SIGINFO|SA_ONSTACK|SA_NODEFER, empty mask):
 // DI = signal number, SI = *siginfo_t, DX = *ucontext_t, on Go's signal stack.
+// A SIGSYS that Syscall User Dispatch did not raise is a kick (Kick): it brings a thread
+// that runs application code back to its goroutine to take a pending signal.
 TEXT ·sigsysTramp(SB),NOSPLIT|NOFRAME,$0
 	// mov %gs:0,%rax — this thread's Context, or 0 if it never ran application code
 	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $0
 	TESTQ	AX, AX
 	JEQ	ignore
-	CMPB	Context_inApp(AX), $0
-	JEQ	ignore			// not from application code: nothing to do
-	MOVQ	$const_ReasonSyscall, R8
 	CMPL	8(SI), $SYS_USER_DISPATCH
-	JEQ	trap
-	MOVQ	$const_ReasonSignal, R8	// sent by kill(2) and the like
-trap:
+	JNE	kick
+	CMPB	Context_inApp(AX), $0
+	JEQ	ignore			// cannot happen: golos's text is the allowed region
+	MOVQ	$const_ReasonSyscall, R8
+	JMP	·trapToGo(SB)
+kick:
+	MOVQ	(UC_GREGS+16*8)(DX), BX	// the interrupted RIP (REG_RIP)
+	LEAQ	·enterApp(SB), CX
+	CMPQ	BX, CX
+	JCS	notentry
+	LEAQ	·enterAppEnd(SB), CX
+	CMPQ	BX, CX
+	JCC	notentry
+	// Inside enterApp: resume at abortEntry instead, through rt_sigreturn.
+	LEAQ	·abortEntry(SB), CX
+	MOVQ	CX, (UC_GREGS+16*8)(DX)
+	RET
+notentry:
+	CMPB	Context_inApp(AX), $0
+	JEQ	ignore			// in golos: the goroutine looks at Pending before entering
+	CMPQ	BX, ·textStart(SB)
+	JCS	app
+	CMPQ	BX, ·textEnd(SB)
+	JCS	ignore			// in a Go signal handler nested in application code:
+					// the thread takes the signal at its next trap
+app:
+	MOVQ	$const_ReasonSignal, R8
 	JMP	·trapToGo(SB)
 ignore:
 	RET				// to the restorer: rt_sigreturn
@@ -176,3 +225,23 @@ DATA	·faultTrampPC+0(SB)/8, $·faultTramp(SB)
 GLOBL	·faultTrampPC(SB), RODATA, $8
 DATA	·sigreturnTrampPC+0(SB)/8, $·sigreturnTramp(SB)
 GLOBL	·sigreturnTrampPC(SB), RODATA, $8
+
+// func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·cpuid(SB),NOSPLIT,$0-24
+	MOVL	leaf+0(FP), AX
+	MOVL	sub+4(FP), CX
+	CPUID
+	MOVL	AX, eax+8(FP)
+	MOVL	BX, ebx+12(FP)
+	MOVL	CX, ecx+16(FP)
+	MOVL	DX, edx+20(FP)
+	RET
+
+// func xgetbv0() uint64 — XCR0, the state components the OS enabled for XSAVE
+TEXT ·xgetbv0(SB),NOSPLIT,$0-8
+	MOVL	$0, CX
+	XGETBV
+	SHLQ	$32, DX
+	ORQ	DX, AX
+	MOVQ	AX, ret+0(FP)
+	RET

@@ -1,8 +1,10 @@
 package entry
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -14,7 +16,25 @@ func sigsysTramp()
 func faultTramp()
 func sigreturnTramp()
 
+func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
+func xgetbv0() uint64
+
 var sigsysTrampPC, faultTrampPC, sigreturnTrampPC uintptr
+
+// textStart and textEnd bound golos's own code: Syscall User Dispatch's allowed region,
+// and how the kick handler tells application code from golos's (read by assembly).
+var textStart, textEnd uintptr
+
+// initXsave points at an XSAVE area that puts every component in its init state (with
+// MXCSR 0x1f80), for abortEntry.
+var initXsave uintptr
+
+// XsaveSize is the size of the XSAVE area (standard format) for the features the host
+// enabled, and XsaveFeatures those features (XCR0): what a signal frame holds.
+var XsaveSize, XsaveFeatures = func() (int, uint64) {
+	_, ebx, _, _ := cpuid(0xd, 0)
+	return int(ebx), xgetbv0()
+}()
 
 // goHandlers holds the Go runtime's handler for each signal whose handler golos replaced,
 // so that faults in golos's own code still reach the runtime (read by faultTramp).
@@ -51,12 +71,49 @@ func NewContext() (*Context, error) {
 		return nil, fmt.Errorf("map thread context: %w", err)
 	}
 	ctx := (*Context)(unsafe.Pointer(&mem[0]))
-	// The x87 control word and MXCSR of a new Linux process (FCW 0x37f, MXCSR 0x1f80);
-	// XSTATE_BV = 0 puts every other component in its init state on XRSTOR.
-	ctx.xsave[0], ctx.xsave[1] = 0x7f, 0x03
-	ctx.xsave[24], ctx.xsave[25] = 0x80, 0x1f
+	InitXsave(ctx.xsave[:])
 	return ctx, nil
 }
+
+// InitXsave fills an XSAVE area with the state of a new Linux process and of a signal
+// handler's start: the x87 control word 0x37f and MXCSR 0x1f80 (FNINIT and the psABI's
+// defaults), and XSTATE_BV = 0, which puts every other component in its init state on
+// XRSTOR. The software-reserved bytes describe the area as the kernel's signal frames do.
+func InitXsave(x []byte) {
+	clear(x[:576])
+	x[0], x[1] = 0x7f, 0x03
+	x[24], x[25] = 0x80, 0x1f
+	binary.LittleEndian.PutUint32(x[28:], 0xffff) // MXCSR_MASK
+	PutSWBytes(x)
+}
+
+// PutSWBytes writes the software-reserved bytes (struct _fpx_sw_bytes at offset 464) that
+// mark an XSAVE area in a signal frame, and FP_XSTATE_MAGIC2 after the area
+// (arch/x86/include/uapi/asm/sigcontext.h).
+func PutSWBytes(x []byte) {
+	binary.LittleEndian.PutUint32(x[464:], FPXstateMagic1)
+	binary.LittleEndian.PutUint32(x[468:], uint32(XsaveSize+4)) // extended_size
+	binary.LittleEndian.PutUint64(x[472:], XsaveFeatures)       // xfeatures
+	binary.LittleEndian.PutUint32(x[480:], uint32(XsaveSize))   // xstate_size
+	if len(x) >= XsaveSize+4 {
+		binary.LittleEndian.PutUint32(x[XsaveSize:], FPXstateMagic2)
+	}
+}
+
+// Magic numbers of the XSAVE area in a signal frame.
+const (
+	FPXstateMagic1 = 0x46505853
+	FPXstateMagic2 = 0x46505845
+)
+
+// Kick makes the thread whose Context is ctx, host thread tid, look at its pending
+// signals: at once if it runs application code, else before it runs any again.
+func Kick(ctx *Context, tid int) {
+	atomic.StoreUint32(&ctx.Pending, 1)
+	unix.Tgkill(selfPid, tid, unix.SIGSYS)
+}
+
+var selfPid = unix.Getpid()
 
 // FreeContext unmaps a Context made by NewContext once its thread is gone.
 func FreeContext(ctx *Context) {
@@ -89,8 +146,17 @@ var installErr error
 // syscalls and the fault signals, whose Go runtime handlers are kept for faults in
 // golos's own code. The handlers never return through their frame, so they run with
 // SA_NODEFER and an empty mask: the thread's mask is the same after them as before.
-func Install() error {
+func Install(text0, text1 uintptr) error {
 	installOnce.Do(func() {
+		textStart, textEnd = text0, text1
+		mem, err := unix.Mmap(-1, 0, xsaveMax, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+		if err != nil {
+			installErr = fmt.Errorf("map init XSAVE area: %w", err)
+			return
+		}
+		InitXsave(mem)
+		initXsave = uintptr(unsafe.Pointer(&mem[0]))
+
 		act := sigaction{
 			handler:  sigsysTrampPC,
 			flags:    saSiginfo | saOnstack | saRestorer | saNodefer,
@@ -129,9 +195,9 @@ func rtSigaction(sig unix.Signal, act, old *sigaction) error {
 }
 
 // Enable turns Syscall User Dispatch on for the calling OS thread: a syscall made
-// outside golos's own text [textStart, textEnd) traps while ctx's selector says BLOCK,
+// outside golos's own text (given to Install) traps while ctx's selector says BLOCK,
 // which it does only while application code runs (prctl(2), PR_SET_SYSCALL_USER_DISPATCH).
-func Enable(ctx *Context, textStart, textEnd uintptr) error {
+func Enable(ctx *Context) error {
 	_, _, e := unix.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_SYSCALL_USER_DISPATCH,
 		unix.PR_SYS_DISPATCH_ON, textStart, textEnd-textStart,
 		uintptr(unsafe.Pointer(&ctx.selector)), 0)

@@ -39,7 +39,7 @@ type Process struct {
 	noted         map[uint64]bool // unimplemented syscalls already named on stderr
 	notedFeatures map[string]bool
 
-	exitOnce sync.Once
+	threads threads
 }
 
 // ExitError is a failure of golos itself, before or around the program; the CLI prints it
@@ -69,7 +69,7 @@ func Run(path string, argv, envp []string, opts Options) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := entry.Install(); err != nil {
+	if err := entry.Install(p.textStart, p.textEnd); err != nil {
 		return 0, err
 	}
 	img, err := loader.Load(path)
@@ -93,7 +93,20 @@ func Run(path string, argv, envp []string, opts Options) (int, error) {
 	t.ctx.Regs.RSP = stack.SP
 	t.ctx.Regs.RIP = img.Entry
 	t.ctx.Regs.RFLAGS = 0x202
-	return t.run(), nil
+	p.threads.byTid = map[int]*Thread{}
+	p.threads.main = t
+	p.forwardHostSignals()
+	failed := 0
+	t.start(nil, func(tid int) {
+		if tid < 0 {
+			failed = 125
+		}
+	})
+	if failed != 0 {
+		return failed, nil
+	}
+	// The main thread exited and others run on: the process ends with the last of them.
+	select {}
 }
 
 // note prints one line on golos's stderr.

@@ -1,27 +1,35 @@
 package kernel
 
 import (
+	"encoding/binary"
+	"runtime"
+
 	"golang.org/x/sys/unix"
+
+	"golos/internal/entry"
 )
 
 // exit_group(2): the whole process ends with the status's low byte.
 func sysExitGroup(t *Thread) int64 {
-	t.exit(int(t.arg(0) & 0xff))
+	t.p.exitGroup(int(t.arg(0) & 0xff))
 	return 0
 }
 
-// exit(2): the thread ends; with a single thread, so does the process, with this status.
+// exit(2): the thread ends; the process ends with its last thread.
 func sysExit(t *Thread) int64 {
 	t.exit(int(t.arg(0) & 0xff))
 	return 0
 }
 
-// set_tid_address(2): records where the kernel clears the tid when the thread exits and
+// set_tid_address(2): records where the tid is cleared when the thread exits and
 // returns the caller's tid.
 func sysSetTidAddress(t *Thread) int64 {
 	t.clearChildTid = t.arg(0)
 	return int64(t.tid)
 }
+
+// gettid(2): the application thread is the host thread that runs it.
+func sysGettid(t *Thread) int64 { return int64(t.tid) }
 
 // arch_prctl(2). ARCH_SET_FS sets this thread's FS base on the host: the application owns
 // FS and golos never reads or changes it again. ARCH_GET_FS is answered by the host too
@@ -45,10 +53,7 @@ func sysArchPrctl(t *Thread) int64 {
 		return passthroughRaw(unix.SYS_ARCH_PRCTL, archGetFS, t.arg(1), 0, 0, 0, 0)
 	case archGetGS:
 		var zero [8]byte
-		if e := copyOut(t.arg(1), zero[:]); e != 0 {
-			return -int64(e)
-		}
-		return 0
+		return -int64(copyOut(t.arg(1), zero[:]))
 	case archSetGS:
 		t.p.unsupported("arch_prctl(ARCH_SET_GS)", "the application's own GS is not switched yet")
 		return -int64(unix.EPERM)
@@ -59,17 +64,124 @@ func sysArchPrctl(t *Thread) int64 {
 // unsupported names, once, a feature golos refuses.
 func (p *Process) unsupported(what, why string) {
 	p.noteMu.Lock()
-	key := "u:" + what
-	first := !p.notedFeatures[key]
 	if p.notedFeatures == nil {
 		p.notedFeatures = map[string]bool{}
 	}
-	p.notedFeatures[key] = true
+	first := !p.notedFeatures[what]
+	p.notedFeatures[what] = true
 	p.noteMu.Unlock()
 	if first && !p.opts.Quiet {
 		p.note("%s is not supported: %s", what, why)
 	}
 }
 
-// gettid(2): the application thread is the host thread that runs it.
-func sysGettid(t *Thread) int64 { return int64(t.tid) }
+// cloneArgs are clone(2)'s and clone3(2)'s arguments.
+type cloneArgs struct {
+	flags, stack, parentTid, childTid, tls uint64
+}
+
+// clone(2): x86-64 passes flags, newsp, parent_tid, child_tid, tls.
+func sysClone(t *Thread) int64 {
+	return t.clone(cloneArgs{flags: t.arg(0), stack: t.arg(1), parentTid: t.arg(2), childTid: t.arg(3), tls: t.arg(4)})
+}
+
+// clone3(2): struct clone_args (include/uapi/linux/sched.h).
+func sysClone3(t *Thread) int64 {
+	addr, size := t.arg(0), t.arg(1)
+	if size < 64 || size > 4096 {
+		return -int64(unix.EINVAL)
+	}
+	b := make([]byte, size)
+	if e := copyIn(addr, b); e != 0 {
+		return -int64(e)
+	}
+	le := binary.LittleEndian
+	for _, x := range b[88:] { // fields this golos does not know must be zero
+		if x != 0 && size > 88 {
+			return -int64(unix.E2BIG)
+		}
+	}
+	a := cloneArgs{
+		flags:     le.Uint64(b[0:]),
+		childTid:  le.Uint64(b[16:]),
+		parentTid: le.Uint64(b[24:]),
+		tls:       le.Uint64(b[56:]),
+	}
+	if le.Uint64(b[8:]) != 0 || le.Uint64(b[32:]) != 0 && a.flags&unix.CLONE_THREAD != 0 {
+		return -int64(unix.EINVAL) // pidfd; exit_signal is meaningless for threads
+	}
+	if stack, stackSize := le.Uint64(b[40:]), le.Uint64(b[48:]); stack != 0 {
+		a.stack = stack + stackSize
+	}
+	return t.clone(a)
+}
+
+// The flags a new thread (pthread_create, Go's newosproc) comes with; golos gives every
+// thread of the process the same memory, files, fs information and signal dispositions.
+const threadFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND | unix.CLONE_THREAD
+
+// clone creates a thread: a new goroutine, locked to a new OS thread, starts at the
+// caller's registers with RAX = 0 and the new stack.
+func (t *Thread) clone(a cloneArgs) int64 {
+	if a.flags&unix.CLONE_THREAD == 0 {
+		t.p.unsupported("clone without CLONE_THREAD (fork)", "new processes are not supported yet; the program gets ENOSYS")
+		return -int64(unix.ENOSYS)
+	}
+	known := uint64(threadFlags | unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID |
+		unix.CLONE_CHILD_SETTID | unix.CLONE_CHILD_CLEARTID | unix.CLONE_DETACHED)
+	if a.flags&threadFlags != threadFlags || a.flags&^known != 0 {
+		return -int64(unix.EINVAL)
+	}
+	if a.flags&unix.CLONE_SETTLS == 0 {
+		// The child would inherit the caller's FS base, which golos never reads.
+		t.p.unsupported("a thread without CLONE_SETTLS", "golos does not read the application's FS to copy it")
+		return -int64(unix.EINVAL)
+	}
+	if a.tls >= userEnd {
+		return -int64(unix.EPERM)
+	}
+	child, err := t.p.newThread()
+	if err != nil {
+		return -int64(unix.ENOMEM)
+	}
+	child.ctx.Regs = t.ctx.Regs
+	child.ctx.Regs.RAX = 0
+	child.ctx.Regs.RCX = t.ctx.Regs.RIP
+	child.ctx.Regs.R11 = t.ctx.Regs.RFLAGS
+	if a.stack != 0 {
+		child.ctx.Regs.RSP = a.stack
+	}
+	copy(child.ctx.Xsave(), t.ctx.Xsave()[:entry.XsaveSize])
+	t.p.sig.mu.Lock()
+	child.sigmask = t.sigmask
+	t.p.sig.mu.Unlock()
+	if a.flags&unix.CLONE_CHILD_CLEARTID != 0 {
+		child.clearChildTid = a.childTid
+	}
+	setup := func(c *Thread) unix.Errno {
+		// The child's FS is set once, here, on the application's behalf.
+		if _, _, e := unix.RawSyscall(unix.SYS_ARCH_PRCTL, 0x1002, uintptr(a.tls), 0); e != 0 {
+			return e
+		}
+		// Written before the child runs, as Linux does (clone(2)).
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], uint32(c.tid))
+		if a.flags&unix.CLONE_PARENT_SETTID != 0 {
+			copyOut(a.parentTid, b[:])
+		}
+		if a.flags&unix.CLONE_CHILD_SETTID != 0 {
+			copyOut(a.childTid, b[:])
+		}
+		return 0
+	}
+	started := make(chan int, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the OS thread ends with the goroutine
+		child.start(setup, func(tid int) { started <- tid })
+	}()
+	tid := <-started
+	if tid < 0 {
+		entry.FreeContext(child.ctx)
+	}
+	return int64(tid)
+}

@@ -3,24 +3,43 @@ package kernel
 import (
 	"fmt"
 	"os"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
 	"golos/internal/entry"
 )
 
-// Thread is one application thread, run by one goroutine locked to its own OS thread.
+// Thread is one application thread, run by one goroutine locked to its own OS thread, so
+// that the host thread that runs the application's code is always the same one: its tid
+// is the application thread's tid, its FS base the application's.
 type Thread struct {
 	p   *Process
 	ctx *entry.Context
 	tid int
 
-	sigmask uint64 // the thread's signal mask as the application set it
+	// The thread's signal state (signal.go), guarded by p.sig.mu.
+	sigmask  uint64
+	pending  uint64            // signals sent to this thread
+	infos    map[int][]siginfo // their siginfo, in order
+	altstack stackT
 
 	clearChildTid uint64 // set_tid_address(2) / CLONE_CHILD_CLEARTID
 
+	regsSet bool // the handler replaced the registers: leave RAX, RCX and R11 alone
+
 	exited     bool // the thread ended (exit) or the process did (exit_group)
-	exitStatus int  // what the process's parent sees, once exited
+	exitStatus int  // the status it gave
+}
+
+// threads is the process's set of live application threads.
+type threads struct {
+	mu     sync.Mutex
+	byTid  map[int]*Thread
+	done   chan struct{} // closed when the last thread is gone
+	status int           // the main thread's exit status (Linux reports the leader's)
+	main   *Thread
 }
 
 func (p *Process) newThread() (*Thread, error) {
@@ -28,18 +47,42 @@ func (p *Process) newThread() (*Thread, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Thread{p: p, ctx: ctx}, nil
+	return &Thread{p: p, ctx: ctx, infos: map[int][]siginfo{}}, nil
 }
 
-// run runs the thread on the calling OS thread (already locked) until it exits; it
-// returns the exit status.
-func (t *Thread) run() int {
+// start runs the thread on the calling goroutine's OS thread (already locked) until it
+// exits: it turns Syscall User Dispatch on, lets setup (if any) prepare the thread on its
+// own OS thread, registers it, then calls ready with the thread's tid (or the negative
+// errno of what failed) before any of the application's code runs.
+func (t *Thread) start(setup func(t *Thread) unix.Errno, ready func(tid int)) {
 	t.tid = unix.Gettid()
-	if err := entry.Enable(t.ctx, t.p.textStart, t.p.textEnd); err != nil {
+	if err := entry.Enable(t.ctx); err != nil {
 		t.p.note("%v", err)
-		return 125
+		ready(-int(unix.EAGAIN))
+		return
 	}
+	if setup != nil {
+		if e := setup(t); e != 0 {
+			ready(-int(e))
+			return
+		}
+	}
+	t.p.threads.mu.Lock()
+	t.p.threads.byTid[t.tid] = t
+	t.p.threads.mu.Unlock()
+	ready(t.tid)
+	t.loop()
+	t.finish()
+}
+
+func (t *Thread) loop() {
 	for !t.exited {
+		if atomic.LoadUint32(&t.ctx.Pending) != 0 {
+			t.deliverPending()
+			if t.exited {
+				break
+			}
+		}
 		entry.Switch(t.ctx)
 		switch t.ctx.Reason {
 		case entry.ReasonSyscall:
@@ -47,13 +90,49 @@ func (t *Thread) run() int {
 		case entry.ReasonFault:
 			t.fault()
 		case entry.ReasonSignal:
-			t.killedBy(unix.Signal(t.ctx.Signo))
+			// A kick: the pending signals are delivered at the top of the loop.
 		default:
 			t.p.note("internal error: thread %d stopped for unknown reason %d", t.tid, t.ctx.Reason)
-			t.exit(125)
+			t.p.exitGroup(125)
 		}
 	}
-	return t.exitStatus
+}
+
+// finish ends a thread that exited: the CLONE_CHILD_CLEARTID word is cleared and its
+// waiters woken (clone(2), set_tid_address(2)), and the process ends with its last thread.
+func (t *Thread) finish() {
+	if t.clearChildTid != 0 {
+		var zero [4]byte
+		if copyOut(t.clearChildTid, zero[:]) == 0 {
+			unix.RawSyscall6(unix.SYS_FUTEX, uintptr(t.clearChildTid), 1 /* FUTEX_WAKE */, 1, 0, 0, 0)
+		}
+	}
+	th := &t.p.threads
+	th.mu.Lock()
+	delete(th.byTid, t.tid)
+	if t == th.main {
+		th.status = t.exitStatus
+	}
+	last := len(th.byTid) == 0
+	th.mu.Unlock()
+	if last {
+		t.p.exitGroup(th.status)
+	}
+	if t != th.main {
+		entry.FreeContext(t.ctx)
+	}
+}
+
+// thread returns the live thread tid of this process, or nil.
+func (p *Process) thread(tid int) *Thread {
+	p.threads.mu.Lock()
+	defer p.threads.mu.Unlock()
+	return p.threads.byTid[tid]
+}
+
+// exitGroup ends the process with status: every thread stops with it.
+func (p *Process) exitGroup(status int) {
+	os.Exit(status)
 }
 
 // arg returns the i-th syscall argument (x86-64 syscall ABI: rdi, rsi, rdx, r10, r8, r9).
@@ -79,6 +158,7 @@ func (t *Thread) syscall() {
 	r := &t.ctx.Regs
 	nr := r.RAX
 	var ret int64
+	t.regsSet = false
 	if nr < uint64(len(syscallTable)) && syscallTable[nr] != nil {
 		ret = syscallTable[nr](t)
 	} else {
@@ -88,11 +168,17 @@ func (t *Thread) syscall() {
 		t.p.note("[%d] %s(%#x, %#x, %#x, %#x, %#x, %#x) = %s", t.tid, syscallName(nr),
 			r.RDI, r.RSI, r.RDX, r.R10, r.R8, r.R9, retString(ret))
 	}
+	if t.regsSet {
+		return
+	}
 	// What the syscall instruction and sysret leave behind: the result in RAX, the return
 	// address in RCX and the flags in R11.
 	r.RAX = uint64(ret)
 	r.RCX = r.RIP
 	r.R11 = r.RFLAGS
+	if ret == -int64(unix.EINTR) {
+		t.interrupted(nr)
+	}
 }
 
 func retString(ret int64) string {
@@ -114,30 +200,29 @@ func (p *Process) enosys(nr uint64) int64 {
 	return -int64(unix.ENOSYS)
 }
 
-// fault handles a synchronous fault in application code. Without a handler of the
-// application's (signals arrive with their own layer), the program dies of the signal.
+// fault turns a synchronous fault in application code into the application's signal,
+// with Linux's si_code and si_addr.
 func (t *Thread) fault() {
-	sig := unix.Signal(t.ctx.Signo)
-	if t.p.opts.Debug {
-		t.p.note("%s", t.describeFault())
-	}
-	t.killedBy(sig)
+	c := t.ctx
+	info := siginfo{signo: int32(c.Signo), code: int32(c.Code), addr: c.Addr}
+	t.forceSignal(info)
 }
 
-func (t *Thread) describeFault() string {
+func (t *Thread) describeFault(sig unix.Signal) string {
 	c := t.ctx
 	r := &c.Regs
-	s := fmt.Sprintf("thread %d: %v (si_code %d) at rip %#x", t.tid, unix.Signal(c.Signo), c.Code, r.RIP)
-	switch unix.Signal(c.Signo) {
-	case unix.SIGSEGV, unix.SIGBUS:
-		s += fmt.Sprintf(", address %#x (error code %#x)", c.Addr, c.Err)
-	case unix.SIGFPE, unix.SIGILL, unix.SIGTRAP:
-		s += fmt.Sprintf(", address %#x", c.Addr)
+	s := fmt.Sprintf("thread %d: %v at rip %#x", t.tid, sig, r.RIP)
+	if c.Reason == entry.ReasonFault && c.Signo == int64(sig) {
+		s += fmt.Sprintf(" (si_code %d, address %#x", c.Code, c.Addr)
+		if sig == unix.SIGSEGV || sig == unix.SIGBUS {
+			s += fmt.Sprintf(", error code %#x", c.Err)
+		}
+		s += fmt.Sprintf(", trap %d)", c.Trapno)
 	}
 	s += fmt.Sprintf("\n  rax %016x rbx %016x rcx %016x rdx %016x\n  rsi %016x rdi %016x rbp %016x rsp %016x\n"+
-		"  r8  %016x r9  %016x r10 %016x r11 %016x\n  r12 %016x r13 %016x r14 %016x r15 %016x\n  rip %016x flags %016x trap %d",
+		"  r8  %016x r9  %016x r10 %016x r11 %016x\n  r12 %016x r13 %016x r14 %016x r15 %016x\n  rip %016x flags %016x",
 		r.RAX, r.RBX, r.RCX, r.RDX, r.RSI, r.RDI, r.RBP, r.RSP, r.R8, r.R9, r.R10, r.R11,
-		r.R12, r.R13, r.R14, r.R15, r.RIP, r.RFLAGS, c.Trapno)
+		r.R12, r.R13, r.R14, r.R15, r.RIP, r.RFLAGS)
 	return s
 }
 
@@ -145,8 +230,9 @@ func (t *Thread) describeFault() string {
 // status as it would natively: golos dies of the signal itself, with its own handler
 // out of the way and no core file of golos's memory.
 func (t *Thread) killedBy(sig unix.Signal) {
-	t.exit(128 + int(sig))
-	os.Stdout.Sync()
+	if t.p.opts.Debug {
+		t.p.note("%s", t.describeFault(sig))
+	}
 	unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{})
 	if err := entry.RestoreDefault(sig); err == nil {
 		var set unix.Sigset_t
@@ -154,11 +240,11 @@ func (t *Thread) killedBy(sig unix.Signal) {
 		unix.PthreadSigmask(unix.SIG_UNBLOCK, &set, nil)
 		unix.Tgkill(unix.Getpid(), unix.Gettid(), sig)
 	}
-	// A signal whose default action is not to terminate, or one that could not be
-	// raised: the status says what happened.
+	// Still here: the signal could not end the process; the status says what happened.
+	t.p.exitGroup(128 + int(sig))
 }
 
-// exit ends the thread with the process exit status.
+// exit ends the thread with status.
 func (t *Thread) exit(status int) {
 	t.exited = true
 	t.exitStatus = status

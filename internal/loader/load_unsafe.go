@@ -167,10 +167,10 @@ func mapSegment(fd *os.File, s Segment, bias uint64) error {
 			return err
 		}
 		if s.Memsz > s.Filesz {
-			// .bss begins inside the last file page: what follows the file data there
-			// must read as zero.
-			end := min(fileMapEnd, memEnd)
-			clear(memAt(fileEnd, end-fileEnd))
+			// .bss begins inside the last file page: the rest of that page reads as
+			// zero, up to the page's end as Linux's padzero() does (ld.so's minimal
+			// malloc takes that space as zeroed memory).
+			clear(memAt(fileEnd, fileMapEnd-fileEnd))
 			if p != prot {
 				if _, _, e := unix.Syscall(unix.SYS_MPROTECT, uintptr(pageStart), uintptr(fileMapEnd-pageStart), uintptr(prot)); e != 0 {
 					return e

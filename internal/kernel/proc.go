@@ -107,8 +107,10 @@ func sysClone3(t *Thread) int64 {
 		parentTid: le.Uint64(b[24:]),
 		tls:       le.Uint64(b[56:]),
 	}
-	if le.Uint64(b[8:]) != 0 || le.Uint64(b[32:]) != 0 && a.flags&unix.CLONE_THREAD != 0 {
-		return -int64(unix.EINVAL) // pidfd; exit_signal is meaningless for threads
+	// pidfd (offset 8) is read only with CLONE_PIDFD, which clone refuses; a thread has
+	// no exit signal (kernel/fork.c, clone3_args_valid).
+	if le.Uint64(b[32:]) != 0 && a.flags&unix.CLONE_THREAD != 0 {
+		return -int64(unix.EINVAL)
 	}
 	if stack, stackSize := le.Uint64(b[40:]), le.Uint64(b[48:]); stack != 0 {
 		a.stack = stack + stackSize

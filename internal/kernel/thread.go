@@ -226,21 +226,13 @@ func (t *Thread) describeFault(sig unix.Signal) string {
 	return s
 }
 
-// killedBy ends the process as a death by sig would. golos's parent sees the same wait
-// status as it would natively: golos dies of the signal itself, with its own handler
-// out of the way and no core file of golos's memory.
+// killedBy ends the process as a death by sig would, with the exit status a shell
+// reports for it, 128+N, as container runtimes do. golos exits normally: a death of golos
+// itself by a signal stays distinguishable from the program's.
 func (t *Thread) killedBy(sig unix.Signal) {
 	if t.p.opts.Debug {
 		t.p.note("%s", t.describeFault(sig))
 	}
-	unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{})
-	if err := entry.RestoreDefault(sig); err == nil {
-		var set unix.Sigset_t
-		set.Val[0] = 1 << (uint(sig) - 1)
-		unix.PthreadSigmask(unix.SIG_UNBLOCK, &set, nil)
-		unix.Tgkill(unix.Getpid(), unix.Gettid(), sig)
-	}
-	// Still here: the signal could not end the process; the status says what happened.
 	t.p.exitGroup(128 + int(sig))
 }
 

@@ -1,0 +1,266 @@
+package tests
+
+import (
+	"bytes"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Each test below runs one program of testdata in every flavour, natively and under
+// golos; wantNative checks that the native run does what the program is written to do.
+
+func TestTLS(t *testing.T) {
+	forFlavours(t, "tls", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 3,
+			"[initial] ie_int=42 ie_ll=-1234567890123",
+			"[final] ie_int=47",
+			"tls below thread pointer: yes",
+			"errno=ENOENT", "errno=EBADF", "errno set and read back: 12345")
+	})
+}
+
+func TestTLSBig(t *testing.T) {
+	forFlavours(t, "tlsbig", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "tbss nonzero bytes initially: 0", "page-aligned tls: aligned=yes first=0x5a small=99")
+	})
+}
+
+// TestFSOwn: the program points FS at its own block and checks it after 100,000 syscalls
+// and page faults (invariant 2 of DESIGN.md).
+func TestFSOwn(t *testing.T) {
+	forFlavours(t, "fsown", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "fs mismatches: 0", "PASS")
+	})
+}
+
+// TestFSUnmapped: FS at unmapped memory for 1.5 s of syscalls while golos's Go runtime
+// collects garbage and preempts its goroutines (invariant 2 of DESIGN.md).
+func TestFSUnmapped(t *testing.T) {
+	forFlavours(t, "fsunmapped", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "junk FS kept up to the restore: yes", "PASS")
+	})
+}
+
+func TestExitCode(t *testing.T) {
+	forFlavours(t, "exitcode", func(t *testing.T, p string) {
+		for _, how := range []string{"exit", "return", "_exit"} {
+			for _, status := range []int{0, 1, 42, 255, 256} {
+				if status == 256 && how != "exit" {
+					continue // one case of a status beyond 8 bits is enough
+				}
+				t.Run(fmt.Sprintf("%s-%d", how, status), func(t *testing.T) {
+					nat, _ := runBoth(t, p, strconv.Itoa(status), how)
+					line := fmt.Sprintf("exitcode: status %d via %s\n", status, how)
+					want := []string{line + "atexit handler ran\n"}
+					if how == "_exit" {
+						// _exit flushes nothing; glibc buffers the line fully (stdout is a
+						// pipe), musl writes it at its newline before it notices that.
+						want = []string{"", line}
+					}
+					wantNative(t, nat, status&0xff)
+					if !slices.Contains(want, string(nat.stdout)) {
+						t.Errorf("test program misbehaves natively: stdout %q, want one of %q", nat.stdout, want)
+					}
+				})
+			}
+		}
+	})
+}
+
+// TestKillSelf: a program killed by signal N ends with status 128+N, as a shell reports it.
+func TestKillSelf(t *testing.T) {
+	signals := []struct {
+		name string
+		num  int
+	}{{"abrt", 6}, {"segv", 11}, {"kill", 9}, {"term", 15}}
+	forFlavours(t, "killself", func(t *testing.T, p string) {
+		for _, sig := range signals {
+			t.Run(sig.name, func(t *testing.T) {
+				nat, _ := runBoth(t, p, sig.name)
+				wantNative(t, nat, 128+sig.num, "killself: "+sig.name+"\n")
+				if nat.signal != 0 && int(nat.signal) != sig.num {
+					t.Errorf("test program misbehaves natively: killed by signal %d, want %d", nat.signal, sig.num)
+				}
+			})
+		}
+	})
+}
+
+// argsArgv are arguments that golos must pass through untouched, golos's own options
+// among them.
+var argsArgv = []string{"", "two words", "--help", "--quiet", "--debug=syscalls", "run", "-", "ünïcødé"}
+
+var argsEnv = []string{"GOLOS_TEST_A=hello world", "GOLOS_TEST_EMPTY="}
+
+func TestArgs(t *testing.T) {
+	forFlavours(t, "args", func(t *testing.T, p string) {
+		dir := t.TempDir()
+		o := runOpts{env: argsEnv, unsetEnv: []string{"GOLOS_TEST_UNSET"}, dir: dir}
+		nat, _ := runBothOpts(t, o, append([]string{p}, argsArgv...)...)
+		wantNative(t, nat, 0,
+			fmt.Sprintf("argc=%d\n", 1+len(argsArgv)),
+			"argv[0]=["+p+"]", "argv[1]=[]\n", "argv[2]=[two words]", "argv[8]=[ünïcødé]",
+			"GOLOS_TEST_A=[hello world]", "GOLOS_TEST_EMPTY=[]", "GOLOS_TEST_UNSET unset",
+			"cwd="+dir+"\n", "/proc/self/exe basename="+filepath.Base(p)+"\n")
+	})
+}
+
+// TestPathLookup: a PROGRAM without a slash is looked up in PATH, and argv[0] stays the
+// name as given, as a shell does it.
+func TestPathLookup(t *testing.T) {
+	forFlavours(t, "args", func(t *testing.T, p string) {
+		dir := t.TempDir()
+		const name = "golos-args-test"
+		copyFile(t, p, filepath.Join(dir, name), 0o755)
+		o := runOpts{
+			env:        []string{"PATH=" + dir + ":" + os.Getenv("PATH")},
+			nativePath: filepath.Join(dir, name),
+		}
+		nat, _ := runBothOpts(t, o, name, "x")
+		wantNative(t, nat, 0, "argc=2\n", "argv[0]=["+name+"]\n", "/proc/self/exe basename="+name+"\n")
+	})
+}
+
+// TestAuxv compares the auxiliary vector; the FSGSBASE bit of AT_HWCAP2 is the intended
+// difference: golos clears it (DESIGN.md, "GS and the application").
+func TestAuxv(t *testing.T) {
+	const fsgsbase = "AT_HWCAP2 FSGSBASE (bit 1): "
+	forFlavours(t, "auxv", func(t *testing.T, p string) {
+		nat, gol := runBothOpts(t, runOpts{maskPrefixes: []string{fsgsbase}}, p)
+		wantNative(t, nat, 0, "AT_PAGESZ: 4096\n", "AT_PHDR is this executable's program headers: yes",
+			"AT_ENTRY is _start: yes", "AT_EXECFN: "+p+"\n", fsgsbase)
+		if gol != nil && !bytes.Contains(gol.stdout, []byte(fsgsbase+"clear\n")) {
+			t.Errorf("golos must clear FSGSBASE (bit 1) in AT_HWCAP2; the program saw %q",
+				lineWith(gol.stdout, fsgsbase))
+		}
+	})
+}
+
+func TestMalloc(t *testing.T) {
+	forFlavours(t, "malloc", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "brk below the start refused: yes", "brk shrank back to the start: yes",
+			"regrown brk memory is zero: yes", "calloc 3 MiB zero: yes", "errors: 0\n")
+	})
+}
+
+// TestStdin feeds stdin from /dev/null, a pipe and a regular file; the expected output is
+// computed here too.
+func TestStdin(t *testing.T) {
+	var data bytes.Buffer
+	for i := 0; data.Len() < 1<<20; i++ {
+		fmt.Fprintf(&data, "line %d %s\n", i, strings.Repeat(string(rune('a'+i%26)), i%97))
+		if i%1000 == 0 {
+			data.Write([]byte{0, 1, 2, 0xff, 0xfe})
+		}
+	}
+	file := filepath.Join(t.TempDir(), "input")
+	if err := os.WriteFile(file, data.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	summary := func(b []byte) string {
+		h := fnv.New64a()
+		h.Write(b)
+		return fmt.Sprintf("bytes=%d lines=%d fnv1a=%016x\n", len(b), bytes.Count(b, []byte("\n")), h.Sum64())
+	}
+	cases := []struct {
+		name string
+		o    runOpts
+		want string
+	}{
+		{"devnull", runOpts{}, summary(nil)},
+		{"pipe", runOpts{stdin: data.Bytes()}, summary(data.Bytes())},
+		{"file", runOpts{stdinFile: file}, summary(data.Bytes())},
+	}
+	forFlavours(t, "stdin", func(t *testing.T, p string) {
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				nat, _ := runBothOpts(t, c.o, p)
+				wantNative(t, nat, 0, c.want)
+			})
+		}
+	})
+}
+
+// TestGoProgram runs the Go program of testdata/goprog (goroutines, channels, GC, timers,
+// async preemption, sha256); it exits with status 7.
+func TestGoProgram(t *testing.T) {
+	t.Parallel()
+	p := prog(t, "goprog.go-static")
+	nat, _ := runBoth(t, p, "a", "b c", "--help")
+	wantNative(t, nat, 7, `args: 3 ["a" "b c" "--help"]`, "garbage collections ran: true",
+		"async preemption worked: true true", "exiting with status 7\n")
+}
+
+// TestBusybox runs a few applets of the static busybox (Debian's busybox-static).
+func TestBusybox(t *testing.T) {
+	const bb = "/bin/busybox"
+	if _, err := os.Stat(bb); err != nil {
+		t.Fatalf("%s: %v (%s)", bb, err, installHint)
+	}
+	dir := t.TempDir()
+	var data bytes.Buffer
+	for i := 0; i < 5000; i++ {
+		fmt.Fprintf(&data, "%d\n", (i*7919)%5003)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "numbers"), data.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		o    runOpts
+		argv []string
+		code int
+	}{
+		{"true", runOpts{}, []string{"true"}, 0},
+		{"false", runOpts{}, []string{"false"}, 1},
+		{"echo", runOpts{}, []string{"echo", "hello", "  world"}, 0},
+		{"seq", runOpts{}, []string{"seq", "1", "3", "10000"}, 0},
+		{"sha256sum", runOpts{dir: dir}, []string{"sha256sum", "numbers"}, 0},
+		{"wc", runOpts{dir: dir}, []string{"wc", "-l", "-c", "numbers"}, 0},
+		{"sort-stdin", runOpts{stdin: data.Bytes()}, []string{"sort", "-n", "-r"}, 0},
+		{"sh", runOpts{}, []string{"sh", "-c", `x=6; echo "$((x * 7))"; exit 5`}, 5},
+		{"env", runOpts{env: argsEnv}, []string{"env"}, 0},
+		{"cat-missing", runOpts{dir: dir}, []string{"cat", "no-such-file"}, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			nat, _ := runBothOpts(t, c.o, append([]string{bb}, c.argv...)...)
+			wantNative(t, nat, c.code)
+		})
+	}
+}
+
+func copyFile(t testing.TB, from, to string, mode os.FileMode) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err == nil {
+		err = os.WriteFile(to, b, mode)
+	}
+	if err == nil {
+		err = os.Chmod(to, mode) // WriteFile's mode is subject to the umask
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func lineWith(out []byte, prefix string) string {
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	return "(no such line)"
+}

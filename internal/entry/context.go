@@ -22,8 +22,11 @@ const (
 )
 
 // Syscall User Dispatch selector values (Documentation/admin-guide/syscall-user-dispatch.rst).
+// Used from entry_amd64.s through go_asm.h.
 const (
+	//lint:ignore U1000 used from assembly
 	selectorAllow = 0 // SYSCALL_DISPATCH_FILTER_ALLOW
+	//lint:ignore U1000 used from assembly
 	selectorBlock = 1 // SYSCALL_DISPATCH_FILTER_BLOCK
 )
 

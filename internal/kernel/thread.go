@@ -37,8 +37,7 @@ type Thread struct {
 type threads struct {
 	mu     sync.Mutex
 	byTid  map[int]*Thread
-	done   chan struct{} // closed when the last thread is gone
-	status int           // the main thread's exit status (Linux reports the leader's)
+	status int // the main thread's exit status (Linux reports the leader's)
 	main   *Thread
 }
 

@@ -48,13 +48,13 @@ func checkBytes(b []byte) error {
 
 	// How threads get their TLS first: there are only two such places,
 	// and they would otherwise drown in the list of FS accesses.
-	settls, ok := im.lookup(settlsNames...)
-	if !ok {
-		return fmt.Errorf("tlsmove: %s not found: cannot check how TLS is set up", settlsNames[0])
+	settls, err := im.lookup(settlsNames...)
+	if err != nil {
+		return fmt.Errorf("%w: cannot check how TLS is set up", err)
 	}
-	clone, ok := im.lookup(cloneNames...)
-	if !ok {
-		return fmt.Errorf("tlsmove: %s not found: cannot check how threads get TLS", cloneNames[0])
+	clone, err := im.lookup(cloneNames...)
+	if err != nil {
+		return fmt.Errorf("%w: cannot check how threads get TLS", err)
 	}
 	for _, c := range []struct {
 		fn   region

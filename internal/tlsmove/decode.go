@@ -33,14 +33,24 @@ func (in insn) text(pc uint64) string {
 	return x86asm.GNUSyntax(in.inst, pc, nil)
 }
 
-// decodeInsn decodes the instruction at the start of b.
+// decodeInsn decodes the instruction at the start of b. The policy:
+//
+//   - one-byte and 0F opcode maps (all general-purpose code, and every
+//     FS access Go emits): x86asm decodes them; if it cannot, decodeInsn
+//     fails, and so do Rewrite and Check: sync would be lost;
+//   - VEX, EVEX, 0F 38 and 0F 3A maps: extLength gives the length. If
+//     x86asm also decodes the instruction, both lengths must agree (except
+//     for x86asm's known vzeroupper bug); if x86asm cannot, the instruction
+//     is skipped by length and marked unknown. An unknown instruction is
+//     never patched; if it carries an FS prefix, Rewrite refuses and Check
+//     reports it.
 func decodeInsn(b []byte) (insn, error) {
 	in := insn{fsPrefix: -1, gsPrefix: -1}
 	// Legacy prefixes (Intel SDM vol. 2, 2.1.1). An instruction is at most
 	// 15 bytes; more prefixes than that cannot start a valid instruction.
-	for in.nprefix < len(b) && in.nprefix < 15 {
-		p := b[in.nprefix]
-		switch p {
+prefixes:
+	for ; in.nprefix < len(b) && in.nprefix < 15; in.nprefix++ {
+		switch b[in.nprefix] {
 		case 0x64:
 			in.fsPrefix = in.nprefix
 			in.nseg++
@@ -51,11 +61,9 @@ func decodeInsn(b []byte) (insn, error) {
 			in.nseg++
 		case 0x66, 0x67, 0xf0, 0xf2, 0xf3:
 		default:
-			goto done
+			break prefixes
 		}
-		in.nprefix++
 	}
-done:
 	n, ext, err := extLength(b, in.nprefix)
 	if ext && err != nil {
 		return in, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // region is a run of executable bytes that is decoded as one instruction
@@ -161,15 +162,26 @@ func checkMapping(f *elf.File, s *elf.Section) error {
 }
 
 // lookup returns the function symbol with the first of names that exists.
-func (im *image) lookup(names ...string) (region, bool) {
+// It must be unique: patching one of two functions with the same name would
+// leave the other one in use.
+func (im *image) lookup(names ...string) (region, error) {
 	for _, n := range names {
+		var found []region
 		for _, fn := range im.funcs {
 			if fn.name == n {
-				return fn, true
+				found = append(found, fn)
 			}
 		}
+		switch len(found) {
+		case 0:
+			continue
+		case 1:
+			return found[0], nil
+		default:
+			return region{}, fmt.Errorf("tlsmove: %d function symbols named %s", len(found), n)
+		}
 	}
-	return region{}, false
+	return region{}, fmt.Errorf("tlsmove: function %s not found", strings.Join(names, " or "))
 }
 
 // regions returns all functions and gaps; together they cover every

@@ -49,15 +49,20 @@ const (
 	gettidSiteSize = 7 // mov $0xba,%eax (5) + syscall (2)
 )
 
-var settlsNames = []string{"runtime.settls.abi0", "runtime.settls"}
-var cloneNames = []string{"runtime.clone.abi0", "runtime.clone"}
+// Go 1.26.8 names assembly functions with their ABI: runtime.settls.abi0
+// and runtime.clone.abi0 (measured). The plain names are accepted in case a
+// build has them instead (e.g. no ABI wrappers); the patterns still decide.
+var (
+	settlsNames = []string{"runtime.settls.abi0", "runtime.settls"}
+	cloneNames  = []string{"runtime.clone.abi0", "runtime.clone"}
+)
 
 // patchSettls turns settls's ARCH_SET_FS into ARCH_SET_GS in out and returns
 // the address of the patched instruction.
 func patchSettls(im *image, out []byte) (uint64, error) {
-	fn, ok := im.lookup(settlsNames...)
-	if !ok {
-		return 0, fmt.Errorf("tlsmove: %s not found", settlsNames[0])
+	fn, err := im.lookup(settlsNames...)
+	if err != nil {
+		return 0, err
 	}
 	insns, err := im.decodeRegion(fn)
 	if err != nil {
@@ -92,7 +97,7 @@ func patchSettls(im *image, out []byte) (uint64, error) {
 // patchClone drops CLONE_SETTLS from clone and routes the child's gettid
 // through a stub that first sets the thread's GS base.
 //
-// runtime·clone (sys_linux_amd64.s:574-640) in the child: after SYSCALL
+// runtime·clone (sys_linux_amd64.s:574-636) in the child: after SYSCALL
 // returns 0, it does MOVQ SI, SP, checks R13 (m) and R9 (g), then
 // MOVL $SYS_gettid, AX; SYSCALL; MOVQ AX, m_procid(R13); and only then
 // get_tls(CX); MOVQ R9, g(CX) — its first TLS access. So the stub runs
@@ -108,17 +113,21 @@ func patchSettls(im *image, out []byte) (uint64, error) {
 // (os_linux.go:182-192) blocks all signals around clone, the child inherits
 // that mask, and minit unblocks them later, long after the stub.
 func patchClone(im *image, out []byte, rep *Report) error {
-	fn, ok := im.lookup(cloneNames...)
-	if !ok {
-		return fmt.Errorf("tlsmove: %s not found", cloneNames[0])
+	fn, err := im.lookup(cloneNames...)
+	if err != nil {
+		return err
 	}
 	insns, err := im.decodeRegion(fn)
 	if err != nil {
 		return err
 	}
 	ors := find(insns, orCloneTLS)
-	if len(ors) != 1 {
-		return fmt.Errorf("tlsmove: %s: no %q (CLONE_SETTLS) to remove, found %d", fn.name, orCloneTLS.text, len(ors))
+	switch len(ors) {
+	case 0:
+		return fmt.Errorf("tlsmove: %s: no %q (CLONE_SETTLS) to remove", fn.name, orCloneTLS.text)
+	case 1:
+	default:
+		return fmt.Errorf("tlsmove: %s: %q (CLONE_SETTLS) %d times, expected once", fn.name, orCloneTLS.text, len(ors))
 	}
 	k := ors[0]
 	// %r8 must be &m.tls+8, the TLS base Rewrite will put in GS.

@@ -440,6 +440,9 @@ func TestRefuseUnexpected(t *testing.T) {
 			// clone's "mov %r9,%fs:-8" (MOVQ R9, g(CX)) -> %fs:-16
 			return mutate(t, bin, "runtime.clone.abi0", []byte{0x64, 0x4c, 0x89, 0x0c, 0x25, 0xf8, 0xff, 0xff, 0xff}, []byte{0x64, 0x4c, 0x89, 0x0c, 0x25, 0xf0, 0xff, 0xff, 0xff})
 		}, []string{"runtime.clone.abi0", "unexpected FS use", "%fs:-0x10"}},
+		{"no settls", func() []byte {
+			return bytes.ReplaceAll(bin, []byte("runtime.settls.abi0\x00"), []byte("runtime.settlz.abi0\x00"))
+		}, []string{"runtime.settls.abi0 or runtime.settls not found"}},
 		{"go version", func() []byte {
 			newer := strings.Replace(goVersion, "go1.26", "go1.27", 1)
 			if newer == goVersion {

@@ -8,19 +8,15 @@
 #include "go_asm.h"
 #include "textflag.h"
 
-// Offsets in the kernel's signal frame (arch/x86/include/uapi/asm/sigcontext.h,
-// <sys/ucontext.h>): ucontext_t.uc_mcontext starts at 40, its gregs are REG_R8…REG_CR2
-// (23 quadwords) followed by the fpregs pointer; siginfo_t has si_signo at 0, si_code
-// at 8 and si_addr (si_call_addr for SIGSYS) at 16.
-#define UC_GREGS 40
-#define UC_ERR (40+19*8)
-#define UC_TRAPNO (40+20*8)
-#define UC_FPREGS (40+23*8)
-// struct _fpx_sw_bytes sits at offset 464 of the legacy FXSAVE area of the frame.
-#define SW_MAGIC1 464
-#define SW_XSTATE_SIZE (464+16)
-#define FP_XSTATE_MAGIC1 0x46505853
-#define SYS_USER_DISPATCH 2
+// Offsets in the kernel's signal frame come from frame.go (const_uc…, const_si…).
+#define UC_GREGS const_ucGregs
+#define UC_ERR const_ucErr
+#define UC_TRAPNO const_ucTrapno
+#define UC_FPREGS const_ucFpregs
+#define SW_MAGIC1 const_swMagic1
+#define SW_XSTATE_SIZE const_swXstateSize
+#define FP_XSTATE_MAGIC1 const_FPXstateMagic1
+#define SYS_USER_DISPATCH const_siSysUserDispatch
 
 // func switchToApp(ctx *Context)
 // Runs the application until a signal handler below sends it back here. The frame makes
@@ -114,14 +110,14 @@ TEXT ·sigsysTramp(SB),NOSPLIT|NOFRAME,$0
 	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $0
 	TESTQ	AX, AX
 	JEQ	ignore
-	CMPL	8(SI), $SYS_USER_DISPATCH
+	CMPL	const_siCode(SI), $SYS_USER_DISPATCH
 	JNE	kick
 	CMPB	Context_inApp(AX), $0
 	JEQ	ignore			// cannot happen: golos's text is the allowed region
 	MOVQ	$const_ReasonSyscall, R8
 	JMP	·trapToGo(SB)
 kick:
-	MOVQ	(UC_GREGS+16*8)(DX), BX	// the interrupted RIP (REG_RIP)
+	MOVQ	const_ucRip(DX), BX	// the interrupted RIP (REG_RIP)
 	LEAQ	·enterApp(SB), CX
 	CMPQ	BX, CX
 	JCS	notentry
@@ -130,7 +126,7 @@ kick:
 	JCC	notentry
 	// Inside enterApp: resume at abortEntry instead, through rt_sigreturn.
 	LEAQ	·abortEntry(SB), CX
-	MOVQ	CX, (UC_GREGS+16*8)(DX)
+	MOVQ	CX, const_ucRip(DX)
 	RET
 notentry:
 	CMPB	Context_inApp(AX), $0
@@ -173,11 +169,11 @@ TEXT ·trapToGo(SB),NOSPLIT|NOFRAME,$0
 	MOVB	$const_selectorAllow, Context_selector(AX)
 	MOVB	$0, Context_inApp(AX)
 	MOVQ	R8, Context_Reason(AX)
-	MOVLQSX	0(SI), BX
+	MOVLQSX	const_siSigno(SI), BX
 	MOVQ	BX, Context_Signo(AX)
-	MOVLQSX	8(SI), BX
+	MOVLQSX	const_siCode(SI), BX
 	MOVQ	BX, Context_Code(AX)
-	MOVQ	16(SI), BX
+	MOVQ	const_siAddr(SI), BX
 	MOVQ	BX, Context_Addr(AX)
 	MOVQ	UC_ERR(DX), BX
 	MOVQ	BX, Context_Err(AX)

@@ -539,6 +539,10 @@ const (
 	ucontextSize    = ucSigmaskOff + 8
 	frameSiginfo    = frameUcontext + ucontextSize
 	frameSize       = frameSiginfo + 128
+	siPidOff        = 16 // siginfo_t.si_pid, si_uid, si_value (_kill, _rt)
+	siUidOff        = 20
+	siValueOff      = 24
+	siAddrOff       = 16 // siginfo_t.si_addr (_sigfault)
 	redZone         = 128
 	ucFpXstate      = 0x1
 	ucSigcontextSS  = 0x2
@@ -641,12 +645,12 @@ func putSiginfo(b []byte, info siginfo) {
 	le.PutUint32(b[4:], uint32(info.errno))
 	le.PutUint32(b[8:], uint32(info.code))
 	if info.addr != 0 || info.code > 0 {
-		le.PutUint64(b[16:], info.addr) // _sigfault: si_addr
+		le.PutUint64(b[siAddrOff:], info.addr) // _sigfault
 		return
 	}
-	le.PutUint32(b[16:], info.pid) // _kill / _rt: si_pid, si_uid, si_value
-	le.PutUint32(b[20:], info.uid)
-	le.PutUint64(b[24:], info.value)
+	le.PutUint32(b[siPidOff:], info.pid) // _kill and _rt
+	le.PutUint32(b[siUidOff:], info.uid)
+	le.PutUint64(b[siValueOff:], info.value)
 }
 
 // rt_sigreturn(2): the registers, mask and extended state come back from the frame the

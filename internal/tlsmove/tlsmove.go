@@ -43,6 +43,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
 )
@@ -205,13 +206,18 @@ func suitable(im *image) error {
 
 // fsRewrite returns the file offset of the 0x64 prefix byte to turn into
 // 0x65 if in is an FS-relative access of the one form the Go linker emits
-// for g (movq %fs:-8, movq to %fs:-8: absolute disp32, no base, no index);
-// -1 if in does not involve FS or GS at all; an error for anything else
-// touching FS or GS, which Rewrite could not move or which would collide
-// with the runtime's new use of GS.
+// for g (movq %fs:-8, movq to %fs:-8: absolute disp32, no base, no index),
+// or -1 if in does not involve FS. Anything else touching FS is an error:
+// Rewrite could not move it.
+//
+// GS is allowed outside the Go runtime: golos's own entry assembly
+// (internal/entry) is written for the rewritten binary and already reaches
+// the runtime's TLS block through GS. Inside the runtime, a GS access would
+// mean the runtime uses GS for something else, or that the binary has been
+// rewritten already.
 func fsRewrite(r region, in placed) (int, error) {
-	if in.gsPrefix >= 0 || usesSeg(in.insn, x86asm.GS) {
-		return -1, fmt.Errorf("tlsmove: %s: binary already uses GS: %s", r.where(in.pc), in.text(in.pc))
+	if (in.gsPrefix >= 0 || usesSeg(in.insn, x86asm.GS)) && inRuntime(r.name) {
+		return -1, fmt.Errorf("tlsmove: %s: the Go runtime already uses GS (%s): binary already rewritten?", r.where(in.pc), in.text(in.pc))
 	}
 	if why := fsOffence(in.insn); why != "" {
 		m, ok := fsMem(in.insn)
@@ -221,6 +227,12 @@ func fsRewrite(r region, in placed) (int, error) {
 		return in.off + in.fsPrefix, nil
 	}
 	return -1, nil
+}
+
+// inRuntime reports whether the function named name belongs to the Go
+// runtime proper.
+func inRuntime(name string) bool {
+	return strings.HasPrefix(name, "runtime.") || strings.HasPrefix(name, "internal/runtime/")
 }
 
 // fsMem returns in's memory operand if x86asm decoded one with segment FS.

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -256,6 +257,53 @@ func TestRewriteSample(t *testing.T) {
 	}
 }
 
+// TestGSOutsideRuntime: golos's entry assembly uses GS on purpose (it is
+// written for the rewritten binary); such code outside the Go runtime is
+// left as it is.
+func TestGSOutsideRuntime(t *testing.T) {
+	path, bin := sample(t)
+	_, _ = rewritten(t)
+	f, err := elf.NewFile(bytes.NewReader(bin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := f.Section(".text")
+	dis := objdumpInsns(objdump(t, path))
+	var fsAddrs []uint64
+	for a, insn := range dis {
+		if strings.Contains(insn, "%fs:") {
+			fsAddrs = append(fsAddrs, a)
+		}
+	}
+	slices.Sort(fsAddrs)
+	for _, a := range fsAddrs {
+		for _, s := range syms {
+			if a < s.Value || a >= s.Value+s.Size || elf.ST_TYPE(s.Info) != elf.STT_FUNC || inRuntime(s.Name) {
+				continue
+			}
+			off := a - text.Addr + text.Offset
+			b := bytes.Clone(bin)
+			b[off] = 0x65 // %fs: -> %gs: in a function outside the runtime
+			out, rep, err := Rewrite(b)
+			if err != nil {
+				t.Fatalf("GS in %s at %#x: %v", s.Name, a, err)
+			}
+			if rep.FSInstructions != rewriteReport.FSInstructions-1 || out[off] != 0x65 {
+				t.Errorf("GS in %s: %d FS instructions rewritten (want %d), byte %#x", s.Name, rep.FSInstructions, rewriteReport.FSInstructions-1, out[off])
+			}
+			if err := Check(out); err != nil {
+				t.Error(err)
+			}
+			return
+		}
+	}
+	t.Fatal("no FS access outside the runtime in the sample")
+}
+
 // run runs a binary with a timeout and returns its stdout and exit code.
 func run(t *testing.T, path string, args ...string) (string, int) {
 	t.Helper()
@@ -450,7 +498,11 @@ func TestRefuseUnexpected(t *testing.T) {
 			}
 			return bytes.ReplaceAll(bin, []byte(goVersion), []byte(newer))
 		}, []string{"go1.27", "not verified"}},
-		{"already rewritten", func() []byte { return gs }, []string{"already uses GS"}},
+		{"already rewritten", func() []byte { return gs }, []string{"already rewritten"}},
+		{"runtime uses GS", func() []byte {
+			// clone's "mov %r9,%fs:-8" -> "mov %r9,%gs:-8"
+			return mutate(t, bin, "runtime.clone.abi0", []byte{0x64, 0x4c, 0x89, 0x0c, 0x25}, []byte{0x65, 0x4c, 0x89, 0x0c, 0x25})
+		}, []string{"runtime.clone.abi0", "the Go runtime already uses GS", "mov %r9,%gs:-0x8"}},
 		{"not x86-64", func() []byte {
 			b := bytes.Clone(bin)
 			b[18] = byte(elf.EM_AARCH64) // e_machine

@@ -187,3 +187,33 @@ func (t *Thread) clone(a cloneArgs) int64 {
 	}
 	return int64(tid)
 }
+
+// rseq(2) registers restartable sequences with the host for the host thread that runs the
+// application thread, which is the right thread for them. The registration is recorded
+// so that it ends with the application thread: the host thread lives on for a moment in
+// golos, and the kernel would write into an rseq area the application may already have
+// freed (and kill the process with SIGSEGV when it cannot).
+func sysRseq(t *Thread) int64 {
+	addr, length, flags, sig := t.arg(0), t.arg(1), t.arg(2), t.arg(3)
+	r := passthroughRaw(unix.SYS_RSEQ, addr, length, flags, sig, 0, 0)
+	if r == 0 {
+		const rseqFlagUnregister = 1
+		if flags&rseqFlagUnregister != 0 {
+			t.rseq = rseqArea{}
+		} else {
+			t.rseq = rseqArea{addr: addr, length: length, sig: sig}
+		}
+	}
+	return r
+}
+
+// rseqArea is a thread's rseq(2) registration.
+type rseqArea struct{ addr, length, sig uint64 }
+
+// endRseq unregisters the thread's rseq area, as the thread's exit does on Linux.
+func (t *Thread) endRseq() {
+	if t.rseq.addr != 0 {
+		passthroughRaw(unix.SYS_RSEQ, t.rseq.addr, t.rseq.length, 1, t.rseq.sig, 0, 0)
+		t.rseq = rseqArea{}
+	}
+}

@@ -128,7 +128,7 @@ func table() []handler {
 		unix.SYS_GETRANDOM:         passthrough,
 		unix.SYS_SCHED_GETAFFINITY: passthroughFast,
 		unix.SYS_SET_ROBUST_LIST:   passthroughFast,
-		unix.SYS_RSEQ:              passthroughFast,
+		unix.SYS_RSEQ:              sysRseq,
 
 		unix.SYS_CLONE:             sysClone,
 		unix.SYS_CLONE3:            sysClone3,

@@ -25,7 +25,8 @@ type Thread struct {
 	infos    map[int][]siginfo // their siginfo, in order
 	altstack stackT
 
-	clearChildTid uint64 // set_tid_address(2) / CLONE_CHILD_CLEARTID
+	clearChildTid uint64   // set_tid_address(2) / CLONE_CHILD_CLEARTID
+	rseq          rseqArea // rseq(2) registration, ended with the thread
 
 	regsSet bool // the handler replaced the registers: leave RAX, RCX and R11 alone
 
@@ -100,6 +101,7 @@ func (t *Thread) loop() {
 // finish ends a thread that exited: the CLONE_CHILD_CLEARTID word is cleared and its
 // waiters woken (clone(2), set_tid_address(2)), and the process ends with its last thread.
 func (t *Thread) finish() {
+	t.endRseq()
 	if t.clearChildTid != 0 {
 		var zero [4]byte
 		if copyOut(t.clearChildTid, zero[:]) == 0 {

@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,8 +47,20 @@ func TestFSOwn(t *testing.T) {
 // collects garbage and preempts its goroutines (invariant 2 of DESIGN.md).
 func TestFSUnmapped(t *testing.T) {
 	forFlavours(t, "fsunmapped", func(t *testing.T, p string) {
-		nat, _ := runBoth(t, p)
+		// GOLOS_STRESS_RUNTIME makes golos's runtime collect garbage without pause and
+		// spin goroutines that only a preemption signal stops, and report the count.
+		nat, g := runBothOpts(t, runOpts{env: []string{"GOLOS_STRESS_RUNTIME=1"}}, p)
 		wantNative(t, nat, 0, "junk FS kept up to the restore: yes", "PASS")
+		if g == nil {
+			return
+		}
+		m := regexp.MustCompile(`runtime stress: (\d+) garbage collections`).FindStringSubmatch(string(g.stderr))
+		if m == nil {
+			t.Fatalf("golos did not report its runtime stress; stderr:\n%s", clip(g.stderr))
+		}
+		if n, _ := strconv.Atoi(m[1]); n < 5 {
+			t.Errorf("only %d garbage collections ran in golos while FS was junk; want at least 5", n)
+		}
 	})
 }
 

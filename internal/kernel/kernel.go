@@ -40,6 +40,7 @@ type Process struct {
 	notedFeatures map[string]bool
 
 	threads threads
+	stress  bool // stressEnv was set
 }
 
 // ExitError is a failure of golos itself, before or around the program; the CLI prints it
@@ -96,6 +97,10 @@ func Run(path string, argv, envp []string, opts Options) (int, error) {
 	p.threads.byTid = map[int]*Thread{}
 	p.threads.main = t
 	p.forwardHostSignals()
+	if os.Getenv(stressEnv) != "" {
+		p.stress = true
+		p.stressRuntime()
+	}
 	failed := 0
 	t.start(nil, func(tid int) {
 		if tid < 0 {

@@ -133,6 +133,9 @@ func (p *Process) thread(tid int) *Thread {
 
 // exitGroup ends the process with status: every thread stops with it.
 func (p *Process) exitGroup(status int) {
+	if p.stress {
+		p.note("%s", stressReport())
+	}
 	os.Exit(status)
 }
 

@@ -103,20 +103,30 @@ TEXT ·abortEntry(SB),NOSPLIT|NOFRAME,$0
 
 // sigsysTramp is the raw SIGSYS handler (SA_SIGINFO|SA_ONSTACK|SA_NODEFER, empty mask):
 // DI = signal number, SI = *siginfo_t, DX = *ucontext_t, on Go's signal stack.
-// A SIGSYS that Syscall User Dispatch did not raise is a kick (Kick): it brings a thread
-// that runs application code back to its goroutine to take a pending signal.
+// sigsysTramp is the raw SIGSYS handler (SA_SIGINFO|SA_ONSTACK|SA_NODEFER, empty mask):
+// DI = signal number, SI = *siginfo_t, DX = *ucontext_t, on Go's signal stack.
 TEXT ·sigsysTramp(SB),NOSPLIT|NOFRAME,$0
 	// mov %gs:0,%rax — this thread's Context, or 0 if it never ran application code
 	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $0
 	TESTQ	AX, AX
 	JEQ	ignore
 	CMPL	const_siCode(SI), $SYS_USER_DISPATCH
-	JNE	kick
+	JNE	ignore			// sent by someone: golos has no use for it
 	CMPB	Context_inApp(AX), $0
 	JEQ	ignore			// cannot happen: golos's text is the allowed region
 	MOVQ	$const_ReasonSyscall, R8
 	JMP	·trapToGo(SB)
-kick:
+ignore:
+	RET				// to the restorer: rt_sigreturn
+
+// kickTramp is the raw handler of KickSignal (same flags as sigsysTramp). A kick
+// brings a thread that runs application code back to its goroutine to take a pending
+// signal. (It is not SIGSYS: a kick pending when a syscall traps would swallow the
+// trap's SIGSYS, as standard signals do not queue.)
+TEXT ·kickTramp(SB),NOSPLIT|NOFRAME,$0
+	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $0	// mov %gs:0,%rax
+	TESTQ	AX, AX
+	JEQ	done
 	MOVQ	const_ucRip(DX), BX	// the interrupted RIP (REG_RIP)
 	LEAQ	·enterApp(SB), CX
 	CMPQ	BX, CX
@@ -130,16 +140,16 @@ kick:
 	RET
 notentry:
 	CMPB	Context_inApp(AX), $0
-	JEQ	ignore			// in golos: the goroutine looks at Pending before entering
+	JEQ	done			// in golos: the goroutine looks at Pending before entering
 	CMPQ	BX, ·textStart(SB)
 	JCS	app
 	CMPQ	BX, ·textEnd(SB)
-	JCS	ignore			// in a Go signal handler nested in application code:
+	JCS	done			// in a Go signal handler nested in application code:
 					// the thread takes the signal at its next trap
 app:
 	MOVQ	$const_ReasonSignal, R8
 	JMP	·trapToGo(SB)
-ignore:
+done:
 	RET				// to the restorer: rt_sigreturn
 
 // faultTramp is the raw handler for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGTRAP. A fault
@@ -217,6 +227,8 @@ TEXT ·sigreturnTramp(SB),NOSPLIT|NOFRAME,$0
 // ABI0 addresses of the handlers, for rt_sigaction.
 DATA	·sigsysTrampPC+0(SB)/8, $·sigsysTramp(SB)
 GLOBL	·sigsysTrampPC(SB), RODATA, $8
+DATA	·kickTrampPC+0(SB)/8, $·kickTramp(SB)
+GLOBL	·kickTrampPC(SB), RODATA, $8
 DATA	·faultTrampPC+0(SB)/8, $·faultTramp(SB)
 GLOBL	·faultTrampPC(SB), RODATA, $8
 DATA	·sigreturnTrampPC+0(SB)/8, $·sigreturnTramp(SB)

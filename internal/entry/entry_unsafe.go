@@ -20,13 +20,16 @@ func sigsysTramp()
 //lint:ignore U1000 installed by address (faultTrampPC)
 func faultTramp()
 
+//lint:ignore U1000 installed by address (kickTrampPC)
+func kickTramp()
+
 //lint:ignore U1000 installed by address (sigreturnTrampPC)
 func sigreturnTramp()
 
 func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv0() uint64
 
-var sigsysTrampPC, faultTrampPC, sigreturnTrampPC uintptr
+var sigsysTrampPC, faultTrampPC, kickTrampPC, sigreturnTrampPC uintptr
 
 // textStart and textEnd bound golos's own code: Syscall User Dispatch's allowed region,
 // and how the kick handler tells application code from golos's (read by assembly).
@@ -119,8 +122,13 @@ const (
 // signals: at once if it runs application code, else before it runs any again.
 func Kick(ctx *Context, tid int) {
 	atomic.StoreUint32(&ctx.Pending, 1)
-	unix.Tgkill(selfPid, tid, unix.SIGSYS)
+	unix.Tgkill(selfPid, tid, KickSignal)
 }
+
+// KickSignal is the host signal golos sends its own threads to kick them: signal 33, a
+// real-time signal (kicks queue rather than merge with anything) that the Go runtime
+// leaves alone without cgo and that golos does not forward to the application.
+const KickSignal = unix.Signal(33)
 
 var selfPid = unix.Getpid()
 
@@ -173,6 +181,11 @@ func Install(text0, text1 uintptr) error {
 		}
 		if err := rtSigaction(unix.SIGSYS, &act, nil); err != nil {
 			installErr = fmt.Errorf("install SIGSYS handler: %w", err)
+			return
+		}
+		act.handler = kickTrampPC
+		if err := rtSigaction(KickSignal, &act, nil); err != nil {
+			installErr = fmt.Errorf("install kick handler: %w", err)
 			return
 		}
 		for _, sig := range FaultSignals {

@@ -763,7 +763,7 @@ func (p *Process) forwardHostSignals() {
 			unix.SIGFPE, unix.SIGILL, unix.SIGTRAP, unix.SIGPIPE, unix.SIGPROF, unix.SIGCHLD:
 			continue
 		}
-		if sig == 32 || sig == 33 { // reserved by the C library, never sent
+		if sig == 32 || sig == int(entry.KickSignal) { // 32: reserved by C libraries; 33: golos's kicks
 			continue
 		}
 		sigs = append(sigs, unix.Signal(sig))

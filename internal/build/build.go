@@ -15,7 +15,8 @@ import (
 // TextAddress is where golos's text is linked. Linux places non-PIE executables at
 // 0x400000, PIE executables near 0x555555554000 and mmap/stack near 0x7fffxxxxxxxx; golos
 // sits between the PIE range and the mmap range so that all of them stay free for the
-// application. The Go heap's own hints (0xc000000000 upwards) are below the PIE range.
+// application. The Go heap goes where the host's mmap puts it (Go 1.26 randomises its base
+// below 0x400000000000); golos keeps the application off it (internal/kernel/mm.go).
 const TextAddress = 0x7e0000001000
 
 // Golos builds cmd/golos from the module rooted at root and writes the rewritten binary to

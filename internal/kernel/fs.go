@@ -19,12 +19,13 @@ func readlinkAt(t *Thread, dirfd int32, pathAddr, buf, size uint64) int64 {
 	if e != 0 {
 		return -int64(e)
 	}
-	if int64(int32(size)) <= 0 {
+	bufsiz := int(int32(size)) // readlink(2) takes an int
+	if bufsiz <= 0 {
 		return -int64(unix.EINVAL)
 	}
 	if isProcSelfExe(path, dirfd) {
 		name := []byte(t.p.exePath)
-		n := min(uint64(len(name)), size) // readlink(2) truncates silently
+		n := min(len(name), bufsiz) // readlink(2) truncates silently
 		if e := copyOut(buf, name[:n]); e != 0 {
 			return -int64(e)
 		}

@@ -23,17 +23,68 @@ func pageUp(x uint64) uint64 { return (x + pageSize - 1) &^ (pageSize - 1) }
 // userEnd is the end of the x86-64 user address space (TASK_SIZE_MAX).
 const userEnd = 0x7ffffffff000
 
-// checkRange validates an application range [addr, addr+length) as Linux's mm calls do:
-// page-aligned start, non-zero length, no wrap-around, inside the user address space.
-func checkRange(addr, length uint64) (hi uint64, e unix.Errno) {
-	if addr%pageSize != 0 || length == 0 {
+// Each call checks its range in the order and with the errors Linux uses (mm/mmap.c,
+// mm/mprotect.c, mm/madvise.c): EINVAL for a misaligned start or an empty range, ENOMEM
+// for a range outside the user address space.
+
+// fixedRange checks mmap's MAP_FIXED range (do_mmap, get_unmapped_area).
+func fixedRange(addr, length uint64) (hi uint64, e unix.Errno) {
+	if length == 0 {
 		return 0, unix.EINVAL
 	}
-	hi = pageUp(addr + length)
-	if hi < addr || hi > userEnd || length > userEnd {
+	alen := pageUp(length)
+	if alen == 0 || alen > userEnd || addr > userEnd-alen {
+		return 0, unix.ENOMEM
+	}
+	if addr%pageSize != 0 {
 		return 0, unix.EINVAL
 	}
-	return hi, 0
+	return addr + alen, 0
+}
+
+// unmapRange checks munmap's range (__do_munmap: everything is EINVAL).
+func unmapRange(addr, length uint64) (hi uint64, e unix.Errno) {
+	if addr%pageSize != 0 || addr > userEnd || length > userEnd-addr {
+		return 0, unix.EINVAL
+	}
+	alen := pageUp(length)
+	if alen == 0 {
+		return 0, unix.EINVAL
+	}
+	return addr + alen, 0
+}
+
+// protectRange checks mprotect's range; hi == addr means there is nothing to do.
+func protectRange(addr, length uint64) (hi uint64, e unix.Errno) {
+	if addr%pageSize != 0 {
+		return 0, unix.EINVAL
+	}
+	if length == 0 {
+		return addr, 0
+	}
+	alen := pageUp(length)
+	if alen == 0 || addr+alen <= addr {
+		return 0, unix.ENOMEM
+	}
+	if addr+alen > userEnd {
+		return 0, unix.ENOMEM // no mapping there
+	}
+	return addr + alen, 0
+}
+
+// adviseRange checks madvise's range; hi == addr means there is nothing to do.
+func adviseRange(addr, length uint64) (hi uint64, e unix.Errno) {
+	if addr%pageSize != 0 {
+		return 0, unix.EINVAL
+	}
+	alen := pageUp(length)
+	if length != 0 && alen == 0 || addr+alen < addr {
+		return 0, unix.EINVAL
+	}
+	if addr+alen > userEnd {
+		return 0, unix.EINVAL // not user memory at all
+	}
+	return addr + alen, 0
 }
 
 func (m *addressSpace) initBrk(start uint64) {
@@ -76,7 +127,7 @@ func sysMmap(t *Thread) int64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if flags&unix.MAP_FIXED != 0 {
-		hi, e := checkRange(addr, length)
+		hi, e := fixedRange(addr, length)
 		if e != 0 {
 			return -int64(e)
 		}
@@ -117,7 +168,7 @@ func (m *addressSpace) claimFree(lo, hi uint64) unix.Errno {
 // an error on Linux, and golos's pages are, to the application, free space it cannot see.
 func sysMunmap(t *Thread) int64 {
 	addr, length := t.arg(0), t.arg(1)
-	hi, e := checkRange(addr, length)
+	hi, e := unmapRange(addr, length)
 	if e != 0 {
 		return -int64(e)
 	}
@@ -136,11 +187,8 @@ func sysMunmap(t *Thread) int64 {
 // mprotect(2): ENOMEM, as for unmapped pages, when the range is not all the application's.
 func sysMprotect(t *Thread) int64 {
 	addr, length, prot := t.arg(0), t.arg(1), t.arg(2)
-	if length == 0 && addr%pageSize == 0 {
-		return 0
-	}
-	hi, e := checkRange(addr, length)
-	if e != 0 {
+	hi, e := protectRange(addr, length)
+	if e != 0 || hi == addr {
 		return -int64(e)
 	}
 	m := &t.p.mm
@@ -157,11 +205,8 @@ func sysMprotect(t *Thread) int64 {
 // unmapped pages does on Linux, after the advice was applied to the rest.
 func sysMadvise(t *Thread) int64 {
 	addr, length, advice := t.arg(0), t.arg(1), t.arg(2)
-	if length == 0 && addr%pageSize == 0 {
-		return 0
-	}
-	hi, e := checkRange(addr, length)
-	if e != 0 {
+	hi, e := adviseRange(addr, length)
+	if e != 0 || hi == addr {
 		return -int64(e)
 	}
 	m := &t.p.mm
@@ -192,10 +237,11 @@ func sysMremap(t *Thread) int64 {
 		return -int64(unix.EFAULT)
 	}
 	if flags&unix.MREMAP_FIXED != 0 {
-		hi, e := checkRange(newAddr, newLen)
-		if e != 0 {
-			return -int64(e)
+		// mremap_to: a misplaced or oversized target is EINVAL.
+		if newAddr%pageSize != 0 || newLen > userEnd || newAddr > userEnd-newLen {
+			return -int64(unix.EINVAL)
 		}
+		hi := newAddr + pageUp(newLen)
 		if e := m.claimFree(newAddr, hi); e != 0 {
 			return -int64(e)
 		}

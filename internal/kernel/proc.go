@@ -43,7 +43,7 @@ func sysArchPrctl(t *Thread) int64 {
 		archGetFS = 0x1003
 		archGetGS = 0x1004
 	)
-	switch t.arg(0) {
+	switch uint32(t.arg(0)) { // int option
 	case archSetFS:
 		if t.arg(1) >= userEnd {
 			return -int64(unix.EPERM) // as Linux: a non-canonical or kernel address
@@ -77,18 +77,24 @@ func (p *Process) unsupported(what, why string) {
 
 // cloneArgs are clone(2)'s and clone3(2)'s arguments.
 type cloneArgs struct {
-	flags, stack, parentTid, childTid, tls uint64
+	flags, exitSignal, stack, parentTid, childTid, tls uint64
 }
 
-// clone(2): x86-64 passes flags, newsp, parent_tid, child_tid, tls.
+// clone(2): x86-64 passes flags, newsp, parent_tid, child_tid, tls. Only the low 32
+// bits of the flags count, and the low byte is the exit signal (kernel/fork.c).
 func sysClone(t *Thread) int64 {
-	return t.clone(cloneArgs{flags: t.arg(0), stack: t.arg(1), parentTid: t.arg(2), childTid: t.arg(3), tls: t.arg(4)})
+	flags := uint64(uint32(t.arg(0)))
+	return t.clone(cloneArgs{flags: flags &^ 0xff, exitSignal: flags & 0xff, stack: t.arg(1),
+		parentTid: t.arg(2), childTid: t.arg(3), tls: t.arg(4)})
 }
 
 // clone3(2): struct clone_args (include/uapi/linux/sched.h).
 func sysClone3(t *Thread) int64 {
 	addr, size := t.arg(0), t.arg(1)
-	if size < 64 || size > 4096 {
+	if size > pageSize {
+		return -int64(unix.E2BIG)
+	}
+	if size < 64 {
 		return -int64(unix.EINVAL)
 	}
 	b := make([]byte, size)
@@ -102,15 +108,19 @@ func sysClone3(t *Thread) int64 {
 		}
 	}
 	a := cloneArgs{
-		flags:     le.Uint64(b[0:]),
-		childTid:  le.Uint64(b[16:]),
-		parentTid: le.Uint64(b[24:]),
-		tls:       le.Uint64(b[56:]),
+		flags:      le.Uint64(b[0:]),
+		exitSignal: le.Uint64(b[32:]),
+		childTid:   le.Uint64(b[16:]),
+		parentTid:  le.Uint64(b[24:]),
+		tls:        le.Uint64(b[56:]),
 	}
 	// pidfd (offset 8) is read only with CLONE_PIDFD, which clone refuses; a thread has
 	// no exit signal (kernel/fork.c, clone3_args_valid).
-	if le.Uint64(b[32:]) != 0 && a.flags&unix.CLONE_THREAD != 0 {
-		return -int64(unix.EINVAL)
+	const legacyFlags = 0xffffffff &^ 0xff // CLONE_LEGACY_FLAGS without CSIGNAL
+	const clearSighand, intoCgroup = 0x100000000, 0x200000000
+	if a.flags&^(legacyFlags|clearSighand|intoCgroup) != 0 || a.exitSignal > 64 ||
+		a.exitSignal != 0 && a.flags&unix.CLONE_THREAD != 0 {
+		return -int64(unix.EINVAL) // clone3_args_valid
 	}
 	if stack, stackSize := le.Uint64(b[40:]), le.Uint64(b[48:]); stack != 0 {
 		a.stack = stack + stackSize

@@ -113,7 +113,7 @@ func (a *sigaction) encode() []byte {
 
 // rt_sigaction(2): the disposition is recorded, with Linux's checks (signal(7)).
 func sysRtSigaction(t *Thread) int64 {
-	sig, actAddr, oldAddr, setSize := int(t.arg(0)), t.arg(1), t.arg(2), t.arg(3)
+	sig, actAddr, oldAddr, setSize := int(int32(t.arg(0))), t.arg(1), t.arg(2), t.arg(3)
 	if setSize != 8 {
 		return -int64(unix.EINVAL)
 	}
@@ -161,7 +161,7 @@ func sysRtSigaction(t *Thread) int64 {
 
 // rt_sigprocmask(2): the thread's mask is recorded; SIGKILL and SIGSTOP stay unblocked.
 func sysRtSigprocmask(t *Thread) int64 {
-	how, setAddr, oldAddr, setSize := t.arg(0), t.arg(1), t.arg(2), t.arg(3)
+	how, setAddr, oldAddr, setSize := int32(t.arg(0)), t.arg(1), t.arg(2), t.arg(3)
 	if setSize != 8 {
 		return -int64(unix.EINVAL)
 	}
@@ -274,7 +274,7 @@ func (t *Thread) onAltstack(sp uint64) bool {
 
 // kill(2): to this process, a virtual signal; to another one, the host's.
 func sysKill(t *Thread) int64 {
-	pid, sig := int(int32(t.arg(0))), int(t.arg(1))
+	pid, sig := int(int32(t.arg(0))), int(int32(t.arg(1)))
 	if pid != selfPid {
 		return passthroughFast(t)
 	}
@@ -293,11 +293,11 @@ func sysTgkill(t *Thread) int64 {
 	if int(int32(t.arg(0))) != selfPid {
 		return passthroughFast(t)
 	}
-	return t.tkill(int(int32(t.arg(1))), int(t.arg(2)))
+	return t.tkill(int(int32(t.arg(1))), int(int32(t.arg(2))))
 }
 
 func sysTkill(t *Thread) int64 {
-	return t.tkill(int(int32(t.arg(0))), int(t.arg(1)))
+	return t.tkill(int(int32(t.arg(0))), int(int32(t.arg(1))))
 }
 
 func (t *Thread) tkill(tid, sig int) int64 {
@@ -317,7 +317,7 @@ func (t *Thread) tkill(tid, sig int) int64 {
 
 // rt_sigqueueinfo(2) and rt_tgsigqueueinfo(2): a signal with the caller's siginfo.
 func sysRtSigqueueinfo(t *Thread) int64 {
-	pid, sig, infoAddr := int(int32(t.arg(0))), int(t.arg(1)), t.arg(2)
+	pid, sig, infoAddr := int(int32(t.arg(0))), int(int32(t.arg(1))), t.arg(2)
 	if pid != selfPid {
 		return passthroughFast(t)
 	}
@@ -330,7 +330,7 @@ func sysRtSigqueueinfo(t *Thread) int64 {
 }
 
 func sysRtTgsigqueueinfo(t *Thread) int64 {
-	pid, tid, sig, infoAddr := int(int32(t.arg(0))), int(int32(t.arg(1))), int(t.arg(2)), t.arg(3)
+	pid, tid, sig, infoAddr := int(int32(t.arg(0))), int(int32(t.arg(1))), int(int32(t.arg(2))), t.arg(3)
 	if pid != selfPid {
 		return passthroughFast(t)
 	}

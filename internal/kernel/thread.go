@@ -160,7 +160,7 @@ func (t *Thread) arg(i int) uint64 {
 
 func (t *Thread) syscall() {
 	r := &t.ctx.Regs
-	nr := r.RAX
+	nr := uint64(uint32(r.RAX)) // the kernel reads the number as 32 bits (do_syscall_64)
 	var ret int64
 	t.regsSet = false
 	if nr < uint64(len(syscallTable)) && syscallTable[nr] != nil {

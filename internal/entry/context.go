@@ -60,7 +60,20 @@ type Context struct {
 	// before running application code.
 	Pending uint32
 
-	_ [48]byte // pads xsave to a 64-byte boundary (checked by a test)
+	// GS. goGS is golos's GS base on this thread (the Go runtime's TLS); appGS the
+	// application's own, loaded on the way into its code when hasAppGS is set
+	// (SetAppGS) and replaced by goGS on every way out.
+	goGS     uint64
+	appGS    uint64
+	hasAppGS uint8
+	_        [7]byte
+
+	// slot is this thread's slot (slots_unsafe.go): its signal stack, its GS
+	// trampoline, and the pointer back to this Context that the handlers find by
+	// their stack pointer.
+	slot uint64
+
+	_ [16]byte // pads xsave to a 64-byte boundary (checked by a test)
 
 	// xsave is the application's extended state in the standard (non-compacted) XSAVE
 	// format, as the kernel lays it out in a signal frame.

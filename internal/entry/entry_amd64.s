@@ -3,7 +3,9 @@
 // per-thread block, m.tls[1] (GS:0) and m.tls[2] (GS:8), which Go leaves unused on
 // linux/amd64. GS-relative instructions are written as bytes because the Go assembler
 // only knows GS through its TLS pseudo-register. FS is never touched: it belongs to the
-// application.
+// application. GS may hold the application's own base while its code runs (SetAppGS):
+// the signal handlers find the thread's Context by their stack pointer (slots_unsafe.go)
+// and put golos's GS back before anything reads it.
 
 #include "go_asm.h"
 #include "textflag.h"
@@ -13,10 +15,30 @@
 #define UC_ERR const_ucErr
 #define UC_TRAPNO const_ucTrapno
 #define UC_FPREGS const_ucFpregs
+#define UC_RIP const_ucRip
 #define SW_MAGIC1 const_swMagic1
 #define SW_XSTATE_SIZE const_swXstateSize
 #define FP_XSTATE_MAGIC1 const_FPXstateMagic1
 #define SYS_USER_DISPATCH const_siSysUserDispatch
+
+// CTX_BY_SP loads AX with the Context of the thread whose slot's signal stack we run on,
+// or jumps to notapp when this is not an application thread's signal stack.
+#define CTX_BY_SP(notapp) \
+	MOVQ	SP, AX; \
+	SUBQ	·slotsBase(SB), AX; \
+	CMPQ	AX, ·slotsSize(SB); \
+	JCC	notapp; \
+	MOVQ	SP, AX; \
+	ANDQ	$const_slotMask, AX; \
+	MOVQ	const_slotCtx(AX), AX; \
+	TESTQ	AX, AX; \
+	JEQ	notapp
+
+// GO_HANDLER loads AX with the Go runtime's handler of the signal in DI.
+#define GO_HANDLER \
+	LEAQ	·goHandlers(SB), AX; \
+	MOVLQSX	DI, R8; \
+	MOVQ	(AX)(R8*8), AX
 
 // func switchToApp(ctx *Context)
 // Runs the application until a signal handler below sends it back here. The frame makes
@@ -33,12 +55,26 @@ TEXT ·switchToApp(SB),NOSPLIT,$8-8
 // signal made pending after the check below is never missed.
 TEXT ·enterApp(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	SP, Context_goSP(AX)
-	// mov %rax,%gs:0 — publish ctx in m.tls[1] for the signal handlers
+	// mov %rax,%gs:0 — publish ctx in m.tls[1] for abortEntry
 	BYTE $0x65; BYTE $0x48; BYTE $0x89; BYTE $0x04; BYTE $0x25; LONG $0
 	CMPL	Context_Pending(AX), $0
 	JNE	pending			// a signal to deliver first
+	// Where the final jmp goes: the application's RIP, or with its own GS the slot's
+	// trampoline, which loads GS, RAX and RIP from the slot's data page.
+	CMPB	Context_hasAppGS(AX), $0
+	JNE	appgs
 	MOVQ	(Context_Regs+Regs_RIP)(AX), BX
-	// mov %rbx,%gs:8 — the resume address, for the final jmp that needs no register
+	JMP	target
+appgs:
+	MOVQ	Context_slot(AX), BX
+	MOVQ	Context_appGS(AX), CX
+	MOVQ	CX, const_slotTrampGS(BX)
+	MOVQ	(Context_Regs+Regs_RAX)(AX), CX
+	MOVQ	CX, const_slotTrampRAX(BX)
+	MOVQ	(Context_Regs+Regs_RIP)(AX), CX
+	MOVQ	CX, const_slotTrampRIP(BX)	// and BX = the trampoline, at the slot's start
+target:
+	// mov %rbx,%gs:8 — the jump target, for the final jmp that needs no register
 	BYTE $0x65; BYTE $0x48; BYTE $0x89; BYTE $0x1c; BYTE $0x25; LONG $8
 	// Extended state: XRSTOR with every feature requested (EDX:EAX = -1); the area's
 	// XSTATE_BV says which components hold data and which return to their init state.
@@ -76,7 +112,7 @@ TEXT ·enterApp(SB),NOSPLIT|NOFRAME,$0
 	POPQ	AX
 	POPQ	CX
 	MOVQ	0(SP), SP	// Regs.RSP: the application's stack, on which nothing is pushed
-	// jmp *%gs:8 — into the application
+	// jmp *%gs:8 — into the application (or its GS trampoline)
 	BYTE $0x65; BYTE $0xff; BYTE $0x24; BYTE $0x25; LONG $8
 pending:
 	JMP	·abortEntry(SB)
@@ -85,9 +121,9 @@ pending:
 TEXT ·enterAppEnd(SB),NOSPLIT|NOFRAME,$0
 	INT	$3
 
-// abortEntry leaves enterApp for the goroutine, with ReasonSignal, before the
-// application ran: its registers in the Context are still as they were. The CPU's
-// floating-point and flag state go back to what Go code expects.
+// abortEntry leaves enterApp (or the GS trampoline) for the goroutine, with ReasonSignal,
+// before the application ran: its registers in the Context are still as they were, and
+// GS is golos's. The CPU's floating-point and flag state go back to what Go expects.
 TEXT ·abortEntry(SB),NOSPLIT|NOFRAME,$0
 	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $0	// mov %gs:0,%rax
 	MOVB	$const_selectorAllow, Context_selector(AX)
@@ -102,14 +138,9 @@ TEXT ·abortEntry(SB),NOSPLIT|NOFRAME,$0
 	RET				// into switchToApp
 
 // sigsysTramp is the raw SIGSYS handler (SA_SIGINFO|SA_ONSTACK|SA_NODEFER, empty mask):
-// DI = signal number, SI = *siginfo_t, DX = *ucontext_t, on Go's signal stack.
-// sigsysTramp is the raw SIGSYS handler (SA_SIGINFO|SA_ONSTACK|SA_NODEFER, empty mask):
-// DI = signal number, SI = *siginfo_t, DX = *ucontext_t, on Go's signal stack.
+// DI = signal number, SI = *siginfo_t, DX = *ucontext_t, on the thread's slot stack.
 TEXT ·sigsysTramp(SB),NOSPLIT|NOFRAME,$0
-	// mov %gs:0,%rax — this thread's Context, or 0 if it never ran application code
-	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $0
-	TESTQ	AX, AX
-	JEQ	ignore
+	CTX_BY_SP(ignore)
 	CMPL	const_siCode(SI), $SYS_USER_DISPATCH
 	JNE	ignore			// sent by someone: golos has no use for it
 	CMPB	Context_inApp(AX), $0
@@ -124,21 +155,29 @@ ignore:
 // signal. (It is not SIGSYS: a kick pending when a syscall traps would swallow the
 // trap's SIGSYS, as standard signals do not queue.)
 TEXT ·kickTramp(SB),NOSPLIT|NOFRAME,$0
-	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $0	// mov %gs:0,%rax
-	TESTQ	AX, AX
-	JEQ	done
-	MOVQ	const_ucRip(DX), BX	// the interrupted RIP (REG_RIP)
+	CTX_BY_SP(done)
+	MOVQ	UC_RIP(DX), BX		// the interrupted RIP
 	LEAQ	·enterApp(SB), CX
 	CMPQ	BX, CX
 	JCS	notentry
 	LEAQ	·enterAppEnd(SB), CX
 	CMPQ	BX, CX
 	JCC	notentry
-	// Inside enterApp: resume at abortEntry instead, through rt_sigreturn.
+abort:
+	// Inside enterApp or the trampoline: resume at abortEntry instead, through
+	// rt_sigreturn (which leaves GS as this handler sets it).
 	LEAQ	·abortEntry(SB), CX
-	MOVQ	CX, const_ucRip(DX)
+	MOVQ	CX, UC_RIP(DX)
 	RET
 notentry:
+	MOVQ	BX, CX
+	SUBQ	Context_slot(AX), CX
+	CMPQ	CX, $4096
+	JCC	nottrampoline
+	MOVQ	Context_goGS(AX), CX	// the trampoline may have loaded the application's GS
+	WRGSBASEQ	CX
+	JMP	abort
+nottrampoline:
 	CMPB	Context_inApp(AX), $0
 	JEQ	done			// in golos: the goroutine looks at Pending before entering
 	CMPQ	BX, ·textStart(SB)
@@ -153,22 +192,37 @@ done:
 	RET				// to the restorer: rt_sigreturn
 
 // faultTramp is the raw handler for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGTRAP. A fault
-// in application code goes back to the goroutine; any other goes to the Go runtime's own
-// handler, which golos saved in goHandlers when it installed this one.
+// in application code goes back to the goroutine; any other goes to the Go runtime.
 TEXT ·faultTramp(SB),NOSPLIT|NOFRAME,$0
-	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $0	// mov %gs:0,%rax
-	TESTQ	AX, AX
-	JEQ	golang
+	CTX_BY_SP(golang)
 	CMPB	Context_inApp(AX), $0
 	JEQ	golang
 	MOVQ	$const_ReasonFault, R8
 	JMP	·trapToGo(SB)
 golang:
-	// Tail-call the runtime's handler with DI, SI, DX and the stack as the kernel left them.
-	LEAQ	·goHandlers(SB), AX
-	MOVLQSX	DI, R8
-	ANDQ	$63, R8
-	MOVQ	(AX)(R8*8), AX
+	JMP	·goSigTramp(SB)
+
+// goSigTramp stands in front of each of the Go runtime's own signal handlers. When the
+// signal interrupts application code that has its own GS base loaded, the runtime's
+// handler (which finds g at GS:-8) runs with golos's GS, and the application's is put
+// back afterwards; otherwise the runtime's handler is tail-called as it is.
+TEXT ·goSigTramp(SB),NOSPLIT|NOFRAME,$0
+	CTX_BY_SP(direct)
+	CMPB	Context_hasAppGS(AX), $0
+	JEQ	direct
+	RDGSBASEQ	CX
+	CMPQ	CX, Context_goGS(AX)
+	JEQ	direct
+	PUSHQ	CX			// the GS base to put back (and a 16-byte aligned call)
+	MOVQ	Context_goGS(AX), CX
+	WRGSBASEQ	CX
+	GO_HANDLER
+	CALL	AX			// DI, SI, DX as the kernel gave them
+	POPQ	CX
+	WRGSBASEQ	CX
+	RET
+direct:
+	GO_HANDLER
 	JMP	AX
 
 // trapToGo saves the application's state from the signal frame into the Context in AX
@@ -211,6 +265,11 @@ copy:
 	LEAQ	Context_xsave(AX), DI
 	REP;	MOVSB
 back:
+	CMPB	Context_hasAppGS(AX), $0
+	JEQ	gsok
+	MOVQ	Context_goGS(AX), CX	// golos's GS back before anything reads it
+	WRGSBASEQ	CX
+gsok:
 	MOVQ	Context_goSP(AX), SP
 	// Go's ABIInternal: R14 = g (GS:-8), X15 = 0.
 	BYTE $0x65; BYTE $0x4c; BYTE $0x8b; BYTE $0x34; BYTE $0x25; LONG $-8	// mov %gs:-8,%r14
@@ -223,16 +282,6 @@ TEXT ·sigreturnTramp(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	$15, AX			// rt_sigreturn
 	SYSCALL
 	INT	$3
-
-// ABI0 addresses of the handlers, for rt_sigaction.
-DATA	·sigsysTrampPC+0(SB)/8, $·sigsysTramp(SB)
-GLOBL	·sigsysTrampPC(SB), RODATA, $8
-DATA	·kickTrampPC+0(SB)/8, $·kickTramp(SB)
-GLOBL	·kickTrampPC(SB), RODATA, $8
-DATA	·faultTrampPC+0(SB)/8, $·faultTramp(SB)
-GLOBL	·faultTrampPC(SB), RODATA, $8
-DATA	·sigreturnTrampPC+0(SB)/8, $·sigreturnTramp(SB)
-GLOBL	·sigreturnTrampPC(SB), RODATA, $8
 
 // func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 TEXT ·cpuid(SB),NOSPLIT,$0-24
@@ -253,3 +302,21 @@ TEXT ·xgetbv0(SB),NOSPLIT,$0-8
 	ORQ	DX, AX
 	MOVQ	AX, ret+0(FP)
 	RET
+
+// func rdgsbase() uint64 — this thread's GS base (FSGSBASE instructions)
+TEXT ·rdgsbase(SB),NOSPLIT,$0-8
+	RDGSBASEQ	AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// ABI0 addresses of the handlers, for rt_sigaction.
+DATA	·sigsysTrampPC+0(SB)/8, $·sigsysTramp(SB)
+GLOBL	·sigsysTrampPC(SB), RODATA, $8
+DATA	·kickTrampPC+0(SB)/8, $·kickTramp(SB)
+GLOBL	·kickTrampPC(SB), RODATA, $8
+DATA	·faultTrampPC+0(SB)/8, $·faultTramp(SB)
+GLOBL	·faultTrampPC(SB), RODATA, $8
+DATA	·goSigTrampPC+0(SB)/8, $·goSigTramp(SB)
+GLOBL	·goSigTrampPC(SB), RODATA, $8
+DATA	·sigreturnTrampPC+0(SB)/8, $·sigreturnTramp(SB)
+GLOBL	·sigreturnTrampPC(SB), RODATA, $8

@@ -23,13 +23,18 @@ func faultTramp()
 //lint:ignore U1000 installed by address (kickTrampPC)
 func kickTramp()
 
+//lint:ignore U1000 installed by address (goSigTrampPC)
+func goSigTramp()
+
+func rdgsbase() uint64
+
 //lint:ignore U1000 installed by address (sigreturnTrampPC)
 func sigreturnTramp()
 
 func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv0() uint64
 
-var sigsysTrampPC, faultTrampPC, kickTrampPC, sigreturnTrampPC uintptr
+var sigsysTrampPC, faultTrampPC, kickTrampPC, goSigTrampPC, sigreturnTrampPC uintptr
 
 // textStart and textEnd bound golos's own code: Syscall User Dispatch's allowed region,
 // and how the kick handler tells application code from golos's (read by assembly).
@@ -48,9 +53,22 @@ var XsaveSize, XsaveFeatures = func() (int, uint64) {
 	return int(ebx), xgetbv0()
 }()
 
-// goHandlers holds the Go runtime's handler for each signal whose handler golos replaced,
-// so that faults in golos's own code still reach the runtime (read by faultTramp).
-var goHandlers [64]uintptr
+// goHandlers holds the Go runtime's handler for each signal whose handler golos replaced
+// or stands in front of (read by faultTramp and goSigTramp).
+var goHandlers [65]uintptr
+
+// FSGSBase reports whether the CPU and kernel let user code read and write the GS base
+// directly (HWCAP2_FSGSBASE): golos needs it to switch GS for an application that has
+// its own.
+var FSGSBase = func() bool {
+	v, _ := unix.Auxv()
+	for _, kv := range v {
+		if kv[0] == 26 { // AT_HWCAP2
+			return kv[1]&2 != 0 // HWCAP2_FSGSBASE
+		}
+	}
+	return false
+}()
 
 // entersyscall and exitsyscall bracket application execution: while the application
 // runs, its goroutine is in the runtime's syscall state, so the scheduler and the GC carry
@@ -160,45 +178,69 @@ var installOnce sync.Once
 var installErr error
 
 // Install puts golos's raw handlers in place (once per process): SIGSYS for trapped
-// syscalls and the fault signals, whose Go runtime handlers are kept for faults in
-// golos's own code. The handlers never return through their frame, so they run with
-// SA_NODEFER and an empty mask: the thread's mask is the same after them as before.
+// syscalls, KickSignal, and the fault signals, whose Go runtime handlers are kept for
+// faults in golos's own code; and goSigTramp in front of every other handler the Go
+// runtime has installed (call Install after signal.Notify). golos's own handlers never
+// return through their frame, so they run with SA_NODEFER and an empty mask: the
+// thread's mask is the same after them as before.
 func Install(text0, text1 uintptr) error {
-	installOnce.Do(func() {
-		textStart, textEnd = text0, text1
-		mem, err := unix.Mmap(-1, 0, xsaveMax, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
-		if err != nil {
-			installErr = fmt.Errorf("map init XSAVE area: %w", err)
-			return
-		}
-		InitXsave(mem)
-		initXsave = uintptr(unsafe.Pointer(&mem[0]))
+	installOnce.Do(func() { installErr = install(text0, text1) })
+	return installErr
+}
 
-		act := sigaction{
-			handler:  sigsysTrampPC,
-			flags:    saSiginfo | saOnstack | saRestorer | saNodefer,
-			restorer: sigreturnTrampPC,
-		}
-		if err := rtSigaction(unix.SIGSYS, &act, nil); err != nil {
-			installErr = fmt.Errorf("install SIGSYS handler: %w", err)
-			return
-		}
-		act.handler = kickTrampPC
-		if err := rtSigaction(KickSignal, &act, nil); err != nil {
-			installErr = fmt.Errorf("install kick handler: %w", err)
-			return
-		}
-		for _, sig := range FaultSignals {
-			var old sigaction
+func install(text0, text1 uintptr) error {
+	textStart, textEnd = text0, text1
+	if XsaveSize+4 > xsaveMax {
+		return fmt.Errorf("this CPU's XSAVE area takes %d bytes; golos handles up to %d", XsaveSize, xsaveMax-4)
+	}
+	mem, err := unix.Mmap(-1, 0, xsaveMax, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return fmt.Errorf("map init XSAVE area: %w", err)
+	}
+	InitXsave(mem)
+	initXsave = uintptr(unsafe.Pointer(&mem[0]))
+	if err := reserveSlots(); err != nil {
+		return err
+	}
+	own := sigaction{
+		flags:    saSiginfo | saOnstack | saRestorer | saNodefer,
+		restorer: sigreturnTrampPC,
+	}
+	for sig := unix.Signal(1); sig <= 64; sig++ {
+		act := own
+		switch sig {
+		case unix.SIGKILL, unix.SIGSTOP:
+			continue
+		case unix.SIGSYS:
+			act.handler = sigsysTrampPC
+		case KickSignal:
+			act.handler = kickTrampPC
+		case unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL, unix.SIGTRAP:
 			act.handler = faultTrampPC
-			if err := rtSigaction(sig, &act, &old); err != nil {
-				installErr = fmt.Errorf("install %v handler: %w", sig, err)
-				return
+		default:
+			var old sigaction
+			if err := rtSigaction(sig, nil, &old); err != nil {
+				return fmt.Errorf("read %v handler: %w", sig, err)
+			}
+			if old.handler <= 1 { // SIG_DFL, SIG_IGN: not the Go runtime's
+				continue
 			}
 			goHandlers[sig] = old.handler
+			old.handler = goSigTrampPC
+			if err := rtSigaction(sig, &old, nil); err != nil {
+				return fmt.Errorf("install %v handler: %w", sig, err)
+			}
+			continue
 		}
-	})
-	return installErr
+		var old sigaction
+		if err := rtSigaction(sig, &act, &old); err != nil {
+			return fmt.Errorf("install %v handler: %w", sig, err)
+		}
+		if old.handler > 1 {
+			goHandlers[sig] = old.handler
+		}
+	}
+	return nil
 }
 
 // RestoreDefault sets sig's disposition back to SIG_DFL (to die of it as the application
@@ -216,17 +258,60 @@ func rtSigaction(sig unix.Signal, act, old *sigaction) error {
 	return nil
 }
 
-// Enable turns Syscall User Dispatch on for the calling OS thread: a syscall made
-// outside golos's own text (given to Install) traps while ctx's selector says BLOCK,
-// which it does only while application code runs (prctl(2), PR_SET_SYSCALL_USER_DISPATCH).
+// Enable prepares the calling OS thread (locked to its goroutine) to run ctx's
+// application thread: it gives the thread a slot and its signal stack, notes golos's GS
+// base, and turns Syscall User Dispatch on for it: a syscall made outside golos's own
+// text (given to Install) traps while ctx's selector says BLOCK, which it does only while
+// application code runs (prctl(2), PR_SET_SYSCALL_USER_DISPATCH).
 func Enable(ctx *Context) error {
+	slot, err := allocSlot(ctx)
+	if err != nil {
+		return err
+	}
+	ctx.slot = uint64(slot)
+	if e := sigaltstack(&stackT{sp: slot + slotStack, size: slotSize - slotStack}); e != 0 {
+		freeSlot(slot)
+		return fmt.Errorf("install signal stack: %w", e)
+	}
+	if FSGSBase {
+		ctx.goGS = rdgsbase()
+	}
 	_, _, e := unix.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_SYSCALL_USER_DISPATCH,
 		unix.PR_SYS_DISPATCH_ON, textStart, textEnd-textStart,
 		uintptr(unsafe.Pointer(&ctx.selector)), 0)
 	if e != 0 {
+		sigaltstack(&stackT{flags: 2}) // SS_DISABLE
+		freeSlot(slot)
+		ctx.slot = 0
 		return fmt.Errorf("enable syscall user dispatch: %w", e)
 	}
 	return nil
+}
+
+// Release undoes Enable on the calling OS thread, whose application thread is gone, and
+// frees ctx. Syscall User Dispatch stays on: no application code runs there again, and
+// golos's own syscalls are in the allowed region.
+func Release(ctx *Context) {
+	sigaltstack(&stackT{flags: 2}) // SS_DISABLE
+	if ctx.slot != 0 {
+		freeSlot(uintptr(ctx.slot))
+	}
+	FreeContext(ctx)
+}
+
+// SetAppGS makes base the application's GS base on ctx's thread, loaded each time its
+// code runs. It needs FSGSBase.
+func (c *Context) SetAppGS(base uint64) {
+	c.appGS = base
+	c.hasAppGS = 1
+}
+
+// AppGS is the application's GS base on ctx's thread (0 until it sets one).
+func (c *Context) AppGS() uint64 { return c.appGS }
+
+// InheritGS gives a new thread the GS base of the thread that created it, as clone(2) does.
+func (c *Context) InheritGS(parent *Context) {
+	c.appGS, c.hasAppGS = parent.appGS, parent.hasAppGS
 }
 
 // Xsave exposes the saved extended state (for signal frames and tests).

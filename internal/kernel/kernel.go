@@ -70,6 +70,9 @@ func Run(path string, argv, envp []string, opts Options) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// Host signals for the application first: entry.Install puts its handler in front
+	// of the ones signal.Notify has the Go runtime install.
+	p.forwardHostSignals()
 	if err := entry.Install(p.textStart, p.textEnd); err != nil {
 		return 0, err
 	}
@@ -96,7 +99,6 @@ func Run(path string, argv, envp []string, opts Options) (int, error) {
 	t.ctx.Regs.RFLAGS = 0x202
 	p.threads.byTid = map[int]*Thread{}
 	p.threads.main = t
-	p.forwardHostSignals()
 	if os.Getenv(stressEnv) != "" {
 		p.stress = true
 		p.stressRuntime()

@@ -33,9 +33,9 @@ func sysGettid(t *Thread) int64 { return int64(t.tid) }
 
 // arch_prctl(2). ARCH_SET_FS sets this thread's FS base on the host: the application owns
 // FS and golos never reads or changes it again. ARCH_GET_FS is answered by the host too
-// (it writes the value to the application's memory; golos never reads it). The
-// application's GS needs golos to switch GS on every crossing, which it does not do yet:
-// ARCH_SET_GS is refused with EPERM rather than pretended.
+// (it writes the value to the application's memory; golos never reads it). GS is
+// golos's own (the Go runtime's TLS), so the application's GS base is virtual: recorded
+// here and loaded only while the application's code runs (entry.Context.SetAppGS).
 func sysArchPrctl(t *Thread) int64 {
 	const (
 		archSetGS = 0x1001
@@ -52,11 +52,19 @@ func sysArchPrctl(t *Thread) int64 {
 	case archGetFS:
 		return passthroughRaw(unix.SYS_ARCH_PRCTL, archGetFS, t.arg(1), 0, 0, 0, 0)
 	case archGetGS:
-		var zero [8]byte
-		return -int64(copyOut(t.arg(1), zero[:]))
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], t.ctx.AppGS())
+		return -int64(copyOut(t.arg(1), b[:]))
 	case archSetGS:
-		t.p.unsupported("arch_prctl(ARCH_SET_GS)", "the application's own GS is not switched yet")
-		return -int64(unix.EPERM)
+		if t.arg(1) >= userEnd {
+			return -int64(unix.EPERM)
+		}
+		if !entry.FSGSBase {
+			t.p.unsupported("arch_prctl(ARCH_SET_GS)", "this CPU or kernel lacks FSGSBASE, which golos needs to switch GS")
+			return -int64(unix.EPERM)
+		}
+		t.ctx.SetAppGS(t.arg(1))
+		return 0
 	}
 	return -int64(unix.EINVAL)
 }
@@ -164,6 +172,7 @@ func (t *Thread) clone(a cloneArgs) int64 {
 		child.ctx.Regs.RSP = a.stack
 	}
 	copy(child.ctx.Xsave(), t.ctx.Xsave()[:entry.XsaveSize])
+	child.ctx.InheritGS(t.ctx)
 	t.p.sig.mu.Lock()
 	child.sigmask = t.sigmask
 	t.p.sig.mu.Unlock()
@@ -191,11 +200,7 @@ func (t *Thread) clone(a cloneArgs) int64 {
 		runtime.LockOSThread() // never unlocked: the OS thread ends with the goroutine
 		child.start(setup, func(tid int) { started <- tid })
 	}()
-	tid := <-started
-	if tid < 0 {
-		entry.FreeContext(child.ctx)
-	}
-	return int64(tid)
+	return int64(<-started)
 }
 
 // rseq(2) registers restartable sequences with the host for the host thread that runs the

@@ -58,11 +58,13 @@ func (t *Thread) start(setup func(t *Thread) unix.Errno, ready func(tid int)) {
 	t.tid = unix.Gettid()
 	if err := entry.Enable(t.ctx); err != nil {
 		t.p.note("%v", err)
+		entry.FreeContext(t.ctx)
 		ready(-int(unix.EAGAIN))
 		return
 	}
 	if setup != nil {
 		if e := setup(t); e != 0 {
+			entry.Release(t.ctx)
 			ready(-int(e))
 			return
 		}
@@ -120,7 +122,7 @@ func (t *Thread) finish() {
 		t.p.exitGroup(th.status)
 	}
 	if t != th.main {
-		entry.FreeContext(t.ctx)
+		entry.Release(t.ctx)
 	}
 }
 

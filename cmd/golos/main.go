@@ -1,3 +1,10 @@
+// golos keeps no file descriptors open while the application runs, so the application's
+// descriptor numbers are the ones it would have natively and it cannot close or read
+// golos's: the runtime is told not to keep cgroup files open for GOMAXPROCS.
+
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
+
 // Command golos runs an unmodified Linux x86-64 executable inside golos's own process.
 //
 //	golos run [--quiet] [--debug[=syscalls]] PROGRAM [ARGS...]

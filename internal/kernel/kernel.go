@@ -76,7 +76,7 @@ func Run(path string, argv, envp []string, opts Options) (int, error) {
 	if err := entry.Install(p.textStart, p.textEnd); err != nil {
 		return 0, err
 	}
-	img, err := loader.Load(path)
+	img, err := loader.Load(path, loader.HostOpener)
 	if err != nil {
 		return 0, err
 	}

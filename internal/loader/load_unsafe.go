@@ -1,12 +1,11 @@
 package loader
 
 import (
-	"crypto/rand"
 	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -31,9 +30,19 @@ type Image struct {
 	Mapped   [][2]uint64
 }
 
-// Load maps the executable at path (and its PT_INTERP interpreter) into memory.
-func Load(path string) (*Image, error) {
-	exe, f, err := open(path)
+// Opener opens a file for reading and returns its descriptor: the kernel's view of
+// paths (inside a confined root, if there is one).
+type Opener func(path string) (int, error)
+
+// HostOpener opens host paths as they are.
+func HostOpener(path string) (int, error) {
+	return unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+}
+
+// Load maps the executable at path (and its PT_INTERP interpreter) into memory, opening
+// both through opener. It keeps no file open.
+func Load(path string, opener Opener) (*Image, error) {
+	exe, f, err := open(path, opener)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +73,7 @@ func Load(path string) (*Image, error) {
 		img.BrkStart = elfETDynBase + randomPages(1<<13)*pageSize
 	}
 	if f.Interp != "" {
-		ld, lf, err := open(f.Interp)
+		ld, lf, err := open(f.Interp, opener)
 		if err != nil {
 			return nil, fmt.Errorf("interpreter: %w", err)
 		}
@@ -84,32 +93,47 @@ func Load(path string) (*Image, error) {
 	return img, nil
 }
 
-func open(path string) (*os.File, *File, error) {
-	fd, err := os.Open(path)
+// rawFile is a file descriptor read with pread(2): no os.File, so that golos's runtime
+// does not set up its poller (and its descriptors) for the program's files.
+type rawFile int
+
+func (r rawFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := unix.Pread(int(r), p, off)
+	if err == nil && n < len(p) {
+		return n, io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+func (r rawFile) Close() error { return unix.Close(int(r)) }
+
+func open(path string, opener Opener) (rawFile, *File, error) {
+	fd, err := opener(path)
 	if err != nil {
-		return nil, nil, err
+		return -1, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	st, err := fd.Stat()
+	r := rawFile(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		r.Close()
+		return -1, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		r.Close()
+		return -1, nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	f, err := Parse(r, st.Size)
 	if err != nil {
-		fd.Close()
-		return nil, nil, err
+		r.Close()
+		return -1, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if !st.Mode().IsRegular() {
-		fd.Close()
-		return nil, nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	f, err := Parse(fd, st.Size())
-	if err != nil {
-		fd.Close()
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return fd, f, nil
+	return r, f, nil
 }
 
 // mapImage maps f's segments. With fixed, the image goes at its addresses plus bias and
 // must not replace anything already mapped (golos's own memory above all); otherwise the
 // host's mmap picks the place and bias follows from it. It returns the bias.
-func mapImage(fd *os.File, f *File, bias uint64, fixed bool) (uint64, error) {
+func mapImage(fd rawFile, f *File, bias uint64, fixed bool) (uint64, error) {
 	lo, hi := f.span()
 	flags := unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_NORESERVE
 	hint := uint64(0)
@@ -141,7 +165,7 @@ func mapImage(fd *os.File, f *File, bias uint64, fixed bool) (uint64, error) {
 	return bias, nil
 }
 
-func mapSegment(fd *os.File, s Segment, bias uint64) error {
+func mapSegment(fd rawFile, s Segment, bias uint64) error {
 	prot := 0
 	if s.Flags&elf.PF_R != 0 {
 		prot |= unix.PROT_READ
@@ -163,7 +187,7 @@ func mapSegment(fd *os.File, s Segment, bias uint64) error {
 			p |= unix.PROT_WRITE // to zero the tail of the last file page
 		}
 		if _, err := mmap(pageStart, fileMapEnd-pageStart, p, unix.MAP_PRIVATE|unix.MAP_FIXED,
-			int(fd.Fd()), s.Offset&^(pageSize-1)); err != nil {
+			int(fd), s.Offset&^(pageSize-1)); err != nil {
 			return err
 		}
 		if s.Memsz > s.Filesz {
@@ -202,7 +226,7 @@ func mmap(addr, length uint64, prot, flags, fd int, off uint64) (uint64, error) 
 // randomPages returns a random number of pages below n, as Linux's ASLR would add.
 func randomPages(n uint64) uint64 {
 	var b [8]byte
-	rand.Read(b[:])
+	unix.Getrandom(b[:], 0) // not crypto/rand: its timer would start Go's poller and its descriptors
 	return binary.LittleEndian.Uint64(b[:]) % n
 }
 

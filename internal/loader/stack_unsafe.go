@@ -1,7 +1,6 @@
 package loader
 
 import (
-	"crypto/rand"
 	"encoding/binary"
 	"fmt"
 
@@ -104,7 +103,7 @@ func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]ui
 	platform := put("x86_64")
 	sp -= 16
 	random := sp
-	rand.Read(mem[random-base : random-base+16])
+	unix.Getrandom(mem[random-base:random-base+16], 0)
 	sp &^= 15
 
 	aux := [][2]uint64{

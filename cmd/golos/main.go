@@ -17,15 +17,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"golos/internal/kernel"
+	"golos/internal/vfs"
 )
 
 // version is golos's version, shown by --version.
@@ -35,12 +32,20 @@ const usage = `usage: golos run [flags] PROGRAM [ARGS...]
        golos --version | --help
 
 Runs PROGRAM, an unmodified Linux x86-64 executable, inside golos's own process.
-PROGRAM containing '/' is a path; otherwise it is looked up in PATH.
+PROGRAM containing '/' is a path; otherwise it is looked up in PATH (inside the root,
+with --root).
 
 flags:
-  --quiet             no notes on syscalls golos does not implement
-  --debug             registers and the faulting address when the program dies
-  --debug=syscalls    also a line per syscall on stderr
+  --quiet                    no notes on syscalls golos does not implement
+  --debug                    registers and the faulting address when the program dies
+  --debug=syscalls           also a line per syscall on stderr
+  --root DIR[:ro]            the program's root directory (":ro": read-only)
+  --volume HOST:GUEST[:ro|rw]  graft host directory HOST at GUEST inside the root
+                             (repeatable)
+  -e, --env KEY=VALUE        set an environment variable (KEY alone: take golos's own
+                             value); repeatable
+  --clear-env                start from an empty environment
+  -w, --workdir DIR          the program's working directory
 
 exit status: the program's own; 128+N if it dies of signal N; 125 if golos fails;
 126 if PROGRAM cannot be executed; 127 if it is not found.
@@ -77,67 +82,117 @@ func golos(args []string) int {
 
 func run(args []string) int {
 	var opts kernel.Options
+	env := os.Environ()
+	var setEnv []string
+	clearEnv := false
+	// value returns the value of a flag given as --flag=VALUE or --flag VALUE.
+	value := func(flag string) (string, bool) {
+		if name, v, ok := strings.Cut(flag, "="); ok && strings.HasPrefix(name, "--") {
+			return v, true
+		}
+		if len(args) == 0 {
+			return "", false
+		}
+		v := args[0]
+		args = args[1:]
+		return v, true
+	}
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		flag := args[0]
 		args = args[1:]
-		switch flag {
+		name, _, _ := strings.Cut(flag, "=")
+		switch name {
 		case "--":
 			goto program
 		case "--quiet", "-q":
 			opts.Quiet = true
 		case "--debug":
 			opts.Debug = true
-		case "--debug=syscalls":
-			opts.Debug, opts.DebugSyscalls = true, true
+			if flag == "--debug=syscalls" {
+				opts.DebugSyscalls = true
+			} else if flag != "--debug" {
+				return usageError("unknown --debug mode %q (try --debug or --debug=syscalls)", flag)
+			}
 		case "--help", "-h":
 			fmt.Print(usage)
 			return 0
+		case "--clear-env":
+			clearEnv = true
+		case "--root", "--volume", "-e", "--env", "-w", "--workdir":
+			v, ok := value(flag)
+			if !ok {
+				return usageError("%s needs a value", name)
+			}
+			switch name {
+			case "--root":
+				dir, mode, _ := strings.Cut(v, ":")
+				if mode != "" && mode != "ro" && mode != "rw" {
+					return usageError("--root %s: the mode is ro or rw", v)
+				}
+				opts.Root, opts.RootReadOnly = dir, mode == "ro"
+			case "--volume":
+				parts := strings.Split(v, ":")
+				if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" ||
+					len(parts) == 3 && parts[2] != "ro" && parts[2] != "rw" {
+					return usageError("--volume %s: want HOST:GUEST[:ro|rw]", v)
+				}
+				opts.Volumes = append(opts.Volumes, vfs.Mount{Host: parts[0], Guest: parts[1],
+					ReadOnly: len(parts) == 3 && parts[2] == "ro"})
+			case "-e", "--env":
+				if !strings.Contains(v, "=") {
+					if hv, ok := os.LookupEnv(v); ok {
+						v += "=" + hv
+					} else {
+						continue // docker run -e KEY: unset on the host, nothing to pass
+					}
+				}
+				setEnv = append(setEnv, v)
+			case "-w", "--workdir":
+				opts.Workdir = v
+			}
 		default:
-			fmt.Fprintf(os.Stderr, "golos: unknown flag %s (try golos --help)\n", flag)
-			return 125
+			return usageError("unknown flag %s (try golos --help)", flag)
 		}
 	}
 program:
 	if len(args) == 0 {
-		fmt.Fprintf(os.Stderr, "golos: run: no program given (usage: golos run [flags] PROGRAM [ARGS...])\n")
-		return 125
+		return usageError("run: no program given (usage: golos run [flags] PROGRAM [ARGS...])")
 	}
-	path, status, err := resolve(args[0])
+	if len(opts.Volumes) > 0 && opts.Root == "" {
+		return usageError("--volume needs --root")
+	}
+	if clearEnv {
+		env = nil
+	}
+	env = mergeEnv(env, setEnv)
+	code, err := kernel.Run(args[0], args, env, opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "golos: %v\n", err)
-		return status
-	}
-	code, err := kernel.Run(path, args, os.Environ(), opts)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "golos: %v\n", err)
+		var ee *kernel.ExitError
+		if errors.As(err, &ee) {
+			return ee.Status
+		}
 		return 125
 	}
 	return code
 }
 
-// resolve finds PROGRAM as execve(2) and a shell would: a name with '/' is a path, others
-// are looked up in PATH. It returns 127 for a program that is not there and 126 for one
-// that cannot be executed.
-func resolve(name string) (string, int, error) {
-	path := name
-	if !strings.Contains(name, "/") {
-		p, err := exec.LookPath(name)
-		if err != nil && !errors.Is(err, exec.ErrDot) {
-			return "", 127, fmt.Errorf("%s: command not found", name)
+func usageError(format string, a ...any) int {
+	fmt.Fprintf(os.Stderr, "golos: "+format+"\n", a...)
+	return 125
+}
+
+// mergeEnv sets each KEY=VALUE of set in env, replacing an earlier KEY.
+func mergeEnv(env, set []string) []string {
+	for _, kv := range set {
+		key, _, _ := strings.Cut(kv, "=")
+		out := env[:0:0]
+		for _, e := range env {
+			if k, _, _ := strings.Cut(e, "="); k != key {
+				out = append(out, e)
+			}
 		}
-		path = p
+		env = append(out, kv)
 	}
-	st, err := os.Stat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "", 127, fmt.Errorf("%s: no such file or directory", name)
-	case err != nil:
-		return "", 126, fmt.Errorf("%s: %v", name, errors.Unwrap(err))
-	case st.IsDir():
-		return "", 126, fmt.Errorf("%s: is a directory", name)
-	}
-	if unix.Access(path, unix.X_OK) != nil {
-		return "", 126, fmt.Errorf("%s: permission denied", name)
-	}
-	return path, 0, nil
+	return env
 }

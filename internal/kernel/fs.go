@@ -1,21 +1,263 @@
 package kernel
 
-import "golang.org/x/sys/unix"
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
 
-// The file syscalls pass through to the host: by default the application sees the host's
-// files as they are. What golos must hide or virtualise is handled here.
+	"golang.org/x/sys/unix"
+
+	"golos/internal/vfs"
+)
+
+// The file syscalls. Without --root the application sees the host's files as they are
+// and its path syscalls pass through unchanged. With --root every path it names is
+// resolved inside the root and its volumes (package vfs) and the syscall is made on a
+// reference golos holds (/proc/self/fd/N…), never on the application's own string. Either
+// way, a few of golos's own files are virtual: /proc/self/exe names the program, and the
+// /proc files that would show golos (maps, cmdline, environ, auxv) show the application.
+
+// follow says how a path syscall treats a symlink in the last component.
+type follow int
+
+const (
+	followLast follow = iota // the file a symlink points to (stat, open, chmod)
+	entryLast                // the directory entry itself (lstat, unlink, mkdir)
+)
+
+// pathOf reads the path at addr and makes it an absolute guest path, relative to dirfd
+// (AT_FDCWD: the working directory) when it is relative.
+func (t *Thread) pathOf(dirfd int32, addr uint64) (string, unix.Errno) {
+	p, e := readString(addr, unix.PathMax)
+	if e != 0 {
+		return "", e
+	}
+	if p == "" {
+		return "", unix.ENOENT
+	}
+	if path.IsAbs(p) {
+		return vfs.Abs("/", p), 0
+	}
+	if dirfd == unix.AT_FDCWD {
+		return vfs.Abs(t.p.cwd(), p), 0
+	}
+	dir, err := t.p.fs.FDPath(int(dirfd))
+	if err != nil {
+		return "", unix.EBADF
+	}
+	return vfs.Abs(dir, p), 0
+}
+
+// ref resolves a guest path for one syscall; write says the syscall changes the file or
+// its directory (EROFS in a read-only part).
+func (t *Thread) ref(guest string, how follow, write bool) (*vfs.Ref, unix.Errno) {
+	var r *vfs.Ref
+	var err error
+	if how == followLast {
+		r, err = t.p.fs.Follow(guest)
+	} else {
+		r, err = t.p.fs.Entry(guest)
+	}
+	if err != nil {
+		return nil, errnoOf(err)
+	}
+	if write && r.ReadOnly {
+		r.Close()
+		return nil, unix.EROFS
+	}
+	return r, 0
+}
+
+func errnoOf(err error) unix.Errno {
+	if e, ok := err.(unix.Errno); ok {
+		return e
+	}
+	return unix.EIO
+}
+
+// pathCall makes syscall nr with its path argument at index pathArg (and the directory
+// descriptor at dirArg, or -1) replaced by a reference to the confined file. Without a
+// root it passes the call through.
+func (t *Thread) pathCall(dirArg, pathArg int, how follow, write bool) int64 {
+	if t.p.fs == nil {
+		return passthrough(t)
+	}
+	dirfd := int32(unix.AT_FDCWD)
+	if dirArg >= 0 {
+		dirfd = int32(t.arg(dirArg))
+	}
+	guest, e := t.pathOf(dirfd, t.arg(pathArg))
+	if e != 0 {
+		return -int64(e)
+	}
+	r, e := t.ref(guest, how, write)
+	if e != 0 {
+		return -int64(e)
+	}
+	defer r.Close()
+	args := t.args()
+	if dirArg >= 0 {
+		args[dirArg] = uint64(unix.AT_FDCWD & 0xffffffff) // the reference is absolute
+	}
+	return hostCall(t.ctx.Regs.RAX, args, map[int]string{pathArg: r.Path})
+}
+
+// atCall is pathCall for the *at syscalls whose flags (at flagArg) may hold
+// AT_SYMLINK_NOFOLLOW or AT_EMPTY_PATH.
+func (t *Thread) atCall(dirArg, pathArg, flagArg int, write bool) int64 {
+	flags := t.arg(flagArg)
+	if t.p.fs == nil || flags&unix.AT_EMPTY_PATH != 0 && t.emptyPath(pathArg) {
+		return passthrough(t) // on the descriptor itself
+	}
+	how := followLast
+	if flags&unix.AT_SYMLINK_NOFOLLOW != 0 {
+		how = entryLast
+	}
+	return t.pathCall(dirArg, pathArg, how, write)
+}
+
+func (t *Thread) emptyPath(arg int) bool {
+	var b [1]byte
+	return copyIn(t.arg(arg), b[:]) == 0 && b[0] == 0
+}
+
+// The file syscalls whose only job here is confining their path.
+func sysStat(t *Thread) int64       { return t.pathCall(-1, 0, followLast, false) }
+func sysLstat(t *Thread) int64      { return t.pathCall(-1, 0, entryLast, false) }
+func sysNewfstatat(t *Thread) int64 { return t.atCall(0, 1, 3, false) }
+func sysStatx(t *Thread) int64      { return t.atCall(0, 1, 2, false) }
+func sysAccess(t *Thread) int64     { return t.accessCall(-1, 0, 1, 0) }
+func sysFaccessat(t *Thread) int64  { return t.accessCall(0, 1, 2, 0) }
+func sysFaccessat2(t *Thread) int64 { return t.accessCall(0, 1, 2, t.arg(3)) }
+func sysMkdir(t *Thread) int64      { return t.pathCall(-1, 0, entryLast, true) }
+func sysMkdirat(t *Thread) int64    { return t.pathCall(0, 1, entryLast, true) }
+func sysMknodat(t *Thread) int64    { return t.pathCall(0, 1, entryLast, true) }
+func sysRmdir(t *Thread) int64      { return t.pathCall(-1, 0, entryLast, true) }
+func sysUnlink(t *Thread) int64     { return t.pathCall(-1, 0, entryLast, true) }
+func sysUnlinkat(t *Thread) int64   { return t.pathCall(0, 1, entryLast, true) }
+func sysSymlink(t *Thread) int64    { return t.pathCall(-1, 1, entryLast, true) }
+func sysSymlinkat(t *Thread) int64  { return t.pathCall(1, 2, entryLast, true) }
+func sysChmod(t *Thread) int64      { return t.pathCall(-1, 0, followLast, true) }
+func sysFchmodat(t *Thread) int64   { return t.pathCall(0, 1, followLast, true) }
+func sysChown(t *Thread) int64      { return t.pathCall(-1, 0, followLast, true) }
+func sysLchown(t *Thread) int64     { return t.pathCall(-1, 0, entryLast, true) }
+func sysFchownat(t *Thread) int64   { return t.atCall(0, 1, 4, true) }
+func sysTruncate(t *Thread) int64   { return t.pathCall(-1, 0, followLast, true) }
+func sysStatfs(t *Thread) int64     { return t.pathCall(-1, 0, followLast, false) }
+func sysGetxattr(t *Thread) int64   { return t.pathCall(-1, 0, followLast, false) }
+func sysLgetxattr(t *Thread) int64  { return t.pathCall(-1, 0, entryLast, false) }
+func sysListxattr(t *Thread) int64  { return t.pathCall(-1, 0, followLast, false) }
+func sysLlistxattr(t *Thread) int64 { return t.pathCall(-1, 0, entryLast, false) }
+func sysSetxattr(t *Thread) int64   { return t.pathCall(-1, 0, followLast, true) }
+func sysLsetxattr(t *Thread) int64  { return t.pathCall(-1, 0, entryLast, true) }
+func sysRemovexattr(t *Thread) int64 {
+	return t.pathCall(-1, 0, followLast, true)
+}
+func sysLremovexattr(t *Thread) int64 { return t.pathCall(-1, 0, entryLast, true) }
+func sysInotifyAddWatch(t *Thread) int64 {
+	return t.pathCall(-1, 1, followLast, false)
+}
+
+// utimensat(2): a NULL path means the descriptor itself.
+func sysUtimensat(t *Thread) int64 {
+	if t.arg(1) == 0 {
+		return passthrough(t)
+	}
+	return t.atCall(0, 1, 3, true)
+}
+
+// access(2) and faccessat(2): W_OK in a read-only part is EROFS, as on a read-only mount.
+func (t *Thread) accessCall(dirArg, pathArg, modeArg int, flags uint64) int64 {
+	if t.p.fs != nil && t.arg(modeArg)&unix.W_OK != 0 {
+		dirfd := int32(unix.AT_FDCWD)
+		if dirArg >= 0 {
+			dirfd = int32(t.arg(dirArg))
+		}
+		guest, e := t.pathOf(dirfd, t.arg(pathArg))
+		if e != 0 {
+			return -int64(e)
+		}
+		r, e := t.ref(guest, followLast, true)
+		if e != 0 {
+			return -int64(e)
+		}
+		r.Close()
+	}
+	how := followLast
+	if flags&unix.AT_SYMLINK_NOFOLLOW != 0 {
+		how = entryLast
+	}
+	if flags&unix.AT_EMPTY_PATH != 0 && t.emptyPath(pathArg) {
+		return passthrough(t)
+	}
+	return t.pathCall(dirArg, pathArg, how, false)
+}
+
+// rename(2), renameat(2), renameat2(2), link(2), linkat(2): two paths.
+func sysRename(t *Thread) int64    { return t.twoPathCall(-1, 0, -1, 1, entryLast) }
+func sysRenameat(t *Thread) int64  { return t.twoPathCall(0, 1, 2, 3, entryLast) }
+func sysRenameat2(t *Thread) int64 { return t.twoPathCall(0, 1, 2, 3, entryLast) }
+func sysLink(t *Thread) int64      { return t.twoPathCall(-1, 0, -1, 1, entryLast) }
+func sysLinkat(t *Thread) int64 {
+	how := entryLast
+	if t.arg(4)&unix.AT_SYMLINK_FOLLOW != 0 {
+		how = followLast
+	}
+	if t.arg(4)&unix.AT_EMPTY_PATH != 0 && t.p.fs != nil {
+		return -int64(unix.ENOENT) // linking an open file by descriptor: not inside a root
+	}
+	return t.twoPathCall(0, 1, 2, 3, how)
+}
+
+func (t *Thread) twoPathCall(dir1, path1, dir2, path2 int, how1 follow) int64 {
+	if t.p.fs == nil {
+		return passthrough(t)
+	}
+	dirOf := func(i int) int32 {
+		if i < 0 {
+			return unix.AT_FDCWD
+		}
+		return int32(t.arg(i))
+	}
+	g1, e := t.pathOf(dirOf(dir1), t.arg(path1))
+	if e != 0 {
+		return -int64(e)
+	}
+	g2, e := t.pathOf(dirOf(dir2), t.arg(path2))
+	if e != 0 {
+		return -int64(e)
+	}
+	r1, e := t.ref(g1, how1, true)
+	if e != 0 {
+		return -int64(e)
+	}
+	defer r1.Close()
+	r2, e := t.ref(g2, entryLast, true)
+	if e != 0 {
+		return -int64(e)
+	}
+	defer r2.Close()
+	args := t.args()
+	for _, d := range []int{dir1, dir2} {
+		if d >= 0 {
+			args[d] = uint64(unix.AT_FDCWD & 0xffffffff)
+		}
+	}
+	return hostCall(t.ctx.Regs.RAX, args, map[int]string{path1: r1.Path, path2: r2.Path})
+}
 
 // readlinkat(2) and readlink(2): /proc/self/exe names the program, not golos.
 func sysReadlink(t *Thread) int64 {
-	return readlinkAt(t, unix.AT_FDCWD, t.arg(0), t.arg(1), t.arg(2))
+	return t.readlinkAt(-1, 0, t.arg(1), t.arg(2))
 }
 
 func sysReadlinkat(t *Thread) int64 {
-	return readlinkAt(t, int32(t.arg(0)), t.arg(1), t.arg(2), t.arg(3))
+	return t.readlinkAt(0, 1, t.arg(2), t.arg(3))
 }
 
-func readlinkAt(t *Thread, dirfd int32, pathAddr, buf, size uint64) int64 {
-	path, e := readString(pathAddr, unix.PathMax)
+func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
+	p, e := readString(t.arg(pathArg), unix.PathMax)
 	if e != 0 {
 		return -int64(e)
 	}
@@ -23,50 +265,233 @@ func readlinkAt(t *Thread, dirfd int32, pathAddr, buf, size uint64) int64 {
 	if bufsiz <= 0 {
 		return -int64(unix.EINVAL)
 	}
-	if isProcSelfExe(path, dirfd) {
-		name := []byte(t.p.exePath)
+	if isProcSelf(p, "exe") {
+		name := []byte(t.p.exeGuestPath)
 		n := min(len(name), bufsiz) // readlink(2) truncates silently
 		if e := copyOut(buf, name[:n]); e != 0 {
 			return -int64(e)
 		}
 		return int64(n)
 	}
-	return passthroughRaw(unix.SYS_READLINKAT, uint64(int64(dirfd)), pathAddr, buf, size, 0, 0)
+	return t.pathCall(dirArg, pathArg, entryLast, false)
 }
 
-func isProcSelfExe(path string, dirfd int32) bool {
-	switch path {
-	case "/proc/self/exe", "/proc/thread-self/exe":
+// isProcSelf reports whether p names file of this process in /proc: /proc/self/file,
+// /proc/thread-self/file, /proc/PID/file, /proc/PID/task/TID/file.
+func isProcSelf(p, file string) bool {
+	if !strings.HasPrefix(p, "/proc/") || !strings.HasSuffix(p, "/"+file) {
+		return false
+	}
+	mid := strings.TrimSuffix(strings.TrimPrefix(p, "/proc/"), "/"+file)
+	pid := strconv.Itoa(selfPid)
+	switch {
+	case mid == "self" || mid == "thread-self" || mid == pid:
 		return true
+	case strings.HasPrefix(mid, "self/task/") || strings.HasPrefix(mid, pid+"/task/"):
+		_, err := strconv.Atoi(mid[strings.LastIndex(mid, "/")+1:])
+		return err == nil
 	}
 	return false
 }
 
-// openat(2) and open(2): /proc/self/exe opens the program, not golos.
+// openat(2) and open(2).
 func sysOpenat(t *Thread) int64 {
-	return openAt(t, int32(t.arg(0)), t.arg(1), t.arg(2), t.arg(3))
+	return t.openAt(0, 1, t.arg(2), t.arg(3))
 }
 
 func sysOpen(t *Thread) int64 {
-	return openAt(t, unix.AT_FDCWD, t.arg(0), t.arg(1), t.arg(2))
+	return t.openAt(-1, 0, t.arg(1), t.arg(2))
 }
 
-func openAt(t *Thread, dirfd int32, pathAddr, flags, mode uint64) int64 {
-	path, e := readString(pathAddr, unix.PathMax)
+func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
+	p, e := readString(t.arg(pathArg), unix.PathMax)
 	if e != 0 {
 		return -int64(e)
 	}
-	if isProcSelfExe(path, dirfd) {
-		fd, err := unix.Open(t.p.exePath, int(flags), uint32(mode))
-		if err != nil {
-			return -int64(err.(unix.Errno))
+	if strings.HasPrefix(p, "/proc/") {
+		if isProcSelf(p, "exe") {
+			fd, err := t.p.opener(t.p.exeGuestPath)
+			if err == nil && flags&unix.O_CLOEXEC == 0 {
+				unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
+			}
+			if err != nil {
+				return -int64(errnoOf(err))
+			}
+			return int64(fd)
 		}
-		return int64(fd)
+		if content, ok := t.procFile(p); ok {
+			return t.p.virtualFile(content, int(flags))
+		}
 	}
-	r, _, errno := unix.Syscall6(unix.SYS_OPENAT, uintptr(int64(dirfd)), uintptr(pathAddr),
-		uintptr(flags), uintptr(mode), 0, 0)
-	if errno != 0 {
-		return -int64(errno)
+	if t.p.fs == nil {
+		return passthrough(t)
 	}
-	return int64(r)
+	dirfd := int32(unix.AT_FDCWD)
+	if dirArg >= 0 {
+		dirfd = int32(t.arg(dirArg))
+	}
+	guest, e := t.pathOf(dirfd, t.arg(pathArg))
+	if e != 0 {
+		return -int64(e)
+	}
+	fd, err := t.p.fs.Open(guest, int(flags), uint32(mode))
+	if err != nil {
+		return -int64(errnoOf(err))
+	}
+	return int64(fd)
+}
+
+// getcwd(2), chdir(2), fchdir(2): with a root, the working directory is a guest path.
+func sysGetcwd(t *Thread) int64 {
+	if t.p.fs == nil {
+		return passthroughFast(t)
+	}
+	cwd := append([]byte(t.p.cwd()), 0)
+	if uint64(len(cwd)) > t.arg(1) {
+		return -int64(unix.ERANGE)
+	}
+	if e := copyOut(t.arg(0), cwd); e != 0 {
+		return -int64(e)
+	}
+	return int64(len(cwd))
+}
+
+func sysChdir(t *Thread) int64 {
+	if t.p.fs == nil {
+		return passthrough(t)
+	}
+	guest, e := t.pathOf(unix.AT_FDCWD, t.arg(0))
+	if e != 0 {
+		return -int64(e)
+	}
+	fd, err := t.p.fs.Open(guest, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return -int64(errnoOf(err))
+	}
+	defer unix.Close(fd)
+	// The host's working directory follows, for anything that still resolves there.
+	if err := unix.Fchdir(fd); err != nil {
+		return -int64(errnoOf(err))
+	}
+	t.p.setCwd(guest)
+	return 0
+}
+
+func sysFchdir(t *Thread) int64 {
+	if t.p.fs == nil {
+		return passthroughFast(t)
+	}
+	guest, err := t.p.fs.FDPath(int(int32(t.arg(0))))
+	if err != nil {
+		return -int64(unix.EBADF)
+	}
+	if r := passthroughFast(t); r < 0 {
+		return r
+	}
+	t.p.setCwd(guest)
+	return 0
+}
+
+// close(2), dup2(2), dup3(2): golos's own descriptors (those of --root's mounts) are
+// not there for the application.
+func sysClose(t *Thread) int64 {
+	if t.p.ownFD(int(int32(t.arg(0)))) {
+		return -int64(unix.EBADF)
+	}
+	return passthroughFast(t)
+}
+
+func sysDup(t *Thread) int64 {
+	if t.p.ownFD(int(int32(t.arg(0)))) {
+		return -int64(unix.EBADF)
+	}
+	return passthroughFast(t)
+}
+
+func sysFcntl(t *Thread) int64 {
+	if t.p.ownFD(int(int32(t.arg(0)))) {
+		return -int64(unix.EBADF)
+	}
+	return passthrough(t)
+}
+
+func sysDup2(t *Thread) int64 {
+	if t.p.ownFD(int(int32(t.arg(0)))) || t.p.ownFD(int(int32(t.arg(1)))) {
+		return -int64(unix.EBADF)
+	}
+	return passthroughFast(t)
+}
+
+// args returns the six syscall arguments.
+func (t *Thread) args() [6]uint64 {
+	r := &t.ctx.Regs
+	return [6]uint64{r.RDI, r.RSI, r.RDX, r.R10, r.R8, r.R9}
+}
+
+// setupFiles opens the root and volumes (if any) and enters the working directory.
+func (p *Process) setupFiles() error {
+	o := p.opts
+	if o.Root == "" {
+		if len(o.Volumes) > 0 {
+			return fmt.Errorf("--volume needs --root")
+		}
+		if o.Workdir != "" {
+			if err := unix.Chdir(o.Workdir); err != nil {
+				return fmt.Errorf("workdir %s: %w", o.Workdir, err)
+			}
+		}
+		return nil
+	}
+	fs, err := vfs.New(o.Root, o.RootReadOnly, o.Volumes)
+	if err != nil {
+		return fmt.Errorf("root: %w", err)
+	}
+	p.fs = fs
+	p.ownFDs = fs.FDs()
+	wd := o.Workdir
+	if wd == "" {
+		wd = "/"
+	}
+	wd = vfs.Abs("/", wd)
+	fd, err := fs.Open(wd, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return fmt.Errorf("workdir %s: %w", wd, err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Fchdir(fd); err != nil {
+		return fmt.Errorf("workdir %s: %w", wd, err)
+	}
+	p.setCwd(wd)
+	return nil
+}
+
+// opener opens the program and its interpreter for the loader: inside the root if there
+// is one.
+func (p *Process) opener(name string) (int, error) {
+	if p.fs == nil {
+		return loaderOpen(name)
+	}
+	return p.fs.Open(vfs.Abs(p.cwd(), name), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+}
+
+func (p *Process) cwd() string {
+	p.cwdMu.Lock()
+	defer p.cwdMu.Unlock()
+	return p.cwdPath
+}
+
+func (p *Process) setCwd(guest string) {
+	p.cwdMu.Lock()
+	p.cwdPath = guest
+	p.cwdMu.Unlock()
+}
+
+// ownFD reports whether fd is one of golos's own descriptors.
+func (p *Process) ownFD(fd int) bool {
+	for _, o := range p.ownFDs {
+		if fd == o {
+			return true
+		}
+	}
+	return false
 }

@@ -15,6 +15,7 @@ import (
 
 	"golos/internal/entry"
 	"golos/internal/loader"
+	"golos/internal/vfs"
 )
 
 // Options are the user's choices for one run.
@@ -23,15 +24,30 @@ type Options struct {
 	Debug         bool      // registers and faulting address when the program dies
 	DebugSyscalls bool      // a line per syscall
 	Stderr        io.Writer // where golos's own notes go
+
+	Root         string      // the application's root directory; "" for the host's
+	RootReadOnly bool        // writes under Root fail with EROFS
+	Volumes      []vfs.Mount // host directories grafted into Root
+	Workdir      string      // the working directory ("" keeps golos's; "/" with a root)
 }
 
-// Process is one application process: its memory map, its signal dispositions and the
-// threads that run it.
+// Process is one application process: its memory map, its signal dispositions, its view
+// of files and the threads that run it.
 type Process struct {
-	opts    Options
-	exePath string // what /proc/self/exe names
-	mm      addressSpace
-	sig     signalState
+	opts         Options
+	exePath      string // the program on the host (what opening /proc/self/exe opens)
+	exeGuestPath string // the program as the application names it (/proc/self/exe)
+	mm           addressSpace
+	sig          signalState
+	fs           *vfs.FS // the confined root, or nil for the host's files
+	ownFDs       []int   // golos's own descriptors (the root's and volumes')
+
+	cwdMu   sync.Mutex
+	cwdPath string // the working directory as a guest path (with a root)
+
+	argv, envp []string
+	auxv       []byte
+	stack      [2]uint64 // the main thread's stack
 
 	textStart, textEnd uintptr // golos's own text: the Syscall User Dispatch allowed region
 
@@ -43,8 +59,8 @@ type Process struct {
 	stress  bool // stressEnv was set
 }
 
-// ExitError is a failure of golos itself, before or around the program; the CLI prints it
-// and exits with Status.
+// ExitError is a failure to start the program with its own exit status: 127 for a
+// program that is not there, 126 for one that cannot be executed (as a shell reports).
 type ExitError struct {
 	Status int
 	Err    error
@@ -53,19 +69,40 @@ type ExitError struct {
 func (e *ExitError) Error() string { return e.Err.Error() }
 func (e *ExitError) Unwrap() error { return e.Err }
 
-// Run loads the program at path and runs it with argv and envp on the calling goroutine,
-// which it locks to its OS thread. It returns the exit status the program's parent should
-// see (128+N for a death by signal N), or an error when golos could not run it.
-func Run(path string, argv, envp []string, opts Options) (int, error) {
+// maxInterpreterDepth is how many #! interpreters Linux follows (BINPRM_MAX_RECURSION).
+const maxInterpreterDepth = 4
+
+// Run loads the program (a path, or a name looked up in envp's PATH) and runs it with argv
+// and envp on the calling goroutine, which it locks to its OS thread. It returns the exit
+// status the program's parent should see (128+N for a death by signal N), or an error
+// when golos could not run it (an *ExitError for a program not found or not executable).
+func Run(program string, argv, envp []string, opts Options) (int, error) {
 	runtime.LockOSThread()
 	if opts.Stderr == nil {
 		opts.Stderr = os.Stderr
 	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return 0, fmt.Errorf("run %s: %w", path, err)
+	p := &Process{opts: opts, noted: map[uint64]bool{}}
+	if err := p.setupFiles(); err != nil {
+		return 0, err
 	}
-	p := &Process{opts: opts, exePath: abs, noted: map[uint64]bool{}}
+	path, err := p.lookPath(program, envp)
+	if err != nil {
+		return 0, err
+	}
+	path, argv, err = p.interpreters(path, argv)
+	if err != nil {
+		return 0, err
+	}
+	p.exeGuestPath = path
+	p.exePath = path
+	if p.fs != nil {
+		p.exeGuestPath = vfs.Abs(p.cwd(), path)
+		if p.exePath, err = p.fs.HostPath(p.exeGuestPath); err != nil {
+			return 0, fmt.Errorf("%s: %w", program, err)
+		}
+	} else if p.exeGuestPath, err = filepath.Abs(path); err != nil {
+		return 0, fmt.Errorf("%s: %w", program, err)
+	}
 	p.textStart, p.textEnd, err = selfText()
 	if err != nil {
 		return 0, err
@@ -76,7 +113,7 @@ func Run(path string, argv, envp []string, opts Options) (int, error) {
 	if err := entry.Install(p.textStart, p.textEnd); err != nil {
 		return 0, err
 	}
-	img, err := loader.Load(path, loader.HostOpener)
+	img, err := loader.Load(path, p.opener)
 	if err != nil {
 		return 0, err
 	}
@@ -89,6 +126,9 @@ func Run(path string, argv, envp []string, opts Options) (int, error) {
 	}
 	p.mm.owned.add(stack.Mapped[0], stack.Mapped[1])
 	p.mm.initBrk(img.BrkStart)
+	p.argv, p.envp, p.auxv, p.stack = argv, envp, stack.Auxv, stack.Mapped
+	// The process's name is the program's, as execve(2) sets it (prctl(2) PR_SET_NAME).
+	setProcessName(base15(path))
 
 	t, err := p.newThread()
 	if err != nil {
@@ -114,6 +154,15 @@ func Run(path string, argv, envp []string, opts Options) (int, error) {
 	}
 	// The main thread exited and others run on: the process ends with the last of them.
 	select {}
+}
+
+// base15 is the last element of a path cut to the 15 bytes of a task's comm.
+func base15(p string) string {
+	b := filepath.Base(p)
+	if len(b) > 15 {
+		b = b[:15]
+	}
+	return b
 }
 
 // note prints one line on golos's stderr.

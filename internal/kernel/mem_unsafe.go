@@ -95,3 +95,10 @@ func selfText() (start, end uintptr, err error) {
 	}
 	return 0, 0, fmt.Errorf("golos has no executable segment")
 }
+
+// setProcessName sets the calling thread's comm, which /proc/self/comm and status show
+// (prctl(2), PR_SET_NAME): the program's name, as execve(2) would set it.
+func setProcessName(name string) {
+	b := append([]byte(name), 0)
+	unix.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_NAME, uintptr(unsafe.Pointer(&b[0])), 0, 0, 0, 0)
+}

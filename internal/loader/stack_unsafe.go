@@ -41,6 +41,7 @@ const (
 type Stack struct {
 	SP     uint64    // points at argc
 	Mapped [2]uint64 // the stack mapping
+	Auxv   []byte    // the auxiliary vector as laid out (what /proc/self/auxv shows)
 }
 
 // HostAux returns the values of golos's own auxiliary vector that the application
@@ -160,9 +161,11 @@ func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]ui
 		word(e)
 	}
 	word(0)
+	auxStart := w
 	for _, kv := range aux {
 		word(kv[0])
 		word(kv[1])
 	}
-	return &Stack{SP: sp, Mapped: [2]uint64{base, top}}, nil
+	auxv := append([]byte(nil), mem[auxStart:w]...)
+	return &Stack{SP: sp, Mapped: [2]uint64{base, top}, Auxv: auxv}, nil
 }

@@ -1,0 +1,147 @@
+package kernel
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// The /proc files of the process that would describe golos describe the application
+// instead (proc(5)): its memory map, command line, environment and auxiliary vector.
+func (t *Thread) procFile(p string) ([]byte, bool) {
+	switch {
+	case isProcSelf(p, "maps"):
+		return t.p.maps(), true
+	case isProcSelf(p, "cmdline"):
+		return nulJoin(t.p.argv), true
+	case isProcSelf(p, "environ"):
+		return nulJoin(t.p.envp), true
+	case isProcSelf(p, "auxv"):
+		return t.p.auxv, true
+	}
+	return nil, false
+}
+
+func nulJoin(ss []string) []byte {
+	var b bytes.Buffer
+	for _, s := range ss {
+		b.WriteString(s)
+		b.WriteByte(0)
+	}
+	return b.Bytes()
+}
+
+// maps is /proc/self/maps with only the application's memory (and the vDSO it shares
+// with golos): golos's own mappings are left out, and the application's main stack is
+// the one marked [stack].
+func (p *Process) maps() []byte {
+	raw, err := readHostFile("/proc/self/maps")
+	if err != nil {
+		return nil
+	}
+	p.mm.mu.Lock()
+	defer p.mm.mu.Unlock()
+	var out bytes.Buffer
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	for sc.Scan() {
+		line := sc.Text()
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		lo, hi, ok := parseRange(f[0])
+		if !ok {
+			continue
+		}
+		name := ""
+		if len(f) >= 6 {
+			name = strings.Join(f[5:], " ")
+		}
+		switch name {
+		case "[vdso]", "[vvar]", "[vvar_vclock]", "[vsyscall]":
+			out.WriteString(line + "\n")
+			continue
+		case "[stack]", "[heap]":
+			name = "" // golos's
+		}
+		for _, r := range p.mm.owned.intersect(lo, hi) {
+			n := name
+			if r[0] >= p.stack[0] && r[1] <= p.stack[1] {
+				n = "[stack]"
+			}
+			off, _ := strconv.ParseUint(f[2], 16, 64)
+			off += r[0] - lo
+			line := fmt.Sprintf("%08x-%08x %s %08x %s %s", r[0], r[1], f[1], off, f[3], f[4])
+			if n != "" {
+				line += strings.Repeat(" ", max(1, 73-len(line))) + n // the kernel pads to column 73
+			}
+			out.WriteString(line + "\n")
+		}
+	}
+	return out.Bytes()
+}
+
+func parseRange(s string) (lo, hi uint64, ok bool) {
+	a, b, found := strings.Cut(s, "-")
+	if !found {
+		return 0, 0, false
+	}
+	lo, err1 := strconv.ParseUint(a, 16, 64)
+	hi, err2 := strconv.ParseUint(b, 16, 64)
+	return lo, hi, err1 == nil && err2 == nil
+}
+
+// virtualFile returns a descriptor, opened with the application's flags' O_CLOEXEC, that
+// reads content from the start: an anonymous memory file (memfd_create(2)).
+func (p *Process) virtualFile(content []byte, flags int) int64 {
+	if flags&(unix.O_WRONLY|unix.O_RDWR) != 0 {
+		return -int64(unix.EACCES)
+	}
+	mfdFlags := 0
+	if flags&unix.O_CLOEXEC != 0 {
+		mfdFlags = unix.MFD_CLOEXEC
+	}
+	fd, err := unix.MemfdCreate("golos-proc", mfdFlags)
+	if err != nil {
+		return -int64(errnoOf(err))
+	}
+	for len(content) > 0 {
+		n, err := unix.Write(fd, content)
+		if err != nil {
+			unix.Close(fd)
+			return -int64(errnoOf(err))
+		}
+		content = content[n:]
+	}
+	if _, err := unix.Seek(fd, 0, 0); err != nil {
+		unix.Close(fd)
+		return -int64(errnoOf(err))
+	}
+	return int64(fd)
+}
+
+// readHostFile reads a file with plain syscalls: os.Open would start the Go runtime's
+// poller, whose descriptors would land among the application's.
+func readHostFile(path string) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	var out []byte
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := unix.Read(fd, buf)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return out, nil
+		}
+		out = append(out, buf[:n]...)
+	}
+}

@@ -1,0 +1,239 @@
+// Package vfs confines an application's paths to a root directory with grafted volumes,
+// as golos run --root and --volume ask for. Every path is resolved by the host kernel with
+// openat2(2) and RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS relative to the directory of the
+// mount it falls in, so "..", absolute symlinks and symlinks swapped during the lookup
+// never reach a host file outside, and /proc magic links (/proc/self/root,
+// /proc/self/fd/N) are refused.
+package vfs
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Mount is one host directory seen at a guest path.
+type Mount struct {
+	Guest    string // absolute, clean
+	Host     string
+	ReadOnly bool
+	fd       int // O_PATH descriptor of Host
+}
+
+// FS is a confined view of the host's files.
+type FS struct {
+	mounts []*Mount // longest guest path first
+}
+
+// New opens the root and the volumes. Their descriptors stay open for the life of the
+// process, moved to the top of the descriptor range (HighFD) so that the application's
+// own numbering starts where it would natively.
+func New(root string, rootRO bool, volumes []Mount) (*FS, error) {
+	fs := &FS{}
+	all := append([]Mount{{Guest: "/", Host: root, ReadOnly: rootRO}}, volumes...)
+	for _, m := range all {
+		if !path.IsAbs(m.Guest) {
+			return nil, fmt.Errorf("volume %s:%s: the guest path must be absolute", m.Host, m.Guest)
+		}
+		m.Guest = path.Clean(m.Guest)
+		fd, err := unix.Open(m.Host, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m.Host, err)
+		}
+		if fd, err = moveHigh(fd); err != nil {
+			return nil, fmt.Errorf("%s: %w", m.Host, err)
+		}
+		real, err := fdPath(fd)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m.Host, err)
+		}
+		m.Host = real
+		m.fd = fd
+		mm := m
+		fs.mounts = append(fs.mounts, &mm)
+	}
+	sort.SliceStable(fs.mounts, func(i, j int) bool { return len(fs.mounts[i].Guest) > len(fs.mounts[j].Guest) })
+	return fs, nil
+}
+
+// Close releases the mounts' descriptors.
+func (fs *FS) Close() {
+	for _, m := range fs.mounts {
+		unix.Close(m.fd)
+	}
+}
+
+// FDs are the descriptors the FS holds open.
+func (fs *FS) FDs() []int {
+	var fds []int
+	for _, m := range fs.mounts {
+		fds = append(fds, m.fd)
+	}
+	return fds
+}
+
+// mountOf returns the mount a clean absolute guest path falls in and the path inside it.
+func (fs *FS) mountOf(guest string) (*Mount, string) {
+	for _, m := range fs.mounts {
+		if m.Guest == "/" {
+			return m, guest
+		}
+		if guest == m.Guest {
+			return m, "/"
+		}
+		if strings.HasPrefix(guest, m.Guest+"/") {
+			return m, guest[len(m.Guest):]
+		}
+	}
+	panic("vfs: no root mount")
+}
+
+// Abs joins a guest path with the directory it is relative to and cleans it. ".." is
+// taken lexically here; the kernel then resolves the rest inside the mount.
+func Abs(dir, p string) string {
+	if path.IsAbs(p) {
+		return path.Clean(p)
+	}
+	return path.Join(dir, p)
+}
+
+// ErrReadOnly is returned for a write to a read-only part.
+var ErrReadOnly = unix.EROFS
+
+// writeFlags are the open(2) flags that modify the file or the directory.
+const writeFlags = unix.O_WRONLY | unix.O_RDWR | unix.O_CREAT | unix.O_TRUNC | unix.O_APPEND | unix.O_TMPFILE
+
+// Open opens a clean absolute guest path.
+func (fs *FS) Open(guest string, flags int, mode uint32) (int, error) {
+	m, rel := fs.mountOf(guest)
+	if m.ReadOnly && flags&writeFlags != 0 {
+		return -1, ErrReadOnly
+	}
+	how := unix.OpenHow{
+		Flags:   uint64(flags) | unix.O_LARGEFILE,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+	}
+	if flags&(unix.O_CREAT|unix.O_TMPFILE) != 0 {
+		how.Mode = uint64(mode)
+	}
+	for {
+		fd, err := unix.Openat2(m.fd, "."+rel, &how)
+		if !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EINTR) {
+			return fd, err
+		}
+		// EAGAIN: a rename raced with the lookup; the kernel asks to try again.
+	}
+}
+
+// Ref is a host path that names a guest file safely for one syscall: through
+// /proc/self/fd of a descriptor golos holds. Close it after the call.
+type Ref struct {
+	Path     string
+	ReadOnly bool // the file lies in a read-only part
+	fd       int
+}
+
+// Close releases the descriptor behind the reference.
+func (r *Ref) Close() { unix.Close(r.fd) }
+
+// Follow resolves a guest path, symlinks in the last component included, to a reference
+// of the file itself.
+func (fs *FS) Follow(guest string) (*Ref, error) {
+	fd, err := fs.Open(guest, unix.O_PATH, 0)
+	if err != nil {
+		return nil, err
+	}
+	m, _ := fs.mountOf(guest)
+	return &Ref{Path: "/proc/self/fd/" + strconv.Itoa(fd), ReadOnly: m.ReadOnly, fd: fd}, nil
+}
+
+// Entry resolves the directory of a guest path and names its last component in it
+// without following it: what unlink, rename, mkdir, lstat and readlink work on.
+func (fs *FS) Entry(guest string) (*Ref, error) {
+	dir, base := path.Split(guest)
+	if base == "" || base == "." || base == ".." || guest == "/" {
+		return fs.Follow(guest) // a directory itself, never a symlink
+	}
+	if m, rel := fs.mountOf(guest); rel == "/" {
+		_ = m
+		return fs.Follow(guest) // a mount point: the mounted directory
+	}
+	fd, err := fs.Open(path.Clean(dir), unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, err
+	}
+	m, _ := fs.mountOf(guest)
+	return &Ref{Path: "/proc/self/fd/" + strconv.Itoa(fd) + "/" + base, ReadOnly: m.ReadOnly, fd: fd}, nil
+}
+
+// Guest maps a host path (of a descriptor, from /proc/self/fd) back to the guest path
+// that names it; ok is false for a file outside every mount.
+func (fs *FS) Guest(host string) (string, bool) {
+	best := ""
+	var bm *Mount
+	for _, m := range fs.mounts {
+		if (host == m.Host || strings.HasPrefix(host, strings.TrimSuffix(m.Host, "/")+"/")) && len(m.Host) >= len(best) {
+			best, bm = m.Host, m
+		}
+	}
+	if bm == nil {
+		return "", false
+	}
+	rest := strings.TrimPrefix(host, strings.TrimSuffix(bm.Host, "/"))
+	return path.Join(bm.Guest, rest), true
+}
+
+// FDPath is the guest path of an open descriptor.
+func (fs *FS) FDPath(fd int) (string, error) {
+	host, err := fdPath(fd)
+	if err != nil {
+		return "", err
+	}
+	g, ok := fs.Guest(host)
+	if !ok {
+		return "", unix.ENOENT
+	}
+	return g, nil
+}
+
+func fdPath(fd int) (string, error) {
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlink("/proc/self/fd/"+strconv.Itoa(fd), buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
+}
+
+// HighFD is where golos's own descriptors go: far above what programs use, below the
+// 65536 that keeps the kernel's descriptor table small.
+func HighFD() int {
+	var rl unix.Rlimit
+	top := 1 << 16
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur < uint64(top) {
+		top = int(rl.Cur)
+	}
+	return top - 64
+}
+
+// moveHigh moves a descriptor to HighFD or above.
+func moveHigh(fd int) (int, error) {
+	hi, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, HighFD())
+	unix.Close(fd)
+	return hi, err
+}
+
+// HostPath is where a guest path is on the host, for messages and /proc/self/exe.
+func (fs *FS) HostPath(guest string) (string, error) {
+	fd, err := fs.Open(guest, unix.O_PATH, 0)
+	if err != nil {
+		return "", err
+	}
+	defer unix.Close(fd)
+	return fdPath(fd)
+}

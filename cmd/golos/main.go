@@ -46,6 +46,8 @@ flags:
                              value); repeatable
   --clear-env                start from an empty environment
   -w, --workdir DIR          the program's working directory
+  --no-rewrite               leave every syscall site to Syscall User Dispatch (for
+                             comparison: by default common sites jump straight in)
 
 exit status: the program's own; 128+N if it dies of signal N; 125 if golos fails;
 126 if PROGRAM cannot be executed; 127 if it is not found.
@@ -118,6 +120,8 @@ func run(args []string) int {
 			return 0
 		case "--clear-env":
 			clearEnv = true
+		case "--no-rewrite":
+			opts.NoRewrite = true
 		case "--root", "--volume", "-e", "--env", "-w", "--workdir":
 			v, ok := value(flag)
 			if !ok {

@@ -18,8 +18,16 @@ type Regs struct {
 const (
 	ReasonSyscall = 1 // the application executed a syscall instruction; RAX is its number
 	ReasonFault   = 2 // a synchronous fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP)
-	ReasonSignal  = 3 // SIGSYS that Syscall User Dispatch did not raise (sent by someone)
+	ReasonSignal  = 3 // a kick: a signal is pending
+	// ReasonFastDone: a syscall fastEntry made itself finished (RAX = its result, Addr =
+	// its number) and a signal is pending (an EINTR result may call for a restart), or
+	// it failed with EPIPE.
+	ReasonFastDone = 4
 )
+
+// CodeFast is the Code of a ReasonSyscall that came through a rewritten site rather than
+// a SIGSYS (whose si_code is SYS_USER_DISPATCH).
+const CodeFast = 100
 
 // Syscall User Dispatch selector values (Documentation/admin-guide/syscall-user-dispatch.rst).
 // Used from entry_amd64.s through go_asm.h.

@@ -170,6 +170,23 @@ abort:
 	MOVQ	CX, UC_RIP(DX)
 	RET
 notentry:
+	// Inside a plain call of fastEntry: before the syscall instruction ran, go to
+	// fastAbort; after it, to fastDone.
+	LEAQ	·fastCallStart(SB), CX
+	CMPQ	BX, CX
+	JCS	notfast
+	LEAQ	·fastCallEnd(SB), CX
+	CMPQ	BX, CX
+	JCC	notfast
+	LEAQ	·fastAbort(SB), CX
+	LEAQ	·fastCallSyscall(SB), R8
+	CMPQ	BX, R8
+	JLS	redirect		// at or before the syscall instruction: not made yet
+	LEAQ	·fastDone(SB), CX
+redirect:
+	MOVQ	CX, UC_RIP(DX)
+	RET
+notfast:
 	MOVQ	BX, CX
 	SUBQ	Context_slot(AX), CX
 	CMPQ	CX, $4096
@@ -276,6 +293,124 @@ gsok:
 	XORPS	X15, X15
 	RET				// into switchToApp, whose epilogue restores BP
 
+// fastEntry is where the stub of a rewritten syscall site (internal/syspatch) jumps, with
+// RAX = the syscall number and RCX = the stub's own syscall instruction (its slow path);
+// every other register and the flags are the application's. A syscall golos passes
+// through unchanged (PlainSyscalls) is made right here, from golos's text, where Syscall
+// User Dispatch lets it through; any other goes to the goroutine as sigsysTramp and
+// trapToGo would send it, without a signal. Nothing touches the flags before they are
+// saved (only MOV, LEA, XCHG and JRCXZ), and nothing is pushed on the application's stack.
+// m.tls[3] (GS:16) holds the resume address across a plain call, m.tls[4] (GS:24) its
+// number.
+TEXT ·fastEntry(SB),NOSPLIT|NOFRAME,$0
+	// While any thread of the process has its own GS loaded, GS may not be golos's:
+	// take the slow path, the stub's syscall instruction, which traps as usual.
+	MOVBQZX	·anyAppGS(SB), R11
+	XCHGQ	R11, CX			// R11 = the slow path, RCX = anyAppGS
+	JCXZQ	fast
+	JMP	R11
+fast:
+	LEAQ	2(R11), R11		// the stub's way back, after its syscall instruction
+	BYTE $0x65; BYTE $0x4c; BYTE $0x89; BYTE $0x1c; BYTE $0x25; LONG $16	// mov %r11,%gs:16
+	BYTE $0x65; BYTE $0x48; BYTE $0x89; BYTE $0x04; BYTE $0x25; LONG $24	// mov %rax,%gs:24
+	LEAQ	·PlainSyscalls(SB), CX
+	MOVBQZX	(CX)(AX*1), CX		// the stubs only hold numbers below 512
+	JCXZQ	notplain
+	JMP	·fastCallStart(SB)
+notplain:
+	MOVQ	$const_ReasonSyscall, CX
+	JMP	·fastSave(SB)
+
+// From fastCallStart to fastCallSyscall a kick makes the thread go to the goroutine
+// before the call (fastAbort); after it, until the jump back, after it (fastDone). A kick
+// before fastCallStart left Pending set, which is checked first.
+TEXT ·fastCallStart(SB),NOSPLIT|NOFRAME,$0
+	// mov %gs:0,%rcx — this thread's Context
+	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x0c; BYTE $0x25; LONG $0
+	MOVL	Context_Pending(CX), CX
+	JCXZQ	call
+	JMP	·fastAbort(SB)
+call:
+	JMP	·fastCallSyscall(SB)
+TEXT ·fastCallSyscall(SB),NOSPLIT|NOFRAME,$0
+	SYSCALL				// from golos's text: not dispatched
+	LEAQ	4(AX), CX		// -EINTR: a kick came during the call
+	JCXZQ	interrupted
+	LEAQ	32(AX), CX		// -EPIPE: the application gets SIGPIPE too
+	JCXZQ	interrupted
+	// jmp *%gs:16 — back to the stub, RAX = the result, the flags as they were
+	BYTE $0x65; BYTE $0xff; BYTE $0x24; BYTE $0x25; LONG $16
+interrupted:
+	JMP	·fastDone(SB)
+TEXT ·fastCallEnd(SB),NOSPLIT|NOFRAME,$0
+	INT	$3
+
+// fastAbort: a kick came before the plain call was made. Go to the goroutine as a kick,
+// with the application about to execute the stub's syscall instruction.
+TEXT ·fastAbort(SB),NOSPLIT|NOFRAME,$0
+	BYTE $0x65; BYTE $0x4c; BYTE $0x8b; BYTE $0x1c; BYTE $0x25; LONG $16	// mov %gs:16,%r11
+	LEAQ	-2(R11), R11		// the stub's syscall instruction
+	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $24	// mov %gs:24,%rax
+	MOVQ	$const_ReasonSignal, CX
+	JMP	·fastSave(SB)
+
+// fastDone: the plain call was made (RAX = its result) and a kick came, or the call
+// returned EINTR because of one, or EPIPE, which raises SIGPIPE. Go to the goroutine with the application at the stub's
+// way back; it decides about restarting an interrupted call (signal(7)).
+TEXT ·fastDone(SB),NOSPLIT|NOFRAME,$0
+	BYTE $0x65; BYTE $0x4c; BYTE $0x8b; BYTE $0x1c; BYTE $0x25; LONG $16	// mov %gs:16,%r11
+	MOVQ	$const_ReasonFastDone, CX
+	JMP	·fastSave(SB)
+
+// fastSave saves the application's state in the Context (R11 = where it resumes, CX =
+// the reason) and returns from switchToApp.
+TEXT ·fastSave(SB),NOSPLIT|NOFRAME,$0
+	// mov %rcx,%gs:32 (m.tls[5]) — the reason, while CX holds the Context
+	BYTE $0x65; BYTE $0x48; BYTE $0x89; BYTE $0x0c; BYTE $0x25; LONG $32
+	// mov %gs:0,%rcx — this thread's Context
+	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x0c; BYTE $0x25; LONG $0
+	MOVQ	SP, (Context_Regs+Regs_RSP)(CX)
+	MOVQ	Context_goSP(CX), SP	// the goroutine's stack, below switchToApp's frame
+	PUSHFQ
+	POPQ	(Context_Regs+Regs_RFLAGS)(CX)
+	MOVQ	AX, (Context_Regs+Regs_RAX)(CX)
+	MOVQ	BX, (Context_Regs+Regs_RBX)(CX)
+	MOVQ	DX, (Context_Regs+Regs_RDX)(CX)
+	MOVQ	SI, (Context_Regs+Regs_RSI)(CX)
+	MOVQ	DI, (Context_Regs+Regs_RDI)(CX)
+	MOVQ	BP, (Context_Regs+Regs_RBP)(CX)
+	MOVQ	R8, (Context_Regs+Regs_R8)(CX)
+	MOVQ	R9, (Context_Regs+Regs_R9)(CX)
+	MOVQ	R10, (Context_Regs+Regs_R10)(CX)
+	MOVQ	R12, (Context_Regs+Regs_R12)(CX)
+	MOVQ	R13, (Context_Regs+Regs_R13)(CX)
+	MOVQ	R14, (Context_Regs+Regs_R14)(CX)
+	MOVQ	R15, (Context_Regs+Regs_R15)(CX)
+	MOVQ	R11, (Context_Regs+Regs_RIP)(CX)
+	MOVQ	R11, (Context_Regs+Regs_RCX)(CX)
+	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x1c; BYTE $0x25; LONG $32	// mov %gs:32,%rbx
+	MOVQ	BX, Context_Reason(CX)
+	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x1c; BYTE $0x25; LONG $24	// mov %gs:24,%rbx
+	MOVQ	BX, Context_Addr(CX)	// the syscall number of a plain call (fastDone)
+	MOVQ	$const_CodeFast, Context_Code(CX)
+	// Extended state, in the standard format the signal path uses too. XSAVEOPT skips
+	// what has not changed since enterApp's XRSTOR from the same area.
+	MOVQ	CX, BX
+	LEAQ	Context_xsave(BX), DI
+	MOVL	$-1, AX
+	MOVL	$-1, DX
+	XSAVEOPT64	(DI)
+	MOVQ	BX, AX
+	MOVB	$const_selectorAllow, Context_selector(AX)
+	MOVB	$0, Context_inApp(AX)
+	// What Go expects of the CPU: DF clear, MXCSR 0x1f80 (the x87 unit Go does not use;
+	// the vector registers it clobbers freely, enterApp's XRSTOR restores them all).
+	CLD
+	LDMXCSR	·defaultMXCSR(SB)
+	BYTE $0x65; BYTE $0x4c; BYTE $0x8b; BYTE $0x34; BYTE $0x25; LONG $-8	// mov %gs:-8,%r14
+	XORPS	X15, X15
+	RET				// into switchToApp
+
 // sigreturnTramp is the sa_restorer of golos's handlers, for the frames they do return
 // from. It lies in golos's text, which Syscall User Dispatch lets through.
 TEXT ·sigreturnTramp(SB),NOSPLIT|NOFRAME,$0
@@ -318,5 +453,19 @@ DATA	·faultTrampPC+0(SB)/8, $·faultTramp(SB)
 GLOBL	·faultTrampPC(SB), RODATA, $8
 DATA	·goSigTrampPC+0(SB)/8, $·goSigTramp(SB)
 GLOBL	·goSigTrampPC(SB), RODATA, $8
+// The addresses the kick handler compares with, for a check that the linker kept each
+// group in order (entry_test.go and Install).
+DATA	·entryLayout+0(SB)/8, $·enterApp(SB)
+DATA	·entryLayout+8(SB)/8, $·enterAppEnd(SB)
+DATA	·entryLayout+16(SB)/8, $·fastCallStart(SB)
+DATA	·entryLayout+24(SB)/8, $·fastCallSyscall(SB)
+DATA	·entryLayout+32(SB)/8, $·fastCallEnd(SB)
+GLOBL	·entryLayout(SB), RODATA, $40
+DATA	·FastEntryPC+0(SB)/8, $·fastEntry(SB)
+GLOBL	·FastEntryPC(SB), RODATA, $8
 DATA	·sigreturnTrampPC+0(SB)/8, $·sigreturnTramp(SB)
 GLOBL	·sigreturnTrampPC(SB), RODATA, $8
+
+// The psABI's MXCSR: all exceptions masked, round to nearest (for fastEntry's LDMXCSR).
+DATA	·defaultMXCSR+0(SB)/4, $0x1f80
+GLOBL	·defaultMXCSR(SB), RODATA, $4

@@ -28,6 +28,58 @@ func goSigTramp()
 
 func rdgsbase() uint64
 
+//lint:ignore U1000 reached by address (FastEntryPC)
+func fastEntry()
+
+// Parts of fastEntry, named for the kick handler (which compares addresses with them).
+//
+//lint:ignore U1000 assembly only
+func fastCallStart()
+
+//lint:ignore U1000 assembly only
+func fastCallSyscall()
+
+//lint:ignore U1000 assembly only
+func fastCallEnd()
+
+//lint:ignore U1000 assembly only
+func fastAbort()
+
+//lint:ignore U1000 assembly only
+func fastDone()
+
+//lint:ignore U1000 assembly only
+func fastSave()
+
+// FastEntryPC is the address rewritten syscall sites jump to (through their stubs).
+var FastEntryPC uintptr
+
+// entryLayout holds, in this order, the addresses of enterApp, enterAppEnd,
+// fastCallStart, fastCallSyscall and fastCallEnd.
+var entryLayout [5]uintptr
+
+// checkLayout makes sure the linker laid out each group of entry code the kick handler
+// tells apart by address in the order it was written, and close together.
+func checkLayout() error {
+	l := entryLayout
+	ok := l[0] < l[1] && l[1]-l[0] < 512 && l[2] < l[3] && l[3] < l[4] && l[4]-l[2] < 256
+	if !ok {
+		return fmt.Errorf("golos's entry code was linked out of order (%#x): rebuild golos", l)
+	}
+	return nil
+}
+
+// PlainSyscalls marks the syscall numbers that fastEntry makes itself, unchanged, for a
+// rewritten site: calls golos passes through and that need nothing of golos's. The kernel
+// fills it in before the application runs.
+var PlainSyscalls [512]uint8
+
+// anyAppGS is set once any thread of the process has its own GS base: from then on the
+// rewritten sites take their slow path (read by fastEntry).
+//
+//lint:ignore U1000 read by fastEntry in entry_amd64.s
+var anyAppGS uint8
+
 //lint:ignore U1000 installed by address (sigreturnTrampPC)
 func sigreturnTramp()
 
@@ -190,6 +242,9 @@ func Install(text0, text1 uintptr) error {
 
 func install(text0, text1 uintptr) error {
 	textStart, textEnd = text0, text1
+	if err := checkLayout(); err != nil {
+		return err
+	}
 	if XsaveSize+4 > xsaveMax {
 		return fmt.Errorf("this CPU's XSAVE area takes %d bytes; golos handles up to %d", XsaveSize, xsaveMax-4)
 	}
@@ -302,6 +357,7 @@ func Release(ctx *Context) {
 // SetAppGS makes base the application's GS base on ctx's thread, loaded each time its
 // code runs. It needs FSGSBase.
 func (c *Context) SetAppGS(base uint64) {
+	anyAppGS = 1
 	c.appGS = base
 	c.hasAppGS = 1
 }

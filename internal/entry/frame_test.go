@@ -126,3 +126,10 @@ func TestXsaveAligned(t *testing.T) {
 		t.Fatalf("XsaveSize %d outside [576, %d]", XsaveSize, xsaveMax-4)
 	}
 }
+
+// The kick handler tells parts of the entry code apart by their addresses.
+func TestEntryLayout(t *testing.T) {
+	if err := checkLayout(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"golos/internal/entry"
 	"golos/internal/loader"
@@ -29,6 +30,7 @@ type Options struct {
 	RootReadOnly bool        // writes under Root fail with EROFS
 	Volumes      []vfs.Mount // host directories grafted into Root
 	Workdir      string      // the working directory ("" keeps golos's; "/" with a root)
+	NoRewrite    bool        // leave every syscall site to Syscall User Dispatch
 }
 
 // Process is one application process: its memory map, its signal dispositions, its view
@@ -57,6 +59,8 @@ type Process struct {
 
 	threads threads
 	stress  bool // stressEnv was set
+
+	rewritten atomic.Uint64 // syscall sites rewritten
 }
 
 // ExitError is a failure to start the program with its own exit status: 127 for a
@@ -126,6 +130,10 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	}
 	p.mm.owned.add(stack.Mapped[0], stack.Mapped[1])
 	p.mm.initBrk(img.BrkStart)
+	p.setPlainSyscalls()
+	for _, c := range img.Code {
+		p.rewriteSites(c[0], c[1])
+	}
 	p.argv, p.envp, p.auxv, p.stack = argv, envp, stack.Auxv, stack.Mapped
 	// The process's name is the program's, as execve(2) sets it (prctl(2) PR_SET_NAME).
 	setProcessName(base15(path))

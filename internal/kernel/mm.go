@@ -140,6 +140,9 @@ func sysMmap(t *Thread) int64 {
 		return -int64(e)
 	}
 	m.owned.add(r, pageUp(r+length))
+	if prot&unix.PROT_EXEC != 0 && flags&unix.MAP_ANONYMOUS == 0 {
+		t.p.rewriteSites(r, r+length) // a library's code, as the dynamic loader maps it
+	}
 	return int64(r)
 }
 

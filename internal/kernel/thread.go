@@ -93,6 +93,8 @@ func (t *Thread) loop() {
 			t.fault()
 		case entry.ReasonSignal:
 			// A kick: the pending signals are delivered at the top of the loop.
+		case entry.ReasonFastDone:
+			t.fastDone()
 		default:
 			t.p.note("internal error: thread %d stopped for unknown reason %d", t.tid, t.ctx.Reason)
 			t.p.exitGroup(125)
@@ -182,9 +184,31 @@ func (t *Thread) syscall() {
 	r.RAX = uint64(ret)
 	r.RCX = r.RIP
 	r.R11 = r.RFLAGS
-	if ret == -int64(unix.EINTR) {
+	t.afterSyscall(nr, ret)
+}
+
+// afterSyscall does what a syscall's result calls for beyond returning it: a restart of
+// a call a signal interrupted, SIGPIPE for a write to a broken pipe (pipe(7)).
+func (t *Thread) afterSyscall(nr uint64, ret int64) {
+	switch ret {
+	case -int64(unix.EINTR):
 		t.interrupted(nr)
+	case -int64(unix.EPIPE):
+		switch nr {
+		case unix.SYS_WRITE, unix.SYS_WRITEV, unix.SYS_PWRITE64, unix.SYS_PWRITEV, unix.SYS_PWRITEV2,
+			unix.SYS_SENDFILE, unix.SYS_SPLICE, unix.SYS_SENDTO, unix.SYS_SENDMSG, unix.SYS_SENDMMSG:
+			t.p.sendThread(t, siginfo{signo: int32(unix.SIGPIPE), code: siUser, pid: uint32(selfPid), uid: uint32(unix.Getuid())})
+		}
 	}
+}
+
+// fastDone finishes a syscall that fastEntry made itself, when a signal came around it
+// or it failed with EPIPE: the registers are those after the call.
+func (t *Thread) fastDone() {
+	r := &t.ctx.Regs
+	r.RCX = r.RIP
+	r.R11 = r.RFLAGS
+	t.afterSyscall(t.ctx.Addr, int64(r.RAX))
 }
 
 func retString(ret int64) string {

@@ -184,3 +184,14 @@ func (f *File) phdrAddr() uint64 {
 	}
 	return 0
 }
+
+// code returns the executable segments' file-backed ranges, relocated by bias.
+func (f *File) code(bias uint64) [][2]uint64 {
+	var out [][2]uint64
+	for _, s := range f.Segments {
+		if s.Flags&elf.PF_X != 0 && s.Filesz > 0 {
+			out = append(out, [2]uint64{s.Vaddr + bias, s.Vaddr + s.Filesz + bias})
+		}
+	}
+	return out
+}

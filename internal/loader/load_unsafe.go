@@ -28,6 +28,7 @@ type Image struct {
 	BrkStart uint64 // where the program break starts
 	Interp   string // the interpreter's path, or ""
 	Mapped   [][2]uint64
+	Code     [][2]uint64 // the executable segments
 }
 
 // Opener opens a file for reading and returns its descriptor: the kernel's view of
@@ -62,6 +63,7 @@ func Load(path string, opener Opener) (*Image, error) {
 	}
 	lo, hi := f.span()
 	img.Mapped = append(img.Mapped, [2]uint64{lo + bias, hi + bias})
+	img.Code = append(img.Code, f.code(bias)...)
 	img.ExeEntry = f.Entry + bias
 	img.Entry = img.ExeEntry
 	img.Phdr = f.phdrAddr() + bias
@@ -87,6 +89,7 @@ func Load(path string, opener Opener) (*Image, error) {
 		}
 		llo, lhi := lf.span()
 		img.Mapped = append(img.Mapped, [2]uint64{llo + lbias, lhi + lbias})
+		img.Code = append(img.Code, lf.code(lbias)...)
 		img.Base = llo + lbias
 		img.Entry = lf.Entry + lbias
 	}

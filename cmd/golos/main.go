@@ -46,6 +46,7 @@ flags:
                              value); repeatable
   --clear-env                start from an empty environment
   -w, --workdir DIR          the program's working directory
+  --stats                    at exit, per-syscall counts and the time spent in golos
   --no-rewrite               leave every syscall site to Syscall User Dispatch (for
                              comparison: by default common sites jump straight in)
 
@@ -122,6 +123,8 @@ func run(args []string) int {
 			clearEnv = true
 		case "--no-rewrite":
 			opts.NoRewrite = true
+		case "--stats":
+			opts.Stats = true
 		case "--root", "--volume", "-e", "--env", "-w", "--workdir":
 			v, ok := value(flag)
 			if !ok {

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"golos/internal/entry"
 	"golos/internal/loader"
@@ -31,6 +30,7 @@ type Options struct {
 	Volumes      []vfs.Mount // host directories grafted into Root
 	Workdir      string      // the working directory ("" keeps golos's; "/" with a root)
 	NoRewrite    bool        // leave every syscall site to Syscall User Dispatch
+	Stats        bool        // per-syscall counts and time in golos, printed at exit
 }
 
 // Process is one application process: its memory map, its signal dispositions, its view
@@ -60,7 +60,8 @@ type Process struct {
 	threads threads
 	stress  bool // stressEnv was set
 
-	rewritten atomic.Uint64 // syscall sites rewritten
+	rw    rewriter // syscall sites rewritten to enter golos directly
+	stats *stats   // with --stats
 }
 
 // ExitError is a failure to start the program with its own exit status: 127 for a
@@ -86,6 +87,9 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 		opts.Stderr = os.Stderr
 	}
 	p := &Process{opts: opts, noted: map[uint64]bool{}}
+	if opts.Stats {
+		p.stats = &stats{}
+	}
 	if err := p.setupFiles(); err != nil {
 		return 0, err
 	}
@@ -132,7 +136,7 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	p.mm.initBrk(img.BrkStart)
 	p.setPlainSyscalls()
 	for _, c := range img.Code {
-		p.rewriteSites(c[0], c[1])
+		p.rw.addCode(c[0], c[1])
 	}
 	p.argv, p.envp, p.auxv, p.stack = argv, envp, stack.Auxv, stack.Mapped
 	// The process's name is the program's, as execve(2) sets it (prctl(2) PR_SET_NAME).

@@ -140,8 +140,9 @@ func sysMmap(t *Thread) int64 {
 		return -int64(e)
 	}
 	m.owned.add(r, pageUp(r+length))
+	t.p.rw.removeCode(r, pageUp(r+length))
 	if prot&unix.PROT_EXEC != 0 && flags&unix.MAP_ANONYMOUS == 0 {
-		t.p.rewriteSites(r, r+length) // a library's code, as the dynamic loader maps it
+		t.p.rw.addCode(r, r+length) // a library's code, as the dynamic loader maps it
 	}
 	return int64(r)
 }
@@ -184,6 +185,7 @@ func sysMunmap(t *Thread) int64 {
 		}
 	}
 	m.owned.remove(addr, hi)
+	t.p.rw.removeCode(addr, hi)
 	return 0
 }
 
@@ -255,6 +257,7 @@ func sysMremap(t *Thread) int64 {
 	}
 	if flags&unix.MREMAP_DONTUNMAP == 0 {
 		m.owned.remove(old, pageUp(old+oldLen))
+		t.p.rw.removeCode(old, pageUp(old+oldLen))
 	}
 	m.owned.add(uint64(r), pageUp(uint64(r)+newLen))
 	return r

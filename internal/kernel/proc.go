@@ -160,6 +160,7 @@ func (t *Thread) clone(a cloneArgs) int64 {
 	if a.tls >= userEnd {
 		return -int64(unix.EPERM)
 	}
+	t.p.rw.goingThreaded()
 	child, err := t.p.newThread()
 	if err != nil {
 		return -int64(unix.ENOMEM)

@@ -1,64 +1,199 @@
 package kernel
 
 import (
+	"sync"
+	"sync/atomic"
+
 	"golang.org/x/sys/unix"
 
 	"golos/internal/entry"
 	"golos/internal/syspatch"
 )
 
-// rewriteSites rewrites the syscall sites of freshly mapped executable code [lo, hi)
-// (the program, its interpreter, each library as it is mapped) to jump to golos's entry
-// code; every other site is still caught by Syscall User Dispatch. It is done before the
-// application can run that code, so no thread is ever inside a site being rewritten.
-func (p *Process) rewriteSites(lo, hi uint64) {
-	if p.opts.NoRewrite || hi <= lo || hi-lo > 1<<30 {
+// Syscall sites are rewritten lazily: the first time a site traps through Syscall User
+// Dispatch, golos checks it (package syspatch) and, if it is a "mov $nr,%eax; syscall" in
+// the code of a file the application mapped (its program, interpreter, libraries; never
+// anonymous or JIT code), makes it jump to a stub that enters golos directly. Only sites
+// that run are touched, and nothing is paid at start-up.
+//
+// Other threads may be running the very site being rewritten, so the jump goes in as
+// Linux's text_poke_bp() does it: an int3 on the first byte, the other four bytes, then
+// the jump's first byte, each step followed by a core-serialising membarrier(2) for all
+// the process's threads. A thread that meets the int3 meanwhile traps with SIGTRAP, and
+// golos carries on for it as the original mov would have (stepOverPatch). Registering for
+// that membarrier takes the kernel milliseconds, so it is done in the background when the
+// application starts its second thread; while it has one, there is nobody to race with.
+type rewriter struct {
+	mu       sync.Mutex
+	code     ranges   // file-backed executable mappings
+	tried    sync.Map // site address → syspatch.Site (rewritten) or false (refused)
+	pages    []stubPage
+	synced   atomic.Bool // membarrier's SYNC_CORE command is registered
+	syncing  sync.Once
+	threaded atomic.Bool // the application has had more than one thread
+
+	rewritten uint64 // sites rewritten (for --stats)
+}
+
+type stubPage struct {
+	addr uint64
+	used int
+}
+
+// addCode makes [lo, hi) code whose sites may be rewritten.
+func (w *rewriter) addCode(lo, hi uint64) {
+	w.mu.Lock()
+	w.code.add(lo, hi)
+	w.mu.Unlock()
+}
+
+// removeCode forgets code that was unmapped or mapped over, and its sites.
+func (w *rewriter) removeCode(lo, hi uint64) {
+	w.mu.Lock()
+	w.code.remove(lo, hi)
+	w.mu.Unlock()
+	w.tried.Range(func(k, _ any) bool {
+		if a := k.(uint64); a >= lo && a < hi {
+			w.tried.Delete(k)
+		}
+		return true
+	})
+}
+
+// trapped is called for a syscall that trapped through Syscall User Dispatch; rip is the
+// address after its syscall instruction.
+func (p *Process) trapped(rip uint64) {
+	if p.opts.NoRewrite || rip < syspatch.Len {
 		return
 	}
-	code := make([]byte, hi-lo)
-	if copyIn(lo, code) != 0 {
-		return // not readable (PROT_EXEC alone): left to Syscall User Dispatch
-	}
-	sites := syspatch.Find(code, lo)
-	if len(sites) == 0 {
+	site := rip - syspatch.Len
+	if _, seen := p.rw.tried.Load(site); seen {
 		return
 	}
-	size := uint64(syspatch.PageLen(len(sites)))
-	page, ok := stubPageNear(lo, hi, size)
-	if !ok {
+	p.rw.rewrite(site)
+}
+
+func (w *rewriter) rewrite(site uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, seen := w.tried.Load(site); seen {
 		return
 	}
-	stubs, jmps, err := syspatch.Stubs(page, sites, uint64(entry.FastEntryPC))
-	if err != nil {
-		unix.RawSyscall(unix.SYS_MUNMAP, uintptr(page), uintptr(size), 0)
+	synced := w.synced.Load()
+	if w.threaded.Load() && !synced {
+		return // not yet: this site will trap again
+	}
+	w.tried.Store(site, false)
+	if !w.code.contains(site, site+syspatch.Len) {
 		return
 	}
-	if copyOut(page, stubs) != 0 {
+	lo := site - min(syspatch.Window, site)
+	for !w.code.contains(lo, site) {
+		lo++
+	}
+	buf := make([]byte, site+syspatch.Len-lo)
+	if copyIn(lo, buf) != 0 {
 		return
 	}
-	unix.RawSyscall(unix.SYS_MPROTECT, uintptr(page), uintptr(size), unix.PROT_READ|unix.PROT_EXEC)
-	// The code is not writable: the jumps go in through /proc/self/mem, which writes
-	// into the process's private copy of the pages as a debugger's breakpoints do.
+	s, ok := syspatch.Check(buf, int(site-lo), lo)
+	if !ok || s.Nr >= uint32(len(entry.PlainSyscalls)) {
+		return
+	}
 	mem, err := unix.Open("/proc/self/mem", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return
 	}
 	defer unix.Close(mem)
-	n := 0
-	for i, s := range sites {
-		if _, err := unix.Pwrite(mem, jmps[i][:], int64(s.Addr)); err == nil {
-			n++
+	page, idx, ok := w.stubSlot(site)
+	if !ok {
+		return
+	}
+	stub, jmp, err := syspatch.Stub(page, idx, s)
+	if err != nil {
+		return
+	}
+	// The stub is not reachable yet: it goes in at once, into a page that stays
+	// executable for the other stubs in it while it is written.
+	if !writeStubPage(page, uint64(syspatch.StubOffset(idx)), stub) {
+		return
+	}
+	for i := range w.pages {
+		if w.pages[i].addr == page {
+			w.pages[i].used++
 		}
 	}
-	p.rewritten.Add(uint64(n))
+	w.tried.Store(site, s)
+	syncCore := func() {
+		if synced {
+			unix.RawSyscall(unix.SYS_MEMBARRIER, 1<<5, 0, 0) // …_PRIVATE_EXPEDITED_SYNC_CORE
+		}
+	}
+	steps := []struct {
+		off  int64
+		data []byte
+	}{{0, []byte{0xcc}}, {1, jmp[1:]}, {0, jmp[:1]}}
+	for _, st := range steps {
+		if _, err := unix.Pwrite(mem, st.data, int64(site)+st.off); err != nil {
+			return // the int3 stays, and stepOverPatch keeps handling it
+		}
+		syncCore()
+	}
+	w.rewritten++
 }
 
-// stubPageNear maps a page range of size for stubs within rel32 reach of [lo, hi): below
-// the code first (above a program lies its break), then above it.
+// goingThreaded is called when the application creates a thread: sites are rewritten
+// only once membarrier can serialise every thread's instruction stream.
+func (w *rewriter) goingThreaded() {
+	w.threaded.Store(true)
+	w.syncing.Do(func() {
+		go func() {
+			// MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE
+			if _, _, e := unix.RawSyscall(unix.SYS_MEMBARRIER, 1<<6, 0, 0); e == 0 {
+				w.synced.Store(true)
+			}
+		}()
+	})
+}
+
+// stubSlot finds room for one more stub within rel32 reach of site, mapping a new stub
+// page near it if needed.
+func (w *rewriter) stubSlot(site uint64) (page uint64, idx int, ok bool) {
+	for _, pg := range w.pages {
+		d := int64(pg.addr - site)
+		if pg.used < syspatch.StubsPerPage && d > -(1<<31)+8192 && d < (1<<31)-8192 {
+			return pg.addr, pg.used, true
+		}
+	}
+	page, ok = stubPageNear(site, site+syspatch.Len, 4096)
+	if !ok {
+		return 0, 0, false
+	}
+	if !writeStubPage(page, 0, syspatch.Header(uint64(entry.FastEntryPC))) {
+		return 0, 0, false
+	}
+	w.pages = append(w.pages, stubPage{addr: page})
+	return page, 0, true
+}
+
+// writeStubPage writes b at off in a stub page, which is read-only and executable
+// otherwise.
+func writeStubPage(page, off uint64, b []byte) bool {
+	rwx := unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC
+	if _, _, e := unix.RawSyscall(unix.SYS_MPROTECT, uintptr(page), 4096, uintptr(rwx)); e != 0 {
+		return false
+	}
+	ok := copyOut(page+off, b) == 0
+	unix.RawSyscall(unix.SYS_MPROTECT, uintptr(page), 4096, unix.PROT_READ|unix.PROT_EXEC)
+	return ok
+}
+
+// stubPageNear maps a page range of size for stubs (executable, not writable) within
+// rel32 reach of [lo, hi): below the code first (above a program lies its break), then
+// above it. It belongs to golos: the application cannot map over or unmap it.
 func stubPageNear(lo, hi, size uint64) (uint64, bool) {
 	const step = 1 << 20
 	try := func(at uint64) bool {
-		_, e := rawMmap(at, size, unix.PROT_READ|unix.PROT_WRITE,
+		_, e := rawMmap(at, size, unix.PROT_READ|unix.PROT_EXEC,
 			unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED_NOREPLACE, -1, 0)
 		return e == 0
 	}
@@ -73,6 +208,27 @@ func stubPageNear(lo, hi, size uint64) (uint64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// stepOverPatch handles a SIGTRAP from the int3 that a site being rewritten carries for a
+// moment: the thread goes on as the site's mov would have taken it, to its syscall
+// instruction. It reports whether the trap was such a one.
+func (t *Thread) stepOverPatch() bool {
+	r := &t.ctx.Regs
+	if t.ctx.Signo != int64(unix.SIGTRAP) || r.RIP == 0 {
+		return false
+	}
+	v, ok := t.p.rw.tried.Load(r.RIP - 1)
+	if !ok {
+		return false
+	}
+	s, ok := v.(syspatch.Site)
+	if !ok {
+		return false
+	}
+	r.RAX = uint64(s.Nr) // mov $nr,%eax zero-extends
+	r.RIP = s.Addr + 5
+	return true
 }
 
 // plainSyscalls are the syscalls a rewritten site makes straight from golos's entry code,
@@ -95,9 +251,9 @@ var plainSyscalls = []int{
 }
 
 // setPlainSyscalls tells the entry code which syscalls it may make itself: none when each
-// syscall is to be shown (--debug=syscalls).
+// syscall is to be shown (--debug=syscalls) or counted (--stats).
 func (p *Process) setPlainSyscalls() {
-	if p.opts.DebugSyscalls {
+	if p.opts.DebugSyscalls || p.opts.Stats {
 		return
 	}
 	for _, nr := range plainSyscalls {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -29,6 +30,8 @@ type Thread struct {
 	rseq          rseqArea // rseq(2) registration, ended with the thread
 
 	regsSet bool // the handler replaced the registers: leave RAX, RCX and R11 alone
+
+	trapAt time.Time // with --stats: when the application last entered golos
 
 	exited     bool // the thread ended (exit) or the process did (exit_group)
 	exitStatus int  // the status it gave
@@ -85,7 +88,13 @@ func (t *Thread) loop() {
 				break
 			}
 		}
+		if t.p.stats != nil && !t.trapAt.IsZero() {
+			t.p.stats.inGolos.Add(int64(time.Since(t.trapAt)))
+		}
 		entry.Switch(t.ctx)
+		if t.p.stats != nil {
+			t.trapAt = time.Now()
+		}
 		switch t.ctx.Reason {
 		case entry.ReasonSyscall:
 			t.syscall()
@@ -137,6 +146,12 @@ func (p *Process) thread(tid int) *Thread {
 
 // exitGroup ends the process with status: every thread stops with it.
 func (p *Process) exitGroup(status int) {
+	if p.stats != nil {
+		p.rw.mu.Lock()
+		n := p.rw.rewritten
+		p.rw.mu.Unlock()
+		p.note("%s", p.stats.report(n))
+	}
 	if p.stress {
 		p.note("%s", stressReport())
 	}
@@ -171,6 +186,12 @@ func (t *Thread) syscall() {
 		ret = syscallTable[nr](t)
 	} else {
 		ret = t.p.enosys(nr)
+	}
+	if s := t.p.stats; s != nil {
+		s.record(nr, t.ctx.Code, time.Since(t.trapAt))
+	}
+	if t.ctx.Code != entry.CodeFast {
+		t.p.trapped(r.RIP)
 	}
 	if t.p.opts.DebugSyscalls {
 		t.p.note("[%d] %s(%#x, %#x, %#x, %#x, %#x, %#x) = %s", t.tid, syscallName(nr),
@@ -233,6 +254,9 @@ func (p *Process) enosys(nr uint64) int64 {
 // fault turns a synchronous fault in application code into the application's signal,
 // with Linux's si_code and si_addr.
 func (t *Thread) fault() {
+	if t.stepOverPatch() {
+		return
+	}
 	c := t.ctx
 	info := siginfo{signo: int32(c.Signo), code: int32(c.Code), addr: c.Addr}
 	t.forceSignal(info)

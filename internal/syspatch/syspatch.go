@@ -43,6 +43,21 @@ const (
 	syncStarts = 8
 )
 
+// Check reports whether code[at:] is a syscall site, with code holding at least
+// lookBehind bytes before it where there are any (see isSite), and returns it.
+func Check(code []byte, at int, base uint64) (Site, bool) {
+	if at < 0 || at+siteLen > len(code) || code[at] != 0xb8 || !isSite(code, at) {
+		return Site{}, false
+	}
+	return Site{Addr: base + uint64(at), Nr: binary.LittleEndian.Uint32(code[at+1:])}, true
+}
+
+// Window is how many bytes before a site Check wants to see.
+const Window = lookBehind
+
+// Len is the length of a site.
+const Len = siteLen
+
 // Find returns the syscall sites in code, which is mapped at base.
 func Find(code []byte, base uint64) []Site {
 	var sites []Site
@@ -128,18 +143,53 @@ func PageLen(n int) int {
 	return (headerLen + n*stubLen + 4095) &^ 4095
 }
 
+// StubsPerPage is how many stubs one page of stubs holds.
+const StubsPerPage = (4096 - headerLen) / stubLen
+
+// Header is the start of a stub page: fastEntry's address, which every stub jumps
+// through.
+func Header(fastEntry uint64) []byte {
+	b := make([]byte, headerLen)
+	binary.LittleEndian.PutUint64(b, fastEntry)
+	return b
+}
+
+// Stub returns the stub for site as the i-th of the stub page at page, and the 5 bytes
+// that replace the site's mov. A site out of rel32 reach of the page is an error.
+func Stub(page uint64, i int, site Site) (stub []byte, jmp [5]byte, err error) {
+	off := headerLen + i*stubLen
+	b := make([]byte, stubLen)
+	if err := putStub(b, page, off, site, &jmp); err != nil {
+		return nil, jmp, err
+	}
+	return b, jmp, nil
+}
+
+// StubOffset is where the i-th stub lies in its page.
+func StubOffset(i int) int { return headerLen + i*stubLen }
+
 // Stubs builds the stub page, to be mapped at page, for sites, with fastEntry the
 // address the stubs jump to. It returns the page and, for each site, the 5 bytes that
 // replace its mov. A site out of rel32 reach of page is an error.
 func Stubs(page uint64, sites []Site, fastEntry uint64) ([]byte, [][5]byte, error) {
 	buf := make([]byte, PageLen(len(sites)))
-	le := binary.LittleEndian
-	le.PutUint64(buf, fastEntry)
+	copy(buf, Header(fastEntry))
 	jmps := make([][5]byte, len(sites))
 	for i, s := range sites {
 		off := headerLen + i*stubLen
+		if err := putStub(buf[off:off+stubLen], page, off, s, &jmps[i]); err != nil {
+			return nil, nil, err
+		}
+	}
+	return buf, jmps, nil
+}
+
+// putStub writes the stub for s, at offset off of the page at page, into b, and the jump
+// that replaces the site's mov into jmp.
+func putStub(b []byte, page uint64, off int, s Site, jmp *[5]byte) error {
+	le := binary.LittleEndian
+	{
 		stub := page + uint64(off)
-		b := buf[off : off+stubLen]
 		b[0] = 0xb8 // mov $nr,%eax
 		le.PutUint32(b[1:], s.Nr)
 		copy(b[5:], []byte{0x48, 0x8d, 0x0d}) // lea rel32(%rip),%rcx → slow
@@ -150,7 +200,7 @@ func Stubs(page uint64, sites []Site, fastEntry uint64) ([]byte, [][5]byte, erro
 		b[20] = 0xe9                     // jmp rel32 → site+7
 		back, ok := rel32(s.Addr+siteLen, stub+25)
 		if !ok {
-			return nil, nil, fmt.Errorf("syscall site %#x is out of reach of its stub at %#x", s.Addr, stub)
+			return fmt.Errorf("syscall site %#x is out of reach of its stub at %#x", s.Addr, stub)
 		}
 		le.PutUint32(b[21:], back)
 		for j := 25; j < stubLen; j++ {
@@ -158,12 +208,12 @@ func Stubs(page uint64, sites []Site, fastEntry uint64) ([]byte, [][5]byte, erro
 		}
 		to, ok := rel32(stub, s.Addr+5)
 		if !ok {
-			return nil, nil, fmt.Errorf("stub %#x is out of reach of syscall site %#x", stub, s.Addr)
+			return fmt.Errorf("stub %#x is out of reach of syscall site %#x", stub, s.Addr)
 		}
-		jmps[i][0] = 0xe9
-		le.PutUint32(jmps[i][1:], to)
+		jmp[0] = 0xe9
+		le.PutUint32(jmp[1:], to)
 	}
-	return buf, jmps, nil
+	return nil
 }
 
 // rel32 is target-next as a rel32 displacement, if it fits.

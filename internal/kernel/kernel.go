@@ -115,9 +115,11 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	// Host signals for the application first: entry.Install puts its handler in front
-	// of the ones signal.Notify has the Go runtime install.
-	p.forwardHostSignals()
+	// Signals sent to golos from outside go to the application. os/signal takes half a
+	// millisecond to set up (a round trip to its thread per signal), so it is done beside
+	// the program's start; until then such a signal has the Go runtime's default action,
+	// which is the application's default too (terminate).
+	go p.forwardHostSignals()
 	if err := entry.Install(p.textStart, p.textEnd); err != nil {
 		return 0, err
 	}

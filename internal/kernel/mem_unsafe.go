@@ -3,6 +3,8 @@ package kernel
 import (
 	"debug/elf"
 	"fmt"
+	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -101,4 +103,20 @@ func selfText() (start, end uintptr, err error) {
 func setProcessName(name string) {
 	b := append([]byte(name), 0)
 	unix.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_NAME, uintptr(unsafe.Pointer(&b[0])), 0, 0, 0, 0)
+}
+
+// futexWait sleeps while *w == val, at most d (forever if d < 0) (futex(2) FUTEX_WAIT).
+func futexWait(w *atomic.Uint32, val uint32, d time.Duration) {
+	var ts *unix.Timespec
+	if d >= 0 {
+		t := unix.NsecToTimespec(int64(d))
+		ts = &t
+	}
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), 0|128, uintptr(val), // FUTEX_WAIT_PRIVATE
+		uintptr(unsafe.Pointer(ts)), 0, 0)
+}
+
+// futexWake wakes the waiters on w (FUTEX_WAKE_PRIVATE).
+func futexWake(w *atomic.Uint32) {
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), 1|128, 1<<30, 0, 0, 0)
 }

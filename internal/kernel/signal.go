@@ -6,6 +6,7 @@ import (
 	"os/signal"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -373,6 +374,7 @@ func (p *Process) sendThread(target *Thread, info siginfo) {
 	}
 	queue(&target.pending, target.infos, info)
 	s.mu.Unlock()
+	target.wakeUp()
 	entry.Kick(target.ctx, target.tid)
 }
 
@@ -401,6 +403,7 @@ func (p *Process) sendProcess(info siginfo) {
 	p.threads.mu.Unlock()
 	s.mu.Unlock()
 	if target != nil {
+		target.wakeUp()
 		entry.Kick(target.ctx, target.tid)
 	}
 }
@@ -596,6 +599,12 @@ func (t *Thread) pushFrame(info siginfo, act sigaction) unix.Errno {
 	s := &t.p.sig
 	s.mu.Lock()
 	mask := t.sigmask
+	if t.restoreMask != nil {
+		// Returning from sigsuspend(2) and the like: the handler's frame carries the
+		// mask from before the call, which sigreturn puts back.
+		mask = *t.restoreMask
+		t.restoreMask = nil
+	}
 	s.mu.Unlock()
 	le.PutUint64(uc[mcOldmaskOff:], mask)
 	le.PutUint64(uc[mcFpstateOff:], fp)
@@ -775,4 +784,126 @@ func (p *Process) forwardHostSignals() {
 			p.sendProcess(siginfo{signo: int32(sig.(unix.Signal)), code: siUser})
 		}
 	}()
+}
+
+// wakeUp wakes the thread if it waits for a signal in golos (sigsuspend and the like).
+func (t *Thread) wakeUp() {
+	if t.wake.Swap(1) == 0 {
+		futexWake(&t.wake)
+	}
+}
+
+// waitWake waits for wakeUp, at most d (forever if d < 0); it reports false on timeout.
+// It sleeps in the host's futex(2), not on a Go timer: Go timers start the runtime's
+// poller, whose descriptors would appear among the application's.
+func (t *Thread) waitWake(deadline time.Time) bool {
+	for t.wake.Swap(0) == 0 {
+		var d time.Duration = -1
+		if !deadline.IsZero() {
+			if d = time.Until(deadline); d <= 0 {
+				return false
+			}
+		}
+		futexWait(&t.wake, 0, d)
+	}
+	return true
+}
+
+// deliverable reports whether a signal the thread can take now is pending.
+func (t *Thread) deliverable() bool {
+	s := &t.p.sig
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return (t.pending|s.pending)&^t.sigmask != 0
+}
+
+// suspend waits, with mask as the thread's mask, until a signal it can take is pending,
+// and arranges for the mask from before to come back when the handler returns: what
+// rt_sigsuspend(2) and pause(2) do. They always fail with EINTR.
+func (t *Thread) suspend(mask uint64) int64 {
+	s := &t.p.sig
+	s.mu.Lock()
+	old := t.sigmask
+	s.mu.Unlock()
+	t.setMask(mask)
+	for !t.deliverable() {
+		t.waitWake(time.Time{})
+	}
+	t.restoreMask = &old
+	atomic.StoreUint32(&t.ctx.Pending, 1)
+	return -int64(unix.EINTR)
+}
+
+// rt_sigsuspend(2).
+func sysRtSigsuspend(t *Thread) int64 {
+	if t.arg(1) != 8 {
+		return -int64(unix.EINVAL)
+	}
+	var b [8]byte
+	if e := copyIn(t.arg(0), b[:]); e != 0 {
+		return -int64(e)
+	}
+	return t.suspend(binary.LittleEndian.Uint64(b[:]))
+}
+
+// pause(2).
+func sysPause(t *Thread) int64 {
+	s := &t.p.sig
+	s.mu.Lock()
+	mask := t.sigmask
+	s.mu.Unlock()
+	return t.suspend(mask)
+}
+
+// rt_sigtimedwait(2): takes a pending signal of set without running its handler,
+// waiting up to the timeout (forever without one) for one to come. A signal outside set
+// that the thread can take interrupts the wait (EINTR).
+func sysRtSigtimedwait(t *Thread) int64 {
+	setAddr, infoAddr, tsAddr, size := t.arg(0), t.arg(1), t.arg(2), t.arg(3)
+	if size != 8 {
+		return -int64(unix.EINVAL)
+	}
+	var b [16]byte
+	if e := copyIn(setAddr, b[:8]); e != 0 {
+		return -int64(e)
+	}
+	set := binary.LittleEndian.Uint64(b[:8]) &^ cannotCatch
+	var deadline time.Time
+	if tsAddr != 0 {
+		if e := copyIn(tsAddr, b[:]); e != 0 {
+			return -int64(e)
+		}
+		sec, nsec := int64(binary.LittleEndian.Uint64(b[:8])), int64(binary.LittleEndian.Uint64(b[8:]))
+		if sec < 0 || nsec < 0 || nsec >= 1e9 {
+			return -int64(unix.EINVAL)
+		}
+		deadline = time.Now().Add(time.Duration(sec)*time.Second + time.Duration(nsec))
+	}
+	for {
+		s := &t.p.sig
+		s.mu.Lock()
+		saved := t.sigmask
+		t.sigmask = ^set // take only signals of set…
+		info, ok := t.dequeue()
+		t.sigmask = saved
+		other := (t.pending|s.pending)&^t.sigmask&^set != 0 // …unless another one is due
+		s.mu.Unlock()
+		if ok {
+			if infoAddr != 0 {
+				raw := make([]byte, 128)
+				putSiginfo(raw, info)
+				if e := copyOut(infoAddr, raw); e != 0 {
+					return -int64(e)
+				}
+			}
+			return int64(info.signo)
+		}
+		if other {
+			atomic.StoreUint32(&t.ctx.Pending, 1)
+			return -int64(unix.EINTR)
+		}
+		if !t.waitWake(deadline) {
+			return -int64(unix.EAGAIN)
+		}
+	}
 }

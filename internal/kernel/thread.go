@@ -25,6 +25,9 @@ type Thread struct {
 	pending  uint64            // signals sent to this thread
 	infos    map[int][]siginfo // their siginfo, in order
 	altstack stackT
+	// restoreMask, when set, is the mask a handler's frame carries back (sigsuspend).
+	restoreMask *uint64
+	wake        atomic.Uint32 // a signal came for a thread waiting in golos (futex word)
 
 	clearChildTid uint64   // set_tid_address(2) / CLONE_CHILD_CLEARTID
 	rseq          rseqArea // rseq(2) registration, ended with the thread

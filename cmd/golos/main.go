@@ -47,6 +47,7 @@ flags:
   --clear-env                start from an empty environment
   -w, --workdir DIR          the program's working directory
   --stats                    at exit, per-syscall counts and the time spent in golos
+  --argv0 NAME               the program's argv[0] (PROGRAM as given by default)
   --no-rewrite               leave every syscall site to Syscall User Dispatch (for
                              comparison: by default common sites jump straight in)
 
@@ -88,6 +89,7 @@ func run(args []string) int {
 	env := os.Environ()
 	var setEnv []string
 	clearEnv := false
+	var argv0 *string // what the program gets as argv[0], if not PROGRAM as given
 	// value returns the value of a flag given as --flag=VALUE or --flag VALUE.
 	value := func(flag string) (string, bool) {
 		if name, v, ok := strings.Cut(flag, "="); ok && strings.HasPrefix(name, "--") {
@@ -125,7 +127,7 @@ func run(args []string) int {
 			opts.NoRewrite = true
 		case "--stats":
 			opts.Stats = true
-		case "--root", "--volume", "-e", "--env", "-w", "--workdir":
+		case "--root", "--volume", "-e", "--env", "-w", "--workdir", "--argv0":
 			v, ok := value(flag)
 			if !ok {
 				return usageError("%s needs a value", name)
@@ -156,6 +158,8 @@ func run(args []string) int {
 				setEnv = append(setEnv, v)
 			case "-w", "--workdir":
 				opts.Workdir = v
+			case "--argv0":
+				argv0 = &v
 			}
 		default:
 			return usageError("unknown flag %s (try golos --help)", flag)
@@ -172,7 +176,11 @@ program:
 		env = nil
 	}
 	env = mergeEnv(env, setEnv)
-	code, err := kernel.Run(args[0], args, env, opts)
+	argv := args
+	if argv0 != nil {
+		argv = append([]string{*argv0}, args[1:]...)
+	}
+	code, err := kernel.Run(args[0], argv, env, opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "golos: %v\n", err)
 		var ee *kernel.ExitError

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -132,4 +133,133 @@ func (p *Process) shebang(path string) ([]byte, error) {
 		line = line[:i]
 	}
 	return bytes.TrimRight(line, " \t\r"), nil
+}
+
+// execve(2) and execveat(2): the program is replaced by a new golos process that runs
+// the new program with the same options, which is what execve is to golos (DESIGN.md).
+// The host's execve keeps the process (its pid, its descriptors without FD_CLOEXEC, its
+// working directory) as Linux's does.
+func sysExecve(t *Thread) int64 {
+	return t.execve(unix.AT_FDCWD, t.arg(0), t.arg(1), t.arg(2), 0)
+}
+
+func sysExecveat(t *Thread) int64 {
+	return t.execve(int32(t.arg(0)), t.arg(1), t.arg(2), t.arg(3), t.arg(4))
+}
+
+func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64) int64 {
+	name, e := readString(pathAddr, unix.PathMax)
+	if e != 0 {
+		return -int64(e)
+	}
+	if flags&unix.AT_EMPTY_PATH != 0 && name == "" || dirfd != unix.AT_FDCWD && !strings.HasPrefix(name, "/") {
+		t.p.unsupported("execveat relative to a descriptor", "give the program by path")
+		return -int64(unix.ENOSYS)
+	}
+	argv, e := readStrings(argvAddr)
+	if e != 0 {
+		return -int64(e)
+	}
+	envp, e := readStrings(envpAddr)
+	if e != 0 {
+		return -int64(e)
+	}
+	if name == "" {
+		return -int64(unix.ENOENT)
+	}
+	if err := t.p.checkExec(name, name); err != nil {
+		var ee *ExitError
+		if errors.As(err, &ee) && ee.Status == 127 {
+			return -int64(unix.ENOENT)
+		}
+		return -int64(unix.EACCES)
+	}
+	self, err := golosBinary()
+	if err != nil {
+		return -int64(unix.ENOEXEC)
+	}
+	args := []string{self, "run"}
+	args = append(args, t.p.opts.Flags()...)
+	if t.p.fs != nil {
+		args = append(args, "--workdir", t.p.cwd())
+	}
+	argv0 := name
+	if len(argv) > 0 {
+		argv0 = argv[0]
+		argv = argv[1:]
+	}
+	args = append(args, "--argv0", argv0, "--", name)
+	args = append(args, argv...)
+	err = unix.Exec(self, args, envp)
+	return -int64(errnoOf(err))
+}
+
+// readStrings reads a NULL-terminated array of string pointers (argv, envp).
+func readStrings(addr uint64) ([]string, unix.Errno) {
+	var out []string
+	if addr == 0 {
+		return nil, 0
+	}
+	for i := 0; ; i++ {
+		if i > 1<<17 {
+			return nil, unix.E2BIG
+		}
+		var b [8]byte
+		if e := copyIn(addr+uint64(8*i), b[:]); e != 0 {
+			return nil, e
+		}
+		p := binary.LittleEndian.Uint64(b[:])
+		if p == 0 {
+			return out, 0
+		}
+		s, e := readString(p, 128<<10) // MAX_ARG_STRLEN
+		if e != 0 {
+			return nil, e
+		}
+		out = append(out, s)
+	}
+}
+
+// golosBinary is golos's own executable, which a new program is run with.
+func golosBinary() (string, error) {
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlink("/proc/self/exe", buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
+}
+
+// Flags renders the options again as golos run's flags, for a new golos process.
+func (o Options) Flags() []string {
+	var f []string
+	if o.Quiet {
+		f = append(f, "--quiet")
+	}
+	if o.DebugSyscalls {
+		f = append(f, "--debug=syscalls")
+	} else if o.Debug {
+		f = append(f, "--debug")
+	}
+	if o.Root != "" {
+		r := o.Root
+		if o.RootReadOnly {
+			r += ":ro"
+		}
+		f = append(f, "--root", r)
+	}
+	for _, v := range o.Volumes {
+		mode := "rw"
+		if v.ReadOnly {
+			mode = "ro"
+		}
+		f = append(f, "--volume", v.Host+":"+v.Guest+":"+mode)
+	}
+	if o.NoRewrite {
+		f = append(f, "--no-rewrite")
+	}
+	if o.Stats {
+		f = append(f, "--stats")
+	}
+	return f
 }

@@ -146,6 +146,8 @@ func table() []handler {
 		unix.SYS_RSEQ:              sysRseq,
 
 		unix.SYS_CLONE:             sysClone,
+		unix.SYS_EXECVE:            sysExecve,
+		unix.SYS_EXECVEAT:          sysExecveat,
 		unix.SYS_CLONE3:            sysClone3,
 		unix.SYS_FUTEX:             passthrough,
 		unix.SYS_SCHED_YIELD:       passthroughFast,

@@ -294,7 +294,8 @@ gsok:
 	RET				// into switchToApp, whose epilogue restores BP
 
 // fastEntry is where the stub of a rewritten syscall site (internal/syspatch) jumps, with
-// RAX = the syscall number and RCX = the stub's own syscall instruction (its slow path);
+// RAX = the syscall number (any value) and RCX = the stub's own syscall instruction (its
+// slow path);
 // every other register and the flags are the application's. A syscall golos passes
 // through unchanged (PlainSyscalls) is made right here, from golos's text, where Syscall
 // User Dispatch lets it through; any other goes to the goroutine as sigsysTramp and
@@ -313,11 +314,13 @@ fast:
 	LEAQ	2(R11), R11		// the stub's way back, after its syscall instruction
 	BYTE $0x65; BYTE $0x4c; BYTE $0x89; BYTE $0x1c; BYTE $0x25; LONG $16	// mov %r11,%gs:16
 	BYTE $0x65; BYTE $0x48; BYTE $0x89; BYTE $0x04; BYTE $0x25; LONG $24	// mov %rax,%gs:24
-	LEAQ	·PlainSyscalls(SB), CX
-	MOVBQZX	(CX)(AX*1), CX		// the stubs only hold numbers below 512
+	MOVWQZX	AX, R11			// the table covers the low 16 bits of any number;
+	LEAQ	·PlainSyscalls(SB), CX	// a larger one the host then refuses itself
+	MOVBQZX	(CX)(R11*1), CX
 	JCXZQ	notplain
 	JMP	·fastCallStart(SB)
 notplain:
+	BYTE $0x65; BYTE $0x4c; BYTE $0x8b; BYTE $0x1c; BYTE $0x25; LONG $16	// mov %gs:16,%r11
 	MOVQ	$const_ReasonSyscall, CX
 	JMP	·fastSave(SB)
 

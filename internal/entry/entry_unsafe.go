@@ -72,7 +72,7 @@ func checkLayout() error {
 // PlainSyscalls marks the syscall numbers that fastEntry makes itself, unchanged, for a
 // rewritten site: calls golos passes through and that need nothing of golos's. The kernel
 // fills it in before the application runs.
-var PlainSyscalls [512]uint8
+var PlainSyscalls [1 << 16]uint8
 
 // anyAppGS is set once any thread of the process has its own GS base: from then on the
 // rewritten sites take their slow path (read by fastEntry).

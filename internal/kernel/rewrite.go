@@ -26,7 +26,8 @@ import (
 type rewriter struct {
 	mu       sync.Mutex
 	code     ranges   // file-backed executable mappings
-	tried    sync.Map // site address → syspatch.Site (rewritten) or false (refused)
+	tried    sync.Map // syscall instruction address → syspatch.Site, or false (left alone)
+	patching sync.Map // site address → syspatch.Site, while its int3 may be there
 	pages    []stubPage
 	synced   atomic.Bool // membarrier's SYNC_CORE command is registered
 	syncing  sync.Once
@@ -63,40 +64,41 @@ func (w *rewriter) removeCode(lo, hi uint64) {
 // trapped is called for a syscall that trapped through Syscall User Dispatch; rip is the
 // address after its syscall instruction.
 func (p *Process) trapped(rip uint64) {
-	if p.opts.NoRewrite || rip < syspatch.Len {
+	if p.opts.NoRewrite || rip < 2 {
 		return
 	}
-	site := rip - syspatch.Len
-	if _, seen := p.rw.tried.Load(site); seen {
+	sc := rip - 2
+	if _, seen := p.rw.tried.Load(sc); seen {
 		return
 	}
-	p.rw.rewrite(site)
+	p.rw.rewrite(sc)
 }
 
-func (w *rewriter) rewrite(site uint64) {
+// rewrite rewrites the site whose syscall instruction is at sc, if it is one.
+func (w *rewriter) rewrite(sc uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if _, seen := w.tried.Load(site); seen {
+	if _, seen := w.tried.Load(sc); seen {
 		return
 	}
 	synced := w.synced.Load()
 	if w.threaded.Load() && !synced {
 		return // not yet: this site will trap again
 	}
-	w.tried.Store(site, false)
-	if !w.code.contains(site, site+syspatch.Len) {
+	w.tried.Store(sc, false)
+	if !w.code.contains(sc, sc+2) {
 		return
 	}
-	lo := site - min(syspatch.Window, site)
-	for !w.code.contains(lo, site) {
+	lo := sc - min(syspatch.Window, sc)
+	for !w.code.contains(lo, sc) {
 		lo++
 	}
-	buf := make([]byte, site+syspatch.Len-lo)
+	buf := make([]byte, sc+2-lo)
 	if copyIn(lo, buf) != 0 {
 		return
 	}
-	s, ok := syspatch.Check(buf, int(site-lo), lo)
-	if !ok || s.Nr >= uint32(len(entry.PlainSyscalls)) {
+	s, ok := syspatch.Before(buf, int(sc-lo), lo)
+	if !ok {
 		return
 	}
 	mem, err := unix.Open("/proc/self/mem", unix.O_RDWR|unix.O_CLOEXEC, 0)
@@ -104,7 +106,7 @@ func (w *rewriter) rewrite(site uint64) {
 		return
 	}
 	defer unix.Close(mem)
-	page, idx, ok := w.stubSlot(site)
+	page, idx, ok := w.stubSlot(s.Addr)
 	if !ok {
 		return
 	}
@@ -122,19 +124,28 @@ func (w *rewriter) rewrite(site uint64) {
 			w.pages[i].used++
 		}
 	}
-	w.tried.Store(site, s)
+	w.tried.Store(sc, s)
+	w.patching.Store(s.Addr, s)
+	defer w.patching.Delete(s.Addr)
 	syncCore := func() {
 		if synced {
 			unix.RawSyscall(unix.SYS_MEMBARRIER, 1<<5, 0, 0) // …_PRIVATE_EXPEDITED_SYNC_CORE
 		}
 	}
+	// The code is not writable: the jump goes in through /proc/self/mem, which writes
+	// into the process's private copy of the pages as a debugger's breakpoints do.
 	steps := []struct {
 		off  int64
 		data []byte
 	}{{0, []byte{0xcc}}, {1, jmp[1:]}, {0, jmp[:1]}}
-	for _, st := range steps {
-		if _, err := unix.Pwrite(mem, st.data, int64(site)+st.off); err != nil {
-			return // the int3 stays, and stepOverPatch keeps handling it
+	for i, st := range steps {
+		if _, err := unix.Pwrite(mem, st.data, int64(s.Addr)+st.off); err != nil {
+			if i > 0 {
+				unix.Pwrite(mem, s.Insn[:1], int64(s.Addr)) // the original instruction back
+				syncCore()
+			}
+			w.tried.Store(sc, false)
+			return
 		}
 		syncCore()
 	}
@@ -164,7 +175,7 @@ func (w *rewriter) stubSlot(site uint64) (page uint64, idx int, ok bool) {
 			return pg.addr, pg.used, true
 		}
 	}
-	page, ok = stubPageNear(site, site+syspatch.Len, 4096)
+	page, ok = stubPageNear(site, site+16, 4096)
 	if !ok {
 		return 0, 0, false
 	}
@@ -210,24 +221,28 @@ func stubPageNear(lo, hi, size uint64) (uint64, bool) {
 	return 0, false
 }
 
+// waitPatch returns once no site is being rewritten (the rewriter's lock is held for the
+// whole of a rewrite).
+func (w *rewriter) waitPatch() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_ = w.rewritten // nothing to do but wait for the lock
+}
+
 // stepOverPatch handles a SIGTRAP from the int3 that a site being rewritten carries for a
-// moment: the thread goes on as the site's mov would have taken it, to its syscall
-// instruction. It reports whether the trap was such a one.
+// moment: the thread waits for the rewrite to finish, then runs the site again (now the
+// jmp, or the original instruction if the rewrite failed). It reports whether the trap
+// was such a one.
 func (t *Thread) stepOverPatch() bool {
 	r := &t.ctx.Regs
 	if t.ctx.Signo != int64(unix.SIGTRAP) || r.RIP == 0 {
 		return false
 	}
-	v, ok := t.p.rw.tried.Load(r.RIP - 1)
-	if !ok {
+	if _, ok := t.p.rw.patching.Load(r.RIP - 1); !ok {
 		return false
 	}
-	s, ok := v.(syspatch.Site)
-	if !ok {
-		return false
-	}
-	r.RAX = uint64(s.Nr) // mov $nr,%eax zero-extends
-	r.RIP = s.Addr + 5
+	t.p.rw.waitPatch()
+	r.RIP--
 	return true
 }
 

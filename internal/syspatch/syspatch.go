@@ -1,22 +1,24 @@
 // Package syspatch rewrites syscall sites in an application's code so that they reach
 // golos's entry code with a jump instead of a SIGSYS from Syscall User Dispatch.
 //
-// A site is the 7-byte "mov $nr,%eax; syscall" that C libraries emit for most of their
-// syscalls. Only its first instruction, the 5-byte mov, is replaced, by a jmp to a stub
-// of the site's own in a stub page golos maps within reach of the code:
+// A site is a syscall instruction and the instruction before it, when that one is at
+// least 5 bytes long and can run anywhere: C libraries' "mov $nr,%eax; syscall", and
+// glibc's syscall(3), whose "mov 0x8(%rsp),%r9" precedes its syscall. That instruction is
+// replaced by a jmp to a stub of the site's own, in a stub page golos maps within reach of
+// the code:
 //
-//	stub:   mov  $nr,%eax          the instruction the jmp replaced
+//	stub:   <the instruction the jmp replaced>
 //	        lea  slow(%rip),%rcx   where fastEntry goes when it cannot take the call
 //	        jmp  *entry(%rip)      golos's fastEntry, from the stub page's header
 //	slow:   syscall                traps through Syscall User Dispatch as before
-//	        jmp  site+7            back after the site's syscall instruction
+//	        jmp  after             back after the site's syscall instruction
 //
-// The site's syscall instruction stays where it was: code that jumps to it directly (with
-// its own RAX) still makes its syscall, through Syscall User Dispatch. RCX and R11 are
-// free at a syscall (the instruction clobbers them); the red zone is never touched.
-// Sites are found by their bytes and confirmed by decoding (x86asm): the site must decode
-// as those two instructions and be an instruction boundary for every decoding that starts
-// in the bytes before it, and no direct branch seen there may land inside the mov.
+// The site's syscall instruction stays where it was: code that jumps to it directly still
+// makes its syscall, through Syscall User Dispatch. RCX and R11 are free at a syscall
+// (the instruction clobbers them); the red zone is never touched. A site is confirmed by
+// decoding (x86asm): decodings started at several places before it must fall into step
+// on the same instruction boundaries, and no direct branch seen there may land inside
+// the instruction that is replaced.
 package syspatch
 
 import (
@@ -27,96 +29,151 @@ import (
 	"golang.org/x/arch/x86/x86asm"
 )
 
-// Site is a syscall site: the address of its mov and the syscall number it loads.
+// Site is a syscall site.
 type Site struct {
-	Addr uint64
-	Nr   uint32
+	Addr    uint64 // the instruction before the syscall: where the jmp goes
+	Insn    []byte // that instruction
+	Syscall uint64 // the syscall instruction
 }
 
-// siteLen is the length of "mov $imm32,%eax; syscall".
-const siteLen = 7
+// Nr is the syscall number a "mov $nr,%eax" site loads, or -1 for another instruction.
+func (s Site) Nr() int64 {
+	if len(s.Insn) == 5 && s.Insn[0] == 0xb8 {
+		return int64(binary.LittleEndian.Uint32(s.Insn[1:]))
+	}
+	return -1
+}
 
-// lookBehind is how far before a site decodings are started to check that it is an
-// instruction boundary, and syncStarts how many consecutive starts are tried there.
+// jmpLen is the length of the jmp rel32 that replaces a site's instruction.
+const jmpLen = 5
+
+// Window is how far before a syscall instruction decodings are started to find the
+// instruction before it, and syncStarts how many consecutive starts are tried there.
 const (
-	lookBehind = 32
+	Window     = 32
 	syncStarts = 8
 )
 
-// Check reports whether code[at:] is a syscall site, with code holding at least
-// lookBehind bytes before it where there are any (see isSite), and returns it.
-func Check(code []byte, at int, base uint64) (Site, bool) {
-	if at < 0 || at+siteLen > len(code) || code[at] != 0xb8 || !isSite(code, at) {
+// Before finds the site whose syscall instruction is at code[sc:], code being mapped at
+// base and holding up to Window bytes before it.
+func Before(code []byte, sc int, base uint64) (Site, bool) {
+	if sc < 0 || sc+2 > len(code) || code[sc] != 0x0f || code[sc+1] != 0x05 {
 		return Site{}, false
 	}
-	return Site{Addr: base + uint64(at), Nr: binary.LittleEndian.Uint32(code[at+1:])}, true
+	// Decode forward from several starts before the syscall: x86 decodings fall into
+	// step with the real instruction stream within a few instructions, so starts that
+	// are not instruction boundaries still end up on the syscall if it is one, and the
+	// instruction before it is the same for all of them.
+	first := max(0, sc-Window)
+	type chain struct {
+		start, prev int  // where the decoding started; the instruction before sc
+		landed      bool // it reached sc exactly
+	}
+	var chains []chain
+	for start := first; start < first+syncStarts && start < sc; start++ {
+		pc, last := start, -1
+		for pc < sc {
+			in, err := x86asm.Decode(code[pc:], 64)
+			if err != nil {
+				break
+			}
+			if t, ok := branchTarget(in, pc); ok {
+				// Remembered below: a jump into the instruction to replace disqualifies.
+				chains = append(chains, chain{start: -1, prev: t})
+			}
+			last = pc
+			pc += in.Len
+		}
+		if pc >= sc {
+			chains = append(chains, chain{start: start, prev: last, landed: pc == sc})
+		}
+	}
+	// The earliest start that reached sc names the instruction before it; the starts up
+	// to that instruction must overwhelmingly agree.
+	prev := -1
+	for _, c := range chains {
+		if c.start >= 0 && c.landed && c.prev >= 0 {
+			prev = c.prev
+			break
+		}
+	}
+	if prev < 0 {
+		return Site{}, false
+	}
+	agree, other := 0, 0
+	for _, c := range chains {
+		switch {
+		case c.start < 0:
+			if c.prev > prev && c.prev < sc {
+				return Site{}, false // a jump into the instruction to replace
+			}
+		case c.start > prev:
+			// started inside the instruction itself: proves nothing
+		case c.landed && c.prev == prev:
+			agree++
+		default:
+			other++
+		}
+	}
+	if agree < 3*other+1 {
+		return Site{}, false
+	}
+	insn := code[prev:sc]
+	if !movable(insn) {
+		return Site{}, false
+	}
+	return Site{Addr: base + uint64(prev), Insn: append([]byte(nil), insn...), Syscall: base + uint64(sc)}, true
 }
 
-// Window is how many bytes before a site Check wants to see.
-const Window = lookBehind
+// movable reports whether insn can be replaced by a jmp and run from a stub instead:
+// long enough for the jmp, not a control transfer, and not addressing memory relative
+// to RIP or through a segment register.
+func movable(insn []byte) bool {
+	if len(insn) < jmpLen || len(insn) > 15 {
+		return false
+	}
+	in, err := x86asm.Decode(insn, 64)
+	if err != nil || in.Len != len(insn) {
+		return false
+	}
+	switch in.Op {
+	case x86asm.JMP, x86asm.CALL, x86asm.RET, x86asm.LCALL, x86asm.LJMP, x86asm.LRET,
+		x86asm.SYSCALL, x86asm.INT, x86asm.IRET, x86asm.LOOP, x86asm.LOOPE, x86asm.LOOPNE,
+		x86asm.JRCXZ, x86asm.JECXZ, x86asm.JCXZ:
+		return false
+	}
+	if _, ok := branchTarget(in, 0); ok {
+		return false
+	}
+	for _, a := range in.Args {
+		if m, ok := a.(x86asm.Mem); ok && (m.Base == x86asm.RIP || m.Segment != 0) {
+			return false
+		}
+	}
+	for _, p := range in.Prefix {
+		if p&0xff == x86asm.PrefixFS&0xff || p&0xff == x86asm.PrefixGS&0xff {
+			return false
+		}
+	}
+	return true
+}
 
-// Len is the length of a site.
-const Len = siteLen
-
-// Find returns the syscall sites in code, which is mapped at base.
+// Find returns the sites in code, which is mapped at base (golos rewrites sites one by
+// one as they trap; Find serves tests and tools).
 func Find(code []byte, base uint64) []Site {
 	var sites []Site
 	for off := 0; ; {
 		i := bytes.Index(code[off:], []byte{0x0f, 0x05})
 		if i < 0 {
-			break
+			return sites
 		}
-		at := off + i - 5 // where the mov would start
-		off += i + 1
-		if at < 0 || code[at] != 0xb8 {
-			continue
-		}
-		if !isSite(code, at) {
-			continue
-		}
-		sites = append(sites, Site{Addr: base + uint64(at), Nr: binary.LittleEndian.Uint32(code[at+1:])})
-	}
-	return sites
-}
-
-// isSite checks by decoding that code[at:] is "mov $imm32,%eax; syscall" at an
-// instruction boundary that no nearby branch jumps into.
-func isSite(code []byte, at int) bool {
-	mov, err := x86asm.Decode(code[at:], 64)
-	if err != nil || mov.Op != x86asm.MOV || mov.Len != 5 || mov.Args[0] != x86asm.EAX {
-		return false
-	}
-	if _, ok := mov.Args[1].(x86asm.Imm); !ok {
-		return false
-	}
-	sc, err := x86asm.Decode(code[at+5:], 64)
-	if err != nil || sc.Op != x86asm.SYSCALL || sc.Len != 2 {
-		return false
-	}
-	// Decode forward from several starts well before the site: x86 decodings fall into
-	// step with the real instruction stream within a few instructions, so starts that
-	// are not instruction boundaries still end up on the site if the site is one.
-	landed, missed := 0, 0
-	for start := max(0, at-lookBehind); start < max(0, at-lookBehind)+syncStarts && start < at; start++ {
-		pc := start
-		for pc < at {
-			in, err := x86asm.Decode(code[pc:], 64)
-			if err != nil {
-				break
-			}
-			if target, ok := branchTarget(in, pc); ok && target > at && target < at+siteLen {
-				return false // a jump into the site
-			}
-			pc += in.Len
-		}
-		switch {
-		case pc == at:
-			landed++
-		case pc > at:
-			missed++
+		sc := off + i
+		off = sc + 1
+		lo := max(0, sc-Window)
+		if s, ok := Before(code[lo:], sc-lo, base+uint64(lo)); ok {
+			sites = append(sites, s)
 		}
 	}
-	return at < lookBehind && missed == 0 || landed >= 3*missed+1
 }
 
 // branchTarget is the target of a direct relative jump or call decoded at pc.
@@ -124,7 +181,8 @@ func branchTarget(in x86asm.Inst, pc int) (int, bool) {
 	switch in.Op {
 	case x86asm.JMP, x86asm.CALL, x86asm.JA, x86asm.JAE, x86asm.JB, x86asm.JBE, x86asm.JE,
 		x86asm.JG, x86asm.JGE, x86asm.JL, x86asm.JLE, x86asm.JNE, x86asm.JNO, x86asm.JNP,
-		x86asm.JNS, x86asm.JO, x86asm.JP, x86asm.JS, x86asm.JRCXZ, x86asm.LOOP:
+		x86asm.JNS, x86asm.JO, x86asm.JP, x86asm.JS, x86asm.JRCXZ, x86asm.JECXZ, x86asm.LOOP,
+		x86asm.LOOPE, x86asm.LOOPNE:
 		if rel, ok := in.Args[0].(x86asm.Rel); ok {
 			return pc + in.Len + int(rel), true
 		}
@@ -132,16 +190,11 @@ func branchTarget(in x86asm.Inst, pc int) (int, bool) {
 	return 0, false
 }
 
-// Layout of a stub page: a header holding fastEntry's address, then one stub per site.
+// Layout of a stub page: a header holding fastEntry's address, then the stubs.
 const (
 	headerLen = 16
-	stubLen   = 32
+	stubLen   = 48
 )
-
-// PageLen is the size of the stub page for n sites.
-func PageLen(n int) int {
-	return (headerLen + n*stubLen + 4095) &^ 4095
-}
 
 // StubsPerPage is how many stubs one page of stubs holds.
 const StubsPerPage = (4096 - headerLen) / stubLen
@@ -154,67 +207,46 @@ func Header(fastEntry uint64) []byte {
 	return b
 }
 
-// Stub returns the stub for site as the i-th of the stub page at page, and the 5 bytes
-// that replace the site's mov. A site out of rel32 reach of the page is an error.
-func Stub(page uint64, i int, site Site) (stub []byte, jmp [5]byte, err error) {
-	off := headerLen + i*stubLen
-	b := make([]byte, stubLen)
-	if err := putStub(b, page, off, site, &jmp); err != nil {
-		return nil, jmp, err
-	}
-	return b, jmp, nil
-}
-
 // StubOffset is where the i-th stub lies in its page.
 func StubOffset(i int) int { return headerLen + i*stubLen }
 
-// Stubs builds the stub page, to be mapped at page, for sites, with fastEntry the
-// address the stubs jump to. It returns the page and, for each site, the 5 bytes that
-// replace its mov. A site out of rel32 reach of page is an error.
-func Stubs(page uint64, sites []Site, fastEntry uint64) ([]byte, [][5]byte, error) {
-	buf := make([]byte, PageLen(len(sites)))
-	copy(buf, Header(fastEntry))
-	jmps := make([][5]byte, len(sites))
-	for i, s := range sites {
-		off := headerLen + i*stubLen
-		if err := putStub(buf[off:off+stubLen], page, off, s, &jmps[i]); err != nil {
-			return nil, nil, err
-		}
+// Stub returns the i-th stub of the stub page at page for site, and the bytes that
+// replace the site's instruction: a jmp to the stub (the rest of the instruction's bytes
+// stay, never to run again). A site out of rel32 reach of the page is an error.
+func Stub(page uint64, i int, s Site) (stub []byte, jmp []byte, err error) {
+	le := binary.LittleEndian
+	off := StubOffset(i)
+	at := page + uint64(off)
+	n := len(s.Insn)
+	b := make([]byte, stubLen)
+	copy(b, s.Insn)
+	copy(b[n:], []byte{0x48, 0x8d, 0x0d}) // lea rel32(%rip),%rcx → slow
+	le.PutUint32(b[n+3:], 6)              // slow follows the 6-byte jmp
+	copy(b[n+7:], []byte{0xff, 0x25})     // jmp *rel32(%rip) → the page's header
+	le.PutUint32(b[n+9:], uint32(int32(-int64(off)-int64(n)-13)))
+	copy(b[n+13:], []byte{0x0f, 0x05}) // slow: syscall
+	b[n+15] = 0xe9                     // jmp rel32 → after the site's syscall
+	back, ok := rel32(s.Syscall+2, at+uint64(n)+20)
+	if !ok {
+		return nil, nil, fmt.Errorf("syscall site %#x is out of reach of its stub at %#x", s.Addr, at)
 	}
-	return buf, jmps, nil
+	le.PutUint32(b[n+16:], back)
+	for j := n + 20; j < stubLen; j++ {
+		b[j] = 0xcc
+	}
+	to, ok := rel32(at, s.Addr+jmpLen)
+	if !ok {
+		return nil, nil, fmt.Errorf("stub %#x is out of reach of syscall site %#x", at, s.Addr)
+	}
+	jmp = make([]byte, jmpLen)
+	jmp[0] = 0xe9
+	le.PutUint32(jmp[1:], to)
+	return b, jmp, nil
 }
 
-// putStub writes the stub for s, at offset off of the page at page, into b, and the jump
-// that replaces the site's mov into jmp.
-func putStub(b []byte, page uint64, off int, s Site, jmp *[5]byte) error {
-	le := binary.LittleEndian
-	{
-		stub := page + uint64(off)
-		b[0] = 0xb8 // mov $nr,%eax
-		le.PutUint32(b[1:], s.Nr)
-		copy(b[5:], []byte{0x48, 0x8d, 0x0d}) // lea rel32(%rip),%rcx → slow
-		le.PutUint32(b[8:], 18-12)
-		copy(b[12:], []byte{0xff, 0x25}) // jmp *rel32(%rip) → the header
-		le.PutUint32(b[14:], uint32(int32(-int64(off)-18)))
-		copy(b[18:], []byte{0x0f, 0x05}) // slow: syscall
-		b[20] = 0xe9                     // jmp rel32 → site+7
-		back, ok := rel32(s.Addr+siteLen, stub+25)
-		if !ok {
-			return fmt.Errorf("syscall site %#x is out of reach of its stub at %#x", s.Addr, stub)
-		}
-		le.PutUint32(b[21:], back)
-		for j := 25; j < stubLen; j++ {
-			b[j] = 0xcc
-		}
-		to, ok := rel32(stub, s.Addr+5)
-		if !ok {
-			return fmt.Errorf("stub %#x is out of reach of syscall site %#x", stub, s.Addr)
-		}
-		jmp[0] = 0xe9
-		le.PutUint32(jmp[1:], to)
-	}
-	return nil
-}
+// SlowOffset is where, in a stub for an instruction of n bytes, its syscall instruction
+// lies (fastEntry resumes two bytes after it).
+func SlowOffset(n int) int { return n + 13 }
 
 // rel32 is target-next as a rel32 displacement, if it fits.
 func rel32(target, next uint64) (uint32, bool) {

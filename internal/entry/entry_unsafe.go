@@ -191,8 +191,12 @@ const (
 // Kick makes the thread whose Context is ctx, host thread tid, look at its pending
 // signals: at once if it runs application code, else before it runs any again.
 func Kick(ctx *Context, tid int) {
-	atomic.StoreUint32(&ctx.Pending, 1)
-	unix.Tgkill(selfPid, tid, KickSignal)
+	// One kick at a time: the thread clears Pending before it looks at its signals, so
+	// a signal that comes after that kicks again. (Kicks that pile up would also nest on
+	// the thread's signal stack, each with a full XSAVE frame.)
+	if atomic.CompareAndSwapUint32(&ctx.Pending, 0, 1) {
+		unix.Tgkill(selfPid, tid, KickSignal)
+	}
 }
 
 // KickSignal is the host signal golos sends its own threads to kick them: signal 33, a

@@ -9,7 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Every thread that runs application code gets a slot: a 64 KiB-aligned block from one
+// Every thread that runs application code gets a slot: a 128 KiB-aligned block from one
 // region golos reserves, which holds
 //
 //	page 0   the thread's GS trampoline (read-only code, see trampoline)
@@ -21,14 +21,14 @@ import (
 // when a signal arrives. Reading golos's per-thread data through GS is then never needed
 // before golos's GS is back.
 const (
-	slotSize     = 64 << 10
+	slotSize     = 128 << 10
 	slotMask     = -slotSize
 	slotCtx      = 4096     // *Context
 	slotTrampGS  = 4096 + 8 // the trampoline's operands: the GS base, RAX and RIP to load
 	slotTrampRAX = 4096 + 16
 	slotTrampRIP = 4096 + 24
 	slotStack    = 2 * 4096
-	maxSlots     = 16 << 10 // threads at once: 1 GiB of address space, reserved
+	maxSlots     = 16 << 10 // threads at once: 2 GiB of address space, reserved
 )
 
 // slotsBase and slotsSize bound the slot region (read by the handlers).

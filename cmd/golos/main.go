@@ -86,6 +86,7 @@ func golos(args []string) int {
 
 func run(args []string) int {
 	var opts kernel.Options
+	var err error
 	env := os.Environ()
 	var setEnv []string
 	clearEnv := false
@@ -180,6 +181,12 @@ program:
 	if argv0 != nil {
 		argv = append([]string{*argv0}, args[1:]...)
 	}
+	if opts.HostFDs, err = moveRuntimeFDs(); err != nil {
+		fmt.Fprintf(os.Stderr, "golos: %v\n", err)
+		return 125
+	}
+	nofile := appNofile()
+	opts.Nofile = &nofile
 	code, err := kernel.Run(args[0], argv, env, opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "golos: %v\n", err)

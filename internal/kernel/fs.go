@@ -37,14 +37,21 @@ func (t *Thread) pathOf(dirfd int32, addr uint64) (string, unix.Errno) {
 		return "", unix.ENOENT
 	}
 	if path.IsAbs(p) {
-		return vfs.Abs("/", p), 0
+		return p, 0
 	}
 	if dirfd == unix.AT_FDCWD {
 		return vfs.Abs(t.p.cwd(), p), 0
 	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(dirfd), &st); err != nil {
+		return "", unix.EBADF
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return "", unix.ENOTDIR
+	}
 	dir, err := t.p.fs.FDPath(int(dirfd))
 	if err != nil {
-		return "", unix.EBADF
+		return "", unix.ENOENT
 	}
 	return vfs.Abs(dir, p), 0
 }
@@ -162,7 +169,7 @@ func sysInotifyAddWatch(t *Thread) int64 {
 // utimensat(2): a NULL path means the descriptor itself.
 func sysUtimensat(t *Thread) int64 {
 	if t.arg(1) == 0 {
-		return passthrough(t)
+		return t.fdWriteCall()
 	}
 	return t.atCall(0, 1, 3, true)
 }
@@ -227,6 +234,9 @@ func (t *Thread) twoPathCall(dir1, path1, dir2, path2 int, how1 follow) int64 {
 	g2, e := t.pathOf(dirOf(dir2), t.arg(path2))
 	if e != 0 {
 		return -int64(e)
+	}
+	if !t.p.fs.SameMount(g1, g2) {
+		return -int64(unix.EXDEV) // different mounts
 	}
 	r1, e := t.ref(g1, how1, true)
 	if e != 0 {
@@ -373,6 +383,10 @@ func sysChdir(t *Thread) int64 {
 	if err := unix.Fchdir(fd); err != nil {
 		return -int64(errnoOf(err))
 	}
+	// The working directory as Linux keeps it: where the path led, symlinks resolved.
+	if canon, err := t.p.fs.FDPath(fd); err == nil {
+		guest = canon
+	}
 	t.p.setCwd(guest)
 	return 0
 }
@@ -447,7 +461,7 @@ func (p *Process) setupFiles() error {
 		return fmt.Errorf("root: %w", err)
 	}
 	p.fs = fs
-	p.ownFDs = fs.FDs()
+	p.ownFDs = append(p.ownFDs, fs.FDs()...)
 	wd := o.Workdir
 	if wd == "" {
 		wd = "/"
@@ -495,3 +509,35 @@ func (p *Process) ownFD(fd int) bool {
 	}
 	return false
 }
+
+// Writes through a descriptor to a file in a read-only part (--root DIR:ro, a :ro volume)
+// fail with EROFS, as on a read-only mount: fchmod(2), fchown(2), fsetxattr(2),
+// fremovexattr(2), futimens(3).
+func (t *Thread) fdWrite(fd int) bool {
+	if t.p.fs == nil {
+		return false
+	}
+	host, err := fdHostPath(fd)
+	return err == nil && t.p.fs.ReadOnlyHost(host)
+}
+
+func fdHostPath(fd int) (string, error) {
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlink("/proc/self/fd/"+strconv.Itoa(fd), buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
+}
+
+func (t *Thread) fdWriteCall() int64 {
+	if t.fdWrite(int(int32(t.arg(0)))) {
+		return -int64(unix.EROFS)
+	}
+	return passthrough(t)
+}
+
+func sysFchmod(t *Thread) int64       { return t.fdWriteCall() }
+func sysFchown(t *Thread) int64       { return t.fdWriteCall() }
+func sysFsetxattr(t *Thread) int64    { return t.fdWriteCall() }
+func sysFremovexattr(t *Thread) int64 { return t.fdWriteCall() }

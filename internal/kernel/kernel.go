@@ -13,6 +13,8 @@ import (
 	"runtime"
 	"sync"
 
+	"golang.org/x/sys/unix"
+
 	"golos/internal/entry"
 	"golos/internal/loader"
 	"golos/internal/vfs"
@@ -31,6 +33,9 @@ type Options struct {
 	Workdir      string      // the working directory ("" keeps golos's; "/" with a root)
 	NoRewrite    bool        // leave every syscall site to Syscall User Dispatch
 	Stats        bool        // per-syscall counts and time in golos, printed at exit
+
+	HostFDs []int        // golos's own descriptors, kept from the application
+	Nofile  *unix.Rlimit // the RLIMIT_NOFILE the application sees, if not the host's
 }
 
 // Process is one application process: its memory map, its signal dispositions, its view
@@ -43,6 +48,8 @@ type Process struct {
 	sig          signalState
 	fs           *vfs.FS // the confined root, or nil for the host's files
 	ownFDs       []int   // golos's own descriptors (the root's and volumes')
+
+	nofileMu sync.Mutex
 
 	cwdMu   sync.Mutex
 	cwdPath string // the working directory as a guest path (with a root)
@@ -86,12 +93,18 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	if opts.Stderr == nil {
 		opts.Stderr = os.Stderr
 	}
-	p := &Process{opts: opts, noted: map[uint64]bool{}}
+	p := &Process{opts: opts, noted: map[uint64]bool{}, ownFDs: opts.HostFDs}
 	if opts.Stats {
 		p.stats = &stats{}
 	}
 	if err := p.setupFiles(); err != nil {
 		return 0, err
+	}
+	if n := opts.Nofile; n != nil {
+		// The host's soft limit back to the application's (the Go runtime raised it).
+		var real unix.Rlimit
+		unix.Getrlimit(unix.RLIMIT_NOFILE, &real)
+		unix.Setrlimit(unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: n.Cur, Max: real.Max})
 	}
 	path, err := p.lookPath(program, envp)
 	if err != nil {
@@ -101,15 +114,29 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	p.exeGuestPath = path
-	p.exePath = path
+	// /proc/self/exe names the program's file, symlinks resolved, as Linux does.
 	if p.fs != nil {
-		p.exeGuestPath = vfs.Abs(p.cwd(), path)
-		if p.exePath, err = p.fs.HostPath(p.exeGuestPath); err != nil {
+		fd, err := p.fs.Open(vfs.Abs(p.cwd(), path), unix.O_PATH, 0)
+		if err != nil {
 			return 0, fmt.Errorf("%s: %w", program, err)
 		}
-	} else if p.exeGuestPath, err = filepath.Abs(path); err != nil {
-		return 0, fmt.Errorf("%s: %w", program, err)
+		p.exeGuestPath, err = p.fs.FDPath(fd)
+		if err == nil {
+			p.exePath, err = fdHostPath(fd)
+		}
+		unix.Close(fd)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", program, err)
+		}
+	} else {
+		abs, err := filepath.Abs(path)
+		if err == nil {
+			abs, err = filepath.EvalSymlinks(abs)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", program, err)
+		}
+		p.exePath, p.exeGuestPath = abs, abs
 	}
 	p.textStart, p.textEnd, err = selfText()
 	if err != nil {

@@ -233,3 +233,65 @@ func (t *Thread) endRseq() {
 		t.rseq = rseqArea{}
 	}
 }
+
+// prlimit64(2), getrlimit(2), setrlimit(2): RLIMIT_NOFILE is the application's own
+// (Options.Nofile): the soft limit it started with, a hard limit below golos's
+// descriptors. The others are the host's.
+func sysPrlimit64(t *Thread) int64 {
+	pid, res, newAddr, oldAddr := int(int32(t.arg(0))), int(int32(t.arg(1))), t.arg(2), t.arg(3)
+	if res != unix.RLIMIT_NOFILE || t.p.opts.Nofile == nil || pid != 0 && pid != selfPid {
+		return passthroughFast(t)
+	}
+	return t.nofile(newAddr, oldAddr)
+}
+
+func sysGetrlimit(t *Thread) int64 {
+	if int(int32(t.arg(0))) != unix.RLIMIT_NOFILE || t.p.opts.Nofile == nil {
+		return passthroughFast(t)
+	}
+	return t.nofile(0, t.arg(1))
+}
+
+func sysSetrlimit(t *Thread) int64 {
+	if int(int32(t.arg(0))) != unix.RLIMIT_NOFILE || t.p.opts.Nofile == nil {
+		return passthroughFast(t)
+	}
+	return t.nofile(t.arg(1), 0)
+}
+
+func (t *Thread) nofile(newAddr, oldAddr uint64) int64 {
+	t.p.nofileMu.Lock()
+	defer t.p.nofileMu.Unlock()
+	cur := *t.p.opts.Nofile
+	var b [16]byte
+	if newAddr != 0 {
+		if e := copyIn(newAddr, b[:]); e != 0 {
+			return -int64(e)
+		}
+		n := unix.Rlimit{Cur: binary.LittleEndian.Uint64(b[:]), Max: binary.LittleEndian.Uint64(b[8:])}
+		if n.Cur > n.Max {
+			return -int64(unix.EINVAL)
+		}
+		if n.Max > cur.Max {
+			return -int64(unix.EPERM) // raising the hard limit: golos's descriptors lie above
+		}
+		// The host's soft limit follows, so that the application runs out of descriptors
+		// where it would natively; golos's own are already open above it.
+		host := unix.Rlimit{Cur: n.Cur, Max: ^uint64(0)}
+		var real unix.Rlimit
+		unix.Getrlimit(unix.RLIMIT_NOFILE, &real)
+		host.Max = real.Max
+		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &host); err != nil {
+			return -int64(errnoOf(err))
+		}
+		*t.p.opts.Nofile = n
+	}
+	if oldAddr != 0 {
+		binary.LittleEndian.PutUint64(b[:], cur.Cur)
+		binary.LittleEndian.PutUint64(b[8:], cur.Max)
+		if e := copyOut(oldAddr, b[:]); e != 0 {
+			return -int64(e)
+		}
+	}
+	return 0
+}

@@ -70,8 +70,11 @@ func (p *Process) maps() []byte {
 		}
 		for _, r := range p.mm.owned.intersect(lo, hi) {
 			n := name
-			if r[0] >= p.stack[0] && r[1] <= p.stack[1] {
+			switch {
+			case r[0] >= p.stack[0] && r[1] <= p.stack[1]:
 				n = "[stack]"
+			case r[0] >= pageUp(p.mm.brkStart) && r[1] <= p.mm.brkMapped && n == "":
+				n = "[heap]"
 			}
 			off, _ := strconv.ParseUint(f[2], 16, 64)
 			off += r[0] - lo

@@ -77,11 +77,15 @@ func (fs *FS) FDs() []int {
 	return fds
 }
 
-// mountOf returns the mount a clean absolute guest path falls in and the path inside it.
-func (fs *FS) mountOf(guest string) (*Mount, string) {
+// mountOf returns the mount an absolute guest path falls in and the path inside it. The
+// mount is chosen on the path with its ".." taken lexically; inside the root the path is
+// given to the kernel as it is, so that ".." after a symlink means what it means on
+// Linux (inside a volume it stays lexical).
+func (fs *FS) mountOf(raw string) (*Mount, string) {
+	guest := path.Clean(raw)
 	for _, m := range fs.mounts {
 		if m.Guest == "/" {
-			return m, guest
+			return m, raw
 		}
 		if guest == m.Guest {
 			return m, "/"
@@ -93,24 +97,32 @@ func (fs *FS) mountOf(guest string) (*Mount, string) {
 	panic("vfs: no root mount")
 }
 
-// Abs joins a guest path with the directory it is relative to and cleans it. ".." is
-// taken lexically here; the kernel then resolves the rest inside the mount.
+// Abs joins a guest path with the directory it is relative to, leaving ".." and symlinks
+// for the kernel to resolve.
 func Abs(dir, p string) string {
 	if path.IsAbs(p) {
-		return path.Clean(p)
+		return p
 	}
-	return path.Join(dir, p)
+	return strings.TrimSuffix(dir, "/") + "/" + p
 }
 
 // ErrReadOnly is returned for a write to a read-only part.
 var ErrReadOnly = unix.EROFS
 
-// writeFlags are the open(2) flags that modify the file or the directory.
-const writeFlags = unix.O_WRONLY | unix.O_RDWR | unix.O_CREAT | unix.O_TRUNC | unix.O_APPEND | unix.O_TMPFILE
+// writeFlags are the open(2) flags that modify the file or the directory (O_TMPFILE is
+// __O_TMPFILE|O_DIRECTORY: only its own bit counts).
+const writeFlags = unix.O_WRONLY | unix.O_RDWR | unix.O_CREAT | unix.O_TRUNC | unix.O_APPEND | (unix.O_TMPFILE &^ unix.O_DIRECTORY)
+
+// pathFlags are the flags open(2) keeps with O_PATH; it ignores the others, which
+// openat2(2) would refuse.
+const pathFlags = unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
 
 // Open opens a clean absolute guest path.
 func (fs *FS) Open(guest string, flags int, mode uint32) (int, error) {
 	m, rel := fs.mountOf(guest)
+	if flags&unix.O_PATH != 0 {
+		flags &= pathFlags
+	}
 	if m.ReadOnly && flags&writeFlags != 0 {
 		return -1, ErrReadOnly
 	}
@@ -118,8 +130,8 @@ func (fs *FS) Open(guest string, flags int, mode uint32) (int, error) {
 		Flags:   uint64(flags) | unix.O_LARGEFILE,
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
 	}
-	if flags&(unix.O_CREAT|unix.O_TMPFILE) != 0 {
-		how.Mode = uint64(mode)
+	if flags&(unix.O_CREAT|(unix.O_TMPFILE&^unix.O_DIRECTORY)) != 0 {
+		how.Mode = uint64(mode & 0o7777)
 	}
 	for {
 		fd, err := unix.Openat2(m.fd, "."+rel, &how)
@@ -155,20 +167,41 @@ func (fs *FS) Follow(guest string) (*Ref, error) {
 // Entry resolves the directory of a guest path and names its last component in it
 // without following it: what unlink, rename, mkdir, lstat and readlink work on.
 func (fs *FS) Entry(guest string) (*Ref, error) {
-	dir, base := path.Split(guest)
-	if base == "" || base == "." || base == ".." || guest == "/" {
+	trimmed := strings.TrimRight(guest, "/")
+	dir, base := path.Split(trimmed)
+	if base == "" || base == "." || base == ".." {
 		return fs.Follow(guest) // a directory itself, never a symlink
 	}
-	if m, rel := fs.mountOf(guest); rel == "/" {
-		_ = m
+	if _, rel := fs.mountOf(guest); rel == "/" {
 		return fs.Follow(guest) // a mount point: the mounted directory
 	}
-	fd, err := fs.Open(path.Clean(dir), unix.O_PATH|unix.O_DIRECTORY, 0)
+	if dir == "" {
+		dir = "/"
+	}
+	fd, err := fs.Open(dir, unix.O_PATH|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return nil, err
 	}
 	m, _ := fs.mountOf(guest)
 	return &Ref{Path: "/proc/self/fd/" + strconv.Itoa(fd) + "/" + base, ReadOnly: m.ReadOnly, fd: fd}, nil
+}
+
+// SameMount reports whether two guest paths lie in the same mount (rename(2) and link(2)
+// across mounts fail with EXDEV).
+func (fs *FS) SameMount(a, b string) bool {
+	ma, _ := fs.mountOf(a)
+	mb, _ := fs.mountOf(b)
+	return ma == mb
+}
+
+// ReadOnlyHost reports whether a host path (of a descriptor) lies in a read-only part.
+func (fs *FS) ReadOnlyHost(host string) bool {
+	g, ok := fs.Guest(host)
+	if !ok {
+		return false
+	}
+	m, _ := fs.mountOf(g)
+	return m.ReadOnly
 }
 
 // Guest maps a host path (of a descriptor, from /proc/self/fd) back to the guest path

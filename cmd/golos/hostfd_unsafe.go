@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"sync/atomic"
+	"syscall"
+	"time"
+	_ "unsafe" // go:linkname
+
+	"golang.org/x/sys/unix"
+
+	"golos/internal/vfs"
+)
+
+// golos's own descriptors must stay out of the application's way: its numbers are the
+// ones it would get natively, and it must not be able to close or dup over golos's. The
+// Go runtime opens two for its poller (an epoll and an eventfd) the first time a timer is
+// set, which its background scavenger does at some point of any long run; they would land
+// on the application's lowest free numbers. So golos starts the poller itself, before the
+// application runs, and moves both to the top of the descriptor range, where it also keeps
+// the root's and volumes' (vfs.HighFD). The application sees RLIMIT_NOFILE with a hard
+// limit below them, and the soft limit it started with (the Go runtime raises its own).
+//
+// These are the runtime's own variables (runtime/netpoll_epoll.go) and package syscall's
+// record of the original limit (syscall/rlimit.go), reached by go:linkname; the build links
+// golos with -checklinkname=0 for them, and the TLS move pins the Go release.
+
+//go:linkname runtimeEpfd runtime.epfd
+var runtimeEpfd int32
+
+//go:linkname runtimeNetpollEventFd runtime.netpollEventFd
+var runtimeNetpollEventFd uintptr
+
+//go:linkname origRlimitNofile syscall.origRlimitNofile
+var origRlimitNofile atomic.Pointer[syscall.Rlimit]
+
+// moveRuntimeFDs starts the runtime's poller and moves its descriptors high. It runs
+// before anything else of golos's that could use them. (It lives in package main, which
+// alone is linked with -checklinkname=0: a test binary of another package would not link.)
+func moveRuntimeFDs() ([]int, error) {
+	time.AfterFunc(time.Hour, func() {}).Stop() // any timer starts the poller
+	if runtimeEpfd < 0 || runtimeNetpollEventFd == 0 {
+		return nil, fmt.Errorf("the Go runtime's poller did not start")
+	}
+	ep, err := unix.FcntlInt(uintptr(runtimeEpfd), unix.F_DUPFD_CLOEXEC, vfs.HighFD())
+	if err != nil {
+		return nil, fmt.Errorf("move the runtime's epoll descriptor: %w", err)
+	}
+	ev, err := unix.FcntlInt(runtimeNetpollEventFd, unix.F_DUPFD_CLOEXEC, vfs.HighFD())
+	if err != nil {
+		return nil, fmt.Errorf("move the runtime's eventfd: %w", err)
+	}
+	oldEp, oldEv := int(runtimeEpfd), int(runtimeNetpollEventFd)
+	runtimeEpfd, runtimeNetpollEventFd = int32(ep), uintptr(ev)
+	unix.Close(oldEp)
+	unix.Close(oldEv)
+	return []int{ep, ev}, nil
+}
+
+// appNofile is the RLIMIT_NOFILE the application started with: its soft limit as golos
+// was given it, its hard limit below golos's own descriptors.
+func appNofile() unix.Rlimit {
+	var rl unix.Rlimit
+	unix.Getrlimit(unix.RLIMIT_NOFILE, &rl)
+	if o := origRlimitNofile.Load(); o != nil {
+		rl.Cur = o.Cur
+	}
+	top := uint64(vfs.HighFD())
+	rl.Max = min(rl.Max, top)
+	rl.Cur = min(rl.Cur, rl.Max)
+	return rl
+}

@@ -199,21 +199,23 @@ func writeStubPage(page, off uint64, b []byte) bool {
 }
 
 // stubPageNear maps a page range of size for stubs (executable, not writable) within
-// rel32 reach of [lo, hi): below the code first (above a program lies its break), then
-// above it. It belongs to golos: the application cannot map over or unmap it.
+// rel32 reach of [lo, hi): below the code first, then far above it (above a program lies
+// its break, which must stay free to grow). It belongs to golos: the application cannot
+// map over or unmap it.
 func stubPageNear(lo, hi, size uint64) (uint64, bool) {
-	const step = 1 << 20
+	const step = 16 << 20
+	lo &^= pageSize - 1
 	try := func(at uint64) bool {
 		_, e := rawMmap(at, size, unix.PROT_READ|unix.PROT_EXEC,
 			unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED_NOREPLACE, -1, 0)
 		return e == 0
 	}
-	for d := uint64(step); d < 1<<30; d += 16 * step {
+	for d := uint64(1 << 20); d < 1<<30; d += step {
 		if lo > d+size+0x10000 && try(lo-d-size) {
 			return lo - d - size, true
 		}
 	}
-	for d := uint64(64 << 20); d < 1<<30; d += 16 * step {
+	for d := uint64(3 << 29); d < 1<<31-size-(4<<20); d += step {
 		if at := pageUp(hi) + d; at+size < userEnd && try(at) {
 			return at, true
 		}

@@ -27,7 +27,7 @@ type rewriter struct {
 	mu       sync.Mutex
 	code     ranges   // file-backed executable mappings
 	tried    sync.Map // syscall instruction address → syspatch.Site, or false (left alone)
-	patching sync.Map // site address → syspatch.Site, while its int3 may be there
+	patched  sync.Map // site address → syspatch.Site: where an int3 may have been met
 	pages    []stubPage
 	synced   atomic.Bool // membarrier's SYNC_CORE command is registered
 	syncing  sync.Once
@@ -53,12 +53,14 @@ func (w *rewriter) removeCode(lo, hi uint64) {
 	w.mu.Lock()
 	w.code.remove(lo, hi)
 	w.mu.Unlock()
-	w.tried.Range(func(k, _ any) bool {
-		if a := k.(uint64); a >= lo && a < hi {
-			w.tried.Delete(k)
-		}
-		return true
-	})
+	for _, m := range []*sync.Map{&w.tried, &w.patched} {
+		m.Range(func(k, _ any) bool {
+			if a := k.(uint64); a >= lo && a < hi {
+				m.Delete(k)
+			}
+			return true
+		})
+	}
 }
 
 // trapped is called for a syscall that trapped through Syscall User Dispatch; rip is the
@@ -125,8 +127,7 @@ func (w *rewriter) rewrite(sc uint64) {
 		}
 	}
 	w.tried.Store(sc, s)
-	w.patching.Store(s.Addr, s)
-	defer w.patching.Delete(s.Addr)
+	w.patched.Store(s.Addr, s)
 	syncCore := func() {
 		if synced {
 			unix.RawSyscall(unix.SYS_MEMBARRIER, 1<<5, 0, 0) // …_PRIVATE_EXPEDITED_SYNC_CORE
@@ -240,9 +241,10 @@ func (t *Thread) stepOverPatch() bool {
 	if t.ctx.Signo != int64(unix.SIGTRAP) || r.RIP == 0 {
 		return false
 	}
-	if _, ok := t.p.rw.patching.Load(r.RIP - 1); !ok {
+	if _, ok := t.p.rw.patched.Load(r.RIP - 1); !ok {
 		return false
 	}
+	// The int3 may be gone by now, the site rewritten or restored: run it again.
 	t.p.rw.waitPatch()
 	r.RIP--
 	return true

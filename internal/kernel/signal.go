@@ -368,7 +368,9 @@ func (p *Process) sendThread(target *Thread, info siginfo) {
 	s := &p.sig
 	s.mu.Lock()
 	sig := int(info.signo)
-	if s.ignored(sig) {
+	if s.ignored(sig) && target.sigmask&sigBit(sig) == 0 {
+		// Discarded at once, unless blocked: the disposition may change before it is
+		// unblocked (signal(7); kernel/signal.c, sig_ignored).
 		s.mu.Unlock()
 		return
 	}
@@ -384,7 +386,7 @@ func (p *Process) sendProcess(info siginfo) {
 	s := &p.sig
 	s.mu.Lock()
 	sig := int(info.signo)
-	if s.ignored(sig) {
+	if s.ignored(sig) && !p.blockedByAll(sig) {
 		s.mu.Unlock()
 		return
 	}
@@ -906,4 +908,16 @@ func sysRtSigtimedwait(t *Thread) int64 {
 			return -int64(unix.EAGAIN)
 		}
 	}
+}
+
+// blockedByAll reports whether every thread blocks sig. Caller holds p.sig.mu.
+func (p *Process) blockedByAll(sig int) bool {
+	p.threads.mu.Lock()
+	defer p.threads.mu.Unlock()
+	for _, th := range p.threads.byTid {
+		if th.sigmask&sigBit(sig) == 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -17,9 +17,9 @@ import (
 // Go runtime opens two for its poller (an epoll and an eventfd) the first time a timer is
 // set, which its background scavenger does at some point of any long run; they would land
 // on the application's lowest free numbers. So golos starts the poller itself, before the
-// application runs, and moves both to the top of the descriptor range, where it also keeps
-// the root's and volumes' (vfs.HighFD). The application sees RLIMIT_NOFILE with a hard
-// limit below them, and the soft limit it started with (the Go runtime raises its own).
+// application runs, and moves both to the top of the descriptor table, where it also keeps
+// the root's and volumes' (vfs.HighFD). The application sees RLIMIT_NOFILE with the soft
+// limit it started with (the Go runtime raises its own).
 //
 // These are the runtime's own variables (runtime/netpoll_epoll.go) and package syscall's
 // record of the original limit (syscall/rlimit.go), reached by go:linkname; the build links
@@ -57,16 +57,13 @@ func moveRuntimeFDs() ([]int, error) {
 	return []int{ep, ev}, nil
 }
 
-// appNofile is the RLIMIT_NOFILE the application started with: its soft limit as golos
-// was given it, its hard limit below golos's own descriptors.
+// appNofile is the RLIMIT_NOFILE the application started with: the soft limit golos was
+// given, before the Go runtime raised its own.
 func appNofile() unix.Rlimit {
 	var rl unix.Rlimit
 	unix.Getrlimit(unix.RLIMIT_NOFILE, &rl)
 	if o := origRlimitNofile.Load(); o != nil {
 		rl.Cur = o.Cur
 	}
-	top := uint64(vfs.HighFD())
-	rl.Max = min(rl.Max, top)
-	rl.Cur = min(rl.Cur, rl.Max)
 	return rl
 }

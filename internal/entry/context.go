@@ -81,7 +81,9 @@ type Context struct {
 	// their stack pointer.
 	slot uint64
 
-	_ [16]byte // pads xsave to a 64-byte boundary (checked by a test)
+	goSigstack stackT // the Go runtime's signal stack for this thread (Enable, Release)
+
+	_ [56]byte // pads xsave to a 64-byte boundary (checked by a test)
 
 	// xsave is the application's extended state in the standard (non-compacted) XSAVE
 	// format, as the kernel lays it out in a signal frame.

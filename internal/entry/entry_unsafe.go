@@ -328,7 +328,10 @@ func Enable(ctx *Context) error {
 		return err
 	}
 	ctx.slot = uint64(slot)
-	if e := sigaltstack(&stackT{sp: slot + slotStack, size: slotSize - slotStack}); e != 0 {
+	// The Go runtime's own signal stack for this thread is kept, to be put back when the
+	// thread leaves the application (Release): a signal that found no signal stack
+	// there would make the runtime take the thread for a foreign one.
+	if e := sigaltstack(&stackT{sp: slot + slotStack, size: slotSize - slotStack}, &ctx.goSigstack); e != 0 {
 		freeSlot(slot)
 		return fmt.Errorf("install signal stack: %w", e)
 	}
@@ -339,7 +342,7 @@ func Enable(ctx *Context) error {
 		unix.PR_SYS_DISPATCH_ON, textStart, textEnd-textStart,
 		uintptr(unsafe.Pointer(&ctx.selector)), 0)
 	if e != 0 {
-		sigaltstack(&stackT{flags: 2}) // SS_DISABLE
+		sigaltstack(&ctx.goSigstack, nil)
 		freeSlot(slot)
 		ctx.slot = 0
 		return fmt.Errorf("enable syscall user dispatch: %w", e)
@@ -351,8 +354,8 @@ func Enable(ctx *Context) error {
 // frees ctx. Syscall User Dispatch stays on: no application code runs there again, and
 // golos's own syscalls are in the allowed region.
 func Release(ctx *Context) {
-	sigaltstack(&stackT{flags: 2}) // SS_DISABLE
 	if ctx.slot != 0 {
+		sigaltstack(&ctx.goSigstack, nil) // the runtime's own, from Enable
 		freeSlot(uintptr(ctx.slot))
 	}
 	FreeContext(ctx)

@@ -119,7 +119,7 @@ type stackT struct {
 	size  uintptr
 }
 
-func sigaltstack(ss *stackT) unix.Errno {
-	_, _, e := unix.RawSyscall(unix.SYS_SIGALTSTACK, uintptr(unsafe.Pointer(ss)), 0, 0)
+func sigaltstack(ss, old *stackT) unix.Errno {
+	_, _, e := unix.RawSyscall(unix.SYS_SIGALTSTACK, uintptr(unsafe.Pointer(ss)), uintptr(unsafe.Pointer(old)), 0)
 	return e
 }

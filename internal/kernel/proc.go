@@ -235,8 +235,7 @@ func (t *Thread) endRseq() {
 }
 
 // prlimit64(2), getrlimit(2), setrlimit(2): RLIMIT_NOFILE is the application's own
-// (Options.Nofile): the soft limit it started with, a hard limit below golos's
-// descriptors. The others are the host's.
+// (Options.Nofile): the soft limit it started with. The others are the host's.
 func sysPrlimit64(t *Thread) int64 {
 	pid, res, newAddr, oldAddr := int(int32(t.arg(0))), int(int32(t.arg(1))), t.arg(2), t.arg(3)
 	if res != unix.RLIMIT_NOFILE || t.p.opts.Nofile == nil || pid != 0 && pid != selfPid {
@@ -272,16 +271,12 @@ func (t *Thread) nofile(newAddr, oldAddr uint64) int64 {
 		if n.Cur > n.Max {
 			return -int64(unix.EINVAL)
 		}
-		if n.Max > cur.Max {
-			return -int64(unix.EPERM) // raising the hard limit: golos's descriptors lie above
+		if n.Max > cur.Max && unix.Geteuid() != 0 {
+			return -int64(unix.EPERM) // raising the hard limit takes CAP_SYS_RESOURCE
 		}
 		// The host's soft limit follows, so that the application runs out of descriptors
 		// where it would natively; golos's own are already open above it.
-		host := unix.Rlimit{Cur: n.Cur, Max: ^uint64(0)}
-		var real unix.Rlimit
-		unix.Getrlimit(unix.RLIMIT_NOFILE, &real)
-		host.Max = real.Max
-		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &host); err != nil {
+		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &n); err != nil {
 			return -int64(errnoOf(err))
 		}
 		*t.p.opts.Nofile = n

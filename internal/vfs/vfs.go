@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -243,16 +244,33 @@ func fdPath(fd int) (string, error) {
 	return string(buf[:n]), nil
 }
 
-// HighFD is where golos's own descriptors go: far above what programs use, below the
-// 65536 that keeps the kernel's descriptor table small.
-func HighFD() int {
-	var rl unix.Rlimit
-	top := 1 << 16
-	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur < uint64(top) {
-		top = int(rl.Cur)
+// HighFD is where golos's own descriptors go: the top of the process's descriptor table
+// as it is (64 entries, or more if golos inherited higher descriptors). Above it the
+// kernel would have to grow the table, which in a process with threads waits for an RCU
+// grace period (about 10 ms here). An application with more descriptors open than that
+// finds golos's in its way: its own numbers skip them, and it cannot close them.
+var HighFD = sync.OnceValue(func() int {
+	size := 64
+	if fd, err := unix.Open("/proc/self/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
+		buf := make([]byte, 4096)
+		for {
+			n, err := unix.Getdents(fd, buf)
+			if err != nil || n <= 0 {
+				break
+			}
+			_, _, names := unix.ParseDirent(buf[:n], -1, nil)
+			for _, name := range names {
+				if v, err := strconv.Atoi(name); err == nil {
+					for v >= size {
+						size *= 2
+					}
+				}
+			}
+		}
+		unix.Close(fd)
 	}
-	return top - 64
-}
+	return size - 8
+})
 
 // moveHigh moves a descriptor to HighFD or above.
 func moveHigh(fd int) (int, error) {

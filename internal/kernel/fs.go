@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"path"
 	"strconv"
@@ -140,6 +142,7 @@ func sysFaccessat2(t *Thread) int64 { return t.accessCall(0, 1, 2, t.arg(3)) }
 func sysMkdir(t *Thread) int64      { return t.pathCall(-1, 0, entryLast, true) }
 func sysMkdirat(t *Thread) int64    { return t.pathCall(0, 1, entryLast, true) }
 func sysMknodat(t *Thread) int64    { return t.pathCall(0, 1, entryLast, true) }
+func sysMknod(t *Thread) int64      { return t.pathCall(-1, 0, entryLast, true) }
 func sysRmdir(t *Thread) int64      { return t.pathCall(-1, 0, entryLast, true) }
 func sysUnlink(t *Thread) int64     { return t.pathCall(-1, 0, entryLast, true) }
 func sysUnlinkat(t *Thread) int64   { return t.pathCall(0, 1, entryLast, true) }
@@ -275,8 +278,28 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 	if bufsiz <= 0 {
 		return -int64(unix.EINVAL)
 	}
-	if isProcSelf(p, "exe") {
-		name := []byte(t.p.exeGuestPath)
+	target, virtual := "", false
+	switch {
+	case isProcSelf(p, "exe"):
+		target, virtual = t.p.exeGuestPath, true
+	case t.p.fs != nil && isProcSelf(p, "cwd"):
+		target, virtual = t.p.cwd(), true
+	case t.p.fs != nil && strings.HasPrefix(p, "/proc/"):
+		// /proc/self/fd/N names files as the application sees them, inside the root.
+		if dir, fd, ok := strings.Cut(strings.TrimSuffix(p, "/"), "/fd/"); ok && isProcSelf(dir+"/fd", "fd") {
+			if n, err := strconv.Atoi(fd); err == nil && !t.p.ownFD(n) {
+				if host, err := fdHostPath(n); err == nil {
+					if g, ok := t.p.fs.Guest(host); ok {
+						target, virtual = g, true
+					} else if !strings.HasPrefix(host, "/") {
+						target, virtual = host, true // pipe:[…], socket:[…], anon_inode:…
+					}
+				}
+			}
+		}
+	}
+	if virtual {
+		name := []byte(target)
 		n := min(len(name), bufsiz) // readlink(2) truncates silently
 		if e := copyOut(buf, name[:n]); e != 0 {
 			return -int64(e)
@@ -331,6 +354,13 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 		}
 		if content, ok := t.procFile(p); ok {
 			return t.p.virtualFile(content, int(flags))
+		}
+		if isProcSelf(strings.TrimSuffix(p, "/"), "fd") || isProcSelf(strings.TrimSuffix(p, "/"), "fdinfo") {
+			r := passthrough(t)
+			if r >= 0 {
+				t.p.fdDirs.Store(int(r), true) // listed without golos's own (sysGetdents64)
+			}
+			return r
 		}
 	}
 	if t.p.fs == nil {
@@ -409,10 +439,41 @@ func sysFchdir(t *Thread) int64 {
 // close(2), dup2(2), dup3(2): golos's own descriptors (those of --root's mounts) are
 // not there for the application.
 func sysClose(t *Thread) int64 {
-	if t.p.ownFD(int(int32(t.arg(0)))) {
+	fd := int(int32(t.arg(0)))
+	if t.p.ownFD(fd) {
 		return -int64(unix.EBADF)
 	}
+	t.p.fdDirs.Delete(fd)
 	return passthroughFast(t)
+}
+
+// getdents64(2): a listing of /proc/self/fd leaves golos's own descriptors out.
+func sysGetdents64(t *Thread) int64 {
+	n := passthrough(t)
+	if _, ok := t.p.fdDirs.Load(int(int32(t.arg(0)))); !ok || n <= 0 || len(t.p.ownFDs) == 0 {
+		return n
+	}
+	buf := make([]byte, n)
+	if e := copyIn(t.arg(1), buf); e != 0 {
+		return -int64(e)
+	}
+	out := buf[:0]
+	for off := 0; off+19 <= len(buf); {
+		reclen := int(binary.LittleEndian.Uint16(buf[off+16:]))
+		if reclen == 0 || off+reclen > len(buf) {
+			break
+		}
+		rec := buf[off : off+reclen]
+		name := string(bytes.TrimRight(rec[19:], "\x00"))
+		if fd, err := strconv.Atoi(name); err != nil || !t.p.ownFD(fd) {
+			out = append(out, rec...)
+		}
+		off += reclen
+	}
+	if e := copyOut(t.arg(1), out); e != 0 {
+		return -int64(e)
+	}
+	return int64(len(out))
 }
 
 func sysDup(t *Thread) int64 {

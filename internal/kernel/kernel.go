@@ -46,8 +46,9 @@ type Process struct {
 	exeGuestPath string // the program as the application names it (/proc/self/exe)
 	mm           addressSpace
 	sig          signalState
-	fs           *vfs.FS // the confined root, or nil for the host's files
-	ownFDs       []int   // golos's own descriptors (the root's and volumes')
+	fs           *vfs.FS  // the confined root, or nil for the host's files
+	ownFDs       []int    // golos's own descriptors (the runtime's poller's, the root's)
+	fdDirs       sync.Map // descriptors of /proc/self/fd listings (sysGetdents64)
 
 	nofileMu sync.Mutex
 
@@ -101,10 +102,10 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 		return 0, err
 	}
 	if n := opts.Nofile; n != nil {
-		// The host's soft limit back to the application's (the Go runtime raised it).
-		var real unix.Rlimit
-		unix.Getrlimit(unix.RLIMIT_NOFILE, &real)
-		unix.Setrlimit(unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: n.Cur, Max: real.Max})
+		// The host's soft limit back to the application's (the Go runtime raised it),
+		// with room for golos's own descriptors, so that the application runs out where
+		// it would natively.
+		p.setHostNofile(*n)
 	}
 	path, err := p.lookPath(program, envp)
 	if err != nil {

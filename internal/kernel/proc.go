@@ -276,7 +276,7 @@ func (t *Thread) nofile(newAddr, oldAddr uint64) int64 {
 		}
 		// The host's soft limit follows, so that the application runs out of descriptors
 		// where it would natively; golos's own are already open above it.
-		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &n); err != nil {
+		if err := t.p.setHostNofile(n); err != nil {
 			return -int64(errnoOf(err))
 		}
 		*t.p.opts.Nofile = n
@@ -289,4 +289,12 @@ func (t *Thread) nofile(newAddr, oldAddr uint64) int64 {
 		}
 	}
 	return 0
+}
+
+// setHostNofile sets the host's RLIMIT_NOFILE for the application's limit n: golos's own
+// descriptors come on top of the soft limit.
+func (p *Process) setHostNofile(n unix.Rlimit) error {
+	host := n
+	host.Cur = min(n.Cur+uint64(len(p.ownFDs)), n.Max)
+	return unix.Setrlimit(unix.RLIMIT_NOFILE, &host)
 }

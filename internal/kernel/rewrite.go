@@ -256,7 +256,7 @@ func (t *Thread) stepOverPatch() bool {
 var plainSyscalls = []int{
 	unix.SYS_READ, unix.SYS_WRITE, unix.SYS_READV, unix.SYS_WRITEV, unix.SYS_PREAD64,
 	unix.SYS_PWRITE64, unix.SYS_PREADV, unix.SYS_PWRITEV, unix.SYS_LSEEK, unix.SYS_FSTAT,
-	unix.SYS_GETDENTS64, unix.SYS_IOCTL, unix.SYS_FADVISE64, unix.SYS_FSYNC, unix.SYS_FDATASYNC,
+	unix.SYS_IOCTL, unix.SYS_FADVISE64, unix.SYS_FSYNC, unix.SYS_FDATASYNC,
 	unix.SYS_FSTATFS, unix.SYS_PIPE2, unix.SYS_EVENTFD2, unix.SYS_EPOLL_CREATE1,
 	unix.SYS_EPOLL_CTL, unix.SYS_EPOLL_WAIT, unix.SYS_EPOLL_PWAIT, unix.SYS_POLL, unix.SYS_PPOLL,
 	unix.SYS_SELECT, unix.SYS_PSELECT6, unix.SYS_SENDFILE, unix.SYS_SPLICE,

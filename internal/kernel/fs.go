@@ -282,6 +282,8 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 	switch {
 	case isProcSelf(p, "exe"):
 		target, virtual = t.p.exeGuestPath, true
+	case t.p.fs != nil && !t.p.procMounted():
+		// no /proc inside the root: as in a chroot, nothing there
 	case t.p.fs != nil && isProcSelf(p, "cwd"):
 		target, virtual = t.p.cwd(), true
 	case t.p.fs != nil && strings.HasPrefix(p, "/proc/"):
@@ -602,3 +604,13 @@ func sysFchmod(t *Thread) int64       { return t.fdWriteCall() }
 func sysFchown(t *Thread) int64       { return t.fdWriteCall() }
 func sysFsetxattr(t *Thread) int64    { return t.fdWriteCall() }
 func sysFremovexattr(t *Thread) int64 { return t.fdWriteCall() }
+
+// procMounted reports whether the root has a /proc (a --volume of the host's).
+func (p *Process) procMounted() bool {
+	fd, err := p.fs.Open("/proc/self", unix.O_PATH, 0)
+	if err != nil {
+		return false
+	}
+	unix.Close(fd)
+	return true
+}

@@ -294,7 +294,16 @@ func (t *Thread) nofile(newAddr, oldAddr uint64) int64 {
 // setHostNofile sets the host's RLIMIT_NOFILE for the application's limit n: golos's own
 // descriptors come on top of the soft limit.
 func (p *Process) setHostNofile(n unix.Rlimit) error {
-	host := n
-	host.Cur = min(n.Cur+uint64(len(p.ownFDs)), n.Max)
+	room := uint64(len(p.ownFDs))
+	host := unix.Rlimit{Cur: n.Cur + room, Max: n.Max + room}
+	if n.Cur == unix.RLIM_INFINITY || n.Max == unix.RLIM_INFINITY {
+		host = n
+	}
+	if unix.Setrlimit(unix.RLIMIT_NOFILE, &host) == nil {
+		return nil
+	}
+	// Without the privilege to raise the hard limit, golos's descriptors count against it.
+	host.Max = n.Max
+	host.Cur = min(host.Cur, n.Max)
 	return unix.Setrlimit(unix.RLIMIT_NOFILE, &host)
 }

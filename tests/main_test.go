@@ -19,7 +19,7 @@ import (
 
 // installHint is what to do when a compiler or busybox is missing (the README's test
 // command installs the same packages).
-const installHint = "install the test toolchain: apt-get install -y gcc musl-tools busybox-static"
+const installHint = "install the test toolchain: apt-get install -y gcc g++ musl-tools busybox-static"
 
 // A flavour is one way of compiling and linking the C test programs.
 type flavour struct {
@@ -32,6 +32,21 @@ var flavours = []flavour{
 	{"glibc-static", "gcc", []string{"-O2", "-static"}},
 	{"glibc-static-pie", "gcc", []string{"-O2", "-static-pie", "-fPIE"}},
 	{"musl-static", "musl-gcc", []string{"-O2", "-static"}},
+}
+
+// extraBuilds are test programs built otherwise than in the flavours above: C++ (g++)
+// and OpenMP (gcc -fopenmp; libgomp exists for glibc only), with a dynamic flavour too
+// (the program runs through glibc's ld.so). A testdata/*.c file named here is not built in
+// the flavours above.
+var extraBuilds = []struct {
+	src, name, cc string // source in testdata, NAME.FLAVOUR of the binary, compiler
+	flags         []string
+}{
+	{"thr_omp.c", "thr_omp.glibc-static", "gcc", []string{"-O2", "-static", "-fopenmp"}},
+	{"thr_omp.c", "thr_omp.glibc-dynamic", "gcc", []string{"-O2", "-fopenmp"}},
+	{"thr_cxx.cc", "thr_cxx.glibc-static", "g++", []string{"-O2", "-static", "-pthread"}},
+	{"thr_cxx.cc", "thr_cxx.glibc-static-pie", "g++", []string{"-O2", "-static-pie", "-fPIE", "-pthread"}},
+	{"thr_cxx.cc", "thr_cxx.glibc-dynamic", "g++", []string{"-O2", "-pthread"}},
 }
 
 var (
@@ -140,8 +155,18 @@ func buildAll() {
 	}
 	srcs, _ := filepath.Glob(filepath.Join("testdata", "*.c"))
 	sort.Strings(srcs)
+	extra := map[string]bool{}
+	for _, e := range extraBuilds {
+		extra[e.src] = true
+		out := filepath.Join(bin, e.name)
+		args := append(append(append([]string{}, e.flags...), "-Wall", "-o", out), filepath.Join("testdata", e.src))
+		jobs = append(jobs, job{e.name, func() { compile(e.cc, out, args...) }})
+	}
 	for _, src := range srcs {
 		base := strings.TrimSuffix(filepath.Base(src), ".c")
+		if extra[filepath.Base(src)] {
+			continue
+		}
 		for _, f := range flavours {
 			name := base + "." + f.name
 			out := filepath.Join(bin, name)
@@ -149,17 +174,20 @@ func buildAll() {
 			jobs = append(jobs, job{name, func() { compile(f.cc, out, args...) }})
 		}
 	}
-	jobs = append(jobs, job{"goprog.go-static", func() {
-		out := filepath.Join(bin, "goprog.go-static")
-		cmd := exec.Command("go", "build", "-trimpath", "-o", out, ".")
-		cmd.Dir = filepath.Join("testdata", "goprog")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOWORK=off", "GOFLAGS=")
-		if o, err := cmd.CombinedOutput(); err != nil {
-			record("goprog.go-static", "", fmt.Errorf("go build in testdata/goprog: %v\n%s", err, o))
-			return
-		}
-		record("goprog.go-static", out, nil)
-	}})
+	for _, dir := range []string{"goprog", "thr_goprog"} {
+		name := dir + ".go-static"
+		jobs = append(jobs, job{name, func() {
+			out := filepath.Join(bin, name)
+			cmd := exec.Command("go", "build", "-trimpath", "-o", out, ".")
+			cmd.Dir = filepath.Join("testdata", dir)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOWORK=off", "GOFLAGS=")
+			if o, err := cmd.CombinedOutput(); err != nil {
+				record(name, "", fmt.Errorf("go build in testdata/%s: %v\n%s", dir, err, o))
+				return
+			}
+			record(name, out, nil)
+		}})
+	}
 	jobs = append(jobs, job{"exit0.i386", func() {
 		out := filepath.Join(bin, "exit0.i386")
 		compile("gcc", out, "-m32", "-nostdlib", "-static", "-O2", "-o", out,

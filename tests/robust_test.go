@@ -1,12 +1,20 @@
 package tests
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // Robustness (invariants 4 and 5 of DESIGN.md): wild pointers and sizes get Linux's errno,
@@ -75,16 +83,26 @@ type golosmemLine struct {
 
 func memLine(why string, want ...string) golosmemLine { return golosmemLine{want, why} }
 
-// golosmemWant is what testdata/golosmem.c must print under golos, in order ("info:" and
-// "detail:" lines aside). To the application, golos's memory is not mapped (DESIGN.md:
+// golosmemWant is what testdata/golosmem.c must print under golos, in order ("info:",
+// "view:" and "detail:" lines aside). To the application, golos's memory is not mapped (DESIGN.md:
 // "the application may not map over or unmap golos"), so each call aimed at it must
 // answer as Linux answers for memory that is not mapped, or, where Linux would replace
 // the memory, refuse as golos documents.
 func golosmemWant() []golosmemLine {
 	const line = "a line written to /dev/null\n" // written 10,000 times by golosmem.c
 	return []golosmemLine{
-		memLine("golos has mappings of its own (its image, its heap, its threads' stacks)",
+		memLine("proc(5): /proc/self/maps lists the process's mappings; to the application golos's image is not one",
+			"maps: nothing at golos's image 0x7e0000000000-0x7e0004000000: yes"),
+		memLine("proc(5): a mapping backed by a file names the file: the program's text is its own executable's",
+			"maps: the program's text is an executable mapping of its file: yes"),
+		memLine("proc(5): [stack] is the initial process's (main thread's) stack: the program's own",
+			"maps: the program's stack is marked [stack]: yes"),
+		memLine("every address the program uses lies in a mapping its /proc/self/maps lists",
+			"maps: every address of the program's own is in its view: yes"),
+		memLine("golos has mappings of its own (its image, its heap, its threads' stacks) that the application does not see",
 			"golos: foreign mappings found: yes"),
+		memLine("what the application's view leaves out is golos's, none of the program's own memory",
+			"golos: foreign ranges holding the program's own memory: 0"),
 		memLine("MAP_FIXED may not replace golos's memory: ENOMEM (mmap(2): no memory is available)",
 			"golos: mmap fixed over each foreign mapping: -1 ENOMEM"),
 		memLine("MAP_FIXED_NOREPLACE cannot have golos's memory either: EEXIST (mmap(2)) or golos's ENOMEM",
@@ -143,7 +161,7 @@ func checkGolosmem(t *testing.T, what string, out []byte, native bool) {
 		switch {
 		case strings.HasPrefix(l, "detail: "):
 			details = append(details, l)
-		case !strings.HasPrefix(l, "info: "):
+		case !strings.HasPrefix(l, "info: ") && !strings.HasPrefix(l, "view: "):
 			got = append(got, l)
 		}
 	}
@@ -176,37 +194,54 @@ func checkGolosmem(t *testing.T, what string, out []byte, native bool) {
 		if strings.Contains(strings.Join(got, "\n"), "differs") {
 			t.Logf("%s: each call on each mapping:\n%s", what, strings.Join(details, "\n"))
 		}
-		t.Logf("%s stdout without its info and detail lines:\n%s", what, strings.Join(got, "\n"))
+		t.Logf("%s stdout without its info, view and detail lines:\n%s", what, strings.Join(got, "\n"))
 	}
 }
 
 // TestGolosMemoryProtected: testdata/golosmem.c aims mmap(MAP_FIXED), MAP_FIXED_NOREPLACE,
 // mremap(MREMAP_FIXED), mprotect, madvise(MADV_DONTNEED) and munmap at every mapping of
-// golos it finds in /proc/self/maps (golos's image, its Go heap wherever the runtime put
-// it, its threads' stacks) and at golos's link address, then makes some 13,000 syscalls
-// and checks MAP_FIXED and MAP_FIXED_NOREPLACE over its own memory. golos-only: natively
-// those addresses are free. A second run keeps golos's garbage collector busy
-// (GOLOS_STRESS_RUNTIME) for a second after the attempts, so that a heap the
-// application managed to zero or unmap would be found.
+// golos's process that is not the application's (golos's image, its Go heap wherever the
+// runtime put it, its threads' stacks) and at golos's link address, then makes some
+// 13,000 syscalls and checks MAP_FIXED and MAP_FIXED_NOREPLACE over its own memory.
+//
+// golos shows the application only its own memory in /proc/self/maps, so the program
+// cannot find golos's mappings itself: it prints its view and its pid and waits; the test
+// reads the real map of that process from the host (/proc/PID/maps: the application runs
+// inside golos's process), takes away the ranges of the program's view and sends the rest
+// over stdin (golosmemForeign). The view itself must leave golos's image out and hold the
+// program's text (named by its file) and its stack (marked [stack]).
+//
+// Natively the view is the whole map, so the list is empty, and the "golos:" lines are
+// golos-only: natively those addresses are free. A second run keeps golos's garbage
+// collector busy (GOLOS_STRESS_RUNTIME) for a second after the attempts, so that a heap
+// the application managed to zero or unmap would be found.
 func TestGolosMemoryProtected(t *testing.T) {
 	forFlavours(t, "golosmem", func(t *testing.T, p string) {
-		// Natively: the program's own half must hold, and it must find no foreign mapping
-		// (else its idea of its own memory is wrong, and it would aim at itself).
-		nat := runNative(&runOpts{dir: t.TempDir()}, p)
-		wantNative(t, nat, 0, "golos: foreign mappings found: no\n", "done\n")
+		// Natively: the program's own half must hold, and the host's map of the process
+		// must hold nothing its own view lacks (else the test's subtraction is wrong, and
+		// under golos it would send the program ranges of its own).
+		nat := runGolosmem(t, &runOpts{dir: t.TempDir()}, p)
+		if nat.err != nil || nat.timedOut {
+			t.Errorf("native run: %s\nstderr:\n%s", nat, clip(nat.stderr))
+		}
+		wantNative(t, &nat.result, 0, "golos: foreign mappings found: no\n", "done\n")
+		if len(nat.foreign) != 0 {
+			t.Errorf("test harness or host misbehaves natively: /proc/%d/maps has %d ranges the program's own /proc/self/maps lacks:\n%s",
+				nat.pid, len(nat.foreign), strings.Join(nat.foreign, "\n"))
+		}
 		checkGolosmem(t, "native run", nat.stdout, true)
 
 		needGolos(t)
 		for _, stress := range []bool{false, true} {
 			o := &runOpts{dir: t.TempDir()}
-			args := []string{"run", p}
+			args := []string{golosBin, "run", p}
 			what := "golos run"
 			if stress {
 				o.env = []string{"GOLOS_STRESS_RUNTIME=1"}
 				args = append(args, "1000")
 				what = "golos run (GOLOS_STRESS_RUNTIME=1)"
 			}
-			g := runGolosOpts(o, args...)
+			g := runGolosmem(t, o, args...)
 			if g.err != nil || g.timedOut {
 				t.Errorf("%s: %s\nstderr:\n%s", what, g, clip(g.stderr))
 				continue
@@ -217,8 +252,15 @@ func TestGolosMemoryProtected(t *testing.T) {
 			if crashed(g.stderr) {
 				t.Errorf("%s: golos crashed; stderr:\n%s", what, clip(g.stderr))
 			}
+			if g.pid != g.hostPid {
+				t.Errorf("%s: the program says its pid is %d; golos's process is %d (getpid(2) passes through)", what, g.pid, g.hostPid)
+			}
+			t.Logf("%s: sent %d foreign ranges (golos's process had %d mappings, the application's view %d)",
+				what, len(g.foreign), len(g.hostMap), len(g.view))
+			checkGolosView(t, what, g)
 			checkGolosmem(t, what, g.stdout, false)
 			if t.Failed() {
+				t.Logf("%s: %d foreign ranges sent:\n%s", what, len(g.foreign), strings.Join(g.foreign, "\n"))
 				t.Logf("%s stderr:\n%s", what, clip(g.stderr))
 			}
 			if stress {
@@ -233,6 +275,209 @@ func TestGolosMemoryProtected(t *testing.T) {
 			}
 		}
 	})
+}
+
+// checkGolosView checks the program's view of /proc/self/maps under golos against the
+// real map of golos's process: golos's text (linked at 0x7e0000001000) is a mapping of
+// the process but not of the view.
+func checkGolosView(t *testing.T, what string, g *golosmemRun) {
+	t.Helper()
+	const golosText = 0x7e0000001000
+	inHost := false
+	for _, r := range g.hostMap {
+		inHost = inHost || r.lo <= golosText && golosText < r.hi
+	}
+	if !inHost {
+		t.Errorf("%s: golos's text at %#x is not in the host's /proc/%d/maps: is this golos linked elsewhere?", what, golosText, g.hostPid)
+	}
+	for _, r := range g.view {
+		if r.lo < 0x7e0000000000+64<<20 && r.hi > 0x7e0000000000 {
+			t.Errorf("%s: the application's /proc/self/maps shows golos's image: %s", what, r.line)
+		}
+	}
+}
+
+// A golosmemRun is a run of testdata/golosmem.c with the test's side of its protocol.
+type golosmemRun struct {
+	result
+	pid, hostPid int       // the pid the program printed; the process the test started
+	view         []mapLine // the program's /proc/self/maps
+	hostMap      []mapLine // the host's /proc/PID/maps, read while the program waited
+	foreign      []string  // the lines sent: hostMap less view
+}
+
+// A mapLine is a line of a maps file.
+type mapLine struct {
+	lo, hi uint64
+	perms  string
+	name   string
+	line   string
+}
+
+func parseMaps(lines []string) []mapLine {
+	var out []mapLine
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) < 5 {
+			continue
+		}
+		a, b, ok := strings.Cut(f[0], "-")
+		if !ok {
+			continue
+		}
+		lo, err1 := strconv.ParseUint(a, 16, 64)
+		hi, err2 := strconv.ParseUint(b, 16, 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		m := mapLine{lo: lo, hi: hi, perms: f[1], line: l}
+		if len(f) > 5 {
+			m.name = strings.Join(f[5:], " ")
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// golosmemForeign is host less view: the parts of the host's mappings that no mapping of
+// the view covers, one "LO-HI PERMS NAME" line each.
+func golosmemForeign(host, view []mapLine) []string {
+	var out []string
+	for _, h := range host {
+		pieces := [][2]uint64{{h.lo, h.hi}}
+		for _, v := range view {
+			var next [][2]uint64
+			for _, p := range pieces {
+				if v.hi <= p[0] || v.lo >= p[1] {
+					next = append(next, p)
+					continue
+				}
+				if p[0] < v.lo {
+					next = append(next, [2]uint64{p[0], v.lo})
+				}
+				if v.hi < p[1] {
+					next = append(next, [2]uint64{v.hi, p[1]})
+				}
+			}
+			pieces = next
+		}
+		for _, p := range pieces {
+			name := h.name
+			if name == "" {
+				name = "(anonymous)"
+			}
+			out = append(out, fmt.Sprintf("%x-%x %s %s", p[0], p[1], h.perms, name))
+		}
+	}
+	return out
+}
+
+// runGolosmem runs argv (the program, or golos running it) and plays the test's part:
+// it reads the program's view of its map and its pid, reads /proc/PID/maps, and sends
+// the difference. Under golos, the golos timeouts count as in runGolosOpts.
+func runGolosmem(t *testing.T, o *runOpts, argv ...string) *golosmemRun {
+	t.Helper()
+	r := &golosmemRun{result: result{code: -1}}
+	underGolos := argv[0] == golosBin
+	if underGolos {
+		if n := golosTimeouts.Load(); n >= maxGolosTimeouts {
+			r.err = fmt.Errorf("%w: golos already timed out %d times in this test run (see the first failures)", errNotAttempted, n)
+			return r
+		}
+	}
+	timeout := o.timeoutOr(runTimeout)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = o.environ()
+	cmd.Dir = o.dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		r.err = err
+		return r
+	}
+	stdoutPipe, err := cmd.StdoutPipe()
+	if err != nil {
+		r.err = err
+		return r
+	}
+	cmd.WaitDelay = 5 * time.Second
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		r.err = err
+		return r
+	}
+	r.hostPid = cmd.Process.Pid
+	var timedOut atomic.Bool
+	timer := time.AfterFunc(timeout, func() {
+		timedOut.Store(true)
+		cmd.Process.Kill()
+	})
+
+	var stdout bytes.Buffer
+	br := bufio.NewReader(stdoutPipe)
+	var viewLines []string
+	ready := false
+	for !ready {
+		line, err := br.ReadString('\n')
+		stdout.WriteString(line)
+		l := strings.TrimSuffix(line, "\n")
+		switch {
+		case strings.HasPrefix(l, "view: "):
+			viewLines = append(viewLines, strings.TrimPrefix(l, "view: "))
+		case strings.HasPrefix(l, "info: pid "):
+			r.pid, _ = strconv.Atoi(strings.TrimPrefix(l, "info: pid "))
+		case l == "info: ready":
+			ready = true
+		}
+		if err != nil {
+			break
+		}
+	}
+	if ready {
+		r.view = parseMaps(viewLines)
+		pid := r.pid
+		if pid <= 0 {
+			pid = r.hostPid
+		}
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+		if err != nil {
+			t.Errorf("reading the real map of process %d: %v", pid, err)
+		}
+		r.hostMap = parseMaps(strings.Split(string(raw), "\n"))
+		r.foreign = golosmemForeign(r.hostMap, r.view)
+		msg := strings.Join(r.foreign, "\n")
+		if msg != "" {
+			msg += "\n"
+		}
+		// The program reads until "end"; an error here shows in its output.
+		io.WriteString(stdin, msg+"end\n")
+	} else {
+		t.Errorf("%q never said it was ready for the list of foreign ranges", argv)
+	}
+	stdin.Close()
+	io.Copy(&stdout, br)
+
+	err = cmd.Wait()
+	timer.Stop()
+	r.timedOut = timedOut.Load()
+	if r.timedOut && underGolos && timeout >= runTimeout {
+		golosTimeouts.Add(1)
+	}
+	r.elapsed = time.Since(start)
+	r.stdout, r.stderr = stdout.Bytes(), stderr.Bytes()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) && !errors.Is(err, exec.ErrWaitDelay) {
+		r.err = err
+		return r
+	}
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		r.signal = ws.Signal()
+		r.code = 128 + int(r.signal)
+	} else {
+		r.code = cmd.ProcessState.ExitCode()
+	}
+	return r
 }
 
 // TestUnimplementedSyscall: io_uring_setup (425) and syscall 1000 are not implemented by

@@ -414,6 +414,48 @@ TEXT ·fastSave(SB),NOSPLIT|NOFRAME,$0
 	XORPS	X15, X15
 	RET				// into switchToApp
 
+// hostSigTramp is the handler of the signals sent to golos's process from outside (a
+// terminal's ^C, kill(1), a timer's signal): it notes the signal and its siginfo for the
+// forwarder goroutine (HostSignals) and wakes it. It runs on whatever thread the kernel
+// chose, with whatever GS, and reads nothing through GS.
+TEXT ·hostSigTramp(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	DI, R8			// the signal number, 1…64
+	MOVQ	SI, R9			// siginfo and ucontext, for kickTramp below
+	MOVQ	DX, R10
+	// siginfo → hostInfo[signo] (128 bytes; a later one of the same signal replaces it)
+	MOVQ	R8, AX
+	SHLQ	$7, AX
+	LEAQ	·hostInfo(SB), DI
+	ADDQ	AX, DI
+	MOVQ	$128, CX
+	CLD
+	REP;	MOVSB
+	// the thread it came to: hostTid[signo] = gettid()
+	MOVL	$186, AX
+	SYSCALL
+	LEAQ	·hostTid(SB), DI
+	MOVL	AX, (DI)(R8*4)
+	// the signal's bit in hostPending
+	LEAQ	-1(R8), CX
+	MOVL	$1, AX
+	SHLQ	CX, AX
+	LOCK
+	ORQ	AX, ·hostPending(SB)
+	// futex(&hostWake, FUTEX_WAKE_PRIVATE, 1)
+	MOVL	$1, ·hostWake(SB)
+	LEAQ	·hostWake(SB), DI
+	MOVL	$129, SI
+	MOVL	$1, DX
+	MOVL	$202, AX
+	SYSCALL
+	// Then as a kick: if this interrupted application code, its thread goes back to its
+	// goroutine now. Otherwise the forwarder's kick could come while this handler still
+	// runs, be taken for one nested in golos's code, and wait for the next trap.
+	MOVQ	R8, DI
+	MOVQ	R9, SI
+	MOVQ	R10, DX
+	JMP	·kickTramp(SB)
+
 // sigreturnTramp is the sa_restorer of golos's handlers, for the frames they do return
 // from. It lies in golos's text, which Syscall User Dispatch lets through.
 TEXT ·sigreturnTramp(SB),NOSPLIT|NOFRAME,$0
@@ -466,6 +508,8 @@ DATA	·entryLayout+32(SB)/8, $·fastCallEnd(SB)
 GLOBL	·entryLayout(SB), RODATA, $40
 DATA	·FastEntryPC+0(SB)/8, $·fastEntry(SB)
 GLOBL	·FastEntryPC(SB), RODATA, $8
+DATA	·hostSigTrampPC+0(SB)/8, $·hostSigTramp(SB)
+GLOBL	·hostSigTrampPC(SB), RODATA, $8
 DATA	·sigreturnTrampPC+0(SB)/8, $·sigreturnTramp(SB)
 GLOBL	·sigreturnTrampPC(SB), RODATA, $8
 

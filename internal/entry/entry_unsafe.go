@@ -26,6 +26,19 @@ func kickTramp()
 //lint:ignore U1000 installed by address (goSigTrampPC)
 func goSigTramp()
 
+//lint:ignore U1000 installed by address (hostSigTrampPC)
+func hostSigTramp()
+
+var hostSigTrampPC uintptr
+
+// Signals from outside, noted by hostSigTramp for HostSignals.
+var (
+	hostPending uint64        // one bit per signal
+	hostInfo    [65][128]byte // the last siginfo of each
+	hostTid     [65]int32     // the thread it came to
+	hostWake    uint32        // futex word
+)
+
 func rdgsbase() uint64
 
 //lint:ignore U1000 reached by address (FastEntryPC)
@@ -277,6 +290,14 @@ func install(text0, text1 uintptr) error {
 		case unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL, unix.SIGTRAP:
 			act.handler = faultTrampPC
 		default:
+			if Forwarded(sig) {
+				act.handler = hostSigTrampPC
+				act.flags = saSiginfo | saOnstack | saRestorer | 0x10000000 // SA_RESTART
+				if err := rtSigaction(sig, &act, nil); err != nil {
+					return fmt.Errorf("install %v handler: %w", sig, err)
+				}
+				continue
+			}
 			var old sigaction
 			if err := rtSigaction(sig, nil, &old); err != nil {
 				return fmt.Errorf("read %v handler: %w", sig, err)
@@ -379,3 +400,40 @@ func (c *Context) InheritGS(parent *Context) {
 
 // Xsave exposes the saved extended state (for signal frames and tests).
 func (c *Context) Xsave() []byte { return c.xsave[:] }
+
+// Forwarded reports whether golos passes sig on to the application when its process gets
+// it from outside. The others are golos's own: SIGKILL and SIGSTOP cannot be caught,
+// SIGSYS and KickSignal are golos's crossings, the fault signals are golos's or the
+// application's own faults, SIGURG is the Go runtime's preemption, and SIGPIPE comes from
+// golos's writes for the application, which raise the application's SIGPIPE themselves.
+func Forwarded(sig unix.Signal) bool {
+	switch sig {
+	case unix.SIGKILL, unix.SIGSTOP, unix.SIGSYS, KickSignal, unix.SIGSEGV, unix.SIGBUS,
+		unix.SIGFPE, unix.SIGILL, unix.SIGTRAP, unix.SIGURG, unix.SIGPIPE:
+		return false
+	}
+	return sig >= 1 && sig <= 64
+}
+
+// HostSignal is a signal sent to the process from outside.
+type HostSignal struct {
+	Info []byte // its siginfo (128 bytes; the last that came, for a signal sent twice)
+	Tid  int    // the thread the kernel gave it to
+}
+
+// HostSignals waits for signals sent to the process from outside and returns them.
+func HostSignals() map[unix.Signal]HostSignal {
+	for {
+		atomic.StoreUint32(&hostWake, 0)
+		if set := atomic.SwapUint64(&hostPending, 0); set != 0 {
+			out := map[unix.Signal]HostSignal{}
+			for sig := unix.Signal(1); sig <= 64; sig++ {
+				if set&(1<<(sig-1)) != 0 {
+					out[sig] = HostSignal{Info: append([]byte(nil), hostInfo[sig][:]...), Tid: int(atomic.LoadInt32(&hostTid[sig]))}
+				}
+			}
+			return out
+		}
+		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&hostWake)), 128, 0, 0, 0, 0) // FUTEX_WAIT_PRIVATE
+	}
+}

@@ -143,14 +143,10 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	// Signals sent to golos from outside go to the application. os/signal takes half a
-	// millisecond to set up (a round trip to its thread per signal), so it is done beside
-	// the program's start; until then such a signal has the Go runtime's default action,
-	// which is the application's default too (terminate).
-	go p.forwardHostSignals()
 	if err := entry.Install(p.textStart, p.textEnd); err != nil {
 		return 0, err
 	}
+	go p.forwardHostSignals() // signals sent to golos from outside go to the application
 	img, err := loader.Load(path, p.opener)
 	if err != nil {
 		return 0, err

@@ -2,8 +2,6 @@ package kernel
 
 import (
 	"encoding/binary"
-	"os"
-	"os/signal"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -761,31 +759,29 @@ func (t *Thread) interrupted(nr uint64) {
 	}
 }
 
-// forwardHostSignals passes the signals sent to golos's process from outside (a terminal's
-// ^C, kill(1), alarm(2)'s SIGALRM) on to the application, as process-directed signals.
-// golos's own signals are not among them: SIGURG (Go's preemption), SIGSYS (syscall
-// dispatch and kicks), the fault signals and SIGPIPE (raised for the application's writes
-// by golos itself).
+// forwardHostSignals passes the signals sent to golos's process from outside (a
+// terminal's ^C, kill(1), alarm(2)'s SIGALRM, a POSIX timer's signal) on to the
+// application, as process-directed signals with the siginfo they came with
+// (entry.Forwarded says which signals).
+//
+// A timer's signal (SI_TIMER) or a tgkill's (SI_TKILL) that the kernel gave to a thread
+// of the application's goes to that thread: it was meant for it (SIGEV_THREAD_ID, which
+// glibc's SIGEV_THREAD timers use, or a thread targeted by tid from outside).
 func (p *Process) forwardHostSignals() {
-	var sigs []os.Signal
-	for sig := 1; sig <= 64; sig++ {
-		switch unix.Signal(sig) {
-		case unix.SIGKILL, unix.SIGSTOP, unix.SIGURG, unix.SIGSYS, unix.SIGSEGV, unix.SIGBUS,
-			unix.SIGFPE, unix.SIGILL, unix.SIGTRAP, unix.SIGPIPE, unix.SIGPROF, unix.SIGCHLD:
-			continue
+	const siTimer = -2
+	for {
+		for sig, hs := range entry.HostSignals() {
+			raw := hs.Info
+			binary.LittleEndian.PutUint32(raw[0:], uint32(sig))
+			code := int32(binary.LittleEndian.Uint32(raw[8:]))
+			info := siginfo{signo: int32(sig), code: code, raw: raw}
+			if target := p.thread(hs.Tid); target != nil && (code == siTimer || code == siTkill) {
+				p.sendThread(target, info)
+				continue
+			}
+			p.sendProcess(info)
 		}
-		if sig == 32 || sig == int(entry.KickSignal) { // 32: reserved by C libraries; 33: golos's kicks
-			continue
-		}
-		sigs = append(sigs, unix.Signal(sig))
 	}
-	ch := make(chan os.Signal, 64)
-	signal.Notify(ch, sigs...)
-	go func() {
-		for sig := range ch {
-			p.sendProcess(siginfo{signo: int32(sig.(unix.Signal)), code: siUser})
-		}
-	}()
 }
 
 // wakeUp wakes the thread if it waits for a signal in golos (sigsuspend and the like).

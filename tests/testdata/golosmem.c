@@ -4,16 +4,26 @@
  * Under golos, golos's own image is linked at 0x7e0000000000 (text at 0x7e0000001000),
  * and the Go runtime's heap, its threads' stacks and its other mappings lie wherever the
  * host put them (Go 1.26 randomises the heap's base). To the application all of it is
- * memory it does not have. The program finds those mappings in /proc/self/maps as the
- * ones it cannot account for (not its executable's file, not holding its stack, TLS,
- * data, bss, brk or malloc memory, not the vDSO), aims mmap(MAP_FIXED), mremap, mprotect,
- * madvise(MADV_DONTNEED) and munmap at each of them and at golos's image, then does
- * ordinary work with many syscalls (golos must still be alive and well), then checks that
- * MAP_FIXED and MAP_FIXED_NOREPLACE over its own memory behave as Linux documents.
+ * memory it does not have, and its /proc/self/maps does not show it. So the program
+ * cannot find golos's mappings itself; the test tells it where they are:
+ *
+ *   1. The program prints its own view of /proc/self/maps ("view: " + each line), checks
+ *      that view ("maps: " lines: golos's image is not in it, the program's text and its
+ *      [stack] are), prints "info: pid N" and "info: ready", and waits on stdin.
+ *   2. The test reads the real map of process N from the host (/proc/N/maps: under golos
+ *      the application runs inside golos's process, so N is golos's pid), takes away the
+ *      ranges of the program's view, and writes what is left — golos's image, heap,
+ *      stacks — to stdin, one "LO-HI PERMS NAME" line each, then "end".
+ *   3. The program aims mmap(MAP_FIXED), MAP_FIXED_NOREPLACE, mremap, mprotect,
+ *      madvise(MADV_DONTNEED) and munmap at each of those ranges and at golos's image,
+ *      then does ordinary work with many syscalls (golos must still be alive and well),
+ *      then checks that MAP_FIXED and MAP_FIXED_NOREPLACE over its own memory behave as
+ *      Linux documents.
  * Each result is one line "what: ret errno-name" ("-" when the call succeeded).
  *
- * Natively there are no such mappings and nothing is at 0x7e0000000000, so the MAP_FIXED
- * calls there succeed: the "golos:" lines are golos-only. The rest holds natively too.
+ * Natively the view is the whole map, so the list is empty, and nothing is at
+ * 0x7e0000000000, so the MAP_FIXED calls there succeed: the "golos:" lines are
+ * golos-only. The rest holds natively too.
  *
  * With an argument N (milliseconds), the program goes on making getppid syscalls for that
  * long at the end, so that golos's runtime has time to collect garbage on its heap.
@@ -85,34 +95,101 @@ static void showAddr(const char *what, long r, int e)
 		how(what, r_, e_);               \
 	} while (0)
 
-/* A mapping of /proc/self/maps. */
+/* A mapping: a line of /proc/self/maps, or a range the test sends. */
 struct mapping {
-	unsigned long lo, hi, ino;
-	char perms[8], name[128];
+	unsigned long lo, hi;
+	char perms[8], name[256];
 };
 
-#define MAXMAPS 2048
-static struct mapping maps[MAXMAPS];
+#define MAXMAPS 4096
+static struct mapping maps[MAXMAPS];   /* the program's own view */
 static int nmaps;
+static struct mapping alien[MAXMAPS];  /* the ranges the test says are not the program's */
+static int nalien;
 
-static void read_maps(void)
+/* Static buffers: reading the map must not change it (no malloc, no stdio buffers). */
+static char mapsbuf[1 << 20];
+static char inbuf[1 << 20];
+static char outbuf[1 << 16];
+
+/* read_all reads fd to its end into buf (NUL-terminated) and returns the length. */
+static size_t read_all(int fd, char *buf, size_t size)
 {
-	FILE *f = fopen("/proc/self/maps", "r");
-	if (!f) {
+	size_t n = 0;
+	while (n < size - 1) {
+		ssize_t r = read(fd, buf + n, size - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	buf[n] = 0;
+	return n;
+}
+
+/* parse_line fills m from "LO-HI PERMS ..." (a maps line, or a line of the test's list:
+ * "LO-HI PERMS NAME"); the name is the rest of the line after the maps columns. */
+static int parse_line(const char *line, struct mapping *m, int maps_format)
+{
+	int off = 0;
+	if (maps_format) {
+		if (sscanf(line, "%lx-%lx %7s %*x %*x:%*x %*u %n", &m->lo, &m->hi, m->perms, &off) < 3)
+			return 0;
+	} else if (sscanf(line, "%lx-%lx %7s %n", &m->lo, &m->hi, m->perms, &off) < 3) {
+		return 0;
+	}
+	snprintf(m->name, sizeof m->name, "%s", off ? line + off : "");
+	m->name[strcspn(m->name, "\n")] = 0;
+	return 1;
+}
+
+/* read_view reads the program's /proc/self/maps into maps[] and prints it. */
+static void read_view(void)
+{
+	int fd = open("/proc/self/maps", O_RDONLY);
+	if (fd < 0) {
 		perror("/proc/self/maps");
 		exit(2);
 	}
-	char line[512];
-	while (nmaps < MAXMAPS && fgets(line, sizeof line, f)) {
-		struct mapping *m = &maps[nmaps];
-		int off = 0;
-		if (sscanf(line, "%lx-%lx %7s %*x %*x:%*x %lu %n", &m->lo, &m->hi, m->perms, &m->ino, &off) < 4)
-			continue;
-		snprintf(m->name, sizeof m->name, "%s", line + off);
-		m->name[strcspn(m->name, "\n")] = 0;
-		nmaps++;
+	read_all(fd, mapsbuf, sizeof mapsbuf);
+	close(fd);
+	for (char *line = mapsbuf, *next; *line; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = 0;
+		printf("view: %s\n", line);
+		if (nmaps < MAXMAPS && parse_line(line, &maps[nmaps], 1))
+			nmaps++;
 	}
-	fclose(f);
+}
+
+/* read_foreign reads the test's list from stdin: lines "LO-HI PERMS NAME", then "end". */
+static void read_foreign(void)
+{
+	size_t n = 0;
+	/* Up to "end\n" (the test keeps stdin open no longer than that, but may). */
+	while (n < sizeof inbuf - 1) {
+		ssize_t r = read(0, inbuf + n, sizeof inbuf - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += r;
+		inbuf[n] = 0;
+		if (strcmp(inbuf, "end\n") == 0 || (n >= 5 && strstr(inbuf, "\nend\n")))
+			break;
+	}
+	inbuf[n] = 0;
+	for (char *line = inbuf, *next; *line; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = 0;
+		if (strcmp(line, "end") == 0)
+			break;
+		if (nalien < MAXMAPS && parse_line(line, &alien[nalien], 0))
+			nalien++;
+	}
 }
 
 static int contains(const struct mapping *m, const void *p)
@@ -120,22 +197,17 @@ static int contains(const struct mapping *m, const void *p)
 	return m->lo <= (uintptr_t)p && (uintptr_t)p < m->hi;
 }
 
+/* view_holding returns the mapping of the view that holds p, or NULL. */
+static const struct mapping *view_holding(const void *p)
+{
+	for (int i = 0; i < nmaps; i++)
+		if (contains(&maps[i], p))
+			return &maps[i];
+	return NULL;
+}
+
 static int data_var = 1;      /* .data */
 static char bss_var[3 * 4096]; /* .bss, past the file's last page */
-
-/* foreign reports whether m is none of the program's own memory. */
-static int foreign(const struct mapping *m, unsigned long exe_ino, void *const *own, int nown)
-{
-	if (exe_ino != 0 && m->ino == exe_ino)
-		return 0;
-	if (strncmp(m->name, "[vdso]", 6) == 0 || strncmp(m->name, "[vvar", 5) == 0 ||
-	    strncmp(m->name, "[vsyscall]", 10) == 0 || m->lo >= 0x800000000000UL)
-		return 0;
-	for (int i = 0; i < nown; i++)
-		if (contains(m, own[i]))
-			return 0;
-	return 1;
-}
 
 enum { OP_MMAP_FIXED, OP_MMAP_NOREPLACE, OP_MREMAP, OP_MPROTECT, OP_MADVISE, OP_MUNMAP, NOPS };
 static const char *const opname[NOPS] = {
@@ -169,41 +241,71 @@ static uint64_t now_ms(void)
 int main(int argc, char **argv)
 {
 	const long rw = PROT_READ | PROT_WRITE, anon = MAP_PRIVATE | MAP_ANONYMOUS;
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	setvbuf(stdout, outbuf, _IOLBF, sizeof outbuf);
 
-	/* The program's own memory, before it maps anything itself. */
+	/* The program's own memory, before it reads its map. */
 	int local = 0;
 	void *heap = malloc(64);
 	void *brk_end = sbrk(0);
 	void *own[] = {&local, argv[0], argv, (void *)&errno, heap, (char *)brk_end - 1,
 		       &data_var, bss_var, bss_var + sizeof bss_var - 1, (void *)main, (void *)stdout, (void *)"rodata"};
-	unsigned long exe_ino = 0;
-	{
-		char exe[4096];
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-		struct stat st;
-		if (n > 0) {
-			exe[n] = 0;
-			if (stat(exe, &st) == 0)
-				exe_ino = st.st_ino;
-		}
-	}
-	read_maps();
-	static struct mapping alien[MAXMAPS];
-	int nalien = 0;
-	/* The break's area is the program's from its start: glibc puts a PROT_NONE page
-	 * below the memory it takes with sbrk. */
-	for (int i = nmaps - 1; i >= 0; i--)
-		if (contains(&maps[i], (char *)brk_end - 1))
-			for (int j = i; j > 0 && maps[j - 1].hi == maps[j].lo; j--)
-				maps[j - 1].ino = (unsigned long)-1; /* marks it the program's */
+	const int nown = sizeof own / sizeof own[0];
+	static char exe[4096];
+	ssize_t exelen = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	exe[exelen > 0 ? exelen : 0] = 0;
+	printf("info: the program's view of /proc/self/maps follows\n");
+
+	/* 1. The program's view of its memory, and what it must and must not show. */
+	read_view();
+	int golos_seen = 0;
 	for (int i = 0; i < nmaps; i++)
-		if (maps[i].ino != (unsigned long)-1 && foreign(&maps[i], exe_ino, own, sizeof own / sizeof own[0]))
-			alien[nalien++] = maps[i];
-	/* Where golos is, for the test's messages (golos does not hide its maps yet). */
+		golos_seen += maps[i].lo < GOLOS_LOW + GOLOS_SPAN && maps[i].hi > GOLOS_LOW;
+	printf("maps: nothing at golos's image 0x%lx-0x%lx: %s\n", GOLOS_LOW, GOLOS_LOW + GOLOS_SPAN,
+	       golos_seen ? "no" : "yes");
+	const struct mapping *text = view_holding((void *)main);
+	printf("maps: the program's text is an executable mapping of its file: %s\n",
+	       text && text->perms[2] == 'x' && strcmp(text->name, exe) == 0 ? "yes" : "no");
+	if (text)
+		printf("info: text %lx-%lx %s %s (the program is %s)\n", text->lo, text->hi, text->perms, text->name, exe);
+	const struct mapping *stk = view_holding(&local);
+	printf("maps: the program's stack is marked [stack]: %s\n",
+	       stk && strcmp(stk->name, "[stack]") == 0 ? "yes" : "no");
+	if (stk)
+		printf("info: stack %lx-%lx %s %s\n", stk->lo, stk->hi, stk->perms, stk->name);
+	int unseen = 0;
+	for (int i = 0; i < nown; i++)
+		if (!view_holding(own[i])) {
+			printf("info: own address %p is in no mapping of the view\n", own[i]);
+			unseen++;
+		}
+	printf("maps: every address of the program's own is in its view: %s\n", unseen ? "no" : "yes");
+
+	/* 2. The test's list of the ranges that are not the program's. */
+	printf("info: pid %d\n", (int)getpid());
+	printf("info: ready\n");
+	read_foreign();
+	/* A range holding the program's own memory would mean the view left it out: say so,
+	 * and leave it alone rather than destroy the program. */
+	int held = 0;
+	for (int i = 0; i < nalien; i++) {
+		for (int j = 0; j < nown; j++)
+			if (contains(&alien[i], own[j])) {
+				printf("info: foreign %lx-%lx %s %s holds own address %p: left alone\n",
+				       alien[i].lo, alien[i].hi, alien[i].perms, alien[i].name, own[j]);
+				alien[i].lo = alien[i].hi = 0;
+				held++;
+				break;
+			}
+	}
+	int k = 0;
+	for (int i = 0; i < nalien; i++)
+		if (alien[i].hi != 0)
+			alien[k++] = alien[i];
+	nalien = k;
 	for (int i = 0; i < nalien; i++)
 		printf("info: foreign %lx-%lx %s %s\n", alien[i].lo, alien[i].hi, alien[i].perms, alien[i].name);
 	printf("golos: foreign mappings found: %s\n", nalien > 0 ? "yes" : "no");
+	printf("golos: foreign ranges holding the program's own memory: %d\n", held);
 
 	/* A page of the program's own, to aim mremap from and to check afterwards. */
 	char *mine = mmap(NULL, PAGE, rw, anon, -1, 0);
@@ -267,7 +369,6 @@ int main(int argc, char **argv)
 		total += syscall(SYS_write, fd, line, sizeof line - 1);
 	close(fd);
 	printf("work: 10000 writes of %zu bytes: %ld bytes\n", sizeof line - 1, total);
-	char exe[4096];
 	long same = 0;
 	ssize_t n0 = readlink("/proc/self/exe", exe, sizeof exe);
 	for (int i = 0; i < 2000; i++) {

@@ -1,0 +1,159 @@
+package tests
+
+import (
+	"testing"
+)
+
+// Signals (golos's virtual signal layer, internal/kernel/signal.go): each program runs
+// natively and under golos, and stdout and the exit status must be the same; wantNative
+// checks that the native run does what the program is written to do.
+
+// TestSignalsSegv: SIGSEGV handlers that read TLS and siglongjmp out, 10 times in the main
+// thread, in another thread and in the main thread again.
+func TestSignalsSegv(t *testing.T) {
+	forFlavours(t, "sig_segv", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"main round 0: handler read tls marker 1000, si_signo 11, si_code SEGV_MAPERR, si_addr right, SIGSEGV unblocked after siglongjmp: yes\n",
+			"thread round 9: handler read tls marker 2009, si_signo 11, si_code SEGV_ACCERR, si_addr right, SIGSEGV unblocked after siglongjmp: yes\n",
+			"failures: 0\n")
+	})
+}
+
+// TestSignalsAltstack: handlers on an alternate signal stack: on it (a local's address),
+// SS_ONSTACK inside, EPERM for a change while on it, a nested signal below the first
+// frame, SS_AUTODISARM, a stack overflow in a thread caught on the thread's own
+// alternate stack.
+func TestSignalsAltstack(t *testing.T) {
+	forFlavours(t, "sig_altstack", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "SIGUSR1 handler's local on the alternate stack: yes\n",
+			"SIGUSR1 handler: sigaltstack reports SS_ONSTACK, same stack: yes\n",
+			"SIGUSR1 handler: changing the stack while on it fails with EPERM: yes\n",
+			"nested SIGUSR2 handler below the SIGUSR1 frame: yes\n",
+			"SS_AUTODISARM: inside the handler the stack reads as SS_DISABLE: yes\n",
+			"stack overflow: handler on the thread's alternate stack: yes\n", "failures: 0\n")
+	})
+}
+
+// TestSignalsMask: blocked and pending signals, standard signals merged and real-time
+// ones queued, delivery order, sigsuspend, sigwait/sigwaitinfo/sigtimedwait, the
+// per-thread mask and the choice of thread for a process-directed signal.
+func TestSignalsMask(t *testing.T) {
+	forFlavours(t, "sig_mask", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "sigpending shows SIGUSR1: yes\n", "unblocked: handler ran once: yes\n",
+			"SIGUSR1 raised twice while blocked: delivered 1 time(s)\n",
+			"SIGRTMIN+2 queued 3 times while blocked: delivered 3 time(s), values 11 22 33\n",
+			"pending SIGUSR2, SIGRTMIN+2, SIGUSR1 unblocked together: delivered in order SIGUSR1 SIGUSR2 SIGRTMIN+2\n",
+			"sigsuspend returned -1 EINTR: yes\n",
+			"sigsuspend woken by SIGUSR2 from another thread: handler ran once, EINTR: yes\n",
+			"sigwaitinfo took SIGRTMIN+2 with its value and SI_QUEUE: yes\n",
+			"kill() to the process: the thread that does not block SIGUSR2 took it: yes\n",
+			"failures: 0\n")
+	})
+}
+
+// TestSignalsBusy: a signal for a thread spinning in a loop without syscalls must reach
+// it promptly (the program's 10 s alarm kills it otherwise, status 142).
+func TestSignalsBusy(t *testing.T) {
+	forFlavours(t, "sig_busy", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"pthread_kill to a spinning thread, round 5: handler ran 1 time(s), in the spinning thread: yes, loop stopped: yes\n",
+			"kill() to the process, only the spinning thread unblocked, round 1: handler ran 1 time(s), in the spinning thread: yes, loop stopped: yes\n",
+			"pthread_kill from a thread to the spinning main thread, round 1: handler ran 1 time(s), in the spinning thread: yes, loop stopped: yes\n",
+			"failures: 0\n")
+	})
+}
+
+// TestSignalsUcontext: handlers that move the saved RIP past a faulting instruction (ud2,
+// a null load, a division by zero) and change saved registers, general and xmm0.
+func TestSignalsUcontext(t *testing.T) {
+	forFlavours(t, "sig_ucontext", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"ud2, rip moved past it, rax set, round 3: returned 77; handler saw signal 4, si_code ILL_ILLOPN, rip at the instruction: yes, si_addr/registers right: yes\n",
+			"null load, rip moved past it, rax set, round 3: returned 4660; handler saw signal 11, si_code SEGV_MAPERR, rip at the instruction: yes, si_addr/registers right: yes\n",
+			"int3, handler returns, round 3: returned 6; handler saw signal 5, si_code SI_KERNEL, rip at the instruction: yes, si_addr/registers right: yes\n",
+			"divide by zero, rip moved past it, rax set, round 3: returned -1; handler saw signal 8, si_code FPE_INTDIV, rip at the instruction: yes, si_addr/registers right: yes\n",
+			"ud2, xmm0 set in the saved fpregs, round 3: returned 2.50; rip at the instruction: yes\n",
+			"ud2, rbx changed in the saved registers, round 3: returned 11259375;")
+	})
+}
+
+// TestSignalsRestart: a blocked read() interrupted by a handler goes on with SA_RESTART
+// and fails with EINTR without it; nanosleep() and poll() fail with EINTR even with
+// SA_RESTART; an ignored signal does not interrupt.
+func TestSignalsRestart(t *testing.T) {
+	forFlavours(t, "sig_restart", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"read() with SA_RESTART: returned 1 (no error), the byte written after the signal, handler ran 1 time(s) before it returned\n",
+			"read() without SA_RESTART: returned -1 (EINTR), handler ran 1 time(s) before it returned\n",
+			"nanosleep() with SA_RESTART: returned -1 (EINTR), handler ran 1 time(s) before it returned\n",
+			"poll() with SA_RESTART: returned -1 (EINTR), handler ran 1 time(s) before it returned\n",
+			"read() sent SIGCHLD (default: ignore): returned 1 (no error), the byte written after the signal, handler ran 0 time(s) before it returned\n",
+			"main thread's read() without SA_RESTART: returned -1 (EINTR), handler ran 1 time(s) before it returned\n",
+			"failures: 0\n")
+	})
+}
+
+// TestSignalsTimer: alarm(), setitimer() (ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF) and
+// POSIX timers (timer_create with SIGEV_SIGNAL and SIGEV_THREAD) deliver their signals.
+func TestSignalsTimer(t *testing.T) {
+	forFlavours(t, "sig_timer", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "alarm(1): pause() returned -1 EINTR: yes\n",
+			"alarm(1): SIGALRM delivered 1 time(s)\n", "alarm(5) then alarm(0) returns 5\n",
+			"one-shot ITIMER_REAL: SIGALRM delivered 1 time(s)\n",
+			"periodic ITIMER_REAL: 5 SIGALRMs counted, the handler disarmed it\n",
+			"ITIMER_VIRTUAL: 3 SIGVTALRMs counted\n", "ITIMER_PROF: 3 SIGPROFs counted\n",
+			"timer signals: 5 counted, with SI_TIMER: 5, with the value 42: 5\n",
+			"SIGEV_THREAD: at least 3 notifications: yes\n", "failures: 0\n")
+	})
+}
+
+// TestSignalsDefault: default actions (terminate, ignore, core), SIG_IGN, SA_RESETHAND,
+// SIGPIPE, and a signal's default action killing the whole process from another thread.
+func TestSignalsDefault(t *testing.T) {
+	modes := []struct {
+		mode   string
+		code   int
+		stdout string
+	}{
+		{"term", 128 + 15, "raising SIGTERM\n"},
+		{"term-thread", 128 + 15, "a thread sends SIGTERM to the process\n"},
+		{"ignore", 0, "handler installed, then unblocked: handler ran 1 time(s)\n"},
+		{"child", 0, "SIGCHLD, SIGURG, SIGWINCH with default action: still alive\n"},
+		{"resethand", 128 + 10, "SA_RESETHAND handler ran 1 time(s)\ndisposition afterwards: SIG_DFL\nraising SIGUSR1 again\n"},
+		{"pipe", 128 + 13, "writing to a pipe without readers\n"},
+		{"pipe-ign", 0, "write returned -1 (EPIPE)\n"},
+		{"quit", 128 + 3, "raising SIGQUIT\n"},
+		{"usr2-thread", 128 + 12, "sending SIGUSR2 to a thread\n"},
+	}
+	forFlavours(t, "sig_default", func(t *testing.T, p string) {
+		for _, m := range modes {
+			t.Run(m.mode, func(t *testing.T) {
+				nat, _ := runBoth(t, p, m.mode)
+				wantNative(t, nat, m.code, m.stdout)
+			})
+		}
+	})
+}
+
+// TestSignalsInfo: what a SA_SIGINFO handler finds in siginfo_t for signals sent by
+// raise, pthread_kill, tgkill, kill, sigqueue and rt_sigqueueinfo.
+func TestSignalsInfo(t *testing.T) {
+	forFlavours(t, "sig_info", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		const ids = "si_errno 0, si_pid == getpid(): yes, si_uid == getuid(): yes"
+		wantNative(t, nat, 0,
+			"raise(SIGUSR1): handled 1 time(s), si_signo 10, si_code SI_TKILL, "+ids+"\n",
+			"kill(getpid(), SIGUSR1): handled 1 time(s), si_signo 10, si_code SI_USER, "+ids+"\n",
+			"sigqueue(getpid(), SIGRTMIN+4, 31337): handled 1 time(s), si_signo SIGRTMIN+4, si_code SI_QUEUE, "+ids+", si_value 31337\n",
+			"pthread_kill(thread, SIGUSR1): handled 1 time(s), si_signo 10, si_code SI_TKILL, "+ids+"\n",
+			"handled in that thread: yes\n",
+			"kill(getpid(), SIGUSR1) from another thread: handled 1 time(s), si_signo 10, si_code SI_USER, "+ids+"\n")
+	})
+}

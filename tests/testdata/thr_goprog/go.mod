@@ -1,0 +1,3 @@
+module thr_goprog
+
+go 1.22

@@ -1,0 +1,122 @@
+package tests
+
+import (
+	"bytes"
+	"regexp"
+	"testing"
+)
+
+// Threads and futexes: each program runs natively and under golos, and stdout and the
+// exit status must be the same; wantNative checks that the native run does what the
+// program is written to do.
+
+// forBuilds runs f as a parallel subtest per flavour of a program of extraBuilds (C++,
+// OpenMP), with the program's path.
+func forBuilds(t *testing.T, name string, flavourNames []string, f func(t *testing.T, path string)) {
+	for _, fl := range flavourNames {
+		t.Run(fl, func(t *testing.T) {
+			t.Parallel()
+			f(t, prog(t, name+"."+fl))
+		})
+	}
+}
+
+// TestThreadsTLS: 100 threads alive at once, each with its own __thread data and errno,
+// and an FS base (ARCH_GET_FS) equal to pthread_self().
+func TestThreadsTLS(t *testing.T) {
+	forFlavours(t, "thr_tls", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "threads created: 100, joined with their value: 100\n",
+			"fs base == pthread_self(): 100/100\n", "own tls kept across barriers: 100/100\n",
+			"distinct tls addresses (with main): 101\n", "PASS\n")
+	})
+}
+
+// TestThreadsFutex: a mutex, condition variables, a priority-inheritance mutex and raw
+// futex calls under contention from 8 threads.
+func TestThreadsFutex(t *testing.T) {
+	forFlavours(t, "thr_futex", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "mutex counter (8 x 20000): 160000 (ok)\n",
+			"condvar token ring handoffs: 20000 (ok)\n", "bounded queue sum: 3200040000 (ok)\n",
+			"pi mutex counter (8 x 5000): 40000 (ok)\n",
+			"pthread_mutex_timedlock on a held mutex: ETIMEDOUT\n",
+			"FUTEX_WAIT on a changed value: -1 EAGAIN\n", "FUTEX_WAIT with a 20 ms timeout: -1 ETIMEDOUT\n",
+			"FUTEX_WAKE woke the waiting thread: yes\n", "failures: 0\n")
+	})
+}
+
+// TestThreadsJoin: exit values, detached threads, 1,000 threads in batches and 2,000
+// create/join pairs; golos must not keep a host thread per application thread that ended
+// (the program prints whether /proc/self/status counts fewer than 50 threads at the end,
+// and the count on stderr).
+func TestThreadsJoin(t *testing.T) {
+	forFlavours(t, "thr_join", func(t *testing.T, p string) {
+		nat, g := runBoth(t, p)
+		wantNative(t, nat, 0, "value of a thread ended by pthread_exit from a nested call (join: 0): 1021 (ok)\n",
+			"detached threads at the barrier: 10 (ok)\n", "batch threads sum of values: 500500 (ok)\n",
+			"churn create/join pairs: 2000 (ok)\n", "threads bounded: yes\n", "failures: 0\n")
+		if g != nil && bytes.Contains(g.stdout, []byte("threads bounded: no\n")) {
+			count := "an unknown number of"
+			if m := regexp.MustCompile(`Threads: (-?\d+)`).FindSubmatch(g.stderr); m != nil {
+				count = string(m[1])
+			}
+			t.Errorf("after 3,000 application threads came and went, golos's process has %s threads (want fewer than 50)", count)
+		}
+	})
+}
+
+// TestThreadsCancel: pthread_cancel, which libc carries out with a real-time signal of its
+// own: in read(), in nanosleep(), asynchronously in a loop without syscalls, and at
+// pthread_testcancel() after cancellation was disabled.
+func TestThreadsCancel(t *testing.T) {
+	forFlavours(t, "thr_cancel", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"cancelled in read(): join ok, PTHREAD_CANCELED yes, cleanup handler ran 1 time(s)\n",
+			"cancelled asynchronously in a loop without syscalls: join ok, PTHREAD_CANCELED yes, cleanup handler ran 1 time(s)\n",
+			"carried on while disabled: yes\n", "failures: 0\n")
+	})
+}
+
+// TestThreadsGoProgram runs testdata/thr_goprog: goroutines that only asynchronous
+// preemption can stop while a GC needs them stopped (GOMAXPROCS=2), 32 locked OS threads,
+// faults turned into panics by the Go runtime's own signal handler, os/signal, timers,
+// finalizers and a sync.Cond ring; it exits with status 3.
+func TestThreadsGoProgram(t *testing.T) {
+	t.Parallel()
+	p := prog(t, "thr_goprog.go-static")
+	nat, _ := runBoth(t, p)
+	wantNative(t, nat, 3, "GC cycles while two goroutines spun on GOMAXPROCS=2: true\n",
+		"spinning goroutines stopped by the flag, not the bound: true\n",
+		"distinct thread IDs of 32 locked goroutines: 32\n",
+		"nil dereference: recovered runtime error: invalid memory address or nil pointer dereference\n",
+		"division by zero: recovered runtime error: integer divide by zero\n",
+		"os/signal got: user defined signal 1\n", "os/signal got from tgkill: user defined signal 2\n",
+		"sleeping goroutines woken: 200\n", "finalizers run: 10\n",
+		"sync.Cond token ring: 3200 turns, total 24000\n", "exiting with status 3\n")
+}
+
+// TestThreadsOpenMP: a parallel-for reduction on 4 threads, 2,000 parallel regions, tasks
+// (libgomp: a thread pool sleeping on futexes), static and dynamic (through ld.so).
+func TestThreadsOpenMP(t *testing.T) {
+	forBuilds(t, "thr_omp", []string{"glibc-static", "glibc-dynamic"}, func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "reduction sum 1..10000000: 50000005000000\n",
+			"team size: 4, thread numbers seen: 0 1 2 3, threadprivate copies kept: 4\n",
+			"fib(27) with tasks: 196418\n", "PASS\n")
+	})
+}
+
+// TestThreadsCxx: std::thread with thread_local objects (destroyed at thread exit),
+// std::mutex, std::condition_variable, std::async and exceptions in threads; static,
+// static-pie and dynamic.
+func TestThreadsCxx(t *testing.T) {
+	forBuilds(t, "thr_cxx", []string{"glibc-static", "glibc-static-pie", "glibc-dynamic"}, func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "thread_local objects constructed: 8 (ok)\n",
+			"thread_local objects destroyed at thread exit: 8 (ok)\n",
+			"exception through a future: from a thread\n", "exceptions caught in 8 threads: 4000 (ok)\n",
+			"failures: 0\n")
+	})
+}

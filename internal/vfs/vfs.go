@@ -118,8 +118,18 @@ const writeFlags = unix.O_WRONLY | unix.O_RDWR | unix.O_CREAT | unix.O_TRUNC | u
 // openat2(2) would refuse.
 const pathFlags = unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
 
-// Open opens a clean absolute guest path.
+// Open opens an absolute guest path. With volumes, symlinks may lead across mounts, so
+// the path is walked a component at a time (walk); without, the kernel resolves it in one
+// openat2 call.
 func (fs *FS) Open(guest string, flags int, mode uint32) (int, error) {
+	if len(fs.mounts) > 1 {
+		return fs.walk(guest, flags, mode)
+	}
+	return fs.openIn(guest, flags, mode, 0)
+}
+
+// openIn opens guest in the mount it falls in, with extra resolve flags.
+func (fs *FS) openIn(guest string, flags int, mode uint32, resolve uint64) (int, error) {
 	m, rel := fs.mountOf(guest)
 	if flags&unix.O_PATH != 0 {
 		flags &= pathFlags
@@ -129,7 +139,7 @@ func (fs *FS) Open(guest string, flags int, mode uint32) (int, error) {
 	}
 	how := unix.OpenHow{
 		Flags:   uint64(flags) | unix.O_LARGEFILE,
-		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS | resolve,
 	}
 	if flags&(unix.O_CREAT|(unix.O_TMPFILE&^unix.O_DIRECTORY)) != 0 {
 		how.Mode = uint64(mode & 0o7777)
@@ -287,4 +297,82 @@ func (fs *FS) HostPath(guest string) (string, error) {
 	}
 	defer unix.Close(fd)
 	return fdPath(fd)
+}
+
+// maxSymlinks is how many symlinks a path may go through (path_resolution(7): 40).
+const maxSymlinks = 40
+
+// walk resolves an absolute guest path a component at a time, as path_resolution(7)
+// describes: each step opens one canonical path inside its mount with symlinks refused
+// (RESOLVE_NO_SYMLINKS), a symlink met is read and its target walked in turn (an
+// absolute one from the guest's root), and ".." goes to the parent of the directory
+// reached. Every step stays inside a mount, so the walk cannot leave them either.
+func (fs *FS) walk(p string, flags int, mode uint32) (int, error) {
+	follow := flags&unix.O_NOFOLLOW == 0
+	rest := strings.Split(p, "/")
+	cur := "/"
+	links := 0
+	for len(rest) > 0 {
+		comp := rest[0]
+		rest = rest[1:]
+		if comp == "" || comp == "." {
+			if len(rest) == 0 {
+				return fs.openIn(cur, flags, mode, unix.RESOLVE_NO_SYMLINKS)
+			}
+			continue
+		}
+		if comp == ".." {
+			cur = path.Dir(cur)
+			if len(rest) == 0 {
+				return fs.openIn(cur, flags, mode, unix.RESOLVE_NO_SYMLINKS)
+			}
+			continue
+		}
+		next := path.Join(cur, comp)
+		last := len(rest) == 0
+		fd, err := fs.openIn(next, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0, unix.RESOLVE_NO_SYMLINKS)
+		if err != nil {
+			if last && errors.Is(err, unix.ENOENT) && flags&unix.O_CREAT != 0 {
+				return fs.openIn(next, flags|unix.O_NOFOLLOW, mode, unix.RESOLVE_NO_SYMLINKS)
+			}
+			return -1, err
+		}
+		var st unix.Stat_t
+		err = unix.Fstat(fd, &st)
+		if err == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK && (!last || follow) {
+			buf := make([]byte, unix.PathMax)
+			n, rerr := unix.Readlinkat(fd, "", buf)
+			unix.Close(fd)
+			if rerr != nil {
+				return -1, rerr
+			}
+			if links++; links > maxSymlinks {
+				return -1, unix.ELOOP
+			}
+			target := string(buf[:n])
+			if strings.HasPrefix(target, "/") {
+				cur = "/"
+			}
+			rest = append(strings.Split(target, "/"), rest...)
+			continue
+		}
+		if err != nil {
+			unix.Close(fd)
+			return -1, err
+		}
+		if !last {
+			unix.Close(fd)
+			if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+				return -1, unix.ENOTDIR
+			}
+			cur = next
+			continue
+		}
+		if flags&^unix.O_CLOEXEC == unix.O_PATH|unix.O_NOFOLLOW || flags&^unix.O_CLOEXEC == unix.O_PATH && st.Mode&unix.S_IFMT != unix.S_IFLNK {
+			return fd, nil // what was asked for is what we have
+		}
+		unix.Close(fd)
+		return fs.openIn(next, flags|unix.O_NOFOLLOW, mode, unix.RESOLVE_NO_SYMLINKS)
+	}
+	return fs.openIn(cur, flags, mode, unix.RESOLVE_NO_SYMLINKS)
 }

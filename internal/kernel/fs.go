@@ -338,6 +338,12 @@ func sysOpen(t *Thread) int64 {
 	return t.openAt(-1, 0, t.arg(1), t.arg(2))
 }
 
+// creat(2) is open(2) with O_CREAT|O_WRONLY|O_TRUNC (without a root the host's creat
+// takes the call as it is).
+func sysCreat(t *Thread) int64 {
+	return t.openAt(-1, 0, unix.O_CREAT|unix.O_WRONLY|unix.O_TRUNC, t.arg(1))
+}
+
 func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 	p, e := readString(t.arg(pathArg), unix.PathMax)
 	if e != 0 {

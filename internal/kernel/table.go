@@ -29,6 +29,7 @@ func table() []handler {
 		unix.SYS_READLINKAT: sysReadlinkat,
 		unix.SYS_OPEN:       sysOpen,
 		unix.SYS_OPENAT:     sysOpenat,
+		unix.SYS_CREAT:      sysCreat,
 
 		unix.SYS_CLOSE:             sysClose,
 		unix.SYS_STAT:              sysStat,

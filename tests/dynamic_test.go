@@ -1,0 +1,73 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestLdSoAsProgram: the dynamic loader run as the program, with its own options, loads
+// and runs the program named after them, as natively.
+func TestLdSoAsProgram(t *testing.T) {
+	for _, argv := range [][]string{
+		{"/lib64/ld-linux-x86-64.so.2", "/bin/echo", "from ld.so"},
+		{"/lib64/ld-linux-x86-64.so.2", "--library-path", "/lib/x86_64-linux-gnu", "/bin/ls", "-1", "/usr/include/linux/netfilter"},
+	} {
+		t.Run(filepath.Base(argv[len(argv)-1]), func(t *testing.T) { runBoth(t, argv...) })
+	}
+	// musl's loader with a dynamic musl program.
+	dir := t.TempDir()
+	src := filepath.Join(dir, "hello.c")
+	os.WriteFile(src, []byte("#include <stdio.h>\nint main(int c,char**v){printf(\"musl dynamic %d\\n\",c);return 4;}\n"), 0o644)
+	bin := filepath.Join(dir, "hello-musl")
+	if out, err := exec.Command("musl-gcc", "-O2", "-o", bin, src).CombinedOutput(); err != nil {
+		t.Fatalf("musl-gcc: %v\n%s", err, out)
+	}
+	t.Run("ld-musl", func(t *testing.T) { runBoth(t, "/lib/ld-musl-x86_64.so.1", bin, "x") })
+	t.Run("musl-dynamic", func(t *testing.T) { runBoth(t, bin, "x", "y") })
+}
+
+// TestShebang: a script runs its #! interpreter with the optional argument and the
+// script's path before its own arguments (execve(2), "Interpreter scripts").
+func TestShebang(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "numbered")
+	if err := os.WriteFile(script, []byte("#!/bin/cat -n\nline two\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runBoth(t, script)
+	nested := filepath.Join(dir, "nested")
+	os.WriteFile(nested, []byte("#!"+script+"\n"), 0o755) // a script as an interpreter
+	runBoth(t, nested)
+	echo := filepath.Join(dir, "echo.sh")
+	os.WriteFile(echo, []byte("#!/bin/busybox sh\necho \"$0 $1 $#\"\nexit 5\n"), 0o755)
+	runBoth(t, echo, "arg")
+}
+
+// TestRunFlags: -e, --clear-env and -w do what docker run's do.
+func TestRunFlags(t *testing.T) {
+	needGolos(t)
+	r := runGolos(t, runTimeout, "run", "--clear-env", "-e", "FOO=bar", "-e", "ZED=1", "/usr/bin/env")
+	if r.code != 0 || string(r.stdout) != "FOO=bar\nZED=1\n" {
+		t.Errorf("--clear-env -e: exit %d, stdout %q, want FOO=bar and ZED=1 alone", r.code, r.stdout)
+	}
+	r = runGolos(t, runTimeout, "run", "-w", "/usr/include", "/bin/pwd")
+	if r.code != 0 || strings.TrimSpace(string(r.stdout)) != "/usr/include" {
+		t.Errorf("-w /usr/include: exit %d, stdout %q", r.code, r.stdout)
+	}
+	os.Setenv("GOLOS_TEST_PASSED", "from the host")
+	defer os.Unsetenv("GOLOS_TEST_PASSED")
+	r = runGolos(t, runTimeout, "run", "--clear-env", "-e", "GOLOS_TEST_PASSED", "/usr/bin/env")
+	if string(r.stdout) != "GOLOS_TEST_PASSED=from the host\n" {
+		t.Errorf("-e KEY takes golos's own value: stdout %q", r.stdout)
+	}
+}
+
+// TestExecve: execve(2) runs the new program in place, with its arguments and
+// environment, and its exit status is the process's.
+func TestExecve(t *testing.T) {
+	runBoth(t, "/usr/bin/env", "-i", "A=1", "/usr/bin/env")
+	runBoth(t, "/usr/bin/python3", "-S", "-c", "import os; os.execv('/bin/sh', ['sh', '-c', 'echo replaced; exit 9'])")
+}

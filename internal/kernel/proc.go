@@ -307,3 +307,18 @@ func (p *Process) setHostNofile(n unix.Rlimit) error {
 	host.Cur = min(host.Cur, n.Max)
 	return unix.Setrlimit(unix.RLIMIT_NOFILE, &host)
 }
+
+// prctl(2): passed through, but for what would take control from golos: syscall user
+// dispatch (golos's own interception) and seccomp filters (which would apply to golos's
+// Go runtime as much as to the application). Those are refused with EINVAL and a note.
+func sysPrctl(t *Thread) int64 {
+	switch int(int32(t.arg(0))) {
+	case unix.PR_SET_SYSCALL_USER_DISPATCH:
+		t.p.unsupported("prctl(PR_SET_SYSCALL_USER_DISPATCH)", "golos uses syscall user dispatch itself")
+		return -int64(unix.EINVAL)
+	case unix.PR_SET_SECCOMP:
+		t.p.unsupported("prctl(PR_SET_SECCOMP)", "a filter would bind golos's own runtime too")
+		return -int64(unix.EINVAL)
+	}
+	return passthroughFast(t)
+}

@@ -1,6 +1,7 @@
 /* A syscall golos passes straight through to the host: getppid via libc's syscall(3).
- * Usage: getppid [N [expected-ppid]]. The bench command passes its own pid as
- * expected-ppid, so a getppid that returns something plausible but wrong fails. */
+ * Usage: getppid [N [expected-ppid]]. The bench command passes the parent pid the
+ * program must see (its own pid; 0 under gVisor, where the program is the sandbox's
+ * first process), so a getppid that returns something plausible but wrong fails. */
 #define _GNU_SOURCE
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -11,7 +12,7 @@ int main(int argc, char **argv)
 {
 	long n = bench_iters(argc, argv);
 	long want = argc > 2 ? atol(argv[2]) : (long)syscall(SYS_getppid);
-	if (want <= 0) {
+	if (want < 0) {
 		fprintf(stderr, "getppid: bad expected parent pid %ld\n", want);
 		return 1;
 	}

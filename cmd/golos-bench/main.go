@@ -1,74 +1,73 @@
-// Command golos-bench measures golos against the same programs run natively.
+// Command golos-bench is golos's benchmark suite: each workload runs natively, under
+// golos and under gVisor (runsc), interleaved, several times each, and the report gives
+// medians, ratios to native and the targets golos aims for, marked met or missed.
 //
 // usage (from the repository root):
 //
-//	go run ./cmd/golos-bench [-golos CMD] [-runs N] [-iters N] [-quick] [-md]
+//	go run ./cmd/golos-bench [-quick] [-runs N] [-md] [-write | -o FILE.md]
+//	                         [-golos CMD] [-gvisor=false] [-platform ptrace|systrap]
 //
-// It builds the C workloads in bench/*.c with gcc -static into a temporary directory,
-// runs each one natively and under golos, interleaved, and prints medians, minimums and
-// golos/native ratios beside the targets golos aims for. Progress goes to stderr, so
-// stdout holds only the report (with -md, ready to paste into the README).
+// It builds the workloads (bench/*.c with gcc, bench/goprog with Go) and golos itself
+// (cmd/golos-build) into a temporary directory, so that a rebuild of .build/golos by
+// someone else cannot change the binary in the middle of a run. When runsc is missing it
+// installs the Debian package with apt-get; when that or runsc fails, the gVisor column
+// shows the error and the suite goes on. Progress goes to stderr and the report to
+// stdout; -o (or -write, for docs/performance.md) also writes the report as Markdown
+// with a chart beside it (the same name ending in .svg).
+//
+// Files: workloads.go says what is run and what the targets are, measure.go runs and
+// times it, report.go prints the table and draws the chart.
 package main
 
 import (
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
-const (
-	defaultGolos = "./golos run"
-	// builtGolos is the binary the ./golos script builds and then execs; running it
-	// directly shows what the script's own work (sh, one find(1)) adds to a start.
-	builtGolos = ".build/golos"
-)
+const defaultOut = "docs/performance.md"
 
 type config struct {
-	golos      []string // command prefix that runs a program under golos
-	extraGolos []string // a second prefix for start-to-exit, or nil
-	startRuns  int      // timed runs per side of the start-to-exit workload
-	loopRuns   int      // timed runs per side of each loop workload
-	iters      int      // iterations per loop workload run
-	md         bool
+	quick    bool
+	runs     int      // timed runs per workload and side; 0 = each workload's own
+	golos    []string // command prefix that runs a program under golos; nil = build one
+	gvisor   bool
+	platform string // runsc --platform
+	md       bool
+	out      string // Markdown report to write, "" for none
+	command  string // how this run was invoked, for the report
 }
 
 func main() {
 	log.SetFlags(0)
 	log.SetPrefix("golos-bench: ")
-	golos := flag.String("golos", defaultGolos, "command that runs a program under golos, split on spaces")
-	runs := flag.Int("runs", 0, "timed runs per workload and side (default 15 for start-to-exit, 5 for loops)")
-	iters := flag.Int("iters", 200000, "iterations per run of a loop workload")
-	quick := flag.Bool("quick", false, "a quick smoke run: fewer runs and iterations")
-	md := flag.Bool("md", false, "print the table as Markdown")
+	quick := flag.Bool("quick", false, "a quick smoke run (under a minute): fewer runs, smaller sizes")
+	runs := flag.Int("runs", 0, "timed runs per workload and side (default: 3 to 15, by workload)")
+	golos := flag.String("golos", "", "command that runs a program under golos, split on spaces (default: build golos with cmd/golos-build and use BUILT run)")
+	gvisor := flag.Bool("gvisor", true, "also run every workload under gVisor (runsc)")
+	platform := flag.String("platform", "ptrace", "the gVisor platform: ptrace or systrap")
+	md := flag.Bool("md", false, "print the report as Markdown")
+	write := flag.Bool("write", false, "write the report to "+defaultOut+" (and the chart beside it), unless -o names another file")
+	out := flag.String("o", "", "write the report as Markdown to this file and the chart to the same name ending in .svg")
 	flag.Parse()
-	if flag.NArg() > 0 || *runs < 0 || *iters <= 0 {
+	if flag.NArg() > 0 || *runs < 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
-
-	cfg := config{golos: strings.Fields(*golos), startRuns: 15, loopRuns: 5, iters: *iters, md: *md}
-	if len(cfg.golos) == 0 {
-		log.Fatal("-golos is empty")
+	cfg := config{quick: *quick, runs: *runs, gvisor: *gvisor, platform: *platform, md: *md, out: *out,
+		golos: strings.Fields(*golos), command: invocation()}
+	if cfg.out == "" && *write {
+		cfg.out = defaultOut
 	}
-	if *quick {
-		cfg.startRuns, cfg.loopRuns = 5, 3
-		if !flagSet("iters") {
-			cfg.iters = 20000
-		}
-	}
-	if *runs > 0 {
-		cfg.startRuns, cfg.loopRuns = *runs, *runs
-	}
-	if *golos == defaultGolos && isExecutable(builtGolos) {
-		cfg.extraGolos = []string{builtGolos, "run"}
+	if cfg.out != "" && !strings.HasSuffix(cfg.out, ".md") {
+		log.Fatal("-o: the report file must end in .md (the chart goes beside it, in .svg)")
 	}
 
-	// The workload sources and the ./golos script are found relative to the repository
-	// root, like every other command in this tree.
+	// The sources are found relative to the repository root, like every command here.
 	if _, err := os.Stat(filepath.Join("bench", "hello.c")); err != nil {
 		log.Fatal("run from the repository root (bench/hello.c not found)")
 	}
@@ -76,116 +75,27 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	err = run(cfg, dir, os.Stdout)
+	start := time.Now()
+	s := runSuite(cfg, dir)
 	os.RemoveAll(dir)
-	if err != nil {
-		log.Fatal(err)
-	}
-}
-
-func flagSet(name string) bool {
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
-}
-
-func isExecutable(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
-}
-
-func run(cfg config, dir string, w io.Writer) error {
-	progress("building bench/*.c into %s", dir)
-	buildErrs, err := buildAll("bench", dir)
-	if err != nil {
-		return err
-	}
-	bin := func(name string) (string, error) {
-		if err, ok := buildErrs[name]; ok {
-			return "", err
+	s.elapsed = time.Since(start)
+	report(os.Stdout, s, cfg.md)
+	if cfg.out != "" {
+		if err := writeFiles(cfg.out, s); err != nil {
+			log.Fatal(err)
 		}
-		path := filepath.Join(dir, name)
-		if _, err := os.Stat(path); err != nil {
-			return "", fmt.Errorf("no workload bench/%s.c", name)
-		}
-		return path, nil
+		progress("wrote %s and %s", cfg.out, svgPath(cfg.out))
 	}
-
-	native := side{label: "native"}
-	golos := side{label: strings.Join(cfg.golos, " "), prefix: cfg.golos}
-	var rows []row
-
-	// 1. Start to exit of a static hello, under each golos command.
-	startSides := []side{native, golos}
-	if cfg.extraGolos != nil {
-		startSides = append(startSides, side{label: strings.Join(cfg.extraGolos, " "), prefix: cfg.extraGolos})
-	}
-	res := measureWorkload("hello", bin, startSides, cfg.startRuns, startProbe)
-	for i, s := range startSides[1:] {
-		rows = append(rows, row{
-			name: "static hello, start to exit (" + s.label + ")", unit: "ms",
-			native: res[0], golos: res[i+1], target: targetBelow(res[i+1], 5, "ms"),
-		})
-	}
-
-	// 2-4. Loops that time themselves.
-	loop := func(name string, sides []side) []result {
-		return measureWorkload(name, bin, sides, cfg.loopRuns, loopProbe(cfg.iters))
-	}
-	getppid := loop("getppid", []side{native, golos})
-	setfs := loop("arch_prctl", []side{native, golos})
-	floor := loop("sud_floor", []side{native})[0]
-
-	rows = append(rows,
-		row{name: "getppid, passed through", unit: "ns/call", native: getppid[0], golos: getppid[1],
-			target: targetFloor(getppid[1], floor, 1.3)},
-		row{name: "arch_prctl(ARCH_SET_FS)", unit: "ns/call", native: setfs[0], golos: setfs[1], target: "-"},
-		row{name: "SUD round trip (floor, native only)", unit: "ns/call", native: floor,
-			golos: result{skipped: true}, target: "floor for trapped calls"},
-	)
-
-	report(w, cfg, rows)
-	return nil
 }
 
-func measureWorkload(name string, bin func(string) (string, error), sides []side, runs int, p func(string) probe) []result {
-	path, err := bin(name)
-	if err != nil {
-		res := make([]result, len(sides))
-		for i := range res {
-			res[i].err = err
-		}
-		return res
+// invocation is the command line as a user would type it again: under go run, os.Args[0]
+// is a temporary binary.
+func invocation() string {
+	prog := filepath.Base(os.Args[0])
+	if strings.Contains(os.Args[0], "go-build") {
+		prog = "go run ./cmd/golos-bench"
 	}
-	progress("measuring %s: %d runs per side, interleaved", name, runs)
-	return measure(sides, runs, p(path))
-}
-
-// targetBelow judges "golos median < limit".
-func targetBelow(golos result, limit float64, unit string) string {
-	t := fmt.Sprintf("< %g %s", limit, unit)
-	if m, ok := golos.median(); ok {
-		return t + ": " + verdict(m < limit)
-	}
-	return t
-}
-
-// targetFloor judges "golos median <= factor x the SUD floor's median".
-func targetFloor(golos, floor result, factor float64) string {
-	t := fmt.Sprintf("≤ %g× SUD floor", factor)
-	g, ok1 := golos.median()
-	f, ok2 := floor.median()
-	if ok1 && ok2 {
-		return fmt.Sprintf("%s: %.2f×, %s", t, g/f, verdict(g <= factor*f))
-	}
-	return t
-}
-
-func verdict(met bool) string {
-	if met {
-		return "met"
-	}
-	return "MISSED"
+	return strings.Join(append([]string{prog}, os.Args[1:]...), " ")
 }
 
 func progress(format string, args ...any) {

@@ -1,35 +1,107 @@
 package main
 
 import (
+	"bytes"
+	"encoding/xml"
 	"errors"
+	"io"
+	"strings"
 	"testing"
+	"time"
 )
 
-func TestParseNsPerCall(t *testing.T) {
-	good := map[string]float64{"ns_per_call=110.6\n": 110.6, "ns_per_call=2\n": 2}
-	for in, want := range good {
-		if got, err := parseNsPerCall(in); err != nil || got != want {
-			t.Errorf("parseNsPerCall(%q) = %v, %v; want %v", in, got, err, want)
+func TestParseResult(t *testing.T) {
+	good := []struct {
+		out, unit string
+		want      float64
+	}{{"ns_per_call=110.6\n", "ns", 110.6}, {"ns_per_call=2\n", "ns", 2}, {"ms=663.415\n", "ms", 663.415}}
+	for _, g := range good {
+		if got, err := parseResult(g.out, g.unit); err != nil || got != g.want {
+			t.Errorf("parseResult(%q, %s) = %v, %v; want %v", g.out, g.unit, got, err, g.want)
 		}
 	}
 	for _, in := range []string{"", "ns_per_call=1", "x\nns_per_call=1\n", "ns_per_call=1\nx\n",
-		"ns_per_call=\n", "ns_per_call=0\n", "ns_per_call=-3\n", "ns_per_call=NaN\n", "ns_per_call=+Inf\n"} {
-		if v, err := parseNsPerCall(in); err == nil {
-			t.Errorf("parseNsPerCall(%q) = %v, want an error", in, v)
+		"ns_per_call=\n", "ns_per_call=0\n", "ns_per_call=-3\n", "ns_per_call=NaN\n", "ns_per_call=+Inf\n", "ms=5\n"} {
+		if v, err := parseResult(in, "ns"); err == nil {
+			t.Errorf("parseResult(%q, ns) = %v, want an error", in, v)
 		}
 	}
 }
 
-func TestResultStats(t *testing.T) {
+func TestResultMedian(t *testing.T) {
 	r := result{samples: []float64{5, 1, 3, 2}}
 	if m, _ := r.median(); m != 2.5 {
 		t.Errorf("median = %v, want 2.5", m)
 	}
-	if m, _ := r.min(); m != 1 {
-		t.Errorf("min = %v, want 1", m)
+	r.samples = append(r.samples, 4)
+	if m, _ := r.median(); m != 3 {
+		t.Errorf("median = %v, want 3", m)
 	}
 	r.err = errors.New("broken")
 	if _, ok := r.median(); ok {
 		t.Error("a failed result has a median")
+	}
+}
+
+// fakeSuite has one workload with every kind of cell: numbers, an error, a skip.
+func fakeSuite() *suite {
+	broken := errors.New("exit status 1: <bad> & \"worse\"")
+	w := workload{id: "w", name: "a <workload> & more", unit: "ms", runs: 3, targets: []target{
+		toNative("w", 1.2),
+		{goal: "under 5 ms", num: ref{"w", golos}, limit: 5},
+		{goal: "≥ 20× faster than gVisor", num: ref{"w", gvisor}, den: ref{"w", golos}, limit: 20, atLeast: true},
+	}}
+	return &suite{
+		cfg:   config{platform: "ptrace", command: "golos-bench -quick"},
+		sides: []side{{name: "native"}, {name: "golos"}, {name: "gVisor"}},
+		work:  []workload{w, {id: "floor", name: "floor", unit: "ns", only: []int{native}}},
+		results: map[string][]result{
+			"w":     {{samples: []float64{2, 2, 2}}, {samples: []float64{3, 4, 2}}, {err: broken}},
+			"floor": {{samples: []float64{1000}}, {skipped: true}, {skipped: true}},
+		},
+		runs: map[string]int{"w": 3, "floor": 1},
+		when: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC),
+	}
+}
+
+func TestTargets(t *testing.T) {
+	s := fakeSuite()
+	got := targets(s, s.work[0])
+	want := "≤ 1.2× native: MISSED (1.500×); under 5 ms: met (3.00 ms); ≥ 20× faster than gVisor: no result"
+	if got != want {
+		t.Errorf("targets = %q\nwant      %q", got, want)
+	}
+}
+
+func TestReport(t *testing.T) {
+	var b bytes.Buffer
+	report(&b, fakeSuite(), true)
+	for _, want := range []string{"| a <workload> & more | ms | 3 | 2.00 | 3.00 | ERROR: exit status 1", "gVisor/native",
+		"a <workload> & more, gVisor: exit status 1: <bad>", "| floor | ns/call | 1 | 1000 | not run | not run |"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestChart checks that the chart is well-formed XML whatever the labels and errors hold,
+// and that it names a failure rather than drawing nothing.
+func TestChart(t *testing.T) {
+	svg := chart(fakeSuite())
+	d := xml.NewDecoder(strings.NewReader(svg))
+	for {
+		if _, err := d.Token(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("chart is not XML: %v\n%s", err, svg)
+		}
+	}
+	for _, want := range []string{"gVisor failed: exit status 1", "1.50×", "a &lt;workload&gt; &amp; more"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("chart lacks %q", want)
+		}
+	}
+	if strings.Contains(svg, ">floor<") {
+		t.Error("chart draws a native-only workload")
 	}
 }

@@ -1,121 +1,185 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"html"
 	"io"
+	"math"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 )
 
-// A row compares one workload's native and golos results.
-type row struct {
-	name, unit    string
-	native, golos result
-	target        string
+// report prints the facts of the run, the table, every error in full and the notes that
+// say what each number is. md selects Markdown.
+func report(w io.Writer, s *suite, md bool) {
+	header := []string{"workload", "unit", "runs", "native", "golos", "gVisor", "golos/native", "gVisor/native", "target (golos)"}
+	var rows [][]string
+	for _, wl := range s.work {
+		res := s.results[wl.id]
+		unit := "ms"
+		if wl.unit == "ns" {
+			unit = "ns/call"
+		}
+		rows = append(rows, []string{wl.name, unit, fmt.Sprint(s.runs[wl.id]),
+			cell(res[native]), cell(res[golos]), cell(res[gvisor]),
+			ratio(res[golos], res[native]), ratio(res[gvisor], res[native]), targets(s, wl)})
+	}
+
+	list := func(title string, items []string) {
+		if md {
+			fmt.Fprintf(w, "## %s\n\n", strings.TrimSuffix(title, ":"))
+		} else {
+			fmt.Fprintln(w, title)
+		}
+		for _, it := range items {
+			if md {
+				fmt.Fprintln(w, "- "+it)
+			} else {
+				fmt.Fprintln(w, "  "+it)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	list("Run:", facts(s, md))
+	if md {
+		fmt.Fprintf(w, "## Results\n\n")
+		writeMarkdown(w, header, rows)
+	} else {
+		writeText(w, header, rows)
+	}
+	fmt.Fprintln(w)
+	if errs := errorList(s); len(errs) > 0 {
+		list("Errors, in full:", errs)
+	}
+	list("Notes:", notes(s))
 }
 
-func report(w io.Writer, cfg config, rows []row) {
-	fmt.Fprintf(w, "golos-bench %s — %s\n\n", time.Now().Format("2006-01-02"), hostInfo())
+func facts(s *suite, md bool) []string {
+	code := func(t string) string {
+		if md {
+			return "`" + t + "`"
+		}
+		return t
+	}
+	g, v := s.sides[golos], s.sides[gvisor]
+	golosText := "built from this tree by cmd/golos-build, run as " + code("golos run PROG ARGS")
+	if len(s.cfg.golos) > 0 {
+		golosText = code(strings.Join(g.prefix, " ") + " PROG ARGS")
+	}
+	if g.version != "" {
+		golosText += " (" + g.version + ")"
+	}
+	gvisorText := code(strings.Join(v.prefix, " ")+" PROG ARGS") + ", " + v.version
+	switch {
+	case v.skip:
+		gvisorText = "not run (-gvisor=false)"
+	case v.err != nil:
+		gvisorText = code(strings.Join(v.prefix, " ")) + " does not work here: " + v.err.Error()
+	}
+	return []string{
+		"date: " + s.when.UTC().Format("2006-01-02 15:04 MST"),
+		"machine: " + hostInfo(),
+		fmt.Sprintf("load average (1 min): %s at the start, %s at the end; other work on the machine shows in the numbers", s.load, loadAverage()),
+		"commit: " + commitInfo(),
+		"command: " + code(s.cfg.command) + fmt.Sprintf(" (took %s)", s.elapsed.Round(time.Second)),
+		"golos: " + golosText,
+		"gVisor: " + gvisorText,
+		"compilers: " + strings.TrimSpace(strings.SplitN(commandOutput("gcc", "--version"), "\n", 2)[0]) + "; Go " + runtime.Version(),
+	}
+}
 
-	header := []string{"workload", "unit", "native median", "native min", "golos median", "golos min", "golos/native", "target"}
-	var cells [][]string
+func notes(s *suite) []string {
+	return []string{
+		"Every value is a median. Each side runs once untimed (cold caches), then the timed runs alternate between the sides (native, golos, gVisor, native, …) so that drift in the machine's load hits all alike. golos/native and gVisor/native are ratios of medians: lower is better, below 1 is faster than native.",
+		"start to exit (ms): wall time around Go's exec.Cmd.Run (fork, exec, the whole run, wait); the output is checked. Under gVisor this includes creating and tearing down the sandbox, which `runsc do` does for every program.",
+		"The other rows are timed by the program itself, so the start of golos or gVisor is not in them: ns/call loops time N calls with clock_gettime(CLOCK_MONOTONIC) after N/10 untimed ones; ms jobs time the job. Every program checks its own results and fails loudly (an ERROR cell) rather than report a number for broken work.",
+		"C workloads (bench/*.c) are static glibc binaries built with gcc -O2, except the dynamic hello (gcc's default: dynamic PIE, through ld-linux). The Go program is bench/goprog (CGO_ENABLED=0). python3 is /usr/bin/python3: a pyenv shim is a shell script that execs Python, and golos cannot execve yet.",
+		"getppid: libc's syscall(SYS_getppid), which golos passes through to the host. golos rewrites that site (in libc's syscall(3)) into a jump into golos, so the row is judged by the target for rewritten sites; the --no-rewrite row runs the same program with every site left to Syscall User Dispatch. arch_prctl: ARCH_SET_FS to FS's own value, which golos handles itself, through an inline syscall instruction that golos cannot rewrite (the instruction before it is too short to move), so it stays with SUD. golos run --stats shows how many calls went through rewritten sites.",
+		"Syscall User Dispatch floor: natively, a getppid trapped by SUD whose SIGSYS handler makes the real call; no SUD-based interceptor can be faster. clock_gettime: libc's, which reads the clock in the vDSO (no syscall) when the process has one.",
+		"first touch: mmap of fresh anonymous memory, one byte written per 4 KiB page (transparent huge pages: " + thpMode() + "). threads: pthread_create + pthread_join, one thread at a time. futex: two threads take turns on one word with FUTEX_WAIT/FUTEX_WAKE (private); a round trip is two wake-ups. SHA-256: plain C (FIPS 180-4, checked against test vectors) over data generated with xorshift64.",
+		"tar: GNU tar sees that the archive is /dev/null and does not read file contents, so this is a tree walk (newfstatat on each entry, getdents64, openat of directories): about 25,000 syscalls over /usr/include here.",
+		"gVisor: rootless `runsc do` with the platform of -platform (default ptrace, which works here). Debian 12's runsc (release 20221219) has no systrap platform (\"unknown platform: systrap\"); its kvm platform did not start /bin/true within 20 s on this machine's nested KVM.",
+		"clock_gettime under gVisor: the first calls in a new sandbox are far slower than later ones (here 200,000 calls averaged about 3.4 µs each, 2,000,000 calls about 36 ns), so that cell depends on the iteration count.",
+	}
+}
+
+// errorList names every failure once: a side that cannot run at all, then each
+// workload's own.
+func errorList(s *suite) []string {
 	var errs []string
-	for _, r := range rows {
-		nm, nmin := cell(r.native, r.unit)
-		gm, gmin := cell(r.golos, r.unit)
-		cells = append(cells, []string{r.name, r.unit, nm, nmin, gm, gmin, ratio(r.golos, r.native), r.target})
-		for _, e := range []struct {
-			side string
-			err  error
-		}{{"native", r.native.err}, {"golos", r.golos.err}} {
-			if e.err != nil {
-				errs = append(errs, fmt.Sprintf("%s, %s: %v", r.name, e.side, e.err))
+	for _, sd := range s.sides {
+		if sd.err != nil {
+			errs = append(errs, fmt.Sprintf("%s, every workload: %v", sd.name, sd.err))
+		}
+	}
+	for _, wl := range s.work {
+		for i, r := range s.results[wl.id] {
+			if r.err != nil && r.err != s.sides[i].err {
+				errs = append(errs, fmt.Sprintf("%s, %s: %v", wl.name, sideNames[i], r.err))
 			}
 		}
 	}
-	if cfg.md {
-		writeMarkdown(w, header, cells)
-	} else {
-		writeText(w, header, cells)
-	}
+	return errs
+}
 
-	var notes []string
-	if len(errs) > 0 {
-		notes = append(notes, "Errors (in full):")
-		notes = append(notes, dedup(errs)...)
-		notes = append(notes, "")
-	}
-	notes = append(notes, legend(cfg)...)
-	fmt.Fprintln(w)
-	for _, n := range notes {
-		if cfg.md && n != "" && !strings.HasSuffix(n, ":") {
-			n = "- " + n
+func targets(s *suite, wl workload) string {
+	var out []string
+	for _, t := range wl.targets {
+		v, met, ok := t.judge(s.median)
+		switch {
+		case !ok:
+			out = append(out, t.goal+": no result")
+		case met:
+			out = append(out, t.goal+": met ("+v+")")
+		default:
+			out = append(out, t.goal+": MISSED ("+v+")")
 		}
-		fmt.Fprintln(w, n)
 	}
+	if len(out) == 0 {
+		return "–"
+	}
+	return strings.Join(out, "; ")
 }
 
-func legend(cfg config) []string {
-	return []string{
-		"Legend:",
-		fmt.Sprintf("median and min over %d timed runs per side for start to exit, %d for the loops, after one untimed warm-up run; native and golos runs alternate.", cfg.startRuns, cfg.loopRuns),
-		"start to exit: wall time around Go's exec.Cmd.Run (fork, exec, the whole run, wait) of a static glibc hello that prints \"hello 42\". ./golos run includes the script's sh and find(1); .build/golos run is the binary itself.",
-		fmt.Sprintf("ns/call: each loop program times %d calls with clock_gettime(CLOCK_MONOTONIC) (vDSO), after %d untimed ones, and checks every result.", cfg.iters, cfg.iters/10+1),
-		"getppid: libc syscall(SYS_getppid), which golos passes through to the host. arch_prctl: ARCH_SET_FS to FS's own value via a raw syscall instruction, which golos handles itself.",
-		"SUD round trip: bare Syscall User Dispatch, natively: a trapped getppid whose SIGSYS handler makes the real call and sets RAX. No interceptor can be faster, so a trapped call's target is a multiple of it.",
-		"golos/native: ratio of medians. An error cell means that side failed (non-zero exit, wrong output or check); that side's other runs were skipped.",
-	}
-}
-
-func cell(r result, unit string) (median, min string) {
+func cell(r result) string {
 	switch {
 	case r.skipped:
-		return "not run", "-"
+		return "not run"
 	case r.err != nil:
-		return "ERROR: " + shorten(r.err.Error(), 48), "-"
+		return "ERROR: " + shorten(r.err.Error(), 40)
 	}
 	m, _ := r.median()
-	lo, _ := r.min()
-	return format(m, unit), format(lo, unit)
+	return formatValue(m)
 }
 
-func format(v float64, unit string) string {
-	if unit == "ms" {
-		return fmt.Sprintf("%.2f", v)
-	}
-	return fmt.Sprintf("%.0f", v)
-}
-
-func ratio(golos, native result) string {
-	g, ok1 := golos.median()
-	n, ok2 := native.median()
+func ratio(r, base result) string {
+	a, ok1 := r.median()
+	b, ok2 := base.median()
 	if !ok1 || !ok2 {
-		return "-"
+		return "–"
 	}
-	return fmt.Sprintf("%.2f×", g/n)
+	return formatRatio(a / b)
 }
 
-func shorten(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
+// formatValue keeps three significant digits, or all the integer digits.
+func formatValue(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
 	}
-	return s
+	return fmt.Sprintf("%.2f", v)
 }
 
-func dedup(ss []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range ss {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
+func formatRatio(v float64) string { return formatValue(v) + "×" }
 
 func writeText(w io.Writer, header []string, rows [][]string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -145,20 +209,209 @@ func writeMarkdown(w io.Writer, header []string, rows [][]string) {
 	}
 }
 
-// hostInfo names the kernel and CPU, since every number here depends on both.
+// writeFiles writes the report as Markdown to path and the chart beside it.
+func writeFiles(path string, s *suite) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# golos performance\n\n")
+	fmt.Fprintf(&b, "Written by `go run ./cmd/golos-bench -write`: each workload natively, under golos and under gVisor. Run it again rather than edit this file.\n\n")
+	fmt.Fprintf(&b, "![Time under golos and gVisor relative to native, per workload](%s)\n\n", filepath.Base(svgPath(path)))
+	report(&b, s, true)
+	if err := os.WriteFile(path, bytes.TrimRight(b.Bytes(), "\n"), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(svgPath(path), []byte(chart(s)), 0o644)
+}
+
+func svgPath(md string) string { return strings.TrimSuffix(md, ".md") + ".svg" }
+
+// chart draws grouped horizontal bars: per workload, the golos/native and gVisor/native
+// ratios on a log scale, each bar starting at 1× (native), so a bar to the left is
+// faster than native. A failed side is named in red where its bar would be; a ratio
+// target of the issue is a black tick across the golos bar.
+func chart(s *suite) string {
+	const (
+		width, labelW, right = 980, 370, 80
+		top, group, bar      = 92, 40, 13
+		x0, x1               = labelW + 10, width - right
+	)
+	colors := map[int]string{golos: "#2b6cb0", gvisor: "#dd6b20"}
+	var work []workload
+	lo, hi := 1.0, 10.0
+	for _, wl := range s.work {
+		if wl.only != nil && !slices.Contains(wl.only, golos) {
+			continue
+		}
+		work = append(work, wl)
+		for _, i := range []int{golos, gvisor} {
+			if r, ok := s.median(ref{wl.id, i}); ok {
+				if n, ok := s.median(ref{wl.id, native}); ok {
+					lo, hi = math.Min(lo, r/n), math.Max(hi, r/n)
+				}
+			}
+		}
+	}
+	// The scale reaches a little past the extremes, leaving room for the value labels.
+	lo, hi = math.Min(lo/2, 0.5), hi*2.5
+	x := func(v float64) float64 {
+		return x0 + (math.Log10(v)-math.Log10(lo))/(math.Log10(hi)-math.Log10(lo))*(x1-x0)
+	}
+	bottom := top + group*len(work)
+	height := bottom + 60
+
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	text := func(xx, y float64, anchor, attrs, t string) {
+		p(`<text x="%.1f" y="%.1f" text-anchor="%s"%s>%s</text>`, xx, y, anchor, attrs, html.EscapeString(t))
+	}
+	p(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="DejaVu Sans, Verdana, sans-serif" font-size="13">`, width, height, width, height)
+	p(`<rect width="100%%" height="100%%" fill="white"/>`)
+	text(width/2, 24, "middle", ` font-size="16" font-weight="bold"`, "Time under golos and gVisor, relative to native (median; log scale; lower is better)")
+	text(width/2, 44, "middle", ` fill="#555"`, s.when.UTC().Format("2006-01-02")+" · "+hostInfo())
+	lx := float64(x0)
+	for _, i := range []int{golos, gvisor} {
+		p(`<rect x="%.1f" y="56" width="14" height="12" fill="%s"/>`, lx, colors[i])
+		name := "golos"
+		if i == gvisor {
+			name = "gVisor (runsc, " + s.cfg.platform + ")"
+		}
+		text(lx+20, 67, "start", "", name)
+		lx += 60 + 8*float64(len(name))
+	}
+	p(`<line x1="%.1f" y1="55" x2="%.1f" y2="69" stroke="black" stroke-width="2"/>`, lx+7, lx+7)
+	text(lx+20, 67, "start", "", "golos target")
+
+	for i, wl := range work {
+		y := float64(top + group*i)
+		if i%2 == 0 {
+			p(`<rect x="0" y="%.1f" width="%d" height="%d" fill="#f3f4f6"/>`, y, width, group)
+		}
+		text(labelW, y+group/2+5, "end", "", wl.name)
+	}
+	for d := math.Pow(10, math.Floor(math.Log10(lo))); d <= hi; d *= 10 {
+		for _, m := range []float64{1, 2, 5} {
+			v := d * m
+			if v < lo || v > hi {
+				continue
+			}
+			stroke := "#d0d4da"
+			if v == 1 {
+				stroke = "#333"
+			}
+			p(`<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s"/>`, x(v), top-6, x(v), bottom, stroke)
+			if m == 1 || v == 0.5 || math.Log10(hi/lo) <= 3 {
+				text(x(v), float64(bottom+18), "middle", "", trimZeros(v)+"×")
+			}
+		}
+	}
+	text((x0+x1)/2, float64(bottom+42), "middle", ` fill="#555"`, "time ÷ native time (1× = native; bars to the left of it are faster than native)")
+
+	for i, wl := range work {
+		y := float64(top + group*i)
+		tick := 0.0 // right end of the target ticks on the golos bar
+		for _, t := range wl.targets {
+			if t.num.side == golos && t.den == (ref{wl.id, native}) {
+				tick = math.Max(tick, x(t.limit))
+				p(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="black" stroke-width="2"/>`, x(t.limit), y+3, x(t.limit), y+6+bar+3)
+			}
+		}
+		for j, sd := range []int{golos, gvisor} {
+			by := y + 6 + float64(j*(bar+2))
+			ty := by + bar - 2
+			r, n := s.results[wl.id][sd], s.results[wl.id][native]
+			v, ok1 := r.median()
+			nv, ok2 := n.median()
+			switch {
+			case ok1 && ok2:
+				v /= nv
+				a, c := math.Min(x(1), x(v)), math.Max(x(1), x(v))
+				p(`<rect x="%.1f" y="%.1f" width="%.1f" height="%d" fill="%s"/>`, a, by, math.Max(c-a, 1), bar, colors[sd])
+				if sd == golos {
+					c = math.Max(c, tick+1)
+				}
+				if v >= 1 {
+					text(c+4, ty, "start", "", formatRatio(v))
+				} else {
+					text(a-4, ty, "end", "", formatRatio(v))
+				}
+			case r.skipped:
+				text(x(1)+4, ty, "start", ` fill="#777"`, sideNames[sd]+": not run")
+			default:
+				err := r.err
+				if err == nil {
+					err = n.err
+				}
+				text(math.Max(x(1), tick)+4, ty, "start", ` fill="#c53030"`, sideNames[sd]+" failed: "+shorten(fmt.Sprint(err), 60))
+			}
+		}
+	}
+	p(`</svg>`)
+	return b.String()
+}
+
+func trimZeros(v float64) string {
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", v), "0"), ".")
+}
+
+// hostInfo names the kernel, CPU and memory, since every number here depends on them.
 func hostInfo() string {
 	kernel := "Linux"
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		kernel += " " + strings.TrimSpace(string(b))
 	}
-	cpu := "unknown CPU"
+	cpu, mem := "unknown CPU", ""
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-				cpu = strings.TrimSpace(v)
-				break
-			}
+		cpu = procField(string(b), "model name", cpu)
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kib float64
+		if _, err := fmt.Sscanf(procField(string(b), "MemTotal", ""), "%f kB", &kib); err == nil {
+			mem = fmt.Sprintf(", %.0f GiB", kib/(1<<20))
 		}
 	}
-	return fmt.Sprintf("%s, %s, %d CPUs, %s", kernel, cpu, runtime.NumCPU(), runtime.Version())
+	return fmt.Sprintf("%s, %s, %d CPUs%s", kernel, cpu, runtime.NumCPU(), mem)
+}
+
+func procField(text, key, def string) string {
+	for _, l := range strings.Split(text, "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == key {
+			return strings.TrimSpace(v)
+		}
+	}
+	return def
+}
+
+func loadAverage() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
+}
+
+func thpMode() string {
+	b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	if err != nil {
+		return "unknown"
+	}
+	if i, j := bytes.IndexByte(b, '['), bytes.IndexByte(b, ']'); 0 <= i && i < j {
+		return string(b[i+1 : j])
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// commitInfo is HEAD, and whether the working tree (which golos and the workloads were
+// built from) differs from it.
+func commitInfo() string {
+	out, err := exec.Command("git", "log", "-1", "--format=%h (%cs) %s").Output()
+	if err != nil {
+		return "unknown (not a git checkout?)"
+	}
+	c := shorten(strings.TrimSpace(string(out)), 90)
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+		c += ", with uncommitted changes in the working tree"
+	}
+	return c
 }

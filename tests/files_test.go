@@ -297,3 +297,14 @@ func fdnumBudget(t *testing.T, nat, gol, natErr, golErr []byte) ([]byte, []byte,
 	}
 	return drop(nat), drop(gol), slack
 }
+
+// TestFilesOwnRefused: golos's own descriptors (the Go runtime's poller, a root's) answer
+// nothing to the application: every call on them fails with EBADF, as on a descriptor
+// that is not open.
+func TestFilesOwnRefused(t *testing.T) {
+	forFlavours(t, "files_own", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		// Natively only what the test run inherited answers; under golos the same.
+		wantNative(t, nat, 0, "descriptors 3..1023 that answered: ")
+	})
+}

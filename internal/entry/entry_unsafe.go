@@ -82,6 +82,11 @@ func checkLayout() error {
 	return nil
 }
 
+// FDSyscalls marks the syscalls whose first argument is a file descriptor, and OwnFDs
+// golos's own descriptors: fastEntry sends such a call on one of golos's descriptors to
+// Go, which refuses it, instead of making it (both indexed by the low 16 bits).
+var FDSyscalls, OwnFDs [1 << 16]uint8
+
 // PlainSyscalls marks the syscall numbers that fastEntry makes itself, unchanged, for a
 // rewritten site: calls golos passes through and that need nothing of golos's. The kernel
 // fills it in before the application runs.

@@ -278,4 +278,35 @@ func (p *Process) setPlainSyscalls() {
 	for _, nr := range plainSyscalls {
 		entry.PlainSyscalls[nr] = 1
 	}
+	for nr, yes := range fdArg {
+		if yes {
+			entry.FDSyscalls[nr] = 1
+		}
+	}
+	for _, fd := range p.ownFDs {
+		entry.OwnFDs[fd&0xffff] = 1
+	}
 }
+
+// fdArg marks the syscalls whose first argument is a file descriptor: on one of golos's
+// own they fail with EBADF, as on a descriptor that is not open.
+var fdArg = func() (t [512]bool) {
+	for _, nr := range []int{
+		unix.SYS_READ, unix.SYS_WRITE, unix.SYS_READV, unix.SYS_WRITEV, unix.SYS_PREAD64,
+		unix.SYS_PWRITE64, unix.SYS_PREADV, unix.SYS_PWRITEV, unix.SYS_PREADV2, unix.SYS_PWRITEV2,
+		unix.SYS_LSEEK, unix.SYS_FSTAT, unix.SYS_FSTATFS, unix.SYS_IOCTL, unix.SYS_FCNTL,
+		unix.SYS_FSYNC, unix.SYS_FDATASYNC, unix.SYS_FTRUNCATE, unix.SYS_FALLOCATE, unix.SYS_FCHMOD,
+		unix.SYS_FCHOWN, unix.SYS_GETDENTS64, unix.SYS_FADVISE64, unix.SYS_FLOCK,
+		unix.SYS_SYNC_FILE_RANGE, unix.SYS_FSETXATTR, unix.SYS_FGETXATTR, unix.SYS_FLISTXATTR,
+		unix.SYS_FREMOVEXATTR, unix.SYS_EPOLL_CTL, unix.SYS_EPOLL_WAIT, unix.SYS_EPOLL_PWAIT,
+		unix.SYS_SENDFILE, unix.SYS_SPLICE, unix.SYS_TEE, unix.SYS_CLOSE, unix.SYS_DUP,
+		unix.SYS_DUP2, unix.SYS_DUP3, unix.SYS_FCHDIR, unix.SYS_CONNECT, unix.SYS_ACCEPT,
+		unix.SYS_ACCEPT4, unix.SYS_BIND, unix.SYS_LISTEN, unix.SYS_SHUTDOWN, unix.SYS_SENDTO,
+		unix.SYS_RECVFROM, unix.SYS_SENDMSG, unix.SYS_RECVMSG, unix.SYS_GETSOCKOPT,
+		unix.SYS_SETSOCKOPT, unix.SYS_GETSOCKNAME, unix.SYS_GETPEERNAME, unix.SYS_INOTIFY_ADD_WATCH,
+		unix.SYS_INOTIFY_RM_WATCH, unix.SYS_TIMERFD_SETTIME, unix.SYS_TIMERFD_GETTIME,
+	} {
+		t[nr] = true
+	}
+	return t
+}()

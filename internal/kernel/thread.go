@@ -185,9 +185,12 @@ func (t *Thread) syscall() {
 	nr := uint64(uint32(r.RAX)) // the kernel reads the number as 32 bits (do_syscall_64)
 	var ret int64
 	t.regsSet = false
-	if nr < uint64(len(syscallTable)) && syscallTable[nr] != nil {
+	switch {
+	case nr < uint64(len(fdArg)) && fdArg[nr] && t.p.ownFD(int(int32(r.RDI))):
+		ret = -int64(unix.EBADF) // golos's own descriptors are not there for the application
+	case nr < uint64(len(syscallTable)) && syscallTable[nr] != nil:
 		ret = syscallTable[nr](t)
-	} else {
+	default:
 		ret = t.p.enosys(nr)
 	}
 	if s := t.p.stats; s != nil {

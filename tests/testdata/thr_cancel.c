@@ -10,7 +10,8 @@
  *    cancelled: the signal must reach a thread that never enters the kernel.
  * 4. A thread with cancellation disabled gets a request, carries on, and is cancelled at
  *    pthread_testcancel() once it enables cancellation again.
- * A 10 s alarm ends the program (status 142) if a cancellation never lands.
+ * A 10 s alarm ends the program (status 142) if a cancellation never lands; each step is
+ * named on stderr (unbuffered) as it starts, to show where.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -85,6 +86,8 @@ static void *disabled(void *arg)
 	return NULL;
 }
 
+static void step(const char *what) { fprintf(stderr, "thr_cancel: %s\n", what); }
+
 static void wait_started(int i)
 {
 	while (!started[i]) {
@@ -116,22 +119,26 @@ int main(void)
 		perror("pipe");
 		return 1;
 	}
+	step("cancel in read()");
 	pthread_create(&th, NULL, in_read, (void *)(long)p[0]);
 	wait_started(0);
 	pthread_cancel(th);
 	report("cancelled in read()", th, 0);
 
+	step("cancel in nanosleep()");
 	pthread_create(&th, NULL, in_sleep, NULL);
 	wait_started(1);
 	pthread_cancel(th);
 	report("cancelled in nanosleep()", th, 1);
 
+	step("asynchronous cancel");
 	pthread_create(&th, NULL, in_spin, NULL);
 	wait_started(2);
 	pthread_cancel(th);
 	report("cancelled asynchronously in a loop without syscalls", th, 2);
 	printf("the loop ran: %s\n", spins > 0 ? "yes" : "no");
 
+	step("cancel while disabled");
 	pthread_create(&th, NULL, disabled, NULL);
 	wait_started(3);
 	pthread_cancel(th);
@@ -141,6 +148,7 @@ int main(void)
 	if (carried_on != 1)
 		failures++;
 
+	step("done");
 	printf("failures: %d\n", failures);
 	return failures != 0;
 }

@@ -3,8 +3,8 @@
  *
  * For every descriptor from 3 to 1023 the program tries fstat, read, write, lseek, fcntl
  * and ioctl(FIONREAD) (raw syscalls), and prints how many answered anything but EBADF.
- * It has opened none, so natively that is 0; under golos the runtime's epoll and eventfd
- * (and, with --root, the root's descriptor) must not answer either.
+ * It has opened none: natively only descriptors it inherited answer, and under golos the
+ * same ones, never the runtime's epoll and eventfd (or, with --root, the root's).
  */
 #include <errno.h>
 #include <fcntl.h>

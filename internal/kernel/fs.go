@@ -58,6 +58,16 @@ func (t *Thread) pathOf(dirfd int32, addr uint64) (string, unix.Errno) {
 	return vfs.Abs(dir, p), 0
 }
 
+// pathArgs is pathOf for the syscall's arguments: the directory descriptor at dirArg (or
+// AT_FDCWD when dirArg < 0) and the path at pathArg.
+func (t *Thread) pathArgs(dirArg, pathArg int) (string, unix.Errno) {
+	dirfd := int32(unix.AT_FDCWD)
+	if dirArg >= 0 {
+		dirfd = int32(t.arg(dirArg))
+	}
+	return t.pathOf(dirfd, t.arg(pathArg))
+}
+
 // ref resolves a guest path for one syscall; write says the syscall changes the file or
 // its directory (EROFS in a read-only part).
 func (t *Thread) ref(guest string, how follow, write bool) (*vfs.Ref, unix.Errno) {
@@ -92,11 +102,7 @@ func (t *Thread) pathCall(dirArg, pathArg int, how follow, write bool) int64 {
 	if t.p.fs == nil {
 		return passthrough(t)
 	}
-	dirfd := int32(unix.AT_FDCWD)
-	if dirArg >= 0 {
-		dirfd = int32(t.arg(dirArg))
-	}
-	guest, e := t.pathOf(dirfd, t.arg(pathArg))
+	guest, e := t.pathArgs(dirArg, pathArg)
 	if e != 0 {
 		return -int64(e)
 	}
@@ -180,11 +186,7 @@ func sysUtimensat(t *Thread) int64 {
 // access(2) and faccessat(2): W_OK in a read-only part is EROFS, as on a read-only mount.
 func (t *Thread) accessCall(dirArg, pathArg, modeArg int, flags uint64) int64 {
 	if t.p.fs != nil && t.arg(modeArg)&unix.W_OK != 0 {
-		dirfd := int32(unix.AT_FDCWD)
-		if dirArg >= 0 {
-			dirfd = int32(t.arg(dirArg))
-		}
-		guest, e := t.pathOf(dirfd, t.arg(pathArg))
+		guest, e := t.pathArgs(dirArg, pathArg)
 		if e != 0 {
 			return -int64(e)
 		}
@@ -224,17 +226,11 @@ func (t *Thread) twoPathCall(dir1, path1, dir2, path2 int, how1 follow) int64 {
 	if t.p.fs == nil {
 		return passthrough(t)
 	}
-	dirOf := func(i int) int32 {
-		if i < 0 {
-			return unix.AT_FDCWD
-		}
-		return int32(t.arg(i))
-	}
-	g1, e := t.pathOf(dirOf(dir1), t.arg(path1))
+	g1, e := t.pathArgs(dir1, path1)
 	if e != 0 {
 		return -int64(e)
 	}
-	g2, e := t.pathOf(dirOf(dir2), t.arg(path2))
+	g2, e := t.pathArgs(dir2, path2)
 	if e != 0 {
 		return -int64(e)
 	}
@@ -374,11 +370,7 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 	if t.p.fs == nil {
 		return passthrough(t)
 	}
-	dirfd := int32(unix.AT_FDCWD)
-	if dirArg >= 0 {
-		dirfd = int32(t.arg(dirArg))
-	}
-	guest, e := t.pathOf(dirfd, t.arg(pathArg))
+	guest, e := t.pathArgs(dirArg, pathArg)
 	if e != 0 {
 		return -int64(e)
 	}

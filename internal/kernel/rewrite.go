@@ -269,6 +269,16 @@ var plainSyscalls = []int{
 	unix.SYS_NANOSLEEP, unix.SYS_CLOCK_NANOSLEEP, unix.SYS_SET_ROBUST_LIST, unix.SYS_MEMBARRIER,
 }
 
+// plainWithoutRoot are plain too when there is no --root: their paths are the host's as
+// they are. (Calls on golos's own descriptors still go to Go: entry.OwnFDs.)
+var plainWithoutRoot = []int{
+	unix.SYS_NEWFSTATAT, unix.SYS_STATX, unix.SYS_STAT, unix.SYS_LSTAT, unix.SYS_ACCESS,
+	unix.SYS_FACCESSAT, unix.SYS_FACCESSAT2, unix.SYS_GETCWD,
+	unix.SYS_UNLINK, unix.SYS_UNLINKAT, unix.SYS_MKDIR, unix.SYS_MKDIRAT, unix.SYS_RMDIR,
+	unix.SYS_RENAME, unix.SYS_RENAMEAT, unix.SYS_RENAMEAT2, unix.SYS_CHMOD, unix.SYS_FCHMODAT,
+	unix.SYS_UTIMENSAT, unix.SYS_FCHMOD, unix.SYS_FCHOWN, unix.SYS_LINK, unix.SYS_SYMLINK,
+}
+
 // setPlainSyscalls tells the entry code which syscalls it may make itself: none when each
 // syscall is to be shown (--debug=syscalls) or counted (--stats).
 func (p *Process) setPlainSyscalls() {
@@ -277,6 +287,11 @@ func (p *Process) setPlainSyscalls() {
 	}
 	for _, nr := range plainSyscalls {
 		entry.PlainSyscalls[nr] = 1
+	}
+	if p.fs == nil {
+		for _, nr := range plainWithoutRoot {
+			entry.PlainSyscalls[nr] = 1
+		}
 	}
 	for nr, yes := range fdArg {
 		if yes {

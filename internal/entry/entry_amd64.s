@@ -170,6 +170,17 @@ abort:
 	MOVQ	CX, UC_RIP(DX)
 	RET
 notentry:
+	// About to make a blocking syscall for the application in Go: it fails with EINTR.
+	LEAQ	·blockingWindow(SB), CX
+	CMPQ	BX, CX
+	JCS	notblocking
+	LEAQ	·blockingSyscallInsn(SB), CX
+	CMPQ	BX, CX
+	JHI	notblocking
+	LEAQ	·blockingEintr(SB), CX
+	MOVQ	CX, UC_RIP(DX)
+	RET
+notblocking:
 	// Inside a plain call of fastEntry: before the syscall instruction ran, go to
 	// fastAbort; after it, to fastDone.
 	LEAQ	·fastCallStart(SB), CX
@@ -466,6 +477,41 @@ TEXT ·hostSigTramp(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	R10, DX
 	JMP	·kickTramp(SB)
 
+// func blockingSyscall(pending *uint32, nr uintptr, a *[6]uintptr) (r uintptr)
+// A syscall golos makes for the application that may block. A kick that comes before its
+// syscall instruction runs makes it fail with EINTR instead (the kick handler moves the
+// thread to blockingEintr), as a signal already pending stops a blocking call on Linux;
+// one that comes during it interrupts it.
+TEXT ·blockingSyscall(SB),NOSPLIT,$0-32
+	MOVQ	a+16(FP), R11
+	MOVQ	0(R11), DI
+	MOVQ	8(R11), SI
+	MOVQ	16(R11), DX
+	MOVQ	24(R11), R10
+	MOVQ	32(R11), R8
+	MOVQ	40(R11), R9
+	MOVQ	nr+8(FP), AX
+	MOVQ	pending+0(FP), R11
+	CALL	·blockingWindow(SB)
+	MOVQ	AX, r+24(FP)
+	RET
+
+// From blockingWindow to blockingSyscallInsn (inclusive), a kick goes to blockingEintr.
+TEXT ·blockingWindow(SB),NOSPLIT|NOFRAME,$0
+	CMPL	(R11), $0
+	JNE	intr
+	JMP	·blockingSyscallInsn(SB)
+intr:
+	JMP	·blockingEintr(SB)
+TEXT ·blockingSyscallInsn(SB),NOSPLIT|NOFRAME,$0
+	SYSCALL
+	RET
+
+// blockingEintr is where a kick sends a blocking syscall that had not started.
+TEXT ·blockingEintr(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	$-4, AX			// -EINTR
+	RET
+
 // sigreturnTramp is the sa_restorer of golos's handlers, for the frames they do return
 // from. It lies in golos's text, which Syscall User Dispatch lets through.
 TEXT ·sigreturnTramp(SB),NOSPLIT|NOFRAME,$0
@@ -515,7 +561,9 @@ DATA	·entryLayout+8(SB)/8, $·enterAppEnd(SB)
 DATA	·entryLayout+16(SB)/8, $·fastCallStart(SB)
 DATA	·entryLayout+24(SB)/8, $·fastCallSyscall(SB)
 DATA	·entryLayout+32(SB)/8, $·fastCallEnd(SB)
-GLOBL	·entryLayout(SB), RODATA, $40
+DATA	·entryLayout+40(SB)/8, $·blockingWindow(SB)
+DATA	·entryLayout+48(SB)/8, $·blockingSyscallInsn(SB)
+GLOBL	·entryLayout(SB), RODATA, $56
 DATA	·FastEntryPC+0(SB)/8, $·fastEntry(SB)
 GLOBL	·FastEntryPC(SB), RODATA, $8
 DATA	·hostSigTrampPC+0(SB)/8, $·hostSigTramp(SB)

@@ -64,18 +64,47 @@ func fastDone()
 //lint:ignore U1000 assembly only
 func fastSave()
 
+//go:noescape
+func blockingSyscall(pending *uint32, nr uintptr, a *[6]uintptr) (r uintptr)
+
+//lint:ignore U1000 assembly only
+func blockingWindow()
+
+//lint:ignore U1000 assembly only
+func blockingSyscallInsn()
+
+//lint:ignore U1000 assembly only
+func blockingEintr()
+
+// BlockingSyscall makes syscall nr with args for the application thread of ctx, on its
+// OS thread, in the runtime's syscall state. If a signal is pending for the thread
+// before the call starts, or comes while it blocks, it fails with EINTR: the caller then
+// delivers the signal and restarts the call or not, as Linux would.
+//
+//go:nosplit
+func BlockingSyscall(ctx *Context, nr uintptr, args *[6]uintptr) (uintptr, unix.Errno) {
+	entersyscall()
+	r := blockingSyscall(&ctx.Pending, nr, args)
+	exitsyscall()
+	if int64(r) < 0 && int64(r) > -4096 {
+		return 0, unix.Errno(-int64(r))
+	}
+	return r, 0
+}
+
 // FastEntryPC is the address rewritten syscall sites jump to (through their stubs).
 var FastEntryPC uintptr
 
 // entryLayout holds, in this order, the addresses of enterApp, enterAppEnd,
-// fastCallStart, fastCallSyscall and fastCallEnd.
-var entryLayout [5]uintptr
+// fastCallStart, fastCallSyscall, fastCallEnd, blockingWindow and blockingSyscallInsn.
+var entryLayout [7]uintptr
 
 // checkLayout makes sure the linker laid out each group of entry code the kick handler
 // tells apart by address in the order it was written, and close together.
 func checkLayout() error {
 	l := entryLayout
-	ok := l[0] < l[1] && l[1]-l[0] < 512 && l[2] < l[3] && l[3] < l[4] && l[4]-l[2] < 256
+	ok := l[0] < l[1] && l[1]-l[0] < 512 && l[2] < l[3] && l[3] < l[4] && l[4]-l[2] < 256 &&
+		l[5] < l[6] && l[6]-l[5] < 64
 	if !ok {
 		return fmt.Errorf("golos's entry code was linked out of order (%#x): rebuild golos", l)
 	}

@@ -1,14 +1,19 @@
 package kernel
 
-import "golang.org/x/sys/unix"
+import (
+	"golang.org/x/sys/unix"
+
+	"golos/internal/entry"
+)
 
 // passthrough makes the application's syscall on the host unchanged: the application's
 // memory is golos's memory, so its pointers are valid as they are and the host validates
-// them. The goroutine enters the runtime's syscall state, as the call may block.
+// them. The call may block: the goroutine enters the runtime's syscall state, and a
+// signal pending for the thread stops it with EINTR (entry.BlockingSyscall).
 func passthrough(t *Thread) int64 {
 	r := &t.ctx.Regs
-	ret, _, e := unix.Syscall6(uintptr(r.RAX), uintptr(r.RDI), uintptr(r.RSI), uintptr(r.RDX),
-		uintptr(r.R10), uintptr(r.R8), uintptr(r.R9))
+	args := [6]uintptr{uintptr(r.RDI), uintptr(r.RSI), uintptr(r.RDX), uintptr(r.R10), uintptr(r.R8), uintptr(r.R9)}
+	ret, e := entry.BlockingSyscall(t.ctx, uintptr(r.RAX), &args)
 	if e != 0 {
 		return -int64(e)
 	}

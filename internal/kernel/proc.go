@@ -3,6 +3,7 @@ package kernel
 import (
 	"encoding/binary"
 	"runtime"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -196,12 +197,24 @@ func (t *Thread) clone(a cloneArgs) int64 {
 		}
 		return 0
 	}
-	started := make(chan int, 1)
+	// The parent waits for the child's tid in the host's futex, in the runtime's syscall
+	// state, on its own OS thread: parked on a channel, its locked goroutine would wait
+	// for the scheduler to hand it back to that thread, which takes the runtime's sysmon
+	// about 0.1 ms once the child runs application code.
+	var ready atomic.Uint32
+	var tid int
 	go func() {
 		runtime.LockOSThread() // never unlocked: the OS thread ends with the goroutine
-		child.start(setup, func(tid int) { started <- tid })
+		child.start(setup, func(v int) {
+			tid = v
+			ready.Store(1)
+			futexWake(&ready)
+		})
 	}()
-	return int64(<-started)
+	for ready.Load() == 0 {
+		futexWait(&ready, 0, -1)
+	}
+	return int64(tid)
 }
 
 // rseq(2) registers restartable sequences with the host for the host thread that runs the

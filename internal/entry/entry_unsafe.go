@@ -471,3 +471,12 @@ func HostSignals() map[unix.Signal]HostSignal {
 		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&hostWake)), 128, 0, 0, 0, 0) // FUTEX_WAIT_PRIVATE
 	}
 }
+
+// ResetContext readies the Context of an OS thread whose application thread has ended for
+// the next one: no signal pending, no GS of its own, the extended state of a new thread
+// (the caller copies the parent's in).
+func ResetContext(ctx *Context) {
+	atomic.StoreUint32(&ctx.Pending, 0)
+	ctx.appGS, ctx.hasAppGS = 0, 0
+	InitXsave(ctx.xsave[:])
+}

@@ -162,9 +162,16 @@ func (t *Thread) clone(a cloneArgs) int64 {
 		return -int64(unix.EPERM)
 	}
 	t.p.rw.goingThreaded()
-	child, err := t.p.newThread()
-	if err != nil {
-		return -int64(unix.ENOMEM)
+	w := t.p.takeIdle()
+	var child *Thread
+	if w != nil {
+		child = &Thread{p: t.p, ctx: w.ctx, tid: w.tid, infos: map[int][]siginfo{}}
+		entry.ResetContext(w.ctx)
+	} else {
+		var err error
+		if child, err = t.p.newThread(); err != nil {
+			return -int64(unix.ENOMEM)
+		}
 	}
 	child.ctx.Regs = t.ctx.Regs
 	child.ctx.Regs.RAX = 0
@@ -186,16 +193,21 @@ func (t *Thread) clone(a cloneArgs) int64 {
 		if _, _, e := unix.RawSyscall(unix.SYS_ARCH_PRCTL, 0x1002, uintptr(a.tls), 0); e != 0 {
 			return e
 		}
-		// Written before the child runs, as Linux does (clone(2)).
-		var b [4]byte
-		binary.LittleEndian.PutUint32(b[:], uint32(c.tid))
-		if a.flags&unix.CLONE_PARENT_SETTID != 0 {
-			copyOut(a.parentTid, b[:])
+		return setupTids(a, c.tid)
+	}
+	if w != nil {
+		// A waiting OS thread: its tid is known, so the parent does the child's writes
+		// itself, registers it, and lets it go (it sets its own FS first).
+		if e := setupTids(a, w.tid); e != 0 {
+			return -int64(e)
 		}
-		if a.flags&unix.CLONE_CHILD_SETTID != 0 {
-			copyOut(a.childTid, b[:])
-		}
-		return 0
+		t.p.threads.mu.Lock()
+		t.p.threads.byTid[w.tid] = child
+		t.p.threads.mu.Unlock()
+		w.next, w.tls = child, a.tls
+		w.wake.Store(1)
+		futexWake(&w.wake)
+		return int64(w.tid)
 	}
 	// The parent waits for the child's tid in the host's futex, in the runtime's syscall
 	// state, on its own OS thread: parked on a channel, its locked goroutine would wait
@@ -334,4 +346,78 @@ func sysPrctl(t *Thread) int64 {
 		return -int64(unix.EINVAL)
 	}
 	return passthroughFast(t)
+}
+
+// setupTids writes the child's tid where CLONE_PARENT_SETTID and CLONE_CHILD_SETTID ask,
+// before the child runs, as Linux does (clone(2)).
+func setupTids(a cloneArgs, tid int) unix.Errno {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], uint32(tid))
+	if a.flags&unix.CLONE_PARENT_SETTID != 0 {
+		copyOut(a.parentTid, b[:])
+	}
+	if a.flags&unix.CLONE_CHILD_SETTID != 0 {
+		copyOut(a.childTid, b[:])
+	}
+	return 0
+}
+
+// set_robust_list(2): registered with the host for its thread, and recorded, since golos
+// walks the list itself when the application thread ends (its host thread lives on).
+func sysSetRobustList(t *Thread) int64 {
+	r := passthroughRaw(unix.SYS_SET_ROBUST_LIST, t.arg(0), t.arg(1), 0, 0, 0, 0)
+	if r == 0 {
+		t.robustHead = t.arg(0)
+	}
+	return r
+}
+
+// exitRobustList does for a thread that ends what Linux's exit_robust_list() does: each
+// robust futex the thread still holds gets FUTEX_OWNER_DIED and one waiter is woken
+// (Documentation/locking/robust-futex-ABI.rst). The host's registration is dropped.
+func (t *Thread) exitRobustList() {
+	head := t.robustHead
+	if head == 0 {
+		return
+	}
+	t.robustHead = 0
+	passthroughRaw(unix.SYS_SET_ROBUST_LIST, 0, 24, 0, 0, 0, 0)
+	var h [24]byte // struct robust_list_head: next, futex_offset, list_op_pending
+	if copyIn(head, h[:]) != 0 {
+		return
+	}
+	le := binary.LittleEndian
+	offset := int64(le.Uint64(h[8:]))
+	pending := le.Uint64(h[16:])
+	mark := func(entry uint64) {
+		uaddr := uint64(int64(entry) + offset)
+		var w [4]byte
+		if copyIn(uaddr, w[:]) != 0 {
+			return
+		}
+		const waiters, ownerDied, tidMask = 0x80000000, 0x40000000, 0x3fffffff
+		v := le.Uint32(w[:])
+		if int(v&tidMask) != t.tid {
+			return
+		}
+		le.PutUint32(w[:], v&waiters|ownerDied)
+		copyOut(uaddr, w[:])
+		if v&waiters != 0 {
+			unix.RawSyscall6(unix.SYS_FUTEX, uintptr(uaddr), 1|128, 1, 0, 0, 0) // FUTEX_WAKE_PRIVATE
+		}
+	}
+	next := le.Uint64(h[0:])
+	for i := 0; next != head && next != 0 && i < 2048; i++ { // ROBUST_LIST_LIMIT
+		var e [8]byte
+		if copyIn(next, e[:]) != 0 {
+			break
+		}
+		if next != pending {
+			mark(next &^ 1)
+		}
+		next = le.Uint64(e[:])
+	}
+	if pending != 0 {
+		mark(pending &^ 1)
+	}
 }

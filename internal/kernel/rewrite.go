@@ -266,7 +266,7 @@ var plainSyscalls = []int{
 	unix.SYS_SCHED_YIELD, unix.SYS_SCHED_GETAFFINITY, unix.SYS_GETCPU, unix.SYS_GETRUSAGE,
 	unix.SYS_TIMES, unix.SYS_SYSINFO, unix.SYS_CLOCK_GETTIME, unix.SYS_CLOCK_GETRES,
 	unix.SYS_GETTIMEOFDAY, unix.SYS_TIME, unix.SYS_GETRANDOM, unix.SYS_FUTEX,
-	unix.SYS_NANOSLEEP, unix.SYS_CLOCK_NANOSLEEP, unix.SYS_SET_ROBUST_LIST, unix.SYS_MEMBARRIER,
+	unix.SYS_NANOSLEEP, unix.SYS_CLOCK_NANOSLEEP, unix.SYS_MEMBARRIER,
 }
 
 // plainWithoutRoot are plain too when there is no --root: their paths are the host's as

@@ -145,7 +145,7 @@ func table() []handler {
 		unix.SYS_SETRLIMIT:         sysSetrlimit,
 		unix.SYS_GETRANDOM:         passthrough,
 		unix.SYS_SCHED_GETAFFINITY: passthroughFast,
-		unix.SYS_SET_ROBUST_LIST:   passthroughFast,
+		unix.SYS_SET_ROBUST_LIST:   sysSetRobustList,
 		unix.SYS_RSEQ:              sysRseq,
 
 		unix.SYS_CLONE:                  sysClone,

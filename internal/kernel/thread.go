@@ -31,6 +31,7 @@ type Thread struct {
 
 	clearChildTid uint64   // set_tid_address(2) / CLONE_CHILD_CLEARTID
 	rseq          rseqArea // rseq(2) registration, ended with the thread
+	robustHead    uint64   // set_robust_list(2), walked by golos when the thread ends
 
 	regsSet bool // the handler replaced the registers: leave RAX, RCX and R11 alone
 
@@ -43,6 +44,7 @@ type Thread struct {
 // threads is the process's set of live application threads.
 type threads struct {
 	mu     sync.Mutex
+	idle   []*worker // OS threads of exited application threads, ready for new ones
 	byTid  map[int]*Thread
 	status int // the main thread's exit status (Linux reports the leader's)
 	main   *Thread
@@ -79,8 +81,12 @@ func (t *Thread) start(setup func(t *Thread) unix.Errno, ready func(tid int)) {
 	t.p.threads.byTid[t.tid] = t
 	t.p.threads.mu.Unlock()
 	ready(t.tid)
-	t.loop()
-	t.finish()
+	if t == t.p.threads.main {
+		t.loop()
+		t.finish()
+		return
+	}
+	t.p.runThreads(t)
 }
 
 func (t *Thread) loop() {
@@ -114,10 +120,12 @@ func (t *Thread) loop() {
 	}
 }
 
-// finish ends a thread that exited: the CLONE_CHILD_CLEARTID word is cleared and its
-// waiters woken (clone(2), set_tid_address(2)), and the process ends with its last thread.
+// finish ends a thread that exited, as Linux's exit does (mm_release): robust futexes it
+// held are marked OWNER_DIED, the CLONE_CHILD_CLEARTID word is cleared and its waiters
+// woken (clone(2), set_tid_address(2)), and the process ends with its last thread.
 func (t *Thread) finish() {
 	t.endRseq()
+	t.exitRobustList()
 	if t.clearChildTid != 0 {
 		var zero [4]byte
 		if copyOut(t.clearChildTid, zero[:]) == 0 {
@@ -135,9 +143,60 @@ func (t *Thread) finish() {
 	if last {
 		t.p.exitGroup(th.status)
 	}
-	if t != th.main {
-		entry.Release(t.ctx)
+}
+
+// worker is one of golos's OS threads, locked to its goroutine, whose application thread
+// has exited: it waits, its Context and slot ready, for clone to give it the next one.
+// (A new OS thread would cost a new Go M, made through the runtime's template thread.)
+type worker struct {
+	ctx  *entry.Context
+	tid  int
+	wake atomic.Uint32 // futex word: a thread was given
+	next *Thread
+	tls  uint64 // the next thread's FS base
+}
+
+// maxIdleWorkers bounds the OS threads kept waiting.
+const maxIdleWorkers = 64
+
+// runThreads runs thread t, then, on the same OS thread, the threads clone gives it, until
+// it is not wanted: then the OS thread ends with the goroutine.
+func (p *Process) runThreads(t *Thread) {
+	w := &worker{ctx: t.ctx, tid: t.tid}
+	for {
+		t.loop()
+		t.finish()
+		th := &p.threads
+		th.mu.Lock()
+		if len(th.idle) >= maxIdleWorkers {
+			th.mu.Unlock()
+			entry.Release(w.ctx)
+			return
+		}
+		w.wake.Store(0)
+		th.idle = append(th.idle, w)
+		th.mu.Unlock()
+		for w.wake.Load() == 0 {
+			futexWait(&w.wake, 0, -1)
+		}
+		t = w.next
+		// The child's FS is set once, here, on the application's behalf.
+		unix.RawSyscall(unix.SYS_ARCH_PRCTL, 0x1002, uintptr(w.tls), 0)
 	}
+}
+
+// takeIdle returns a waiting worker, or nil.
+func (p *Process) takeIdle() *worker {
+	th := &p.threads
+	th.mu.Lock()
+	defer th.mu.Unlock()
+	n := len(th.idle)
+	if n == 0 {
+		return nil
+	}
+	w := th.idle[n-1]
+	th.idle = th.idle[:n-1]
+	return w
 }
 
 // thread returns the live thread tid of this process, or nil.

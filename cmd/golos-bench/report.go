@@ -219,6 +219,11 @@ func writeFiles(path string, s *suite) error {
 	fmt.Fprintf(&b, "Written by `go run ./cmd/golos-bench -write`: each workload natively, under golos and under gVisor. Run it again rather than edit this file.\n\n")
 	fmt.Fprintf(&b, "![Time under golos and gVisor relative to native, per workload](%s)\n\n", filepath.Base(svgPath(path)))
 	report(&b, s, true)
+	// What stands in the way of the targets missed is written by hand beside the report,
+	// from measurements, and carried into it.
+	if analysis, err := os.ReadFile(filepath.Join(filepath.Dir(path), "performance-analysis.md")); err == nil {
+		fmt.Fprintf(&b, "\n\n%s", analysis)
+	}
 	if err := os.WriteFile(path, bytes.TrimRight(b.Bytes(), "\n"), 0o644); err != nil {
 		return err
 	}

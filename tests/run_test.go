@@ -132,11 +132,20 @@ func run(cmd *exec.Cmd, o *runOpts, timeout time.Duration) *result {
 
 // runNative runs argv natively.
 func runNative(o *runOpts, argv ...string) *result {
-	cmd := exec.Command(argv[0], argv[1:]...)
-	if o.nativePath != "" {
-		cmd = &exec.Cmd{Path: o.nativePath, Args: argv}
+	for try := 0; ; try++ {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		if o.nativePath != "" {
+			cmd = &exec.Cmd{Path: o.nativePath, Args: argv}
+		}
+		r := run(cmd, o, o.timeoutOr(runTimeout))
+		// A program the test has just written may be "text file busy" for a moment: a
+		// parallel test's fork can hold the writer's descriptor until it execs.
+		if r.err != nil && errors.Is(r.err, syscall.ETXTBSY) && try < 20 {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		return r
 	}
-	return run(cmd, o, o.timeoutOr(runTimeout))
 }
 
 func (o *runOpts) timeoutOr(d time.Duration) time.Duration {

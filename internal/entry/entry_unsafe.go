@@ -274,9 +274,6 @@ const (
 	saNodefer  = 0x40000000
 )
 
-// FaultSignals are the synchronous signals a fault in application code raises.
-var FaultSignals = []unix.Signal{unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL, unix.SIGTRAP}
-
 var installOnce sync.Once
 var installErr error
 
@@ -355,12 +352,6 @@ func install(text0, text1 uintptr) error {
 		}
 	}
 	return nil
-}
-
-// RestoreDefault sets sig's disposition back to SIG_DFL (to die of it as the application
-// would have).
-func RestoreDefault(sig unix.Signal) error {
-	return rtSigaction(sig, &sigaction{}, nil)
 }
 
 func rtSigaction(sig unix.Signal, act, old *sigaction) error {

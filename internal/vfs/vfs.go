@@ -62,13 +62,6 @@ func New(root string, rootRO bool, volumes []Mount) (*FS, error) {
 	return fs, nil
 }
 
-// Close releases the mounts' descriptors.
-func (fs *FS) Close() {
-	for _, m := range fs.mounts {
-		unix.Close(m.fd)
-	}
-}
-
 // FDs are the descriptors the FS holds open.
 func (fs *FS) FDs() []int {
 	var fds []int
@@ -287,16 +280,6 @@ func moveHigh(fd int) (int, error) {
 	hi, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, HighFD())
 	unix.Close(fd)
 	return hi, err
-}
-
-// HostPath is where a guest path is on the host, for messages and /proc/self/exe.
-func (fs *FS) HostPath(guest string) (string, error) {
-	fd, err := fs.Open(guest, unix.O_PATH, 0)
-	if err != nil {
-		return "", err
-	}
-	defer unix.Close(fd)
-	return fdPath(fd)
 }
 
 // maxSymlinks is how many symlinks a path may go through (path_resolution(7): 40).

@@ -3,7 +3,6 @@ package tests
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -466,17 +464,7 @@ func runGolosmem(t *testing.T, o *runOpts, argv ...string) *golosmemRun {
 	}
 	r.elapsed = time.Since(start)
 	r.stdout, r.stderr = stdout.Bytes(), stderr.Bytes()
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) && !errors.Is(err, exec.ErrWaitDelay) {
-		r.err = err
-		return r
-	}
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		r.signal = ws.Signal()
-		r.code = 128 + int(r.signal)
-	} else {
-		r.code = cmd.ProcessState.ExitCode()
-	}
+	r.setExit(cmd, err)
 	return r
 }
 

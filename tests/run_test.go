@@ -79,6 +79,22 @@ next:
 	return append(env, o.env...)
 }
 
+// setExit records how cmd, whose Wait returned err, ended: its exit code, the
+// signal that killed it, or the error that kept it from running.
+func (r *result) setExit(cmd *exec.Cmd, err error) {
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) && !errors.Is(err, exec.ErrWaitDelay) {
+		r.err = err
+		return
+	}
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		r.signal = ws.Signal()
+		r.code = 128 + int(r.signal)
+	} else {
+		r.code = cmd.ProcessState.ExitCode()
+	}
+}
+
 // run runs cmd to completion within timeout.
 func run(cmd *exec.Cmd, o *runOpts, timeout time.Duration) *result {
 	r := &result{code: -1}
@@ -116,17 +132,7 @@ func run(cmd *exec.Cmd, o *runOpts, timeout time.Duration) *result {
 	r.timedOut = timedOut.Load()
 	r.elapsed = time.Since(start)
 	r.stdout, r.stderr = stdout.Bytes(), stderr.Bytes()
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) && !errors.Is(err, exec.ErrWaitDelay) {
-		r.err = err
-		return r
-	}
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		r.signal = ws.Signal()
-		r.code = 128 + int(r.signal)
-	} else {
-		r.code = cmd.ProcessState.ExitCode()
-	}
+	r.setExit(cmd, err)
 	return r
 }
 

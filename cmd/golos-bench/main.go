@@ -6,6 +6,7 @@
 //
 //	go run ./cmd/golos-bench [-quick] [-runs N] [-md] [-write | -o FILE.md]
 //	                         [-golos CMD] [-gvisor=false] [-platform ptrace|systrap]
+//	                         [-only ID,…]
 //
 // It builds the workloads (bench/*.c with gcc, bench/goprog with Go) and golos itself
 // (cmd/golos-build) into a temporary directory, so that a rebuild of .build/golos by
@@ -25,6 +26,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -38,8 +40,9 @@ type config struct {
 	gvisor   bool
 	platform string // runsc --platform
 	md       bool
-	out      string // Markdown report to write, "" for none
-	command  string // how this run was invoked, for the report
+	only     []string // workload ids to run; nil = all
+	out      string   // Markdown report to write, "" for none
+	command  string   // how this run was invoked, for the report
 }
 
 func main() {
@@ -53,6 +56,7 @@ func main() {
 	md := flag.Bool("md", false, "print the report as Markdown")
 	write := flag.Bool("write", false, "write the report to "+defaultOut+" (and the chart beside it), unless -o names another file")
 	out := flag.String("o", "", "write the report as Markdown to this file and the chart to the same name ending in .svg")
+	only := flag.String("only", "", "run only these workloads (ids, comma-separated: "+strings.Join(workloadIDs(), ",")+")")
 	flag.Parse()
 	if flag.NArg() > 0 || *runs < 0 {
 		flag.Usage()
@@ -62,6 +66,17 @@ func main() {
 		golos: strings.Fields(*golos), command: invocation()}
 	if cfg.out == "" && *write {
 		cfg.out = defaultOut
+	}
+	if *only != "" {
+		cfg.only = strings.Split(*only, ",")
+		for _, id := range cfg.only {
+			if !slices.Contains(workloadIDs(), id) {
+				log.Fatalf("-only: no workload %q (there are %s)", id, strings.Join(workloadIDs(), ", "))
+			}
+		}
+		if cfg.out != "" {
+			log.Fatal("-only: a partial run does not write the report (-write, -o)")
+		}
 	}
 	if cfg.out != "" && !strings.HasSuffix(cfg.out, ".md") {
 		log.Fatal("-o: the report file must end in .md (the chart goes beside it, in .svg)")

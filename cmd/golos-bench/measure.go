@@ -79,7 +79,11 @@ func (s *suite) median(r ref) (float64, bool) {
 // workload. Nothing here stops the suite: a program that does not build, a side that
 // cannot run or a run that fails becomes an error in its cells.
 func runSuite(cfg config, dir string) *suite {
-	s := &suite{cfg: cfg, work: workloads(cfg.quick), results: map[string][]result{},
+	work := workloads(cfg.quick)
+	if cfg.only != nil {
+		work = slices.DeleteFunc(work, func(w workload) bool { return !slices.Contains(cfg.only, w.id) })
+	}
+	s := &suite{cfg: cfg, work: work, results: map[string][]result{},
 		runs: map[string]int{}, when: time.Now(), load: loadAverage()}
 	built := buildPrograms(s.work, dir)
 	s.sides = []side{{name: sideNames[native], ppid: os.Getpid()}, golosSide(cfg, dir), gvisorSide(cfg)}

@@ -38,6 +38,15 @@ const (
 
 var sideNames = [...]string{"native", "golos", "gVisor"}
 
+// workloadIDs lists the ids of the suite's workloads, for -only.
+func workloadIDs() []string {
+	var ids []string
+	for _, w := range workloads(true) {
+		ids = append(ids, w.id)
+	}
+	return ids
+}
+
 // workloads is the suite. quick shrinks the sizes so that the whole suite takes under a
 // minute; the full sizes are the ones the issue names.
 func workloads(quick bool) []workload {

@@ -160,6 +160,13 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	}
 	p.mm.owned.add(stack.Mapped[0], stack.Mapped[1])
 	p.mm.initBrk(img.BrkStart)
+	if !opts.NoRewrite {
+		fd, err := p.rw.openMem()
+		if err != nil {
+			return 0, err
+		}
+		p.ownFDs = append(p.ownFDs, fd)
+	}
 	p.setPlainSyscalls()
 	for _, c := range img.Code {
 		p.rw.addCode(c[0], c[1])

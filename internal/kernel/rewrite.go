@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -8,6 +9,7 @@ import (
 
 	"golos/internal/entry"
 	"golos/internal/syspatch"
+	"golos/internal/vfs"
 )
 
 // Syscall sites are rewritten lazily: the first time a site traps through Syscall User
@@ -24,6 +26,7 @@ import (
 // that membarrier takes the kernel milliseconds, so it is done in the background when the
 // application starts its second thread; while it has one, there is nobody to race with.
 type rewriter struct {
+	mem      int // /proc/self/mem, open for the rewriter's whole life (one of golos's descriptors)
 	mu       sync.Mutex
 	code     ranges   // file-backed executable mappings
 	tried    sync.Map // syscall instruction address → syspatch.Site, or false (left alone)
@@ -36,9 +39,29 @@ type rewriter struct {
 	rewritten uint64 // sites rewritten (for --stats)
 }
 
+// A stub page is mapped twice: where the application's code reaches it (read and
+// execute only) and, for golos to write stubs into, at an alias (read and write) of the
+// same memory. So a new stub costs a plain copy, without a change of protection.
 type stubPage struct {
-	addr uint64
-	used int
+	addr  uint64 // the executable view
+	alias uint64 // the writable view
+	used  int
+}
+
+// openMem opens /proc/self/mem for the rewriter, among golos's own descriptors at the
+// top of the table; it returns the descriptor golos must hide from the application.
+func (w *rewriter) openMem() (int, error) {
+	fd, err := unix.Open("/proc/self/mem", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("open /proc/self/mem to rewrite syscall sites: %w", err)
+	}
+	hi, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, vfs.HighFD())
+	unix.Close(fd)
+	if err != nil {
+		return -1, fmt.Errorf("move /proc/self/mem's descriptor: %w", err)
+	}
+	w.mem = hi
+	return hi, nil
 }
 
 // addCode makes [lo, hi) code whose sites may be rewritten.
@@ -103,46 +126,43 @@ func (w *rewriter) rewrite(sc uint64) {
 	if !ok {
 		return
 	}
-	mem, err := unix.Open("/proc/self/mem", unix.O_RDWR|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return
-	}
-	defer unix.Close(mem)
-	page, idx, ok := w.stubSlot(s.Addr)
+	pg, idx, ok := w.stubSlot(s.Addr)
 	if !ok {
 		return
 	}
-	stub, jmp, err := syspatch.Stub(page, idx, s)
+	stub, jmp, err := syspatch.Stub(pg.addr, idx, s)
 	if err != nil {
 		return
 	}
-	// The stub is not reachable yet: it goes in at once, into a page that stays
-	// executable for the other stubs in it while it is written.
-	if !writeStubPage(page, uint64(syspatch.StubOffset(idx)), stub) {
+	// The stub is not reachable yet: it goes in at once, through the page's alias.
+	if copyOut(pg.alias+uint64(syspatch.StubOffset(idx)), stub) != 0 {
 		return
 	}
-	for i := range w.pages {
-		if w.pages[i].addr == page {
-			w.pages[i].used++
-		}
-	}
+	pg.used++
 	w.tried.Store(sc, s)
-	w.patched.Store(s.Addr, s)
-	syncCore := func() {
-		if synced {
-			unix.RawSyscall(unix.SYS_MEMBARRIER, 1<<5, 0, 0) // …_PRIVATE_EXPEDITED_SYNC_CORE
-		}
-	}
 	// The code is not writable: the jump goes in through /proc/self/mem, which writes
 	// into the process's private copy of the pages as a debugger's breakpoints do.
+	if !synced {
+		// One thread, and it is here: nobody can be running the site meanwhile.
+		if _, err := unix.Pwrite(w.mem, jmp, int64(s.Addr)); err != nil {
+			w.tried.Store(sc, false)
+			return
+		}
+		w.rewritten++
+		return
+	}
+	w.patched.Store(s.Addr, s)
+	syncCore := func() {
+		unix.RawSyscall(unix.SYS_MEMBARRIER, 1<<5, 0, 0) // …_PRIVATE_EXPEDITED_SYNC_CORE
+	}
 	steps := []struct {
 		off  int64
 		data []byte
 	}{{0, []byte{0xcc}}, {1, jmp[1:]}, {0, jmp[:1]}}
 	for i, st := range steps {
-		if _, err := unix.Pwrite(mem, st.data, int64(s.Addr)+st.off); err != nil {
+		if _, err := unix.Pwrite(w.mem, st.data, int64(s.Addr)+st.off); err != nil {
 			if i > 0 {
-				unix.Pwrite(mem, s.Insn[:1], int64(s.Addr)) // the original instruction back
+				unix.Pwrite(w.mem, s.Insn[:1], int64(s.Addr)) // the original instruction back
 				syncCore()
 			}
 			w.tried.Store(sc, false)
@@ -169,59 +189,67 @@ func (w *rewriter) goingThreaded() {
 
 // stubSlot finds room for one more stub within rel32 reach of site, mapping a new stub
 // page near it if needed.
-func (w *rewriter) stubSlot(site uint64) (page uint64, idx int, ok bool) {
-	for _, pg := range w.pages {
+func (w *rewriter) stubSlot(site uint64) (pg *stubPage, idx int, ok bool) {
+	for i := range w.pages {
+		pg := &w.pages[i]
 		d := int64(pg.addr - site)
 		if pg.used < syspatch.StubsPerPage && d > -(1<<31)+8192 && d < (1<<31)-8192 {
-			return pg.addr, pg.used, true
+			return pg, pg.used, true
 		}
 	}
-	page, ok = stubPageNear(site, site+16, 4096)
+	addr, alias, ok := stubPageNear(site, site+16)
 	if !ok {
-		return 0, 0, false
+		return nil, 0, false
 	}
-	if !writeStubPage(page, 0, syspatch.Header(uint64(entry.FastEntryPC))) {
-		return 0, 0, false
+	if copyOut(alias, syspatch.Header(uint64(entry.FastEntryPC))) != 0 {
+		return nil, 0, false
 	}
-	w.pages = append(w.pages, stubPage{addr: page})
-	return page, 0, true
+	w.pages = append(w.pages, stubPage{addr: addr, alias: alias})
+	return &w.pages[len(w.pages)-1], 0, true
 }
 
-// writeStubPage writes b at off in a stub page, which is read-only and executable
-// otherwise.
-func writeStubPage(page, off uint64, b []byte) bool {
-	rwx := unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC
-	if _, _, e := unix.RawSyscall(unix.SYS_MPROTECT, uintptr(page), 4096, uintptr(rwx)); e != 0 {
-		return false
-	}
-	ok := copyOut(page+off, b) == 0
-	unix.RawSyscall(unix.SYS_MPROTECT, uintptr(page), 4096, unix.PROT_READ|unix.PROT_EXEC)
-	return ok
-}
-
-// stubPageNear maps a page range of size for stubs (executable, not writable) within
-// rel32 reach of [lo, hi): below the code first, then far above it (above a program lies
-// its break, which must stay free to grow). It belongs to golos: the application cannot
-// map over or unmap it.
-func stubPageNear(lo, hi, size uint64) (uint64, bool) {
+// stubPageNear maps a stub page within rel32 reach of [lo, hi): below the code first,
+// then far above it (above a program lies its break, which must stay free to grow). It
+// belongs to golos: the application cannot map over or unmap it. The page is shared
+// anonymous memory, mapped first at its alias; mremap(2) with an old size of 0 then maps
+// the same memory a second time, at the place found, which is then made executable and
+// read-only.
+func stubPageNear(lo, hi uint64) (addr, alias uint64, ok bool) {
 	const step = 16 << 20
-	lo &^= pageSize - 1
+	alias, e := rawMmap(0, pageSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_ANONYMOUS, -1, 0)
+	if e != 0 {
+		return 0, 0, false
+	}
 	try := func(at uint64) bool {
-		_, e := rawMmap(at, size, unix.PROT_READ|unix.PROT_EXEC,
-			unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED_NOREPLACE, -1, 0)
-		return e == 0
+		// A placeholder first: MAP_FIXED_NOREPLACE fails where anything is mapped,
+		// while mremap's MREMAP_FIXED would replace it.
+		if _, e := rawMmap(at, pageSize, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED_NOREPLACE, -1, 0); e != 0 {
+			return false
+		}
+		_, _, e := unix.RawSyscall6(unix.SYS_MREMAP, uintptr(alias), 0, pageSize,
+			unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED, uintptr(at), 0)
+		if e == 0 {
+			_, _, e = unix.RawSyscall(unix.SYS_MPROTECT, uintptr(at), pageSize, unix.PROT_READ|unix.PROT_EXEC)
+		}
+		if e != 0 {
+			unix.RawSyscall(unix.SYS_MUNMAP, uintptr(at), pageSize, 0)
+			return false
+		}
+		return true
 	}
+	lo &^= pageSize - 1
 	for d := uint64(1 << 20); d < 1<<30; d += step {
-		if lo > d+size+0x10000 && try(lo-d-size) {
-			return lo - d - size, true
+		if lo > d+pageSize+0x10000 && try(lo-d-pageSize) {
+			return lo - d - pageSize, alias, true
 		}
 	}
-	for d := uint64(3 << 29); d < 1<<31-size-(4<<20); d += step {
-		if at := pageUp(hi) + d; at+size < userEnd && try(at) {
-			return at, true
+	for d := uint64(3 << 29); d < 1<<31-pageSize-(4<<20); d += step {
+		if at := pageUp(hi) + d; at+pageSize < userEnd && try(at) {
+			return at, alias, true
 		}
 	}
-	return 0, false
+	unix.RawSyscall(unix.SYS_MUNMAP, uintptr(alias), pageSize, 0)
+	return 0, 0, false
 }
 
 // waitPatch returns once no site is being rewritten (the rewriter's lock is held for the

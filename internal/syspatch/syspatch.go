@@ -69,20 +69,31 @@ func Before(code []byte, sc int, base uint64) (Site, bool) {
 		start, prev int  // where the decoding started; the instruction before sc
 		landed      bool // it reached sc exactly
 	}
-	var chains []chain
+	chains := make([]chain, 0, 2*syncStarts)
+	// The decodings meet on the same offsets, so each offset is decoded once: its
+	// instruction's length (0: not yet decoded, -1: no instruction there).
+	var lens [Window]int8
 	for start := first; start < first+syncStarts && start < sc; start++ {
 		pc, last := start, -1
 		for pc < sc {
-			in, err := x86asm.Decode(code[pc:], 64)
-			if err != nil {
+			n := &lens[pc-first]
+			if *n == 0 {
+				in, err := x86asm.Decode(code[pc:], 64)
+				if err != nil {
+					*n = -1
+					break
+				}
+				*n = int8(in.Len)
+				if t, ok := branchTarget(in, pc); ok {
+					// Remembered below: a jump into the instruction to replace disqualifies.
+					chains = append(chains, chain{start: -1, prev: t})
+				}
+			}
+			if *n < 0 {
 				break
 			}
-			if t, ok := branchTarget(in, pc); ok {
-				// Remembered below: a jump into the instruction to replace disqualifies.
-				chains = append(chains, chain{start: -1, prev: t})
-			}
 			last = pc
-			pc += in.Len
+			pc += int(*n)
 		}
 		if pc >= sc {
 			chains = append(chains, chain{start: start, prev: last, landed: pc == sc})

@@ -193,3 +193,34 @@ func TestStubsDecode(t *testing.T) {
 		t.Error("a site 3 GiB away was accepted")
 	}
 }
+
+// BenchmarkBefore checks one syscall site of the C library, as golos does for each site
+// the first time it traps.
+func BenchmarkBefore(b *testing.B) {
+	f, err := elf.Open("/lib/x86_64-linux-gnu/libc.so.6")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	var code []byte
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 {
+			code = make([]byte, p.Filesz)
+			if _, err := p.ReadAt(code, 0); err != nil {
+				b.Fatal(err)
+			}
+			break
+		}
+	}
+	var scs []int
+	for off := Window; off+2 <= len(code); off++ {
+		if code[off] == 0x0f && code[off+1] == 0x05 {
+			scs = append(scs, off)
+		}
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		sc := scs[i%len(scs)]
+		Before(code[sc-Window:sc+2], Window, 0)
+	}
+}

@@ -220,8 +220,21 @@ done:
 	RET				// to the restorer: rt_sigreturn
 
 // faultTramp is the raw handler for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGTRAP. A fault
-// in application code goes back to the goroutine; any other goes to the Go runtime.
+// in golos's copy of application memory makes the copy fail; a fault in application code
+// goes back to the goroutine; any other goes to the Go runtime.
 TEXT ·faultTramp(SB),NOSPLIT|NOFRAME,$0
+	// A fault in one of golos's copies of application memory (usercopy_amd64.s) makes
+	// that copy fail: resume at userCopyFault, through rt_sigreturn.
+	MOVQ	UC_RIP(DX), CX		// the faulting instruction
+	LEAQ	·userCopyInsn(SB), R8
+	CMPQ	CX, R8
+	JCS	notcopy
+	LEAQ	·userCopyFault(SB), R8
+	CMPQ	CX, R8
+	JCC	notcopy
+	MOVQ	R8, UC_RIP(DX)
+	RET
+notcopy:
 	CTX_BY_SP(golang)
 	CMPB	Context_inApp(AX), $0
 	JEQ	golang

@@ -108,6 +108,9 @@ func checkLayout() error {
 	if !ok {
 		return fmt.Errorf("golos's entry code was linked out of order (%#x): rebuild golos", l)
 	}
+	if u := userCopyLayout; !(u[0] < u[1] && u[1] < u[2] && u[2]-u[0] < 256) {
+		return fmt.Errorf("golos's user copy code was linked out of order (%#x): rebuild golos", u)
+	}
 	return nil
 }
 

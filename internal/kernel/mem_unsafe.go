@@ -9,25 +9,20 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/entry"
 	"golos/internal/loader"
 )
 
 // The application's pointers are never dereferenced by golos's Go code directly: a wild
-// one would fault inside golos. Reads and writes go through process_vm_readv(2) and
-// process_vm_writev(2) on golos's own process, which fail with EFAULT on memory that is
-// not there, as the host kernel's own copy_from_user would.
+// one would fault inside golos. Reads and writes go through package entry's copies, in
+// which a fault makes the copy fail, so that golos answers EFAULT as the host kernel's
+// own copy_from_user would.
 
 var selfPid = unix.Getpid()
 
 // copyIn reads len(buf) bytes of application memory at addr.
 func copyIn(addr uint64, buf []byte) unix.Errno {
-	if len(buf) == 0 {
-		return 0
-	}
-	local := unix.Iovec{Base: &buf[0], Len: uint64(len(buf))}
-	remote := unix.RemoteIovec{Base: uintptr(addr), Len: len(buf)}
-	n, err := unix.ProcessVMReadv(selfPid, []unix.Iovec{local}, []unix.RemoteIovec{remote}, 0)
-	if err != nil || n != len(buf) {
+	if !entry.CopyIn(buf, addr) {
 		return unix.EFAULT
 	}
 	return 0
@@ -35,39 +30,31 @@ func copyIn(addr uint64, buf []byte) unix.Errno {
 
 // copyOut writes buf to application memory at addr.
 func copyOut(addr uint64, buf []byte) unix.Errno {
-	if len(buf) == 0 {
-		return 0
-	}
-	local := unix.Iovec{Base: &buf[0], Len: uint64(len(buf))}
-	remote := unix.RemoteIovec{Base: uintptr(addr), Len: len(buf)}
-	n, err := unix.ProcessVMWritev(selfPid, []unix.Iovec{local}, []unix.RemoteIovec{remote}, 0)
-	if err != nil || n != len(buf) {
+	if !entry.CopyOut(addr, buf) {
 		return unix.EFAULT
 	}
 	return 0
 }
 
 // readString reads a NUL-terminated string of at most max bytes (PATH_MAX for paths)
-// from application memory, a page at a time so that a string ending just before an
-// unmapped page is read whole.
+// from application memory. No byte after the NUL is read, so a string that ends just
+// before an unmapped page is read whole.
 func readString(addr uint64, max int) (string, unix.Errno) {
-	var out []byte
-	for len(out) < max {
-		chunk := int(4096 - addr%4096)
-		chunk = min(chunk, max-len(out))
-		buf := make([]byte, chunk)
-		if e := copyIn(addr, buf); e != 0 {
-			return "", e
+	var small [256]byte
+	buf := small[:min(max, len(small))]
+	for {
+		n := entry.CopyString(buf, addr)
+		if n < 0 {
+			return "", unix.EFAULT
 		}
-		for i, b := range buf {
-			if b == 0 {
-				return string(append(out, buf[:i]...)), 0
-			}
+		if n < len(buf) {
+			return string(buf[:n]), 0
 		}
-		out = append(out, buf...)
-		addr += uint64(chunk)
+		if len(buf) >= max {
+			return "", unix.ENAMETOOLONG
+		}
+		buf = make([]byte, max) // a long one: read it again, whole
 	}
-	return "", unix.ENAMETOOLONG
 }
 
 // selfText returns the range of golos's own executable code, read from its program

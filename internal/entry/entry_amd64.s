@@ -235,6 +235,16 @@ TEXT ·faultTramp(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	R8, UC_RIP(DX)
 	RET
 notcopy:
+	// A fault in fastEntry's look at a path: the call goes to Go (fastProbeFault).
+	LEAQ	·fastProbe(SB), R8
+	CMPQ	CX, R8
+	JCS	notprobe
+	LEAQ	·fastProbeFault(SB), R8
+	CMPQ	CX, R8
+	JCC	notprobe
+	MOVQ	R8, UC_RIP(DX)
+	RET
+notprobe:
 	CTX_BY_SP(golang)
 	CMPB	Context_inApp(AX), $0
 	JEQ	golang
@@ -342,18 +352,53 @@ fast:
 	LEAQ	·PlainSyscalls(SB), CX	// a larger one the host then refuses itself
 	MOVBQZX	(CX)(R11*1), CX
 	JCXZQ	notplain
-	// A call on one of golos's own descriptors goes to Go, which refuses it.
+	// PlainSyscalls: 1 = plain; PlainUnlessProcRDI, PlainUnlessProcRSI = plain unless the
+	// path in RDI, RSI begins with "/proc/". (Compared by subtracting with LEA, testing
+	// with JRCXZ: neither touches the flags.)
+	LEAQ	-1(CX), CX
+	JCXZQ	fdcheck
+	LEAQ	-1(CX), CX
+	JCXZQ	pathrdi
+	MOVQ	SI, R11
+	JMP	·fastProbe(SB)
+pathrdi:
+	MOVQ	DI, R11
+	JMP	·fastProbe(SB)
+fdcheck:
+	// A call on a descriptor of golos's, or one golos watches, goes to Go.
 	LEAQ	·FDSyscalls(SB), CX
 	MOVBQZX	(CX)(R11*1), CX
 	JCXZQ	plain
 	MOVWQZX	DI, R11
-	LEAQ	·OwnFDs(SB), CX
+	LEAQ	·GoFDs(SB), CX
 	MOVBQZX	(CX)(R11*1), CX
 	JCXZQ	plain
 	JMP	notplain
 plain:
 	JMP	·fastCallStart(SB)
 notplain:
+	BYTE $0x65; BYTE $0x4c; BYTE $0x8b; BYTE $0x1c; BYTE $0x25; LONG $16	// mov %gs:16,%r11
+	MOVQ	$const_ReasonSyscall, CX
+	JMP	·fastSave(SB)
+
+// fastProbe looks at the first bytes of the path at R11 (the application's pointer):
+// a path under /proc/ goes to Go, which shows some of those files as the application's;
+// any other is made plain. A fault while reading (a bad pointer, or a short path that
+// ends just before an unmapped page) resumes at fastProbeFault (faultTramp), which sends
+// the call to Go as well, to fail or succeed there as it would on Linux.
+TEXT ·fastProbe(SB),NOSPLIT|NOFRAME,$0
+	MOVL	(R11), CX		// may fault
+	LEAQ	-0x6f72702f(CX), CX	// "/pro", little-endian
+	JCXZQ	pro
+	JMP	·fastCallStart(SB)
+pro:
+	MOVWLZX	4(R11), CX		// may fault
+	LEAQ	-0x2f63(CX), CX		// "c/"
+	JCXZQ	proc
+	JMP	·fastCallStart(SB)
+proc:
+	JMP	·fastProbeFault(SB)
+TEXT ·fastProbeFault(SB),NOSPLIT|NOFRAME,$0
 	BYTE $0x65; BYTE $0x4c; BYTE $0x8b; BYTE $0x1c; BYTE $0x25; LONG $16	// mov %gs:16,%r11
 	MOVQ	$const_ReasonSyscall, CX
 	JMP	·fastSave(SB)
@@ -576,7 +621,9 @@ DATA	·entryLayout+24(SB)/8, $·fastCallSyscall(SB)
 DATA	·entryLayout+32(SB)/8, $·fastCallEnd(SB)
 DATA	·entryLayout+40(SB)/8, $·blockingWindow(SB)
 DATA	·entryLayout+48(SB)/8, $·blockingSyscallInsn(SB)
-GLOBL	·entryLayout(SB), RODATA, $56
+DATA	·entryLayout+56(SB)/8, $·fastProbe(SB)
+DATA	·entryLayout+64(SB)/8, $·fastProbeFault(SB)
+GLOBL	·entryLayout(SB), RODATA, $72
 DATA	·FastEntryPC+0(SB)/8, $·fastEntry(SB)
 GLOBL	·FastEntryPC(SB), RODATA, $8
 DATA	·hostSigTrampPC+0(SB)/8, $·hostSigTramp(SB)

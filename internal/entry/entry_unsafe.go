@@ -64,6 +64,12 @@ func fastDone()
 //lint:ignore U1000 assembly only
 func fastSave()
 
+//lint:ignore U1000 assembly only
+func fastProbe()
+
+//lint:ignore U1000 assembly only
+func fastProbeFault()
+
 //go:noescape
 func blockingSyscall(pending *uint32, nr uintptr, a *[6]uintptr) (r uintptr)
 
@@ -96,15 +102,16 @@ func BlockingSyscall(ctx *Context, nr uintptr, args *[6]uintptr) (uintptr, unix.
 var FastEntryPC uintptr
 
 // entryLayout holds, in this order, the addresses of enterApp, enterAppEnd,
-// fastCallStart, fastCallSyscall, fastCallEnd, blockingWindow and blockingSyscallInsn.
-var entryLayout [7]uintptr
+// fastCallStart, fastCallSyscall, fastCallEnd, blockingWindow, blockingSyscallInsn,
+// fastProbe and fastProbeFault.
+var entryLayout [9]uintptr
 
 // checkLayout makes sure the linker laid out each group of entry code the kick handler
 // tells apart by address in the order it was written, and close together.
 func checkLayout() error {
 	l := entryLayout
 	ok := l[0] < l[1] && l[1]-l[0] < 512 && l[2] < l[3] && l[3] < l[4] && l[4]-l[2] < 256 &&
-		l[5] < l[6] && l[6]-l[5] < 64
+		l[5] < l[6] && l[6]-l[5] < 64 && l[7] < l[8] && l[8]-l[7] < 128
 	if !ok {
 		return fmt.Errorf("golos's entry code was linked out of order (%#x): rebuild golos", l)
 	}
@@ -114,15 +121,23 @@ func checkLayout() error {
 	return nil
 }
 
-// FDSyscalls marks the syscalls whose first argument is a file descriptor, and OwnFDs
-// golos's own descriptors: fastEntry sends such a call on one of golos's descriptors to
-// Go, which refuses it, instead of making it (both indexed by the low 16 bits).
-var FDSyscalls, OwnFDs [1 << 16]uint8
+// FDSyscalls marks the syscalls whose first argument is a file descriptor, and GoFDs the
+// descriptors whose calls need Go: golos's own, which it refuses, and those of the
+// application's that golos watches (a /proc/self/fd listing). fastEntry sends such a call
+// on one of them to Go instead of making it (both indexed by the low 16 bits).
+var FDSyscalls, GoFDs [1 << 16]uint8
 
 // PlainSyscalls marks the syscall numbers that fastEntry makes itself, unchanged, for a
-// rewritten site: calls golos passes through and that need nothing of golos's. The kernel
-// fills it in before the application runs.
+// rewritten site: calls golos passes through and that need nothing of golos's (1), or
+// nothing unless their path begins with /proc/ (PlainUnlessProcRDI, PlainUnlessProcRSI:
+// the path's register). The kernel fills it in before the application runs.
 var PlainSyscalls [1 << 16]uint8
+
+// Values of PlainSyscalls besides 1.
+const (
+	PlainUnlessProcRDI = 2
+	PlainUnlessProcRSI = 3
+)
 
 // anyAppGS is set once any thread of the process has its own GS base: from then on the
 // rewritten sites take their slow path (read by fastEntry).

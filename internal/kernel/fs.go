@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/entry"
 	"golos/internal/vfs"
 )
 
@@ -362,7 +363,7 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 		if isProcSelf(strings.TrimSuffix(p, "/"), "fd") || isProcSelf(strings.TrimSuffix(p, "/"), "fdinfo") {
 			r := passthrough(t)
 			if r >= 0 {
-				t.p.fdDirs.Store(int(r), true) // listed without golos's own (sysGetdents64)
+				t.p.watchFD(int(r)) // listed without golos's own (sysGetdents64)
 			}
 			return r
 		}
@@ -443,7 +444,7 @@ func sysClose(t *Thread) int64 {
 	if t.p.ownFD(fd) {
 		return -int64(unix.EBADF)
 	}
-	t.p.fdDirs.Delete(fd)
+	t.p.unwatchFD(fd)
 	return passthroughFast(t)
 }
 
@@ -494,6 +495,7 @@ func sysDup2(t *Thread) int64 {
 	if t.p.ownFD(int(int32(t.arg(0)))) || t.p.ownFD(int(int32(t.arg(1)))) {
 		return -int64(unix.EBADF)
 	}
+	t.p.unwatchFD(int(int32(t.arg(1)))) // closed and replaced
 	return passthroughFast(t)
 }
 
@@ -559,6 +561,32 @@ func (p *Process) setCwd(guest string) {
 	p.cwdMu.Lock()
 	p.cwdPath = guest
 	p.cwdMu.Unlock()
+}
+
+// watchFD makes fd one of the application's descriptors whose calls golos must see: a
+// rewritten site then sends them to Go too (entry.GoFDs).
+func (p *Process) watchFD(fd int) {
+	p.fdDirs.Store(fd, true)
+	entry.GoFDs[fd&0xffff] = 1
+}
+
+// unwatchFD forgets fd, which is being closed or replaced.
+func (p *Process) unwatchFD(fd int) {
+	if _, ok := p.fdDirs.LoadAndDelete(fd); !ok {
+		return
+	}
+	slot := fd & 0xffff
+	still := false // another of golos's or watched descriptor with the same low 16 bits
+	for _, o := range p.ownFDs {
+		still = still || o&0xffff == slot
+	}
+	p.fdDirs.Range(func(k, _ any) bool {
+		still = still || k.(int)&0xffff == slot
+		return !still
+	})
+	if !still {
+		entry.GoFDs[slot] = 0
+	}
 }
 
 // ownFD reports whether fd is one of golos's own descriptors.

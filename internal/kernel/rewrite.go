@@ -295,10 +295,12 @@ var plainSyscalls = []int{
 	unix.SYS_TIMES, unix.SYS_SYSINFO, unix.SYS_CLOCK_GETTIME, unix.SYS_CLOCK_GETRES,
 	unix.SYS_GETTIMEOFDAY, unix.SYS_TIME, unix.SYS_GETRANDOM, unix.SYS_FUTEX,
 	unix.SYS_NANOSLEEP, unix.SYS_CLOCK_NANOSLEEP, unix.SYS_MEMBARRIER,
+	// These three need Go only on descriptors golos watches (entry.GoFDs).
+	unix.SYS_CLOSE, unix.SYS_GETDENTS64, unix.SYS_FCNTL,
 }
 
 // plainWithoutRoot are plain too when there is no --root: their paths are the host's as
-// they are. (Calls on golos's own descriptors still go to Go: entry.OwnFDs.)
+// they are. (Calls on golos's own descriptors still go to Go: entry.GoFDs.)
 var plainWithoutRoot = []int{
 	unix.SYS_NEWFSTATAT, unix.SYS_STATX, unix.SYS_STAT, unix.SYS_LSTAT, unix.SYS_ACCESS,
 	unix.SYS_FACCESSAT, unix.SYS_FACCESSAT2, unix.SYS_GETCWD,
@@ -320,6 +322,9 @@ func (p *Process) setPlainSyscalls() {
 		for _, nr := range plainWithoutRoot {
 			entry.PlainSyscalls[nr] = 1
 		}
+		// open and openat: golos shows some of the files under /proc/ (openAt).
+		entry.PlainSyscalls[unix.SYS_OPEN] = entry.PlainUnlessProcRDI
+		entry.PlainSyscalls[unix.SYS_OPENAT] = entry.PlainUnlessProcRSI
 	}
 	for nr, yes := range fdArg {
 		if yes {
@@ -327,7 +332,7 @@ func (p *Process) setPlainSyscalls() {
 		}
 	}
 	for _, fd := range p.ownFDs {
-		entry.OwnFDs[fd&0xffff] = 1
+		entry.GoFDs[fd&0xffff] = 1
 	}
 }
 

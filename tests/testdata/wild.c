@@ -167,6 +167,22 @@ int main(void)
 	T(syscall(SYS_openat, AT_FDCWD, (char *)16, O_RDONLY));
 	T(syscall(SYS_openat, AT_FDCWD, unterminated, O_RDONLY));
 	T(syscall(SYS_openat, -1, "proc/self/exe", O_RDONLY));
+	/* Short paths that end where a PROT_NONE page begins: golos looks at the first bytes
+	 * of a path before it lets an open through (for /proc/), and must not fail one that
+	 * is shorter than that look. Then "/pro" unterminated at the same place. */
+	char *pg2 = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (pg2 == MAP_FAILED || mprotect(pg2 + PAGE, PAGE, PROT_NONE) != 0) {
+		perror("mmap");
+		return 2;
+	}
+	memcpy(pg2 + PAGE - 2, "/", 2);
+	TB(syscall(SYS_open, pg2 + PAGE - 2, O_RDONLY | O_DIRECTORY));
+	TB(syscall(SYS_openat, AT_FDCWD, pg2 + PAGE - 2, O_RDONLY | O_DIRECTORY));
+	memcpy(pg2 + PAGE - 6, "/proc", 6);
+	TB(syscall(SYS_openat, AT_FDCWD, pg2 + PAGE - 6, O_RDONLY | O_DIRECTORY));
+	memcpy(pg2 + PAGE - 4, "/pro", 4);
+	T(syscall(SYS_open, pg2 + PAGE - 4, O_RDONLY));
+	T(syscall(SYS_openat, AT_FDCWD, pg2 + PAGE - 4, O_RDONLY));
 
 	/* rt_sigaction(2) */
 	struct ksigaction sa = {.handler = SIG_IGN}, old;

@@ -17,8 +17,8 @@
 // makes its syscall, through Syscall User Dispatch. RCX and R11 are free at a syscall
 // (the instruction clobbers them); the red zone is never touched. A site is confirmed by
 // decoding (x86asm): decodings started at several places before it must fall into step
-// on the same instruction boundaries, and no direct branch seen there may land inside
-// the instruction that is replaced.
+// on the same instruction boundaries, and no direct branch on the stream they share may
+// land inside the instruction that is replaced.
 package syspatch
 
 import (
@@ -66,44 +66,49 @@ func Before(code []byte, sc int, base uint64) (Site, bool) {
 	// instruction before it is the same for all of them.
 	first := max(0, sc-Window)
 	type chain struct {
-		start, prev int  // where the decoding started; the instruction before sc
-		landed      bool // it reached sc exactly
+		start, prev int    // where the decoding started; the instruction before sc
+		landed      bool   // it reached sc exactly
+		visited     uint32 // the offsets (from first) it decoded an instruction at
 	}
-	chains := make([]chain, 0, 2*syncStarts)
+	var chains [syncStarts]chain
+	nchains := 0
 	// The decodings meet on the same offsets, so each offset is decoded once: its
-	// instruction's length (0: not yet decoded, -1: no instruction there).
+	// instruction's length (0: not yet decoded, -1: no instruction there) and, for a
+	// direct branch, its target.
 	var lens [Window]int8
+	var targets [Window]int
 	for start := first; start < first+syncStarts && start < sc; start++ {
 		pc, last := start, -1
+		var visited uint32
 		for pc < sc {
-			n := &lens[pc-first]
-			if *n == 0 {
-				in, err := x86asm.Decode(code[pc:], 64)
-				if err != nil {
-					*n = -1
-					break
-				}
-				*n = int8(in.Len)
-				if t, ok := branchTarget(in, pc); ok {
-					// Remembered below: a jump into the instruction to replace disqualifies.
-					chains = append(chains, chain{start: -1, prev: t})
+			i := pc - first
+			if lens[i] == 0 {
+				lens[i] = -1
+				targets[i] = -1
+				if in, err := x86asm.Decode(code[pc:], 64); err == nil {
+					lens[i] = int8(in.Len)
+					if t, ok := branchTarget(in, pc); ok {
+						targets[i] = t
+					}
 				}
 			}
-			if *n < 0 {
+			if lens[i] < 0 {
 				break
 			}
+			visited |= 1 << i
 			last = pc
-			pc += int(*n)
+			pc += int(lens[i])
 		}
 		if pc >= sc {
-			chains = append(chains, chain{start: start, prev: last, landed: pc == sc})
+			chains[nchains] = chain{start: start, prev: last, landed: pc == sc, visited: visited}
+			nchains++
 		}
 	}
 	// The earliest start that reached sc names the instruction before it; the starts up
 	// to that instruction must overwhelmingly agree.
 	prev := -1
-	for _, c := range chains {
-		if c.start >= 0 && c.landed && c.prev >= 0 {
+	for _, c := range chains[:nchains] {
+		if c.landed && c.prev >= 0 {
 			prev = c.prev
 			break
 		}
@@ -112,22 +117,30 @@ func Before(code []byte, sc int, base uint64) (Site, bool) {
 		return Site{}, false
 	}
 	agree, other := 0, 0
-	for _, c := range chains {
+	common := ^uint32(0) // the offsets every agreeing decoding went through
+	for _, c := range chains[:nchains] {
 		switch {
-		case c.start < 0:
-			if c.prev > prev && c.prev < sc {
-				return Site{}, false // a jump into the instruction to replace
-			}
 		case c.start > prev:
 			// started inside the instruction itself: proves nothing
 		case c.landed && c.prev == prev:
 			agree++
+			if c.start < prev { // (one that started on it saw nothing before it)
+				common &= c.visited
+			}
 		default:
 			other++
 		}
 	}
 	if agree < 3*other+1 {
 		return Site{}, false
+	}
+	// A direct branch on that common stream into the instruction to replace disqualifies
+	// the site. (Branches that only decodings still out of step saw are not instructions
+	// of the program: they would refuse good sites for nothing.)
+	for i := range Window {
+		if common&(1<<i) != 0 && targets[i] > prev && targets[i] < sc {
+			return Site{}, false
+		}
 	}
 	insn := code[prev:sc]
 	if !movable(insn) {

@@ -95,7 +95,7 @@ func TestFindAgreesWithObjdump(t *testing.T) {
 }
 
 // A site a branch jumps into, or bytes that only look like a site inside another
-// instruction, are left alone.
+// instruction, are left alone; a branch that only a decoding out of step sees is not one.
 func TestFindRefuses(t *testing.T) {
 	site := []byte{0xb8, 0x27, 0, 0, 0, 0x0f, 0x05}
 	// jne +1 lands on the mov's second byte.
@@ -120,6 +120,16 @@ func TestFindRefuses(t *testing.T) {
 	}
 	if s := Find(code, 0x1000); len(s) != 0 {
 		t.Errorf("bytes inside a movabs immediate were taken for a site: %v", s)
+	}
+	// glibc's sigaction: "mov $0x8,%r10d; mov $0xd,%eax; syscall" after movups stores. The
+	// decoding started 7 bytes into the window reads a "js" whose target lies inside the
+	// mov; it is out of step there, so that branch is no instruction of the program and
+	// the site is taken.
+	code = []byte{0x64, 0x24, 0x58, 0x0f, 0x11, 0x6c, 0x24, 0x68, 0x0f, 0x11, 0x74, 0x24, 0x78,
+		0x0f, 0x11, 0xbc, 0x24, 0x88, 0x00, 0x00, 0x00, 0x41, 0xba, 0x08, 0x00, 0x00, 0x00,
+		0xb8, 0x0d, 0x00, 0x00, 0x00, 0x0f, 0x05}
+	if s := Find(code, 0x1000); len(s) != 1 || s[0].Addr != 0x101b || s[0].Nr() != 13 {
+		t.Errorf("Find = %v, want sigaction's site at 0x101b", s)
 	}
 	// The plain site is found, and glibc's syscall(3) ending: mov 0x8(%rsp),%r9; syscall.
 	code = append([]byte{0x90, 0x90, 0x90, 0x90}, site...)

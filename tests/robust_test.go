@@ -542,3 +542,39 @@ func enosysLines(out []byte, prefix string) string {
 	}
 	return b.String()
 }
+
+// TestNotesToGolosStderr: golos's notes (an unimplemented syscall, --stats at exit) go to
+// the stderr golos was started with, even when the program has sent its descriptor 2 to a
+// file and closed it (testdata/notes_stderr.c); the program's file holds only its own line.
+func TestNotesToGolosStderr(t *testing.T) {
+	forFlavours(t, "notes_stderr", func(t *testing.T, p string) {
+		dir := t.TempDir()
+		nat := runNative(&runOpts{dir: dir}, p, dir+"/native.err")
+		wantNative(t, nat, 0, "syscall 1000: -1 ENOSYS\n")
+		natFile, err := os.ReadFile(dir + "/native.err")
+		if err != nil || string(natFile) != "the program's own stderr\n" {
+			t.Fatalf("test program misbehaves natively: its stderr file holds %q (%v)", natFile, err)
+		}
+
+		needGolos(t)
+		g := runGolosOpts(&runOpts{dir: dir}, "run", "--stats", p, dir+"/golos.err")
+		if g.err != nil || g.timedOut || g.code != 0 || crashed(g.stderr) {
+			t.Fatalf("golos run --stats: %s\nstderr:\n%s", g, clip(g.stderr))
+		}
+		if string(g.stdout) != string(nat.stdout) {
+			t.Errorf("stdout under golos:\n%snatively:\n%s", clip(g.stdout), clip(nat.stdout))
+		}
+		if f, err := os.ReadFile(dir + "/golos.err"); err != nil || string(f) != string(natFile) {
+			t.Errorf("the program's stderr file under golos holds %q (%v), natively %q", f, err, natFile)
+		}
+		if !regexp.MustCompile(`(?m)^golos: .*\b1000\b.*not implemented`).Match(g.stderr) {
+			t.Errorf("golos's stderr does not name syscall 1000:\n%s", clip(g.stderr))
+		}
+		if !regexp.MustCompile(`(?m)^golos: stats: \d+ syscalls`).Match(g.stderr) {
+			t.Errorf("golos's stderr has no --stats report:\n%s", clip(g.stderr))
+		}
+		if !regexp.MustCompile(`(?m)^\s+getppid\s+3\s`).Match(g.stderr) {
+			t.Errorf("the --stats report does not count 3 getppid calls:\n%s", clip(g.stderr))
+		}
+	})
+}

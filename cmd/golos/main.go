@@ -21,6 +21,8 @@ import (
 	"runtime"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"golos/internal/kernel"
 	"golos/internal/vfs"
 )
@@ -185,6 +187,10 @@ program:
 		fmt.Fprintf(os.Stderr, "golos: %v\n", err)
 		return 125
 	}
+	if fd, ok := ownStderr(); ok {
+		opts.HostFDs = append(opts.HostFDs, fd)
+		opts.Stderr = os.NewFile(uintptr(fd), "/dev/stderr")
+	}
 	nofile := appNofile()
 	opts.Nofile = &nofile
 	code, err := kernel.Run(args[0], argv, env, opts)
@@ -217,4 +223,12 @@ func mergeEnv(env, set []string) []string {
 		env = append(out, kv)
 	}
 	return env
+}
+
+// ownStderr copies the stderr golos was started with to one of golos's own descriptors,
+// for golos's notes (--stats, unimplemented syscalls, --debug): the application may
+// close or replace its descriptor 2, as programs that check their output at exit do.
+func ownStderr() (int, bool) {
+	fd, err := unix.FcntlInt(2, unix.F_DUPFD_CLOEXEC, vfs.HighFD())
+	return fd, err == nil
 }

@@ -295,8 +295,13 @@ var plainSyscalls = []int{
 	unix.SYS_TIMES, unix.SYS_SYSINFO, unix.SYS_CLOCK_GETTIME, unix.SYS_CLOCK_GETRES,
 	unix.SYS_GETTIMEOFDAY, unix.SYS_TIME, unix.SYS_GETRANDOM, unix.SYS_FUTEX,
 	unix.SYS_NANOSLEEP, unix.SYS_CLOCK_NANOSLEEP, unix.SYS_MEMBARRIER,
-	// These three need Go only on descriptors golos watches (entry.GoFDs).
-	unix.SYS_CLOSE, unix.SYS_GETDENTS64, unix.SYS_FCNTL,
+	unix.SYS_PIPE, unix.SYS_FGETXATTR, unix.SYS_FLISTXATTR, unix.SYS_FTRUNCATE,
+	unix.SYS_FALLOCATE, unix.SYS_SYNC_FILE_RANGE, unix.SYS_FLOCK, unix.SYS_SYNC,
+	unix.SYS_PREADV2, unix.SYS_PWRITEV2, unix.SYS_INOTIFY_INIT1, unix.SYS_INOTIFY_RM_WATCH,
+	unix.SYS_MEMFD_CREATE, unix.SYS_TIMERFD_CREATE, unix.SYS_TIMERFD_SETTIME,
+	unix.SYS_TIMERFD_GETTIME,
+	// These need Go only on descriptors golos watches (entry.GoFDs).
+	unix.SYS_CLOSE, unix.SYS_GETDENTS64, unix.SYS_FCNTL, unix.SYS_DUP,
 }
 
 // plainWithoutRoot are plain too when there is no --root: their paths are the host's as
@@ -307,6 +312,11 @@ var plainWithoutRoot = []int{
 	unix.SYS_UNLINK, unix.SYS_UNLINKAT, unix.SYS_MKDIR, unix.SYS_MKDIRAT, unix.SYS_RMDIR,
 	unix.SYS_RENAME, unix.SYS_RENAMEAT, unix.SYS_RENAMEAT2, unix.SYS_CHMOD, unix.SYS_FCHMODAT,
 	unix.SYS_UTIMENSAT, unix.SYS_FCHMOD, unix.SYS_FCHOWN, unix.SYS_LINK, unix.SYS_SYMLINK,
+	unix.SYS_LINKAT, unix.SYS_SYMLINKAT, unix.SYS_MKNOD, unix.SYS_MKNODAT, unix.SYS_CHOWN,
+	unix.SYS_LCHOWN, unix.SYS_FCHOWNAT, unix.SYS_TRUNCATE, unix.SYS_STATFS,
+	unix.SYS_GETXATTR, unix.SYS_LGETXATTR, unix.SYS_LISTXATTR, unix.SYS_LLISTXATTR,
+	unix.SYS_SETXATTR, unix.SYS_LSETXATTR, unix.SYS_REMOVEXATTR, unix.SYS_LREMOVEXATTR,
+	unix.SYS_FSETXATTR, unix.SYS_FREMOVEXATTR, unix.SYS_INOTIFY_ADD_WATCH,
 }
 
 // setPlainSyscalls tells the entry code which syscalls it may make itself: none when each
@@ -322,9 +332,11 @@ func (p *Process) setPlainSyscalls() {
 		for _, nr := range plainWithoutRoot {
 			entry.PlainSyscalls[nr] = 1
 		}
-		// open and openat: golos shows some of the files under /proc/ (openAt).
+		// golos shows some of the files under /proc/ (openAt, readlinkAt).
 		entry.PlainSyscalls[unix.SYS_OPEN] = entry.PlainUnlessProcRDI
 		entry.PlainSyscalls[unix.SYS_OPENAT] = entry.PlainUnlessProcRSI
+		entry.PlainSyscalls[unix.SYS_READLINK] = entry.PlainUnlessProcRDI
+		entry.PlainSyscalls[unix.SYS_READLINKAT] = entry.PlainUnlessProcRSI
 	}
 	for nr, yes := range fdArg {
 		if yes {

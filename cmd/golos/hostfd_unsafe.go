@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sync/atomic"
 	"syscall"
-	"time"
 	_ "unsafe" // go:linkname
 
 	"golang.org/x/sys/unix"
@@ -34,11 +33,23 @@ var runtimeNetpollEventFd uintptr
 //go:linkname origRlimitNofile syscall.origRlimitNofile
 var origRlimitNofile atomic.Pointer[syscall.Rlimit]
 
+// pollServerInit starts the runtime's poller (runtime/netpoll.go, as package
+// internal/poll does before its first pollable file).
+//
+//go:linkname pollServerInit internal/poll.runtime_pollServerInit
+func pollServerInit()
+
 // moveRuntimeFDs starts the runtime's poller and moves its descriptors high. It runs
 // before anything else of golos's that could use them. (It lives in package main, which
 // alone is linked with -checklinkname=0: a test binary of another package would not link.)
+//
+// No thread of the runtime may be about to wait on the poller's old descriptor when it is
+// closed: one that read it just before the move would fail with EBADF and take golos
+// down ("netpoll failed"). A thread waits on the poller only when there is a timer or a
+// file registered with it, and the poller is started without either: a timer
+// (time.AfterFunc, say) would also wake a thread to wait for it, just as the move happens.
 func moveRuntimeFDs() ([]int, error) {
-	time.AfterFunc(time.Hour, func() {}).Stop() // any timer starts the poller
+	pollServerInit()
 	if runtimeEpfd < 0 || runtimeNetpollEventFd == 0 {
 		return nil, fmt.Errorf("the Go runtime's poller did not start")
 	}

@@ -140,7 +140,9 @@ func sysMmap(t *Thread) int64 {
 		return -int64(e)
 	}
 	m.owned.add(r, pageUp(r+length))
-	t.p.rw.removeCode(r, pageUp(r+length))
+	if flags&unix.MAP_FIXED != 0 {
+		t.p.rw.removeCode(r, pageUp(r+length)) // what it mapped over (elsewhere: free space)
+	}
 	if prot&unix.PROT_EXEC != 0 && flags&unix.MAP_ANONYMOUS == 0 {
 		t.p.rw.addCode(r, r+length) // a library's code, as the dynamic loader maps it
 	}

@@ -71,11 +71,16 @@ func (w *rewriter) addCode(lo, hi uint64) {
 	w.mu.Unlock()
 }
 
-// removeCode forgets code that was unmapped or mapped over, and its sites.
+// removeCode forgets code that was unmapped or mapped over, and its sites (which lie
+// only in code: rewrite looks at no other).
 func (w *rewriter) removeCode(lo, hi uint64) {
 	w.mu.Lock()
+	wasCode := len(w.code.intersect(lo, hi)) > 0
 	w.code.remove(lo, hi)
 	w.mu.Unlock()
+	if !wasCode {
+		return
+	}
 	for _, m := range []*sync.Map{&w.tried, &w.patched} {
 		m.Range(func(k, _ any) bool {
 			if a := k.(uint64); a >= lo && a < hi {
@@ -110,10 +115,10 @@ func (w *rewriter) rewrite(sc uint64) {
 	if w.threaded.Load() && !synced {
 		return // not yet: this site will trap again
 	}
-	w.tried.Store(sc, false)
 	if !w.code.contains(sc, sc+2) {
-		return
+		return // not a file's code (yet): it may be when it traps again
 	}
+	w.tried.Store(sc, false)
 	lo := sc - min(syspatch.Window, sc)
 	for !w.code.contains(lo, sc) {
 		lo++

@@ -1,30 +1,34 @@
 // Package syspatch rewrites syscall sites in an application's code so that they reach
 // golos's entry code with a jump instead of a SIGSYS from Syscall User Dispatch.
 //
-// A site is a syscall instruction and the instruction before it, when that one is at
-// least 5 bytes long and can run anywhere: C libraries' "mov $nr,%eax; syscall", and
-// glibc's syscall(3), whose "mov 0x8(%rsp),%r9" precedes its syscall. That instruction is
-// replaced by a jmp to a stub of the site's own, in a stub page golos maps within reach of
-// the code:
+// A site is a syscall instruction and the instructions before it that run straight into
+// it, the first of them at least 5 bytes long: C libraries' "mov $nr,%eax; syscall";
+// glibc's syscall(3), whose "mov 0x8(%rsp),%r9" precedes its syscall; glibc's read(2),
+// "cmpb $0x0,single_threaded(%rip); je cancellable; xor %eax,%eax; syscall". The first
+// instruction's first bytes are replaced by a jmp to a stub of the site's own, in a stub
+// page golos maps within reach of the code:
 //
-//	stub:   <the instruction the jmp replaced>
+//	stub:   <the instructions up to the syscall, relocated>
 //	        lea  slow(%rip),%rcx   where fastEntry goes when it cannot take the call
 //	        jmp  *entry(%rip)      golos's fastEntry, from the stub page's header
 //	slow:   syscall                traps through Syscall User Dispatch as before
 //	        jmp  after             back after the site's syscall instruction
 //
-// The site's syscall instruction stays where it was: code that jumps to it directly still
-// makes its syscall, through Syscall User Dispatch. RCX and R11 are free at a syscall
-// (the instruction clobbers them); the red zone is never touched. A site is confirmed by
-// decoding (x86asm): decodings started at several places before it must fall into step
-// on the same instruction boundaries, and no direct branch on the stream they share may
-// land inside the instruction that is replaced.
+// Relocated means: a RIP-relative operand still addresses what it did, and a conditional
+// branch (the only branch allowed) still goes where it did, as a jcc rel32. Every
+// instruction but the first stays where it was, as does the syscall: code that jumps to
+// one of them directly runs them as before and makes its syscall through Syscall User
+// Dispatch. RCX and R11 are free at a syscall (the instruction clobbers them); the red
+// zone is never touched. A site is confirmed by decoding (x86asm): decodings started at
+// several places before it must fall into step on the same instruction boundaries, and no
+// direct branch on the stream they share may land inside any of the site's instructions.
 package syspatch
 
 import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"golang.org/x/arch/x86/x86asm"
 )
@@ -117,16 +121,18 @@ func Before(code []byte, sc int, base uint64) (Site, bool) {
 		return Site{}, false
 	}
 	agree, other := 0, 0
-	common := ^uint32(0) // the offsets every agreeing decoding went through
+	// The offsets every agreeing decoding that started before them went through, and
+	// those any agreeing decoding went through.
+	common, seen := ^uint32(0), uint32(0)
 	for _, c := range chains[:nchains] {
 		switch {
 		case c.start > prev:
 			// started inside the instruction itself: proves nothing
 		case c.landed && c.prev == prev:
 			agree++
-			if c.start < prev { // (one that started on it saw nothing before it)
-				common &= c.visited
-			}
+			// A decoding says nothing about what lies before its start.
+			common &= c.visited | (1<<(c.start-first) - 1)
+			seen |= c.visited
 		default:
 			other++
 		}
@@ -134,52 +140,136 @@ func Before(code []byte, sc int, base uint64) (Site, bool) {
 	if agree < 3*other+1 {
 		return Site{}, false
 	}
-	// A direct branch on that common stream into the instruction to replace disqualifies
-	// the site. (Branches that only decodings still out of step saw are not instructions
-	// of the program: they would refuse good sites for nothing.)
+	common &= seen
+	// The site's instructions: the one before the syscall, and as many before it on the
+	// common stream as it takes for the first to hold the jmp.
+	seq := []int{prev}
+	for int(lens[seq[0]-first]) < jmpLen {
+		if len(seq) == maxSeq {
+			return Site{}, false
+		}
+		p := -1
+		for o := seq[0] - 1; o >= first && o > seq[0]-16; o-- {
+			if common&(1<<(o-first)) != 0 && o+int(lens[o-first]) == seq[0] {
+				p = o
+				break
+			}
+		}
+		if p < 0 {
+			return Site{}, false
+		}
+		seq = append([]int{p}, seq...)
+	}
+	start := seq[0]
+	// A direct branch on that common stream into the middle of the site's instructions
+	// disqualifies it; one to the start of any but the first is fine, as they stay.
+	// (Branches that only decodings still out of step saw are not instructions of the
+	// program: they would refuse good sites for nothing.)
 	for i := range Window {
-		if common&(1<<i) != 0 && targets[i] > prev && targets[i] < sc {
+		t := targets[i]
+		if common&(1<<i) != 0 && t > start && t < sc && !slices.Contains(seq, t) {
 			return Site{}, false
 		}
 	}
-	insn := code[prev:sc]
-	if !movable(insn) {
+	insn := code[start:sc]
+	if _, ok := relocate(insn, base+uint64(start), base+uint64(start)); !ok {
 		return Site{}, false
 	}
-	return Site{Addr: base + uint64(prev), Insn: append([]byte(nil), insn...), Syscall: base + uint64(sc)}, true
+	return Site{Addr: base + uint64(start), Insn: append([]byte(nil), insn...), Syscall: base + uint64(sc)}, true
 }
 
-// movable reports whether insn can be replaced by a jmp and run from a stub instead:
-// long enough for the jmp, not a control transfer, and not addressing memory relative
-// to RIP or through a segment register.
-func movable(insn []byte) bool {
-	if len(insn) < jmpLen || len(insn) > 15 {
-		return false
+// maxSeq is how many instructions a site may have before its syscall, and maxRelocated
+// how many bytes they may take in the stub.
+const (
+	maxSeq       = 4
+	maxRelocated = stubLen - 20
+)
+
+// relocate returns the instructions insn, which lie at from, as they must be written at
+// to to do the same: a RIP-relative operand's displacement adjusted, a conditional branch
+// re-encoded as a jcc rel32 to the same target. It refuses (false) what a stub cannot run
+// in the site's place: another control transfer, a syscall, an instruction it cannot
+// decode or reach, one that uses FS or GS, and a first instruction shorter than the jmp
+// or that is a branch.
+func relocate(insn []byte, from, to uint64) ([]byte, bool) {
+	le := binary.LittleEndian
+	var out []byte
+	for off := 0; off < len(insn); {
+		in, err := x86asm.Decode(insn[off:], 64)
+		if err != nil || off+in.Len > len(insn) || off == 0 && in.Len < jmpLen {
+			return nil, false
+		}
+		for _, p := range in.Prefix {
+			if p&0xff == x86asm.PrefixFS&0xff || p&0xff == x86asm.PrefixGS&0xff {
+				return nil, false
+			}
+		}
+		for _, a := range in.Args {
+			if m, ok := a.(x86asm.Mem); ok && m.Segment != 0 {
+				return nil, false
+			}
+		}
+		next := from + uint64(off+in.Len)
+		at := to + uint64(len(out))
+		cc, isJcc := jccCode[in.Op]
+		switch {
+		case isJcc && off > 0 && (in.PCRel == 1 || in.PCRel == 4):
+			target := next + uint64(int64(in.Args[0].(x86asm.Rel)))
+			rel, ok := rel32(target, at+6)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, 0x0f, 0x80|cc, 0, 0, 0, 0)
+			le.PutUint32(out[len(out)-4:], rel)
+		case in.PCRel != 0:
+			// Only a RIP-relative memory operand (any other PC-relative field is a branch's).
+			if in.PCRel != 4 || !hasRIPMem(in) {
+				return nil, false
+			}
+			target := next + uint64(int64(int32(le.Uint32(insn[off+in.PCRelOff:]))))
+			rel, ok := rel32(target, at+uint64(in.Len))
+			if !ok {
+				return nil, false
+			}
+			out = append(out, insn[off:off+in.Len]...)
+			le.PutUint32(out[len(out)-in.Len+in.PCRelOff:], rel)
+		default:
+			switch in.Op {
+			case x86asm.JMP, x86asm.CALL, x86asm.RET, x86asm.LCALL, x86asm.LJMP, x86asm.LRET,
+				x86asm.SYSCALL, x86asm.SYSENTER, x86asm.INT, x86asm.INTO, x86asm.IRET,
+				x86asm.IRETD, x86asm.IRETQ, x86asm.LOOP, x86asm.LOOPE, x86asm.LOOPNE,
+				x86asm.JRCXZ, x86asm.JECXZ, x86asm.JCXZ:
+				return nil, false
+			}
+			if _, ok := branchTarget(in, 0); ok {
+				return nil, false
+			}
+			out = append(out, insn[off:off+in.Len]...)
+		}
+		off += in.Len
 	}
-	in, err := x86asm.Decode(insn, 64)
-	if err != nil || in.Len != len(insn) {
-		return false
+	if len(out) > maxRelocated {
+		return nil, false
 	}
-	switch in.Op {
-	case x86asm.JMP, x86asm.CALL, x86asm.RET, x86asm.LCALL, x86asm.LJMP, x86asm.LRET,
-		x86asm.SYSCALL, x86asm.INT, x86asm.IRET, x86asm.LOOP, x86asm.LOOPE, x86asm.LOOPNE,
-		x86asm.JRCXZ, x86asm.JECXZ, x86asm.JCXZ:
-		return false
-	}
-	if _, ok := branchTarget(in, 0); ok {
-		return false
-	}
+	return out, true
+}
+
+// hasRIPMem reports whether in addresses memory relative to RIP.
+func hasRIPMem(in x86asm.Inst) bool {
 	for _, a := range in.Args {
-		if m, ok := a.(x86asm.Mem); ok && (m.Base == x86asm.RIP || m.Segment != 0) {
-			return false
+		if m, ok := a.(x86asm.Mem); ok && m.Base == x86asm.RIP {
+			return true
 		}
 	}
-	for _, p := range in.Prefix {
-		if p&0xff == x86asm.PrefixFS&0xff || p&0xff == x86asm.PrefixGS&0xff {
-			return false
-		}
-	}
-	return true
+	return false
+}
+
+// jccCode is the condition code (the low nibble of 0f 80+cc) of each conditional branch.
+var jccCode = map[x86asm.Op]byte{
+	x86asm.JO: 0x0, x86asm.JNO: 0x1, x86asm.JB: 0x2, x86asm.JAE: 0x3, x86asm.JE: 0x4,
+	x86asm.JNE: 0x5, x86asm.JBE: 0x6, x86asm.JA: 0x7, x86asm.JS: 0x8, x86asm.JNS: 0x9,
+	x86asm.JP: 0xa, x86asm.JNP: 0xb, x86asm.JL: 0xc, x86asm.JGE: 0xd, x86asm.JLE: 0xe,
+	x86asm.JG: 0xf,
 }
 
 // Find returns the sites in code, which is mapped at base (golos rewrites sites one by
@@ -235,15 +325,20 @@ func Header(fastEntry uint64) []byte {
 func StubOffset(i int) int { return headerLen + i*stubLen }
 
 // Stub returns the i-th stub of the stub page at page for site, and the bytes that
-// replace the site's instruction: a jmp to the stub (the rest of the instruction's bytes
-// stay, never to run again). A site out of rel32 reach of the page is an error.
+// replace the start of the site's first instruction: a jmp to the stub (the rest of that
+// instruction's bytes stay, never to run again). A site out of rel32 reach of the page is
+// an error.
 func Stub(page uint64, i int, s Site) (stub []byte, jmp []byte, err error) {
 	le := binary.LittleEndian
 	off := StubOffset(i)
 	at := page + uint64(off)
-	n := len(s.Insn)
+	code, ok := relocate(s.Insn, s.Addr, at)
+	if !ok {
+		return nil, nil, fmt.Errorf("syscall site %#x cannot run from its stub at %#x", s.Addr, at)
+	}
+	n := len(code)
 	b := make([]byte, stubLen)
-	copy(b, s.Insn)
+	copy(b, code)
 	copy(b[n:], []byte{0x48, 0x8d, 0x0d}) // lea rel32(%rip),%rcx → slow
 	le.PutUint32(b[n+3:], 6)              // slow follows the 6-byte jmp
 	copy(b[n+7:], []byte{0xff, 0x25})     // jmp *rel32(%rip) → the page's header
@@ -267,10 +362,6 @@ func Stub(page uint64, i int, s Site) (stub []byte, jmp []byte, err error) {
 	le.PutUint32(jmp[1:], to)
 	return b, jmp, nil
 }
-
-// SlowOffset is where, in a stub for an instruction of n bytes, its syscall instruction
-// lies (fastEntry resumes two bytes after it).
-func SlowOffset(n int) int { return n + 13 }
 
 // rel32 is target-next as a rel32 displacement, if it fits.
 func rel32(target, next uint64) (uint32, bool) {

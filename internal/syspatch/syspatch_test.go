@@ -2,10 +2,12 @@ package syspatch
 
 import (
 	"debug/elf"
+	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/arch/x86/x86asm"
@@ -42,6 +44,23 @@ func objdumpSites(t *testing.T, path string) map[uint64]uint32 {
 	return sites
 }
 
+// objdumpInsns maps the address of every instruction objdump decodes in a binary's
+// executable code to its mnemonic.
+func objdumpInsns(t *testing.T, path string) map[uint64]string {
+	t.Helper()
+	out, err := exec.Command("objdump", "-d", "--no-show-raw-insn", path).Output()
+	if err != nil {
+		t.Fatalf("objdump: %v", err)
+	}
+	line := regexp.MustCompile(`(?m)^\s*([0-9a-f]+):\s+(\S+)`)
+	insns := map[uint64]string{}
+	for _, m := range line.FindAllStringSubmatch(string(out), -1) {
+		addr, _ := strconv.ParseUint(m[1], 16, 64)
+		insns[addr] = m[2]
+	}
+	return insns
+}
+
 func findInFile(t *testing.T, path string) map[uint64]Site {
 	t.Helper()
 	f, err := elf.Open(path)
@@ -65,9 +84,10 @@ func findInFile(t *testing.T, path string) map[uint64]Site {
 	return got
 }
 
-// Find agrees with objdump on the C library and on a static program: every
-// "mov $nr,%eax; syscall" it reports is one objdump shows, it misses almost none, and
-// every other site is an instruction objdump decodes just before a syscall.
+// Find agrees with objdump on the C library and on a static program: every site it
+// reports is instructions objdump decodes, ending at a syscall; every "mov $nr,%eax;
+// syscall" it reports is one objdump shows, and it misses almost none; and some sites are
+// several instructions long (as glibc's read is).
 func TestFindAgreesWithObjdump(t *testing.T) {
 	static := t.TempDir() + "/prog"
 	src := t.TempDir() + "/prog.c"
@@ -78,8 +98,26 @@ func TestFindAgreesWithObjdump(t *testing.T) {
 	for _, path := range []string{"/lib/x86_64-linux-gnu/libc.so.6", static} {
 		want := objdumpSites(t, path)
 		got := findInFile(t, path)
-		movs := 0
+		insns := objdumpInsns(t, path)
+		movs, seqs := 0, 0
 		for a, s := range got {
+			// Every site is instructions objdump decodes, ending at a syscall.
+			pc := s.Addr
+			for off := 0; off < len(s.Insn); {
+				in, err := x86asm.Decode(s.Insn[off:], 64)
+				if _, ok := insns[pc]; err != nil || !ok {
+					t.Errorf("%s: site %#x: an instruction at %#x that objdump does not decode", path, a, pc)
+					break
+				}
+				off += in.Len
+				pc += uint64(in.Len)
+			}
+			if pc != s.Syscall || insns[s.Syscall] != "syscall" {
+				t.Errorf("%s: site %#x does not end at objdump's syscall (%#x: %q)", path, a, s.Syscall, insns[s.Syscall])
+			}
+			if n, _ := x86asm.Decode(s.Insn, 64); n.Len < len(s.Insn) {
+				seqs++
+			}
 			if s.Nr() < 0 {
 				continue
 			}
@@ -90,6 +128,9 @@ func TestFindAgreesWithObjdump(t *testing.T) {
 		}
 		if len(want) < 20 || movs < len(want)*95/100 {
 			t.Errorf("%s: Find found %d mov sites, objdump %d", path, movs, len(want))
+		}
+		if seqs == 0 {
+			t.Errorf("%s: Find found no site of several instructions (glibc's read is one)", path)
 		}
 	}
 }
@@ -108,10 +149,31 @@ func TestFindRefuses(t *testing.T) {
 	if s := Find(code, 0x1000); len(s) != 0 {
 		t.Errorf("a jmp was taken for a site's instruction: %v", s)
 	}
-	// Nor is a RIP-relative load.
-	code = append([]byte{0x90, 0x90, 0x90, 0x90}, 0x48, 0x8b, 0x05, 1, 0, 0, 0, 0x0f, 0x05)
+	// Nor is an FS-relative load (FS is the application's; golos moves no such access).
+	code = append([]byte{0x90, 0x90, 0x90, 0x90}, 0x64, 0x48, 0x8b, 0x04, 0x25, 0x10, 0, 0, 0, 0x0f, 0x05)
 	if s := Find(code, 0x1000); len(s) != 0 {
-		t.Errorf("a RIP-relative load was taken for a site's instruction: %v", s)
+		t.Errorf("an FS-relative load was taken for a site's instruction: %v", s)
+	}
+	// "xor %eax,%eax; syscall" after one-byte instructions: nothing holds the jmp.
+	code = []byte{0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x31, 0xc0, 0x0f, 0x05}
+	if s := Find(code, 0x1000); len(s) != 0 {
+		t.Errorf("a site without a 5-byte first instruction was accepted: %v", s)
+	}
+	// glibc's read: "cmpb $0x0,x(%rip); je +0x17; xor %eax,%eax; syscall" is one site of
+	// three instructions; a jump to the je or the xor is fine (they stay), one into the
+	// cmpb's bytes is not.
+	read := []byte{0x80, 0x3d, 0x31, 0x33, 0x0e, 0x00, 0x00, 0x74, 0x17, 0x31, 0xc0, 0x0f, 0x05}
+	code = append([]byte{0x90, 0x90, 0x90, 0x90}, read...)
+	if s := Find(code, 0x1000); len(s) != 1 || s[0].Addr != 0x1004 || len(s[0].Insn) != 11 || s[0].Syscall != 0x100f {
+		t.Errorf("Find = %v, want read's site of 11 bytes at 0x1004", s)
+	}
+	code = append([]byte{0x90, 0x90, 0x75, 0x07}, read...) // jne → the xor at 0x100d
+	if s := Find(code, 0x1000); len(s) != 1 || s[0].Addr != 0x1004 {
+		t.Errorf("Find = %v, want read's site at 0x1004 with a jump to its xor", s)
+	}
+	code = append([]byte{0x90, 0x90, 0x75, 0x02}, read...) // jne → inside the cmpb
+	if s := Find(code, 0x1000); len(s) != 0 {
+		t.Errorf("a site with a jump into its first instruction was accepted: %v", s)
 	}
 	// movabs $imm64,%rcx holding the site's bytes: not an instruction boundary.
 	code = append(make([]byte, 40), 0x48, 0xb9, 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0x90)
@@ -142,14 +204,31 @@ func TestFindRefuses(t *testing.T) {
 	}
 }
 
-// The stubs decode as the instructions the package documents, aimed where they must go.
+// The stubs decode as the instructions the package documents, aimed where they must go:
+// the site's own instructions relocated (a RIP-relative operand and a conditional
+// branch reach what they reached at the site), then the way into golos and back.
 func TestStubsDecode(t *testing.T) {
 	const page, entryPC = 0x7f0000000000, 0x7e0000002000
-	sites := []Site{
-		{Addr: page + 0x100000, Insn: []byte{0xb8, 39, 0, 0, 0}, Syscall: page + 0x100005},
-		{Addr: page - 0x100000, Insn: []byte{0x4c, 0x8b, 0x4c, 0x24, 0x08}, Syscall: page - 0x100000 + 5},
+	read := uint64(page + 0x200000)
+	rip := uint64(page - 0x300000)
+	sites := []struct {
+		site    Site
+		ops     []string
+		targets []uint64 // of the site's instructions that address or branch
+	}{
+		{Site{Addr: page + 0x100000, Insn: []byte{0xb8, 39, 0, 0, 0}, Syscall: page + 0x100005},
+			[]string{"MOV"}, nil},
+		{Site{Addr: page - 0x100000, Insn: []byte{0x4c, 0x8b, 0x4c, 0x24, 0x08}, Syscall: page - 0x100000 + 5},
+			[]string{"MOV"}, nil},
+		// glibc's read: cmpb $0x0,0xe3331(%rip); je +0x17; xor %eax,%eax
+		{Site{Addr: read, Insn: []byte{0x80, 0x3d, 0x31, 0x33, 0x0e, 0x00, 0x00, 0x74, 0x17, 0x31, 0xc0}, Syscall: read + 11},
+			[]string{"CMP", "JE", "XOR"}, []uint64{read + 7 + 0xe3331, read + 9 + 0x17}},
+		// mov 0x10(%rip),%r9
+		{Site{Addr: rip, Insn: []byte{0x4c, 0x8b, 0x0d, 0x10, 0, 0, 0}, Syscall: rip + 7},
+			[]string{"MOV"}, []uint64{rip + 7 + 0x10}},
 	}
-	for i, s := range sites {
+	for i, c := range sites {
+		s := c.site
 		b, jmp, err := Stub(page, i, s)
 		if err != nil {
 			t.Fatal(err)
@@ -159,6 +238,7 @@ func TestStubsDecode(t *testing.T) {
 		pc := stub
 		var ops []string
 		var targets []uint64
+		slow := uint64(0)
 		for len(code) > 0 && code[0] != 0xcc {
 			in, err := x86asm.Decode(code, 64)
 			if err != nil {
@@ -166,30 +246,29 @@ func TestStubsDecode(t *testing.T) {
 			}
 			ops = append(ops, in.Op.String())
 			next := pc + uint64(in.Len)
-			if rel, ok := in.Args[0].(x86asm.Rel); ok {
-				targets = append(targets, next+uint64(int64(rel)))
+			for _, a := range in.Args {
+				switch a := a.(type) {
+				case x86asm.Rel:
+					targets = append(targets, next+uint64(int64(a)))
+				case x86asm.Mem:
+					if a.Base == x86asm.RIP {
+						targets = append(targets, next+uint64(a.Disp))
+					}
+				}
 			}
-			if m, ok := in.Args[0].(x86asm.Mem); ok && in.Op == x86asm.JMP {
-				targets = append(targets, next+uint64(m.Disp))
-			}
-			if in.Op == x86asm.LEA {
-				targets = append(targets, next+uint64(in.Args[1].(x86asm.Mem).Disp))
+			if in.Op == x86asm.SYSCALL {
+				slow = pc
 			}
 			code = code[in.Len:]
 			pc = next
 		}
-		want := []string{"MOV", "LEA", "JMP", "SYSCALL", "JMP"}
-		if len(ops) != len(want) {
+		want := append(append([]string(nil), c.ops...), "LEA", "JMP", "SYSCALL", "JMP")
+		if strings.Join(ops, " ") != strings.Join(want, " ") {
 			t.Fatalf("stub %d: %v, want %v", i, ops, want)
 		}
-		for j := range want {
-			if ops[j] != want[j] {
-				t.Fatalf("stub %d: %v, want %v", i, ops, want)
-			}
-		}
-		slow := stub + uint64(SlowOffset(len(s.Insn)))
-		if targets[0] != slow || targets[1] != page || targets[2] != s.Syscall+2 {
-			t.Errorf("stub %d targets %#x, want lea→%#x, jmp *%#x, jmp→%#x", i, targets, slow, uint64(page), s.Syscall+2)
+		wantTargets := append(append([]uint64(nil), c.targets...), slow, page, s.Syscall+2)
+		if fmt.Sprintf("%#x", targets) != fmt.Sprintf("%#x", wantTargets) {
+			t.Errorf("stub %d targets %#x, want %#x (the site's, then lea→slow, jmp *header, jmp→after)", i, targets, wantTargets)
 		}
 		jin, err := x86asm.Decode(jmp, 64)
 		if err != nil || jin.Op != x86asm.JMP || s.Addr+5+uint64(int64(jin.Args[0].(x86asm.Rel))) != stub {

@@ -353,12 +353,22 @@ fast:
 	MOVBQZX	(CX)(R11*1), CX
 	JCXZQ	notplain
 	// PlainSyscalls: 1 = plain; PlainUnlessProcRDI, PlainUnlessProcRSI = plain unless the
-	// path in RDI, RSI begins with "/proc/". (Compared by subtracting with LEA, testing
-	// with JRCXZ: neither touches the flags.)
+	// path in RDI, RSI begins with "/proc/"; PlainArchPrctlFS = plain for the int option
+	// in EDI ARCH_SET_FS (0x1002) or ARCH_GET_FS (0x1003). (Compared by subtracting with
+	// LEA, testing with JRCXZ: neither touches the flags.)
 	LEAQ	-1(CX), CX
 	JCXZQ	fdcheck
 	LEAQ	-1(CX), CX
 	JCXZQ	pathrdi
+	LEAQ	-1(CX), CX
+	JCXZQ	pathrsi
+	MOVL	DI, CX			// arch_prctl's option, zero-extended
+	LEAQ	-0x1002(CX), CX
+	JCXZQ	plain
+	LEAQ	-1(CX), CX
+	JCXZQ	plain
+	JMP	notplain
+pathrsi:
 	MOVQ	SI, R11
 	JMP	·fastProbe(SB)
 pathrdi:

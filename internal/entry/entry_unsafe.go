@@ -137,6 +137,7 @@ var PlainSyscalls [1 << 16]uint8
 const (
 	PlainUnlessProcRDI = 2
 	PlainUnlessProcRSI = 3
+	PlainArchPrctlFS   = 4 // arch_prctl: plain for ARCH_SET_FS and ARCH_GET_FS
 )
 
 // anyAppGS is set once any thread of the process has its own GS base: from then on the

@@ -333,6 +333,9 @@ func (p *Process) setPlainSyscalls() {
 	for _, nr := range plainSyscalls {
 		entry.PlainSyscalls[nr] = 1
 	}
+	// FS is the application's alone and the host checks the address as golos would
+	// (sysArchPrctl); GS is golos's, so ARCH_SET_GS and ARCH_GET_GS still go to Go.
+	entry.PlainSyscalls[unix.SYS_ARCH_PRCTL] = entry.PlainArchPrctlFS
 	if p.fs == nil {
 		for _, nr := range plainWithoutRoot {
 			entry.PlainSyscalls[nr] = 1

@@ -212,7 +212,8 @@ nottrampoline:
 	JCS	app
 	CMPQ	BX, ·textEnd(SB)
 	JCS	done			// in a Go signal handler nested in application code:
-					// the thread takes the signal at its next trap
+					// the thread takes the signal at its next trap or
+					// kick (Rekick)
 app:
 	MOVQ	$const_ReasonSignal, R8
 	JMP	·trapToGo(SB)

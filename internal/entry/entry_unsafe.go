@@ -256,13 +256,28 @@ const (
 
 // Kick makes the thread whose Context is ctx, host thread tid, look at its pending
 // signals: at once if it runs application code, else before it runs any again.
-func Kick(ctx *Context, tid int) {
+func Kick(ctx *Context, tid int) bool {
 	// One kick at a time: the thread clears Pending before it looks at its signals, so
 	// a signal that comes after that kicks again. (Kicks that pile up would also nest on
 	// the thread's signal stack, each with a full XSAVE frame.)
 	if atomic.CompareAndSwapUint32(&ctx.Pending, 0, 1) {
 		unix.Tgkill(selfPid, tid, KickSignal)
+		return true
 	}
+	return false
+}
+
+// Rekick kicks the thread again if it has not yet looked at its signals since the last
+// kick. A kick that comes while the thread is inside one of the Go runtime's own signal
+// handlers nested in application code cannot take it back to its goroutine; the thread
+// would otherwise wait for its next syscall, which may never come (a thread blocked in
+// futex(2) for good). It reports whether the thread still had not looked.
+func Rekick(ctx *Context, tid int) bool {
+	if atomic.LoadUint32(&ctx.Pending) == 0 {
+		return false
+	}
+	unix.Tgkill(selfPid, tid, KickSignal)
+	return true
 }
 
 // KickSignal is the host signal golos sends its own threads to kick them: signal 33, a

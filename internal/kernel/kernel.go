@@ -46,9 +46,10 @@ type Process struct {
 	exeGuestPath string // the program as the application names it (/proc/self/exe)
 	mm           addressSpace
 	sig          signalState
-	fs           *vfs.FS  // the confined root, or nil for the host's files
-	ownFDs       []int    // golos's own descriptors (the runtime's poller's, the root's)
-	fdDirs       sync.Map // descriptors of /proc/self/fd listings (sysGetdents64)
+	kicks        kickWatch // kicked threads that have not yet looked at their signals
+	fs           *vfs.FS   // the confined root, or nil for the host's files
+	ownFDs       []int     // golos's own descriptors (the runtime's poller's, the root's)
+	fdDirs       sync.Map  // descriptors of /proc/self/fd listings (sysGetdents64)
 
 	nofileMu sync.Mutex
 

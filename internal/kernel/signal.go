@@ -375,7 +375,9 @@ func (p *Process) sendThread(target *Thread, info siginfo) {
 	queue(&target.pending, target.infos, info)
 	s.mu.Unlock()
 	target.wakeUp()
-	entry.Kick(target.ctx, target.tid)
+	if entry.Kick(target.ctx, target.tid) {
+		p.watchKick(target)
+	}
 }
 
 // sendProcess makes a signal pending for the process; one thread that does not block it
@@ -404,7 +406,54 @@ func (p *Process) sendProcess(info siginfo) {
 	s.mu.Unlock()
 	if target != nil {
 		target.wakeUp()
-		entry.Kick(target.ctx, target.tid)
+		if entry.Kick(target.ctx, target.tid) {
+			p.watchKick(target)
+		}
+	}
+}
+
+// kickWatch keeps the threads kicked whose kick may not have reached them yet.
+type kickWatch struct {
+	mu      sync.Mutex
+	threads map[*Thread]bool
+	running bool
+}
+
+// rekickEvery is how often a thread that has not taken its kick is kicked again.
+const rekickEvery = 5 * time.Millisecond
+
+// watchKick makes sure that t, just kicked, looks at its signals: while it has not (its
+// Context's Pending is still set), it is kicked again every rekickEvery (entry.Rekick).
+func (p *Process) watchKick(t *Thread) {
+	w := &p.kicks
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.threads == nil {
+		w.threads = map[*Thread]bool{}
+	}
+	w.threads[t] = true
+	if !w.running {
+		w.running = true
+		go p.rekickLoop()
+	}
+}
+
+func (p *Process) rekickLoop() {
+	w := &p.kicks
+	for {
+		time.Sleep(rekickEvery)
+		w.mu.Lock()
+		for t := range w.threads {
+			if p.thread(t.tid) != t || !entry.Rekick(t.ctx, t.tid) {
+				delete(w.threads, t)
+			}
+		}
+		if len(w.threads) == 0 {
+			w.running = false
+			w.mu.Unlock()
+			return
+		}
+		w.mu.Unlock()
 	}
 }
 

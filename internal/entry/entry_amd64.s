@@ -34,6 +34,19 @@
 	TESTQ	AX, AX; \
 	JEQ	notapp
 
+// RESUME_AT_END makes a fault whose instruction (in CX) lies in [start, end) resume at
+// end, through rt_sigreturn; any other goes on at notin. (R8 is scratch; DI, SI and DX
+// are the handler's arguments, left as they are.)
+#define RESUME_AT_END(start, end, notin) \
+	LEAQ	start(SB), R8; \
+	CMPQ	CX, R8; \
+	JCS	notin; \
+	LEAQ	end(SB), R8; \
+	CMPQ	CX, R8; \
+	JCC	notin; \
+	MOVQ	R8, UC_RIP(DX); \
+	RET
+
 // GO_HANDLER loads AX with the Go runtime's handler of the signal in DI.
 #define GO_HANDLER \
 	LEAQ	·goHandlers(SB), AX; \
@@ -224,27 +237,12 @@ done:
 // in golos's copy of application memory makes the copy fail; a fault in application code
 // goes back to the goroutine; any other goes to the Go runtime.
 TEXT ·faultTramp(SB),NOSPLIT|NOFRAME,$0
-	// A fault in one of golos's copies of application memory (usercopy_amd64.s) makes
-	// that copy fail: resume at userCopyFault, through rt_sigreturn.
 	MOVQ	UC_RIP(DX), CX		// the faulting instruction
-	LEAQ	·userCopyInsn(SB), R8
-	CMPQ	CX, R8
-	JCS	notcopy
-	LEAQ	·userCopyFault(SB), R8
-	CMPQ	CX, R8
-	JCC	notcopy
-	MOVQ	R8, UC_RIP(DX)
-	RET
+	// In one of golos's copies of application memory (usercopy_amd64.s): that copy
+	// fails. In fastEntry's look at a path: the call goes to Go (fastProbeFault).
+	RESUME_AT_END(·userCopyInsn, ·userCopyFault, notcopy)
 notcopy:
-	// A fault in fastEntry's look at a path: the call goes to Go (fastProbeFault).
-	LEAQ	·fastProbe(SB), R8
-	CMPQ	CX, R8
-	JCS	notprobe
-	LEAQ	·fastProbeFault(SB), R8
-	CMPQ	CX, R8
-	JCC	notprobe
-	MOVQ	R8, UC_RIP(DX)
-	RET
+	RESUME_AT_END(·fastProbe, ·fastProbeFault, notprobe)
 notprobe:
 	CTX_BY_SP(golang)
 	CMPB	Context_inApp(AX), $0

@@ -841,8 +841,8 @@ func (t *Thread) wakeUp() {
 }
 
 // waitWake waits for wakeUp, at most d (forever if d < 0); it reports false on timeout.
-// It sleeps in the host's futex(2), not on a Go timer: Go timers start the runtime's
-// poller, whose descriptors would appear among the application's.
+// It sleeps in the host's futex(2) on the thread's own OS thread, to which its goroutine
+// is locked anyway; wakeUp wakes it from any goroutine.
 func (t *Thread) waitWake(deadline time.Time) bool {
 	for t.wake.Swap(0) == 0 {
 		var d time.Duration = -1

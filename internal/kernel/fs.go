@@ -139,10 +139,40 @@ func (t *Thread) emptyPath(arg int) bool {
 }
 
 // The file syscalls whose only job here is confining their path.
-func sysStat(t *Thread) int64       { return t.pathCall(-1, 0, followLast, false) }
-func sysLstat(t *Thread) int64      { return t.pathCall(-1, 0, entryLast, false) }
-func sysNewfstatat(t *Thread) int64 { return t.atCall(0, 1, 3, false) }
-func sysStatx(t *Thread) int64      { return t.atCall(0, 1, 2, false) }
+func sysStat(t *Thread) int64 {
+	if r, ok := t.procExeCall(0); ok {
+		return r
+	}
+	return t.pathCall(-1, 0, followLast, false)
+}
+func sysLstat(t *Thread) int64 { return t.pathCall(-1, 0, entryLast, false) }
+func sysNewfstatat(t *Thread) int64 {
+	if t.arg(3)&unix.AT_SYMLINK_NOFOLLOW == 0 {
+		if r, ok := t.procExeCall(1); ok {
+			return r
+		}
+	}
+	return t.atCall(0, 1, 3, false)
+}
+func sysStatx(t *Thread) int64 {
+	if t.arg(2)&unix.AT_SYMLINK_NOFOLLOW == 0 {
+		if r, ok := t.procExeCall(1); ok {
+			return r
+		}
+	}
+	return t.atCall(0, 1, 2, false)
+}
+
+// procExeCall makes a stat call that follows /proc/self/exe describe the program's file,
+// which Linux's link names, not golos's: when the path at pathArg is that link, the call
+// is made on the program's host path instead. It reports false for any other path.
+func (t *Thread) procExeCall(pathArg int) (int64, bool) {
+	p, e := readString(t.arg(pathArg), unix.PathMax)
+	if e != 0 || !isProcSelf(p, "exe") {
+		return 0, false
+	}
+	return hostCall(t.ctx.Regs.RAX, t.args(), map[int]string{pathArg: t.p.exePath}), true
+}
 func sysAccess(t *Thread) int64     { return t.accessCall(-1, 0, 1, 0) }
 func sysFaccessat(t *Thread) int64  { return t.accessCall(0, 1, 2, 0) }
 func sysFaccessat2(t *Thread) int64 { return t.accessCall(0, 1, 2, t.arg(3)) }

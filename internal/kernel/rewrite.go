@@ -340,7 +340,10 @@ func (p *Process) setPlainSyscalls() {
 		for _, nr := range plainWithoutRoot {
 			entry.PlainSyscalls[nr] = 1
 		}
-		// golos shows some of the files under /proc/ (openAt, readlinkAt).
+		// golos shows some of the files under /proc/ (openAt, readlinkAt, procExeCall).
+		entry.PlainSyscalls[unix.SYS_STAT] = entry.PlainUnlessProcRDI
+		entry.PlainSyscalls[unix.SYS_NEWFSTATAT] = entry.PlainUnlessProcRSI
+		entry.PlainSyscalls[unix.SYS_STATX] = entry.PlainUnlessProcRSI
 		entry.PlainSyscalls[unix.SYS_OPEN] = entry.PlainUnlessProcRDI
 		entry.PlainSyscalls[unix.SYS_OPENAT] = entry.PlainUnlessProcRSI
 		entry.PlainSyscalls[unix.SYS_READLINK] = entry.PlainUnlessProcRDI

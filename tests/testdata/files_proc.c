@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -133,6 +134,18 @@ int main(int argc, char **argv)
 		       fstat(fd, &a) == 0 && stat(exe, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino ? "yes" : "no");
 		close(fd);
 	}
+	/* stat(2), fstatat(2) and statx(2) that follow /proc/self/exe reach that file too. */
+	struct stat s, target;
+	int have = stat(exe, &target) == 0;
+	printf("stat /proc/self/exe is that file: %s\n",
+	       have && stat("/proc/self/exe", &s) == 0 && s.st_dev == target.st_dev && s.st_ino == target.st_ino ? "yes" : "no");
+	printf("fstatat /proc/self/exe is that file: %s\n",
+	       have && fstatat(AT_FDCWD, "/proc/self/exe", &s, 0) == 0 && s.st_dev == target.st_dev && s.st_ino == target.st_ino ? "yes" : "no");
+	unsigned char stx[256]; /* struct statx: stx_ino at byte 32 */
+	unsigned long long ino = 0;
+	if (syscall(SYS_statx, AT_FDCWD, "/proc/self/exe", 0, 0x100 /* STATX_INO */, stx) == 0)
+		memcpy(&ino, stx + 32, sizeof ino);
+	printf("statx /proc/self/exe is that file: %s\n", have && ino == (unsigned long long)target.st_ino ? "yes" : "no");
 
 	firstline("/proc/self/comm", "/proc/self/comm");
 	firstline("/proc/thread-self/comm", "/proc/thread-self/comm");

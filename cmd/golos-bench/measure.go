@@ -108,6 +108,9 @@ func runSuite(cfg config, dir string) *suite {
 				sides[i].err = err
 			}
 		}
+		if w.setup != nil {
+			w.setup()
+		}
 		progress("%s: %d runs per side, interleaved", w.name, runs)
 		s.results[w.id] = measure(sides, runs, w.probe(argv))
 	}

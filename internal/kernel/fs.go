@@ -317,7 +317,7 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 		// /proc/self/fd/N names files as the application sees them, inside the root.
 		if dir, fd, ok := strings.Cut(strings.TrimSuffix(p, "/"), "/fd/"); ok && isProcSelf(dir+"/fd", "fd") {
 			if n, err := strconv.Atoi(fd); err == nil && !t.p.ownFD(n) {
-				if host, err := fdHostPath(n); err == nil {
+				if host, err := vfs.HostFDPath(n); err == nil {
 					if g, ok := t.p.fs.Guest(host); ok {
 						target, virtual = g, true
 					} else if !strings.HasPrefix(host, "/") {
@@ -636,17 +636,8 @@ func (t *Thread) fdWrite(fd int) bool {
 	if t.p.fs == nil {
 		return false
 	}
-	host, err := fdHostPath(fd)
+	host, err := vfs.HostFDPath(fd)
 	return err == nil && t.p.fs.ReadOnlyHost(host)
-}
-
-func fdHostPath(fd int) (string, error) {
-	buf := make([]byte, unix.PathMax)
-	n, err := unix.Readlink("/proc/self/fd/"+strconv.Itoa(fd), buf)
-	if err != nil {
-		return "", err
-	}
-	return string(buf[:n]), nil
 }
 
 func (t *Thread) fdWriteCall() int64 {

@@ -124,7 +124,7 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 		}
 		p.exeGuestPath, err = p.fs.FDPath(fd)
 		if err == nil {
-			p.exePath, err = fdHostPath(fd)
+			p.exePath, err = vfs.HostFDPath(fd)
 		}
 		unix.Close(fd)
 		if err != nil {

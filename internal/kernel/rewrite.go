@@ -55,8 +55,7 @@ func (w *rewriter) openMem() (int, error) {
 	if err != nil {
 		return -1, fmt.Errorf("open /proc/self/mem to rewrite syscall sites: %w", err)
 	}
-	hi, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, vfs.HighFD())
-	unix.Close(fd)
+	hi, err := vfs.MoveHigh(fd)
 	if err != nil {
 		return -1, fmt.Errorf("move /proc/self/mem's descriptor: %w", err)
 	}
@@ -312,8 +311,7 @@ var plainSyscalls = []int{
 // plainWithoutRoot are plain too when there is no --root: their paths are the host's as
 // they are. (Calls on golos's own descriptors still go to Go: entry.GoFDs.)
 var plainWithoutRoot = []int{
-	unix.SYS_NEWFSTATAT, unix.SYS_STATX, unix.SYS_STAT, unix.SYS_LSTAT, unix.SYS_ACCESS,
-	unix.SYS_FACCESSAT, unix.SYS_FACCESSAT2, unix.SYS_GETCWD,
+	unix.SYS_LSTAT, unix.SYS_ACCESS, unix.SYS_FACCESSAT, unix.SYS_FACCESSAT2, unix.SYS_GETCWD,
 	unix.SYS_UNLINK, unix.SYS_UNLINKAT, unix.SYS_MKDIR, unix.SYS_MKDIRAT, unix.SYS_RMDIR,
 	unix.SYS_RENAME, unix.SYS_RENAMEAT, unix.SYS_RENAMEAT2, unix.SYS_CHMOD, unix.SYS_FCHMODAT,
 	unix.SYS_UTIMENSAT, unix.SYS_FCHMOD, unix.SYS_FCHOWN, unix.SYS_LINK, unix.SYS_SYMLINK,

@@ -46,10 +46,10 @@ func New(root string, rootRO bool, volumes []Mount) (*FS, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m.Host, err)
 		}
-		if fd, err = moveHigh(fd); err != nil {
+		if fd, err = MoveHigh(fd); err != nil {
 			return nil, fmt.Errorf("%s: %w", m.Host, err)
 		}
-		real, err := fdPath(fd)
+		real, err := HostFDPath(fd)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m.Host, err)
 		}
@@ -227,7 +227,7 @@ func (fs *FS) Guest(host string) (string, bool) {
 
 // FDPath is the guest path of an open descriptor.
 func (fs *FS) FDPath(fd int) (string, error) {
-	host, err := fdPath(fd)
+	host, err := HostFDPath(fd)
 	if err != nil {
 		return "", err
 	}
@@ -238,7 +238,8 @@ func (fs *FS) FDPath(fd int) (string, error) {
 	return g, nil
 }
 
-func fdPath(fd int) (string, error) {
+// HostFDPath is the host path of an open descriptor: what /proc/self/fd/N names.
+func HostFDPath(fd int) (string, error) {
 	buf := make([]byte, unix.PathMax)
 	n, err := unix.Readlink("/proc/self/fd/"+strconv.Itoa(fd), buf)
 	if err != nil {
@@ -275,8 +276,8 @@ var HighFD = sync.OnceValue(func() int {
 	return size - 8
 })
 
-// moveHigh moves a descriptor to HighFD or above.
-func moveHigh(fd int) (int, error) {
+// MoveHigh moves a descriptor to HighFD or above (the one given is closed).
+func MoveHigh(fd int) (int, error) {
 	hi, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, HighFD())
 	unix.Close(fd)
 	return hi, err

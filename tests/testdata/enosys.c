@@ -12,23 +12,10 @@
 #include <stdio.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include "ename.h"
 
 #define NR_IO_URING_SETUP 425
 #define NR_BEYOND 1000
-
-static const char *ename(int e)
-{
-	switch (e) {
-	case ENOSYS: return "ENOSYS";
-	case EINVAL: return "EINVAL";
-	case EFAULT: return "EFAULT";
-	case EPERM: return "EPERM";
-	case ENOMEM: return "ENOMEM";
-	}
-	static char buf[32];
-	snprintf(buf, sizeof buf, "errno%d", e);
-	return buf;
-}
 
 static void call(const char *name, long nr)
 {

@@ -40,6 +40,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "ename.h"
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -49,26 +50,6 @@
 #define GOLOS_LOW 0x7e0000000000UL  /* golos's ELF header page is here, its text after */
 #define GOLOS_TEXT 0x7e0000001000UL
 #define GOLOS_SPAN (64UL << 20)     /* more than golos's text, data and bss */
-
-static const char *ename(int e)
-{
-	switch (e) {
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case EBADF: return "EBADF";
-	case EAGAIN: return "EAGAIN";
-	case ENOMEM: return "ENOMEM";
-	case EACCES: return "EACCES";
-	case EFAULT: return "EFAULT";
-	case EBUSY: return "EBUSY";
-	case EEXIST: return "EEXIST";
-	case EINVAL: return "EINVAL";
-	case ENOSYS: return "ENOSYS";
-	}
-	static char buf[32];
-	snprintf(buf, sizeof buf, "errno%d", e);
-	return buf;
-}
 
 static void show(const char *what, long r, int e)
 {

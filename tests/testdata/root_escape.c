@@ -36,6 +36,7 @@
 #include <sys/time.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include "ename.h"
 
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
@@ -47,34 +48,6 @@ static dev_t canary_dev, hdir_dev;
 static ino_t canary_ino, hdir_ino;
 static int escapes, leaks;
 static char up[24 * 3 + 1];  /* "../" 24 times */
-
-static const char *ename(int e)
-{
-	switch (e) {
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case EBADF: return "EBADF";
-	case EACCES: return "EACCES";
-	case EFAULT: return "EFAULT";
-	case EBUSY: return "EBUSY";
-	case EEXIST: return "EEXIST";
-	case EXDEV: return "EXDEV";
-	case ENOTDIR: return "ENOTDIR";
-	case EISDIR: return "EISDIR";
-	case EINVAL: return "EINVAL";
-	case EROFS: return "EROFS";
-	case ELOOP: return "ELOOP";
-	case ENAMETOOLONG: return "ENAMETOOLONG";
-	case ENOSYS: return "ENOSYS";
-	case ENOTEMPTY: return "ENOTEMPTY";
-	case ENODATA: return "ENODATA";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case ENXIO: return "ENXIO";
-	}
-	static char buf[32];
-	snprintf(buf, sizeof buf, "errno%d", e);
-	return buf;
-}
 
 /* show returns the path for printing: HOSTDIR as <H>, the chain of ".." as <UP>. */
 static const char *show(const char *p)

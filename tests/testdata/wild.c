@@ -30,6 +30,7 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#include "ename.h"
 
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
@@ -51,34 +52,6 @@ struct clone_args88 {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
 		set_tid, set_tid_size, cgroup;
 };
-
-static const char *ename(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case ESRCH: return "ESRCH";
-	case EINTR: return "EINTR";
-	case EBADF: return "EBADF";
-	case EAGAIN: return "EAGAIN";
-	case ENOMEM: return "ENOMEM";
-	case EACCES: return "EACCES";
-	case EFAULT: return "EFAULT";
-	case EBUSY: return "EBUSY";
-	case EEXIST: return "EEXIST";
-	case ENOTDIR: return "ENOTDIR";
-	case EINVAL: return "EINVAL";
-	case ERANGE: return "ERANGE";
-	case ENAMETOOLONG: return "ENAMETOOLONG";
-	case ENOSYS: return "ENOSYS";
-	case E2BIG: return "E2BIG";
-	case ENOTSUP: return "ENOTSUP";
-	}
-	static char buf[32];
-	snprintf(buf, sizeof buf, "errno%d", e);
-	return buf;
-}
 
 static void show(const char *name, long r, int e)
 {

@@ -10,7 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // Each test below runs one program of testdata in every flavour, natively and under
@@ -62,6 +64,53 @@ func TestFSUnmapped(t *testing.T) {
 			t.Errorf("only %d garbage collections ran in golos while FS was junk; want at least 5", n)
 		}
 	})
+}
+
+// TestGSOwn: the program sets its own GS base and checks it across syscalls, faults,
+// handlers, thread creation, signals to a spinning thread and, while it spins, signals
+// from outside taken by golos's Go runtime. Linux gives every program ARCH_SET_GS, with or
+// without FSGSBASE; golos switches GS with wrgsbase where the CPU has FSGSBASE and with
+// arch_prctl where it does not. --no-fsgsbase forces the second way, so both are tested
+// on every machine.
+func TestGSOwn(t *testing.T) {
+	// The way --stats names, by the CPU's flags (the loader's AT_HWCAP2 is the host's).
+	byInsn := "switched with arch_prctl (no FSGSBASE)"
+	if cpuFlag("fsgsbase") {
+		byInsn = "switched with wrgsbase (FSGSBASE)"
+	}
+	paths := []struct {
+		name  string
+		flags []string
+		way   string
+	}{
+		{"default", []string{"--stats"}, byInsn},
+		{"no-fsgsbase", []string{"--stats", "--no-fsgsbase"}, "switched with arch_prctl (no FSGSBASE)"},
+	}
+	forFlavours(t, "gsown", func(t *testing.T, p string) {
+		for _, path := range paths {
+			t.Run(path.name, func(t *testing.T) {
+				o := runOpts{golosFlags: path.flags, pester: syscall.SIGURG, pesterEvery: time.Millisecond}
+				nat, g := runBothOpts(t, o, p, "spin")
+				wantNative(t, nat, 0, "ARCH_GET_GS gives the block: yes\n", "syscalls: 0 mismatches\n",
+					"threads: 0 mismatches, 4 of 4 inherited the creator's GS\n",
+					"busy: 200 signals taken, 0 mismatches\n", "spin: 0 mismatches\n", "PASS\n")
+				if g != nil && !bytes.Contains(g.stderr, []byte(path.way)) {
+					t.Errorf("golos --stats should say GS was %s; stderr:\n%s", path.way, clip(g.stderr))
+				}
+			})
+		}
+	})
+}
+
+// cpuFlag reports whether /proc/cpuinfo lists flag for the first CPU.
+func cpuFlag(flag string) bool {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(b), "\n") {
+		if name, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(name) == "flags" {
+			return slices.Contains(strings.Fields(v), flag)
+		}
+	}
+	return false
 }
 
 func TestExitCode(t *testing.T) {

@@ -63,6 +63,10 @@ type runOpts struct {
 	// comparison (intended differences, checked by the test itself).
 	maskPrefixes []string
 	timeout      time.Duration // runTimeout when zero
+	// pester, when set, is sent to the process every pesterEvery while it runs (both
+	// runs): signals from outside that land on whatever thread the kernel picks.
+	pester      syscall.Signal
+	pesterEvery time.Duration
 }
 
 func (o *runOpts) environ() []string {
@@ -127,7 +131,23 @@ func run(cmd *exec.Cmd, o *runOpts, timeout time.Duration) *result {
 		timedOut.Store(true)
 		cmd.Process.Kill()
 	})
+	stopPester := make(chan struct{})
+	if o.pester != 0 {
+		go func() {
+			tick := time.NewTicker(o.pesterEvery)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stopPester:
+					return
+				case <-tick.C:
+					cmd.Process.Signal(o.pester)
+				}
+			}
+		}()
+	}
 	err := cmd.Wait()
+	close(stopPester)
 	timer.Stop()
 	r.timedOut = timedOut.Load()
 	r.elapsed = time.Since(start)

@@ -52,6 +52,8 @@ flags:
   --argv0 NAME               the program's argv[0] (PROGRAM as given by default)
   --no-rewrite               leave every syscall site to Syscall User Dispatch (for
                              comparison: by default common sites jump straight in)
+  --no-fsgsbase              switch the program's own GS base with arch_prctl, as on
+                             CPUs without FSGSBASE, even where the CPU has it (tests)
 
 exit status: the program's own; 128+N if it dies of signal N; 125 if golos fails;
 126 if PROGRAM cannot be executed; 127 if it is not found.
@@ -130,6 +132,8 @@ func run(args []string) int {
 			opts.NoRewrite = true
 		case "--stats":
 			opts.Stats = true
+		case "--no-fsgsbase":
+			opts.NoFSGSBase = true
 		case "--root", "--volume", "-e", "--env", "-w", "--workdir", "--argv0":
 			v, ok := value(flag)
 			if !ok {

@@ -34,7 +34,6 @@ const CodeFast = 100
 const (
 	//lint:ignore U1000 used from assembly
 	selectorAllow = 0 // SYSCALL_DISPATCH_FILTER_ALLOW
-	//lint:ignore U1000 used from assembly
 	selectorBlock = 1 // SYSCALL_DISPATCH_FILTER_BLOCK
 )
 

@@ -1,11 +1,14 @@
 // The crossing between application code and golos. Go's runtime keeps its TLS on GS
-// (internal/tlsmove), so GS:-8 is the current g; golos uses two more slots of the same
-// per-thread block, m.tls[1] (GS:0) and m.tls[2] (GS:8), which Go leaves unused on
-// linux/amd64. GS-relative instructions are written as bytes because the Go assembler
-// only knows GS through its TLS pseudo-register. FS is never touched: it belongs to the
-// application. GS may hold the application's own base while its code runs (SetAppGS):
-// the signal handlers find the thread's Context by their stack pointer (slots_unsafe.go)
-// and put golos's GS back before anything reads it.
+// (internal/tlsmove), so GS:-8 is the current g; golos uses five more slots of the same
+// per-thread block, which Go leaves unused on linux/amd64: m.tls[1] (GS:0) this thread's
+// Context, m.tls[2] (GS:8) enterApp's jump target, m.tls[3] (GS:16) and m.tls[4] (GS:24)
+// a plain call's resume address and number, m.tls[5] (GS:32) fastSave's reason.
+// GS-relative instructions are written as bytes because the Go assembler only knows GS
+// through its TLS pseudo-register. FS is never touched: it belongs to the application.
+// GS may hold the application's own base while its code runs (SetAppGS): the signal
+// handlers find the thread's Context by their stack pointer (slots_unsafe.go) and put
+// golos's GS back before anything reads it, with wrgsbase where the CPU has FSGSBASE and
+// with arch_prctl(ARCH_SET_GS) where it does not (gsByInsn).
 
 #include "go_asm.h"
 #include "textflag.h"
@@ -47,6 +50,14 @@
 	MOVQ	R8, UC_RIP(DX); \
 	RET
 
+// SET_GS_SYSCALL sets the GS base to reg (not AX, DI or SI) with arch_prctl(ARCH_SET_GS),
+// for CPUs without FSGSBASE. It clobbers AX, CX, DI, SI and R11; the flags survive.
+#define SET_GS_SYSCALL(reg) \
+	MOVQ	reg, SI; \
+	MOVL	$const_archSetGS, DI; \
+	MOVL	$const_sysArchPrctl, AX; \
+	SYSCALL
+
 // GO_HANDLER loads AX with the Go runtime's handler of the signal in DI.
 #define GO_HANDLER \
 	LEAQ	·goHandlers(SB), AX; \
@@ -73,7 +84,9 @@ TEXT ·enterApp(SB),NOSPLIT|NOFRAME,$0
 	CMPL	Context_Pending(AX), $0
 	JNE	pending			// a signal to deliver first
 	// Where the final jmp goes: the application's RIP, or with its own GS the slot's
-	// trampoline, which loads GS, RAX and RIP from the slot's data page.
+	// trampoline, which loads GS, RAX and RIP from the slot's data page. R8 = the
+	// selector value to leave in place (R8 is loaded from Regs last).
+	MOVL	$const_selectorBlock, R8
 	CMPB	Context_hasAppGS(AX), $0
 	JNE	appgs
 	MOVQ	(Context_Regs+Regs_RIP)(AX), BX
@@ -86,6 +99,20 @@ appgs:
 	MOVQ	CX, const_slotTrampRAX(BX)
 	MOVQ	(Context_Regs+Regs_RIP)(AX), CX
 	MOVQ	CX, const_slotTrampRIP(BX)	// and BX = the trampoline, at the slot's start
+	CMPB	·gsByInsn(SB), $0
+	JNE	target
+	// Without FSGSBASE the trampoline loads GS with arch_prctl, a syscall outside
+	// golos's text: the selector stays ALLOW until the trampoline sets BLOCK after it,
+	// and the registers the syscall uses come from the slot's data page too.
+	MOVL	$const_selectorAllow, R8
+	MOVQ	(Context_Regs+Regs_RDI)(AX), CX
+	MOVQ	CX, const_slotTrampRDI(BX)
+	MOVQ	(Context_Regs+Regs_RSI)(AX), CX
+	MOVQ	CX, const_slotTrampRSI(BX)
+	MOVQ	(Context_Regs+Regs_RCX)(AX), CX
+	MOVQ	CX, const_slotTrampRCX(BX)
+	MOVQ	(Context_Regs+Regs_R11)(AX), CX
+	MOVQ	CX, const_slotTrampR11(BX)
 target:
 	// mov %rbx,%gs:8 — the jump target, for the final jmp that needs no register
 	BYTE $0x65; BYTE $0x48; BYTE $0x89; BYTE $0x1c; BYTE $0x25; LONG $8
@@ -106,7 +133,7 @@ target:
 	POPFQ
 	// From here on only MOVs and POPs, which leave the flags alone.
 	MOVB	$1, Context_inApp(AX)
-	MOVB	$const_selectorBlock, Context_selector(AX)	// trap the application's syscalls
+	MOVB	R8, Context_selector(AX)	// trap the application's syscalls (see appgs)
 	// Pop R8…RCX straight out of ctx.Regs (they are in that order), then load RSP.
 	LEAQ	Context_Regs(AX), SP
 	POPQ	R8
@@ -216,7 +243,14 @@ notfast:
 	CMPQ	CX, $4096
 	JCC	nottrampoline
 	MOVQ	Context_goGS(AX), CX	// the trampoline may have loaded the application's GS
+	CMPB	·gsByInsn(SB), $0
+	JEQ	kickgs
 	WRGSBASEQ	CX
+	JMP	abort
+kickgs:
+	MOVQ	DX, R9			// the ucontext, kept across the syscall
+	SET_GS_SYSCALL(CX)
+	MOVQ	R9, DX
 	JMP	abort
 nottrampoline:
 	CMPB	Context_inApp(AX), $0
@@ -260,6 +294,8 @@ TEXT ·goSigTramp(SB),NOSPLIT|NOFRAME,$0
 	CTX_BY_SP(direct)
 	CMPB	Context_hasAppGS(AX), $0
 	JEQ	direct
+	CMPB	·gsByInsn(SB), $0
+	JEQ	bysyscall
 	RDGSBASEQ	CX
 	CMPQ	CX, Context_goGS(AX)
 	JEQ	direct
@@ -272,6 +308,45 @@ TEXT ·goSigTramp(SB),NOSPLIT|NOFRAME,$0
 	WRGSBASEQ	CX
 	RET
 direct:
+	GO_HANDLER
+	JMP	AX
+bysyscall:
+	JMP	·goSigTrampSyscall(SB)
+
+// goSigTrampSyscall is goSigTramp without FSGSBASE (AX = the Context): the GS base is
+// read and written with arch_prctl. The handler's arguments DI, SI, DX and the GS base to
+// put back are kept on the stack: 0(SP) DI, 8(SP) SI, 16(SP) DX, 24(SP) the Context,
+// 32(SP) the GS base (40 bytes keep the call 16-byte aligned).
+TEXT ·goSigTrampSyscall(SB),NOSPLIT|NOFRAME,$0
+	SUBQ	$40, SP
+	MOVQ	DI, 0(SP)
+	MOVQ	SI, 8(SP)
+	MOVQ	DX, 16(SP)
+	MOVQ	AX, 24(SP)
+	MOVL	$const_archGetGS, DI	// arch_prctl(ARCH_GET_GS, 32(SP))
+	LEAQ	32(SP), SI
+	MOVL	$const_sysArchPrctl, AX
+	SYSCALL
+	MOVQ	24(SP), AX
+	MOVQ	32(SP), CX
+	CMPQ	CX, Context_goGS(AX)
+	JEQ	sysdirect		// golos's GS is loaded already
+	MOVQ	Context_goGS(AX), CX
+	SET_GS_SYSCALL(CX)
+	MOVQ	0(SP), DI
+	MOVQ	8(SP), SI
+	MOVQ	16(SP), DX
+	GO_HANDLER
+	CALL	AX
+	MOVQ	32(SP), CX		// the application's GS back
+	SET_GS_SYSCALL(CX)
+	ADDQ	$40, SP
+	RET
+sysdirect:
+	MOVQ	0(SP), DI
+	MOVQ	8(SP), SI
+	MOVQ	16(SP), DX
+	ADDQ	$40, SP
 	GO_HANDLER
 	JMP	AX
 
@@ -318,7 +393,14 @@ back:
 	CMPB	Context_hasAppGS(AX), $0
 	JEQ	gsok
 	MOVQ	Context_goGS(AX), CX	// golos's GS back before anything reads it
+	CMPB	·gsByInsn(SB), $0
+	JEQ	backgs
 	WRGSBASEQ	CX
+	JMP	gsok
+backgs:
+	MOVQ	AX, BX			// the Context, kept across the syscall
+	SET_GS_SYSCALL(CX)
+	MOVQ	BX, AX
 gsok:
 	MOVQ	Context_goSP(AX), SP
 	// Go's ABIInternal: R14 = g (GS:-8), X15 = 0.

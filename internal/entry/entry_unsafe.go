@@ -26,6 +26,9 @@ func kickTramp()
 //lint:ignore U1000 installed by address (goSigTrampPC)
 func goSigTramp()
 
+//lint:ignore U1000 assembly only (goSigTramp without FSGSBASE)
+func goSigTrampSyscall()
+
 //lint:ignore U1000 installed by address (hostSigTrampPC)
 func hostSigTramp()
 
@@ -176,8 +179,10 @@ var XsaveSize, XsaveFeatures = func() (int, uint64) {
 var goHandlers [65]uintptr
 
 // FSGSBase reports whether the CPU and kernel let user code read and write the GS base
-// directly (HWCAP2_FSGSBASE): golos needs it to switch GS for an application that has
-// its own.
+// directly (HWCAP2_FSGSBASE). With it golos switches GS for an application that has its
+// own with rdgsbase/wrgsbase; without it (or after AvoidFSGSBase), with
+// arch_prctl(ARCH_SET_GS/ARCH_GET_GS), which works on every x86-64 CPU: the kernel
+// writes the MSR (arch_prctl(2); Documentation/arch/x86/x86_64/fsgs.rst).
 var FSGSBase = func() bool {
 	v, _ := unix.Auxv()
 	for _, kv := range v {
@@ -187,6 +192,38 @@ var FSGSBase = func() bool {
 	}
 	return false
 }()
+
+// gsByInsn is 1 when the crossing switches GS with rdgsbase/wrgsbase, 0 when it asks the
+// kernel with arch_prctl (read by the assembly and by the slots' trampolines). Set once, by
+// Install, before any application code runs.
+var gsByInsn uint8
+
+var avoidFSGSBase bool
+
+// AvoidFSGSBase makes golos switch GS with arch_prctl even where the CPU has FSGSBASE, as
+// it must where the CPU lacks it: a test runs both paths on one machine. Call it before
+// Install.
+func AvoidFSGSBase() { avoidFSGSBase = true }
+
+// GSByInsn reports whether golos switches GS with rdgsbase/wrgsbase (after Install).
+func GSByInsn() bool { return gsByInsn != 0 }
+
+// gsBase is the calling thread's GS base.
+func gsBase() uint64 {
+	if gsByInsn != 0 {
+		return rdgsbase()
+	}
+	var v uint64
+	unix.RawSyscall(sysArchPrctl, archGetGS, uintptr(unsafe.Pointer(&v)), 0)
+	return v
+}
+
+// arch_prctl(2) and its codes for GS (asm/prctl.h), used by the assembly too.
+const (
+	sysArchPrctl = unix.SYS_ARCH_PRCTL
+	archSetGS    = 0x1001
+	archGetGS    = 0x1004
+)
 
 // entersyscall and exitsyscall bracket application execution: while the application
 // runs, its goroutine is in the runtime's syscall state, so the scheduler and the GC carry
@@ -324,6 +361,9 @@ func Install(text0, text1 uintptr) error {
 
 func install(text0, text1 uintptr) error {
 	textStart, textEnd = text0, text1
+	if FSGSBase && !avoidFSGSBase {
+		gsByInsn = 1
+	}
 	if err := checkLayout(); err != nil {
 		return err
 	}
@@ -415,9 +455,7 @@ func Enable(ctx *Context) error {
 		freeSlot(slot)
 		return fmt.Errorf("install signal stack: %w", e)
 	}
-	if FSGSBase {
-		ctx.goGS = rdgsbase()
-	}
+	ctx.goGS = gsBase()
 	_, _, e := unix.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_SYSCALL_USER_DISPATCH,
 		unix.PR_SYS_DISPATCH_ON, textStart, textEnd-textStart,
 		uintptr(unsafe.Pointer(&ctx.selector)), 0)
@@ -442,7 +480,7 @@ func Release(ctx *Context) {
 }
 
 // SetAppGS makes base the application's GS base on ctx's thread, loaded each time its
-// code runs. It needs FSGSBase.
+// code runs (base must be a canonical user address: arch_prctl fails otherwise).
 func (c *Context) SetAppGS(base uint64) {
 	anyAppGS = 1
 	c.appGS = base

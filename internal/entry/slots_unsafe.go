@@ -27,6 +27,10 @@ const (
 	slotTrampGS  = 4096 + 8 // the trampoline's operands: the GS base, RAX and RIP to load
 	slotTrampRAX = 4096 + 16
 	slotTrampRIP = 4096 + 24
+	slotTrampRDI = 4096 + 32 // and these four for the trampoline that uses arch_prctl
+	slotTrampRSI = 4096 + 40
+	slotTrampRCX = 4096 + 48
+	slotTrampR11 = 4096 + 56
 	slotStack    = 2 * 4096
 	maxSlots     = 16 << 10 // threads at once: 2 GiB of address space, reserved
 )
@@ -53,12 +57,19 @@ func reserveSlots() error {
 	return nil
 }
 
-// trampoline is the code of a slot's page 0. It loads the application's GS base, then its
-// RAX, and jumps to its RIP, all three read RIP-relative from page 1: the only way to
-// reach per-thread data once every register but one holds the application's value and GS
-// no longer points at golos's. (mov rel32(%rip),%rax; wrgsbase %rax; mov rel32(%rip),%rax;
-// jmp *rel32(%rip); int3)
+// trampoline is the code of a slot's page 0. It loads the application's GS base, then the
+// registers that took part in that, and jumps to its RIP, all read RIP-relative from page
+// 1: the only way to reach per-thread data once the other registers hold the
+// application's values and GS no longer points at golos's.
 func trampoline() []byte {
+	if gsByInsn != 0 {
+		return trampolineInsn()
+	}
+	return trampolineSyscall()
+}
+
+// trampolineInsn loads GS with wrgsbase (FSGSBASE).
+func trampolineInsn() []byte {
 	code := []byte{
 		0x48, 0x8b, 0x05, 0, 0, 0, 0, // 0: mov slotTrampGS(%rip), %rax
 		0xf3, 0x48, 0x0f, 0xae, 0xd8, // 7: wrgsbase %rax
@@ -70,6 +81,44 @@ func trampoline() []byte {
 	le.PutUint32(code[3:], uint32(slotTrampGS-7))    // relative to the next instruction
 	le.PutUint32(code[15:], uint32(slotTrampRAX-19)) //
 	le.PutUint32(code[21:], uint32(slotTrampRIP-25)) //
+	return code
+}
+
+// trampolineSyscall loads GS with arch_prctl(ARCH_SET_GS), for CPUs without FSGSBASE.
+// The syscall runs here, outside golos's text, so enterApp leaves the thread's Syscall
+// User Dispatch selector at ALLOW and the trampoline sets it to BLOCK itself once the
+// call is made. A syscall keeps the flags (the kernel restores RFLAGS from R11) and
+// clobbers RAX, RCX and R11, which are loaded afterwards with RDI and RSI, the call's
+// arguments.
+func trampolineSyscall() []byte {
+	selector := uint32(unsafe.Offsetof(Context{}.selector))
+	code := []byte{
+		0xbf, 0, 0, 0, 0, // 0: mov $ARCH_SET_GS, %edi
+		0x48, 0x8b, 0x35, 0, 0, 0, 0, // 5: mov slotTrampGS(%rip), %rsi
+		0xb8, 0, 0, 0, 0, // 12: mov $SYS_arch_prctl, %eax
+		0x0f, 0x05, // 17: syscall
+		0x48, 0x8b, 0x05, 0, 0, 0, 0, // 19: mov slotCtx(%rip), %rax
+		0xc6, 0x80, 0, 0, 0, 0, selectorBlock, // 26: movb $selectorBlock, selector(%rax)
+		0x48, 0x8b, 0x3d, 0, 0, 0, 0, // 33: mov slotTrampRDI(%rip), %rdi
+		0x48, 0x8b, 0x35, 0, 0, 0, 0, // 40: mov slotTrampRSI(%rip), %rsi
+		0x48, 0x8b, 0x0d, 0, 0, 0, 0, // 47: mov slotTrampRCX(%rip), %rcx
+		0x4c, 0x8b, 0x1d, 0, 0, 0, 0, // 54: mov slotTrampR11(%rip), %r11
+		0x48, 0x8b, 0x05, 0, 0, 0, 0, // 61: mov slotTrampRAX(%rip), %rax
+		0xff, 0x25, 0, 0, 0, 0, // 68: jmp *slotTrampRIP(%rip)
+		0xcc, // 74
+	}
+	le := binary.LittleEndian
+	le.PutUint32(code[1:], archSetGS)
+	le.PutUint32(code[8:], uint32(slotTrampGS-12)) // relative to the next instruction
+	le.PutUint32(code[13:], unix.SYS_ARCH_PRCTL)
+	le.PutUint32(code[22:], uint32(slotCtx-26))
+	le.PutUint32(code[28:], selector)
+	le.PutUint32(code[36:], uint32(slotTrampRDI-40))
+	le.PutUint32(code[43:], uint32(slotTrampRSI-47))
+	le.PutUint32(code[50:], uint32(slotTrampRCX-54))
+	le.PutUint32(code[57:], uint32(slotTrampR11-61))
+	le.PutUint32(code[64:], uint32(slotTrampRAX-68))
+	le.PutUint32(code[70:], uint32(slotTrampRIP-74))
 	return code
 }
 

@@ -261,5 +261,8 @@ func (o Options) Flags() []string {
 	if o.Stats {
 		f = append(f, "--stats")
 	}
+	if o.NoFSGSBase {
+		f = append(f, "--no-fsgsbase")
+	}
 	return f
 }

@@ -33,6 +33,7 @@ type Options struct {
 	Workdir      string      // the working directory ("" keeps golos's; "/" with a root)
 	NoRewrite    bool        // leave every syscall site to Syscall User Dispatch
 	Stats        bool        // per-syscall counts and time in golos, printed at exit
+	NoFSGSBase   bool        // switch the application's GS with arch_prctl even where the CPU has FSGSBASE
 
 	HostFDs []int        // golos's own descriptors, kept from the application
 	Nofile  *unix.Rlimit // the RLIMIT_NOFILE the application sees, if not the host's
@@ -143,6 +144,9 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	p.textStart, p.textEnd, err = selfText()
 	if err != nil {
 		return 0, err
+	}
+	if p.opts.NoFSGSBase {
+		entry.AvoidFSGSBase()
 	}
 	if err := entry.Install(p.textStart, p.textEnd); err != nil {
 		return 0, err

@@ -51,6 +51,11 @@ func (s *stats) report(rewritten uint64) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "stats: %d syscalls (%d through rewritten sites, %d as SIGSYS; %d sites rewritten), %.3f ms in golos\n",
 		total, s.fast.Load(), s.traps.Load(), rewritten, float64(s.inGolos.Load())/1e6)
+	gs := "arch_prctl (no FSGSBASE)"
+	if entry.GSByInsn() {
+		gs = "wrgsbase (FSGSBASE)"
+	}
+	fmt.Fprintf(&b, "  a GS base of the program's own is switched with %s\n", gs)
 	fmt.Fprintf(&b, "  %-20s %10s %12s %10s\n", "syscall", "calls", "time in golos", "ns/call")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "  %-20s %10d %12.3fms %10.0f\n", syscallName(uint64(r.nr)), r.calls,

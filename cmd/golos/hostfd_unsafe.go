@@ -16,9 +16,10 @@ import (
 // Go runtime opens two for its poller (an epoll and an eventfd) the first time a timer is
 // set, which its background scavenger does at some point of any long run; they would land
 // on the application's lowest free numbers. So golos starts the poller itself, before the
-// application runs, and moves both to the top of the descriptor table, where it also keeps
-// the root's and volumes' (vfs.HighFD). The application sees RLIMIT_NOFILE with the soft
-// limit it started with (the Go runtime raises its own).
+// application runs, with every free number below the top of the descriptor table taken,
+// so that both land there, where golos also keeps the root's and volumes' (vfs.HighFD).
+// The application sees RLIMIT_NOFILE with the soft limit it started with (the Go runtime
+// raises its own).
 //
 // These are the runtime's own variables (runtime/netpoll_epoll.go) and package syscall's
 // record of the original limit (syscall/rlimit.go), reached by go:linkname; the build links
@@ -39,33 +40,76 @@ var origRlimitNofile atomic.Pointer[syscall.Rlimit]
 //go:linkname pollServerInit internal/poll.runtime_pollServerInit
 func pollServerInit()
 
-// moveRuntimeFDs starts the runtime's poller and moves its descriptors high. It runs
-// before anything else of golos's that could use them. (It lives in package main, which
-// alone is linked with -checklinkname=0: a test binary of another package would not link.)
+// placeRuntimeFDs starts the runtime's poller with its descriptors high. It runs before
+// anything else of golos's that could use them. (It lives in package main, which alone is
+// linked with -checklinkname=0: a test binary of another package would not link.)
 //
-// No thread of the runtime may be about to wait on the poller's old descriptor when it is
-// closed: one that read it just before the move would fail with EBADF and take golos
-// down ("netpoll failed"). A thread waits on the poller only when there is a timer or a
-// file registered with it, and the poller is started without either: a timer
-// (time.AfterFunc, say) would also wake a thread to wait for it, just as the move happens.
-func moveRuntimeFDs() ([]int, error) {
-	pollServerInit()
+// The descriptors are not moved once open: the runtime reads epfd afresh for each
+// epoll_wait, and its sysmon thread polls without a timer or a file registered (every
+// 10 ms, netpoll(0)), as does every start of the world after a GC phase. A thread that
+// read the old number just before a move closed it failed with EBADF and took golos down
+// ("runtime: epollwait on fd 248 failed with 9", the new number printed). Instead every
+// free number below vfs.HighFD is taken for the moment the runtime opens them.
+func placeRuntimeFDs() ([]int, error) {
+	if runtimeEpfd >= 0 {
+		// Nothing in golos starts the poller before this, and its descriptors could not
+		// be moved without the race above.
+		return nil, fmt.Errorf("the Go runtime's poller started before golos could place its descriptors")
+	}
+	fillers, err := takeLowFDs(vfs.HighFD())
+	if err == nil {
+		pollServerInit()
+	}
+	closeFDs(fillers)
+	if err != nil {
+		return nil, err
+	}
 	if runtimeEpfd < 0 || runtimeNetpollEventFd == 0 {
 		return nil, fmt.Errorf("the Go runtime's poller did not start")
 	}
-	ep, err := unix.FcntlInt(uintptr(runtimeEpfd), unix.F_DUPFD_CLOEXEC, vfs.HighFD())
+	return []int{int(runtimeEpfd), int(runtimeNetpollEventFd)}, nil
+}
+
+// takeLowFDs fills every free descriptor number below high with a copy of one eventfd,
+// and returns them, in increasing order (each the lowest free number), for closeFDs.
+func takeLowFDs(high int) ([]int, error) {
+	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
 	if err != nil {
-		return nil, fmt.Errorf("move the runtime's epoll descriptor: %w", err)
+		return nil, fmt.Errorf("place the runtime's poller: %w", err)
 	}
-	ev, err := unix.FcntlInt(runtimeNetpollEventFd, unix.F_DUPFD_CLOEXEC, vfs.HighFD())
-	if err != nil {
-		return nil, fmt.Errorf("move the runtime's eventfd: %w", err)
+	if fd >= high {
+		unix.Close(fd)
+		return nil, nil
 	}
-	oldEp, oldEv := int(runtimeEpfd), int(runtimeNetpollEventFd)
-	runtimeEpfd, runtimeNetpollEventFd = int32(ep), uintptr(ev)
-	unix.Close(oldEp)
-	unix.Close(oldEv)
-	return []int{ep, ev}, nil
+	fds := []int{fd}
+	for {
+		d, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0) // the lowest free number
+		if err != nil {
+			closeFDs(fds)
+			return nil, fmt.Errorf("place the runtime's poller: %w", err)
+		}
+		if d >= high {
+			unix.Close(d)
+			return fds, nil
+		}
+		fds = append(fds, d)
+	}
+}
+
+// closeFDs closes the descriptors of fds (sorted), a run of consecutive numbers at a time.
+func closeFDs(fds []int) {
+	for i := 0; i < len(fds); {
+		j := i + 1
+		for j < len(fds) && fds[j] == fds[j-1]+1 {
+			j++
+		}
+		if unix.CloseRange(uint(fds[i]), uint(fds[j-1]), 0) != nil {
+			for _, fd := range fds[i:j] {
+				unix.Close(fd)
+			}
+		}
+		i = j
+	}
 }
 
 // appNofile is the RLIMIT_NOFILE the application started with: the soft limit golos was

@@ -187,7 +187,7 @@ program:
 	if argv0 != nil {
 		argv = append([]string{*argv0}, args[1:]...)
 	}
-	if opts.HostFDs, err = moveRuntimeFDs(); err != nil {
+	if opts.HostFDs, err = placeRuntimeFDs(); err != nil {
 		fmt.Fprintf(os.Stderr, "golos: %v\n", err)
 		return 125
 	}

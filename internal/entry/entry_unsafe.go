@@ -351,9 +351,10 @@ var installErr error
 // Install puts golos's raw handlers in place (once per process): SIGSYS for trapped
 // syscalls, KickSignal, and the fault signals, whose Go runtime handlers are kept for
 // faults in golos's own code; and goSigTramp in front of every other handler the Go
-// runtime has installed (call Install after signal.Notify). golos's own handlers never
-// return through their frame, so they run with SA_NODEFER and an empty mask: the
-// thread's mask is the same after them as before.
+// runtime has installed (call Install after signal.Notify). golos's own handlers often
+// leave through trapToGo rather than their frame, so they run with SA_NODEFER and an
+// empty mask: the thread's mask is the same after them as before. The kick handler is
+// the exception (KickSignal stays blocked while it runs; see UnblockKick).
 func Install(text0, text1 uintptr) error {
 	installOnce.Do(func() { installErr = install(text0, text1) })
 	return installErr
@@ -391,7 +392,14 @@ func install(text0, text1 uintptr) error {
 		case unix.SIGSYS:
 			act.handler = sigsysTrampPC
 		case KickSignal:
+			// Without SA_NODEFER: kicks that queued up while the thread was not running
+			// (a loaded machine; Rekick every 5 ms) are then delivered one after another,
+			// not all at once each nested in the last, which overflowed the slot's signal
+			// stack. The kernel does not fail such a frame but starts again at the top of
+			// the stack (x86 get_sigframe checks the interrupted SP less its red zone), over
+			// the oldest frames: the thread looped in kickTramp for ever.
 			act.handler = kickTrampPC
+			act.flags &^= saNodefer
 		case unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL, unix.SIGTRAP:
 			act.handler = faultTrampPC
 		default:

@@ -110,7 +110,9 @@ func (t *Thread) loop() {
 		case entry.ReasonFault:
 			t.fault()
 		case entry.ReasonSignal:
-			// A kick: the pending signals are delivered at the top of the loop.
+			// A kick: the pending signals are delivered at the top of the loop. A kick
+			// that took the thread out of application code left KickSignal blocked.
+			entry.UnblockKick()
 		case entry.ReasonFastDone:
 			t.fastDone()
 		default:

@@ -249,11 +249,24 @@ func HostFDPath(fd int) (string, error) {
 }
 
 // HighFD is where golos's own descriptors go: the top of the process's descriptor table
-// as it is (64 entries, or more if golos inherited higher descriptors). Above it the
-// kernel would have to grow the table, which in a process with threads waits for an RCU
-// grace period (about 10 ms here). An application with more descriptors open than that
-// finds golos's in its way: its own numbers skip them, and it cannot close them.
+// as it is (64 entries, or more if golos inherited higher descriptors), or of
+// RLIMIT_NOFILE when that is lower (fcntl(2): F_DUPFD fails with EINVAL when its argument
+// is not below the soft limit). Above it the kernel would have to grow the table, which
+// in a process with threads waits for an RCU grace period (about 10 ms here). An
+// application with more descriptors open than that finds golos's in its way: its own
+// numbers skip them, and it cannot close them.
 var HighFD = sync.OnceValue(func() int {
+	size := tableSize()
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur < uint64(size) {
+		size = int(rl.Cur)
+	}
+	return max(size-8, 3)
+})
+
+// tableSize is the size of the process's descriptor table: 64 entries, or the power of
+// two above the highest descriptor open.
+func tableSize() int {
 	size := 64
 	if fd, err := unix.Open("/proc/self/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
 		buf := make([]byte, 4096)
@@ -273,8 +286,8 @@ var HighFD = sync.OnceValue(func() int {
 		}
 		unix.Close(fd)
 	}
-	return size - 8
-})
+	return size
+}
 
 // MoveHigh moves a descriptor to HighFD or above (the one given is closed).
 func MoveHigh(fd int) (int, error) {

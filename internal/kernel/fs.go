@@ -495,8 +495,13 @@ func sysGetdents64(t *Thread) int64 {
 			break
 		}
 		rec := buf[off : off+reclen]
-		name := string(bytes.TrimRight(rec[19:], "\x00"))
-		if fd, err := strconv.Atoi(name); err != nil || !t.p.ownFD(fd) {
+		// d_name ends at its first NUL: the padding after it up to d_reclen is not
+		// cleared (getdents(2)), it may hold what the buffer held before.
+		name := rec[19:]
+		if i := bytes.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
+		}
+		if fd, err := strconv.Atoi(string(name)); err != nil || !t.p.ownFD(fd) {
 			out = append(out, rec...)
 		}
 		off += reclen
@@ -527,6 +532,76 @@ func sysDup2(t *Thread) int64 {
 	}
 	t.p.unwatchFD(int(int32(t.arg(1)))) // closed and replaced
 	return passthroughFast(t)
+}
+
+// atArgs says where the *at syscalls take their directory descriptors: the argument of
+// each descriptor and of the path relative to it, and of the flags that may hold
+// AT_EMPTY_PATH (-1: none).
+type atArgs struct {
+	dir, path [2]int8 // a second pair of -1 when there is one only
+	flags     int8
+}
+
+var atSyscallList = map[int]atArgs{
+	unix.SYS_OPENAT:     {[2]int8{0, -1}, [2]int8{1, -1}, -1},
+	unix.SYS_NEWFSTATAT: {[2]int8{0, -1}, [2]int8{1, -1}, 3},
+	unix.SYS_STATX:      {[2]int8{0, -1}, [2]int8{1, -1}, 2},
+	unix.SYS_FACCESSAT:  {[2]int8{0, -1}, [2]int8{1, -1}, -1},
+	unix.SYS_FACCESSAT2: {[2]int8{0, -1}, [2]int8{1, -1}, 3},
+	unix.SYS_READLINKAT: {[2]int8{0, -1}, [2]int8{1, -1}, -1},
+	unix.SYS_MKDIRAT:    {[2]int8{0, -1}, [2]int8{1, -1}, -1},
+	unix.SYS_MKNODAT:    {[2]int8{0, -1}, [2]int8{1, -1}, -1},
+	unix.SYS_UNLINKAT:   {[2]int8{0, -1}, [2]int8{1, -1}, -1},
+	unix.SYS_FCHMODAT:   {[2]int8{0, -1}, [2]int8{1, -1}, -1},
+	unix.SYS_FCHOWNAT:   {[2]int8{0, -1}, [2]int8{1, -1}, 4},
+	unix.SYS_UTIMENSAT:  {[2]int8{0, -1}, [2]int8{1, -1}, -1}, // a NULL path: the descriptor
+	unix.SYS_EXECVEAT:   {[2]int8{0, -1}, [2]int8{1, -1}, 4},
+	unix.SYS_RENAMEAT:   {[2]int8{0, 2}, [2]int8{1, 3}, -1},
+	unix.SYS_RENAMEAT2:  {[2]int8{0, 2}, [2]int8{1, 3}, -1},
+	unix.SYS_LINKAT:     {[2]int8{0, 2}, [2]int8{1, 3}, 4},
+	unix.SYS_SYMLINKAT:  {[2]int8{1, -1}, [2]int8{2, -1}, -1},
+}
+
+// atSyscalls is atSyscallList by number, for the syscall path.
+var atSyscalls = func() (t [512]*atArgs) {
+	for nr, a := range atSyscallList {
+		t[nr] = &a
+	}
+	return t
+}()
+
+// ownDirFD reports whether syscall nr names a file relative to one of golos's own
+// descriptors: a relative path, or an empty one with AT_EMPTY_PATH (the descriptor
+// itself), or utimensat(2)'s NULL path. Such a call fails with EBADF, as with a
+// descriptor that is not open (openat(2): "EBADF pathname is relative but dirfd is
+// neither AT_FDCWD nor a valid file descriptor"; an absolute path ignores dirfd).
+func (t *Thread) ownDirFD(nr uint64) bool {
+	if nr >= uint64(len(atSyscalls)) || atSyscalls[nr] == nil || len(t.p.ownFDs) == 0 {
+		return false
+	}
+	at := atSyscalls[nr]
+	for i := range at.dir {
+		if at.dir[i] < 0 || !t.p.ownFD(int(int32(t.arg(int(at.dir[i]))))) {
+			continue
+		}
+		addr := t.arg(int(at.path[i]))
+		if addr == 0 && nr == unix.SYS_UTIMENSAT {
+			return true
+		}
+		var b [1]byte
+		if copyIn(addr, b[:]) != 0 {
+			return false // the host fails a bad path with EFAULT, before it looks at dirfd
+		}
+		switch {
+		case b[0] == '/':
+			continue
+		case b[0] != 0:
+			return true
+		case at.flags >= 0 && t.arg(int(at.flags))&unix.AT_EMPTY_PATH != 0:
+			return true
+		}
+	}
+	return false
 }
 
 // args returns the six syscall arguments.

@@ -180,9 +180,43 @@ func sysMkdir(t *Thread) int64      { return t.pathCall(-1, 0, entryLast, true) 
 func sysMkdirat(t *Thread) int64    { return t.pathCall(0, 1, entryLast, true) }
 func sysMknodat(t *Thread) int64    { return t.pathCall(0, 1, entryLast, true) }
 func sysMknod(t *Thread) int64      { return t.pathCall(-1, 0, entryLast, true) }
-func sysRmdir(t *Thread) int64      { return t.pathCall(-1, 0, entryLast, true) }
-func sysUnlink(t *Thread) int64     { return t.pathCall(-1, 0, entryLast, true) }
-func sysUnlinkat(t *Thread) int64   { return t.pathCall(0, 1, entryLast, true) }
+func sysRmdir(t *Thread) int64 {
+	if e := t.mountPointArg(-1, 0); e != 0 {
+		return -int64(e)
+	}
+	return t.pathCall(-1, 0, entryLast, true)
+}
+func sysUnlink(t *Thread) int64 { return t.pathCall(-1, 0, entryLast, true) }
+func sysUnlinkat(t *Thread) int64 {
+	if t.arg(2)&unix.AT_REMOVEDIR != 0 {
+		if e := t.mountPointArg(0, 1); e != 0 {
+			return -int64(e)
+		}
+	}
+	return t.pathCall(0, 1, entryLast, true)
+}
+
+// mountPointArg is the error of rmdir(2) or rename(2) on the path argument when it names
+// the root or a volume's mount point: EBUSY ("pathname is currently used as a mount point
+// or is the root directory of the calling process"), or EROFS first when the directory
+// holding the mount point is read-only, as Linux checks the parent's mount first. It is 0
+// for any other path, and without a root: the host answers.
+func (t *Thread) mountPointArg(dirArg, pathArg int) unix.Errno {
+	if t.p.fs == nil {
+		return 0
+	}
+	guest, e := t.pathArgs(dirArg, pathArg)
+	if e != 0 {
+		return 0
+	}
+	switch is, parentRO := t.p.fs.MountPoint(guest); {
+	case !is:
+		return 0
+	case parentRO:
+		return unix.EROFS
+	}
+	return unix.EBUSY
+}
 func sysSymlink(t *Thread) int64    { return t.pathCall(-1, 1, entryLast, true) }
 func sysSymlinkat(t *Thread) int64  { return t.pathCall(1, 2, entryLast, true) }
 func sysChmod(t *Thread) int64      { return t.pathCall(-1, 0, followLast, true) }
@@ -238,10 +272,19 @@ func (t *Thread) accessCall(dirArg, pathArg, modeArg int, flags uint64) int64 {
 }
 
 // rename(2), renameat(2), renameat2(2), link(2), linkat(2): two paths.
-func sysRename(t *Thread) int64    { return t.twoPathCall(-1, 0, -1, 1, entryLast) }
-func sysRenameat(t *Thread) int64  { return t.twoPathCall(0, 1, 2, 3, entryLast) }
-func sysRenameat2(t *Thread) int64 { return t.twoPathCall(0, 1, 2, 3, entryLast) }
-func sysLink(t *Thread) int64      { return t.twoPathCall(-1, 0, -1, 1, entryLast) }
+func sysRename(t *Thread) int64    { return t.renameCall(-1, 0, -1, 1) }
+func sysRenameat(t *Thread) int64  { return t.renameCall(0, 1, 2, 3) }
+func sysRenameat2(t *Thread) int64 { return t.renameCall(0, 1, 2, 3) }
+
+func (t *Thread) renameCall(dir1, path1, dir2, path2 int) int64 {
+	for _, a := range [][2]int{{dir1, path1}, {dir2, path2}} {
+		if e := t.mountPointArg(a[0], a[1]); e != 0 {
+			return -int64(e)
+		}
+	}
+	return t.twoPathCall(dir1, path1, dir2, path2, entryLast)
+}
+func sysLink(t *Thread) int64 { return t.twoPathCall(-1, 0, -1, 1, entryLast) }
 func sysLinkat(t *Thread) int64 {
 	how := entryLast
 	if t.arg(4)&unix.AT_SYMLINK_FOLLOW != 0 {

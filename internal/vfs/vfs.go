@@ -168,16 +168,29 @@ func (fs *FS) Follow(guest string) (*Ref, error) {
 	return &Ref{Path: "/proc/self/fd/" + strconv.Itoa(fd), ReadOnly: m.ReadOnly, fd: fd}, nil
 }
 
+// followDir is Follow for a path that can only be a directory: its reference names the
+// directory through "/." after the descriptor, so that a call that does not follow a
+// symlink in the last component (lstat, AT_SYMLINK_NOFOLLOW) still goes through the
+// descriptor's /proc/self/fd/N link, which is itself a symlink (proc(5)), to the
+// directory.
+func (fs *FS) followDir(guest string) (*Ref, error) {
+	r, err := fs.Follow(guest)
+	if err == nil {
+		r.Path += "/."
+	}
+	return r, err
+}
+
 // Entry resolves the directory of a guest path and names its last component in it
 // without following it: what unlink, rename, mkdir, lstat and readlink work on.
 func (fs *FS) Entry(guest string) (*Ref, error) {
 	trimmed := strings.TrimRight(guest, "/")
 	dir, base := path.Split(trimmed)
 	if base == "" || base == "." || base == ".." {
-		return fs.Follow(guest) // a directory itself, never a symlink
+		return fs.followDir(guest) // a directory itself, never a symlink
 	}
 	if _, rel := fs.mountOf(guest); rel == "/" {
-		return fs.Follow(guest) // a mount point: the mounted directory
+		return fs.followDir(guest) // a mount point: the mounted directory
 	}
 	if dir == "" {
 		dir = "/"
@@ -188,6 +201,23 @@ func (fs *FS) Entry(guest string) (*Ref, error) {
 	}
 	m, _ := fs.mountOf(guest)
 	return &Ref{Path: "/proc/self/fd/" + strconv.Itoa(fd) + "/" + base, ReadOnly: m.ReadOnly, fd: fd}, nil
+}
+
+// MountPoint reports whether a guest path names the root or a volume's mount point
+// itself (".." and "." taken lexically), and whether the directory that holds its entry
+// lies in a read-only part (false for the root, which has none).
+func (fs *FS) MountPoint(guest string) (is, parentRO bool) {
+	g := path.Clean(guest)
+	for _, m := range fs.mounts {
+		if m.Guest == g {
+			if g == "/" {
+				return true, false
+			}
+			pm, _ := fs.mountOf(path.Dir(g))
+			return true, pm.ReadOnly
+		}
+	}
+	return false, false
 }
 
 // SameMount reports whether two guest paths lie in the same mount (rename(2) and link(2)

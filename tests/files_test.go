@@ -308,3 +308,67 @@ func TestFilesOwnRefused(t *testing.T) {
 		wantNative(t, nat, 0, "descriptors 3..1023 that answered: ")
 	})
 }
+
+// TestFilesOwnInvisible: golos's own descriptors (the runtime's poller's two, its copy of
+// stderr, /proc/self/mem), which it puts at the top of the descriptor table it starts
+// with, are invisible and closed to the application whatever that table's size and the
+// RLIMIT_NOFILE it runs with. testdata/files_fdscan.c asks every descriptor below its soft
+// limit with fstat(3) (newfstatat with AT_EMPTY_PATH in glibc), newfstatat and statx with
+// AT_EMPTY_PATH, fcntl(F_GETFD), fstatat(fd, ".") and the raw fstat(2), and lists
+// /proc/self/fd, /proc/thread-self/fd, /proc/PID/fd and /proc/self/task/TID/fd; Debian's
+// ls -l /proc/self/fd (dynamic; it reads /etc/passwd into the buffer it then lists the
+// directory into, whose padding getdents(2) leaves as it was) lists the same. Natively and
+// under golos the same output, with limits from 16 to 4096, a soft limit below the hard
+// one, and a descriptor inherited at 300 or 1000 (the table golos starts with has 512 or
+// 1024 entries then).
+func TestFilesOwnInvisible(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash: ", err)
+	}
+	procPid := regexp.MustCompile(`/proc/\d+/`)
+	pipeIno := regexp.MustCompile(`(pipe|socket):\[\d+\]`)
+	mask := func(b []byte) []byte {
+		return pipeIno.ReplaceAll(procPid.ReplaceAll(b, []byte("/proc/PID/")), []byte("$1:[N]"))
+	}
+	for _, c := range []struct{ name, soft, hard, high string }{
+		{"as-is", "", "", ""},
+		{"16", "16", "16", ""},
+		{"64", "64", "64", ""},
+		{"100", "100", "100", ""},
+		{"1024", "1024", "1024", ""},
+		{"1024-4096", "1024", "4096", ""},
+		{"4096-fd300", "4096", "4096", "300"},
+		{"1024-4096-fd1000", "1024", "4096", "1000"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// bash sets the limits and opens the high descriptor, then becomes the program.
+			script := ""
+			if c.hard != "" {
+				script += "ulimit -Sn " + c.soft + " && ulimit -Hn " + c.hard + " && "
+			}
+			if c.high != "" {
+				script += "exec " + c.high + "</dev/null && "
+			}
+			script += `exec "$@"`
+			sh := []string{"bash", "-c", script, "sh"}
+			check := func(t *testing.T, argv ...string) {
+				nat := run(exec.Command(sh[0], append(sh[1:], argv...)...), &runOpts{dir: t.TempDir()}, runTimeout)
+				wantNative(t, nat, 0)
+				needGolos(t)
+				g := runGolosArgv(&runOpts{dir: t.TempDir()}, append(sh, append([]string{golosBin, "run"}, argv...)...)...)
+				if !golosRanOK(t, "golos run "+strings.Join(argv, " "), g) {
+					return
+				}
+				if d := wildLineDiffs(mask(nat.stdout), mask(g.stdout)); len(d) > 0 {
+					t.Errorf("%s %s: %d lines differ from the native run (native | golos):\n%s\ngolos stderr:\n%s",
+						script, strings.Join(argv, " "), len(d), strings.Join(d, "\n"), clip(g.stderr))
+				}
+			}
+			forFlavours(t, "files_fdscan", func(t *testing.T, p string) { check(t, p) })
+			t.Run("ls", func(t *testing.T) {
+				t.Parallel()
+				check(t, "/bin/ls", "-l", "--time-style=+", "/proc/self/fd/")
+			})
+		})
+	}
+}

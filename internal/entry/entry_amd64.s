@@ -450,6 +450,17 @@ fast:
 	JCXZQ	plain
 	JMP	notplain
 pathrsi:
+	// An *at call (its directory descriptor in RDI, marked in FDSyscalls) relative to a
+	// descriptor in GoFDs goes to Go, as fdcheck sends a call on one.
+	LEAQ	·FDSyscalls(SB), CX
+	MOVBQZX	(CX)(R11*1), CX
+	JCXZQ	probersi
+	MOVWQZX	DI, R11
+	LEAQ	·GoFDs(SB), CX
+	MOVBQZX	(CX)(R11*1), CX
+	JCXZQ	probersi
+	JMP	notplain
+probersi:
 	MOVQ	SI, R11
 	JMP	·fastProbe(SB)
 pathrdi:

@@ -180,9 +180,43 @@ func sysMkdir(t *Thread) int64      { return t.pathCall(-1, 0, entryLast, true) 
 func sysMkdirat(t *Thread) int64    { return t.pathCall(0, 1, entryLast, true) }
 func sysMknodat(t *Thread) int64    { return t.pathCall(0, 1, entryLast, true) }
 func sysMknod(t *Thread) int64      { return t.pathCall(-1, 0, entryLast, true) }
-func sysRmdir(t *Thread) int64      { return t.pathCall(-1, 0, entryLast, true) }
-func sysUnlink(t *Thread) int64     { return t.pathCall(-1, 0, entryLast, true) }
-func sysUnlinkat(t *Thread) int64   { return t.pathCall(0, 1, entryLast, true) }
+func sysRmdir(t *Thread) int64 {
+	if e := t.mountPointArg(-1, 0); e != 0 {
+		return -int64(e)
+	}
+	return t.pathCall(-1, 0, entryLast, true)
+}
+func sysUnlink(t *Thread) int64 { return t.pathCall(-1, 0, entryLast, true) }
+func sysUnlinkat(t *Thread) int64 {
+	if t.arg(2)&unix.AT_REMOVEDIR != 0 {
+		if e := t.mountPointArg(0, 1); e != 0 {
+			return -int64(e)
+		}
+	}
+	return t.pathCall(0, 1, entryLast, true)
+}
+
+// mountPointArg is the error of rmdir(2) or rename(2) on the path argument when it names
+// the root or a volume's mount point: EBUSY ("pathname is currently used as a mount point
+// or is the root directory of the calling process"), or EROFS first when the directory
+// holding the mount point is read-only, as Linux checks the parent's mount first. It is 0
+// for any other path, and without a root: the host answers.
+func (t *Thread) mountPointArg(dirArg, pathArg int) unix.Errno {
+	if t.p.fs == nil {
+		return 0
+	}
+	guest, e := t.pathArgs(dirArg, pathArg)
+	if e != 0 {
+		return 0
+	}
+	switch is, parentRO := t.p.fs.MountPoint(guest); {
+	case !is:
+		return 0
+	case parentRO:
+		return unix.EROFS
+	}
+	return unix.EBUSY
+}
 func sysSymlink(t *Thread) int64    { return t.pathCall(-1, 1, entryLast, true) }
 func sysSymlinkat(t *Thread) int64  { return t.pathCall(1, 2, entryLast, true) }
 func sysChmod(t *Thread) int64      { return t.pathCall(-1, 0, followLast, true) }
@@ -238,10 +272,19 @@ func (t *Thread) accessCall(dirArg, pathArg, modeArg int, flags uint64) int64 {
 }
 
 // rename(2), renameat(2), renameat2(2), link(2), linkat(2): two paths.
-func sysRename(t *Thread) int64    { return t.twoPathCall(-1, 0, -1, 1, entryLast) }
-func sysRenameat(t *Thread) int64  { return t.twoPathCall(0, 1, 2, 3, entryLast) }
-func sysRenameat2(t *Thread) int64 { return t.twoPathCall(0, 1, 2, 3, entryLast) }
-func sysLink(t *Thread) int64      { return t.twoPathCall(-1, 0, -1, 1, entryLast) }
+func sysRename(t *Thread) int64    { return t.renameCall(-1, 0, -1, 1) }
+func sysRenameat(t *Thread) int64  { return t.renameCall(0, 1, 2, 3) }
+func sysRenameat2(t *Thread) int64 { return t.renameCall(0, 1, 2, 3) }
+
+func (t *Thread) renameCall(dir1, path1, dir2, path2 int) int64 {
+	for _, a := range [][2]int{{dir1, path1}, {dir2, path2}} {
+		if e := t.mountPointArg(a[0], a[1]); e != 0 {
+			return -int64(e)
+		}
+	}
+	return t.twoPathCall(dir1, path1, dir2, path2, entryLast)
+}
+func sysLink(t *Thread) int64 { return t.twoPathCall(-1, 0, -1, 1, entryLast) }
 func sysLinkat(t *Thread) int64 {
 	how := entryLast
 	if t.arg(4)&unix.AT_SYMLINK_FOLLOW != 0 {
@@ -495,8 +538,13 @@ func sysGetdents64(t *Thread) int64 {
 			break
 		}
 		rec := buf[off : off+reclen]
-		name := string(bytes.TrimRight(rec[19:], "\x00"))
-		if fd, err := strconv.Atoi(name); err != nil || !t.p.ownFD(fd) {
+		// d_name ends at its first NUL: the padding after it up to d_reclen is not
+		// cleared (getdents(2)), it may hold what the buffer held before.
+		name := rec[19:]
+		if i := bytes.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
+		}
+		if fd, err := strconv.Atoi(string(name)); err != nil || !t.p.ownFD(fd) {
 			out = append(out, rec...)
 		}
 		off += reclen
@@ -527,6 +575,76 @@ func sysDup2(t *Thread) int64 {
 	}
 	t.p.unwatchFD(int(int32(t.arg(1)))) // closed and replaced
 	return passthroughFast(t)
+}
+
+// atArgs says where the *at syscalls take their directory descriptors: the argument of
+// each descriptor and of the path relative to it, and of the flags that may hold
+// AT_EMPTY_PATH (-1: none).
+type atArgs struct {
+	dir, path [2]int8 // a second pair of -1 when there is one only
+	flags     int8
+}
+
+var atSyscallList = map[int]atArgs{
+	unix.SYS_OPENAT:     {[2]int8{0, -1}, [2]int8{1, -1}, -1},
+	unix.SYS_NEWFSTATAT: {[2]int8{0, -1}, [2]int8{1, -1}, 3},
+	unix.SYS_STATX:      {[2]int8{0, -1}, [2]int8{1, -1}, 2},
+	unix.SYS_FACCESSAT:  {[2]int8{0, -1}, [2]int8{1, -1}, -1},
+	unix.SYS_FACCESSAT2: {[2]int8{0, -1}, [2]int8{1, -1}, 3},
+	unix.SYS_READLINKAT: {[2]int8{0, -1}, [2]int8{1, -1}, -1},
+	unix.SYS_MKDIRAT:    {[2]int8{0, -1}, [2]int8{1, -1}, -1},
+	unix.SYS_MKNODAT:    {[2]int8{0, -1}, [2]int8{1, -1}, -1},
+	unix.SYS_UNLINKAT:   {[2]int8{0, -1}, [2]int8{1, -1}, -1},
+	unix.SYS_FCHMODAT:   {[2]int8{0, -1}, [2]int8{1, -1}, -1},
+	unix.SYS_FCHOWNAT:   {[2]int8{0, -1}, [2]int8{1, -1}, 4},
+	unix.SYS_UTIMENSAT:  {[2]int8{0, -1}, [2]int8{1, -1}, -1}, // a NULL path: the descriptor
+	unix.SYS_EXECVEAT:   {[2]int8{0, -1}, [2]int8{1, -1}, 4},
+	unix.SYS_RENAMEAT:   {[2]int8{0, 2}, [2]int8{1, 3}, -1},
+	unix.SYS_RENAMEAT2:  {[2]int8{0, 2}, [2]int8{1, 3}, -1},
+	unix.SYS_LINKAT:     {[2]int8{0, 2}, [2]int8{1, 3}, 4},
+	unix.SYS_SYMLINKAT:  {[2]int8{1, -1}, [2]int8{2, -1}, -1},
+}
+
+// atSyscalls is atSyscallList by number, for the syscall path.
+var atSyscalls = func() (t [512]*atArgs) {
+	for nr, a := range atSyscallList {
+		t[nr] = &a
+	}
+	return t
+}()
+
+// ownDirFD reports whether syscall nr names a file relative to one of golos's own
+// descriptors: a relative path, or an empty one with AT_EMPTY_PATH (the descriptor
+// itself), or utimensat(2)'s NULL path. Such a call fails with EBADF, as with a
+// descriptor that is not open (openat(2): "EBADF pathname is relative but dirfd is
+// neither AT_FDCWD nor a valid file descriptor"; an absolute path ignores dirfd).
+func (t *Thread) ownDirFD(nr uint64) bool {
+	if nr >= uint64(len(atSyscalls)) || atSyscalls[nr] == nil || len(t.p.ownFDs) == 0 {
+		return false
+	}
+	at := atSyscalls[nr]
+	for i := range at.dir {
+		if at.dir[i] < 0 || !t.p.ownFD(int(int32(t.arg(int(at.dir[i]))))) {
+			continue
+		}
+		addr := t.arg(int(at.path[i]))
+		if addr == 0 && nr == unix.SYS_UTIMENSAT {
+			return true
+		}
+		var b [1]byte
+		if copyIn(addr, b[:]) != 0 {
+			return false // the host fails a bad path with EFAULT, before it looks at dirfd
+		}
+		switch {
+		case b[0] == '/':
+			continue
+		case b[0] != 0:
+			return true
+		case at.flags >= 0 && t.arg(int(at.flags))&unix.AT_EMPTY_PATH != 0:
+			return true
+		}
+	}
+	return false
 }
 
 // args returns the six syscall arguments.

@@ -309,13 +309,16 @@ var plainSyscalls = []int{
 }
 
 // plainWithoutRoot are plain too when there is no --root: their paths are the host's as
-// they are. (Calls on golos's own descriptors still go to Go: entry.GoFDs.)
+// they are. (Calls on golos's own descriptors, or relative to one, still go to Go:
+// entry.GoFDs. renameat, renameat2, linkat and symlinkat are not here: the entry code
+// looks at the first argument only, and their second directory descriptor may be
+// golos's.)
 var plainWithoutRoot = []int{
 	unix.SYS_LSTAT, unix.SYS_ACCESS, unix.SYS_FACCESSAT, unix.SYS_FACCESSAT2, unix.SYS_GETCWD,
 	unix.SYS_UNLINK, unix.SYS_UNLINKAT, unix.SYS_MKDIR, unix.SYS_MKDIRAT, unix.SYS_RMDIR,
-	unix.SYS_RENAME, unix.SYS_RENAMEAT, unix.SYS_RENAMEAT2, unix.SYS_CHMOD, unix.SYS_FCHMODAT,
+	unix.SYS_RENAME, unix.SYS_CHMOD, unix.SYS_FCHMODAT,
 	unix.SYS_UTIMENSAT, unix.SYS_FCHMOD, unix.SYS_FCHOWN, unix.SYS_LINK, unix.SYS_SYMLINK,
-	unix.SYS_LINKAT, unix.SYS_SYMLINKAT, unix.SYS_MKNOD, unix.SYS_MKNODAT, unix.SYS_CHOWN,
+	unix.SYS_MKNOD, unix.SYS_MKNODAT, unix.SYS_CHOWN,
 	unix.SYS_LCHOWN, unix.SYS_FCHOWNAT, unix.SYS_TRUNCATE, unix.SYS_STATFS,
 	unix.SYS_GETXATTR, unix.SYS_LGETXATTR, unix.SYS_LISTXATTR, unix.SYS_LLISTXATTR,
 	unix.SYS_SETXATTR, unix.SYS_LSETXATTR, unix.SYS_REMOVEXATTR, unix.SYS_LREMOVEXATTR,
@@ -349,6 +352,13 @@ func (p *Process) setPlainSyscalls() {
 	}
 	for nr, yes := range fdArg {
 		if yes {
+			entry.FDSyscalls[nr] = 1
+		}
+	}
+	// The *at syscalls whose first argument is a directory descriptor go to Go when it
+	// is golos's (ownDirFD), however their path begins.
+	for nr, a := range atSyscallList {
+		if a.dir[0] == 0 && a.dir[1] < 0 {
 			entry.FDSyscalls[nr] = 1
 		}
 	}

@@ -249,6 +249,8 @@ func (t *Thread) syscall() {
 	switch {
 	case nr < uint64(len(fdArg)) && fdArg[nr] && t.p.ownFD(int(int32(r.RDI))):
 		ret = -int64(unix.EBADF) // golos's own descriptors are not there for the application
+	case t.ownDirFD(nr):
+		ret = -int64(unix.EBADF) // nor as the directory of a relative path
 	case nr < uint64(len(syscallTable)) && syscallTable[nr] != nil:
 		ret = syscallTable[nr](t)
 	default:

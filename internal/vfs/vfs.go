@@ -168,16 +168,29 @@ func (fs *FS) Follow(guest string) (*Ref, error) {
 	return &Ref{Path: "/proc/self/fd/" + strconv.Itoa(fd), ReadOnly: m.ReadOnly, fd: fd}, nil
 }
 
+// followDir is Follow for a path that can only be a directory: its reference names the
+// directory through "/." after the descriptor, so that a call that does not follow a
+// symlink in the last component (lstat, AT_SYMLINK_NOFOLLOW) still goes through the
+// descriptor's /proc/self/fd/N link, which is itself a symlink (proc(5)), to the
+// directory.
+func (fs *FS) followDir(guest string) (*Ref, error) {
+	r, err := fs.Follow(guest)
+	if err == nil {
+		r.Path += "/."
+	}
+	return r, err
+}
+
 // Entry resolves the directory of a guest path and names its last component in it
 // without following it: what unlink, rename, mkdir, lstat and readlink work on.
 func (fs *FS) Entry(guest string) (*Ref, error) {
 	trimmed := strings.TrimRight(guest, "/")
 	dir, base := path.Split(trimmed)
 	if base == "" || base == "." || base == ".." {
-		return fs.Follow(guest) // a directory itself, never a symlink
+		return fs.followDir(guest) // a directory itself, never a symlink
 	}
 	if _, rel := fs.mountOf(guest); rel == "/" {
-		return fs.Follow(guest) // a mount point: the mounted directory
+		return fs.followDir(guest) // a mount point: the mounted directory
 	}
 	if dir == "" {
 		dir = "/"
@@ -188,6 +201,23 @@ func (fs *FS) Entry(guest string) (*Ref, error) {
 	}
 	m, _ := fs.mountOf(guest)
 	return &Ref{Path: "/proc/self/fd/" + strconv.Itoa(fd) + "/" + base, ReadOnly: m.ReadOnly, fd: fd}, nil
+}
+
+// MountPoint reports whether a guest path names the root or a volume's mount point
+// itself (".." and "." taken lexically), and whether the directory that holds its entry
+// lies in a read-only part (false for the root, which has none).
+func (fs *FS) MountPoint(guest string) (is, parentRO bool) {
+	g := path.Clean(guest)
+	for _, m := range fs.mounts {
+		if m.Guest == g {
+			if g == "/" {
+				return true, false
+			}
+			pm, _ := fs.mountOf(path.Dir(g))
+			return true, pm.ReadOnly
+		}
+	}
+	return false, false
 }
 
 // SameMount reports whether two guest paths lie in the same mount (rename(2) and link(2)
@@ -249,11 +279,24 @@ func HostFDPath(fd int) (string, error) {
 }
 
 // HighFD is where golos's own descriptors go: the top of the process's descriptor table
-// as it is (64 entries, or more if golos inherited higher descriptors). Above it the
-// kernel would have to grow the table, which in a process with threads waits for an RCU
-// grace period (about 10 ms here). An application with more descriptors open than that
-// finds golos's in its way: its own numbers skip them, and it cannot close them.
+// as it is (64 entries, or more if golos inherited higher descriptors), or of
+// RLIMIT_NOFILE when that is lower (fcntl(2): F_DUPFD fails with EINVAL when its argument
+// is not below the soft limit). Above it the kernel would have to grow the table, which
+// in a process with threads waits for an RCU grace period (about 10 ms here). An
+// application with more descriptors open than that finds golos's in its way: its own
+// numbers skip them, and it cannot close them.
 var HighFD = sync.OnceValue(func() int {
+	size := tableSize()
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur < uint64(size) {
+		size = int(rl.Cur)
+	}
+	return max(size-8, 3)
+})
+
+// tableSize is the size of the process's descriptor table: 64 entries, or the power of
+// two above the highest descriptor open.
+func tableSize() int {
 	size := 64
 	if fd, err := unix.Open("/proc/self/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
 		buf := make([]byte, 4096)
@@ -273,8 +316,8 @@ var HighFD = sync.OnceValue(func() int {
 		}
 		unix.Close(fd)
 	}
-	return size - 8
-})
+	return size
+}
 
 // MoveHigh moves a descriptor to HighFD or above (the one given is closed).
 func MoveHigh(fd int) (int, error) {

@@ -18,8 +18,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 
@@ -37,15 +39,19 @@ Runs PROGRAM, an unmodified Linux x86-64 executable, inside golos's own process.
 PROGRAM containing '/' is a path; otherwise it is looked up in PATH (inside the root,
 with --root).
 
-flags:
+flags (a value follows the flag or an '=': -w DIR, -w=DIR, --workdir=DIR):
   --quiet                    no notes on syscalls golos does not implement
   --debug                    registers and the faulting address when the program dies
   --debug=syscalls           also a line per syscall on stderr
-  --root DIR[:ro]            the program's root directory (":ro": read-only)
+  --root DIR[:ro|rw]         the program's root directory (":ro": read-only)
+  --read-only                make the root read-only (without --root: the host's,
+                             /dev excepted)
   --volume HOST:GUEST[:ro|rw]  graft host directory HOST at GUEST inside the root
                              (repeatable)
   -e, --env KEY=VALUE        set an environment variable (KEY alone: take golos's own
                              value); repeatable
+  --env-file FILE            read KEY=VALUE lines from FILE (docker's format: '#'
+                             comments; -e wins); repeatable
   --clear-env                start from an empty environment
   -w, --workdir DIR          the program's working directory
   --stats                    at exit, per-syscall counts and the time spent in golos
@@ -90,25 +96,36 @@ func run(args []string) int {
 	var opts kernel.Options
 	var err error
 	env := os.Environ()
-	var setEnv []string
-	clearEnv := false
+	var setEnv, fileEnv []string // -e and --env-file, in that order of precedence
+	clearEnv, readOnly := false, false
 	var argv0 *string // what the program gets as argv[0], if not PROGRAM as given
-	// value returns the value of a flag given as --flag=VALUE or --flag VALUE.
-	value := func(flag string) (string, bool) {
-		if name, v, ok := strings.Cut(flag, "="); ok && strings.HasPrefix(name, "--") {
-			return v, true
-		}
-		if len(args) == 0 {
-			return "", false
-		}
-		v := args[0]
-		args = args[1:]
-		return v, true
-	}
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		flag := args[0]
 		args = args[1:]
-		name, _, _ := strings.Cut(flag, "=")
+		// A flag's value follows it as the next argument or after '=', for a short flag
+		// as for a long one (-w=/etc as --workdir=/etc), as docker run reads them; a
+		// short flag's value may also be attached (-eKEY=VALUE).
+		name, v, hasValue := strings.Cut(flag, "=")
+		if len(name) > 2 && name[1] != '-' && (name[1] == 'e' || name[1] == 'w') {
+			name, v, hasValue = name[:2], flag[2:], true
+		}
+		// value returns the flag's value, taking the next argument if need be.
+		value := func() (string, bool) {
+			if hasValue {
+				return v, true
+			}
+			if len(args) == 0 {
+				return "", false
+			}
+			v, args = args[0], args[1:]
+			return v, true
+		}
+		switch name {
+		case "--", "--quiet", "-q", "--help", "-h", "--clear-env", "--no-rewrite", "--stats", "--read-only":
+			if hasValue {
+				return usageError("%s takes no value (in %s)", name, flag)
+			}
+		}
 		switch name {
 		case "--":
 			goto program
@@ -126,20 +143,22 @@ func run(args []string) int {
 			return 0
 		case "--clear-env":
 			clearEnv = true
+		case "--read-only":
+			readOnly = true
 		case "--no-rewrite":
 			opts.NoRewrite = true
 		case "--stats":
 			opts.Stats = true
-		case "--root", "--volume", "-e", "--env", "-w", "--workdir", "--argv0":
-			v, ok := value(flag)
+		case "--root", "--volume", "-e", "--env", "--env-file", "-w", "--workdir", "--argv0":
+			v, ok := value()
 			if !ok {
 				return usageError("%s needs a value", name)
 			}
 			switch name {
 			case "--root":
 				dir, mode, _ := strings.Cut(v, ":")
-				if mode != "" && mode != "ro" && mode != "rw" {
-					return usageError("--root %s: the mode is ro or rw", v)
+				if dir == "" || mode != "" && mode != "ro" && mode != "rw" {
+					return usageError("--root %s: want DIR[:ro|rw]", v)
 				}
 				opts.Root, opts.RootReadOnly = dir, mode == "ro"
 			case "--volume":
@@ -151,15 +170,23 @@ func run(args []string) int {
 				opts.Volumes = append(opts.Volumes, vfs.Mount{Host: parts[0], Guest: parts[1],
 					ReadOnly: len(parts) == 3 && parts[2] == "ro"})
 			case "-e", "--env":
-				if !strings.Contains(v, "=") {
-					if hv, ok := os.LookupEnv(v); ok {
-						v += "=" + hv
-					} else {
-						continue // docker run -e KEY: unset on the host, nothing to pass
-					}
+				kv, err := envVar(v)
+				if err != nil {
+					return usageError("%s %q: %v", name, v, err)
 				}
-				setEnv = append(setEnv, v)
+				if kv != "" {
+					setEnv = append(setEnv, kv)
+				}
+			case "--env-file":
+				kvs, err := readEnvFile(v)
+				if err != nil {
+					return usageError("--env-file: %v", err)
+				}
+				fileEnv = append(fileEnv, kvs...)
 			case "-w", "--workdir":
+				if v == "" {
+					return usageError("%s needs a directory", name)
+				}
 				opts.Workdir = v
 			case "--argv0":
 				argv0 = &v
@@ -172,13 +199,19 @@ program:
 	if len(args) == 0 {
 		return usageError("run: no program given (usage: golos run [flags] PROGRAM [ARGS...])")
 	}
+	if readOnly {
+		if code := hostRootReadOnly(&opts); code != 0 {
+			return code
+		}
+	}
 	if len(opts.Volumes) > 0 && opts.Root == "" {
 		return usageError("--volume needs --root")
 	}
 	if clearEnv {
 		env = nil
 	}
-	env = mergeEnv(env, setEnv)
+	// As docker run: the --env-file variables, then -e's, each replacing an earlier one.
+	env = mergeEnv(mergeEnv(env, fileEnv), setEnv)
 	argv := args
 	if argv0 != nil {
 		argv = append([]string{*argv0}, args[1:]...)
@@ -205,9 +238,97 @@ program:
 	return code
 }
 
+// hostRootReadOnly applies --read-only: the root becomes read-only, as docker run's; with
+// no --root, that is the host's own root, seen through a confined root at "/" (the only
+// way golos has to refuse writes), with the working directory kept and /dev writable
+// (docker's /dev is its own mount, and programs write to /dev/null and their terminal).
+func hostRootReadOnly(opts *kernel.Options) int {
+	opts.RootReadOnly = true
+	if opts.Root != "" {
+		return 0
+	}
+	opts.Root = "/"
+	cwd, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "golos: --read-only: the working directory: %v\n", err)
+		return 125
+	}
+	if opts.Workdir == "" {
+		opts.Workdir = cwd
+	} else if !filepath.IsAbs(opts.Workdir) {
+		opts.Workdir = filepath.Join(cwd, opts.Workdir)
+	}
+	for _, v := range opts.Volumes {
+		if filepath.Clean(v.Guest) == "/dev" {
+			return 0 // the user's own choice for /dev
+		}
+	}
+	opts.Volumes = append(opts.Volumes, vfs.Mount{Host: "/dev", Guest: "/dev"})
+	return 0
+}
+
 func usageError(format string, a ...any) int {
 	fmt.Fprintf(os.Stderr, "golos: "+format+"\n", a...)
 	return 125
+}
+
+// envVar checks the value of -e as docker run does: KEY=VALUE as it is, KEY alone takes
+// golos's own value, or nothing ("") when golos has none.
+func envVar(v string) (string, error) {
+	key, _, hasValue := strings.Cut(v, "=")
+	switch {
+	case key == "":
+		return "", fmt.Errorf("invalid environment variable: want KEY=VALUE or KEY")
+	case strings.ContainsRune(v, 0):
+		return "", fmt.Errorf("invalid environment variable: contains a NUL byte")
+	case hasValue:
+		return v, nil
+	}
+	if hv, ok := os.LookupEnv(key); ok {
+		return key + "=" + hv, nil
+	}
+	return "", nil
+}
+
+// readEnvFile reads an --env-file in docker's format: a KEY=VALUE per line, the value
+// taken as it is (no quotes, no expansion); a line that is only KEY takes golos's own
+// value (none if golos has none); blank lines and lines starting with '#' are skipped.
+// Leading white space is ignored; a key with white space in it is an error, as in docker.
+func readEnvFile(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimLeft(strings.TrimSuffix(line, "\r"), " \t\v\f")
+		if i == 0 {
+			line = strings.TrimPrefix(line, "\uFEFF") // a UTF-8 byte order mark
+		}
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if !utf8.ValidString(line) || strings.ContainsRune(line, 0) {
+			return nil, fmt.Errorf("%s:%d: not text (invalid UTF-8 or a NUL byte)", path, i+1)
+		}
+		key, _, hasValue := strings.Cut(line, "=")
+		if !hasValue {
+			key = strings.TrimRight(key, " \t\v\f")
+		}
+		switch {
+		case key == "":
+			return nil, fmt.Errorf("%s:%d: no variable name in %q", path, i+1, line)
+		case strings.ContainsAny(key, " \t\v\f"):
+			return nil, fmt.Errorf("%s:%d: variable %q contains white space", path, i+1, key)
+		case hasValue:
+			out = append(out, line)
+		default:
+			if hv, ok := os.LookupEnv(key); ok {
+				out = append(out, key+"="+hv)
+			}
+		}
+	}
+	return out, nil
 }
 
 // mergeEnv sets each KEY=VALUE of set in env, replacing an earlier KEY.

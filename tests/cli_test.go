@@ -148,3 +148,25 @@ func TestRunBadFlags(t *testing.T) {
 		oneLine(t, "golos "+strings.Join(full, " "), g.stderr)
 	}
 }
+
+// TestRunRelativeRoot: a relative --root and --volume name directories from golos's
+// working directory for the whole run, execve included: golos runs the new program as a
+// new golos with the same flags, from the program's own working directory.
+func TestRunRelativeRoot(t *testing.T) {
+	if _, err := os.Stat("/bin/busybox"); err != nil {
+		t.Fatalf("no /bin/busybox: %s", installHint)
+	}
+	dir := t.TempDir()
+	for _, d := range []string{"rfs/bin", "rfs/data", "vol"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile(t, "/bin/busybox", filepath.Join(dir, "rfs", "bin", "busybox"), 0o755)
+	if err := os.WriteFile(filepath.Join(dir, "vol", "f"), []byte("in the volume\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sameAsNative(t, runOpts{dir: dir},
+		[]string{"/bin/busybox", "sh", "-c", "exec /bin/busybox cat vol/f"},
+		[]string{"--root", "rfs", "--volume", "vol:/data", "/bin/busybox", "sh", "-c", "exec /bin/busybox cat /data/f"})
+}

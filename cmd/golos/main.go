@@ -207,6 +207,19 @@ program:
 	if len(opts.Volumes) > 0 && opts.Root == "" {
 		return usageError("--volume needs --root")
 	}
+	// The root's and volumes' host paths are made absolute now: golos runs the program's
+	// execve as a new golos with the same flags, from the program's working directory,
+	// where a relative path would name another directory or none.
+	if opts.Root, err = absPath("--root", opts.Root); err != nil {
+		fmt.Fprintf(os.Stderr, "golos: %v\n", err)
+		return 125
+	}
+	for i := range opts.Volumes {
+		if opts.Volumes[i].Host, err = absPath("--volume", opts.Volumes[i].Host); err != nil {
+			fmt.Fprintf(os.Stderr, "golos: %v\n", err)
+			return 125
+		}
+	}
 	if clearEnv {
 		env = nil
 	}
@@ -265,6 +278,18 @@ func hostRootReadOnly(opts *kernel.Options) int {
 	}
 	opts.Volumes = append(opts.Volumes, vfs.Mount{Host: "/dev", Guest: "/dev"})
 	return 0
+}
+
+// absPath makes a flag's host path absolute ("" stays "").
+func absPath(flag, p string) (string, error) {
+	if p == "" || filepath.IsAbs(p) {
+		return p, nil
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %w", flag, p, err)
+	}
+	return abs, nil
 }
 
 func usageError(format string, a ...any) int {

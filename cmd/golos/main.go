@@ -59,8 +59,10 @@ flags (a value follows the flag or an '=': -w DIR, -w=DIR, --workdir=DIR):
   --no-rewrite               leave every syscall site to Syscall User Dispatch (for
                              comparison: by default common sites jump straight in)
 
-exit status: the program's own; 128+N if it dies of signal N; 125 if golos fails;
-126 if PROGRAM cannot be executed; 127 if it is not found.
+exit status: the program's own; 128+N if it dies of signal N; 125 if golos fails
+(a usage error, an executable golos cannot run); 126 if PROGRAM cannot be executed
+(permission denied, or "exec format error": not an executable, a corrupt ELF, an ELF
+for another machine); 127 if it is not found.
 `
 
 func init() {
@@ -245,6 +247,9 @@ program:
 		var ee *kernel.ExitError
 		if errors.As(err, &ee) {
 			return ee.Status
+		}
+		if errors.Is(err, unix.ENOEXEC) {
+			return 126 // a file that is no executable (loader): docker run's status for ENOEXEC
 		}
 		return 125
 	}

@@ -58,7 +58,9 @@ func filter(in io.Reader, out io.Writer) error {
 		case e.Action == "build-output":
 			fmt.Fprint(w, e.Output)
 		case e.Test == "" && e.Action == "output":
-			fmt.Fprint(w, e.Output)
+			if e.Output != "PASS\n" { // the "ok" line that follows says it (as without -v)
+				fmt.Fprint(w, e.Output)
+			}
 		case e.Test == "" && e.Action == "fail":
 			// The package failed: show what its unfinished tests printed (a panic or a
 			// timeout ends the test binary without their own "fail").

@@ -1,3 +1,8 @@
+// This file is built only by internal/build (./golos, cmd/golos-build), which sets the
+// golosbuild tag and links with -checklinkname=0; a plain go build gets plainbuild.go.
+
+//go:build golosbuild
+
 package main
 
 import (

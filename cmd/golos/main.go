@@ -18,8 +18,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 
@@ -37,15 +39,19 @@ Runs PROGRAM, an unmodified Linux x86-64 executable, inside golos's own process.
 PROGRAM containing '/' is a path; otherwise it is looked up in PATH (inside the root,
 with --root).
 
-flags:
+flags (a value follows the flag or an '=': -w DIR, -w=DIR, --workdir=DIR):
   --quiet                    no notes on syscalls golos does not implement
   --debug                    registers and the faulting address when the program dies
   --debug=syscalls           also a line per syscall on stderr
-  --root DIR[:ro]            the program's root directory (":ro": read-only)
+  --root DIR[:ro|rw]         the program's root directory (":ro": read-only)
+  --read-only                make the root read-only (without --root: the host's,
+                             /dev excepted)
   --volume HOST:GUEST[:ro|rw]  graft host directory HOST at GUEST inside the root
                              (repeatable)
   -e, --env KEY=VALUE        set an environment variable (KEY alone: take golos's own
                              value); repeatable
+  --env-file FILE            read KEY=VALUE lines from FILE (docker's format: '#'
+                             comments; -e wins); repeatable
   --clear-env                start from an empty environment
   -w, --workdir DIR          the program's working directory
   --stats                    at exit, per-syscall counts and the time spent in golos
@@ -55,8 +61,10 @@ flags:
   --no-fsgsbase              switch the program's own GS base with arch_prctl, as on
                              CPUs without FSGSBASE, even where the CPU has it (tests)
 
-exit status: the program's own; 128+N if it dies of signal N; 125 if golos fails;
-126 if PROGRAM cannot be executed; 127 if it is not found.
+exit status: the program's own; 128+N if it dies of signal N; 125 if golos fails
+(a usage error, an executable golos cannot run); 126 if PROGRAM cannot be executed
+(permission denied, or "exec format error": not an executable, a corrupt ELF, an ELF
+for another machine); 127 if it is not found.
 `
 
 func init() {
@@ -92,25 +100,37 @@ func run(args []string) int {
 	var opts kernel.Options
 	var err error
 	env := os.Environ()
-	var setEnv []string
-	clearEnv := false
+	var setEnv, fileEnv []string // -e and --env-file, in that order of precedence
+	clearEnv, readOnly := false, false
 	var argv0 *string // what the program gets as argv[0], if not PROGRAM as given
-	// value returns the value of a flag given as --flag=VALUE or --flag VALUE.
-	value := func(flag string) (string, bool) {
-		if name, v, ok := strings.Cut(flag, "="); ok && strings.HasPrefix(name, "--") {
-			return v, true
-		}
-		if len(args) == 0 {
-			return "", false
-		}
-		v := args[0]
-		args = args[1:]
-		return v, true
-	}
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		flag := args[0]
 		args = args[1:]
-		name, _, _ := strings.Cut(flag, "=")
+		// A flag's value follows it as the next argument or after '=', for a short flag
+		// as for a long one (-w=/etc as --workdir=/etc), as docker run reads them; a
+		// short flag's value may also be attached (-eKEY=VALUE).
+		name, v, hasValue := strings.Cut(flag, "=")
+		if len(name) > 2 && name[1] != '-' && (name[1] == 'e' || name[1] == 'w') {
+			name, v, hasValue = name[:2], flag[2:], true
+		}
+		// value returns the flag's value, taking the next argument if need be.
+		value := func() (string, bool) {
+			if hasValue {
+				return v, true
+			}
+			if len(args) == 0 {
+				return "", false
+			}
+			v, args = args[0], args[1:]
+			return v, true
+		}
+		switch name {
+		case "--", "--quiet", "-q", "--help", "-h", "--clear-env", "--no-rewrite", "--stats", "--read-only",
+			"--no-fsgsbase":
+			if hasValue {
+				return usageError("%s takes no value (in %s)", name, flag)
+			}
+		}
 		switch name {
 		case "--":
 			goto program
@@ -128,22 +148,24 @@ func run(args []string) int {
 			return 0
 		case "--clear-env":
 			clearEnv = true
+		case "--read-only":
+			readOnly = true
 		case "--no-rewrite":
 			opts.NoRewrite = true
 		case "--stats":
 			opts.Stats = true
 		case "--no-fsgsbase":
 			opts.NoFSGSBase = true
-		case "--root", "--volume", "-e", "--env", "-w", "--workdir", "--argv0":
-			v, ok := value(flag)
+		case "--root", "--volume", "-e", "--env", "--env-file", "-w", "--workdir", "--argv0":
+			v, ok := value()
 			if !ok {
 				return usageError("%s needs a value", name)
 			}
 			switch name {
 			case "--root":
 				dir, mode, _ := strings.Cut(v, ":")
-				if mode != "" && mode != "ro" && mode != "rw" {
-					return usageError("--root %s: the mode is ro or rw", v)
+				if dir == "" || mode != "" && mode != "ro" && mode != "rw" {
+					return usageError("--root %s: want DIR[:ro|rw]", v)
 				}
 				opts.Root, opts.RootReadOnly = dir, mode == "ro"
 			case "--volume":
@@ -155,15 +177,23 @@ func run(args []string) int {
 				opts.Volumes = append(opts.Volumes, vfs.Mount{Host: parts[0], Guest: parts[1],
 					ReadOnly: len(parts) == 3 && parts[2] == "ro"})
 			case "-e", "--env":
-				if !strings.Contains(v, "=") {
-					if hv, ok := os.LookupEnv(v); ok {
-						v += "=" + hv
-					} else {
-						continue // docker run -e KEY: unset on the host, nothing to pass
-					}
+				kv, err := envVar(v)
+				if err != nil {
+					return usageError("%s %q: %v", name, v, err)
 				}
-				setEnv = append(setEnv, v)
+				if kv != "" {
+					setEnv = append(setEnv, kv)
+				}
+			case "--env-file":
+				kvs, err := readEnvFile(v)
+				if err != nil {
+					return usageError("--env-file: %v", err)
+				}
+				fileEnv = append(fileEnv, kvs...)
 			case "-w", "--workdir":
+				if v == "" {
+					return usageError("%s needs a directory", name)
+				}
 				opts.Workdir = v
 			case "--argv0":
 				argv0 = &v
@@ -176,13 +206,32 @@ program:
 	if len(args) == 0 {
 		return usageError("run: no program given (usage: golos run [flags] PROGRAM [ARGS...])")
 	}
+	if readOnly {
+		if code := hostRootReadOnly(&opts); code != 0 {
+			return code
+		}
+	}
 	if len(opts.Volumes) > 0 && opts.Root == "" {
 		return usageError("--volume needs --root")
+	}
+	// The root's and volumes' host paths are made absolute now: golos runs the program's
+	// execve as a new golos with the same flags, from the program's working directory,
+	// where a relative path would name another directory or none.
+	if opts.Root, err = absPath("--root", opts.Root); err != nil {
+		fmt.Fprintf(os.Stderr, "golos: %v\n", err)
+		return 125
+	}
+	for i := range opts.Volumes {
+		if opts.Volumes[i].Host, err = absPath("--volume", opts.Volumes[i].Host); err != nil {
+			fmt.Fprintf(os.Stderr, "golos: %v\n", err)
+			return 125
+		}
 	}
 	if clearEnv {
 		env = nil
 	}
-	env = mergeEnv(env, setEnv)
+	// As docker run: the --env-file variables, then -e's, each replacing an earlier one.
+	env = mergeEnv(mergeEnv(env, fileEnv), setEnv)
 	argv := args
 	if argv0 != nil {
 		argv = append([]string{*argv0}, args[1:]...)
@@ -204,14 +253,117 @@ program:
 		if errors.As(err, &ee) {
 			return ee.Status
 		}
+		if errors.Is(err, unix.ENOEXEC) {
+			return 126 // a file that is no executable (loader): docker run's status for ENOEXEC
+		}
 		return 125
 	}
 	return code
 }
 
+// hostRootReadOnly applies --read-only: the root becomes read-only, as docker run's; with
+// no --root, that is the host's own root, seen through a confined root at "/" (the only
+// way golos has to refuse writes), with the working directory kept and /dev writable
+// (docker's /dev is its own mount, and programs write to /dev/null and their terminal).
+func hostRootReadOnly(opts *kernel.Options) int {
+	opts.RootReadOnly = true
+	if opts.Root != "" {
+		return 0
+	}
+	opts.Root = "/"
+	cwd, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "golos: --read-only: the working directory: %v\n", err)
+		return 125
+	}
+	if opts.Workdir == "" {
+		opts.Workdir = cwd
+	} else if !filepath.IsAbs(opts.Workdir) {
+		opts.Workdir = filepath.Join(cwd, opts.Workdir)
+	}
+	for _, v := range opts.Volumes {
+		if filepath.Clean(v.Guest) == "/dev" {
+			return 0 // the user's own choice for /dev
+		}
+	}
+	opts.Volumes = append(opts.Volumes, vfs.Mount{Host: "/dev", Guest: "/dev"})
+	return 0
+}
+
+// absPath makes a flag's host path absolute ("" stays "").
+func absPath(flag, p string) (string, error) {
+	if p == "" || filepath.IsAbs(p) {
+		return p, nil
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %w", flag, p, err)
+	}
+	return abs, nil
+}
+
 func usageError(format string, a ...any) int {
 	fmt.Fprintf(os.Stderr, "golos: "+format+"\n", a...)
 	return 125
+}
+
+// envVar checks the value of -e as docker run does: KEY=VALUE as it is, KEY alone takes
+// golos's own value, or nothing ("") when golos has none.
+func envVar(v string) (string, error) {
+	key, _, hasValue := strings.Cut(v, "=")
+	switch {
+	case key == "":
+		return "", fmt.Errorf("invalid environment variable: want KEY=VALUE or KEY")
+	case strings.ContainsRune(v, 0):
+		return "", fmt.Errorf("invalid environment variable: contains a NUL byte")
+	case hasValue:
+		return v, nil
+	}
+	if hv, ok := os.LookupEnv(key); ok {
+		return key + "=" + hv, nil
+	}
+	return "", nil
+}
+
+// readEnvFile reads an --env-file in docker's format: a KEY=VALUE per line, the value
+// taken as it is (no quotes, no expansion); a line that is only KEY takes golos's own
+// value (none if golos has none); blank lines and lines starting with '#' are skipped.
+// Leading white space is ignored; a key with white space in it is an error, as in docker.
+func readEnvFile(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimLeft(strings.TrimSuffix(line, "\r"), " \t\v\f")
+		if i == 0 {
+			line = strings.TrimPrefix(line, "\uFEFF") // a UTF-8 byte order mark
+		}
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if !utf8.ValidString(line) || strings.ContainsRune(line, 0) {
+			return nil, fmt.Errorf("%s:%d: not text (invalid UTF-8 or a NUL byte)", path, i+1)
+		}
+		key, _, hasValue := strings.Cut(line, "=")
+		if !hasValue {
+			key = strings.TrimRight(key, " \t\v\f")
+		}
+		switch {
+		case key == "":
+			return nil, fmt.Errorf("%s:%d: no variable name in %q", path, i+1, line)
+		case strings.ContainsAny(key, " \t\v\f"):
+			return nil, fmt.Errorf("%s:%d: variable %q contains white space", path, i+1, key)
+		case hasValue:
+			out = append(out, line)
+		default:
+			if hv, ok := os.LookupEnv(key); ok {
+				out = append(out, key+"="+hv)
+			}
+		}
+	}
+	return out, nil
 }
 
 // mergeEnv sets each KEY=VALUE of set in env, replacing an earlier KEY.

@@ -32,8 +32,10 @@ func Golos(root, out string) error {
 	linked.Close()
 	defer os.Remove(linked.Name())
 	// -checklinkname=0: golos reaches two variables of the runtime's poller and one of
-	// package syscall (internal/kernel/hostfd_unsafe.go), which Go 1.23+ does not export.
-	cmd := exec.Command("go", "build", "-trimpath",
+	// package syscall (cmd/golos/hostfd_unsafe.go), which Go 1.23+ does not export. The
+	// golosbuild tag selects that file; without it (a plain go build) cmd/golos builds a
+	// binary that says how to build golos (cmd/golos/plainbuild.go).
+	cmd := exec.Command("go", "build", "-trimpath", "-tags=golosbuild",
 		fmt.Sprintf("-ldflags=-T=%#x -checklinkname=0", TextAddress),
 		"-o", linked.Name(), "./cmd/golos")
 	cmd.Dir = root

@@ -8,6 +8,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+
+	"golang.org/x/sys/unix"
 )
 
 // Segment is one PT_LOAD program header, checked.
@@ -34,32 +36,51 @@ const userEnd = 0x7ffffffff000
 
 const pageSize = 4096
 
+// A formatError is a file that is no executable Linux could run: execve(2) fails with
+// ENOEXEC ("exec format error") for it, or, for segments that cannot be mapped, kills the
+// process after the point of no return. golos refuses it before running anything, and
+// its caller reports it as ENOEXEC (exit status 126, as docker run's), not as a failure of
+// golos's own (125). Files Linux would run but golos cannot (a 32-bit x86 ELF) are not
+// formatErrors.
+type formatError string
+
+func (e formatError) Error() string { return "exec format error (" + string(e) + ")" }
+
+// Is makes errors.Is(err, unix.ENOEXEC) true.
+func (e formatError) Is(target error) bool { return target == unix.ENOEXEC }
+
+func badFormat(format string, a ...any) error { return formatError(fmt.Sprintf(format, a...)) }
+
 // Parse reads and checks an ELF header and its program headers. Every error names what
 // is wrong in words a user can act on; the caller adds the path.
 func Parse(r io.ReaderAt, size int64) (*File, error) {
 	var hdr [64]byte
 	n, _ := r.ReadAt(hdr[:], 0)
 	if n < 4 || string(hdr[:4]) != elf.ELFMAG {
-		return nil, fmt.Errorf("not an ELF executable")
+		return nil, badFormat("not an ELF executable and no #! line")
 	}
 	if n < 20 {
-		return nil, fmt.Errorf("truncated ELF: the file has %d bytes, the header alone needs 64", size)
+		return nil, badFormat("truncated ELF: the file has %d bytes, the header alone needs 64", size)
 	}
 	switch elf.Class(hdr[elf.EI_CLASS]) {
 	case elf.ELFCLASS64:
 	case elf.ELFCLASS32:
-		return nil, fmt.Errorf("32-bit ELF (%s); golos runs x86-64 executables", describeMachine(hdr[:n]))
+		if n >= 20 && elf.Data(hdr[elf.EI_DATA]) == elf.ELFDATA2LSB && elf.Machine(binary.LittleEndian.Uint16(hdr[18:])) == elf.EM_386 {
+			// Linux runs these (IA-32 emulation): golos's limitation, not the file's.
+			return nil, fmt.Errorf("32-bit ELF (i386); golos runs x86-64 executables")
+		}
+		return nil, badFormat("32-bit ELF (%s); golos runs x86-64 executables", describeMachine(hdr[:n]))
 	default:
-		return nil, fmt.Errorf("ELF of unknown class %d", hdr[elf.EI_CLASS])
+		return nil, badFormat("ELF of unknown class %d", hdr[elf.EI_CLASS])
 	}
 	if elf.Data(hdr[elf.EI_DATA]) != elf.ELFDATA2LSB {
-		return nil, fmt.Errorf("big-endian ELF (%s); golos runs x86-64 executables", describeMachine(hdr[:n]))
+		return nil, badFormat("big-endian ELF (%s); golos runs x86-64 executables", describeMachine(hdr[:n]))
 	}
 	if m := elf.Machine(binary.LittleEndian.Uint16(hdr[18:])); m != elf.EM_X86_64 {
-		return nil, fmt.Errorf("ELF for %s; golos runs x86-64 executables", describeMachine(hdr[:n]))
+		return nil, badFormat("ELF for %s; golos runs x86-64 executables", describeMachine(hdr[:n]))
 	}
 	if n < 64 {
-		return nil, fmt.Errorf("truncated ELF: the file has %d bytes, the header alone needs 64", size)
+		return nil, badFormat("truncated ELF: the file has %d bytes, the header alone needs 64", size)
 	}
 	le := binary.LittleEndian
 	f := &File{
@@ -69,17 +90,17 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 		Phnum: int(le.Uint16(hdr[56:])),
 	}
 	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
-		return nil, fmt.Errorf("ELF of type %v, not an executable", f.Type)
+		return nil, badFormat("ELF of type %v, not an executable", f.Type)
 	}
 	if phentsize := le.Uint16(hdr[54:]); phentsize != 56 {
-		return nil, fmt.Errorf("bad ELF: program header size %d, want 56", phentsize)
+		return nil, badFormat("bad ELF: program header size %d, want 56", phentsize)
 	}
 	if f.Phnum == 0 {
-		return nil, fmt.Errorf("bad ELF: no program headers")
+		return nil, badFormat("bad ELF: no program headers")
 	}
 	phEnd := f.Phoff + uint64(f.Phnum)*56
 	if f.Phoff > uint64(size) || phEnd > uint64(size) {
-		return nil, fmt.Errorf("truncated ELF: program headers end at %#x, beyond the file's %d bytes", phEnd, size)
+		return nil, badFormat("truncated ELF: program headers end at %#x, beyond the file's %d bytes", phEnd, size)
 	}
 	ph := make([]byte, phEnd-f.Phoff)
 	if _, err := r.ReadAt(ph, int64(f.Phoff)); err != nil {
@@ -97,34 +118,34 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 				continue
 			}
 			if filesz > memsz {
-				return nil, fmt.Errorf("bad ELF: segment %d has p_filesz %#x larger than p_memsz %#x", i, filesz, memsz)
+				return nil, badFormat("bad ELF: segment %d has p_filesz %#x larger than p_memsz %#x", i, filesz, memsz)
 			}
 			if off+filesz < off || off+filesz > uint64(size) {
-				return nil, fmt.Errorf("truncated ELF: segment %d needs file bytes up to %#x, the file has %d", i, off+filesz, size)
+				return nil, badFormat("truncated ELF: segment %d needs file bytes up to %#x, the file has %d", i, off+filesz, size)
 			}
 			if vaddr >= userEnd || memsz > userEnd-vaddr {
-				return nil, fmt.Errorf("bad ELF: segment %d [%#x, +%#x) does not fit in the user address space", i, vaddr, memsz)
+				return nil, badFormat("bad ELF: segment %d [%#x, +%#x) does not fit in the user address space", i, vaddr, memsz)
 			}
 			if vaddr%pageSize != off%pageSize {
-				return nil, fmt.Errorf("bad ELF: segment %d: p_vaddr %#x and p_offset %#x differ modulo the page size", i, vaddr, off)
+				return nil, badFormat("bad ELF: segment %d: p_vaddr %#x and p_offset %#x differ modulo the page size", i, vaddr, off)
 			}
 			if k := len(f.Segments); k > 0 {
 				prev := f.Segments[k-1]
 				if vaddr < prev.Vaddr+prev.Memsz {
-					return nil, fmt.Errorf("bad ELF: segment %d at %#x overlaps or precedes the segment before it (ends %#x)", i, vaddr, prev.Vaddr+prev.Memsz)
+					return nil, badFormat("bad ELF: segment %d at %#x overlaps or precedes the segment before it (ends %#x)", i, vaddr, prev.Vaddr+prev.Memsz)
 				}
 			}
 			f.Segments = append(f.Segments, Segment{Vaddr: vaddr, Memsz: memsz, Offset: off, Filesz: filesz, Flags: flags})
 		case elf.PT_INTERP:
 			if filesz == 0 || filesz > 4096 || off+filesz > uint64(size) || off+filesz < off {
-				return nil, fmt.Errorf("bad ELF: PT_INTERP of %d bytes at %#x", filesz, off)
+				return nil, badFormat("bad ELF: PT_INTERP of %d bytes at %#x", filesz, off)
 			}
 			buf := make([]byte, filesz)
 			if _, err := r.ReadAt(buf, int64(off)); err != nil {
 				return nil, fmt.Errorf("read PT_INTERP: %w", err)
 			}
 			if buf[filesz-1] != 0 {
-				return nil, fmt.Errorf("bad ELF: PT_INTERP is not NUL-terminated")
+				return nil, badFormat("bad ELF: PT_INTERP is not NUL-terminated")
 			}
 			f.Interp = string(buf[:filesz-1])
 		case elf.PT_PHDR:
@@ -132,7 +153,7 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 		}
 	}
 	if len(f.Segments) == 0 {
-		return nil, fmt.Errorf("bad ELF: no loadable segment")
+		return nil, badFormat("bad ELF: no loadable segment")
 	}
 	return f, nil
 }

@@ -451,6 +451,10 @@ func rtSigaction(sig unix.Signal, act, old *sigaction) error {
 // text (given to Install) traps while ctx's selector says BLOCK, which it does only while
 // application code runs (prctl(2), PR_SET_SYSCALL_USER_DISPATCH).
 func Enable(ctx *Context) error {
+	// golos's GS first: once the signal stack is in place, a signal (the runtime's
+	// preemption, a kick) finds ctx by its stack pointer, and with the application's GS
+	// inherited (hasAppGS, set by clone before this) goSigTramp would load goGS.
+	ctx.goGS = gsBase()
 	slot, err := allocSlot(ctx)
 	if err != nil {
 		return err
@@ -463,7 +467,6 @@ func Enable(ctx *Context) error {
 		freeSlot(slot)
 		return fmt.Errorf("install signal stack: %w", e)
 	}
-	ctx.goGS = gsBase()
 	_, _, e := unix.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_SYSCALL_USER_DISPATCH,
 		unix.PR_SYS_DISPATCH_ON, textStart, textEnd-textStart,
 		uintptr(unsafe.Pointer(&ctx.selector)), 0)

@@ -2,15 +2,26 @@ package entry
 
 import "golang.org/x/sys/unix"
 
-// UnblockKick unblocks KickSignal on the calling thread. The kernel blocks it while
-// kickTramp runs (Install: a burst of kicks must not nest on the signal stack), and
-// rt_sigreturn unblocks it again, except when the handler leaves for the goroutine through
-// trapToGo, which never returns through its frame: Switch then returns with ReasonSignal,
-// and the goroutine calls this before the thread runs application code again. Until then
-// the thread is in golos, where a kick has nothing to do (the goroutine looks at Pending
-// before entering the application).
+// afterKickMask holds KickSignal and the signals hostSigTramp handles: the kernel blocks
+// each while its handler runs (neither has SA_NODEFER, see install), and both handlers may
+// leave for the goroutine through trapToGo, which never returns through the frame whose
+// rt_sigreturn would unblock it.
+var afterKickMask = func() (set unix.Sigset_t) {
+	for sig := unix.Signal(1); sig <= 64; sig++ {
+		if sig == KickSignal || Forwarded(sig) {
+			set.Val[(sig-1)/64] |= 1 << ((sig - 1) % 64)
+		}
+	}
+	return set
+}()
+
+// UnblockKick unblocks KickSignal and the forwarded host signals on the calling thread
+// after Switch returned with ReasonSignal, before the thread runs application code again.
+// A burst of kicks must not nest on the slot's signal stack (Install), so the kick handler
+// runs with KickSignal blocked; rt_sigreturn unblocks it again, except when the handler
+// leaves through trapToGo. Until the goroutine calls this, the thread is in golos, where a
+// kick has nothing to do (the goroutine looks at Pending before entering the
+// application), and a host signal goes to another thread or waits.
 func UnblockKick() {
-	var set unix.Sigset_t
-	set.Val[0] = 1 << (KickSignal - 1)
-	unix.PthreadSigmask(unix.SIG_UNBLOCK, &set, nil)
+	unix.PthreadSigmask(unix.SIG_UNBLOCK, &afterKickMask, nil)
 }

@@ -157,3 +157,15 @@ func TestSignalsInfo(t *testing.T) {
 			"kill(getpid(), SIGUSR1) from another thread: handled 1 time(s), si_signo 10, si_code SI_USER, "+ids+"\n")
 	})
 }
+
+// TestEflags: a program that sets AC (alignment checking) or DF while it makes syscalls,
+// faults and takes signals; golos's own code must run with neither, and the program must
+// see its flags as Linux keeps them (AC also in its handler, DF cleared there).
+func TestEflags(t *testing.T) {
+	forFlavours(t, "eflags", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "AC: lost 0 times; handler ran 50 times, saw AC=1 DF=0\n",
+			"DF: lost 0 times; handler ran 50 times, saw AC=0 DF=0\n",
+			"AC+DF: lost 0 times; handler ran 50 times, saw AC=1 DF=0\n")
+	})
+}

@@ -50,6 +50,15 @@
 	MOVQ	R8, UC_RIP(DX); \
 	RET
 
+// CLEAR_FLAGS loads the flags Go's code expects: DF and AC clear, only IF (which user
+// code cannot change) and the always-one bit 1 set. The application may leave AC set
+// (alignment checking), which Linux keeps in a signal handler's flags and across
+// syscalls, and Go's code makes unaligned accesses; the kernel clears DF for a handler,
+// but a rewritten site's entry keeps the application's. (CLAC is for the kernel only.)
+#define CLEAR_FLAGS \
+	PUSHQ	$0x202; \
+	POPFQ
+
 // SET_GS_SYSCALL sets the GS base to reg (not AX, DI or SI) with arch_prctl(ARCH_SET_GS),
 // for CPUs without FSGSBASE. It clobbers AX, CX, DI, SI and R11; the flags survive.
 #define SET_GS_SYSCALL(reg) \
@@ -170,7 +179,7 @@ TEXT ·abortEntry(SB),NOSPLIT|NOFRAME,$0
 	MOVB	$0, Context_inApp(AX)
 	MOVQ	$const_ReasonSignal, Context_Reason(AX)
 	MOVQ	Context_goSP(AX), SP
-	CLD				// Go assumes DF = 0
+	CLEAR_FLAGS			// enterApp may have loaded the application's
 	MOVQ	·initXsave(SB), CX	// every component back to its init state, MXCSR 0x1f80
 	MOVL	$-1, AX
 	MOVL	$-1, DX
@@ -291,6 +300,7 @@ golang:
 // handler (which finds g at GS:-8) runs with golos's GS, and the application's is put
 // back afterwards; otherwise the runtime's handler is tail-called as it is.
 TEXT ·goSigTramp(SB),NOSPLIT|NOFRAME,$0
+	CLEAR_FLAGS			// the interrupted code's AC (rt_sigreturn restores its flags)
 	CTX_BY_SP(direct)
 	CMPB	Context_hasAppGS(AX), $0
 	JEQ	direct
@@ -355,6 +365,7 @@ sysdirect:
 // goroutine's stack. The signal frame is never returned from: with SA_NODEFER and an empty
 // sa_mask the kernel left the thread's signal mask as it was, so nothing stays blocked.
 TEXT ·trapToGo(SB),NOSPLIT|NOFRAME,$0
+	CLEAR_FLAGS			// the handler runs with the application's AC
 	MOVB	$const_selectorAllow, Context_selector(AX)
 	MOVB	$0, Context_inApp(AX)
 	MOVQ	R8, Context_Reason(AX)
@@ -587,9 +598,10 @@ TEXT ·fastSave(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	BX, AX
 	MOVB	$const_selectorAllow, Context_selector(AX)
 	MOVB	$0, Context_inApp(AX)
-	// What Go expects of the CPU: DF clear, MXCSR 0x1f80 (the x87 unit Go does not use;
-	// the vector registers it clobbers freely, enterApp's XRSTOR restores them all).
-	CLD
+	// What Go expects of the CPU: DF and AC clear, MXCSR 0x1f80 (the x87 unit Go does
+	// not use; the vector registers it clobbers freely, enterApp's XRSTOR restores them
+	// all).
+	CLEAR_FLAGS
 	LDMXCSR	·defaultMXCSR(SB)
 	BYTE $0x65; BYTE $0x4c; BYTE $0x8b; BYTE $0x34; BYTE $0x25; LONG $-8	// mov %gs:-8,%r14
 	XORPS	X15, X15

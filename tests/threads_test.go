@@ -120,3 +120,16 @@ func TestThreadsCxx(t *testing.T) {
 			"failures: 0\n")
 	})
 }
+
+// TestThreadsClone3: clone3 with every size of struct clone_args Linux accepts (64 to a
+// page, zeros past the 88 bytes it knows) and those it refuses, set_tid misuse and a bad
+// pointer; golos's copy-in must take each size as Linux does (a 64-byte one used to
+// panic golos).
+func TestThreadsClone3(t *testing.T) {
+	forFlavours(t, "clone3", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "size 63: EINVAL\n", "size 64: thread ran yes\n", "size 87: thread ran yes\n",
+			"size 4096: thread ran yes\n", "size 4097: E2BIG\n", "size 96, extra byte set: E2BIG\n",
+			"bad pointer: EFAULT\n")
+	})
+}

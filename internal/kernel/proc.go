@@ -95,6 +95,11 @@ func sysClone(t *Thread) int64 {
 
 // clone3(2): struct clone_args (include/uapi/linux/sched.h).
 func sysClone3(t *Thread) int64 {
+	// struct clone_args grew from 64 bytes (CLONE_ARGS_SIZE_VER0) to 80 (set_tid, VER1)
+	// and 88 (cgroup, VER2). Linux takes any size from 64 to a page: a shorter one reads
+	// as zero beyond its end, a longer one must hold zeros past what the kernel knows
+	// (copy_struct_from_user, kernel/fork.c copy_clone_args_from_user).
+	const known = 88
 	addr, size := t.arg(0), t.arg(1)
 	if size > pageSize {
 		return -int64(unix.E2BIG)
@@ -102,16 +107,22 @@ func sysClone3(t *Thread) int64 {
 	if size < 64 {
 		return -int64(unix.EINVAL)
 	}
-	b := make([]byte, size)
-	if e := copyIn(addr, b); e != 0 {
+	var b [known]byte
+	if e := copyIn(addr, b[:min(size, known)]); e != 0 {
 		return -int64(e)
 	}
-	le := binary.LittleEndian
-	for _, x := range b[88:] { // fields this golos does not know must be zero
-		if x != 0 && size > 88 {
-			return -int64(unix.E2BIG)
+	if size > known {
+		rest := make([]byte, size-known)
+		if e := copyIn(addr+known, rest); e != 0 {
+			return -int64(e)
+		}
+		for _, x := range rest {
+			if x != 0 {
+				return -int64(unix.E2BIG)
+			}
 		}
 	}
+	le := binary.LittleEndian
 	a := cloneArgs{
 		flags:      le.Uint64(b[0:]),
 		exitSignal: le.Uint64(b[32:]),
@@ -126,6 +137,15 @@ func sysClone3(t *Thread) int64 {
 	if a.flags&^(legacyFlags|clearSighand|intoCgroup) != 0 || a.exitSignal > 64 ||
 		a.exitSignal != 0 && a.flags&unix.CLONE_THREAD != 0 {
 		return -int64(unix.EINVAL) // clone3_args_valid
+	}
+	// set_tid (offset 64) with set_tid_size (72): choosing the new thread's id needs
+	// CAP_CHECKPOINT_RESTORE in the pid namespace's owner; a size past the nesting
+	// depth is EINVAL (kernel/fork.c).
+	if setTid, setTidSize := le.Uint64(b[64:]), le.Uint64(b[72:]); setTidSize > 32 ||
+		setTid == 0 && setTidSize != 0 || setTid != 0 && setTidSize == 0 {
+		return -int64(unix.EINVAL)
+	} else if setTidSize != 0 {
+		return -int64(unix.EPERM)
 	}
 	if stack, stackSize := le.Uint64(b[40:]), le.Uint64(b[48:]); stack != 0 {
 		a.stack = stack + stackSize

@@ -330,7 +330,7 @@ func envVar(v string) (string, error) {
 // value (none if golos has none); blank lines and lines starting with '#' are skipped.
 // Leading white space is ignored; a key with white space in it is an error, as in docker.
 func readEnvFile(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
+	b, err := readFileRaw(path)
 	if err != nil {
 		return nil, err
 	}
@@ -387,4 +387,30 @@ func mergeEnv(env, set []string) []string {
 func ownStderr() (int, bool) {
 	fd, err := unix.FcntlInt(2, unix.F_DUPFD_CLOEXEC, vfs.HighFD())
 	return fd, err == nil
+}
+
+// readFileRaw reads a file with plain syscalls: os.Open would start the Go runtime's
+// poller (it tries to register every file it opens), whose descriptors golos must place
+// itself first (placeRuntimeFDs).
+func readFileRaw(path string) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	var out []byte
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := unix.Read(fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n == 0 {
+			return out, nil
+		}
+		out = append(out, buf[:n]...)
+	}
 }

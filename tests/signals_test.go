@@ -169,3 +169,12 @@ func TestEflags(t *testing.T) {
 			"AC+DF: lost 0 times; handler ran 50 times, saw AC=1 DF=0\n")
 	})
 }
+
+// TestSignalsLeader: a signal sent to the process reaches the main thread, waiting in
+// pause(2), rather than one of the workers also waiting there.
+func TestSignalsLeader(t *testing.T) {
+	forFlavours(t, "sig_leader", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "main thread woke: handler ran 1 time(s), in the main thread: yes\n")
+	})
+}

@@ -394,12 +394,21 @@ func (p *Process) sendProcess(info siginfo) {
 		s.infos = map[int][]siginfo{}
 	}
 	queue(&s.pending, s.infos, info)
+	// The main thread first when it can take the signal, as Linux's complete_signal
+	// tries the group leader before walking the others (a program whose main thread
+	// waits in pause(2) for SIGTERM while its workers block it expects the main thread to
+	// wake).
 	var target *Thread
 	p.threads.mu.Lock()
+	if m := p.threads.main; m != nil && p.threads.byTid[m.tid] == m && m.sigmask&sigBit(sig) == 0 {
+		target = m
+	}
 	for _, th := range p.threads.byTid {
+		if target != nil {
+			break
+		}
 		if th.sigmask&sigBit(sig) == 0 {
 			target = th
-			break
 		}
 	}
 	p.threads.mu.Unlock()

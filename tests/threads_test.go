@@ -133,3 +133,13 @@ func TestThreadsClone3(t *testing.T) {
 			"bad pointer: EFAULT\n")
 	})
 }
+
+// TestThreadsTenThousand: 10,000 threads alive at once, as Linux runs them; the Go
+// runtime's own thread limit (10,000) must not end golos. One flavour: the point is the
+// count, and each run takes seconds.
+func TestThreadsTenThousand(t *testing.T) {
+	t.Parallel()
+	p := prog(t, "thr_many.glibc-static")
+	nat, _ := runBoth(t, p)
+	wantNative(t, nat, 0, "threads alive at once: 10000, joined with their values: yes\n")
+}

@@ -35,6 +35,10 @@ const (
 	maxSlots     = 16 << 10 // threads at once: 2 GiB of address space, reserved
 )
 
+// MaxThreads is how many application threads may run at once: one slot each. A clone
+// past it fails with EAGAIN, as Linux's does past threads-max.
+const MaxThreads = maxSlots
+
 // slotsBase and slotsSize bound the slot region (read by the handlers).
 var slotsBase, slotsSize uintptr
 

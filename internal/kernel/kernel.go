@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -93,6 +94,10 @@ const maxInterpreterDepth = 4
 // when golos could not run it (an *ExitError for a program not found or not executable).
 func Run(program string, argv, envp []string, opts Options) (int, error) {
 	runtime.LockOSThread()
+	// Each application thread is an OS thread of golos's runtime: the runtime's limit
+	// (10,000 by default, a fatal error when reached) must not stop a program before its
+	// own limits do. The headroom is for the runtime's own threads.
+	debug.SetMaxThreads(entry.MaxThreads + 1024)
 	if opts.Stderr == nil {
 		opts.Stderr = os.Stderr
 	}

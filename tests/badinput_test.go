@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -361,4 +363,44 @@ func TestCLI(t *testing.T) {
 			wantNative(t, nat, 42)
 		})
 	}
+}
+
+// TestExecErrors: a FIFO, a directory, a text file without "#!", a missing file and one
+// without the execute bit, run by golos (refused at once, without opening a FIFO for
+// reading, which would wait for a writer) and execve'd by a program under golos (the
+// errno comes back to it, as on Linux, rather than ending it).
+func TestExecErrors(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("fifo-as-program", func(t *testing.T) {
+		refused(t, fifo, 126, "not a regular file")
+	})
+	t.Run("fifo-as-interpreter", func(t *testing.T) {
+		// A dynamic program whose PT_INTERP names a FIFO (a path of the same length as
+		// glibc's ld.so, written over it).
+		const ldso = "/lib64/ld-linux-x86-64.so.2"
+		b, err := os.ReadFile("/bin/true")
+		if err != nil || !bytes.Contains(b, []byte(ldso)) {
+			t.Fatalf("/bin/true with PT_INTERP %s: %v", ldso, err)
+		}
+		path := fmt.Sprintf("/tmp/golos-fifo-%011d", os.Getpid())
+		os.Remove(path)
+		if err := syscall.Mkfifo(path, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(path)
+		prog := filepath.Join(dir, "interp-fifo")
+		if err := os.WriteFile(prog, bytes.Replace(b, []byte(ldso), []byte(path), 1), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, prog, 126, "not a regular file")
+	})
+	forFlavours(t, "exec_errors", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "execve ./fifo: EACCES\n", "execve ./dir: EACCES\n", "execve ./text: ENOEXEC\n",
+			"execve ./missing: ENOENT\n", "execve ./noexec: EACCES\n")
+	})
 }

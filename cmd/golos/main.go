@@ -253,7 +253,7 @@ program:
 		if errors.As(err, &ee) {
 			return ee.Status
 		}
-		if errors.Is(err, unix.ENOEXEC) {
+		if errors.Is(err, unix.ENOEXEC) || errors.Is(err, unix.EACCES) {
 			return 126 // a file that is no executable (loader): docker run's status for ENOEXEC
 		}
 		return 125

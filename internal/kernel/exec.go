@@ -77,6 +77,10 @@ func (p *Process) checkExec(name, path string) error {
 		return &ExitError{Status: 126, Err: fmt.Errorf("%s: %v", name, err)}
 	case st.Mode&unix.S_IFMT == unix.S_IFDIR:
 		return &ExitError{Status: 126, Err: fmt.Errorf("%s: is a directory", name)}
+	case st.Mode&unix.S_IFMT != unix.S_IFREG:
+		// execve(2): EACCES for anything but a regular file (a FIFO, a device, a socket),
+		// which golos must not open either: opening a FIFO would wait for a writer.
+		return &ExitError{Status: 126, Err: fmt.Errorf("%s: permission denied (not a regular file)", name)}
 	}
 	return nil
 }
@@ -174,6 +178,9 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 		}
 		return -int64(unix.EACCES)
 	}
+	if e := t.p.execFormat(name); e != 0 {
+		return -int64(e)
+	}
 	self, err := golosBinary()
 	if err != nil {
 		return -int64(unix.ENOEXEC)
@@ -192,6 +199,23 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	args = append(args, argv...)
 	err = unix.Exec(self, args, envp)
 	return -int64(errnoOf(err))
+}
+
+// execFormat fails with ENOEXEC, as execve(2) does, for a file that is neither an ELF
+// executable nor a "#!" script: the caller gets the error (a shell then runs the file as
+// a script of its own), where the new golos could only end with status 126.
+func (p *Process) execFormat(path string) unix.Errno {
+	fd, err := p.opener(path)
+	if err != nil {
+		return errnoOf(err)
+	}
+	defer unix.Close(fd)
+	var head [4]byte
+	n, _ := unix.Pread(fd, head[:], 0)
+	if n >= 2 && string(head[:2]) == "#!" || n == 4 && string(head[:]) == "\x7fELF" {
+		return 0
+	}
+	return unix.ENOEXEC
 }
 
 // readStrings reads a NULL-terminated array of string pointers (argv, envp).

@@ -696,7 +696,7 @@ func (p *Process) opener(name string) (int, error) {
 	if p.fs == nil {
 		return loaderOpen(name)
 	}
-	return p.fs.Open(vfs.Abs(p.cwd(), name), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	return p.fs.Open(vfs.Abs(p.cwd(), name), unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0) // as loader.HostOpener
 }
 
 func (p *Process) cwd() string {

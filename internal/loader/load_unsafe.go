@@ -35,9 +35,10 @@ type Image struct {
 // paths (inside a confined root, if there is one).
 type Opener func(path string) (int, error)
 
-// HostOpener opens host paths as they are.
+// HostOpener opens host paths as they are. O_NONBLOCK: a FIFO named as the program or
+// its interpreter must not make golos wait for a writer (the loader then refuses it).
 func HostOpener(path string) (int, error) {
-	return unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	return unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 }
 
 // Load maps the executable at path (and its PT_INTERP interpreter) into memory, opening
@@ -123,7 +124,7 @@ func open(path string, opener Opener) (rawFile, *File, error) {
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		r.Close()
-		return -1, nil, fmt.Errorf("%s: not a regular file", path)
+		return -1, nil, fmt.Errorf("%s: not a regular file: %w", path, unix.EACCES) // execve(2)
 	}
 	f, err := Parse(r, st.Size)
 	if err != nil {

@@ -17,6 +17,7 @@ static const char *ename(int e)
 	case EINTR: return "EINTR";
 	case ENXIO: return "ENXIO";
 	case E2BIG: return "E2BIG";
+	case ENOEXEC: return "ENOEXEC";
 	case EBADF: return "EBADF";
 	case EAGAIN: return "EAGAIN";
 	case ENOMEM: return "ENOMEM";

@@ -202,11 +202,43 @@ func sysRtSigprocmask(t *Thread) int64 {
 func (t *Thread) setMask(mask uint64) {
 	s := &t.p.sig
 	s.mu.Lock()
+	newlyBlocked := mask &^ cannotCatch &^ t.sigmask
 	t.sigmask = mask &^ cannotCatch
 	deliverable := (t.pending | s.pending) &^ t.sigmask
 	s.mu.Unlock()
 	if deliverable != 0 {
 		atomic.StoreUint32(&t.ctx.Pending, 1)
+	}
+	if newlyBlocked != 0 {
+		t.p.retargetShared(t, newlyBlocked)
+	}
+}
+
+// retargetShared hands the process-pending signals among those t can no longer take (it
+// blocked them, or it is exiting) to another thread that can, as Linux's
+// retarget_shared_pending does (kernel/signal.c): t may have been the one kicked for
+// them, and no other thread would look.
+func (p *Process) retargetShared(t *Thread, lost uint64) {
+	s := &p.sig
+	s.mu.Lock()
+	want := s.pending & lost
+	var target *Thread
+	if want != 0 {
+		p.threads.mu.Lock()
+		for _, th := range p.threads.byTid {
+			if th != t && want&^th.sigmask != 0 {
+				target = th
+				break
+			}
+		}
+		p.threads.mu.Unlock()
+	}
+	s.mu.Unlock()
+	if target != nil {
+		target.wakeUp()
+		if entry.Kick(target.ctx, target.tid) {
+			p.watchKick(target)
+		}
 	}
 }
 

@@ -144,7 +144,9 @@ func (t *Thread) finish() {
 	th.mu.Unlock()
 	if last {
 		t.p.exitGroup(th.status)
+		return
 	}
+	t.p.retargetShared(t, ^uint64(0))
 }
 
 // worker is one of golos's OS threads, locked to its goroutine, whose application thread

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -247,6 +248,13 @@ func sysUtimensat(t *Thread) int64 {
 	}
 	return t.atCall(0, 1, 3, true)
 }
+
+// fchmodat2(2) is fchmodat(2) with its flags: AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH.
+func sysFchmodat2(t *Thread) int64 { return t.atCall(0, 1, 3, true) }
+
+// utime(2) and utimes(2): utimensat(2) on a path, with older time structures.
+func sysUtime(t *Thread) int64  { return t.pathCall(-1, 0, followLast, true) }
+func sysUtimes(t *Thread) int64 { return t.pathCall(-1, 0, followLast, true) }
 
 // access(2) and faccessat(2): W_OK in a read-only part is EROFS, as on a read-only mount.
 func (t *Thread) accessCall(dirArg, pathArg, modeArg int, flags uint64) int64 {
@@ -521,6 +529,49 @@ func sysClose(t *Thread) int64 {
 	return passthroughFast(t)
 }
 
+// close_range(2): the application's descriptors in [first, last] are closed (or marked
+// close-on-exec with CLOSE_RANGE_CLOEXEC); golos's own in the range are skipped, as if
+// they were not open. CLOSE_RANGE_UNSHARE would give the calling thread a table of its
+// own, while golos's threads must share one: without it the range is closed for every
+// thread of the process, which a single-threaded program cannot tell apart.
+func sysCloseRange(t *Thread) int64 {
+	first, last, flags := uint64(uint32(t.arg(0))), uint64(uint32(t.arg(1))), uint32(t.arg(2))
+	if flags&^(unix.CLOSE_RANGE_UNSHARE|unix.CLOSE_RANGE_CLOEXEC) != 0 || first > last {
+		return -int64(unix.EINVAL)
+	}
+	flags &^= unix.CLOSE_RANGE_UNSHARE
+	own := slices.Sorted(slices.Values(t.p.ownFDs))
+	lo := first
+	for _, fd := range own {
+		if fd := uint64(fd); fd >= lo && fd <= last {
+			if fd > lo {
+				if r := passthroughRaw(unix.SYS_CLOSE_RANGE, lo, fd-1, uint64(flags), 0, 0, 0); r < 0 {
+					return r
+				}
+			}
+			lo = fd + 1
+		}
+	}
+	if lo <= last {
+		if r := passthroughRaw(unix.SYS_CLOSE_RANGE, lo, last, uint64(flags), 0, 0, 0); r < 0 {
+			return r
+		}
+	}
+	if flags&unix.CLOSE_RANGE_CLOEXEC == 0 {
+		var closed []int
+		t.p.fdDirs.Range(func(k, _ any) bool {
+			if fd := uint64(k.(int)); fd >= first && fd <= last {
+				closed = append(closed, k.(int))
+			}
+			return true
+		})
+		for _, fd := range closed {
+			t.p.unwatchFD(fd)
+		}
+	}
+	return 0
+}
+
 // getdents64(2): a listing of /proc/self/fd leaves golos's own descriptors out.
 func sysGetdents64(t *Thread) int64 {
 	n := passthrough(t)
@@ -584,34 +635,6 @@ type atArgs struct {
 	dir, path [2]int8 // a second pair of -1 when there is one only
 	flags     int8
 }
-
-var atSyscallList = map[int]atArgs{
-	unix.SYS_OPENAT:     {[2]int8{0, -1}, [2]int8{1, -1}, -1},
-	unix.SYS_NEWFSTATAT: {[2]int8{0, -1}, [2]int8{1, -1}, 3},
-	unix.SYS_STATX:      {[2]int8{0, -1}, [2]int8{1, -1}, 2},
-	unix.SYS_FACCESSAT:  {[2]int8{0, -1}, [2]int8{1, -1}, -1},
-	unix.SYS_FACCESSAT2: {[2]int8{0, -1}, [2]int8{1, -1}, 3},
-	unix.SYS_READLINKAT: {[2]int8{0, -1}, [2]int8{1, -1}, -1},
-	unix.SYS_MKDIRAT:    {[2]int8{0, -1}, [2]int8{1, -1}, -1},
-	unix.SYS_MKNODAT:    {[2]int8{0, -1}, [2]int8{1, -1}, -1},
-	unix.SYS_UNLINKAT:   {[2]int8{0, -1}, [2]int8{1, -1}, -1},
-	unix.SYS_FCHMODAT:   {[2]int8{0, -1}, [2]int8{1, -1}, -1},
-	unix.SYS_FCHOWNAT:   {[2]int8{0, -1}, [2]int8{1, -1}, 4},
-	unix.SYS_UTIMENSAT:  {[2]int8{0, -1}, [2]int8{1, -1}, -1}, // a NULL path: the descriptor
-	unix.SYS_EXECVEAT:   {[2]int8{0, -1}, [2]int8{1, -1}, 4},
-	unix.SYS_RENAMEAT:   {[2]int8{0, 2}, [2]int8{1, 3}, -1},
-	unix.SYS_RENAMEAT2:  {[2]int8{0, 2}, [2]int8{1, 3}, -1},
-	unix.SYS_LINKAT:     {[2]int8{0, 2}, [2]int8{1, 3}, 4},
-	unix.SYS_SYMLINKAT:  {[2]int8{1, -1}, [2]int8{2, -1}, -1},
-}
-
-// atSyscalls is atSyscallList by number, for the syscall path.
-var atSyscalls = func() (t [512]*atArgs) {
-	for nr, a := range atSyscallList {
-		t[nr] = &a
-	}
-	return t
-}()
 
 // ownDirFD reports whether syscall nr names a file relative to one of golos's own
 // descriptors: a relative path, or an empty one with AT_EMPTY_PATH (the descriptor

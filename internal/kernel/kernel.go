@@ -3,8 +3,6 @@
 // and virtualising what golos must keep control of (threads, memory map, signals, exit).
 package kernel
 
-//go:generate ./gen_names.sh
-
 import (
 	"fmt"
 	"io"
@@ -227,8 +225,8 @@ func (p *Process) note(format string, args ...any) {
 
 // syscallName names syscall nr for messages.
 func syscallName(nr uint64) string {
-	if n, ok := syscallNames[nr]; ok {
-		return n
+	if nr < uint64(len(syscalls)) && syscalls[nr].name != "" {
+		return syscalls[nr].name
 	}
 	return fmt.Sprintf("syscall_%d", nr)
 }

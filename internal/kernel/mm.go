@@ -207,6 +207,99 @@ func sysMprotect(t *Thread) int64 {
 	return passthroughRaw(unix.SYS_MPROTECT, addr, length, prot, 0, 0, 0)
 }
 
+// pkey_mprotect(2) is mprotect(2) with a protection key, checked as mprotect is.
+func sysPkeyMprotect(t *Thread) int64 {
+	addr, length, prot, pkey := t.arg(0), t.arg(1), t.arg(2), t.arg(3)
+	hi, e := protectRange(addr, length)
+	if e != 0 || hi == addr {
+		return -int64(e)
+	}
+	m := &t.p.mm
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.owned.contains(addr, hi) {
+		return -int64(unix.ENOMEM)
+	}
+	return passthroughRaw(unix.SYS_PKEY_MPROTECT, addr, length, prot, pkey, 0, 0)
+}
+
+// policyRange checks the range of mbind(2) and set_mempolicy_home_node(2) (mm/mempolicy.c:
+// a misaligned start or a range that wraps is EINVAL); hi == addr means an empty range.
+func policyRange(addr, length uint64) (hi uint64, e unix.Errno) {
+	if addr%pageSize != 0 {
+		return 0, unix.EINVAL
+	}
+	hi = addr + pageUp(length)
+	if hi < addr || length != 0 && hi == addr {
+		return 0, unix.EINVAL
+	}
+	return hi, 0
+}
+
+// mbind(2): a NUMA policy for the application's pages only; a range that is not all the
+// application's gets EFAULT, as one with an unmapped hole does on Linux.
+func sysMbind(t *Thread) int64 {
+	addr, length := t.arg(0), t.arg(1)
+	hi, e := policyRange(addr, length)
+	if e != 0 {
+		return -int64(e)
+	}
+	m := &t.p.mm
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if hi != addr && !m.owned.contains(addr, hi) {
+		return -int64(unix.EFAULT)
+	}
+	return passthroughFast(t)
+}
+
+// set_mempolicy_home_node(2): the home node of the application's pages in the range; as
+// on Linux, parts of the range without a mapping (here: golos's) are left alone.
+func sysSetMempolicyHomeNode(t *Thread) int64 {
+	addr, length, node, flags := t.arg(0), t.arg(1), t.arg(2), t.arg(3)
+	hi, e := policyRange(addr, length)
+	if e != 0 {
+		return -int64(e)
+	}
+	m := &t.p.mm
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	parts := m.owned.intersect(addr, hi)
+	if len(parts) == 0 {
+		// Nothing of the application's: the host checks the node and the flags alone.
+		return passthroughRaw(unix.SYS_SET_MEMPOLICY_HOME_NODE, addr, 0, node, flags, 0, 0)
+	}
+	for _, r := range parts {
+		if ret := passthroughRaw(unix.SYS_SET_MEMPOLICY_HOME_NODE, r[0], r[1]-r[0], node, flags, 0, 0); ret < 0 {
+			return ret
+		}
+	}
+	return 0
+}
+
+// mseal(2): only the application's own memory may be sealed; a range that is not all the
+// application's gets ENOMEM, as a range that is not fully mapped does.
+func sysMseal(t *Thread) int64 {
+	addr, length, flags := t.arg(0), t.arg(1), t.arg(2)
+	if flags != 0 || addr%pageSize != 0 {
+		return -int64(unix.EINVAL)
+	}
+	hi := addr + pageUp(length)
+	if hi < addr {
+		return -int64(unix.EINVAL)
+	}
+	if hi == addr {
+		return 0
+	}
+	m := &t.p.mm
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.owned.contains(addr, hi) {
+		return -int64(unix.ENOMEM)
+	}
+	return passthroughFast(t)
+}
+
 // madvise(2): advice reaches only the application's pages (MADV_DONTNEED on golos's heap
 // would zero it); a range that is not all the application's gets ENOMEM, as a range with
 // unmapped pages does on Linux, after the advice was applied to the rest.

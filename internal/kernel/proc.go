@@ -349,6 +349,32 @@ func (p *Process) setHostNofile(n unix.Rlimit) error {
 	return unix.Setrlimit(unix.RLIMIT_NOFILE, &host)
 }
 
+// pidfd_open(2): the program is one process, golos's: a pidfd of its own pid or of one of
+// its threads is the host's for golos's process; any other pid is a process the program
+// cannot see (ESRCH). Flags and pids <= 0 are left to the host to refuse (EINVAL).
+func sysPidfdOpen(t *Thread) int64 {
+	const pidfdThread = unix.O_EXCL // PIDFD_THREAD
+	pid := int(int32(t.arg(0)))
+	if pid > 0 && pid != selfPid && t.p.thread(pid) == nil &&
+		t.arg(1)&^uint64(unix.PIDFD_NONBLOCK|pidfdThread) == 0 {
+		return -int64(unix.ESRCH)
+	}
+	return passthroughFast(t)
+}
+
+// personality(2): the query (0xffffffff) and the personas Docker's default seccomp profile
+// allows (PER_LINUX, PER_LINUX32, UNAME26 and their union) are passed through; the process
+// is golos's too, and those only change what uname(2) reports. Any other persona (such as
+// READ_IMPLIES_EXEC, which would change mmap(2) for golos's own runtime) is EPERM, as the
+// profile refuses it.
+func sysPersonality(t *Thread) int64 {
+	switch uint32(t.arg(0)) {
+	case 0x0, 0x8, 0x20000, 0x20008, 0xffffffff:
+		return passthroughFast(t)
+	}
+	return -int64(unix.EPERM)
+}
+
 // prctl(2): passed through, but for what would take control from golos: syscall user
 // dispatch (golos's own interception) and seccomp filters (which would apply to golos's
 // Go runtime as much as to the application). Those are refused with EINVAL and a note.

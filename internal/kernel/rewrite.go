@@ -282,83 +282,39 @@ func (t *Thread) stepOverPatch() bool {
 	return true
 }
 
-// plainSyscalls are the syscalls a rewritten site makes straight from golos's entry code,
-// with no Go code involved: golos passes them through unchanged, their descriptors and
-// pointers mean the same to the host, and none of them touches golos's own state.
-var plainSyscalls = []int{
-	unix.SYS_READ, unix.SYS_WRITE, unix.SYS_READV, unix.SYS_WRITEV, unix.SYS_PREAD64,
-	unix.SYS_PWRITE64, unix.SYS_PREADV, unix.SYS_PWRITEV, unix.SYS_LSEEK, unix.SYS_FSTAT,
-	unix.SYS_IOCTL, unix.SYS_FADVISE64, unix.SYS_FSYNC, unix.SYS_FDATASYNC,
-	unix.SYS_FSTATFS, unix.SYS_PIPE2, unix.SYS_EVENTFD2, unix.SYS_EPOLL_CREATE1,
-	unix.SYS_EPOLL_CTL, unix.SYS_EPOLL_WAIT, unix.SYS_EPOLL_PWAIT, unix.SYS_POLL, unix.SYS_PPOLL,
-	unix.SYS_SELECT, unix.SYS_PSELECT6, unix.SYS_SENDFILE, unix.SYS_SPLICE,
-	unix.SYS_GETPID, unix.SYS_GETPPID, unix.SYS_GETUID, unix.SYS_GETEUID, unix.SYS_GETGID,
-	unix.SYS_GETEGID, unix.SYS_GETRESUID, unix.SYS_GETRESGID, unix.SYS_GETGROUPS,
-	unix.SYS_GETPGRP, unix.SYS_GETPGID, unix.SYS_GETSID, unix.SYS_UNAME, unix.SYS_UMASK,
-	unix.SYS_SCHED_YIELD, unix.SYS_SCHED_GETAFFINITY, unix.SYS_GETCPU, unix.SYS_GETRUSAGE,
-	unix.SYS_TIMES, unix.SYS_SYSINFO, unix.SYS_CLOCK_GETTIME, unix.SYS_CLOCK_GETRES,
-	unix.SYS_GETTIMEOFDAY, unix.SYS_TIME, unix.SYS_GETRANDOM, unix.SYS_FUTEX,
-	unix.SYS_NANOSLEEP, unix.SYS_CLOCK_NANOSLEEP, unix.SYS_MEMBARRIER,
-	unix.SYS_PIPE, unix.SYS_FGETXATTR, unix.SYS_FLISTXATTR, unix.SYS_FTRUNCATE,
-	unix.SYS_FALLOCATE, unix.SYS_SYNC_FILE_RANGE, unix.SYS_FLOCK, unix.SYS_SYNC,
-	unix.SYS_PREADV2, unix.SYS_PWRITEV2, unix.SYS_INOTIFY_INIT1, unix.SYS_INOTIFY_RM_WATCH,
-	unix.SYS_MEMFD_CREATE, unix.SYS_TIMERFD_CREATE, unix.SYS_TIMERFD_SETTIME,
-	unix.SYS_TIMERFD_GETTIME,
-	// These need Go only on descriptors golos watches (entry.GoFDs).
-	unix.SYS_CLOSE, unix.SYS_GETDENTS64, unix.SYS_FCNTL, unix.SYS_DUP,
-}
-
-// plainWithoutRoot are plain too when there is no --root: their paths are the host's as
-// they are. (Calls on golos's own descriptors, or relative to one, still go to Go:
-// entry.GoFDs. renameat, renameat2, linkat and symlinkat are not here: the entry code
-// looks at the first argument only, and their second directory descriptor may be
-// golos's.)
-var plainWithoutRoot = []int{
-	unix.SYS_LSTAT, unix.SYS_ACCESS, unix.SYS_FACCESSAT, unix.SYS_FACCESSAT2, unix.SYS_GETCWD,
-	unix.SYS_UNLINK, unix.SYS_UNLINKAT, unix.SYS_MKDIR, unix.SYS_MKDIRAT, unix.SYS_RMDIR,
-	unix.SYS_RENAME, unix.SYS_CHMOD, unix.SYS_FCHMODAT,
-	unix.SYS_UTIMENSAT, unix.SYS_FCHMOD, unix.SYS_FCHOWN, unix.SYS_LINK, unix.SYS_SYMLINK,
-	unix.SYS_MKNOD, unix.SYS_MKNODAT, unix.SYS_CHOWN,
-	unix.SYS_LCHOWN, unix.SYS_FCHOWNAT, unix.SYS_TRUNCATE, unix.SYS_STATFS,
-	unix.SYS_GETXATTR, unix.SYS_LGETXATTR, unix.SYS_LISTXATTR, unix.SYS_LLISTXATTR,
-	unix.SYS_SETXATTR, unix.SYS_LSETXATTR, unix.SYS_REMOVEXATTR, unix.SYS_LREMOVEXATTR,
-	unix.SYS_FSETXATTR, unix.SYS_FREMOVEXATTR, unix.SYS_INOTIFY_ADD_WATCH,
-}
-
 // setPlainSyscalls tells the entry code which syscalls it may make itself: none when each
 // syscall is to be shown (--debug=syscalls) or counted (--stats).
 func (p *Process) setPlainSyscalls() {
 	if p.opts.DebugSyscalls || p.opts.Stats {
 		return
 	}
-	for _, nr := range plainSyscalls {
-		entry.PlainSyscalls[nr] = 1
-	}
-	// FS is the application's alone and the host checks the address as golos would
-	// (sysArchPrctl); GS is golos's, so ARCH_SET_GS and ARCH_GET_GS still go to Go.
-	entry.PlainSyscalls[unix.SYS_ARCH_PRCTL] = entry.PlainArchPrctlFS
-	if p.fs == nil {
-		for _, nr := range plainWithoutRoot {
+	root := p.fs != nil
+	for nr := range syscalls {
+		r := &syscalls[nr]
+		switch {
+		case r.fast == plain:
 			entry.PlainSyscalls[nr] = 1
+		case r.fast == plainArchPrctlFS:
+			// FS is the application's alone and the host checks the address as golos
+			// would (sysArchPrctl); GS is golos's, so ARCH_SET_GS and ARCH_GET_GS still
+			// go to Go.
+			entry.PlainSyscalls[nr] = entry.PlainArchPrctlFS
+		case root:
+			// With --root every path is resolved inside it, in Go.
+		case r.fast == plainWithoutRoot:
+			entry.PlainSyscalls[nr] = 1
+		case r.fast == plainUnlessProcRDI:
+			// golos shows some of the files under /proc/ (openAt, readlinkAt, procExeCall).
+			entry.PlainSyscalls[nr] = entry.PlainUnlessProcRDI
+		case r.fast == plainUnlessProcRSI:
+			entry.PlainSyscalls[nr] = entry.PlainUnlessProcRSI
 		}
-		// golos shows some of the files under /proc/ (openAt, readlinkAt, procExeCall).
-		entry.PlainSyscalls[unix.SYS_STAT] = entry.PlainUnlessProcRDI
-		entry.PlainSyscalls[unix.SYS_NEWFSTATAT] = entry.PlainUnlessProcRSI
-		entry.PlainSyscalls[unix.SYS_STATX] = entry.PlainUnlessProcRSI
-		entry.PlainSyscalls[unix.SYS_OPEN] = entry.PlainUnlessProcRDI
-		entry.PlainSyscalls[unix.SYS_OPENAT] = entry.PlainUnlessProcRSI
-		entry.PlainSyscalls[unix.SYS_READLINK] = entry.PlainUnlessProcRDI
-		entry.PlainSyscalls[unix.SYS_READLINKAT] = entry.PlainUnlessProcRSI
-	}
-	for nr, yes := range fdArg {
-		if yes {
-			entry.FDSyscalls[nr] = 1
-		}
-	}
-	// The *at syscalls whose first argument is a directory descriptor go to Go when it
-	// is golos's (ownDirFD), however their path begins.
-	for nr, a := range atSyscallList {
-		if a.dir[0] == 0 && a.dir[1] < 0 {
+		// On a descriptor of golos's, or relative to one (an *at call whose first
+		// argument is its only directory descriptor: ownDirFD), a call goes to Go however
+		// its path begins. (renameat, renameat2, linkat and symlinkat are not marked: the
+		// entry code looks at the first argument only, and their second directory
+		// descriptor may be golos's; none of them is plain.)
+		if r.fd || r.at != nil && r.at.dir[0] == 0 && r.at.dir[1] < 0 {
 			entry.FDSyscalls[nr] = 1
 		}
 	}
@@ -366,26 +322,3 @@ func (p *Process) setPlainSyscalls() {
 		entry.GoFDs[fd&0xffff] = 1
 	}
 }
-
-// fdArg marks the syscalls whose first argument is a file descriptor: on one of golos's
-// own they fail with EBADF, as on a descriptor that is not open.
-var fdArg = func() (t [512]bool) {
-	for _, nr := range []int{
-		unix.SYS_READ, unix.SYS_WRITE, unix.SYS_READV, unix.SYS_WRITEV, unix.SYS_PREAD64,
-		unix.SYS_PWRITE64, unix.SYS_PREADV, unix.SYS_PWRITEV, unix.SYS_PREADV2, unix.SYS_PWRITEV2,
-		unix.SYS_LSEEK, unix.SYS_FSTAT, unix.SYS_FSTATFS, unix.SYS_IOCTL, unix.SYS_FCNTL,
-		unix.SYS_FSYNC, unix.SYS_FDATASYNC, unix.SYS_FTRUNCATE, unix.SYS_FALLOCATE, unix.SYS_FCHMOD,
-		unix.SYS_FCHOWN, unix.SYS_GETDENTS64, unix.SYS_FADVISE64, unix.SYS_FLOCK,
-		unix.SYS_SYNC_FILE_RANGE, unix.SYS_FSETXATTR, unix.SYS_FGETXATTR, unix.SYS_FLISTXATTR,
-		unix.SYS_FREMOVEXATTR, unix.SYS_EPOLL_CTL, unix.SYS_EPOLL_WAIT, unix.SYS_EPOLL_PWAIT,
-		unix.SYS_SENDFILE, unix.SYS_SPLICE, unix.SYS_TEE, unix.SYS_CLOSE, unix.SYS_DUP,
-		unix.SYS_DUP2, unix.SYS_DUP3, unix.SYS_FCHDIR, unix.SYS_CONNECT, unix.SYS_ACCEPT,
-		unix.SYS_ACCEPT4, unix.SYS_BIND, unix.SYS_LISTEN, unix.SYS_SHUTDOWN, unix.SYS_SENDTO,
-		unix.SYS_RECVFROM, unix.SYS_SENDMSG, unix.SYS_RECVMSG, unix.SYS_GETSOCKOPT,
-		unix.SYS_SETSOCKOPT, unix.SYS_GETSOCKNAME, unix.SYS_GETPEERNAME, unix.SYS_INOTIFY_ADD_WATCH,
-		unix.SYS_INOTIFY_RM_WATCH, unix.SYS_TIMERFD_SETTIME, unix.SYS_TIMERFD_GETTIME,
-	} {
-		t[nr] = true
-	}
-	return t
-}()

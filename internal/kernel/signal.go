@@ -818,6 +818,11 @@ func readXsave(fp uint64, xs []byte) unix.Errno {
 	return 0
 }
 
+// restart_syscall(2) restarts a call the kernel stopped with ERESTART_RESTARTBLOCK. golos
+// never leaves one to restart (an interrupted call is made again from its own
+// registers: interrupted), so, as Linux's do_no_restart_syscall, it fails with EINTR.
+func sysRestartSyscall(t *Thread) int64 { return -int64(unix.EINTR) }
+
 // interrupted decides what a syscall that returned EINTR because of a kick becomes
 // (signal(7), "Interruption of system calls and library functions by signal handlers"):
 // if the signal's handler has SA_RESTART and the call is one Linux restarts, the thread
@@ -826,10 +831,7 @@ func (t *Thread) interrupted(nr uint64) {
 	if atomic.LoadUint32(&t.ctx.Pending) == 0 {
 		return // EINTR of the host's own making: the application sees it
 	}
-	switch nr {
-	case unix.SYS_NANOSLEEP, unix.SYS_CLOCK_NANOSLEEP, unix.SYS_POLL, unix.SYS_PPOLL,
-		unix.SYS_SELECT, unix.SYS_PSELECT6, unix.SYS_EPOLL_WAIT, unix.SYS_EPOLL_PWAIT,
-		unix.SYS_RT_SIGSUSPEND, unix.SYS_RT_SIGTIMEDWAIT, unix.SYS_PAUSE:
+	if nr < uint64(len(syscalls)) && syscalls[nr].noRestart {
 		return
 	}
 	s := &t.p.sig

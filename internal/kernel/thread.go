@@ -248,13 +248,19 @@ func (t *Thread) syscall() {
 	nr := uint64(uint32(r.RAX)) // the kernel reads the number as 32 bits (do_syscall_64)
 	var ret int64
 	t.regsSet = false
+	rec := &sysRecord{} // a number beyond the table: no syscall golos knows
+	if nr < uint64(len(syscalls)) {
+		rec = &syscalls[nr]
+	}
 	switch {
-	case nr < uint64(len(fdArg)) && fdArg[nr] && t.p.ownFD(int(int32(r.RDI))):
+	case rec.fd && t.p.ownFD(int(int32(r.RDI))):
 		ret = -int64(unix.EBADF) // golos's own descriptors are not there for the application
 	case t.ownDirFD(nr):
 		ret = -int64(unix.EBADF) // nor as the directory of a relative path
-	case nr < uint64(len(syscallTable)) && syscallTable[nr] != nil:
-		ret = syscallTable[nr](t)
+	case rec.fn != nil:
+		ret = rec.fn(t)
+	case rec.errno != 0:
+		ret = t.p.refused(nr, rec)
 	default:
 		ret = t.p.enosys(nr)
 	}
@@ -286,9 +292,7 @@ func (t *Thread) afterSyscall(nr uint64, ret int64) {
 	case -int64(unix.EINTR):
 		t.interrupted(nr)
 	case -int64(unix.EPIPE):
-		switch nr {
-		case unix.SYS_WRITE, unix.SYS_WRITEV, unix.SYS_PWRITE64, unix.SYS_PWRITEV, unix.SYS_PWRITEV2,
-			unix.SYS_SENDFILE, unix.SYS_SPLICE, unix.SYS_SENDTO, unix.SYS_SENDMSG, unix.SYS_SENDMMSG:
+		if nr < uint64(len(syscalls)) && syscalls[nr].sigpipe {
 			t.p.sendThread(t, siginfo{signo: int32(unix.SIGPIPE), code: siUser, pid: uint32(selfPid), uid: uint32(unix.Getuid())})
 		}
 	}
@@ -310,13 +314,27 @@ func retString(ret int64) string {
 	return fmt.Sprintf("%#x", ret)
 }
 
-// enosys answers a syscall golos does not implement, naming it once on stderr.
-func (p *Process) enosys(nr uint64) int64 {
+// refused answers a syscall that rec refuses, naming it and the reason once on stderr.
+func (p *Process) refused(nr uint64, rec *sysRecord) int64 {
+	if p.firstNote(nr) {
+		p.note("syscall %s (%d): %s; the program gets %s", syscallName(nr), nr, rec.why, unix.ErrnoName(rec.errno))
+	}
+	return -int64(rec.errno)
+}
+
+// firstNote reports whether a note on syscall nr is to be printed: the first time, unless
+// --quiet.
+func (p *Process) firstNote(nr uint64) bool {
 	p.noteMu.Lock()
 	first := !p.noted[nr]
 	p.noted[nr] = true
 	p.noteMu.Unlock()
-	if first && !p.opts.Quiet {
+	return first && !p.opts.Quiet
+}
+
+// enosys answers a syscall golos does not implement, naming it once on stderr.
+func (p *Process) enosys(nr uint64) int64 {
+	if p.firstNote(nr) {
 		p.note("syscall %s (%d) is not implemented; the program gets ENOSYS", syscallName(nr), nr)
 	}
 	return -int64(unix.ENOSYS)

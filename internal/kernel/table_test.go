@@ -1,0 +1,162 @@
+package kernel
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func funcPC(h handler) uintptr { return reflect.ValueOf(h).Pointer() }
+
+// plainFDHandlers are the handlers of plain rows that are not passthrough itself: each
+// differs from it only on golos's own descriptors or those golos watches, which fastEntry
+// sends to Go (the row's fd fact, entry.FDSyscalls and entry.GoFDs).
+var plainFDHandlers = []handler{sysClose, sysGetdents64, sysFcntl, sysDup}
+
+// TestSyscallRecords checks the rows of the syscall table against each other.
+func TestSyscallRecords(t *testing.T) {
+	pass := map[uintptr]bool{funcPC(passthrough): true, funcPC(passthroughFast): true}
+	fdOnly := map[uintptr]bool{}
+	for _, h := range plainFDHandlers {
+		fdOnly[funcPC(h)] = true
+	}
+	names := map[string]int{}
+	for nr := range syscalls {
+		r := &syscalls[nr]
+		name := syscallName(uint64(nr))
+		switch {
+		case r.fn == nil && r.errno == 0:
+			t.Errorf("%d: no row (neither a handler nor a refusal)", nr)
+			continue
+		case r.fn != nil && (r.errno != 0 || r.why != ""):
+			t.Errorf("%s: a handler and a refusal", name)
+		case r.fn == nil && r.why == "":
+			t.Errorf("%s: refused with %v without a reason", name, r.errno)
+		case r.fn == nil && (r.fast != notPlain || r.fd || r.at != nil || r.paths != 0 || r.noRestart || r.sigpipe):
+			t.Errorf("%s: a refused row with facts about its handling", name)
+		}
+		if r.name != "" {
+			if o, dup := names[r.name]; dup {
+				t.Errorf("%s: numbers %d and %d", r.name, o, nr)
+			}
+			names[r.name] = nr
+		} else if r.errno != unix.ENOSYS {
+			t.Errorf("%d: a number without a syscall must be ENOSYS, as on Linux", nr)
+		}
+		// Refusals: ENOSYS (Linux has no such call, or golos lacks it) or EPERM (a
+		// container runtime's answer).
+		if r.fn == nil && r.errno != unix.ENOSYS && r.errno != unix.EPERM {
+			t.Errorf("%s: refused with %v: want ENOSYS or EPERM", name, r.errno)
+		}
+		plainish := r.fast != notPlain
+		switch r.fast {
+		case plain:
+			pc := funcPC(r.fn)
+			if !pass[pc] && !(fdOnly[pc] && r.fd) {
+				t.Errorf("%s: plain, but its handler does more than pass it through", name)
+			}
+			if r.paths != 0 {
+				t.Errorf("%s: plain with a path argument: its path must be checked for --root and /proc", name)
+			}
+		case plainUnlessProcRDI, plainUnlessProcRSI:
+			want := arg0
+			if r.fast == plainUnlessProcRSI {
+				want = arg1
+			}
+			if r.paths != want {
+				t.Errorf("%s: plain unless the path in %s is under /proc, but its path arguments are %b", name,
+					map[fastClass]string{plainUnlessProcRDI: "RDI", plainUnlessProcRSI: "RSI"}[r.fast], r.paths)
+			}
+			if !r.procView {
+				t.Errorf("%s: checks /proc in the entry code, but its handler treats no /proc path apart", name)
+			}
+		case plainWithoutRoot:
+			if r.paths == 0 && nr != unix.SYS_GETCWD && !r.fd {
+				t.Errorf("%s: plain without --root, but it has no path and no descriptor", name)
+			}
+			if r.at != nil && r.at.dir[1] >= 0 {
+				t.Errorf("%s: plain without --root, but fastEntry sees its first directory descriptor only", name)
+			}
+		case plainArchPrctlFS:
+			if nr != unix.SYS_ARCH_PRCTL {
+				t.Errorf("%s: the arch_prctl class on another syscall", name)
+			}
+		}
+		// A handler that shows /proc files as the application's may be plain only where
+		// the entry code checks for /proc/.
+		if r.procView && (r.fast == plain || r.fast == plainWithoutRoot) {
+			t.Errorf("%s: plain without a /proc check, but its handler treats /proc paths apart", name)
+		}
+		if plainish && r.at != nil && r.at.dir[0] == 0 && r.at.dir[1] < 0 && r.fd {
+			t.Errorf("%s: both a descriptor and a directory descriptor in its first argument", name)
+		}
+		if r.at != nil && r.paths == 0 {
+			t.Errorf("%s: directory descriptors but no path", name)
+		}
+		if r.at != nil {
+			for i, d := range r.at.dir {
+				if d >= 0 && r.paths&(1<<r.at.path[i]) == 0 {
+					t.Errorf("%s: directory argument %d, but argument %d is no path", name, d, r.at.path[i])
+				}
+			}
+		}
+		if r.sigpipe && !r.fd {
+			t.Errorf("%s: SIGPIPE on EPIPE, but no descriptor to write to", name)
+		}
+		if r.noRestart && funcPC(r.fn) == funcPC(passthroughFast) {
+			t.Errorf("%s: never restarted, but passed through as a call that never blocks", name)
+		}
+	}
+	// The host's list of syscalls, and x/sys's, name each number as the table does.
+	for name, nr := range hostSyscalls(t) {
+		if nr >= len(syscalls) {
+			t.Errorf("%s (%d): beyond the table", name, nr)
+		} else if syscalls[nr].name != name {
+			t.Errorf("%d: named %q, the host's header says %q", nr, syscalls[nr].name, name)
+		}
+	}
+}
+
+// hostSyscalls reads the syscall numbers of the host's uapi header and of the x/sys module
+// golos is built with (zsysnum_linux_amd64.go), where they can be found.
+func hostSyscalls(t *testing.T) map[string]int {
+	got := map[string]int{}
+	read := func(path string, re *regexp.Regexp, lower bool) {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Logf("%v: not checked", err)
+			return
+		}
+		defer f.Close()
+		s := bufio.NewScanner(f)
+		for s.Scan() {
+			if m := re.FindStringSubmatch(s.Text()); m != nil {
+				nr, _ := strconv.Atoi(m[2])
+				name := m[1]
+				if lower {
+					name = strings.ToLower(name)
+				}
+				if o, ok := got[name]; ok && o != nr {
+					t.Errorf("%s: %d in one list, %d in another", name, o, nr)
+				}
+				got[name] = nr
+			}
+		}
+	}
+	read("/usr/include/x86_64-linux-gnu/asm/unistd_64.h", regexp.MustCompile(`^#define __NR_(\w+) (\d+)$`), false)
+	if dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "golang.org/x/sys").Output(); err == nil {
+		read(filepath.Join(strings.TrimSpace(string(dir)), "unix", "zsysnum_linux_amd64.go"),
+			regexp.MustCompile(`^\s+SYS_(\w+)\s+= (\d+)$`), true)
+	} else {
+		t.Logf("go list golang.org/x/sys: %v: x/sys's numbers not checked", err)
+	}
+	return got
+}

@@ -1,0 +1,58 @@
+package tests
+
+import (
+	"bytes"
+	"testing"
+)
+
+// Syscalls that every number's row in the kernel's table (internal/kernel/table.go) now
+// answers: passed through or virtualised as Linux answers them, or refused as a container
+// runtime refuses them.
+
+// TestSyscallsMore: testdata/sys_more.c makes each syscall golos answers since the table
+// got a row per number (epoll_create, eventfd, inotify_init, utime, utimes, fchmodat2,
+// close_range, pidfd_open, pkey_*, mbind and the memory policies, mseal, SysV semaphores
+// and message queues, POSIX message queues, restart_syscall, personality, adjtimex,
+// futex_wake, tee's SIGPIPE) natively and under golos, with and without rewritten sites;
+// stdout and the exit status must be the same. Its last close_range covers every
+// descriptor from 3 up, golos's own among them, which golos must skip (it goes on
+// running the program, and the next open gets 3).
+func TestSyscallsMore(t *testing.T) {
+	forFlavours(t, "sys_more", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"epoll_create(0): -1 EINVAL\n", "epoll_wait data: 42\n", "inotify event: mask 0x100 name created\n",
+			"mtime after utimes: 1300000000\n", "fcntl 41 after close_range: -1 EBADF\n",
+			"pidfd_open(self): ok\n", "pidfd_open(no such pid): -1 ESRCH\n", "mbind: 0\n",
+			"restart_syscall: -1 EINTR\n", "msg: 7 hello\n", "mq: ping\n", "SIGPIPEs: 1\n",
+			"open after close_range: 3\n", "rmdir: 0\n")
+		runBothOpts(t, runOpts{golosFlags: []string{"--no-rewrite"}}, p)
+	})
+}
+
+// TestSyscallsRefused: the syscalls golos refuses fail as in a container: EPERM for
+// privileged operations on the host (sethostname, setdomainname, clock_settime,
+// settimeofday, mount, reboot), ENOSYS for what golos does not implement (signalfd and
+// signalfd4, which would read the host's signals, not the program's virtual ones; fork),
+// each named once on stderr. Only under golos: natively, as root, they would act on the
+// host.
+func TestSyscallsRefused(t *testing.T) {
+	const want = "sethostname: -1 EPERM\nsetdomainname: -1 EPERM\nclock_settime: -1 EPERM\n" +
+		"settimeofday: -1 EPERM\nmount: -1 EPERM\nreboot: -1 EPERM\nsignalfd: -1 ENOSYS\n" +
+		"signalfd4: -1 ENOSYS\nfork: -1 ENOSYS\n"
+	forFlavours(t, "sys_more", func(t *testing.T, p string) {
+		needGolos(t)
+		g := runGolosOpts(&runOpts{dir: t.TempDir()}, "run", p, "refused")
+		if !golosRanOK(t, "golos run sys_more refused", g) {
+			return
+		}
+		if string(g.stdout) != want {
+			t.Errorf("stdout\n%swant\n%s", clip(g.stdout), want)
+		}
+		for _, name := range []string{"sethostname (170)", "mount (165)", "signalfd4 (289)"} {
+			if !bytes.Contains(g.stderr, []byte("syscall "+name+": ")) {
+				t.Errorf("stderr does not name %s\nstderr:\n%s", name, clip(g.stderr))
+			}
+		}
+	})
+}

@@ -225,9 +225,12 @@ func (fs *FS) Entry(guest string) (*Ref, error) {
 	if len(fs.virt) > 0 {
 		// The entry may be a virtual directory: the directory, which holds no entry of
 		// that name, stands for it.
-		dg, err := fs.FDPath(fd)
+		var dg string
+		var err error
 		if dv != nil {
-			dg, err = dv.guest, nil
+			dg = dv.guest
+		} else {
+			dg, err = fs.FDPath(fd)
 		}
 		if v := fs.virtualAt(path.Join(dg, base), fd); err == nil && v != nil {
 			unix.Close(fd)

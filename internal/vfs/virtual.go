@@ -101,7 +101,7 @@ func (fs *FS) setupVirtual() error {
 		if !errors.Is(err, unix.ENOENT) {
 			continue // not a directory, a loop…: the walk will fail there, as it does now
 		}
-		v, err := newVdir(p, i)
+		v, err := newVdir(p, i, fs.tempDirs())
 		if err != nil {
 			return fmt.Errorf("a directory for %s, missing in the root: %w", p, err)
 		}
@@ -111,14 +111,34 @@ func (fs *FS) setupVirtual() error {
 	return nil
 }
 
-// newVdir makes the empty, removed directory behind a virtual directory: created in the
-// host's temporary directory (0700 until golos holds it, so that no one else can enter
-// it), opened, made 0755 and removed. Once removed, nothing can be created in it
-// (lookups and creations in a removed directory fail with ENOENT, and its listing too).
-func newVdir(guest string, i int) (*vdir, error) {
-	var tmp string
-	var err error
+// tempDirs are the host directories a virtual directory's removed directory may be made
+// in: the temporary directories outside the root and the volumes first (making and
+// removing a directory changes its parent's times), then the others.
+func (fs *FS) tempDirs() []string {
+	var out, inside []string
 	for _, dir := range []string{os.TempDir(), "/tmp", "/dev/shm"} {
+		real := dir
+		if fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
+			real, _ = HostFDPath(fd)
+			unix.Close(fd)
+		}
+		if _, in := fs.Guest(real); in {
+			inside = append(inside, dir)
+		} else {
+			out = append(out, dir)
+		}
+	}
+	return append(out, inside...)
+}
+
+// newVdir makes the empty, removed directory behind a virtual directory: created in one
+// of dirs (0700 until golos holds it, so that no one else can enter it), opened, made
+// 0755 and removed. Once removed, nothing can be created in it (lookups and creations in
+// a removed directory fail with ENOENT, and its listing too).
+func newVdir(guest string, i int, dirs []string) (*vdir, error) {
+	var tmp string
+	var err error = unix.ENOENT
+	for _, dir := range dirs {
 		tmp = fmt.Sprintf("%s/.golos-mnt-%d-%d-%d", dir, os.Getpid(), i, nanotime())
 		if err = unix.Mkdir(tmp, 0o700); err == nil {
 			break

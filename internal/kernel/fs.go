@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -101,6 +102,12 @@ func errnoOf(err error) unix.Errno {
 // descriptor at dirArg, or -1) replaced by a reference to the confined file. Without a
 // root it passes the call through.
 func (t *Thread) pathCall(dirArg, pathArg int, how follow, write bool) int64 {
+	return t.pathCallThen(dirArg, pathArg, how, write, nil)
+}
+
+// pathCallThen is pathCall with a step after a call that succeeded, while the reference
+// is still held.
+func (t *Thread) pathCallThen(dirArg, pathArg int, how follow, write bool, then func(r *vfs.Ref)) int64 {
 	if t.p.fs == nil {
 		return passthrough(t)
 	}
@@ -117,7 +124,11 @@ func (t *Thread) pathCall(dirArg, pathArg int, how follow, write bool) int64 {
 	if dirArg >= 0 {
 		args[dirArg] = uint64(unix.AT_FDCWD & 0xffffffff) // the reference is absolute
 	}
-	return hostCall(t.ctx.Regs.RAX, args, map[int]string{pathArg: r.Path})
+	ret := hostCall(t.ctx.Regs.RAX, args, map[int]string{pathArg: r.Path})
+	if ret >= 0 && then != nil {
+		then(r)
+	}
+	return ret
 }
 
 // atCall is pathCall for the *at syscalls whose flags (at flagArg) may hold
@@ -139,21 +150,22 @@ func (t *Thread) emptyPath(arg int) bool {
 	return copyIn(t.arg(arg), b[:]) == 0 && b[0] == 0
 }
 
-// The file syscalls whose only job here is confining their path.
+// The stat calls confine their path, and count a directory's virtual children and mount
+// points among its links (statLinks).
 func sysStat(t *Thread) int64 {
 	if r, ok := t.procExeCall(0); ok {
 		return r
 	}
-	return t.pathCall(-1, 0, followLast, false)
+	return t.pathCallThen(-1, 0, followLast, false, t.statLinks(1, false))
 }
-func sysLstat(t *Thread) int64 { return t.pathCall(-1, 0, entryLast, false) }
+func sysLstat(t *Thread) int64 { return t.pathCallThen(-1, 0, entryLast, false, t.statLinks(1, false)) }
 func sysNewfstatat(t *Thread) int64 {
 	if t.arg(3)&unix.AT_SYMLINK_NOFOLLOW == 0 {
 		if r, ok := t.procExeCall(1); ok {
 			return r
 		}
 	}
-	return t.atCall(0, 1, 3, false)
+	return t.statAt(0, 1, 3, 2, false)
 }
 func sysStatx(t *Thread) int64 {
 	if t.arg(2)&unix.AT_SYMLINK_NOFOLLOW == 0 {
@@ -161,7 +173,73 @@ func sysStatx(t *Thread) int64 {
 			return r
 		}
 	}
-	return t.atCall(0, 1, 2, false)
+	return t.statAt(0, 1, 2, 4, true)
+}
+
+// statAt is atCall for newfstatat(2) and statx(2), whose buffer is at bufArg.
+func (t *Thread) statAt(dirArg, pathArg, flagArg, bufArg int, statx bool) int64 {
+	if t.p.fs == nil || !t.p.fs.HasVirtual() {
+		return t.atCall(dirArg, pathArg, flagArg, false)
+	}
+	flags := t.arg(flagArg)
+	if flags&unix.AT_EMPTY_PATH != 0 && t.emptyPath(pathArg) {
+		r := passthrough(t)
+		if r == 0 {
+			fd := int(int32(t.arg(dirArg)))
+			t.addLinks(bufArg, statx, func() uint64 { return t.p.fs.ExtraLinksFD(fd) })
+		}
+		return r
+	}
+	how := followLast
+	if flags&unix.AT_SYMLINK_NOFOLLOW != 0 {
+		how = entryLast
+	}
+	return t.pathCallThen(dirArg, pathArg, how, false, t.statLinks(bufArg, statx))
+}
+
+// statLinks is the step after a stat call on a path (its buffer at bufArg) that adds to
+// a directory's link count the virtual directories and mount points it shows and its
+// host directory lacks (vfs.ExtraLinks): a directory has one link from each
+// subdirectory's ".." (stat(2), inode(7): st_nlink), and docker creates them.
+func (t *Thread) statLinks(bufArg int, statx bool) func(r *vfs.Ref) {
+	if t.p.fs == nil || !t.p.fs.HasVirtual() {
+		return nil
+	}
+	return func(r *vfs.Ref) {
+		t.addLinks(bufArg, statx, func() uint64 { return t.p.fs.ExtraLinks(r) })
+	}
+}
+
+// addLinks adds extra() to the link count in the struct stat (or struct statx, with
+// STATX_NLINK and STATX_TYPE in its mask) at the address in argument bufArg, when it
+// describes a directory.
+func (t *Thread) addLinks(bufArg int, statx bool, extra func() uint64) {
+	addr := t.arg(bufArg)
+	var b [32]byte
+	if copyIn(addr, b[:]) != 0 {
+		return
+	}
+	if statx {
+		// struct statx: stx_mask at 0, stx_nlink at 16 (u32), stx_mode at 28 (u16).
+		mask := binary.LittleEndian.Uint32(b[0:])
+		if mask&(unix.STATX_NLINK|unix.STATX_TYPE) != unix.STATX_NLINK|unix.STATX_TYPE ||
+			uint32(binary.LittleEndian.Uint16(b[28:]))&unix.S_IFMT != unix.S_IFDIR {
+			return
+		}
+		if n := extra(); n > 0 {
+			binary.LittleEndian.PutUint32(b[16:], binary.LittleEndian.Uint32(b[16:])+uint32(n))
+			copyOut(addr+16, b[16:20])
+		}
+		return
+	}
+	// struct stat on x86-64: st_nlink at 16 (u64), st_mode at 24 (u32).
+	if binary.LittleEndian.Uint32(b[24:])&unix.S_IFMT != unix.S_IFDIR {
+		return
+	}
+	if n := extra(); n > 0 {
+		binary.LittleEndian.PutUint64(b[16:], binary.LittleEndian.Uint64(b[16:])+n)
+		copyOut(addr+16, b[16:24])
+	}
 }
 
 // procExeCall makes a stat call that follows /proc/self/exe describe the program's file,
@@ -177,10 +255,10 @@ func (t *Thread) procExeCall(pathArg int) (int64, bool) {
 func sysAccess(t *Thread) int64     { return t.accessCall(-1, 0, 1, 0) }
 func sysFaccessat(t *Thread) int64  { return t.accessCall(0, 1, 2, 0) }
 func sysFaccessat2(t *Thread) int64 { return t.accessCall(0, 1, 2, t.arg(3)) }
-func sysMkdir(t *Thread) int64      { return t.pathCall(-1, 0, entryLast, true) }
-func sysMkdirat(t *Thread) int64    { return t.pathCall(0, 1, entryLast, true) }
-func sysMknodat(t *Thread) int64    { return t.pathCall(0, 1, entryLast, true) }
-func sysMknod(t *Thread) int64      { return t.pathCall(-1, 0, entryLast, true) }
+func sysMkdir(t *Thread) int64      { return t.createCall(-1, 0) }
+func sysMkdirat(t *Thread) int64    { return t.createCall(0, 1) }
+func sysMknodat(t *Thread) int64    { return t.createCall(0, 1) }
+func sysMknod(t *Thread) int64      { return t.createCall(-1, 0) }
 func sysRmdir(t *Thread) int64 {
 	if e := t.mountPointArg(-1, 0); e != 0 {
 		return -int64(e)
@@ -218,8 +296,40 @@ func (t *Thread) mountPointArg(dirArg, pathArg int) unix.Errno {
 	}
 	return unix.EBUSY
 }
-func sysSymlink(t *Thread) int64    { return t.pathCall(-1, 1, entryLast, true) }
-func sysSymlinkat(t *Thread) int64  { return t.pathCall(1, 2, entryLast, true) }
+func sysSymlink(t *Thread) int64   { return t.createCall(-1, 1) }
+func sysSymlinkat(t *Thread) int64 { return t.createCall(1, 2) }
+
+// createCall is pathCall for mkdir(2), mknod(2) and symlink(2), which make a new entry:
+// in a read-only part (or a virtual directory) an entry that exists already fails with
+// EEXIST, not EROFS, as Linux looks the name up before it answers for the read-only mount
+// (mkdir(2): "EEXIST pathname already exists (not necessarily as a directory)"), which
+// mkdir -p counts on.
+func (t *Thread) createCall(dirArg, pathArg int) int64 {
+	if t.p.fs == nil {
+		return passthrough(t)
+	}
+	guest, e := t.pathArgs(dirArg, pathArg)
+	if e != 0 {
+		return -int64(e)
+	}
+	r, e := t.ref(guest, entryLast, false)
+	if e != 0 {
+		return -int64(e)
+	}
+	defer r.Close()
+	if r.ReadOnly {
+		var st unix.Stat_t
+		if unix.Lstat(r.Path, &st) == nil {
+			return -int64(unix.EEXIST)
+		}
+		return -int64(unix.EROFS)
+	}
+	args := t.args()
+	if dirArg >= 0 {
+		args[dirArg] = uint64(unix.AT_FDCWD & 0xffffffff) // the reference is absolute
+	}
+	return hostCall(t.ctx.Regs.RAX, args, map[int]string{pathArg: r.Path})
+}
 func sysChmod(t *Thread) int64      { return t.pathCall(-1, 0, followLast, true) }
 func sysFchmodat(t *Thread) int64   { return t.pathCall(0, 1, followLast, true) }
 func sysChown(t *Thread) int64      { return t.pathCall(-1, 0, followLast, true) }
@@ -369,7 +479,9 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 		if dir, fd, ok := strings.Cut(strings.TrimSuffix(p, "/"), "/fd/"); ok && isProcSelf(dir+"/fd", "fd") {
 			if n, err := strconv.Atoi(fd); err == nil && !t.p.ownFD(n) {
 				if host, err := vfs.HostFDPath(n); err == nil {
-					if g, ok := t.p.fs.Guest(host); ok {
+					if g, ok := t.p.fs.Virtual(n); ok {
+						target, virtual = g, true
+					} else if g, ok := t.p.fs.Guest(host); ok {
 						target, virtual = g, true
 					} else if !strings.HasPrefix(host, "/") {
 						target, virtual = host, true // pipe:[…], socket:[…], anon_inode:…
@@ -444,7 +556,7 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 		if isProcSelf(strings.TrimSuffix(p, "/"), "fd") || isProcSelf(strings.TrimSuffix(p, "/"), "fdinfo") {
 			r := passthrough(t)
 			if r >= 0 {
-				t.p.watchFD(int(r)) // listed without golos's own (sysGetdents64)
+				t.p.watchFD(int(r), true) // listed without golos's own (sysGetdents64)
 			}
 			return r
 		}
@@ -460,7 +572,29 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 	if err != nil {
 		return -int64(errnoOf(err))
 	}
+	if flags&unix.O_PATH == 0 {
+		t.p.watchDir(fd)
+	}
 	return int64(fd)
+}
+
+// watchDir watches a descriptor just opened when it is a directory whose listing shows
+// virtual directories or mount points its host directory may lack (sysGetdents64).
+func (p *Process) watchDir(fd int) {
+	if !p.fs.HasVirtual() {
+		return
+	}
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return
+	}
+	if g, ok := p.fs.Virtual(fd); ok {
+		p.watchFD(fd, &dirWatch{guest: g, virtual: true})
+		return
+	}
+	if g, err := p.fs.FDPath(fd); err == nil && p.fs.HasChildren(g) {
+		p.watchFD(fd, &dirWatch{guest: g})
+	}
 }
 
 // getcwd(2), chdir(2), fchdir(2): with a root, the working directory is a guest path.
@@ -572,10 +706,15 @@ func sysCloseRange(t *Thread) int64 {
 	return 0
 }
 
-// getdents64(2): a listing of /proc/self/fd leaves golos's own descriptors out.
+// getdents64(2): a listing of /proc/self/fd leaves golos's own descriptors out; that of a
+// directory with virtual children or mount points shows them (dirents).
 func sysGetdents64(t *Thread) int64 {
+	w, ok := t.p.fdDirs.Load(int(int32(t.arg(0))))
+	if d, isDir := w.(*dirWatch); ok && isDir {
+		return t.dirents(d)
+	}
 	n := passthrough(t)
-	if _, ok := t.p.fdDirs.Load(int(int32(t.arg(0)))); !ok || n <= 0 || len(t.p.ownFDs) == 0 {
+	if !ok || n <= 0 || len(t.p.ownFDs) == 0 {
 		return n
 	}
 	buf := make([]byte, n)
@@ -606,26 +745,57 @@ func sysGetdents64(t *Thread) int64 {
 	return int64(len(out))
 }
 
+// dup(2), fcntl(2) F_DUPFD and F_DUPFD_CLOEXEC, dup2(2), dup3(2): a copy of a watched
+// descriptor is watched the same way (it shares the open file, and its position).
 func sysDup(t *Thread) int64 {
-	if t.p.ownFD(int(int32(t.arg(0)))) {
+	old := int(int32(t.arg(0)))
+	if t.p.ownFD(old) {
 		return -int64(unix.EBADF)
 	}
-	return passthroughFast(t)
+	r := passthroughFast(t)
+	t.p.copyWatch(old, r)
+	return r
 }
 
 func sysFcntl(t *Thread) int64 {
-	if t.p.ownFD(int(int32(t.arg(0)))) {
+	old := int(int32(t.arg(0)))
+	if t.p.ownFD(old) {
 		return -int64(unix.EBADF)
 	}
-	return passthrough(t)
+	r := passthrough(t)
+	if cmd := int(int32(t.arg(1))); cmd == unix.F_DUPFD || cmd == unix.F_DUPFD_CLOEXEC {
+		t.p.copyWatch(old, r)
+	}
+	return r
 }
 
 func sysDup2(t *Thread) int64 {
-	if t.p.ownFD(int(int32(t.arg(0)))) || t.p.ownFD(int(int32(t.arg(1)))) {
+	old, nfd := int(int32(t.arg(0))), int(int32(t.arg(1)))
+	if t.p.ownFD(old) || t.p.ownFD(nfd) {
 		return -int64(unix.EBADF)
 	}
-	t.p.unwatchFD(int(int32(t.arg(1)))) // closed and replaced
-	return passthroughFast(t)
+	if old == nfd {
+		return passthroughFast(t) // dup2: nothing closed; dup3: EINVAL
+	}
+	w, watched := t.p.fdDirs.Load(old)
+	r := passthroughFast(t)
+	if r >= 0 {
+		t.p.unwatchFD(nfd) // closed and replaced
+		if watched {
+			t.p.watchFD(nfd, w)
+		}
+	}
+	return r
+}
+
+// copyWatch watches descriptor nfd (a result: nothing if negative) as old is watched.
+func (p *Process) copyWatch(old int, nfd int64) {
+	if nfd < 0 {
+		return
+	}
+	if w, ok := p.fdDirs.Load(old); ok {
+		p.watchFD(int(nfd), w)
+	}
 }
 
 // atArgs says where the *at syscalls take their directory descriptors: the argument of
@@ -735,9 +905,10 @@ func (p *Process) setCwd(guest string) {
 }
 
 // watchFD makes fd one of the application's descriptors whose calls golos must see: a
-// rewritten site then sends them to Go too (entry.GoFDs).
-func (p *Process) watchFD(fd int) {
-	p.fdDirs.Store(fd, true)
+// rewritten site then sends them to Go too (entry.GoFDs). w says why: true for a
+// /proc/self/fd listing, a *dirWatch for a directory with virtual children.
+func (p *Process) watchFD(fd int, w any) {
+	p.fdDirs.Store(fd, w)
 	entry.GoFDs[fd&0xffff] = 1
 }
 
@@ -777,6 +948,9 @@ func (t *Thread) fdWrite(fd int) bool {
 	if t.p.fs == nil {
 		return false
 	}
+	if _, ok := t.p.fs.Virtual(fd); ok {
+		return true // a virtual directory is read-only (package vfs)
+	}
 	host, err := vfs.HostFDPath(fd)
 	return err == nil && t.p.fs.ReadOnlyHost(host)
 }
@@ -801,4 +975,106 @@ func (p *Process) procMounted() bool {
 	}
 	unix.Close(fd)
 	return true
+}
+
+// dirWatch is a watched descriptor of a directory whose listing must show virtual
+// directories or mount points its host directory lacks (vfs.MissingChildren).
+type dirWatch struct {
+	mu      sync.Mutex
+	guest   string // the directory's guest path
+	virtual bool   // a virtual directory: its host directory, removed, lists nothing
+	tail    bool   // the host listing ended at position end; next children were given
+	end     int64
+	next    int
+	kids    []vfs.Child
+}
+
+// dirents answers getdents64(2) on a watched directory. The host's entries come first,
+// as they are; when the host listing ends (getdents64 returns 0), the missing children
+// follow, as directories (DT_DIR), with the inode numbers a stat of them gives. The
+// host's file position says where the listing is: a position other than the one the
+// host listing ended at (lseek(2) to 0, or to a d_off the host gave) starts the host
+// listing again from there, and the children after it. A virtual directory, whose
+// removed host directory fails getdents64 with ENOENT, lists ".", ".." and its children
+// alone; there the position is the index of the next entry, and each entry's d_off the
+// position after it (getdents(2): "d_off is the distance from the start of the directory
+// to the start of the next linux_dirent"; lseek(2) to it goes on from there). A child of
+// a host directory has the d_off where the host listing ended: lseek(2) to it gives the
+// children not yet read.
+func (t *Thread) dirents(d *dirWatch) int64 {
+	fd := int(int32(t.arg(0)))
+	count := int(uint32(t.arg(2)))
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	pos, err := unix.Seek(fd, 0, unix.SEEK_CUR)
+	if err != nil {
+		return passthrough(t)
+	}
+	if d.virtual {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			return -int64(errnoOf(err))
+		}
+		ents := append([]vfs.Child{{Name: ".", Ino: st.Ino}, {Name: "..", Ino: t.p.fs.Ino(path.Dir(d.guest))}},
+			t.p.fs.MissingChildren(d.guest, fd)...)
+		if pos >= int64(len(ents)) {
+			return 0
+		}
+		buf, n := direntRecords(ents[pos:], count, func(i int) int64 { return pos + int64(i) + 1 })
+		if n == 0 {
+			return -int64(unix.EINVAL) // getdents(2): "Result buffer is too small"
+		}
+		if e := copyOut(t.arg(1), buf); e != 0 {
+			return -int64(e)
+		}
+		unix.Seek(fd, pos+int64(n), unix.SEEK_SET)
+		return int64(len(buf))
+	}
+	if !d.tail || pos != d.end {
+		d.tail = false
+		if r := passthrough(t); r != 0 {
+			return r
+		}
+		end, err := unix.Seek(fd, 0, unix.SEEK_CUR)
+		if err != nil {
+			return 0
+		}
+		d.tail, d.end, d.next, d.kids = true, end, 0, t.p.fs.MissingChildren(d.guest, fd)
+	}
+	if d.next >= len(d.kids) {
+		return 0
+	}
+	buf, n := direntRecords(d.kids[d.next:], count, func(int) int64 { return d.end })
+	if n == 0 {
+		return -int64(unix.EINVAL)
+	}
+	if e := copyOut(t.arg(1), buf); e != 0 {
+		return -int64(e)
+	}
+	d.next += n
+	return int64(len(buf))
+}
+
+// direntRecords lays out as many of ents as fit in count bytes as struct linux_dirent64
+// records (getdents(2): d_ino, d_off, d_reclen, d_type, then the name and its NUL,
+// padded to 8 bytes), all directories; off(i) is entry i's d_off. It returns the bytes
+// and how many entries they hold.
+func direntRecords(ents []vfs.Child, count int, off func(i int) int64) ([]byte, int) {
+	var buf []byte
+	n := 0
+	for i, e := range ents {
+		reclen := (19 + len(e.Name) + 1 + 7) &^ 7
+		if len(buf)+reclen > count {
+			break
+		}
+		rec := make([]byte, reclen)
+		binary.LittleEndian.PutUint64(rec[0:], e.Ino)
+		binary.LittleEndian.PutUint64(rec[8:], uint64(off(i)))
+		binary.LittleEndian.PutUint16(rec[16:], uint16(reclen))
+		rec[18] = unix.DT_DIR
+		copy(rec[19:], e.Name)
+		buf = append(buf, rec...)
+		n++
+	}
+	return buf, n
 }

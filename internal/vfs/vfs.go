@@ -28,7 +28,9 @@ type Mount struct {
 
 // FS is a confined view of the host's files.
 type FS struct {
-	mounts []*Mount // longest guest path first
+	mounts   []*Mount            // longest guest path first
+	children map[string][]string // directory → names it shows for mount points (virtual.go)
+	virt     map[string]*vdir    // the virtual directories, by guest path
 }
 
 // New opens the root and the volumes. Their descriptors stay open for the life of the
@@ -59,6 +61,11 @@ func New(root string, rootRO bool, volumes []Mount) (*FS, error) {
 		fs.mounts = append(fs.mounts, &mm)
 	}
 	sort.SliceStable(fs.mounts, func(i, j int) bool { return len(fs.mounts[i].Guest) > len(fs.mounts[j].Guest) })
+	if len(fs.mounts) > 1 {
+		if err := fs.setupVirtual(); err != nil {
+			return nil, err
+		}
+	}
 	return fs, nil
 }
 
@@ -67,6 +74,9 @@ func (fs *FS) FDs() []int {
 	var fds []int
 	for _, m := range fs.mounts {
 		fds = append(fds, m.fd)
+	}
+	for _, v := range fs.virt {
+		fds = append(fds, v.fd)
 	}
 	return fds
 }
@@ -115,10 +125,17 @@ const pathFlags = unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOE
 // the path is walked a component at a time (walk); without, the kernel resolves it in one
 // openat2 call.
 func (fs *FS) Open(guest string, flags int, mode uint32) (int, error) {
+	fd, _, err := fs.open(guest, flags, mode)
+	return fd, err
+}
+
+// open is Open that also returns the virtual directory opened, if it is one.
+func (fs *FS) open(guest string, flags int, mode uint32) (int, *vdir, error) {
 	if len(fs.mounts) > 1 {
 		return fs.walk(guest, flags, mode)
 	}
-	return fs.openIn(guest, flags, mode, 0)
+	fd, err := fs.openIn(guest, flags, mode, 0)
+	return fd, nil, err
 }
 
 // openIn opens guest in the mount it falls in, with extra resolve flags.
@@ -151,21 +168,27 @@ func (fs *FS) openIn(guest string, flags int, mode uint32, resolve uint64) (int,
 type Ref struct {
 	Path     string
 	ReadOnly bool // the file lies in a read-only part
-	fd       int
+	fd       int  // the file's, or its directory's when base is set; -1: none to close
+	base     string
+	v        *vdir // the file is this virtual directory
 }
 
 // Close releases the descriptor behind the reference.
-func (r *Ref) Close() { unix.Close(r.fd) }
+func (r *Ref) Close() {
+	if r.fd >= 0 {
+		unix.Close(r.fd)
+	}
+}
 
 // Follow resolves a guest path, symlinks in the last component included, to a reference
 // of the file itself.
 func (fs *FS) Follow(guest string) (*Ref, error) {
-	fd, err := fs.Open(guest, unix.O_PATH, 0)
+	fd, v, err := fs.open(guest, unix.O_PATH, 0)
 	if err != nil {
 		return nil, err
 	}
 	m, _ := fs.mountOf(guest)
-	return &Ref{Path: "/proc/self/fd/" + strconv.Itoa(fd), ReadOnly: m.ReadOnly, fd: fd}, nil
+	return &Ref{Path: "/proc/self/fd/" + strconv.Itoa(fd), ReadOnly: m.ReadOnly || v != nil, fd: fd, v: v}, nil
 }
 
 // followDir is Follow for a path that can only be a directory: its reference names the
@@ -195,29 +218,47 @@ func (fs *FS) Entry(guest string) (*Ref, error) {
 	if dir == "" {
 		dir = "/"
 	}
-	fd, err := fs.Open(dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+	fd, dv, err := fs.open(dir, unix.O_PATH|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return nil, err
 	}
-	m, _ := fs.mountOf(guest)
-	return &Ref{Path: "/proc/self/fd/" + strconv.Itoa(fd) + "/" + base, ReadOnly: m.ReadOnly, fd: fd}, nil
-}
-
-// MountPoint reports whether a guest path names the root or a volume's mount point
-// itself (".." and "." taken lexically), and whether the directory that holds its entry
-// lies in a read-only part (false for the root, which has none).
-func (fs *FS) MountPoint(guest string) (is, parentRO bool) {
-	g := path.Clean(guest)
-	for _, m := range fs.mounts {
-		if m.Guest == g {
-			if g == "/" {
-				return true, false
-			}
-			pm, _ := fs.mountOf(path.Dir(g))
-			return true, pm.ReadOnly
+	if len(fs.virt) > 0 {
+		// The entry may be a virtual directory: the directory, which holds no entry of
+		// that name, stands for it.
+		var dg string
+		var err error
+		if dv != nil {
+			dg = dv.guest
+		} else {
+			dg, err = fs.FDPath(fd)
+		}
+		if v := fs.virtualAt(path.Join(dg, base), fd); err == nil && v != nil {
+			unix.Close(fd)
+			return virtualRef(v), nil
 		}
 	}
-	return false, false
+	m, _ := fs.mountOf(guest)
+	return &Ref{Path: "/proc/self/fd/" + strconv.Itoa(fd) + "/" + base, ReadOnly: m.ReadOnly || dv != nil, fd: fd, base: base}, nil
+}
+
+// MountPoint reports whether a guest path names the root, a volume's mount point or a
+// virtual directory itself (".." and "." taken lexically), and whether the directory
+// that holds its entry lies in a read-only part or is virtual (false for the root, which
+// has none).
+func (fs *FS) MountPoint(guest string) (is, parentRO bool) {
+	g := path.Clean(guest)
+	if g == "/" {
+		return true, false
+	}
+	is = fs.virtualAt(g, -1) != nil
+	for _, m := range fs.mounts {
+		is = is || m.Guest == g
+	}
+	if !is {
+		return false, false
+	}
+	pm, _ := fs.mountOf(path.Dir(g))
+	return true, pm.ReadOnly || fs.virtualAt(path.Dir(g), -1) != nil
 }
 
 // SameMount reports whether two guest paths lie in the same mount (rename(2) and link(2)
@@ -257,6 +298,9 @@ func (fs *FS) Guest(host string) (string, bool) {
 
 // FDPath is the guest path of an open descriptor.
 func (fs *FS) FDPath(fd int) (string, error) {
+	if g, ok := fs.Virtual(fd); ok {
+		return g, nil
+	}
 	host, err := HostFDPath(fd)
 	if err != nil {
 		return "", err
@@ -333,25 +377,39 @@ const maxSymlinks = 40
 // describes: each step opens one canonical path inside its mount with symlinks refused
 // (RESOLVE_NO_SYMLINKS), a symlink met is read and its target walked in turn (an
 // absolute one from the guest's root), and ".." goes to the parent of the directory
-// reached. Every step stays inside a mount, so the walk cannot leave them either.
-func (fs *FS) walk(p string, flags int, mode uint32) (int, error) {
+// reached. Every step stays inside a mount, so the walk cannot leave them either. A
+// component missing where a virtual directory stands for it (virtual.go) is that
+// directory; the virtual directory reached, if the path ends at one, is returned too.
+func (fs *FS) walk(p string, flags int, mode uint32) (int, *vdir, error) {
 	follow := flags&unix.O_NOFOLLOW == 0
 	rest := strings.Split(p, "/")
 	cur := "/"
+	var virt []*vdir // per component of cur: the virtual directory it is, or nil
 	links := 0
+	here := func() (int, *vdir, error) { // open cur itself
+		if n := len(virt); n > 0 && virt[n-1] != nil {
+			fd, err := fs.openVirtual(virt[n-1], flags)
+			return fd, virt[n-1], err
+		}
+		fd, err := fs.openIn(cur, flags, mode, unix.RESOLVE_NO_SYMLINKS)
+		return fd, nil, err
+	}
 	for len(rest) > 0 {
 		comp := rest[0]
 		rest = rest[1:]
 		if comp == "" || comp == "." {
 			if len(rest) == 0 {
-				return fs.openIn(cur, flags, mode, unix.RESOLVE_NO_SYMLINKS)
+				return here()
 			}
 			continue
 		}
 		if comp == ".." {
 			cur = path.Dir(cur)
+			if len(virt) > 0 {
+				virt = virt[:len(virt)-1]
+			}
 			if len(rest) == 0 {
-				return fs.openIn(cur, flags, mode, unix.RESOLVE_NO_SYMLINKS)
+				return here()
 			}
 			continue
 		}
@@ -359,10 +417,21 @@ func (fs *FS) walk(p string, flags int, mode uint32) (int, error) {
 		last := len(rest) == 0
 		fd, err := fs.openIn(next, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0, unix.RESOLVE_NO_SYMLINKS)
 		if err != nil {
-			if last && errors.Is(err, unix.ENOENT) && flags&unix.O_CREAT != 0 {
-				return fs.openIn(next, flags|unix.O_NOFOLLOW, mode, unix.RESOLVE_NO_SYMLINKS)
+			if v := fs.virt[next]; v != nil && errors.Is(err, unix.ENOENT) {
+				cur, virt = next, append(virt, v)
+				if last {
+					return here()
+				}
+				continue
 			}
-			return -1, err
+			if last && errors.Is(err, unix.ENOENT) && flags&unix.O_CREAT != 0 {
+				if n := len(virt); n > 0 && virt[n-1] != nil {
+					return -1, nil, unix.EROFS // nothing is created in a virtual directory
+				}
+				fd, err := fs.openIn(next, flags|unix.O_NOFOLLOW, mode, unix.RESOLVE_NO_SYMLINKS)
+				return fd, nil, err
+			}
+			return -1, nil, err
 		}
 		var st unix.Stat_t
 		err = unix.Fstat(fd, &st)
@@ -371,35 +440,36 @@ func (fs *FS) walk(p string, flags int, mode uint32) (int, error) {
 			n, rerr := unix.Readlinkat(fd, "", buf)
 			unix.Close(fd)
 			if rerr != nil {
-				return -1, rerr
+				return -1, nil, rerr
 			}
 			if links++; links > maxSymlinks {
-				return -1, unix.ELOOP
+				return -1, nil, unix.ELOOP
 			}
 			target := string(buf[:n])
 			if strings.HasPrefix(target, "/") {
-				cur = "/"
+				cur, virt = "/", nil
 			}
 			rest = append(strings.Split(target, "/"), rest...)
 			continue
 		}
 		if err != nil {
 			unix.Close(fd)
-			return -1, err
+			return -1, nil, err
 		}
 		if !last {
 			unix.Close(fd)
 			if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-				return -1, unix.ENOTDIR
+				return -1, nil, unix.ENOTDIR
 			}
-			cur = next
+			cur, virt = next, append(virt, nil)
 			continue
 		}
 		if flags&^unix.O_CLOEXEC == unix.O_PATH|unix.O_NOFOLLOW || flags&^unix.O_CLOEXEC == unix.O_PATH && st.Mode&unix.S_IFMT != unix.S_IFLNK {
-			return fd, nil // what was asked for is what we have
+			return fd, nil, nil // what was asked for is what we have
 		}
 		unix.Close(fd)
-		return fs.openIn(next, flags|unix.O_NOFOLLOW, mode, unix.RESOLVE_NO_SYMLINKS)
+		fd, err = fs.openIn(next, flags|unix.O_NOFOLLOW, mode, unix.RESOLVE_NO_SYMLINKS)
+		return fd, nil, err
 	}
-	return fs.openIn(cur, flags, mode, unix.RESOLVE_NO_SYMLINKS)
+	return here()
 }

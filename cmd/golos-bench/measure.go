@@ -64,6 +64,7 @@ type suite struct {
 	runs    map[string]int // timed runs per side, by workload id
 	when    time.Time
 	load    string // the load average at the start
+	machine machine
 	elapsed time.Duration
 }
 
@@ -84,7 +85,8 @@ func runSuite(cfg config, dir string) *suite {
 		work = slices.DeleteFunc(work, func(w workload) bool { return !slices.Contains(cfg.only, w.id) })
 	}
 	s := &suite{cfg: cfg, work: work, results: map[string][]result{},
-		runs: map[string]int{}, when: time.Now(), load: loadAverage()}
+		runs: map[string]int{}, when: time.Now(), load: loadAverage(), machine: thisMachine()}
+	s.machine.Date = s.when.UTC().Format("2006-01-02 15:04 MST")
 	built := buildPrograms(s.work, dir)
 	s.sides = []side{{name: sideNames[native], ppid: os.Getpid()}, golosSide(cfg, dir), gvisorSide(cfg)}
 

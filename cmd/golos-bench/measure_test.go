@@ -61,6 +61,8 @@ func fakeSuite() *suite {
 		},
 		runs: map[string]int{"w": 3, "floor": 1},
 		when: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC),
+		machine: machine{Model: "Test CPU", FSGSBase: "yes", PTI: "no", PCID: "yes", Kernel: "6.18.0",
+			Cores: 2, Date: "2026-11-26 00:00 UTC"},
 	}
 }
 

@@ -19,6 +19,13 @@ import (
 // report prints the facts of the run, the table, every error in full and the notes that
 // say what each number is. md selects Markdown.
 func report(w io.Writer, s *suite, md bool) {
+	runReport(w, s, md, "## ")
+	writeList(w, md, "## ", "Notes:", notes(s))
+}
+
+// runReport prints what belongs to this run on this machine: its facts, the table and
+// the errors. heading is the Markdown heading's prefix ("## ", "### ").
+func runReport(w io.Writer, s *suite, md bool, heading string) {
 	header := []string{"workload", "unit", "runs", "native", "golos", "gVisor", "golos/native", "gVisor/native", "target (golos)"}
 	var rows [][]string
 	for _, wl := range s.work {
@@ -31,34 +38,34 @@ func report(w io.Writer, s *suite, md bool) {
 			cell(res[native]), cell(res[golos]), cell(res[gvisor]),
 			ratio(res[golos], res[native]), ratio(res[gvisor], res[native]), targets(s, wl)})
 	}
-
-	list := func(title string, items []string) {
-		if md {
-			fmt.Fprintf(w, "## %s\n\n", strings.TrimSuffix(title, ":"))
-		} else {
-			fmt.Fprintln(w, title)
-		}
-		for _, it := range items {
-			if md {
-				fmt.Fprintln(w, "- "+it)
-			} else {
-				fmt.Fprintln(w, "  "+it)
-			}
-		}
-		fmt.Fprintln(w)
-	}
-	list("Run:", facts(s, md))
+	writeList(w, md, heading, "Run:", facts(s, md))
 	if md {
-		fmt.Fprintf(w, "## Results\n\n")
+		fmt.Fprintf(w, "%sResults\n\n", heading)
 		writeMarkdown(w, header, rows)
 	} else {
 		writeText(w, header, rows)
 	}
 	fmt.Fprintln(w)
 	if errs := errorList(s); len(errs) > 0 {
-		list("Errors, in full:", errs)
+		writeList(w, md, heading, "Errors, in full:", errs)
 	}
-	list("Notes:", notes(s))
+}
+
+// writeList prints a titled list, as Markdown under a heading or as indented text.
+func writeList(w io.Writer, md bool, heading, title string, items []string) {
+	if md {
+		fmt.Fprintf(w, "%s%s\n\n", heading, strings.TrimSuffix(title, ":"))
+	} else {
+		fmt.Fprintln(w, title)
+	}
+	for _, it := range items {
+		if md {
+			fmt.Fprintln(w, "- "+it)
+		} else {
+			fmt.Fprintln(w, "  "+it)
+		}
+	}
+	fmt.Fprintln(w)
 }
 
 func facts(s *suite, md bool) []string {
@@ -85,7 +92,7 @@ func facts(s *suite, md bool) []string {
 	}
 	return []string{
 		"date: " + s.when.UTC().Format("2006-01-02 15:04 MST"),
-		"machine: " + hostInfo(),
+		"machine: " + s.machine.describe(),
 		fmt.Sprintf("load average (1 min): %s at the start, %s at the end; other work on the machine shows in the numbers", s.load, loadAverage()),
 		"commit: " + commitInfo(),
 		"command: " + code(s.cfg.command) + fmt.Sprintf(" (took %s)", s.elapsed.Round(time.Second)),
@@ -209,25 +216,60 @@ func writeMarkdown(w io.Writer, header []string, rows [][]string) {
 	}
 }
 
-// writeFiles writes the report as Markdown to path and the chart beside it.
+// writeFiles writes the report as Markdown to path and the chart beside it. The file
+// keeps the last run on each kind of machine (see machine): the sections of other kinds
+// that an earlier run wrote are carried over as they are, and this run's section takes
+// the place of its own kind's. The chart shows this run.
 func writeFiles(path string, s *suite) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "# golos performance\n\n")
-	fmt.Fprintf(&b, "Written by `go run ./cmd/golos-bench -write`: each workload natively, under golos and under gVisor. Run it again rather than edit this file.\n\n")
-	fmt.Fprintf(&b, "![Time under golos and gVisor relative to native, per workload](%s)\n\n", filepath.Base(svgPath(path)))
-	report(&b, s, true)
+	var old []section
+	if prev, err := os.ReadFile(path); err == nil {
+		if old, err = parseSections(string(prev)); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if len(old) == 0 && bytes.Contains(prev, []byte("## Results")) {
+			return fmt.Errorf("%s holds results outside any machine section (an older layout); put them in their machine's section by hand, or move the file away, so that writing it loses no run", path)
+		}
+	} else if !os.IsNotExist(err) {
+		return err
+	}
 	// What stands in the way of the targets missed is written by hand beside the report,
 	// from measurements, and carried into it.
-	if analysis, err := os.ReadFile(filepath.Join(filepath.Dir(path), "performance-analysis.md")); err == nil {
-		fmt.Fprintf(&b, "\n\n%s", analysis)
-	}
-	if err := os.WriteFile(path, bytes.TrimRight(b.Bytes(), "\n"), 0o644); err != nil {
+	analysis, _ := os.ReadFile(filepath.Join(filepath.Dir(path), "performance-analysis.md"))
+	doc := document(s, old, filepath.Base(svgPath(path)), string(analysis))
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
 		return err
 	}
 	return os.WriteFile(svgPath(path), []byte(chart(s)), 0o644)
+}
+
+// document is the whole Markdown report: this run's section merged with the old ones,
+// the tables that put the machines side by side, the notes and the analysis.
+func document(s *suite, old []section, svg, analysis string) string {
+	var run bytes.Buffer
+	fmt.Fprintf(&run, "## %s\n\n", s.machine.title())
+	runReport(&run, s, true, "### ")
+	secs := mergeSections(old, section{m: s.machine, body: run.String()})
+
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# golos performance\n\n")
+	fmt.Fprintf(&b, "Written by `go run ./cmd/golos-bench -write`: each workload natively, under golos and under gVisor. "+
+		"The file keeps the last run on each kind of machine the command has run on, a kind being the CPU model and the flags that move the figures "+
+		"(fsgsbase: how golos switches an application's own GS; PTI: what every syscall costs, natively too; pcid: what PTI costs); "+
+		"a new run replaces the section of its own kind and keeps the others. Run it again rather than edit this file.\n\n")
+	fmt.Fprintf(&b, "![Time under golos and gVisor relative to native, per workload](%s)\n\n", svg)
+	fmt.Fprintf(&b, "The chart shows the newest run: %s, %s.\n\n", s.machine.title(), s.machine.Date)
+	fmt.Fprintf(&b, "## Machines\n\n%s\n", machinesTables(secs))
+	for _, sec := range secs {
+		fmt.Fprintf(&b, "%s\n", sec)
+	}
+	writeList(&b, true, "## ", "Notes:", notes(s))
+	if analysis != "" {
+		fmt.Fprintf(&b, "%s\n", strings.Trim(analysis, "\n"))
+	}
+	return strings.TrimRight(b.String(), "\n") + "\n"
 }
 
 func svgPath(md string) string { return strings.TrimSuffix(md, ".md") + ".svg" }
@@ -274,7 +316,7 @@ func chart(s *suite) string {
 	p(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="DejaVu Sans, Verdana, sans-serif" font-size="13">`, width, height, width, height)
 	p(`<rect width="100%%" height="100%%" fill="white"/>`)
 	text(width/2, 24, "middle", ` font-size="16" font-weight="bold"`, "Time under golos and gVisor, relative to native (median; log scale; lower is better)")
-	text(width/2, 44, "middle", ` fill="#555"`, s.when.UTC().Format("2006-01-02")+" · "+hostInfo())
+	text(width/2, 44, "middle", ` fill="#555"`, s.when.UTC().Format("2006-01-02")+" · "+s.machine.describe())
 	lx := float64(x0)
 	for _, i := range []int{golos, gvisor} {
 		p(`<rect x="%.1f" y="56" width="14" height="12" fill="%s"/>`, lx, colors[i])
@@ -358,25 +400,6 @@ func chart(s *suite) string {
 
 func trimZeros(v float64) string {
 	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", v), "0"), ".")
-}
-
-// hostInfo names the kernel, CPU and memory, since every number here depends on them.
-func hostInfo() string {
-	kernel := "Linux"
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		kernel += " " + strings.TrimSpace(string(b))
-	}
-	cpu, mem := "unknown CPU", ""
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		cpu = procField(string(b), "model name", cpu)
-	}
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		var kib float64
-		if _, err := fmt.Sscanf(procField(string(b), "MemTotal", ""), "%f kB", &kib); err == nil {
-			mem = fmt.Sprintf(", %.0f GiB", kib/(1<<20))
-		}
-	}
-	return fmt.Sprintf("%s, %s, %d CPUs%s", kernel, cpu, runtime.NumCPU(), mem)
 }
 
 func procField(text, key, def string) string {

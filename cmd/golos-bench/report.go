@@ -107,12 +107,14 @@ func notes(s *suite) []string {
 		"Every value is a median. Each side runs once untimed (cold caches), then the timed runs alternate between the sides (native, golos, gVisor, native, …) so that drift in the machine's load hits all alike. golos/native and gVisor/native are ratios of medians: lower is better, below 1 is faster than native.",
 		"start to exit (ms): wall time around Go's exec.Cmd.Run (fork, exec, the whole run, wait); the output is checked. Under gVisor this includes creating and tearing down the sandbox, which `runsc do` does for every program.",
 		"The other rows are timed by the program itself, so the start of golos or gVisor is not in them: ns/call loops time N calls with clock_gettime(CLOCK_MONOTONIC) after N/10 untimed ones; ms jobs time the job. Every program checks its own results and fails loudly (an ERROR cell) rather than report a number for broken work.",
-		"C workloads (bench/*.c) are static glibc binaries built with gcc -O2, except the dynamic hello (gcc's default: dynamic PIE, through ld-linux). The Go program is bench/goprog (CGO_ENABLED=0). python3 is /usr/bin/python3: a pyenv shim is a shell script that execs Python, and golos cannot execve yet.",
+		"C workloads (bench/*.c) are static glibc binaries built with gcc -O2, except the dynamic hello (gcc's default: dynamic PIE, through ld-linux). The Go programs are bench/goprog and bench/gohello (CGO_ENABLED=0). python3 is /usr/bin/python3, so that the row times Python itself rather than a pyenv shim, a shell script that execs Python (golos runs that too, the execve in a new golos process, but the row would then time two starts).",
+		"static hello's targets are ratios that hold on any machine: golos is itself a CGO_ENABLED=0 Go program, so its start to exit with a static C hello is judged against a native Go hello's (≤ 1.3×), and against gVisor's (≥ 20× faster); a target whose side did not run says so and is not judged.",
+		"getppid with the program's own GS: gs_getppid sets its GS base with arch_prctl(ARCH_SET_GS), then makes the getppid row's calls, checking %gs:8 after each. While a thread of the process has its own GS, golos's rewritten sites hand the call to Syscall User Dispatch, so each call is a trapped syscall plus golos's GS switches: with wrgsbase where the CPU has FSGSBASE (the default row, judged against golos's --no-rewrite getppid, itself trapped), with arch_prctl, two more syscalls a crossing, under --no-fsgsbase or without FSGSBASE (judged against the SUD floor).",
 		"getppid: libc's syscall(SYS_getppid), which golos passes through to the host. golos rewrites that site (in libc's syscall(3)) into a jump into golos, so the row is judged by the target for rewritten sites; the --no-rewrite row runs the same program with every site left to Syscall User Dispatch. arch_prctl: ARCH_SET_FS to FS's own value through an inline syscall instruction; golos rewrites that site as one of several instructions (the one before the syscall is too short to hold the jump) and, FS being the application's alone, makes the call straight from its entry code. golos run --stats shows how many calls went through rewritten sites.",
 		"Syscall User Dispatch floor: natively, a getppid trapped by SUD whose SIGSYS handler makes the real call; no SUD-based interceptor can be faster. clock_gettime: libc's, which reads the clock in the vDSO (no syscall) when the process has one.",
 		"first touch: mmap of fresh anonymous memory, one byte written per 4 KiB page (transparent huge pages: " + thpMode() + "). threads: pthread_create + pthread_join, one thread at a time. futex: two threads take turns on one word with FUTEX_WAIT/FUTEX_WAKE (private); a round trip is two wake-ups. SHA-256: plain C (FIPS 180-4, checked against test vectors) over data generated with xorshift64.",
 		"tar: GNU tar sees that the archive is /dev/null and does not read file contents, so this is a tree walk (newfstatat on each entry, getdents64, openat of directories): about 25,000 syscalls over /usr/include here.",
-		"gVisor: rootless `runsc do` with the platform of -platform (default ptrace, which works here). Debian 12's runsc (release 20221219) has no systrap platform (\"unknown platform: systrap\"); its kvm platform did not start /bin/true within 20 s on this machine's nested KVM.",
+		"gVisor: rootless `runsc do` with the platform of -platform (default ptrace, which works here). Debian 12's runsc (release 20221219) has no systrap platform (\"unknown platform: systrap\"); its kvm platform did not start /bin/true within 20 s on the nested KVM of the machine of the first run.",
 		"clock_gettime under gVisor: the first calls in a new sandbox are far slower than later ones (here 200,000 calls averaged about 3.4 µs each, 2,000,000 calls about 36 ns), so that cell depends on the iteration count.",
 	}
 }
@@ -139,10 +141,14 @@ func errorList(s *suite) []string {
 func targets(s *suite, wl workload) string {
 	var out []string
 	for _, t := range wl.targets {
+		if t.needs == "fsgsbase" && s.machine.FSGSBase == "no" {
+			out = append(out, t.goal+": not judged (no fsgsbase here: the default way is arch_prctl's, judged in the --no-fsgsbase row)")
+			continue
+		}
 		v, met, ok := t.judge(s.median)
 		switch {
 		case !ok:
-			out = append(out, t.goal+": no result")
+			out = append(out, t.goal+": not judged ("+s.missing(t)+")")
 		case met:
 			out = append(out, t.goal+": met ("+v+")")
 		default:

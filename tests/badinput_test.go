@@ -54,7 +54,7 @@ func refused(t *testing.T, path string, want int, mention string) {
 }
 
 // TestBadInput: files golos must refuse with one line on stderr (invariant 5 of
-// DESIGN.md): 126 with "exec format error" for a file Linux cannot execute either (execve
+// docs/design.md): 126 with "exec format error" for a file Linux cannot execute either (execve
 // fails with ENOEXEC, or, for segments that cannot be mapped, kills the process), as
 // docker run reports ENOEXEC; 125 for one Linux runs and golos cannot; the shell's 127
 // (not found) and 126 (not executable).

@@ -10,7 +10,7 @@ import (
 	"golos/internal/tlsmove"
 )
 
-// TestGolosBinaryHasNoFS checks invariant 1 of DESIGN.md on the golos binary the tests
+// TestGolosBinaryHasNoFS checks invariant 1 of docs/design.md on the golos binary the tests
 // run: no instruction addresses memory through FS or writes the FS base. objdump is the
 // independent judge; tlsmove.Check decodes the same binary its own way.
 func TestGolosBinaryHasNoFS(t *testing.T) {

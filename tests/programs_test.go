@@ -37,7 +37,7 @@ func TestTLSBig(t *testing.T) {
 }
 
 // TestFSOwn: the program points FS at its own block and checks it after 100,000 syscalls
-// and page faults (invariant 2 of DESIGN.md).
+// and page faults (invariant 2 of docs/design.md).
 func TestFSOwn(t *testing.T) {
 	forFlavours(t, "fsown", func(t *testing.T, p string) {
 		nat, _ := runBoth(t, p)
@@ -46,7 +46,7 @@ func TestFSOwn(t *testing.T) {
 }
 
 // TestFSUnmapped: FS at unmapped memory for 1.5 s of syscalls while golos's Go runtime
-// collects garbage and preempts its goroutines (invariant 2 of DESIGN.md).
+// collects garbage and preempts its goroutines (invariant 2 of docs/design.md).
 func TestFSUnmapped(t *testing.T) {
 	forFlavours(t, "fsunmapped", func(t *testing.T, p string) {
 		// GOLOS_STRESS_RUNTIME makes golos's runtime collect garbage without pause and
@@ -194,7 +194,7 @@ func TestPathLookup(t *testing.T) {
 }
 
 // TestAuxv compares the auxiliary vector; the FSGSBASE bit of AT_HWCAP2 is the intended
-// difference: golos clears it (DESIGN.md, "GS and the application").
+// difference: golos clears it (docs/design.md, "The program's own GS").
 func TestAuxv(t *testing.T) {
 	const fsgsbase = "AT_HWCAP2 FSGSBASE (bit 1): "
 	forFlavours(t, "auxv", func(t *testing.T, p string) {

@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// Robustness (invariants 4 and 5 of DESIGN.md): wild pointers and sizes get Linux's errno,
+// Robustness (invariants 4 and 5 of docs/design.md): wild pointers and sizes get Linux's errno,
 // golos's own memory is out of the application's reach, and a syscall golos does not
 // implement is ENOSYS, named once on stderr.
 
@@ -82,8 +82,8 @@ type golosmemLine struct {
 func memLine(why string, want ...string) golosmemLine { return golosmemLine{want, why} }
 
 // golosmemWant is what testdata/golosmem.c must print under golos, in order ("info:",
-// "view:" and "detail:" lines aside). To the application, golos's memory is not mapped (DESIGN.md:
-// "the application may not map over or unmap golos"), so each call aimed at it must
+// "view:" and "detail:" lines aside). To the application, golos's memory is not mapped (docs/design.md,
+// "Architecture": the program's calls never reach golos's mappings), so each call aimed at it must
 // answer as Linux answers for memory that is not mapped, or, where Linux would replace
 // the memory, refuse as golos documents.
 func golosmemWant() []golosmemLine {
@@ -470,7 +470,7 @@ func runGolosmem(t *testing.T, o *runOpts, argv ...string) *golosmemRun {
 
 // TestUnimplementedSyscall: io_uring_setup (425) and syscall 1000 are not implemented by
 // golos; each, called twice, gives ENOSYS (never a silent success), and golos names each
-// once on stderr, not at all with --quiet (invariant 4 of DESIGN.md; README, Usage).
+// once on stderr, not at all with --quiet (invariant 4 of docs/design.md; README, Usage).
 // Natively syscall 1000 is ENOSYS too (syscalls(2): no such system call).
 func TestUnimplementedSyscall(t *testing.T) {
 	want := "io_uring_setup: -1 ENOSYS\nsyscall 1000: -1 ENOSYS\n" +

@@ -16,8 +16,14 @@
 // stdout; -o (or -write, for docs/performance.md) also writes the report as Markdown
 // with a chart beside it (the same name ending in .svg).
 //
+// The report names the machine: its CPU model, the flags that move the figures
+// (fsgsbase, pti, pcid), the kernel release and the core count. The Markdown file keeps
+// the last run on each kind of machine (model and flags) in a section of its own; a run
+// replaces the section of its kind and keeps the others, and the chart shows the run.
+//
 // Files: workloads.go says what is run and what the targets are, measure.go runs and
-// times it, report.go prints the table and draws the chart.
+// times it, report.go prints the table and draws the chart, machines.go reads the
+// machine and keeps the machines' sections of the file.
 package main
 
 import (

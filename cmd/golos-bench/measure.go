@@ -64,6 +64,7 @@ type suite struct {
 	runs    map[string]int // timed runs per side, by workload id
 	when    time.Time
 	load    string // the load average at the start
+	machine machine
 	elapsed time.Duration
 }
 
@@ -75,6 +76,29 @@ func (s *suite) median(r ref) (float64, bool) {
 	return res[r.side].median()
 }
 
+// missing says why a target has no value: which of its medians is missing, and why.
+func (s *suite) missing(t target) string {
+	for _, r := range []ref{t.num, t.den} {
+		if r.id == "" {
+			continue
+		}
+		res, ok := s.results[r.id]
+		switch {
+		case !ok || r.side >= len(res):
+			return "the " + r.id + " row was not run"
+		case res[r.side].skipped && r.side < len(s.sides) && s.sides[r.side].skip:
+			return sideNames[r.side] + " not run"
+		case res[r.side].skipped:
+			return "the " + r.id + " row is not run on " + sideNames[r.side]
+		case r.side < len(s.sides) && s.sides[r.side].err != nil:
+			return sideNames[r.side] + " does not run here: " + shorten(s.sides[r.side].err.Error(), 80)
+		case res[r.side].err != nil:
+			return "the " + r.id + " row failed on " + sideNames[r.side]
+		}
+	}
+	return "no result"
+}
+
 // runSuite builds everything into dir, sets up the three sides and measures every
 // workload. Nothing here stops the suite: a program that does not build, a side that
 // cannot run or a run that fails becomes an error in its cells.
@@ -84,7 +108,8 @@ func runSuite(cfg config, dir string) *suite {
 		work = slices.DeleteFunc(work, func(w workload) bool { return !slices.Contains(cfg.only, w.id) })
 	}
 	s := &suite{cfg: cfg, work: work, results: map[string][]result{},
-		runs: map[string]int{}, when: time.Now(), load: loadAverage()}
+		runs: map[string]int{}, when: time.Now(), load: loadAverage(), machine: thisMachine()}
+	s.machine.Date = s.when.UTC().Format("2006-01-02 15:04 MST")
 	built := buildPrograms(s.work, dir)
 	s.sides = []side{{name: sideNames[native], ppid: os.Getpid()}, golosSide(cfg, dir), gvisorSide(cfg)}
 

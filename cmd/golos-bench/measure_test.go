@@ -61,15 +61,40 @@ func fakeSuite() *suite {
 		},
 		runs: map[string]int{"w": 3, "floor": 1},
 		when: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC),
+		machine: machine{Model: "Test CPU", FSGSBase: "yes", PTI: "no", PCID: "yes", Kernel: "6.18.0",
+			Cores: 2, Date: "2026-11-26 00:00 UTC"},
 	}
 }
 
 func TestTargets(t *testing.T) {
 	s := fakeSuite()
 	got := targets(s, s.work[0])
-	want := "≤ 1.2× native: MISSED (1.500×); under 5 ms: met (3.00 ms); ≥ 20× faster than gVisor: no result"
+	want := "≤ 1.2× native: MISSED (1.500×); under 5 ms: met (3.00 ms); ≥ 20× faster than gVisor: not judged (the w row failed on gVisor)"
 	if got != want {
 		t.Errorf("targets = %q\nwant      %q", got, want)
+	}
+
+	// gVisor cannot be installed: the target says so rather than pass or fail.
+	s.sides[gvisor].err = errors.New("installing runsc: apt-get install -y runsc: exit status 100")
+	s.results["w"][gvisor].err = s.sides[gvisor].err
+	got = targets(s, s.work[0])
+	if want := "≥ 20× faster than gVisor: not judged (gVisor does not run here: installing runsc:"; !strings.Contains(got, want) {
+		t.Errorf("targets = %q\nwant it to contain %q", got, want)
+	}
+
+	// A target that needs FSGSBASE is judged only where the CPU has it.
+	fs := workload{id: "w", targets: []target{{goal: "≤ 2× native", num: ref{"w", golos}, den: ref{"w", native}, limit: 2, needs: "fsgsbase"}}}
+	if got := targets(s, fs); got != "≤ 2× native: met (1.500×)" {
+		t.Errorf("with fsgsbase: %q", got)
+	}
+	s.machine.FSGSBase = "no"
+	if got := targets(s, fs); !strings.HasPrefix(got, "≤ 2× native: not judged (no fsgsbase here") {
+		t.Errorf("without fsgsbase: %q", got)
+	}
+	// A target over a row the run left out (-only).
+	ab := workload{id: "w", targets: []target{{goal: "g", num: ref{"w", golos}, den: ref{"absent", native}, limit: 2}}}
+	if got := targets(s, ab); got != "g: not judged (the absent row was not run)" {
+		t.Errorf("absent row: %q", got)
 	}
 }
 

@@ -19,6 +19,13 @@ import (
 // report prints the facts of the run, the table, every error in full and the notes that
 // say what each number is. md selects Markdown.
 func report(w io.Writer, s *suite, md bool) {
+	runReport(w, s, md, "## ")
+	writeList(w, md, "## ", "Notes:", notes(s))
+}
+
+// runReport prints what belongs to this run on this machine: its facts, the table and
+// the errors. heading is the Markdown heading's prefix ("## ", "### ").
+func runReport(w io.Writer, s *suite, md bool, heading string) {
 	header := []string{"workload", "unit", "runs", "native", "golos", "gVisor", "golos/native", "gVisor/native", "target (golos)"}
 	var rows [][]string
 	for _, wl := range s.work {
@@ -31,34 +38,34 @@ func report(w io.Writer, s *suite, md bool) {
 			cell(res[native]), cell(res[golos]), cell(res[gvisor]),
 			ratio(res[golos], res[native]), ratio(res[gvisor], res[native]), targets(s, wl)})
 	}
-
-	list := func(title string, items []string) {
-		if md {
-			fmt.Fprintf(w, "## %s\n\n", strings.TrimSuffix(title, ":"))
-		} else {
-			fmt.Fprintln(w, title)
-		}
-		for _, it := range items {
-			if md {
-				fmt.Fprintln(w, "- "+it)
-			} else {
-				fmt.Fprintln(w, "  "+it)
-			}
-		}
-		fmt.Fprintln(w)
-	}
-	list("Run:", facts(s, md))
+	writeList(w, md, heading, "Run:", facts(s, md))
 	if md {
-		fmt.Fprintf(w, "## Results\n\n")
+		fmt.Fprintf(w, "%sResults\n\n", heading)
 		writeMarkdown(w, header, rows)
 	} else {
 		writeText(w, header, rows)
 	}
 	fmt.Fprintln(w)
 	if errs := errorList(s); len(errs) > 0 {
-		list("Errors, in full:", errs)
+		writeList(w, md, heading, "Errors, in full:", errs)
 	}
-	list("Notes:", notes(s))
+}
+
+// writeList prints a titled list, as Markdown under a heading or as indented text.
+func writeList(w io.Writer, md bool, heading, title string, items []string) {
+	if md {
+		fmt.Fprintf(w, "%s%s\n\n", heading, strings.TrimSuffix(title, ":"))
+	} else {
+		fmt.Fprintln(w, title)
+	}
+	for _, it := range items {
+		if md {
+			fmt.Fprintln(w, "- "+it)
+		} else {
+			fmt.Fprintln(w, "  "+it)
+		}
+	}
+	fmt.Fprintln(w)
 }
 
 func facts(s *suite, md bool) []string {
@@ -85,7 +92,7 @@ func facts(s *suite, md bool) []string {
 	}
 	return []string{
 		"date: " + s.when.UTC().Format("2006-01-02 15:04 MST"),
-		"machine: " + hostInfo(),
+		"machine: " + s.machine.describe(),
 		fmt.Sprintf("load average (1 min): %s at the start, %s at the end; other work on the machine shows in the numbers", s.load, loadAverage()),
 		"commit: " + commitInfo(),
 		"command: " + code(s.cfg.command) + fmt.Sprintf(" (took %s)", s.elapsed.Round(time.Second)),
@@ -100,12 +107,14 @@ func notes(s *suite) []string {
 		"Every value is a median. Each side runs once untimed (cold caches), then the timed runs alternate between the sides (native, golos, gVisor, native, …) so that drift in the machine's load hits all alike. golos/native and gVisor/native are ratios of medians: lower is better, below 1 is faster than native.",
 		"start to exit (ms): wall time around Go's exec.Cmd.Run (fork, exec, the whole run, wait); the output is checked. Under gVisor this includes creating and tearing down the sandbox, which `runsc do` does for every program.",
 		"The other rows are timed by the program itself, so the start of golos or gVisor is not in them: ns/call loops time N calls with clock_gettime(CLOCK_MONOTONIC) after N/10 untimed ones; ms jobs time the job. Every program checks its own results and fails loudly (an ERROR cell) rather than report a number for broken work.",
-		"C workloads (bench/*.c) are static glibc binaries built with gcc -O2, except the dynamic hello (gcc's default: dynamic PIE, through ld-linux). The Go program is bench/goprog (CGO_ENABLED=0). python3 is /usr/bin/python3: a pyenv shim is a shell script that execs Python, and golos cannot execve yet.",
+		"C workloads (bench/*.c) are static glibc binaries built with gcc -O2, except the dynamic hello (gcc's default: dynamic PIE, through ld-linux). The Go programs are bench/goprog and bench/gohello (CGO_ENABLED=0). python3 is /usr/bin/python3, so that the row times Python itself rather than a pyenv shim, a shell script that execs Python (golos runs that too, the execve in a new golos process, but the row would then time two starts).",
+		"static hello's targets are ratios that hold on any machine: golos is itself a CGO_ENABLED=0 Go program, so its start to exit with a static C hello is judged against a native Go hello's (≤ 1.3×), and against gVisor's (≥ 20× faster); a target whose side did not run says so and is not judged.",
+		"getppid with the program's own GS: gs_getppid sets its GS base with arch_prctl(ARCH_SET_GS), then makes the getppid row's calls, checking %gs:8 after each. While a thread of the process has its own GS, golos's rewritten sites hand the call to Syscall User Dispatch, so each call is a trapped syscall plus golos's GS switches: with wrgsbase where the CPU has FSGSBASE (the default row, judged against golos's --no-rewrite getppid, itself trapped), with arch_prctl, two more syscalls a crossing, under --no-fsgsbase or without FSGSBASE (judged against the SUD floor).",
 		"getppid: libc's syscall(SYS_getppid), which golos passes through to the host. golos rewrites that site (in libc's syscall(3)) into a jump into golos, so the row is judged by the target for rewritten sites; the --no-rewrite row runs the same program with every site left to Syscall User Dispatch. arch_prctl: ARCH_SET_FS to FS's own value through an inline syscall instruction; golos rewrites that site as one of several instructions (the one before the syscall is too short to hold the jump) and, FS being the application's alone, makes the call straight from its entry code. golos run --stats shows how many calls went through rewritten sites.",
 		"Syscall User Dispatch floor: natively, a getppid trapped by SUD whose SIGSYS handler makes the real call; no SUD-based interceptor can be faster. clock_gettime: libc's, which reads the clock in the vDSO (no syscall) when the process has one.",
 		"first touch: mmap of fresh anonymous memory, one byte written per 4 KiB page (transparent huge pages: " + thpMode() + "). threads: pthread_create + pthread_join, one thread at a time. futex: two threads take turns on one word with FUTEX_WAIT/FUTEX_WAKE (private); a round trip is two wake-ups. SHA-256: plain C (FIPS 180-4, checked against test vectors) over data generated with xorshift64.",
 		"tar: GNU tar sees that the archive is /dev/null and does not read file contents, so this is a tree walk (newfstatat on each entry, getdents64, openat of directories): about 25,000 syscalls over /usr/include here.",
-		"gVisor: rootless `runsc do` with the platform of -platform (default ptrace, which works here). Debian 12's runsc (release 20221219) has no systrap platform (\"unknown platform: systrap\"); its kvm platform did not start /bin/true within 20 s on this machine's nested KVM.",
+		"gVisor: rootless `runsc do` with the platform of -platform (default ptrace, which works here). Debian 12's runsc (release 20221219) has no systrap platform (\"unknown platform: systrap\"); its kvm platform did not start /bin/true within 20 s on the nested KVM of the machine of the first run.",
 		"clock_gettime under gVisor: the first calls in a new sandbox are far slower than later ones (here 200,000 calls averaged about 3.4 µs each, 2,000,000 calls about 36 ns), so that cell depends on the iteration count.",
 	}
 }
@@ -132,10 +141,14 @@ func errorList(s *suite) []string {
 func targets(s *suite, wl workload) string {
 	var out []string
 	for _, t := range wl.targets {
+		if t.needs == "fsgsbase" && s.machine.FSGSBase == "no" {
+			out = append(out, t.goal+": not judged (no fsgsbase here: the default way is arch_prctl's, judged in the --no-fsgsbase row)")
+			continue
+		}
 		v, met, ok := t.judge(s.median)
 		switch {
 		case !ok:
-			out = append(out, t.goal+": no result")
+			out = append(out, t.goal+": not judged ("+s.missing(t)+")")
 		case met:
 			out = append(out, t.goal+": met ("+v+")")
 		default:
@@ -209,25 +222,60 @@ func writeMarkdown(w io.Writer, header []string, rows [][]string) {
 	}
 }
 
-// writeFiles writes the report as Markdown to path and the chart beside it.
+// writeFiles writes the report as Markdown to path and the chart beside it. The file
+// keeps the last run on each kind of machine (see machine): the sections of other kinds
+// that an earlier run wrote are carried over as they are, and this run's section takes
+// the place of its own kind's. The chart shows this run.
 func writeFiles(path string, s *suite) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "# golos performance\n\n")
-	fmt.Fprintf(&b, "Written by `go run ./cmd/golos-bench -write`: each workload natively, under golos and under gVisor. Run it again rather than edit this file.\n\n")
-	fmt.Fprintf(&b, "![Time under golos and gVisor relative to native, per workload](%s)\n\n", filepath.Base(svgPath(path)))
-	report(&b, s, true)
+	var old []section
+	if prev, err := os.ReadFile(path); err == nil {
+		if old, err = parseSections(string(prev)); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if len(old) == 0 && bytes.Contains(prev, []byte("## Results")) {
+			return fmt.Errorf("%s holds results outside any machine section (an older layout); put them in their machine's section by hand, or move the file away, so that writing it loses no run", path)
+		}
+	} else if !os.IsNotExist(err) {
+		return err
+	}
 	// What stands in the way of the targets missed is written by hand beside the report,
 	// from measurements, and carried into it.
-	if analysis, err := os.ReadFile(filepath.Join(filepath.Dir(path), "performance-analysis.md")); err == nil {
-		fmt.Fprintf(&b, "\n\n%s", analysis)
-	}
-	if err := os.WriteFile(path, bytes.TrimRight(b.Bytes(), "\n"), 0o644); err != nil {
+	analysis, _ := os.ReadFile(filepath.Join(filepath.Dir(path), "performance-analysis.md"))
+	doc := document(s, old, filepath.Base(svgPath(path)), string(analysis))
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
 		return err
 	}
 	return os.WriteFile(svgPath(path), []byte(chart(s)), 0o644)
+}
+
+// document is the whole Markdown report: this run's section merged with the old ones,
+// the tables that put the machines side by side, the notes and the analysis.
+func document(s *suite, old []section, svg, analysis string) string {
+	var run bytes.Buffer
+	fmt.Fprintf(&run, "## %s\n\n", s.machine.title())
+	runReport(&run, s, true, "### ")
+	secs := mergeSections(old, section{m: s.machine, body: run.String()})
+
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# golos performance\n\n")
+	fmt.Fprintf(&b, "Written by `go run ./cmd/golos-bench -write`: each workload natively, under golos and under gVisor. "+
+		"The file keeps the last run on each kind of machine the command has run on, a kind being the CPU model and the flags that move the figures "+
+		"(fsgsbase: how golos switches an application's own GS; PTI: what every syscall costs, natively too; pcid: what PTI costs); "+
+		"a new run replaces the section of its own kind and keeps the others. Run it again rather than edit this file.\n\n")
+	fmt.Fprintf(&b, "![Time under golos and gVisor relative to native, per workload](%s)\n\n", svg)
+	fmt.Fprintf(&b, "The chart shows the newest run: %s, %s.\n\n", s.machine.title(), s.machine.Date)
+	fmt.Fprintf(&b, "## Machines\n\n%s\n", machinesTables(secs))
+	for _, sec := range secs {
+		fmt.Fprintf(&b, "%s\n", sec)
+	}
+	writeList(&b, true, "## ", "Notes:", notes(s))
+	if analysis != "" {
+		fmt.Fprintf(&b, "%s\n", strings.Trim(analysis, "\n"))
+	}
+	return strings.TrimRight(b.String(), "\n") + "\n"
 }
 
 func svgPath(md string) string { return strings.TrimSuffix(md, ".md") + ".svg" }
@@ -274,7 +322,7 @@ func chart(s *suite) string {
 	p(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="DejaVu Sans, Verdana, sans-serif" font-size="13">`, width, height, width, height)
 	p(`<rect width="100%%" height="100%%" fill="white"/>`)
 	text(width/2, 24, "middle", ` font-size="16" font-weight="bold"`, "Time under golos and gVisor, relative to native (median; log scale; lower is better)")
-	text(width/2, 44, "middle", ` fill="#555"`, s.when.UTC().Format("2006-01-02")+" · "+hostInfo())
+	text(width/2, 44, "middle", ` fill="#555"`, s.when.UTC().Format("2006-01-02")+" · "+s.machine.describe())
 	lx := float64(x0)
 	for _, i := range []int{golos, gvisor} {
 		p(`<rect x="%.1f" y="56" width="14" height="12" fill="%s"/>`, lx, colors[i])
@@ -358,25 +406,6 @@ func chart(s *suite) string {
 
 func trimZeros(v float64) string {
 	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", v), "0"), ".")
-}
-
-// hostInfo names the kernel, CPU and memory, since every number here depends on them.
-func hostInfo() string {
-	kernel := "Linux"
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		kernel += " " + strings.TrimSpace(string(b))
-	}
-	cpu, mem := "unknown CPU", ""
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		cpu = procField(string(b), "model name", cpu)
-	}
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		var kib float64
-		if _, err := fmt.Sscanf(procField(string(b), "MemTotal", ""), "%f kB", &kib); err == nil {
-			mem = fmt.Sprintf(", %.0f GiB", kib/(1<<20))
-		}
-	}
-	return fmt.Sprintf("%s, %s, %d CPUs%s", kernel, cpu, runtime.NumCPU(), mem)
 }
 
 func procField(text, key, def string) string {

@@ -1,6 +1,6 @@
 // Package build produces the golos binary: a CGO_ENABLED=0 `go build` of cmd/golos linked
 // high in the address space, followed by the TLS move that puts the Go runtime's
-// thread-locals on GS (see internal/tlsmove and DESIGN.md).
+// thread-locals on GS (see internal/tlsmove and docs/design.md).
 package build
 
 import (

@@ -2,7 +2,7 @@
 // application thread's registers on the current OS thread (Switch) and comes back to the
 // calling goroutine when the application makes a syscall (trapped by Syscall User
 // Dispatch as SIGSYS) or faults. The application's FS register is never saved, restored
-// or read here: the Go runtime's TLS lives on GS (see DESIGN.md and internal/tlsmove).
+// or read here: the Go runtime's TLS lives on GS (see docs/design.md and internal/tlsmove).
 package entry
 
 // Regs holds an application thread's general registers in the order of Linux's

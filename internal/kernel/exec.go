@@ -140,7 +140,7 @@ func (p *Process) shebang(path string) ([]byte, error) {
 }
 
 // execve(2) and execveat(2): the program is replaced by a new golos process that runs
-// the new program with the same options, which is what execve is to golos (DESIGN.md).
+// the new program with the same options, which is what execve is to golos (docs/design.md).
 // The host's execve keeps the process (its pid, its descriptors without FD_CLOEXEC, its
 // working directory) as Linux's does.
 func sysExecve(t *Thread) int64 {

@@ -12,7 +12,7 @@ import (
 // the application runs: a goroutine allocates and collects garbage without pause, and
 // others spin in loops without calls, which only asynchronous preemption (a signal to
 // their threads) can stop for the collector's stop-the-world phases. The tests use it to
-// show that none of this touches the application's FS (DESIGN.md, invariant 2). At exit
+// show that none of this touches the application's FS (docs/design.md, invariant 2). At exit
 // golos reports how many collections ran.
 const stressEnv = "GOLOS_STRESS_RUNTIME"
 

@@ -126,7 +126,7 @@ func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]ui
 		{AT_SECURE, 0},
 		{AT_RANDOM, random},
 		// golos does not let the application write its GS base behind its back
-		// (DESIGN.md): FSGSBASE is not advertised.
+		// (docs/design.md): FSGSBASE is not advertised.
 		{AT_HWCAP2, host[AT_HWCAP2] &^ hwcap2FSGSBASE},
 		{AT_EXECFN, execfnAddr},
 		{AT_PLATFORM, platform},

@@ -10,7 +10,7 @@ import (
 // maxOffenders bounds the list in Check's error.
 const maxOffenders = 10
 
-// Check verifies invariant 1 of DESIGN.md on a linked binary: no instruction
+// Check verifies invariant 1 of docs/design.md on a linked binary: no instruction
 // in any function (or in the bytes between functions) addresses memory
 // through FS, names the FS segment register, carries an FS prefix or writes
 // the FS base (wrfsbase); runtime.settls does not pass ARCH_SET_FS (0x1002);

@@ -1,7 +1,7 @@
 // Package tlsmove rewrites a linked Go binary so that the Go runtime keeps its
 // thread-local storage on GS instead of FS, leaving FS to the application
-// that golos runs (see /work/shared/DESIGN.md, "How the Go runtime's TLS
-// moves to GS").
+// that golos runs (see docs/design.md, "The segment-base problem, and
+// the decision").
 //
 // The Go runtime on linux/amd64 reaches its TLS in exactly three ways
 // ($GOROOT/src/runtime, Go 1.26.8):
@@ -172,7 +172,7 @@ func rewrite(in []byte) ([]byte, *Report, error) {
 
 // suitable refuses binaries whose TLS does not work as measured: the wrong
 // Go version, a dynamically linked or PIE binary (its TLS comes from ld.so
-// through the GOT, DESIGN.md), or one with a PT_TLS segment (someone else
+// through the GOT, docs/design.md), or one with a PT_TLS segment (someone else
 // lays out TLS, e.g. cgo's libc).
 func suitable(im *image) error {
 	f := im.file

@@ -22,7 +22,7 @@ import (
 	"golang.org/x/arch/x86/x86asm"
 )
 
-// golos links its kernel high (DESIGN.md, "Loader"); the sample is linked the same way.
+// golos links its kernel high (docs/design.md, "Architecture"); the sample is linked the same way.
 const linkAddr = "-T=0x7e0000001000"
 
 var workDir string // removed by TestMain
@@ -175,7 +175,7 @@ func TestRewriteSample(t *testing.T) {
 			fsAddrs = append(fsAddrs, a)
 		}
 	}
-	if len(fsAddrs) < 400 { // DESIGN.md measured ~454 on Go 1.26.8
+	if len(fsAddrs) < 400 { // docs/design.md: about 450 on Go 1.26.8
 		t.Errorf("objdump finds only %d %%fs: instructions in the sample", len(fsAddrs))
 	}
 	if rep.FSInstructions != len(fsAddrs) {
@@ -359,7 +359,7 @@ func TestRunRewritten(t *testing.T) {
 	})
 
 	t.Run("junkfs", func(t *testing.T) {
-		// DESIGN.md: with the rewrite, Go code runs with the FS base of
+		// docs/design.md: with the rewrite, Go code runs with the FS base of
 		// its thread pointed at junk, and leaves it there.
 		got, code := run(t, gsPath, "junkfs")
 		if want := "junk fs kept=true allocs=20\n"; got != want || code != 0 {

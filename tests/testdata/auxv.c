@@ -8,7 +8,7 @@
  * at an ELF header), and the AT_EXECFN and AT_PLATFORM strings. Never an address.
  *
  * The line "AT_HWCAP2 FSGSBASE (bit 1): ..." is an intended difference: golos clears that
- * bit so that the program does not use wrfsbase/wrgsbase (see DESIGN.md).
+ * bit so that the program does not use wrfsbase/wrgsbase (see docs/design.md).
  */
 #include <elf.h>
 #include <stdio.h>

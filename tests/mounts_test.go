@@ -35,6 +35,8 @@ func missingMountTree(t *testing.T) (root, native string, vols []string) {
 	vols = []string{filepath.Join(h, "vol"), filepath.Join(h, "vol2")}
 	rootCopy(t, "/bin/busybox", filepath.Join(root, "bin/busybox"), 0o755)
 	rootCopy(t, prog(t, "mnt_dirs.glibc-static"), filepath.Join(root, "bin/mnt_dirs"), 0o755)
+	// musl's fstatat(fd, "", AT_EMPTY_PATH) is the plain fstat(2)
+	rootCopy(t, prog(t, "mnt_dirs.musl-static"), filepath.Join(root, "bin/mnt_dirs_musl"), 0o755)
 	files := map[string]string{
 		"root/etc/hostname": "guest\n", "root/sub/a": "a\n", "root/sub/deep/b": "bb\n",
 		"vol/file": "volume file\n", "vol/d/g": "in a volume directory\n", "vol2/f2": "second volume\n",
@@ -118,6 +120,7 @@ func TestRootMissingMountPoints(t *testing.T) {
 		{bb, "test", "-d", "/mnt/deep"},
 		{bb, "test", "-w", "/mnt/deep/x"},
 		{"/bin/mnt_dirs", "/", "/mnt", "/mnt/deep", "/mnt/deep/x", "/sub"},
+		{"/bin/mnt_dirs_musl", "/", "/mnt", "/mnt/deep", "/mnt/deep/x", "/sub"},
 	}
 	for _, c := range []struct {
 		name          string

@@ -159,6 +159,18 @@ func sysStat(t *Thread) int64 {
 	return t.pathCallThen(-1, 0, followLast, false, t.statLinks(1, false))
 }
 func sysLstat(t *Thread) int64 { return t.pathCallThen(-1, 0, entryLast, false, t.statLinks(1, false)) }
+// fstat(2): the host's answer, but a directory with virtual children (vfs: missing
+// volume mount points) counts a link for each, as newfstatat and statx do. Only the
+// descriptors golos watches reach Go from a rewritten site; such a directory's are.
+func sysFstat(t *Thread) int64 {
+	r := passthroughFast(t)
+	if r == 0 && t.p.fs != nil && t.p.fs.HasVirtual() {
+		fd := int(int32(t.arg(0)))
+		t.addLinks(1, false, func() uint64 { return t.p.fs.ExtraLinksFD(fd) })
+	}
+	return r
+}
+
 func sysNewfstatat(t *Thread) int64 {
 	if t.arg(3)&unix.AT_SYMLINK_NOFOLLOW == 0 {
 		if r, ok := t.procExeCall(1); ok {

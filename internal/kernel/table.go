@@ -111,7 +111,7 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_PREAD64:           {name: "pread64", fn: passthrough, fast: plain, fd: true},
 		unix.SYS_PWRITE64:          {name: "pwrite64", fn: passthrough, fast: plain, fd: true, sigpipe: true},
 		unix.SYS_IOCTL:             {name: "ioctl", fn: passthrough, fast: plain, fd: true},
-		unix.SYS_FSTAT:             {name: "fstat", fn: passthroughFast, fast: plain, fd: true},
+		unix.SYS_FSTAT:             {name: "fstat", fn: sysFstat, fast: plain, fd: true},
 		unix.SYS_NEWFSTATAT:        {name: "newfstatat", fn: sysNewfstatat, paths: arg1, procView: true, fast: plainUnlessProcRSI, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, 3}},
 		unix.SYS_LSEEK:             {name: "lseek", fn: passthroughFast, fast: plain, fd: true},
 		unix.SYS_READLINK:          {name: "readlink", fn: sysReadlink, paths: arg0, procView: true, fast: plainUnlessProcRDI},

@@ -159,6 +159,7 @@ func sysStat(t *Thread) int64 {
 	return t.pathCallThen(-1, 0, followLast, false, t.statLinks(1, false))
 }
 func sysLstat(t *Thread) int64 { return t.pathCallThen(-1, 0, entryLast, false, t.statLinks(1, false)) }
+
 // fstat(2): the host's answer, but a directory with virtual children (vfs: missing
 // volume mount points) counts a link for each, as newfstatat and statx do. Only the
 // descriptors golos watches reach Go from a rewritten site; such a directory's are.

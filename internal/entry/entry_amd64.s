@@ -50,6 +50,19 @@
 	MOVQ	R8, UC_RIP(DX); \
 	RET
 
+// FD_TO_GO, in fastEntry (R11 = the syscall number's low 16 bits), jumps to notplain when
+// the call's first argument (RDI) is a descriptor (FDSyscalls) that golos owns or watches
+// (GoFDs), else to ok. Flags untouched: JCXZ tests, LEA and MOV compute.
+#define FD_TO_GO(ok) \
+	LEAQ	·FDSyscalls(SB), CX; \
+	MOVBQZX	(CX)(R11*1), CX; \
+	JCXZQ	ok; \
+	MOVWQZX	DI, R11; \
+	LEAQ	·GoFDs(SB), CX; \
+	MOVBQZX	(CX)(R11*1), CX; \
+	JCXZQ	ok; \
+	JMP	notplain
+
 // CLEAR_FLAGS loads the flags Go's code expects: DF and AC clear, only IF (which user
 // code cannot change) and the always-one bit 1 set. The application may leave AC set
 // (alignment checking), which Linux keeps in a signal handler's flags and across
@@ -463,14 +476,7 @@ fast:
 pathrsi:
 	// An *at call (its directory descriptor in RDI, marked in FDSyscalls) relative to a
 	// descriptor in GoFDs goes to Go, as fdcheck sends a call on one.
-	LEAQ	·FDSyscalls(SB), CX
-	MOVBQZX	(CX)(R11*1), CX
-	JCXZQ	probersi
-	MOVWQZX	DI, R11
-	LEAQ	·GoFDs(SB), CX
-	MOVBQZX	(CX)(R11*1), CX
-	JCXZQ	probersi
-	JMP	notplain
+	FD_TO_GO(probersi)
 probersi:
 	MOVQ	SI, R11
 	JMP	·fastProbe(SB)
@@ -479,14 +485,7 @@ pathrdi:
 	JMP	·fastProbe(SB)
 fdcheck:
 	// A call on a descriptor of golos's, or one golos watches, goes to Go.
-	LEAQ	·FDSyscalls(SB), CX
-	MOVBQZX	(CX)(R11*1), CX
-	JCXZQ	plain
-	MOVWQZX	DI, R11
-	LEAQ	·GoFDs(SB), CX
-	MOVBQZX	(CX)(R11*1), CX
-	JCXZQ	plain
-	JMP	notplain
+	FD_TO_GO(plain)
 plain:
 	JMP	·fastCallStart(SB)
 notplain:

@@ -191,9 +191,10 @@ func sysMunmap(t *Thread) int64 {
 	return 0
 }
 
-// mprotect(2): ENOMEM, as for unmapped pages, when the range is not all the application's.
+// mprotect(2) and pkey_mprotect(2), checked alike: ENOMEM, as for unmapped pages, when the
+// range is not all the application's.
 func sysMprotect(t *Thread) int64 {
-	addr, length, prot := t.arg(0), t.arg(1), t.arg(2)
+	addr, length := t.arg(0), t.arg(1)
 	hi, e := protectRange(addr, length)
 	if e != 0 || hi == addr {
 		return -int64(e)
@@ -204,23 +205,7 @@ func sysMprotect(t *Thread) int64 {
 	if !m.owned.contains(addr, hi) {
 		return -int64(unix.ENOMEM)
 	}
-	return passthroughRaw(unix.SYS_MPROTECT, addr, length, prot, 0, 0, 0)
-}
-
-// pkey_mprotect(2) is mprotect(2) with a protection key, checked as mprotect is.
-func sysPkeyMprotect(t *Thread) int64 {
-	addr, length, prot, pkey := t.arg(0), t.arg(1), t.arg(2), t.arg(3)
-	hi, e := protectRange(addr, length)
-	if e != 0 || hi == addr {
-		return -int64(e)
-	}
-	m := &t.p.mm
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if !m.owned.contains(addr, hi) {
-		return -int64(unix.ENOMEM)
-	}
-	return passthroughRaw(unix.SYS_PKEY_MPROTECT, addr, length, prot, pkey, 0, 0)
+	return passthroughFast(t) // mprotect, or pkey_mprotect with its key
 }
 
 // policyRange checks the range of mbind(2) and set_mempolicy_home_node(2) (mm/mempolicy.c:

@@ -206,19 +206,24 @@ func (t *Thread) setMask(mask uint64) {
 	t.sigmask = mask &^ cannotCatch
 	deliverable := (t.pending | s.pending) &^ t.sigmask
 	s.mu.Unlock()
+	if newlyBlocked != 0 {
+		t.p.retargetShared(t, newlyBlocked) // before Pending is set below for other signals
+	}
 	if deliverable != 0 {
 		atomic.StoreUint32(&t.ctx.Pending, 1)
-	}
-	if newlyBlocked != 0 {
-		t.p.retargetShared(t, newlyBlocked)
 	}
 }
 
 // retargetShared hands the process-pending signals among those t can no longer take (it
 // blocked them, or it is exiting) to another thread that can, as Linux's
-// retarget_shared_pending does (kernel/signal.c): t may have been the one kicked for
-// them, and no other thread would look.
+// retarget_shared_pending does (kernel/signal.c): when t was kicked and has not looked
+// (Linux: the thread has TIF_SIGPENDING), it may have been the one chosen for them, and no
+// other thread would look. A thread that was not kicked leaves them where they are: the
+// thread chosen for them takes them.
 func (p *Process) retargetShared(t *Thread, lost uint64) {
+	if atomic.LoadUint32(&t.ctx.Pending) == 0 {
+		return
+	}
 	s := &p.sig
 	s.mu.Lock()
 	want := s.pending & lost
@@ -235,10 +240,7 @@ func (p *Process) retargetShared(t *Thread, lost uint64) {
 	}
 	s.mu.Unlock()
 	if target != nil {
-		target.wakeUp()
-		if entry.Kick(target.ctx, target.tid) {
-			p.watchKick(target)
-		}
+		p.signalThread(target)
 	}
 }
 
@@ -406,6 +408,13 @@ func (p *Process) sendThread(target *Thread, info siginfo) {
 	}
 	queue(&target.pending, target.infos, info)
 	s.mu.Unlock()
+	p.signalThread(target)
+}
+
+// signalThread makes target look at its signals: it wakes it from a wait of golos's
+// (sigsuspend, sigtimedwait) and kicks it out of application code, watching the kick
+// until the thread has looked.
+func (p *Process) signalThread(target *Thread) {
 	target.wakeUp()
 	if entry.Kick(target.ctx, target.tid) {
 		p.watchKick(target)
@@ -446,10 +455,7 @@ func (p *Process) sendProcess(info siginfo) {
 	p.threads.mu.Unlock()
 	s.mu.Unlock()
 	if target != nil {
-		target.wakeUp()
-		if entry.Kick(target.ctx, target.tid) {
-			p.watchKick(target)
-		}
+		p.signalThread(target)
 	}
 }
 

@@ -277,7 +277,7 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_MLOCK2:                  {name: "mlock2", fn: passthroughFast},
 		unix.SYS_MLOCKALL:                {name: "mlockall", fn: passthroughFast},
 		unix.SYS_MUNLOCKALL:              {name: "munlockall", fn: passthroughFast},
-		unix.SYS_PKEY_MPROTECT:           {name: "pkey_mprotect", fn: sysPkeyMprotect},
+		unix.SYS_PKEY_MPROTECT:           {name: "pkey_mprotect", fn: sysMprotect},
 		unix.SYS_PKEY_ALLOC:              {name: "pkey_alloc", fn: passthroughFast},
 		unix.SYS_PKEY_FREE:               {name: "pkey_free", fn: passthroughFast},
 		unix.SYS_MBIND:                   {name: "mbind", fn: sysMbind},

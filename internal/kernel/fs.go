@@ -270,8 +270,38 @@ func sysFaccessat(t *Thread) int64  { return t.accessCall(0, 1, 2, 0) }
 func sysFaccessat2(t *Thread) int64 { return t.accessCall(0, 1, 2, t.arg(3)) }
 func sysMkdir(t *Thread) int64      { return t.createCall(-1, 0) }
 func sysMkdirat(t *Thread) int64    { return t.createCall(0, 1) }
-func sysMknodat(t *Thread) int64    { return t.createCall(0, 1) }
-func sysMknod(t *Thread) int64      { return t.createCall(-1, 0) }
+func sysMknodat(t *Thread) int64 {
+	if e := t.mknodDevice(2, 3); e != 0 {
+		return -int64(e)
+	}
+	return t.createCall(0, 1)
+}
+func sysMknod(t *Thread) int64 {
+	if e := t.mknodDevice(1, 2); e != 0 {
+		return -int64(e)
+	}
+	return t.createCall(-1, 0)
+}
+
+// mknodDevice refuses, inside a confined root, a character or block device: a device node
+// reaches the host's hardware and memory whatever directory it is in, and a container
+// without CAP_MKNOD gets EPERM for it (mknod(2); fs/namei.c vfs_mknod, which still lets
+// an overlay whiteout, the character device 0:0, be made).
+func (t *Thread) mknodDevice(modeArg, devArg int) unix.Errno {
+	if t.p.fs == nil {
+		return 0
+	}
+	switch uint32(t.arg(modeArg)) & unix.S_IFMT {
+	case unix.S_IFCHR:
+		if uint32(t.arg(devArg)) == 0 { // whiteout (dev is an unsigned int)
+			return 0
+		}
+		return unix.EPERM
+	case unix.S_IFBLK:
+		return unix.EPERM
+	}
+	return 0
+}
 func sysRmdir(t *Thread) int64 {
 	if e := t.mountPointArg(-1, 0); e != 0 {
 		return -int64(e)

@@ -135,8 +135,16 @@ func (t *Thread) pathCallThen(dirArg, pathArg int, how follow, write bool, then 
 // AT_SYMLINK_NOFOLLOW or AT_EMPTY_PATH.
 func (t *Thread) atCall(dirArg, pathArg, flagArg int, write bool) int64 {
 	flags := t.arg(flagArg)
-	if t.p.fs == nil || flags&unix.AT_EMPTY_PATH != 0 && t.emptyPath(pathArg) {
-		return passthrough(t) // on the descriptor itself
+	if t.p.fs == nil {
+		return passthrough(t)
+	}
+	if flags&unix.AT_EMPTY_PATH != 0 && t.emptyPath(pathArg) {
+		// On the descriptor itself: a write to a file in a read-only part is EROFS, as
+		// fchown(2) and futimens(3) on it are (fdWrite).
+		if write && t.fdWrite(int(int32(t.arg(dirArg)))) {
+			return -int64(unix.EROFS)
+		}
+		return passthrough(t)
 	}
 	how := followLast
 	if flags&unix.AT_SYMLINK_NOFOLLOW != 0 {

@@ -32,6 +32,8 @@
  *   futimens P          open(O_RDONLY) + futimens(3)
  *   fchown P            open(O_RDONLY) + fchown(2) to the file's own owner and group
  *   fsetxattr P         open(O_RDONLY) + fsetxattr(2) user.golos = "1"
+ *   fchownat_empty P    open(O_RDONLY) + fchownat(fd, "", own owner, AT_EMPTY_PATH)
+ *   utimensat_empty P   open(O_RDONLY) + utimensat(fd, "", 2001-09-09, AT_EMPTY_PATH)
  *   openat D NAME       open(D, O_RDONLY) + openat(2) of NAME relative to it: its first line
  *   opath P             open(P, O_PATH) + fstat(2): the file's type
  *   openatfd N NAME     openat(2) of NAME relative to descriptor N (0: stdin)
@@ -159,6 +161,12 @@ static void on_fd(const char *op, const char *p, const char *arg)
 		r = fchown(fd, st.st_uid, st.st_gid);
 	else if (strcmp(op, "fsetxattr") == 0)
 		r = fsetxattr(fd, "user.golos", "1", 1, 0);
+	else if (strcmp(op, "fchownat_empty") == 0)
+		r = fchownat(fd, "", st.st_uid, st.st_gid, AT_EMPTY_PATH);
+	else if (strcmp(op, "utimensat_empty") == 0) {
+		struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
+		r = utimensat(fd, "", ts, AT_EMPTY_PATH);
+	}
 	int e = errno;
 	close(fd);
 	errno = e;
@@ -171,7 +179,8 @@ static int nargs(const char *op)
 	static const char *const zero[] = {"cwd", "argv0", "exe"};
 	static const char *const one[] = {"chdir", "fchdir", "read", "ls", "stat", "lstat", "readlink", "openw", "openrw",
 					  "opentrunc", "creat", "tmpfile", "mkdir", "rmdir", "unlink", "mkfifo", "utime",
-					  "chown", "setxattr", "futimens", "fchown", "fsetxattr", "opath"};
+					  "chown", "setxattr", "futimens", "fchown", "fsetxattr", "opath",
+					  "fchownat_empty", "utimensat_empty"};
 	static const char *const two[] = {"write", "append", "rename", "link", "symlink", "chmod", "truncate", "access",
 					  "fchmod", "openat", "openatfd"};
 	for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)

@@ -372,3 +372,16 @@ func TestFilesOwnInvisible(t *testing.T) {
 		})
 	}
 }
+
+// TestFilesNofileLowered: a program that lowers RLIMIT_NOFILE below golos's own
+// descriptors opens exactly as many files as natively (none with a limit of 3).
+func TestFilesNofileLowered(t *testing.T) {
+	forFlavours(t, "nofile_low", func(t *testing.T, p string) {
+		for _, limit := range []string{"3", "10", "40"} {
+			t.Run(limit, func(t *testing.T) {
+				nat, _ := runBoth(t, p, limit)
+				wantNative(t, nat, 0, "limit "+limit+": opened ")
+			})
+		}
+	})
+}

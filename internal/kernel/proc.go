@@ -332,10 +332,18 @@ func (t *Thread) nofile(newAddr, oldAddr uint64) int64 {
 	return 0
 }
 
-// setHostNofile sets the host's RLIMIT_NOFILE for the application's limit n: golos's own
-// descriptors come on top of the soft limit.
+// setHostNofile sets the host's RLIMIT_NOFILE for the application's limit n. The limit is
+// one more than the highest number a new descriptor may take (getrlimit(2)), and golos's
+// own descriptors below it take numbers the application would have: the host's limit is
+// raised by as many, so that the application opens as many as natively. Those at or above
+// it take none (a program that lowers its limit to 3 gets EMFILE on its next open).
 func (p *Process) setHostNofile(n unix.Rlimit) error {
-	room := uint64(len(p.ownFDs))
+	var room uint64
+	for _, fd := range p.ownFDs {
+		if uint64(fd) < n.Cur {
+			room++
+		}
+	}
 	host := unix.Rlimit{Cur: n.Cur + room, Max: n.Max + room}
 	if n.Cur == unix.RLIM_INFINITY || n.Max == unix.RLIM_INFINITY {
 		host = n

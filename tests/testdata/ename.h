@@ -18,6 +18,7 @@ static const char *ename(int e)
 	case ENXIO: return "ENXIO";
 	case E2BIG: return "E2BIG";
 	case ENOEXEC: return "ENOEXEC";
+	case EMFILE: return "EMFILE";
 	case EBADF: return "EBADF";
 	case EAGAIN: return "EAGAIN";
 	case ENOMEM: return "ENOMEM";

@@ -143,3 +143,14 @@ func TestThreadsTenThousand(t *testing.T) {
 	nat, _ := runBoth(t, p)
 	wantNative(t, nat, 0, "threads alive at once: 10000, joined with their values: yes\n")
 }
+
+// TestThreadsInProc: /proc/self/task and the Threads line of /proc/self/status count the
+// program's threads, not golos's runtime threads.
+func TestThreadsInProc(t *testing.T) {
+	forFlavours(t, "proc_threads", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "/proc/self/task: 4 entries, 4 of them the program's threads\n",
+			"/proc/PID/task: 4 entries, 4 of them the program's threads\n", "/proc/self/status Threads:\t4\n",
+			"/proc/thread-self/status Threads:\t4\n")
+	})
+}

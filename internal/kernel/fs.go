@@ -554,6 +554,12 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 
 // isProcSelf reports whether p names file of this process in /proc: /proc/self/file,
 // /proc/thread-self/file, /proc/PID/file, /proc/PID/task/TID/file.
+// isProcTaskDir reports whether p is the process's task directory: /proc/self/task or
+// /proc/<pid>/task.
+func isProcTaskDir(p string) bool {
+	return p == "/proc/self/task" || p == "/proc/"+strconv.Itoa(selfPid)+"/task"
+}
+
 func isProcSelf(p, file string) bool {
 	if !strings.HasPrefix(p, "/proc/") || !strings.HasSuffix(p, "/"+file) {
 		return false
@@ -608,6 +614,13 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 			r := passthrough(t)
 			if r >= 0 {
 				t.p.watchFD(int(r), true) // listed without golos's own (sysGetdents64)
+			}
+			return r
+		}
+		if isProcTaskDir(strings.TrimSuffix(p, "/")) {
+			r := passthrough(t)
+			if r >= 0 {
+				t.p.watchFD(int(r), taskListing{}) // listed without golos's threads
 			}
 			return r
 		}
@@ -764,37 +777,57 @@ func sysGetdents64(t *Thread) int64 {
 	if d, isDir := w.(*dirWatch); ok && isDir {
 		return t.dirents(d)
 	}
-	n := passthrough(t)
-	if !ok || n <= 0 || len(t.p.ownFDs) == 0 {
-		return n
+	if !ok {
+		return passthrough(t)
 	}
-	buf := make([]byte, n)
-	if e := copyIn(t.arg(1), buf); e != 0 {
-		return -int64(e)
+	// A numbered entry stays unless it is one of golos's descriptors (a fd listing) or
+	// one of golos's own threads (a task listing).
+	hide := t.p.ownFD
+	if _, tasks := w.(taskListing); tasks {
+		hide = func(tid int) bool { return t.p.thread(tid) == nil }
+	} else if len(t.p.ownFDs) == 0 {
+		return passthrough(t)
 	}
-	out := buf[:0]
-	for off := 0; off+19 <= len(buf); {
-		reclen := int(binary.LittleEndian.Uint16(buf[off+16:]))
-		if reclen == 0 || off+reclen > len(buf) {
-			break
+	for {
+		n := passthrough(t)
+		if n <= 0 {
+			return n
 		}
-		rec := buf[off : off+reclen]
-		// d_name ends at its first NUL: the padding after it up to d_reclen is not
-		// cleared (getdents(2)), it may hold what the buffer held before.
-		name := rec[19:]
-		if i := bytes.IndexByte(name, 0); i >= 0 {
-			name = name[:i]
+		buf := make([]byte, n)
+		if e := copyIn(t.arg(1), buf); e != 0 {
+			return -int64(e)
 		}
-		if fd, err := strconv.Atoi(string(name)); err != nil || !t.p.ownFD(fd) {
-			out = append(out, rec...)
+		out := buf[:0]
+		for off := 0; off+19 <= len(buf); {
+			reclen := int(binary.LittleEndian.Uint16(buf[off+16:]))
+			if reclen == 0 || off+reclen > len(buf) {
+				break
+			}
+			rec := buf[off : off+reclen]
+			// d_name ends at its first NUL: the padding after it up to d_reclen is not
+			// cleared (getdents(2)), it may hold what the buffer held before.
+			name := rec[19:]
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
+			}
+			if v, err := strconv.Atoi(string(name)); err != nil || !hide(v) {
+				out = append(out, rec...)
+			}
+			off += reclen
 		}
-		off += reclen
+		if len(out) == 0 {
+			continue // all hidden: the next entries, not an end the listing has not reached
+		}
+		if e := copyOut(t.arg(1), out); e != 0 {
+			return -int64(e)
+		}
+		return int64(len(out))
 	}
-	if e := copyOut(t.arg(1), out); e != 0 {
-		return -int64(e)
-	}
-	return int64(len(out))
 }
+
+// taskListing marks a watched descriptor of a /proc/self/task listing: it shows the
+// application's threads, not the Go runtime's (proc(5), /proc/pid/task).
+type taskListing struct{}
 
 // dup(2), fcntl(2) F_DUPFD and F_DUPFD_CLOEXEC, dup2(2), dup3(2): a copy of a watched
 // descriptor is watched the same way (it shares the open file, and its position).

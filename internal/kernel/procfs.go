@@ -22,8 +22,30 @@ func (t *Thread) procFile(p string) ([]byte, bool) {
 		return nulJoin(t.p.envp), true
 	case isProcSelf(p, "auxv"):
 		return t.p.auxv, true
+	case isProcSelf(p, "status"):
+		return t.p.status(), true
 	}
 	return nil, false
+}
+
+// status is the host's /proc/self/status with the application's thread count: golos's
+// runtime threads are not the program's.
+func (p *Process) status() []byte {
+	raw, err := readHostFile("/proc/self/status")
+	if err != nil {
+		return nil
+	}
+	p.threads.mu.Lock()
+	n := len(p.threads.byTid)
+	p.threads.mu.Unlock()
+	var out bytes.Buffer
+	for _, line := range strings.SplitAfter(string(raw), "\n") {
+		if strings.HasPrefix(line, "Threads:") {
+			line = fmt.Sprintf("Threads:\t%d\n", n)
+		}
+		out.WriteString(line)
+	}
+	return out.Bytes()
 }
 
 func nulJoin(ss []string) []byte {

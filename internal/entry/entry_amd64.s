@@ -640,6 +640,14 @@ TEXT ·hostSigTramp(SB),NOSPLIT|NOFRAME,$0
 	MOVL	$1, DX
 	MOVL	$202, AX
 	SYSCALL
+	// On an application thread, its Context's Pending: a thread in golos then looks at
+	// its signals (and forwards this one, Thread.forwardBeforeReturn) before it runs
+	// application code again, even when this came after it last looked; enterApp checks
+	// Pending last thing. (Linux delivers a signal that comes during a syscall on the
+	// syscall's way out, before any more user code runs.)
+	CTX_BY_SP(notapp)
+	MOVL	$1, Context_Pending(AX)
+notapp:
 	// Then as a kick: if this interrupted application code, its thread goes back to its
 	// goroutine now. Otherwise the forwarder's kick could come while this handler still
 	// runs, be taken for one nested in golos's code, and wait for the next trap.

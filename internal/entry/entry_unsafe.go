@@ -405,7 +405,14 @@ func install(text0, text1 uintptr) error {
 		default:
 			if Forwarded(sig) {
 				act.handler = hostSigTrampPC
-				act.flags = saSiginfo | saOnstack | saRestorer | 0x10000000 // SA_RESTART
+				// Without SA_RESTART: a syscall of the application's that the signal
+				// interrupts must come back as EINTR, so that golos delivers the signal
+				// and then restarts the call or not by the application's own handler
+				// (Thread.interrupted). With SA_RESTART the kernel rewinds a plain call
+				// of fastEntry to its syscall instruction, which the kick handler takes
+				// for a call not yet made: it was made again after the handler, and a
+				// program whose handler has no SA_RESTART never saw its EINTR.
+				act.flags = saSiginfo | saOnstack | saRestorer
 				if err := rtSigaction(sig, &act, nil); err != nil {
 					return fmt.Errorf("install %v handler: %w", sig, err)
 				}
@@ -529,21 +536,41 @@ type HostSignal struct {
 	Tid  int    // the thread the kernel gave it to
 }
 
-// HostSignals waits for signals sent to the process from outside and returns them.
-func HostSignals() map[unix.Signal]HostSignal {
+// WaitHostSignals waits until a signal from outside has been noted (TakeHostSignals then
+// has it, unless another caller took it first).
+func WaitHostSignals() {
 	for {
 		atomic.StoreUint32(&hostWake, 0)
-		if set := atomic.SwapUint64(&hostPending, 0); set != 0 {
-			out := map[unix.Signal]HostSignal{}
-			for sig := unix.Signal(1); sig <= 64; sig++ {
-				if set&(1<<(sig-1)) != 0 {
-					out[sig] = HostSignal{Info: append([]byte(nil), hostInfo[sig][:]...), Tid: int(atomic.LoadInt32(&hostTid[sig]))}
-				}
-			}
-			return out
+		if atomic.LoadUint64(&hostPending) != 0 {
+			return
 		}
 		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&hostWake)), 128, 0, 0, 0, 0) // FUTEX_WAIT_PRIVATE
 	}
+}
+
+// HostSignalsNoted reports whether a signal from outside is noted and not yet taken.
+func HostSignalsNoted() bool { return atomic.LoadUint64(&hostPending) != 0 }
+
+// TakeHostSignals returns the signals from outside noted since they were last taken,
+// without waiting: nil when there are none. Whoever takes a signal forwards it (the
+// forwarder goroutine, or the thread the signal interrupted, which must take it before
+// it returns to the application, as Linux delivers a signal on the way out of the
+// syscall it interrupted).
+func TakeHostSignals() map[unix.Signal]HostSignal {
+	if atomic.LoadUint64(&hostPending) == 0 {
+		return nil
+	}
+	set := atomic.SwapUint64(&hostPending, 0)
+	if set == 0 {
+		return nil
+	}
+	out := map[unix.Signal]HostSignal{}
+	for sig := unix.Signal(1); sig <= 64; sig++ {
+		if set&(1<<(sig-1)) != 0 {
+			out[sig] = HostSignal{Info: append([]byte(nil), hostInfo[sig][:]...), Tid: int(atomic.LoadInt32(&hostTid[sig]))}
+		}
+	}
+	return out
 }
 
 // ResetContext readies the Context of an OS thread whose application thread has ended for

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -46,10 +47,12 @@ type Process struct {
 	exeGuestPath string // the program as the application names it (/proc/self/exe)
 	mm           addressSpace
 	sig          signalState
-	kicks        kickWatch // kicked threads that have not yet looked at their signals
-	fs           *vfs.FS   // the confined root, or nil for the host's files
-	ownFDs       []int     // golos's own descriptors (the runtime's poller's, the root's)
-	fdDirs       sync.Map  // descriptors of /proc/self/fd listings (sysGetdents64)
+	kicks        kickWatch    // kicked threads that have not yet looked at their signals
+	forwardMu    sync.Mutex   // held while signals from outside are taken and queued (forwardTaken)
+	forwarding   atomic.Int32 // the forwarder goroutine is taking and queuing signals
+	fs           *vfs.FS      // the confined root, or nil for the host's files
+	ownFDs       []int        // golos's own descriptors (the runtime's poller's, the root's)
+	fdDirs       sync.Map     // descriptors of /proc/self/fd listings (sysGetdents64)
 
 	nofileMu sync.Mutex
 

@@ -866,19 +866,53 @@ func (t *Thread) interrupted(nr uint64) {
 // of the application's goes to that thread: it was meant for it (SIGEV_THREAD_ID, which
 // glibc's SIGEV_THREAD timers use, or a thread targeted by tid from outside).
 func (p *Process) forwardHostSignals() {
-	const siTimer = -2
 	for {
-		for sig, hs := range entry.HostSignals() {
-			raw := hs.Info
-			binary.LittleEndian.PutUint32(raw[0:], uint32(sig))
-			code := int32(binary.LittleEndian.Uint32(raw[8:]))
-			info := siginfo{signo: int32(sig), code: code, raw: raw}
-			if target := p.thread(hs.Tid); target != nil && (code == siTimer || code == siTkill) {
-				p.sendThread(target, info)
-				continue
-			}
-			p.sendProcess(info)
+		entry.WaitHostSignals()
+		p.forwarding.Add(1) // before taking: see forwardTaken
+		p.forwardTaken()
+		p.forwarding.Add(-1)
+	}
+}
+
+// forwardTaken forwards the signals from outside noted and not yet taken. An application
+// thread calls it too, after a signal or a short syscall brought it back to golos: one of
+// them may be what interrupted its syscall (a pipe write that returned short), and it must
+// be queued (and so delivered) before the thread returns to the application, as Linux
+// delivers it on the way out of that syscall; a program that checks for signals after a
+// short write and then writes again would otherwise block with the handler not yet run.
+// The lock makes a thread that finds nothing wait while the forwarder goroutine, which
+// may have taken the signal a moment before, still queues it. A thread calls it each time
+// it is about to return to the application; it costs two loads when there is nothing to
+// forward (the forwarder counts itself in forwarding before it takes anything, so a
+// signal is always either still noted or being forwarded).
+func (p *Process) forwardTaken() {
+	p.forwardMu.Lock()
+	defer p.forwardMu.Unlock()
+	if hs := entry.TakeHostSignals(); hs != nil {
+		p.forward(hs)
+	}
+}
+
+// forwardBeforeReturn is forwardTaken on an application thread's way back to its code,
+// when a signal from outside is noted or being forwarded.
+func (t *Thread) forwardBeforeReturn() {
+	if entry.HostSignalsNoted() || t.p.forwarding.Load() != 0 {
+		t.p.forwardTaken()
+	}
+}
+
+func (p *Process) forward(signals map[unix.Signal]entry.HostSignal) {
+	const siTimer = -2
+	for sig, hs := range signals {
+		raw := hs.Info
+		binary.LittleEndian.PutUint32(raw[0:], uint32(sig))
+		code := int32(binary.LittleEndian.Uint32(raw[8:]))
+		info := siginfo{signo: int32(sig), code: code, raw: raw}
+		if target := p.thread(hs.Tid); target != nil && (code == siTimer || code == siTkill) {
+			p.sendThread(target, info)
+			continue
 		}
+		p.sendProcess(info)
 	}
 }
 

@@ -91,6 +91,9 @@ func (t *Thread) start(setup func(t *Thread) unix.Errno, ready func(tid int)) {
 
 func (t *Thread) loop() {
 	for !t.exited {
+		// A signal from outside that interrupted what the thread was doing is queued
+		// before it returns to its code, as Linux delivers it on that way out.
+		t.forwardBeforeReturn()
 		if atomic.LoadUint32(&t.ctx.Pending) != 0 {
 			t.deliverPending()
 			if t.exited {
@@ -110,8 +113,9 @@ func (t *Thread) loop() {
 		case entry.ReasonFault:
 			t.fault()
 		case entry.ReasonSignal:
-			// A kick: the pending signals are delivered at the top of the loop. A kick
-			// that took the thread out of application code left KickSignal blocked.
+			// A kick, or a signal from outside: the pending signals are delivered at the
+			// top of the loop. A kick that took the thread out of application code left
+			// KickSignal blocked.
 			entry.UnblockKick()
 		case entry.ReasonFastDone:
 			t.fastDone()
@@ -290,6 +294,7 @@ func (t *Thread) syscall() {
 func (t *Thread) afterSyscall(nr uint64, ret int64) {
 	switch ret {
 	case -int64(unix.EINTR):
+		t.forwardBeforeReturn() // the signal from outside that interrupted it, if any
 		t.interrupted(nr)
 	case -int64(unix.EPIPE):
 		if nr < uint64(len(syscalls)) && syscalls[nr].sigpipe {

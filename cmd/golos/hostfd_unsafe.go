@@ -127,3 +127,42 @@ func appNofile() unix.Rlimit {
 	}
 	return rl
 }
+
+// The Go runtime's pointers into the vDSO (runtime/vdso_linux_amd64.go, vdso_linux.go).
+// A forked child's golos moves its vDSO to where the parent's program has it
+// (kernel.RunForked); the runtime calls through these, so they are cleared for the move
+// (the runtime then makes those calls as syscalls) and set again after it.
+
+//go:linkname vdsoClockgettimeSym runtime.vdsoClockgettimeSym
+var vdsoClockgettimeSym uintptr
+
+//go:linkname vdsoGettimeofdaySym runtime.vdsoGettimeofdaySym
+var vdsoGettimeofdaySym uintptr
+
+//go:linkname vdsoGetrandomSym runtime.vdsoGetrandomSym
+var vdsoGetrandomSym uintptr
+
+//go:linkname vdsoLoadStart runtime.vdsoLoadStart
+var vdsoLoadStart uintptr
+
+//go:linkname vdsoLoadEnd runtime.vdsoLoadEnd
+var vdsoLoadEnd uintptr
+
+// pauseVDSO clears the runtime's vDSO pointers; the function it returns sets them again,
+// moved by delta.
+func pauseVDSO() func(delta int64) {
+	syms := []*uintptr{&vdsoClockgettimeSym, &vdsoGettimeofdaySym, &vdsoGetrandomSym}
+	saved := make([]uintptr, len(syms))
+	for i, s := range syms {
+		saved[i] = atomic.SwapUintptr(s, 0)
+	}
+	return func(delta int64) {
+		for i, s := range syms {
+			if saved[i] != 0 {
+				atomic.StoreUintptr(s, uintptr(int64(saved[i])+delta))
+			}
+		}
+		vdsoLoadStart = uintptr(int64(vdsoLoadStart) + delta)
+		vdsoLoadEnd = uintptr(int64(vdsoLoadEnd) + delta)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -91,6 +92,8 @@ func golos(args []string) int {
 		return 0
 	case "run":
 		return run(args[1:])
+	case kernel.ForkChildCommand:
+		return forkChild(args[1:])
 	}
 	fmt.Fprintf(os.Stderr, "golos: unknown command %q (try golos --help)\n", args[0])
 	return 125
@@ -256,6 +259,37 @@ program:
 		if errors.Is(err, unix.ENOEXEC) || errors.Is(err, unix.EACCES) {
 			return 126 // a file that is no executable (loader): docker run's status for ENOEXEC
 		}
+		return 125
+	}
+	return code
+}
+
+// forkChild is the golos of a process the program forked: the parent's golos started it
+// with the descriptor of a socket on which it sends the process (kernel.RunForked). It is
+// not a command for people, and says so.
+func forkChild(args []string) int {
+	conn := -1
+	if len(args) == 1 {
+		conn, _ = strconv.Atoi(args[0])
+	}
+	var st unix.Stat_t
+	if conn < 0 || unix.Fstat(conn, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+		fmt.Fprintf(os.Stderr, "golos: %s is golos's own: it runs a process a program forked\n", kernel.ForkChildCommand)
+		return 125
+	}
+	var opts kernel.Options
+	var err error
+	if opts.HostFDs, err = placeRuntimeFDs(); err != nil {
+		fmt.Fprintf(os.Stderr, "golos: %v\n", err)
+		return 125
+	}
+	if fd, ok := ownStderr(); ok {
+		opts.HostFDs = append(opts.HostFDs, fd)
+		opts.Stderr = os.NewFile(uintptr(fd), "/dev/stderr")
+	}
+	code, err := kernel.RunForked(conn, opts, pauseVDSO)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "golos: fork: %v\n", err)
 		return 125
 	}
 	return code

@@ -508,6 +508,9 @@ func (c *Context) SetAppGS(base uint64) {
 // AppGS is the application's GS base on ctx's thread (0 until it sets one).
 func (c *Context) AppGS() uint64 { return c.appGS }
 
+// HasAppGS reports whether the application set a GS base on ctx's thread.
+func (c *Context) HasAppGS() bool { return c.hasAppGS != 0 }
+
 // InheritGS gives a new thread the GS base of the thread that created it, as clone(2) does.
 func (c *Context) InheritGS(parent *Context) {
 	c.appGS, c.hasAppGS = parent.appGS, parent.hasAppGS

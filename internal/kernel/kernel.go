@@ -55,6 +55,7 @@ type Process struct {
 	fdDirs       sync.Map     // descriptors of /proc/self/fd listings (sysGetdents64)
 
 	nofileMu sync.Mutex
+	forkMu   sync.Mutex // one new process at a time (fork.go)
 
 	cwdMu   sync.Mutex
 	cwdPath string // the working directory as a guest path (with a root)

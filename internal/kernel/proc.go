@@ -161,8 +161,7 @@ const threadFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLON
 // caller's registers with RAX = 0 and the new stack.
 func (t *Thread) clone(a cloneArgs) int64 {
 	if a.flags&unix.CLONE_THREAD == 0 {
-		t.p.unsupported("clone without CLONE_THREAD (fork)", "new processes are not supported yet; the program gets ENOSYS")
-		return -int64(unix.ENOSYS)
+		return t.fork(a) // a new process (fork.go)
 	}
 	known := uint64(threadFlags | unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID |
 		unix.CLONE_CHILD_SETTID | unix.CLONE_CHILD_CLEARTID | unix.CLONE_DETACHED)

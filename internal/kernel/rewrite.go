@@ -224,23 +224,7 @@ func stubPageNear(lo, hi uint64) (addr, alias uint64, ok bool) {
 	if e != 0 {
 		return 0, 0, false
 	}
-	try := func(at uint64) bool {
-		// A placeholder first: MAP_FIXED_NOREPLACE fails where anything is mapped,
-		// while mremap's MREMAP_FIXED would replace it.
-		if _, e := rawMmap(at, pageSize, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED_NOREPLACE, -1, 0); e != 0 {
-			return false
-		}
-		_, _, e := unix.RawSyscall6(unix.SYS_MREMAP, uintptr(alias), 0, pageSize,
-			unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED, uintptr(at), 0)
-		if e == 0 {
-			_, _, e = unix.RawSyscall(unix.SYS_MPROTECT, uintptr(at), pageSize, unix.PROT_READ|unix.PROT_EXEC)
-		}
-		if e != 0 {
-			unix.RawSyscall(unix.SYS_MUNMAP, uintptr(at), pageSize, 0)
-			return false
-		}
-		return true
-	}
+	try := func(at uint64) bool { return showStubPage(alias, at) }
 	lo &^= pageSize - 1
 	for d := uint64(1 << 20); d < 1<<30; d += step {
 		if lo > d+pageSize+0x10000 && try(lo-d-pageSize) {
@@ -254,6 +238,26 @@ func stubPageNear(lo, hi uint64) (addr, alias uint64, ok bool) {
 	}
 	unix.RawSyscall(unix.SYS_MUNMAP, uintptr(alias), pageSize, 0)
 	return 0, 0, false
+}
+
+// showStubPage maps the stub page whose writable view is alias a second time at at, read
+// and execute only; it fails if anything is mapped there.
+func showStubPage(alias, at uint64) bool {
+	// A placeholder first: MAP_FIXED_NOREPLACE fails where anything is mapped, while
+	// mremap's MREMAP_FIXED would replace it.
+	if _, e := rawMmap(at, pageSize, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED_NOREPLACE, -1, 0); e != 0 {
+		return false
+	}
+	_, _, e := unix.RawSyscall6(unix.SYS_MREMAP, uintptr(alias), 0, pageSize,
+		unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED, uintptr(at), 0)
+	if e == 0 {
+		_, _, e = unix.RawSyscall(unix.SYS_MPROTECT, uintptr(at), pageSize, unix.PROT_READ|unix.PROT_EXEC)
+	}
+	if e != 0 {
+		unix.RawSyscall(unix.SYS_MUNMAP, uintptr(at), pageSize, 0)
+		return false
+	}
+	return true
 }
 
 // waitPatch returns once no site is being rewritten (the rewriter's lock is held for the

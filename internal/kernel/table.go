@@ -96,7 +96,6 @@ const (
 	whyConfine  = "not implemented: a path syscall golos does not yet confine to --root"
 	whyNewer    = "not implemented: newer than the kernels golos was checked against (Linux 6.18 has none)"
 	whyShm      = "not implemented: shmat(2) maps memory that golos's memory map does not track"
-	whyFork     = "not implemented: new processes are not supported yet"
 	whyLandlock = "not implemented: a Landlock domain would confine golos's own file access too"
 	whySignalfd = "not implemented: golos's signals are virtual, and the host's signalfd would read golos's own, never the program's"
 )
@@ -366,8 +365,8 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_MLOCK:                   {name: "mlock", fn: passthroughFast},
 		unix.SYS_MUNLOCK:                 {name: "munlock", fn: passthroughFast},
 		unix.SYS_SYNCFS:                  {name: "syncfs", fn: passthrough},
-		unix.SYS_FORK:                    refuse("fork", unix.ENOSYS, whyFork),
-		unix.SYS_VFORK:                   refuse("vfork", unix.ENOSYS, whyFork),
+		unix.SYS_FORK:                    {name: "fork", fn: sysFork},
+		unix.SYS_VFORK:                   {name: "vfork", fn: sysVfork},
 		unix.SYS_PIDFD_OPEN:              {name: "pidfd_open", fn: sysPidfdOpen},
 		unix.SYS_PIDFD_SEND_SIGNAL:       refuse("pidfd_send_signal", unix.ENOSYS, "not implemented: signals through a pidfd are not yet virtualised"),
 		unix.SYS_PIDFD_GETFD:             refuse("pidfd_getfd", unix.ENOSYS, "not implemented: it would reach golos's own descriptors"),

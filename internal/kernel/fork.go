@@ -1,0 +1,429 @@
+package kernel
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"golos/internal/entry"
+	"golos/internal/vfs"
+)
+
+// A new process (fork(2), vfork(2), clone(2) without CLONE_THREAD) is a new golos: a host
+// child of this one, started from golos's own executable with ForkChildCommand, which
+// receives over a socket what the program's process is made of (forkState) and its memory,
+// and runs the calling thread on from the syscall, with 0 for its result. The child's pid
+// is the host's, so wait4(2), kill(2), process groups and SIGCHLD between the processes of
+// the tree are the host's own (docs/design.md, "Processes").
+//
+// The Go runtime does not survive a plain fork of its threaded process, so the child's
+// golos is a fresh one. Its memory is made in four steps: the child maps every region of
+// the program's at the parent's address (files again from their files, the rest anonymous),
+// the parent writes into the child what is not in those files (the pages /proc/self/pagemap
+// shows private to the process: written, or anonymous) with process_vm_writev(2), the child
+// gives each region its protection back, and moves its vDSO to the parent's address, where
+// the program's libc found it.
+
+// ForkChildCommand is the golos command a forked child's golos is started with, followed
+// by the number of the descriptor of its socket to the parent.
+const ForkChildCommand = "fork-child"
+
+// forkState is what the parent sends its child's golos.
+type forkState struct {
+	Opts                  Options // without Stderr and HostFDs, which are the child golos's own
+	ExePath, ExeGuestPath string
+	Argv, Envp            []string
+	Auxv                  []byte
+	Stack                 [2]uint64
+	BrkStart, BrkCur      uint64
+	BrkMapped             uint64
+	Cwd                   string
+	Comm                  string
+	Actions               [65][4]uint64 // sigaction: handler, flags, restorer, mask
+	Thread                forkThread
+	Maps                  []forkMapping
+	Code                  [][2]uint64 // the rewriter's code ranges
+	Stubs                 []forkStub
+	VDSO                  []forkMapping // the parent's [vvar]… and [vdso], in order
+	CloexecFDs            []int         // sent with SCM_RIGHTS after the state, in this order
+	SharedFDs             int           // how many descriptors of shared mappings follow them
+}
+
+// forkThread is the calling thread as the child's only thread starts it.
+type forkThread struct {
+	Regs          entry.Regs
+	Xsave         []byte
+	AppGS         uint64
+	HasAppGS      bool
+	FS            uint64
+	Sigmask       uint64
+	Altstack      [3]uint64 // stack_t: sp, flags, size
+	ClearChildTid uint64
+	SetChildTid   uint64 // CLONE_CHILD_SETTID: where the child's tid is written
+	Rseq          [3]uint64 // rseq(2): address, length, signature
+}
+
+// forkMapping is one region of the program's memory (a /proc/self/maps line, clipped to
+// what is the program's).
+type forkMapping struct {
+	Lo, Hi   uint64
+	Prot     int
+	Shared   bool
+	Path     string // the file mapped, or "" (anonymous, or a file the child cannot reopen)
+	Dev, Ino uint64 // the file's, checked by the child when it reopens Path
+	Offset   uint64
+	SharedFD int  // for a shared mapping of a file without a path: 1 + its index among the descriptors sent
+	Copy     bool // the child gets every page's contents (an anonymous copy of a file mapping)
+}
+
+// forkStub is one of the rewriter's stub pages: its address and contents.
+type forkStub struct {
+	Addr uint64
+	Used int
+	Data []byte
+}
+
+// sysFork and sysVfork are fork(2) and vfork(2): clone(2) with SIGCHLD, and with
+// CLONE_VM|CLONE_VFORK.
+func sysFork(t *Thread) int64 {
+	return t.fork(cloneArgs{exitSignal: uint64(unix.SIGCHLD)})
+}
+
+func sysVfork(t *Thread) int64 {
+	return t.fork(cloneArgs{flags: unix.CLONE_VM | unix.CLONE_VFORK, exitSignal: uint64(unix.SIGCHLD)})
+}
+
+// fork makes a new process running the calling thread: clone(2) without CLONE_THREAD.
+// With CLONE_VM|CLONE_VFORK (vfork, posix_spawn) the child gets a copy of the memory
+// rather than the parent's own (it only reads it on its way to execve, except that a
+// write it makes before that is not seen by the parent), and the caller waits, as Linux's
+// does, until the child has called execve or ended.
+func (t *Thread) fork(a cloneArgs) int64 {
+	p := t.p
+	const sharing = unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND | unix.CLONE_THREAD |
+		unix.CLONE_PARENT | unix.CLONE_PTRACE | unix.CLONE_NEWNS | unix.CLONE_NEWUSER |
+		unix.CLONE_NEWPID | unix.CLONE_NEWNET | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS |
+		unix.CLONE_NEWCGROUP | unix.CLONE_IO | unix.CLONE_PIDFD | unix.CLONE_UNTRACED
+	switch {
+	case a.flags&unix.CLONE_VM != 0 && a.flags&unix.CLONE_VFORK == 0:
+		p.unsupported("a process sharing its parent's memory (clone with CLONE_VM, without CLONE_THREAD or CLONE_VFORK)",
+			"each process of golos has its own memory; the program gets ENOSYS")
+		return -int64(unix.ENOSYS)
+	case a.flags&sharing != 0:
+		p.unsupported(fmt.Sprintf("clone of a process with flags %#x", a.flags&sharing),
+			"a new process shares nothing with its parent in golos yet; the program gets ENOSYS")
+		return -int64(unix.ENOSYS)
+	case a.exitSignal != uint64(unix.SIGCHLD):
+		p.unsupported(fmt.Sprintf("a child process whose exit signal is %d", a.exitSignal),
+			"golos's children signal their parent with SIGCHLD; the program gets ENOSYS")
+		return -int64(unix.ENOSYS)
+	}
+	if a.flags&unix.CLONE_SETTLS != 0 && a.tls >= userEnd {
+		return -int64(unix.EPERM)
+	}
+	pid, err := t.forkChild(a)
+	if err != nil {
+		if !p.opts.Quiet {
+			p.note("fork: %v", err)
+		}
+		var e unix.Errno
+		if !errors.As(err, &e) {
+			e = unix.ENOMEM
+		}
+		return -int64(e)
+	}
+	return int64(pid)
+}
+
+// forkChild starts the child's golos and gives it the process; it returns the child's pid.
+func (t *Thread) forkChild(a cloneArgs) (int, error) {
+	p := t.p
+	p.forkMu.Lock()
+	defer p.forkMu.Unlock()
+	self, err := golosBinary()
+	if err != nil {
+		return 0, fmt.Errorf("golos's executable: %w", err)
+	}
+	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, fmt.Errorf("socketpair: %w", err)
+	}
+	conn, err := vfs.MoveHigh(sp[0])
+	if err != nil {
+		unix.Close(sp[1])
+		return 0, fmt.Errorf("socketpair: %w", err)
+	}
+	defer unix.Close(conn)
+	// The child's end is inherited at a number of golos's (high), without FD_CLOEXEC.
+	childEnd, err := unix.FcntlInt(uintptr(sp[1]), unix.F_DUPFD, vfs.HighFD())
+	unix.Close(sp[1])
+	if err != nil {
+		return 0, fmt.Errorf("socketpair: %w", err)
+	}
+	// ForkExec closes 0, 1 and 2 unless they are given; the others without FD_CLOEXEC
+	// the child inherits as they are.
+	std := make([]uintptr, 3)
+	for i := range std {
+		std[i] = uintptr(i)
+		if _, err := unix.FcntlInt(uintptr(i), unix.F_GETFD, 0); err != nil {
+			std[i] = ^uintptr(0) // closed in the child too
+		}
+	}
+	pid, err := syscall.ForkExec(self, []string{self, ForkChildCommand, strconv.Itoa(childEnd)},
+		&syscall.ProcAttr{Env: os.Environ(), Files: std})
+	unix.Close(childEnd)
+	if err != nil {
+		return 0, fmt.Errorf("start golos for the child: %w", unix.EAGAIN)
+	}
+	if err := t.sendProcess(conn, pid, a); err != nil {
+		// The child's golos ends without running anything of the program's.
+		unix.Kill(pid, unix.SIGKILL)
+		var ws unix.WaitStatus
+		unix.Wait4(pid, &ws, 0, nil)
+		return 0, err
+	}
+	if a.flags&unix.CLONE_PARENT_SETTID != 0 {
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], uint32(pid))
+		copyOut(a.parentTid, b[:])
+	}
+	if a.flags&unix.CLONE_VFORK != 0 {
+		// The child's end closes when its golos execs (FD_CLOEXEC) or ends.
+		var b [64]byte
+		for {
+			n, err := unix.Read(conn, b[:])
+			if n <= 0 && err != unix.EINTR {
+				break
+			}
+		}
+	}
+	return pid, nil
+}
+
+// sendProcess sends the child the process and its memory, and waits until its thread is
+// about to run.
+func (t *Thread) sendProcess(conn, pid int, a cloneArgs) error {
+	p := t.p
+	// No mapping changes and no site is rewritten while the memory is described and copied.
+	p.mm.mu.Lock()
+	defer p.mm.mu.Unlock()
+	p.rw.mu.Lock()
+	defer p.rw.mu.Unlock()
+	st, sharedFDs, err := t.forkState(a, conn)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, fd := range sharedFDs {
+			unix.Close(fd)
+		}
+	}()
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(st); err != nil {
+		return fmt.Errorf("encode the process: %w", err)
+	}
+	if err := writeMsg(conn, buf.Bytes()); err != nil {
+		return err
+	}
+	if err := sendFDs(conn, append(append([]int{}, st.CloexecFDs...), sharedFDs...)); err != nil {
+		return err
+	}
+	if err := readReply(conn); err != nil { // the child has mapped the regions
+		return err
+	}
+	if err := copyMemory(pid, st.Maps); err != nil {
+		return err
+	}
+	if err := writeMsg(conn, nil); err != nil {
+		return err
+	}
+	return readReply(conn) // the child's thread is ready to run
+}
+
+// forkState describes the process for the child; it returns the descriptors of the
+// shared mappings to send along.
+func (t *Thread) forkState(a cloneArgs, conn int) (*forkState, []int, error) {
+	p := t.p
+	st := &forkState{
+		Opts:         p.opts,
+		ExePath:      p.exePath,
+		ExeGuestPath: p.exeGuestPath,
+		Argv:         p.argv,
+		Envp:         p.envp,
+		Auxv:         p.auxv,
+		Stack:        p.stack,
+		BrkStart:     p.mm.brkStart,
+		BrkCur:       p.mm.brkCur,
+		BrkMapped:    p.mm.brkMapped,
+		Cwd:          p.cwd(),
+		Comm:         processName(),
+	}
+	st.Opts.Stderr, st.Opts.HostFDs = nil, nil
+	if st.Opts.Nofile != nil {
+		n := *st.Opts.Nofile
+		st.Opts.Nofile = &n
+	}
+	st.Opts.Workdir = ""
+	p.sig.mu.Lock()
+	for i, a := range p.sig.actions {
+		st.Actions[i] = [4]uint64{a.handler, a.flags, a.restorer, a.mask}
+	}
+	st.Thread.Sigmask = t.sigmask
+	st.Thread.Altstack = [3]uint64{t.altstack.sp, uint64(uint32(t.altstack.flags)), t.altstack.size}
+	p.sig.mu.Unlock()
+	th := &st.Thread
+	th.Regs = t.ctx.Regs
+	th.Xsave = append([]byte(nil), t.ctx.Xsave()[:entry.XsaveSize]...)
+	th.AppGS, th.HasAppGS = t.ctx.AppGS(), t.ctx.HasAppGS()
+	th.Rseq = [3]uint64{t.rseq.addr, t.rseq.length, t.rseq.sig}
+	if a.flags&unix.CLONE_SETTLS != 0 {
+		th.FS = a.tls
+	} else {
+		// The FS base of this thread, which is the program's: the host's answer, read
+		// into golos's memory (arch_prctl(2) ARCH_GET_FS).
+		fs, e := getFSBase()
+		if e != 0 {
+			return nil, nil, fmt.Errorf("the thread's FS base: %w", e)
+		}
+		th.FS = fs
+	}
+	if a.flags&unix.CLONE_CHILD_CLEARTID != 0 {
+		th.ClearChildTid = a.childTid
+	}
+	if a.flags&unix.CLONE_CHILD_SETTID != 0 {
+		th.SetChildTid = a.childTid
+	}
+	if a.stack != 0 {
+		th.Regs.RSP = a.stack
+	}
+	maps, vdso, err := readMaps()
+	if err != nil {
+		return nil, nil, err
+	}
+	st.VDSO = vdso
+	var sharedFDs []int
+	for _, m := range maps {
+		for _, r := range p.mm.owned.intersect(m.Lo, m.Hi) {
+			c := m
+			c.Offset += r[0] - m.Lo
+			c.Lo, c.Hi = r[0], r[1]
+			if c.Shared && !c.reopenable() {
+				// A shared mapping of a file with no path (shared anonymous memory,
+				// a memfd): the child maps the same file, reached through the mapping.
+				fd, err := unix.Open(fmt.Sprintf("/proc/self/map_files/%x-%x", m.Lo, m.Hi), unix.O_RDWR|unix.O_CLOEXEC, 0)
+				if err != nil {
+					fd, err = unix.Open(fmt.Sprintf("/proc/self/map_files/%x-%x", m.Lo, m.Hi), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+				}
+				if err != nil {
+					for _, fd := range sharedFDs {
+						unix.Close(fd)
+					}
+					return nil, nil, fmt.Errorf("shared memory at %#x (%s) cannot be given to the child: %w", m.Lo, m.Path, unix.ENOMEM)
+				}
+				c.SharedFD = len(sharedFDs) + 1
+				sharedFDs = append(sharedFDs, fd)
+			} else if !c.Shared && c.Path != "" && !c.reopenable() {
+				c.Path, c.Copy = "", true
+			}
+			st.Maps = append(st.Maps, c)
+		}
+	}
+	st.SharedFDs = len(sharedFDs)
+	st.Code = p.rw.code.intersect(0, userEnd)
+	for _, pg := range p.rw.pages {
+		data := make([]byte, pageSize)
+		copyIn(pg.alias, data)
+		st.Stubs = append(st.Stubs, forkStub{Addr: pg.addr, Used: pg.used, Data: data})
+	}
+	st.CloexecFDs = p.cloexecFDs(conn)
+	return st, sharedFDs, nil
+}
+
+// reopenable says whether the child can map the file again by its path.
+func (m *forkMapping) reopenable() bool {
+	if !strings.HasPrefix(m.Path, "/") || strings.HasSuffix(m.Path, " (deleted)") {
+		return false
+	}
+	var s unix.Stat_t
+	return unix.Stat(m.Path, &s) == nil && s.Dev == m.Dev && s.Ino == m.Ino &&
+		s.Mode&unix.S_IFMT == unix.S_IFREG
+}
+
+// readMaps reads the process's mappings from /proc/self/maps; the vDSO's (with the data
+// pages before it) come apart.
+func readMaps() (maps, vdso []forkMapping, err error) {
+	data, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the memory map: %w", err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 5 {
+			continue
+		}
+		var m forkMapping
+		lo, hi, _ := strings.Cut(f[0], "-")
+		m.Lo, _ = strconv.ParseUint(lo, 16, 64)
+		m.Hi, _ = strconv.ParseUint(hi, 16, 64)
+		perm := f[1]
+		if perm[0] == 'r' {
+			m.Prot |= unix.PROT_READ
+		}
+		if perm[1] == 'w' {
+			m.Prot |= unix.PROT_WRITE
+		}
+		if perm[2] == 'x' {
+			m.Prot |= unix.PROT_EXEC
+		}
+		m.Shared = perm[3] == 's'
+		m.Offset, _ = strconv.ParseUint(f[2], 16, 64)
+		maj, min, _ := strings.Cut(f[3], ":")
+		ma, _ := strconv.ParseUint(maj, 16, 32)
+		mi, _ := strconv.ParseUint(min, 16, 32)
+		m.Dev = unix.Mkdev(uint32(ma), uint32(mi))
+		m.Ino, _ = strconv.ParseUint(f[4], 10, 64)
+		if len(f) > 5 {
+			m.Path = strings.Join(f[5:], " ")
+		}
+		if m.Ino == 0 {
+			if strings.HasPrefix(m.Path, "[vvar") || m.Path == "[vdso]" {
+				vdso = append(vdso, m)
+			}
+			if !m.Shared {
+				m.Path = "" // anonymous: [heap], [stack] and unnamed regions
+			}
+		}
+		maps = append(maps, m)
+	}
+	return maps, vdso, nil
+}
+
+// cloexecFDs lists the program's descriptors with FD_CLOEXEC, which the child's golos
+// does not inherit through execve(2) as it does the others.
+func (p *Process) cloexecFDs(conn int) []int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return nil
+	}
+	var fds []int
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || p.ownFD(fd) || fd == conn {
+			continue
+		}
+		if f, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && f&unix.FD_CLOEXEC != 0 {
+			fds = append(fds, fd)
+		}
+	}
+	return fds
+}

@@ -1,0 +1,354 @@
+package kernel
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"golos/internal/entry"
+	"golos/internal/vfs"
+)
+
+// VDSOPause stops the Go runtime of this golos from calling into its vDSO; the function it
+// returns lets it call again, the vDSO moved by delta bytes. (Package main reaches the
+// runtime's variables; see cmd/golos.)
+type VDSOPause func() (resume func(delta int64))
+
+// RunForked is the child's side of fork (fork.go): it receives the process from the
+// parent's golos over conn and runs its one thread, returning as Run does.
+func RunForked(conn int, opts Options, pause VDSOPause) (int, error) {
+	runtime.LockOSThread()
+	debug.SetMaxThreads(entry.MaxThreads + 1024)
+	unix.CloseOnExec(conn) // open until the child execs or ends: vfork's parent waits for that
+	st, err := receiveState(conn)
+	if err != nil {
+		return 0, err
+	}
+	p, t, err := buildChild(conn, st, opts, pause)
+	if err != nil {
+		writeMsg(conn, []byte(err.Error()))
+		return 0, err
+	}
+	failed := 0
+	t.start(func(c *Thread) unix.Errno {
+		// The thread's FS, as the parent's was (or CLONE_SETTLS's); its tid where
+		// CLONE_CHILD_SETTID asks; its rseq area registered again with the host.
+		if _, _, e := unix.RawSyscall(unix.SYS_ARCH_PRCTL, 0x1002, uintptr(st.Thread.FS), 0); e != 0 {
+			return e
+		}
+		if a := st.Thread.SetChildTid; a != 0 {
+			setupTids(cloneArgs{flags: unix.CLONE_CHILD_SETTID, childTid: a}, c.tid)
+		}
+		if r := st.Thread.Rseq; r[0] != 0 {
+			if passthroughRaw(unix.SYS_RSEQ, r[0], r[1], 0, r[2], 0, 0) == 0 {
+				c.rseq = rseqArea{addr: r[0], length: r[1], sig: r[2]}
+			}
+		}
+		return 0
+	}, func(tid int) {
+		if tid < 0 {
+			failed = 125
+			writeMsg(conn, []byte(fmt.Sprintf("the child's thread: %v", unix.Errno(-tid))))
+			return
+		}
+		writeMsg(conn, nil)
+	})
+	if failed != 0 {
+		return failed, nil
+	}
+	_ = p
+	select {}
+}
+
+// receiveState reads the parent's forkState.
+func receiveState(conn int) (*forkState, error) {
+	b, err := readMsg(conn)
+	if err != nil {
+		return nil, err
+	}
+	st := new(forkState)
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(st); err != nil {
+		return nil, fmt.Errorf("decode the process: %w", err)
+	}
+	return st, nil
+}
+
+// buildChild makes this golos the child: descriptors, memory, then the Process and its
+// one thread, whose start tells the parent it is ready.
+func buildChild(conn int, st *forkState, own Options, pause VDSOPause) (*Process, *Thread, error) {
+	sent, err := recvFDs(conn, len(st.CloexecFDs)+st.SharedFDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	shared, err := placeFDs(st.CloexecFDs, sent)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := moveVDSO(st.VDSO, pause); err != nil {
+		return nil, nil, err
+	}
+	if err := mapRegions(st.Maps, shared); err != nil {
+		return nil, nil, err
+	}
+	for _, fd := range shared {
+		unix.Close(fd)
+	}
+	var pages []stubPage
+	for _, s := range st.Stubs {
+		alias, err := mapStubPageAt(s.Addr, s.Data)
+		if err != nil {
+			return nil, nil, err
+		}
+		pages = append(pages, stubPage{addr: s.Addr, alias: alias, used: s.Used})
+	}
+	if err := writeMsg(conn, nil); err != nil { // mapped: the parent copies the memory
+		return nil, nil, err
+	}
+	if err := readReply(conn); err != nil {
+		return nil, nil, err
+	}
+	for _, m := range st.Maps {
+		if !m.Shared && m.Prot != unix.PROT_READ|unix.PROT_WRITE {
+			if _, _, e := unix.RawSyscall(unix.SYS_MPROTECT, uintptr(m.Lo), uintptr(m.Hi-m.Lo), uintptr(m.Prot)); e != 0 {
+				return nil, nil, fmt.Errorf("protect %#x-%#x: %w", m.Lo, m.Hi, e)
+			}
+		}
+	}
+
+	opts := st.Opts
+	opts.Stderr, opts.HostFDs = own.Stderr, own.HostFDs
+	if opts.Root != "" {
+		opts.Workdir = st.Cwd
+	}
+	p := &Process{opts: opts, noted: map[uint64]bool{}, ownFDs: opts.HostFDs}
+	if opts.Stats {
+		p.stats = &stats{}
+	}
+	if err := p.setupFiles(); err != nil {
+		return nil, nil, err
+	}
+	if n := opts.Nofile; n != nil {
+		p.setHostNofile(*n)
+	}
+	p.exePath, p.exeGuestPath = st.ExePath, st.ExeGuestPath
+	p.textStart, p.textEnd, err = selfText()
+	if err != nil {
+		return nil, nil, err
+	}
+	if opts.NoFSGSBase {
+		entry.AvoidFSGSBase()
+	}
+	if err := entry.Install(p.textStart, p.textEnd); err != nil {
+		return nil, nil, err
+	}
+	go p.forwardHostSignals()
+	for _, m := range st.Maps {
+		p.mm.owned.add(m.Lo, m.Hi)
+	}
+	p.mm.brkStart, p.mm.brkCur, p.mm.brkMapped = st.BrkStart, st.BrkCur, st.BrkMapped
+	if !opts.NoRewrite {
+		fd, err := p.rw.openMem()
+		if err != nil {
+			return nil, nil, err
+		}
+		p.ownFDs = append(p.ownFDs, fd)
+	}
+	p.setPlainSyscalls()
+	for _, c := range st.Code {
+		p.rw.addCode(c[0], c[1])
+	}
+	p.rw.pages = pages
+	p.argv, p.envp, p.auxv, p.stack = st.Argv, st.Envp, st.Auxv, st.Stack
+	for i, a := range st.Actions {
+		p.sig.actions[i] = sigaction{handler: a[0], flags: a[1], restorer: a[2], mask: a[3]}
+	}
+	setProcessName(st.Comm)
+
+	t, err := p.newThread()
+	if err != nil {
+		return nil, nil, err
+	}
+	th := &st.Thread
+	t.ctx.Regs = th.Regs
+	r := &t.ctx.Regs
+	r.RAX = 0 // fork's result in the child
+	r.RCX, r.R11 = r.RIP, r.RFLAGS
+	copy(t.ctx.Xsave(), th.Xsave)
+	if th.HasAppGS {
+		t.ctx.SetAppGS(th.AppGS)
+	}
+	t.sigmask = th.Sigmask
+	t.altstack = stackT{sp: th.Altstack[0], flags: int32(th.Altstack[1]), size: th.Altstack[2]}
+	t.clearChildTid = th.ClearChildTid
+	p.threads.byTid = map[int]*Thread{}
+	p.threads.main = t
+	return p, t, nil
+}
+
+// placeFDs puts the descriptors received at the numbers they had in the parent, with
+// FD_CLOEXEC; the rest of what was sent (shared mappings' files) is returned.
+func placeFDs(nums, sent []int) ([]int, error) {
+	// First all of them out of the way, above the program's numbers: a descriptor
+	// received at a number another one is to take would be closed by that dup3.
+	high := make([]int, len(sent))
+	for i, fd := range sent {
+		h, err := vfs.MoveHigh(fd)
+		if err != nil {
+			return nil, fmt.Errorf("place a descriptor: %w", err)
+		}
+		high[i] = h
+	}
+	for i, n := range nums {
+		if err := unix.Dup3(high[i], n, unix.O_CLOEXEC); err != nil {
+			return nil, fmt.Errorf("place descriptor %d: %w", n, err)
+		}
+		unix.Close(high[i])
+	}
+	return high[len(nums):], nil
+}
+
+// mapRegions maps each region at its place, writable until the parent has copied the
+// contents (mapRegions' caller then gives each its protection).
+func mapRegions(maps []forkMapping, shared []int) error {
+	for _, m := range maps {
+		flags := unix.MAP_FIXED_NOREPLACE
+		prot := unix.PROT_READ | unix.PROT_WRITE
+		fd := -1
+		switch {
+		case m.Shared:
+			flags |= unix.MAP_SHARED
+			prot = m.Prot
+			if m.SharedFD > 0 {
+				fd = shared[m.SharedFD-1]
+			} else {
+				f, err := openMapped(m, true)
+				if err != nil {
+					return err
+				}
+				defer unix.Close(f)
+				fd = f
+			}
+		case m.Path != "":
+			flags |= unix.MAP_PRIVATE
+			f, err := openMapped(m, false)
+			if err != nil {
+				return err
+			}
+			defer unix.Close(f)
+			fd = f
+		default:
+			flags |= unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_NORESERVE
+		}
+		off := m.Offset
+		if fd < 0 {
+			off = 0
+		}
+		if _, e := rawMmap(m.Lo, m.Hi-m.Lo, prot, flags, fd, off); e != 0 {
+			return fmt.Errorf("map %#x-%#x (%s) in the child: %w", m.Lo, m.Hi, m.Path, e)
+		}
+	}
+	return nil
+}
+
+// openMapped opens the file of m again, checking that it is the same file.
+func openMapped(m forkMapping, write bool) (int, error) {
+	var fd int
+	var err error
+	if write {
+		fd, err = unix.Open(m.Path, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	}
+	if !write || err != nil {
+		fd, err = unix.Open(m.Path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	}
+	if err != nil {
+		return -1, fmt.Errorf("open %s to map it in the child: %w", m.Path, err)
+	}
+	var s unix.Stat_t
+	if unix.Fstat(fd, &s) != nil || s.Dev != m.Dev || s.Ino != m.Ino {
+		unix.Close(fd)
+		return -1, fmt.Errorf("map %s in the child: %w", m.Path, unix.ESTALE)
+	}
+	return fd, nil
+}
+
+// moveVDSO moves this process's vDSO (and the data pages before it) to where the parent
+// has it: the program found it through its auxiliary vector and keeps pointers into it.
+// The kernel lets a vDSO be moved with mremap(2), as CRIU does on restore; the Go runtime
+// of this golos calls into it too, so it stops doing that for the move.
+func moveVDSO(parent []forkMapping, pause VDSOPause) error {
+	_, own, err := readMaps()
+	if err != nil {
+		return err
+	}
+	if len(own) != len(parent) || len(own) == 0 {
+		return fmt.Errorf("the vDSO: the parent has %d parts, the child %d", len(parent), len(own))
+	}
+	delta := int64(parent[0].Lo - own[0].Lo)
+	for i := range own {
+		if own[i].Hi-own[i].Lo != parent[i].Hi-parent[i].Lo || int64(parent[i].Lo-own[i].Lo) != delta {
+			return fmt.Errorf("the vDSO: the parent's is laid out otherwise than the child's")
+		}
+	}
+	if delta == 0 {
+		return nil
+	}
+	lo, hi := own[0].Lo, own[len(own)-1].Hi
+	orig := lo
+	plo, phi := parent[0].Lo, parent[len(parent)-1].Hi
+	resume := pause()
+	// A thread of the runtime that read a vDSO address just before the pause has long
+	// finished its call after this.
+	time.Sleep(2 * time.Millisecond)
+	move := func(to uint64) error {
+		if _, e := rawMmap(to, hi-lo, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED_NOREPLACE, -1, 0); e != 0 {
+			return fmt.Errorf("the vDSO's place %#x in the child is taken: %w", to, e)
+		}
+		for _, m := range own {
+			if _, _, e := unix.RawSyscall6(unix.SYS_MREMAP, uintptr(m.Lo), uintptr(m.Hi-m.Lo), uintptr(m.Hi-m.Lo),
+				unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED, uintptr(to+(m.Lo-lo)), 0); e != 0 {
+				return fmt.Errorf("move the vDSO: %w", e)
+			}
+		}
+		// What the placeholder still covers between the parts (nothing, normally).
+		for i := range own {
+			end := hi
+			if i+1 < len(own) {
+				end = own[i+1].Lo
+			}
+			if own[i].Hi < end {
+				unix.RawSyscall(unix.SYS_MUNMAP, uintptr(to+own[i].Hi-lo), uintptr(end-own[i].Hi), 0)
+			}
+		}
+		d := to - lo
+		for i := range own {
+			own[i].Lo += d
+			own[i].Hi += d
+		}
+		lo, hi = to, to+(hi-lo)
+		return nil
+	}
+	var moveErr error
+	if plo < hi && lo < phi {
+		// The two places overlap: through a free place first.
+		tmp, e := rawMmap(0, hi-lo, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, -1, 0)
+		if e == 0 {
+			unix.RawSyscall(unix.SYS_MUNMAP, uintptr(tmp), uintptr(hi-lo), 0)
+			moveErr = move(tmp)
+		} else {
+			moveErr = fmt.Errorf("move the vDSO: %w", e)
+		}
+	}
+	if moveErr == nil {
+		moveErr = move(plo)
+	}
+	if moveErr != nil {
+		return moveErr // the runtime keeps making those calls as syscalls
+	}
+	resume(int64(lo - orig))
+	return nil
+}

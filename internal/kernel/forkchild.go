@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/gob"
 	"fmt"
+	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -301,9 +304,9 @@ func moveVDSO(parent []forkMapping, pause VDSOPause) error {
 	orig := lo
 	plo, phi := parent[0].Lo, parent[len(parent)-1].Hi
 	resume := pause()
-	// A thread of the runtime that read a vDSO address just before the pause has long
-	// finished its call after this.
-	time.Sleep(2 * time.Millisecond)
+	// A thread of the runtime may have read a vDSO address just before the pause: the
+	// move waits until every other thread has been seen outside the vDSO.
+	waitOutside(lo, hi)
 	move := func(to uint64) error {
 		if _, e := rawMmap(to, hi-lo, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED_NOREPLACE, -1, 0); e != 0 {
 			return fmt.Errorf("the vDSO's place %#x in the child is taken: %w", to, e)
@@ -351,4 +354,44 @@ func moveVDSO(parent []forkMapping, pause VDSOPause) error {
 	}
 	resume(int64(lo - orig))
 	return nil
+}
+
+// waitOutside returns when every other thread of this process has been seen blocked in a
+// syscall at an address outside [lo, hi), or after a bound (a thread that keeps running
+// Go code for that long, without a syscall, is not about to call into the vDSO either).
+// /proc/self/task/TID/syscall shows a blocked thread's syscall and its address
+// (proc(5)), and "running" for one that is not blocked.
+func waitOutside(lo, hi uint64) {
+	self := unix.Gettid()
+	deadline := time.Now().Add(50 * time.Millisecond)
+	seen := map[int]bool{}
+	for time.Now().Before(deadline) {
+		ents, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			return
+		}
+		left := 0
+		for _, e := range ents {
+			tid, err := strconv.Atoi(e.Name())
+			if err != nil || tid == self || seen[tid] {
+				continue
+			}
+			b, err := os.ReadFile("/proc/self/task/" + e.Name() + "/syscall")
+			f := strings.Fields(string(b))
+			if err != nil || len(f) < 3 || f[0] == "running" {
+				left++
+				continue
+			}
+			pc, err := strconv.ParseUint(strings.TrimPrefix(f[len(f)-1], "0x"), 16, 64)
+			if err != nil || pc >= lo && pc < hi {
+				left++
+				continue
+			}
+			seen[tid] = true
+		}
+		if left == 0 {
+			return
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
 }

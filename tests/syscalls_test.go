@@ -33,13 +33,13 @@ func TestSyscallsMore(t *testing.T) {
 // TestSyscallsRefused: the syscalls golos refuses fail as in a container: EPERM for
 // privileged operations on the host (sethostname, setdomainname, clock_settime,
 // settimeofday, mount, reboot), ENOSYS for what golos does not implement (signalfd and
-// signalfd4, which would read the host's signals, not the program's virtual ones; fork),
+// signalfd4, which would read the host's signals, not the program's virtual ones),
 // each named once on stderr. Only under golos: natively, as root, they would act on the
 // host.
 func TestSyscallsRefused(t *testing.T) {
 	const want = "sethostname: -1 EPERM\nsetdomainname: -1 EPERM\nclock_settime: -1 EPERM\n" +
 		"settimeofday: -1 EPERM\nmount: -1 EPERM\nreboot: -1 EPERM\nsignalfd: -1 ENOSYS\n" +
-		"signalfd4: -1 ENOSYS\nfork: -1 ENOSYS\n"
+		"signalfd4: -1 ENOSYS\n"
 	forFlavours(t, "sys_more", func(t *testing.T, p string) {
 		needGolos(t)
 		g := runGolosOpts(&runOpts{dir: t.TempDir()}, "run", p, "refused")

@@ -7,7 +7,7 @@
  * natively and under golos.
  *
  * With the argument "refused" it calls, instead, syscalls golos refuses (sethostname,
- * clock_settime, settimeofday, mount, signalfd, signalfd4, fork): only under golos, where
+ * clock_settime, settimeofday, mount, signalfd, signalfd4): only under golos, where
  * none of them may reach the host.
  */
 #define _GNU_SOURCE
@@ -96,7 +96,6 @@ static int refused(void)
 	unsigned long mask = 1UL << (SIGUSR1 - 1);
 	show("signalfd", syscall(282, -1, &mask, 8));
 	show("signalfd4", syscall(SYS_signalfd4, -1, &mask, 8, 0));
-	show("fork", syscall(57));
 	return 0;
 }
 

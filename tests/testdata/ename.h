@@ -14,6 +14,7 @@ static const char *ename(int e)
 	case EPERM: return "EPERM";
 	case ENOENT: return "ENOENT";
 	case ESRCH: return "ESRCH";
+	case ECHILD: return "ECHILD";
 	case EINTR: return "EINTR";
 	case ENXIO: return "ENXIO";
 	case E2BIG: return "E2BIG";

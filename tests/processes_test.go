@@ -1,0 +1,372 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// Processes: fork, vfork, posix_spawn, the wait family, exec's inheritance, and the
+// programs that live on them (shells and their pipelines, Python's subprocess and
+// multiprocessing, make -j running gcc). Each program runs natively and under golos, and
+// stdout and the exit status must be the same; wantNative checks that the native run does
+// what the program is written to do. The programs print facts, never pids, and fix the
+// order of what a parent and its children print (the parent waits or reads a pipe first).
+
+// procEnv is the environment of the shell, Python and make tests: a PATH of Debian's own
+// directories, so that a command is the same file natively and under golos whatever the
+// test's own PATH holds (pyenv's shims are shell scripts), and no make variables from a
+// make that runs the tests.
+var procEnv = runOpts{
+	env:      []string{"PATH=/usr/bin:/bin", "LC_ALL=C"},
+	unsetEnv: []string{"MAKEFLAGS", "MAKELEVEL", "MFLAGS"},
+}
+
+// needProgram fails the test when path is not installed: the README's test command
+// (run-tests) installs pkg.
+func needProgram(t *testing.T, path, pkg string) {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("%s is not installed: apt-get install -y %s (run-tests installs it)", path, pkg)
+	}
+}
+
+// TestProcFork: fork, then the child's exit status, a child killed by a signal, getppid
+// in the child, wait for a process that is not a child (ECHILD), waitpid(WNOHANG) on a
+// running child, waitid(WNOWAIT), SIGCHLD's siginfo, a pipe shared with the child,
+// process groups, a child stopped and continued.
+func TestProcFork(t *testing.T) {
+	forFlavours(t, "proc_fork", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"child: fork returned 0 in the child\n",
+			"child: getppid() == the parent's getpid(): yes\n",
+			"child that called _exit(42): WIFEXITED, WEXITSTATUS 42\n",
+			"child that called _exit(0x1ff): WIFEXITED, WEXITSTATUS 255\n",
+			"child: written to a fully buffered stdout, flushed by exit()\n",
+			"child that raised SIGKILL: WIFSIGNALED, WTERMSIG 9\n",
+			"child that sent itself SIGTERM: WIFSIGNALED, WTERMSIG 15\n",
+			"child that wrote through a null pointer: WIFSIGNALED, WTERMSIG 11\n",
+			"waitpid(1) (not a child): -1 ECHILD\n",
+			"waitpid(getppid()) (not a child): -1 ECHILD\n",
+			"wait() with no children: -1 ECHILD\n",
+			"waitpid(WNOHANG) on a running child: 0\n",
+			"that child, after the parent closed the pipe (0 bytes read): WIFEXITED, WEXITSTATUS 7\n",
+			"waitid(WEXITED|WNOWAIT): returned 0, si_signo SIGCHLD: yes, si_code CLD_EXITED: yes, si_status 9, si_pid right: yes\n",
+			"SIGCHLD for a child's exit: signal 17, si_code CLD_EXITED: yes, si_status 5, si_pid right: yes\n",
+			"parent read from its child: \"through the inherited pipe\"\n",
+			"child in the parent's process group: yes, setpgid(0, 0) gave it its own: yes\n",
+			"child that raised SIGSTOP, waitpid(WUNTRACED): WIFSTOPPED, WSTOPSIG 19\n",
+			"after SIGCONT, waitpid(WCONTINUED): WIFCONTINUED\n",
+			"failures: 0\n")
+	})
+}
+
+// TestProcForkMem: after fork, 64 MiB of private memory is the child's own copy both ways,
+// MAP_SHARED memory (anonymous and file) is shared (also under concurrent atomic
+// increments), a MAP_PRIVATE file page stays private, a __thread variable and a static
+// global keep their values, a read-only page stays read-only.
+func TestProcForkMem(t *testing.T) {
+	forFlavours(t, "proc_forkmem", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"child: 64 MiB inherited with the parent's pattern: yes\n",
+			"child: __thread variable kept its value (1234): yes\n",
+			"child: static global kept its value (99): yes\n",
+			"parent: its 64 MiB unchanged after the child's writes: yes\n",
+			"parent: the child's write to the MAP_SHARED page is seen: yes\n",
+			"parent: the child's write to its MAP_PRIVATE file page is not seen: yes\n",
+			"parent: the child's write to the MAP_SHARED file page is seen: yes\n",
+			"child: the parent's later changes are not seen: yes\n",
+			"shared counter after 100000 atomic increments in each process: 200000\n",
+			"failures: 0\n")
+	})
+}
+
+// TestProcForkThreads: fork while 4 other threads spin or sleep, from the main thread and
+// from another one: the child has one thread (/proc/self/task), can malloc and start and
+// join a thread; pthread_atfork handlers run in order; the parent's threads go on.
+func TestProcForkThreads(t *testing.T) {
+	forFlavours(t, "proc_forkthreads", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"child: atfork handlers that ran: prepare2 prepare1 child1 child2\n",
+			"child: threads in /proc/self/task: 1\n",
+			"parent: atfork handlers that ran: prepare2 prepare1 parent1 parent2\n",
+			"parent: threads in /proc/self/task: 5 (want 5)\n",
+			"child of a thread: threads in /proc/self/task: 1\n",
+			"  pthread_join gives the thread's value (42): yes\n",
+			"failures: 0\n")
+	})
+}
+
+// TestProcMany: 1000 children alive or zombies at once, reaped with wait() and each
+// status checked; then no child is left (ECHILD) and no descriptor leaked; then 1000
+// more, one at a time.
+func TestProcMany(t *testing.T) {
+	forFlavours(t, "proc_many", func(t *testing.T, p string) {
+		nat, _ := runBothOpts(t, runOpts{timeout: 3 * time.Minute}, p)
+		wantNative(t, nat, 0, "reaped 1000, with the right status 1000, not ours 0\n",
+			"waitpid(-1, WNOHANG): -1 ECHILD\n", "entries of /proc/self/fd at the end == at the start: yes\n",
+			"one at a time: 1000 forked and reaped with the right status\n", "failures: 0\n")
+	})
+}
+
+// TestProcSpawn: posix_spawnp with file actions, posix_spawn with an environment and of a
+// missing file, system(), popen() both ways, vfork() with execve of /bin/true and of a
+// missing file.
+func TestProcSpawn(t *testing.T) {
+	forFlavours(t, "proc_spawn", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"posix_spawnp echo hi, stdout through a pipe: read \"hi\" and a newline: yes, child exited 0\n",
+			"FOO is from the environment\n", "posix_spawn /bin/sh -c ...; exit 5: child exited 5\n",
+			"posix_spawn of a missing file: ENOENT\n",
+			"via system\nsystem(\"echo via system; exit 3\"): exited 3\n",
+			"popen(\"echo via popen\", \"r\"): read \"via popen\", pclose: exited 0\n",
+			"WRITTEN TO POPEN\npopen(\"tr a-z A-Z; exit 4\", \"w\"): pclose: exited 4\n",
+			"vfork + execve /bin/true: child exited 0\n",
+			"vfork + execve of a missing file: child exited 127, its errno (seen through vfork's shared memory) ENOENT\n",
+			"failures: 0\n")
+	})
+}
+
+// TestProcExecMask: execve keeps the signal mask, pending signals and ignored signals,
+// and resets handled signals to SIG_DFL.
+func TestProcExecMask(t *testing.T) {
+	forFlavours(t, "proc_exec_mask", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "SIGUSR1 still blocked: yes\n", "SIGUSR1 still pending: yes\n",
+			"SIGUSR2's disposition: SIG_IGN\n", "SIGTERM's disposition (it had a handler): SIG_DFL\n",
+			"failures: 0\n")
+	})
+}
+
+// TestProcNproc: with RLIMIT_NPROC at 0, fork and pthread_create fail with EAGAIN; with
+// the limit back, fork works. Run as root, the program first becomes nobody (Linux does
+// not apply the limit to root).
+func TestProcNproc(t *testing.T) {
+	forFlavours(t, "proc_nproc", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "privileged: no\n", "fork with RLIMIT_NPROC 0: -1 EAGAIN\n",
+			"pthread_create with RLIMIT_NPROC 0: EAGAIN\n", "fork with the limit back: succeeded, child status 6\n")
+	})
+}
+
+// A shellCase is a script run with sh -c by each shell, natively and under golos.
+type shellCase struct {
+	name, script string
+	code         int    // the exit status natively
+	stdout       string // the whole of stdout natively
+}
+
+var shellCases = []shellCase{
+	{"pipeline", `echo a b c | tr ' ' '\n' | sort -r | head -2`, 0, "c\nb\n"},
+	{"pipeline-status", `false | true; echo $?; true | false; echo $?`, 0, "0\n1\n"},
+	{"redirections", `echo one > out.txt; echo two >> out.txt; cat < out.txt; wc -l < out.txt
+ls no-such-file 2> err.txt; echo "ls status $?"; test -s err.txt && echo "stderr went to the file"
+exec 3< out.txt; read -r l <&3; echo "read from fd 3: $l"; exec 3<&-; rm out.txt err.txt; ls`,
+		0, "one\ntwo\n2\nls status 2\nstderr went to the file\nread from fd 3: one\n"},
+	{"command-substitution", `echo "[$(echo inner $(echo nested))]"; echo "lines: $(printf 'a\nb\n' | wc -l)"`,
+		0, "[inner nested]\nlines: 2\n"},
+	{"assignment", `x=$(echo hi); echo $x`, 0, "hi\n"},
+	{"background", `sleep 0.1 & wait $!; echo $?`, 0, "0\n"},
+	{"background-killed", `sleep 10 & kill $!; wait $!; echo $?`, 0, "143\n"},
+	{"background-many", `{ for i in 1 2 3 4 5; do echo job $i & done; wait; } | sort`, 0,
+		"job 1\njob 2\njob 3\njob 4\njob 5\n"},
+	{"trap", `trap 'echo got INT' INT; kill -INT $$; echo after`, 0, "got INT\nafter\n"},
+	{"killed-child", `sh -c 'kill -9 $$'; echo $?`, 0, "137\n"},
+	{"subshell-exit", `( exit 7 ); echo $?`, 0, "7\n"},
+	{"subshell-vars", `x=1; ( x=2; echo "inside $x" ); echo "outside $x"`, 0, "inside 2\noutside 1\n"},
+	{"here-document", "cat <<EOF\nline one\nline $((1+1))\nEOF", 0, "line one\nline 2\n"},
+	{"read-from-pipe", `printf 'x y\n' | { read a b; echo "got $b $a"; }`, 0, "got y x\n"},
+	{"not-found", `no-such-command-golos-test 2>/dev/null; echo $?`, 0, "127\n"},
+	{"exec", `exec echo replaced by exec; echo not reached`, 0, "replaced by exec\n"},
+	{"loop-of-commands", `i=0; while [ $i -lt 50 ]; do i=$(expr $i + 1); done; echo $i`, 0, "50\n"},
+	{"xargs", `printf '1\n2\n3\n' | xargs -n1 echo n`, 0, "n 1\nn 2\nn 3\n"},
+	{"exit-status", `true | exit 3; sh -c 'exit 42'`, 42, ""},
+}
+
+// bashCases use what only bash has.
+var bashCases = []shellCase{
+	{"pipestatus", `true | false | (exit 5); echo "${PIPESTATUS[@]}"`, 0, "0 1 5\n"},
+	{"process-substitution", `cat <(echo from process substitution); diff <(echo a) <(echo a) && echo same`, 0,
+		"from process substitution\nsame\n"},
+	{"pipefail", `set -o pipefail; false | true; echo $?`, 0, "1\n"},
+	{"coproc", `coproc { read -r x; echo "got $x"; }; echo hello >&"${COPROC[1]}"; read -r l <&"${COPROC[0]}"; echo "$l"; wait`,
+		0, "got hello\n"},
+}
+
+// TestProcShell: bash and dash run pipelines, redirections, command substitution,
+// background jobs and wait, traps, subshells and killed children.
+func TestProcShell(t *testing.T) {
+	for _, sh := range []struct {
+		name, path string
+		cases      []shellCase
+	}{
+		{"bash", "/bin/bash", append(append([]shellCase{}, shellCases...), bashCases...)},
+		{"dash", "/bin/dash", shellCases},
+	} {
+		t.Run(sh.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := os.Stat(sh.path); err != nil {
+				t.Skipf("%s is not installed: apt-get install -y %s", sh.path, sh.name)
+			}
+			for _, c := range sh.cases {
+				t.Run(c.name, func(t *testing.T) {
+					nat, _ := runBothOpts(t, procEnv, sh.path, "-c", c.script)
+					wantNative(t, nat, c.code)
+					if string(nat.stdout) != c.stdout {
+						t.Errorf("%s -c %q natively: stdout %q, want %q", sh.path, c.script, nat.stdout, c.stdout)
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestProcPython: Python's subprocess (run with capture_output, Popen with pipes both
+// ways, a timeout that kills the child, shell=True and exit statuses), os.fork, and
+// multiprocessing with the fork start method (a Pool and a Process with a Queue).
+func TestProcPython(t *testing.T) {
+	const python = "/usr/bin/python3"
+	needProgram(t, python, "python3")
+	cases := []struct {
+		name, script string
+		want         []string // lines of the native stdout
+	}{
+		{"run", `import subprocess
+r = subprocess.run(["echo", "hi"], capture_output=True)
+print(r.returncode, r.stdout, r.stderr)`, []string{"0 b'hi\\n' b''\n"}},
+		{"popen", `import subprocess
+p = subprocess.Popen(["tr", "a-z", "A-Z"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+out, _ = p.communicate(b"hello\n")
+print(out, p.returncode)
+p = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+for w in [b"one\n", b"two\n"]:
+    p.stdin.write(w)
+    p.stdin.flush()
+    print("cat echoed", p.stdout.readline())
+p.stdin.close()
+print("cat exited", p.wait())`, []string{"b'HELLO\\n' 0\n", "cat echoed b'one\\n'\n", "cat echoed b'two\\n'\n", "cat exited 0\n"}},
+		{"timeout", `import subprocess
+try:
+    subprocess.run(["sleep", "10"], timeout=0.5)
+    print("no timeout")
+except subprocess.TimeoutExpired as e:
+    print("TimeoutExpired for", e.cmd)`, []string{"TimeoutExpired for ['sleep', '10']\n"}},
+		{"status", `import subprocess
+print(subprocess.run("exit 3", shell=True).returncode)
+print(subprocess.check_output("echo $((6*7))", shell=True))
+try:
+    subprocess.check_call(["false"])
+except subprocess.CalledProcessError as e:
+    print("CalledProcessError", e.returncode)
+print(subprocess.run(["sh", "-c", "kill -9 $$"]).returncode)`, []string{"3\nb'42\\n'\nCalledProcessError 1\n-9\n"}},
+		{"fork", `import os, sys
+sys.stdout.flush()
+pid = os.fork()
+if pid == 0:
+    print("in the child", flush=True)
+    os._exit(5)
+_, st = os.waitpid(pid, 0)
+print("child exit code", os.waitstatus_to_exitcode(st))`, []string{"in the child\nchild exit code 5\n"}},
+		{"pool", `import multiprocessing as mp
+def square(x):
+    return x * x
+if __name__ == "__main__":
+    mp.set_start_method("fork")
+    with mp.Pool(2) as p:
+        print(p.map(square, range(10)))`, []string{"[0, 1, 4, 9, 16, 25, 36, 49, 64, 81]\n"}},
+		{"process-queue", `import multiprocessing as mp, sys
+def work(q, n):
+    q.put(sum(range(n)))
+    sys.exit(3)
+if __name__ == "__main__":
+    mp.set_start_method("fork")
+    q = mp.Queue()
+    p = mp.Process(target=work, args=(q, 1000))
+    p.start()
+    print("from the child:", q.get())
+    p.join()
+    print("exitcode", p.exitcode)`, []string{"from the child: 499500\nexitcode 3\n"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			nat, _ := runBothOpts(t, procEnv, python, "-c", c.script)
+			wantNative(t, nat, 0, c.want...)
+		})
+	}
+}
+
+// procMakefile builds prog from three C files and runs it; fail is a target whose command
+// fails.
+const procMakefile = `CC = gcc
+CFLAGS = -O2
+prog: main.o add.o mul.o
+	$(CC) -o $@ main.o add.o mul.o
+%.o: %.c calc.h
+	$(CC) $(CFLAGS) -c $<
+check: prog
+	./prog
+fail:
+	@echo making fail
+	exit 3
+`
+
+var procMakeSources = map[string]string{
+	"calc.h": "int add(int, int);\nint mul(int, int);\n",
+	"add.c":  "#include \"calc.h\"\nint add(int a, int b) { return a + b; }\n",
+	"mul.c":  "#include \"calc.h\"\nint mul(int a, int b) { return a * b; }\n",
+	"main.c": `#include <stdio.h>
+#include "calc.h"
+int main(void)
+{
+	int s = 0;
+	for (int i = 1; i <= 10; i++)
+		s = add(s, mul(i, i));
+	printf("sum of squares 1..10: %d\n", s);
+	return 0;
+}
+`,
+}
+
+// TestProcMake: make -j2 builds a three-file C program with gcc (which runs cc1, as and
+// collect2/ld) and runs it: natively and under golos the same output and exit status
+// (make -B rebuilds everything, so the golos run does not find the native run's files up
+// to date); the program built under golos runs; a failing command makes make exit 2.
+func TestProcMake(t *testing.T) {
+	t.Parallel()
+	needProgram(t, "/usr/bin/make", "make")
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Fatalf("gcc is not installed: %s", installHint)
+	}
+	dir := t.TempDir()
+	files := map[string]string{"Makefile": procMakefile}
+	for name, src := range procMakeSources {
+		files[name] = src
+	}
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := procEnv
+	o.dir = dir
+	o.timeout = 3 * time.Minute
+	nat, _ := runBothOpts(t, o, "/usr/bin/make", "-s", "-B", "-j2", "check")
+	wantNative(t, nat, 0, "sum of squares 1..10: 385\n")
+	// What is left in dir is what the run under golos built: its program must run as
+	// the one built natively did.
+	if _, err := os.Stat(filepath.Join(dir, "prog")); err != nil {
+		t.Errorf("the program was not built: %v", err)
+	} else {
+		nat, _ = runBothOpts(t, o, filepath.Join(dir, "prog"))
+		wantNative(t, nat, 0, "sum of squares 1..10: 385\n")
+	}
+	nat, _ = runBothOpts(t, o, "/usr/bin/make", "fail")
+	wantNative(t, nat, 2, "making fail\n")
+}

@@ -1017,6 +1017,12 @@ func sysRtSigtimedwait(t *Thread) int64 {
 		info, ok := t.dequeue()
 		t.sigmask = saved
 		other := (t.pending|s.pending)&^t.sigmask&^set != 0 // …unless another one is due
+		if !ok && !other {
+			// While it waits, the thread takes the signals of set as if it did not block
+			// them, so that one sent to the process picks it (Linux keeps the mask in
+			// real_blocked and unblocks set for the wait, kernel/signal.c do_sigtimedwait).
+			t.sigmask = saved &^ set
+		}
 		s.mu.Unlock()
 		if ok {
 			if infoAddr != 0 {
@@ -1032,7 +1038,11 @@ func sysRtSigtimedwait(t *Thread) int64 {
 			atomic.StoreUint32(&t.ctx.Pending, 1)
 			return -int64(unix.EINTR)
 		}
-		if !t.waitWake(deadline) {
+		woke := t.waitWake(deadline)
+		s.mu.Lock()
+		t.sigmask = saved
+		s.mu.Unlock()
+		if !woke {
 			return -int64(unix.EAGAIN)
 		}
 	}

@@ -139,7 +139,9 @@ func TestExitCode(t *testing.T) {
 	})
 }
 
-// TestKillSelf: a program killed by signal N ends with status 128+N, as a shell reports it.
+// TestKillSelf: a program killed by signal N kills golos by signal N, so that the parent
+// sees WIFSIGNALED (runBoth compares the signal; a shell reports 128+N). The core-dumping
+// ones (SIGABRT, SIGSEGV) show no WCOREDUMP under golos, which writes no core.
 func TestKillSelf(t *testing.T) {
 	signals := []struct {
 		name string

@@ -9,7 +9,8 @@
 //
 //	golos run [--quiet] [--debug[=syscalls]] PROGRAM [ARGS...]
 //
-// Exit status: the program's own; 128+N when it dies of signal N; 125 when golos itself
+// Exit status: the program's own; when it dies of signal N, golos dies of signal N too
+// (a shell shows 128+N; no core file is written); 125 when golos itself
 // fails, 126 when PROGRAM cannot be executed and 127 when it is not found, as container
 // runtimes do.
 package main
@@ -61,7 +62,8 @@ flags (a value follows the flag or an '=': -w DIR, -w=DIR, --workdir=DIR):
   --no-fsgsbase              switch the program's own GS base with arch_prctl, as on
                              CPUs without FSGSBASE, even where the CPU has it (tests)
 
-exit status: the program's own; 128+N if it dies of signal N; 125 if golos fails
+exit status: the program's own; if it dies of signal N, golos dies of signal N too
+(a shell shows 128+N; golos writes no core file); 125 if golos fails
 (a usage error, an executable golos cannot run); 126 if PROGRAM cannot be executed
 (permission denied, or "exec format error": not an executable, a corrupt ELF, an ELF
 for another machine); 127 if it is not found.

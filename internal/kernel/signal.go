@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -400,6 +401,7 @@ func (p *Process) sendThread(target *Thread, info siginfo) {
 	s := &p.sig
 	s.mu.Lock()
 	sig := int(info.signo)
+	p.flushStopCont(sig)
 	if s.ignored(sig) && target.sigmask&sigBit(sig) == 0 {
 		// Discarded at once, unless blocked: the disposition may change before it is
 		// unblocked (signal(7); kernel/signal.c, sig_ignored).
@@ -409,6 +411,38 @@ func (p *Process) sendThread(target *Thread, info siginfo) {
 	queue(&target.pending, target.infos, info)
 	s.mu.Unlock()
 	p.signalThread(target)
+}
+
+// stopSignals are the signals whose default action is to stop the process.
+const stopSignals = 1<<(unix.SIGSTOP-1) | 1<<(unix.SIGTSTP-1) | 1<<(unix.SIGTTIN-1) | 1<<(unix.SIGTTOU-1)
+
+// flushStopCont does what sending sig does to the signals already pending, whatever
+// their dispositions, as Linux's prepare_signal (kernel/signal.c): SIGCONT discards the
+// pending stop signals, and a stop signal a pending SIGCONT (signal(7)). Caller holds
+// p.sig.mu.
+func (p *Process) flushStopCont(sig int) {
+	var flush uint64
+	switch {
+	case sig == int(unix.SIGCONT):
+		flush = stopSignals
+	case sigBit(sig)&stopSignals != 0:
+		flush = sigBit(int(unix.SIGCONT))
+	default:
+		return
+	}
+	s := &p.sig
+	drop := func(set *uint64, infos map[int][]siginfo) {
+		for f := *set & flush; f != 0; f &= f - 1 {
+			delete(infos, bits.TrailingZeros64(f)+1)
+		}
+		*set &^= flush
+	}
+	drop(&s.pending, s.infos)
+	p.threads.mu.Lock()
+	for _, th := range p.threads.byTid {
+		drop(&th.pending, th.infos)
+	}
+	p.threads.mu.Unlock()
 }
 
 // signalThread makes target look at its signals: it wakes it from a wait of golos's
@@ -427,6 +461,7 @@ func (p *Process) sendProcess(info siginfo) {
 	s := &p.sig
 	s.mu.Lock()
 	sig := int(info.signo)
+	p.flushStopCont(sig)
 	if s.ignored(sig) && !p.blockedByAll(sig) {
 		s.mu.Unlock()
 		return
@@ -594,7 +629,10 @@ func (t *Thread) deliver(info siginfo, act sigaction) {
 		case actIgnore, actContinue:
 			return
 		case actStop:
-			t.p.unsupported("stopping on "+unix.SignalName(unix.Signal(sig)), "job control is not virtualised; the signal is ignored")
+			stopBy(unix.Signal(sig))
+			// The SIGCONT that continued the process is queued now, to be delivered
+			// with the others, before the thread returns to its code, as on Linux.
+			t.forwardBeforeReturn()
 			return
 		}
 		t.killedBy(unix.Signal(sig))

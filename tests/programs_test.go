@@ -160,6 +160,16 @@ func TestKillSelf(t *testing.T) {
 	})
 }
 
+// TestKillSelfStats: golos run --stats still prints its report when the program dies of a
+// signal, before golos dies of it.
+func TestKillSelfStats(t *testing.T) {
+	p := prog(t, "killself.glibc-static")
+	g := runGolos(t, runTimeout, "run", "--stats", p, "segv")
+	if g.signal != syscall.SIGSEGV || !bytes.Contains(g.stderr, []byte("golos: stats: ")) {
+		t.Errorf("golos run --stats killself segv: %s, want killed by SIGSEGV with a report on stderr:\n%s", g, clip(g.stderr))
+	}
+}
+
 // argsArgv are arguments that golos must pass through untouched, golos's own options
 // among them.
 var argsArgv = []string{"", "two words", "--help", "--quiet", "--debug=syscalls", "run", "-", "ünïcødé"}

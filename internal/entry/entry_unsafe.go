@@ -517,10 +517,12 @@ func (c *Context) InheritGS(parent *Context) {
 func (c *Context) Xsave() []byte { return c.xsave[:] }
 
 // Forwarded reports whether golos passes sig on to the application when its process gets
-// it from outside. The others are golos's own: SIGKILL and SIGSTOP cannot be caught,
-// SIGSYS and KickSignal are golos's crossings, the fault signals are golos's or the
-// application's own faults, SIGURG is the Go runtime's preemption, and SIGPIPE comes from
-// golos's writes for the application, which raise the application's SIGPIPE themselves.
+// it from outside, and has hostSigTramp handle it. The others are golos's own: SIGKILL and
+// SIGSTOP cannot be caught, SIGSYS and KickSignal are golos's crossings, the fault signals
+// are golos's or the application's own faults, SIGURG is the Go runtime's preemption, and
+// SIGPIPE comes from golos's writes for the application, which raise the application's
+// SIGPIPE themselves. (SIGSYS and the fault signals are forwarded too when a process sent
+// them: FromProcessesForwarded.)
 func Forwarded(sig unix.Signal) bool {
 	switch sig {
 	case unix.SIGKILL, unix.SIGSTOP, unix.SIGSYS, KickSignal, unix.SIGSEGV, unix.SIGBUS,

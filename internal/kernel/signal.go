@@ -306,9 +306,14 @@ func (t *Thread) onAltstack(sp uint64) bool {
 	return a.flags&ssDisable == 0 && a.size != 0 && sp > a.sp && sp-a.sp <= a.size
 }
 
-// kill(2): to this process, a virtual signal; to another one, the host's.
+// kill(2): to this process, a virtual signal; to other processes, the host's. A process
+// group golos's process belongs to (pid 0, or -pgrp) is signalled on the host too: see
+// groupKill. (pid -1 never reaches the caller on Linux.)
 func sysKill(t *Thread) int64 {
 	pid, sig := int(int32(t.arg(0))), int(int32(t.arg(1)))
+	if pid == 0 || pid < -1 && -pid == unix.Getpgrp() {
+		return t.p.groupKill(sig, passthroughFast(t))
+	}
 	if pid != selfPid {
 		return passthroughFast(t)
 	}
@@ -318,11 +323,32 @@ func sysKill(t *Thread) int64 {
 	if sig == 0 {
 		return 0
 	}
-	t.p.sendProcess(siginfo{signo: int32(sig), code: siUser, pid: uint32(selfPid), uid: uint32(unix.Getuid())})
+	t.p.sendProcess(userInfo(sig))
 	return 0
 }
 
-// tgkill(2) and tkill(2): to one thread of this process.
+// userInfo is the siginfo of a signal the application sends itself with kill(2).
+func userInfo(sig int) siginfo {
+	return siginfo{signo: int32(sig), code: siUser, pid: uint32(selfPid), uid: uint32(unix.Getuid())}
+}
+
+// groupKill completes a kill of a process group that golos's own process belongs to,
+// which the host made (its result is ret): the host sent sig to every member, golos
+// included, since the group has golos's process in it, not the program's. What golos's
+// process gets comes back to the program as any signal sent by a process (the
+// forwarder's, with the host's siginfo), except the signals that never come back that
+// way (entry.FromProcessesForwarded): those golos sends the program itself. SIGKILL and
+// SIGSTOP act on golos's process on the host, as they would on the program's.
+func (p *Process) groupKill(sig int, ret int64) int64 {
+	if ret != 0 || sig <= 0 || sig > 64 || entry.FromProcessesForwarded(unix.Signal(sig)) ||
+		sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
+		return ret
+	}
+	p.sendProcess(userInfo(sig))
+	return 0
+}
+
+// tgkill(2) and tkill(2): to one thread of this process, or of another (the host's).
 func sysTgkill(t *Thread) int64 {
 	if int(int32(t.arg(0))) != selfPid {
 		return passthroughFast(t)
@@ -331,6 +357,12 @@ func sysTgkill(t *Thread) int64 {
 }
 
 func sysTkill(t *Thread) int64 {
+	// tkill(2) reaches a thread of any process. A tid that is none of the program's and
+	// none of golos's process (whose other threads are golos's own, and the OS threads of
+	// exited program threads: ESRCH below) is another process's.
+	if tid := int(int32(t.arg(0))); tid > 0 && t.p.thread(tid) == nil && unix.Tgkill(selfPid, tid, 0) != nil {
+		return passthroughFast(t)
+	}
 	return t.tkill(int(int32(t.arg(0))), int(int32(t.arg(1))))
 }
 

@@ -77,3 +77,25 @@ func TestSignalsGroup(t *testing.T) {
 		}
 	})
 }
+
+// TestSignalsPidfd: pidfd_send_signal(2) on the program's own pidfd (with and without a
+// siginfo, with the scope flags, PIDFD_SELF_*), on a thread's pidfd (the signal goes to
+// that thread), on an ended thread's (ESRCH); pidfd_open(2) and waitid(P_PIDFD) on the
+// parent, which is another process, and on a pid that does not exist;
+// PIDFD_SIGNAL_PROCESS_GROUP to a group of the program's own.
+func TestSignalsPidfd(t *testing.T) {
+	forFlavours(t, "sig_pidfd", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		const self = ", handled 1 time(s), "
+		wantNative(t, nat, 0, "pidfd_open(getpid()): ok\n",
+			"send SIGUSR1: ok"+self+"SI_USER, in the right thread: yes\n",
+			"send SIGUSR1 with SI_QUEUE info: ok"+self+"SI_QUEUE, in the right thread: yes\n", "si_value: 77\n",
+			"PIDFD_SIGNAL_THREAD: ok"+self+"SI_TKILL, in the right thread: yes\n",
+			"PIDFD_SELF_THREAD_GROUP: ok"+self+"SI_USER, in the right thread: yes\n",
+			"send SIGUSR2 to the thread's pidfd: ok"+self+"SI_TKILL, in the right thread: yes\n",
+			"signal 0 to the ended thread's pidfd: ESRCH\n", "pidfd_open(getppid()): ok\n",
+			"pidfd_open(no such pid): ESRCH\n",
+			"PIDFD_SIGNAL_PROCESS_GROUP: ok"+self+"SI_USER, in the right thread: yes\n",
+			"PIDFD_SIGNAL_PROCESS_GROUP, SIGURG: ok"+self+"SI_USER, in the right thread: yes\n", "failures: 0\n")
+	})
+}

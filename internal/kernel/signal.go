@@ -312,7 +312,7 @@ func (t *Thread) onAltstack(sp uint64) bool {
 func sysKill(t *Thread) int64 {
 	pid, sig := int(int32(t.arg(0))), int(int32(t.arg(1)))
 	if pid == 0 || pid < -1 && -pid == unix.Getpgrp() {
-		return t.p.groupKill(sig, passthroughFast(t))
+		return t.p.groupKill(userInfo(sig), passthroughFast(t))
 	}
 	if pid != selfPid {
 		return passthroughFast(t)
@@ -332,19 +332,20 @@ func userInfo(sig int) siginfo {
 	return siginfo{signo: int32(sig), code: siUser, pid: uint32(selfPid), uid: uint32(unix.Getuid())}
 }
 
-// groupKill completes a kill of a process group that golos's own process belongs to,
-// which the host made (its result is ret): the host sent sig to every member, golos
-// included, since the group has golos's process in it, not the program's. What golos's
-// process gets comes back to the program as any signal sent by a process (the
-// forwarder's, with the host's siginfo), except the signals that never come back that
-// way (entry.FromProcessesForwarded): those golos sends the program itself. SIGKILL and
-// SIGSTOP act on golos's process on the host, as they would on the program's.
-func (p *Process) groupKill(sig int, ret int64) int64 {
+// groupKill completes a signal to a process group that golos's own process belongs to,
+// which the host sent (its result is ret) to every member, golos included: the group has
+// golos's process in it, not the program's. What golos's process gets comes back to the
+// program as any signal sent by a process (the forwarder's, with the host's siginfo),
+// except the signals that never come back that way (entry.FromProcessesForwarded): those
+// golos sends the program itself, with info. SIGKILL and SIGSTOP act on golos's process
+// on the host, as they would on the program's.
+func (p *Process) groupKill(info siginfo, ret int64) int64 {
+	sig := int(info.signo)
 	if ret != 0 || sig <= 0 || sig > 64 || entry.FromProcessesForwarded(unix.Signal(sig)) ||
 		sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
 		return ret
 	}
-	p.sendProcess(userInfo(sig))
+	p.sendProcess(info)
 	return 0
 }
 

@@ -99,3 +99,16 @@ func TestSignalsPidfd(t *testing.T) {
 			"PIDFD_SIGNAL_PROCESS_GROUP, SIGURG: ok"+self+"SI_USER, in the right thread: yes\n", "failures: 0\n")
 	})
 }
+
+// TestSignalsExecKeep: execve(2) keeps the signal mask and the ignored signals and resets
+// handled ones to SIG_DFL: golos's execve starts a new golos, which must be told.
+func TestSignalsExecKeep(t *testing.T) {
+	forFlavours(t, "sig_exec_keep", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "SIGUSR1 blocked: yes\n", "SIGRTMIN+3 blocked: yes\n",
+			"SIGUSR2 not blocked: yes\n", "SIGUSR2 ignored: yes\n", "SIGCHLD ignored: yes\n",
+			"SIGTERM, handled before, back to SIG_DFL: yes\n", "SIGINT SIG_DFL: yes\n",
+			"raised SIGUSR2 ignored: still alive: yes\n", "raised SIGUSR1 pending (blocked): yes\n",
+			"failures: 0\n")
+	})
+}

@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -158,6 +159,22 @@ func run(args []string) int {
 			opts.Stats = true
 		case "--no-fsgsbase":
 			opts.NoFSGSBase = true
+		case "--exec-sigmask", "--exec-sigignored":
+			// Hidden: a golos that runs the program's execve(2) passes the signal mask
+			// and the ignored signals the new program keeps (kernel.Options.SigMask).
+			v, ok := value()
+			if !ok {
+				return usageError("%s needs a value", name)
+			}
+			set, err := strconv.ParseUint(v, 0, 64)
+			if err != nil {
+				return usageError("%s %s: want a signal set (0x… for signals 1 to 64)", name, v)
+			}
+			if name == "--exec-sigmask" {
+				opts.SigMask = set
+			} else {
+				opts.SigIgnored = set
+			}
 		case "--root", "--volume", "-e", "--env", "--env-file", "-w", "--workdir", "--argv0":
 			v, ok := value()
 			if !ok {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -187,6 +188,7 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	}
 	args := []string{self, "run"}
 	args = append(args, t.p.opts.Flags()...)
+	args = append(args, t.execSignalFlags()...)
 	if t.p.fs != nil {
 		args = append(args, "--workdir", t.p.cwd())
 	}
@@ -199,6 +201,45 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	args = append(args, argv...)
 	err = unix.Exec(self, args, envp)
 	return -int64(errnoOf(err))
+}
+
+// execSignalFlags are the hidden flags that give the new golos what the new program
+// keeps of the caller's signals (execve(2), signal(7)): the calling thread's signal mask,
+// and the signals ignored, which stay ignored. Handled signals go back to their default
+// action, as everything else in the new golos starts.
+func (t *Thread) execSignalFlags() []string {
+	s := &t.p.sig
+	s.mu.Lock()
+	mask := t.sigmask
+	var ignored uint64
+	for sig := 1; sig <= 64; sig++ {
+		if s.actions[sig].handler == sigIgn {
+			ignored |= sigBit(sig)
+		}
+	}
+	s.mu.Unlock()
+	var f []string
+	if mask != 0 {
+		f = append(f, "--exec-sigmask", "0x"+strconv.FormatUint(mask, 16))
+	}
+	if ignored != 0 {
+		f = append(f, "--exec-sigignored", "0x"+strconv.FormatUint(ignored, 16))
+	}
+	return f
+}
+
+// inheritSignals gives the program's main thread, before it runs, the signal state a
+// program keeps across execve(2) (Options.SigMask, Options.SigIgnored).
+func (p *Process) inheritSignals(main *Thread) {
+	s := &p.sig
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	main.sigmask = p.opts.SigMask &^ cannotCatch
+	for sig := 1; sig <= 64; sig++ {
+		if p.opts.SigIgnored&sigBit(sig) != 0 && sigBit(sig)&cannotCatch == 0 {
+			s.actions[sig] = sigaction{handler: sigIgn}
+		}
+	}
 }
 
 // execFormat fails with ENOEXEC, as execve(2) does, for a file that is neither an ELF

@@ -37,6 +37,11 @@ type Options struct {
 
 	HostFDs []int        // golos's own descriptors, kept from the application
 	Nofile  *unix.Rlimit // the RLIMIT_NOFILE the application sees, if not the host's
+
+	// What the program keeps across execve(2) from the program it replaces, given by the
+	// golos that made the execve (hidden flags of golos run; never rendered by Flags):
+	// its signal mask, and the signals it ignored, which stay ignored (signal(7)).
+	SigMask, SigIgnored uint64
 }
 
 // Process is one application process: its memory map, its signal dispositions, its view
@@ -195,6 +200,7 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	t.ctx.Regs.RFLAGS = 0x202
 	p.threads.byTid = map[int]*Thread{}
 	p.threads.main = t
+	p.inheritSignals(t)
 	if os.Getenv(stressEnv) != "" {
 		p.stress = true
 		p.stressRuntime()

@@ -112,3 +112,21 @@ func TestSignalsExecKeep(t *testing.T) {
 			"failures: 0\n")
 	})
 }
+
+// TestSignalsInherited: golos started by a native program that blocked SIGUSR1 and
+// ignored SIGHUP and SIGINT (as nohup(1) and a shell's background jobs do) gives the
+// program that mask and those dispositions, as the program would inherit them natively.
+func TestSignalsInherited(t *testing.T) {
+	forFlavours(t, "sig_exec_keep", func(t *testing.T, p string) {
+		needGolos(t)
+		o := &runOpts{dir: t.TempDir()}
+		nat := runNative(o, p, "exec", p, "inherited")
+		wantNative(t, nat, 0, "SIGUSR1 blocked: yes\n", "SIGHUP ignored: yes\n", "SIGINT ignored: yes\n",
+			"raised SIGHUP and SIGINT: still alive: yes\n", "failures: 0\n")
+		g := runNative(o, p, "exec", golosBin, "run", p, "inherited")
+		if g.code != 0 || g.signal != 0 || !bytes.Equal(g.stdout, nat.stdout) {
+			t.Errorf("under golos: %s\n--- native stdout:\n%s--- golos stdout:\n%s--- golos stderr:\n%s",
+				g, clip(nat.stdout), clip(g.stdout), clip(g.stderr))
+		}
+	})
+}

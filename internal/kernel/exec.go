@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/entry"
 	"golos/internal/loader"
 	"golos/internal/vfs"
 )
@@ -229,14 +230,19 @@ func (t *Thread) execSignalFlags() []string {
 }
 
 // inheritSignals gives the program's main thread, before it runs, the signal state a
-// program keeps across execve(2) (Options.SigMask, Options.SigIgnored).
+// program keeps across execve(2): from the program that made the execve, when golos ran
+// it (Options.SigMask, Options.SigIgnored); from golos's own start otherwise, as far as
+// the Go runtime kept it: the mask, but for the signals the runtime unblocks on its threads
+// (SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGCHLD and the fault signals among them), and SIGHUP
+// and SIGINT ignored (entry.IgnoredAtStart; nohup(1), a shell's background job).
 func (p *Process) inheritSignals(main *Thread) {
 	s := &p.sig
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	main.sigmask = p.opts.SigMask &^ cannotCatch
+	main.sigmask = (p.opts.SigMask | p.startMask) &^ cannotCatch
+	ignored := p.opts.SigIgnored | entry.IgnoredAtStart()
 	for sig := 1; sig <= 64; sig++ {
-		if p.opts.SigIgnored&sigBit(sig) != 0 && sigBit(sig)&cannotCatch == 0 {
+		if ignored&sigBit(sig) != 0 && sigBit(sig)&cannotCatch == 0 {
 			s.actions[sig] = sigaction{handler: sigIgn}
 		}
 	}

@@ -79,6 +79,8 @@ type Process struct {
 
 	rw    rewriter // syscall sites rewritten to enter golos directly
 	stats *stats   // with --stats
+
+	startMask uint64 // the host signal mask golos's process started with (inheritSignals)
 }
 
 // ExitError is a failure to start the program with its own exit status: 127 for a
@@ -108,6 +110,11 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 		opts.Stderr = os.Stderr
 	}
 	p := &Process{opts: opts, noted: map[uint64]bool{}, ownFDs: opts.HostFDs}
+	// The mask golos's process was started with, before the main thread's is emptied
+	// (entry.Enable): the program inherits it, as a program does across execve(2).
+	var startMask unix.Sigset_t
+	unix.PthreadSigmask(unix.SIG_BLOCK, nil, &startMask)
+	p.startMask = startMask.Val[0]
 	if opts.Stats {
 		p.stats = &stats{}
 	}

@@ -5,6 +5,11 @@
  * usage: sig_exec_keep (run by its path: it execs argv[0])
  * It blocks SIGUSR1 and SIGRTMIN+3, ignores SIGUSR2 and SIGCHLD, handles SIGTERM, then
  * execs itself with the argument "after"; the new program prints what it finds.
+ *
+ * usage: sig_exec_keep exec PROGRAM ARGS...
+ * blocks SIGUSR1, ignores SIGHUP and SIGINT, and execs PROGRAM (golos run sig_exec_keep
+ * inherited, say: what golos's own start keeps for the program); with the argument
+ * "inherited" it prints what it finds of those.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -53,10 +58,37 @@ static int after(void)
 	return failures != 0;
 }
 
+static int inherited(void)
+{
+	sigset_t m;
+	sigprocmask(SIG_BLOCK, 0, &m);
+	yesno("SIGUSR1 blocked", sigismember(&m, SIGUSR1));
+	yesno("SIGHUP ignored", handler_is(SIGHUP, SIG_IGN));
+	yesno("SIGINT ignored", handler_is(SIGINT, SIG_IGN));
+	raise(SIGHUP);
+	raise(SIGINT);
+	yesno("raised SIGHUP and SIGINT: still alive", 1);
+	printf("failures: %d\n", failures);
+	return failures != 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "after") == 0)
 		return after();
+	if (argc == 2 && strcmp(argv[1], "inherited") == 0)
+		return inherited();
+	if (argc > 2 && strcmp(argv[1], "exec") == 0) {
+		sigset_t m;
+		sigemptyset(&m);
+		sigaddset(&m, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &m, 0);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGINT, SIG_IGN);
+		execv(argv[2], argv + 2);
+		perror("execv");
+		return 2;
+	}
 	sigset_t m;
 	sigemptyset(&m);
 	sigaddset(&m, SIGUSR1);

@@ -117,6 +117,24 @@ func (j *job) waitLine(t *testing.T) string {
 	return ""
 }
 
+// waitAsleep waits (at most 5 s) until the job's main thread sleeps (state S in
+// /proc/PID/stat): a job that said it is ready has then got to its wait (a stop that came
+// before would leave a signal sent after the SIGCONT to come before the wait too).
+func (j *job) waitAsleep(t *testing.T) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", j.pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// pid (comm) state …: the comm may hold spaces and parentheses.
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && b[i+2] == 'S' {
+			return
+		}
+	}
+	t.Fatalf("job %d: its main thread never slept", j.pid)
+}
+
 func describeStatus(ws syscall.WaitStatus) string {
 	switch {
 	case ws.Exited():
@@ -133,27 +151,36 @@ func describeStatus(ws syscall.WaitStatus) string {
 
 // stopAndContinue runs one job: it stops (by itself when send is 0, else the test sends
 // it send after its first line), then the test sends SIGCONT; the job must be seen
-// stopped by want, then continued, then (once its stdin is closed) exit with status 0. Its
-// stdout is returned.
-func stopAndContinue(t *testing.T, golos bool, send, want syscall.Signal, argv ...string) string {
+// stopped by want, then continued; then the test sends it then (if not 0), and closes its
+// stdin, and it must exit with status 0. Its stdout is returned.
+func stopAndContinue(t *testing.T, golos bool, send, want, then syscall.Signal, argv ...string) string {
 	t.Helper()
 	j := startJob(t, golos, argv...)
+	how := "natively"
+	if golos {
+		how = "under golos"
+	}
 	if send != 0 {
 		if line := j.waitLine(t); line != "ready" {
 			t.Fatalf("first line %q, want ready", line)
 		}
+		j.waitAsleep(t)
 		syscall.Kill(j.pid, send)
 	}
 	if ws := j.wait(t, syscall.WUNTRACED); !ws.Stopped() || ws.StopSignal() != want {
-		t.Fatalf("after the stop: %s, want stopped by %v; stdout:\n%s", describeStatus(ws), want, j.out.String())
+		t.Fatalf("%s, after the stop: %s, want stopped by %v; stdout:\n%s", how, describeStatus(ws), want, j.out.String())
 	}
 	syscall.Kill(j.pid, syscall.SIGCONT)
 	if ws := j.wait(t, syscall.WCONTINUED); !ws.Continued() {
-		t.Fatalf("after SIGCONT: %s, want continued", describeStatus(ws))
+		t.Fatalf("%s, after SIGCONT: %s, want continued", how, describeStatus(ws))
+	}
+	if then != 0 {
+		j.waitAsleep(t) // back in its wait, or past it
+		syscall.Kill(j.pid, then)
 	}
 	j.stdin.Close() // the job exits at the end of its stdin
 	if ws := j.wait(t, 0); !ws.Exited() || ws.ExitStatus() != 0 {
-		t.Fatalf("at the end: %s, want exit status 0; stdout:\n%s", describeStatus(ws), j.out.String())
+		t.Fatalf("%s, at the end: %s, want exit status 0; stdout:\n%s", how, describeStatus(ws), j.out.String())
 	}
 	<-j.done
 	return j.out.String()
@@ -163,27 +190,28 @@ func stopAndContinue(t *testing.T, golos bool, send, want syscall.Signal, argv .
 // WIFSTOPPED with that signal) until SIGCONT (WIFCONTINUED), then goes on and its SIGCONT
 // handler runs; so does a program stopped from outside by SIGTSTP (golos's handler
 // forwards it, and the program's default action stops golos) or SIGSTOP (the host stops
-// golos).
+// golos); a pause(2) goes on waiting after the stop, until a handler runs.
 func TestJobControl(t *testing.T) {
 	cases := []struct {
-		name       string
-		mode       string
-		send, want syscall.Signal
-		stdout     string
+		name             string
+		mode             string
+		send, want, then syscall.Signal
+		stdout           string
 	}{
-		{"raise-tstp", "raise-tstp", 0, syscall.SIGTSTP, "stopping with SIGTSTP\nresumed\nSIGCONT handler ran 1 time(s)\n"},
-		{"raise-stop", "raise-stop", 0, syscall.SIGSTOP, "stopping with SIGSTOP\nresumed\nSIGCONT handler ran 1 time(s)\n"},
-		{"kill-tstp", "wait", syscall.SIGTSTP, syscall.SIGTSTP, "ready\nSIGCONT handler ran 1 time(s)\n"},
-		{"kill-stop", "wait", syscall.SIGSTOP, syscall.SIGSTOP, "ready\nSIGCONT handler ran 1 time(s)\n"},
+		{"raise-tstp", "raise-tstp", 0, syscall.SIGTSTP, 0, "stopping with SIGTSTP\nresumed\nSIGCONT handler ran 1 time(s)\n"},
+		{"raise-stop", "raise-stop", 0, syscall.SIGSTOP, 0, "stopping with SIGSTOP\nresumed\nSIGCONT handler ran 1 time(s)\n"},
+		{"kill-tstp", "wait", syscall.SIGTSTP, syscall.SIGTSTP, 0, "ready\nSIGCONT handler ran 1 time(s)\n"},
+		{"kill-stop", "wait", syscall.SIGSTOP, syscall.SIGSTOP, 0, "ready\nSIGCONT handler ran 1 time(s)\n"},
+		{"pause-tstp", "pause", syscall.SIGTSTP, syscall.SIGTSTP, syscall.SIGUSR1, "ready\npause returned -1 after the SIGUSR1 handler ran 1 time(s)\n"},
 	}
 	forFlavours(t, "sig_stop", func(t *testing.T, p string) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				nat := stopAndContinue(t, false, c.send, c.want, p, c.mode)
+				nat := stopAndContinue(t, false, c.send, c.want, c.then, p, c.mode)
 				if nat != c.stdout {
 					t.Fatalf("test program misbehaves natively: stdout %q, want %q", nat, c.stdout)
 				}
-				if g := stopAndContinue(t, true, c.send, c.want, p, c.mode); g != nat {
+				if g := stopAndContinue(t, true, c.send, c.want, c.then, p, c.mode); g != nat {
 					t.Errorf("stdout: native %q, golos %q", nat, g)
 				}
 			})

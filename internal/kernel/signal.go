@@ -1027,12 +1027,45 @@ func (t *Thread) suspend(mask uint64) int64 {
 	old := t.sigmask
 	s.mu.Unlock()
 	t.setMask(mask)
-	for !t.deliverable() {
+	for {
+		if t.takeStop() {
+			continue
+		}
+		if t.deliverable() {
+			break
+		}
 		t.waitWake(time.Time{})
 	}
 	t.restoreMask = &old
 	atomic.StoreUint32(&t.ctx.Pending, 1)
 	return -int64(unix.EINTR)
+}
+
+// takeStop carries out, for a thread that waits in golos for a signal (suspend), a stop
+// signal it can take now whose action is the default: the process stops (stopBy), and
+// once continued the wait goes on. On Linux the call is restarted after a stop, since no
+// handler ran (ERESTARTNOHAND, arch/x86/kernel/signal.c); returning EINTR would end a
+// pause(2) that natively goes on waiting. It reports whether it stopped.
+func (t *Thread) takeStop() bool {
+	s := &t.p.sig
+	s.mu.Lock()
+	var stops uint64
+	for sig := 1; sig <= 64; sig++ {
+		if sigBit(sig)&stopSignals != 0 && s.actions[sig].handler == sigDfl {
+			stops |= sigBit(sig)
+		}
+	}
+	saved := t.sigmask
+	t.sigmask |= ^stops // take only those
+	info, ok := t.dequeue()
+	t.sigmask = saved
+	s.mu.Unlock()
+	if !ok {
+		return false
+	}
+	stopBy(unix.Signal(info.signo))
+	t.forwardBeforeReturn() // the SIGCONT that continued it
+	return true
 }
 
 // rt_sigsuspend(2).

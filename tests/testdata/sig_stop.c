@@ -9,6 +9,9 @@
  *   raise-stop  the same with raise(SIGSTOP)
  *   wait        prints "ready" and waits in sigsuspend until SIGCONT's handler has run: the
  *               test stops it from outside (SIGTSTP or SIGSTOP) and continues it
+ *   pause       SIGCONT left to its default action: prints "ready" and waits in pause(2),
+ *               which a stop and SIGCONT do not end (Linux restarts it: no handler ran),
+ *               until SIGUSR1's handler runs
  *   nostop      stop signals that must not stop: SIGTSTP ignored, SIGTSTP handled, a
  *               blocked SIGTSTP discarded by a SIGCONT sent after it, a blocked SIGCONT
  *               discarded by a SIGTTIN sent after it (kernel/signal.c, prepare_signal)
@@ -27,6 +30,14 @@ static void on_cont(int sig)
 {
 	(void)sig;
 	conts++;
+}
+
+static volatile sig_atomic_t usr1s;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1s++;
 }
 
 static void on_tstp(int sig)
@@ -127,12 +138,23 @@ static int nostop(void)
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
-		fprintf(stderr, "usage: sig_stop raise-tstp|raise-stop|wait|nostop\n");
+		fprintf(stderr, "usage: sig_stop raise-tstp|raise-stop|wait|pause|nostop\n");
 		return 2;
 	}
 	const char *mode = argv[1];
 	if (strcmp(mode, "nostop") == 0)
 		return nostop();
+	if (strcmp(mode, "pause") == 0) {
+		signal(SIGUSR1, on_usr1);
+		say("ready");
+		int r = pause();
+		printf("pause returned %d after the SIGUSR1 handler ran %d time(s)\n", r, (int)usr1s);
+		fflush(stdout);
+		char buf[64];
+		while (read(0, buf, sizeof buf) > 0)
+			;
+		return 0;
+	}
 	sigset_t old = catch_cont();
 	if (strcmp(mode, "raise-tstp") == 0 || strcmp(mode, "raise-stop") == 0) {
 		int sig = mode[6] == 't' ? SIGTSTP : SIGSTOP;

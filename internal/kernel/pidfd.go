@@ -20,10 +20,16 @@ func sysPidfdSendSignal(t *Thread) int64 {
 	var pid int
 	var thread bool // the pidfd refers to a thread (PIDFD_THREAD)
 	switch pidfd {
-	case unix.PIDFD_SELF_THREAD:
-		pid, thread = t.tid, true
-	case unix.PIDFD_SELF_THREAD_GROUP:
-		pid = selfPid
+	case unix.PIDFD_SELF_THREAD, unix.PIDFD_SELF_THREAD_GROUP:
+		// Linux 6.15's names for the caller's own thread and process: a kernel without
+		// them says EBADF, which signal 0 shows.
+		if r := passthroughRaw(unix.SYS_PIDFD_SEND_SIGNAL, t.arg(0), 0, 0, 0, 0, 0); r == -int64(unix.EBADF) {
+			return r
+		}
+		pid, thread = selfPid, false
+		if pidfd == unix.PIDFD_SELF_THREAD {
+			pid, thread = t.tid, true
+		}
 	default:
 		var ok bool
 		if pid, thread, ok = pidfdTarget(pidfd); !ok {

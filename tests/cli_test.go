@@ -22,7 +22,7 @@ func sameAsNative(t *testing.T, o runOpts, argv, golosArgs []string) {
 	if nat.err != nil || nat.timedOut {
 		t.Fatalf("native %q: %s\nstderr:\n%s", argv, nat, clip(nat.stderr))
 	}
-	if g.err != nil || g.timedOut || g.signal != 0 || crashed(g.stderr) ||
+	if g.err != nil || g.timedOut || g.signal != nat.signal || crashed(g.stderr) ||
 		g.code != nat.code || !bytes.Equal(g.stdout, nat.stdout) {
 		t.Errorf("golos run %q differs from native %q:\nnative: %s, golos: %s\n--- native stdout:\n%s--- golos stdout:\n%s--- golos stderr:\n%s---",
 			golosArgs, argv, nat, g, clip(nat.stdout), clip(g.stdout), clip(g.stderr))

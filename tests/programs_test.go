@@ -139,7 +139,9 @@ func TestExitCode(t *testing.T) {
 	})
 }
 
-// TestKillSelf: a program killed by signal N ends with status 128+N, as a shell reports it.
+// TestKillSelf: a program killed by signal N kills golos by signal N, so that the parent
+// sees WIFSIGNALED (runBoth compares the signal; a shell reports 128+N). The core-dumping
+// ones (SIGABRT, SIGSEGV) show no WCOREDUMP under golos, which writes no core.
 func TestKillSelf(t *testing.T) {
 	signals := []struct {
 		name string
@@ -156,6 +158,16 @@ func TestKillSelf(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestKillSelfStats: golos run --stats still prints its report when the program dies of a
+// signal, before golos dies of it.
+func TestKillSelfStats(t *testing.T) {
+	p := prog(t, "killself.glibc-static")
+	g := runGolos(t, runTimeout, "run", "--stats", p, "segv")
+	if g.signal != syscall.SIGSEGV || !bytes.Contains(g.stderr, []byte("golos: stats: ")) {
+		t.Errorf("golos run --stats killself segv: %s, want killed by SIGSEGV with a report on stderr:\n%s", g, clip(g.stderr))
+	}
 }
 
 // argsArgv are arguments that golos must pass through untouched, golos's own options

@@ -204,7 +204,7 @@ func runGolos(t testing.TB, timeout time.Duration, args ...string) *result {
 
 // runBoth runs argv natively and as `golos run argv...` (same environment, working
 // directory and stdin /dev/null; 60 s each) and fails the test unless stdout and exit
-// status are the same. It returns both results; golos's is nil when golos is missing.
+// status are the same: a program that dies of signal N must kill golos by signal N. It returns both results; golos's is nil when golos is missing.
 func runBoth(t testing.TB, argv ...string) (native, golos *result) {
 	t.Helper()
 	return runBothOpts(t, runOpts{}, argv...)
@@ -233,10 +233,11 @@ func runBothOpts(t testing.TB, o runOpts, argv ...string) (native, golos *result
 		problems = append(problems, "golos run: "+golos.String())
 	case golos.timedOut:
 		problems = append(problems, fmt.Sprintf("golos run timed out after %v", o.timeoutOr(runTimeout)))
-	case golos.signal != 0:
-		problems = append(problems, fmt.Sprintf("golos itself was killed by signal %d (%v); "+
-			"it must exit with the program's status (128+N when the program is killed by signal N)",
-			int(golos.signal), golos.signal))
+	case golos.signal != native.signal:
+		// golos dies of the signal the program dies of, so that its parent sees what it
+		// would natively; it must not die of any other.
+		problems = append(problems, fmt.Sprintf("death by signal: native %s, golos %s",
+			signalName(native.signal), signalName(golos.signal)))
 	}
 	if crashed(golos.stderr) && !crashed(native.stderr) {
 		problems = append(problems, "golos crashed (a Go panic or fatal error on its stderr)")
@@ -256,6 +257,14 @@ func runBothOpts(t testing.TB, o runOpts, argv ...string) (native, golos *result
 			clip(native.stdout), clip(golos.stdout), clip(native.stderr), clip(golos.stderr))
 	}
 	return native, golos
+}
+
+// signalName names a signal that ended a run, or says there was none.
+func signalName(sig syscall.Signal) string {
+	if sig == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%d (%v)", int(sig), sig)
 }
 
 // wantNative fails the test if the native run did not behave as the test program is

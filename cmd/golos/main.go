@@ -9,7 +9,8 @@
 //
 //	golos run [--quiet] [--debug[=syscalls]] PROGRAM [ARGS...]
 //
-// Exit status: the program's own; 128+N when it dies of signal N; 125 when golos itself
+// Exit status: the program's own; when it dies of signal N, golos dies of signal N too
+// (a shell shows 128+N; no core file is written); 125 when golos itself
 // fails, 126 when PROGRAM cannot be executed and 127 when it is not found, as container
 // runtimes do.
 package main
@@ -62,7 +63,8 @@ flags (a value follows the flag or an '=': -w DIR, -w=DIR, --workdir=DIR):
   --no-fsgsbase              switch the program's own GS base with arch_prctl, as on
                              CPUs without FSGSBASE, even where the CPU has it (tests)
 
-exit status: the program's own; 128+N if it dies of signal N; 125 if golos fails
+exit status: the program's own; if it dies of signal N, golos dies of signal N too
+(a shell shows 128+N; golos writes no core file); 125 if golos fails
 (a usage error, an executable golos cannot run); 126 if PROGRAM cannot be executed
 (permission denied, or "exec format error": not an executable, a corrupt ELF, an ELF
 for another machine); 127 if it is not found.
@@ -159,6 +161,22 @@ func run(args []string) int {
 			opts.Stats = true
 		case "--no-fsgsbase":
 			opts.NoFSGSBase = true
+		case "--exec-sigmask", "--exec-sigignored":
+			// Hidden: a golos that runs the program's execve(2) passes the signal mask
+			// and the ignored signals the new program keeps (kernel.Options.SigMask).
+			v, ok := value()
+			if !ok {
+				return usageError("%s needs a value", name)
+			}
+			set, err := strconv.ParseUint(v, 0, 64)
+			if err != nil {
+				return usageError("%s %s: want a signal set (0x… for signals 1 to 64)", name, v)
+			}
+			if name == "--exec-sigmask" {
+				opts.SigMask = set
+			} else {
+				opts.SigIgnored = set
+			}
 		case "--root", "--volume", "-e", "--env", "--env-file", "-w", "--workdir", "--argv0":
 			v, ok := value()
 			if !ok {

@@ -202,15 +202,21 @@ TEXT ·abortEntry(SB),NOSPLIT|NOFRAME,$0
 // sigsysTramp is the raw SIGSYS handler (SA_SIGINFO|SA_ONSTACK|SA_NODEFER, empty mask):
 // DI = signal number, SI = *siginfo_t, DX = *ucontext_t, on the thread's slot stack.
 TEXT ·sigsysTramp(SB),NOSPLIT|NOFRAME,$0
-	CTX_BY_SP(ignore)
 	CMPL	const_siCode(SI), $SYS_USER_DISPATCH
-	JNE	ignore			// sent by someone: golos has no use for it
+	JNE	sent
+	CTX_BY_SP(ignore)
 	CMPB	Context_inApp(AX), $0
 	JEQ	ignore			// cannot happen: golos's text is the allowed region
 	MOVQ	$const_ReasonSyscall, R8
 	JMP	·trapToGo(SB)
 ignore:
 	RET				// to the restorer: rt_sigreturn
+sent:
+	// Not a trap: a SIGSYS sent by a process (kill(2) and the like, si_code <= 0), the
+	// application's signal from outside, or one the kernel raised for another reason.
+	CMPL	const_siCode(SI), $0
+	JGT	ignore
+	JMP	·hostSigTramp(SB)
 
 // kickTramp is the raw handler of KickSignal (same flags as sigsysTramp). A kick
 // brings a thread that runs application code back to its goroutine to take a pending
@@ -291,8 +297,16 @@ done:
 
 // faultTramp is the raw handler for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGTRAP. A fault
 // in golos's copy of application memory makes the copy fail; a fault in application code
-// goes back to the goroutine; any other goes to the Go runtime.
+// goes back to the goroutine; any other goes to the Go runtime. One of these signals sent
+// by a process is no fault: it goes to hostSigTramp.
 TEXT ·faultTramp(SB),NOSPLIT|NOFRAME,$0
+	// Sent by a process (kill(2), tgkill(2), sigqueue(3): si_code <= 0), not a fault: the
+	// application's signal from outside, forwarded as the others are. (Every fault the
+	// kernel raises has a positive si_code: SEGV_MAPERR, SI_KERNEL and so on.)
+	CMPL	const_siCode(SI), $0
+	JGT	fault
+	JMP	·hostSigTramp(SB)
+fault:
 	MOVQ	UC_RIP(DX), CX		// the faulting instruction
 	// In one of golos's copies of application memory (usercopy_amd64.s): that copy
 	// fails. In fastEntry's look at a path: the call goes to Go (fastProbeFault).

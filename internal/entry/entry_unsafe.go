@@ -348,6 +348,17 @@ const (
 var installOnce sync.Once
 var installErr error
 
+// ignoredAtStart holds the forwarded signals golos's process was started with ignored
+// (IgnoredAtStart).
+var ignoredAtStart uint64
+
+// IgnoredAtStart returns the signals golos's process was started with ignored, as far
+// as the Go runtime left them so (after Install): SIGHUP and SIGINT (os/signal: "If the
+// program was started with SIGHUP or SIGINT ignored … they will remain ignored"); it
+// installs its own handler for the others. The program, which would have inherited them
+// natively, starts with them ignored (nohup(1), a shell's background job).
+func IgnoredAtStart() uint64 { return ignoredAtStart }
+
 // Install puts golos's raw handlers in place (once per process): SIGSYS for trapped
 // syscalls, KickSignal, and the fault signals, whose Go runtime handlers are kept for
 // faults in golos's own code; and goSigTramp in front of every other handler the Go
@@ -413,8 +424,12 @@ func install(text0, text1 uintptr) error {
 				// for a call not yet made: it was made again after the handler, and a
 				// program whose handler has no SA_RESTART never saw its EINTR.
 				act.flags = saSiginfo | saOnstack | saRestorer
-				if err := rtSigaction(sig, &act, nil); err != nil {
+				var old sigaction
+				if err := rtSigaction(sig, &act, &old); err != nil {
 					return fmt.Errorf("install %v handler: %w", sig, err)
+				}
+				if old.handler == 1 { // SIG_IGN
+					ignoredAtStart |= 1 << (sig - 1)
 				}
 				continue
 			}
@@ -456,7 +471,8 @@ func rtSigaction(sig unix.Signal, act, old *sigaction) error {
 // application thread: it gives the thread a slot and its signal stack, notes golos's GS
 // base, and turns Syscall User Dispatch on for it: a syscall made outside golos's own
 // text (given to Install) traps while ctx's selector says BLOCK, which it does only while
-// application code runs (prctl(2), PR_SET_SYSCALL_USER_DISPATCH).
+// application code runs (prctl(2), PR_SET_SYSCALL_USER_DISPATCH). The thread's host
+// signal mask is emptied.
 func Enable(ctx *Context) error {
 	// golos's GS first: once the signal stack is in place, a signal (the runtime's
 	// preemption, a kick) finds ctx by its stack pointer, and with the application's GS
@@ -483,6 +499,11 @@ func Enable(ctx *Context) error {
 		ctx.slot = 0
 		return fmt.Errorf("enable syscall user dispatch: %w", e)
 	}
+	// The application's signal mask is virtual: on the host its threads block nothing,
+	// whatever mask golos's process started with (the Go runtime keeps that mask on its
+	// threads), so that signals from outside reach golos's handlers, and a new golos
+	// started by the application's execve inherits no mask but the one it is given.
+	unix.PthreadSigmask(unix.SIG_SETMASK, &unix.Sigset_t{}, nil)
 	return nil
 }
 
@@ -520,10 +541,12 @@ func (c *Context) InheritGS(parent *Context) {
 func (c *Context) Xsave() []byte { return c.xsave[:] }
 
 // Forwarded reports whether golos passes sig on to the application when its process gets
-// it from outside. The others are golos's own: SIGKILL and SIGSTOP cannot be caught,
-// SIGSYS and KickSignal are golos's crossings, the fault signals are golos's or the
-// application's own faults, SIGURG is the Go runtime's preemption, and SIGPIPE comes from
-// golos's writes for the application, which raise the application's SIGPIPE themselves.
+// it from outside, and has hostSigTramp handle it. The others are golos's own: SIGKILL and
+// SIGSTOP cannot be caught, SIGSYS and KickSignal are golos's crossings, the fault signals
+// are golos's or the application's own faults, SIGURG is the Go runtime's preemption, and
+// SIGPIPE comes from golos's writes for the application, which raise the application's
+// SIGPIPE themselves. (SIGSYS and the fault signals are forwarded too when a process sent
+// them: FromProcessesForwarded.)
 func Forwarded(sig unix.Signal) bool {
 	switch sig {
 	case unix.SIGKILL, unix.SIGSTOP, unix.SIGSYS, KickSignal, unix.SIGSEGV, unix.SIGBUS,

@@ -5,10 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/entry"
 	"golos/internal/loader"
 	"golos/internal/vfs"
 )
@@ -187,6 +189,7 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	}
 	args := []string{self, "run"}
 	args = append(args, t.p.opts.Flags()...)
+	args = append(args, t.execSignalFlags()...)
 	if t.p.fs != nil {
 		args = append(args, "--workdir", t.p.cwd())
 	}
@@ -199,6 +202,50 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	args = append(args, argv...)
 	err = unix.Exec(self, args, envp)
 	return -int64(errnoOf(err))
+}
+
+// execSignalFlags are the hidden flags that give the new golos what the new program
+// keeps of the caller's signals (execve(2), signal(7)): the calling thread's signal mask,
+// and the signals ignored, which stay ignored. Handled signals go back to their default
+// action, as everything else in the new golos starts.
+func (t *Thread) execSignalFlags() []string {
+	s := &t.p.sig
+	s.mu.Lock()
+	mask := t.sigmask
+	var ignored uint64
+	for sig := 1; sig <= 64; sig++ {
+		if s.actions[sig].handler == sigIgn {
+			ignored |= sigBit(sig)
+		}
+	}
+	s.mu.Unlock()
+	var f []string
+	if mask != 0 {
+		f = append(f, "--exec-sigmask", "0x"+strconv.FormatUint(mask, 16))
+	}
+	if ignored != 0 {
+		f = append(f, "--exec-sigignored", "0x"+strconv.FormatUint(ignored, 16))
+	}
+	return f
+}
+
+// inheritSignals gives the program's main thread, before it runs, the signal state a
+// program keeps across execve(2): from the program that made the execve, when golos ran
+// it (Options.SigMask, Options.SigIgnored); from golos's own start otherwise, as far as
+// the Go runtime kept it: the mask, but for the signals the runtime unblocks on its threads
+// (SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGCHLD and the fault signals among them), and SIGHUP
+// and SIGINT ignored (entry.IgnoredAtStart; nohup(1), a shell's background job).
+func (p *Process) inheritSignals(main *Thread) {
+	s := &p.sig
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	main.sigmask = (p.opts.SigMask | p.startMask) &^ cannotCatch
+	ignored := p.opts.SigIgnored | entry.IgnoredAtStart()
+	for sig := 1; sig <= 64; sig++ {
+		if ignored&sigBit(sig) != 0 && sigBit(sig)&cannotCatch == 0 {
+			s.actions[sig] = sigaction{handler: sigIgn}
+		}
+	}
 }
 
 // execFormat fails with ENOEXEC, as execve(2) does, for a file that is neither an ELF

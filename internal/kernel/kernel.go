@@ -37,6 +37,11 @@ type Options struct {
 
 	HostFDs []int        // golos's own descriptors, kept from the application
 	Nofile  *unix.Rlimit // the RLIMIT_NOFILE the application sees, if not the host's
+
+	// What the program keeps across execve(2) from the program it replaces, given by the
+	// golos that made the execve (hidden flags of golos run; never rendered by Flags):
+	// its signal mask, and the signals it ignored, which stay ignored (signal(7)).
+	SigMask, SigIgnored uint64
 }
 
 // Process is one application process: its memory map, its signal dispositions, its view
@@ -75,6 +80,8 @@ type Process struct {
 
 	rw    rewriter // syscall sites rewritten to enter golos directly
 	stats *stats   // with --stats
+
+	startMask uint64 // the host signal mask golos's process started with (inheritSignals)
 }
 
 // ExitError is a failure to start the program with its own exit status: 127 for a
@@ -104,6 +111,11 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 		opts.Stderr = os.Stderr
 	}
 	p := &Process{opts: opts, noted: map[uint64]bool{}, ownFDs: opts.HostFDs}
+	// The mask golos's process was started with, before the main thread's is emptied
+	// (entry.Enable): the program inherits it, as a program does across execve(2).
+	var startMask unix.Sigset_t
+	unix.PthreadSigmask(unix.SIG_BLOCK, nil, &startMask)
+	p.startMask = startMask.Val[0]
 	if opts.Stats {
 		p.stats = &stats{}
 	}
@@ -196,6 +208,7 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	t.ctx.Regs.RFLAGS = 0x202
 	p.threads.byTid = map[int]*Thread{}
 	p.threads.main = t
+	p.inheritSignals(t)
 	if os.Getenv(stressEnv) != "" {
 		p.stress = true
 		p.stressRuntime()

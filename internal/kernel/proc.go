@@ -356,13 +356,16 @@ func (p *Process) setHostNofile(n unix.Rlimit) error {
 	return unix.Setrlimit(unix.RLIMIT_NOFILE, &host)
 }
 
-// pidfd_open(2): the program is one process, golos's: a pidfd of its own pid or of one of
-// its threads is the host's for golos's process; any other pid is a process the program
-// cannot see (ESRCH). Flags and pids <= 0 are left to the host to refuse (EINVAL).
+// pidfd_open(2) is the host's: the program's process is golos's (its pid and its
+// threads' tids are the host's), and other processes are host processes, its children
+// among them (the host answers ESRCH for a pid that does not exist). Only the other
+// threads of golos's process are not there for the program (ESRCH): golos's own, and the
+// OS threads of program threads that have exited. Flags and pids <= 0 are left to the
+// host to refuse (EINVAL).
 func sysPidfdOpen(t *Thread) int64 {
 	const pidfdThread = unix.O_EXCL // PIDFD_THREAD
 	pid := int(int32(t.arg(0)))
-	if pid > 0 && pid != selfPid && t.p.thread(pid) == nil &&
+	if pid > 0 && pid != selfPid && t.p.thread(pid) == nil && unix.Tgkill(selfPid, pid, 0) == nil &&
 		t.arg(1)&^uint64(unix.PIDFD_NONBLOCK|pidfdThread) == 0 {
 		return -int64(unix.ESRCH)
 	}

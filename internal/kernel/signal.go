@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -305,9 +306,14 @@ func (t *Thread) onAltstack(sp uint64) bool {
 	return a.flags&ssDisable == 0 && a.size != 0 && sp > a.sp && sp-a.sp <= a.size
 }
 
-// kill(2): to this process, a virtual signal; to another one, the host's.
+// kill(2): to this process, a virtual signal; to other processes, the host's. A process
+// group golos's process belongs to (pid 0, or -pgrp) is signalled on the host too: see
+// groupKill. (pid -1 never reaches the caller on Linux.)
 func sysKill(t *Thread) int64 {
 	pid, sig := int(int32(t.arg(0))), int(int32(t.arg(1)))
+	if pid == 0 || pid < -1 && -pid == unix.Getpgrp() {
+		return t.p.groupKill(userInfo(sig), passthroughFast(t))
+	}
 	if pid != selfPid {
 		return passthroughFast(t)
 	}
@@ -317,11 +323,33 @@ func sysKill(t *Thread) int64 {
 	if sig == 0 {
 		return 0
 	}
-	t.p.sendProcess(siginfo{signo: int32(sig), code: siUser, pid: uint32(selfPid), uid: uint32(unix.Getuid())})
+	t.p.sendProcess(userInfo(sig))
 	return 0
 }
 
-// tgkill(2) and tkill(2): to one thread of this process.
+// userInfo is the siginfo of a signal the application sends itself with kill(2).
+func userInfo(sig int) siginfo {
+	return siginfo{signo: int32(sig), code: siUser, pid: uint32(selfPid), uid: uint32(unix.Getuid())}
+}
+
+// groupKill completes a signal to a process group that golos's own process belongs to,
+// which the host sent (its result is ret) to every member, golos included: the group has
+// golos's process in it, not the program's. What golos's process gets comes back to the
+// program as any signal sent by a process (the forwarder's, with the host's siginfo),
+// except the signals that never come back that way (entry.FromProcessesForwarded): those
+// golos sends the program itself, with info. SIGKILL and SIGSTOP act on golos's process
+// on the host, as they would on the program's.
+func (p *Process) groupKill(info siginfo, ret int64) int64 {
+	sig := int(info.signo)
+	if ret != 0 || sig <= 0 || sig > 64 || entry.FromProcessesForwarded(unix.Signal(sig)) ||
+		sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
+		return ret
+	}
+	p.sendProcess(info)
+	return 0
+}
+
+// tgkill(2) and tkill(2): to one thread of this process, or of another (the host's).
 func sysTgkill(t *Thread) int64 {
 	if int(int32(t.arg(0))) != selfPid {
 		return passthroughFast(t)
@@ -330,6 +358,12 @@ func sysTgkill(t *Thread) int64 {
 }
 
 func sysTkill(t *Thread) int64 {
+	// tkill(2) reaches a thread of any process. A tid that is none of the program's and
+	// none of golos's process (whose other threads are golos's own, and the OS threads of
+	// exited program threads: ESRCH below) is another process's.
+	if tid := int(int32(t.arg(0))); tid > 0 && t.p.thread(tid) == nil && unix.Tgkill(selfPid, tid, 0) != nil {
+		return passthroughFast(t)
+	}
 	return t.tkill(int(int32(t.arg(0))), int(int32(t.arg(1))))
 }
 
@@ -400,6 +434,7 @@ func (p *Process) sendThread(target *Thread, info siginfo) {
 	s := &p.sig
 	s.mu.Lock()
 	sig := int(info.signo)
+	p.flushStopCont(sig)
 	if s.ignored(sig) && target.sigmask&sigBit(sig) == 0 {
 		// Discarded at once, unless blocked: the disposition may change before it is
 		// unblocked (signal(7); kernel/signal.c, sig_ignored).
@@ -409,6 +444,38 @@ func (p *Process) sendThread(target *Thread, info siginfo) {
 	queue(&target.pending, target.infos, info)
 	s.mu.Unlock()
 	p.signalThread(target)
+}
+
+// stopSignals are the signals whose default action is to stop the process.
+const stopSignals = 1<<(unix.SIGSTOP-1) | 1<<(unix.SIGTSTP-1) | 1<<(unix.SIGTTIN-1) | 1<<(unix.SIGTTOU-1)
+
+// flushStopCont does what sending sig does to the signals already pending, whatever
+// their dispositions, as Linux's prepare_signal (kernel/signal.c): SIGCONT discards the
+// pending stop signals, and a stop signal a pending SIGCONT (signal(7)). Caller holds
+// p.sig.mu.
+func (p *Process) flushStopCont(sig int) {
+	var flush uint64
+	switch {
+	case sig == int(unix.SIGCONT):
+		flush = stopSignals
+	case sigBit(sig)&stopSignals != 0:
+		flush = sigBit(int(unix.SIGCONT))
+	default:
+		return
+	}
+	s := &p.sig
+	drop := func(set *uint64, infos map[int][]siginfo) {
+		for f := *set & flush; f != 0; f &= f - 1 {
+			delete(infos, bits.TrailingZeros64(f)+1)
+		}
+		*set &^= flush
+	}
+	drop(&s.pending, s.infos)
+	p.threads.mu.Lock()
+	for _, th := range p.threads.byTid {
+		drop(&th.pending, th.infos)
+	}
+	p.threads.mu.Unlock()
 }
 
 // signalThread makes target look at its signals: it wakes it from a wait of golos's
@@ -427,6 +494,7 @@ func (p *Process) sendProcess(info siginfo) {
 	s := &p.sig
 	s.mu.Lock()
 	sig := int(info.signo)
+	p.flushStopCont(sig)
 	if s.ignored(sig) && !p.blockedByAll(sig) {
 		s.mu.Unlock()
 		return
@@ -594,7 +662,10 @@ func (t *Thread) deliver(info siginfo, act sigaction) {
 		case actIgnore, actContinue:
 			return
 		case actStop:
-			t.p.unsupported("stopping on "+unix.SignalName(unix.Signal(sig)), "job control is not virtualised; the signal is ignored")
+			stopBy(unix.Signal(sig))
+			// The SIGCONT that continued the process is queued now, to be delivered
+			// with the others, before the thread returns to its code, as on Linux.
+			t.forwardBeforeReturn()
 			return
 		}
 		t.killedBy(unix.Signal(sig))
@@ -956,12 +1027,45 @@ func (t *Thread) suspend(mask uint64) int64 {
 	old := t.sigmask
 	s.mu.Unlock()
 	t.setMask(mask)
-	for !t.deliverable() {
+	for {
+		if t.takeStop() {
+			continue
+		}
+		if t.deliverable() {
+			break
+		}
 		t.waitWake(time.Time{})
 	}
 	t.restoreMask = &old
 	atomic.StoreUint32(&t.ctx.Pending, 1)
 	return -int64(unix.EINTR)
+}
+
+// takeStop carries out, for a thread that waits in golos for a signal (suspend), a stop
+// signal it can take now whose action is the default: the process stops (stopBy), and
+// once continued the wait goes on. On Linux the call is restarted after a stop, since no
+// handler ran (ERESTARTNOHAND, arch/x86/kernel/signal.c); returning EINTR would end a
+// pause(2) that natively goes on waiting. It reports whether it stopped.
+func (t *Thread) takeStop() bool {
+	s := &t.p.sig
+	s.mu.Lock()
+	var stops uint64
+	for sig := 1; sig <= 64; sig++ {
+		if sigBit(sig)&stopSignals != 0 && s.actions[sig].handler == sigDfl {
+			stops |= sigBit(sig)
+		}
+	}
+	saved := t.sigmask
+	t.sigmask |= ^stops // take only those
+	info, ok := t.dequeue()
+	t.sigmask = saved
+	s.mu.Unlock()
+	if !ok {
+		return false
+	}
+	stopBy(unix.Signal(info.signo))
+	t.forwardBeforeReturn() // the SIGCONT that continued it
+	return true
 }
 
 // rt_sigsuspend(2).

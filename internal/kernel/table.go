@@ -368,7 +368,7 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_FORK:                    {name: "fork", fn: sysFork},
 		unix.SYS_VFORK:                   {name: "vfork", fn: sysVfork},
 		unix.SYS_PIDFD_OPEN:              {name: "pidfd_open", fn: sysPidfdOpen},
-		unix.SYS_PIDFD_SEND_SIGNAL:       refuse("pidfd_send_signal", unix.ENOSYS, "not implemented: signals through a pidfd are not yet virtualised"),
+		unix.SYS_PIDFD_SEND_SIGNAL:       {name: "pidfd_send_signal", fn: sysPidfdSendSignal, fd: true},
 		unix.SYS_PIDFD_GETFD:             refuse("pidfd_getfd", unix.ENOSYS, "not implemented: it would reach golos's own descriptors"),
 		unix.SYS_PERSONALITY:             {name: "personality", fn: sysPersonality},
 		unix.SYS_SCHED_RR_GET_INTERVAL:   {name: "sched_rr_get_interval", fn: passthroughFast},

@@ -91,6 +91,7 @@ func (t *Thread) start(setup func(t *Thread) unix.Errno, ready func(tid int)) {
 
 func (t *Thread) loop() {
 	for !t.exited {
+		t.parkIfDying()
 		// A signal from outside that interrupted what the thread was doing is queued
 		// before it returns to its code, as Linux delivers it on that way out.
 		t.forwardBeforeReturn()
@@ -216,6 +217,12 @@ func (p *Process) thread(tid int) *Thread {
 
 // exitGroup ends the process with status: every thread stops with it.
 func (p *Process) exitGroup(status int) {
+	p.exitReport()
+	os.Exit(status)
+}
+
+// exitReport prints what golos reports when the process ends (--stats).
+func (p *Process) exitReport() {
 	if p.stats != nil {
 		p.rw.mu.Lock()
 		n := p.rw.rewritten
@@ -225,7 +232,6 @@ func (p *Process) exitGroup(status int) {
 	if p.stress {
 		p.note("%s", stressReport())
 	}
-	os.Exit(status)
 }
 
 // arg returns the i-th syscall argument (x86-64 syscall ABI: rdi, rsi, rdx, r10, r8, r9).
@@ -374,14 +380,28 @@ func (t *Thread) describeFault(sig unix.Signal) string {
 	return s
 }
 
-// killedBy ends the process as a death by sig would, with the exit status a shell
-// reports for it, 128+N, as container runtimes do. golos exits normally: a death of golos
-// itself by a signal stays distinguishable from the program's.
+// killedBy ends the process as a death by sig does on Linux: golos's own process dies of
+// sig (dieOf), so that the program's parent sees the death by signal it would see
+// natively (a shell reports 128+N). The other threads are kicked and stop before they
+// run more application code (parkIfDying) while golos reports (--debug, --stats).
 func (t *Thread) killedBy(sig unix.Signal) {
+	dying.Store(true)
+	t.p.threads.mu.Lock()
+	others := make([]*Thread, 0, len(t.p.threads.byTid))
+	for _, th := range t.p.threads.byTid {
+		if th != t {
+			others = append(others, th)
+		}
+	}
+	t.p.threads.mu.Unlock()
+	for _, th := range others {
+		t.p.signalThread(th)
+	}
 	if t.p.opts.Debug {
 		t.p.note("%s", t.describeFault(sig))
 	}
-	t.p.exitGroup(128 + int(sig))
+	t.p.exitReport()
+	dieOf(sig)
 }
 
 // exit ends the thread with status.

@@ -68,7 +68,7 @@ type forkThread struct {
 	Sigmask       uint64
 	Altstack      [3]uint64 // stack_t: sp, flags, size
 	ClearChildTid uint64
-	SetChildTid   uint64 // CLONE_CHILD_SETTID: where the child's tid is written
+	SetChildTid   uint64    // CLONE_CHILD_SETTID: where the child's tid is written
 	Rseq          [3]uint64 // rseq(2): address, length, signature
 }
 

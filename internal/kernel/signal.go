@@ -1126,6 +1126,7 @@ func sysRtSigtimedwait(t *Thread) int64 {
 			// them, so that one sent to the process picks it (Linux keeps the mask in
 			// real_blocked and unblocks set for the wait, kernel/signal.c do_sigtimedwait).
 			t.sigmask = saved &^ set
+			t.realBlocked = saved
 		}
 		s.mu.Unlock()
 		if ok {
@@ -1144,7 +1145,7 @@ func sysRtSigtimedwait(t *Thread) int64 {
 		}
 		woke := t.waitWake(deadline)
 		s.mu.Lock()
-		t.sigmask = saved
+		t.sigmask, t.realBlocked = saved, 0
 		s.mu.Unlock()
 		if !woke {
 			return -int64(unix.EAGAIN)
@@ -1157,7 +1158,7 @@ func (p *Process) blockedByAll(sig int) bool {
 	p.threads.mu.Lock()
 	defer p.threads.mu.Unlock()
 	for _, th := range p.threads.byTid {
-		if th.sigmask&sigBit(sig) == 0 {
+		if (th.sigmask|th.realBlocked)&sigBit(sig) == 0 {
 			return false
 		}
 	}

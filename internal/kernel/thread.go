@@ -21,10 +21,14 @@ type Thread struct {
 	tid int
 
 	// The thread's signal state (signal.go), guarded by p.sig.mu.
-	sigmask  uint64
-	pending  uint64            // signals sent to this thread
-	infos    map[int][]siginfo // their siginfo, in order
-	altstack stackT
+	sigmask uint64
+	// realBlocked is the mask of a thread waiting in rt_sigtimedwait, whose sigmask then
+	// lets the signals it waits for through; a blocked signal is not ignored (Linux's
+	// real_blocked, sig_ignored).
+	realBlocked uint64
+	pending     uint64            // signals sent to this thread
+	infos       map[int][]siginfo // their siginfo, in order
+	altstack    stackT
 	// restoreMask, when set, is the mask a handler's frame carries back (sigsuspend).
 	restoreMask *uint64
 	wake        atomic.Uint32 // a signal came for a thread waiting in golos (futex word)

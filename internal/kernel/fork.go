@@ -48,6 +48,7 @@ type forkState struct {
 	BrkMapped             uint64
 	Cwd                   string
 	Comm                  string
+	Personality           uint64        // personality(2), which the child's golos was started without
 	Actions               [65][4]uint64 // sigaction: handler, flags, restorer, mask
 	Thread                forkThread
 	Maps                  []forkMapping
@@ -132,7 +133,7 @@ func (t *Thread) fork(a cloneArgs) int64 {
 	}
 	pid, err := t.forkChild(a)
 	if err != nil {
-		if !p.opts.Quiet {
+		if !p.opts.Quiet && !errors.Is(err, unix.EAGAIN) {
 			p.note("fork: %v", err)
 		}
 		var e unix.Errno
@@ -178,13 +179,23 @@ func (t *Thread) forkChild(a cloneArgs) (int, error) {
 			std[i] = ^uintptr(0) // closed in the child too
 		}
 	}
+	// The child's golos starts with the host's legacy, unrandomised layout (personality(2)
+	// ADDR_COMPAT_LAYOUT|ADDR_NO_RANDOMIZE): its runtime's mappings then grow up from a
+	// third of the address space, where no program puts its own, rather than from a
+	// random place that may be one of the parent's regions, which the child must map at
+	// the same address. The personality is the calling thread's (copied by clone), and
+	// the child sets the parent's back at once (forkState.Personality).
+	const addrCompatLayout, addrNoRandomize = 0x0200000, 0x0040000
+	persona, _, _ := unix.RawSyscall(unix.SYS_PERSONALITY, 0xffffffff, 0, 0)
+	unix.RawSyscall(unix.SYS_PERSONALITY, persona|addrCompatLayout|addrNoRandomize, 0, 0)
 	pid, err := syscall.ForkExec(self, []string{self, ForkChildCommand, strconv.Itoa(childEnd)},
 		&syscall.ProcAttr{Env: os.Environ(), Files: std})
+	unix.RawSyscall(unix.SYS_PERSONALITY, persona, 0, 0)
 	unix.Close(childEnd)
 	if err != nil {
 		return 0, fmt.Errorf("start golos for the child: %w", unix.EAGAIN)
 	}
-	if err := t.sendProcess(conn, pid, a); err != nil {
+	if err := t.sendProcess(conn, pid, a, uint64(persona)); err != nil {
 		// The child's golos ends without running anything of the program's.
 		unix.Kill(pid, unix.SIGKILL)
 		var ws unix.WaitStatus
@@ -211,7 +222,7 @@ func (t *Thread) forkChild(a cloneArgs) (int, error) {
 
 // sendProcess sends the child the process and its memory, and waits until its thread is
 // about to run.
-func (t *Thread) sendProcess(conn, pid int, a cloneArgs) error {
+func (t *Thread) sendProcess(conn, pid int, a cloneArgs, persona uint64) error {
 	p := t.p
 	// No mapping changes and no site is rewritten while the memory is described and copied.
 	p.mm.mu.Lock()
@@ -222,6 +233,7 @@ func (t *Thread) sendProcess(conn, pid int, a cloneArgs) error {
 	if err != nil {
 		return err
 	}
+	st.Personality = persona
 	defer func() {
 		for _, fd := range sharedFDs {
 			unix.Close(fd)

@@ -32,6 +32,8 @@ func RunForked(conn int, opts Options, pause VDSOPause) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The parent's personality, for the program and the execs to come (fork.go).
+	unix.RawSyscall(unix.SYS_PERSONALITY, uintptr(st.Personality), 0, 0)
 	p, t, err := buildChild(conn, st, opts, pause)
 	if err != nil {
 		writeMsg(conn, []byte(err.Error()))

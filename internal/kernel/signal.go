@@ -913,8 +913,12 @@ func (t *Thread) interrupted(nr uint64) {
 	}
 	s := &t.p.sig
 	s.mu.Lock()
+	// A signal that is ready and has a handler without SA_RESTART makes the call fail
+	// with EINTR; otherwise it is made again: also when nothing is ready, because the
+	// signal that interrupted it was ignored (a child's SIGCHLD by default) or is blocked,
+	// and such a signal does not interrupt a call on Linux (signal(7)).
 	ready := (t.pending | s.pending) &^ t.sigmask
-	restart := ready != 0
+	restart := true
 	for sig := 1; sig <= 64; sig++ {
 		if ready&sigBit(sig) != 0 && s.actions[sig].handler > sigIgn && s.actions[sig].flags&saRestart == 0 {
 			restart = false

@@ -161,9 +161,10 @@ func run(args []string) int {
 			opts.Stats = true
 		case "--no-fsgsbase":
 			opts.NoFSGSBase = true
-		case "--exec-sigmask", "--exec-sigignored":
-			// Hidden: a golos that runs the program's execve(2) passes the signal mask
-			// and the ignored signals the new program keeps (kernel.Options.SigMask).
+		case "--exec-sigmask", "--exec-sigignored", "--exec-sigpending":
+			// Hidden: a golos that runs the program's execve(2) passes the signal mask,
+			// the ignored and the pending signals the new program keeps
+			// (kernel.Options.SigMask).
 			v, ok := value()
 			if !ok {
 				return usageError("%s needs a value", name)
@@ -172,10 +173,13 @@ func run(args []string) int {
 			if err != nil {
 				return usageError("%s %s: want a signal set (0x… for signals 1 to 64)", name, v)
 			}
-			if name == "--exec-sigmask" {
+			switch name {
+			case "--exec-sigmask":
 				opts.SigMask = set
-			} else {
+			case "--exec-sigignored":
 				opts.SigIgnored = set
+			default:
+				opts.SigPending = set
 			}
 		case "--root", "--volume", "-e", "--env", "--env-file", "-w", "--workdir", "--argv0":
 			v, ok := value()

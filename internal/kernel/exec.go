@@ -212,6 +212,8 @@ func (t *Thread) execSignalFlags() []string {
 	s := &t.p.sig
 	s.mu.Lock()
 	mask := t.sigmask
+	// Pending signals stay pending (execve(2)); only their numbers reach the new program.
+	pending := t.pending | s.pending
 	var ignored uint64
 	for sig := 1; sig <= 64; sig++ {
 		if s.actions[sig].handler == sigIgn {
@@ -225,6 +227,9 @@ func (t *Thread) execSignalFlags() []string {
 	}
 	if ignored != 0 {
 		f = append(f, "--exec-sigignored", "0x"+strconv.FormatUint(ignored, 16))
+	}
+	if pending != 0 {
+		f = append(f, "--exec-sigpending", "0x"+strconv.FormatUint(pending, 16))
 	}
 	return f
 }
@@ -244,6 +249,12 @@ func (p *Process) inheritSignals(main *Thread) {
 	for sig := 1; sig <= 64; sig++ {
 		if ignored&sigBit(sig) != 0 && sigBit(sig)&cannotCatch == 0 {
 			s.actions[sig] = sigaction{handler: sigIgn}
+		}
+		if p.opts.SigPending&sigBit(sig) != 0 {
+			if s.infos == nil {
+				s.infos = map[int][]siginfo{}
+			}
+			queue(&s.pending, s.infos, siginfo{signo: int32(sig), code: siUser})
 		}
 	}
 }

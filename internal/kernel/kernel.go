@@ -42,6 +42,7 @@ type Options struct {
 	// golos that made the execve (hidden flags of golos run; never rendered by Flags):
 	// its signal mask, and the signals it ignored, which stay ignored (signal(7)).
 	SigMask, SigIgnored uint64
+	SigPending          uint64 // signals pending across execve (their siginfo is not kept)
 }
 
 // Process is one application process: its memory map, its signal dispositions, its view

@@ -252,7 +252,7 @@ func (t *Thread) sendProcess(conn, pid int, a cloneArgs, persona uint64) error {
 	if err := readReply(conn); err != nil { // the child has mapped the regions
 		return err
 	}
-	if err := copyMemory(pid, st.Maps); err != nil {
+	if err := copyMemory(pid, p.pagemap, st.Maps); err != nil {
 		return err
 	}
 	if err := writeMsg(conn, nil); err != nil {

@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"golos/internal/vfs"
 )
 
 // getFSBase is the calling thread's FS base, as the host reports it (arch_prctl(2)
@@ -156,12 +158,10 @@ const (
 // files do not hold: for a region mapped again from its file, the pages the process has
 // written (its own copies, pagemap's anonymous pages); for an anonymous region, every
 // page that exists; for a copied file region, every page.
-func copyMemory(pid int, maps []forkMapping) error {
-	pm, err := unix.Open("/proc/self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open /proc/self/pagemap: %w", err)
+func copyMemory(pid, pm int, maps []forkMapping) error {
+	if pm < 0 {
+		return fmt.Errorf("/proc/self/pagemap could not be opened: %w", unix.ENOMEM)
 	}
-	defer unix.Close(pm)
 	var w vmWriter
 	w.pid = pid
 	ents := make([]byte, 8*4096)
@@ -274,4 +274,19 @@ func mapStubPageAt(at uint64, data []byte) (uint64, error) {
 		return 0, fmt.Errorf("map the stub page at %#x in the child: %w", at, unix.EEXIST)
 	}
 	return alias, nil
+}
+
+// openPagemap opens /proc/self/pagemap among golos's own descriptors, or returns -1. It is
+// opened at the start: once the program changes its user (setuid(2)) the process is no
+// longer dumpable and its /proc files belong to root, so that it could not open it then.
+func openPagemap() int {
+	fd, err := unix.Open("/proc/self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1
+	}
+	hi, err := vfs.MoveHigh(fd)
+	if err != nil {
+		return -1
+	}
+	return hi
 }

@@ -163,6 +163,10 @@ func buildChild(conn int, st *forkState, own Options, pause VDSOPause) (*Process
 		}
 		p.ownFDs = append(p.ownFDs, fd)
 	}
+	p.pagemap = openPagemap()
+	if p.pagemap >= 0 {
+		p.ownFDs = append(p.ownFDs, p.pagemap)
+	}
 	p.setPlainSyscalls()
 	for _, c := range st.Code {
 		p.rw.addCode(c[0], c[1])

@@ -62,6 +62,7 @@ type Process struct {
 
 	nofileMu sync.Mutex
 	forkMu   sync.Mutex // one new process at a time (fork.go)
+	pagemap  int        // /proc/self/pagemap, open from the start (fork.go), or -1
 
 	cwdMu   sync.Mutex
 	cwdPath string // the working directory as a guest path (with a root)
@@ -191,6 +192,10 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 			return 0, err
 		}
 		p.ownFDs = append(p.ownFDs, fd)
+	}
+	p.pagemap = openPagemap()
+	if p.pagemap >= 0 {
+		p.ownFDs = append(p.ownFDs, p.pagemap)
 	}
 	p.setPlainSyscalls()
 	for _, c := range img.Code {

@@ -176,6 +176,9 @@ func (t *Thread) clone(a cloneArgs) int64 {
 	if a.tls >= userEnd {
 		return -int64(unix.EPERM)
 	}
+	if t.overNproc() {
+		return -int64(unix.EAGAIN)
+	}
 	t.p.rw.goingThreaded()
 	w := t.p.takeIdle()
 	var child *Thread
@@ -242,6 +245,26 @@ func (t *Thread) clone(a cloneArgs) int64 {
 		futexWait(&ready, 0, -1)
 	}
 	return int64(tid)
+}
+
+// overNproc reports whether a new thread would pass RLIMIT_NPROC, which counts threads
+// as well as processes (clone(2): EAGAIN). golos's own OS threads run new application
+// threads (an idle worker, or the Go runtime's), so the host does not check it for
+// them; golos checks it as Linux's copy_process does for a user other than root
+// (without CAP_SYS_RESOURCE or CAP_SYS_ADMIN, approximated by euid 0), counting only this
+// process's threads, where Linux counts all of the user's tasks.
+func (t *Thread) overNproc() bool {
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NPROC, &rl) != nil || rl.Cur == unix.RLIM_INFINITY || unix.Getuid() == 0 || unix.Geteuid() == 0 {
+		return false
+	}
+	if rl.Cur > 1<<16 {
+		return false // far more than the threads a process can have here (MaxThreads)
+	}
+	t.p.threads.mu.Lock()
+	n := len(t.p.threads.byTid)
+	t.p.threads.mu.Unlock()
+	return uint64(n) >= rl.Cur
 }
 
 // rseq(2) registers restartable sequences with the host for the host thread that runs the

@@ -200,6 +200,7 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	}
 	args = append(args, "--argv0", argv0, "--", name)
 	args = append(args, argv...)
+	t.p.vforkShare() // a vfork child's writes to its parent's stack, before it is replaced
 	err = unix.Exec(self, args, envp)
 	return -int64(errnoOf(err))
 }

@@ -49,6 +49,7 @@ type forkState struct {
 	Cwd                   string
 	Comm                  string
 	Personality           uint64        // personality(2), which the child's golos was started without
+	VforkStack            [2]uint64     // vfork: the part of the caller's stack the child gives back
 	Actions               [65][4]uint64 // sigaction: handler, flags, restorer, mask
 	Thread                forkThread
 	Maps                  []forkMapping
@@ -208,14 +209,7 @@ func (t *Thread) forkChild(a cloneArgs) (int, error) {
 		copyOut(a.parentTid, b[:])
 	}
 	if a.flags&unix.CLONE_VFORK != 0 {
-		// The child's end closes when its golos execs (FD_CLOEXEC) or ends.
-		var b [64]byte
-		for {
-			n, err := unix.Read(conn, b[:])
-			if n <= 0 && err != unix.EINTR {
-				break
-			}
-		}
+		vforkWait(conn, pid)
 	}
 	return pid, nil
 }
@@ -234,6 +228,9 @@ func (t *Thread) sendProcess(conn, pid int, a cloneArgs, persona uint64) error {
 		return err
 	}
 	st.Personality = persona
+	if a.flags&unix.CLONE_VFORK != 0 {
+		st.VforkStack = vforkStack(st.Maps, t.ctx.Regs.RSP)
+	}
 	defer func() {
 		for _, fd := range sharedFDs {
 			unix.Close(fd)
@@ -438,4 +435,56 @@ func (p *Process) cloexecFDs(conn int) []int {
 		}
 	}
 	return fds
+}
+
+// A vfork(2) child shares its parent's memory until it execs or ends; golos's child has a
+// copy. What programs count on is the part of the parent's stack above its stack pointer:
+// the frame vfork returns to in both (a variable the child sets there, an error code
+// posix_spawn's child leaves in the parent's frame). So the child gives that part back,
+// once before its execve and once when it ends (vforkShare), and the parent, which waits
+// meanwhile (vforkWait), copies it into its own stack. Other writes of the child's stay
+// its own: Linux's child would have made them in the parent's memory.
+
+// vforkStack is the part of the stack at sp that the child gives back: from the red zone
+// below sp (System V ABI: 128 bytes) to the end of sp's region.
+func vforkStack(maps []forkMapping, sp uint64) [2]uint64 {
+	for _, m := range maps {
+		if sp > m.Lo && sp <= m.Hi && !m.Shared {
+			return [2]uint64{max(m.Lo, (sp-128)&^(pageSize-1)), m.Hi}
+		}
+	}
+	return [2]uint64{}
+}
+
+// vforkWait waits until the vfork child has called execve or ended, which closes its end
+// of conn, copying in the part of the stack the child gives back each time it does.
+func vforkWait(conn, pid int) {
+	for {
+		b, err := readMsg(conn)
+		if err != nil {
+			return // the end closed: the child's execve or end
+		}
+		if len(b) == 16 {
+			lo, hi := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
+			copyFromChild(pid, lo, hi)
+		}
+		if writeMsg(conn, nil) != nil {
+			return
+		}
+	}
+}
+
+// vforkShare gives the parent of a vfork child the part of its stack the child may have
+// written, and waits until the parent has it.
+func (p *Process) vforkShare() {
+	r := p.vforkStack
+	if p.vforkConn <= 0 || r[1] == 0 {
+		return
+	}
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:], r[0])
+	binary.LittleEndian.PutUint64(b[8:], r[1])
+	if writeMsg(p.vforkConn, b[:]) == nil {
+		readReply(p.vforkConn)
+	}
 }

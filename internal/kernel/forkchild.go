@@ -173,6 +173,9 @@ func buildChild(conn int, st *forkState, own Options, pause VDSOPause) (*Process
 	}
 	p.rw.pages = pages
 	p.argv, p.envp, p.auxv, p.stack = st.Argv, st.Envp, st.Auxv, st.Stack
+	if st.VforkStack[1] != 0 {
+		p.vforkConn, p.vforkStack = conn, st.VforkStack
+	}
 	for i, a := range st.Actions {
 		p.sig.actions[i] = sigaction{handler: a[0], flags: a[1], restorer: a[2], mask: a[3]}
 	}

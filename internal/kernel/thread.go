@@ -227,6 +227,7 @@ func (p *Process) exitGroup(status int) {
 
 // exitReport prints what golos reports when the process ends (--stats).
 func (p *Process) exitReport() {
+	p.vforkShare()
 	if p.stats != nil {
 		p.rw.mu.Lock()
 		n := p.rw.rewritten

@@ -183,11 +183,7 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	if e := t.p.execFormat(name); e != 0 {
 		return -int64(e)
 	}
-	self, err := golosBinary()
-	if err != nil {
-		return -int64(unix.ENOEXEC)
-	}
-	args := []string{self, "run"}
+	args := []string{golosBinary(), "run"}
 	args = append(args, t.p.opts.Flags()...)
 	args = append(args, t.execSignalFlags()...)
 	if t.p.fs != nil {
@@ -201,7 +197,7 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	args = append(args, "--argv0", argv0, "--", name)
 	args = append(args, argv...)
 	t.p.vforkShare() // a vfork child's writes to its parent's stack, before it is replaced
-	err = unix.Exec(self, args, envp)
+	err := unix.Exec(selfExe, args, envp)
 	return -int64(errnoOf(err))
 }
 
@@ -303,14 +299,20 @@ func readStrings(addr uint64) ([]string, unix.Errno) {
 	}
 }
 
-// golosBinary is golos's own executable, which a new program is run with.
-func golosBinary() (string, error) {
+// selfExe is golos's own executable, which a new program and a new process run with. It
+// is reached through /proc/self/exe, which leads to the file without walking its path:
+// a program that changed its user (setuid(2)) may not be able to search golos's
+// directory, nor may the file still be there under its name.
+const selfExe = "/proc/self/exe"
+
+// golosBinary is golos's path, as a new golos's argv[0].
+func golosBinary() string {
 	buf := make([]byte, unix.PathMax)
-	n, err := unix.Readlink("/proc/self/exe", buf)
+	n, err := unix.Readlink(selfExe, buf)
 	if err != nil {
-		return "", err
+		return "golos"
 	}
-	return string(buf[:n]), nil
+	return string(buf[:n])
 }
 
 // Flags renders the options again as golos run's flags, for a new golos process.

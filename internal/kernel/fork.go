@@ -137,8 +137,8 @@ func (t *Thread) fork(a cloneArgs) int64 {
 		if !p.opts.Quiet && !errors.Is(err, unix.EAGAIN) {
 			p.note("fork: %v", err)
 		}
-		var e unix.Errno
-		if !errors.As(err, &e) {
+		e := unix.EAGAIN
+		if errors.Is(err, unix.ENOMEM) {
 			e = unix.ENOMEM
 		}
 		return -int64(e)
@@ -151,10 +151,6 @@ func (t *Thread) forkChild(a cloneArgs) (int, error) {
 	p := t.p
 	p.forkMu.Lock()
 	defer p.forkMu.Unlock()
-	self, err := golosBinary()
-	if err != nil {
-		return 0, fmt.Errorf("golos's executable: %w", err)
-	}
 	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return 0, fmt.Errorf("socketpair: %w", err)
@@ -189,12 +185,15 @@ func (t *Thread) forkChild(a cloneArgs) (int, error) {
 	const addrCompatLayout, addrNoRandomize = 0x0200000, 0x0040000
 	persona, _, _ := unix.RawSyscall(unix.SYS_PERSONALITY, 0xffffffff, 0, 0)
 	unix.RawSyscall(unix.SYS_PERSONALITY, persona|addrCompatLayout|addrNoRandomize, 0, 0)
-	pid, err := syscall.ForkExec(self, []string{self, ForkChildCommand, strconv.Itoa(childEnd)},
+	pid, err := syscall.ForkExec(selfExe, []string{golosBinary(), ForkChildCommand, strconv.Itoa(childEnd)},
 		&syscall.ProcAttr{Env: os.Environ(), Files: std})
 	unix.RawSyscall(unix.SYS_PERSONALITY, persona, 0, 0)
 	unix.Close(childEnd)
 	if err != nil {
-		return 0, fmt.Errorf("start golos for the child: %w", unix.EAGAIN)
+		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOMEM) {
+			return 0, err // RLIMIT_NPROC, or the host's memory: as fork(2) fails
+		}
+		return 0, fmt.Errorf("start golos for the child: %w (the program gets EAGAIN)", err)
 	}
 	if err := t.sendProcess(conn, pid, a, uint64(persona)); err != nil {
 		// The child's golos ends without running anything of the program's.

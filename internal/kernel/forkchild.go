@@ -28,13 +28,16 @@ func RunForked(conn int, opts Options, pause VDSOPause) (int, error) {
 	runtime.LockOSThread()
 	debug.SetMaxThreads(entry.MaxThreads + 1024)
 	unix.CloseOnExec(conn) // open until the child execs or ends: vfork's parent waits for that
+	// The runtime stops calling into its vDSO now, long before it is moved (moveVDSO):
+	// by then its threads have most likely been seen outside it.
+	resume := pause()
 	st, err := receiveState(conn)
 	if err != nil {
 		return 0, err
 	}
 	// The parent's personality, for the program and the execs to come (fork.go).
 	unix.RawSyscall(unix.SYS_PERSONALITY, uintptr(st.Personality), 0, 0)
-	p, t, err := buildChild(conn, st, opts, pause)
+	p, t, err := buildChild(conn, st, opts, resume)
 	if err != nil {
 		writeMsg(conn, []byte(err.Error()))
 		return 0, err
@@ -85,7 +88,7 @@ func receiveState(conn int) (*forkState, error) {
 
 // buildChild makes this golos the child: descriptors, memory, then the Process and its
 // one thread, whose start tells the parent it is ready.
-func buildChild(conn int, st *forkState, own Options, pause VDSOPause) (*Process, *Thread, error) {
+func buildChild(conn int, st *forkState, own Options, resume func(delta int64)) (*Process, *Thread, error) {
 	sent, err := recvFDs(conn, len(st.CloexecFDs)+st.SharedFDs)
 	if err != nil {
 		return nil, nil, err
@@ -94,7 +97,7 @@ func buildChild(conn int, st *forkState, own Options, pause VDSOPause) (*Process
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := moveVDSO(st.VDSO, pause); err != nil {
+	if err := moveVDSO(st.VDSO, resume); err != nil {
 		return nil, nil, err
 	}
 	if err := mapRegions(st.Maps, shared); err != nil {
@@ -291,8 +294,9 @@ func openMapped(m forkMapping, write bool) (int, error) {
 // moveVDSO moves this process's vDSO (and the data pages before it) to where the parent
 // has it: the program found it through its auxiliary vector and keeps pointers into it.
 // The kernel lets a vDSO be moved with mremap(2), as CRIU does on restore; the Go runtime
-// of this golos calls into it too, so it stops doing that for the move.
-func moveVDSO(parent []forkMapping, pause VDSOPause) error {
+// of this golos calls into it too, so it has stopped doing that (VDSOPause), and resume
+// lets it call again once the vDSO is in its place.
+func moveVDSO(parent []forkMapping, resume func(delta int64)) error {
 	_, own, err := readMaps()
 	if err != nil {
 		return err
@@ -307,12 +311,12 @@ func moveVDSO(parent []forkMapping, pause VDSOPause) error {
 		}
 	}
 	if delta == 0 {
+		resume(0)
 		return nil
 	}
 	lo, hi := own[0].Lo, own[len(own)-1].Hi
 	orig := lo
 	plo, phi := parent[0].Lo, parent[len(parent)-1].Hi
-	resume := pause()
 	// A thread of the runtime may have read a vDSO address just before the pause: the
 	// move waits until every other thread has been seen outside the vDSO.
 	waitOutside(lo, hi)

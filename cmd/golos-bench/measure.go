@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -128,16 +129,22 @@ func runSuite(cfg config, dir string) *suite {
 		}
 		s.runs[w.id] = runs
 		argv, err := w.resolve(dir, built)
+		if err == nil && w.setup != nil {
+			if err = w.setup(dir); err != nil {
+				err = fmt.Errorf("setting up: %w", err)
+			}
+		}
 		if err != nil {
 			for i := range sides {
 				sides[i].err = err
 			}
 		}
-		if w.setup != nil {
-			w.setup()
+		cwd := ""
+		if w.chdir != "" {
+			cwd = filepath.Join(dir, w.chdir)
 		}
 		progress("%s: %d runs per side, interleaved", w.name, runs)
-		s.results[w.id] = measure(sides, runs, w.probe(argv))
+		s.results[w.id] = measure(sides, runs, w.probe(argv, cwd))
 	}
 	return s
 }
@@ -274,16 +281,18 @@ func measure(sides []side, runs int, p probe) []result {
 	return res
 }
 
-// probe runs the program once. A self-timed program's sample is what it prints; any
-// other's is the wall time around exec.Cmd.Run (fork, exec, the whole run, wait), and its
-// output is checked so that a run that exits early cannot look fast.
-func (w workload) probe(argv []string) probe {
+// probe runs the program once, in the directory cwd ("" for golos-bench's own). A
+// self-timed program's sample is what it prints; any other's is the wall time around
+// exec.Cmd.Run (fork, exec, the whole run, wait), and its output is checked so that a
+// run that exits early cannot look fast.
+func (w workload) probe(argv []string, cwd string) probe {
 	return func(ctx context.Context, s side) (float64, error) {
 		args := argv
 		if w.ppid {
 			args = append(slices.Clone(argv), strconv.Itoa(s.ppid))
 		}
 		cmd := s.command(ctx, args)
+		cmd.Dir = cwd
 		t0 := time.Now()
 		out, err := execute(cmd)
 		elapsed := time.Since(t0)

@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +130,29 @@ func TestChart(t *testing.T) {
 	}
 	if strings.Contains(svg, ">floor<") {
 		t.Error("chart draws a native-only workload")
+	}
+}
+
+// TestMakeProject checks that the make row's project builds and that the program it
+// builds runs, so that the row times a build that works.
+func TestMakeProject(t *testing.T) {
+	for _, prog := range []string{"make", "gcc"} {
+		if _, err := exec.LookPath(prog); err != nil {
+			t.Skipf("%s is not installed", prog)
+		}
+	}
+	dir := t.TempDir()
+	if err := makeProject(dir); err != nil {
+		t.Fatal(err)
+	}
+	proj := filepath.Join(dir, makeProjectDir)
+	cmd := exec.Command("make", "-s", "-B", "-j2")
+	cmd.Dir = proj
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+		t.Fatalf("make -s -B -j2: %v, output %q", err, out)
+	}
+	out, err := exec.Command(filepath.Join(proj, "prog")).Output()
+	if want := "170688 4 solog sdliub solog 6c399d01b29a9832 f9973abd 1\n"; err != nil || string(out) != want {
+		t.Errorf("prog: %v, output %q, want %q", err, out, want)
 	}
 }

@@ -27,7 +27,12 @@ type workload struct {
 	targets   []target
 	// golosFlags go between `golos run` and the program.
 	golosFlags []string
-	setup      func() // prepares what the program works on, before it is measured
+	// setup prepares what the program works on, before it is measured; dir is the work
+	// directory. An error fails the row on every side.
+	setup func(dir string) error
+	// chdir is the directory the program runs in, relative to the work directory; ""
+	// leaves golos-bench's own.
+	chdir string
 }
 
 // Side indexes of every workload's results.
@@ -110,10 +115,21 @@ func workloads(quick bool) []workload {
 		{id: "sha256", name: "SHA-256 of " + shaMiB + " MiB (C, compute-bound)", argv: []string{"sha256", shaMiB},
 			unit: "ms", self: true, runs: 5, targets: []target{toNative("sha256", 1.03)}},
 		{id: "ls", name: "ls -l on a directory of 1,000 files", argv: []string{lookPath("ls"), "-l", thousandFilesDir},
-			setup: makeThousandFiles,
+			setup: func(string) error { return makeThousandFiles() },
 			unit:  "ms", runs: 11, anyOutput: true},
 		{id: "tar", name: "tar cf /dev/null /usr/include", argv: []string{lookPath("tar"), "cf", "/dev/null", "/usr/include"},
 			unit: "ms", runs: 7, targets: []target{toNative("tar", 1.2)}},
+		{id: "forkloop", name: "bash -c: a loop of 200 /bin/true, start to exit",
+			argv: []string{lookPath("bash"), "-c", "for i in $(seq 200); do /bin/true; done"},
+			unit: "ms", runs: 5, targets: []target{toNative("forkloop", 3)}},
+		{id: "fork64", name: "fork + _exit + waitpid, 64 MiB dirtied, per round", argv: []string{"fork64", size(50, 10)},
+			unit: "ms", self: true, runs: 5, targets: []target{toNative("fork64", 5)}},
+		{id: "make", name: "make -s -B -j2 of 5 C files (gcc), start to exit", argv: []string{lookPath("make"), "-s", "-B", "-j2"},
+			setup: makeProject, chdir: makeProjectDir,
+			unit: "ms", runs: 5, targets: []target{toNative("make", 1.5)}},
+		{id: "pysubprocess", name: "python3: subprocess.run([\"true\"]), start to exit",
+			argv: []string{python3(), "-c", `import subprocess; subprocess.run(["true"])`},
+			unit: "ms", runs: 11, targets: []target{toNative("pysubprocess", 1.5)}},
 		{id: "sud_floor", name: "Syscall User Dispatch floor (native only)", argv: []string{"sud_floor", syscalls}, ppid: true,
 			unit: "ns", self: true, runs: 7, only: []int{native}},
 	}
@@ -222,13 +238,153 @@ func (t target) judge(median func(ref) (float64, bool)) (value string, met, ok b
 var thousandFilesDir = filepath.Join(os.TempDir(), "golos-bench-1000-files")
 
 // makeThousandFiles makes thousandFilesDir, unless an earlier run did.
-func makeThousandFiles() {
+func makeThousandFiles() error {
 	dir := thousandFilesDir
 	if _, err := os.Stat(filepath.Join(dir, "f999")); err == nil {
-		return
+		return nil
 	}
-	os.MkdirAll(dir, 0o755)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	for i := 0; i < 1000; i++ {
-		os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d", i)), []byte("x\n"), 0o644)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d", i)), []byte("x\n"), 0o644); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// makeProjectDir is the make workload's project, in the work directory.
+const makeProjectDir = "makeproj"
+
+// makeProject writes the make workload's project: a Makefile and five C files, each
+// compiled with gcc -O2 -c (two at a time under -j2), then linked into prog.
+func makeProject(dir string) error {
+	files := map[string]string{
+		"Makefile": "CC = gcc\nCFLAGS = -O2 -Wall\nOBJS = main.o vec.o str.o hash.o sort.o\n\n" +
+			"prog: $(OBJS)\n\t$(CC) -o $@ $(OBJS)\n\n" +
+			"%.o: %.c proj.h\n\t$(CC) $(CFLAGS) -c $<\n",
+		"proj.h": `#include <stddef.h>
+#include <stdint.h>
+long vec_dot(const long *a, const long *b, size_t n);
+void vec_scale(long *a, size_t n, long k);
+size_t str_count(const char *s, char c);
+void str_reverse(char *s);
+uint64_t hash_fnv(const void *p, size_t n);
+uint32_t hash_crc32(const void *p, size_t n);
+void sort_longs(long *a, size_t n);
+int sorted(const long *a, size_t n);
+`,
+		"main.c": `#include <stdio.h>
+#include <string.h>
+#include "proj.h"
+
+int main(void)
+{
+	long a[64], b[64];
+	for (size_t i = 0; i < 64; i++) {
+		a[i] = (long)(i * 7919 % 64);
+		b[i] = (long)i;
+	}
+	vec_scale(b, 64, 2);
+	char s[] = "golos builds golos";
+	str_reverse(s);
+	sort_longs(a, 64);
+	printf("%ld %zu %s %llx %x %d\n", vec_dot(a, b, 64), str_count(s, 'o'), s,
+	       (unsigned long long)hash_fnv(s, strlen(s)), hash_crc32(s, strlen(s)), sorted(a, 64));
+	return 0;
+}
+`,
+		"vec.c": `#include "proj.h"
+
+long vec_dot(const long *a, const long *b, size_t n)
+{
+	long s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+void vec_scale(long *a, size_t n, long k)
+{
+	for (size_t i = 0; i < n; i++)
+		a[i] *= k;
+}
+`,
+		"str.c": `#include <string.h>
+#include "proj.h"
+
+size_t str_count(const char *s, char c)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += *s == c;
+	return n;
+}
+
+void str_reverse(char *s)
+{
+	for (size_t i = 0, j = strlen(s); i + 1 < j; i++, j--) {
+		char t = s[i];
+		s[i] = s[j - 1];
+		s[j - 1] = t;
+	}
+}
+`,
+		"hash.c": `#include "proj.h"
+
+uint64_t hash_fnv(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 14695981039346656037ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+uint32_t hash_crc32(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint32_t c = 0xffffffff;
+	for (size_t i = 0; i < n; i++) {
+		c ^= b[i];
+		for (int k = 0; k < 8; k++)
+			c = c >> 1 ^ (0xedb88320 & -(c & 1));
+	}
+	return ~c;
+}
+`,
+		"sort.c": `#include <stdlib.h>
+#include "proj.h"
+
+static int cmp(const void *x, const void *y)
+{
+	long a = *(const long *)x, b = *(const long *)y;
+	return (a > b) - (a < b);
+}
+
+void sort_longs(long *a, size_t n)
+{
+	qsort(a, n, sizeof *a, cmp);
+}
+
+int sorted(const long *a, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (a[i - 1] > a[i])
+			return 0;
+	return 1;
+}
+`,
+	}
+	proj := filepath.Join(dir, makeProjectDir)
+	if err := os.MkdirAll(proj, 0o755); err != nil {
+		return err
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(proj, name), []byte(text), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -183,6 +183,9 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	if e := t.p.execFormat(name); e != 0 {
 		return -int64(e)
 	}
+	if t.execInPlace(name, argv, envp) {
+		return 0 // the registers are the new program's
+	}
 	args := []string{golosBinary(), "run"}
 	args = append(args, t.p.opts.Flags()...)
 	args = append(args, t.execSignalFlags()...)

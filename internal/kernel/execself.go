@@ -1,0 +1,188 @@
+package kernel
+
+import (
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"golos/internal/entry"
+	"golos/internal/loader"
+	"golos/internal/vfs"
+)
+
+// An execve(2) of a process with one thread, its leader, runs the new program in the same
+// golos: its runtime is started already, and a new golos would cost as much again as the
+// program's own start (each command of a shell's loop is a fork and an execve). The
+// program's memory, its rewritten sites and the descriptors with FD_CLOEXEC go; what
+// execve keeps stays as it is (pid, descriptors, working directory, limits, the signal
+// mask, ignored and pending signals). Other cases (threads, --stats, whose counts belong
+// to one program) start a new golos as before.
+
+// execInPlace replaces the program with path, as execve does from its point of no return;
+// it reports false, having changed nothing, when the process is not one it can do so for.
+// A failure after the old program is gone ends the process with SIGSEGV, as Linux's does
+// (fs/exec.c: "force_fatal_sig(SIGSEGV)" past the point of no return).
+func (t *Thread) execInPlace(path string, argv, envp []string) bool {
+	p := t.p
+	if p.opts.Stats || p.stress || t.tid != selfPid {
+		return false
+	}
+	p.threads.mu.Lock()
+	alone := len(p.threads.byTid) == 1 && p.threads.byTid[t.tid] == t
+	p.threads.mu.Unlock()
+	if !alone {
+		return false
+	}
+	path, argv, err := p.interpreters(path, argv)
+	if err != nil {
+		return false
+	}
+	exePath, exeGuestPath, err := p.exePaths(path)
+	if err != nil {
+		return false
+	}
+	p.vforkShare()
+	p.vforkConn = 0 // the parent of a vfork child goes on once its end is closed
+	p.closeOnExec()
+	t.endRseq()
+	t.exitRobustList()
+	t.clearChildTid = 0
+	p.resetSignalsForExec(t)
+	p.dropMemory()
+
+	img, err := loader.Load(path, p.opener)
+	if err != nil {
+		p.note("execve %s: %v", path, err)
+		t.killedBy(unix.SIGSEGV)
+	}
+	aux := loader.HostAux()
+	if v, ok := vdsoAddress(); ok {
+		aux[loader.AT_SYSINFO_EHDR] = v // where it is now (a forked child's golos moved it)
+	}
+	stack, err := loader.NewStack(img, argv, envp, path, aux)
+	if err != nil {
+		p.note("execve %s: %v", path, err)
+		t.killedBy(unix.SIGSEGV)
+	}
+	p.mm.mu.Lock()
+	for _, r := range img.Mapped {
+		p.mm.owned.add(r[0], r[1])
+	}
+	p.mm.owned.add(stack.Mapped[0], stack.Mapped[1])
+	p.mm.initBrk(img.BrkStart)
+	p.mm.mu.Unlock()
+	for _, c := range img.Code {
+		p.rw.addCode(c[0], c[1])
+	}
+	p.exePath, p.exeGuestPath = exePath, exeGuestPath
+	p.argv, p.envp, p.auxv, p.stack = argv, envp, stack.Auxv, stack.Mapped
+	setProcessName(base15(path))
+
+	// The new program starts with the registers of a new process (zero but for its
+	// stack pointer and entry point), no FS base, no GS of its own and the initial
+	// extended state.
+	unix.RawSyscall(unix.SYS_ARCH_PRCTL, 0x1002, 0, 0)
+	entry.ResetContext(t.ctx)
+	t.ctx.Regs = entry.Regs{RSP: stack.SP, RIP: img.Entry, RFLAGS: 0x202}
+	t.regsSet = true
+	return true
+}
+
+// exePaths are what /proc/self/exe shows of the program at path: the host's file and the
+// guest's name, symlinks resolved.
+func (p *Process) exePaths(path string) (host, guest string, err error) {
+	if p.fs == nil {
+		fd, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return "", "", err
+		}
+		defer unix.Close(fd)
+		host, err = vfs.HostFDPath(fd)
+		return host, host, err
+	}
+	fd, err := p.fs.Open(vfs.Abs(p.cwd(), path), unix.O_PATH, 0)
+	if err != nil {
+		return "", "", err
+	}
+	defer unix.Close(fd)
+	if guest, err = p.fs.FDPath(fd); err != nil {
+		return "", "", err
+	}
+	host, err = vfs.HostFDPath(fd)
+	return host, guest, err
+}
+
+// closeOnExec closes the program's descriptors that have FD_CLOEXEC, as execve does.
+func (p *Process) closeOnExec() {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || p.ownFD(fd) {
+			continue
+		}
+		if f, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && f&unix.FD_CLOEXEC != 0 {
+			p.unwatchFD(fd)
+			unix.Close(fd)
+		}
+	}
+}
+
+// resetSignalsForExec: handled signals go back to their default action, ignored ones
+// stay ignored, the mask and pending signals stay, the alternate stack goes (execve(2),
+// sigaltstack(2)).
+func (p *Process) resetSignalsForExec(t *Thread) {
+	s := &p.sig
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for sig := range s.actions {
+		if s.actions[sig].handler != sigIgn {
+			s.actions[sig] = sigaction{}
+		} else {
+			s.actions[sig].flags, s.actions[sig].mask, s.actions[sig].restorer = 0, 0, 0
+		}
+	}
+	t.altstack = stackT{flags: ssDisable}
+	t.restoreMask = nil
+}
+
+// dropMemory unmaps all of the program's memory and the rewriter's stub pages, and forgets
+// its rewritten sites.
+func (p *Process) dropMemory() {
+	m := &p.mm
+	m.mu.Lock()
+	for _, r := range m.owned.intersect(0, userEnd) {
+		unix.RawSyscall(unix.SYS_MUNMAP, uintptr(r[0]), uintptr(r[1]-r[0]), 0)
+	}
+	m.owned = ranges{}
+	m.brkStart, m.brkCur, m.brkMapped = 0, 0, 0
+	m.mu.Unlock()
+	w := &p.rw
+	w.mu.Lock()
+	for _, pg := range w.pages {
+		unix.RawSyscall(unix.SYS_MUNMAP, uintptr(pg.addr), pageSize, 0)
+		unix.RawSyscall(unix.SYS_MUNMAP, uintptr(pg.alias), pageSize, 0)
+	}
+	w.pages = nil
+	w.code = ranges{}
+	w.mu.Unlock()
+	w.tried.Clear()
+	w.patched.Clear()
+}
+
+// vdsoAddress is where the vDSO is mapped now.
+func vdsoAddress() (uint64, bool) {
+	_, parts, err := readMaps()
+	if err != nil {
+		return 0, false
+	}
+	for _, m := range parts {
+		if m.Path == "[vdso]" {
+			return m.Lo, true
+		}
+	}
+	return 0, false
+}

@@ -311,8 +311,7 @@ func forkChild(args []string) int {
 	}
 	code, err := kernel.RunForked(conn, opts, pauseVDSO)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "golos: fork: %v\n", err)
-		return 125
+		return 125 // the parent's golos has the error and says what failed
 	}
 	return code
 }

@@ -458,6 +458,43 @@ func install(text0, text1 uintptr) error {
 	return nil
 }
 
+// The terminal's job control looks at the host's view of SIGTTOU and SIGTTIN: a process
+// of a background group that writes to its terminal or changes its settings (tcsetattr,
+// tcsetpgrp) is allowed to when it blocks or ignores SIGTTOU, and stopped by it otherwise
+// (drivers/tty/tty_jobctrl.c, __tty_check_change; termios(3), "TOSTOP"). So the program's
+// blocking and ignoring of these two are mirrored on the host: golos keeps the others to
+// itself.
+
+// TTYSignals are SIGTTIN and SIGTTOU as a signal set.
+const TTYSignals = 1<<(unix.SIGTTIN-1) | 1<<(unix.SIGTTOU-1)
+
+// BlockTTYSignals makes the calling thread's host mask block those of SIGTTIN and SIGTTOU
+// that set blocks.
+func BlockTTYSignals(set uint64) {
+	var block, unblock unix.Sigset_t
+	block.Val[0] = set & TTYSignals
+	unblock.Val[0] = TTYSignals &^ set
+	if block.Val[0] != 0 {
+		unix.PthreadSigmask(unix.SIG_BLOCK, &block, nil)
+	}
+	if unblock.Val[0] != 0 {
+		unix.PthreadSigmask(unix.SIG_UNBLOCK, &unblock, nil)
+	}
+}
+
+// IgnoreTTYSignal makes the host ignore sig (SIGTTIN or SIGTTOU) when the program does,
+// and gives it back to golos's forwarding handler when it does not.
+func IgnoreTTYSignal(sig unix.Signal, ignore bool) {
+	if 1<<(sig-1)&TTYSignals == 0 {
+		return
+	}
+	act := sigaction{handler: hostSigTrampPC, flags: saSiginfo | saOnstack | saRestorer, restorer: sigreturnTrampPC}
+	if ignore {
+		act = sigaction{handler: 1, flags: saRestorer, restorer: sigreturnTrampPC} // SIG_IGN
+	}
+	rtSigaction(sig, &act, nil)
+}
+
 func rtSigaction(sig unix.Signal, act, old *sigaction) error {
 	_, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig),
 		uintptr(unsafe.Pointer(act)), uintptr(unsafe.Pointer(old)), 8, 0, 0)

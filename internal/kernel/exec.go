@@ -249,6 +249,7 @@ func (p *Process) inheritSignals(main *Thread) {
 	for sig := 1; sig <= 64; sig++ {
 		if ignored&sigBit(sig) != 0 && sigBit(sig)&cannotCatch == 0 {
 			s.actions[sig] = sigaction{handler: sigIgn}
+			entry.IgnoreTTYSignal(unix.Signal(sig), true)
 		}
 		if p.opts.SigPending&sigBit(sig) != 0 {
 			if s.infos == nil {

@@ -48,7 +48,6 @@ type forkState struct {
 	BrkMapped             uint64
 	Cwd                   string
 	Comm                  string
-	Personality           uint64        // personality(2), which the child's golos was started without
 	VforkStack            [2]uint64     // vfork: the part of the caller's stack the child gives back
 	Actions               [65][4]uint64 // sigaction: handler, flags, restorer, mask
 	Thread                forkThread
@@ -151,57 +150,22 @@ func (t *Thread) forkChild(a cloneArgs) (int, error) {
 	p := t.p
 	p.forkMu.Lock()
 	defer p.forkMu.Unlock()
-	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return 0, fmt.Errorf("socketpair: %w", err)
-	}
-	conn, err := vfs.MoveHigh(sp[0])
-	if err != nil {
-		unix.Close(sp[1])
-		return 0, fmt.Errorf("socketpair: %w", err)
-	}
-	defer unix.Close(conn)
-	// The child's end is inherited at a number of golos's (high), without FD_CLOEXEC.
-	childEnd, err := unix.FcntlInt(uintptr(sp[1]), unix.F_DUPFD, vfs.HighFD())
-	unix.Close(sp[1])
-	if err != nil {
-		return 0, fmt.Errorf("socketpair: %w", err)
-	}
-	// ForkExec closes 0, 1 and 2 unless they are given; the others without FD_CLOEXEC
-	// the child inherits as they are.
-	std := make([]uintptr, 3)
-	for i := range std {
-		std[i] = uintptr(i)
-		if _, err := unix.FcntlInt(uintptr(i), unix.F_GETFD, 0); err != nil {
-			std[i] = ^uintptr(0) // closed in the child too
+	// The child's golos maps the program's regions where the parent has them, and its own
+	// runtime's first mappings are at random places (ASLR), which may be among them: a
+	// child that finds one of its places taken is given up for a new one (about 1 fork in
+	// 150 here, and so about 1 in 20,000 needs a third try).
+	var pid, conn int
+	var err error
+	for try := 0; try < 4; try++ {
+		pid, conn, err = t.startChild(a)
+		if !errors.Is(err, errPlaceTaken) {
+			break
 		}
 	}
-	// The child's golos starts with the host's legacy, unrandomised layout (personality(2)
-	// ADDR_COMPAT_LAYOUT|ADDR_NO_RANDOMIZE): its runtime's mappings then grow up from a
-	// third of the address space, where no program puts its own, rather than from a
-	// random place that may be one of the parent's regions, which the child must map at
-	// the same address. The personality is the calling thread's (copied by clone), and
-	// the child sets the parent's back at once (forkState.Personality).
-	const addrCompatLayout, addrNoRandomize = 0x0200000, 0x0040000
-	persona, _, _ := unix.RawSyscall(unix.SYS_PERSONALITY, 0xffffffff, 0, 0)
-	unix.RawSyscall(unix.SYS_PERSONALITY, persona|addrCompatLayout|addrNoRandomize, 0, 0)
-	pid, err := syscall.ForkExec(selfExe, []string{golosBinary(), ForkChildCommand, strconv.Itoa(childEnd)},
-		&syscall.ProcAttr{Env: os.Environ(), Files: std})
-	unix.RawSyscall(unix.SYS_PERSONALITY, persona, 0, 0)
-	unix.Close(childEnd)
 	if err != nil {
-		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOMEM) {
-			return 0, err // RLIMIT_NPROC, or the host's memory: as fork(2) fails
-		}
-		return 0, fmt.Errorf("start golos for the child: %w (the program gets EAGAIN)", err)
-	}
-	if err := t.sendProcess(conn, pid, a, uint64(persona)); err != nil {
-		// The child's golos ends without running anything of the program's.
-		unix.Kill(pid, unix.SIGKILL)
-		var ws unix.WaitStatus
-		unix.Wait4(pid, &ws, 0, nil)
 		return 0, err
 	}
+	defer unix.Close(conn)
 	if a.flags&unix.CLONE_PARENT_SETTID != 0 {
 		var b [4]byte
 		binary.LittleEndian.PutUint32(b[:], uint32(pid))
@@ -213,9 +177,66 @@ func (t *Thread) forkChild(a cloneArgs) (int, error) {
 	return pid, nil
 }
 
+// errPlaceTaken is a child's failure to map a region of the program's at its address,
+// where its own golos has something: the child's message starts with placeTaken.
+var errPlaceTaken = errors.New("a place of the program's memory is taken in the child")
+
+const placeTaken = "place taken: "
+
+// startChild starts a child's golos and gives it the process: its pid and the socket to it.
+func (t *Thread) startChild(a cloneArgs) (pid, conn int, err error) {
+	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, 0, fmt.Errorf("socketpair: %w", err)
+	}
+	conn, err = vfs.MoveHigh(sp[0])
+	if err != nil {
+		unix.Close(sp[1])
+		return 0, 0, fmt.Errorf("socketpair: %w", err)
+	}
+	// The child's end is inherited at a number of golos's (high), without FD_CLOEXEC.
+	childEnd, err := unix.FcntlInt(uintptr(sp[1]), unix.F_DUPFD, vfs.HighFD())
+	unix.Close(sp[1])
+	if err != nil {
+		unix.Close(conn)
+		return 0, 0, fmt.Errorf("socketpair: %w", err)
+	}
+	// ForkExec closes 0, 1 and 2 unless they are given; the others without FD_CLOEXEC
+	// the child inherits as they are.
+	std := make([]uintptr, 3)
+	for i := range std {
+		std[i] = uintptr(i)
+		if _, err := unix.FcntlInt(uintptr(i), unix.F_GETFD, 0); err != nil {
+			std[i] = ^uintptr(0) // closed in the child too
+		}
+	}
+	pid, err = syscall.ForkExec(selfExe, []string{golosBinary(), ForkChildCommand, strconv.Itoa(childEnd)},
+		&syscall.ProcAttr{Env: os.Environ(), Files: std})
+	unix.Close(childEnd)
+	if err != nil {
+		unix.Close(conn)
+		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOMEM) {
+			return 0, 0, err // RLIMIT_NPROC, or the host's memory: as fork(2) fails
+		}
+		return 0, 0, fmt.Errorf("start golos for the child: %w (the program gets EAGAIN)", err)
+	}
+	if err := t.sendProcess(conn, pid, a); err != nil {
+		// The child's golos ends without running anything of the program's.
+		unix.Close(conn)
+		unix.Kill(pid, unix.SIGKILL)
+		var ws unix.WaitStatus
+		unix.Wait4(pid, &ws, 0, nil)
+		if strings.HasPrefix(err.Error(), placeTaken) {
+			return 0, 0, fmt.Errorf("%w: %v", errPlaceTaken, err)
+		}
+		return 0, 0, err
+	}
+	return pid, conn, nil
+}
+
 // sendProcess sends the child the process and its memory, and waits until its thread is
 // about to run.
-func (t *Thread) sendProcess(conn, pid int, a cloneArgs, persona uint64) error {
+func (t *Thread) sendProcess(conn, pid int, a cloneArgs) error {
 	p := t.p
 	// No mapping changes and no site is rewritten while the memory is described and copied.
 	p.mm.mu.Lock()
@@ -226,7 +247,6 @@ func (t *Thread) sendProcess(conn, pid int, a cloneArgs, persona uint64) error {
 	if err != nil {
 		return err
 	}
-	st.Personality = persona
 	if a.flags&unix.CLONE_VFORK != 0 {
 		st.VforkStack = vforkStack(st.Maps, t.ctx.Regs.RSP)
 	}

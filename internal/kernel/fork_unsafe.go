@@ -271,7 +271,7 @@ func mapStubPageAt(at uint64, data []byte) (uint64, error) {
 	copy(b, data)
 	alias := uint64(uintptr(unsafe.Pointer(&b[0])))
 	if !showStubPage(alias, at) {
-		return 0, fmt.Errorf("map the stub page at %#x in the child: %w", at, unix.EEXIST)
+		return 0, fmt.Errorf(placeTaken+"the stub page at %#x in the child: %w", at, unix.EEXIST)
 	}
 	return alias, nil
 }

@@ -35,8 +35,6 @@ func RunForked(conn int, opts Options, pause VDSOPause) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	// The parent's personality, for the program and the execs to come (fork.go).
-	unix.RawSyscall(unix.SYS_PERSONALITY, uintptr(st.Personality), 0, 0)
 	p, t, err := buildChild(conn, st, opts, resume)
 	if err != nil {
 		writeMsg(conn, []byte(err.Error()))
@@ -181,6 +179,9 @@ func buildChild(conn int, st *forkState, own Options, resume func(delta int64)) 
 	}
 	for i, a := range st.Actions {
 		p.sig.actions[i] = sigaction{handler: a[0], flags: a[1], restorer: a[2], mask: a[3]}
+		if i > 0 && a[0] == sigIgn {
+			entry.IgnoreTTYSignal(unix.Signal(i), true)
+		}
 	}
 	setProcessName(st.Comm)
 
@@ -264,6 +265,9 @@ func mapRegions(maps []forkMapping, shared []int) error {
 			off = 0
 		}
 		if _, e := rawMmap(m.Lo, m.Hi-m.Lo, prot, flags, fd, off); e != 0 {
+			if e == unix.EEXIST {
+				return fmt.Errorf(placeTaken+"map %#x-%#x (%s) in the child: %w", m.Lo, m.Hi, m.Path, e)
+			}
 			return fmt.Errorf("map %#x-%#x (%s) in the child: %w", m.Lo, m.Hi, m.Path, e)
 		}
 	}
@@ -322,7 +326,7 @@ func moveVDSO(parent []forkMapping, resume func(delta int64)) error {
 	waitOutside(lo, hi)
 	move := func(to uint64) error {
 		if _, e := rawMmap(to, hi-lo, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED_NOREPLACE, -1, 0); e != 0 {
-			return fmt.Errorf("the vDSO's place %#x in the child is taken: %w", to, e)
+			return fmt.Errorf(placeTaken+"the vDSO's place %#x in the child: %w", to, e)
 		}
 		for _, m := range own {
 			if _, _, e := unix.RawSyscall6(unix.SYS_MREMAP, uintptr(m.Lo), uintptr(m.Hi-m.Lo), uintptr(m.Hi-m.Lo),

@@ -151,6 +151,9 @@ func sysRtSigaction(t *Thread) int64 {
 		}
 	}
 	s.mu.Unlock()
+	if actAddr != 0 {
+		entry.IgnoreTTYSignal(unix.Signal(sig), act.handler == sigIgn)
+	}
 	if oldAddr != 0 {
 		if e := copyOut(oldAddr, old.encode()); e != 0 {
 			return -int64(e)
@@ -207,6 +210,7 @@ func (t *Thread) setMask(mask uint64) {
 	t.sigmask = mask &^ cannotCatch
 	deliverable := (t.pending | s.pending) &^ t.sigmask
 	s.mu.Unlock()
+	entry.BlockTTYSignals(mask)
 	if newlyBlocked != 0 {
 		t.p.retargetShared(t, newlyBlocked) // before Pending is set below for other signals
 	}

@@ -74,6 +74,9 @@ func (t *Thread) start(setup func(t *Thread) unix.Errno, ready func(tid int)) {
 		ready(-int(unix.EAGAIN))
 		return
 	}
+	t.p.sig.mu.Lock()
+	entry.BlockTTYSignals(t.sigmask) // the host's view of job control (entry.TTYSignals)
+	t.p.sig.mu.Unlock()
 	if setup != nil {
 		if e := setup(t); e != 0 {
 			entry.Release(t.ctx)

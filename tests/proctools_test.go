@@ -424,10 +424,10 @@ func bashJobs(t *testing.T, golos bool) string {
 		s.proc.Wait() // (already reaped when the test got that far)
 	}()
 
-	at := s.waitFor(0, "P> ", "the first prompt")
+	s.waitFor(0, "P> ", "the first prompt")
 	s.send("sleep 100\r")
 	sleepGroup = s.foreground("sleep", "sleep 100 in the foreground")
-	at = len(s.transcript())
+	at := len(s.transcript())
 	s.send("\x1a") // ^Z
 	at = s.waitFor(at, "Stopped", "^Z while sleep 100 runs")
 	at = s.waitFor(at, "P> ", "the prompt after ^Z")
@@ -438,7 +438,7 @@ func bashJobs(t *testing.T, golos bool) string {
 	at = s.waitFor(at, "sleep 100 &", "bg")
 	at = s.waitFor(at, "P> ", "the prompt after bg")
 	s.send("fg\r")
-	at = s.waitFor(at, "sleep 100", "fg")
+	s.waitFor(at, "sleep 100", "fg")
 	if pg := s.foreground("sleep", "sleep 100 back in the foreground after fg"); pg != sleepGroup {
 		t.Errorf("%s: after fg, the foreground group is %d, not the sleep's %d", how, pg, sleepGroup)
 	}

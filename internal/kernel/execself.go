@@ -86,6 +86,7 @@ func (t *Thread) execInPlace(path string, argv, envp []string) bool {
 	entry.ResetContext(t.ctx)
 	t.ctx.Regs = entry.Regs{RSP: stack.SP, RIP: img.Entry, RFLAGS: 0x202}
 	t.regsSet = true
+	t.pendingDue()
 	return true
 }
 

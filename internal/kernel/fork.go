@@ -84,6 +84,7 @@ type forkMapping struct {
 	Offset   uint64
 	SharedFD int  // for a shared mapping of a file without a path: 1 + its index among the descriptors sent
 	Copy     bool // the child gets every page's contents (an anonymous copy of a file mapping)
+	Huge     bool // a large anonymous region, almost all there: transparent huge pages (planCopy)
 }
 
 // forkStub is one of the rewriter's stub pages: its address and contents.
@@ -247,14 +248,18 @@ func (t *Thread) sendProcess(conn, pid int, a cloneArgs) error {
 	if err != nil {
 		return err
 	}
-	if a.flags&unix.CLONE_VFORK != 0 {
-		st.VforkStack = vforkStack(st.Maps, t.ctx.Regs.RSP)
-	}
 	defer func() {
 		for _, fd := range sharedFDs {
 			unix.Close(fd)
 		}
 	}()
+	runs, err := planCopy(p.pagemap, st.Maps)
+	if err != nil {
+		return err
+	}
+	if a.flags&unix.CLONE_VFORK != 0 {
+		st.VforkStack = vforkStack(st.Maps, t.ctx.Regs.RSP)
+	}
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(st); err != nil {
 		return fmt.Errorf("encode the process: %w", err)
@@ -268,7 +273,7 @@ func (t *Thread) sendProcess(conn, pid int, a cloneArgs) error {
 	if err := readReply(conn); err != nil { // the child has mapped the regions
 		return err
 	}
-	if err := copyMemory(pid, p.pagemap, st.Maps); err != nil {
+	if err := copyMemory(pid, runs); err != nil {
 		return err
 	}
 	if err := writeMsg(conn, nil); err != nil {

@@ -270,6 +270,9 @@ func mapRegions(maps []forkMapping, shared []int) error {
 			}
 			return fmt.Errorf("map %#x-%#x (%s) in the child: %w", m.Lo, m.Hi, m.Path, e)
 		}
+		if m.Huge {
+			unix.RawSyscall(unix.SYS_MADVISE, uintptr(m.Lo), uintptr(m.Hi-m.Lo), unix.MADV_HUGEPAGE)
+		}
 	}
 	return nil
 }

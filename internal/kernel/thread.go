@@ -77,6 +77,7 @@ func (t *Thread) start(setup func(t *Thread) unix.Errno, ready func(tid int)) {
 	t.p.sig.mu.Lock()
 	entry.BlockTTYSignals(t.sigmask) // the host's view of job control (entry.TTYSignals)
 	t.p.sig.mu.Unlock()
+	t.pendingDue()
 	if setup != nil {
 		if e := setup(t); e != 0 {
 			entry.Release(t.ctx)
@@ -94,6 +95,20 @@ func (t *Thread) start(setup func(t *Thread) unix.Errno, ready func(tid int)) {
 		return
 	}
 	t.p.runThreads(t)
+}
+
+// pendingDue makes the thread look at its signals before it runs the program's code
+// when one it does not block is pending already: sent to the process before the thread
+// was there to be picked (a signal that came while a forked child's golos started), or
+// kept across an execve.
+func (t *Thread) pendingDue() {
+	s := &t.p.sig
+	s.mu.Lock()
+	due := (t.pending | s.pending) &^ t.sigmask
+	s.mu.Unlock()
+	if due != 0 {
+		atomic.StoreUint32(&t.ctx.Pending, 1)
+	}
 }
 
 func (t *Thread) loop() {

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -369,4 +370,40 @@ func TestProcMake(t *testing.T) {
 	}
 	nat, _ = runBothOpts(t, o, "/usr/bin/make", "fail")
 	wantNative(t, nat, 2, "making fail\n")
+}
+
+// TestProcRoot: the processes of a tree run inside --root: a busybox shell's pipelines,
+// command substitution and external commands (each a fork and an execve resolved inside
+// the root), with the root read-write and read-only, compared with the same shell in a
+// chroot. The last case runs with --root given as a relative path.
+func TestProcRoot(t *testing.T) {
+	if why := needNativeRoot(); why != "" {
+		t.Skip(why)
+	}
+	bb := "/bin/busybox"
+	script := `cat /etc/hostname | /bin/busybox wc -c; /bin/busybox ls /sub | /bin/busybox sort -r; ` +
+		`x=$(/bin/busybox cat /sub/a); echo "got $x"; /bin/busybox sh -c 'exit 3'; echo "status $?"; ` +
+		`/bin/busybox cat /nonexistent; echo "cat: $?"; /nonexistent-program; echo "missing: $?"`
+	argv := []string{bb, "sh", "-c", script}
+	for _, ro := range []bool{false, true} {
+		root, _ := bbTree(t)
+		nat := runNativeRoot(&runOpts{}, root, ro, nil, "", argv...)
+		if nat.err != nil || nat.timedOut {
+			t.Fatalf("natively: %s", nat)
+		}
+		wantNative(t, nat, 0, "got a\n", "status 3\n")
+		g := runGolosRoot(t, &runOpts{}, root, ro, nil, "", argv...)
+		if g.code != nat.code || !bytes.Equal(g.stdout, nat.stdout) {
+			t.Errorf("read-only %v: golos %s, native %s\nstdout native:\n%sstdout golos:\n%sstderr golos:\n%s",
+				ro, g, nat, nat.stdout, g.stdout, clip(g.stderr))
+		}
+	}
+	// A relative --root: each new golos of the tree (a fork's, an execve's) finds it.
+	root, _ := bbTree(t)
+	o := runOpts{dir: filepath.Dir(root)}
+	needGolos(t)
+	g := runGolosOpts(&o, "run", "--root", filepath.Base(root), bb, "sh", "-c", `/bin/busybox cat /sub/a | /bin/busybox wc -c; /bin/busybox sh -c 'exec /bin/busybox cat /etc/hostname'`)
+	if g.code != 0 || string(g.stdout) != "2\nguest\n" {
+		t.Errorf("relative --root: %s\nstdout:\n%sstderr:\n%s", g, g.stdout, clip(g.stderr))
+	}
 }

@@ -385,3 +385,19 @@ func TestFilesNofileLowered(t *testing.T) {
 		}
 	})
 }
+
+// TestProcPaths: every spelling of a path to the program's own files in /proc reaches the
+// view golos gives of them (issue 12): "/proc//self/maps", "/proc/./self/maps",
+// "/proc/self/./maps", "/proc/self//exe", "..", /proc/thread-self, /proc/PID,
+// /proc/self/task/TID, /proc/PID/task/TID, and paths relative to a descriptor of /proc or
+// /proc/self; and none of them reaches golos's own descriptors through …/fd/N or
+// …/fdinfo/N (open, readlink, lstat, fstatat on a /proc/self/fd descriptor): natively
+// only what the test run inherited answers, under golos the same.
+func TestProcPaths(t *testing.T) {
+	forFlavours(t, "proc_paths", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "/proc/self/./maps                        same\n",
+			"readlink /proc/self//exe                 same, stat same\n",
+			"descriptors 3..1023 that answered through /proc: ")
+	})
+}

@@ -401,3 +401,14 @@ func TestProcPaths(t *testing.T) {
 			"descriptors 3..1023 that answered through /proc: ")
 	})
 }
+
+// TestFilesSCMOwn: golos's own descriptors cannot leave through SCM_RIGHTS: sendmsg and
+// sendmmsg naming one fail with EBADF, as with a descriptor that is not open (sendmmsg
+// sends the messages before it). Natively only the socket pair and what the test run
+// inherited are sent, under golos the same.
+func TestFilesSCMOwn(t *testing.T) {
+	forFlavours(t, "scm_own", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "sendmsg sent ", "other results 0\n")
+	})
+}

@@ -444,9 +444,9 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_GETSOCKOPT:  {name: "getsockopt", fn: passthroughFast, fd: true},
 		unix.SYS_SENDTO:      {name: "sendto", fn: passthrough, fd: true, sigpipe: true},
 		unix.SYS_RECVFROM:    {name: "recvfrom", fn: passthrough, fd: true},
-		unix.SYS_SENDMSG:     {name: "sendmsg", fn: passthrough, fd: true, sigpipe: true},
+		unix.SYS_SENDMSG:     {name: "sendmsg", fn: sysSendmsg, fd: true, sigpipe: true},
 		unix.SYS_RECVMSG:     {name: "recvmsg", fn: passthrough, fd: true},
-		unix.SYS_SENDMMSG:    {name: "sendmmsg", fn: passthrough, fd: true, sigpipe: true},
+		unix.SYS_SENDMMSG:    {name: "sendmmsg", fn: sysSendmmsg, fd: true, sigpipe: true},
 		unix.SYS_RECVMMSG:    {name: "recvmmsg", fn: passthrough, fd: true},
 		// signal.go: the application's virtual signals.
 		unix.SYS_RT_SIGACTION:      {name: "rt_sigaction", fn: sysRtSigaction},

@@ -385,3 +385,30 @@ func TestFilesNofileLowered(t *testing.T) {
 		}
 	})
 }
+
+// TestProcPaths: every spelling of a path to the program's own files in /proc reaches the
+// view golos gives of them (issue 12): "/proc//self/maps", "/proc/./self/maps",
+// "/proc/self/./maps", "/proc/self//exe", "..", /proc/thread-self, /proc/PID,
+// /proc/self/task/TID, /proc/PID/task/TID, and paths relative to a descriptor of /proc or
+// /proc/self; and none of them reaches golos's own descriptors through …/fd/N or
+// …/fdinfo/N (open, readlink, lstat, fstatat on a /proc/self/fd descriptor): natively
+// only what the test run inherited answers, under golos the same.
+func TestProcPaths(t *testing.T) {
+	forFlavours(t, "proc_paths", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "/proc/self/./maps                        same\n",
+			"readlink /proc/self//exe                 same, stat same\n",
+			"descriptors 3..1023 that answered through /proc: ")
+	})
+}
+
+// TestFilesSCMOwn: golos's own descriptors cannot leave through SCM_RIGHTS: sendmsg and
+// sendmmsg naming one fail with EBADF, as with a descriptor that is not open (sendmmsg
+// sends the messages before it). Natively only the socket pair and what the test run
+// inherited are sent, under golos the same.
+func TestFilesSCMOwn(t *testing.T) {
+	forFlavours(t, "scm_own", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "sendmsg sent ", "other results 0\n")
+	})
+}

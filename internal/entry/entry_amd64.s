@@ -472,7 +472,7 @@ fast:
 	MOVBQZX	(CX)(R11*1), CX
 	JCXZQ	notplain
 	// PlainSyscalls: 1 = plain; PlainUnlessProcRDI, PlainUnlessProcRSI = plain unless the
-	// path in RDI, RSI begins with "/proc/"; PlainArchPrctlFS = plain for the int option
+	// path in RDI, RSI begins with "/proc", "//" or "/." (fastProbe); PlainArchPrctlFS = plain for the int option
 	// in EDI ARCH_SET_FS (0x1002) or ARCH_GET_FS (0x1003). (Compared by subtracting with
 	// LEA, testing with JRCXZ: neither touches the flags.)
 	LEAQ	-1(CX), CX
@@ -508,18 +508,25 @@ notplain:
 	JMP	·fastSave(SB)
 
 // fastProbe looks at the first bytes of the path at R11 (the application's pointer):
-// a path under /proc/ goes to Go, which shows some of those files as the application's;
-// any other is made plain. A fault while reading (a bad pointer, or a short path that
-// ends just before an unmapped page) resumes at fastProbeFault (faultTramp), which sends
-// the call to Go as well, to fail or succeed there as it would on Linux.
+// a path that begins with /proc goes to Go, which shows some of those files as the
+// application's, and so does one that begins with "//" or "/." (it may lead there: Go
+// cleans it); any other is made plain. A fault while reading (a bad pointer, or a short
+// path that ends just before an unmapped page) resumes at fastProbeFault (faultTramp),
+// which sends the call to Go as well, to fail or succeed there as it would on Linux.
 TEXT ·fastProbe(SB),NOSPLIT|NOFRAME,$0
 	MOVL	(R11), CX		// may fault
 	LEAQ	-0x6f72702f(CX), CX	// "/pro", little-endian
 	JCXZQ	pro
+	MOVWLZX	(R11), CX
+	LEAQ	-0x2f2f(CX), CX		// "//"
+	JCXZQ	proc
+	MOVWLZX	(R11), CX
+	LEAQ	-0x2e2f(CX), CX		// "/."
+	JCXZQ	proc
 	JMP	·fastCallStart(SB)
 pro:
-	MOVWLZX	4(R11), CX		// may fault
-	LEAQ	-0x2f63(CX), CX		// "c/"
+	MOVBLZX	4(R11), CX		// may fault
+	LEAQ	-0x63(CX), CX		// "c"
 	JCXZQ	proc
 	JMP	·fastCallStart(SB)
 proc:

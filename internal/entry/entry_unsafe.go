@@ -132,7 +132,7 @@ var FDSyscalls, GoFDs [1 << 16]uint8
 
 // PlainSyscalls marks the syscall numbers that fastEntry makes itself, unchanged, for a
 // rewritten site: calls golos passes through and that need nothing of golos's (1), or
-// nothing unless their path begins with /proc/ (PlainUnlessProcRDI, PlainUnlessProcRSI:
+// nothing unless their path begins with /proc, // or /. (PlainUnlessProcRDI, PlainUnlessProcRSI:
 // the path's register). The kernel fills it in before the application runs.
 var PlainSyscalls [1 << 16]uint8
 

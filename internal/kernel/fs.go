@@ -161,12 +161,17 @@ func (t *Thread) emptyPath(arg int) bool {
 // The stat calls confine their path, and count a directory's virtual children and mount
 // points among its links (statLinks).
 func sysStat(t *Thread) int64 {
-	if r, ok := t.procExeCall(0); ok {
+	if r, ok := t.procExeCall(-1, 0, true); ok {
 		return r
 	}
 	return t.pathCallThen(-1, 0, followLast, false, t.statLinks(1, false))
 }
-func sysLstat(t *Thread) int64 { return t.pathCallThen(-1, 0, entryLast, false, t.statLinks(1, false)) }
+func sysLstat(t *Thread) int64 {
+	if r, ok := t.procExeCall(-1, 0, false); ok {
+		return r
+	}
+	return t.pathCallThen(-1, 0, entryLast, false, t.statLinks(1, false))
+}
 
 // fstat(2): the host's answer, but a directory with virtual children (vfs: missing
 // volume mount points) counts a link for each, as newfstatat and statx do. Only the
@@ -181,18 +186,14 @@ func sysFstat(t *Thread) int64 {
 }
 
 func sysNewfstatat(t *Thread) int64 {
-	if t.arg(3)&unix.AT_SYMLINK_NOFOLLOW == 0 {
-		if r, ok := t.procExeCall(1); ok {
-			return r
-		}
+	if r, ok := t.procExeCall(0, 1, t.arg(3)&unix.AT_SYMLINK_NOFOLLOW == 0); ok {
+		return r
 	}
 	return t.statAt(0, 1, 3, 2, false)
 }
 func sysStatx(t *Thread) int64 {
-	if t.arg(2)&unix.AT_SYMLINK_NOFOLLOW == 0 {
-		if r, ok := t.procExeCall(1); ok {
-			return r
-		}
+	if r, ok := t.procExeCall(0, 1, t.arg(2)&unix.AT_SYMLINK_NOFOLLOW == 0); ok {
+		return r
 	}
 	return t.statAt(0, 1, 2, 4, true)
 }
@@ -263,12 +264,19 @@ func (t *Thread) addLinks(bufArg int, statx bool, extra func() uint64) {
 	}
 }
 
-// procExeCall makes a stat call that follows /proc/self/exe describe the program's file,
-// which Linux's link names, not golos's: when the path at pathArg is that link, the call
-// is made on the program's host path instead. It reports false for any other path.
-func (t *Thread) procExeCall(pathArg int) (int64, bool) {
-	p, e := readString(t.arg(pathArg), unix.PathMax)
-	if e != 0 || !isProcSelf(p, "exe") {
+// procExeCall makes a stat call that follows /proc/self/exe (follow) describe the
+// program's file, which Linux's link names, not golos's: when the path at pathArg
+// (relative to the directory descriptor at dirArg, or -1) is that link, the call is made
+// on the program's host path instead; a path through one of golos's own descriptors in
+// /proc/self/fd fails with ENOENT. It reports false for any other path.
+func (t *Thread) procExeCall(dirArg, pathArg int, follow bool) (int64, bool) {
+	p, e := t.procPathArg(dirArg, pathArg)
+	switch {
+	case e != 0 || p == "":
+		return 0, false
+	case t.p.procOwnFD(p):
+		return -int64(unix.ENOENT), true
+	case !follow || !isProcSelf(p, "exe"):
 		return 0, false
 	}
 	return hostCall(t.ctx.Regs.RAX, t.args(), map[int]string{pathArg: t.p.exePath}), true
@@ -509,7 +517,7 @@ func sysReadlinkat(t *Thread) int64 {
 }
 
 func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
-	p, e := readString(t.arg(pathArg), unix.PathMax)
+	p, e := t.procPathArg(dirArg, pathArg)
 	if e != 0 {
 		return -int64(e)
 	}
@@ -517,26 +525,29 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 	if bufsiz <= 0 {
 		return -int64(unix.EINVAL)
 	}
+	if p != "" && t.p.procOwnFD(p) {
+		return -int64(unix.ENOENT) // golos's own descriptor: not open
+	}
 	target, virtual := "", false
+	rest, self := procRest(p)
 	switch {
+	case p == "":
 	case isProcSelf(p, "exe"):
 		target, virtual = t.p.exeGuestPath, true
 	case t.p.fs != nil && !t.p.procMounted():
 		// no /proc inside the root: as in a chroot, nothing there
 	case t.p.fs != nil && isProcSelf(p, "cwd"):
 		target, virtual = t.p.cwd(), true
-	case t.p.fs != nil && strings.HasPrefix(p, "/proc/"):
+	case t.p.fs != nil && self && strings.HasPrefix(rest, "fd/") && !strings.HasSuffix(p, "/"):
 		// /proc/self/fd/N names files as the application sees them, inside the root.
-		if dir, fd, ok := strings.Cut(strings.TrimSuffix(p, "/"), "/fd/"); ok && isProcSelf(dir+"/fd", "fd") {
-			if n, err := strconv.Atoi(fd); err == nil && !t.p.ownFD(n) {
-				if host, err := vfs.HostFDPath(n); err == nil {
-					if g, ok := t.p.fs.Virtual(n); ok {
-						target, virtual = g, true
-					} else if g, ok := t.p.fs.Guest(host); ok {
-						target, virtual = g, true
-					} else if !strings.HasPrefix(host, "/") {
-						target, virtual = host, true // pipe:[…], socket:[…], anon_inode:…
-					}
+		if n, err := strconv.Atoi(strings.TrimPrefix(rest, "fd/")); err == nil {
+			if host, err := vfs.HostFDPath(n); err == nil {
+				if g, ok := t.p.fs.Virtual(n); ok {
+					target, virtual = g, true
+				} else if g, ok := t.p.fs.Guest(host); ok {
+					target, virtual = g, true
+				} else if !strings.HasPrefix(host, "/") {
+					target, virtual = host, true // pipe:[…], socket:[…], anon_inode:…
 				}
 			}
 		}
@@ -550,30 +561,6 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 		return int64(n)
 	}
 	return t.pathCall(dirArg, pathArg, entryLast, false)
-}
-
-// isProcSelf reports whether p names file of this process in /proc: /proc/self/file,
-// /proc/thread-self/file, /proc/PID/file, /proc/PID/task/TID/file.
-// isProcTaskDir reports whether p is the process's task directory: /proc/self/task or
-// /proc/<pid>/task.
-func isProcTaskDir(p string) bool {
-	return p == "/proc/self/task" || p == "/proc/"+strconv.Itoa(selfPid)+"/task"
-}
-
-func isProcSelf(p, file string) bool {
-	if !strings.HasPrefix(p, "/proc/") || !strings.HasSuffix(p, "/"+file) {
-		return false
-	}
-	mid := strings.TrimSuffix(strings.TrimPrefix(p, "/proc/"), "/"+file)
-	pid := strconv.Itoa(selfPid)
-	switch {
-	case mid == "self" || mid == "thread-self" || mid == pid:
-		return true
-	case strings.HasPrefix(mid, "self/task/") || strings.HasPrefix(mid, pid+"/task/"):
-		_, err := strconv.Atoi(mid[strings.LastIndex(mid, "/")+1:])
-		return err == nil
-	}
-	return false
 }
 
 // openat(2) and open(2).
@@ -592,11 +579,14 @@ func sysCreat(t *Thread) int64 {
 }
 
 func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
-	p, e := readString(t.arg(pathArg), unix.PathMax)
+	p, e := t.procPathArg(dirArg, pathArg)
 	if e != 0 {
 		return -int64(e)
 	}
-	if strings.HasPrefix(p, "/proc/") {
+	if p != "" {
+		if t.p.procOwnFD(p) {
+			return -int64(unix.ENOENT) // golos's own descriptor: not open
+		}
 		if isProcSelf(p, "exe") {
 			fd, err := t.p.opener(t.p.exeGuestPath)
 			if err == nil && flags&unix.O_CLOEXEC == 0 {
@@ -610,17 +600,12 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 		if content, ok := t.procFile(p); ok {
 			return t.p.virtualFile(content, int(flags))
 		}
-		if isProcSelf(strings.TrimSuffix(p, "/"), "fd") || isProcSelf(strings.TrimSuffix(p, "/"), "fdinfo") {
+		if d := procDirOf(p); d != nil && (t.p.fs == nil || d.hide != hideNone) {
+			// Watched: a path relative to it is looked at (procPathArg), its listing
+			// is without golos's own descriptors or threads (sysGetdents64).
 			r := passthrough(t)
 			if r >= 0 {
-				t.p.watchFD(int(r), true) // listed without golos's own (sysGetdents64)
-			}
-			return r
-		}
-		if isProcTaskDir(strings.TrimSuffix(p, "/")) {
-			r := passthrough(t)
-			if r >= 0 {
-				t.p.watchFD(int(r), taskListing{}) // listed without golos's threads
+				t.p.watchFD(int(r), d)
 			}
 			return r
 		}
@@ -636,7 +621,9 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 	if err != nil {
 		return -int64(errnoOf(err))
 	}
-	if flags&unix.O_PATH == 0 {
+	if d := procDirOf(p); d != nil {
+		t.p.watchFD(fd, d)
+	} else if flags&unix.O_PATH == 0 {
 		t.p.watchDir(fd)
 	}
 	return int64(fd)
@@ -782,11 +769,16 @@ func sysGetdents64(t *Thread) int64 {
 	}
 	// A numbered entry stays unless it is one of golos's descriptors (a fd listing) or
 	// one of golos's own threads (a task listing).
-	hide := t.p.ownFD
-	if _, tasks := w.(taskListing); tasks {
-		hide = func(tid int) bool { return t.p.thread(tid) == nil }
-	} else if len(t.p.ownFDs) == 0 {
+	var hide func(int) bool
+	switch d, _ := w.(*procDir); {
+	case d == nil || d.hide == hideNone:
 		return passthrough(t)
+	case d.hide == hideThreads:
+		hide = func(tid int) bool { return t.p.thread(tid) == nil }
+	case len(t.p.ownFDs) == 0:
+		return passthrough(t)
+	default:
+		hide = t.p.ownFD
 	}
 	for {
 		n := passthrough(t)
@@ -824,10 +816,6 @@ func sysGetdents64(t *Thread) int64 {
 		return int64(len(out))
 	}
 }
-
-// taskListing marks a watched descriptor of a /proc/self/task listing: it shows the
-// application's threads, not the Go runtime's (proc(5), /proc/pid/task).
-type taskListing struct{}
 
 // dup(2), fcntl(2) F_DUPFD and F_DUPFD_CLOEXEC, dup2(2), dup3(2): a copy of a watched
 // descriptor is watched the same way (it shares the open file, and its position).

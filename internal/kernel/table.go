@@ -53,8 +53,8 @@ const (
 	notPlain           fastClass = iota // always answered in Go
 	plain                               // passed through unchanged
 	plainWithoutRoot                    // plain without --root: the paths are the host's as they are
-	plainUnlessProcRDI                  // plain without --root, unless the path in RDI begins with /proc/
-	plainUnlessProcRSI                  // plain without --root, unless the path in RSI begins with /proc/
+	plainUnlessProcRDI                  // plain without --root, unless the path in RDI begins with /proc, // or /.
+	plainUnlessProcRSI                  // plain without --root, unless the path in RSI begins with /proc, // or /.
 	plainArchPrctlFS                    // plain for arch_prctl's ARCH_SET_FS and ARCH_GET_FS
 )
 
@@ -120,7 +120,7 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_CREAT:             {name: "creat", fn: sysCreat, paths: arg0, procView: true},
 		unix.SYS_CLOSE:             {name: "close", fn: sysClose, fast: plain, fd: true},
 		unix.SYS_STAT:              {name: "stat", fn: sysStat, paths: arg0, procView: true, fast: plainUnlessProcRDI},
-		unix.SYS_LSTAT:             {name: "lstat", fn: sysLstat, paths: arg0, fast: plainWithoutRoot},
+		unix.SYS_LSTAT:             {name: "lstat", fn: sysLstat, paths: arg0, procView: true, fast: plainUnlessProcRDI},
 		unix.SYS_STATX:             {name: "statx", fn: sysStatx, paths: arg1, procView: true, fast: plainUnlessProcRSI, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, 2}},
 		unix.SYS_ACCESS:            {name: "access", fn: sysAccess, paths: arg0, fast: plainWithoutRoot},
 		unix.SYS_FACCESSAT:         {name: "faccessat", fn: sysFaccessat, paths: arg1, fast: plainWithoutRoot, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, -1}},
@@ -444,9 +444,9 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_GETSOCKOPT:  {name: "getsockopt", fn: passthroughFast, fd: true},
 		unix.SYS_SENDTO:      {name: "sendto", fn: passthrough, fd: true, sigpipe: true},
 		unix.SYS_RECVFROM:    {name: "recvfrom", fn: passthrough, fd: true},
-		unix.SYS_SENDMSG:     {name: "sendmsg", fn: passthrough, fd: true, sigpipe: true},
+		unix.SYS_SENDMSG:     {name: "sendmsg", fn: sysSendmsg, fd: true, sigpipe: true},
 		unix.SYS_RECVMSG:     {name: "recvmsg", fn: passthrough, fd: true},
-		unix.SYS_SENDMMSG:    {name: "sendmmsg", fn: passthrough, fd: true, sigpipe: true},
+		unix.SYS_SENDMMSG:    {name: "sendmmsg", fn: sysSendmmsg, fd: true, sigpipe: true},
 		unix.SYS_RECVMMSG:    {name: "recvmmsg", fn: passthrough, fd: true},
 		// signal.go: the application's virtual signals.
 		unix.SYS_RT_SIGACTION:      {name: "rt_sigaction", fn: sysRtSigaction},

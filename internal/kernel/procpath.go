@@ -1,0 +1,185 @@
+package kernel
+
+import (
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Every spelling of a path under /proc that names this process's files reaches the same
+// view: "/proc//self/maps", "/proc/./self/maps", "/proc/self/./maps", "/proc/thread-self/…",
+// "/proc/PID/…", "/proc/self/task/TID/…", and a relative path from a descriptor of a
+// directory there (openat(fd of /proc, "self/maps")). The path is cleaned lexically
+// first (cleanProcPath), then matched (procRest).
+
+// procDir is a watched descriptor of a directory under /proc: a path relative to it is
+// one under /proc too (procPathArg), and its listing may leave entries out (hide).
+type procDir struct {
+	guest string // its path, cleaned
+	hide  int    // hideNone, hideOwnFDs (a fd or fdinfo listing), hideThreads (a task listing)
+}
+
+const (
+	hideNone = iota
+	hideOwnFDs
+	hideThreads
+)
+
+// procPathArg is the path a syscall names (its directory descriptor at argument dirArg,
+// or AT_FDCWD when dirArg < 0, and its path at pathArg) when it lies under /proc,
+// cleaned (cleanProcPath); "" for any other path. A relative path is under /proc when
+// its directory descriptor is a watched one there (procDir), or, with a root, when the
+// working directory is.
+func (t *Thread) procPathArg(dirArg, pathArg int) (string, unix.Errno) {
+	p, e := readString(t.arg(pathArg), unix.PathMax)
+	if e != 0 {
+		return "", e
+	}
+	if p == "" {
+		return "", 0
+	}
+	if p[0] != '/' {
+		dirfd := int32(unix.AT_FDCWD)
+		if dirArg >= 0 {
+			dirfd = int32(t.arg(dirArg))
+		}
+		dir := ""
+		if dirfd == unix.AT_FDCWD {
+			if t.p.fs != nil {
+				dir = t.p.cwd()
+			}
+		} else if w, ok := t.p.fdDirs.Load(int(dirfd)); ok {
+			if d, ok := w.(*procDir); ok {
+				dir = d.guest
+			}
+		}
+		if dir == "" {
+			return "", 0
+		}
+		p = dir + "/" + p
+	}
+	p = cleanProcPath(p)
+	if p != "/proc" && p != "/proc/" && !strings.HasPrefix(p, "/proc/") {
+		return "", 0
+	}
+	return p, 0
+}
+
+// cleanProcPath leaves out the empty and "." components of absolute path p, and takes
+// ".." lexically where that is what Linux does: after /proc's own directories (a process's,
+// its task directory and a thread's, fd, fdinfo), and after thread-self, a symlink to
+// PID/task/TID. After any other component (which may be a
+// symlink: cwd, root, fd/N…) the rest is kept as it is, ".." included. A trailing slash
+// stays.
+func cleanProcPath(p string) string {
+	var out []string
+	raw := false
+	for _, c := range strings.Split(p, "/") {
+		switch {
+		case c == "" || c == ".":
+		case raw:
+			out = append(out, c)
+		case c == "..":
+			if len(out) == 0 {
+				continue // the root's parent is the root
+			}
+			last, n := out[len(out)-1], len(out)
+			_, numErr := strconv.Atoi(last)
+			switch {
+			case n == 1, // /proc (or anything at the top)
+				n == 2 && out[0] == "proc" && (last == "self" || numErr == nil),
+				n >= 3 && out[0] == "proc" && (last == "task" || last == "fd" || last == "fdinfo"),
+				n >= 4 && out[0] == "proc" && numErr == nil && out[n-2] == "task":
+				out = out[:n-1]
+			case n == 2 && out[0] == "proc" && last == "thread-self":
+				out = append(out[:1], strconv.Itoa(selfPid), "task")
+			default:
+				raw = true
+				out = append(out, c)
+			}
+		default:
+			out = append(out, c)
+		}
+	}
+	s := "/" + strings.Join(out, "/")
+	if strings.HasSuffix(p, "/") && s != "/" {
+		s += "/"
+	}
+	return s
+}
+
+// procRest is what a cleaned path names inside this process's directory in /proc, when
+// it is in one: "maps" for /proc/self/maps, /proc/thread-self/maps, /proc/PID/maps,
+// /proc/self/task/TID/maps and /proc/PID/task/TID/maps, "" for the directory itself. A
+// trailing slash is left out.
+func procRest(p string) (string, bool) {
+	rest, ok := strings.CutPrefix(strings.TrimSuffix(p, "/"), "/proc/")
+	if !ok {
+		return "", false
+	}
+	head, rest, _ := strings.Cut(rest, "/")
+	switch head {
+	case "thread-self":
+		return rest, true
+	case "self", strconv.Itoa(selfPid):
+	default:
+		return "", false
+	}
+	if r, ok := strings.CutPrefix(rest, "task/"); ok {
+		tid, after, _ := strings.Cut(r, "/")
+		if _, err := strconv.Atoi(tid); err == nil {
+			return after, true
+		}
+	}
+	return rest, true
+}
+
+// isProcSelf reports whether cleaned path p names file of this process in /proc:
+// /proc/self/file, /proc/thread-self/file, /proc/PID/file, /proc/PID/task/TID/file.
+func isProcSelf(p, file string) bool {
+	rest, ok := procRest(p)
+	return ok && rest == file && !strings.HasSuffix(p, "/")
+}
+
+// procOwnFD reports whether cleaned path p goes through one of golos's own descriptors
+// in this process's fd or fdinfo directory: such a path fails with ENOENT, as when the
+// descriptor is not open.
+func (p *Process) procOwnFD(path string) bool {
+	rest, ok := procRest(path)
+	if !ok {
+		return false
+	}
+	for _, dir := range []string{"fd/", "fdinfo/"} {
+		if r, ok := strings.CutPrefix(rest, dir); ok {
+			n, _, _ := strings.Cut(r, "/")
+			if fd, err := strconv.Atoi(n); err == nil && p.ownFD(fd) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// procDirOf is how a descriptor opened on cleaned path p is watched when p is a directory
+// golos looks into under /proc: /proc itself, this process's or one of its threads'
+// directory, its fd, fdinfo and task directories. nil for any other path.
+func procDirOf(p string) *procDir {
+	clean := strings.TrimSuffix(p, "/")
+	if clean == "/proc" {
+		return &procDir{guest: clean}
+	}
+	rest, ok := procRest(p)
+	if !ok {
+		return nil
+	}
+	switch rest {
+	case "":
+		return &procDir{guest: clean}
+	case "fd", "fdinfo":
+		return &procDir{guest: clean, hide: hideOwnFDs}
+	case "task":
+		return &procDir{guest: clean, hide: hideThreads}
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package kernel
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"golos/internal/entry"
+)
+
+// sendmsg(2) and sendmmsg(2): an SCM_RIGHTS control message never carries one of golos's
+// own descriptors. Naming one fails with EBADF, as a descriptor that is not open does
+// (unix(7): the kernel checks each descriptor the message names). sendmmsg sends the
+// messages before the first such one, or fails with EBADF when it is the first
+// (sendmmsg(2): "If an error occurs after at least one message has been sent, the call
+// succeeds, and returns the number of messages sent").
+func sysSendmsg(t *Thread) int64 {
+	if len(t.p.ownFDs) > 0 && t.msgOwnFD(t.arg(1)) {
+		return -int64(unix.EBADF)
+	}
+	return passthrough(t)
+}
+
+func sysSendmmsg(t *Thread) int64 {
+	if len(t.p.ownFDs) == 0 {
+		return passthrough(t)
+	}
+	const mmsghdrSize = 64                      // struct msghdr (56 bytes) and msg_len, padded
+	vlen := min(uint64(uint32(t.arg(2))), 1024) // UIO_MAXIOV
+	for i := uint64(0); i < vlen; i++ {
+		if !t.msgOwnFD(t.arg(1) + i*mmsghdrSize) {
+			continue
+		}
+		if i == 0 {
+			return -int64(unix.EBADF)
+		}
+		args := t.args()
+		args[2] = i
+		return blockingCall(t, args)
+	}
+	return passthrough(t)
+}
+
+// msgOwnFD reports whether the struct msghdr at addr has an SCM_RIGHTS control message
+// that names one of golos's descriptors. A header or control buffer it cannot read is
+// left to the host, which fails the call with EFAULT.
+func (t *Thread) msgOwnFD(addr uint64) bool {
+	var h [56]byte // struct msghdr: msg_control at 32, msg_controllen at 40
+	if copyIn(addr, h[:]) != 0 {
+		return false
+	}
+	ctl, n := binary.LittleEndian.Uint64(h[32:]), binary.LittleEndian.Uint64(h[40:])
+	if ctl == 0 || n < 16 {
+		return false
+	}
+	buf := make([]byte, min(n, 1<<20)) // the host limits it to far less (optmem_max)
+	if copyIn(ctl, buf) != 0 {
+		return false
+	}
+	// struct cmsghdr: cmsg_len (8 bytes, header included), cmsg_level, cmsg_type, then
+	// the data; each header at an 8-byte boundary (CMSG_NXTHDR).
+	for off := 0; off+16 <= len(buf); {
+		l := binary.LittleEndian.Uint64(buf[off:])
+		if l < 16 || l > uint64(len(buf)-off) {
+			break
+		}
+		level, typ := binary.LittleEndian.Uint32(buf[off+8:]), binary.LittleEndian.Uint32(buf[off+12:])
+		if level == unix.SOL_SOCKET && typ == unix.SCM_RIGHTS {
+			for d := off + 16; d+4 <= off+int(l); d += 4 {
+				if t.p.ownFD(int(int32(binary.LittleEndian.Uint32(buf[d:])))) {
+					return true
+				}
+			}
+		}
+		off += int((l + 7) &^ 7)
+	}
+	return false
+}
+
+// blockingCall is passthrough with other arguments.
+func blockingCall(t *Thread, a [6]uint64) int64 {
+	args := [6]uintptr{uintptr(a[0]), uintptr(a[1]), uintptr(a[2]), uintptr(a[3]), uintptr(a[4]), uintptr(a[5])}
+	ret, e := entry.BlockingSyscall(t.ctx, uintptr(t.ctx.Regs.RAX), &args)
+	if e != 0 {
+		return -int64(e)
+	}
+	return int64(ret)
+}

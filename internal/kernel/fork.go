@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"os"
@@ -260,11 +259,7 @@ func (t *Thread) sendProcess(conn, pid int, a cloneArgs) error {
 	if a.flags&unix.CLONE_VFORK != 0 {
 		st.VforkStack = vforkStack(st.Maps, t.ctx.Regs.RSP)
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(st); err != nil {
-		return fmt.Errorf("encode the process: %w", err)
-	}
-	if err := writeMsg(conn, buf.Bytes()); err != nil {
+	if err := writeMsg(conn, st.encode()); err != nil {
 		return err
 	}
 	if err := sendFDs(conn, append(append([]int{}, st.CloexecFDs...), sharedFDs...)); err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/entry"
 	"golos/internal/vfs"
 )
 
@@ -317,3 +318,13 @@ func copyFromChild(pid int, lo, hi uint64) {
 	unix.Syscall6(unix.SYS_PROCESS_VM_READV, uintptr(pid), uintptr(unsafe.Pointer(&iov[0])), 1,
 		uintptr(unsafe.Pointer(&iov[0])), 1, 0)
 }
+
+// regsWords is the registers as the 18 words they are (entry.Regs, in mcontext's order),
+// for the fork state's layout.
+func regsWords(r *entry.Regs) *[18]uint64 { return (*[18]uint64)(unsafe.Pointer(r)) }
+
+// entry.Regs is exactly 18 words: both of these fail to compile otherwise.
+var (
+	_ [unsafe.Sizeof(entry.Regs{}) - 18*8]byte
+	_ [18*8 - unsafe.Sizeof(entry.Regs{})]byte
+)

@@ -1,8 +1,6 @@
 package kernel
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
 	"os"
 	"runtime"
@@ -77,8 +75,8 @@ func receiveState(conn int) (*forkState, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := new(forkState)
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(st); err != nil {
+	st, err := decodeForkState(b)
+	if err != nil {
 		return nil, fmt.Errorf("decode the process: %w", err)
 	}
 	return st, nil

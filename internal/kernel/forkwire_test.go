@@ -1,0 +1,64 @@
+package kernel
+
+import (
+	"reflect"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"golos/internal/entry"
+	"golos/internal/vfs"
+)
+
+// TestForkWire: a fork state with every field set makes the trip to the child whole, and
+// a cut one is refused. Every field of forkState, forkThread, forkMapping and Options
+// must be set here (checked by reflection), so that a field added without its place in
+// the layout fails this test.
+func TestForkWire(t *testing.T) {
+	st := &forkState{
+		Opts: Options{Quiet: true, Debug: true, DebugSyscalls: true, Root: "/r", RootReadOnly: true,
+			Volumes: []vfs.Mount{{Guest: "/g", Host: "/h", ReadOnly: true}, {Guest: "/g2", Host: "/h2"}},
+			Workdir: "/w", NoRewrite: true, Stats: true, NoFSGSBase: true,
+			Nofile: &unix.Rlimit{Cur: 7, Max: 9}, SigMask: 1, SigIgnored: 2, SigPending: 3},
+		ExePath: "/bin/x", ExeGuestPath: "/x", Argv: []string{"x", "", "a b"}, Envp: []string{"A=1"},
+		Auxv: []byte{1, 2, 3}, Stack: [2]uint64{4, 5},
+		BrkStart: 10, BrkCur: 11, BrkMapped: 12, Cwd: "/c", Comm: "comm", VforkStack: [2]uint64{13, 14},
+		Thread: forkThread{Regs: entry.Regs{R8: 1, RIP: 2, RFLAGS: 3}, Xsave: []byte{9, 8}, AppGS: 15,
+			HasAppGS: true, FS: 16, Sigmask: 17, Altstack: [3]uint64{18, 19, 20}, ClearChildTid: 21,
+			SetChildTid: 22, Rseq: [3]uint64{23, 24, 25}},
+		Maps: []forkMapping{{Lo: 1, Hi: 2, Prot: 3, Shared: true, Path: "/p", Dev: 4, Ino: 5, Offset: 6,
+			SharedFD: 7, Copy: true, Huge: true}},
+		Code:       [][2]uint64{{1, 2}, {3, 4}},
+		Stubs:      []forkStub{{Addr: 1, Used: 2, Data: []byte{3}}},
+		VDSO:       []forkMapping{{Lo: 8, Hi: 9, Path: "[vdso]"}},
+		CloexecFDs: []int{3, 4},
+		SharedFDs:  1,
+	}
+	st.Actions[1] = [4]uint64{1, 2, 3, 4}
+	st.Actions[64] = [4]uint64{5, 6, 7, 8}
+	for _, v := range []any{*st, st.Thread, st.Maps[0], st.Opts} {
+		rv := reflect.ValueOf(v)
+		for i := 0; i < rv.NumField(); i++ {
+			name := rv.Type().Field(i).Name
+			if rv.Field(i).IsZero() && name != "Stderr" && name != "HostFDs" {
+				t.Errorf("%s.%s is not set in the test: give it a value and a place in forkwire.go", rv.Type().Name(), name)
+			}
+		}
+	}
+	b := st.encode()
+	got, err := decodeForkState(b)
+	if err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	if !reflect.DeepEqual(got, st) {
+		t.Errorf("decoded\n%+v\nwant\n%+v", got, st)
+	}
+	for _, n := range []int{0, 1, len(b) / 2, len(b) - 1} {
+		if _, err := decodeForkState(b[:n]); err == nil {
+			t.Errorf("a state cut to %d of %d bytes was taken", n, len(b))
+		}
+	}
+	if _, err := decodeForkState(append(b, 0)); err == nil {
+		t.Errorf("a state with a byte too many was taken")
+	}
+}

@@ -291,8 +291,10 @@ program:
 // not a command for people, and says so.
 func forkChild(args []string) int {
 	conn := -1
-	if len(args) == 1 {
+	var vdso uint64
+	if len(args) == 2 {
 		conn, _ = strconv.Atoi(args[0])
+		vdso, _ = strconv.ParseUint(args[1], 16, 64)
 	}
 	var st unix.Stat_t
 	if conn < 0 || unix.Fstat(conn, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
@@ -309,7 +311,7 @@ func forkChild(args []string) int {
 		opts.HostFDs = append(opts.HostFDs, fd)
 		opts.Stderr = os.NewFile(uintptr(fd), "/dev/stderr")
 	}
-	code, err := kernel.RunForked(conn, opts, pauseVDSO)
+	code, err := kernel.RunForked(conn, vdso, opts, pauseVDSO)
 	if err != nil {
 		return 125 // the parent's golos has the error and says what failed
 	}

@@ -43,7 +43,12 @@ func (t *Thread) execInPlace(path string, argv, envp []string) bool {
 		return false
 	}
 	p.vforkShare()
-	p.vforkConn = 0 // the parent of a vfork child goes on once its end is closed
+	if p.vforkConn > 0 {
+		// The parent of a vfork child goes on once the child's end is closed.
+		unix.Close(p.vforkConn)
+		p.dropOwnFD(p.vforkConn)
+		p.vforkConn = 0
+	}
 	p.closeOnExec()
 	t.endRseq()
 	t.exitRobustList()
@@ -186,4 +191,27 @@ func vdsoAddress() (uint64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// dropOwnFD forgets fd, one of golos's own descriptors that golos has closed: its number
+// is the program's again.
+func (p *Process) dropOwnFD(fd int) {
+	kept := p.ownFDs[:0]
+	for _, o := range p.ownFDs {
+		if o != fd {
+			kept = append(kept, o)
+		}
+	}
+	p.ownFDs = kept
+	still := false // another descriptor golos looks at with the same low 16 bits
+	for _, o := range p.ownFDs {
+		still = still || o&0xffff == fd&0xffff
+	}
+	p.fdDirs.Range(func(k, _ any) bool {
+		still = still || k.(int)&0xffff == fd&0xffff
+		return !still
+	})
+	if !still {
+		entry.GoFDs[fd&0xffff] = 0
+	}
 }

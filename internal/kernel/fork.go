@@ -185,6 +185,7 @@ const placeTaken = "place taken: "
 
 // startChild starts a child's golos and gives it the process: its pid and the socket to it.
 func (t *Thread) startChild(a cloneArgs) (pid, conn int, err error) {
+	p := t.p
 	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return 0, 0, fmt.Errorf("socketpair: %w", err)
@@ -210,7 +211,14 @@ func (t *Thread) startChild(a cloneArgs) (pid, conn int, err error) {
 			std[i] = ^uintptr(0) // closed in the child too
 		}
 	}
-	pid, err = syscall.ForkExec(selfExe, []string{golosBinary(), ForkChildCommand, strconv.Itoa(childEnd)},
+	vdso, err := p.vdsoParts()
+	if err != nil {
+		unix.Close(conn)
+		unix.Close(childEnd)
+		return 0, 0, err
+	}
+	pid, err = syscall.ForkExec(selfExe, []string{golosBinary(), ForkChildCommand, strconv.Itoa(childEnd),
+		strconv.FormatUint(vdso[0].Lo, 16)},
 		&syscall.ProcAttr{Env: os.Environ(), Files: std})
 	unix.Close(childEnd)
 	if err != nil {
@@ -333,11 +341,13 @@ func (t *Thread) forkState(a cloneArgs, conn int) (*forkState, []int, error) {
 	if a.stack != 0 {
 		th.Regs.RSP = a.stack
 	}
-	maps, vdso, err := readMaps()
+	maps, _, err := readMaps()
 	if err != nil {
 		return nil, nil, err
 	}
-	st.VDSO = vdso
+	if st.VDSO, err = p.vdsoParts(); err != nil {
+		return nil, nil, err
+	}
 	var sharedFDs []int
 	for _, m := range maps {
 		for _, r := range p.mm.owned.intersect(m.Lo, m.Hi) {
@@ -506,4 +516,22 @@ func (p *Process) vforkShare() {
 	if writeMsg(p.vforkConn, b[:]) == nil {
 		readReply(p.vforkConn)
 	}
+}
+
+// vdsoParts are the vDSO's parts ([vvar]…, [vdso]) as /proc/self/maps shows them, read
+// once (a forked child's golos records them where it moved them).
+func (p *Process) vdsoParts() ([]forkMapping, error) {
+	p.vdsoMu.Lock()
+	defer p.vdsoMu.Unlock()
+	if p.vdso == nil {
+		_, parts, err := readMaps()
+		if err != nil {
+			return nil, err
+		}
+		if len(parts) == 0 {
+			return nil, fmt.Errorf("golos's process has no vDSO")
+		}
+		p.vdso = parts
+	}
+	return p.vdso, nil
 }

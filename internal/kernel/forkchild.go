@@ -22,18 +22,32 @@ type VDSOPause func() (resume func(delta int64))
 
 // RunForked is the child's side of fork (fork.go): it receives the process from the
 // parent's golos over conn and runs its one thread, returning as Run does.
-func RunForked(conn int, opts Options, pause VDSOPause) (int, error) {
+func RunForked(conn int, vdsoAt uint64, opts Options, pause VDSOPause) (int, error) {
 	runtime.LockOSThread()
 	debug.SetMaxThreads(entry.MaxThreads + 1024)
 	unix.CloseOnExec(conn) // open until the child execs or ends: vfork's parent waits for that
 	// The runtime stops calling into its vDSO now, long before it is moved (moveVDSO):
 	// by then its threads have most likely been seen outside it.
 	resume := pause()
+	paused := taskSwitches()
+	// The vDSO goes to the parent's place (vdsoAt, given on the command line) while the
+	// rest of the child is made: the move waits for the runtime's threads to leave it.
+	// It starts once the program's descriptors are in place: its own opens would
+	// otherwise take numbers that are the program's (dup3 over a descriptor being
+	// installed fails with EBUSY).
+	moved := make(chan vdsoMove, 1)
+	startMove := func() {
+		go func() {
+			runtime.LockOSThread() // waitOutside tells its own thread from the others
+			parts, err := moveVDSO(vdsoAt, paused, resume)
+			moved <- vdsoMove{parts, err}
+		}()
+	}
 	st, err := receiveState(conn)
 	if err != nil {
 		return 0, err
 	}
-	p, t, err := buildChild(conn, st, opts, resume)
+	p, t, err := buildChild(conn, st, opts, startMove, moved)
 	if err != nil {
 		writeMsg(conn, []byte(err.Error()))
 		return 0, err
@@ -61,11 +75,13 @@ func RunForked(conn int, opts Options, pause VDSOPause) (int, error) {
 			return
 		}
 		writeMsg(conn, nil)
+		if p.vforkConn == 0 {
+			unix.Close(conn) // only a vfork child's parent waits for its end to close
+		}
 	})
 	if failed != 0 {
 		return failed, nil
 	}
-	_ = p
 	select {}
 }
 
@@ -84,7 +100,7 @@ func receiveState(conn int) (*forkState, error) {
 
 // buildChild makes this golos the child: descriptors, memory, then the Process and its
 // one thread, whose start tells the parent it is ready.
-func buildChild(conn int, st *forkState, own Options, resume func(delta int64)) (*Process, *Thread, error) {
+func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-chan vdsoMove) (*Process, *Thread, error) {
 	sent, err := recvFDs(conn, len(st.CloexecFDs)+st.SharedFDs)
 	if err != nil {
 		return nil, nil, err
@@ -93,9 +109,7 @@ func buildChild(conn int, st *forkState, own Options, resume func(delta int64)) 
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := moveVDSO(st.VDSO, resume); err != nil {
-		return nil, nil, err
-	}
+	startMove()
 	if err := mapRegions(st.Maps, shared); err != nil {
 		return nil, nil, err
 	}
@@ -124,6 +138,11 @@ func buildChild(conn int, st *forkState, own Options, resume func(delta int64)) 
 		}
 	}
 
+	if m := <-moved; m.err != nil {
+		return nil, nil, m.err
+	} else if !sameParts(m.parts, st.VDSO) {
+		return nil, nil, fmt.Errorf("the vDSO: the parent's is laid out otherwise than the child's")
+	}
 	opts := st.Opts
 	opts.Stderr, opts.HostFDs = own.Stderr, own.HostFDs
 	if opts.Root != "" {
@@ -173,7 +192,10 @@ func buildChild(conn int, st *forkState, own Options, resume func(delta int64)) 
 	p.rw.pages = pages
 	p.argv, p.envp, p.auxv, p.stack = st.Argv, st.Envp, st.Auxv, st.Stack
 	if st.VforkStack[1] != 0 {
+		// Open until the child execs or ends, and golos's own till then.
 		p.vforkConn, p.vforkStack = conn, st.VforkStack
+		p.ownFDs = append(p.ownFDs, conn)
+		entry.GoFDs[conn&0xffff] = 1
 	}
 	for i, a := range st.Actions {
 		p.sig.actions[i] = sigaction{handler: a[0], flags: a[1], restorer: a[2], mask: a[3]}
@@ -296,42 +318,55 @@ func openMapped(m forkMapping, write bool) (int, error) {
 	return fd, nil
 }
 
-// moveVDSO moves this process's vDSO (and the data pages before it) to where the parent
-// has it: the program found it through its auxiliary vector and keeps pointers into it.
-// The kernel lets a vDSO be moved with mremap(2), as CRIU does on restore; the Go runtime
-// of this golos calls into it too, so it has stopped doing that (VDSOPause), and resume
-// lets it call again once the vDSO is in its place.
-func moveVDSO(parent []forkMapping, resume func(delta int64)) error {
-	_, own, err := readMaps()
-	if err != nil {
-		return err
+// vdsoMove is what moveVDSO did: the vDSO's parts where they are now, or why it failed.
+type vdsoMove struct {
+	parts []forkMapping
+	err   error
+}
+
+// sameParts reports whether the child's vDSO parts lie where the parent's do.
+func sameParts(a, b []forkMapping) bool {
+	if len(a) != len(b) {
+		return false
 	}
-	if len(own) != len(parent) || len(own) == 0 {
-		return fmt.Errorf("the vDSO: the parent has %d parts, the child %d", len(parent), len(own))
-	}
-	delta := int64(parent[0].Lo - own[0].Lo)
-	for i := range own {
-		if own[i].Hi-own[i].Lo != parent[i].Hi-parent[i].Lo || int64(parent[i].Lo-own[i].Lo) != delta {
-			return fmt.Errorf("the vDSO: the parent's is laid out otherwise than the child's")
+	for i := range a {
+		if a[i].Lo != b[i].Lo || a[i].Hi != b[i].Hi {
+			return false
 		}
 	}
-	if delta == 0 {
-		resume(0)
-		return nil
+	return true
+}
+
+// moveVDSO moves this process's vDSO (and the data pages before it) so that it starts at
+// to, where the parent has it: the program found it through its auxiliary vector and
+// keeps pointers into it. The kernel lets a vDSO be moved with mremap(2), as CRIU does on
+// restore; the Go runtime of this golos calls into it too, so it has stopped doing that
+// (VDSOPause; paused are its threads' context switches then), and resume lets it call
+// again once the vDSO is in its place. It returns the parts where they are now.
+func moveVDSO(to uint64, paused map[int]uint64, resume func(delta int64)) ([]forkMapping, error) {
+	_, own, err := readMaps()
+	if err != nil {
+		return nil, err
+	}
+	if len(own) == 0 {
+		return nil, fmt.Errorf("the vDSO: this process has none")
 	}
 	lo, hi := own[0].Lo, own[len(own)-1].Hi
+	if lo == to {
+		resume(0)
+		return own, nil
+	}
 	orig := lo
-	plo, phi := parent[0].Lo, parent[len(parent)-1].Hi
 	// A thread of the runtime may have read a vDSO address just before the pause: the
-	// move waits until every other thread has been seen outside the vDSO.
-	waitOutside(lo, hi)
-	move := func(to uint64) error {
-		if _, e := rawMmap(to, hi-lo, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED_NOREPLACE, -1, 0); e != 0 {
-			return fmt.Errorf(placeTaken+"the vDSO's place %#x in the child: %w", to, e)
+	// move waits until every other thread is known to be outside the vDSO.
+	waitOutside(lo, hi, paused)
+	move := func(at uint64) error {
+		if _, e := rawMmap(at, hi-lo, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED_NOREPLACE, -1, 0); e != 0 {
+			return fmt.Errorf(placeTaken+"the vDSO's place %#x in the child: %w", at, e)
 		}
 		for _, m := range own {
 			if _, _, e := unix.RawSyscall6(unix.SYS_MREMAP, uintptr(m.Lo), uintptr(m.Hi-m.Lo), uintptr(m.Hi-m.Lo),
-				unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED, uintptr(to+(m.Lo-lo)), 0); e != 0 {
+				unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED, uintptr(at+(m.Lo-lo)), 0); e != 0 {
 				return fmt.Errorf("move the vDSO: %w", e)
 			}
 		}
@@ -342,19 +377,19 @@ func moveVDSO(parent []forkMapping, resume func(delta int64)) error {
 				end = own[i+1].Lo
 			}
 			if own[i].Hi < end {
-				unix.RawSyscall(unix.SYS_MUNMAP, uintptr(to+own[i].Hi-lo), uintptr(end-own[i].Hi), 0)
+				unix.RawSyscall(unix.SYS_MUNMAP, uintptr(at+own[i].Hi-lo), uintptr(end-own[i].Hi), 0)
 			}
 		}
-		d := to - lo
+		d := at - lo
 		for i := range own {
 			own[i].Lo += d
 			own[i].Hi += d
 		}
-		lo, hi = to, to+(hi-lo)
+		lo, hi = at, at+(hi-lo)
 		return nil
 	}
 	var moveErr error
-	if plo < hi && lo < phi {
+	if to < hi && lo < to+(hi-lo) {
 		// The two places overlap: through a free place first.
 		tmp, e := rawMmap(0, hi-lo, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, -1, 0)
 		if e == 0 {
@@ -365,51 +400,85 @@ func moveVDSO(parent []forkMapping, resume func(delta int64)) error {
 		}
 	}
 	if moveErr == nil {
-		moveErr = move(plo)
+		moveErr = move(to)
 	}
 	if moveErr != nil {
-		return moveErr // the runtime keeps making those calls as syscalls
+		return nil, moveErr // the runtime keeps making those calls as syscalls
 	}
 	resume(int64(lo - orig))
-	return nil
+	return own, nil
 }
 
-// waitOutside returns when every other thread of this process has been seen blocked in a
-// syscall at an address outside [lo, hi), or after a bound (a thread that keeps running
-// Go code for that long, without a syscall, is not about to call into the vDSO either).
-// /proc/self/task/TID/syscall shows a blocked thread's syscall and its address
-// (proc(5)), and "running" for one that is not blocked.
-func waitOutside(lo, hi uint64) {
+// waitOutside returns when no other thread of this process can be inside [lo, hi), the
+// vDSO, with an address it read before the runtime's pointers were cleared: each has
+// blocked since then (its count of voluntary context switches, taken at the pause in
+// paused, grew: a thread blocks in a syscall, never in the vDSO, and after the pause it
+// reads cleared pointers), or is blocked now at an address outside [lo, hi)
+// (/proc/self/task/TID/syscall, proc(5)), or was started after the pause. It gives up
+// after a bound: a thread that keeps running Go code that long without a syscall is not
+// about to call into the vDSO either.
+func waitOutside(lo, hi uint64, paused map[int]uint64) {
 	self := unix.Gettid()
 	deadline := time.Now().Add(50 * time.Millisecond)
-	seen := map[int]bool{}
+	safe := map[int]bool{}
 	for time.Now().Before(deadline) {
-		ents, err := os.ReadDir("/proc/self/task")
-		if err != nil {
-			return
-		}
 		left := 0
-		for _, e := range ents {
-			tid, err := strconv.Atoi(e.Name())
-			if err != nil || tid == self || seen[tid] {
+		for tid, n := range taskSwitches() {
+			if tid == self || safe[tid] {
 				continue
 			}
-			b, err := os.ReadFile("/proc/self/task/" + e.Name() + "/syscall")
-			f := strings.Fields(string(b))
-			if err != nil || len(f) < 3 || f[0] == "running" {
-				left++
+			if before, ok := paused[tid]; !ok || n > before || blockedOutside(tid, lo, hi) {
+				safe[tid] = true
 				continue
 			}
-			pc, err := strconv.ParseUint(strings.TrimPrefix(f[len(f)-1], "0x"), 16, 64)
-			if err != nil || pc >= lo && pc < hi {
-				left++
-				continue
-			}
-			seen[tid] = true
+			left++
 		}
 		if left == 0 {
 			return
 		}
-		time.Sleep(50 * time.Microsecond)
+		// A plain nanosleep: the runtime's timers would round a sleep this short up to a
+		// millisecond.
+		unix.Nanosleep(&unix.Timespec{Nsec: 20000}, nil)
 	}
+}
+
+// taskSwitches is each thread's count of voluntary context switches (proc(5),
+// /proc/self/task/TID/status).
+func taskSwitches() map[int]uint64 {
+	out := map[int]uint64{}
+	ents, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return out
+	}
+	for _, e := range ents {
+		tid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/self/task/" + e.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		_, rest, ok := strings.Cut(string(b), "\nvoluntary_ctxt_switches:")
+		if !ok {
+			continue
+		}
+		line, _, _ := strings.Cut(rest, "\n")
+		if n, err := strconv.ParseUint(strings.TrimSpace(line), 10, 64); err == nil {
+			out[tid] = n
+		}
+	}
+	return out
+}
+
+// blockedOutside reports whether thread tid is blocked in a syscall at an address outside
+// [lo, hi) (/proc/self/task/TID/syscall: "running" for a thread that is not blocked).
+func blockedOutside(tid int, lo, hi uint64) bool {
+	b, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(tid) + "/syscall")
+	f := strings.Fields(string(b))
+	if err != nil || len(f) < 3 || f[0] == "running" {
+		return false
+	}
+	pc, err := strconv.ParseUint(strings.TrimPrefix(f[len(f)-1], "0x"), 16, 64)
+	return err == nil && (pc < lo || pc >= hi)
 }

@@ -62,7 +62,9 @@ type Process struct {
 
 	nofileMu sync.Mutex
 	forkMu   sync.Mutex // one new process at a time (fork.go)
-	pagemap  int        // /proc/self/pagemap, open from the start (fork.go), or -1
+	vdsoMu   sync.Mutex
+	vdso     []forkMapping // the vDSO's parts (vdsoParts)
+	pagemap  int           // /proc/self/pagemap, open from the start (fork.go), or -1
 	// A vfork child's socket to its parent's golos and the part of the parent's stack it
 	// gives back (vforkShare); vforkConn is 0 otherwise.
 	vforkConn  int

@@ -44,6 +44,11 @@ func TestShebang(t *testing.T) {
 	echo := filepath.Join(dir, "echo.sh")
 	os.WriteFile(echo, []byte("#!/bin/busybox sh\necho \"$0 $1 $#\"\nexit 5\n"), 0o755)
 	runBoth(t, echo, "arg")
+	// A tab separates the interpreter from its argument too, and the argument keeps
+	// its inner blanks (fs/binfmt_script.c).
+	tab := filepath.Join(dir, "tab.sh")
+	os.WriteFile(tab, []byte("#!/bin/busybox\tsh  \t\necho \"tab $#\"\n"), 0o755)
+	runBoth(t, tab)
 }
 
 // TestRunFlags: -e, --clear-env and -w do what docker run's do.

@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -92,24 +91,27 @@ func (p *Process) checkExec(name, path string) error {
 // script's own arguments, up to maxInterpreterDepth levels.
 func (p *Process) interpreters(path string, argv []string) (string, []string, error) {
 	for depth := 0; ; depth++ {
-		line, err := p.shebang(path)
+		head, err := p.fileHead(path)
 		if err != nil {
 			return "", nil, err
 		}
-		if line == nil {
+		l, script, ok, why := parseShebang(head)
+		if !script {
 			return path, argv, nil
 		}
 		if depth == maxInterpreterDepth {
 			return "", nil, &ExitError{Status: 126, Err: fmt.Errorf("%s: too many levels of #! interpreters", argv[0])}
 		}
-		interp, arg, _ := strings.Cut(strings.TrimLeft(string(line), " \t"), " ")
-		arg = strings.Trim(arg, " \t")
-		if interp == "" {
-			return "", nil, &ExitError{Status: 126, Err: fmt.Errorf("%s: empty #! line", path)}
+		if !ok || l.interp == "" {
+			if why == "" {
+				why = "empty #! line"
+			}
+			return "", nil, &ExitError{Status: 126, Err: fmt.Errorf("%s: %s", path, why)}
 		}
+		interp := l.interp
 		next := []string{interp}
-		if arg != "" {
-			next = append(next, arg)
+		if l.hasArg {
+			next = append(next, l.arg)
 		}
 		next = append(next, path)
 		argv = append(next, argv[1:]...)
@@ -120,25 +122,17 @@ func (p *Process) interpreters(path string, argv []string) (string, []string, er
 	}
 }
 
-// shebang returns the text after "#!" on the first line of path (up to Linux's 256
-// bytes, BINPRM_BUF_SIZE), or nil if the file does not start with "#!".
-func (p *Process) shebang(path string) ([]byte, error) {
+// fileHead returns the first bytes of path Linux looks at to recognise a script
+// (BINPRM_BUF_SIZE).
+func (p *Process) fileHead(path string) ([]byte, error) {
 	fd, err := p.opener(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer unix.Close(fd)
-	buf := make([]byte, 256)
+	buf := make([]byte, binprmBufSize)
 	n, _ := unix.Pread(fd, buf, 0)
-	buf = buf[:max(n, 0)]
-	if !bytes.HasPrefix(buf, []byte("#!")) {
-		return nil, nil
-	}
-	line := buf[2:]
-	if i := bytes.IndexByte(line, '\n'); i >= 0 {
-		line = line[:i]
-	}
-	return bytes.TrimRight(line, " \t\r"), nil
+	return buf[:max(n, 0)], nil
 }
 
 // execve(2) and execveat(2): the program is replaced by a new golos process that runs

@@ -338,3 +338,13 @@ func lineWith(out []byte, prefix string) string {
 	}
 	return "(no such line)"
 }
+
+// TestMemAdjacent: the page below a fresh mapping is not the program's stack (golos's stack
+// has guard space on both sides, as Linux's has its guard gap): a syscall writing there
+// fails with EFAULT, as natively.
+func TestMemAdjacent(t *testing.T) {
+	forFlavours(t, "mem_adjacent", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0)
+	})
+}

@@ -74,7 +74,7 @@ func (t *Thread) execInPlace(path string, argv, envp []string) bool {
 	for _, r := range img.Mapped {
 		p.mm.owned.add(r[0], r[1])
 	}
-	p.mm.owned.add(stack.Mapped[0], stack.Mapped[1])
+	p.mm.owned.add(stack.Reserved[0], stack.Reserved[1])
 	p.mm.initBrk(img.BrkStart)
 	p.mm.mu.Unlock()
 	for _, c := range img.Code {

@@ -190,7 +190,7 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	for _, r := range img.Mapped {
 		p.mm.owned.add(r[0], r[1])
 	}
-	p.mm.owned.add(stack.Mapped[0], stack.Mapped[1])
+	p.mm.owned.add(stack.Reserved[0], stack.Reserved[1])
 	p.mm.initBrk(img.BrkStart)
 	if !opts.NoRewrite {
 		fd, err := p.rw.openMem()

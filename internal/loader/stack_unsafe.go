@@ -41,7 +41,10 @@ const (
 type Stack struct {
 	SP     uint64    // points at argc
 	Mapped [2]uint64 // the stack mapping
-	Auxv   []byte    // the auxiliary vector as laid out (what /proc/self/auxv shows)
+	// Reserved is the stack with its guard space on both sides (mapped without access):
+	// the program's memory.
+	Reserved [2]uint64
+	Auxv     []byte // the auxiliary vector as laid out (what /proc/self/auxv shows)
 }
 
 // HostAux returns the values of golos's own auxiliary vector that the application
@@ -66,9 +69,20 @@ func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]ui
 	if unix.Getrlimit(unix.RLIMIT_STACK, &rl) == nil && rl.Cur != unix.RLIM_INFINITY {
 		size = min(max(pageUp(rl.Cur), 128<<10), maxStackSize)
 	}
-	base, err := mmap(0, size, unix.PROT_READ|unix.PROT_WRITE,
-		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE|unix.MAP_STACK, -1, 0)
+	// Guard space on both sides, mapped without access: Linux keeps a gap of
+	// stack_guard_gap (256 pages) below a stack and puts nothing above the main one, so a
+	// write just past a neighbouring mapping (a syscall's buffer) faults or fails with
+	// EFAULT there rather than land in the stack.
+	const guardBelow, guardAbove = 256 * pageSize, pageSize
+	all, err := mmap(0, guardBelow+size+guardAbove, unix.PROT_NONE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE, -1, 0)
 	if err != nil {
+		return nil, fmt.Errorf("map stack: %w", err)
+	}
+	base := all + guardBelow
+	if _, err := mmap(base, size, unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE|unix.MAP_STACK|unix.MAP_FIXED, -1, 0); err != nil {
+		unix.Syscall(unix.SYS_MUNMAP, uintptr(all), uintptr(guardBelow+size+guardAbove), 0)
 		return nil, fmt.Errorf("map stack: %w", err)
 	}
 	top := base + size
@@ -167,5 +181,5 @@ func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]ui
 		word(kv[1])
 	}
 	auxv := append([]byte(nil), mem[auxStart:w]...)
-	return &Stack{SP: sp, Mapped: [2]uint64{base, top}, Auxv: auxv}, nil
+	return &Stack{SP: sp, Mapped: [2]uint64{base, top}, Reserved: [2]uint64{all, top + guardAbove}, Auxv: auxv}, nil
 }

@@ -15,7 +15,6 @@ import (
 // getFSBase is the calling thread's FS base, as the host reports it (arch_prctl(2)
 // ARCH_GET_FS): on an application thread's OS thread, the application's.
 func getFSBase() (uint64, unix.Errno) {
-	const archGetFS = 0x1003
 	var v uint64
 	_, _, e := unix.RawSyscall(unix.SYS_ARCH_PRCTL, archGetFS, uintptr(unsafe.Pointer(&v)), 0)
 	return v, e

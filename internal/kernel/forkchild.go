@@ -56,7 +56,7 @@ func RunForked(conn int, vdsoAt uint64, opts Options, pause VDSOPause) (int, err
 	t.start(func(c *Thread) unix.Errno {
 		// The thread's FS, as the parent's was (or CLONE_SETTLS's); its tid where
 		// CLONE_CHILD_SETTID asks; its rseq area registered again with the host.
-		if _, _, e := unix.RawSyscall(unix.SYS_ARCH_PRCTL, 0x1002, uintptr(st.Thread.FS), 0); e != 0 {
+		if e := setProgramFS(st.Thread.FS); e != 0 {
 			return e
 		}
 		if a := st.Thread.SetChildTid; a != 0 {

@@ -32,18 +32,30 @@ func sysSetTidAddress(t *Thread) int64 {
 // gettid(2): the application thread is the host thread that runs it.
 func sysGettid(t *Thread) int64 { return int64(t.tid) }
 
+// arch_prctl(2)'s codes (arch/x86/include/uapi/asm/prctl.h).
+const (
+	archSetGS = 0x1001
+	archSetFS = 0x1002
+	archGetFS = 0x1003
+	archGetGS = 0x1004
+)
+
+// setProgramFS sets the calling OS thread's FS base to base on the program's behalf
+// (arch_prctl(2) ARCH_SET_FS), as it starts a thread or a program: the FS base is the
+// application's, and golos sets it only there (and in sysArchPrctl, at the program's
+// request). The host fails it only for a base that is not a canonical user address
+// (EPERM); each caller decides what a failure means for the thread it starts.
+func setProgramFS(base uint64) unix.Errno {
+	_, _, e := unix.RawSyscall(unix.SYS_ARCH_PRCTL, archSetFS, uintptr(base), 0)
+	return e
+}
+
 // arch_prctl(2). ARCH_SET_FS sets this thread's FS base on the host: the application owns
 // FS and golos never reads or changes it again. ARCH_GET_FS is answered by the host too
 // (it writes the value to the application's memory; golos never reads it). GS is
 // golos's own (the Go runtime's TLS), so the application's GS base is virtual: recorded
 // here and loaded only while the application's code runs (entry.Context.SetAppGS).
 func sysArchPrctl(t *Thread) int64 {
-	const (
-		archSetGS = 0x1001
-		archSetFS = 0x1002
-		archGetFS = 0x1003
-		archGetGS = 0x1004
-	)
 	switch uint32(t.arg(0)) { // int option
 	case archSetFS:
 		if t.arg(1) >= userEnd {
@@ -208,7 +220,7 @@ func (t *Thread) clone(a cloneArgs) int64 {
 	}
 	setup := func(c *Thread) unix.Errno {
 		// The child's FS is set once, here, on the application's behalf.
-		if _, _, e := unix.RawSyscall(unix.SYS_ARCH_PRCTL, 0x1002, uintptr(a.tls), 0); e != 0 {
+		if e := setProgramFS(a.tls); e != 0 {
 			return e
 		}
 		return setupTids(a, c.tid)

@@ -211,8 +211,12 @@ func (p *Process) runThreads(t *Thread) {
 			futexWait(&w.wake, 0, -1)
 		}
 		t = w.next
-		// The child's FS is set once, here, on the application's behalf.
-		unix.RawSyscall(unix.SYS_ARCH_PRCTL, 0x1002, uintptr(w.tls), 0)
+		// The child's FS is set once, here, on the application's behalf. Unlike clone's
+		// setup on a new OS thread, a failure could not end this start with its errno:
+		// clone has already returned the child's tid and registered it. It cannot fail:
+		// clone refused a tls that is not a canonical user address (EPERM), the only
+		// base the host refuses.
+		setProgramFS(w.tls)
 	}
 }
 

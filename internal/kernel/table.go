@@ -448,7 +448,8 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_RECVMSG:     {name: "recvmsg", fn: passthrough, fd: true},
 		unix.SYS_SENDMMSG:    {name: "sendmmsg", fn: sysSendmmsg, fd: true, sigpipe: true},
 		unix.SYS_RECVMMSG:    {name: "recvmmsg", fn: passthrough, fd: true},
-		// signal.go: the application's virtual signals.
+		// signal.go, sigaction.go, sigdeliver.go, sigframe.go, sigwait.go: the
+		// application's virtual signals.
 		unix.SYS_RT_SIGACTION:      {name: "rt_sigaction", fn: sysRtSigaction},
 		unix.SYS_RT_SIGPROCMASK:    {name: "rt_sigprocmask", fn: sysRtSigprocmask},
 		unix.SYS_RT_SIGPENDING:     {name: "rt_sigpending", fn: sysRtSigpending},

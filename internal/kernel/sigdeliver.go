@@ -1,0 +1,509 @@
+package kernel
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"golos/internal/entry"
+)
+
+// Sending signals (kill(2), tgkill(2), rt_sigqueueinfo(2), golos's own), queueing them,
+// picking the thread that takes a process-directed one, kicking it, delivering them,
+// what becomes of an interrupted syscall, and forwarding the signals sent to golos's
+// process from outside.
+
+// kill(2): to this process, a virtual signal; to other processes, the host's. A process
+// group golos's process belongs to (pid 0, or -pgrp) is signalled on the host too: see
+// groupKill. (pid -1 never reaches the caller on Linux.)
+func sysKill(t *Thread) int64 {
+	pid, sig := int(int32(t.arg(0))), int(int32(t.arg(1)))
+	if pid == 0 || pid < -1 && -pid == unix.Getpgrp() {
+		return t.p.groupKill(userInfo(sig), passthroughFast(t))
+	}
+	if pid != selfPid {
+		return passthroughFast(t)
+	}
+	if sig < 0 || sig > 64 {
+		return -int64(unix.EINVAL)
+	}
+	if sig == 0 {
+		return 0
+	}
+	t.p.sendProcess(userInfo(sig))
+	return 0
+}
+
+// userInfo is the siginfo of a signal the application sends itself with kill(2).
+func userInfo(sig int) siginfo {
+	return siginfo{signo: int32(sig), code: siUser, pid: uint32(selfPid), uid: uint32(unix.Getuid())}
+}
+
+// groupKill completes a signal to a process group that golos's own process belongs to,
+// which the host sent (its result is ret) to every member, golos included: the group has
+// golos's process in it, not the program's. What golos's process gets comes back to the
+// program as any signal sent by a process (the forwarder's, with the host's siginfo),
+// except the signals that never come back that way (entry.FromProcessesForwarded): those
+// golos sends the program itself, with info. SIGKILL and SIGSTOP act on golos's process
+// on the host, as they would on the program's.
+func (p *Process) groupKill(info siginfo, ret int64) int64 {
+	sig := int(info.signo)
+	if ret != 0 || sig <= 0 || sig > 64 || entry.FromProcessesForwarded(unix.Signal(sig)) ||
+		sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
+		return ret
+	}
+	p.sendProcess(info)
+	return 0
+}
+
+// tgkill(2) and tkill(2): to one thread of this process, or of another (the host's).
+func sysTgkill(t *Thread) int64 {
+	if int(int32(t.arg(0))) != selfPid {
+		return passthroughFast(t)
+	}
+	return t.tkill(int(int32(t.arg(1))), int(int32(t.arg(2))))
+}
+
+func sysTkill(t *Thread) int64 {
+	// tkill(2) reaches a thread of any process. A tid that is none of the program's and
+	// none of golos's process (whose other threads are golos's own, and the OS threads of
+	// exited program threads: ESRCH below) is another process's.
+	if tid := int(int32(t.arg(0))); tid > 0 && t.p.thread(tid) == nil && unix.Tgkill(selfPid, tid, 0) != nil {
+		return passthroughFast(t)
+	}
+	return t.tkill(int(int32(t.arg(0))), int(int32(t.arg(1))))
+}
+
+func (t *Thread) tkill(tid, sig int) int64 {
+	if tid <= 0 || sig < 0 || sig > 64 {
+		return -int64(unix.EINVAL)
+	}
+	target := t.p.thread(tid)
+	if target == nil {
+		return -int64(unix.ESRCH)
+	}
+	if sig == 0 {
+		return 0
+	}
+	t.p.sendThread(target, siginfo{signo: int32(sig), code: siTkill, pid: uint32(selfPid), uid: uint32(unix.Getuid())})
+	return 0
+}
+
+// rt_sigqueueinfo(2) and rt_tgsigqueueinfo(2): a signal with the caller's siginfo.
+func sysRtSigqueueinfo(t *Thread) int64 {
+	pid, sig, infoAddr := int(int32(t.arg(0))), int(int32(t.arg(1))), t.arg(2)
+	if pid != selfPid {
+		return passthroughFast(t)
+	}
+	info, e := readQueuedInfo(sig, infoAddr)
+	if e != 0 {
+		return -int64(e)
+	}
+	t.p.sendProcess(info)
+	return 0
+}
+
+func sysRtTgsigqueueinfo(t *Thread) int64 {
+	pid, tid, sig, infoAddr := int(int32(t.arg(0))), int(int32(t.arg(1))), int(int32(t.arg(2))), t.arg(3)
+	if pid != selfPid {
+		return passthroughFast(t)
+	}
+	info, e := readQueuedInfo(sig, infoAddr)
+	if e != 0 {
+		return -int64(e)
+	}
+	target := t.p.thread(tid)
+	if target == nil {
+		return -int64(unix.ESRCH)
+	}
+	t.p.sendThread(target, info)
+	return 0
+}
+
+func readQueuedInfo(sig int, addr uint64) (siginfo, unix.Errno) {
+	if sig < 1 || sig > 64 {
+		return siginfo{}, unix.EINVAL
+	}
+	raw := make([]byte, 128)
+	if e := copyIn(addr, raw); e != 0 {
+		return siginfo{}, e
+	}
+	code := int32(binary.LittleEndian.Uint32(raw[8:]))
+	if code >= 0 || code == siTkill {
+		return siginfo{}, unix.EPERM // only negative codes other than SI_TKILL may be forged
+	}
+	binary.LittleEndian.PutUint32(raw[0:], uint32(sig))
+	return siginfo{signo: int32(sig), code: code, raw: raw}, 0
+}
+
+// sendThread makes a signal pending for one thread and kicks it.
+func (p *Process) sendThread(target *Thread, info siginfo) {
+	s := &p.sig
+	s.mu.Lock()
+	sig := int(info.signo)
+	p.flushStopCont(sig)
+	if s.ignored(sig) && target.sigmask&sigBit(sig) == 0 {
+		// Discarded at once, unless blocked: the disposition may change before it is
+		// unblocked (signal(7); kernel/signal.c, sig_ignored).
+		s.mu.Unlock()
+		return
+	}
+	queue(&target.pending, target.infos, info)
+	s.mu.Unlock()
+	p.signalThread(target)
+}
+
+// stopSignals are the signals whose default action is to stop the process.
+const stopSignals = 1<<(unix.SIGSTOP-1) | 1<<(unix.SIGTSTP-1) | 1<<(unix.SIGTTIN-1) | 1<<(unix.SIGTTOU-1)
+
+// flushStopCont does what sending sig does to the signals already pending, whatever
+// their dispositions, as Linux's prepare_signal (kernel/signal.c): SIGCONT discards the
+// pending stop signals, and a stop signal a pending SIGCONT (signal(7)). Caller holds
+// p.sig.mu.
+func (p *Process) flushStopCont(sig int) {
+	var flush uint64
+	switch {
+	case sig == int(unix.SIGCONT):
+		flush = stopSignals
+	case sigBit(sig)&stopSignals != 0:
+		flush = sigBit(int(unix.SIGCONT))
+	default:
+		return
+	}
+	s := &p.sig
+	drop := func(set *uint64, infos map[int][]siginfo) {
+		for f := *set & flush; f != 0; f &= f - 1 {
+			delete(infos, bits.TrailingZeros64(f)+1)
+		}
+		*set &^= flush
+	}
+	drop(&s.pending, s.infos)
+	p.threads.mu.Lock()
+	for _, th := range p.threads.byTid {
+		drop(&th.pending, th.infos)
+	}
+	p.threads.mu.Unlock()
+}
+
+// signalThread makes target look at its signals: it wakes it from a wait of golos's
+// (sigsuspend, sigtimedwait) and kicks it out of application code, watching the kick
+// until the thread has looked.
+func (p *Process) signalThread(target *Thread) {
+	target.wakeUp()
+	if entry.Kick(target.ctx, target.tid) {
+		p.watchKick(target)
+	}
+}
+
+// sendProcess makes a signal pending for the process; one thread that does not block it
+// takes it (signal(7)).
+func (p *Process) sendProcess(info siginfo) {
+	s := &p.sig
+	s.mu.Lock()
+	sig := int(info.signo)
+	p.flushStopCont(sig)
+	if s.ignored(sig) && !p.blockedByAll(sig) {
+		s.mu.Unlock()
+		return
+	}
+	if s.infos == nil {
+		s.infos = map[int][]siginfo{}
+	}
+	queue(&s.pending, s.infos, info)
+	// The main thread first when it can take the signal, as Linux's complete_signal
+	// tries the group leader before walking the others (a program whose main thread
+	// waits in pause(2) for SIGTERM while its workers block it expects the main thread to
+	// wake).
+	var target *Thread
+	p.threads.mu.Lock()
+	if m := p.threads.main; m != nil && p.threads.byTid[m.tid] == m && m.sigmask&sigBit(sig) == 0 {
+		target = m
+	}
+	for _, th := range p.threads.byTid {
+		if target != nil {
+			break
+		}
+		if th.sigmask&sigBit(sig) == 0 {
+			target = th
+		}
+	}
+	p.threads.mu.Unlock()
+	s.mu.Unlock()
+	if target != nil {
+		p.signalThread(target)
+	}
+}
+
+// kickWatch keeps the threads kicked whose kick may not have reached them yet.
+type kickWatch struct {
+	mu      sync.Mutex
+	threads map[*Thread]bool
+	running bool
+}
+
+// rekickEvery is how often a thread that has not taken its kick is kicked again.
+const rekickEvery = 5 * time.Millisecond
+
+// watchKick makes sure that t, just kicked, looks at its signals: while it has not (its
+// Context's Pending is still set), it is kicked again every rekickEvery (entry.Rekick).
+func (p *Process) watchKick(t *Thread) {
+	w := &p.kicks
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.threads == nil {
+		w.threads = map[*Thread]bool{}
+	}
+	w.threads[t] = true
+	if !w.running {
+		w.running = true
+		go p.rekickLoop()
+	}
+}
+
+func (p *Process) rekickLoop() {
+	w := &p.kicks
+	for {
+		time.Sleep(rekickEvery)
+		w.mu.Lock()
+		for t := range w.threads {
+			if p.thread(t.tid) != t || !entry.Rekick(t.ctx, t.tid) {
+				delete(w.threads, t)
+			}
+		}
+		if len(w.threads) == 0 {
+			w.running = false
+			w.mu.Unlock()
+			return
+		}
+		w.mu.Unlock()
+	}
+}
+
+// queue adds info to a pending set: a standard signal is pending at most once, a
+// real-time one queues (signal(7), "Real-time signals").
+func queue(set *uint64, infos map[int][]siginfo, info siginfo) {
+	sig := int(info.signo)
+	if *set&sigBit(sig) != 0 && sig < 32 {
+		return
+	}
+	*set |= sigBit(sig)
+	infos[sig] = append(infos[sig], info)
+}
+
+// dequeue takes the lowest deliverable signal, if any. Caller holds s.mu.
+func (t *Thread) dequeue() (siginfo, bool) {
+	s := &t.p.sig
+	for _, src := range []struct {
+		set   *uint64
+		infos map[int][]siginfo
+	}{{&t.pending, t.infos}, {&s.pending, s.infos}} {
+		ready := *src.set &^ t.sigmask
+		if ready == 0 {
+			continue
+		}
+		sig := 1
+		for ready&1 == 0 {
+			ready >>= 1
+			sig++
+		}
+		q := src.infos[sig]
+		info := siginfo{signo: int32(sig)}
+		if len(q) > 0 {
+			info, q = q[0], q[1:]
+		}
+		if len(q) == 0 {
+			delete(src.infos, sig)
+			*src.set &^= sigBit(sig)
+		} else {
+			src.infos[sig] = q
+		}
+		return info, true
+	}
+	return siginfo{}, false
+}
+
+// deliverPending delivers every signal the thread can take now, each on top of the last,
+// as Linux does on the way back to user space.
+func (t *Thread) deliverPending() {
+	atomic.StoreUint32(&t.ctx.Pending, 0)
+	for !t.exited {
+		s := &t.p.sig
+		s.mu.Lock()
+		info, ok := t.dequeue()
+		var act sigaction
+		if ok {
+			act = s.actions[info.signo]
+		}
+		s.mu.Unlock()
+		if !ok {
+			return
+		}
+		t.deliver(info, act)
+	}
+}
+
+// forceSignal delivers a synchronous signal (a fault) now. If the application blocks or
+// ignores it, it dies of it, as Linux's force_sig_info() does.
+func (t *Thread) forceSignal(info siginfo) {
+	s := &t.p.sig
+	sig := int(info.signo)
+	s.mu.Lock()
+	act := s.actions[sig]
+	blocked := t.sigmask&sigBit(sig) != 0
+	s.mu.Unlock()
+	if blocked || act.handler == sigIgn {
+		t.killedBy(unix.Signal(sig))
+		return
+	}
+	t.deliver(info, act)
+}
+
+// deliver runs the disposition act of one signal.
+func (t *Thread) deliver(info siginfo, act sigaction) {
+	sig := int(info.signo)
+	switch act.handler {
+	case sigIgn:
+		return
+	case sigDfl:
+		switch defaultActionOf(sig) {
+		case actIgnore, actContinue:
+			return
+		case actStop:
+			stopBy(unix.Signal(sig))
+			// The SIGCONT that continued the process is queued now, to be delivered
+			// with the others, before the thread returns to its code, as on Linux.
+			t.forwardBeforeReturn()
+			return
+		}
+		t.killedBy(unix.Signal(sig))
+		return
+	}
+	if err := t.pushFrame(info, act); err != 0 {
+		// The frame could not be written: Linux kills the process with SIGSEGV.
+		t.killedBy(unix.SIGSEGV)
+		return
+	}
+	s := &t.p.sig
+	s.mu.Lock()
+	t.sigmask |= act.mask
+	if act.flags&saNodefer == 0 {
+		t.sigmask |= sigBit(sig)
+	}
+	t.sigmask &^= cannotCatch
+	if act.flags&saResethand != 0 {
+		s.actions[sig] = sigaction{}
+	}
+	s.mu.Unlock()
+}
+
+// restart_syscall(2) restarts a call the kernel stopped with ERESTART_RESTARTBLOCK. golos
+// never leaves one to restart (an interrupted call is made again from its own
+// registers: interrupted), so, as Linux's do_no_restart_syscall, it fails with EINTR.
+func sysRestartSyscall(t *Thread) int64 { return -int64(unix.EINTR) }
+
+// interrupted decides what a syscall that returned EINTR because of a kick becomes
+// (signal(7), "Interruption of system calls and library functions by signal handlers"):
+// if the signal's handler has SA_RESTART and the call is one Linux restarts, the thread
+// will make the call again after the handler returns.
+func (t *Thread) interrupted(nr uint64) {
+	if atomic.LoadUint32(&t.ctx.Pending) == 0 {
+		return // EINTR of the host's own making: the application sees it
+	}
+	if nr < uint64(len(syscalls)) && syscalls[nr].noRestart {
+		return
+	}
+	s := &t.p.sig
+	s.mu.Lock()
+	// A signal that is ready and has a handler without SA_RESTART makes the call fail
+	// with EINTR; otherwise it is made again: also when nothing is ready, because the
+	// signal that interrupted it was ignored (a child's SIGCHLD by default) or is blocked,
+	// and such a signal does not interrupt a call on Linux (signal(7)).
+	ready := (t.pending | s.pending) &^ t.sigmask
+	restart := true
+	for sig := 1; sig <= 64; sig++ {
+		if ready&sigBit(sig) != 0 && s.actions[sig].handler > sigIgn && s.actions[sig].flags&saRestart == 0 {
+			restart = false
+		}
+	}
+	s.mu.Unlock()
+	if restart {
+		r := &t.ctx.Regs
+		r.RIP -= 2 // back onto the 2-byte syscall instruction, with its number in RAX
+		r.RAX = nr
+	}
+}
+
+// forwardHostSignals passes the signals sent to golos's process from outside (a
+// terminal's ^C, kill(1), alarm(2)'s SIGALRM, a POSIX timer's signal) on to the
+// application, as process-directed signals with the siginfo they came with
+// (entry.Forwarded says which signals).
+//
+// A timer's signal (SI_TIMER) or a tgkill's (SI_TKILL) that the kernel gave to a thread
+// of the application's goes to that thread: it was meant for it (SIGEV_THREAD_ID, which
+// glibc's SIGEV_THREAD timers use, or a thread targeted by tid from outside).
+func (p *Process) forwardHostSignals() {
+	for {
+		entry.WaitHostSignals()
+		p.forwarding.Add(1) // before taking: see forwardTaken
+		p.forwardTaken()
+		p.forwarding.Add(-1)
+	}
+}
+
+// forwardTaken forwards the signals from outside noted and not yet taken. An application
+// thread calls it too, after a signal or a short syscall brought it back to golos: one of
+// them may be what interrupted its syscall (a pipe write that returned short), and it must
+// be queued (and so delivered) before the thread returns to the application, as Linux
+// delivers it on the way out of that syscall; a program that checks for signals after a
+// short write and then writes again would otherwise block with the handler not yet run.
+// The lock makes a thread that finds nothing wait while the forwarder goroutine, which
+// may have taken the signal a moment before, still queues it. A thread calls it each time
+// it is about to return to the application; it costs two loads when there is nothing to
+// forward (the forwarder counts itself in forwarding before it takes anything, so a
+// signal is always either still noted or being forwarded).
+func (p *Process) forwardTaken() {
+	p.forwardMu.Lock()
+	defer p.forwardMu.Unlock()
+	if hs := entry.TakeHostSignals(); hs != nil {
+		p.forward(hs)
+	}
+}
+
+// forwardBeforeReturn is forwardTaken on an application thread's way back to its code,
+// when a signal from outside is noted or being forwarded.
+func (t *Thread) forwardBeforeReturn() {
+	if entry.HostSignalsNoted() || t.p.forwarding.Load() != 0 {
+		t.p.forwardTaken()
+	}
+}
+
+func (p *Process) forward(signals map[unix.Signal]entry.HostSignal) {
+	const siTimer = -2
+	for sig, hs := range signals {
+		raw := hs.Info
+		binary.LittleEndian.PutUint32(raw[0:], uint32(sig))
+		code := int32(binary.LittleEndian.Uint32(raw[8:]))
+		info := siginfo{signo: int32(sig), code: code, raw: raw}
+		if target := p.thread(hs.Tid); target != nil && (code == siTimer || code == siTkill) {
+			p.sendThread(target, info)
+			continue
+		}
+		p.sendProcess(info)
+	}
+}
+
+// blockedByAll reports whether every thread blocks sig. Caller holds p.sig.mu.
+func (p *Process) blockedByAll(sig int) bool {
+	p.threads.mu.Lock()
+	defer p.threads.mu.Unlock()
+	for _, th := range p.threads.byTid {
+		if (th.sigmask|th.realBlocked)&sigBit(sig) == 0 {
+			return false
+		}
+	}
+	return true
+}

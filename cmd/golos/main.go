@@ -1,6 +1,10 @@
-// golos keeps no file descriptors open while the application runs, so the application's
+// golos's own descriptors (the Go runtime's poller's epoll and eventfd, placed by
+// placeRuntimeFDs; its copy of stderr, ownStderr; the root's and volumes' directories;
+// /proc/self/mem for the rewriter and /proc/self/pagemap) are kept at the top of the
+// descriptor table and hidden from the application (EBADF), so that the application's
 // descriptor numbers are the ones it would have natively and it cannot close or read
-// golos's: the runtime is told not to keep cgroup files open for GOMAXPROCS.
+// golos's. No others stay open: the runtime is told not to keep cgroup files open for
+// GOMAXPROCS.
 
 //go:debug containermaxprocs=0
 //go:debug updatemaxprocs=0

@@ -51,7 +51,7 @@ type Context struct {
 
 	goSP uint64 // the goroutine's stack pointer inside switchToApp
 
-	Reason uint64 // ReasonSyscall, ReasonFault or ReasonSignal
+	Reason uint64 // ReasonSyscall, ReasonFault, ReasonSignal or ReasonFastDone
 	Signo  int64  // siginfo si_signo
 	Code   int64  // siginfo si_code
 	Addr   uint64 // siginfo si_addr: the faulting address; for SIGSYS the call address

@@ -755,7 +755,7 @@ GLOBL	·faultTrampPC(SB), RODATA, $8
 DATA	·goSigTrampPC+0(SB)/8, $·goSigTramp(SB)
 GLOBL	·goSigTrampPC(SB), RODATA, $8
 // The addresses the kick handler compares with, for a check that the linker kept each
-// group in order (entry_test.go and Install).
+// group in order (checkLayout, which Install calls and frame_test.go tests).
 DATA	·entryLayout+0(SB)/8, $·enterApp(SB)
 DATA	·entryLayout+8(SB)/8, $·enterAppEnd(SB)
 DATA	·entryLayout+16(SB)/8, $·fastCallStart(SB)

@@ -1,6 +1,38 @@
 // Package kernel is golos's syscall layer: it loads a program, runs its threads through
 // package entry, and answers their syscalls, passing most of them through to the host
 // and virtualising what golos must keep control of (threads, memory map, signals, exit).
+//
+// # Locks
+//
+// Each mutex of a Process, and what it guards (the fields say which lock is theirs):
+//
+//   - p.forkMu: one new process at a time (fork.go).
+//   - p.mm.mu: the memory map (addressSpace), held across a whole mmap(2), munmap(2)
+//     and the like, and while fork describes and copies memory.
+//   - p.rw.mu: the rewriter's code ranges and stub pages; held across one rewrite.
+//   - p.forwardMu: held while signals from outside are taken and queued (forwardTaken).
+//   - p.kicks.mu: the kicked threads being watched (kickWatch).
+//   - p.sig.mu: dispositions and pending signals, the process's and each thread's, and
+//     each thread's masks (signalState, Thread).
+//   - p.threads.mu: the set of live threads and idle workers (threads).
+//   - p.cwdMu, p.vdsoMu, p.nofileMu, p.noteMu: the working directory, the vDSO's parts,
+//     the application's RLIMIT_NOFILE, the notes already printed.
+//   - a dirWatch's mu: one watched directory's listing (fs.go).
+//   - stopMu (package-level): one stop of the process at a time (stopBy); taken with no
+//     other lock held.
+//
+// When one is taken with another held, it is in this order (an arrow: "before"):
+//
+//	p.forkMu → p.mm.mu → p.rw.mu → p.cwdMu, p.vdsoMu, p.sig.mu (fork: forkChild, sendProcess, forkState)
+//	p.mm.mu → p.rw.mu (a mapping's change adds or removes code: rw.addCode, rw.removeCode)
+//	p.forwardMu → p.sig.mu → p.threads.mu (forwardTaken → sendProcess, sendThread)
+//	p.forwardMu → p.kicks.mu → p.threads.mu (forwardTaken → signalThread; rekickLoop → p.thread)
+//	p.sig.mu → p.threads.mu (rt_sigaction, retargetShared, flushStopCont, sendProcess, blockedByAll)
+//
+// p.threads.mu, p.cwdMu, p.vdsoMu, p.nofileMu, p.noteMu and a dirWatch's mu are leaves:
+// nothing is locked while one is held. A thread's own fields that no lock names are
+// touched only by the thread itself (its syscalls, its signal delivery), or before it
+// runs by whoever starts it.
 package kernel
 
 import (
@@ -48,12 +80,15 @@ type Options struct {
 // Process is one application process: its memory map, its signal dispositions, its view
 // of files and the threads that run it.
 type Process struct {
-	opts         Options
-	exePath      string // the program on the host (what opening /proc/self/exe opens)
-	exeGuestPath string // the program as the application names it (/proc/self/exe)
-	mm           addressSpace
-	sig          signalState
-	kicks        kickWatch    // kicked threads that have not yet looked at their signals
+	// Fields without a lock named are set before the first thread runs (Run,
+	// buildChild) and changed, if ever, only by an execve in place (execInPlace), which
+	// golos makes only when the process has one thread left.
+	opts         Options      // *opts.Nofile: nofileMu
+	exePath      string       // the program on the host (what opening /proc/self/exe opens)
+	exeGuestPath string       // the program as the application names it (/proc/self/exe)
+	mm           addressSpace // mm.mu
+	sig          signalState  // sig.mu
+	kicks        kickWatch    // kicked threads that have not yet looked at their signals (kicks.mu)
 	forwardMu    sync.Mutex   // held while signals from outside are taken and queued (forwardTaken)
 	forwarding   atomic.Int32 // the forwarder goroutine is taking and queuing signals
 	fs           *vfs.FS      // the confined root, or nil for the host's files
@@ -63,7 +98,7 @@ type Process struct {
 	nofileMu sync.Mutex
 	forkMu   sync.Mutex // one new process at a time (fork.go)
 	vdsoMu   sync.Mutex
-	vdso     []forkMapping // the vDSO's parts (vdsoParts)
+	vdso     []forkMapping // the vDSO's parts (vdsoParts); vdsoMu
 	pagemap  int           // /proc/self/pagemap, open from the start (fork.go), or -1
 	// A vfork child's socket to its parent's golos and the part of the parent's stack it
 	// gives back (vforkShare); vforkConn is 0 otherwise.
@@ -71,7 +106,7 @@ type Process struct {
 	vforkStack [2]uint64
 
 	cwdMu   sync.Mutex
-	cwdPath string // the working directory as a guest path (with a root)
+	cwdPath string // the working directory as a guest path (with a root); cwdMu
 
 	argv, envp []string
 	auxv       []byte
@@ -80,13 +115,13 @@ type Process struct {
 	textStart, textEnd uintptr // golos's own text: the Syscall User Dispatch allowed region
 
 	noteMu        sync.Mutex
-	noted         map[uint64]bool // unimplemented syscalls already named on stderr
-	notedFeatures map[string]bool
+	noted         map[uint64]bool // unimplemented syscalls already named on stderr; noteMu
+	notedFeatures map[string]bool // noteMu
 
-	threads threads
-	stress  bool // stressEnv was set
+	threads threads // threads.mu
+	stress  bool    // stressEnv was set
 
-	rw    rewriter // syscall sites rewritten to enter golos directly
+	rw    rewriter // syscall sites rewritten to enter golos directly (rw.mu)
 	stats *stats   // with --stats
 
 	startMask uint64 // the host signal mask golos's process started with (inheritSignals)

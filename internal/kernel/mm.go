@@ -8,7 +8,8 @@ import (
 
 // addressSpace tracks which memory belongs to the application. golos's own mappings (the
 // Go heap, stacks, golos's text) share the address space; the application may map, unmap,
-// protect and advise only its own memory and free space, never golos's.
+// protect and advise only its own memory and free space, never golos's. mu guards all of
+// it.
 type addressSpace struct {
 	mu    sync.Mutex
 	owned ranges

@@ -238,7 +238,8 @@ func (p *Process) sendProcess(info siginfo) {
 	}
 }
 
-// kickWatch keeps the threads kicked whose kick may not have reached them yet.
+// kickWatch keeps the threads kicked whose kick may not have reached them yet; mu
+// guards its fields.
 type kickWatch struct {
 	mu      sync.Mutex
 	threads map[*Thread]bool

@@ -16,6 +16,8 @@ import (
 // golos's process from outside are forwarded to the application.
 
 // signalState is the process-wide part: dispositions and process-directed pending signals.
+// mu guards its fields and the signal state of each Thread (sigmask, realBlocked,
+// pending, infos).
 type signalState struct {
 	mu      sync.Mutex
 	actions [65]sigaction // by signal number, 1…64

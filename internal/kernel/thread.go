@@ -16,11 +16,14 @@ import (
 // that the host thread that runs the application's code is always the same one: its tid
 // is the application thread's tid, its FS base the application's.
 type Thread struct {
+	// Set before the thread runs and not changed after (tid: by start, before the thread
+	// is registered).
 	p   *Process
 	ctx *entry.Context
 	tid int
 
-	// The thread's signal state (signal.go), guarded by p.sig.mu.
+	// The thread's signal state (signal.go), guarded by p.sig.mu: other threads send it
+	// signals and read its mask to pick a thread for a process-directed one.
 	sigmask uint64
 	// realBlocked is the mask of a thread waiting in rt_sigtimedwait, whose sigmask then
 	// lets the signals it waits for through; a blocked signal is not ignored (Linux's
@@ -28,11 +31,17 @@ type Thread struct {
 	realBlocked uint64
 	pending     uint64            // signals sent to this thread
 	infos       map[int][]siginfo // their siginfo, in order
-	altstack    stackT
+
+	// The thread's own signal state, which no other thread touches: only the thread reads
+	// and writes it (sigaltstack, delivery, sigreturn, sigsuspend, fork, execve), so no
+	// lock guards it (some of those happen to hold p.sig.mu).
+	altstack stackT
 	// restoreMask, when set, is the mask a handler's frame carries back (sigsuspend).
 	restoreMask *uint64
-	wake        atomic.Uint32 // a signal came for a thread waiting in golos (futex word)
 
+	wake atomic.Uint32 // a signal came for a thread waiting in golos (futex word)
+
+	// The rest is the thread's own too, touched only by the thread (or before it runs).
 	clearChildTid uint64   // set_tid_address(2) / CLONE_CHILD_CLEARTID
 	rseq          rseqArea // rseq(2) registration, ended with the thread
 	robustHead    uint64   // set_robust_list(2), walked by golos when the thread ends
@@ -45,7 +54,8 @@ type Thread struct {
 	exitStatus int  // the status it gave
 }
 
-// threads is the process's set of live application threads.
+// threads is the process's set of live application threads. mu guards idle, byTid and
+// status; byTid and main are set before the first thread runs, main never changed after.
 type threads struct {
 	mu     sync.Mutex
 	idle   []*worker // OS threads of exited application threads, ready for new ones
@@ -179,6 +189,9 @@ func (t *Thread) finish() {
 // worker is one of golos's OS threads, locked to its goroutine, whose application thread
 // has exited: it waits, its Context and slot ready, for clone to give it the next one.
 // (A new OS thread would cost a new Go M, made through the runtime's template thread.)
+//
+// clone writes next and tls before it stores wake, and the worker reads them after it
+// sees wake set: no lock guards them.
 type worker struct {
 	ctx  *entry.Context
 	tid  int

@@ -407,3 +407,15 @@ func TestProcRoot(t *testing.T) {
 		t.Errorf("relative --root: %s\nstdout:\n%sstderr:\n%s", g, g.stdout, clip(g.stderr))
 	}
 }
+
+// TestProcPs: another process of the tree seen through /proc/<pid> shows its program, as
+// natively: its command line (what ps prints), its executable and its name.
+func TestProcPs(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/ps"); err != nil {
+		t.Fatalf("/usr/bin/ps: %v (apt-get install procps)", err)
+	}
+	script := `/bin/sleep 5 & pid=$!; /bin/sleep 0.5; tr '\0' ' ' < /proc/$pid/cmdline; echo; ` +
+		`readlink /proc/$pid/exe; cat /proc/$pid/comm; ps -o comm=,args= -p $pid; kill $pid; wait $pid; echo "status $?"`
+	nat, _ := runBothOpts(t, procEnv, "/bin/sh", "-c", script)
+	wantNative(t, nat, 0, "sleep 5 \n/usr/bin/sleep\nsleep\n", "status 143\n")
+}

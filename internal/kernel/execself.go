@@ -82,6 +82,7 @@ func (t *Thread) execInPlace(path string, argv, envp []string) bool {
 	}
 	p.exePath, p.exeGuestPath = exePath, exeGuestPath
 	p.argv, p.envp, p.auxv, p.stack = argv, envp, stack.Auxv, stack.Mapped
+	p.publish() // for /proc/<pid> in the other processes of the tree
 	setProcessName(base15(path))
 
 	// The new program starts with the registers of a new process (zero but for its

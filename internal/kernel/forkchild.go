@@ -191,6 +191,7 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	}
 	p.rw.pages = pages
 	p.argv, p.envp, p.auxv, p.stack = st.Argv, st.Envp, st.Auxv, st.Stack
+	p.publish() // for /proc/<pid> in the other processes of the tree
 	if st.VforkStack[1] != 0 {
 		// Open until the child execs or ends, and golos's own till then.
 		p.vforkConn, p.vforkStack = conn, st.VforkStack

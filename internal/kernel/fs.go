@@ -536,6 +536,8 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 		target, virtual = t.p.exeGuestPath, true
 	case t.p.fs != nil && !t.p.procMounted():
 		// no /proc inside the root: as in a chroot, nothing there
+	case treeExeOK(p, &target):
+		virtual = true // another process of the tree (tree_unsafe.go)
 	case t.p.fs != nil && isProcSelf(p, "cwd"):
 		target, virtual = t.p.cwd(), true
 	case t.p.fs != nil && self && strings.HasPrefix(rest, "fd/") && !strings.HasSuffix(p, "/"):

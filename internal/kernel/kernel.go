@@ -243,6 +243,7 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 		p.rw.addCode(c[0], c[1])
 	}
 	p.argv, p.envp, p.auxv, p.stack = argv, envp, stack.Auxv, stack.Mapped
+	p.publish() // for /proc/<pid> in the other processes of the tree
 	// The process's name is the program's, as execve(2) sets it (prctl(2) PR_SET_NAME).
 	setProcessName(base15(path))
 

@@ -25,6 +25,9 @@ func (t *Thread) procFile(p string) ([]byte, bool) {
 	case isProcSelf(p, "status"):
 		return t.p.status(), true
 	}
+	if t.p.fs == nil || t.p.procMounted() {
+		return treeProcFile(p) // another process of the tree (tree_unsafe.go)
+	}
 	return nil, false
 }
 

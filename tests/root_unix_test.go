@@ -41,7 +41,8 @@ func isSocket(p string) bool {
 // program binds /tmp/NAME and NAME.d relative to /tmp, talks to them (from a forked child
 // too), and the socket files are found at ROOT/tmp on the host and not at the host's
 // /tmp; a socket that exists only outside the root is not found (ENOENT), even through a
-// symlink; getsockname and getpeername show the guest path, as in the chroot. The output
+// symlink; getsockname, getpeername, accept, recvfrom and recvmsg show the guest path, as
+// in the chroot. The output
 // is the chroot's, where the native half can run.
 func TestRootUnix(t *testing.T) {
 	forFlavours(t, "unix_root", func(t *testing.T, p string) {
@@ -81,7 +82,10 @@ func TestRootUnix(t *testing.T) {
 			"connect symlink to OUTSIDE: ENOENT\n",
 			"getsockname dgram: " + name + ".d (len 16)\n", // relative, as given
 			"sendmmsg: 2, msg_len 4 4\n",
-			"recvfrom: ok five",
+			"accept's peer: /tmp/" + name + ".c (len 21)\n",
+			"accepted getpeername: /tmp/" + name + ".c (len 21)\n",
+			"recvfrom: ok one, from /tmp/" + name + ".e (len 21)\n",
+			"recvmsg: ok five, from /tmp/" + name + ".e (len 21)\n",
 			"sendto none: ENOENT\n",
 			"sendmsg none: ENOENT\n",
 			"bind long: ok\n",

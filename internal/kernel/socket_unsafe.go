@@ -25,16 +25,6 @@ func callWithBytes(t *Thread, args [6]uint64, i int, b []byte, blocking bool) in
 	return ret
 }
 
-// callWith2Bytes makes the thread's syscall, which never blocks, with args, argument i
-// pointing at a and argument j at b.
-func callWith2Bytes(t *Thread, args [6]uint64, i int, a []byte, j int, b []byte) int64 {
-	args[i], args[j] = bytesAddr(a), bytesAddr(b)
-	ret := passthroughRaw(t.ctx.Regs.RAX, args[0], args[1], args[2], args[3], args[4], args[5])
-	runtime.KeepAlive(a)
-	runtime.KeepAlive(b)
-	return ret
-}
-
 // heapBytes allocates n bytes on the heap, which never moves: a buffer whose address is
 // given to the host must not be on a goroutine stack, which may be copied elsewhere.
 //

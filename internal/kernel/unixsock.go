@@ -22,8 +22,9 @@ import (
 // bind creates the socket file: the directory is resolved and the last component kept
 // (as mknod(2)), and the address given to the host is the directory's host path and the
 // name, when that fits in sun_path, so that the name the host records for the socket,
-// which getsockname(2) and the peer's getpeername(2) return, stays meaningful after the
-// call; golos maps it back to the guest path for them (sockNameCall). The host path is
+// which getsockname(2), the peer's getpeername(2), accept(2), recvfrom(2) and recvmsg(2)
+// return, stays meaningful after the call; golos maps it back to the guest path for them
+// (sockNameCall, peerAddrCall; recvmmsg(2) and /proc/net/unix still show the host path). The host path is
 // checked to name the directory resolved just before the call. A longer one is given as
 // /proc/self/fd/N/name, through golos's descriptor of the directory: the file is made in
 // the right place, but the name recorded is that string.
@@ -254,45 +255,99 @@ func sendmmsgRoot(t *Thread, vlen uint64) (int64, bool) {
 // sockNameCall is getsockname(2) or getpeername(2) (the address at argument 1, its
 // length at argument 2): an AF_UNIX path address the host returns for a socket bound
 // inside the root is shown as its guest path (vfs.Guest), with the length the guest path
-// needs (truncated to the buffer, as Linux truncates).
+// needs (truncated to the buffer, as Linux truncates; guestAddrOut).
 func sockNameCall(t *Thread) int64 {
-	if t.p.fs == nil {
-		return passthroughFast(t)
-	}
+	addr, lenAddr := t.arg(1), t.arg(2)
 	var lb [4]byte
-	if copyIn(t.arg(2), lb[:]) != 0 {
+	if t.p.fs == nil || copyIn(lenAddr, lb[:]) != 0 {
 		return passthroughFast(t)
 	}
 	bufLen := int(int32(binary.LittleEndian.Uint32(lb[:])))
-	if bufLen < 0 {
-		return -int64(unix.EINVAL)
+	ret := passthroughFast(t)
+	if ret >= 0 && bufLen > 0 {
+		t.guestAddrOut(addr, lenAddr, bufLen)
 	}
-	sa := heapBytes(112)
-	l := heapBytes(4)
-	l[0] = byte(len(sa))
-	args := t.args()
-	ret := callWith2Bytes(t, args, 1, sa, 2, l)
-	if ret < 0 {
-		return ret
+	return ret
+}
+
+// guestAddr is the socket address sa with an AF_UNIX path inside the root as its guest
+// path; ok is false for any other address.
+func guestAddr(fs *vfs.FS, sa []byte) ([]byte, bool) {
+	if len(sa) <= 2 || binary.LittleEndian.Uint16(sa) != unix.AF_UNIX || sa[2] == 0 {
+		return nil, false
 	}
-	n := int(binary.LittleEndian.Uint32(l))
-	out := sa[:min(n, len(sa))]
-	if len(out) > 2 && binary.LittleEndian.Uint16(out) == unix.AF_UNIX && out[2] != 0 {
-		p := out[2:]
-		if i := bytes.IndexByte(p, 0); i >= 0 {
-			p = p[:i]
-		}
-		if g, ok := guestSockPath(t.p.fs, string(p)); ok {
-			out = append(append(out[:2:2], g...), 0)
-			n = len(out)
-		}
+	p := sa[2:]
+	if i := bytes.IndexByte(p, 0); i >= 0 {
+		p = p[:i]
 	}
-	if copyOut(t.arg(1), out[:min(len(out), bufLen)]) != 0 {
-		return -int64(unix.EFAULT)
+	g, ok := guestSockPath(fs, string(p))
+	if !ok {
+		return nil, false
 	}
-	binary.LittleEndian.PutUint32(lb[:], uint32(n))
-	if copyOut(t.arg(2), lb[:]) != 0 {
-		return -int64(unix.EFAULT)
+	return append(append(sa[:2:2], g...), 0), true
+}
+
+// peerAddrCall makes accept(2), accept4(2) or recvfrom(2), which return a peer's address
+// in the buffer at argument addrArg, its length at lenArg: an AF_UNIX path inside the
+// root is shown as its guest path there, as getpeername(2) shows it (sockNameCall).
+func peerAddrCall(t *Thread, addrArg, lenArg int) int64 {
+	addr, lenAddr := t.arg(addrArg), t.arg(lenArg)
+	if t.p.fs == nil || addr == 0 || lenAddr == 0 {
+		return passthrough(t)
+	}
+	var lb [4]byte
+	if copyIn(lenAddr, lb[:]) != 0 {
+		return passthrough(t)
+	}
+	bufLen := int(int32(binary.LittleEndian.Uint32(lb[:])))
+	ret := passthrough(t)
+	if ret >= 0 && bufLen > 0 {
+		t.guestAddrOut(addr, lenAddr, bufLen)
+	}
+	return ret
+}
+
+// guestAddrOut rewrites the address the host left at addr (its length at lenAddr; the
+// buffer bufLen bytes) as guestAddr shows it. An address the host truncated is left.
+func (t *Thread) guestAddrOut(addr, lenAddr uint64, bufLen int) {
+	var lb [4]byte
+	if copyIn(lenAddr, lb[:]) != 0 {
+		return
+	}
+	n := int(binary.LittleEndian.Uint32(lb[:]))
+	if n > bufLen || n <= 2 || n > 112 {
+		return
+	}
+	sa := make([]byte, n)
+	if copyIn(addr, sa) != 0 {
+		return
+	}
+	g, ok := guestAddr(t.p.fs, sa)
+	if !ok {
+		return
+	}
+	copyOut(addr, g[:min(len(g), bufLen)])
+	binary.LittleEndian.PutUint32(lb[:], uint32(len(g)))
+	copyOut(lenAddr, lb[:])
+}
+
+func sysAccept(t *Thread) int64   { return peerAddrCall(t, 1, 2) }
+func sysRecvfrom(t *Thread) int64 { return peerAddrCall(t, 4, 5) }
+
+// sysRecvmsg is recvmsg(2) with the sender's address (msg_name, msg_namelen in the struct
+// msghdr) shown as peerAddrCall shows it.
+func sysRecvmsg(t *Thread) int64 {
+	if t.p.fs == nil {
+		return passthrough(t)
+	}
+	var h [16]byte // msg_name at 0, msg_namelen at 8
+	if copyIn(t.arg(1), h[:]) != 0 {
+		return passthrough(t)
+	}
+	addr, bufLen := binary.LittleEndian.Uint64(h[0:]), int(int32(binary.LittleEndian.Uint32(h[8:])))
+	ret := passthrough(t)
+	if ret >= 0 && addr != 0 && bufLen > 0 {
+		t.guestAddrOut(addr, t.arg(1)+8, bufLen)
 	}
 	return ret
 }

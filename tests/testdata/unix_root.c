@@ -2,9 +2,11 @@
  * unix_root.c — unix domain sockets at paths, in a root: unix_root NAME OUTSIDE [ro]
  *
  * Binds a stream socket at /tmp/NAME, connects to it from a forked child, which sends a
- * message and reports its getpeername; binds a datagram socket at NAME relative to /tmp
+ * message and reports its getpeername (the child's socket bound at /tmp/NAME.c, which
+ * accept(2) returns); binds a datagram socket at NAME relative to /tmp
  * and sends to it with sendto(2) (relative and absolute spellings), sendmsg(2) and
- * sendmmsg(2); connects through a symlink; binds again (EADDRINUSE); connects to a path
+ * sendmmsg(2) from a socket bound at /tmp/NAME.e, whose address recvfrom(2) and recvmsg(2)
+ * return; connects through a symlink; binds again (EADDRINUSE); connects to a path
  * that does not exist, to OUTSIDE (a socket that exists only outside the root) and to a
  * symlink to it; binds and connects at a long path; an abstract address and an unnamed
  * (autobound) one pass as they are. The files stay for the test to find on the host
@@ -110,6 +112,11 @@ int main(int argc, char **argv)
 	pid_t pid = fork();
 	if (pid == 0) {
 		int c = socket(AF_UNIX, SOCK_STREAM, 0);
+		struct sockaddr_un ca;
+		char cp[256];
+		snprintf(cp, sizeof cp, "/tmp/%s.c", n);
+		if (bind(c, (struct sockaddr *)&ca, mkaddr(&ca, cp)) < 0)
+			_exit(9);
 		if (connect(c, (struct sockaddr *)&a, l) < 0)
 			_exit(10);
 		struct sockaddr_un p;
@@ -122,11 +129,15 @@ int main(int argc, char **argv)
 		write(c, msg, strlen(msg));
 		_exit(0);
 	}
-	int acc = accept(s, NULL, NULL);
+	struct sockaddr_un pa;
+	socklen_t pal = sizeof pa;
+	memset(&pa, 0, sizeof pa);
+	int acc = accept(s, (struct sockaddr *)&pa, &pal);
 	char buf[256];
 	ssize_t k = acc >= 0 ? read(acc, buf, sizeof buf - 1) : -1;
 	buf[k > 0 ? k : 0] = 0;
 	printf("accepted: %s, read: %s\n", res(acc), buf);
+	printf("accept's peer: %s (len %u)\n", pa.sun_path, (unsigned)pal);
 	name("accepted getsockname", acc, 0);
 	name("accepted getpeername", acc, 1);
 	int st;
@@ -159,6 +170,9 @@ int main(int argc, char **argv)
 	printf("bind NAME.d (relative): %s\n", res(bind(d, (struct sockaddr *)&a, l)));
 	name("getsockname dgram", d, 0);
 	int e = socket(AF_UNIX, SOCK_DGRAM, 0);
+	struct sockaddr_un ea;
+	snprintf(abs, sizeof abs, "/tmp/%s.e", n);
+	printf("bind NAME.e: %s\n", res(bind(e, (struct sockaddr *)&ea, mkaddr(&ea, abs))));
 	printf("sendto relative: %s\n", res(sendto(e, "one", 3, 0, (struct sockaddr *)&a, l)));
 	snprintf(abs, sizeof abs, "/tmp/%s.d", n);
 	l = mkaddr(&a, abs);
@@ -176,9 +190,17 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 5; i++) {
 		struct sockaddr_un from;
 		socklen_t fl = sizeof from;
-		k = recvfrom(d, buf, sizeof buf - 1, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+		memset(&from, 0, sizeof from);
+		if (i < 4) {
+			k = recvfrom(d, buf, sizeof buf - 1, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+		} else {
+			struct iovec riov = {buf, sizeof buf - 1};
+			struct msghdr rh = {.msg_name = &from, .msg_namelen = fl, .msg_iov = &riov, .msg_iovlen = 1};
+			k = recvmsg(d, &rh, MSG_DONTWAIT);
+			fl = rh.msg_namelen;
+		}
 		buf[k > 0 ? k : 0] = 0;
-		printf("recvfrom: %s %s, from len %u\n", res(k), buf, (unsigned)fl);
+		printf("%s: %s %s, from %s (len %u)\n", i < 4 ? "recvfrom" : "recvmsg", res(k), buf, from.sun_path, (unsigned)fl);
 	}
 	l = mkaddr(&a, "/tmp/none.d");
 	printf("sendto none: %s\n", res(sendto(e, "x", 1, 0, (struct sockaddr *)&a, l)));

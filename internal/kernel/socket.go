@@ -18,24 +18,33 @@ func sysSendmsg(t *Thread) int64 {
 	if len(t.p.ownFDs) > 0 && t.msgOwnFD(t.arg(1)) {
 		return -int64(unix.EBADF)
 	}
+	if r, ok := sendmsgRoot(t); ok { // a unix socket path inside the root (unixsock.go)
+		return r
+	}
 	return passthrough(t)
 }
 
 func sysSendmmsg(t *Thread) int64 {
-	if len(t.p.ownFDs) == 0 {
-		return passthrough(t)
-	}
 	const mmsghdrSize = 64                      // struct msghdr (56 bytes) and msg_len, padded
 	vlen := min(uint64(uint32(t.arg(2))), 1024) // UIO_MAXIOV
-	for i := uint64(0); i < vlen; i++ {
-		if !t.msgOwnFD(t.arg(1) + i*mmsghdrSize) {
-			continue
+	if len(t.p.ownFDs) > 0 {
+		for i := uint64(0); i < vlen; i++ {
+			if !t.msgOwnFD(t.arg(1) + i*mmsghdrSize) {
+				continue
+			}
+			if i == 0 {
+				return -int64(unix.EBADF)
+			}
+			vlen = i
+			break
 		}
-		if i == 0 {
-			return -int64(unix.EBADF)
-		}
+	}
+	if r, ok := sendmmsgRoot(t, vlen); ok { // unix socket paths inside the root (unixsock.go)
+		return r
+	}
+	if vlen != uint64(uint32(t.arg(2))) {
 		args := t.args()
-		args[2] = i
+		args[2] = vlen
 		return blockingCall(t, args)
 	}
 	return passthrough(t)

@@ -180,6 +180,16 @@ func (r *Ref) Close() {
 	}
 }
 
+// Dir is the descriptor of the directory an Entry reference names its last component in,
+// and that component; fd is -1 for a reference of another kind (a directory itself, a
+// virtual directory, a Follow reference). The descriptor stays the reference's.
+func (r *Ref) Dir() (fd int, base string) {
+	if r.base == "" || r.v != nil {
+		return -1, ""
+	}
+	return r.fd, r.base
+}
+
 // Follow resolves a guest path, symlinks in the last component included, to a reference
 // of the file itself.
 func (fs *FS) Follow(guest string) (*Ref, error) {

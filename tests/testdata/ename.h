@@ -39,6 +39,8 @@ static const char *ename(int e)
 	case ELOOP: return "ELOOP";
 	case ENODATA: return "ENODATA";
 	case EOPNOTSUPP: return "EOPNOTSUPP"; /* ENOTSUP on Linux */
+	case EADDRINUSE: return "EADDRINUSE";
+	case ECONNREFUSED: return "ECONNREFUSED";
 	}
 	static char buf[32];
 	snprintf(buf, sizeof buf, "errno%d", e);

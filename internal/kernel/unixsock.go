@@ -1,0 +1,362 @@
+package kernel
+
+import (
+	"bytes"
+	"encoding/binary"
+	"path"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"golos/internal/vfs"
+)
+
+// Unix domain socket addresses under --root. A struct sockaddr_un whose sun_path is a
+// path names a file (unix(7): "pathname" sockets), and bind(2), connect(2), sendto(2),
+// sendmsg(2) and sendmmsg(2) reach it as a path syscall would: inside the root, golos
+// resolves the guest path itself and makes the call with an address that names the host
+// file, in golos's own memory (the program's is not changed). Abstract addresses
+// (sun_path[0] == 0) and unnamed ones (addrlen == sizeof(sa_family_t)) are not paths and
+// pass through unchanged, as does every address without a root.
+//
+// bind creates the socket file: the directory is resolved and the last component kept
+// (as mknod(2)), and the address given to the host is the directory's host path and the
+// name, when that fits in sun_path, so that the name the host records for the socket,
+// which getsockname(2), the peer's getpeername(2), accept(2), recvfrom(2) and recvmsg(2)
+// return, stays meaningful after the call; golos maps it back to the guest path for them
+// (sockNameCall, peerAddrCall; recvmmsg(2) and /proc/net/unix still show the host path). The host path is
+// checked to name the directory resolved just before the call. A longer one is given as
+// /proc/self/fd/N/name, through golos's descriptor of the directory: the file is made in
+// the right place, but the name recorded is that string.
+//
+// A bind to a bare name in the working directory passes as it is (after the read-only
+// check): the host's working directory is the guest's, and Linux records the name as
+// given.
+//
+// connect and the sends follow a symlink in the last component, as Linux does: the
+// socket file is opened with O_PATH inside the root and named by its /proc/self/fd/N
+// link, which the host's lookup follows to the file itself.
+
+// addrUse is what a call does with a socket address.
+type addrUse int
+
+const (
+	bindAddr    addrUse = iota // bind(2): makes the socket file
+	connectAddr                // connect(2)
+	sendAddr                   // sendto(2), sendmsg(2), sendmmsg(2): a datagram's destination
+)
+
+// sunPathMax is the size of sun_path, the terminating NUL included.
+const sunPathMax = 108
+
+// unixAddr rewrites the socket address of n bytes at addr, given for a call on socket
+// fd, when golos has a root and it is an AF_UNIX path address: sa is the address to give
+// the host instead, and done releases what it names after the call. When ok is false the
+// call goes to the host unchanged (no root, not a path, not a unix socket, or an address
+// the host will refuse or ignore itself); e is the call's error when golos answers it.
+func (t *Thread) unixAddr(fd int, addr, n uint64, how addrUse) (sa []byte, done func(), e unix.Errno, ok bool) {
+	if t.p.fs == nil || addr == 0 || n <= 2 || n > 110 { // sizeof(struct sockaddr_un)
+		return nil, nil, 0, false
+	}
+	buf := make([]byte, n)
+	if copyIn(addr, buf) != 0 {
+		return nil, nil, 0, false // the host fails it with EFAULT
+	}
+	if binary.LittleEndian.Uint16(buf) != unix.AF_UNIX || buf[2] == 0 {
+		return nil, nil, 0, false
+	}
+	if d, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DOMAIN); err != nil || d != unix.AF_UNIX {
+		return nil, nil, 0, false // the host answers for another family's socket
+	}
+	if how == sendAddr {
+		// Only a datagram socket sends to an address; a stream or seqpacket one fails
+		// with EISCONN or EOPNOTSUPP without looking it up (net/unix/af_unix.c).
+		if ty, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || ty != unix.SOCK_DGRAM {
+			return nil, nil, 0, false
+		}
+	}
+	p := buf[2:]
+	if i := bytes.IndexByte(p, 0); i >= 0 {
+		p = p[:i]
+	}
+	guest := vfs.Abs(t.p.cwd(), string(p))
+	var host string
+	var r *vfs.Ref
+	if how == bindAddr {
+		if r, e = t.ref(guest, entryLast, false); e != 0 {
+			return nil, nil, e, true
+		}
+		if r.ReadOnly {
+			// As mknod(2): an entry that exists already is found before the read-only
+			// mount answers (fs/namei.c filename_create), and unix(7) says EADDRINUSE.
+			var st unix.Stat_t
+			e = unix.EROFS
+			if unix.Lstat(r.Path, &st) == nil {
+				e = unix.EADDRINUSE
+			}
+			r.Close()
+			return nil, nil, e, true
+		}
+		if name := string(p); !strings.Contains(name, "/") && name != "." && name != ".." {
+			// A name in the working directory, which the host's is too (sysChdir): the
+			// address passes as it is, and the socket keeps the name the program gave, as
+			// getsockname(2) shows it on Linux. bind never follows a symlink there.
+			r.Close()
+			return nil, nil, 0, false
+		}
+		host = bindHostPath(r)
+	} else {
+		if r, e = t.ref(guest, followLast, false); e != 0 {
+			return nil, nil, e, true
+		}
+		host = r.Path
+	}
+	if len(host) >= sunPathMax {
+		r.Close()
+		return nil, nil, unix.ENAMETOOLONG, true
+	}
+	sa = heapBytes(2 + len(host) + 1)
+	binary.LittleEndian.PutUint16(sa, unix.AF_UNIX)
+	copy(sa[2:], host)
+	return sa, r.Close, 0, true
+}
+
+// bindHostPath is the host path bind(2) gives for the entry r: the directory's host path
+// and the name when it fits in sun_path and still names the directory r holds, else the
+// path through r's descriptor.
+func bindHostPath(r *vfs.Ref) string {
+	dfd, base := r.Dir()
+	if dfd < 0 {
+		return r.Path
+	}
+	dir, err := vfs.HostFDPath(dfd)
+	if err != nil || !path.IsAbs(dir) {
+		return r.Path
+	}
+	host := path.Join(dir, base)
+	if len(host) >= sunPathMax {
+		return r.Path
+	}
+	var a, b unix.Stat_t
+	if unix.Fstat(dfd, &a) != nil || unix.Stat(dir, &b) != nil || a.Dev != b.Dev || a.Ino != b.Ino {
+		return r.Path // renamed or removed since, or a path that no longer leads there
+	}
+	return host
+}
+
+// sockAddrCall makes bind(2), connect(2) or sendto(2), whose address is at argument
+// addrArg and its length at addrArg+1, with the address rewritten (unixAddr).
+func sockAddrCall(t *Thread, addrArg int, how addrUse, blocking bool) int64 {
+	sa, done, e, ok := t.unixAddr(int(int32(t.arg(0))), t.arg(addrArg), uint64(uint32(t.arg(addrArg+1))), how)
+	switch {
+	case !ok && blocking:
+		return passthrough(t)
+	case !ok:
+		return passthroughFast(t)
+	case e != 0:
+		return -int64(e)
+	}
+	defer done()
+	args := t.args()
+	args[addrArg+1] = uint64(len(sa))
+	return callWithBytes(t, args, addrArg, sa, blocking)
+}
+
+func sysBind(t *Thread) int64    { return sockAddrCall(t, 1, bindAddr, false) }
+func sysConnect(t *Thread) int64 { return sockAddrCall(t, 1, connectAddr, true) }
+func sysSendto(t *Thread) int64  { return sockAddrCall(t, 4, sendAddr, true) }
+
+// msgAddr rewrites the address of the struct msghdr h (msg_name at 0, msg_namelen at 8),
+// read from the program, for socket fd. When it returns ok, h names sa, which the caller
+// keeps alive through the call, and done releases what it names after.
+func (t *Thread) msgAddr(fd int, h []byte) (sa []byte, done func(), e unix.Errno, ok bool) {
+	sa, done, e, ok = t.unixAddr(fd, binary.LittleEndian.Uint64(h[0:]), uint64(binary.LittleEndian.Uint32(h[8:])), sendAddr)
+	if ok && e == 0 {
+		binary.LittleEndian.PutUint64(h[0:], bytesAddr(sa))
+		binary.LittleEndian.PutUint32(h[8:], uint32(len(sa)))
+	}
+	return sa, done, e, ok
+}
+
+// sendmsgRoot is sendmsg(2) with a rewritten destination address; ok is false when the
+// call needs none.
+func sendmsgRoot(t *Thread) (int64, bool) {
+	if t.p.fs == nil {
+		return 0, false
+	}
+	h := heapBytes(56) // struct msghdr
+	if copyIn(t.arg(1), h) != 0 {
+		return 0, false
+	}
+	sa, done, e, ok := t.msgAddr(int(int32(t.arg(0))), h)
+	switch {
+	case !ok:
+		return 0, false
+	case e != 0:
+		return -int64(e), true
+	}
+	defer done()
+	ret := callWithBytes(t, t.args(), 1, h, true)
+	keepAlive(sa)
+	return ret, true
+}
+
+// sendmmsgRoot is sendmmsg(2) of vlen messages with their destination addresses
+// rewritten, from a copy of the array whose msg_len fields are copied back; ok is false
+// when no message needs it. A message whose address golos refuses ends the batch there,
+// as the host's error would (or fails the call when it is the first).
+func sendmmsgRoot(t *Thread, vlen uint64) (int64, bool) {
+	if t.p.fs == nil || vlen == 0 {
+		return 0, false
+	}
+	const mmsghdrSize = 64
+	arr := heapBytes(int(vlen * mmsghdrSize))
+	if copyIn(t.arg(1), arr) != 0 {
+		return 0, false
+	}
+	fd := int(int32(t.arg(0)))
+	var keep [][]byte
+	var dones []func()
+	defer func() {
+		for _, d := range dones {
+			d()
+		}
+	}()
+	any := false
+	for i := uint64(0); i < vlen; i++ {
+		sa, done, e, ok := t.msgAddr(fd, arr[i*mmsghdrSize:])
+		if !ok {
+			continue
+		}
+		if e != 0 {
+			if i == 0 {
+				return -int64(e), true
+			}
+			vlen, arr = i, arr[:i*mmsghdrSize]
+			break
+		}
+		any = true
+		keep, dones = append(keep, sa), append(dones, done)
+	}
+	if !any {
+		return 0, false
+	}
+	args := t.args()
+	args[2] = vlen
+	ret := callWithBytes(t, args, 1, arr, true)
+	keepAlive(keep)
+	for i := int64(0); i < ret && uint64(i) < vlen; i++ {
+		off := uint64(i)*mmsghdrSize + 56 // msg_len
+		copyOut(t.arg(1)+off, arr[off:off+4])
+	}
+	return ret, true
+}
+
+// sockNameCall is getsockname(2) or getpeername(2) (the address at argument 1, its
+// length at argument 2): an AF_UNIX path address the host returns for a socket bound
+// inside the root is shown as its guest path (vfs.Guest), with the length the guest path
+// needs (truncated to the buffer, as Linux truncates; guestAddrOut).
+func sockNameCall(t *Thread) int64 {
+	addr, lenAddr := t.arg(1), t.arg(2)
+	var lb [4]byte
+	if t.p.fs == nil || copyIn(lenAddr, lb[:]) != 0 {
+		return passthroughFast(t)
+	}
+	bufLen := int(int32(binary.LittleEndian.Uint32(lb[:])))
+	ret := passthroughFast(t)
+	if ret >= 0 && bufLen > 0 {
+		t.guestAddrOut(addr, lenAddr, bufLen)
+	}
+	return ret
+}
+
+// guestAddr is the socket address sa with an AF_UNIX path inside the root as its guest
+// path; ok is false for any other address.
+func guestAddr(fs *vfs.FS, sa []byte) ([]byte, bool) {
+	if len(sa) <= 2 || binary.LittleEndian.Uint16(sa) != unix.AF_UNIX || sa[2] == 0 {
+		return nil, false
+	}
+	p := sa[2:]
+	if i := bytes.IndexByte(p, 0); i >= 0 {
+		p = p[:i]
+	}
+	g, ok := guestSockPath(fs, string(p))
+	if !ok {
+		return nil, false
+	}
+	return append(append(sa[:2:2], g...), 0), true
+}
+
+// peerAddrCall makes accept(2), accept4(2) or recvfrom(2), which return a peer's address
+// in the buffer at argument addrArg, its length at lenArg: an AF_UNIX path inside the
+// root is shown as its guest path there, as getpeername(2) shows it (sockNameCall).
+func peerAddrCall(t *Thread, addrArg, lenArg int) int64 {
+	addr, lenAddr := t.arg(addrArg), t.arg(lenArg)
+	if t.p.fs == nil || addr == 0 || lenAddr == 0 {
+		return passthrough(t)
+	}
+	var lb [4]byte
+	if copyIn(lenAddr, lb[:]) != 0 {
+		return passthrough(t)
+	}
+	bufLen := int(int32(binary.LittleEndian.Uint32(lb[:])))
+	ret := passthrough(t)
+	if ret >= 0 && bufLen > 0 {
+		t.guestAddrOut(addr, lenAddr, bufLen)
+	}
+	return ret
+}
+
+// guestAddrOut rewrites the address the host left at addr (its length at lenAddr; the
+// buffer bufLen bytes) as guestAddr shows it. An address the host truncated is left.
+func (t *Thread) guestAddrOut(addr, lenAddr uint64, bufLen int) {
+	var lb [4]byte
+	if copyIn(lenAddr, lb[:]) != 0 {
+		return
+	}
+	n := int(binary.LittleEndian.Uint32(lb[:]))
+	if n > bufLen || n <= 2 || n > 112 {
+		return
+	}
+	sa := make([]byte, n)
+	if copyIn(addr, sa) != 0 {
+		return
+	}
+	g, ok := guestAddr(t.p.fs, sa)
+	if !ok {
+		return
+	}
+	copyOut(addr, g[:min(len(g), bufLen)])
+	binary.LittleEndian.PutUint32(lb[:], uint32(len(g)))
+	copyOut(lenAddr, lb[:])
+}
+
+func sysAccept(t *Thread) int64   { return peerAddrCall(t, 1, 2) }
+func sysRecvfrom(t *Thread) int64 { return peerAddrCall(t, 4, 5) }
+
+// sysRecvmsg is recvmsg(2) with the sender's address (msg_name, msg_namelen in the struct
+// msghdr) shown as peerAddrCall shows it.
+func sysRecvmsg(t *Thread) int64 {
+	if t.p.fs == nil {
+		return passthrough(t)
+	}
+	var h [16]byte // msg_name at 0, msg_namelen at 8
+	if copyIn(t.arg(1), h[:]) != 0 {
+		return passthrough(t)
+	}
+	addr, bufLen := binary.LittleEndian.Uint64(h[0:]), int(int32(binary.LittleEndian.Uint32(h[8:])))
+	ret := passthrough(t)
+	if ret >= 0 && addr != 0 && bufLen > 0 {
+		t.guestAddrOut(addr, t.arg(1)+8, bufLen)
+	}
+	return ret
+}
+
+// guestSockPath is the guest path of a socket's host path, when it lies inside a mount;
+// a /proc/self/fd/N/name path (a long one, of golos's) is left as it is.
+func guestSockPath(fs *vfs.FS, host string) (string, bool) {
+	if !path.IsAbs(host) || path.Clean(host) != host || strings.HasPrefix(host, "/proc/self/fd/") {
+		return "", false
+	}
+	return fs.Guest(host)
+}

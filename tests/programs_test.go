@@ -348,3 +348,13 @@ func TestMemAdjacent(t *testing.T) {
 		wantNative(t, nat, 0)
 	})
 }
+
+// TestRlimitMem: RLIMIT_AS and RLIMIT_DATA set by the program bind the program's own
+// mappings and break, across fork and execve, as natively; golos's runtime, which they
+// would starve, is not bound by them.
+func TestRlimitMem(t *testing.T) {
+	forFlavours(t, "rlimit_mem", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "failures: 0")
+	})
+}

@@ -165,6 +165,24 @@ func run(args []string) int {
 			opts.Stats = true
 		case "--no-fsgsbase":
 			opts.NoFSGSBase = true
+		case "--exec-rlimit-as", "--exec-rlimit-data":
+			// Hidden: the program's RLIMIT_AS and RLIMIT_DATA across its execve(2),
+			// as CUR:MAX (kernel.Options.AS).
+			v, ok := value()
+			if !ok {
+				return usageError("%s needs a value", name)
+			}
+			c, m, _ := strings.Cut(v, ":")
+			cur, err1 := strconv.ParseUint(c, 10, 64)
+			lim, err2 := strconv.ParseUint(m, 10, 64)
+			if err1 != nil || err2 != nil || cur > lim {
+				return usageError("%s %s: want CUR:MAX", name, v)
+			}
+			if name == "--exec-rlimit-as" {
+				opts.AS = &unix.Rlimit{Cur: cur, Max: lim}
+			} else {
+				opts.Data = &unix.Rlimit{Cur: cur, Max: lim}
+			}
 		case "--exec-sigmask", "--exec-sigignored", "--exec-sigpending":
 			// Hidden: a golos that runs the program's execve(2) passes the signal mask,
 			// the ignored and the pending signals the new program keeps

@@ -167,6 +167,11 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	if name == "" {
 		return -int64(unix.ENOENT)
 	}
+	if strings.HasPrefix(name, "/proc/") && isProcSelf(cleanProcPath(name), "exe") {
+		// /proc/self/exe is the program's file, not golos's (a program that runs itself
+		// again through it).
+		name = t.p.exeGuestPath
+	}
 	if err := t.p.checkExec(name, name); err != nil {
 		var ee *ExitError
 		if errors.As(err, &ee) && ee.Status == 127 {
@@ -183,6 +188,7 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	args := []string{golosBinary(), "run"}
 	args = append(args, t.p.opts.Flags()...)
 	args = append(args, t.execSignalFlags()...)
+	args = append(args, t.p.execLimitFlags()...)
 	if t.p.fs != nil {
 		args = append(args, "--workdir", t.p.cwd())
 	}
@@ -346,6 +352,23 @@ func (o Options) Flags() []string {
 	}
 	if o.NoFSGSBase {
 		f = append(f, "--no-fsgsbase")
+	}
+	return f
+}
+
+// execLimitFlags are the hidden flags that give the new golos the program's RLIMIT_AS and
+// RLIMIT_DATA, which execve keeps (they are golos's own, never the host's: memLimit).
+func (p *Process) execLimitFlags() []string {
+	p.nofileMu.Lock()
+	defer p.nofileMu.Unlock()
+	var f []string
+	for _, l := range []struct {
+		flag string
+		lim  *unix.Rlimit
+	}{{"--exec-rlimit-as", p.opts.AS}, {"--exec-rlimit-data", p.opts.Data}} {
+		if l.lim != nil {
+			f = append(f, l.flag, strconv.FormatUint(l.lim.Cur, 10)+":"+strconv.FormatUint(l.lim.Max, 10))
+		}
 	}
 	return f
 }

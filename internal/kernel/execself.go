@@ -164,7 +164,7 @@ func (p *Process) dropMemory() {
 	for _, r := range m.owned.intersect(0, userEnd) {
 		unix.RawSyscall(unix.SYS_MUNMAP, uintptr(r[0]), uintptr(r[1]-r[0]), 0)
 	}
-	m.owned = ranges{}
+	m.owned, m.data = ranges{}, ranges{}
 	m.brkStart, m.brkCur, m.brkMapped = 0, 0, 0
 	m.mu.Unlock()
 	w := &p.rw

@@ -172,6 +172,9 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	go p.forwardHostSignals()
 	for _, m := range st.Maps {
 		p.mm.owned.add(m.Lo, m.Hi)
+		if !m.Shared && m.Prot&unix.PROT_WRITE != 0 {
+			p.mm.data.add(m.Lo, m.Hi)
+		}
 	}
 	p.mm.brkStart, p.mm.brkCur, p.mm.brkMapped = st.BrkStart, st.BrkCur, st.BrkMapped
 	if !opts.NoRewrite {

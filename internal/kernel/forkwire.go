@@ -117,6 +117,13 @@ func (w *wireWriter) options(o *Options) {
 	w.u64(o.SigMask)
 	w.u64(o.SigIgnored)
 	w.u64(o.SigPending)
+	for _, l := range []*unix.Rlimit{o.AS, o.Data} {
+		w.bool(l != nil)
+		if l != nil {
+			w.u64(l.Cur)
+			w.u64(l.Max)
+		}
+	}
 }
 
 func (r *wireReader) options(o *Options) {
@@ -139,6 +146,11 @@ func (r *wireReader) options(o *Options) {
 	o.SigMask = r.u64()
 	o.SigIgnored = r.u64()
 	o.SigPending = r.u64()
+	for _, l := range []**unix.Rlimit{&o.AS, &o.Data} {
+		if r.bool() {
+			*l = &unix.Rlimit{Cur: r.u64(), Max: r.u64()}
+		}
+	}
 }
 
 func (w *wireWriter) mapping(m *forkMapping) {

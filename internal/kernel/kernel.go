@@ -69,6 +69,9 @@ type Options struct {
 
 	HostFDs []int        // golos's own descriptors, kept from the application
 	Nofile  *unix.Rlimit // the RLIMIT_NOFILE the application sees, if not the host's
+	// RLIMIT_AS and RLIMIT_DATA once the program has set them (proc.go, memLimit): golos
+	// applies them to the program's memory, never to its own.
+	AS, Data *unix.Rlimit
 
 	// What the program keeps across execve(2) from the program it replaces, given by the
 	// golos that made the execve (hidden flags of golos run; never rendered by Flags):

@@ -13,6 +13,10 @@ import (
 type addressSpace struct {
 	mu    sync.Mutex
 	owned ranges
+	// data is the program's private writable memory (its break too), which RLIMIT_DATA
+	// counts (Linux's data_vm: writable, not shared, not stack); kept as mappings are
+	// made and unmapped, not as mprotect changes them.
+	data ranges
 
 	brkStart, brkCur, brkMapped uint64
 }
@@ -88,6 +92,28 @@ func adviseRange(addr, length uint64) (hi uint64, e unix.Errno) {
 	return addr + alen, 0
 }
 
+// overLimit reports whether growing the program's memory by as bytes, data of them
+// private and writable, would pass its RLIMIT_AS or RLIMIT_DATA: the mapping then fails
+// with ENOMEM (mm/mmap.c, may_expand_vm). Caller holds m.mu.
+func (p *Process) overLimit(as, data uint64) bool {
+	p.nofileMu.Lock()
+	asLim, dataLim := p.opts.AS, p.opts.Data
+	p.nofileMu.Unlock()
+	m := &p.mm
+	if asLim != nil && asLim.Cur != unix.RLIM_INFINITY && as > 0 && m.owned.size()+as > asLim.Cur {
+		return true
+	}
+	return dataLim != nil && dataLim.Cur != unix.RLIM_INFINITY && data > 0 && m.data.size()+data > dataLim.Cur
+}
+
+// isData reports whether a mapping with prot and flags is private writable memory.
+func isData(prot, flags uint64) bool {
+	// The mapping type is the low two bits: MAP_SHARED (1), MAP_PRIVATE (2) or
+	// MAP_SHARED_VALIDATE (3).
+	return prot&unix.PROT_WRITE != 0 && flags&unix.MAP_SHARED_VALIDATE == unix.MAP_PRIVATE &&
+		flags&unix.MAP_GROWSDOWN == 0
+}
+
 func (m *addressSpace) initBrk(start uint64) {
 	m.brkStart, m.brkCur, m.brkMapped = start, start, pageUp(start)
 }
@@ -104,6 +130,8 @@ func sysBrk(t *Thread) int64 {
 	}
 	need := pageUp(want)
 	switch {
+	case need > m.brkMapped && t.p.overLimit(need-m.brkMapped, need-m.brkMapped):
+		return int64(m.brkCur)
 	case need > m.brkMapped:
 		_, e := rawMmap(m.brkMapped, need-m.brkMapped, unix.PROT_READ|unix.PROT_WRITE,
 			unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED_NOREPLACE, -1, 0)
@@ -111,9 +139,11 @@ func sysBrk(t *Thread) int64 {
 			return int64(m.brkCur)
 		}
 		m.owned.add(m.brkMapped, need)
+		m.data.add(m.brkMapped, need)
 	case need < m.brkMapped:
 		unix.RawSyscall(unix.SYS_MUNMAP, uintptr(need), uintptr(m.brkMapped-need), 0)
 		m.owned.remove(need, m.brkMapped)
+		m.data.remove(need, m.brkMapped)
 	}
 	m.brkMapped = need
 	m.brkCur = want
@@ -127,11 +157,24 @@ func sysMmap(t *Thread) int64 {
 	m := &t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	grow, growData := pageUp(length), uint64(0)
 	if flags&unix.MAP_FIXED != 0 {
 		hi, e := fixedRange(addr, length)
 		if e != 0 {
 			return -int64(e)
 		}
+		grow = hi - addr - m.owned.sizeIn(addr, hi) // what it maps over is the program's already
+		if isData(prot, flags) {
+			growData = hi - addr - m.data.sizeIn(addr, hi)
+		}
+	} else if isData(prot, flags) {
+		growData = grow
+	}
+	if t.p.overLimit(grow, growData) {
+		return -int64(unix.ENOMEM)
+	}
+	if flags&unix.MAP_FIXED != 0 {
+		hi, _ := fixedRange(addr, length)
 		if e := m.claimFree(addr, hi); e != 0 {
 			return -int64(e)
 		}
@@ -141,6 +184,11 @@ func sysMmap(t *Thread) int64 {
 		return -int64(e)
 	}
 	m.owned.add(r, pageUp(r+length))
+	if isData(prot, flags) {
+		m.data.add(r, pageUp(r+length))
+	} else {
+		m.data.remove(r, pageUp(r+length))
+	}
 	if flags&unix.MAP_FIXED != 0 {
 		t.p.rw.removeCode(r, pageUp(r+length)) // what it mapped over (elsewhere: free space)
 	}
@@ -188,6 +236,7 @@ func sysMunmap(t *Thread) int64 {
 		}
 	}
 	m.owned.remove(addr, hi)
+	m.data.remove(addr, hi)
 	t.p.rw.removeCode(addr, hi)
 	return 0
 }
@@ -332,15 +381,31 @@ func sysMremap(t *Thread) int64 {
 			return -int64(e)
 		}
 	}
+	wasData := m.data.contains(old, pageUp(old+max(oldLen, 1)))
+	grow := pageUp(newLen) - min(pageUp(oldLen), pageUp(newLen))
+	if flags&unix.MREMAP_DONTUNMAP != 0 {
+		grow = pageUp(newLen) // the old pages stay mapped
+	}
+	growData := uint64(0)
+	if wasData {
+		growData = grow
+	}
+	if t.p.overLimit(grow, growData) {
+		return -int64(unix.ENOMEM)
+	}
 	r := passthroughRaw(unix.SYS_MREMAP, old, oldLen, newLen, flags, newAddr, 0)
 	if r < 0 {
 		return r
 	}
 	if flags&unix.MREMAP_DONTUNMAP == 0 {
 		m.owned.remove(old, pageUp(old+oldLen))
+		m.data.remove(old, pageUp(old+oldLen))
 		t.p.rw.removeCode(old, pageUp(old+oldLen))
 	}
 	m.owned.add(uint64(r), pageUp(uint64(r)+newLen))
+	if wasData {
+		m.data.add(uint64(r), pageUp(uint64(r)+newLen))
+	}
 	return r
 }
 

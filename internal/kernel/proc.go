@@ -313,24 +313,69 @@ func (t *Thread) endRseq() {
 // (Options.Nofile): the soft limit it started with. The others are the host's.
 func sysPrlimit64(t *Thread) int64 {
 	pid, res, newAddr, oldAddr := int(int32(t.arg(0))), int(int32(t.arg(1))), t.arg(2), t.arg(3)
-	if res != unix.RLIMIT_NOFILE || t.p.opts.Nofile == nil || pid != 0 && pid != selfPid {
+	if pid != 0 && pid != selfPid {
 		return passthroughFast(t)
 	}
-	return t.nofile(newAddr, oldAddr)
+	return t.rlimit(res, newAddr, oldAddr)
 }
 
-func sysGetrlimit(t *Thread) int64 {
-	if int(int32(t.arg(0))) != unix.RLIMIT_NOFILE || t.p.opts.Nofile == nil {
-		return passthroughFast(t)
+func sysGetrlimit(t *Thread) int64 { return t.rlimit(int(int32(t.arg(0))), 0, t.arg(1)) }
+
+func sysSetrlimit(t *Thread) int64 { return t.rlimit(int(int32(t.arg(0))), t.arg(1), 0) }
+
+// rlimit answers for the limits golos keeps for the program: RLIMIT_NOFILE (nofile) and
+// the address-space limits RLIMIT_AS and RLIMIT_DATA (memLimit); the others are the host's.
+func (t *Thread) rlimit(res int, newAddr, oldAddr uint64) int64 {
+	switch {
+	case res == unix.RLIMIT_NOFILE && t.p.opts.Nofile != nil:
+		return t.nofile(newAddr, oldAddr)
+	case res == unix.RLIMIT_AS || res == unix.RLIMIT_DATA:
+		return t.memLimit(res, newAddr, oldAddr)
 	}
-	return t.nofile(0, t.arg(1))
+	return passthroughFast(t)
 }
 
-func sysSetrlimit(t *Thread) int64 {
-	if int(int32(t.arg(0))) != unix.RLIMIT_NOFILE || t.p.opts.Nofile == nil {
-		return passthroughFast(t)
+// memLimit is RLIMIT_AS and RLIMIT_DATA (getrlimit(2)): the program's own, never set on
+// the host, where they would bind golos's runtime (its reservations alone pass a few
+// hundred MiB, and a runtime that cannot map memory dies). golos applies them to the
+// program's memory (addressSpace.limited): the whole of it for RLIMIT_AS, its private
+// writable memory for RLIMIT_DATA. Until the program sets one, the host's is shown.
+func (t *Thread) memLimit(res int, newAddr, oldAddr uint64) int64 {
+	p := t.p
+	p.nofileMu.Lock()
+	defer p.nofileMu.Unlock()
+	slot := &p.opts.AS
+	if res == unix.RLIMIT_DATA {
+		slot = &p.opts.Data
 	}
-	return t.nofile(t.arg(1), 0)
+	var cur unix.Rlimit
+	if *slot != nil {
+		cur = **slot
+	} else if err := unix.Getrlimit(res, &cur); err != nil {
+		return -int64(errnoOf(err))
+	}
+	var b [16]byte
+	if newAddr != 0 {
+		if e := copyIn(newAddr, b[:]); e != 0 {
+			return -int64(e)
+		}
+		n := unix.Rlimit{Cur: binary.LittleEndian.Uint64(b[:]), Max: binary.LittleEndian.Uint64(b[8:])}
+		if n.Cur > n.Max {
+			return -int64(unix.EINVAL)
+		}
+		if n.Max > cur.Max && unix.Geteuid() != 0 {
+			return -int64(unix.EPERM) // raising the hard limit takes CAP_SYS_RESOURCE
+		}
+		*slot = &n
+	}
+	if oldAddr != 0 {
+		binary.LittleEndian.PutUint64(b[:], cur.Cur)
+		binary.LittleEndian.PutUint64(b[8:], cur.Max)
+		if e := copyOut(oldAddr, b[:]); e != 0 {
+			return -int64(e)
+		}
+	}
+	return 0
 }
 
 func (t *Thread) nofile(newAddr, oldAddr uint64) int64 {

@@ -41,10 +41,20 @@ func (p *Process) status() []byte {
 	p.threads.mu.Lock()
 	n := len(p.threads.byTid)
 	p.threads.mu.Unlock()
+	// The program's address space and data sizes (its memory, which RLIMIT_AS and
+	// RLIMIT_DATA count), not golos's.
+	p.mm.mu.Lock()
+	vmSize, vmData := p.mm.owned.size()>>10, p.mm.data.size()>>10
+	p.mm.mu.Unlock()
 	var out bytes.Buffer
 	for _, line := range strings.SplitAfter(string(raw), "\n") {
-		if strings.HasPrefix(line, "Threads:") {
+		switch {
+		case strings.HasPrefix(line, "Threads:"):
 			line = fmt.Sprintf("Threads:\t%d\n", n)
+		case strings.HasPrefix(line, "VmSize:"):
+			line = fmt.Sprintf("VmSize:\t%8d kB\n", vmSize)
+		case strings.HasPrefix(line, "VmData:"):
+			line = fmt.Sprintf("VmData:\t%8d kB\n", vmData)
 		}
 		out.WriteString(line)
 	}

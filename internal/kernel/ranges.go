@@ -79,3 +79,21 @@ func (s *ranges) gaps(lo, hi uint64) [][2]uint64 {
 	}
 	return out
 }
+
+// size is how many bytes the set holds.
+func (s *ranges) size() uint64 {
+	var n uint64
+	for _, r := range s.r {
+		n += r[1] - r[0]
+	}
+	return n
+}
+
+// sizeIn is how many bytes of [lo, hi) the set holds.
+func (s *ranges) sizeIn(lo, hi uint64) uint64 {
+	var n uint64
+	for _, r := range s.intersect(lo, hi) {
+		n += r[1] - r[0]
+	}
+	return n
+}

@@ -167,9 +167,10 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	if name == "" {
 		return -int64(unix.ENOENT)
 	}
-	if strings.HasPrefix(name, "/proc/") && isProcSelf(cleanProcPath(name), "exe") {
+	if strings.HasPrefix(name, "/proc/") && isProcSelf(cleanProcPath(name), "exe") &&
+		(t.p.fs == nil || t.p.procMounted()) {
 		// /proc/self/exe is the program's file, not golos's (a program that runs itself
-		// again through it).
+		// again through it); in a root without /proc there is none, as in a chroot.
 		name = t.p.exeGuestPath
 	}
 	if err := t.p.checkExec(name, name); err != nil {

@@ -29,7 +29,6 @@ func RunForked(conn int, vdsoAt uint64, opts Options, pause VDSOPause) (int, err
 	// The runtime stops calling into its vDSO now, long before it is moved (moveVDSO):
 	// by then its threads have most likely been seen outside it.
 	resume := pause()
-	paused := taskSwitches()
 	// The vDSO goes to the parent's place (vdsoAt, given on the command line) while the
 	// rest of the child is made: the move waits for the runtime's threads to leave it.
 	// It starts once the program's descriptors are in place: its own opens would
@@ -39,7 +38,7 @@ func RunForked(conn int, vdsoAt uint64, opts Options, pause VDSOPause) (int, err
 	startMove := func() {
 		go func() {
 			runtime.LockOSThread() // waitOutside tells its own thread from the others
-			parts, err := moveVDSO(vdsoAt, paused, resume)
+			parts, err := moveVDSO(vdsoAt, resume)
 			moved <- vdsoMove{parts, err}
 		}()
 	}
@@ -345,9 +344,9 @@ func sameParts(a, b []forkMapping) bool {
 // to, where the parent has it: the program found it through its auxiliary vector and
 // keeps pointers into it. The kernel lets a vDSO be moved with mremap(2), as CRIU does on
 // restore; the Go runtime of this golos calls into it too, so it has stopped doing that
-// (VDSOPause; paused are its threads' context switches then), and resume lets it call
+// (VDSOPause), and resume lets it call
 // again once the vDSO is in its place. It returns the parts where they are now.
-func moveVDSO(to uint64, paused map[int]uint64, resume func(delta int64)) ([]forkMapping, error) {
+func moveVDSO(to uint64, resume func(delta int64)) ([]forkMapping, error) {
 	_, own, err := readMaps()
 	if err != nil {
 		return nil, err
@@ -363,7 +362,7 @@ func moveVDSO(to uint64, paused map[int]uint64, resume func(delta int64)) ([]for
 	orig := lo
 	// A thread of the runtime may have read a vDSO address just before the pause: the
 	// move waits until every other thread is known to be outside the vDSO.
-	waitOutside(lo, hi, paused)
+	waitOutside(lo, hi)
 	move := func(at uint64) error {
 		if _, e := rawMmap(at, hi-lo, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED_NOREPLACE, -1, 0); e != 0 {
 			return fmt.Errorf(placeTaken+"the vDSO's place %#x in the child: %w", at, e)
@@ -414,26 +413,31 @@ func moveVDSO(to uint64, paused map[int]uint64, resume func(delta int64)) ([]for
 }
 
 // waitOutside returns when no other thread of this process can be inside [lo, hi), the
-// vDSO, with an address it read before the runtime's pointers were cleared: each has
-// blocked since then (its count of voluntary context switches, taken at the pause in
-// paused, grew: a thread blocks in a syscall, never in the vDSO, and after the pause it
-// reads cleared pointers), or is blocked now at an address outside [lo, hi)
-// (/proc/self/task/TID/syscall, proc(5)), or was started after the pause. It gives up
-// after a bound: a thread that keeps running Go code that long without a syscall is not
-// about to call into the vDSO either.
-func waitOutside(lo, hi uint64, paused map[int]uint64) {
+// vDSO, with an address it read before the runtime's pointers were cleared (which the
+// caller did before): each is blocked now at an address outside [lo, hi)
+// (/proc/self/task/TID/syscall, proc(5)), or has blocked since this first looked at it
+// (its count of voluntary context switches grew: a thread blocks in a syscall, never in
+// the vDSO, and after the pause it reads cleared pointers). It gives up after a bound: a
+// thread that keeps running Go code that long without a syscall is not about to call
+// into the vDSO either.
+func waitOutside(lo, hi uint64) {
 	self := unix.Gettid()
 	deadline := time.Now().Add(50 * time.Millisecond)
 	safe := map[int]bool{}
+	first := map[int]uint64{} // the count when first seen running
 	for time.Now().Before(deadline) {
 		left := 0
 		for tid, n := range taskSwitches() {
 			if tid == self || safe[tid] {
 				continue
 			}
-			if before, ok := paused[tid]; !ok || n > before || blockedOutside(tid, lo, hi) {
+			before, seen := first[tid]
+			if seen && n > before || blockedOutside(tid, lo, hi) {
 				safe[tid] = true
 				continue
+			}
+			if !seen {
+				first[tid] = n
 			}
 			left++
 		}

@@ -17,7 +17,7 @@
 //   - p.threads.mu: the set of live threads and idle workers (threads).
 //   - p.cwdMu, p.vdsoMu, p.nofileMu, p.noteMu: the working directory, the vDSO's parts,
 //     the application's RLIMIT_NOFILE, the notes already printed.
-//   - a dirWatch's mu: one watched directory's listing (fs.go).
+//   - a dirWatch's mu: one watched directory's listing (dirs.go).
 //   - stopMu (package-level): one stop of the process at a time (stopBy); taken with no
 //     other lock held.
 //

@@ -102,7 +102,8 @@ const (
 
 func records() [len(syscalls)]sysRecord {
 	t := [len(syscalls)]sysRecord{
-		// fs.go: files and descriptors, passed through.
+		// fs.go, paths.go, pathcalls.go, stat.go, readlink.go, files.go, dirs.go, cwd.go,
+		// readonly.go: files and descriptors, passed through.
 		unix.SYS_READ:              {name: "read", fn: passthrough, fast: plain, fd: true},
 		unix.SYS_WRITE:             {name: "write", fn: passthrough, fast: plain, fd: true, sigpipe: true},
 		unix.SYS_READV:             {name: "readv", fn: passthrough, fast: plain, fd: true},

@@ -1,0 +1,70 @@
+package kernel
+
+import (
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"golos/internal/vfs"
+)
+
+// readlink(2) and readlinkat(2): the links golos shows otherwise than the host.
+
+// readlinkat(2) and readlink(2): /proc/self/exe names the program, not golos.
+func sysReadlink(t *Thread) int64 {
+	return t.readlinkAt(-1, 0, t.arg(1), t.arg(2))
+}
+
+func sysReadlinkat(t *Thread) int64 {
+	return t.readlinkAt(0, 1, t.arg(2), t.arg(3))
+}
+
+func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
+	p, e := t.procPathArg(dirArg, pathArg)
+	if e != 0 {
+		return -int64(e)
+	}
+	bufsiz := int(int32(size)) // readlink(2) takes an int
+	if bufsiz <= 0 {
+		return -int64(unix.EINVAL)
+	}
+	if p != "" && t.p.procOwnFD(p) {
+		return -int64(unix.ENOENT) // golos's own descriptor: not open
+	}
+	target, virtual := "", false
+	rest, self := procRest(p)
+	switch {
+	case p == "":
+	case isProcSelf(p, "exe"):
+		target, virtual = t.p.exeGuestPath, true
+	case t.p.fs != nil && !t.p.procMounted():
+		// no /proc inside the root: as in a chroot, nothing there
+	case treeExeOK(p, &target):
+		virtual = true // another process of the tree (tree_unsafe.go)
+	case t.p.fs != nil && isProcSelf(p, "cwd"):
+		target, virtual = t.p.cwd(), true
+	case t.p.fs != nil && self && strings.HasPrefix(rest, "fd/") && !strings.HasSuffix(p, "/"):
+		// /proc/self/fd/N names files as the application sees them, inside the root.
+		if n, err := strconv.Atoi(strings.TrimPrefix(rest, "fd/")); err == nil {
+			if host, err := vfs.HostFDPath(n); err == nil {
+				if g, ok := t.p.fs.Virtual(n); ok {
+					target, virtual = g, true
+				} else if g, ok := t.p.fs.Guest(host); ok {
+					target, virtual = g, true
+				} else if !strings.HasPrefix(host, "/") {
+					target, virtual = host, true // pipe:[…], socket:[…], anon_inode:…
+				}
+			}
+		}
+	}
+	if virtual {
+		name := []byte(target)
+		n := min(len(name), bufsiz) // readlink(2) truncates silently
+		if e := copyOut(buf, name[:n]); e != 0 {
+			return -int64(e)
+		}
+		return int64(n)
+	}
+	return t.pathCall(dirArg, pathArg, entryLast, false)
+}

@@ -1,0 +1,135 @@
+package kernel
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+
+	"golos/internal/vfs"
+)
+
+// The stat calls: confined paths, directories' link counts, /proc/self/exe.
+
+// The stat calls confine their path, and count a directory's virtual children and mount
+// points among its links (statLinks).
+func sysStat(t *Thread) int64 {
+	if r, ok := t.procExeCall(-1, 0, true); ok {
+		return r
+	}
+	return t.pathCallThen(-1, 0, followLast, false, t.statLinks(1, false))
+}
+func sysLstat(t *Thread) int64 {
+	if r, ok := t.procExeCall(-1, 0, false); ok {
+		return r
+	}
+	return t.pathCallThen(-1, 0, entryLast, false, t.statLinks(1, false))
+}
+
+// fstat(2): the host's answer, but a directory with virtual children (vfs: missing
+// volume mount points) counts a link for each, as newfstatat and statx do. Only the
+// descriptors golos watches reach Go from a rewritten site; such a directory's are.
+func sysFstat(t *Thread) int64 {
+	r := passthroughFast(t)
+	if r == 0 && t.p.fs != nil && t.p.fs.HasVirtual() {
+		fd := int(int32(t.arg(0)))
+		t.addLinks(1, false, func() uint64 { return t.p.fs.ExtraLinksFD(fd) })
+	}
+	return r
+}
+
+func sysNewfstatat(t *Thread) int64 {
+	if r, ok := t.procExeCall(0, 1, t.arg(3)&unix.AT_SYMLINK_NOFOLLOW == 0); ok {
+		return r
+	}
+	return t.statAt(0, 1, 3, 2, false)
+}
+func sysStatx(t *Thread) int64 {
+	if r, ok := t.procExeCall(0, 1, t.arg(2)&unix.AT_SYMLINK_NOFOLLOW == 0); ok {
+		return r
+	}
+	return t.statAt(0, 1, 2, 4, true)
+}
+
+// statAt is atCall for newfstatat(2) and statx(2), whose buffer is at bufArg.
+func (t *Thread) statAt(dirArg, pathArg, flagArg, bufArg int, statx bool) int64 {
+	if t.p.fs == nil || !t.p.fs.HasVirtual() {
+		return t.atCall(dirArg, pathArg, flagArg, false)
+	}
+	flags := t.arg(flagArg)
+	if flags&unix.AT_EMPTY_PATH != 0 && t.emptyPath(pathArg) {
+		r := passthrough(t)
+		if r == 0 {
+			fd := int(int32(t.arg(dirArg)))
+			t.addLinks(bufArg, statx, func() uint64 { return t.p.fs.ExtraLinksFD(fd) })
+		}
+		return r
+	}
+	how := followLast
+	if flags&unix.AT_SYMLINK_NOFOLLOW != 0 {
+		how = entryLast
+	}
+	return t.pathCallThen(dirArg, pathArg, how, false, t.statLinks(bufArg, statx))
+}
+
+// statLinks is the step after a stat call on a path (its buffer at bufArg) that adds to
+// a directory's link count the virtual directories and mount points it shows and its
+// host directory lacks (vfs.ExtraLinks): a directory has one link from each
+// subdirectory's ".." (stat(2), inode(7): st_nlink), and docker creates them.
+func (t *Thread) statLinks(bufArg int, statx bool) func(r *vfs.Ref) {
+	if t.p.fs == nil || !t.p.fs.HasVirtual() {
+		return nil
+	}
+	return func(r *vfs.Ref) {
+		t.addLinks(bufArg, statx, func() uint64 { return t.p.fs.ExtraLinks(r) })
+	}
+}
+
+// addLinks adds extra() to the link count in the struct stat (or struct statx, with
+// STATX_NLINK and STATX_TYPE in its mask) at the address in argument bufArg, when it
+// describes a directory.
+func (t *Thread) addLinks(bufArg int, statx bool, extra func() uint64) {
+	addr := t.arg(bufArg)
+	var b [32]byte
+	if copyIn(addr, b[:]) != 0 {
+		return
+	}
+	if statx {
+		// struct statx: stx_mask at 0, stx_nlink at 16 (u32), stx_mode at 28 (u16).
+		mask := binary.LittleEndian.Uint32(b[0:])
+		if mask&(unix.STATX_NLINK|unix.STATX_TYPE) != unix.STATX_NLINK|unix.STATX_TYPE ||
+			uint32(binary.LittleEndian.Uint16(b[28:]))&unix.S_IFMT != unix.S_IFDIR {
+			return
+		}
+		if n := extra(); n > 0 {
+			binary.LittleEndian.PutUint32(b[16:], binary.LittleEndian.Uint32(b[16:])+uint32(n))
+			copyOut(addr+16, b[16:20])
+		}
+		return
+	}
+	// struct stat on x86-64: st_nlink at 16 (u64), st_mode at 24 (u32).
+	if binary.LittleEndian.Uint32(b[24:])&unix.S_IFMT != unix.S_IFDIR {
+		return
+	}
+	if n := extra(); n > 0 {
+		binary.LittleEndian.PutUint64(b[16:], binary.LittleEndian.Uint64(b[16:])+n)
+		copyOut(addr+16, b[16:24])
+	}
+}
+
+// procExeCall makes a stat call that follows /proc/self/exe (follow) describe the
+// program's file, which Linux's link names, not golos's: when the path at pathArg
+// (relative to the directory descriptor at dirArg, or -1) is that link, the call is made
+// on the program's host path instead; a path through one of golos's own descriptors in
+// /proc/self/fd fails with ENOENT. It reports false for any other path.
+func (t *Thread) procExeCall(dirArg, pathArg int, follow bool) (int64, bool) {
+	p, e := t.procPathArg(dirArg, pathArg)
+	switch {
+	case e != 0 || p == "":
+		return 0, false
+	case t.p.procOwnFD(p):
+		return -int64(unix.ENOENT), true
+	case !follow || !isProcSelf(p, "exe"):
+		return 0, false
+	}
+	return hostCall(t.ctx.Regs.RAX, t.args(), map[int]string{pathArg: t.p.exePath}), true
+}

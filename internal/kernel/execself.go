@@ -178,6 +178,7 @@ func (p *Process) dropMemory() {
 	w.mu.Unlock()
 	w.tried.Clear()
 	w.patched.Clear()
+	w.once.Clear()
 }
 
 // vdsoAddress is where the vDSO is mapped now.

@@ -12,8 +12,10 @@ import (
 	"golos/internal/vfs"
 )
 
-// Syscall sites are rewritten lazily: the first time a site traps through Syscall User
-// Dispatch, golos checks it (package syspatch) and, if it is a "mov $nr,%eax; syscall" in
+// Syscall sites are rewritten lazily: the second time a site traps through Syscall User
+// Dispatch (a site that runs once, as most of a short program's and of its dynamic
+// loader's do, is not worth the rewrite, which costs some ten traps), golos checks it
+// (package syspatch) and, if it is a "mov $nr,%eax; syscall" in
 // the code of a file the application mapped (its program, interpreter, libraries; never
 // anonymous or JIT code), makes it jump to a stub that enters golos directly. Only sites
 // that run are touched, and nothing is paid at start-up.
@@ -30,6 +32,7 @@ type rewriter struct {
 	mu       sync.Mutex // guards code, pages and rewritten, and is held across a rewrite
 	code     ranges     // file-backed executable mappings
 	tried    sync.Map   // syscall instruction address → syspatch.Site, or false (left alone)
+	once     sync.Map   // syscall instruction address → true: it has trapped once
 	patched  sync.Map   // site address → syspatch.Site: where an int3 may have been met
 	pages    []stubPage
 	synced   atomic.Bool // membarrier's SYNC_CORE command is registered
@@ -80,7 +83,7 @@ func (w *rewriter) removeCode(lo, hi uint64) {
 	if !wasCode {
 		return
 	}
-	for _, m := range []*sync.Map{&w.tried, &w.patched} {
+	for _, m := range []*sync.Map{&w.tried, &w.patched, &w.once} {
 		m.Range(func(k, _ any) bool {
 			if a := k.(uint64); a >= lo && a < hi {
 				m.Delete(k)
@@ -99,6 +102,9 @@ func (p *Process) trapped(rip uint64) {
 	sc := rip - 2
 	if _, seen := p.rw.tried.Load(sc); seen {
 		return
+	}
+	if _, again := p.rw.once.LoadOrStore(sc, true); !again {
+		return // its first trap
 	}
 	p.rw.rewrite(sc)
 }

@@ -339,16 +339,6 @@ func lineWith(out []byte, prefix string) string {
 	return "(no such line)"
 }
 
-// TestMemAdjacent: the page below a fresh mapping is not the program's stack (golos's stack
-// has guard space on both sides, as Linux's has its guard gap): a syscall writing there
-// fails with EFAULT, as natively.
-func TestMemAdjacent(t *testing.T) {
-	forFlavours(t, "mem_adjacent", func(t *testing.T, p string) {
-		nat, _ := runBoth(t, p)
-		wantNative(t, nat, 0)
-	})
-}
-
 // TestRlimitMem: RLIMIT_AS and RLIMIT_DATA set by the program bind the program's own
 // mappings and break, across fork and execve, as natively; golos's runtime, which they
 // would starve, is not bound by them.

@@ -1,9 +1,6 @@
 package kernel
 
 import (
-	"os"
-	"strconv"
-
 	"golang.org/x/sys/unix"
 
 	"golos/internal/entry"
@@ -62,8 +59,12 @@ func (t *Thread) execInPlace(path string, argv, envp []string) bool {
 		t.killedBy(unix.SIGSEGV)
 	}
 	aux := loader.HostAux()
-	if v, ok := vdsoAddress(); ok {
-		aux[loader.AT_SYSINFO_EHDR] = v // where it is now (a forked child's golos moved it)
+	if parts, err := p.vdsoParts(); err == nil {
+		for _, m := range parts {
+			if m.Path == "[vdso]" {
+				aux[loader.AT_SYSINFO_EHDR] = m.Lo // where it is now (a forked child's golos moved it)
+			}
+		}
 	}
 	stack, err := loader.NewStack(img, argv, envp, path, aux)
 	if err != nil {
@@ -122,19 +123,9 @@ func (p *Process) exePaths(path string) (host, guest string, err error) {
 
 // closeOnExec closes the program's descriptors that have FD_CLOEXEC, as execve does.
 func (p *Process) closeOnExec() {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		fd, err := strconv.Atoi(e.Name())
-		if err != nil || p.ownFD(fd) {
-			continue
-		}
-		if f, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && f&unix.FD_CLOEXEC != 0 {
-			p.unwatchFD(fd)
-			unix.Close(fd)
-		}
+	for _, fd := range p.cloexecFDs(-1) {
+		p.unwatchFD(fd)
+		unix.Close(fd)
 	}
 }
 
@@ -181,20 +172,6 @@ func (p *Process) dropMemory() {
 	w.once.Clear()
 }
 
-// vdsoAddress is where the vDSO is mapped now.
-func vdsoAddress() (uint64, bool) {
-	_, parts, err := readMaps()
-	if err != nil {
-		return 0, false
-	}
-	for _, m := range parts {
-		if m.Path == "[vdso]" {
-			return m.Lo, true
-		}
-	}
-	return 0, false
-}
-
 // dropOwnFD forgets fd, one of golos's own descriptors that golos has closed: its number
 // is the program's again.
 func (p *Process) dropOwnFD(fd int) {
@@ -205,15 +182,5 @@ func (p *Process) dropOwnFD(fd int) {
 		}
 	}
 	p.ownFDs = kept
-	still := false // another descriptor golos looks at with the same low 16 bits
-	for _, o := range p.ownFDs {
-		still = still || o&0xffff == fd&0xffff
-	}
-	p.fdDirs.Range(func(k, _ any) bool {
-		still = still || k.(int)&0xffff == fd&0xffff
-		return !still
-	})
-	if !still {
-		entry.GoFDs[fd&0xffff] = 0
-	}
+	p.releaseGoFD(fd)
 }

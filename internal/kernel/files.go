@@ -196,8 +196,14 @@ func (p *Process) unwatchFD(fd int) {
 	if _, ok := p.fdDirs.LoadAndDelete(fd); !ok {
 		return
 	}
+	p.releaseGoFD(fd)
+}
+
+// releaseGoFD clears fd's entry in entry.GoFDs, which golos no longer looks at, unless
+// another of golos's or a watched descriptor has the same low 16 bits.
+func (p *Process) releaseGoFD(fd int) {
 	slot := fd & 0xffff
-	still := false // another of golos's or watched descriptor with the same low 16 bits
+	still := false
 	for _, o := range p.ownFDs {
 		still = still || o&0xffff == slot
 	}

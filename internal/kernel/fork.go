@@ -446,9 +446,10 @@ func readMaps() (maps, vdso []forkMapping, err error) {
 	return maps, vdso, nil
 }
 
-// cloexecFDs lists the program's descriptors with FD_CLOEXEC, which the child's golos
-// does not inherit through execve(2) as it does the others.
-func (p *Process) cloexecFDs(conn int) []int {
+// cloexecFDs lists the program's descriptors with FD_CLOEXEC (not golos's, nor skip):
+// the child's golos does not inherit them through execve(2) as it does the others, and an
+// execve closes them.
+func (p *Process) cloexecFDs(skip int) []int {
 	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		return nil
@@ -456,7 +457,7 @@ func (p *Process) cloexecFDs(conn int) []int {
 	var fds []int
 	for _, e := range ents {
 		fd, err := strconv.Atoi(e.Name())
-		if err != nil || p.ownFD(fd) || fd == conn {
+		if err != nil || p.ownFD(fd) || fd == skip {
 			continue
 		}
 		if f, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && f&unix.FD_CLOEXEC != 0 {

@@ -147,7 +147,7 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	if opts.Root != "" {
 		opts.Workdir = st.Cwd
 	}
-	p := &Process{opts: opts, noted: map[uint64]bool{}, ownFDs: opts.HostFDs}
+	p := &Process{opts: opts, noted: map[uint64]bool{}, ownFDs: opts.HostFDs, vdso: st.VDSO}
 	if opts.Stats {
 		p.stats = &stats{}
 	}

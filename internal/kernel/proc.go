@@ -354,21 +354,15 @@ func (t *Thread) memLimit(res int, newAddr, oldAddr uint64) int64 {
 	} else if err := unix.Getrlimit(res, &cur); err != nil {
 		return -int64(errnoOf(err))
 	}
-	var b [16]byte
 	if newAddr != 0 {
-		if e := copyIn(newAddr, b[:]); e != 0 {
+		n, e := newRlimit(newAddr, cur)
+		if e != 0 {
 			return -int64(e)
-		}
-		n := unix.Rlimit{Cur: binary.LittleEndian.Uint64(b[:]), Max: binary.LittleEndian.Uint64(b[8:])}
-		if n.Cur > n.Max {
-			return -int64(unix.EINVAL)
-		}
-		if n.Max > cur.Max && unix.Geteuid() != 0 {
-			return -int64(unix.EPERM) // raising the hard limit takes CAP_SYS_RESOURCE
 		}
 		*slot = &n
 	}
 	if oldAddr != 0 {
+		var b [16]byte
 		binary.LittleEndian.PutUint64(b[:], cur.Cur)
 		binary.LittleEndian.PutUint64(b[8:], cur.Max)
 		if e := copyOut(oldAddr, b[:]); e != 0 {
@@ -378,21 +372,32 @@ func (t *Thread) memLimit(res int, newAddr, oldAddr uint64) int64 {
 	return 0
 }
 
+// newRlimit reads a struct rlimit the program gives setrlimit(2) at addr and checks it
+// against the current one: a soft limit above the hard one is EINVAL, a raised hard limit
+// EPERM without CAP_SYS_RESOURCE (approximated by euid 0).
+func newRlimit(addr uint64, cur unix.Rlimit) (unix.Rlimit, unix.Errno) {
+	var b [16]byte
+	if e := copyIn(addr, b[:]); e != 0 {
+		return unix.Rlimit{}, e
+	}
+	n := unix.Rlimit{Cur: binary.LittleEndian.Uint64(b[:]), Max: binary.LittleEndian.Uint64(b[8:])}
+	if n.Cur > n.Max {
+		return n, unix.EINVAL
+	}
+	if n.Max > cur.Max && unix.Geteuid() != 0 {
+		return n, unix.EPERM
+	}
+	return n, 0
+}
+
 func (t *Thread) nofile(newAddr, oldAddr uint64) int64 {
 	t.p.nofileMu.Lock()
 	defer t.p.nofileMu.Unlock()
 	cur := *t.p.opts.Nofile
-	var b [16]byte
 	if newAddr != 0 {
-		if e := copyIn(newAddr, b[:]); e != 0 {
+		n, e := newRlimit(newAddr, cur)
+		if e != 0 {
 			return -int64(e)
-		}
-		n := unix.Rlimit{Cur: binary.LittleEndian.Uint64(b[:]), Max: binary.LittleEndian.Uint64(b[8:])}
-		if n.Cur > n.Max {
-			return -int64(unix.EINVAL)
-		}
-		if n.Max > cur.Max && unix.Geteuid() != 0 {
-			return -int64(unix.EPERM) // raising the hard limit takes CAP_SYS_RESOURCE
 		}
 		// The host's soft limit follows, so that the application runs out of descriptors
 		// where it would natively; golos's own are already open above it.
@@ -402,6 +407,7 @@ func (t *Thread) nofile(newAddr, oldAddr uint64) int64 {
 		*t.p.opts.Nofile = n
 	}
 	if oldAddr != 0 {
+		var b [16]byte
 		binary.LittleEndian.PutUint64(b[:], cur.Cur)
 		binary.LittleEndian.PutUint64(b[8:], cur.Max)
 		if e := copyOut(oldAddr, b[:]); e != 0 {

@@ -174,7 +174,7 @@ func buildAll() {
 			jobs = append(jobs, job{name, func() { compile(f.cc, out, args...) }})
 		}
 	}
-	for _, dir := range []string{"goprog", "thr_goprog"} {
+	for _, dir := range []string{"goprog", "thr_goprog", "proc_goprog"} {
 		name := dir + ".go-static"
 		jobs = append(jobs, job{name, func() {
 			out := filepath.Join(bin, name)

@@ -134,6 +134,40 @@ func TestProcSpawn(t *testing.T) {
 	})
 }
 
+// TestProcClonePidfd: clone with CLONE_PIDFD, and children with an exit signal other
+// than SIGCHLD or none ("clone children"): which signal their end sends, which waits find
+// them, the pidfd's flags, clone3's pidfd field, and the check Go's runtime makes before
+// it uses pidfds (a vfork with CLONE_PIDFD and no exit signal, waited for with
+// waitid(P_PIDFD, __WCLONE)).
+func TestProcClonePidfd(t *testing.T) {
+	forFlavours(t, "proc_clone_pidfd", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"CLONE_PIDFD|SIGCHLD: pidfd >= 3: yes, close-on-exec: yes, poll readable: yes, waitid(P_PIDFD): ok, si_pid right: yes, si_status 3\n  SIGCHLD: 1\n",
+			"exit signal 0: waitpid without __WCLONE: -1 ECHILD\n  waitid(P_PIDFD, __WCLONE): ok, si_status 5, SIGCHLD: 0\n",
+			"exit signal SIGUSR1: SIGUSR1: 1, SIGCHLD: 0, waitpid without __WCLONE: ECHILD\n  waitpid(__WCLONE): pid right: yes, exit status 6\n",
+			"CLONE_PIDFD|CLONE_PARENT_SETTID: EINVAL\n", "CLONE_PIDFD to an unmapped address: EFAULT\n",
+			"clone3 CLONE_PIDFD|CLONE_PARENT_SETTID: parent tid right: yes, waitid(P_PIDFD): ok, si_status 9\n",
+			"vfork|CLONE_VM|CLONE_PIDFD, no exit signal: pid > 0: yes, waitid(P_PIDFD, __WCLONE): ok, si_code CLD_EXITED: yes, SIGCHLD: 0\n",
+			"wait() with no children left: ECHILD\n")
+	})
+}
+
+// TestProcGoExec: a Go program's os/exec (which checks clone(CLONE_PIDFD) first, then
+// waits for and signals its children through pidfds) runs as natively, and golos has
+// nothing to say about it on stderr.
+func TestProcGoExec(t *testing.T) {
+	t.Parallel()
+	p := prog(t, "proc_goprog.go-static")
+	nat, g := runBoth(t, p)
+	wantNative(t, nat, 0, "output: \"from the child: a b\\n\", error: <nil>\n", "exit status: 3\n",
+		"sleep after SIGTERM: signal: terminated\n", "sorted: [\"a\" \"b\" \"c\"], error: <nil>\n",
+		"missing program: fork/exec /nonexistent/program: no such file or directory\n")
+	if g != nil && !bytes.Equal(g.stderr, nat.stderr) {
+		t.Errorf("stderr: native %q, golos %q", nat.stderr, g.stderr)
+	}
+}
+
 // TestProcExecMask: execve keeps the signal mask, pending signals and ignored signals,
 // and resets handled signals to SIG_DFL.
 func TestProcExecMask(t *testing.T) {

@@ -113,7 +113,7 @@ func (t *Thread) fork(a cloneArgs) int64 {
 	const sharing = unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND | unix.CLONE_THREAD |
 		unix.CLONE_PARENT | unix.CLONE_PTRACE | unix.CLONE_NEWNS | unix.CLONE_NEWUSER |
 		unix.CLONE_NEWPID | unix.CLONE_NEWNET | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS |
-		unix.CLONE_NEWCGROUP | unix.CLONE_IO | unix.CLONE_PIDFD | unix.CLONE_UNTRACED
+		unix.CLONE_NEWCGROUP | unix.CLONE_IO | unix.CLONE_UNTRACED
 	switch {
 	case a.flags&unix.CLONE_VM != 0 && a.flags&unix.CLONE_VFORK == 0:
 		p.unsupported("a process sharing its parent's memory (clone with CLONE_VM, without CLONE_THREAD or CLONE_VFORK)",
@@ -123,13 +123,19 @@ func (t *Thread) fork(a cloneArgs) int64 {
 		p.unsupported(fmt.Sprintf("clone of a process with flags %#x", a.flags&sharing),
 			"a new process shares nothing with its parent in golos yet; the program gets ENOSYS")
 		return -int64(unix.ENOSYS)
-	case a.exitSignal != uint64(unix.SIGCHLD):
-		p.unsupported(fmt.Sprintf("a child process whose exit signal is %d", a.exitSignal),
-			"golos's children signal their parent with SIGCHLD; the program gets ENOSYS")
-		return -int64(unix.ENOSYS)
+	case a.exitSignal > 64, a.flags&unix.CLONE_PIDFD != 0 && a.flags&unix.CLONE_DETACHED != 0:
+		return -int64(unix.EINVAL) // kernel/fork.c: valid_signal, copy_process
 	}
 	if a.flags&unix.CLONE_SETTLS != 0 && a.tls >= userEnd {
 		return -int64(unix.EPERM)
+	}
+	if a.flags&unix.CLONE_PIDFD != 0 {
+		// Linux stores the pidfd before the child runs, and a store that faults fails the
+		// clone: golos checks the place is writable first (by writing back what is there).
+		var b [4]byte
+		if copyIn(a.pidfd, b[:]) != 0 || copyOut(a.pidfd, b[:]) != 0 {
+			return -int64(unix.EFAULT)
+		}
 	}
 	pid, err := t.forkChild(a)
 	if err != nil {
@@ -166,13 +172,26 @@ func (t *Thread) forkChild(a cloneArgs) (int, error) {
 		return 0, err
 	}
 	defer unix.Close(conn)
+	if a.flags&unix.CLONE_VFORK != 0 {
+		// First: the child gives back the parent's stack when it execs or ends, where
+		// the stores below may be (vforkShare).
+		vforkWait(conn, pid)
+	}
 	if a.flags&unix.CLONE_PARENT_SETTID != 0 {
 		var b [4]byte
 		binary.LittleEndian.PutUint32(b[:], uint32(pid))
 		copyOut(a.parentTid, b[:])
 	}
-	if a.flags&unix.CLONE_VFORK != 0 {
-		vforkWait(conn, pid)
+	if a.flags&unix.CLONE_PIDFD != 0 {
+		// The host's pidfd of the child's golos is the child's: the program's next free
+		// descriptor, close-on-exec, as clone's is (pidfd_open(2), clone(2)).
+		fd, err := unix.PidfdOpen(pid, 0)
+		if err != nil {
+			fd = -1 // not a pidfd: the child's golos has already been reaped, which only the program can do
+		}
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], uint32(int32(fd)))
+		copyOut(a.pidfd, b[:])
 	}
 	return pid, nil
 }
@@ -221,6 +240,11 @@ func (t *Thread) startChild(a cloneArgs) (pid, conn int, err error) {
 		strconv.FormatUint(vdso[0].Lo, 16)},
 		&syscall.ProcAttr{Env: os.Environ(), Files: std})
 	unix.Close(childEnd)
+	if err == nil && a.exitSignal != uint64(unix.SIGCHLD) {
+		// Known before the child can end: the program's code runs only once it has the
+		// process (wait.go).
+		p.kids.add(pid, int(a.exitSignal))
+	}
 	if err != nil {
 		unix.Close(conn)
 		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOMEM) {
@@ -234,6 +258,7 @@ func (t *Thread) startChild(a cloneArgs) (pid, conn int, err error) {
 		unix.Kill(pid, unix.SIGKILL)
 		var ws unix.WaitStatus
 		unix.Wait4(pid, &ws, 0, nil)
+		p.kids.forget(pid)
 		if strings.HasPrefix(err.Error(), placeTaken) {
 			return 0, 0, fmt.Errorf("%w: %v", errPlaceTaken, err)
 		}

@@ -15,8 +15,9 @@
 //   - p.sig.mu: dispositions and pending signals, the process's and each thread's, and
 //     each thread's masks (signalState, Thread).
 //   - p.threads.mu: the set of live threads and idle workers (threads).
-//   - p.cwdMu, p.vdsoMu, p.nofileMu, p.noteMu: the working directory, the vDSO's parts,
-//     the application's RLIMIT_NOFILE, the notes already printed.
+//   - p.cwdMu, p.vdsoMu, p.nofileMu, p.noteMu, p.kids.mu: the working directory, the
+//     vDSO's parts, the application's RLIMIT_NOFILE, the notes already printed, the
+//     clone children (wait.go).
 //   - a dirWatch's mu: one watched directory's listing (dirs.go).
 //   - stopMu (package-level): one stop of the process at a time (stopBy); taken with no
 //     other lock held.
@@ -25,11 +26,13 @@
 //
 //	p.forkMu → p.mm.mu → p.rw.mu → p.cwdMu, p.vdsoMu, p.sig.mu (fork: forkChild, sendProcess, forkState)
 //	p.mm.mu → p.rw.mu (a mapping's change adds or removes code: rw.addCode, rw.removeCode)
+//	p.forwardMu → p.kids.mu (forward → childExitSignal)
+//	p.forkMu → p.kids.mu (forkChild)
 //	p.forwardMu → p.sig.mu → p.threads.mu (forwardTaken → sendProcess, sendThread)
 //	p.forwardMu → p.kicks.mu → p.threads.mu (forwardTaken → signalThread; rekickLoop → p.thread)
 //	p.sig.mu → p.threads.mu (rt_sigaction, retargetShared, flushStopCont, sendProcess, blockedByAll)
 //
-// p.threads.mu, p.cwdMu, p.vdsoMu, p.nofileMu, p.noteMu and a dirWatch's mu are leaves:
+// p.threads.mu, p.cwdMu, p.vdsoMu, p.nofileMu, p.noteMu, p.kids.mu and a dirWatch's mu are leaves:
 // nothing is locked while one is held. A thread's own fields that no lock names are
 // touched only by the thread itself (its syscalls, its signal delivery), or before it
 // runs by whoever starts it.
@@ -100,6 +103,7 @@ type Process struct {
 
 	nofileMu sync.Mutex
 	forkMu   sync.Mutex // one new process at a time (fork.go)
+	kids     cloneKids  // children with an exit signal other than SIGCHLD (wait.go); kids.mu
 	vdsoMu   sync.Mutex
 	vdso     []forkMapping // the vDSO's parts (vdsoParts); vdsoMu
 	pagemap  int           // /proc/self/pagemap, open from the start (fork.go), or -1

@@ -95,14 +95,24 @@ func (p *Process) unsupported(what, why string) {
 // cloneArgs are clone(2)'s and clone3(2)'s arguments.
 type cloneArgs struct {
 	flags, exitSignal, stack, parentTid, childTid, tls uint64
+	pidfd                                              uint64 // where CLONE_PIDFD stores the child's pidfd
 }
 
 // clone(2): x86-64 passes flags, newsp, parent_tid, child_tid, tls. Only the low 32
 // bits of the flags count, and the low byte is the exit signal (kernel/fork.c).
 func sysClone(t *Thread) int64 {
 	flags := uint64(uint32(t.arg(0)))
-	return t.clone(cloneArgs{flags: flags &^ 0xff, exitSignal: flags & 0xff, stack: t.arg(1),
-		parentTid: t.arg(2), childTid: t.arg(3), tls: t.arg(4)})
+	a := cloneArgs{flags: flags &^ 0xff, exitSignal: flags & 0xff, stack: t.arg(1),
+		parentTid: t.arg(2), childTid: t.arg(3), tls: t.arg(4)}
+	if a.flags&unix.CLONE_PIDFD != 0 {
+		// clone(2) returns the pidfd where it would store the parent's tid, so the two
+		// cannot be asked for together (kernel/fork.c, kernel_clone).
+		if a.flags&unix.CLONE_PARENT_SETTID != 0 {
+			return -int64(unix.EINVAL)
+		}
+		a.pidfd = a.parentTid
+	}
+	return t.clone(a)
 }
 
 // clone3(2): struct clone_args (include/uapi/linux/sched.h).
@@ -141,9 +151,9 @@ func sysClone3(t *Thread) int64 {
 		childTid:   le.Uint64(b[16:]),
 		parentTid:  le.Uint64(b[24:]),
 		tls:        le.Uint64(b[56:]),
+		pidfd:      le.Uint64(b[8:]),
 	}
-	// pidfd (offset 8) is read only with CLONE_PIDFD, which clone refuses; a thread has
-	// no exit signal (kernel/fork.c, clone3_args_valid).
+	// A thread has no exit signal (kernel/fork.c, clone3_args_valid).
 	const legacyFlags = 0xffffffff &^ 0xff // CLONE_LEGACY_FLAGS without CSIGNAL
 	const clearSighand, intoCgroup = 0x100000000, 0x200000000
 	if a.flags&^(legacyFlags|clearSighand|intoCgroup) != 0 || a.exitSignal > 64 ||

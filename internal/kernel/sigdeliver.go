@@ -412,6 +412,9 @@ func sysRestartSyscall(t *Thread) int64 { return -int64(unix.EINTR) }
 // will make the call again after the handler returns.
 func (t *Thread) interrupted(nr uint64) {
 	if atomic.LoadUint32(&t.ctx.Pending) == 0 {
+		if t.swallowed.Swap(false) {
+			t.restart(nr) // the signal that interrupted it is not the program's
+		}
 		return // EINTR of the host's own making: the application sees it
 	}
 	if nr < uint64(len(syscalls)) && syscalls[nr].noRestart {
@@ -432,10 +435,15 @@ func (t *Thread) interrupted(nr uint64) {
 	}
 	s.mu.Unlock()
 	if restart {
-		r := &t.ctx.Regs
-		r.RIP -= 2 // back onto the 2-byte syscall instruction, with its number in RAX
-		r.RAX = nr
+		t.restart(nr)
 	}
+}
+
+// restart makes the thread make syscall nr again when it returns to its code.
+func (t *Thread) restart(nr uint64) {
+	r := &t.ctx.Regs
+	r.RIP -= 2 // back onto the 2-byte syscall instruction, with its number in RAX
+	r.RAX = nr
 }
 
 // forwardHostSignals passes the signals sent to golos's process from outside (a
@@ -486,6 +494,17 @@ func (p *Process) forward(signals map[unix.Signal]entry.HostSignal) {
 	const siTimer = -2
 	for sig, hs := range signals {
 		raw := hs.Info
+		if sig == unix.SIGCHLD {
+			// A clone child's end comes with its own exit signal, or none (wait.go).
+			exitSig, ok := p.childExitSignal(raw)
+			if !ok {
+				if target := p.thread(hs.Tid); target != nil {
+					target.swallowed.Store(true)
+				}
+				continue
+			}
+			sig = unix.Signal(exitSig)
+		}
 		binary.LittleEndian.PutUint32(raw[0:], uint32(sig))
 		code := int32(binary.LittleEndian.Uint32(raw[8:]))
 		info := siginfo{signo: int32(sig), code: code, raw: raw}

@@ -31,6 +31,10 @@ type Thread struct {
 	realBlocked uint64
 	pending     uint64            // signals sent to this thread
 	infos       map[int][]siginfo // their siginfo, in order
+	// swallowed is set when a signal from outside that came to this thread was taken by
+	// golos and not passed on (a clone child's SIGCHLD without an exit signal: wait.go):
+	// a call it interrupted is made again, as for an ignored signal (interrupted).
+	swallowed atomic.Bool
 
 	// The thread's own signal state, which no other thread touches: only the thread reads
 	// and writes it (sigaltstack, delivery, sigreturn, sigsuspend, fork, execve), so no

@@ -1,0 +1,3 @@
+module procgoprog
+
+go 1.22

@@ -53,7 +53,8 @@ func (t *Thread) execInPlace(path string, argv, envp []string) bool {
 	p.resetSignalsForExec(t)
 	p.dropMemory()
 
-	img, err := loader.Load(path, p.opener)
+	p.mm.area = loader.NewArea(uint64(p.textStart)) // a new address space, placed anew
+	img, err := loader.Load(path, p.opener, p.mm.area)
 	if err != nil {
 		p.note("execve %s: %v", path, err)
 		t.killedBy(unix.SIGSEGV)
@@ -66,7 +67,7 @@ func (t *Thread) execInPlace(path string, argv, envp []string) bool {
 			}
 		}
 	}
-	stack, err := loader.NewStack(img, argv, envp, path, aux)
+	stack, err := loader.NewStack(img, argv, envp, path, aux, p.mm.area)
 	if err != nil {
 		p.note("execve %s: %v", path, err)
 		t.killedBy(unix.SIGSEGV)
@@ -155,7 +156,7 @@ func (p *Process) dropMemory() {
 	for _, r := range m.owned.intersect(0, userEnd) {
 		unix.RawSyscall(unix.SYS_MUNMAP, uintptr(r[0]), uintptr(r[1]-r[0]), 0)
 	}
-	m.owned, m.data = ranges{}, ranges{}
+	m.owned, m.data, m.foreign = ranges{}, ranges{}, ranges{}
 	m.brkStart, m.brkCur, m.brkMapped = 0, 0, 0
 	m.mu.Unlock()
 	w := &p.rw

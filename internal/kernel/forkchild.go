@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"golos/internal/entry"
+	"golos/internal/loader"
 	"golos/internal/vfs"
 )
 
@@ -169,6 +170,7 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 		return nil, nil, err
 	}
 	go p.forwardHostSignals()
+	p.mm.area = loader.NewArea(uint64(p.textStart)) // for the child's own new mappings
 	for _, m := range st.Maps {
 		p.mm.owned.add(m.Lo, m.Hi)
 		if !m.Shared && m.Prot&unix.PROT_WRITE != 0 {

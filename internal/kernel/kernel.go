@@ -221,11 +221,12 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 		return 0, err
 	}
 	go p.forwardHostSignals() // signals sent to golos from outside go to the application
-	img, err := loader.Load(path, p.opener)
+	p.mm.area = loader.NewArea(uint64(p.textStart))
+	img, err := loader.Load(path, p.opener, p.mm.area)
 	if err != nil {
 		return 0, err
 	}
-	stack, err := loader.NewStack(img, argv, envp, path, loader.HostAux())
+	stack, err := loader.NewStack(img, argv, envp, path, loader.HostAux(), p.mm.area)
 	if err != nil {
 		return 0, fmt.Errorf("run %s: %w", path, err)
 	}

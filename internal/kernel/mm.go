@@ -1,9 +1,15 @@
 package kernel
 
 import (
+	"bufio"
+	"bytes"
+	"os"
+	"strconv"
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"golos/internal/loader"
 )
 
 // addressSpace tracks which memory belongs to the application. golos's own mappings (the
@@ -17,6 +23,11 @@ type addressSpace struct {
 	// counts (Linux's data_vm: writable, not shared, not stack); kept as mappings are
 	// made and unmapped, not as mprotect changes them.
 	data ranges
+	// area is where the program's mappings go when it names no address (place): apart
+	// from golos's own memory (loader.Area); nil leaves the place to the host. foreign is
+	// golos's memory found inside it (by a mapping that found its place taken).
+	area    *loader.Area
+	foreign ranges
 
 	brkStart, brkCur, brkMapped uint64
 }
@@ -179,7 +190,7 @@ func sysMmap(t *Thread) int64 {
 			return -int64(e)
 		}
 	}
-	r, e := rawMmap(addr, length, int(prot), int(flags), int(fd), off)
+	r, e := m.mmapPlaced(addr, length, int(prot), int(flags), int(fd), off)
 	if e != 0 {
 		return -int64(e)
 	}
@@ -196,6 +207,100 @@ func sysMmap(t *Thread) int64 {
 		t.p.rw.addCode(r, r+length) // a library's code, as the dynamic loader maps it
 	}
 	return int64(r)
+}
+
+// mmapMinAddr is vm.mmap_min_addr's default: a hint below it is taken as this address
+// (mm/mmap.c, round_hint_to_min).
+const mmapMinAddr = 0x10000
+
+const hugePage = 2 << 20
+
+// mmapPlaced is mmap(2) with golos choosing the place of a mapping that names no fixed
+// address, as Linux's get_unmapped_area would: the hint if its pages are free, else the
+// highest free place in the program's area (place). MAP_FIXED, MAP_FIXED_NOREPLACE and
+// MAP_32BIT mappings, and every mapping of a process without an area, are the host's to
+// place. Caller holds m.mu.
+func (m *addressSpace) mmapPlaced(hint, length uint64, prot, flags, fd int, off uint64) (uint64, unix.Errno) {
+	size := pageUp(length)
+	if m.area == nil || flags&(unix.MAP_FIXED|unix.MAP_FIXED_NOREPLACE|unix.MAP_32BIT) != 0 || size == 0 || size > userEnd {
+		return rawMmap(hint, length, prot, flags, fd, off) // and the host's errors for bad sizes
+	}
+	if hint != 0 {
+		hint = pageUp(max(hint, mmapMinAddr))
+		if hint <= userEnd-size && !m.owned.overlaps(hint, hint+size) {
+			r, e := rawMmap(hint, length, prot, flags|unix.MAP_FIXED_NOREPLACE, fd, off)
+			if e != unix.EEXIST {
+				return r, e
+			}
+			m.learnForeign() // golos's own memory is there: the hint is not taken
+		}
+	}
+	for try := 0; try < 3; try++ {
+		at, ok := m.place(size, flags&unix.MAP_ANONYMOUS != 0)
+		if !ok {
+			break
+		}
+		r, e := rawMmap(at, length, prot, flags|unix.MAP_FIXED_NOREPLACE, fd, off)
+		if e != unix.EEXIST {
+			return r, e
+		}
+		m.learnForeign()
+	}
+	return rawMmap(0, length, prot, flags, fd, off) // no room in the area: the host's place
+}
+
+// place returns the highest place for size bytes in the program's area that is neither
+// the program's nor golos's, as Linux's top-down layout takes the highest free place
+// below its mmap base (mm/mmap.c, unmapped_area_topdown). An anonymous mapping whose
+// size is a multiple of 2 MiB is aligned to 2 MiB, so that huge pages can back it, as
+// Linux 6.x aligns it (__get_unmapped_area, thp_get_unmapped_area_vmflags). Caller holds
+// m.mu.
+func (m *addressSpace) place(size uint64, anon bool) (uint64, bool) {
+	if m.area == nil {
+		return 0, false
+	}
+	align := uint64(pageSize)
+	if anon && size%hugePage == 0 {
+		align = hugePage
+	}
+	top := m.area.Hi
+	for {
+		at, ok := m.owned.highestGap(m.area.Lo, top, size, align)
+		if !ok {
+			return 0, false
+		}
+		f, taken := m.foreign.overlapStart(at, at+size)
+		if !taken {
+			return at, true
+		}
+		top = f
+	}
+}
+
+// learnForeign reads golos's own mappings inside the program's area from the host's
+// /proc/self/maps into m.foreign: a mapping that found its place taken met one. Caller
+// holds m.mu.
+func (m *addressSpace) learnForeign() {
+	data, err := os.ReadFile("/proc/self/maps")
+	if err != nil || m.area == nil {
+		return
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		span, _, _ := bytes.Cut(sc.Bytes(), []byte(" "))
+		los, his, ok := bytes.Cut(span, []byte("-"))
+		if !ok {
+			continue
+		}
+		lo, err1 := strconv.ParseUint(string(los), 16, 64)
+		hi, err2 := strconv.ParseUint(string(his), 16, 64)
+		if err1 != nil || err2 != nil || hi <= m.area.Lo || lo >= m.area.Hi {
+			continue
+		}
+		for _, g := range m.owned.gaps(lo, hi) {
+			m.foreign.add(g[0], g[1])
+		}
+	}
 }
 
 // claimFree makes sure that every page of [lo, hi) is the application's or free, and
@@ -393,7 +498,7 @@ func sysMremap(t *Thread) int64 {
 	if t.p.overLimit(grow, growData) {
 		return -int64(unix.ENOMEM)
 	}
-	r := passthroughRaw(unix.SYS_MREMAP, old, oldLen, newLen, flags, newAddr, 0)
+	r := m.mremapPlaced(old, oldLen, newLen, flags, newAddr)
 	if r < 0 {
 		return r
 	}
@@ -405,6 +510,34 @@ func sysMremap(t *Thread) int64 {
 	m.owned.add(uint64(r), pageUp(uint64(r)+newLen))
 	if wasData {
 		m.data.add(uint64(r), pageUp(uint64(r)+newLen))
+	}
+	return r
+}
+
+// mremapPlaced is mremap(2) with golos choosing where a mapping that may move goes: it
+// grows in place if it can, else it moves to place's choice in the program's area
+// (MREMAP_DONTUNMAP always moves), as Linux moves it to get_unmapped_area's. Caller holds
+// m.mu.
+func (m *addressSpace) mremapPlaced(old, oldLen, newLen, flags, newAddr uint64) int64 {
+	if m.area == nil || flags&unix.MREMAP_MAYMOVE == 0 || flags&unix.MREMAP_FIXED != 0 ||
+		pageUp(newLen) <= pageUp(oldLen) && flags&unix.MREMAP_DONTUNMAP == 0 {
+		return passthroughRaw(unix.SYS_MREMAP, old, oldLen, newLen, flags, newAddr, 0)
+	}
+	if flags&unix.MREMAP_DONTUNMAP == 0 {
+		r := passthroughRaw(unix.SYS_MREMAP, old, oldLen, newLen, flags&^unix.MREMAP_MAYMOVE, 0, 0)
+		if r != -int64(unix.ENOMEM) {
+			return r
+		}
+	}
+	size := pageUp(newLen)
+	at, ok := m.place(size, false)
+	if !ok || m.claimFree(at, at+size) != 0 {
+		return passthroughRaw(unix.SYS_MREMAP, old, oldLen, newLen, flags, newAddr, 0) // the host's place
+	}
+	r := passthroughRaw(unix.SYS_MREMAP, old, oldLen, newLen, flags|unix.MREMAP_FIXED, at, 0)
+	if r < 0 {
+		unix.RawSyscall(unix.SYS_MUNMAP, uintptr(at), uintptr(size), 0) // claimFree's reservation
+		m.owned.remove(at, at+size)
 	}
 	return r
 }

@@ -97,3 +97,42 @@ func (s *ranges) sizeIn(lo, hi uint64) uint64 {
 	}
 	return n
 }
+
+// overlapStart returns the start of the lowest range of the set that overlaps [lo, hi).
+func (s *ranges) overlapStart(lo, hi uint64) (uint64, bool) {
+	i := sort.Search(len(s.r), func(i int) bool { return s.r[i][1] > lo })
+	if i < len(s.r) && s.r[i][0] < hi {
+		return s.r[i][0], true
+	}
+	return 0, false
+}
+
+// highestGap returns the highest a, a multiple of align (a power of two), such that
+// [a, a+size) lies in [lo, hi) and outside every range of the set.
+func (s *ranges) highestGap(lo, hi, size, align uint64) (uint64, bool) {
+	top := hi
+	for i := len(s.r) - 1; i >= -1 && top > lo; i-- {
+		bottom := lo
+		if i >= 0 {
+			if s.r[i][0] >= top {
+				continue // wholly above what is left
+			}
+			bottom = max(lo, s.r[i][1])
+		}
+		if top > bottom && top-bottom >= size {
+			if a := (top - size) &^ (align - 1); a >= bottom {
+				return a, true
+			}
+		}
+		if i >= 0 {
+			top = s.r[i][0]
+		}
+	}
+	return 0, false
+}
+
+// overlaps reports whether any of [lo, hi) is in the set.
+func (s *ranges) overlaps(lo, hi uint64) bool {
+	_, ok := s.overlapStart(lo, hi)
+	return ok
+}

@@ -60,5 +60,27 @@ func TestRangesAgainstBitmap(t *testing.T) {
 		if in+out != qhi-qlo {
 			t.Fatalf("step %d: intersect and gaps cover %d pages of %d", i, in+out, qhi-qlo)
 		}
+		// highestGap: the highest free run of size pages at a multiple of align, by
+		// looking at every start from the top.
+		size := uint64(rng.Intn(8) + 1)
+		align := uint64(1) << rng.Intn(3)
+		want, found := uint64(0), false
+		for a := int(qhi) - int(size); a >= int(qlo) && !found; a-- {
+			if uint64(a)%align != 0 {
+				continue
+			}
+			free := true
+			for p := a; p < a+int(size); p++ {
+				free = free && !bits[p]
+			}
+			want, found = uint64(a), free
+		}
+		if got, ok := s.highestGap(qlo, qhi, size, align); ok != found || ok && got != want {
+			t.Fatalf("step %d: highestGap(%d, %d, %d, %d) = %d, %v; bitmap says %d, %v (%v)",
+				i, qlo, qhi, size, align, got, ok, want, found, s.r)
+		}
+		if start, ok := s.overlapStart(qlo, qhi); ok != (in > 0) || ok && (start >= qhi || !bits[max(start, qlo)]) {
+			t.Fatalf("step %d: overlapStart(%d, %d) = %d, %v (%v)", i, qlo, qhi, start, ok, s.r)
+		}
 	}
 }

@@ -42,8 +42,9 @@ func HostOpener(path string) (int, error) {
 }
 
 // Load maps the executable at path (and its PT_INTERP interpreter) into memory, opening
-// both through opener. It keeps no file open.
-func Load(path string, opener Opener) (*Image, error) {
+// both through opener. What Linux would put in the mmap region (an interpreter, a
+// static-pie) goes in area. It keeps no file open.
+func Load(path string, opener Opener, area *Area) (*Image, error) {
 	exe, f, err := open(path, opener)
 	if err != nil {
 		return nil, err
@@ -53,11 +54,11 @@ func Load(path string, opener Opener) (*Image, error) {
 	var bias uint64
 	switch {
 	case f.Type == elf.ET_EXEC:
-		bias, err = mapImage(exe, f, 0, true)
+		bias, err = mapImage(exe, f, 0, true, nil)
 	case f.Interp != "":
-		bias, err = mapImage(exe, f, elfETDynBase+randomPages(mmapRndPages)*pageSize, true)
+		bias, err = mapImage(exe, f, elfETDynBase+randomPages(mmapRndPages)*pageSize, true, nil)
 	default: // a loader or static-pie: the mmap region, as Linux does
-		bias, err = mapImage(exe, f, 0, false)
+		bias, err = mapImage(exe, f, 0, false, area)
 	}
 	if err != nil {
 		return nil, err
@@ -84,7 +85,7 @@ func Load(path string, opener Opener) (*Image, error) {
 		if lf.Interp != "" {
 			return nil, fmt.Errorf("interpreter %s: has an interpreter itself", f.Interp)
 		}
-		lbias, err := mapImage(ld, lf, 0, lf.Type == elf.ET_EXEC)
+		lbias, err := mapImage(ld, lf, 0, lf.Type == elf.ET_EXEC, area)
 		if err != nil {
 			return nil, fmt.Errorf("interpreter %s: %w", f.Interp, err)
 		}
@@ -135,9 +136,9 @@ func open(path string, opener Opener) (rawFile, *File, error) {
 }
 
 // mapImage maps f's segments. With fixed, the image goes at its addresses plus bias and
-// must not replace anything already mapped (golos's own memory above all); otherwise the
-// host's mmap picks the place and bias follows from it. It returns the bias.
-func mapImage(fd rawFile, f *File, bias uint64, fixed bool) (uint64, error) {
+// must not replace anything already mapped (golos's own memory above all); otherwise it
+// goes in area and bias follows from the place. It returns the bias.
+func mapImage(fd rawFile, f *File, bias uint64, fixed bool, area *Area) (uint64, error) {
 	lo, hi := f.span()
 	flags := unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_NORESERVE
 	hint := uint64(0)
@@ -150,7 +151,13 @@ func mapImage(fd rawFile, f *File, bias uint64, fixed bool) (uint64, error) {
 	}
 	// One reservation for the whole image, so that the segments land together and
 	// nothing else can take the gaps between them while they are mapped.
-	base, err := mmap(hint, hi-lo, unix.PROT_NONE, flags, -1, 0)
+	var base uint64
+	var err error
+	if fixed {
+		base, err = mmap(hint, hi-lo, unix.PROT_NONE, flags, -1, 0)
+	} else {
+		base, err = area.mapIn(hi-lo, unix.PROT_NONE, flags)
+	}
 	if err != nil {
 		if errors.Is(err, unix.EEXIST) {
 			return 0, fmt.Errorf("segments at [%#x, %#x) overlap memory golos already uses", hint, hint+hi-lo)

@@ -63,7 +63,7 @@ func HostAux() map[uint64]uint64 {
 // argv, envp and the auxiliary vector on it as Linux does (fs/binfmt_elf.c,
 // create_elf_tables; psABI figure 3.9): strings at the top, then AT_RANDOM's bytes, then
 // argc, argv, envp and auxv from the 16-byte-aligned stack pointer up.
-func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]uint64) (*Stack, error) {
+func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]uint64, area *Area) (*Stack, error) {
 	size := uint64(defaultStackSize)
 	var rl unix.Rlimit
 	if unix.Getrlimit(unix.RLIMIT_STACK, &rl) == nil && rl.Cur != unix.RLIM_INFINITY {
@@ -74,8 +74,8 @@ func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]ui
 	// write just past a neighbouring mapping (a syscall's buffer) faults or fails with
 	// EFAULT there rather than land in the stack.
 	const guardBelow, guardAbove = 256 * pageSize, pageSize
-	all, err := mmap(0, guardBelow+size+guardAbove, unix.PROT_NONE,
-		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE, -1, 0)
+	all, err := area.mapIn(guardBelow+size+guardAbove, unix.PROT_NONE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
 	if err != nil {
 		return nil, fmt.Errorf("map stack: %w", err)
 	}

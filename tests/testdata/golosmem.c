@@ -224,11 +224,23 @@ int main(int argc, char **argv)
 	const long rw = PROT_READ | PROT_WRITE, anon = MAP_PRIVATE | MAP_ANONYMOUS;
 	setvbuf(stdout, outbuf, _IOLBF, sizeof outbuf);
 
-	/* The program's own memory, before it reads its map. */
+	/* The program's own memory, before it reads its map: mappings of several sizes where
+	 * the kernel picks the place (one of them moved by mremap), which the test checks
+	 * lie apart from golos's writable memory. */
 	int local = 0;
+	void *small = mmap(NULL, PAGE, rw, anon, -1, 0);
+	void *mid = mmap(NULL, 65536, rw, anon, -1, 0);
+	void *huge = mmap(NULL, 2 << 20, rw, anon, -1, 0);
+	void *odd = mmap(NULL, (3 << 20) + PAGE, rw, anon, -1, 0);
+	void *grown = mmap(NULL, PAGE, rw, anon, -1, 0);
+	if (grown != MAP_FAILED) {
+		grown = mremap(grown, PAGE, 1 << 20, MREMAP_MAYMOVE);
+		if (grown == MAP_FAILED)
+			printf("info: mremap grow: %s\n", strerror(errno));
+	}
 	void *heap = malloc(64);
 	void *brk_end = sbrk(0);
-	void *own[] = {&local, argv[0], argv, (void *)&errno, heap, (char *)brk_end - 1,
+	void *own[] = {&local, small, mid, huge, (char *)odd + (3 << 20), grown, argv[0], argv, (void *)&errno, heap, (char *)brk_end - 1,
 		       &data_var, bss_var, bss_var + sizeof bss_var - 1, (void *)main, (void *)stdout, (void *)"rodata"};
 	const int nown = sizeof own / sizeof own[0];
 	static char exe[4096];

@@ -1,0 +1,64 @@
+package loader
+
+import "golang.org/x/sys/unix"
+
+// Area is the part of the address space where the program's memory goes when it names
+// no address — Linux's mmap region, which the loader also uses for an interpreter, a
+// static-pie and the stack. golos keeps it apart from its own memory, so that a program
+// writing past the end of one of its mappings faults (or gets EFAULT from a syscall), as
+// it would natively, instead of landing in golos's Go heap, stacks or runtime:
+//   - golos's text and data are linked high (at 0x7e0000001000: internal/build), and its
+//     runtime's own mappings come from the host's mmap region, above them (below the
+//     host stack);
+//   - Go's heap starts at a random address below 1<<46 (runtime/malloc.go,
+//     randomizeHeapBase: randHeapAddrBits is 46 on amd64) and grows up from there.
+//
+// So the area lies between the two, with at least areaGuard of unmapped space to
+// either side, and its top moves down by a random number of pages, as Linux's mmap
+// base does (arch_mmap_rnd: 28 bits of pages).
+type Area struct {
+	Lo, Hi uint64 // [Lo, Hi)
+	next   uint64 // the loader's own mappings go down from here (take)
+}
+
+const (
+	goHeapEnd = 1 << 46
+	areaGuard = 4 << 30
+)
+
+// NewArea picks the program's area for a new address space, below golos's own image,
+// which starts at golosStart. It returns nil if there is no room for one (a golos linked
+// elsewhere): the host's mmap then places everything.
+func NewArea(golosStart uint64) *Area {
+	if golosStart < goHeapEnd+2*areaGuard+mmapRndPages*pageSize+(1<<40) {
+		return nil
+	}
+	hi := (golosStart - areaGuard - randomPages(mmapRndPages)*pageSize) &^ (pageSize - 1)
+	return &Area{Lo: goHeapEnd + areaGuard, Hi: hi, next: hi}
+}
+
+// take returns the start of size bytes at the top of what the loader has not used yet
+// in the area, or 0 if they do not fit.
+func (a *Area) take(size uint64) uint64 {
+	if a == nil {
+		return 0
+	}
+	size = pageUp(size)
+	if a.next-a.Lo < size {
+		return 0
+	}
+	a.next -= size
+	return a.next
+}
+
+// mapIn maps length bytes in the area (MAP_FIXED_NOREPLACE at the place take gives), or
+// where the host's mmap picks when the area has no room or the place is taken.
+func (a *Area) mapIn(length uint64, prot, flags int) (uint64, error) {
+	if at := a.take(length); at != 0 {
+		r, err := mmap(at, length, prot, flags|unix.MAP_FIXED_NOREPLACE, -1, 0)
+		if err == nil {
+			return r, nil
+		}
+	}
+	return mmap(0, length, prot, flags, -1, 0)
+}

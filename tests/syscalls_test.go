@@ -56,3 +56,59 @@ func TestSyscallsRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestSeccomp: a program's seccomp filters, which golos runs itself (the host's would
+// bind golos's runtime too): the checks on a filter, each action (ERRNO, TRAP with its
+// siginfo and registers, TRACE without a tracer, KILL_PROCESS, KILL_THREAD, strict
+// mode), their precedence among filters, and their inheritance by threads, a fork's
+// child and execve, from one thread and from several; TSYNC.
+func TestSeccomp(t *testing.T) {
+	forFlavours(t, "seccomp", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"PR_GET_SECCOMP before: 0\n",
+			"a load past seccomp_data: EINVAL\n",
+			"no return at the end: EINVAL\n",
+			"a division by a constant 0: EINVAL\n",
+			"a jump out of the program: EINVAL\n",
+			"BPF_MOD, which seccomp does not allow: EINVAL\n",
+			"an empty filter: EINVAL\n",
+			"a filter at an unmapped address: EFAULT\n",
+			"unknown flags: EINVAL\n",
+			"an unknown operation: EINVAL\n",
+			"SECCOMP_GET_ACTION_AVAIL(SECCOMP_RET_LOG): ok\n",
+			"SECCOMP_GET_ACTION_AVAIL(0x12340000): EOPNOTSUPP\n",
+			"SECCOMP_GET_NOTIF_SIZES: ok, seccomp_data 64\n",
+			"  without no_new_privs or CAP_SYS_ADMIN: EACCES\n",
+			"that child: exit 0\n",
+			"filter: getppid -> ERRNO(1234): ok\n",
+			"  getppid: errno1234, errno 1234\n",
+			"  getpid works: yes\n",
+			"PR_GET_SECCOMP: 2\n",
+			"filter: fchdir(12345) -> ERRNO(ENOTDIR): ok\n",
+			"  fchdir(12345): ENOTDIR; fchdir(12346): EBADF\n",
+			"filter: getppid -> ERRNO(5): ok\n",
+			"  getppid: errno 5\n",
+			"filter: getppid -> ALLOW: ok\n",
+			"  getppid: errno 5\n",
+			"filter: getpriority -> TRAP(42): ok\n",
+			"  getpriority returned 140; SIGSYS: signo 31, si_code SYS_SECCOMP yes, si_syscall right, si_arch right, si_errno 42, si_call_addr just past a syscall instruction yes, RAX in the frame the call's number yes\n",
+			"filter: getppid -> TRACE (no tracer): ok\n",
+			"  getppid: errno5\n",
+			"strict mode on top of filters: EINVAL\n",
+			"a new thread's getppid: errno 5\n",
+			"  fork's child: getppid errno 5\n",
+			"  after execve: getppid errno5 (errno 5), PR_GET_SECCOMP 2\n",
+			"that child: exit 0\n",
+			"  after execve: getppid errno5 (errno 5), PR_GET_SECCOMP 2\n",
+			"that child (with two threads at its execve): exit 0\n",
+			"KILL_PROCESS on getpid: killed by Bad system call\n",
+			"KILL_THREAD on getpid, the only thread: killed by Bad system call\n",
+			"TRAP with SIGSYS blocked: killed by Bad system call\n",
+			"  strict mode: write works\n",
+			"strict mode, then getpid: exit 0\n",
+			"  TSYNC: ok, the other thread's getppid: errno 7\n",
+			"that child: exit 0\n",
+		)
+	})
+}

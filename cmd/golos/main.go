@@ -20,6 +20,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -183,6 +184,18 @@ func run(args []string) int {
 			} else {
 				opts.Data = &unix.Rlimit{Cur: cur, Max: lim}
 			}
+		case "--exec-seccomp":
+			// Hidden: the seccomp mode and filters of the thread that made the execve
+			// (kernel.Options.Seccomp).
+			v, ok := value()
+			if !ok {
+				return usageError("%s needs a value", name)
+			}
+			b, err := hex.DecodeString(v)
+			if err != nil {
+				return usageError("%s: %v", name, err)
+			}
+			opts.Seccomp = b
 		case "--exec-sigmask", "--exec-sigignored", "--exec-sigpending":
 			// Hidden: a golos that runs the program's execve(2) passes the signal mask,
 			// the ignored and the pending signals the new program keeps

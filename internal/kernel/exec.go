@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -189,6 +190,9 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	args := []string{golosBinary(), "run"}
 	args = append(args, t.p.opts.Flags()...)
 	args = append(args, t.execSignalFlags()...)
+	if b := encodeSeccomp(t.seccompMode.Load(), t.seccomp.Load()); b != nil {
+		args = append(args, "--exec-seccomp", hex.EncodeToString(b))
+	}
 	args = append(args, t.p.execLimitFlags()...)
 	if t.p.fs != nil {
 		args = append(args, "--workdir", t.p.cwd())

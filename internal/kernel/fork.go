@@ -70,6 +70,7 @@ type forkThread struct {
 	ClearChildTid uint64
 	SetChildTid   uint64    // CLONE_CHILD_SETTID: where the child's tid is written
 	Rseq          [3]uint64 // rseq(2): address, length, signature
+	Seccomp       []byte    // its seccomp mode and filters (encodeSeccomp)
 }
 
 // forkMapping is one region of the program's memory (a /proc/self/maps line, clipped to
@@ -346,6 +347,7 @@ func (t *Thread) forkState(a cloneArgs, conn int) (*forkState, []int, error) {
 	th.Xsave = append([]byte(nil), t.ctx.Xsave()[:entry.XsaveSize]...)
 	th.AppGS, th.HasAppGS = t.ctx.AppGS(), t.ctx.HasAppGS()
 	th.Rseq = [3]uint64{t.rseq.addr, t.rseq.length, t.rseq.sig}
+	th.Seccomp = encodeSeccomp(t.seccompMode.Load(), t.seccomp.Load())
 	if a.flags&unix.CLONE_SETTLS != 0 {
 		th.FS = a.tls
 	} else {

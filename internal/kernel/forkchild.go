@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -105,6 +106,10 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	if err != nil {
 		return nil, nil, err
 	}
+	seccompMode, seccomp, ok := decodeSeccomp(st.Thread.Seccomp)
+	if !ok {
+		return nil, nil, errors.New("the thread's seccomp filters are malformed")
+	}
 	shared, err := placeFDs(st.CloexecFDs, sent)
 	if err != nil {
 		return nil, nil, err
@@ -189,6 +194,7 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	if p.pagemap >= 0 {
 		p.ownFDs = append(p.ownFDs, p.pagemap)
 	}
+	p.seccompUsed.Store(seccompMode != 0)
 	p.setPlainSyscalls()
 	for _, c := range st.Code {
 		p.rw.addCode(c[0], c[1])
@@ -226,6 +232,8 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	t.sigmask = th.Sigmask
 	t.altstack = stackT{sp: th.Altstack[0], flags: int32(th.Altstack[1]), size: th.Altstack[2]}
 	t.clearChildTid = th.ClearChildTid
+	t.seccompMode.Store(seccompMode)
+	t.seccomp.Store(seccomp)
 	p.threads.byTid = map[int]*Thread{}
 	p.threads.main = t
 	return p, t, nil

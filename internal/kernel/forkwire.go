@@ -117,6 +117,7 @@ func (w *wireWriter) options(o *Options) {
 	w.u64(o.SigMask)
 	w.u64(o.SigIgnored)
 	w.u64(o.SigPending)
+	w.bytes(o.Seccomp)
 	for _, l := range []*unix.Rlimit{o.AS, o.Data} {
 		w.bool(l != nil)
 		if l != nil {
@@ -146,6 +147,7 @@ func (r *wireReader) options(o *Options) {
 	o.SigMask = r.u64()
 	o.SigIgnored = r.u64()
 	o.SigPending = r.u64()
+	o.Seccomp = r.bytes()
 	for _, l := range []**unix.Rlimit{&o.AS, &o.Data} {
 		if r.bool() {
 			*l = &unix.Rlimit{Cur: r.u64(), Max: r.u64()}
@@ -224,6 +226,7 @@ func (st *forkState) encode() []byte {
 	w.u64(th.ClearChildTid)
 	w.u64(th.SetChildTid)
 	w.triple(th.Rseq)
+	w.bytes(th.Seccomp)
 	w.mappings(st.Maps)
 	w.int(len(st.Code))
 	for _, c := range st.Code {
@@ -278,6 +281,7 @@ func decodeForkState(b []byte) (*forkState, error) {
 	th.ClearChildTid = r.u64()
 	th.SetChildTid = r.u64()
 	th.Rseq = r.triple()
+	th.Seccomp = r.bytes()
 	st.Maps = r.mappings()
 	n := r.int()
 	for i := 0; i < n && r.err == nil; i++ {

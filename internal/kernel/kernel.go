@@ -39,6 +39,7 @@
 package kernel
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -81,6 +82,7 @@ type Options struct {
 	// its signal mask, and the signals it ignored, which stay ignored (signal(7)).
 	SigMask, SigIgnored uint64
 	SigPending          uint64 // signals pending across execve (their siginfo is not kept)
+	Seccomp             []byte // the calling thread's seccomp mode and filters (seccomp.go, encodeSeccomp)
 }
 
 // Process is one application process: its memory map, its signal dispositions, its view
@@ -97,6 +99,7 @@ type Process struct {
 	kicks        kickWatch    // kicked threads that have not yet looked at their signals (kicks.mu)
 	forwardMu    sync.Mutex   // held while signals from outside are taken and queued (forwardTaken)
 	forwarding   atomic.Int32 // the forwarder goroutine is taking and queuing signals
+	seccompUsed  atomic.Bool  // a thread has a seccomp mode: every syscall goes to the handler (seccomp.go)
 	fs           *vfs.FS      // the confined root, or nil for the host's files
 	ownFDs       []int        // golos's own descriptors (the runtime's poller's, the root's)
 	fdDirs       sync.Map     // watched descriptors: *procDir, *dirWatch (sysGetdents64)
@@ -246,6 +249,11 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	if p.pagemap >= 0 {
 		p.ownFDs = append(p.ownFDs, p.pagemap)
 	}
+	seccompMode, seccomp, ok := decodeSeccomp(opts.Seccomp)
+	if !ok {
+		return 0, errors.New("the seccomp filters given are malformed")
+	}
+	p.seccompUsed.Store(seccompMode != 0)
 	p.setPlainSyscalls()
 	for _, c := range img.Code {
 		p.rw.addCode(c[0], c[1])
@@ -265,6 +273,8 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	p.threads.byTid = map[int]*Thread{}
 	p.threads.main = t
 	p.inheritSignals(t)
+	t.seccompMode.Store(seccompMode) // filters stay across execve (seccomp(2))
+	t.seccomp.Store(seccomp)
 	if os.Getenv(stressEnv) != "" {
 		p.stress = true
 		p.stressRuntime()

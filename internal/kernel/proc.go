@@ -225,6 +225,8 @@ func (t *Thread) clone(a cloneArgs) int64 {
 	t.p.sig.mu.Lock()
 	child.sigmask = t.sigmask
 	t.p.sig.mu.Unlock()
+	child.seccompMode.Store(t.seccompMode.Load()) // a new thread has its parent's filters
+	child.seccomp.Store(t.seccomp.Load())
 	if a.flags&unix.CLONE_CHILD_CLEARTID != 0 {
 		child.clearChildTid = a.childTid
 	}
@@ -481,17 +483,23 @@ func sysPersonality(t *Thread) int64 {
 	return -int64(unix.EPERM)
 }
 
-// prctl(2): passed through, but for what would take control from golos: syscall user
-// dispatch (golos's own interception) and seccomp filters (which would apply to golos's
-// Go runtime as much as to the application). Those are refused with EINVAL and a note.
+// prctl(2): passed through, but for syscall user dispatch (golos's own interception),
+// refused with EINVAL and a note, and seccomp, whose filters golos runs itself.
 func sysPrctl(t *Thread) int64 {
 	switch int(int32(t.arg(0))) {
 	case unix.PR_SET_SYSCALL_USER_DISPATCH:
 		t.p.unsupported("prctl(PR_SET_SYSCALL_USER_DISPATCH)", "golos uses syscall user dispatch itself")
 		return -int64(unix.EINVAL)
-	case unix.PR_SET_SECCOMP:
-		t.p.unsupported("prctl(PR_SET_SECCOMP)", "a filter would bind golos's own runtime too")
+	case unix.PR_SET_SECCOMP: // seccomp.go
+		switch t.arg(1) {
+		case seccompModeStrict:
+			return t.seccompStrict()
+		case seccompModeFilter:
+			return t.seccompAttach(0, t.arg(2))
+		}
 		return -int64(unix.EINVAL)
+	case unix.PR_GET_SECCOMP:
+		return t.prctlGetSeccomp()
 	}
 	return passthroughFast(t)
 }

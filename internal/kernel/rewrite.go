@@ -295,7 +295,7 @@ func (t *Thread) stepOverPatch() bool {
 // setPlainSyscalls tells the entry code which syscalls it may make itself: none when each
 // syscall is to be shown (--debug=syscalls) or counted (--stats).
 func (p *Process) setPlainSyscalls() {
-	if p.opts.DebugSyscalls || p.opts.Stats {
+	if p.opts.DebugSyscalls || p.opts.Stats || p.seccompUsed.Load() {
 		return
 	}
 	root := p.fs != nil

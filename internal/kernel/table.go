@@ -388,7 +388,7 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_LANDLOCK_CREATE_RULESET: refuse("landlock_create_ruleset", unix.ENOSYS, whyLandlock),
 		unix.SYS_LANDLOCK_ADD_RULE:       refuse("landlock_add_rule", unix.ENOSYS, whyLandlock),
 		unix.SYS_LANDLOCK_RESTRICT_SELF:  refuse("landlock_restrict_self", unix.ENOSYS, whyLandlock),
-		unix.SYS_SECCOMP:                 refuse("seccomp", unix.ENOSYS, "not implemented: a filter would bind golos's own runtime too (as prctl(PR_SET_SECCOMP))"),
+		unix.SYS_SECCOMP:                 {name: "seccomp", fn: sysSeccomp},
 		unix.SYS_SET_THREAD_AREA:         refuse("set_thread_area", unix.ENOSYS, "ENOSYS for 64-bit callers on Linux too (a 32-bit TLS descriptor call)"),
 		unix.SYS_GET_THREAD_AREA:         refuse("get_thread_area", unix.ENOSYS, "ENOSYS for 64-bit callers on Linux too (a 32-bit TLS descriptor call)"),
 		unix.SYS_MODIFY_LDT:              refuse("modify_ldt", unix.EPERM, "16-bit segments for the host's LDT (blocked by Docker's default seccomp profile)"),

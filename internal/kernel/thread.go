@@ -35,6 +35,10 @@ type Thread struct {
 	// golos and not passed on (a clone child's SIGCHLD without an exit signal: wait.go):
 	// a call it interrupted is made again, as for an ignored signal (interrupted).
 	swallowed atomic.Bool
+	// The thread's seccomp mode (0, or SECCOMP_MODE_STRICT or _FILTER) and its filters
+	// (seccomp.go): set by the thread itself, or by another with SECCOMP_FILTER_FLAG_TSYNC.
+	seccompMode atomic.Int32
+	seccomp     atomic.Pointer[seccompFilter]
 
 	// The thread's own signal state, which no other thread touches: only the thread reads
 	// and writes it (sigaltstack, delivery, sigreturn, sigsuspend, fork, execve), so no
@@ -306,7 +310,12 @@ func (t *Thread) syscall() {
 	if nr < uint64(len(syscalls)) {
 		rec = &syscalls[nr]
 	}
+	stopped := false
+	if t.seccompMode.Load() != 0 {
+		ret, stopped = t.seccompStop(nr) // the program's own filters first, as on Linux
+	}
 	switch {
+	case stopped:
 	case rec.fd && t.p.ownFD(int(int32(r.RDI))):
 		ret = -int64(unix.EBADF) // golos's own descriptors are not there for the application
 	case t.ownDirFD(nr):

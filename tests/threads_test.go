@@ -193,3 +193,22 @@ print("distinct native ids of 5 threads one after another:", len(set(one_by_one)
 			"distinct native ids of 5 threads one after another: 5\n")
 	})
 }
+
+// TestProcSelfProgram: /proc/self describes the program, not golos: the Threads line of
+// status and stat's num_threads with 1 and 4 threads, stat's vsize equal to status's
+// VmSize, task directories for the program's tids and none for golos's runtime threads
+// (tids near the pid), smaps with the ranges of maps and smaps_rollup spanning them, and
+// /proc/self/limits after setrlimit(RLIMIT_NOFILE) and setrlimit(RLIMIT_AS).
+func TestProcSelfProgram(t *testing.T) {
+	forFlavours(t, "proc_self", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "1 thread: status Threads 1, stat num_threads 1\n",
+			"1 thread: stat vsize is status VmSize: yes\n",
+			"4 threads: status Threads 4, stat num_threads 4\n",
+			"4 threads: stat vsize is status VmSize: yes\n",
+			"task directories of the 4 threads' tids: 4; of other tids near the pid: 0\n",
+			"smaps lists the ranges maps lists: yes\n", "smaps_rollup spans them: yes\n",
+			"Max open files            100                  200                  files     \n",
+			"Max address space         17179869184          34359738368          bytes     \n")
+	})
+}

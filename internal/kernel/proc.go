@@ -224,17 +224,25 @@ func (t *Thread) clone(a cloneArgs) int64 {
 // (without CAP_SYS_RESOURCE or CAP_SYS_ADMIN, approximated by euid 0), counting only this
 // process's threads, where Linux counts all of the user's tasks.
 func (t *Thread) overNproc() bool {
-	var rl unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_NPROC, &rl) != nil || rl.Cur == unix.RLIM_INFINITY || unix.Getuid() == 0 || unix.Geteuid() == 0 {
+	limit, binds := nprocLimit()
+	if !binds {
 		return false
-	}
-	if rl.Cur > 1<<16 {
-		return false // far more than the threads a process can have here (MaxThreads)
 	}
 	t.p.threads.mu.Lock()
 	n := len(t.p.threads.byTid)
 	t.p.threads.mu.Unlock()
-	return uint64(n) >= rl.Cur
+	return uint64(n) >= limit
+}
+
+// nprocLimit returns the soft RLIMIT_NPROC and whether it binds golos's process: not for
+// root (see overNproc), nor when it is far more than the threads a process can have here
+// (MaxThreads).
+func nprocLimit() (uint64, bool) {
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NPROC, &rl) != nil || rl.Cur == unix.RLIM_INFINITY || unix.Getuid() == 0 || unix.Geteuid() == 0 {
+		return 0, false
+	}
+	return rl.Cur, rl.Cur <= 1<<16
 }
 
 // rseq(2) registers restartable sequences with the host for the host thread that runs the

@@ -235,7 +235,7 @@ type spare struct {
 
 // spareThreads is how many spares the process keeps ready once it has made a thread:
 // enough for a burst of pthread_create while the next ones start.
-const spareThreads = 4
+const spareThreads = 8
 
 // takeSpare returns a spare for a new thread: the oldest waiting one, or, when none is
 // ready, one started now and waited for. Either way spares are started in the background
@@ -274,9 +274,19 @@ func (p *Process) putSpare(s *spare) {
 	th.mu.Unlock()
 }
 
-// refillLocked starts the spares the pool lacks (p.threads.mu held).
+// refillLocked starts the spares the pool lacks, once it is down to half (p.threads.mu
+// held): a few at a time cost the Go runtime fewer wake-ups than one for each thread
+// taken. None are started while RLIMIT_NPROC binds golos's process: the host counts
+// every OS thread of the user's against it, and the Go runtime ends the process when it
+// cannot make an OS thread (newosproc), so golos makes one only when clone needs it.
 func (p *Process) refillLocked() {
 	th := &p.threads
+	if len(th.spares)+th.starting > spareThreads/2 {
+		return
+	}
+	if _, binds := nprocLimit(); binds {
+		return
+	}
 	for n := len(th.spares) + th.starting; n < spareThreads; n++ {
 		th.starting++
 		go p.runSpare(&spare{}, true)

@@ -154,3 +154,61 @@ func TestThreadsInProc(t *testing.T) {
 			"/proc/thread-self/status Threads:\t4\n")
 	})
 }
+
+// TestThreadsIDsUnique: a thread's id is not given again at once, as on Linux (its pids
+// go round a cycle, kernel/pid.c alloc_pid): threads started one after another, and
+// with one alive meanwhile, have ids of their own (golos used to run a new thread on an
+// exited one's OS thread, whose tid it is). CPython's test_threading test_various_ops
+// checks the same with threading.get_native_id(): ten threads, at most three running at
+// once, and the main thread have eleven distinct ids.
+func TestThreadsIDsUnique(t *testing.T) {
+	forFlavours(t, "thr_ids", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "distinct ids of 5 threads started one after another: 5\n",
+			"distinct ids of those, one kept alive and 5 more: 11\n")
+	})
+	t.Run("python", func(t *testing.T) {
+		t.Parallel()
+		const python = "/usr/bin/python3"
+		needProgram(t, python, "python3")
+		nat, _ := runBoth(t, python, "-S", "-c", `import threading
+ids, lock, sema = [threading.get_native_id()], threading.Lock(), threading.BoundedSemaphore(3)
+def task():
+    with sema:
+        with lock:
+            ids.append(threading.get_native_id())
+threads = [threading.Thread(target=task) for _ in range(10)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+one_by_one = []
+for _ in range(5):
+    t = threading.Thread(target=lambda: one_by_one.append(threading.get_native_id()))
+    t.start()
+    t.join()
+print("distinct native ids of the main thread and 10 others:", len(set(ids)))
+print("distinct native ids of 5 threads one after another:", len(set(one_by_one)))`)
+		wantNative(t, nat, 0, "distinct native ids of the main thread and 10 others: 11\n",
+			"distinct native ids of 5 threads one after another: 5\n")
+	})
+}
+
+// TestProcSelfProgram: /proc/self describes the program, not golos: the Threads line of
+// status and stat's num_threads with 1 and 4 threads, stat's vsize equal to status's
+// VmSize, task directories for the program's tids and none for golos's runtime threads
+// (tids near the pid), smaps with the ranges of maps and smaps_rollup spanning them, and
+// /proc/self/limits after setrlimit(RLIMIT_NOFILE) and setrlimit(RLIMIT_AS).
+func TestProcSelfProgram(t *testing.T) {
+	forFlavours(t, "proc_self", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "1 thread: status Threads 1, stat num_threads 1\n",
+			"1 thread: stat vsize is status VmSize: yes\n",
+			"4 threads: status Threads 4, stat num_threads 4\n",
+			"4 threads: stat vsize is status VmSize: yes\n",
+			"task directories of the 4 threads' tids: 4; of other tids near the pid: 0\n",
+			"smaps lists the ranges maps lists: yes\n", "smaps_rollup spans them: yes\n",
+			"Max open files            100                  200                  files     \n",
+			"Max address space         17179869184          34359738368          bytes     \n")
+	})
+}

@@ -247,9 +247,13 @@ func Switch(ctx *Context) {
 	exitsyscall()
 }
 
-// NewContext maps memory for one application thread's Context (page-aligned, outside
-// the Go heap) with the extended state in its initial configuration.
+// NewContext gives one application thread a Context (page-aligned, outside the Go heap)
+// with the extended state in its initial configuration: one an ended thread left with its
+// slot (Release), else new memory.
 func NewContext() (*Context, error) {
+	if ctx := reuseContext(); ctx != nil {
+		return ctx, nil
+	}
 	size := (int(unsafe.Sizeof(Context{})) + 4095) &^ 4095
 	mem, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
@@ -258,6 +262,37 @@ func NewContext() (*Context, error) {
 	ctx := (*Context)(unsafe.Pointer(&mem[0]))
 	InitXsave(ctx.xsave[:])
 	return ctx, nil
+}
+
+// kept holds the Contexts of ended threads, each with its slot still made (Release), for
+// the next threads: a slot made anew and freed again costs three mprotect(2)s and an
+// madvise(2), each a TLB shootdown on every CPU that runs the process, and a Context an
+// mmap(2) and a munmap(2); a program that starts threads one after another would pay
+// them on every thread.
+var kept struct {
+	mu   sync.Mutex
+	ctxs []*Context
+}
+
+// maxKept bounds the Contexts kept: 64 slots' signal stacks at most stay mapped.
+const maxKept = 64
+
+// reuseContext returns a kept Context as a new one (its slot kept), or nil.
+func reuseContext() *Context {
+	kept.mu.Lock()
+	n := len(kept.ctxs)
+	if n == 0 {
+		kept.mu.Unlock()
+		return nil
+	}
+	ctx := kept.ctxs[n-1]
+	kept.ctxs = kept.ctxs[:n-1]
+	kept.mu.Unlock()
+	slot := ctx.slot
+	*ctx = Context{}
+	ctx.slot = slot
+	InitXsave(ctx.xsave[:])
+	return ctx
 }
 
 // InitXsave fills an XSAVE area with the state of a new Linux process and of a signal
@@ -515,11 +550,14 @@ func Enable(ctx *Context) error {
 	// preemption, a kick) finds ctx by its stack pointer, and with the application's GS
 	// inherited (hasAppGS, set by clone before this) goSigTramp would load goGS.
 	ctx.goGS = gsBase()
-	slot, err := allocSlot(ctx)
-	if err != nil {
-		return err
+	slot := uintptr(ctx.slot) // a kept Context's (NewContext)
+	if slot == 0 {
+		var err error
+		if slot, err = allocSlot(ctx); err != nil {
+			return err
+		}
+		ctx.slot = uint64(slot)
 	}
-	ctx.slot = uint64(slot)
 	// The Go runtime's own signal stack for this thread is kept, to be put back when the
 	// thread leaves the application (Release): a signal that found no signal stack
 	// there would make the runtime take the thread for a foreign one.
@@ -545,13 +583,29 @@ func Enable(ctx *Context) error {
 }
 
 // Release undoes Enable on the calling OS thread, whose application thread is gone, and
-// frees ctx. Syscall User Dispatch stays on: no application code runs there again, and
-// golos's own syscalls are in the allowed region.
+// gives up ctx: kept, with its slot, for a later NewContext while fewer than maxKept are,
+// else freed. A kept one's selector must no longer be this thread's, so Syscall User
+// Dispatch is turned off here first; a freed one's thread keeps it on: no application
+// code runs there again, and golos's own syscalls are in the allowed region.
 func Release(ctx *Context) {
-	if ctx.slot != 0 {
-		sigaltstack(&ctx.goSigstack, nil) // the runtime's own, from Enable
-		freeSlot(uintptr(ctx.slot))
+	if ctx.slot == 0 {
+		FreeContext(ctx)
+		return
 	}
+	sigaltstack(&ctx.goSigstack, nil) // the runtime's own, from Enable
+	kept.mu.Lock()
+	keep := len(kept.ctxs) < maxKept
+	kept.mu.Unlock()
+	if keep {
+		_, _, e := unix.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_SYSCALL_USER_DISPATCH, unix.PR_SYS_DISPATCH_OFF, 0, 0, 0, 0)
+		if e == 0 {
+			kept.mu.Lock()
+			kept.ctxs = append(kept.ctxs, ctx)
+			kept.mu.Unlock()
+			return
+		}
+	}
+	freeSlot(uintptr(ctx.slot))
 	FreeContext(ctx)
 }
 

@@ -90,7 +90,7 @@ func (t *Thread) execInPlace(path string, argv, envp []string) bool {
 	// The new program starts with the registers of a new process (zero but for its
 	// stack pointer and entry point), no FS base, no GS of its own and the initial
 	// extended state.
-	setProgramFS(0) // 0 is a canonical address: it cannot fail
+	t.setFS(0)
 	entry.ResetContext(t.ctx)
 	t.ctx.Regs = entry.Regs{RSP: stack.SP, RIP: img.Entry, RFLAGS: 0x202}
 	t.regsSet = true

@@ -31,8 +31,8 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 		return -int64(e)
 	}
 	if p != "" {
-		if t.p.procOwnFD(p) {
-			return -int64(unix.ENOENT) // golos's own descriptor: not open
+		if t.p.procHidden(p) {
+			return -int64(unix.ENOENT) // golos's own descriptor or thread: not there
 		}
 		if isProcSelf(p, "exe") {
 			fd, err := t.p.opener(t.p.exeGuestPath)

@@ -57,9 +57,7 @@ func RunForked(conn int, vdsoAt uint64, opts Options, pause VDSOPause) (int, err
 	t.start(func(c *Thread) unix.Errno {
 		// The thread's FS, as the parent's was (or CLONE_SETTLS's); its tid where
 		// CLONE_CHILD_SETTID asks; its rseq area registered again with the host.
-		if e := setProgramFS(st.Thread.FS); e != 0 {
-			return e
-		}
+		c.setFS(st.Thread.FS)
 		if a := st.Thread.SetChildTid; a != 0 {
 			setupTids(cloneArgs{flags: unix.CLONE_CHILD_SETTID, childTid: a}, c.tid)
 		}

@@ -14,7 +14,7 @@
 //   - p.kicks.mu: the kicked threads being watched (kickWatch).
 //   - p.sig.mu: dispositions and pending signals, the process's and each thread's, and
 //     each thread's masks (signalState, Thread).
-//   - p.threads.mu: the set of live threads and idle workers (threads).
+//   - p.threads.mu: the set of live threads and the spare OS threads (threads).
 //   - p.cwdMu, p.vdsoMu, p.nofileMu, p.noteMu, p.kids.mu: the working directory, the
 //     vDSO's parts, the application's RLIMIT_NOFILE, the notes already printed, the
 //     clone children (wait.go).

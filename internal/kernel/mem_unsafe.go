@@ -107,3 +107,24 @@ func futexWait(w *atomic.Uint32, val uint32, d time.Duration) {
 func futexWake(w *atomic.Uint32) {
 	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), 1|128, 1<<30, 0, 0, 0)
 }
+
+// entersyscallblock is the runtime's entersyscall for a syscall known to block: it hands
+// the goroutine's P to another M at once, where entersyscall leaves it until sysmon takes
+// it back (20 µs to 10 ms later). (Kept reachable by the runtime for linkname.)
+//
+//go:linkname entersyscallblock runtime.entersyscallblock
+func entersyscallblock()
+
+//go:linkname exitsyscall runtime.exitsyscall
+func exitsyscall()
+
+// futexSleep is futexWait without a timeout for a wait known to be long (a spare OS thread
+// waiting for its application thread): the P goes to other goroutines at once, so that the
+// threads that wake meanwhile find one free rather than wait for sysmon to free it.
+//
+//go:nosplit
+func futexSleep(w *atomic.Uint32, val uint32) {
+	entersyscallblock()
+	unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), 0|128, uintptr(val), 0, 0, 0) // FUTEX_WAIT_PRIVATE
+	exitsyscall()
+}

@@ -2,8 +2,6 @@ package kernel
 
 import (
 	"encoding/binary"
-	"runtime"
-	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -39,16 +37,6 @@ const (
 	archGetFS = 0x1003
 	archGetGS = 0x1004
 )
-
-// setProgramFS sets the calling OS thread's FS base to base on the program's behalf
-// (arch_prctl(2) ARCH_SET_FS), as it starts a thread or a program: the FS base is the
-// application's, and golos sets it only there (and in sysArchPrctl, at the program's
-// request). The host fails it only for a base that is not a canonical user address
-// (EPERM); each caller decides what a failure means for the thread it starts.
-func setProgramFS(base uint64) unix.Errno {
-	_, _, e := unix.RawSyscall(unix.SYS_ARCH_PRCTL, archSetFS, uintptr(base), 0)
-	return e
-}
 
 // arch_prctl(2). ARCH_SET_FS sets this thread's FS base on the host: the application owns
 // FS and golos never reads or changes it again. ARCH_GET_FS is answered by the host too
@@ -179,8 +167,8 @@ func sysClone3(t *Thread) int64 {
 // thread of the process the same memory, files, fs information and signal dispositions.
 const threadFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND | unix.CLONE_THREAD
 
-// clone creates a thread: a new goroutine, locked to a new OS thread, starts at the
-// caller's registers with RAX = 0 and the new stack.
+// clone creates a thread: a spare OS thread (takeSpare), locked to its goroutine, starts
+// at the caller's registers with RAX = 0 and the new stack.
 func (t *Thread) clone(a cloneArgs) int64 {
 	if a.flags&unix.CLONE_THREAD == 0 {
 		return t.fork(a) // a new process (fork.go)
@@ -202,17 +190,12 @@ func (t *Thread) clone(a cloneArgs) int64 {
 		return -int64(unix.EAGAIN)
 	}
 	t.p.rw.goingThreaded()
-	w := t.p.takeIdle()
-	var child *Thread
-	if w != nil {
-		child = &Thread{p: t.p, ctx: w.ctx, tid: w.tid, infos: map[int][]siginfo{}}
-		entry.ResetContext(w.ctx)
-	} else {
-		var err error
-		if child, err = t.p.newThread(); err != nil {
-			return -int64(unix.ENOMEM)
-		}
+	s, err := t.p.takeSpare()
+	if err != nil {
+		t.p.note("start a thread: %v", err)
+		return -int64(unix.EAGAIN) // clone(2): "Too many processes are already running"
 	}
+	child := &Thread{p: t.p, ctx: s.ctx, tid: s.tid, infos: map[int][]siginfo{}}
 	child.ctx.Regs = t.ctx.Regs
 	child.ctx.Regs.RAX = 0
 	child.ctx.Regs.RCX = t.ctx.Regs.RIP
@@ -230,65 +213,48 @@ func (t *Thread) clone(a cloneArgs) int64 {
 	if a.flags&unix.CLONE_CHILD_CLEARTID != 0 {
 		child.clearChildTid = a.childTid
 	}
-	setup := func(c *Thread) unix.Errno {
-		// The child's FS is set once, here, on the application's behalf.
-		if e := setProgramFS(a.tls); e != 0 {
-			return e
-		}
-		return setupTids(a, c.tid)
+	// The spare's tid is known, so the parent writes it where the flags ask (the memory
+	// is shared), registers the child and lets it go: the child sets its own FS, the
+	// one thing only it can do, and runs. clone returns without waiting for it.
+	if e := setupTids(a, s.tid); e != 0 {
+		t.p.putSpare(s)
+		return -int64(e)
 	}
-	if w != nil {
-		// A waiting OS thread: its tid is known, so the parent does the child's writes
-		// itself, registers it, and lets it go (it sets its own FS first).
-		if e := setupTids(a, w.tid); e != 0 {
-			return -int64(e)
-		}
-		t.p.threads.mu.Lock()
-		t.p.threads.byTid[w.tid] = child
-		t.p.threads.mu.Unlock()
-		w.next, w.tls = child, a.tls
-		w.wake.Store(1)
-		futexWake(&w.wake)
-		return int64(w.tid)
-	}
-	// The parent waits for the child's tid in the host's futex, in the runtime's syscall
-	// state, on its own OS thread: parked on a channel, its locked goroutine would wait
-	// for the scheduler to hand it back to that thread, which takes the runtime's sysmon
-	// about 0.1 ms once the child runs application code.
-	var ready atomic.Uint32
-	var tid int
-	go func() {
-		runtime.LockOSThread() // never unlocked: the OS thread ends with the goroutine
-		child.start(setup, func(v int) {
-			tid = v
-			ready.Store(1)
-			futexWake(&ready)
-		})
-	}()
-	for ready.Load() == 0 {
-		futexWait(&ready, 0, -1)
-	}
-	return int64(tid)
+	t.p.threads.mu.Lock()
+	t.p.threads.byTid[s.tid] = child
+	t.p.threads.mu.Unlock()
+	s.next, s.tls = child, a.tls
+	s.wake.Store(1)
+	futexWake(&s.wake)
+	return int64(s.tid)
 }
 
 // overNproc reports whether a new thread would pass RLIMIT_NPROC, which counts threads
-// as well as processes (clone(2): EAGAIN). golos's own OS threads run new application
-// threads (an idle worker, or the Go runtime's), so the host does not check it for
+// as well as processes (clone(2): EAGAIN). golos's own OS threads, started ahead by the Go
+// runtime (spare), run new application threads, so the host does not check it for
 // them; golos checks it as Linux's copy_process does for a user other than root
 // (without CAP_SYS_RESOURCE or CAP_SYS_ADMIN, approximated by euid 0), counting only this
 // process's threads, where Linux counts all of the user's tasks.
 func (t *Thread) overNproc() bool {
-	var rl unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_NPROC, &rl) != nil || rl.Cur == unix.RLIM_INFINITY || unix.Getuid() == 0 || unix.Geteuid() == 0 {
+	limit, binds := nprocLimit()
+	if !binds {
 		return false
-	}
-	if rl.Cur > 1<<16 {
-		return false // far more than the threads a process can have here (MaxThreads)
 	}
 	t.p.threads.mu.Lock()
 	n := len(t.p.threads.byTid)
 	t.p.threads.mu.Unlock()
-	return uint64(n) >= rl.Cur
+	return uint64(n) >= limit
+}
+
+// nprocLimit returns the soft RLIMIT_NPROC and whether it binds golos's process: not for
+// root (see overNproc), nor when it is far more than the threads a process can have here
+// (MaxThreads).
+func nprocLimit() (uint64, bool) {
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NPROC, &rl) != nil || rl.Cur == unix.RLIM_INFINITY || unix.Getuid() == 0 || unix.Geteuid() == 0 {
+		return 0, false
+	}
+	return rl.Cur, rl.Cur <= 1<<16
 }
 
 // rseq(2) registers restartable sequences with the host for the host thread that runs the

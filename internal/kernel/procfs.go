@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"strconv"
@@ -11,11 +10,16 @@ import (
 )
 
 // The /proc files of the process that would describe golos describe the application
-// instead (proc(5)): its memory map, command line, environment and auxiliary vector.
+// instead (proc(5)): its memory map, command line, environment and auxiliary vector, its
+// threads, memory sizes and limits.
 func (t *Thread) procFile(p string) ([]byte, bool) {
 	switch {
 	case isProcSelf(p, "maps"):
 		return t.p.maps(), true
+	case isProcSelf(p, "smaps"):
+		return t.p.smaps(), true
+	case isProcSelf(p, "smaps_rollup"):
+		return t.p.smapsRollup(), true
 	case isProcSelf(p, "cmdline"):
 		return nulJoin(t.p.argv), true
 	case isProcSelf(p, "environ"):
@@ -23,7 +27,11 @@ func (t *Thread) procFile(p string) ([]byte, bool) {
 	case isProcSelf(p, "auxv"):
 		return t.p.auxv, true
 	case isProcSelf(p, "status"):
-		return t.p.status(), true
+		return t.p.status(hostProcFile(p, "status")), true
+	case isProcSelf(p, "stat"):
+		return t.p.stat(hostProcFile(p, "stat")), true
+	case isProcSelf(p, "limits"):
+		return t.p.limits(), true
 	}
 	if t.p.fs == nil || t.p.procMounted() {
 		return treeProcFile(p) // another process of the tree (tree_unsafe.go)
@@ -31,16 +39,34 @@ func (t *Thread) procFile(p string) ([]byte, bool) {
 	return nil, false
 }
 
-// status is the host's /proc/self/status with the application's thread count: golos's
-// runtime threads are not the program's.
-func (p *Process) status() []byte {
-	raw, err := readHostFile("/proc/self/status")
+// hostProcFile is the host's file of this process that cleaned path p names: a thread's
+// own (/proc/self/task/TID/file, /proc/thread-self/file, which on the host is the
+// calling thread's, the application thread's own) or the process's.
+func hostProcFile(p, file string) string {
+	if tid, ok := procTask(p); ok {
+		return "/proc/self/task/" + strconv.Itoa(tid) + "/" + file
+	}
+	if strings.HasPrefix(p, "/proc/thread-self/") {
+		return "/proc/thread-self/" + file
+	}
+	return "/proc/self/" + file
+}
+
+// programThreads is the number of the program's live threads.
+func (p *Process) programThreads() int {
+	p.threads.mu.Lock()
+	defer p.threads.mu.Unlock()
+	return len(p.threads.byTid)
+}
+
+// status is the host's status file of the process (or of one of its threads, at host)
+// with the application's thread count: golos's runtime threads are not the program's.
+func (p *Process) status(host string) []byte {
+	raw, err := readHostFile(host)
 	if err != nil {
 		return nil
 	}
-	p.threads.mu.Lock()
-	n := len(p.threads.byTid)
-	p.threads.mu.Unlock()
+	n := p.programThreads()
 	// The program's address space and data sizes (its memory, which RLIMIT_AS and
 	// RLIMIT_DATA count), not golos's.
 	p.mm.mu.Lock()
@@ -55,6 +81,69 @@ func (p *Process) status() []byte {
 			line = fmt.Sprintf("VmSize:\t%8d kB\n", vmSize)
 		case strings.HasPrefix(line, "VmData:"):
 			line = fmt.Sprintf("VmData:\t%8d kB\n", vmData)
+		}
+		out.WriteString(line)
+	}
+	return out.Bytes()
+}
+
+// stat is the host's stat file of the process (or of one of its threads, at host) with
+// the program's thread count (field 20, num_threads) and address-space size in bytes
+// (field 23, vsize), as status has them (proc_pid_stat(5)). The fields are counted after
+// the command name, which ends at the last ')' and may hold spaces or parentheses.
+func (p *Process) stat(host string) []byte {
+	raw, err := readHostFile(host)
+	if err != nil {
+		return nil
+	}
+	s := strings.TrimSuffix(string(raw), "\n")
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return raw
+	}
+	f := strings.Split(strings.TrimPrefix(s[i+1:], " "), " ") // f[0] is field 3 (state)
+	const numThreads, vsize = 20 - 3, 23 - 3
+	if len(f) <= vsize {
+		return raw
+	}
+	f[numThreads] = strconv.Itoa(p.programThreads())
+	p.mm.mu.Lock()
+	f[vsize] = strconv.FormatUint(p.mm.owned.size(), 10)
+	p.mm.mu.Unlock()
+	return []byte(s[:i+1] + " " + strings.Join(f, " ") + "\n")
+}
+
+// limits is the host's /proc/self/limits with the limits golos keeps for the program
+// (rlimit): its RLIMIT_NOFILE, RLIMIT_AS and RLIMIT_DATA, in the kernel's format
+// (fs/proc/base.c, proc_pid_limits: "%-25s %-20s %-20s %-10s"). The others are the
+// host's, which are the program's.
+func (p *Process) limits() []byte {
+	raw, err := readHostFile("/proc/self/limits")
+	if err != nil {
+		return nil
+	}
+	p.nofileMu.Lock()
+	own := map[string]*unix.Rlimit{"Max open files": p.opts.Nofile, "Max address space": p.opts.AS, "Max data size": p.opts.Data}
+	kept := map[string]unix.Rlimit{}
+	for name, rl := range own {
+		if rl != nil {
+			kept[name] = *rl
+		}
+	}
+	p.nofileMu.Unlock()
+	value := func(v uint64) string {
+		if v == unix.RLIM_INFINITY {
+			return "unlimited"
+		}
+		return strconv.FormatUint(v, 10)
+	}
+	var out bytes.Buffer
+	for _, line := range strings.SplitAfter(string(raw), "\n") {
+		if len(line) > 25 {
+			if rl, ok := kept[strings.TrimRight(line[:25], " ")]; ok {
+				unit := strings.TrimSpace(line[min(len(line), 25+1+21+21):])
+				line = fmt.Sprintf("%-25s %-20s %-20s %-10s\n", strings.TrimRight(line[:25], " "), value(rl.Cur), value(rl.Max), unit)
+			}
 		}
 		out.WriteString(line)
 	}
@@ -78,12 +167,114 @@ func (p *Process) maps() []byte {
 	if err != nil {
 		return nil
 	}
+	return p.programMappings(raw, nil)
+}
+
+// smaps is /proc/self/smaps with the entries of maps, each with the host's counts of its
+// mapping (proc(5)). Where the host merged a mapping of the program's with one of
+// golos's (same permissions, adjacent), the program's part gets its own Size, and the
+// host's counts of the whole scaled to that part: golos cannot tell which of the
+// mapping's pages are whose without reading the page tables.
+func (p *Process) smaps() []byte {
+	raw, err := readHostFile("/proc/self/smaps")
+	if err != nil {
+		return nil
+	}
+	return p.programMappings(raw, nil)
+}
+
+// smapsRollup is /proc/self/smaps_rollup summed over the program's mappings (smaps)
+// alone. Linux's rollup also splits Pss by the kind of page (Pss_Anon, Pss_File,
+// Pss_Shmem), which smaps does not show per mapping: golos splits it by the kind of
+// mapping, anonymous pages (Anonymous) first.
+func (p *Process) smapsRollup() []byte {
+	raw, err := readHostFile("/proc/self/smaps")
+	if err != nil {
+		return nil
+	}
+	host, err := readHostFile("/proc/self/smaps_rollup")
+	if err != nil {
+		return nil
+	}
+	sums := map[string]uint64{}
+	var lo, hi uint64
+	first := true
+	var cur map[string]uint64
+	var shmem bool
+	finish := func() {
+		if cur == nil {
+			return
+		}
+		anon := min(cur["Pss"], cur["Anonymous"])
+		sums["Pss_Anon"] += anon
+		if shmem {
+			sums["Pss_Shmem"] += cur["Pss"] - anon
+		} else {
+			sums["Pss_File"] += cur["Pss"] - anon
+		}
+	}
+	p.programMappings(raw, func(header string, r [2]uint64, fields map[string]uint64) {
+		if strings.HasSuffix(header, " [vsyscall]") {
+			return // not one of the process's mappings (the gate area): not in the rollup
+		}
+		finish()
+		if first {
+			lo, first = r[0], false
+		}
+		hi = r[1]
+		for k, v := range fields {
+			sums[k] += v
+		}
+		f := strings.Fields(header)
+		name := ""
+		if len(f) >= 6 {
+			name = f[5]
+		}
+		shmem = len(f) >= 2 && strings.Contains(f[1], "s") &&
+			(strings.HasPrefix(name, "/dev/zero") || strings.HasPrefix(name, "/memfd:") || strings.HasPrefix(name, "/SYSV"))
+		cur = fields
+	})
+	finish()
+	var out bytes.Buffer
+	line := fmt.Sprintf("%08x-%08x ---p 00000000 00:00 0", lo, hi)
+	out.WriteString(line + strings.Repeat(" ", max(1, 73-len(line))) + "[rollup]\n")
+	for _, l := range strings.SplitAfter(string(host), "\n")[1:] {
+		key, _, ok := strings.Cut(l, ":")
+		if !ok || !strings.HasSuffix(l, " kB\n") {
+			out.WriteString(l)
+			continue
+		}
+		out.WriteString(kBLine(key, sums[key]))
+	}
+	return out.Bytes()
+}
+
+// kBLine is one "Key:   N kB" line of smaps, the number right-aligned at column 24 as
+// the kernel prints it (fs/proc/task_mmu.c, SEQ_PUT_DEC).
+func kBLine(key string, v uint64) string {
+	k, n := key+":", strconv.FormatUint(v, 10)
+	return k + strings.Repeat(" ", max(1, 24-len(k)-len(n))) + n + " kB\n"
+}
+
+// programMappings keeps, of the host's maps or smaps text raw, the program's memory (and
+// the vDSO it shares with golos): golos's own mappings are left out, a mapping the host
+// merged with one of golos's is cut to the program's part, and the application's main
+// stack is the one marked [stack]. An smaps entry's lines after its first go with each
+// part (Size its own, the counts scaled to it: smaps). each, if not nil, is called
+// for each part with its first line, range and kB counts.
+func (p *Process) programMappings(raw []byte, each func(header string, r [2]uint64, fields map[string]uint64)) []byte {
 	p.mm.mu.Lock()
 	defer p.mm.mu.Unlock()
 	var out bytes.Buffer
-	sc := bufio.NewScanner(bytes.NewReader(raw))
-	for sc.Scan() {
-		line := sc.Text()
+	lines := strings.SplitAfter(string(raw), "\n")
+	for i := 0; i < len(lines); {
+		line := strings.TrimSuffix(lines[i], "\n")
+		i++
+		body := i
+		for i < len(lines) && lines[i] != "" && !isMapsHeader(lines[i]) {
+			i++
+		}
+		rest := lines[body:i]
 		f := strings.Fields(line)
 		if len(f) < 5 {
 			continue
@@ -96,31 +287,70 @@ func (p *Process) maps() []byte {
 		if len(f) >= 6 {
 			name = strings.Join(f[5:], " ")
 		}
+		var pieces [][2]uint64
+		shared := false // the kernel's, which the program and golos share: as it is
 		switch name {
 		case "[vdso]", "[vvar]", "[vvar_vclock]", "[vsyscall]":
-			out.WriteString(line + "\n")
-			continue
+			pieces, shared = [][2]uint64{{lo, hi}}, true
 		case "[stack]", "[heap]":
 			name = "" // golos's
+			fallthrough
+		default:
+			pieces = p.mm.owned.intersect(lo, hi)
 		}
-		for _, r := range p.mm.owned.intersect(lo, hi) {
-			n := name
-			switch {
-			case r[0] >= p.stack[0] && r[1] <= p.stack[1]:
-				n = "[stack]"
-			case r[0] >= pageUp(p.mm.brkStart) && r[1] <= p.mm.brkMapped && n == "":
-				n = "[heap]"
+		for _, r := range pieces {
+			header := line
+			if !shared {
+				n := name
+				switch {
+				case r[0] >= p.stack[0] && r[1] <= p.stack[1]:
+					n = "[stack]"
+				case r[0] >= pageUp(p.mm.brkStart) && r[1] <= p.mm.brkMapped && n == "":
+					n = "[heap]"
+				}
+				off, _ := strconv.ParseUint(f[2], 16, 64)
+				off += r[0] - lo
+				header = fmt.Sprintf("%08x-%08x %s %08x %s %s", r[0], r[1], f[1], off, f[3], f[4])
+				if n != "" {
+					header += strings.Repeat(" ", max(1, 73-len(header))) + n // the kernel pads to column 73
+				}
 			}
-			off, _ := strconv.ParseUint(f[2], 16, 64)
-			off += r[0] - lo
-			line := fmt.Sprintf("%08x-%08x %s %08x %s %s", r[0], r[1], f[1], off, f[3], f[4])
-			if n != "" {
-				line += strings.Repeat(" ", max(1, 73-len(line))) + n // the kernel pads to column 73
+			out.WriteString(header + "\n")
+			fields := map[string]uint64{}
+			for _, l := range rest {
+				key, val, ok := strings.Cut(l, ":")
+				num, isKB := strings.CutSuffix(strings.TrimSpace(val), " kB")
+				v, err := strconv.ParseUint(num, 10, 64)
+				if !ok || !isKB || err != nil {
+					out.WriteString(l)
+					continue
+				}
+				switch {
+				case key == "Size":
+					v = (r[1] - r[0]) >> 10
+				case key == "KernelPageSize" || key == "MMUPageSize":
+				case r[1]-r[0] != hi-lo:
+					v = v * (r[1] - r[0]) / (hi - lo)
+				}
+				if key != "KernelPageSize" && key != "MMUPageSize" {
+					fields[key] = v
+				}
+				out.WriteString(kBLine(key, v))
 			}
-			out.WriteString(line + "\n")
+			if each != nil {
+				each(header, r, fields)
+			}
 		}
 	}
 	return out.Bytes()
+}
+
+// isMapsHeader reports whether line is the first line of a maps or smaps entry: an
+// address range, where smaps's other lines start with a key and a colon.
+func isMapsHeader(line string) bool {
+	rng, _, _ := strings.Cut(line, " ")
+	_, _, ok := parseRange(rng)
+	return ok
 }
 
 func parseRange(s string) (lo, hi uint64, ok bool) {

@@ -142,10 +142,15 @@ func isProcSelf(p, file string) bool {
 	return ok && rest == file && !strings.HasSuffix(p, "/")
 }
 
-// procOwnFD reports whether cleaned path p goes through one of golos's own descriptors
-// in this process's fd or fdinfo directory: such a path fails with ENOENT, as when the
-// descriptor is not open.
-func (p *Process) procOwnFD(path string) bool {
+// procHidden reports whether cleaned path p goes through one of golos's own descriptors
+// in this process's fd or fdinfo directory, or through the task directory of a thread
+// that is golos's own, not the program's (its task listing leaves them out too,
+// sysGetdents64): such a path fails with ENOENT, as when the descriptor is not open or
+// there is no such thread.
+func (p *Process) procHidden(path string) bool {
+	if tid, ok := procTask(path); ok && p.thread(tid) == nil {
+		return true
+	}
 	rest, ok := procRest(path)
 	if !ok {
 		return false
@@ -159,6 +164,26 @@ func (p *Process) procOwnFD(path string) bool {
 		}
 	}
 	return false
+}
+
+// procTask returns the thread a cleaned path names in this process's task directory
+// (/proc/self/task/TID…, /proc/PID/task/TID…), if it names one.
+func procTask(p string) (int, bool) {
+	rest, ok := strings.CutPrefix(p, "/proc/")
+	if !ok {
+		return 0, false
+	}
+	head, rest, _ := strings.Cut(rest, "/")
+	if head != "self" && head != strconv.Itoa(selfPid) {
+		return 0, false
+	}
+	r, ok := strings.CutPrefix(rest, "task/")
+	if !ok {
+		return 0, false
+	}
+	n, _, _ := strings.Cut(r, "/")
+	tid, err := strconv.Atoi(n)
+	return tid, err == nil
 }
 
 // procDirOf is how a descriptor opened on cleaned path p is watched when p is a directory

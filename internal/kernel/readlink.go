@@ -29,8 +29,8 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 	if bufsiz <= 0 {
 		return -int64(unix.EINVAL)
 	}
-	if p != "" && t.p.procOwnFD(p) {
-		return -int64(unix.ENOENT) // golos's own descriptor: not open
+	if p != "" && t.p.procHidden(p) {
+		return -int64(unix.ENOENT) // golos's own descriptor or thread: not there
 	}
 	target, virtual := "", false
 	rest, self := procRest(p)

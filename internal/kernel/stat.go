@@ -120,13 +120,14 @@ func (t *Thread) addLinks(bufArg int, statx bool, extra func() uint64) {
 // program's file, which Linux's link names, not golos's: when the path at pathArg
 // (relative to the directory descriptor at dirArg, or -1) is that link, the call is made
 // on the program's host path instead; a path through one of golos's own descriptors in
-// /proc/self/fd fails with ENOENT. It reports false for any other path.
+// /proc/self/fd, or through the task directory of one of golos's own threads, fails with
+// ENOENT (procHidden). It reports false for any other path.
 func (t *Thread) procExeCall(dirArg, pathArg int, follow bool) (int64, bool) {
 	p, e := t.procPathArg(dirArg, pathArg)
 	switch {
 	case e != 0 || p == "":
 		return 0, false
-	case t.p.procOwnFD(p):
+	case t.p.procHidden(p):
 		return -int64(unix.ENOENT), true
 	case !follow || !isProcSelf(p, "exe"):
 		return 0, false

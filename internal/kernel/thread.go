@@ -3,6 +3,7 @@ package kernel
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,14 +63,18 @@ type Thread struct {
 	exitStatus int  // the status it gave
 }
 
-// threads is the process's set of live application threads. mu guards idle, byTid and
-// status; byTid and main are set before the first thread runs, main never changed after.
+// threads is the process's set of live application threads. mu guards byTid, status,
+// spares and starting; byTid and main are set before the first thread runs, main never
+// changed after.
 type threads struct {
 	mu     sync.Mutex
-	idle   []*worker // OS threads of exited application threads, ready for new ones
 	byTid  map[int]*Thread
 	status int // the main thread's exit status (Linux reports the leader's)
 	main   *Thread
+	// spares are OS threads started ahead of need, oldest first, each waiting for clone
+	// to give it a thread (spare); starting counts those still on their way.
+	spares   []*spare
+	starting int
 }
 
 func (p *Process) newThread() (*Thread, error) {
@@ -80,10 +85,12 @@ func (p *Process) newThread() (*Thread, error) {
 	return &Thread{p: p, ctx: ctx, infos: map[int][]siginfo{}}, nil
 }
 
-// start runs the thread on the calling goroutine's OS thread (already locked) until it
-// exits: it turns Syscall User Dispatch on, lets setup (if any) prepare the thread on its
-// own OS thread, registers it, then calls ready with the thread's tid (or the negative
-// errno of what failed) before any of the application's code runs.
+// start runs the process's first thread on the calling goroutine's OS thread (already
+// locked) until it exits: it turns Syscall User Dispatch on, lets setup (if any) prepare
+// the thread on its own OS thread, registers it, then calls ready with the thread's tid
+// (or the negative errno of what failed) before any of the application's code runs. The
+// threads clone makes start on a spare OS thread (runSpare); both run the program
+// through run.
 func (t *Thread) start(setup func(t *Thread) unix.Errno, ready func(tid int)) {
 	t.tid = unix.Gettid()
 	if err := entry.Enable(t.ctx); err != nil {
@@ -92,10 +99,6 @@ func (t *Thread) start(setup func(t *Thread) unix.Errno, ready func(tid int)) {
 		ready(-int(unix.EAGAIN))
 		return
 	}
-	t.p.sig.mu.Lock()
-	entry.BlockTTYSignals(t.sigmask) // the host's view of job control (entry.TTYSignals)
-	t.p.sig.mu.Unlock()
-	t.pendingDue()
 	if setup != nil {
 		if e := setup(t); e != 0 {
 			entry.Release(t.ctx)
@@ -107,12 +110,34 @@ func (t *Thread) start(setup func(t *Thread) unix.Errno, ready func(tid int)) {
 	t.p.threads.byTid[t.tid] = t
 	t.p.threads.mu.Unlock()
 	ready(t.tid)
-	if t == t.p.threads.main {
-		t.loop()
-		t.finish()
-		return
+	t.run()
+}
+
+// run runs the registered thread t, on its own OS thread with Syscall User Dispatch on
+// and its FS set, until it exits, then ends it (finish).
+func (t *Thread) run() {
+	t.p.sig.mu.Lock()
+	entry.BlockTTYSignals(t.sigmask) // the host's view of job control (entry.TTYSignals)
+	t.p.sig.mu.Unlock()
+	t.pendingDue()
+	t.loop()
+	t.finish()
+}
+
+// setFS sets the calling OS thread's FS base to base on the program's behalf
+// (arch_prctl(2) ARCH_SET_FS) as a thread or a program starts: the FS base is the
+// application's, and golos sets it only here (and in sysArchPrctl, at the program's own
+// request, whose errno the program gets). The host fails it only for a base that is not
+// a canonical user address (EPERM), and every base given here was checked already:
+// clone's CLONE_SETTLS one (EPERM, as Linux's copy_thread), a forked thread's (the host
+// took it in the parent), a new program's (0). A failure is therefore golos's own error,
+// never the program's: the thread would run with an FS it did not ask for, so the
+// process ends (status 125) with one line that says why.
+func (t *Thread) setFS(base uint64) {
+	if _, _, e := unix.RawSyscall(unix.SYS_ARCH_PRCTL, archSetFS, uintptr(base), 0); e != 0 {
+		t.p.note("internal error: thread %d: set its FS base to %#x: %v", t.tid, base, e)
+		t.p.exitGroup(125)
 	}
-	t.p.runThreads(t)
 }
 
 // pendingDue makes the thread look at its signals before it runs the program's code
@@ -194,65 +219,128 @@ func (t *Thread) finish() {
 	t.p.retargetShared(t, ^uint64(0))
 }
 
-// worker is one of golos's OS threads, locked to its goroutine, whose application thread
-// has exited: it waits, its Context and slot ready, for clone to give it the next one.
-// (A new OS thread would cost a new Go M, made through the runtime's template thread.)
+// spare is an OS thread golos started ahead of need, locked to its goroutine, with its
+// Context made and Syscall User Dispatch on: it waits for clone to give it the program's
+// next thread (run). The application thread's tid is the host thread's (the design's
+// invariant), and an OS thread runs one application thread only, then ends: every new
+// thread has a tid the host gave a new thread, never one a thread of the program had
+// before (Linux allocates pids in a cycle, alloc_pid, so an exited thread's id is not
+// soon given again; CPython's test_threading checks it). Starting the OS thread ahead
+// keeps its cost, that of a new Go M through the runtime's template thread, out of
+// clone's way.
 //
-// clone writes next and tls before it stores wake, and the worker reads them after it
-// sees wake set: no lock guards them.
-type worker struct {
-	ctx  *entry.Context
-	tid  int
-	wake atomic.Uint32 // futex word: a thread was given
-	next *Thread
-	tls  uint64 // the next thread's FS base
+// runSpare sets tid, ctx and err before it stores ready; clone sets next and tls before
+// it stores wake, and the spare reads them after it sees wake set: no lock guards them.
+type spare struct {
+	ready atomic.Uint32 // futex word: started (tid, ctx and err are set)
+	tid   int
+	ctx   *entry.Context
+	err   error
+	wake  atomic.Uint32 // futex word: clone gave it a thread
+	next  *Thread
+	tls   uint64 // the thread's FS base
 }
 
-// maxIdleWorkers bounds the OS threads kept waiting.
-const maxIdleWorkers = 64
+// spareThreads is how many spares the process keeps ready once it has made a thread:
+// enough for a burst of pthread_create while the next ones start.
+const spareThreads = 8
 
-// runThreads runs thread t, then, on the same OS thread, the threads clone gives it, until
-// it is not wanted: then the OS thread ends with the goroutine.
-func (p *Process) runThreads(t *Thread) {
-	w := &worker{ctx: t.ctx, tid: t.tid}
-	for {
-		t.loop()
-		t.finish()
-		th := &p.threads
-		th.mu.Lock()
-		if len(th.idle) >= maxIdleWorkers {
-			th.mu.Unlock()
-			entry.Release(w.ctx)
-			return
-		}
-		w.wake.Store(0)
-		th.idle = append(th.idle, w)
-		th.mu.Unlock()
-		for w.wake.Load() == 0 {
-			futexWait(&w.wake, 0, -1)
-		}
-		t = w.next
-		// The child's FS is set once, here, on the application's behalf. Unlike clone's
-		// setup on a new OS thread, a failure could not end this start with its errno:
-		// clone has already returned the child's tid and registered it. It cannot fail:
-		// clone refused a tls that is not a canonical user address (EPERM), the only
-		// base the host refuses.
-		setProgramFS(w.tls)
-	}
-}
-
-// takeIdle returns a waiting worker, or nil.
-func (p *Process) takeIdle() *worker {
+// takeSpare returns a spare for a new thread: the oldest waiting one, or, when none is
+// ready, one started now and waited for. Either way spares are started in the background
+// to bring the pool back to spareThreads.
+func (p *Process) takeSpare() (*spare, error) {
 	th := &p.threads
 	th.mu.Lock()
-	defer th.mu.Unlock()
-	n := len(th.idle)
-	if n == 0 {
-		return nil
+	if len(th.spares) > 0 {
+		s := th.spares[0]
+		th.spares[0] = nil
+		th.spares = th.spares[1:]
+		p.refillLocked()
+		th.mu.Unlock()
+		return s, nil
 	}
-	w := th.idle[n-1]
-	th.idle = th.idle[:n-1]
-	return w
+	th.mu.Unlock()
+	s := &spare{}
+	go p.runSpare(s, false)
+	for s.ready.Load() == 0 {
+		futexWait(&s.ready, 0, -1)
+	}
+	if s.err != nil {
+		return nil, s.err
+	}
+	th.mu.Lock()
+	p.refillLocked()
+	th.mu.Unlock()
+	return s, nil
+}
+
+// putSpare gives back a spare clone took and did not use.
+func (p *Process) putSpare(s *spare) {
+	th := &p.threads
+	th.mu.Lock()
+	th.spares = append([]*spare{s}, th.spares...)
+	th.mu.Unlock()
+}
+
+// refillLocked starts the spares the pool lacks, once it is down to half (p.threads.mu
+// held): a few at a time cost the Go runtime fewer wake-ups than one for each thread
+// taken. None are started while RLIMIT_NPROC binds golos's process: the host counts
+// every OS thread of the user's against it, and the Go runtime ends the process when it
+// cannot make an OS thread (newosproc), so golos makes one only when clone needs it.
+func (p *Process) refillLocked() {
+	th := &p.threads
+	if len(th.spares)+th.starting > spareThreads/2 {
+		return
+	}
+	if _, binds := nprocLimit(); binds {
+		return
+	}
+	for n := len(th.spares) + th.starting; n < spareThreads; n++ {
+		th.starting++
+		go p.runSpare(&spare{}, true)
+	}
+}
+
+// runSpare is the goroutine of spare s, on an OS thread of its own: it readies the
+// thread, joins the pool (pooled) or hands itself to the clone that waits for it, then
+// waits for its application thread and runs it (run). When that thread ends the
+// goroutine returns still locked, and the Go runtime ends the OS thread with it
+// (runtime.LockOSThread), so no other thread ever runs on it. A spare that could not be
+// readied reports why to the clone that waits, or, pooled, is dropped (the next clone
+// starts its own and gets the error).
+func (p *Process) runSpare(s *spare, pooled bool) {
+	runtime.LockOSThread() // never unlocked: the OS thread ends with the goroutine
+	s.tid = unix.Gettid()
+	s.ctx, s.err = entry.NewContext()
+	if s.err == nil {
+		if s.err = entry.Enable(s.ctx); s.err != nil {
+			entry.FreeContext(s.ctx)
+		}
+	}
+	th := &p.threads
+	if pooled {
+		th.mu.Lock()
+		th.starting--
+		if s.err == nil {
+			th.spares = append(th.spares, s)
+		}
+		th.mu.Unlock()
+	} else {
+		s.ready.Store(1)
+		futexWake(&s.ready)
+	}
+	if s.err != nil {
+		return
+	}
+	for s.wake.Load() == 0 {
+		futexSleep(&s.wake, 0)
+	}
+	t := s.next
+	// The thread's FS, set once, here, on the application's behalf: clone has already
+	// returned the child's tid, so the base was checked there (setFS).
+	t.setFS(s.tls)
+	t.run()
+	entry.Release(t.ctx)
 }
 
 // thread returns the live thread tid of this process, or nil.

@@ -1,0 +1,231 @@
+// Package sandbox confines a whole golos process with the host kernel (golos run
+// --sandbox): a program that takes over golos's own memory, and so makes any syscall
+// golos could, still cannot leave its root.
+//
+// It runs in three steps, the first two of them golos processes of their own:
+//
+//   - Spawn (the golos the user started, outside): starts golos again (/proc/self/exe)
+//     in new user, mount, IPC and UTS namespaces (and a network namespace for
+//     --net=none), then waits for it and ends as it ends: the same exit status, or death
+//     by the same signal; it passes on the signals sent to it and its stops.
+//   - Enter (that new golos, inside the namespaces, before any program runs): makes /proc's
+//     kernel knobs read-only, brings up the loopback interface of a new network
+//     namespace, then on its one thread that will survive execve(2) sets no_new_privs,
+//     the Landlock ruleset and the seccomp filter, and execs golos a last time.
+//   - That golos runs the program as golos always does: everything it and the program do
+//     is under the ruleset and the filter, which execve(2) and fork(2) keep, so every
+//     golos the program's fork or execve starts is confined too.
+//
+// The namespaces need a process of a single thread to be created in (unshare(2):
+// CLONE_NEWUSER fails in a multi-threaded process), which a Go program never is: hence
+// the new process. Landlock's ruleset binds only the thread that calls
+// landlock_restrict_self(2) (before Linux's LANDLOCK_RESTRICT_SELF_TSYNC): hence the
+// execve from that thread, which makes it the new process's only thread.
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"golos/internal/entry"
+)
+
+// Net is the network a sandboxed program has.
+type Net string
+
+// The networks of --net.
+const (
+	NetHost Net = "host" // the host's network namespace, as without --sandbox
+	NetNone Net = "none" // a new network namespace: only its own loopback interface
+)
+
+// A Dir is a host directory the program may reach, and how.
+type Dir struct {
+	Path     string
+	ReadOnly bool
+}
+
+// Config says what the sandboxed golos may reach.
+type Config struct {
+	// Dirs are the root and the volumes (the host's "/" when golos has no --root).
+	Dirs []Dir
+	Net  Net
+}
+
+// StageFlag is golos run's hidden flag that tells a golos which step of the sandbox it
+// is: StageEnter or StageInside.
+const StageFlag = "--sandbox-stage"
+
+// The stages of StageFlag.
+const (
+	StageEnter  = "enter"
+	StageInside = "inside"
+)
+
+// exe is golos's own executable: /proc/self/exe leads to the file even if its path is no
+// longer reachable.
+const exe = "/proc/self/exe"
+
+// Spawn starts golos again as argv (argv[0] is its name; argv[1:] its arguments, which
+// must make it Enter) with env, in new namespaces, waits for it and returns its exit
+// status; if it dies of a signal, Spawn makes the calling process die of the same signal
+// and does not return. It runs on the process's main thread (golos's is locked to it).
+func Spawn(argv, env []string, net Net) (int, error) {
+	flags := uintptr(unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS)
+	if net == NetNone {
+		flags |= unix.CLONE_NEWNET
+	}
+	// Inside, the program keeps its user and group ids (user_namespaces(7)): root's whole
+	// range maps to itself, so that root's files and chown(2) work as they do outside,
+	// while the capabilities of the new namespace reach nothing of the host's (the
+	// kernel checks them against the namespace that owns a resource). Any other user
+	// can map only itself, and must give up setgroups(2) to map its group
+	// (user_namespaces(7), "/proc/[pid]/setgroups").
+	uid, gid := os.Getuid(), os.Getgid()
+	sys := &syscall.SysProcAttr{Cloneflags: flags}
+	if uid == 0 {
+		sys.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1<<32 - 1}}
+		sys.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1<<32 - 1}}
+		sys.GidMappingsEnableSetgroups = true
+	} else {
+		sys.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
+		sys.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
+	}
+	// Descriptors 0 to 2 go on as they are, open or closed (a closed one stays closed:
+	// syscall's -1); every other descriptor golos was given is inherited as it is too,
+	// since golos opens its own close-on-exec.
+	files := make([]uintptr, 3)
+	for fd := range files {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			files[fd] = ^uintptr(0)
+		} else {
+			files[fd] = uintptr(fd)
+		}
+	}
+	// Signals arrive here from the user's shell or whoever holds golos's pid; they go on
+	// to the sandboxed golos. Those golos was started with ignored stay ignored (and are
+	// inherited as ignored): signal.Notify would take them over.
+	sigs := make(chan os.Signal, 16)
+	for _, s := range forwarded {
+		if !signal.Ignored(s) {
+			signal.Notify(sigs, s)
+		}
+	}
+	pid, err := syscall.ForkExec(exe, argv, &syscall.ProcAttr{Env: env, Files: files, Sys: sys})
+	if err != nil {
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSPC) {
+			return 0, fmt.Errorf("--sandbox: new namespaces (user, mount, ipc, uts%s) are not allowed here: %w",
+				map[bool]string{true: ", net"}[net == NetNone], err)
+		}
+		return 0, fmt.Errorf("--sandbox: start golos in new namespaces: %w", err)
+	}
+	go forward(sigs, pid)
+	for {
+		var ws unix.WaitStatus
+		_, err := unix.Wait4(pid, &ws, unix.WUNTRACED, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("--sandbox: wait for the sandboxed golos: %w", err)
+		}
+		switch {
+		case ws.Exited():
+			return ws.ExitStatus(), nil
+		case ws.Signaled():
+			dieOf(ws.Signal())
+		case ws.Stopped():
+			// The shell sees its job stop as the program did; once the job is continued
+			// (fg, bg, kill -CONT), so is the program. A stop that came from the
+			// terminal stopped this process too already (SIGTSTP, SIGTTIN and SIGTTOU
+			// keep their default action here).
+			unix.Kill(os.Getpid(), unix.SIGSTOP)
+			unix.Kill(pid, unix.SIGCONT)
+		}
+	}
+}
+
+// forwarded are the signals Spawn passes on. SIGTSTP, SIGTTIN and SIGTTOU are not
+// among them: they stop this process by their default action, and the terminal sends
+// them to the sandboxed golos itself (both are in the same process group).
+var forwarded = []os.Signal{unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGUSR1,
+	unix.SIGUSR2, unix.SIGALRM}
+
+// forward sends the signals that arrive on sigs to pid. SIGINT and SIGQUIT are kept back
+// while golos's process group is its terminal's foreground one: the terminal's ^C and
+// ^\ went to the sandboxed golos, in the same group, already (termios(3), ISIG), and a
+// second one would be a signal the program does not get natively.
+func forward(sigs chan os.Signal, pid int) {
+	for s := range sigs {
+		sig := s.(unix.Signal)
+		if (sig == unix.SIGINT || sig == unix.SIGQUIT) && foreground() {
+			continue
+		}
+		unix.Kill(pid, sig)
+	}
+}
+
+// foreground reports whether golos's process group is the foreground one of the terminal
+// on one of its standard descriptors.
+func foreground() bool {
+	pgrp := unix.Getpgrp()
+	for fd := 0; fd < 3; fd++ {
+		if fg, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP); err == nil {
+			return fg == pgrp
+		}
+	}
+	return false
+}
+
+// dieOf makes golos die of sig, as the sandboxed golos did, so that the shell sees the
+// program's death (as kernel's dieOf: no core file, SIG_DFL set with a raw
+// rt_sigaction(2), the signal unblocked and sent to the calling thread).
+func dieOf(sig unix.Signal) {
+	unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{Cur: 0, Max: 0})
+	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+	if sig != unix.SIGKILL {
+		entry.SetHostDefault(sig)
+		entry.UnblockHost(sig)
+	}
+	unix.Tgkill(os.Getpid(), unix.Gettid(), sig)
+	os.Exit(128 + int(sig))
+}
+
+// Enter confines the calling golos, already in the namespaces Spawn made, and execs golos
+// as argv with env inside it; it returns only on failure. It must run on the thread
+// that was the process's first (golos's main goroutine is locked to it): execve(2)
+// keeps that thread, and the ruleset binds only the thread that sets it.
+func Enter(cfg Config, argv, env []string) error {
+	if err := readOnlyProc(); err != nil {
+		return fmt.Errorf("--sandbox: %w", err)
+	}
+	if cfg.Net == NetNone {
+		if err := loopbackUp(); err != nil {
+			return fmt.Errorf("--sandbox: --net=none: %w", err)
+		}
+	}
+	ruleset, err := landlockRuleset(cfg.Dirs)
+	if err != nil {
+		return fmt.Errorf("--sandbox: landlock: %w", err)
+	}
+	// no_new_privs (prctl(2) PR_SET_NO_NEW_PRIVS): no set-user-ID or file-capability
+	// program gains privileges, which an unprivileged seccomp filter and Landlock
+	// require (seccomp(2), landlock_restrict_self(2)).
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("--sandbox: no_new_privs: %w", err)
+	}
+	if err := landlockRestrictSelf(ruleset); err != nil {
+		return fmt.Errorf("--sandbox: landlock: %w", err)
+	}
+	unix.Close(ruleset)
+	if err := installSeccomp(); err != nil {
+		return fmt.Errorf("--sandbox: seccomp: %w", err)
+	}
+	err = unix.Exec(exe, argv, env)
+	return fmt.Errorf("--sandbox: exec golos inside the sandbox: %w", err)
+}

@@ -31,7 +31,7 @@ func landlockABI() (int, error) {
 	case unix.ENOSYS:
 		return 0, fmt.Errorf("the host's kernel has no Landlock (CONFIG_SECURITY_LANDLOCK)")
 	case unix.EOPNOTSUPP:
-		return 0, fmt.Errorf("Landlock is not enabled on the host (lsm= on the kernel's command line)")
+		return 0, fmt.Errorf("the host kernel has Landlock but not enabled (landlock missing from its lsm= list)")
 	}
 	return 0, e
 }

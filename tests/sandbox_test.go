@@ -20,10 +20,11 @@ func sandboxOpts(flags ...string) runOpts {
 }
 
 // TestSandboxSame: programs behave under golos run --sandbox as they do natively: static
-// programs that fork, wait and die of signals (proc_fork, sig_default), dash's and bash's
-// pipelines, redirections, subshells and exit statuses (TestProcShell's cases), busybox sh,
-// and Python's subprocess, each dynamic programs that fork and exec golos again inside
-// the sandbox.
+// programs that fork and wait (proc_fork) and die of signals (killself: the death passes
+// through the golos outside), bash's and dash's pipelines, redirections, subshells and
+// exit statuses (TestProcShell's cases), busybox sh, Python's subprocess and fork (dynamic
+// programs whose forks and execs start golos again inside the sandbox), and a TCP
+// connection over --net=none's own loopback.
 func TestSandboxSame(t *testing.T) {
 	t.Run("proc_fork", func(t *testing.T) {
 		forFlavours(t, "proc_fork", func(t *testing.T, p string) {
@@ -43,15 +44,24 @@ func TestSandboxSame(t *testing.T) {
 			}
 		})
 	})
-	t.Run("dash", func(t *testing.T) {
-		t.Parallel()
-		for _, c := range shellCases {
-			t.Run(c.name, func(t *testing.T) {
-				nat, _ := runBothOpts(t, sandboxOpts(), "/bin/dash", "-c", c.script)
-				wantNative(t, nat, c.code)
-			})
-		}
-	})
+	for _, sh := range []struct {
+		name, path string
+		cases      []shellCase
+	}{
+		{"bash", "/bin/bash", append(append([]shellCase{}, shellCases...), bashCases...)},
+		{"dash", "/bin/dash", shellCases},
+	} {
+		t.Run(sh.name, func(t *testing.T) {
+			t.Parallel()
+			needProgram(t, sh.path, sh.name)
+			for _, c := range sh.cases {
+				t.Run(c.name, func(t *testing.T) {
+					nat, _ := runBothOpts(t, sandboxOpts(), sh.path, "-c", c.script)
+					wantNative(t, nat, c.code)
+				})
+			}
+		})
+	}
 	t.Run("busybox-sh", func(t *testing.T) {
 		t.Parallel()
 		const bb = "/bin/busybox"

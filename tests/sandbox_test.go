@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -120,10 +121,11 @@ func TestSandboxProcSys(t *testing.T) {
 // TestSandboxEscape: a program that makes syscalls straight from a "syscall; ret" in
 // golos's own text (testdata/sandbox_escape.c), which golos never sees, as code that had
 // taken over golos's memory could. Without --sandbox it reads and creates files outside
-// its --root and connects to a TCP listener the test holds on 127.0.0.1 (the test checks
-// the host's side: the file's content, the new file, the connection accepted), which
-// shows that the attempts aim right; with --sandbox (Landlock, and --net=none's network
-// namespace) none of them gets through, and mount, kcmp and perf_event_open fail with
+// its --root, connects to a TCP listener the test holds on 127.0.0.1 and kills a process
+// the test started (the test checks the host's side: the file's content, the new file,
+// the connection accepted, the process's death), which shows that the attempts aim
+// right; with --sandbox (Landlock, and --net=none's network namespace) none of them gets
+// through, and mount, kcmp and perf_event_open fail with
 // EPERM from the seccomp filter (without it: EFAULT, success, EFAULT).
 func TestSandboxEscape(t *testing.T) {
 	needGolos(t)
@@ -206,6 +208,26 @@ func TestSandboxEscape(t *testing.T) {
 				if got := accepted.Load() > before; got == mode.sandboxed {
 					t.Errorf("%s: connection to 127.0.0.1:%s arrived: %v, want %v\nstdout:\n%s",
 						mode.name, port, got, !mode.sandboxed, clip(r.stdout))
+				}
+				// A signal to a process of the host's (Landlock's signal scoping).
+				sleeper := exec.Command("sleep", "60")
+				if err := sleeper.Start(); err != nil {
+					t.Fatal(err)
+				}
+				died := make(chan struct{})
+				go func() { sleeper.Wait(); close(died) }()
+				r = escape(mode.flags, "kill", strconv.Itoa(sleeper.Process.Pid))
+				killed := false
+				select {
+				case <-died:
+					killed = true
+				case <-time.After(2 * time.Second):
+					sleeper.Process.Kill()
+					<-died
+				}
+				if killed == mode.sandboxed {
+					t.Errorf("%s: SIGTERM to a process outside killed it: %v, want %v\nstdout:\n%s",
+						mode.name, killed, !mode.sandboxed, clip(r.stdout))
 				}
 				// The syscalls the seccomp filter refuses.
 				r = escape(mode.flags, "denied")

@@ -369,11 +369,11 @@ func runSandboxed(opts kernel.Options, stage string, net sandbox.Net, argv0 *str
 	}
 	cfg := sandbox.Config{Net: net}
 	if opts.Root == "" {
-		cfg.Dirs = []sandbox.Dir{{Path: "/"}}
+		cfg.Dirs = []sandbox.Dir{{What: "root", Path: "/"}}
 	} else {
-		cfg.Dirs = []sandbox.Dir{{Path: opts.Root, ReadOnly: opts.RootReadOnly}}
+		cfg.Dirs = []sandbox.Dir{{What: "root", Path: opts.Root, ReadOnly: opts.RootReadOnly}}
 		for _, v := range opts.Volumes {
-			cfg.Dirs = append(cfg.Dirs, sandbox.Dir{Path: v.Host, ReadOnly: v.ReadOnly})
+			cfg.Dirs = append(cfg.Dirs, sandbox.Dir{What: "volume " + v.Guest, Path: v.Host, ReadOnly: v.ReadOnly})
 		}
 	}
 	err := sandbox.Enter(cfg, argv, env)

@@ -29,11 +29,11 @@ func landlockABI() (int, error) {
 	case 0:
 		return int(v), nil
 	case unix.ENOSYS:
-		return 0, fmt.Errorf("the host's kernel has no Landlock (CONFIG_SECURITY_LANDLOCK)")
+		return 0, fmt.Errorf("the host kernel has no Landlock (CONFIG_SECURITY_LANDLOCK)")
 	case unix.EOPNOTSUPP:
 		return 0, fmt.Errorf("the host kernel has Landlock but not enabled (landlock missing from its lsm= list)")
 	}
-	return 0, e
+	return 0, fmt.Errorf("landlock: its ABI version: %w", e)
 }
 
 // fsAccess returns the file-system accesses Landlock ABI abi handles.
@@ -75,18 +75,18 @@ func landlockRuleset(dirs []Dir) (int, error) {
 	size := unsafe.Offsetof(attr.Quiet_access_fs)
 	fd, _, e := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, uintptr(unsafe.Pointer(&attr)), size, 0)
 	if e != 0 {
-		return -1, fmt.Errorf("create a ruleset (ABI %d): %w", abi, e)
+		return -1, fmt.Errorf("landlock: create a ruleset (ABI %d): %w", abi, e)
 	}
 	ruleset := int(fd)
-	add := func(path string, access uint64) error {
+	add := func(what, path string, access uint64) error {
 		pfd, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+			return fmt.Errorf("%s: %s: %w", what, path, err)
 		}
 		defer unix.Close(pfd)
 		var st unix.Stat_t
 		if err := unix.Fstat(pfd, &st); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+			return fmt.Errorf("%s: %s: %w", what, path, err)
 		}
 		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 			// A rule on a file grants only the accesses to a file (landlock_add_rule(2):
@@ -99,30 +99,28 @@ func landlockRuleset(dirs []Dir) (int, error) {
 		_, _, e := unix.Syscall6(unix.SYS_LANDLOCK_ADD_RULE, uintptr(ruleset), unix.LANDLOCK_RULE_PATH_BENEATH,
 			uintptr(unsafe.Pointer(&rule)), 0, 0, 0)
 		if e != 0 {
-			return fmt.Errorf("a rule for %s: %w", path, e)
+			return fmt.Errorf("landlock: a rule for %s %s: %w", what, path, e)
 		}
 		return nil
 	}
-	rules := []struct {
-		path   string
-		access uint64
-	}{
-		{"/proc", unix.LANDLOCK_ACCESS_FS_READ_FILE | unix.LANDLOCK_ACCESS_FS_READ_DIR |
+	type rule struct {
+		what, path string
+		access     uint64
+	}
+	rules := []rule{
+		{"/proc", "/proc", unix.LANDLOCK_ACCESS_FS_READ_FILE | unix.LANDLOCK_ACCESS_FS_READ_DIR |
 			unix.LANDLOCK_ACCESS_FS_WRITE_FILE | unix.LANDLOCK_ACCESS_FS_TRUNCATE},
-		{exe, unix.LANDLOCK_ACCESS_FS_EXECUTE | unix.LANDLOCK_ACCESS_FS_READ_FILE},
+		{"golos's executable", exe, unix.LANDLOCK_ACCESS_FS_EXECUTE | unix.LANDLOCK_ACCESS_FS_READ_FILE},
 	}
 	for _, d := range dirs {
 		access := all
 		if d.ReadOnly {
 			access = read
 		}
-		rules = append(rules, struct {
-			path   string
-			access uint64
-		}{d.Path, access})
+		rules = append(rules, rule{d.What, d.Path, access})
 	}
 	for _, r := range rules {
-		if err := add(r.path, r.access); err != nil {
+		if err := add(r.what, r.path, r.access); err != nil {
 			unix.Close(ruleset)
 			return -1, err
 		}
@@ -135,7 +133,7 @@ func landlockRuleset(dirs []Dir) (int, error) {
 func landlockRestrictSelf(ruleset int) error {
 	_, _, e := unix.Syscall(unix.SYS_LANDLOCK_RESTRICT_SELF, uintptr(ruleset), 0, 0)
 	if e != 0 {
-		return fmt.Errorf("restrict golos: %w", e)
+		return fmt.Errorf("landlock: restrict golos: %w", e)
 	}
 	return nil
 }

@@ -46,6 +46,7 @@ const (
 
 // A Dir is a host directory the program may reach, and how.
 type Dir struct {
+	What     string // what it is to the user, for errors: "root", "volume /data"
 	Path     string
 	ReadOnly bool
 }
@@ -211,7 +212,7 @@ func Enter(cfg Config, argv, env []string) error {
 	}
 	ruleset, err := landlockRuleset(cfg.Dirs)
 	if err != nil {
-		return fmt.Errorf("--sandbox: landlock: %w", err)
+		return fmt.Errorf("--sandbox: %w", err)
 	}
 	// no_new_privs (prctl(2) PR_SET_NO_NEW_PRIVS): no set-user-ID or file-capability
 	// program gains privileges, which an unprivileged seccomp filter and Landlock
@@ -220,7 +221,7 @@ func Enter(cfg Config, argv, env []string) error {
 		return fmt.Errorf("--sandbox: no_new_privs: %w", err)
 	}
 	if err := landlockRestrictSelf(ruleset); err != nil {
-		return fmt.Errorf("--sandbox: landlock: %w", err)
+		return fmt.Errorf("--sandbox: %w", err)
 	}
 	unix.Close(ruleset)
 	if err := installSeccomp(); err != nil {

@@ -8,6 +8,7 @@
  *   create PATH    openat(PATH, O_CREAT|O_WRONLY) and write "escaped\n" to it
  *   read PATH      openat(PATH, O_RDONLY) and print what it holds
  *   connect PORT   a TCP connection to 127.0.0.1:PORT
+ *   kill PID       SIGTERM to process PID (a process of the host's)
  *   denied         mount, kcmp and perf_event_open, which --sandbox's filter refuses
  *
  * Each prints "WHAT: ok" (with what it read) or "WHAT: ERRNO". It is meant to run only
@@ -53,7 +54,7 @@ static void report(const char *what, long ret)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: sandbox_escape create|read|connect|denied [ARG]\n");
+		fprintf(stderr, "usage: sandbox_escape create|read|connect|kill|denied [ARG]\n");
 		return 2;
 	}
 	/* golos's text: a page into its image, and more than 1 MiB long. */
@@ -98,6 +99,8 @@ int main(int argc, char **argv)
 						.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 			report("connect", sys(SYS_connect, fd, (long)&a, sizeof a, 0, 0, 0));
 		}
+	} else if (strcmp(act, "kill") == 0 && argc == 3) {
+		report("kill", sys(SYS_kill, atol(argv[2]), 15 /* SIGTERM */, 0, 0, 0, 0));
 	} else if (strcmp(act, "denied") == 0) {
 		long pid = sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
 		report("mount", sys(SYS_mount, 0, 0, 0, 0, 0, 0));

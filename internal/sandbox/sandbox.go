@@ -88,7 +88,11 @@ func Spawn(argv, env []string, net Net) (int, error) {
 	// can map only itself, and must give up setgroups(2) to map its group
 	// (user_namespaces(7), "/proc/[pid]/setgroups").
 	uid, gid := os.Getuid(), os.Getgid()
-	sys := &syscall.SysProcAttr{Cloneflags: flags}
+	// Pdeathsig: a SIGKILL that ends this golos (which cannot pass it on) ends the
+	// sandboxed one too, as it would end the program natively (prctl(2)
+	// PR_SET_PDEATHSIG; its parent is this process's main thread, which lives as long as
+	// the process).
+	sys := &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: unix.SIGKILL}
 	if uid == 0 {
 		sys.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1<<32 - 1}}
 		sys.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1<<32 - 1}}

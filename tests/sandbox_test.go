@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -260,5 +262,55 @@ func TestSandboxFlags(t *testing.T) {
 		if r.code != 125 || !bytes.Contains(r.stderr, []byte(c.want)) || bytes.Count(r.stderr, []byte("\n")) != 1 {
 			t.Errorf("golos %s: %s, stderr %q; want status 125 and one line with %q", strings.Join(c.args, " "), r, r.stderr, c.want)
 		}
+	}
+}
+
+// TestSandboxSignalsForwarded: a signal sent to golos run --sandbox (the golos outside)
+// reaches the program, natively's way: a shell's trap runs, and the shell's exit status
+// is golos's. Without a terminal, SIGINT is passed on too.
+func TestSandboxSignalsForwarded(t *testing.T) {
+	needGolos(t)
+	script := `for s in TERM INT HUP USR1; do trap "echo got $s; exit 3" $s; done; echo ready; while :; do sleep 0.05; done`
+	for _, c := range []struct {
+		name string // as a shell's trap takes it
+		sig  syscall.Signal
+	}{{"TERM", syscall.SIGTERM}, {"INT", syscall.SIGINT}, {"HUP", syscall.SIGHUP}, {"USR1", syscall.SIGUSR1}} {
+		sig := c.sig
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			run := func(argv ...string) (string, int) {
+				t.Helper()
+				cmd := exec.Command(argv[0], argv[1:]...)
+				cmd.Dir = t.TempDir()
+				out, err := cmd.StdoutPipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				timer := time.AfterFunc(runTimeout, func() { cmd.Process.Kill() })
+				defer timer.Stop()
+				buf := make([]byte, 6)
+				if _, err := io.ReadFull(out, buf); err != nil || string(buf) != "ready\n" {
+					cmd.Process.Kill()
+					cmd.Wait()
+					t.Fatalf("%q: no \"ready\" line (%q, %v)", argv, buf, err)
+				}
+				cmd.Process.Signal(sig)
+				rest, _ := io.ReadAll(out)
+				cmd.Wait()
+				return string(rest), cmd.ProcessState.ExitCode()
+			}
+			natOut, natCode := run("/bin/sh", "-c", script)
+			want := "got " + c.name + "\n"
+			if natOut != want || natCode != 3 {
+				t.Fatalf("natively: stdout %q, status %d; want %q, 3", natOut, natCode, want)
+			}
+			out, code := run(golosBin, "run", "--sandbox", "/bin/sh", "-c", script)
+			if out != natOut || code != natCode {
+				t.Errorf("golos run --sandbox: stdout %q, status %d; natively %q, %d", out, code, natOut, natCode)
+			}
+		})
 	}
 }

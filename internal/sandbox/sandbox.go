@@ -206,6 +206,17 @@ func dieOf(sig unix.Signal) {
 // that was the process's first (golos's main goroutine is locked to it): execve(2)
 // keeps that thread, and the ruleset binds only the thread that sets it.
 func Enter(cfg Config, argv, env []string) error {
+	// The namespace's mounts are made private first, so that nothing done to them
+	// reaches the host's (mount_namespaces(7); a mount namespace owned by a new user
+	// namespace gets the host's shared mounts as slaves anyway).
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("--sandbox: make the mounts private: %w", err)
+	}
+	if len(cfg.Dirs) > 0 && cfg.Dirs[0].Path != "/" {
+		if err := onlyDirs(cfg.Dirs); err != nil {
+			return fmt.Errorf("--sandbox: %w", err)
+		}
+	}
 	if err := readOnlyProc(); err != nil {
 		return fmt.Errorf("--sandbox: %w", err)
 	}

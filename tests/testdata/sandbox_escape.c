@@ -9,6 +9,7 @@
  *   read PATH      openat(PATH, O_RDONLY) and print what it holds
  *   connect PORT   a TCP connection to 127.0.0.1:PORT
  *   kill PID       SIGTERM to process PID (a process of the host's)
+ *   unix PATH      a connection to the unix socket at host path PATH
  *   denied         mount, kcmp and perf_event_open, which --sandbox's filter refuses
  *
  * Each prints "WHAT: ok" (with what it read) or "WHAT: ERRNO". It is meant to run only
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include "ename.h"
 
@@ -54,7 +56,7 @@ static void report(const char *what, long ret)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: sandbox_escape create|read|connect|kill|denied [ARG]\n");
+		fprintf(stderr, "usage: sandbox_escape create|read|connect|unix|kill|denied [ARG]\n");
 		return 2;
 	}
 	/* golos's text: a page into its image, and more than 1 MiB long. */
@@ -97,6 +99,14 @@ int main(int argc, char **argv)
 		if (fd >= 0) {
 			struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[2])),
 						.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+			report("connect", sys(SYS_connect, fd, (long)&a, sizeof a, 0, 0, 0));
+		}
+	} else if (strcmp(act, "unix") == 0 && argc == 3) {
+		long fd = sys(SYS_socket, AF_UNIX, SOCK_STREAM, 0, 0, 0, 0);
+		report("socket", fd);
+		if (fd >= 0) {
+			struct sockaddr_un a = {.sun_family = AF_UNIX};
+			strncpy(a.sun_path, argv[2], sizeof a.sun_path - 1);
 			report("connect", sys(SYS_connect, fd, (long)&a, sizeof a, 0, 0, 0));
 		}
 	} else if (strcmp(act, "kill") == 0 && argc == 3) {

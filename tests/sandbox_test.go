@@ -296,6 +296,19 @@ func TestSandboxFlags(t *testing.T) {
 			t.Errorf("golos %s: %s, stderr %q; want status 125 and one line with %q", strings.Join(c.args, " "), r, r.stderr, c.want)
 		}
 	}
+	// The sandbox's second step, typed by hand in its parent's user namespace, is refused
+	// before it changes any mount. (It runs in a mount namespace of its own, unshare -m,
+	// so that a failure of the check changes nothing of the host's.)
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Fatalf("unshare (util-linux) is not installed: %v", err)
+	}
+	o := runOpts{dir: t.TempDir(), timeout: badInputTimeout}
+	cmd := exec.Command("unshare", "-m", golosBin, "run", "--sandbox-stage", "enter", "--root", o.dir, "/bin/true")
+	r := run(cmd, &o, badInputTimeout)
+	want := "--sandbox-stage enter is golos's own: not started by golos run --sandbox"
+	if r.code != 125 || !bytes.Contains(r.stderr, []byte(want)) {
+		t.Errorf("unshare -m golos run --sandbox-stage enter: %s, stderr %q; want status 125 and %q", r, r.stderr, want)
+	}
 }
 
 // TestSandboxSignalsForwarded: a signal sent to golos run --sandbox (the golos outside)

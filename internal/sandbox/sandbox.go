@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -201,11 +202,39 @@ func dieOf(sig unix.Signal) {
 	os.Exit(128 + int(sig))
 }
 
+// notParentsUserNamespace checks that golos is not in its parent's user namespace, as a
+// golos Spawn started is not: seeing the parent's /proc/PID/ns/user needs ptrace
+// rights over it (namespaces(7)), which a process in a child user namespace lacks
+// (security/commoncap.c, cap_ptrace_access_check: EPERM, shown as EACCES); a
+// process that does see it compares the namespaces (the same device and inode).
+func notParentsUserNamespace() error {
+	var self, parent unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/user", &self); err != nil {
+		return err
+	}
+	err := unix.Stat("/proc/"+strconv.Itoa(os.Getppid())+"/ns/user", &parent)
+	switch {
+	case err == unix.EACCES || err == unix.EPERM:
+		return nil
+	case err != nil:
+		return fmt.Errorf("its parent's user namespace: %w", err)
+	case self.Dev == parent.Dev && self.Ino == parent.Ino:
+		return errors.New("not started by golos run --sandbox (in its parent's user namespace)")
+	}
+	return nil
+}
+
 // Enter confines the calling golos, already in the namespaces Spawn made, and execs golos
 // as argv with env inside it; it returns only on failure. It must run on the thread
 // that was the process's first (golos's main goroutine is locked to it): execve(2)
 // keeps that thread, and the ruleset binds only the thread that sets it.
 func Enter(cfg Config, argv, env []string) error {
+	// Only a golos Spawn started may go on: what follows changes the mount namespace it
+	// is in, which must not be the host's (golos run --sandbox-stage enter, typed by
+	// hand as root, would otherwise mount a tmpfs over the host's /tmp).
+	if err := notParentsUserNamespace(); err != nil {
+		return fmt.Errorf("%s %s is golos's own: %w", StageFlag, StageEnter, err)
+	}
 	// The namespace's mounts are made private first, so that nothing done to them
 	// reaches the host's (mount_namespaces(7); a mount namespace owned by a new user
 	// namespace gets the host's shared mounts as slaves anyway).

@@ -25,7 +25,8 @@ func sandboxOpts(flags ...string) runOpts {
 // TestSandboxSame: programs behave under golos run --sandbox as they do natively: static
 // programs that fork and wait (proc_fork) and die of signals (killself: the death passes
 // through the golos outside), bash's and dash's pipelines, redirections, subshells and
-// exit statuses (TestProcShell's cases), busybox sh, Python's subprocess and fork (dynamic
+// exit statuses (TestProcShell's cases), busybox sh, Python's subprocess, fork and
+// multiprocessing Pool, whose semaphores are shared memory without a path (dynamic
 // programs whose forks and execs start golos again inside the sandbox), and a TCP
 // connection over --net=none's own loopback.
 func TestSandboxSame(t *testing.T) {
@@ -79,14 +80,17 @@ func TestSandboxSame(t *testing.T) {
 		t.Parallel()
 		const python = "/usr/bin/python3"
 		needProgram(t, python, "python3")
-		nat, _ := runBothOpts(t, sandboxOpts(), python, "-c", `import subprocess, os
+		nat, _ := runBothOpts(t, sandboxOpts(), python, "-c", `import subprocess, os, multiprocessing as mp
 print(subprocess.run(["echo", "hi"], capture_output=True).stdout)
 print(subprocess.run("exit 3", shell=True).returncode)
 pid = os.fork()
 if pid == 0:
     os._exit(9)
-print(os.waitpid(pid, 0)[1] >> 8)`)
-		wantNative(t, nat, 0, "b'hi\\n'\n3\n9\n")
+print(os.waitpid(pid, 0)[1] >> 8)
+mp.set_start_method("fork")
+with mp.Pool(2) as p:
+    print(p.map(abs, [-1, -2, -3]))`)
+		wantNative(t, nat, 0, "b'hi\\n'\n3\n9\n[1, 2, 3]\n")
 	})
 	// --net=none: a network of the program's own, whose loopback works.
 	t.Run("net-none-loopback", func(t *testing.T) {
@@ -102,8 +106,7 @@ c.sendall(b"over lo"); print(a.recv(100))`)
 }
 
 // TestSandboxProcSys: the sandbox's root user is the host's, whom the kernel lets write
-// its sysctl files under /proc/sys whatever the user namespace; --sandbox makes them
-// read-only. (What the write would change is the sandbox's own UTS namespace's domain
+// its sysctl files under /proc/sys; --sandbox makes them read-only. (What the write would change is the sandbox's own UTS namespace's domain
 // name, so that a failure of the test changes nothing of the host's.)
 func TestSandboxProcSys(t *testing.T) {
 	needGolos(t)
@@ -296,14 +299,15 @@ func TestSandboxFlags(t *testing.T) {
 			t.Errorf("golos %s: %s, stderr %q; want status 125 and one line with %q", strings.Join(c.args, " "), r, r.stderr, c.want)
 		}
 	}
-	// The sandbox's second step, typed by hand in its parent's user namespace, is refused
-	// before it changes any mount. (It runs in a mount namespace of its own, unshare -m,
-	// so that a failure of the check changes nothing of the host's.)
+	// The sandbox's second step, typed by hand in its parent's namespaces, is refused
+	// before it changes any mount. (Its parent, a shell, runs in a mount namespace of
+	// its own, unshare -m, so that a failure of the check changes nothing of the host's.)
 	if _, err := exec.LookPath("unshare"); err != nil {
 		t.Fatalf("unshare (util-linux) is not installed: %v", err)
 	}
 	o := runOpts{dir: t.TempDir(), timeout: badInputTimeout}
-	cmd := exec.Command("unshare", "-m", golosBin, "run", "--sandbox-stage", "enter", "--root", o.dir, "/bin/true")
+	cmd := exec.Command("unshare", "-m", "/bin/sh", "-c", `"$0" run --sandbox-stage enter --root "$1" /bin/true; st=$?; exit $st`,
+		golosBin, o.dir)
 	r := run(cmd, &o, badInputTimeout)
 	want := "--sandbox-stage enter is golos's own: not started by golos run --sandbox"
 	if r.code != 125 || !bytes.Contains(r.stderr, []byte(want)) {

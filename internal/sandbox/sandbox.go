@@ -29,6 +29,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -78,30 +79,30 @@ const exe = "/proc/self/exe"
 // status; if it dies of a signal, Spawn makes the calling process die of the same signal
 // and does not return. It runs on the process's main thread (golos's is locked to it).
 func Spawn(argv, env []string, net Net) (int, error) {
-	flags := uintptr(unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS)
+	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS)
 	if net == NetNone {
 		flags |= unix.CLONE_NEWNET
 	}
-	// Inside, the program keeps its user and group ids (user_namespaces(7)): root's whole
-	// range maps to itself, so that root's files and chown(2) work as they do outside,
-	// while the capabilities of the new namespace reach nothing of the host's (the
-	// kernel checks them against the namespace that owns a resource). Any other user
-	// can map only itself, and must give up setgroups(2) to map its group
-	// (user_namespaces(7), "/proc/[pid]/setgroups").
-	uid, gid := os.Getuid(), os.Getgid()
+	// Inside, the program keeps its user and group ids. Root keeps the host's first user
+	// namespace: golos's fork hands shared memory that has no path to the child through
+	// /proc/self/map_files, which takes CAP_CHECKPOINT_RESTORE there
+	// (fs/proc/base.c, proc_map_files_get_link); Enter then drops every capability but
+	// those of dropCaps's keep list, and the kernel makes the mounts of a new mount
+	// namespace private before anything is mounted (Enter). Any other user gets a new user
+	// namespace, in which only its own ids map to themselves (user_namespaces(7); the
+	// group needs setgroups(2) given up), and whose capabilities reach nothing the host
+	// owns: it could not open map_files outside the sandbox either.
+	sys := &syscall.SysProcAttr{Cloneflags: flags}
+	if uid, gid := os.Getuid(), os.Getgid(); uid != 0 {
+		sys.Cloneflags |= unix.CLONE_NEWUSER
+		sys.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
+		sys.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
+	}
 	// Pdeathsig: a SIGKILL that ends this golos (which cannot pass it on) ends the
 	// sandboxed one too, as it would end the program natively (prctl(2)
 	// PR_SET_PDEATHSIG; its parent is this process's main thread, which lives as long as
 	// the process).
-	sys := &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: unix.SIGKILL}
-	if uid == 0 {
-		sys.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1<<32 - 1}}
-		sys.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1<<32 - 1}}
-		sys.GidMappingsEnableSetgroups = true
-	} else {
-		sys.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
-		sys.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
-	}
+	sys.Pdeathsig = unix.SIGKILL
 	// Descriptors 0 to 2 go on as they are, open or closed (a closed one stays closed:
 	// syscall's -1); every other descriptor golos was given is inherited as it is too,
 	// since golos opens its own close-on-exec.
@@ -125,7 +126,7 @@ func Spawn(argv, env []string, net Net) (int, error) {
 	pid, err := syscall.ForkExec(exe, argv, &syscall.ProcAttr{Env: env, Files: files, Sys: sys})
 	if err != nil {
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSPC) {
-			return 0, fmt.Errorf("--sandbox: new namespaces (user, mount, ipc, uts%s) are not allowed here: %w",
+			return 0, fmt.Errorf("--sandbox: new namespaces (mount, ipc, uts%s, and user for a user other than root) are not allowed here: %w",
 				map[bool]string{true: ", net"}[net == NetNone], err)
 		}
 		return 0, fmt.Errorf("--sandbox: start golos in new namespaces: %w", err)
@@ -202,24 +203,64 @@ func dieOf(sig unix.Signal) {
 	os.Exit(128 + int(sig))
 }
 
-// notParentsUserNamespace checks that golos is not in its parent's user namespace, as a
-// golos Spawn started is not: seeing the parent's /proc/PID/ns/user needs ptrace
-// rights over it (namespaces(7)), which a process in a child user namespace lacks
-// (security/commoncap.c, cap_ptrace_access_check: EPERM, shown as EACCES); a
-// process that does see it compares the namespaces (the same device and inode).
-func notParentsUserNamespace() error {
-	var self, parent unix.Stat_t
-	if err := unix.Stat("/proc/self/ns/user", &self); err != nil {
-		return err
+// notParentsNamespace checks that golos is not in its parent's mount namespace, or not
+// in its user namespace, as a golos Spawn started is not. Seeing the parent's
+// /proc/PID/ns files takes ptrace rights over it (namespaces(7)), which a process in a
+// child user namespace lacks (security/commoncap.c, cap_ptrace_access_check: EPERM,
+// shown as EACCES); a process that does see them compares the namespaces (the same
+// device and inode).
+func notParentsNamespace() error {
+	for _, ns := range []string{"mnt", "user"} {
+		var self, parent unix.Stat_t
+		if err := unix.Stat("/proc/self/ns/"+ns, &self); err != nil {
+			return err
+		}
+		err := unix.Stat("/proc/"+strconv.Itoa(os.Getppid())+"/ns/"+ns, &parent)
+		switch {
+		case err == unix.EACCES || err == unix.EPERM:
+			return nil
+		case err != nil:
+			return fmt.Errorf("its parent's %s namespace: %w", ns, err)
+		case self.Dev != parent.Dev || self.Ino != parent.Ino:
+			return nil
+		}
 	}
-	err := unix.Stat("/proc/"+strconv.Itoa(os.Getppid())+"/ns/user", &parent)
-	switch {
-	case err == unix.EACCES || err == unix.EPERM:
+	return errors.New("not started by golos run --sandbox (in its parent's namespaces)")
+}
+
+// keepCaps are the capabilities root keeps in the sandbox: Docker's default set, less
+// CAP_MKNOD (no device cgroup keeps a made device node from being opened here) and
+// CAP_NET_RAW (raw packets on the host's network), plus CAP_CHECKPOINT_RESTORE, which
+// golos's fork needs (Spawn).
+var keepCaps = []uintptr{unix.CAP_CHOWN, unix.CAP_DAC_OVERRIDE, unix.CAP_FOWNER, unix.CAP_FSETID,
+	unix.CAP_KILL, unix.CAP_SETGID, unix.CAP_SETUID, unix.CAP_SETPCAP, unix.CAP_NET_BIND_SERVICE,
+	unix.CAP_SYS_CHROOT, unix.CAP_AUDIT_WRITE, unix.CAP_SETFCAP, unix.CAP_CHECKPOINT_RESTORE}
+
+// dropCaps drops every other capability from the calling thread's bounding set
+// (prctl(2) PR_CAPBSET_DROP), which the execve that follows makes the process's
+// (capabilities(7): root's permitted and effective sets after execve are its bounding
+// set). Only a process with CAP_SETPCAP can (and needs to): one in its own user
+// namespace keeps its capabilities there, which reach nothing of the host's.
+func dropCaps() error {
+	if os.Getuid() != 0 {
 		return nil
-	case err != nil:
-		return fmt.Errorf("its parent's user namespace: %w", err)
-	case self.Dev == parent.Dev && self.Ino == parent.Ino:
-		return errors.New("not started by golos run --sandbox (in its parent's user namespace)")
+	}
+	last := unix.CAP_LAST_CAP
+	if b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap"); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			last = n
+		}
+	}
+next:
+	for c := 0; c <= last; c++ {
+		for _, k := range keepCaps {
+			if uintptr(c) == k {
+				continue next
+			}
+		}
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil {
+			return fmt.Errorf("drop capability %d: %w", c, err)
+		}
 	}
 	return nil
 }
@@ -232,7 +273,7 @@ func Enter(cfg Config, argv, env []string) error {
 	// Only a golos Spawn started may go on: what follows changes the mount namespace it
 	// is in, which must not be the host's (golos run --sandbox-stage enter, typed by
 	// hand as root, would otherwise mount a tmpfs over the host's /tmp).
-	if err := notParentsUserNamespace(); err != nil {
+	if err := notParentsNamespace(); err != nil {
 		return fmt.Errorf("%s %s is golos's own: %w", StageFlag, StageEnter, err)
 	}
 	// The namespace's mounts are made private first, so that nothing done to them
@@ -256,6 +297,9 @@ func Enter(cfg Config, argv, env []string) error {
 	}
 	ruleset, err := landlockRuleset(cfg.Dirs)
 	if err != nil {
+		return fmt.Errorf("--sandbox: %w", err)
+	}
+	if err := dropCaps(); err != nil {
 		return fmt.Errorf("--sandbox: %w", err)
 	}
 	// no_new_privs (prctl(2) PR_SET_NO_NEW_PRIVS): no set-user-ID or file-capability

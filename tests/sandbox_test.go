@@ -364,3 +364,49 @@ func TestSandboxSignalsForwarded(t *testing.T) {
 		})
 	}
 }
+
+// TestSandboxNonRoot: a user other than root gets a user namespace of its own, in which
+// golos makes the mounts with ambient capabilities it then gives up: the program runs
+// with the user's ids and no capabilities, as natively, and the escape program's
+// attempts from golos's text are still refused.
+func TestSandboxNonRoot(t *testing.T) {
+	needGolos(t)
+	if os.Getuid() != 0 {
+		t.Skip("needs root, to run golos as another user")
+	}
+	// golos, the root and the working directory where user nobody reaches them.
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} { // the test's directory is 0700
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	golos := filepath.Join(dir, "golos")
+	copyFile(t, golosBin, golos, 0o755)
+	root := filepath.Join(dir, "root")
+	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, prog(t, "sandbox_escape.glibc-static"), filepath.Join(root, "bin", "sandbox_escape"), 0o755)
+	nobody := &syscall.Credential{Uid: 65534, Gid: 65534}
+	run := func(argv ...string) *result {
+		t.Helper()
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: nobody}
+		return run(cmd, &runOpts{dir: dir}, runTimeout)
+	}
+	script := `id -u; id -g; grep -E '^Cap(Inh|Prm|Eff|Amb)' /proc/self/status; echo hi | tr a-z A-Z`
+	nat := run("/bin/sh", "-c", script)
+	g := run(golos, "run", "--sandbox", "/bin/sh", "-c", script)
+	if nat.code != 0 || g.code != nat.code || !bytes.Equal(g.stdout, nat.stdout) {
+		t.Errorf("as nobody: natively %s, golos run --sandbox %s\n--- native stdout:\n%s--- golos stdout:\n%s--- golos stderr:\n%s",
+			nat, g, clip(nat.stdout), clip(g.stdout), clip(g.stderr))
+	}
+	r := run(golos, "run", "--sandbox", "--net=none", "--root", root, "/bin/sandbox_escape", "denied")
+	for _, call := range []string{"mount", "kcmp", "perf_event_open"} {
+		if !bytes.Contains(r.stdout, []byte("\n"+call+": EPERM\n")) {
+			t.Errorf("as nobody, golos run --sandbox: %s from golos's text not refused with EPERM: %s\nstdout:\n%sstderr:\n%s",
+				call, r, clip(r.stdout), clip(r.stderr))
+		}
+	}
+}

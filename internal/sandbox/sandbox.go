@@ -97,6 +97,11 @@ func Spawn(argv, env []string, net Net) (int, error) {
 		sys.Cloneflags |= unix.CLONE_NEWUSER
 		sys.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
 		sys.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
+		// A user other than root loses its capabilities in the new namespace when it
+		// execs golos (capabilities(7), "Transformation of capabilities during
+		// execve()"), unless they are ambient: Enter needs these two for its mounts and
+		// the loopback interface, and clears them before the program runs.
+		sys.AmbientCaps = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN}
 	}
 	// Pdeathsig: a SIGKILL that ends this golos (which cannot pass it on) ends the
 	// sandboxed one too, as it would end the program natively (prctl(2)
@@ -239,10 +244,25 @@ var keepCaps = []uintptr{unix.CAP_CHOWN, unix.CAP_DAC_OVERRIDE, unix.CAP_FOWNER,
 // dropCaps drops every other capability from the calling thread's bounding set
 // (prctl(2) PR_CAPBSET_DROP), which the execve that follows makes the process's
 // (capabilities(7): root's permitted and effective sets after execve are its bounding
-// set). Only a process with CAP_SETPCAP can (and needs to): one in its own user
-// namespace keeps its capabilities there, which reach nothing of the host's.
+// set). A user other than root has only Spawn's ambient capabilities, in its own user
+// namespace, and loses them.
 func dropCaps() error {
 	if os.Getuid() != 0 {
+		// Spawn's ambient capabilities go: the execve that follows then leaves a user
+		// other than root none, as natively.
+		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
+			return fmt.Errorf("clear the ambient capabilities: %w", err)
+		}
+		// And out of the inheritable set, where Go put them to make them ambient.
+		hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+		var data [2]unix.CapUserData
+		if err := unix.Capget(&hdr, &data[0]); err != nil {
+			return fmt.Errorf("the capabilities: %w", err)
+		}
+		data[0].Inheritable, data[1].Inheritable = 0, 0
+		if err := unix.Capset(&hdr, &data[0]); err != nil {
+			return fmt.Errorf("clear the inheritable capabilities: %w", err)
+		}
 		return nil
 	}
 	last := unix.CAP_LAST_CAP

@@ -5,22 +5,26 @@
 // It runs in three steps, the first two of them golos processes of their own:
 //
 //   - Spawn (the golos the user started, outside): starts golos again (/proc/self/exe)
-//     in new user, mount, IPC and UTS namespaces (and a network namespace for
-//     --net=none), then waits for it and ends as it ends: the same exit status, or death
-//     by the same signal; it passes on the signals sent to it and its stops.
-//   - Enter (that new golos, inside the namespaces, before any program runs): makes /proc's
-//     kernel knobs read-only, brings up the loopback interface of a new network
-//     namespace, then on its one thread that will survive execve(2) sets no_new_privs,
-//     the Landlock ruleset and the seccomp filter, and execs golos a last time.
+//     in new mount, IPC and UTS namespaces (a network namespace too for --net=none, and
+//     a user namespace for a user other than root), then waits for it and ends as it
+//     ends: the same exit status, or death by the same signal; it passes on the signals
+//     sent to it and its stops.
+//   - Enter (that new golos, inside the namespaces, before any program runs): with a
+//     root, makes the mount namespace hold only what golos needs (onlyDirs); makes
+//     /proc's kernel knobs read-only, brings up the loopback interface of a new network
+//     namespace, then on its one thread that will survive execve(2) drops capabilities,
+//     sets no_new_privs, the Landlock ruleset and the seccomp filter, and execs golos a
+//     last time.
 //   - That golos runs the program as golos always does: everything it and the program do
 //     is under the ruleset and the filter, which execve(2) and fork(2) keep, so every
 //     golos the program's fork or execve starts is confined too.
 //
 // The namespaces need a process of a single thread to be created in (unshare(2):
-// CLONE_NEWUSER fails in a multi-threaded process), which a Go program never is: hence
-// the new process. Landlock's ruleset binds only the thread that calls
-// landlock_restrict_self(2) (before Linux's LANDLOCK_RESTRICT_SELF_TSYNC): hence the
-// execve from that thread, which makes it the new process's only thread.
+// CLONE_NEWUSER fails in a multi-threaded process, and CLONE_NEWNS's mounts would be
+// golos's runtime threads' too), which a Go program never is: hence the new process.
+// Landlock's ruleset binds only the thread that calls landlock_restrict_self(2) (before
+// Linux's LANDLOCK_RESTRICT_SELF_TSYNC): hence the execve from that thread, which makes
+// it the new process's only thread.
 package sandbox
 
 import (
@@ -87,8 +91,8 @@ func Spawn(argv, env []string, net Net) (int, error) {
 	// namespace: golos's fork hands shared memory that has no path to the child through
 	// /proc/self/map_files, which takes CAP_CHECKPOINT_RESTORE there
 	// (fs/proc/base.c, proc_map_files_get_link); Enter then drops every capability but
-	// those of dropCaps's keep list, and the kernel makes the mounts of a new mount
-	// namespace private before anything is mounted (Enter). Any other user gets a new user
+	// those of keepCaps, and makes the new mount namespace's mounts private
+	// before it mounts anything. Any other user gets a new user
 	// namespace, in which only its own ids map to themselves (user_namespaces(7); the
 	// group needs setgroups(2) given up), and whose capabilities reach nothing the host
 	// owns: it could not open map_files outside the sandbox either.
@@ -131,8 +135,7 @@ func Spawn(argv, env []string, net Net) (int, error) {
 	pid, err := syscall.ForkExec(exe, argv, &syscall.ProcAttr{Env: env, Files: files, Sys: sys})
 	if err != nil {
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSPC) {
-			return 0, fmt.Errorf("--sandbox: new namespaces (mount, ipc, uts%s, and user for a user other than root) are not allowed here: %w",
-				map[bool]string{true: ", net"}[net == NetNone], err)
+			return 0, fmt.Errorf("--sandbox: new namespaces (mount, ipc, uts, net for --net=none, user for a user other than root) are not allowed here: %w", err)
 		}
 		return 0, fmt.Errorf("--sandbox: start golos in new namespaces: %w", err)
 	}
@@ -151,15 +154,28 @@ func Spawn(argv, env []string, net Net) (int, error) {
 			return ws.ExitStatus(), nil
 		case ws.Signaled():
 			dieOf(ws.Signal())
-		case ws.Stopped():
+		case ws.Stopped() && ws.StopSignal() == unix.SIGSTOP:
 			// The shell sees its job stop as the program did; once the job is continued
-			// (fg, bg, kill -CONT), so is the program. A stop that came from the
-			// terminal stopped this process too already (SIGTSTP, SIGTTIN and SIGTTOU
-			// keep their default action here).
+			// (fg, bg, kill -CONT), so is the program, unless the SIGCONT reached it
+			// already (sent to the process group). SIGTSTP, SIGTTIN and SIGTTOU come
+			// from the terminal to the whole process group, this golos included, which
+			// they stop by their default action: nothing to do for them.
 			unix.Kill(os.Getpid(), unix.SIGSTOP)
-			unix.Kill(pid, unix.SIGCONT)
+			if stopped(pid) {
+				unix.Kill(pid, unix.SIGCONT)
+			}
 		}
 	}
+}
+
+// stopped reports whether process pid is stopped (proc(5): /proc/PID/stat's state T).
+func stopped(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')') // the command name may hold anything
+	return i >= 0 && i+2 < len(b) && b[i+2] == 'T'
 }
 
 // forwarded are the signals Spawn passes on. SIGTSTP, SIGTTIN and SIGTTOU are not

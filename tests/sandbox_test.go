@@ -410,3 +410,30 @@ func TestSandboxNonRoot(t *testing.T) {
 		}
 	}
 }
+
+// TestSandboxJobControl: TestJobControl's stops under --sandbox: a program that stops
+// (raising SIGTSTP or SIGSTOP, or sent SIGTSTP or SIGSTOP: a SIGTSTP to golos reaches the
+// program through the golos outside) is seen stopped by the same signal by its parent,
+// and continued by a SIGCONT to golos, its SIGCONT handler run once, as natively.
+func TestSandboxJobControl(t *testing.T) {
+	cases := []struct {
+		name             string
+		mode             string
+		send, want, then syscall.Signal
+	}{
+		{"raise-tstp", "raise-tstp", 0, syscall.SIGTSTP, 0},
+		{"raise-stop", "raise-stop", 0, syscall.SIGSTOP, 0},
+		{"kill-tstp", "wait", syscall.SIGTSTP, syscall.SIGTSTP, 0},
+		{"pause-tstp", "pause", syscall.SIGTSTP, syscall.SIGTSTP, syscall.SIGUSR1},
+	}
+	p := prog(t, "sig_stop.glibc-static")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			nat := stopAndContinue(t, false, c.send, c.want, c.then, p, c.mode)
+			if g := stopAndContinue(t, true, c.send, c.want, c.then, "--sandbox", p, c.mode); g != nat {
+				t.Errorf("stdout: native %q, golos run --sandbox %q", nat, g)
+			}
+		})
+	}
+}

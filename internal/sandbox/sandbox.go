@@ -154,17 +154,28 @@ func Spawn(argv, env []string, net Net) (int, error) {
 			return ws.ExitStatus(), nil
 		case ws.Signaled():
 			dieOf(ws.Signal())
-		case ws.Stopped() && ws.StopSignal() == unix.SIGSTOP:
-			// The shell sees its job stop as the program did; once the job is continued
-			// (fg, bg, kill -CONT), so is the program, unless the SIGCONT reached it
-			// already (sent to the process group). SIGTSTP, SIGTTIN and SIGTTOU come
-			// from the terminal to the whole process group, this golos included, which
-			// they stop by their default action: nothing to do for them.
-			unix.Kill(os.Getpid(), unix.SIGSTOP)
-			if stopped(pid) {
-				unix.Kill(pid, unix.SIGCONT)
-			}
+		case ws.Stopped():
+			stopAs(ws.StopSignal(), pid)
 		}
+	}
+}
+
+// stopAs stops golos's process by sig, the signal that stopped the sandboxed golos, so
+// that the shell sees its job stop as the program did (waitpid(2) WUNTRACED, WSTOPSIG):
+// sig's host disposition goes to SIG_DFL for the moment (a raw rt_sigaction(2), as
+// kernel's stopBy), and the thread sends it to itself. Once golos is continued (fg, bg,
+// kill -CONT), so is the program, unless the SIGCONT reached it already (sent to the
+// process group).
+func stopAs(sig unix.Signal, pid int) {
+	if sig == unix.SIGSTOP {
+		unix.Tgkill(os.Getpid(), unix.Gettid(), sig)
+	} else if old, err := entry.SetHostDefault(sig); err == nil {
+		entry.UnblockHost(sig)
+		unix.Tgkill(os.Getpid(), unix.Gettid(), sig)
+		entry.RestoreHost(sig, old)
+	}
+	if stopped(pid) {
+		unix.Kill(pid, unix.SIGCONT)
 	}
 }
 
@@ -178,23 +189,28 @@ func stopped(pid int) bool {
 	return i >= 0 && i+2 < len(b) && b[i+2] == 'T'
 }
 
-// forwarded are the signals Spawn passes on. SIGTSTP, SIGTTIN and SIGTTOU are not
-// among them: they stop this process by their default action, and the terminal sends
-// them to the sandboxed golos itself (both are in the same process group).
+// forwarded are the signals Spawn takes. The stop signals are among them so that they
+// stop this golos only when they stop the program (stopAs), not by their default action.
 var forwarded = []os.Signal{unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGUSR1,
-	unix.SIGUSR2, unix.SIGALRM}
+	unix.SIGUSR2, unix.SIGALRM, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU}
 
-// forward sends the signals that arrive on sigs to pid. SIGINT and SIGQUIT are kept back
-// while golos's process group is its terminal's foreground one: the terminal's ^C and
-// ^\ went to the sandboxed golos, in the same group, already (termios(3), ISIG), and a
-// second one would be a signal the program does not get natively.
+// forward sends the signals that arrive on sigs to pid. SIGINT, SIGQUIT and SIGTSTP are
+// kept back while golos's process group is its terminal's foreground one: the
+// terminal's ^C, ^\ and ^Z went to the sandboxed golos, in the same group, already
+// (termios(3), ISIG), and a second one would be a signal the program does not get
+// natively. SIGTTIN and SIGTTOU are never passed on: the terminal sends them to the
+// whole process group of a background job that reads or writes it.
 func forward(sigs chan os.Signal, pid int) {
 	for s := range sigs {
-		sig := s.(unix.Signal)
-		if (sig == unix.SIGINT || sig == unix.SIGQUIT) && foreground() {
-			continue
+		switch sig := s.(unix.Signal); sig {
+		case unix.SIGTTIN, unix.SIGTTOU:
+		case unix.SIGINT, unix.SIGQUIT, unix.SIGTSTP:
+			if !foreground() {
+				unix.Kill(pid, sig)
+			}
+		default:
+			unix.Kill(pid, sig)
 		}
-		unix.Kill(pid, sig)
 	}
 }
 

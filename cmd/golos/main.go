@@ -33,6 +33,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"golos/internal/kernel"
+	"golos/internal/sandbox"
 	"golos/internal/vfs"
 )
 
@@ -67,6 +68,11 @@ flags (a value follows the flag or an '=': -w DIR, -w=DIR, --workdir=DIR):
                              comparison: by default common sites jump straight in)
   --no-fsgsbase              switch the program's own GS base with arch_prctl, as on
                              CPUs without FSGSBASE, even where the CPU has it (tests)
+  --sandbox                  confine golos itself with the host kernel (Landlock,
+                             seccomp, namespaces): see "Threat model" in the README
+  --net none|host            with --sandbox: "none" gives the program a network
+                             namespace of its own (loopback only); "host" (the
+                             default) the host's network
 
 exit status: the program's own; if it dies of signal N, golos dies of signal N too
 (a shell shows 128+N; golos writes no core file); 125 if golos fails
@@ -113,6 +119,7 @@ func run(args []string) int {
 	var setEnv, fileEnv []string // -e and --env-file, in that order of precedence
 	clearEnv, readOnly := false, false
 	var argv0 *string // what the program gets as argv[0], if not PROGRAM as given
+	sandboxed, stage, net := false, "", sandbox.NetHost
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		flag := args[0]
 		args = args[1:]
@@ -136,7 +143,7 @@ func run(args []string) int {
 		}
 		switch name {
 		case "--", "--quiet", "-q", "--help", "-h", "--clear-env", "--no-rewrite", "--stats", "--read-only",
-			"--no-fsgsbase":
+			"--no-fsgsbase", "--sandbox":
 			if hasValue {
 				return usageError("%s takes no value (in %s)", name, flag)
 			}
@@ -166,6 +173,24 @@ func run(args []string) int {
 			opts.Stats = true
 		case "--no-fsgsbase":
 			opts.NoFSGSBase = true
+		case "--sandbox":
+			sandboxed = true
+		case "--net":
+			v, ok := value()
+			if !ok {
+				return usageError("--net needs a value (none or host)")
+			}
+			if v != string(sandbox.NetNone) && v != string(sandbox.NetHost) {
+				return usageError("--net %s: want none or host", v)
+			}
+			net = sandbox.Net(v)
+		case sandbox.StageFlag:
+			// Hidden: which step of --sandbox this golos is (sandbox.Spawn, Enter).
+			v, ok := value()
+			if !ok || v != sandbox.StageEnter && v != sandbox.StageInside {
+				return usageError("%s is golos's own", name)
+			}
+			stage = v
 		case "--exec-rlimit-as", "--exec-rlimit-data":
 			// Hidden: the program's RLIMIT_AS and RLIMIT_DATA across its execve(2),
 			// as CUR:MAX (kernel.Options.AS).
@@ -292,6 +317,12 @@ program:
 	}
 	// As docker run: the --env-file variables, then -e's, each replacing an earlier one.
 	env = mergeEnv(mergeEnv(env, fileEnv), setEnv)
+	if net != sandbox.NetHost && !sandboxed && stage == "" {
+		return usageError("--net %s needs --sandbox", net)
+	}
+	if sandboxed && stage == "" || stage == sandbox.StageEnter {
+		return runSandboxed(opts, stage, net, argv0, args, env)
+	}
 	argv := args
 	if argv0 != nil {
 		argv = append([]string{*argv0}, args[1:]...)
@@ -319,6 +350,48 @@ program:
 		return 125
 	}
 	return code
+}
+
+// runSandboxed runs the first two steps of --sandbox (package sandbox): the golos the
+// user started spawns a golos in new namespaces (stage ""), which confines itself and
+// execs the golos that runs the program (stage StageEnter). Both pass on golos's options
+// as flags, and the environment the program gets as golos's own (so that the golos
+// inside reads no --env-file, which may be outside what it may read).
+func runSandboxed(opts kernel.Options, stage string, net sandbox.Net, argv0 *string, args, env []string) int {
+	next := sandbox.StageEnter
+	if stage == sandbox.StageEnter {
+		next = sandbox.StageInside
+	}
+	argv := []string{os.Args[0], "run", sandbox.StageFlag, next, "--net", string(net)}
+	argv = append(argv, opts.Flags()...)
+	if opts.Workdir != "" {
+		argv = append(argv, "--workdir", opts.Workdir)
+	}
+	if argv0 != nil {
+		argv = append(argv, "--argv0", *argv0)
+	}
+	argv = append(argv, "--")
+	argv = append(argv, args...)
+	if stage == "" {
+		code, err := sandbox.Spawn(argv, env, net)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "golos: %v\n", err)
+			return 125
+		}
+		return code
+	}
+	cfg := sandbox.Config{Net: net}
+	if opts.Root == "" {
+		cfg.Dirs = []sandbox.Dir{{What: "root", Path: "/"}}
+	} else {
+		cfg.Dirs = []sandbox.Dir{{What: "root", Path: opts.Root, ReadOnly: opts.RootReadOnly}}
+		for _, v := range opts.Volumes {
+			cfg.Dirs = append(cfg.Dirs, sandbox.Dir{What: "volume " + v.Guest, Path: v.Host, ReadOnly: v.ReadOnly})
+		}
+	}
+	err := sandbox.Enter(cfg, argv, env)
+	fmt.Fprintf(os.Stderr, "golos: %v\n", err)
+	return 125
 }
 
 // forkChild is the golos of a process the program forked: the parent's golos started it

@@ -311,10 +311,10 @@ func (t *Thread) forkState(a cloneArgs, conn int) (*forkState, []int, error) {
 	st.Opts.Workdir = ""
 	p.sig.mu.Lock()
 	for i, a := range p.sig.actions {
-		st.Actions[i] = [4]uint64{a.handler, a.flags, a.restorer, a.mask}
+		st.Actions[i] = [4]uint64{a.Handler, a.Flags, a.Restorer, a.Mask}
 	}
 	st.Thread.Sigmask = t.sigmask
-	st.Thread.Altstack = [3]uint64{t.altstack.sp, uint64(uint32(t.altstack.flags)), t.altstack.size}
+	st.Thread.Altstack = [3]uint64{t.altstack.SP, uint64(uint32(t.altstack.Flags)), t.altstack.Size}
 	p.sig.mu.Unlock()
 	th := &st.Thread
 	th.Regs = t.ctx.Regs

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/entry"
 	"golos/internal/vfs"
 )
@@ -201,8 +202,8 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 		entry.GoFDs[conn&0xffff] = 1
 	}
 	for i, a := range st.Actions {
-		p.sig.actions[i] = sigaction{handler: a[0], flags: a[1], restorer: a[2], mask: a[3]}
-		if i > 0 && a[0] == sigIgn {
+		p.sig.actions[i] = abi.Sigaction{Handler: a[0], Flags: a[1], Restorer: a[2], Mask: a[3]}
+		if i > 0 && a[0] == abi.SIG_IGN {
 			entry.IgnoreTTYSignal(unix.Signal(i), true)
 		}
 	}
@@ -222,7 +223,7 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 		t.ctx.SetAppGS(th.AppGS)
 	}
 	t.sigmask = th.Sigmask
-	t.altstack = stackT{sp: th.Altstack[0], flags: int32(th.Altstack[1]), size: th.Altstack[2]}
+	t.altstack = abi.StackT{SP: th.Altstack[0], Flags: int32(th.Altstack[1]), Size: th.Altstack[2]}
 	t.clearChildTid = th.ClearChildTid
 	p.threads.byTid = map[int]*Thread{}
 	p.threads.main = t

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"golos/internal/abi"
 )
 
 // pidfd_send_signal(2). A pidfd of another process, or of another process's thread,
@@ -90,7 +92,7 @@ func pidfdInfo(t *Thread, sig int, infoAddr uint64, self, toThread bool) (siginf
 	if infoAddr == 0 {
 		info := userInfo(sig)
 		if toThread {
-			info.code = siTkill
+			info.code = abi.SI_TKILL
 		}
 		return info, 0
 	}
@@ -102,7 +104,7 @@ func pidfdInfo(t *Thread, sig int, infoAddr uint64, self, toThread bool) (siginf
 		return siginfo{}, unix.EINVAL
 	}
 	code := int32(binary.LittleEndian.Uint32(raw[8:]))
-	if !self && (code >= 0 || code == siTkill) {
+	if !self && (code >= 0 || code == abi.SI_TKILL) {
 		return siginfo{}, unix.EPERM
 	}
 	return siginfo{signo: int32(sig), code: code, raw: raw}, 0

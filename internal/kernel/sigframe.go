@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/entry"
 )
 
@@ -44,17 +45,17 @@ const (
 
 // pushFrame builds the rt_sigframe for one signal on the application's stack (or its
 // alternate signal stack) and points the registers at the handler.
-func (t *Thread) pushFrame(info siginfo, act sigaction) unix.Errno {
+func (t *Thread) pushFrame(info siginfo, act abi.Sigaction) unix.Errno {
 	r := &t.ctx.Regs
-	if act.flags&saRestorer == 0 {
+	if act.Flags&abi.SA_RESTORER == 0 {
 		return unix.EFAULT // x86-64 has no kernel-provided return path
 	}
 	sp := r.RSP - redZone
 	onstack := t.onAltstack(r.RSP)
-	if act.flags&saOnstack != 0 && t.altstack.size != 0 && t.altstack.flags&ssDisable == 0 && !onstack {
-		sp = t.altstack.sp + t.altstack.size
-		if t.altstack.flags&ssAutodisarm != 0 {
-			defer func() { t.altstack = stackT{flags: ssDisable} }()
+	if act.Flags&abi.SA_ONSTACK != 0 && t.altstack.Size != 0 && t.altstack.Flags&abi.SS_DISABLE == 0 && !onstack {
+		sp = t.altstack.SP + t.altstack.Size
+		if t.altstack.Flags&abi.SS_AUTODISARM != 0 {
+			defer func() { t.altstack = abi.StackT{Flags: abi.SS_DISABLE} }()
 		}
 	}
 	xsize := uint64(entry.XsaveSize)
@@ -68,16 +69,16 @@ func (t *Thread) pushFrame(info siginfo, act sigaction) unix.Errno {
 	}
 	b := make([]byte, frameSize)
 	le := binary.LittleEndian
-	le.PutUint64(b[0:], act.restorer)
+	le.PutUint64(b[0:], act.Restorer)
 	uc := b[frameUcontext:]
 	le.PutUint64(uc[ucFlagsOff:], ucFpXstate|ucSigcontextSS|ucStrictRestore)
-	stackFlags := t.altstack.flags
+	stackFlags := t.altstack.Flags
 	if onstack {
-		stackFlags |= ssOnstack
+		stackFlags |= abi.SS_ONSTACK
 	}
-	le.PutUint64(uc[ucStackOff:], t.altstack.sp)
+	le.PutUint64(uc[ucStackOff:], t.altstack.SP)
 	le.PutUint32(uc[ucStackOff+8:], uint32(stackFlags))
-	le.PutUint64(uc[ucStackOff+16:], t.altstack.size)
+	le.PutUint64(uc[ucStackOff+16:], t.altstack.Size)
 	putRegs(uc[ucMcontextOff:], r)
 	le.PutUint64(uc[mcCsgsfsOff:], userCS|userSS<<48)
 	if info.signo == int32(t.ctx.Signo) && t.ctx.Reason == entry.ReasonFault {
@@ -105,7 +106,7 @@ func (t *Thread) pushFrame(info siginfo, act sigaction) unix.Errno {
 	// The handler starts with a clean extended state and DF clear (psABI), like on Linux.
 	entry.InitXsave(t.ctx.Xsave())
 	r.RSP = frame
-	r.RIP = act.handler
+	r.RIP = act.Handler
 	r.RDI = uint64(info.signo)
 	r.RSI = frame + frameSiginfo
 	r.RDX = frame + frameUcontext
@@ -180,8 +181,8 @@ func sysRtSigreturn(t *Thread) int64 {
 	*r = regs
 	t.setMask(le.Uint64(b[ucSigmaskOff:]))
 	// uc_stack restores the alternate stack settings (sigaltstack is restored on return).
-	ss := stackT{sp: le.Uint64(b[ucStackOff:]), flags: int32(le.Uint32(b[ucStackOff+8:])) &^ ssOnstack, size: le.Uint64(b[ucStackOff+16:])}
-	if ss.flags&ssDisable != 0 || ss.size >= 2048 {
+	ss := abi.StackT{SP: le.Uint64(b[ucStackOff:]), Flags: int32(le.Uint32(b[ucStackOff+8:])) &^ abi.SS_ONSTACK, Size: le.Uint64(b[ucStackOff+16:])}
+	if ss.Flags&abi.SS_DISABLE != 0 || ss.Size >= 2048 {
 		t.altstack = ss
 	}
 	t.regsSet = true

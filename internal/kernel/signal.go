@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/entry"
 )
 
@@ -20,14 +21,9 @@ import (
 // pending, infos).
 type signalState struct {
 	mu      sync.Mutex
-	actions [65]sigaction // by signal number, 1…64
-	pending uint64        // sent to the process as a whole
+	actions [65]abi.Sigaction // by signal number, 1…64
+	pending uint64            // sent to the process as a whole
 	infos   map[int][]siginfo
-}
-
-// sigaction is Linux's struct sigaction for rt_sigaction(2) (kernel layout).
-type sigaction struct {
-	handler, flags, restorer, mask uint64
 }
 
 // siginfo is what golos fills in of a siginfo_t.
@@ -38,34 +34,6 @@ type siginfo struct {
 	value              uint64 // rt_sigqueueinfo: si_value
 	raw                []byte // a siginfo_t given whole by rt_sigqueueinfo
 }
-
-// stackT is Linux's stack_t (sigaltstack(2)).
-type stackT struct {
-	sp    uint64
-	flags int32
-	size  uint64
-}
-
-const (
-	sigDfl = 0
-	sigIgn = 1
-
-	saNocldstop = 0x1
-	saSiginfo   = 0x4
-	saOnstack   = 0x08000000
-	saRestart   = 0x10000000
-	saNodefer   = 0x40000000
-	saResethand = 0x80000000
-	saRestorer  = 0x04000000
-
-	ssOnstack    = 1
-	ssDisable    = 2
-	ssAutodisarm = -1 << 31 // 1<<31 as an int32
-
-	siUser  = 0
-	siTkill = -6
-	siQueue = -1
-)
 
 // sigBit is sig's bit in a sigset_t.
 func sigBit(sig int) uint64 { return 1 << (sig - 1) }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"golos/internal/abi"
 )
 
 // Waiting for signals in golos: rt_sigsuspend(2), pause(2), rt_sigtimedwait(2).
@@ -74,7 +76,7 @@ func (t *Thread) takeStop() bool {
 	s.mu.Lock()
 	var stops uint64
 	for sig := 1; sig <= 64; sig++ {
-		if sigBit(sig)&stopSignals != 0 && s.actions[sig].handler == sigDfl {
+		if sigBit(sig)&stopSignals != 0 && s.actions[sig].Handler == abi.SIG_DFL {
 			stops |= sigBit(sig)
 		}
 	}

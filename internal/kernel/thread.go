@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/entry"
 )
 
@@ -35,7 +36,7 @@ type Thread struct {
 	// The thread's own signal state, which no other thread touches: only the thread reads
 	// and writes it (sigaltstack, delivery, sigreturn, sigsuspend, fork, execve), so no
 	// lock guards it (some of those happen to hold p.sig.mu).
-	altstack stackT
+	altstack abi.StackT
 	// restoreMask, when set, is the mask a handler's frame carries back (sigsuspend).
 	restoreMask *uint64
 
@@ -344,7 +345,7 @@ func (t *Thread) afterSyscall(nr uint64, ret int64) {
 		t.interrupted(nr)
 	case -int64(unix.EPIPE):
 		if nr < uint64(len(syscalls)) && syscalls[nr].sigpipe {
-			t.p.sendThread(t, siginfo{signo: int32(unix.SIGPIPE), code: siUser, pid: uint32(selfPid), uid: uint32(unix.Getuid())})
+			t.p.sendThread(t, siginfo{signo: int32(unix.SIGPIPE), code: abi.SI_USER, pid: uint32(selfPid), uid: uint32(unix.Getuid())})
 		}
 	}
 }

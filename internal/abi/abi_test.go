@@ -1,0 +1,132 @@
+package abi
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// Each struct's size and field offsets, and each constant, against the C headers: a C
+// program prints the C side (sizeof, offsetof, the macros) and the Go side comes from
+// unsafe.Sizeof and unsafe.Offsetof of the structs golos copies in and out. The kernel's
+// own layouts (its struct sigaction, struct clone_args) come from its uapi headers, which
+// glibc's <signal.h> cannot be included with; the rest from the C library's headers.
+func TestLayoutMatchesCHeaders(t *testing.T) {
+	var (
+		sa Sigaction
+		ss StackT
+		ca CloneArgs
+		si Siginfo
+		rl Rlimit
+		ts Timespec
+	)
+	type check struct {
+		c   string // a C expression
+		got int64
+	}
+	kernel := []check{
+		{"sizeof(struct sigaction)", int64(unsafe.Sizeof(sa))},
+		{"offsetof(struct sigaction, sa_handler)", int64(unsafe.Offsetof(sa.Handler))},
+		{"offsetof(struct sigaction, sa_flags)", int64(unsafe.Offsetof(sa.Flags))},
+		{"offsetof(struct sigaction, sa_restorer)", int64(unsafe.Offsetof(sa.Restorer))},
+		{"offsetof(struct sigaction, sa_mask)", int64(unsafe.Offsetof(sa.Mask))},
+		{"sizeof(((struct sigaction *)0)->sa_mask)", int64(unsafe.Sizeof(sa.Mask))},
+		{"sizeof(struct clone_args)", int64(unsafe.Sizeof(ca))},
+		{"offsetof(struct clone_args, flags)", int64(unsafe.Offsetof(ca.Flags))},
+		{"offsetof(struct clone_args, pidfd)", int64(unsafe.Offsetof(ca.Pidfd))},
+		{"offsetof(struct clone_args, child_tid)", int64(unsafe.Offsetof(ca.ChildTid))},
+		{"offsetof(struct clone_args, parent_tid)", int64(unsafe.Offsetof(ca.ParentTid))},
+		{"offsetof(struct clone_args, exit_signal)", int64(unsafe.Offsetof(ca.ExitSignal))},
+		{"offsetof(struct clone_args, stack)", int64(unsafe.Offsetof(ca.Stack))},
+		{"offsetof(struct clone_args, stack_size)", int64(unsafe.Offsetof(ca.StackSize))},
+		{"offsetof(struct clone_args, tls)", int64(unsafe.Offsetof(ca.TLS))},
+		{"offsetof(struct clone_args, set_tid)", int64(unsafe.Offsetof(ca.SetTid))},
+		{"offsetof(struct clone_args, set_tid_size)", int64(unsafe.Offsetof(ca.SetTidSize))},
+		{"offsetof(struct clone_args, cgroup)", int64(unsafe.Offsetof(ca.Cgroup))},
+		{"CLONE_ARGS_SIZE_VER0", CloneArgsSizeVer0},
+		{"CLONE_ARGS_SIZE_VER1", CloneArgsSizeVer1},
+		{"CLONE_ARGS_SIZE_VER2", CloneArgsSizeVer2},
+		{"SA_RESTORER", SA_RESTORER},
+		{"MINSIGSTKSZ", MINSIGSTKSZ},
+		{"(int)SS_AUTODISARM", SS_AUTODISARM},
+	}
+	libc := []check{
+		{"sizeof(stack_t)", int64(unsafe.Sizeof(ss))},
+		{"offsetof(stack_t, ss_sp)", int64(unsafe.Offsetof(ss.SP))},
+		{"offsetof(stack_t, ss_flags)", int64(unsafe.Offsetof(ss.Flags))},
+		{"offsetof(stack_t, ss_size)", int64(unsafe.Offsetof(ss.Size))},
+		{"sizeof(siginfo_t)", int64(unsafe.Sizeof(si))},
+		{"offsetof(siginfo_t, si_signo)", int64(unsafe.Offsetof(si.Signo))},
+		{"offsetof(siginfo_t, si_errno)", int64(unsafe.Offsetof(si.Errno))},
+		{"offsetof(siginfo_t, si_code)", int64(unsafe.Offsetof(si.Code))},
+		{"offsetof(siginfo_t, si_pid)", int64(unsafe.Offsetof(si.Pid))},
+		{"offsetof(siginfo_t, si_uid)", int64(unsafe.Offsetof(si.Uid))},
+		{"offsetof(siginfo_t, si_value)", int64(unsafe.Offsetof(si.Value))},
+		{"offsetof(siginfo_t, si_addr)", int64(unsafe.Offsetof(si.Pid))}, // Addr overlays Pid, Uid
+		{"sizeof(struct rlimit)", int64(unsafe.Sizeof(rl))},
+		{"offsetof(struct rlimit, rlim_cur)", int64(unsafe.Offsetof(rl.Cur))},
+		{"offsetof(struct rlimit, rlim_max)", int64(unsafe.Offsetof(rl.Max))},
+		{"sizeof(struct timespec)", int64(unsafe.Sizeof(ts))},
+		{"offsetof(struct timespec, tv_sec)", int64(unsafe.Offsetof(ts.Sec))},
+		{"offsetof(struct timespec, tv_nsec)", int64(unsafe.Offsetof(ts.Nsec))},
+		{"SIG_DFL", SIG_DFL},
+		{"SIG_IGN", SIG_IGN},
+		{"SA_NOCLDSTOP", SA_NOCLDSTOP},
+		{"SA_NOCLDWAIT", SA_NOCLDWAIT},
+		{"SA_SIGINFO", SA_SIGINFO},
+		{"SA_ONSTACK", SA_ONSTACK},
+		{"SA_RESTART", SA_RESTART},
+		{"SA_NODEFER", SA_NODEFER},
+		{"(unsigned)SA_RESETHAND", SA_RESETHAND},
+		{"SS_ONSTACK", SS_ONSTACK},
+		{"SS_DISABLE", SS_DISABLE},
+		{"SI_USER", SI_USER},
+		{"SI_QUEUE", SI_QUEUE},
+		{"SI_TKILL", SI_TKILL},
+	}
+	dir := t.TempDir()
+	for _, p := range []struct {
+		name, headers string
+		checks        []check
+	}{
+		{"kernel", "#include <stddef.h>\n#include <asm/signal.h>\n#include <linux/signal.h>\n#include <linux/sched.h>\n", kernel},
+		{"libc", "#define _GNU_SOURCE\n#include <stddef.h>\n#include <signal.h>\n#include <sys/resource.h>\n#include <time.h>\n", libc},
+	} {
+		var src strings.Builder
+		src.WriteString(p.headers + "#include <stdio.h>\nint main(void) {\n")
+		for _, k := range p.checks {
+			fmt.Fprintf(&src, "\tprintf(\"%%lld\\n\", (long long)(%s));\n", k.c)
+		}
+		src.WriteString("\treturn 0;\n}\n")
+		c := filepath.Join(dir, p.name+".c")
+		if err := os.WriteFile(c, []byte(src.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		bin := filepath.Join(dir, p.name)
+		if out, err := exec.Command("gcc", "-o", bin, c).CombinedOutput(); err != nil {
+			t.Fatalf("gcc (the README's test command installs it): %v\n%s", err, out)
+		}
+		out, err := exec.Command(bin).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Fields(string(out))
+		if len(lines) != len(p.checks) {
+			t.Fatalf("%s: %d values printed for %d checks", p.name, len(lines), len(p.checks))
+		}
+		for i, k := range p.checks {
+			want, err := strconv.ParseInt(lines[i], 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k.got != want {
+				t.Errorf("%s: Go has %d, the C headers %d", k.c, k.got, want)
+			}
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/entry"
 	"golos/internal/vfs"
 )
@@ -96,11 +97,11 @@ type forkStub struct {
 // sysFork and sysVfork are fork(2) and vfork(2): clone(2) with SIGCHLD, and with
 // CLONE_VM|CLONE_VFORK.
 func sysFork(t *Thread) int64 {
-	return t.fork(cloneArgs{exitSignal: uint64(unix.SIGCHLD)})
+	return t.fork(abi.CloneArgs{ExitSignal: uint64(unix.SIGCHLD)})
 }
 
 func sysVfork(t *Thread) int64 {
-	return t.fork(cloneArgs{flags: unix.CLONE_VM | unix.CLONE_VFORK, exitSignal: uint64(unix.SIGCHLD)})
+	return t.fork(abi.CloneArgs{Flags: unix.CLONE_VM | unix.CLONE_VFORK, ExitSignal: uint64(unix.SIGCHLD)})
 }
 
 // fork makes a new process running the calling thread: clone(2) without CLONE_THREAD.
@@ -108,27 +109,27 @@ func sysVfork(t *Thread) int64 {
 // rather than the parent's own (it only reads it on its way to execve, except that a
 // write it makes before that is not seen by the parent), and the caller waits, as Linux's
 // does, until the child has called execve or ended.
-func (t *Thread) fork(a cloneArgs) int64 {
+func (t *Thread) fork(a abi.CloneArgs) int64 {
 	p := t.p
 	const sharing = unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND | unix.CLONE_THREAD |
 		unix.CLONE_PARENT | unix.CLONE_PTRACE | unix.CLONE_NEWNS | unix.CLONE_NEWUSER |
 		unix.CLONE_NEWPID | unix.CLONE_NEWNET | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS |
 		unix.CLONE_NEWCGROUP | unix.CLONE_IO | unix.CLONE_PIDFD | unix.CLONE_UNTRACED
 	switch {
-	case a.flags&unix.CLONE_VM != 0 && a.flags&unix.CLONE_VFORK == 0:
+	case a.Flags&unix.CLONE_VM != 0 && a.Flags&unix.CLONE_VFORK == 0:
 		p.unsupported("a process sharing its parent's memory (clone with CLONE_VM, without CLONE_THREAD or CLONE_VFORK)",
 			"each process of golos has its own memory; the program gets ENOSYS")
 		return -int64(unix.ENOSYS)
-	case a.flags&sharing != 0:
-		p.unsupported(fmt.Sprintf("clone of a process with flags %#x", a.flags&sharing),
+	case a.Flags&sharing != 0:
+		p.unsupported(fmt.Sprintf("clone of a process with flags %#x", a.Flags&sharing),
 			"a new process shares nothing with its parent in golos yet; the program gets ENOSYS")
 		return -int64(unix.ENOSYS)
-	case a.exitSignal != uint64(unix.SIGCHLD):
-		p.unsupported(fmt.Sprintf("a child process whose exit signal is %d", a.exitSignal),
+	case a.ExitSignal != uint64(unix.SIGCHLD):
+		p.unsupported(fmt.Sprintf("a child process whose exit signal is %d", a.ExitSignal),
 			"golos's children signal their parent with SIGCHLD; the program gets ENOSYS")
 		return -int64(unix.ENOSYS)
 	}
-	if a.flags&unix.CLONE_SETTLS != 0 && a.tls >= userEnd {
+	if a.Flags&unix.CLONE_SETTLS != 0 && a.TLS >= userEnd {
 		return -int64(unix.EPERM)
 	}
 	pid, err := t.forkChild(a)
@@ -146,7 +147,7 @@ func (t *Thread) fork(a cloneArgs) int64 {
 }
 
 // forkChild starts the child's golos and gives it the process; it returns the child's pid.
-func (t *Thread) forkChild(a cloneArgs) (int, error) {
+func (t *Thread) forkChild(a abi.CloneArgs) (int, error) {
 	p := t.p
 	p.forkMu.Lock()
 	defer p.forkMu.Unlock()
@@ -166,12 +167,12 @@ func (t *Thread) forkChild(a cloneArgs) (int, error) {
 		return 0, err
 	}
 	defer unix.Close(conn)
-	if a.flags&unix.CLONE_PARENT_SETTID != 0 {
+	if a.Flags&unix.CLONE_PARENT_SETTID != 0 {
 		var b [4]byte
 		binary.LittleEndian.PutUint32(b[:], uint32(pid))
-		copyOut(a.parentTid, b[:])
+		copyOut(a.ParentTid, b[:])
 	}
-	if a.flags&unix.CLONE_VFORK != 0 {
+	if a.Flags&unix.CLONE_VFORK != 0 {
 		vforkWait(conn, pid)
 	}
 	return pid, nil
@@ -184,7 +185,7 @@ var errPlaceTaken = errors.New("a place of the program's memory is taken in the 
 const placeTaken = "place taken: "
 
 // startChild starts a child's golos and gives it the process: its pid and the socket to it.
-func (t *Thread) startChild(a cloneArgs) (pid, conn int, err error) {
+func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 	p := t.p
 	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -244,7 +245,7 @@ func (t *Thread) startChild(a cloneArgs) (pid, conn int, err error) {
 
 // sendProcess sends the child the process and its memory, and waits until its thread is
 // about to run.
-func (t *Thread) sendProcess(conn, pid int, a cloneArgs) error {
+func (t *Thread) sendProcess(conn, pid int, a abi.CloneArgs) error {
 	p := t.p
 	// No mapping changes and no site is rewritten while the memory is described and copied.
 	p.mm.mu.Lock()
@@ -264,7 +265,7 @@ func (t *Thread) sendProcess(conn, pid int, a cloneArgs) error {
 	if err != nil {
 		return err
 	}
-	if a.flags&unix.CLONE_VFORK != 0 {
+	if a.Flags&unix.CLONE_VFORK != 0 {
 		st.VforkStack = vforkStack(st.Maps, t.ctx.Regs.RSP)
 	}
 	if err := writeMsg(conn, st.encode()); err != nil {
@@ -287,7 +288,7 @@ func (t *Thread) sendProcess(conn, pid int, a cloneArgs) error {
 
 // forkState describes the process for the child; it returns the descriptors of the
 // shared mappings to send along.
-func (t *Thread) forkState(a cloneArgs, conn int) (*forkState, []int, error) {
+func (t *Thread) forkState(a abi.CloneArgs, conn int) (*forkState, []int, error) {
 	p := t.p
 	st := &forkState{
 		Opts:         p.opts,
@@ -321,8 +322,8 @@ func (t *Thread) forkState(a cloneArgs, conn int) (*forkState, []int, error) {
 	th.Xsave = append([]byte(nil), t.ctx.Xsave()[:entry.XsaveSize]...)
 	th.AppGS, th.HasAppGS = t.ctx.AppGS(), t.ctx.HasAppGS()
 	th.Rseq = [3]uint64{t.rseq.addr, t.rseq.length, t.rseq.sig}
-	if a.flags&unix.CLONE_SETTLS != 0 {
-		th.FS = a.tls
+	if a.Flags&unix.CLONE_SETTLS != 0 {
+		th.FS = a.TLS
 	} else {
 		// The FS base of this thread, which is the program's: the host's answer, read
 		// into golos's memory (arch_prctl(2) ARCH_GET_FS).
@@ -332,14 +333,14 @@ func (t *Thread) forkState(a cloneArgs, conn int) (*forkState, []int, error) {
 		}
 		th.FS = fs
 	}
-	if a.flags&unix.CLONE_CHILD_CLEARTID != 0 {
-		th.ClearChildTid = a.childTid
+	if a.Flags&unix.CLONE_CHILD_CLEARTID != 0 {
+		th.ClearChildTid = a.ChildTid
 	}
-	if a.flags&unix.CLONE_CHILD_SETTID != 0 {
-		th.SetChildTid = a.childTid
+	if a.Flags&unix.CLONE_CHILD_SETTID != 0 {
+		th.SetChildTid = a.ChildTid
 	}
-	if a.stack != 0 {
-		th.Regs.RSP = a.stack
+	if a.Stack != 0 {
+		th.Regs.RSP = a.Stack
 	}
 	maps, _, err := readMaps()
 	if err != nil {

@@ -60,7 +60,7 @@ func RunForked(conn int, vdsoAt uint64, opts Options, pause VDSOPause) (int, err
 			return e
 		}
 		if a := st.Thread.SetChildTid; a != 0 {
-			setupTids(cloneArgs{flags: unix.CLONE_CHILD_SETTID, childTid: a}, c.tid)
+			setupTids(abi.CloneArgs{Flags: unix.CLONE_CHILD_SETTID, ChildTid: a}, c.tid)
 		}
 		if r := st.Thread.Rseq; r[0] != 0 {
 			if passthroughRaw(unix.SYS_RSEQ, r[0], r[1], 0, r[2], 0, 0) == 0 {

@@ -355,10 +355,7 @@ func (t *Thread) memLimit(res int, newAddr, oldAddr uint64) int64 {
 		*slot = &n
 	}
 	if oldAddr != 0 {
-		var b [16]byte
-		binary.LittleEndian.PutUint64(b[:], cur.Cur)
-		binary.LittleEndian.PutUint64(b[8:], cur.Max)
-		if e := copyOut(oldAddr, b[:]); e != 0 {
+		if e := copyOut(oldAddr, abi.Bytes(&cur)); e != 0 {
 			return -int64(e)
 		}
 	}
@@ -368,12 +365,11 @@ func (t *Thread) memLimit(res int, newAddr, oldAddr uint64) int64 {
 // newRlimit reads a struct rlimit the program gives setrlimit(2) at addr and checks it
 // against the current one: a soft limit above the hard one is EINVAL, a raised hard limit
 // EPERM without CAP_SYS_RESOURCE (approximated by euid 0).
-func newRlimit(addr uint64, cur unix.Rlimit) (unix.Rlimit, unix.Errno) {
-	var b [16]byte
-	if e := copyIn(addr, b[:]); e != 0 {
-		return unix.Rlimit{}, e
+func newRlimit(addr uint64, cur abi.Rlimit) (abi.Rlimit, unix.Errno) {
+	var n abi.Rlimit
+	if e := copyIn(addr, abi.Bytes(&n)); e != 0 {
+		return n, e
 	}
-	n := unix.Rlimit{Cur: binary.LittleEndian.Uint64(b[:]), Max: binary.LittleEndian.Uint64(b[8:])}
 	if n.Cur > n.Max {
 		return n, unix.EINVAL
 	}
@@ -400,10 +396,7 @@ func (t *Thread) nofile(newAddr, oldAddr uint64) int64 {
 		*t.p.opts.Nofile = n
 	}
 	if oldAddr != 0 {
-		var b [16]byte
-		binary.LittleEndian.PutUint64(b[:], cur.Cur)
-		binary.LittleEndian.PutUint64(b[8:], cur.Max)
-		if e := copyOut(oldAddr, b[:]); e != 0 {
+		if e := copyOut(oldAddr, abi.Bytes(&cur)); e != 0 {
 			return -int64(e)
 		}
 	}

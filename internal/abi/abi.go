@@ -71,6 +71,51 @@ func (s *Siginfo) Addr() uint64 { return uint64(s.Pid) | uint64(s.Uid)<<32 }
 // SetAddr sets si_addr.
 func (s *Siginfo) SetAddr(a uint64) { s.Pid, s.Uid = uint32(a), uint32(a>>32) }
 
+// Sigcontext is the 64-bit struct sigcontext (arch/x86/include/uapi/asm/sigcontext.h),
+// ucontext's uc_mcontext: glibc's mcontext_t with its gregs in the same order.
+type Sigcontext struct {
+	// r8 … r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags: <sys/ucontext.h>'s
+	// REG_R8 … REG_EFL.
+	Gregs   [18]uint64
+	CSGSFS  uint64 // cs, gs, fs and __pad0, or ss with UC_SIGCONTEXT_SS: 16 bits each
+	Err     uint64
+	Trapno  uint64
+	Oldmask uint64
+	CR2     uint64
+	Fpstate uint64 // the address of the XSAVE area, or 0
+	_       [8]uint64
+}
+
+// Ucontext is the kernel's struct ucontext (include/uapi/asm-generic/ucontext.h, as
+// x86-64 uses it): glibc's ucontext_t up to uc_sigmask, which is the kernel's 8 bytes.
+type Ucontext struct {
+	Flags    uint64 // UC_*
+	Link     uint64
+	Stack    StackT
+	Mcontext Sigcontext
+	Sigmask  uint64
+}
+
+// uc_flags (arch/x86/include/uapi/asm/ucontext.h).
+const (
+	UC_FP_XSTATE         = 0x1
+	UC_SIGCONTEXT_SS     = 0x2
+	UC_STRICT_RESTORE_SS = 0x4
+)
+
+// RtSigframe is the 64-bit signal frame a handler is called on (struct rt_sigframe,
+// arch/x86/include/asm/sigframe.h, kernel-internal): the handler's return address (the
+// restorer), the ucontext and the siginfo, whose addresses the handler gets; the XSAVE
+// area lies above it, 64-byte aligned.
+type RtSigframe struct {
+	Pretcode uint64
+	Uc       Ucontext
+	Info     Siginfo
+}
+
+// RtSigframeSize is the size of RtSigframe (abi_test.go checks it).
+const RtSigframeSize = 8 + 304 + 128
+
 // Rlimit is struct rlimit (getrlimit(2)); prlimit64's struct rlimit64 is the same on
 // x86-64.
 type Rlimit = unix.Rlimit

@@ -24,7 +24,12 @@ func TestLayoutMatchesCHeaders(t *testing.T) {
 		si Siginfo
 		rl Rlimit
 		ts Timespec
+		uc Ucontext
+		fr RtSigframe
 	)
+	mc := &uc.Mcontext
+	mcAt := int64(unsafe.Offsetof(uc.Mcontext))
+	greg := func(i int64) int64 { return mcAt + int64(unsafe.Offsetof(mc.Gregs)) + 8*i }
 	type check struct {
 		c   string // a C expression
 		got int64
@@ -48,6 +53,33 @@ func TestLayoutMatchesCHeaders(t *testing.T) {
 		{"offsetof(struct clone_args, set_tid)", int64(unsafe.Offsetof(ca.SetTid))},
 		{"offsetof(struct clone_args, set_tid_size)", int64(unsafe.Offsetof(ca.SetTidSize))},
 		{"offsetof(struct clone_args, cgroup)", int64(unsafe.Offsetof(ca.Cgroup))},
+		{"sizeof(struct ucontext)", int64(unsafe.Sizeof(uc))},
+		{"offsetof(struct ucontext, uc_flags)", int64(unsafe.Offsetof(uc.Flags))},
+		{"offsetof(struct ucontext, uc_link)", int64(unsafe.Offsetof(uc.Link))},
+		{"offsetof(struct ucontext, uc_stack)", int64(unsafe.Offsetof(uc.Stack))},
+		{"offsetof(struct ucontext, uc_mcontext)", mcAt},
+		{"offsetof(struct ucontext, uc_sigmask)", int64(unsafe.Offsetof(uc.Sigmask))},
+		{"sizeof(((struct ucontext *)0)->uc_sigmask)", int64(unsafe.Sizeof(uc.Sigmask))},
+		{"sizeof(struct sigcontext)", int64(unsafe.Sizeof(*mc))},
+		{"offsetof(struct sigcontext, r8)", int64(unsafe.Offsetof(mc.Gregs))},
+		{"offsetof(struct sigcontext, rsp)", int64(unsafe.Offsetof(mc.Gregs)) + 15*8},
+		{"offsetof(struct sigcontext, rip)", int64(unsafe.Offsetof(mc.Gregs)) + 16*8},
+		{"offsetof(struct sigcontext, eflags)", int64(unsafe.Offsetof(mc.Gregs)) + 17*8},
+		{"offsetof(struct sigcontext, cs)", int64(unsafe.Offsetof(mc.CSGSFS))},
+		{"offsetof(struct sigcontext, err)", int64(unsafe.Offsetof(mc.Err))},
+		{"offsetof(struct sigcontext, trapno)", int64(unsafe.Offsetof(mc.Trapno))},
+		{"offsetof(struct sigcontext, oldmask)", int64(unsafe.Offsetof(mc.Oldmask))},
+		{"offsetof(struct sigcontext, cr2)", int64(unsafe.Offsetof(mc.CR2))},
+		{"offsetof(struct sigcontext, fpstate)", int64(unsafe.Offsetof(mc.Fpstate))},
+		// struct rt_sigframe is the kernel's own (arch/x86/include/asm/sigframe.h): a
+		// pointer, then struct ucontext, then siginfo.
+		{"sizeof(char *)", int64(unsafe.Offsetof(fr.Uc))},
+		{"sizeof(char *) + sizeof(struct ucontext)", int64(unsafe.Offsetof(fr.Info))},
+		{"sizeof(char *) + sizeof(struct ucontext) + 128", int64(unsafe.Sizeof(fr))},
+		{"sizeof(char *) + sizeof(struct ucontext) + 128", RtSigframeSize},
+		{"UC_FP_XSTATE", UC_FP_XSTATE},
+		{"UC_SIGCONTEXT_SS", UC_SIGCONTEXT_SS},
+		{"UC_STRICT_RESTORE_SS", UC_STRICT_RESTORE_SS},
 		{"CLONE_ARGS_SIZE_VER0", CloneArgsSizeVer0},
 		{"CLONE_ARGS_SIZE_VER1", CloneArgsSizeVer1},
 		{"CLONE_ARGS_SIZE_VER2", CloneArgsSizeVer2},
@@ -68,6 +100,22 @@ func TestLayoutMatchesCHeaders(t *testing.T) {
 		{"offsetof(siginfo_t, si_uid)", int64(unsafe.Offsetof(si.Uid))},
 		{"offsetof(siginfo_t, si_value)", int64(unsafe.Offsetof(si.Value))},
 		{"offsetof(siginfo_t, si_addr)", int64(unsafe.Offsetof(si.Pid))}, // Addr overlays Pid, Uid
+		// glibc's ucontext_t, which the application's handlers read, up to uc_sigmask.
+		{"offsetof(ucontext_t, uc_flags)", int64(unsafe.Offsetof(uc.Flags))},
+		{"offsetof(ucontext_t, uc_stack)", int64(unsafe.Offsetof(uc.Stack))},
+		{"offsetof(ucontext_t, uc_mcontext.gregs[REG_R8])", greg(0)},
+		{"offsetof(ucontext_t, uc_mcontext.gregs[REG_RDI])", greg(8)},
+		{"offsetof(ucontext_t, uc_mcontext.gregs[REG_RAX])", greg(13)},
+		{"offsetof(ucontext_t, uc_mcontext.gregs[REG_RSP])", greg(15)},
+		{"offsetof(ucontext_t, uc_mcontext.gregs[REG_RIP])", greg(16)},
+		{"offsetof(ucontext_t, uc_mcontext.gregs[REG_EFL])", greg(17)},
+		{"offsetof(ucontext_t, uc_mcontext.gregs[REG_CSGSFS])", mcAt + int64(unsafe.Offsetof(mc.CSGSFS))},
+		{"offsetof(ucontext_t, uc_mcontext.gregs[REG_ERR])", mcAt + int64(unsafe.Offsetof(mc.Err))},
+		{"offsetof(ucontext_t, uc_mcontext.gregs[REG_TRAPNO])", mcAt + int64(unsafe.Offsetof(mc.Trapno))},
+		{"offsetof(ucontext_t, uc_mcontext.gregs[REG_OLDMASK])", mcAt + int64(unsafe.Offsetof(mc.Oldmask))},
+		{"offsetof(ucontext_t, uc_mcontext.gregs[REG_CR2])", mcAt + int64(unsafe.Offsetof(mc.CR2))},
+		{"offsetof(ucontext_t, uc_mcontext.fpregs)", mcAt + int64(unsafe.Offsetof(mc.Fpstate))},
+		{"offsetof(ucontext_t, uc_sigmask)", int64(unsafe.Offsetof(uc.Sigmask))},
 		{"sizeof(struct rlimit)", int64(unsafe.Sizeof(rl))},
 		{"offsetof(struct rlimit, rlim_cur)", int64(unsafe.Offsetof(rl.Cur))},
 		{"offsetof(struct rlimit, rlim_max)", int64(unsafe.Offsetof(rl.Max))},
@@ -94,8 +142,8 @@ func TestLayoutMatchesCHeaders(t *testing.T) {
 		name, headers string
 		checks        []check
 	}{
-		{"kernel", "#include <stddef.h>\n#include <asm/signal.h>\n#include <linux/signal.h>\n#include <linux/sched.h>\n", kernel},
-		{"libc", "#define _GNU_SOURCE\n#include <stddef.h>\n#include <signal.h>\n#include <sys/resource.h>\n#include <time.h>\n", libc},
+		{"kernel", "#include <stddef.h>\n#include <asm/signal.h>\n#include <linux/signal.h>\n#include <linux/sched.h>\n#include <asm/sigcontext.h>\n#include <asm/ucontext.h>\n", kernel},
+		{"libc", "#define _GNU_SOURCE\n#include <stddef.h>\n#include <signal.h>\n#include <sys/resource.h>\n#include <sys/ucontext.h>\n#include <time.h>\n", libc},
 	} {
 		var src strings.Builder
 		src.WriteString(p.headers + "#include <stdio.h>\nint main(void) {\n")

@@ -4,7 +4,7 @@ import "unsafe"
 
 // Struct is an ABI struct of this package, whose memory is the C layout.
 type Struct interface {
-	Sigaction | StackT | CloneArgs | Siginfo | Rlimit | Timespec
+	Sigaction | StackT | CloneArgs | Siginfo | Ucontext | RtSigframe | Rlimit | Timespec
 }
 
 // Bytes is the memory of *p as bytes, to be copied to or from the application's memory

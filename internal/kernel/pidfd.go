@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"bytes"
-	"encoding/binary"
 	"math/bits"
 	"strconv"
 
@@ -96,18 +95,17 @@ func pidfdInfo(t *Thread, sig int, infoAddr uint64, self, toThread bool) (siginf
 		}
 		return info, 0
 	}
-	raw := make([]byte, 128)
-	if e := copyIn(infoAddr, raw); e != 0 {
+	raw := new(abi.Siginfo)
+	if e := copyIn(infoAddr, abi.Bytes(raw)); e != 0 {
 		return siginfo{}, e
 	}
-	if int(int32(binary.LittleEndian.Uint32(raw[0:]))) != sig {
+	if int(raw.Signo) != sig {
 		return siginfo{}, unix.EINVAL
 	}
-	code := int32(binary.LittleEndian.Uint32(raw[8:]))
-	if !self && (code >= 0 || code == abi.SI_TKILL) {
+	if !self && (raw.Code >= 0 || raw.Code == abi.SI_TKILL) {
 		return siginfo{}, unix.EPERM
 	}
-	return siginfo{signo: int32(sig), code: code, raw: raw}, 0
+	return siginfo{signo: int32(sig), code: raw.Code, raw: raw}, 0
 }
 
 // pidfdTarget reads what the host says of pidfd in /proc/self/fdinfo (proc_pid_fdinfo(5)):

@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"encoding/binary"
 	"math/bits"
 	"sync"
 	"sync/atomic"
@@ -129,16 +128,15 @@ func readQueuedInfo(sig int, addr uint64) (siginfo, unix.Errno) {
 	if sig < 1 || sig > 64 {
 		return siginfo{}, unix.EINVAL
 	}
-	raw := make([]byte, 128)
-	if e := copyIn(addr, raw); e != 0 {
+	raw := new(abi.Siginfo)
+	if e := copyIn(addr, abi.Bytes(raw)); e != 0 {
 		return siginfo{}, e
 	}
-	code := int32(binary.LittleEndian.Uint32(raw[8:]))
-	if code >= 0 || code == abi.SI_TKILL {
+	if raw.Code >= 0 || raw.Code == abi.SI_TKILL {
 		return siginfo{}, unix.EPERM // only negative codes other than SI_TKILL may be forged
 	}
-	binary.LittleEndian.PutUint32(raw[0:], uint32(sig))
-	return siginfo{signo: int32(sig), code: code, raw: raw}, 0
+	raw.Signo = int32(sig)
+	return siginfo{signo: int32(sig), code: raw.Code, raw: raw}, 0
 }
 
 // sendThread makes a signal pending for one thread and kicks it.
@@ -486,9 +484,10 @@ func (t *Thread) forwardBeforeReturn() {
 func (p *Process) forward(signals map[unix.Signal]entry.HostSignal) {
 	const siTimer = -2
 	for sig, hs := range signals {
-		raw := hs.Info
-		binary.LittleEndian.PutUint32(raw[0:], uint32(sig))
-		code := int32(binary.LittleEndian.Uint32(raw[8:]))
+		raw := new(abi.Siginfo)
+		copy(abi.Bytes(raw), hs.Info)
+		raw.Signo = int32(sig)
+		code := raw.Code
 		info := siginfo{signo: int32(sig), code: code, raw: raw}
 		if target := p.thread(hs.Tid); target != nil && (code == siTimer || code == abi.SI_TKILL) {
 			p.sendThread(target, info)

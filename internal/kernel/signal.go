@@ -29,10 +29,26 @@ type signalState struct {
 // siginfo is what golos fills in of a siginfo_t.
 type siginfo struct {
 	signo, errno, code int32
-	pid, uid           uint32 // kill(2) and friends
-	addr               uint64 // faults: si_addr
-	value              uint64 // rt_sigqueueinfo: si_value
-	raw                []byte // a siginfo_t given whole by rt_sigqueueinfo
+	pid, uid           uint32       // kill(2) and friends
+	addr               uint64       // faults: si_addr
+	value              uint64       // rt_sigqueueinfo: si_value
+	raw                *abi.Siginfo // a siginfo_t given whole (rt_sigqueueinfo, the host's)
+}
+
+// toABI is the siginfo_t the application sees for info: the one it came with whole, or
+// one with the members golos fills in (include/uapi/asm-generic/siginfo.h): _sigfault's
+// si_addr for a fault, else _kill's and _rt's si_pid, si_uid and si_value.
+func (info *siginfo) toABI() abi.Siginfo {
+	if info.raw != nil {
+		return *info.raw
+	}
+	si := abi.Siginfo{Signo: info.signo, Errno: info.errno, Code: info.code}
+	if info.addr != 0 || info.code > 0 {
+		si.SetAddr(info.addr)
+	} else {
+		si.Pid, si.Uid, si.Value = info.pid, info.uid, info.value
+	}
+	return si
 }
 
 // sigBit is sig's bit in a sigset_t.

@@ -156,9 +156,8 @@ func sysRtSigtimedwait(t *Thread) int64 {
 		s.mu.Unlock()
 		if ok {
 			if infoAddr != 0 {
-				raw := make([]byte, 128)
-				putSiginfo(raw, info)
-				if e := copyOut(infoAddr, raw); e != 0 {
+				si := info.toABI()
+				if e := copyOut(infoAddr, abi.Bytes(&si)); e != 0 {
 					return -int64(e)
 				}
 			}

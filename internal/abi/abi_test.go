@@ -27,7 +27,7 @@ func TestLayoutMatchesCHeaders(t *testing.T) {
 		uc Ucontext
 		fr RtSigframe
 	)
-	mc := &uc.Mcontext
+	var mc Sigcontext // uc.Mcontext
 	mcAt := int64(unsafe.Offsetof(uc.Mcontext))
 	greg := func(i int64) int64 { return mcAt + int64(unsafe.Offsetof(mc.Gregs)) + 8*i }
 	type check struct {
@@ -60,7 +60,7 @@ func TestLayoutMatchesCHeaders(t *testing.T) {
 		{"offsetof(struct ucontext, uc_mcontext)", mcAt},
 		{"offsetof(struct ucontext, uc_sigmask)", int64(unsafe.Offsetof(uc.Sigmask))},
 		{"sizeof(((struct ucontext *)0)->uc_sigmask)", int64(unsafe.Sizeof(uc.Sigmask))},
-		{"sizeof(struct sigcontext)", int64(unsafe.Sizeof(*mc))},
+		{"sizeof(struct sigcontext)", int64(unsafe.Sizeof(mc))},
 		{"offsetof(struct sigcontext, r8)", int64(unsafe.Offsetof(mc.Gregs))},
 		{"offsetof(struct sigcontext, rsp)", int64(unsafe.Offsetof(mc.Gregs)) + 15*8},
 		{"offsetof(struct sigcontext, rip)", int64(unsafe.Offsetof(mc.Gregs)) + 16*8},

@@ -123,6 +123,42 @@ type Rlimit = unix.Rlimit
 // Timespec is struct timespec.
 type Timespec = unix.Timespec
 
+// Stat is struct stat (stat(2), x86-64's: st_nlink before st_mode).
+type Stat = unix.Stat_t
+
+// Statx is struct statx (statx(2), include/uapi/linux/stat.h).
+type Statx = unix.Statx_t
+
+// Msghdr is struct msghdr (sendmsg(2), include/linux/socket.h); its control messages
+// start with a Cmsghdr each, at 8-byte boundaries (CMSG_NXTHDR). Its pointers are the
+// application's addresses, never Go pointers (unix.Msghdr has Go pointers, which the
+// garbage collector would follow).
+type Msghdr struct {
+	Name       uint64
+	Namelen    uint32
+	_          uint32
+	Iov        uint64
+	Iovlen     uint64
+	Control    uint64
+	Controllen uint64
+	Flags      int32
+	_          uint32
+}
+
+// Cmsghdr is struct cmsghdr: cmsg_len counts the header.
+type Cmsghdr = unix.Cmsghdr
+
+// SizeofCmsghdr is the size of a Cmsghdr, and where a control message's data starts.
+const SizeofCmsghdr = unix.SizeofCmsghdr
+
+// RobustListHead is struct robust_list_head (set_robust_list(2),
+// include/uapi/linux/futex.h; Documentation/locking/robust-futex-ABI.rst).
+type RobustListHead struct {
+	Next          uint64 // the first entry of the list, or the head's own address
+	FutexOffset   int64  // from an entry to its futex word
+	ListOpPending uint64 // an entry being added or removed, or 0
+}
+
 // Sigset is the kernel's sigset_t on x86-64 (_NSIG = 64 bits): what the rt_* signal
 // calls take with a sigsetsize of 8.
 type Sigset = uint64

@@ -26,6 +26,11 @@ func TestLayoutMatchesCHeaders(t *testing.T) {
 		ts Timespec
 		uc Ucontext
 		fr RtSigframe
+		st Stat
+		sx Statx
+		mh Msghdr
+		cm Cmsghdr
+		rh RobustListHead
 	)
 	var mc Sigcontext // uc.Mcontext
 	mcAt := int64(unsafe.Offsetof(uc.Mcontext))
@@ -80,6 +85,10 @@ func TestLayoutMatchesCHeaders(t *testing.T) {
 		{"UC_FP_XSTATE", UC_FP_XSTATE},
 		{"UC_SIGCONTEXT_SS", UC_SIGCONTEXT_SS},
 		{"UC_STRICT_RESTORE_SS", UC_STRICT_RESTORE_SS},
+		{"sizeof(struct robust_list_head)", int64(unsafe.Sizeof(rh))},
+		{"offsetof(struct robust_list_head, list.next)", int64(unsafe.Offsetof(rh.Next))},
+		{"offsetof(struct robust_list_head, futex_offset)", int64(unsafe.Offsetof(rh.FutexOffset))},
+		{"offsetof(struct robust_list_head, list_op_pending)", int64(unsafe.Offsetof(rh.ListOpPending))},
 		{"CLONE_ARGS_SIZE_VER0", CloneArgsSizeVer0},
 		{"CLONE_ARGS_SIZE_VER1", CloneArgsSizeVer1},
 		{"CLONE_ARGS_SIZE_VER2", CloneArgsSizeVer2},
@@ -116,6 +125,24 @@ func TestLayoutMatchesCHeaders(t *testing.T) {
 		{"offsetof(ucontext_t, uc_mcontext.gregs[REG_CR2])", mcAt + int64(unsafe.Offsetof(mc.CR2))},
 		{"offsetof(ucontext_t, uc_mcontext.fpregs)", mcAt + int64(unsafe.Offsetof(mc.Fpstate))},
 		{"offsetof(ucontext_t, uc_sigmask)", int64(unsafe.Offsetof(uc.Sigmask))},
+		{"sizeof(struct stat)", int64(unsafe.Sizeof(st))},
+		{"offsetof(struct stat, st_nlink)", int64(unsafe.Offsetof(st.Nlink))},
+		{"offsetof(struct stat, st_mode)", int64(unsafe.Offsetof(st.Mode))},
+		{"sizeof(struct statx)", int64(unsafe.Sizeof(sx))},
+		{"offsetof(struct statx, stx_mask)", int64(unsafe.Offsetof(sx.Mask))},
+		{"offsetof(struct statx, stx_nlink)", int64(unsafe.Offsetof(sx.Nlink))},
+		{"offsetof(struct statx, stx_mode)", int64(unsafe.Offsetof(sx.Mode))},
+		{"sizeof(struct msghdr)", int64(unsafe.Sizeof(mh))},
+		{"offsetof(struct msghdr, msg_name)", int64(unsafe.Offsetof(mh.Name))},
+		{"offsetof(struct msghdr, msg_namelen)", int64(unsafe.Offsetof(mh.Namelen))},
+		{"offsetof(struct msghdr, msg_control)", int64(unsafe.Offsetof(mh.Control))},
+		{"offsetof(struct msghdr, msg_controllen)", int64(unsafe.Offsetof(mh.Controllen))},
+		{"sizeof(struct cmsghdr)", int64(unsafe.Sizeof(cm))},
+		{"sizeof(struct cmsghdr)", SizeofCmsghdr},
+		{"CMSG_DATA((struct cmsghdr *)0) - (unsigned char *)0", SizeofCmsghdr},
+		{"offsetof(struct cmsghdr, cmsg_len)", int64(unsafe.Offsetof(cm.Len))},
+		{"offsetof(struct cmsghdr, cmsg_level)", int64(unsafe.Offsetof(cm.Level))},
+		{"offsetof(struct cmsghdr, cmsg_type)", int64(unsafe.Offsetof(cm.Type))},
 		{"sizeof(struct rlimit)", int64(unsafe.Sizeof(rl))},
 		{"offsetof(struct rlimit, rlim_cur)", int64(unsafe.Offsetof(rl.Cur))},
 		{"offsetof(struct rlimit, rlim_max)", int64(unsafe.Offsetof(rl.Max))},
@@ -142,8 +169,8 @@ func TestLayoutMatchesCHeaders(t *testing.T) {
 		name, headers string
 		checks        []check
 	}{
-		{"kernel", "#include <stddef.h>\n#include <asm/signal.h>\n#include <linux/signal.h>\n#include <linux/sched.h>\n#include <asm/sigcontext.h>\n#include <asm/ucontext.h>\n", kernel},
-		{"libc", "#define _GNU_SOURCE\n#include <stddef.h>\n#include <signal.h>\n#include <sys/resource.h>\n#include <sys/ucontext.h>\n#include <time.h>\n", libc},
+		{"kernel", "#include <stddef.h>\n#include <asm/signal.h>\n#include <linux/signal.h>\n#include <linux/sched.h>\n#include <asm/sigcontext.h>\n#include <asm/ucontext.h>\n#include <linux/futex.h>\n", kernel},
+		{"libc", "#define _GNU_SOURCE\n#include <stddef.h>\n#include <signal.h>\n#include <sys/resource.h>\n#include <sys/ucontext.h>\n#include <sys/stat.h>\n#include <sys/socket.h>\n#include <time.h>\n", libc},
 	} {
 		var src strings.Builder
 		src.WriteString(p.headers + "#include <stdio.h>\nint main(void) {\n")

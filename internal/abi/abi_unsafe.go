@@ -2,13 +2,16 @@ package abi
 
 import "unsafe"
 
-// Struct is an ABI struct of this package, whose memory is the C layout.
-type Struct interface {
-	Sigaction | StackT | CloneArgs | Siginfo | Ucontext | RtSigframe | Rlimit | Timespec
+// Type is an ABI type of this package, whose memory is the C layout.
+type Type interface {
+	Sigaction | StackT | CloneArgs | Siginfo | Ucontext | RtSigframe | Rlimit | Timespec |
+		Sigset | RobustListHead | Stat | Statx | Msghdr | Cmsghdr
 }
 
 // Bytes is the memory of *p as bytes, to be copied to or from the application's memory
-// whole (the structs have no pointers and x86-64 is little-endian, as the C layout is).
-func Bytes[T Struct](p *T) []byte {
+// whole: x86-64 is little-endian, as the C layout is, and none of the types holds a Go
+// pointer (an application's address copied into one would mislead the garbage
+// collector): their pointers are uint64 addresses.
+func Bytes[T Type](p *T) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(p)), unsafe.Sizeof(*p))
 }

@@ -506,13 +506,12 @@ func (t *Thread) exitRobustList() {
 	}
 	t.robustHead = 0
 	passthroughRaw(unix.SYS_SET_ROBUST_LIST, 0, 24, 0, 0, 0, 0)
-	var h [24]byte // struct robust_list_head: next, futex_offset, list_op_pending
-	if copyIn(head, h[:]) != 0 {
+	var h abi.RobustListHead
+	if copyIn(head, abi.Bytes(&h)) != 0 {
 		return
 	}
 	le := binary.LittleEndian
-	offset := int64(le.Uint64(h[8:]))
-	pending := le.Uint64(h[16:])
+	offset, pending := h.FutexOffset, h.ListOpPending
 	mark := func(entry uint64) {
 		uaddr := uint64(int64(entry) + offset)
 		var w [4]byte
@@ -530,16 +529,16 @@ func (t *Thread) exitRobustList() {
 			unix.RawSyscall6(unix.SYS_FUTEX, uintptr(uaddr), 1|128, 1, 0, 0, 0) // FUTEX_WAKE_PRIVATE
 		}
 	}
-	next := le.Uint64(h[0:])
+	next := h.Next
 	for i := 0; next != head && next != 0 && i < 2048; i++ { // ROBUST_LIST_LIMIT
-		var e [8]byte
-		if copyIn(next, e[:]) != 0 {
+		var e uint64 // struct robust_list: next
+		if copyIn(next, abi.Bytes(&e)) != 0 {
 			break
 		}
 		if next != pending {
 			mark(next &^ 1)
 		}
-		next = le.Uint64(e[:])
+		next = e
 	}
 	if pending != 0 {
 		mark(pending &^ 1)

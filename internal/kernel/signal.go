@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"encoding/binary"
 	"sync"
 	"sync/atomic"
 
@@ -68,11 +67,10 @@ func sysRtSigprocmask(t *Thread) int64 {
 	old := t.sigmask
 	s.mu.Unlock()
 	if setAddr != 0 {
-		var buf [8]byte
-		if e := copyIn(setAddr, buf[:]); e != 0 {
+		var set abi.Sigset
+		if e := copyIn(setAddr, abi.Bytes(&set)); e != 0 {
 			return -int64(e)
 		}
-		set := binary.LittleEndian.Uint64(buf[:])
 		mask := old
 		switch how {
 		case unix.SIG_BLOCK:
@@ -87,9 +85,7 @@ func sysRtSigprocmask(t *Thread) int64 {
 		t.setMask(mask)
 	}
 	if oldAddr != 0 {
-		var buf [8]byte
-		binary.LittleEndian.PutUint64(buf[:], old)
-		if e := copyOut(oldAddr, buf[:]); e != 0 {
+		if e := copyOut(oldAddr, abi.Bytes(&old)); e != 0 {
 			return -int64(e)
 		}
 	}
@@ -153,7 +149,5 @@ func sysRtSigpending(t *Thread) int64 {
 	s.mu.Lock()
 	set := (t.pending | s.pending) & t.sigmask
 	s.mu.Unlock()
-	var buf [8]byte
-	binary.LittleEndian.PutUint64(buf[:], set)
-	return -int64(copyOut(t.arg(0), buf[:t.arg(1)]))
+	return -int64(copyOut(t.arg(0), abi.Bytes(&set)[:t.arg(1)]))
 }

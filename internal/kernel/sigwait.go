@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"encoding/binary"
 	"sync/atomic"
 	"time"
 
@@ -98,11 +97,11 @@ func sysRtSigsuspend(t *Thread) int64 {
 	if t.arg(1) != 8 {
 		return -int64(unix.EINVAL)
 	}
-	var b [8]byte
-	if e := copyIn(t.arg(0), b[:]); e != 0 {
+	var mask abi.Sigset
+	if e := copyIn(t.arg(0), abi.Bytes(&mask)); e != 0 {
 		return -int64(e)
 	}
-	return t.suspend(binary.LittleEndian.Uint64(b[:]))
+	return t.suspend(mask)
 }
 
 // pause(2).
@@ -122,17 +121,18 @@ func sysRtSigtimedwait(t *Thread) int64 {
 	if size != 8 {
 		return -int64(unix.EINVAL)
 	}
-	var b [16]byte
-	if e := copyIn(setAddr, b[:8]); e != 0 {
+	var set abi.Sigset
+	if e := copyIn(setAddr, abi.Bytes(&set)); e != 0 {
 		return -int64(e)
 	}
-	set := binary.LittleEndian.Uint64(b[:8]) &^ cannotCatch
+	set &^= cannotCatch
 	var deadline time.Time
 	if tsAddr != 0 {
-		if e := copyIn(tsAddr, b[:]); e != 0 {
+		var ts abi.Timespec
+		if e := copyIn(tsAddr, abi.Bytes(&ts)); e != 0 {
 			return -int64(e)
 		}
-		sec, nsec := int64(binary.LittleEndian.Uint64(b[:8])), int64(binary.LittleEndian.Uint64(b[8:]))
+		sec, nsec := ts.Sec, ts.Nsec
 		if sec < 0 || nsec < 0 || nsec >= 1e9 {
 			return -int64(unix.EINVAL)
 		}

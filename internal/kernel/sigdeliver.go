@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"math/bits"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -240,7 +239,7 @@ func (p *Process) sendProcess(info siginfo) {
 // kickWatch keeps the threads kicked whose kick may not have reached them yet; mu
 // guards its fields.
 type kickWatch struct {
-	mu      sync.Mutex
+	mu      mutex[kicksLock]
 	threads map[*Thread]bool
 	running bool
 }

@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -19,7 +18,7 @@ import (
 // mu guards its fields and the signal state of each Thread (sigmask, realBlocked,
 // pending, infos).
 type signalState struct {
-	mu      sync.Mutex
+	mu      mutex[sigLock]
 	actions [65]abi.Sigaction // by signal number, 1…64
 	pending uint64            // sent to the process as a whole
 	infos   map[int][]siginfo

@@ -3,7 +3,6 @@ package kernel
 import (
 	"fmt"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -58,7 +57,7 @@ type Thread struct {
 // threads is the process's set of live application threads. mu guards idle, byTid and
 // status; byTid and main are set before the first thread runs, main never changed after.
 type threads struct {
-	mu     sync.Mutex
+	mu     mutex[threadsLock]
 	idle   []*worker // OS threads of exited application threads, ready for new ones
 	byTid  map[int]*Thread
 	status int // the main thread's exit status (Linux reports the leader's)

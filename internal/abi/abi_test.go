@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // Each struct's size and field offsets, and each constant, against the C headers: a C
@@ -201,6 +203,67 @@ func TestLayoutMatchesCHeaders(t *testing.T) {
 			}
 			if k.got != want {
 				t.Errorf("%s: Go has %d, the C headers %d", k.c, k.got, want)
+			}
+		}
+	}
+}
+
+// CopyStructIn against include/linux/uaccess.h's copy_struct_from_user, over a memory of
+// 4096 readable bytes at 0x10000: the user's size decides what is read, zeros fill a
+// short struct, a long one needs zeros past what golos knows (E2BIG otherwise), and any
+// byte it must read that is not readable is EFAULT.
+func TestCopyStructIn(t *testing.T) {
+	const base, size = 0x10000, 4096
+	mem := make([]byte, size)
+	read := func(buf []byte, addr uint64) bool {
+		if addr < base || addr+uint64(len(buf)) > base+size || addr+uint64(len(buf)) < addr {
+			return false
+		}
+		copy(buf, mem[addr-base:])
+		return true
+	}
+	for i := range mem {
+		mem[i] = 0xaa
+	}
+	clear(mem[2048:]) // zeros from 2048 on
+	for _, tc := range []struct {
+		name        string
+		addr, usize uint64
+		want        unix.Errno
+		filled      int // bytes of the 88 read from memory (0xaa); the rest must be zero
+	}{
+		{"shorter: the rest is zero", base, 64, 0, 64},
+		{"the same size", base, 88, 0, 88},
+		{"longer, zeros past 88", base + 2048 - 88, 88 + 2048, 0, 88},
+		{"longer, a byte past 88 not zero", base, 96, unix.E2BIG, -1},
+		{"longer, the last byte not zero", base + 2048 - 88 - 1, 88 + 1, unix.E2BIG, -1},
+		{"ends at the memory's end", base + size - 64, 64, 0, 0},
+		{"a byte past the memory's end", base + size - 64, 65, unix.EFAULT, -1},
+		{"a tail past the memory's end", base + size - 88, 88 + 200, unix.EFAULT, -1},
+		{"no memory", 8, 64, unix.EFAULT, -1},
+		{"wraps around", ^uint64(0) - 10, 64, unix.EFAULT, -1},
+	} {
+		var ca CloneArgs
+		for i := range Bytes(&ca) {
+			Bytes(&ca)[i] = 0x55 // what was there before must not survive
+		}
+		got := CopyStructIn(read, Bytes(&ca), tc.addr, tc.usize)
+		if got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+			continue
+		}
+		if tc.filled < 0 {
+			continue
+		}
+		b := Bytes(&ca)
+		for i, x := range b {
+			want := byte(0)
+			if i < tc.filled && tc.addr-base+uint64(i) < 2048 {
+				want = 0xaa
+			}
+			if x != want {
+				t.Errorf("%s: byte %d is %#x, want %#x", tc.name, i, x, want)
+				break
 			}
 		}
 	}

@@ -145,6 +145,19 @@ type Msghdr struct {
 	_          uint32
 }
 
+// Mmsghdr is struct mmsghdr (sendmmsg(2)): a Msghdr and the bytes sent for it.
+type Mmsghdr struct {
+	Hdr Msghdr
+	Len uint32 // msg_len
+	_   uint32
+}
+
+// Offsets the kernel package writes alone, not whole structs (abi_test.go checks them).
+const (
+	MsghdrNamelenOffset = 8  // msghdr.msg_namelen
+	MmsghdrLenOffset    = 56 // mmsghdr.msg_len
+)
+
 // Cmsghdr is struct cmsghdr: cmsg_len counts the header.
 type Cmsghdr = unix.Cmsghdr
 

@@ -32,6 +32,7 @@ func TestLayoutMatchesCHeaders(t *testing.T) {
 		sx Statx
 		mh Msghdr
 		cm Cmsghdr
+		mm Mmsghdr
 		rh RobustListHead
 	)
 	var mc Sigcontext // uc.Mcontext
@@ -139,6 +140,11 @@ func TestLayoutMatchesCHeaders(t *testing.T) {
 		{"offsetof(struct msghdr, msg_namelen)", int64(unsafe.Offsetof(mh.Namelen))},
 		{"offsetof(struct msghdr, msg_control)", int64(unsafe.Offsetof(mh.Control))},
 		{"offsetof(struct msghdr, msg_controllen)", int64(unsafe.Offsetof(mh.Controllen))},
+		{"offsetof(struct msghdr, msg_namelen)", MsghdrNamelenOffset},
+		{"sizeof(struct mmsghdr)", int64(unsafe.Sizeof(mm))},
+		{"offsetof(struct mmsghdr, msg_hdr)", int64(unsafe.Offsetof(mm.Hdr))},
+		{"offsetof(struct mmsghdr, msg_len)", int64(unsafe.Offsetof(mm.Len))},
+		{"offsetof(struct mmsghdr, msg_len)", MmsghdrLenOffset},
 		{"sizeof(struct cmsghdr)", int64(unsafe.Sizeof(cm))},
 		{"sizeof(struct cmsghdr)", SizeofCmsghdr},
 		{"CMSG_DATA((struct cmsghdr *)0) - (unsigned char *)0", SizeofCmsghdr},

@@ -207,6 +207,7 @@ const (
 const (
 	SI_USER  = 0
 	SI_QUEUE = -1
+	SI_TIMER = -2 // a POSIX timer's expiry (timer_create(2))
 	SI_TKILL = -6
 )
 

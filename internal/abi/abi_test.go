@@ -170,6 +170,7 @@ func TestLayoutMatchesCHeaders(t *testing.T) {
 		{"SS_DISABLE", SS_DISABLE},
 		{"SI_USER", SI_USER},
 		{"SI_QUEUE", SI_QUEUE},
+		{"SI_TIMER", SI_TIMER},
 		{"SI_TKILL", SI_TKILL},
 	}
 	dir := t.TempDir()

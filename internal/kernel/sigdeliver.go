@@ -481,14 +481,13 @@ func (t *Thread) forwardBeforeReturn() {
 }
 
 func (p *Process) forward(signals map[unix.Signal]entry.HostSignal) {
-	const siTimer = -2
 	for sig, hs := range signals {
 		raw := new(abi.Siginfo)
 		copy(abi.Bytes(raw), hs.Info)
 		raw.Signo = int32(sig)
 		code := raw.Code
 		info := siginfo{signo: int32(sig), code: code, raw: raw}
-		if target := p.thread(hs.Tid); target != nil && (code == siTimer || code == abi.SI_TKILL) {
+		if target := p.thread(hs.Tid); target != nil && (code == abi.SI_TIMER || code == abi.SI_TKILL) {
 			p.sendThread(target, info)
 			continue
 		}

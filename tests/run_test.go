@@ -59,6 +59,7 @@ type runOpts struct {
 	stdinFile  string   // a file opened as stdin
 	nativePath string   // the file the native run executes (argv[0] stays as given)
 	golosFlags []string // options between "golos run" and the program
+	golosBin   string   // the golos binary to run; golosBin (the one under test) when empty
 	// maskPrefixes: stdout lines starting with one of these are left out of the
 	// comparison (intended differences, checked by the test itself).
 	maskPrefixes []string
@@ -187,7 +188,11 @@ func runGolosOpts(o *runOpts, args ...string) *result {
 		return &result{code: -1, err: fmt.Errorf("%w: golos already timed out %d times in this test run (see the first failures)", errNotAttempted, n)}
 	}
 	timeout := o.timeoutOr(runTimeout)
-	r := run(exec.Command(golosBin, args...), o, timeout)
+	bin := golosBin
+	if o.golosBin != "" {
+		bin = o.golosBin
+	}
+	r := run(exec.Command(bin, args...), o, timeout)
 	if r.timedOut && timeout >= runTimeout {
 		golosTimeouts.Add(1)
 	}

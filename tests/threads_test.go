@@ -123,14 +123,25 @@ func TestThreadsCxx(t *testing.T) {
 
 // TestThreadsClone3: clone3 with every size of struct clone_args Linux accepts (64 to a
 // page, zeros past the 88 bytes it knows) and those it refuses, set_tid misuse and a bad
-// pointer; golos's copy-in must take each size as Linux does (a 64-byte one used to
-// panic golos).
+// pointer, for a thread and for a fork-like child (exit_signal SIGCHLD); a struct at the
+// end of readable memory, read only as far as its size; clone3's checks of exit_signal,
+// CLONE_DETACHED and the stack. golos's copy-in (abi.CopyStructIn) must take each size
+// as Linux's copy_struct_from_user does (a 64-byte one used to panic golos).
 func TestThreadsClone3(t *testing.T) {
 	forFlavours(t, "clone3", func(t *testing.T, p string) {
 		nat, _ := runBoth(t, p)
-		wantNative(t, nat, 0, "size 63: EINVAL\n", "size 64: thread ran yes\n", "size 87: thread ran yes\n",
-			"size 4096: thread ran yes\n", "size 4097: E2BIG\n", "size 96, extra byte set: E2BIG\n",
-			"bad pointer: EFAULT\n")
+		wantNative(t, nat, 0, "size 56: EINVAL\n", "size 63: EINVAL\n", "size 64: thread ran yes\n",
+			"size 80: thread ran yes\n", "size 87: thread ran yes\n", "size 88: thread ran yes\n",
+			"size 96: thread ran yes\n", "size 4096: thread ran yes\n", "size 4097: E2BIG\n",
+			"size 96, extra byte set: E2BIG\n", "bad pointer: EFAULT\n",
+			"fork, size 56: EINVAL\n", "fork, size 64: child exited 42\n", "fork, size 80: child exited 42\n",
+			"fork, size 88: child exited 42\n", "fork, size 96: child exited 42\n",
+			"fork, size 96, extra byte set: E2BIG\n", "fork, bad pointer, size 64: EFAULT\n",
+			"fork, bad pointer, size 96: EFAULT\n", "fork, exit_signal with high bits: EINVAL\n",
+			"fork, CLONE_DETACHED: EINVAL\n", "fork, stack without stack_size: EINVAL\n",
+			"64 readable bytes, size 64: thread ran yes\n", "fork, 64 readable bytes, size 80: EFAULT\n",
+			"88 readable bytes, size 80: thread ran yes\n", "fork, 88 readable bytes, size 88: child exited 42\n",
+			"88 readable bytes, size 96: EFAULT\n")
 	})
 }
 

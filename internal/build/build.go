@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"golos/internal/tlsmove"
 )
@@ -21,7 +22,8 @@ const TextAddress = 0x7e0000001000
 
 // Golos builds cmd/golos from the module rooted at root and writes the rewritten binary to
 // out (atomically: a concurrent reader sees the old or the new file, never half of one).
-func Golos(root, out string) error {
+// tags are build tags besides golosbuild (lockorder: internal/kernel/lockorder.go).
+func Golos(root, out string, tags ...string) error {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return fmt.Errorf("build golos: %w", err)
 	}
@@ -35,7 +37,7 @@ func Golos(root, out string) error {
 	// package syscall (cmd/golos/hostfd_unsafe.go), which Go 1.23+ does not export. The
 	// golosbuild tag selects that file; without it (a plain go build) cmd/golos builds a
 	// binary that says how to build golos (cmd/golos/plainbuild.go).
-	cmd := exec.Command("go", "build", "-trimpath", "-tags=golosbuild",
+	cmd := exec.Command("go", "build", "-trimpath", "-tags="+strings.Join(append([]string{"golosbuild"}, tags...), ","),
 		fmt.Sprintf("-ldflags=-T=%#x -checklinkname=0", TextAddress),
 		"-o", linked.Name(), "./cmd/golos")
 	cmd.Dir = root

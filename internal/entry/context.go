@@ -5,6 +5,8 @@
 // or read here: the Go runtime's TLS lives on GS (see docs/design.md and internal/tlsmove).
 package entry
 
+import "golos/internal/abi"
+
 // Regs holds an application thread's general registers in the order of Linux's
 // mcontext_t gregs (REG_R8 … REG_EFL in <sys/ucontext.h>), so that the signal handlers
 // copy them from the kernel's signal frame in one block.
@@ -80,7 +82,7 @@ type Context struct {
 	// their stack pointer.
 	slot uint64
 
-	goSigstack stackT // the Go runtime's signal stack for this thread (Enable, Release)
+	goSigstack abi.StackT // the Go runtime's signal stack for this thread (Enable, Release)
 
 	_ [56]byte // pads xsave to a 64-byte boundary (checked by a test)
 

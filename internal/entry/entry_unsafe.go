@@ -8,6 +8,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"golos/internal/abi"
 )
 
 // Implemented in entry_amd64.s. The handlers are reached only through their addresses
@@ -365,21 +367,6 @@ func FreeContext(ctx *Context) {
 	unix.Syscall(unix.SYS_MUNMAP, uintptr(unsafe.Pointer(ctx)), uintptr(size), 0)
 }
 
-// Linux's struct sigaction for rt_sigaction(2) (kernel layout, not glibc's).
-type sigaction struct {
-	handler  uintptr
-	flags    uint64
-	restorer uintptr
-	mask     uint64
-}
-
-const (
-	saSiginfo  = 0x4
-	saOnstack  = 0x08000000
-	saRestorer = 0x04000000
-	saNodefer  = 0x40000000
-)
-
 var installOnce sync.Once
 var installErr error
 
@@ -426,9 +413,9 @@ func install(text0, text1 uintptr) error {
 	if err := reserveSlots(); err != nil {
 		return err
 	}
-	own := sigaction{
-		flags:    saSiginfo | saOnstack | saRestorer | saNodefer,
-		restorer: sigreturnTrampPC,
+	own := abi.Sigaction{
+		Flags:    abi.SA_SIGINFO | abi.SA_ONSTACK | abi.SA_RESTORER | abi.SA_NODEFER,
+		Restorer: uint64(sigreturnTrampPC),
 	}
 	for sig := unix.Signal(1); sig <= 64; sig++ {
 		act := own
@@ -436,7 +423,7 @@ func install(text0, text1 uintptr) error {
 		case unix.SIGKILL, unix.SIGSTOP:
 			continue
 		case unix.SIGSYS:
-			act.handler = sigsysTrampPC
+			act.Handler = uint64(sigsysTrampPC)
 		case KickSignal:
 			// Without SA_NODEFER: kicks that queued up while the thread was not running
 			// (a loaded machine; Rekick every 5 ms) are then delivered one after another,
@@ -444,13 +431,13 @@ func install(text0, text1 uintptr) error {
 			// stack. The kernel does not fail such a frame but starts again at the top of
 			// the stack (x86 get_sigframe checks the interrupted SP less its red zone), over
 			// the oldest frames: the thread looped in kickTramp for ever.
-			act.handler = kickTrampPC
-			act.flags &^= saNodefer
+			act.Handler = uint64(kickTrampPC)
+			act.Flags &^= abi.SA_NODEFER
 		case unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL, unix.SIGTRAP:
-			act.handler = faultTrampPC
+			act.Handler = uint64(faultTrampPC)
 		default:
 			if Forwarded(sig) {
-				act.handler = hostSigTrampPC
+				act.Handler = uint64(hostSigTrampPC)
 				// Without SA_RESTART: a syscall of the application's that the signal
 				// interrupts must come back as EINTR, so that golos delivers the signal
 				// and then restarts the call or not by the application's own handler
@@ -458,36 +445,36 @@ func install(text0, text1 uintptr) error {
 				// of fastEntry to its syscall instruction, which the kick handler takes
 				// for a call not yet made: it was made again after the handler, and a
 				// program whose handler has no SA_RESTART never saw its EINTR.
-				act.flags = saSiginfo | saOnstack | saRestorer
-				var old sigaction
+				act.Flags = abi.SA_SIGINFO | abi.SA_ONSTACK | abi.SA_RESTORER
+				var old abi.Sigaction
 				if err := rtSigaction(sig, &act, &old); err != nil {
 					return fmt.Errorf("install %v handler: %w", sig, err)
 				}
-				if old.handler == 1 { // SIG_IGN
+				if old.Handler == abi.SIG_IGN {
 					ignoredAtStart |= 1 << (sig - 1)
 				}
 				continue
 			}
-			var old sigaction
+			var old abi.Sigaction
 			if err := rtSigaction(sig, nil, &old); err != nil {
 				return fmt.Errorf("read %v handler: %w", sig, err)
 			}
-			if old.handler <= 1 { // SIG_DFL, SIG_IGN: not the Go runtime's
+			if old.Handler <= abi.SIG_IGN { // SIG_DFL, SIG_IGN: not the Go runtime's
 				continue
 			}
-			goHandlers[sig] = old.handler
-			old.handler = goSigTrampPC
+			goHandlers[sig] = uintptr(old.Handler)
+			old.Handler = uint64(goSigTrampPC)
 			if err := rtSigaction(sig, &old, nil); err != nil {
 				return fmt.Errorf("install %v handler: %w", sig, err)
 			}
 			continue
 		}
-		var old sigaction
+		var old abi.Sigaction
 		if err := rtSigaction(sig, &act, &old); err != nil {
 			return fmt.Errorf("install %v handler: %w", sig, err)
 		}
-		if old.handler > 1 {
-			goHandlers[sig] = old.handler
+		if old.Handler > abi.SIG_IGN {
+			goHandlers[sig] = uintptr(old.Handler)
 		}
 	}
 	return nil
@@ -523,14 +510,14 @@ func IgnoreTTYSignal(sig unix.Signal, ignore bool) {
 	if 1<<(sig-1)&TTYSignals == 0 {
 		return
 	}
-	act := sigaction{handler: hostSigTrampPC, flags: saSiginfo | saOnstack | saRestorer, restorer: sigreturnTrampPC}
+	act := abi.Sigaction{Handler: uint64(hostSigTrampPC), Flags: abi.SA_SIGINFO | abi.SA_ONSTACK | abi.SA_RESTORER, Restorer: uint64(sigreturnTrampPC)}
 	if ignore {
-		act = sigaction{handler: 1, flags: saRestorer, restorer: sigreturnTrampPC} // SIG_IGN
+		act = abi.Sigaction{Handler: abi.SIG_IGN, Flags: abi.SA_RESTORER, Restorer: uint64(sigreturnTrampPC)}
 	}
 	rtSigaction(sig, &act, nil)
 }
 
-func rtSigaction(sig unix.Signal, act, old *sigaction) error {
+func rtSigaction(sig unix.Signal, act, old *abi.Sigaction) error {
 	_, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig),
 		uintptr(unsafe.Pointer(act)), uintptr(unsafe.Pointer(old)), 8, 0, 0)
 	if e != 0 {
@@ -561,7 +548,7 @@ func Enable(ctx *Context) error {
 	// The Go runtime's own signal stack for this thread is kept, to be put back when the
 	// thread leaves the application (Release): a signal that found no signal stack
 	// there would make the runtime take the thread for a foreign one.
-	if e := sigaltstack(&stackT{sp: slot + slotStack, size: slotSize - slotStack}, &ctx.goSigstack); e != 0 {
+	if e := sigaltstack(&abi.StackT{SP: uint64(slot + slotStack), Size: slotSize - slotStack}, &ctx.goSigstack); e != 0 {
 		freeSlot(slot)
 		return fmt.Errorf("install signal stack: %w", e)
 	}

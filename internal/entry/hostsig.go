@@ -2,10 +2,12 @@ package entry
 
 import (
 	"golang.org/x/sys/unix"
+
+	"golos/internal/abi"
 )
 
 // HostAction is a signal's disposition on the host, as SetHostDefault found it.
-type HostAction struct{ act sigaction }
+type HostAction struct{ act abi.Sigaction }
 
 // SetHostDefault sets sig's disposition on the host to SIG_DFL and returns the one it
 // had, for RestoreHost: golos then ends or stops by sig itself, as the application's
@@ -13,8 +15,8 @@ type HostAction struct{ act sigaction }
 // which keeps its own idea of its handlers, is not asked (it would refuse SIGSEGV and
 // the like, and put its handler back).
 func SetHostDefault(sig unix.Signal) (HostAction, error) {
-	var old sigaction
-	err := rtSigaction(sig, &sigaction{}, &old)
+	var old abi.Sigaction
+	err := rtSigaction(sig, &abi.Sigaction{}, &old)
 	return HostAction{old}, err
 }
 

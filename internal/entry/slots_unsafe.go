@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"golos/internal/abi"
 )
 
 // Every thread that runs application code gets a slot: a 128 KiB-aligned block from one
@@ -164,15 +166,7 @@ func freeSlot(slot uintptr) {
 	slots.mu.Unlock()
 }
 
-// stackT is Linux's stack_t.
-type stackT struct {
-	sp    uintptr
-	flags int32
-	_     int32
-	size  uintptr
-}
-
-func sigaltstack(ss, old *stackT) unix.Errno {
+func sigaltstack(ss, old *abi.StackT) unix.Errno {
 	_, _, e := unix.RawSyscall(unix.SYS_SIGALTSTACK, uintptr(unsafe.Pointer(ss)), uintptr(unsafe.Pointer(old)), 0)
 	return e
 }

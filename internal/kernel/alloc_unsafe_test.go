@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/entry"
 )
 
@@ -19,21 +20,29 @@ func TestSyscallAllocatesNothing(t *testing.T) {
 	defer entry.FreeContext(ctx)
 	p := &Process{noted: map[uint64]bool{}}
 	th := &Thread{p: p, ctx: ctx, tid: unix.Gettid()}
+	var ts unix.Timespec
+	var act abi.Sigaction
+	var ss abi.StackT
 	for _, tc := range []struct {
 		name string
 		nr   uint64
 		code int64
+		args [4]uint64
 	}{
-		{"getppid via a rewritten site", unix.SYS_GETPPID, entry.CodeFast},
-		{"getppid via SIGSYS", unix.SYS_GETPPID, 2},
-		{"gettid (golos's own)", unix.SYS_GETTID, entry.CodeFast},
-		{"clock_gettime", unix.SYS_CLOCK_GETTIME, entry.CodeFast},
+		{"getppid via a rewritten site", unix.SYS_GETPPID, entry.CodeFast, [4]uint64{}},
+		{"getppid via SIGSYS", unix.SYS_GETPPID, 2, [4]uint64{}},
+		{"gettid (golos's own)", unix.SYS_GETTID, entry.CodeFast, [4]uint64{}},
+		{"clock_gettime", unix.SYS_CLOCK_GETTIME, entry.CodeFast,
+			[4]uint64{unix.CLOCK_MONOTONIC, uint64(uintptrOf(&ts))}},
+		// golos's own, through the typed copies of package abi:
+		{"rt_sigaction", unix.SYS_RT_SIGACTION, entry.CodeFast,
+			[4]uint64{uint64(unix.SIGUSR1), uint64(uintptrOf(&act)), uint64(uintptrOf(&act)), 8}},
+		{"sigaltstack", unix.SYS_SIGALTSTACK, entry.CodeFast,
+			[4]uint64{0, uint64(uintptrOf(&ss))}},
 	} {
-		var ts unix.Timespec
 		allocs := testing.AllocsPerRun(1000, func() {
 			ctx.Regs.RAX = tc.nr
-			ctx.Regs.RDI = unix.CLOCK_MONOTONIC
-			ctx.Regs.RSI = uint64(uintptrOf(&ts))
+			ctx.Regs.RDI, ctx.Regs.RSI, ctx.Regs.RDX, ctx.Regs.R10 = tc.args[0], tc.args[1], tc.args[2], tc.args[3]
 			ctx.Regs.RIP = 0 // no site to rewrite
 			ctx.Code = tc.code
 			th.syscall()

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"path"
 	"strconv"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -96,7 +95,7 @@ func sysGetdents64(t *Thread) int64 {
 // dirWatch is a watched descriptor of a directory whose listing must show virtual
 // directories or mount points its host directory lacks (vfs.MissingChildren).
 type dirWatch struct {
-	mu      sync.Mutex
+	mu      mutex[dirWatchLock]
 	guest   string // the directory's guest path
 	virtual bool   // a virtual directory: its host directory, removed, lists nothing
 	tail    bool   // the host listing ended at position end; next children were given

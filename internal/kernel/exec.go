@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/entry"
 	"golos/internal/loader"
 	"golos/internal/vfs"
@@ -221,7 +222,7 @@ func (t *Thread) execSignalFlags() []string {
 	pending := t.pending | s.pending
 	var ignored uint64
 	for sig := 1; sig <= 64; sig++ {
-		if s.actions[sig].handler == sigIgn {
+		if s.actions[sig].Handler == abi.SIG_IGN {
 			ignored |= sigBit(sig)
 		}
 	}
@@ -253,14 +254,14 @@ func (p *Process) inheritSignals(main *Thread) {
 	ignored := p.opts.SigIgnored | entry.IgnoredAtStart()
 	for sig := 1; sig <= 64; sig++ {
 		if ignored&sigBit(sig) != 0 && sigBit(sig)&cannotCatch == 0 {
-			s.actions[sig] = sigaction{handler: sigIgn}
+			s.actions[sig] = abi.Sigaction{Handler: abi.SIG_IGN}
 			entry.IgnoreTTYSignal(unix.Signal(sig), true)
 		}
 		if p.opts.SigPending&sigBit(sig) != 0 {
 			if s.infos == nil {
 				s.infos = map[int][]siginfo{}
 			}
-			queue(&s.pending, s.infos, siginfo{signo: int32(sig), code: siUser})
+			queue(&s.pending, s.infos, siginfo{signo: int32(sig), code: abi.SI_USER})
 		}
 	}
 }

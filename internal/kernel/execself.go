@@ -3,6 +3,7 @@ package kernel
 import (
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/entry"
 	"golos/internal/loader"
 	"golos/internal/vfs"
@@ -138,13 +139,13 @@ func (p *Process) resetSignalsForExec(t *Thread) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for sig := range s.actions {
-		if s.actions[sig].handler != sigIgn {
-			s.actions[sig] = sigaction{}
+		if s.actions[sig].Handler != abi.SIG_IGN {
+			s.actions[sig] = abi.Sigaction{}
 		} else {
-			s.actions[sig].flags, s.actions[sig].mask, s.actions[sig].restorer = 0, 0, 0
+			s.actions[sig].Flags, s.actions[sig].Mask, s.actions[sig].Restorer = 0, 0, 0
 		}
 	}
-	t.altstack = stackT{flags: ssDisable}
+	t.altstack = abi.StackT{Flags: abi.SS_DISABLE}
 	t.restoreMask = nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/entry"
 	"golos/internal/vfs"
 )
@@ -97,11 +98,11 @@ type forkStub struct {
 // sysFork and sysVfork are fork(2) and vfork(2): clone(2) with SIGCHLD, and with
 // CLONE_VM|CLONE_VFORK.
 func sysFork(t *Thread) int64 {
-	return t.fork(cloneArgs{exitSignal: uint64(unix.SIGCHLD)})
+	return t.fork(abi.CloneArgs{ExitSignal: uint64(unix.SIGCHLD)})
 }
 
 func sysVfork(t *Thread) int64 {
-	return t.fork(cloneArgs{flags: unix.CLONE_VM | unix.CLONE_VFORK, exitSignal: uint64(unix.SIGCHLD)})
+	return t.fork(abi.CloneArgs{Flags: unix.CLONE_VM | unix.CLONE_VFORK, ExitSignal: uint64(unix.SIGCHLD)})
 }
 
 // fork makes a new process running the calling thread: clone(2) without CLONE_THREAD.
@@ -109,32 +110,32 @@ func sysVfork(t *Thread) int64 {
 // rather than the parent's own (it only reads it on its way to execve, except that a
 // write it makes before that is not seen by the parent), and the caller waits, as Linux's
 // does, until the child has called execve or ended.
-func (t *Thread) fork(a cloneArgs) int64 {
+func (t *Thread) fork(a abi.CloneArgs) int64 {
 	p := t.p
 	const sharing = unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND | unix.CLONE_THREAD |
 		unix.CLONE_PARENT | unix.CLONE_PTRACE | unix.CLONE_NEWNS | unix.CLONE_NEWUSER |
 		unix.CLONE_NEWPID | unix.CLONE_NEWNET | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS |
 		unix.CLONE_NEWCGROUP | unix.CLONE_IO | unix.CLONE_UNTRACED
 	switch {
-	case a.flags&unix.CLONE_VM != 0 && a.flags&unix.CLONE_VFORK == 0:
+	case a.Flags&unix.CLONE_VM != 0 && a.Flags&unix.CLONE_VFORK == 0:
 		p.unsupported("a process sharing its parent's memory (clone with CLONE_VM, without CLONE_THREAD or CLONE_VFORK)",
 			"each process of golos has its own memory; the program gets ENOSYS")
 		return -int64(unix.ENOSYS)
-	case a.flags&sharing != 0:
-		p.unsupported(fmt.Sprintf("clone of a process with flags %#x", a.flags&sharing),
+	case a.Flags&sharing != 0:
+		p.unsupported(fmt.Sprintf("clone of a process with flags %#x", a.Flags&sharing),
 			"a new process shares nothing with its parent in golos yet; the program gets ENOSYS")
 		return -int64(unix.ENOSYS)
-	case a.exitSignal > 64, a.flags&unix.CLONE_PIDFD != 0 && a.flags&unix.CLONE_DETACHED != 0:
+	case a.ExitSignal > 64, a.Flags&unix.CLONE_PIDFD != 0 && a.Flags&unix.CLONE_DETACHED != 0:
 		return -int64(unix.EINVAL) // kernel/fork.c: valid_signal, copy_process
 	}
-	if a.flags&unix.CLONE_SETTLS != 0 && a.tls >= userEnd {
+	if a.Flags&unix.CLONE_SETTLS != 0 && a.TLS >= userEnd {
 		return -int64(unix.EPERM)
 	}
-	if a.flags&unix.CLONE_PIDFD != 0 {
+	if a.Flags&unix.CLONE_PIDFD != 0 {
 		// Linux stores the pidfd before the child runs, and a store that faults fails the
 		// clone: golos checks the place is writable first (by writing back what is there).
 		var b [4]byte
-		if copyIn(a.pidfd, b[:]) != 0 || copyOut(a.pidfd, b[:]) != 0 {
+		if copyIn(a.Pidfd, b[:]) != 0 || copyOut(a.Pidfd, b[:]) != 0 {
 			return -int64(unix.EFAULT)
 		}
 	}
@@ -153,7 +154,7 @@ func (t *Thread) fork(a cloneArgs) int64 {
 }
 
 // forkChild starts the child's golos and gives it the process; it returns the child's pid.
-func (t *Thread) forkChild(a cloneArgs) (int, error) {
+func (t *Thread) forkChild(a abi.CloneArgs) (int, error) {
 	p := t.p
 	p.forkMu.Lock()
 	defer p.forkMu.Unlock()
@@ -173,17 +174,17 @@ func (t *Thread) forkChild(a cloneArgs) (int, error) {
 		return 0, err
 	}
 	defer unix.Close(conn)
-	if a.flags&unix.CLONE_VFORK != 0 {
+	if a.Flags&unix.CLONE_VFORK != 0 {
 		// First: the child gives back the parent's stack when it execs or ends, where
 		// the stores below may be (vforkShare).
 		vforkWait(conn, pid)
 	}
-	if a.flags&unix.CLONE_PARENT_SETTID != 0 {
+	if a.Flags&unix.CLONE_PARENT_SETTID != 0 {
 		var b [4]byte
 		binary.LittleEndian.PutUint32(b[:], uint32(pid))
-		copyOut(a.parentTid, b[:])
+		copyOut(a.ParentTid, b[:])
 	}
-	if a.flags&unix.CLONE_PIDFD != 0 {
+	if a.Flags&unix.CLONE_PIDFD != 0 {
 		// The host's pidfd of the child's golos is the child's: the program's next free
 		// descriptor, close-on-exec, as clone's is (pidfd_open(2), clone(2)).
 		fd, err := unix.PidfdOpen(pid, 0)
@@ -192,7 +193,7 @@ func (t *Thread) forkChild(a cloneArgs) (int, error) {
 		}
 		var b [4]byte
 		binary.LittleEndian.PutUint32(b[:], uint32(int32(fd)))
-		copyOut(a.pidfd, b[:])
+		copyOut(a.Pidfd, b[:])
 	}
 	return pid, nil
 }
@@ -204,7 +205,7 @@ var errPlaceTaken = errors.New("a place of the program's memory is taken in the 
 const placeTaken = "place taken: "
 
 // startChild starts a child's golos and gives it the process: its pid and the socket to it.
-func (t *Thread) startChild(a cloneArgs) (pid, conn int, err error) {
+func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 	p := t.p
 	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -241,10 +242,10 @@ func (t *Thread) startChild(a cloneArgs) (pid, conn int, err error) {
 		strconv.FormatUint(vdso[0].Lo, 16)},
 		&syscall.ProcAttr{Env: os.Environ(), Files: std})
 	unix.Close(childEnd)
-	if err == nil && a.exitSignal != uint64(unix.SIGCHLD) {
+	if err == nil && a.ExitSignal != uint64(unix.SIGCHLD) {
 		// Known before the child can end: the program's code runs only once it has the
 		// process (wait.go).
-		p.kids.add(pid, int(a.exitSignal))
+		p.kids.add(pid, int(a.ExitSignal))
 	}
 	if err != nil {
 		unix.Close(conn)
@@ -270,7 +271,7 @@ func (t *Thread) startChild(a cloneArgs) (pid, conn int, err error) {
 
 // sendProcess sends the child the process and its memory, and waits until its thread is
 // about to run.
-func (t *Thread) sendProcess(conn, pid int, a cloneArgs) error {
+func (t *Thread) sendProcess(conn, pid int, a abi.CloneArgs) error {
 	p := t.p
 	// No mapping changes and no site is rewritten while the memory is described and copied.
 	p.mm.mu.Lock()
@@ -290,7 +291,7 @@ func (t *Thread) sendProcess(conn, pid int, a cloneArgs) error {
 	if err != nil {
 		return err
 	}
-	if a.flags&unix.CLONE_VFORK != 0 {
+	if a.Flags&unix.CLONE_VFORK != 0 {
 		st.VforkStack = vforkStack(st.Maps, t.ctx.Regs.RSP)
 	}
 	if err := writeMsg(conn, st.encode()); err != nil {
@@ -313,7 +314,7 @@ func (t *Thread) sendProcess(conn, pid int, a cloneArgs) error {
 
 // forkState describes the process for the child; it returns the descriptors of the
 // shared mappings to send along.
-func (t *Thread) forkState(a cloneArgs, conn int) (*forkState, []int, error) {
+func (t *Thread) forkState(a abi.CloneArgs, conn int) (*forkState, []int, error) {
 	p := t.p
 	st := &forkState{
 		Opts:         p.opts,
@@ -337,10 +338,10 @@ func (t *Thread) forkState(a cloneArgs, conn int) (*forkState, []int, error) {
 	st.Opts.Workdir = ""
 	p.sig.mu.Lock()
 	for i, a := range p.sig.actions {
-		st.Actions[i] = [4]uint64{a.handler, a.flags, a.restorer, a.mask}
+		st.Actions[i] = [4]uint64{a.Handler, a.Flags, a.Restorer, a.Mask}
 	}
 	st.Thread.Sigmask = t.sigmask
-	st.Thread.Altstack = [3]uint64{t.altstack.sp, uint64(uint32(t.altstack.flags)), t.altstack.size}
+	st.Thread.Altstack = [3]uint64{t.altstack.SP, uint64(uint32(t.altstack.Flags)), t.altstack.Size}
 	p.sig.mu.Unlock()
 	th := &st.Thread
 	th.Regs = t.ctx.Regs
@@ -348,8 +349,8 @@ func (t *Thread) forkState(a cloneArgs, conn int) (*forkState, []int, error) {
 	th.AppGS, th.HasAppGS = t.ctx.AppGS(), t.ctx.HasAppGS()
 	th.Rseq = [3]uint64{t.rseq.addr, t.rseq.length, t.rseq.sig}
 	th.Seccomp = encodeSeccomp(t.seccompMode.Load(), t.seccomp.Load())
-	if a.flags&unix.CLONE_SETTLS != 0 {
-		th.FS = a.tls
+	if a.Flags&unix.CLONE_SETTLS != 0 {
+		th.FS = a.TLS
 	} else {
 		// The FS base of this thread, which is the program's: the host's answer, read
 		// into golos's memory (arch_prctl(2) ARCH_GET_FS).
@@ -359,14 +360,14 @@ func (t *Thread) forkState(a cloneArgs, conn int) (*forkState, []int, error) {
 		}
 		th.FS = fs
 	}
-	if a.flags&unix.CLONE_CHILD_CLEARTID != 0 {
-		th.ClearChildTid = a.childTid
+	if a.Flags&unix.CLONE_CHILD_CLEARTID != 0 {
+		th.ClearChildTid = a.ChildTid
 	}
-	if a.flags&unix.CLONE_CHILD_SETTID != 0 {
-		th.SetChildTid = a.childTid
+	if a.Flags&unix.CLONE_CHILD_SETTID != 0 {
+		th.SetChildTid = a.ChildTid
 	}
-	if a.stack != 0 {
-		th.Regs.RSP = a.stack
+	if a.Stack != 0 {
+		th.Regs.RSP = a.Stack
 	}
 	maps, _, err := readMaps()
 	if err != nil {

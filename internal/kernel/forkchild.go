@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/entry"
 	"golos/internal/loader"
 	"golos/internal/vfs"
@@ -59,7 +60,7 @@ func RunForked(conn int, vdsoAt uint64, opts Options, pause VDSOPause) (int, err
 		// CLONE_CHILD_SETTID asks; its rseq area registered again with the host.
 		c.setFS(st.Thread.FS)
 		if a := st.Thread.SetChildTid; a != 0 {
-			setupTids(cloneArgs{flags: unix.CLONE_CHILD_SETTID, childTid: a}, c.tid)
+			setupTids(abi.CloneArgs{Flags: unix.CLONE_CHILD_SETTID, ChildTid: a}, c.tid)
 		}
 		if r := st.Thread.Rseq; r[0] != 0 {
 			if passthroughRaw(unix.SYS_RSEQ, r[0], r[1], 0, r[2], 0, 0) == 0 {
@@ -207,8 +208,8 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 		entry.GoFDs[conn&0xffff] = 1
 	}
 	for i, a := range st.Actions {
-		p.sig.actions[i] = sigaction{handler: a[0], flags: a[1], restorer: a[2], mask: a[3]}
-		if i > 0 && a[0] == sigIgn {
+		p.sig.actions[i] = abi.Sigaction{Handler: a[0], Flags: a[1], Restorer: a[2], Mask: a[3]}
+		if i > 0 && a[0] == abi.SIG_IGN {
 			entry.IgnoreTTYSignal(unix.Signal(i), true)
 		}
 	}
@@ -228,7 +229,7 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 		t.ctx.SetAppGS(th.AppGS)
 	}
 	t.sigmask = th.Sigmask
-	t.altstack = stackT{sp: th.Altstack[0], flags: int32(th.Altstack[1]), size: th.Altstack[2]}
+	t.altstack = abi.StackT{SP: th.Altstack[0], Flags: int32(th.Altstack[1]), Size: th.Altstack[2]}
 	t.clearChildTid = th.ClearChildTid
 	t.seccompMode.Store(seccompMode)
 	t.seccomp.Store(seccomp)

@@ -4,16 +4,22 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
 
+	"golos/internal/abi"
 	"golos/internal/entry"
 )
 
 // The rt_sigframe golos builds for the application's handlers must be the one Linux
-// builds: glibc's and musl's handlers and Go's runtime read it by these offsets.
+// builds: glibc's and musl's handlers and Go's runtime read it by these offsets. The
+// structs themselves (abi.RtSigframe, abi.Ucontext, abi.Siginfo) are checked against the
+// C headers in internal/abi; here, what golos adds to them: the offsets of the ucontext
+// and the siginfo it hands the handler, and entry.Regs, which putRegs and getRegs copy
+// to and from the gregs as one block in the same order.
 func TestSigframeLayoutMatchesCHeaders(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "frame.c")
@@ -24,26 +30,10 @@ func TestSigframeLayoutMatchesCHeaders(t *testing.T) {
 #include <sys/ucontext.h>
 #define P(name, v) printf("%s %ld\n", name, (long)(v))
 int main(void) {
-	P("uc_stack", offsetof(ucontext_t, uc_stack));
-	P("uc_mcontext", offsetof(ucontext_t, uc_mcontext));
-	P("gregs", offsetof(ucontext_t, uc_mcontext.gregs));
-	P("csgsfs", offsetof(ucontext_t, uc_mcontext.gregs[REG_CSGSFS]));
-	P("err", offsetof(ucontext_t, uc_mcontext.gregs[REG_ERR]));
-	P("trapno", offsetof(ucontext_t, uc_mcontext.gregs[REG_TRAPNO]));
-	P("oldmask", offsetof(ucontext_t, uc_mcontext.gregs[REG_OLDMASK]));
-	P("cr2", offsetof(ucontext_t, uc_mcontext.gregs[REG_CR2]));
-	P("fpregs", offsetof(ucontext_t, uc_mcontext.fpregs));
-	P("uc_sigmask", offsetof(ucontext_t, uc_sigmask));
-	P("siginfo", sizeof(siginfo_t));
-	P("si_pid", offsetof(siginfo_t, si_pid));
-	P("si_uid", offsetof(siginfo_t, si_uid));
-	P("si_value", offsetof(siginfo_t, si_value));
-	P("si_addr", offsetof(siginfo_t, si_addr));
-	P("SA_RESTORER", 0x04000000);
-	P("SA_SIGINFO", SA_SIGINFO); P("SA_ONSTACK", SA_ONSTACK); P("SA_RESTART", SA_RESTART);
-	P("SA_NODEFER", SA_NODEFER); P("SA_RESETHAND", SA_RESETHAND);
-	P("SS_ONSTACK", SS_ONSTACK); P("SS_DISABLE", SS_DISABLE);
-	P("SI_USER", SI_USER); P("SI_TKILL", SI_TKILL); P("SI_QUEUE", SI_QUEUE);
+	P("gregs", offsetof(ucontext_t, uc_mcontext.gregs[REG_R8]));
+	P("gregs end", offsetof(ucontext_t, uc_mcontext.gregs[REG_EFL]) + sizeof(greg_t));
+	P("R8", REG_R8); P("RDI", REG_RDI); P("RAX", REG_RAX); P("RSP", REG_RSP);
+	P("RIP", REG_RIP); P("EFL", REG_EFL);
 	return 0;
 }
 `
@@ -60,44 +50,46 @@ int main(void) {
 	}
 	c := map[string]int64{}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		f := strings.Fields(line)
-		c[f[0]], _ = strconv.ParseInt(f[1], 10, 64)
+		i := strings.LastIndexByte(line, ' ')
+		c[line[:i]], _ = strconv.ParseInt(line[i+1:], 10, 64)
 	}
+	var f abi.RtSigframe
 	var r entry.Regs
+	// Each register's index in the gregs that putRegs fills, from its offset in entry.Regs.
+	idx := func(off uintptr) int64 { return int64(off / 8) }
 	checks := []struct {
 		name      string
 		got, want int64
 	}{
-		{"ucStackOff", ucStackOff, c["uc_stack"]},
-		{"ucMcontextOff", ucMcontextOff, c["gregs"]},
-		{"gregs block", mcGregsCount * 8, int64(unsafe.Sizeof(r))},
-		{"mcCsgsfsOff", mcCsgsfsOff, c["csgsfs"]},
-		{"mcErrOff", mcErrOff, c["err"]},
-		{"mcTrapnoOff", mcTrapnoOff, c["trapno"]},
-		{"mcOldmaskOff", mcOldmaskOff, c["oldmask"]},
-		{"mcCr2Off", mcCr2Off, c["cr2"]},
-		{"mcFpstateOff", mcFpstateOff, c["fpregs"]},
-		{"ucSigmaskOff", ucSigmaskOff, c["uc_sigmask"]},
-		{"siginfo size", frameSize - frameSiginfo, c["siginfo"]},
-		{"siPidOff", siPidOff, c["si_pid"]},
-		{"siUidOff", siUidOff, c["si_uid"]},
-		{"siValueOff", siValueOff, c["si_value"]},
-		{"siAddrOff", siAddrOff, c["si_addr"]},
-		{"SA_RESTORER", saRestorer, c["SA_RESTORER"]},
-		{"SA_SIGINFO", saSiginfo, c["SA_SIGINFO"]},
-		{"SA_ONSTACK", saOnstack, c["SA_ONSTACK"]},
-		{"SA_RESTART", saRestart, c["SA_RESTART"]},
-		{"SA_NODEFER", saNodefer, c["SA_NODEFER"]},
-		{"SA_RESETHAND", saResethand, int64(uint32(c["SA_RESETHAND"]))},
-		{"SS_ONSTACK", ssOnstack, c["SS_ONSTACK"]},
-		{"SS_DISABLE", ssDisable, c["SS_DISABLE"]},
-		{"SI_USER", siUser, c["SI_USER"]},
-		{"SI_TKILL", siTkill, c["SI_TKILL"]},
-		{"SI_QUEUE", siQueue, c["SI_QUEUE"]},
+		{"frameUcontext", frameUcontext, int64(unsafe.Offsetof(f.Uc))},
+		{"frameSiginfo", frameSiginfo, int64(unsafe.Offsetof(f.Info))},
+		{"gregs block", int64(unsafe.Sizeof(r)), c["gregs end"] - c["gregs"]},
+		{"gregs block in abi.Sigcontext", int64(unsafe.Sizeof(f.Uc.Mcontext.Gregs)), int64(unsafe.Sizeof(r))},
+		{"Regs.R8", idx(unsafe.Offsetof(r.R8)), c["R8"]},
+		{"Regs.RDI", idx(unsafe.Offsetof(r.RDI)), c["RDI"]},
+		{"Regs.RAX", idx(unsafe.Offsetof(r.RAX)), c["RAX"]},
+		{"Regs.RSP", idx(unsafe.Offsetof(r.RSP)), c["RSP"]},
+		{"Regs.RIP", idx(unsafe.Offsetof(r.RIP)), c["RIP"]},
+		{"Regs.RFLAGS", idx(unsafe.Offsetof(r.RFLAGS)), c["EFL"]},
 	}
 	for _, k := range checks {
 		if k.got != k.want {
-			t.Errorf("%s = %d, the C headers say %d", k.name, k.got, k.want)
+			t.Errorf("%s = %d, want %d", k.name, k.got, k.want)
+		}
+	}
+	// putRegs and getRegs keep that order: each register goes to its own index and back.
+	for i := range 18 {
+		var in entry.Regs
+		reflect.ValueOf(&in).Elem().Field(i).SetUint(uint64(i + 1))
+		var g [18]uint64
+		putRegs(&g, &in)
+		if g[i] != uint64(i+1) {
+			t.Errorf("putRegs: register %d of entry.Regs went to gregs %v", i, g)
+		}
+		var back entry.Regs
+		getRegs(&g, &back)
+		if back != in {
+			t.Errorf("getRegs: register %d of entry.Regs came back as %+v", i, back)
 		}
 	}
 }

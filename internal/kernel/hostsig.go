@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"os"
-	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -66,7 +65,7 @@ func (t *Thread) parkIfDying() {
 }
 
 // stopMu serialises the stops of the process (stopBy).
-var stopMu sync.Mutex
+var stopMu mutex[stopLock]
 
 // stopBy stops the whole program as the default action of a stop signal does (signal(7):
 // "Stop the process"): golos's host process stops by the same signal, every thread with

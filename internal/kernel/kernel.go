@@ -28,6 +28,7 @@
 //	p.mm.mu → p.rw.mu (a mapping's change adds or removes code: rw.addCode, rw.removeCode)
 //	p.forwardMu → p.kids.mu (forward → childExitSignal)
 //	p.forkMu → p.kids.mu (forkChild)
+//	p.mm.mu → p.nofileMu (a mapping that grows the memory checks RLIMIT_AS, RLIMIT_DATA: overLimit)
 //	p.forwardMu → p.sig.mu → p.threads.mu (forwardTaken → sendProcess, sendThread)
 //	p.forwardMu → p.kicks.mu → p.threads.mu (forwardTaken → signalThread; rekickLoop → p.thread)
 //	p.sig.mu → p.threads.mu (rt_sigaction, retargetShared, flushStopCont, sendProcess, blockedByAll)
@@ -36,6 +37,9 @@
 // nothing is locked while one is held. A thread's own fields that no lock names are
 // touched only by the thread itself (its syscalls, its signal delivery), or before it
 // runs by whoever starts it.
+//
+// lockorder.go writes this order down again as data (lockOrder), and a golos built with
+// the lockorder tag (golos-build -tags lockorder) checks it at every lock it takes.
 package kernel
 
 import (
@@ -91,23 +95,23 @@ type Process struct {
 	// Fields without a lock named are set before the first thread runs (Run,
 	// buildChild) and changed, if ever, only by an execve in place (execInPlace), which
 	// golos makes only when the process has one thread left.
-	opts         Options      // *opts.Nofile: nofileMu
-	exePath      string       // the program on the host (what opening /proc/self/exe opens)
-	exeGuestPath string       // the program as the application names it (/proc/self/exe)
-	mm           addressSpace // mm.mu
-	sig          signalState  // sig.mu
-	kicks        kickWatch    // kicked threads that have not yet looked at their signals (kicks.mu)
-	forwardMu    sync.Mutex   // held while signals from outside are taken and queued (forwardTaken)
-	forwarding   atomic.Int32 // the forwarder goroutine is taking and queuing signals
-	seccompUsed  atomic.Bool  // a thread has a seccomp mode: every syscall goes to the handler (seccomp.go)
-	fs           *vfs.FS      // the confined root, or nil for the host's files
-	ownFDs       []int        // golos's own descriptors (the runtime's poller's, the root's)
-	fdDirs       sync.Map     // watched descriptors: *procDir, *dirWatch (sysGetdents64)
+	opts         Options            // *opts.Nofile: nofileMu
+	exePath      string             // the program on the host (what opening /proc/self/exe opens)
+	exeGuestPath string             // the program as the application names it (/proc/self/exe)
+	mm           addressSpace       // mm.mu
+	sig          signalState        // sig.mu
+	kicks        kickWatch          // kicked threads that have not yet looked at their signals (kicks.mu)
+	forwardMu    mutex[forwardLock] // held while signals from outside are taken and queued (forwardTaken)
+	forwarding   atomic.Int32       // the forwarder goroutine is taking and queuing signals
+	seccompUsed  atomic.Bool        // a thread has a seccomp mode: every syscall goes to the handler (seccomp.go)
+	fs           *vfs.FS            // the confined root, or nil for the host's files
+	ownFDs       []int              // golos's own descriptors (the runtime's poller's, the root's)
+	fdDirs       sync.Map           // watched descriptors: *procDir, *dirWatch (sysGetdents64)
 
-	nofileMu sync.Mutex
-	forkMu   sync.Mutex // one new process at a time (fork.go)
-	kids     cloneKids  // children with an exit signal other than SIGCHLD (wait.go); kids.mu
-	vdsoMu   sync.Mutex
+	nofileMu mutex[nofileLock]
+	forkMu   mutex[forkLock] // one new process at a time (fork.go)
+	kids     cloneKids       // children with an exit signal other than SIGCHLD (wait.go); kids.mu
+	vdsoMu   mutex[vdsoLock]
 	vdso     []forkMapping // the vDSO's parts (vdsoParts); vdsoMu
 	pagemap  int           // /proc/self/pagemap, open from the start (fork.go), or -1
 	// A vfork child's socket to its parent's golos and the part of the parent's stack it
@@ -115,7 +119,7 @@ type Process struct {
 	vforkConn  int
 	vforkStack [2]uint64
 
-	cwdMu   sync.Mutex
+	cwdMu   mutex[cwdLock]
 	cwdPath string // the working directory as a guest path (with a root); cwdMu
 
 	argv, envp []string
@@ -124,7 +128,7 @@ type Process struct {
 
 	textStart, textEnd uintptr // golos's own text: the Syscall User Dispatch allowed region
 
-	noteMu        sync.Mutex
+	noteMu        mutex[noteLock]
 	noted         map[uint64]bool // unimplemented syscalls already named on stderr; noteMu
 	notedFeatures map[string]bool // noteMu
 

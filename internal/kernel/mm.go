@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"os"
 	"strconv"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -17,7 +16,7 @@ import (
 // protect and advise only its own memory and free space, never golos's. mu guards all of
 // it.
 type addressSpace struct {
-	mu    sync.Mutex
+	mu    mutex[mmLock]
 	owned ranges
 	// data is the program's private writable memory (its break too), which RLIMIT_DATA
 	// counts (Linux's data_vm: writable, not shared, not stack); kept as mappings are

@@ -2,11 +2,12 @@ package kernel
 
 import (
 	"bytes"
-	"encoding/binary"
 	"math/bits"
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"golos/internal/abi"
 )
 
 // pidfd_send_signal(2). A pidfd of another process, or of another process's thread,
@@ -90,22 +91,21 @@ func pidfdInfo(t *Thread, sig int, infoAddr uint64, self, toThread bool) (siginf
 	if infoAddr == 0 {
 		info := userInfo(sig)
 		if toThread {
-			info.code = siTkill
+			info.code = abi.SI_TKILL
 		}
 		return info, 0
 	}
-	raw := make([]byte, 128)
-	if e := copyIn(infoAddr, raw); e != 0 {
+	raw := new(abi.Siginfo)
+	if e := copyIn(infoAddr, abi.Bytes(raw)); e != 0 {
 		return siginfo{}, e
 	}
-	if int(int32(binary.LittleEndian.Uint32(raw[0:]))) != sig {
+	if int(raw.Signo) != sig {
 		return siginfo{}, unix.EINVAL
 	}
-	code := int32(binary.LittleEndian.Uint32(raw[8:]))
-	if !self && (code >= 0 || code == siTkill) {
+	if !self && (raw.Code >= 0 || raw.Code == abi.SI_TKILL) {
 		return siginfo{}, unix.EPERM
 	}
-	return siginfo{signo: int32(sig), code: code, raw: raw}, 0
+	return siginfo{signo: int32(sig), code: raw.Code, raw: raw}, 0
 }
 
 // pidfdTarget reads what the host says of pidfd in /proc/self/fdinfo (proc_pid_fdinfo(5)):

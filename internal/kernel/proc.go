@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/entry"
 )
 
@@ -80,86 +81,77 @@ func (p *Process) unsupported(what, why string) {
 	}
 }
 
-// cloneArgs are clone(2)'s and clone3(2)'s arguments.
-type cloneArgs struct {
-	flags, exitSignal, stack, parentTid, childTid, tls uint64
-	pidfd                                              uint64 // where CLONE_PIDFD stores the child's pidfd
-}
+// clone(2) and clone3(2) both come to clone with an abi.CloneArgs as Linux's
+// kernel_clone_args holds them: Stack is the top of the new stack (clone(2)'s newsp, or
+// clone3's stack plus stack_size), or 0 to keep the caller's; StackSize is 0.
 
 // clone(2): x86-64 passes flags, newsp, parent_tid, child_tid, tls. Only the low 32
 // bits of the flags count, and the low byte is the exit signal (kernel/fork.c).
 func sysClone(t *Thread) int64 {
 	flags := uint64(uint32(t.arg(0)))
-	a := cloneArgs{flags: flags &^ 0xff, exitSignal: flags & 0xff, stack: t.arg(1),
-		parentTid: t.arg(2), childTid: t.arg(3), tls: t.arg(4)}
-	if a.flags&unix.CLONE_PIDFD != 0 {
+	a := abi.CloneArgs{Flags: flags &^ 0xff, ExitSignal: flags & 0xff, Stack: t.arg(1),
+		ParentTid: t.arg(2), ChildTid: t.arg(3), TLS: t.arg(4)}
+	if a.Flags&unix.CLONE_PIDFD != 0 {
 		// clone(2) returns the pidfd where it would store the parent's tid, so the two
 		// cannot be asked for together (kernel/fork.c, kernel_clone).
-		if a.flags&unix.CLONE_PARENT_SETTID != 0 {
+		if a.Flags&unix.CLONE_PARENT_SETTID != 0 {
 			return -int64(unix.EINVAL)
 		}
-		a.pidfd = a.parentTid
+		a.Pidfd = a.ParentTid
 	}
 	return t.clone(a)
 }
 
-// clone3(2): struct clone_args (include/uapi/linux/sched.h).
+// clone3(2): struct clone_args (include/uapi/linux/sched.h), read and checked as
+// kernel/fork.c's copy_clone_args_from_user and clone3_args_valid do.
 func sysClone3(t *Thread) int64 {
 	// struct clone_args grew from 64 bytes (CLONE_ARGS_SIZE_VER0) to 80 (set_tid, VER1)
 	// and 88 (cgroup, VER2). Linux takes any size from 64 to a page: a shorter one reads
 	// as zero beyond its end, a longer one must hold zeros past what the kernel knows
-	// (copy_struct_from_user, kernel/fork.c copy_clone_args_from_user).
-	const known = 88
+	// (abi.CopyStructIn).
 	addr, size := t.arg(0), t.arg(1)
 	if size > pageSize {
 		return -int64(unix.E2BIG)
 	}
-	if size < 64 {
+	if size < abi.CloneArgsSizeVer0 {
 		return -int64(unix.EINVAL)
 	}
-	var b [known]byte
-	if e := copyIn(addr, b[:min(size, known)]); e != 0 {
+	var a abi.CloneArgs
+	if e := abi.CopyStructIn(entry.CopyIn, abi.Bytes(&a), addr, size); e != 0 {
 		return -int64(e)
 	}
-	if size > known {
-		rest := make([]byte, size-known)
-		if e := copyIn(addr+known, rest); e != 0 {
-			return -int64(e)
-		}
-		for _, x := range rest {
-			if x != 0 {
-				return -int64(unix.E2BIG)
-			}
-		}
-	}
-	le := binary.LittleEndian
-	a := cloneArgs{
-		flags:      le.Uint64(b[0:]),
-		exitSignal: le.Uint64(b[32:]),
-		childTid:   le.Uint64(b[16:]),
-		parentTid:  le.Uint64(b[24:]),
-		tls:        le.Uint64(b[56:]),
-		pidfd:      le.Uint64(b[8:]),
-	}
-	// A thread has no exit signal (kernel/fork.c, clone3_args_valid).
-	const legacyFlags = 0xffffffff &^ 0xff // CLONE_LEGACY_FLAGS without CSIGNAL
-	const clearSighand, intoCgroup = 0x100000000, 0x200000000
-	if a.flags&^(legacyFlags|clearSighand|intoCgroup) != 0 || a.exitSignal > 64 ||
-		a.exitSignal != 0 && a.flags&unix.CLONE_THREAD != 0 {
-		return -int64(unix.EINVAL) // clone3_args_valid
-	}
-	// set_tid (offset 64) with set_tid_size (72): choosing the new thread's id needs
-	// CAP_CHECKPOINT_RESTORE in the pid namespace's owner; a size past the nesting
-	// depth is EINVAL (kernel/fork.c).
-	if setTid, setTidSize := le.Uint64(b[64:]), le.Uint64(b[72:]); setTidSize > 32 ||
-		setTid == 0 && setTidSize != 0 || setTid != 0 && setTidSize == 0 {
+	// set_tid with set_tid_size: choosing the new thread's id needs
+	// CAP_CHECKPOINT_RESTORE in the pid namespace's owner (EPERM, from alloc_pid); a
+	// size past the nesting depth (MAX_PID_NS_LEVEL), or one without the other, is EINVAL.
+	if a.SetTidSize > 32 || a.SetTid == 0 && a.SetTidSize != 0 || a.SetTid != 0 && a.SetTidSize == 0 {
 		return -int64(unix.EINVAL)
-	} else if setTidSize != 0 {
+	}
+	const csignal = 0xff
+	if a.ExitSignal&^csignal != 0 || a.ExitSignal > 64 { // valid_signal
+		return -int64(unix.EINVAL)
+	}
+	if a.Flags&unix.CLONE_INTO_CGROUP != 0 && (a.Cgroup > 1<<31-1 || size < abi.CloneArgsSizeVer2) {
+		return -int64(unix.EINVAL)
+	}
+	// clone3_args_valid: no flags past clone(2)'s 32 and the two of clone3's own; the
+	// bits clone(2) gives the exit signal and CLONE_DETACHED are not flags here (golos
+	// also refuses CLONE_NEWTIME, 0x80, which Linux lets through to a permission check);
+	// a thread or a CLONE_PARENT child has no exit signal; a stack has a size.
+	const legacyFlags = 0xffffffff
+	if a.Flags&^(legacyFlags|unix.CLONE_CLEAR_SIGHAND|unix.CLONE_INTO_CGROUP) != 0 ||
+		a.Flags&(unix.CLONE_DETACHED|csignal) != 0 ||
+		a.Flags&(unix.CLONE_SIGHAND|unix.CLONE_CLEAR_SIGHAND) == unix.CLONE_SIGHAND|unix.CLONE_CLEAR_SIGHAND ||
+		a.Flags&(unix.CLONE_THREAD|unix.CLONE_PARENT) != 0 && a.ExitSignal != 0 ||
+		(a.Stack == 0) != (a.StackSize == 0) || a.Stack+a.StackSize < a.Stack || a.Stack+a.StackSize > userEnd {
+		return -int64(unix.EINVAL)
+	}
+	if a.SetTidSize != 0 {
 		return -int64(unix.EPERM)
 	}
-	if stack, stackSize := le.Uint64(b[40:]), le.Uint64(b[48:]); stack != 0 {
-		a.stack = stack + stackSize
-	}
+	// clone3_stack_valid: the stack grows down from its top. pidfd is read only with
+	// CLONE_PIDFD, which clone refuses.
+	a.Stack += a.StackSize
+	a.StackSize = 0
 	return t.clone(a)
 }
 
@@ -169,21 +161,21 @@ const threadFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLON
 
 // clone creates a thread: a spare OS thread (takeSpare), locked to its goroutine, starts
 // at the caller's registers with RAX = 0 and the new stack.
-func (t *Thread) clone(a cloneArgs) int64 {
-	if a.flags&unix.CLONE_THREAD == 0 {
+func (t *Thread) clone(a abi.CloneArgs) int64 {
+	if a.Flags&unix.CLONE_THREAD == 0 {
 		return t.fork(a) // a new process (fork.go)
 	}
 	known := uint64(threadFlags | unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID |
 		unix.CLONE_CHILD_SETTID | unix.CLONE_CHILD_CLEARTID | unix.CLONE_DETACHED)
-	if a.flags&threadFlags != threadFlags || a.flags&^known != 0 {
+	if a.Flags&threadFlags != threadFlags || a.Flags&^known != 0 {
 		return -int64(unix.EINVAL)
 	}
-	if a.flags&unix.CLONE_SETTLS == 0 {
+	if a.Flags&unix.CLONE_SETTLS == 0 {
 		// The child would inherit the caller's FS base, which golos never reads.
 		t.p.unsupported("a thread without CLONE_SETTLS", "golos does not read the application's FS to copy it")
 		return -int64(unix.EINVAL)
 	}
-	if a.tls >= userEnd {
+	if a.TLS >= userEnd {
 		return -int64(unix.EPERM)
 	}
 	if t.overNproc() {
@@ -200,8 +192,8 @@ func (t *Thread) clone(a cloneArgs) int64 {
 	child.ctx.Regs.RAX = 0
 	child.ctx.Regs.RCX = t.ctx.Regs.RIP
 	child.ctx.Regs.R11 = t.ctx.Regs.RFLAGS
-	if a.stack != 0 {
-		child.ctx.Regs.RSP = a.stack
+	if a.Stack != 0 {
+		child.ctx.Regs.RSP = a.Stack
 	}
 	copy(child.ctx.Xsave(), t.ctx.Xsave()[:entry.XsaveSize])
 	child.ctx.InheritGS(t.ctx)
@@ -210,8 +202,8 @@ func (t *Thread) clone(a cloneArgs) int64 {
 	t.p.sig.mu.Unlock()
 	child.seccompMode.Store(t.seccompMode.Load()) // a new thread has its parent's filters
 	child.seccomp.Store(t.seccomp.Load())
-	if a.flags&unix.CLONE_CHILD_CLEARTID != 0 {
-		child.clearChildTid = a.childTid
+	if a.Flags&unix.CLONE_CHILD_CLEARTID != 0 {
+		child.clearChildTid = a.ChildTid
 	}
 	// The spare's tid is known, so the parent writes it where the flags ask (the memory
 	// is shared), registers the child and lets it go: the child sets its own FS, the
@@ -223,7 +215,7 @@ func (t *Thread) clone(a cloneArgs) int64 {
 	t.p.threads.mu.Lock()
 	t.p.threads.byTid[s.tid] = child
 	t.p.threads.mu.Unlock()
-	s.next, s.tls = child, a.tls
+	s.next, s.tls = child, a.TLS
 	s.wake.Store(1)
 	futexWake(&s.wake)
 	return int64(s.tid)
@@ -340,10 +332,7 @@ func (t *Thread) memLimit(res int, newAddr, oldAddr uint64) int64 {
 		*slot = &n
 	}
 	if oldAddr != 0 {
-		var b [16]byte
-		binary.LittleEndian.PutUint64(b[:], cur.Cur)
-		binary.LittleEndian.PutUint64(b[8:], cur.Max)
-		if e := copyOut(oldAddr, b[:]); e != 0 {
+		if e := copyOut(oldAddr, abi.Bytes(&cur)); e != 0 {
 			return -int64(e)
 		}
 	}
@@ -353,12 +342,11 @@ func (t *Thread) memLimit(res int, newAddr, oldAddr uint64) int64 {
 // newRlimit reads a struct rlimit the program gives setrlimit(2) at addr and checks it
 // against the current one: a soft limit above the hard one is EINVAL, a raised hard limit
 // EPERM without CAP_SYS_RESOURCE (approximated by euid 0).
-func newRlimit(addr uint64, cur unix.Rlimit) (unix.Rlimit, unix.Errno) {
-	var b [16]byte
-	if e := copyIn(addr, b[:]); e != 0 {
-		return unix.Rlimit{}, e
+func newRlimit(addr uint64, cur abi.Rlimit) (abi.Rlimit, unix.Errno) {
+	var n abi.Rlimit
+	if e := copyIn(addr, abi.Bytes(&n)); e != 0 {
+		return n, e
 	}
-	n := unix.Rlimit{Cur: binary.LittleEndian.Uint64(b[:]), Max: binary.LittleEndian.Uint64(b[8:])}
 	if n.Cur > n.Max {
 		return n, unix.EINVAL
 	}
@@ -385,10 +373,7 @@ func (t *Thread) nofile(newAddr, oldAddr uint64) int64 {
 		*t.p.opts.Nofile = n
 	}
 	if oldAddr != 0 {
-		var b [16]byte
-		binary.LittleEndian.PutUint64(b[:], cur.Cur)
-		binary.LittleEndian.PutUint64(b[8:], cur.Max)
-		if e := copyOut(oldAddr, b[:]); e != 0 {
+		if e := copyOut(oldAddr, abi.Bytes(&cur)); e != 0 {
 			return -int64(e)
 		}
 	}
@@ -472,14 +457,14 @@ func sysPrctl(t *Thread) int64 {
 
 // setupTids writes the child's tid where CLONE_PARENT_SETTID and CLONE_CHILD_SETTID ask,
 // before the child runs, as Linux does (clone(2)).
-func setupTids(a cloneArgs, tid int) unix.Errno {
+func setupTids(a abi.CloneArgs, tid int) unix.Errno {
 	var b [4]byte
 	binary.LittleEndian.PutUint32(b[:], uint32(tid))
-	if a.flags&unix.CLONE_PARENT_SETTID != 0 {
-		copyOut(a.parentTid, b[:])
+	if a.Flags&unix.CLONE_PARENT_SETTID != 0 {
+		copyOut(a.ParentTid, b[:])
 	}
-	if a.flags&unix.CLONE_CHILD_SETTID != 0 {
-		copyOut(a.childTid, b[:])
+	if a.Flags&unix.CLONE_CHILD_SETTID != 0 {
+		copyOut(a.ChildTid, b[:])
 	}
 	return 0
 }
@@ -504,13 +489,12 @@ func (t *Thread) exitRobustList() {
 	}
 	t.robustHead = 0
 	passthroughRaw(unix.SYS_SET_ROBUST_LIST, 0, 24, 0, 0, 0, 0)
-	var h [24]byte // struct robust_list_head: next, futex_offset, list_op_pending
-	if copyIn(head, h[:]) != 0 {
+	var h abi.RobustListHead
+	if copyIn(head, abi.Bytes(&h)) != 0 {
 		return
 	}
 	le := binary.LittleEndian
-	offset := int64(le.Uint64(h[8:]))
-	pending := le.Uint64(h[16:])
+	offset, pending := h.FutexOffset, h.ListOpPending
 	mark := func(entry uint64) {
 		uaddr := uint64(int64(entry) + offset)
 		var w [4]byte
@@ -528,16 +512,16 @@ func (t *Thread) exitRobustList() {
 			unix.RawSyscall6(unix.SYS_FUTEX, uintptr(uaddr), 1|128, 1, 0, 0, 0) // FUTEX_WAKE_PRIVATE
 		}
 	}
-	next := le.Uint64(h[0:])
+	next := h.Next
 	for i := 0; next != head && next != 0 && i < 2048; i++ { // ROBUST_LIST_LIMIT
-		var e [8]byte
-		if copyIn(next, e[:]) != 0 {
+		var e uint64 // struct robust_list: next
+		if copyIn(next, abi.Bytes(&e)) != 0 {
 			break
 		}
 		if next != pending {
 			mark(next &^ 1)
 		}
-		next = le.Uint64(e[:])
+		next = e
 	}
 	if pending != 0 {
 		mark(pending &^ 1)

@@ -28,12 +28,12 @@ import (
 // that membarrier takes the kernel milliseconds, so it is done in the background when the
 // application starts its second thread; while it has one, there is nobody to race with.
 type rewriter struct {
-	mem      int        // /proc/self/mem, open for the rewriter's whole life (one of golos's descriptors)
-	mu       sync.Mutex // guards code, pages and rewritten, and is held across a rewrite
-	code     ranges     // file-backed executable mappings
-	tried    sync.Map   // syscall instruction address → syspatch.Site, or false (left alone)
-	once     sync.Map   // syscall instruction address → true: it has trapped once
-	patched  sync.Map   // site address → syspatch.Site: where an int3 may have been met
+	mem      int           // /proc/self/mem, open for the rewriter's whole life (one of golos's descriptors)
+	mu       mutex[rwLock] // guards code, pages and rewritten, and is held across a rewrite
+	code     ranges        // file-backed executable mappings
+	tried    sync.Map      // syscall instruction address → syspatch.Site, or false (left alone)
+	once     sync.Map      // syscall instruction address → true: it has trapped once
+	patched  sync.Map      // site address → syspatch.Site: where an int3 may have been met
 	pages    []stubPage
 	synced   atomic.Bool // membarrier's SYNC_CORE command is registered
 	syncing  sync.Once

@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/entry"
 )
 
@@ -285,19 +286,15 @@ func (t *Thread) seccompTrap(nr uint64, data uint32) {
 	const sysSeccomp = 1 // SYS_SECCOMP
 	s := &t.p.sig
 	s.mu.Lock()
-	if t.sigmask&sigBit(int(unix.SIGSYS)) != 0 || s.actions[unix.SIGSYS].handler == sigIgn {
-		s.actions[unix.SIGSYS] = sigaction{} // SIG_DFL: force_sig_info_to_task
+	if t.sigmask&sigBit(int(unix.SIGSYS)) != 0 || s.actions[unix.SIGSYS].Handler == abi.SIG_IGN {
+		s.actions[unix.SIGSYS] = abi.Sigaction{} // SIG_DFL: force_sig_info_to_task
 		t.sigmask &^= sigBit(int(unix.SIGSYS))
 	}
 	s.mu.Unlock()
-	raw := make([]byte, 128)
-	le := binary.LittleEndian
-	le.PutUint32(raw[0:], uint32(unix.SIGSYS))
-	le.PutUint32(raw[4:], data)
-	le.PutUint32(raw[8:], sysSeccomp)
-	le.PutUint64(raw[16:], t.ctx.Regs.RIP) // just past the syscall instruction (KSTK_EIP)
-	le.PutUint32(raw[24:], uint32(nr))
-	le.PutUint32(raw[28:], auditArchX8664)
+	// _sigsys: si_call_addr where _sigfault's si_addr is, then si_syscall and si_arch.
+	raw := &abi.Siginfo{Signo: int32(unix.SIGSYS), Errno: int32(data), Code: sysSeccomp,
+		Value: uint64(uint32(nr)) | uint64(auditArchX8664)<<32}
+	raw.SetAddr(t.ctx.Regs.RIP) // just past the syscall instruction (KSTK_EIP)
 	// Delivered on the way back to the program.
 	t.p.sendThread(t, siginfo{signo: int32(unix.SIGSYS), errno: int32(data), code: sysSeccomp, raw: raw})
 }

@@ -1,10 +1,9 @@
 package kernel
 
 import (
-	"encoding/binary"
-
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/entry"
 )
 
@@ -36,17 +35,8 @@ func defaultActionOf(sig int) defaultAction {
 // ignored reports whether sending sig would be discarded at once: its disposition is
 // SIG_IGN, or SIG_DFL with a default action of ignoring it. Caller holds s.mu.
 func (s *signalState) ignored(sig int) bool {
-	h := s.actions[sig].handler
-	return h == sigIgn || h == sigDfl && (defaultActionOf(sig) == actIgnore || defaultActionOf(sig) == actContinue)
-}
-
-func (a *sigaction) encode() []byte {
-	b := make([]byte, 32)
-	binary.LittleEndian.PutUint64(b[0:], a.handler)
-	binary.LittleEndian.PutUint64(b[8:], a.flags)
-	binary.LittleEndian.PutUint64(b[16:], a.restorer)
-	binary.LittleEndian.PutUint64(b[24:], a.mask)
-	return b
+	h := s.actions[sig].Handler
+	return h == abi.SIG_IGN || h == abi.SIG_DFL && (defaultActionOf(sig) == actIgnore || defaultActionOf(sig) == actContinue)
 }
 
 // rt_sigaction(2): the disposition is recorded, with Linux's checks (signal(7)).
@@ -58,18 +48,12 @@ func sysRtSigaction(t *Thread) int64 {
 	if sig < 1 || sig > 64 || (actAddr != 0 && sigBit(sig)&cannotCatch != 0) {
 		return -int64(unix.EINVAL)
 	}
-	var act sigaction
+	var act abi.Sigaction
 	if actAddr != 0 {
-		var b [32]byte
-		if e := copyIn(actAddr, b[:]); e != 0 {
+		if e := copyIn(actAddr, abi.Bytes(&act)); e != 0 {
 			return -int64(e)
 		}
-		act = sigaction{
-			handler:  binary.LittleEndian.Uint64(b[0:]),
-			flags:    binary.LittleEndian.Uint64(b[8:]),
-			restorer: binary.LittleEndian.Uint64(b[16:]),
-			mask:     binary.LittleEndian.Uint64(b[24:]) &^ cannotCatch,
-		}
+		act.Mask &^= cannotCatch
 	}
 	s := &t.p.sig
 	s.mu.Lock()
@@ -90,10 +74,10 @@ func sysRtSigaction(t *Thread) int64 {
 	}
 	s.mu.Unlock()
 	if actAddr != 0 {
-		entry.IgnoreTTYSignal(unix.Signal(sig), act.handler == sigIgn)
+		entry.IgnoreTTYSignal(unix.Signal(sig), act.Handler == abi.SIG_IGN)
 	}
 	if oldAddr != 0 {
-		if e := copyOut(oldAddr, old.encode()); e != 0 {
+		if e := copyOut(oldAddr, abi.Bytes(&old)); e != 0 {
 			return -int64(e)
 		}
 	}
@@ -105,35 +89,32 @@ func sysSigaltstack(t *Thread) int64 {
 	ssAddr, oldAddr := t.arg(0), t.arg(1)
 	on := t.onAltstack(t.ctx.Regs.RSP)
 	if oldAddr != 0 {
-		var b [24]byte
-		old := t.altstack
+		// A new stack_t: its padding is zero, as Linux's do_sigaltstack clears it.
+		a := t.altstack
+		old := abi.StackT{SP: a.SP, Flags: a.Flags, Size: a.Size}
 		if on {
-			old.flags |= ssOnstack
+			old.Flags |= abi.SS_ONSTACK
 		}
-		binary.LittleEndian.PutUint64(b[0:], old.sp)
-		binary.LittleEndian.PutUint32(b[8:], uint32(old.flags))
-		binary.LittleEndian.PutUint64(b[16:], old.size)
-		if e := copyOut(oldAddr, b[:]); e != 0 {
+		if e := copyOut(oldAddr, abi.Bytes(&old)); e != 0 {
 			return -int64(e)
 		}
 	}
 	if ssAddr != 0 {
-		var b [24]byte
-		if e := copyIn(ssAddr, b[:]); e != 0 {
+		var ss abi.StackT
+		if e := copyIn(ssAddr, abi.Bytes(&ss)); e != 0 {
 			return -int64(e)
 		}
 		if on {
 			return -int64(unix.EPERM)
 		}
-		ss := stackT{sp: binary.LittleEndian.Uint64(b[0:]), flags: int32(binary.LittleEndian.Uint32(b[8:])), size: binary.LittleEndian.Uint64(b[16:])}
-		switch ss.flags &^ ssAutodisarm {
-		case ssDisable:
-			ss = stackT{flags: ssDisable}
-		case 0, ssOnstack:
-			if ss.size < 2048 { // MINSIGSTKSZ
+		switch ss.Flags &^ abi.SS_AUTODISARM {
+		case abi.SS_DISABLE:
+			ss = abi.StackT{Flags: abi.SS_DISABLE}
+		case 0, abi.SS_ONSTACK:
+			if ss.Size < abi.MINSIGSTKSZ {
 				return -int64(unix.ENOMEM)
 			}
-			ss.flags &= ssAutodisarm
+			ss.Flags &= abi.SS_AUTODISARM
 		default:
 			return -int64(unix.EINVAL)
 		}
@@ -144,5 +125,5 @@ func sysSigaltstack(t *Thread) int64 {
 
 func (t *Thread) onAltstack(sp uint64) bool {
 	a := t.altstack
-	return a.flags&ssDisable == 0 && a.size != 0 && sp > a.sp && sp-a.sp <= a.size
+	return a.Flags&abi.SS_DISABLE == 0 && a.Size != 0 && sp > a.SP && sp-a.SP <= a.Size
 }

@@ -1,14 +1,13 @@
 package kernel
 
 import (
-	"encoding/binary"
 	"math/bits"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/entry"
 )
 
@@ -40,7 +39,7 @@ func sysKill(t *Thread) int64 {
 
 // userInfo is the siginfo of a signal the application sends itself with kill(2).
 func userInfo(sig int) siginfo {
-	return siginfo{signo: int32(sig), code: siUser, pid: uint32(selfPid), uid: uint32(unix.Getuid())}
+	return siginfo{signo: int32(sig), code: abi.SI_USER, pid: uint32(selfPid), uid: uint32(unix.Getuid())}
 }
 
 // groupKill completes a signal to a process group that golos's own process belongs to,
@@ -89,7 +88,7 @@ func (t *Thread) tkill(tid, sig int) int64 {
 	if sig == 0 {
 		return 0
 	}
-	t.p.sendThread(target, siginfo{signo: int32(sig), code: siTkill, pid: uint32(selfPid), uid: uint32(unix.Getuid())})
+	t.p.sendThread(target, siginfo{signo: int32(sig), code: abi.SI_TKILL, pid: uint32(selfPid), uid: uint32(unix.Getuid())})
 	return 0
 }
 
@@ -128,16 +127,15 @@ func readQueuedInfo(sig int, addr uint64) (siginfo, unix.Errno) {
 	if sig < 1 || sig > 64 {
 		return siginfo{}, unix.EINVAL
 	}
-	raw := make([]byte, 128)
-	if e := copyIn(addr, raw); e != 0 {
+	raw := new(abi.Siginfo)
+	if e := copyIn(addr, abi.Bytes(raw)); e != 0 {
 		return siginfo{}, e
 	}
-	code := int32(binary.LittleEndian.Uint32(raw[8:]))
-	if code >= 0 || code == siTkill {
+	if raw.Code >= 0 || raw.Code == abi.SI_TKILL {
 		return siginfo{}, unix.EPERM // only negative codes other than SI_TKILL may be forged
 	}
-	binary.LittleEndian.PutUint32(raw[0:], uint32(sig))
-	return siginfo{signo: int32(sig), code: code, raw: raw}, 0
+	raw.Signo = int32(sig)
+	return siginfo{signo: int32(sig), code: raw.Code, raw: raw}, 0
 }
 
 // sendThread makes a signal pending for one thread and kicks it.
@@ -241,7 +239,7 @@ func (p *Process) sendProcess(info siginfo) {
 // kickWatch keeps the threads kicked whose kick may not have reached them yet; mu
 // guards its fields.
 type kickWatch struct {
-	mu      sync.Mutex
+	mu      mutex[kicksLock]
 	threads map[*Thread]bool
 	running bool
 }
@@ -335,7 +333,7 @@ func (t *Thread) deliverPending() {
 		s := &t.p.sig
 		s.mu.Lock()
 		info, ok := t.dequeue()
-		var act sigaction
+		var act abi.Sigaction
 		if ok {
 			act = s.actions[info.signo]
 		}
@@ -356,7 +354,7 @@ func (t *Thread) forceSignal(info siginfo) {
 	act := s.actions[sig]
 	blocked := t.sigmask&sigBit(sig) != 0
 	s.mu.Unlock()
-	if blocked || act.handler == sigIgn {
+	if blocked || act.Handler == abi.SIG_IGN {
 		t.killedBy(unix.Signal(sig))
 		return
 	}
@@ -364,12 +362,12 @@ func (t *Thread) forceSignal(info siginfo) {
 }
 
 // deliver runs the disposition act of one signal.
-func (t *Thread) deliver(info siginfo, act sigaction) {
+func (t *Thread) deliver(info siginfo, act abi.Sigaction) {
 	sig := int(info.signo)
-	switch act.handler {
-	case sigIgn:
+	switch act.Handler {
+	case abi.SIG_IGN:
 		return
-	case sigDfl:
+	case abi.SIG_DFL:
 		switch defaultActionOf(sig) {
 		case actIgnore, actContinue:
 			return
@@ -390,13 +388,13 @@ func (t *Thread) deliver(info siginfo, act sigaction) {
 	}
 	s := &t.p.sig
 	s.mu.Lock()
-	t.sigmask |= act.mask
-	if act.flags&saNodefer == 0 {
+	t.sigmask |= act.Mask
+	if act.Flags&abi.SA_NODEFER == 0 {
 		t.sigmask |= sigBit(sig)
 	}
 	t.sigmask &^= cannotCatch
-	if act.flags&saResethand != 0 {
-		s.actions[sig] = sigaction{}
+	if act.Flags&abi.SA_RESETHAND != 0 {
+		s.actions[sig] = abi.Sigaction{}
 	}
 	s.mu.Unlock()
 }
@@ -429,7 +427,7 @@ func (t *Thread) interrupted(nr uint64) {
 	ready := (t.pending | s.pending) &^ t.sigmask
 	restart := true
 	for sig := 1; sig <= 64; sig++ {
-		if ready&sigBit(sig) != 0 && s.actions[sig].handler > sigIgn && s.actions[sig].flags&saRestart == 0 {
+		if ready&sigBit(sig) != 0 && s.actions[sig].Handler > abi.SIG_IGN && s.actions[sig].Flags&abi.SA_RESTART == 0 {
 			restart = false
 		}
 	}
@@ -491,12 +489,10 @@ func (t *Thread) forwardBeforeReturn() {
 }
 
 func (p *Process) forward(signals map[unix.Signal]entry.HostSignal) {
-	const siTimer = -2
 	for sig, hs := range signals {
-		raw := hs.Info
 		if sig == unix.SIGCHLD {
 			// A clone child's end comes with its own exit signal, or none (wait.go).
-			exitSig, ok := p.childExitSignal(raw)
+			exitSig, ok := p.childExitSignal(hs.Info)
 			if !ok {
 				if target := p.thread(hs.Tid); target != nil {
 					target.swallowed.Store(true)
@@ -505,10 +501,12 @@ func (p *Process) forward(signals map[unix.Signal]entry.HostSignal) {
 			}
 			sig = unix.Signal(exitSig)
 		}
-		binary.LittleEndian.PutUint32(raw[0:], uint32(sig))
-		code := int32(binary.LittleEndian.Uint32(raw[8:]))
+		raw := new(abi.Siginfo)
+		copy(abi.Bytes(raw), hs.Info)
+		raw.Signo = int32(sig)
+		code := raw.Code
 		info := siginfo{signo: int32(sig), code: code, raw: raw}
-		if target := p.thread(hs.Tid); target != nil && (code == siTimer || code == siTkill) {
+		if target := p.thread(hs.Tid); target != nil && (code == abi.SI_TIMER || code == abi.SI_TKILL) {
 			p.sendThread(target, info)
 			continue
 		}

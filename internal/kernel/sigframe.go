@@ -5,85 +5,60 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/entry"
 )
 
 // The signal frame: rt_sigframe built on the application's stack for a handler, and
 // taken back by rt_sigreturn(2).
 
-// Layout of Linux's x86-64 rt_sigframe (arch/x86/include/asm/sigframe.h,
-// arch/x86/include/uapi/asm/sigcontext.h, include/uapi/asm-generic/ucontext.h):
-// pretcode, then struct ucontext (uc_flags, uc_link, uc_stack, uc_mcontext, uc_sigmask),
-// then siginfo; the XSAVE area lies above, 64-byte aligned.
 const (
-	frameUcontext   = 8
-	ucFlagsOff      = 0
-	ucStackOff      = 16
-	ucMcontextOff   = 40
-	mcGregsCount    = 18 // r8 … rflags, in entry.Regs order
-	mcCsgsfsOff     = 40 + 18*8
-	mcErrOff        = mcCsgsfsOff + 8
-	mcTrapnoOff     = mcErrOff + 8
-	mcOldmaskOff    = mcTrapnoOff + 8
-	mcCr2Off        = mcOldmaskOff + 8
-	mcFpstateOff    = mcCr2Off + 8
-	ucSigmaskOff    = 40 + 256
-	ucontextSize    = ucSigmaskOff + 8
-	frameSiginfo    = frameUcontext + ucontextSize
-	frameSize       = frameSiginfo + 128
-	siPidOff        = 16 // siginfo_t.si_pid, si_uid, si_value (_kill, _rt)
-	siUidOff        = 20
-	siValueOff      = 24
-	siAddrOff       = 16 // siginfo_t.si_addr (_sigfault)
-	redZone         = 128
-	ucFpXstate      = 0x1
-	ucSigcontextSS  = 0x2
-	ucStrictRestore = 0x4
-	userCS, userSS  = 0x33, 0x2b
+	redZone        = 128
+	userCS, userSS = 0x33, 0x2b
+	// The frame's offsets the handler is given, in an abi.RtSigframe.
+	frameUcontext = 8
+	frameSiginfo  = frameUcontext + 304
 )
 
 // pushFrame builds the rt_sigframe for one signal on the application's stack (or its
-// alternate signal stack) and points the registers at the handler.
-func (t *Thread) pushFrame(info siginfo, act sigaction) unix.Errno {
+// alternate signal stack) and points the registers at the handler, as Linux's
+// setup_rt_frame and x64_setup_rt_frame do (arch/x86/kernel/signal_64.c).
+func (t *Thread) pushFrame(info siginfo, act abi.Sigaction) unix.Errno {
 	r := &t.ctx.Regs
-	if act.flags&saRestorer == 0 {
+	if act.Flags&abi.SA_RESTORER == 0 {
 		return unix.EFAULT // x86-64 has no kernel-provided return path
 	}
 	sp := r.RSP - redZone
 	onstack := t.onAltstack(r.RSP)
-	if act.flags&saOnstack != 0 && t.altstack.size != 0 && t.altstack.flags&ssDisable == 0 && !onstack {
-		sp = t.altstack.sp + t.altstack.size
-		if t.altstack.flags&ssAutodisarm != 0 {
-			defer func() { t.altstack = stackT{flags: ssDisable} }()
+	if act.Flags&abi.SA_ONSTACK != 0 && t.altstack.Size != 0 && t.altstack.Flags&abi.SS_DISABLE == 0 && !onstack {
+		sp = t.altstack.SP + t.altstack.Size
+		if t.altstack.Flags&abi.SS_AUTODISARM != 0 {
+			defer func() { t.altstack = abi.StackT{Flags: abi.SS_DISABLE} }()
 		}
 	}
 	xsize := uint64(entry.XsaveSize)
 	fp := (sp - xsize - 4) &^ 63
-	frame := ((fp - frameSize) &^ 15) - 8
+	frame := ((fp - abi.RtSigframeSize) &^ 15) - 8
 
 	xs := t.ctx.Xsave()[:xsize+4]
 	entry.PutSWBytes(xs)
 	if e := copyOut(fp, xs); e != 0 {
 		return e
 	}
-	b := make([]byte, frameSize)
-	le := binary.LittleEndian
-	le.PutUint64(b[0:], act.restorer)
-	uc := b[frameUcontext:]
-	le.PutUint64(uc[ucFlagsOff:], ucFpXstate|ucSigcontextSS|ucStrictRestore)
-	stackFlags := t.altstack.flags
+	var f abi.RtSigframe
+	f.Pretcode = act.Restorer
+	uc := &f.Uc
+	uc.Flags = abi.UC_FP_XSTATE | abi.UC_SIGCONTEXT_SS | abi.UC_STRICT_RESTORE_SS
+	stackFlags := t.altstack.Flags
 	if onstack {
-		stackFlags |= ssOnstack
+		stackFlags |= abi.SS_ONSTACK
 	}
-	le.PutUint64(uc[ucStackOff:], t.altstack.sp)
-	le.PutUint32(uc[ucStackOff+8:], uint32(stackFlags))
-	le.PutUint64(uc[ucStackOff+16:], t.altstack.size)
-	putRegs(uc[ucMcontextOff:], r)
-	le.PutUint64(uc[mcCsgsfsOff:], userCS|userSS<<48)
+	uc.Stack = abi.StackT{SP: t.altstack.SP, Flags: stackFlags, Size: t.altstack.Size}
+	mc := &uc.Mcontext
+	putRegs(&mc.Gregs, r)
+	mc.CSGSFS = userCS | userSS<<48
 	if info.signo == int32(t.ctx.Signo) && t.ctx.Reason == entry.ReasonFault {
-		le.PutUint64(uc[mcErrOff:], t.ctx.Err)
-		le.PutUint64(uc[mcTrapnoOff:], t.ctx.Trapno)
-		le.PutUint64(uc[mcCr2Off:], t.ctx.Addr)
+		mc.Err, mc.Trapno, mc.CR2 = t.ctx.Err, t.ctx.Trapno, t.ctx.Addr
 	}
 	s := &t.p.sig
 	s.mu.Lock()
@@ -95,17 +70,15 @@ func (t *Thread) pushFrame(info siginfo, act sigaction) unix.Errno {
 		t.restoreMask = nil
 	}
 	s.mu.Unlock()
-	le.PutUint64(uc[mcOldmaskOff:], mask)
-	le.PutUint64(uc[mcFpstateOff:], fp)
-	le.PutUint64(uc[ucSigmaskOff:], mask)
-	putSiginfo(b[frameSiginfo:], info)
-	if e := copyOut(frame, b); e != 0 {
+	mc.Oldmask, mc.Fpstate, uc.Sigmask = mask, fp, mask
+	f.Info = info.toABI()
+	if e := copyOut(frame, abi.Bytes(&f)); e != 0 {
 		return e
 	}
 	// The handler starts with a clean extended state and DF clear (psABI), like on Linux.
 	entry.InitXsave(t.ctx.Xsave())
 	r.RSP = frame
-	r.RIP = act.handler
+	r.RIP = act.Handler
 	r.RDI = uint64(info.signo)
 	r.RSI = frame + frameSiginfo
 	r.RDX = frame + frameUcontext
@@ -115,58 +88,32 @@ func (t *Thread) pushFrame(info siginfo, act sigaction) unix.Errno {
 	return 0
 }
 
-func putRegs(b []byte, r *entry.Regs) {
-	v := [mcGregsCount]uint64{r.R8, r.R9, r.R10, r.R11, r.R12, r.R13, r.R14, r.R15,
+// putRegs and getRegs copy between the registers and a sigcontext's, which are in the
+// same order (entry.Regs is laid out as mcontext_t's gregs).
+func putRegs(g *[18]uint64, r *entry.Regs) {
+	*g = [18]uint64{r.R8, r.R9, r.R10, r.R11, r.R12, r.R13, r.R14, r.R15,
 		r.RDI, r.RSI, r.RBP, r.RBX, r.RDX, r.RAX, r.RCX, r.RSP, r.RIP, r.RFLAGS}
-	for i, x := range v {
-		binary.LittleEndian.PutUint64(b[8*i:], x)
-	}
 }
 
-func getRegs(b []byte, r *entry.Regs) {
-	p := [mcGregsCount]*uint64{&r.R8, &r.R9, &r.R10, &r.R11, &r.R12, &r.R13, &r.R14, &r.R15,
-		&r.RDI, &r.RSI, &r.RBP, &r.RBX, &r.RDX, &r.RAX, &r.RCX, &r.RSP, &r.RIP, &r.RFLAGS}
-	for i, x := range p {
-		*x = binary.LittleEndian.Uint64(b[8*i:])
-	}
-}
-
-// putSiginfo lays out a siginfo_t (include/uapi/asm-generic/siginfo.h): signo, errno,
-// code, then the union at offset 16.
-func putSiginfo(b []byte, info siginfo) {
-	if info.raw != nil {
-		copy(b, info.raw)
-		return
-	}
-	le := binary.LittleEndian
-	le.PutUint32(b[0:], uint32(info.signo))
-	le.PutUint32(b[4:], uint32(info.errno))
-	le.PutUint32(b[8:], uint32(info.code))
-	if info.addr != 0 || info.code > 0 {
-		le.PutUint64(b[siAddrOff:], info.addr) // _sigfault
-		return
-	}
-	le.PutUint32(b[siPidOff:], info.pid) // _kill and _rt
-	le.PutUint32(b[siUidOff:], info.uid)
-	le.PutUint64(b[siValueOff:], info.value)
+func getRegs(g *[18]uint64, r *entry.Regs) {
+	*r = entry.Regs{R8: g[0], R9: g[1], R10: g[2], R11: g[3], R12: g[4], R13: g[5], R14: g[6], R15: g[7],
+		RDI: g[8], RSI: g[9], RBP: g[10], RBX: g[11], RDX: g[12], RAX: g[13], RCX: g[14], RSP: g[15],
+		RIP: g[16], RFLAGS: g[17]}
 }
 
 // rt_sigreturn(2): the registers, mask and extended state come back from the frame the
 // handler returns through (at RSP-8: the handler's ret popped pretcode).
 func sysRtSigreturn(t *Thread) int64 {
 	r := &t.ctx.Regs
-	uc := r.RSP - 8 + frameUcontext
-	b := make([]byte, ucontextSize)
-	if e := copyIn(uc, b); e != 0 {
+	var uc abi.Ucontext
+	if e := copyIn(r.RSP-8+frameUcontext, abi.Bytes(&uc)); e != 0 {
 		t.killedBy(unix.SIGSEGV)
 		return 0
 	}
-	le := binary.LittleEndian
 	var regs entry.Regs
-	getRegs(b[ucMcontextOff:], &regs)
-	fp := le.Uint64(b[mcFpstateOff:])
+	getRegs(&uc.Mcontext.Gregs, &regs)
 	xs := t.ctx.Xsave()
-	if fp != 0 {
+	if fp := uc.Mcontext.Fpstate; fp != 0 {
 		if e := readXsave(fp, xs); e != 0 {
 			t.killedBy(unix.SIGSEGV)
 			return 0
@@ -178,10 +125,10 @@ func sysRtSigreturn(t *Thread) int64 {
 	const fixFlags = 0x40dd5 | 1<<8
 	regs.RFLAGS = r.RFLAGS&^fixFlags | regs.RFLAGS&fixFlags
 	*r = regs
-	t.setMask(le.Uint64(b[ucSigmaskOff:]))
+	t.setMask(uc.Sigmask)
 	// uc_stack restores the alternate stack settings (sigaltstack is restored on return).
-	ss := stackT{sp: le.Uint64(b[ucStackOff:]), flags: int32(le.Uint32(b[ucStackOff+8:])) &^ ssOnstack, size: le.Uint64(b[ucStackOff+16:])}
-	if ss.flags&ssDisable != 0 || ss.size >= 2048 {
+	ss := abi.StackT{SP: uc.Stack.SP, Flags: uc.Stack.Flags &^ abi.SS_ONSTACK, Size: uc.Stack.Size}
+	if ss.Flags&abi.SS_DISABLE != 0 || ss.Size >= abi.MINSIGSTKSZ {
 		t.altstack = ss
 	}
 	t.regsSet = true

@@ -1,12 +1,11 @@
 package kernel
 
 import (
-	"encoding/binary"
-	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/entry"
 )
 
@@ -19,53 +18,36 @@ import (
 // mu guards its fields and the signal state of each Thread (sigmask, realBlocked,
 // pending, infos).
 type signalState struct {
-	mu      sync.Mutex
-	actions [65]sigaction // by signal number, 1…64
-	pending uint64        // sent to the process as a whole
+	mu      mutex[sigLock]
+	actions [65]abi.Sigaction // by signal number, 1…64
+	pending uint64            // sent to the process as a whole
 	infos   map[int][]siginfo
-}
-
-// sigaction is Linux's struct sigaction for rt_sigaction(2) (kernel layout).
-type sigaction struct {
-	handler, flags, restorer, mask uint64
 }
 
 // siginfo is what golos fills in of a siginfo_t.
 type siginfo struct {
 	signo, errno, code int32
-	pid, uid           uint32 // kill(2) and friends
-	addr               uint64 // faults: si_addr
-	value              uint64 // rt_sigqueueinfo: si_value
-	raw                []byte // a siginfo_t given whole by rt_sigqueueinfo
+	pid, uid           uint32       // kill(2) and friends
+	addr               uint64       // faults: si_addr
+	value              uint64       // rt_sigqueueinfo: si_value
+	raw                *abi.Siginfo // a siginfo_t given whole (rt_sigqueueinfo, the host's)
 }
 
-// stackT is Linux's stack_t (sigaltstack(2)).
-type stackT struct {
-	sp    uint64
-	flags int32
-	size  uint64
+// toABI is the siginfo_t the application sees for info: the one it came with whole, or
+// one with the members golos fills in (include/uapi/asm-generic/siginfo.h): _sigfault's
+// si_addr for a fault, else _kill's and _rt's si_pid, si_uid and si_value.
+func (info *siginfo) toABI() abi.Siginfo {
+	if info.raw != nil {
+		return *info.raw
+	}
+	si := abi.Siginfo{Signo: info.signo, Errno: info.errno, Code: info.code}
+	if info.addr != 0 || info.code > 0 {
+		si.SetAddr(info.addr)
+	} else {
+		si.Pid, si.Uid, si.Value = info.pid, info.uid, info.value
+	}
+	return si
 }
-
-const (
-	sigDfl = 0
-	sigIgn = 1
-
-	saNocldstop = 0x1
-	saSiginfo   = 0x4
-	saOnstack   = 0x08000000
-	saRestart   = 0x10000000
-	saNodefer   = 0x40000000
-	saResethand = 0x80000000
-	saRestorer  = 0x04000000
-
-	ssOnstack    = 1
-	ssDisable    = 2
-	ssAutodisarm = -1 << 31 // 1<<31 as an int32
-
-	siUser  = 0
-	siTkill = -6
-	siQueue = -1
-)
 
 // sigBit is sig's bit in a sigset_t.
 func sigBit(sig int) uint64 { return 1 << (sig - 1) }
@@ -84,11 +66,10 @@ func sysRtSigprocmask(t *Thread) int64 {
 	old := t.sigmask
 	s.mu.Unlock()
 	if setAddr != 0 {
-		var buf [8]byte
-		if e := copyIn(setAddr, buf[:]); e != 0 {
+		var set abi.Sigset
+		if e := copyIn(setAddr, abi.Bytes(&set)); e != 0 {
 			return -int64(e)
 		}
-		set := binary.LittleEndian.Uint64(buf[:])
 		mask := old
 		switch how {
 		case unix.SIG_BLOCK:
@@ -103,9 +84,7 @@ func sysRtSigprocmask(t *Thread) int64 {
 		t.setMask(mask)
 	}
 	if oldAddr != 0 {
-		var buf [8]byte
-		binary.LittleEndian.PutUint64(buf[:], old)
-		if e := copyOut(oldAddr, buf[:]); e != 0 {
+		if e := copyOut(oldAddr, abi.Bytes(&old)); e != 0 {
 			return -int64(e)
 		}
 	}
@@ -169,7 +148,5 @@ func sysRtSigpending(t *Thread) int64 {
 	s.mu.Lock()
 	set := (t.pending | s.pending) & t.sigmask
 	s.mu.Unlock()
-	var buf [8]byte
-	binary.LittleEndian.PutUint64(buf[:], set)
-	return -int64(copyOut(t.arg(0), buf[:t.arg(1)]))
+	return -int64(copyOut(t.arg(0), abi.Bytes(&set)[:t.arg(1)]))
 }

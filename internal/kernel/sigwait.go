@@ -1,11 +1,12 @@
 package kernel
 
 import (
-	"encoding/binary"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"golos/internal/abi"
 )
 
 // Waiting for signals in golos: rt_sigsuspend(2), pause(2), rt_sigtimedwait(2).
@@ -74,7 +75,7 @@ func (t *Thread) takeStop() bool {
 	s.mu.Lock()
 	var stops uint64
 	for sig := 1; sig <= 64; sig++ {
-		if sigBit(sig)&stopSignals != 0 && s.actions[sig].handler == sigDfl {
+		if sigBit(sig)&stopSignals != 0 && s.actions[sig].Handler == abi.SIG_DFL {
 			stops |= sigBit(sig)
 		}
 	}
@@ -96,11 +97,11 @@ func sysRtSigsuspend(t *Thread) int64 {
 	if t.arg(1) != 8 {
 		return -int64(unix.EINVAL)
 	}
-	var b [8]byte
-	if e := copyIn(t.arg(0), b[:]); e != 0 {
+	var mask abi.Sigset
+	if e := copyIn(t.arg(0), abi.Bytes(&mask)); e != 0 {
 		return -int64(e)
 	}
-	return t.suspend(binary.LittleEndian.Uint64(b[:]))
+	return t.suspend(mask)
 }
 
 // pause(2).
@@ -120,17 +121,18 @@ func sysRtSigtimedwait(t *Thread) int64 {
 	if size != 8 {
 		return -int64(unix.EINVAL)
 	}
-	var b [16]byte
-	if e := copyIn(setAddr, b[:8]); e != 0 {
+	var set abi.Sigset
+	if e := copyIn(setAddr, abi.Bytes(&set)); e != 0 {
 		return -int64(e)
 	}
-	set := binary.LittleEndian.Uint64(b[:8]) &^ cannotCatch
+	set &^= cannotCatch
 	var deadline time.Time
 	if tsAddr != 0 {
-		if e := copyIn(tsAddr, b[:]); e != 0 {
+		var ts abi.Timespec
+		if e := copyIn(tsAddr, abi.Bytes(&ts)); e != 0 {
 			return -int64(e)
 		}
-		sec, nsec := int64(binary.LittleEndian.Uint64(b[:8])), int64(binary.LittleEndian.Uint64(b[8:]))
+		sec, nsec := ts.Sec, ts.Nsec
 		if sec < 0 || nsec < 0 || nsec >= 1e9 {
 			return -int64(unix.EINVAL)
 		}
@@ -154,9 +156,8 @@ func sysRtSigtimedwait(t *Thread) int64 {
 		s.mu.Unlock()
 		if ok {
 			if infoAddr != 0 {
-				raw := make([]byte, 128)
-				putSiginfo(raw, info)
-				if e := copyOut(infoAddr, raw); e != 0 {
+				si := info.toABI()
+				if e := copyOut(infoAddr, abi.Bytes(&si)); e != 0 {
 					return -int64(e)
 				}
 			}

@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/entry"
 )
 
@@ -54,28 +55,29 @@ func sysSendmmsg(t *Thread) int64 {
 // that names one of golos's descriptors. A header or control buffer it cannot read is
 // left to the host, which fails the call with EFAULT.
 func (t *Thread) msgOwnFD(addr uint64) bool {
-	var h [56]byte // struct msghdr: msg_control at 32, msg_controllen at 40
-	if copyIn(addr, h[:]) != 0 {
+	var h abi.Msghdr
+	if copyIn(addr, abi.Bytes(&h)) != 0 {
 		return false
 	}
-	ctl, n := binary.LittleEndian.Uint64(h[32:]), binary.LittleEndian.Uint64(h[40:])
-	if ctl == 0 || n < 16 {
+	ctl, n := h.Control, h.Controllen
+	if ctl == 0 || n < abi.SizeofCmsghdr {
 		return false
 	}
 	buf := make([]byte, min(n, 1<<20)) // the host limits it to far less (optmem_max)
 	if copyIn(ctl, buf) != 0 {
 		return false
 	}
-	// struct cmsghdr: cmsg_len (8 bytes, header included), cmsg_level, cmsg_type, then
-	// the data; each header at an 8-byte boundary (CMSG_NXTHDR).
-	for off := 0; off+16 <= len(buf); {
-		l := binary.LittleEndian.Uint64(buf[off:])
-		if l < 16 || l > uint64(len(buf)-off) {
+	// Each struct cmsghdr (its cmsg_len counts itself), then its data; each header at an
+	// 8-byte boundary (CMSG_NXTHDR). SCM_RIGHTS's data is an array of int.
+	for off := 0; off+abi.SizeofCmsghdr <= len(buf); {
+		var c abi.Cmsghdr
+		copy(abi.Bytes(&c), buf[off:])
+		l := c.Len
+		if l < abi.SizeofCmsghdr || l > uint64(len(buf)-off) {
 			break
 		}
-		level, typ := binary.LittleEndian.Uint32(buf[off+8:]), binary.LittleEndian.Uint32(buf[off+12:])
-		if level == unix.SOL_SOCKET && typ == unix.SCM_RIGHTS {
-			for d := off + 16; d+4 <= off+int(l); d += 4 {
+		if c.Level == unix.SOL_SOCKET && c.Type == unix.SCM_RIGHTS {
+			for d := off + abi.SizeofCmsghdr; d+4 <= off+int(l); d += 4 {
 				if t.p.ownFD(int(int32(binary.LittleEndian.Uint32(buf[d:])))) {
 					return true
 				}

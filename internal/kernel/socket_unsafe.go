@@ -3,6 +3,8 @@ package kernel
 import (
 	"runtime"
 	"unsafe"
+
+	"golos/internal/abi"
 )
 
 // bytesAddr is the address of b's first byte, in golos's memory; the caller keeps b
@@ -30,3 +32,8 @@ func callWithBytes(t *Thread, args [6]uint64, i int, b []byte, blocking bool) in
 //
 //go:noinline
 func heapBytes(n int) []byte { return make([]byte, n) }
+
+// heapMmsghdrs allocates n struct mmsghdr on the heap, as heapBytes does.
+//
+//go:noinline
+func heapMmsghdrs(n int) []abi.Mmsghdr { return make([]abi.Mmsghdr, n) }

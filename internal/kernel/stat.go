@@ -1,10 +1,9 @@
 package kernel
 
 import (
-	"encoding/binary"
-
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/vfs"
 )
 
@@ -89,30 +88,31 @@ func (t *Thread) statLinks(bufArg int, statx bool) func(r *vfs.Ref) {
 // describes a directory.
 func (t *Thread) addLinks(bufArg int, statx bool, extra func() uint64) {
 	addr := t.arg(bufArg)
-	var b [32]byte
-	if copyIn(addr, b[:]) != 0 {
-		return
-	}
 	if statx {
-		// struct statx: stx_mask at 0, stx_nlink at 16 (u32), stx_mode at 28 (u16).
-		mask := binary.LittleEndian.Uint32(b[0:])
-		if mask&(unix.STATX_NLINK|unix.STATX_TYPE) != unix.STATX_NLINK|unix.STATX_TYPE ||
-			uint32(binary.LittleEndian.Uint16(b[28:]))&unix.S_IFMT != unix.S_IFDIR {
+		var sx abi.Statx
+		if copyIn(addr, abi.Bytes(&sx)) != 0 {
+			return
+		}
+		if sx.Mask&(unix.STATX_NLINK|unix.STATX_TYPE) != unix.STATX_NLINK|unix.STATX_TYPE ||
+			uint32(sx.Mode)&unix.S_IFMT != unix.S_IFDIR {
 			return
 		}
 		if n := extra(); n > 0 {
-			binary.LittleEndian.PutUint32(b[16:], binary.LittleEndian.Uint32(b[16:])+uint32(n))
-			copyOut(addr+16, b[16:20])
+			sx.Nlink += uint32(n)
+			copyOut(addr, abi.Bytes(&sx))
 		}
 		return
 	}
-	// struct stat on x86-64: st_nlink at 16 (u64), st_mode at 24 (u32).
-	if binary.LittleEndian.Uint32(b[24:])&unix.S_IFMT != unix.S_IFDIR {
+	var st abi.Stat
+	if copyIn(addr, abi.Bytes(&st)) != 0 {
+		return
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return
 	}
 	if n := extra(); n > 0 {
-		binary.LittleEndian.PutUint64(b[16:], binary.LittleEndian.Uint64(b[16:])+n)
-		copyOut(addr+16, b[16:24])
+		st.Nlink += n
+		copyOut(addr, abi.Bytes(&st))
 	}
 }
 

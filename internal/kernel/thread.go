@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/entry"
 )
 
@@ -44,7 +44,7 @@ type Thread struct {
 	// The thread's own signal state, which no other thread touches: only the thread reads
 	// and writes it (sigaltstack, delivery, sigreturn, sigsuspend, fork, execve), so no
 	// lock guards it (some of those happen to hold p.sig.mu).
-	altstack stackT
+	altstack abi.StackT
 	// restoreMask, when set, is the mask a handler's frame carries back (sigsuspend).
 	restoreMask *uint64
 
@@ -67,7 +67,7 @@ type Thread struct {
 // spares and starting; byTid and main are set before the first thread runs, main never
 // changed after.
 type threads struct {
-	mu     sync.Mutex
+	mu     mutex[threadsLock]
 	byTid  map[int]*Thread
 	status int // the main thread's exit status (Linux reports the leader's)
 	main   *Thread
@@ -445,7 +445,7 @@ func (t *Thread) afterSyscall(nr uint64, ret int64) {
 		t.interrupted(nr)
 	case -int64(unix.EPIPE):
 		if nr < uint64(len(syscalls)) && syscalls[nr].sigpipe {
-			t.p.sendThread(t, siginfo{signo: int32(unix.SIGPIPE), code: siUser, pid: uint32(selfPid), uid: uint32(unix.Getuid())})
+			t.p.sendThread(t, siginfo{signo: int32(unix.SIGPIPE), code: abi.SI_USER, pid: uint32(selfPid), uid: uint32(unix.Getuid())})
 		}
 	}
 }

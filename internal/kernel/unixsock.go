@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/vfs"
 )
 
@@ -166,14 +167,13 @@ func sysBind(t *Thread) int64    { return sockAddrCall(t, 1, bindAddr, false) }
 func sysConnect(t *Thread) int64 { return sockAddrCall(t, 1, connectAddr, true) }
 func sysSendto(t *Thread) int64  { return sockAddrCall(t, 4, sendAddr, true) }
 
-// msgAddr rewrites the address of the struct msghdr h (msg_name at 0, msg_namelen at 8),
-// read from the program, for socket fd. When it returns ok, h names sa, which the caller
-// keeps alive through the call, and done releases what it names after.
-func (t *Thread) msgAddr(fd int, h []byte) (sa []byte, done func(), e unix.Errno, ok bool) {
-	sa, done, e, ok = t.unixAddr(fd, binary.LittleEndian.Uint64(h[0:]), uint64(binary.LittleEndian.Uint32(h[8:])), sendAddr)
+// msgAddr rewrites the address (msg_name, msg_namelen) of the struct msghdr h, read from
+// the program, for socket fd. When it returns ok, h names sa, which the caller keeps
+// alive through the call, and done releases what it names after.
+func (t *Thread) msgAddr(fd int, h *abi.Msghdr) (sa []byte, done func(), e unix.Errno, ok bool) {
+	sa, done, e, ok = t.unixAddr(fd, h.Name, uint64(h.Namelen), sendAddr)
 	if ok && e == 0 {
-		binary.LittleEndian.PutUint64(h[0:], bytesAddr(sa))
-		binary.LittleEndian.PutUint32(h[8:], uint32(len(sa)))
+		h.Name, h.Namelen = bytesAddr(sa), uint32(len(sa))
 	}
 	return sa, done, e, ok
 }
@@ -184,8 +184,8 @@ func sendmsgRoot(t *Thread) (int64, bool) {
 	if t.p.fs == nil {
 		return 0, false
 	}
-	h := heapBytes(56) // struct msghdr
-	if copyIn(t.arg(1), h) != 0 {
+	h := &heapMmsghdrs(1)[0].Hdr // the host reads it: not on a stack (heapBytes)
+	if copyIn(t.arg(1), abi.Bytes(h)) != 0 {
 		return 0, false
 	}
 	sa, done, e, ok := t.msgAddr(int(int32(t.arg(0))), h)
@@ -196,7 +196,7 @@ func sendmsgRoot(t *Thread) (int64, bool) {
 		return -int64(e), true
 	}
 	defer done()
-	ret := callWithBytes(t, t.args(), 1, h, true)
+	ret := callWithBytes(t, t.args(), 1, abi.Bytes(h), true)
 	keepAlive(sa)
 	return ret, true
 }
@@ -209,9 +209,8 @@ func sendmmsgRoot(t *Thread, vlen uint64) (int64, bool) {
 	if t.p.fs == nil || vlen == 0 {
 		return 0, false
 	}
-	const mmsghdrSize = 64
-	arr := heapBytes(int(vlen * mmsghdrSize))
-	if copyIn(t.arg(1), arr) != 0 {
+	arr := heapMmsghdrs(int(vlen))
+	if copyIn(t.arg(1), abi.SliceBytes(arr)) != 0 {
 		return 0, false
 	}
 	fd := int(int32(t.arg(0)))
@@ -224,7 +223,7 @@ func sendmmsgRoot(t *Thread, vlen uint64) (int64, bool) {
 	}()
 	any := false
 	for i := uint64(0); i < vlen; i++ {
-		sa, done, e, ok := t.msgAddr(fd, arr[i*mmsghdrSize:])
+		sa, done, e, ok := t.msgAddr(fd, &arr[i].Hdr)
 		if !ok {
 			continue
 		}
@@ -232,7 +231,7 @@ func sendmmsgRoot(t *Thread, vlen uint64) (int64, bool) {
 			if i == 0 {
 				return -int64(e), true
 			}
-			vlen, arr = i, arr[:i*mmsghdrSize]
+			vlen, arr = i, arr[:i]
 			break
 		}
 		any = true
@@ -243,11 +242,11 @@ func sendmmsgRoot(t *Thread, vlen uint64) (int64, bool) {
 	}
 	args := t.args()
 	args[2] = vlen
-	ret := callWithBytes(t, args, 1, arr, true)
+	ret := callWithBytes(t, args, 1, abi.SliceBytes(arr), true)
 	keepAlive(keep)
 	for i := int64(0); i < ret && uint64(i) < vlen; i++ {
-		off := uint64(i)*mmsghdrSize + 56 // msg_len
-		copyOut(t.arg(1)+off, arr[off:off+4])
+		m := abi.Bytes(&arr[i])
+		copyOut(t.arg(1)+uint64(i)*uint64(len(m))+abi.MmsghdrLenOffset, m[abi.MmsghdrLenOffset:][:4])
 	}
 	return ret, true
 }
@@ -340,14 +339,14 @@ func sysRecvmsg(t *Thread) int64 {
 	if t.p.fs == nil {
 		return passthrough(t)
 	}
-	var h [16]byte // msg_name at 0, msg_namelen at 8
-	if copyIn(t.arg(1), h[:]) != 0 {
+	var h abi.Msghdr
+	if copyIn(t.arg(1), abi.Bytes(&h)) != 0 {
 		return passthrough(t)
 	}
-	addr, bufLen := binary.LittleEndian.Uint64(h[0:]), int(int32(binary.LittleEndian.Uint32(h[8:])))
+	addr, bufLen := h.Name, int(int32(h.Namelen))
 	ret := passthrough(t)
 	if ret >= 0 && addr != 0 && bufLen > 0 {
-		t.guestAddrOut(addr, t.arg(1)+8, bufLen)
+		t.guestAddrOut(addr, t.arg(1)+abi.MsghdrNamelenOffset, bufLen)
 	}
 	return ret
 }

@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"encoding/binary"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,7 +32,7 @@ import (
 // later (add), long before the host could hand its pid out again.
 type cloneKids struct {
 	n   atomic.Int32 // len(kid): wait4, waitid and the forwarder look no further when it is 0
-	mu  sync.Mutex
+	mu  mutex[kidsLock]
 	kid map[int]cloneKid // by pid; mu
 }
 

@@ -314,6 +314,17 @@ int main(void)
 	T(syscall(SYS_pipe2, (void *)1, 0));
 	T(syscall(SYS_pipe2, buf, 0x7fff0000));
 	T(syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, (void *)1));
+	/* struct rlimit, struct timespec and sigset_t that golos reads itself */
+	T(syscall(SYS_prlimit64, 0, RLIMIT_AS, (void *)1, NULL));
+	T(syscall(SYS_prlimit64, 0, RLIMIT_AS, NULL, (void *)1));
+	T(syscall(SYS_prlimit64, 0, RLIMIT_DATA, edge4, NULL));
+	T(syscall(SYS_getrlimit, RLIMIT_DATA, (void *)KERNEL));
+	T(syscall(SYS_setrlimit, RLIMIT_AS, (void *)1));
+	T(syscall(SYS_getrlimit, RLIMIT_NOFILE, none));
+	T(syscall(SYS_rt_sigsuspend, (void *)1, 8));
+	T(syscall(SYS_rt_sigtimedwait, (void *)1, NULL, NULL, 8));
+	T(syscall(SYS_rt_sigtimedwait, &set, NULL, (void *)1, 8));
+	T(syscall(SYS_rt_sigtimedwait, &set, NULL, edge4, 8));
 	T(syscall(SYS_sched_getaffinity, 0, 8, (void *)1));
 	T(syscall(SYS_set_robust_list, (void *)1, 1));
 	T(syscall(SYS_close, 99999));
@@ -355,6 +366,8 @@ int main(void)
 	T(syscall(SYS_clone3, (void *)1, 88));
 	T(syscall(SYS_clone3, none, 88));
 	T(syscall(SYS_clone3, edge16, 88));
+	T(syscall(SYS_clone3, edge16, 96)); /* the tail past 88 is not readable: EFAULT */
+	T(syscall(SYS_clone3, edge16, 64));
 	T(syscall(SYS_clone3, &ca, 8));     /* below CLONE_ARGS_SIZE_VER0: EINVAL */
 	T(syscall(SYS_clone3, &ca, 0));
 	T(syscall(SYS_clone3, pg, PAGE + 1)); /* above a page: E2BIG */

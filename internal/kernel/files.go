@@ -185,16 +185,28 @@ func (p *Process) copyWatch(old int, nfd int64) {
 
 // watchFD makes fd one of the application's descriptors whose calls golos must see: a
 // rewritten site then sends them to Go too (entry.GoFDs). w says why: true for a
-// /proc/self/fd listing, a *dirWatch for a directory with virtual children.
+// /proc/self/fd listing, a *dirWatch for a directory with virtual children, a *signalfd
+// for a signalfd (signalfd.go).
 func (p *Process) watchFD(fd int, w any) {
-	p.fdDirs.Store(fd, w)
+	if old, ok := p.fdDirs.Swap(fd, w); ok {
+		if sfd, ok := old.(*signalfd); ok {
+			p.dropSignalfdFD(sfd, fd)
+		}
+	}
 	entry.GoFDs[fd&0xffff] = 1
+	if sfd, ok := w.(*signalfd); ok {
+		p.addSignalfdFD(sfd, fd)
+	}
 }
 
 // unwatchFD forgets fd, which is being closed or replaced.
 func (p *Process) unwatchFD(fd int) {
-	if _, ok := p.fdDirs.LoadAndDelete(fd); !ok {
+	w, ok := p.fdDirs.LoadAndDelete(fd)
+	if !ok {
 		return
+	}
+	if sfd, ok := w.(*signalfd); ok {
+		p.dropSignalfdFD(sfd, fd)
 	}
 	p.releaseGoFD(fd)
 }

@@ -96,7 +96,7 @@ type Process struct {
 	forwarding   atomic.Int32 // the forwarder goroutine is taking and queuing signals
 	fs           *vfs.FS      // the confined root, or nil for the host's files
 	ownFDs       []int        // golos's own descriptors (the runtime's poller's, the root's)
-	fdDirs       sync.Map     // watched descriptors: *procDir, *dirWatch (sysGetdents64)
+	fdDirs       sync.Map     // watched descriptors: *procDir, *dirWatch (sysGetdents64), *signalfd (sysRead)
 
 	nofileMu sync.Mutex
 	forkMu   sync.Mutex // one new process at a time (fork.go)

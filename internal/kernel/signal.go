@@ -23,6 +23,8 @@ type signalState struct {
 	actions [65]sigaction // by signal number, 1…64
 	pending uint64        // sent to the process as a whole
 	infos   map[int][]siginfo
+
+	signalfds map[*signalfd]bool // the signalfds with a descriptor open (signalfd.go)
 }
 
 // sigaction is Linux's struct sigaction for rt_sigaction(2) (kernel layout).

@@ -97,15 +97,14 @@ const (
 	whyNewer    = "not implemented: newer than the kernels golos was checked against (Linux 6.18 has none)"
 	whyShm      = "not implemented: shmat(2) maps memory that golos's memory map does not track"
 	whyLandlock = "not implemented: a Landlock domain would confine golos's own file access too"
-	whySignalfd = "not implemented: golos's signals are virtual, and the host's signalfd would read golos's own, never the program's"
 )
 
 func records() [len(syscalls)]sysRecord {
 	t := [len(syscalls)]sysRecord{
 		// fs.go, paths.go, pathcalls.go, stat.go, readlink.go, files.go, dirs.go, cwd.go,
 		// readonly.go: files and descriptors, passed through.
-		unix.SYS_READ:              {name: "read", fn: passthrough, fast: plain, fd: true},
-		unix.SYS_WRITE:             {name: "write", fn: passthrough, fast: plain, fd: true, sigpipe: true},
+		unix.SYS_READ:              {name: "read", fn: sysRead, fast: plain, fd: true},
+		unix.SYS_WRITE:             {name: "write", fn: sysWrite, fast: plain, fd: true, sigpipe: true},
 		unix.SYS_READV:             {name: "readv", fn: passthrough, fast: plain, fd: true},
 		unix.SYS_WRITEV:            {name: "writev", fn: passthrough, fast: plain, fd: true, sigpipe: true},
 		unix.SYS_PREAD64:           {name: "pread64", fn: passthrough, fast: plain, fd: true},
@@ -210,8 +209,8 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_EPOLL_PWAIT2:      {name: "epoll_pwait2", fn: passthrough, fast: plain, fd: true, noRestart: true},
 		unix.SYS_EVENTFD:           {name: "eventfd", fn: passthroughFast, fast: plain},
 		unix.SYS_INOTIFY_INIT:      {name: "inotify_init", fn: passthroughFast, fast: plain},
-		unix.SYS_SIGNALFD:          refuse("signalfd", unix.ENOSYS, whySignalfd),
-		unix.SYS_SIGNALFD4:         refuse("signalfd4", unix.ENOSYS, whySignalfd),
+		unix.SYS_SIGNALFD:          {name: "signalfd", fn: sysSignalfd},
+		unix.SYS_SIGNALFD4:         {name: "signalfd4", fn: sysSignalfd4},
 		unix.SYS_CLOSE_RANGE:       {name: "close_range", fn: sysCloseRange},
 		unix.SYS_UTIME:             {name: "utime", fn: sysUtime, paths: arg0},
 		unix.SYS_UTIMES:            {name: "utimes", fn: sysUtimes, paths: arg0},

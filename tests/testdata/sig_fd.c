@@ -1,0 +1,214 @@
+/*
+ * sig_fd — signalfd(2): the signals of a mask, blocked, read from a descriptor as
+ * struct signalfd_siginfo records; the descriptor polled, selected, epolled, duplicated,
+ * inherited across fork; its mask changed; what Linux refuses. Its output is compared
+ * between a native run and a run under golos: no pid or time is printed, only whether it
+ * is the one expected.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include "ename.h"
+
+static void show(const char *name, long r)
+{
+	if (r == -1)
+		printf("%s: -1 %s\n", name, ename(errno));
+	else
+		printf("%s: %ld\n", name, r);
+}
+
+static int readable(int fd)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+	int n = poll(&p, 1, 0);
+	return n == 1 && (p.revents & POLLIN);
+}
+
+/* take reads one record and prints its fields. */
+static void take(const char *what, int fd)
+{
+	struct signalfd_siginfo si;
+	memset(&si, 0xee, sizeof si);
+	ssize_t n = read(fd, &si, sizeof si);
+	if (n == -1) {
+		printf("%s: read -1 %s\n", what, ename(errno));
+		return;
+	}
+	printf("%s: read %zd signo %u errno %d code %d pid-self %d uid-self %d int %d ptr %llu\n",
+	       what, n, si.ssi_signo, si.ssi_errno, si.ssi_code, si.ssi_pid == (unsigned)getpid(),
+	       si.ssi_uid == (unsigned)getuid(), si.ssi_int, (unsigned long long)si.ssi_ptr);
+}
+
+static int pending(int sig)
+{
+	sigset_t s;
+	sigpending(&s);
+	return sigismember(&s, sig);
+}
+
+static volatile sig_atomic_t handled;
+static void on_usr1(int sig) { (void)sig; handled++; }
+static void on_alrm(int sig) { (void)sig; }
+
+static void timer_ms(int ms)
+{
+	struct itimerval it = {{0, 0}, {0, ms * 1000}};
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IONBF, 0);
+	sigset_t block;
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGUSR2);
+	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGRTMIN);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	struct sigaction sa = {0};
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+
+	sigset_t m;
+	sigemptyset(&m);
+	sigaddset(&m, SIGUSR1);
+	int fd = signalfd(-1, &m, SFD_NONBLOCK | SFD_CLOEXEC);
+	printf("signalfd: %s\n", fd >= 0 ? "ok" : ename(errno));
+	printf("cloexec %d nonblock %d\n", fcntl(fd, F_GETFD) & FD_CLOEXEC,
+	       (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0);
+	take("empty", fd);
+	printf("readable empty: %d\n", readable(fd));
+
+	kill(getpid(), SIGUSR1);
+	printf("readable after kill: %d\n", readable(fd));
+	char small[64];
+	show("read short buffer", read(fd, small, sizeof small));
+	take("kill", fd);
+	printf("pending after read: %d readable %d\n", pending(SIGUSR1), readable(fd));
+
+	union sigval v = {.sival_int = 1234};
+	sigqueue(getpid(), SIGUSR1, v);
+	take("sigqueue", fd);
+	syscall(SYS_tgkill, getpid(), gettid(), SIGUSR1);
+	take("tgkill", fd);
+
+	/* Not delivered to the handler: read instead. */
+	sigprocmask(SIG_UNBLOCK, &block, NULL);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	printf("handler ran: %d\n", handled);
+
+	/* A new mask: SIGUSR2, with SIGKILL and SIGSTOP, which are dropped. */
+	sigaddset(&m, SIGKILL);
+	sigaddset(&m, SIGSTOP);
+	sigdelset(&m, SIGUSR1);
+	sigaddset(&m, SIGUSR2);
+	show("signalfd update", signalfd(fd, &m, 0) == fd);
+	kill(getpid(), SIGUSR1);
+	take("usr1 outside mask", fd);
+	printf("usr1 pending %d readable %d\n", pending(SIGUSR1), readable(fd));
+	raise(SIGUSR2);
+	take("usr2", fd);
+	sigaddset(&m, SIGUSR1);
+	sigaddset(&m, SIGRTMIN);
+	signalfd(fd, &m, 0);
+	printf("readable with usr1 added: %d\n", readable(fd));
+	raise(SIGUSR2);
+	v.sival_int = 7;
+	sigqueue(getpid(), SIGRTMIN, v);
+	v.sival_int = 8;
+	sigqueue(getpid(), SIGRTMIN, v);
+	struct signalfd_siginfo many[8];
+	ssize_t n = read(fd, many, sizeof many);
+	printf("read many: %zd records\n", n / (ssize_t)sizeof many[0]);
+	for (int i = 0; i < n / (ssize_t)sizeof many[0]; i++)
+		printf("  signo %u code %d int %d\n", many[i].ssi_signo, many[i].ssi_code,
+		       many[i].ssi_signo == (unsigned)SIGRTMIN ? many[i].ssi_int : 0);
+
+	/* select and epoll. */
+	int ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 99}, out;
+	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	show("epoll_wait empty", epoll_wait(ep, &out, 1, 0));
+	raise(SIGUSR2);
+	n = epoll_wait(ep, &out, 1, 1000);
+	printf("epoll_wait: %zd data %u\n", n, out.data.u32);
+	fd_set rs;
+	FD_ZERO(&rs);
+	FD_SET(fd, &rs);
+	struct timeval tv = {1, 0};
+	printf("select: %d\n", select(fd + 1, &rs, NULL, NULL, &tv));
+	take("after select", fd);
+	show("epoll_wait drained", epoll_wait(ep, &out, 1, 0));
+
+	/* A duplicate reads the same, after the original is closed. */
+	int d = dup(fd);
+	close(fd);
+	raise(SIGUSR1);
+	take("dup", d);
+	show("write", write(d, "12345678", 8));
+
+	/* What Linux refuses. */
+	int pfd[2];
+	pipe(pfd);
+	show("signalfd on a pipe", signalfd(pfd[0], &m, 0));
+	show("signalfd bad flags", signalfd(-1, &m, 0x10));
+	show("signalfd4 sizemask 4", syscall(SYS_signalfd4, -1, &m, 4, 0));
+	show("signalfd bad fd", signalfd(77, &m, 0));
+	show("signalfd bad mask", syscall(SYS_signalfd4, -1, (void *)8, 8, 0));
+	int legacy = syscall(282, -1, &m, 8);
+	printf("legacy signalfd: %s cloexec %d\n", legacy >= 0 ? "ok" : ename(errno),
+	       legacy >= 0 ? fcntl(legacy, F_GETFD) & FD_CLOEXEC : -1);
+
+	/* Blocking reads: one a timer's SIGALRM ends, one a handled signal interrupts. */
+	sigset_t alrm;
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	sigprocmask(SIG_BLOCK, &alrm, NULL);
+	int bfd = signalfd(-1, &alrm, 0);
+	timer_ms(50);
+	take("blocking alarm", bfd);
+	sigprocmask(SIG_UNBLOCK, &alrm, NULL);
+	struct sigaction sal = {0};
+	sal.sa_handler = on_alrm;
+	sigaction(SIGALRM, &sal, NULL);
+	sigset_t u2;
+	sigemptyset(&u2);
+	sigaddset(&u2, SIGUSR2);
+	signalfd(bfd, &u2, 0);
+	timer_ms(50);
+	take("blocking interrupted", bfd);
+
+	/* SIGCHLD of a child that exits 7; a fork's child reads its own signals. */
+	sigset_t c;
+	sigemptyset(&c);
+	sigaddset(&c, SIGCHLD);
+	signalfd(bfd, &c, 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		kill(getpid(), SIGUSR1); /* pending in the child only */
+		struct signalfd_siginfo s;
+		ssize_t r = read(d, &s, sizeof s);
+		_exit(r == sizeof s && s.ssi_signo == SIGUSR1 && s.ssi_pid == (unsigned)getpid() ? 7 : 3);
+	}
+	struct signalfd_siginfo s;
+	n = read(bfd, &s, sizeof s);
+	printf("sigchld: read %zd signo %u code %d pid-child %d status %d\n", n, s.ssi_signo,
+	       s.ssi_code, s.ssi_pid == (unsigned)pid, s.ssi_status);
+	waitpid(pid, NULL, 0);
+	take("parent after child", d);
+	return 0;
+}

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bytes"
+	"path/filepath"
 	"testing"
 )
 
@@ -73,5 +74,29 @@ func TestSignalfd(t *testing.T) {
 			"epoll_wait: 1 data 99\n", "blocking interrupted: read -1 EINTR\n",
 			"sigchld: read 128 signo 17 code 1 pid-child 1 status 7\n")
 		runBothOpts(t, runOpts{golosFlags: []string{"--no-rewrite"}}, p)
+	})
+}
+
+// TestSyscallsLegacy: testdata/sys_legacy.c lists a directory with getdents (linux_dirent
+// records, /proc/self/fd without golos's own descriptors), sets times with futimesat,
+// opens with openat2 (struct open_how of 16, 24, 40 and 8192 bytes, Linux's EINVAL and
+// E2BIG checks, RESOLVE_NO_SYMLINKS, _NO_MAGICLINKS, _NO_XDEV, _CACHED, _BENEATH and
+// _IN_ROOT against symlinks that climb out), and uses the *xattrat calls and
+// file_getattr/file_setattr; natively, under golos with and without rewritten sites, and
+// under golos --root of a directory holding the program (its paths are all relative, so
+// the root changes nothing it can see): the same output each time.
+func TestSyscallsLegacy(t *testing.T) {
+	forFlavours(t, "sys_legacy", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "getdents too small: -1 EINVAL\n", "file mtime 1200000000 usec 7\n",
+			"openat2 size 40 nonzero tail: -1 E2BIG\n", "no symlinks, link: -1 ELOOP\n",
+			"beneath, climb: -1 EXDEV\n", "in root, climb: -1 ENOENT\n", "value: value1\n", "tidy: -1 ENOENT\n")
+		runBothOpts(t, runOpts{golosFlags: []string{"--no-rewrite"}}, p)
+		root := t.TempDir()
+		rootCopy(t, p, filepath.Join(root, "sys_legacy"), 0o755)
+		g := runGolosRoot(t, &runOpts{}, root, false, nil, "/", "/sys_legacy")
+		if golosRanOK(t, "golos run --root sys_legacy", g) && !bytes.Equal(g.stdout, nat.stdout) {
+			t.Errorf("under --root: stdout differs from native: %s", firstDiff(nat.stdout, g.stdout))
+		}
 	})
 }

@@ -93,7 +93,6 @@ const (
 	whyNever    = "never implemented by Linux on x86-64: ENOSYS there too"
 	whyAIO      = "not implemented: io_setup(2) maps a completion ring that golos's memory map does not track"
 	whyUring    = "not implemented: io_uring's rings and its kernel-side calls are not virtualised"
-	whyConfine  = "not implemented: a path syscall golos does not yet confine to --root"
 	whyNewer    = "not implemented: newer than the kernels golos was checked against (Linux 6.18 has none)"
 	whyShm      = "not implemented: shmat(2) maps memory that golos's memory map does not track"
 	whyLandlock = "not implemented: a Landlock domain would confine golos's own file access too"
@@ -218,15 +217,15 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_READAHEAD:         {name: "readahead", fn: passthrough, fd: true},
 		unix.SYS_VMSPLICE:          {name: "vmsplice", fn: passthrough, fd: true, sigpipe: true},
 		unix.SYS_CACHESTAT:         {name: "cachestat", fn: passthroughFast, fd: true},
-		unix.SYS_GETDENTS:          refuse("getdents", unix.ENOSYS, "not implemented: golos hides its own descriptors from /proc/self/fd listings in getdents64(2)'s records only, which every libc uses"),
-		unix.SYS_FUTIMESAT:         refuse("futimesat", unix.ENOSYS, whyConfine+" (libcs use utimensat(2))"),
-		unix.SYS_OPENAT2:           refuse("openat2", unix.ENOSYS, "not implemented: its RESOLVE_ flags are not yet combined with --root's confinement"),
-		unix.SYS_SETXATTRAT:        refuse("setxattrat", unix.ENOSYS, whyConfine),
-		unix.SYS_GETXATTRAT:        refuse("getxattrat", unix.ENOSYS, whyConfine),
-		unix.SYS_LISTXATTRAT:       refuse("listxattrat", unix.ENOSYS, whyConfine),
-		unix.SYS_REMOVEXATTRAT:     refuse("removexattrat", unix.ENOSYS, whyConfine),
-		unix.SYS_FILE_GETATTR:      refuse("file_getattr", unix.ENOSYS, whyConfine),
-		unix.SYS_FILE_SETATTR:      refuse("file_setattr", unix.ENOSYS, whyConfine),
+		unix.SYS_GETDENTS:          {name: "getdents", fn: sysGetdents, fd: true},
+		unix.SYS_FUTIMESAT:         {name: "futimesat", fn: sysFutimesat, paths: arg1, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, -1}},
+		unix.SYS_OPENAT2:           {name: "openat2", fn: sysOpenat2, paths: arg1, procView: true, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, -1}},
+		unix.SYS_SETXATTRAT:        {name: "setxattrat", fn: sysSetxattrat, paths: arg1, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, 2}},
+		unix.SYS_GETXATTRAT:        {name: "getxattrat", fn: sysGetxattrat, paths: arg1, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, 2}},
+		unix.SYS_LISTXATTRAT:       {name: "listxattrat", fn: sysListxattrat, paths: arg1, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, 2}},
+		unix.SYS_REMOVEXATTRAT:     {name: "removexattrat", fn: sysRemovexattrat, paths: arg1, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, 2}},
+		unix.SYS_FILE_GETATTR:      {name: "file_getattr", fn: sysFileGetattr, paths: arg1, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, 4}},
+		unix.SYS_FILE_SETATTR:      {name: "file_setattr", fn: sysFileSetattr, paths: arg1, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, 4}},
 		unix.SYS_CHROOT:            refuse("chroot", unix.ENOSYS, "not implemented: golos would have to move its own confined root (--root)"),
 		unix.SYS_NAME_TO_HANDLE_AT: refuse("name_to_handle_at", unix.EPERM, "file handles bypass the confined root (open_by_handle_at(2): CAP_DAC_READ_SEARCH; blocked by Docker's default seccomp profile)"),
 		unix.SYS_OPEN_BY_HANDLE_AT: refuse("open_by_handle_at", unix.EPERM, "opens any file of a mounted filesystem by handle (CAP_DAC_READ_SEARCH; blocked by Docker's default seccomp profile)"),

@@ -106,12 +106,16 @@ func TestSyscallsLegacy(t *testing.T) {
 // socket calls, and the numbers Linux lacks) with arguments that make each fail without
 // effect (a descriptor never open, a pointer to nothing, an unknown flag, a pid nobody
 // has); natively and under golos, with and without rewritten sites, every errno must be
-// the same.
+// the same. uretprobe outside the kernel's trampoline raises SIGILL (SI_KERNEL), to a
+// handler, or, blocked, unblocked and fatal.
 func TestSyscallsWalk(t *testing.T) {
 	forFlavours(t, "sys_walk", func(t *testing.T, p string) {
 		nat, _ := runBoth(t, p)
 		wantNative(t, nat, 0, "read (0): -1 EBADF\n", "open (2): -1 EFAULT\n", "mmap (9): -1 EINVAL\n",
 			"kill (62): -1 ESRCH\n", "epoll_ctl_old (214): -1 ENOSYS\n", "number 100000 (100000): -1 ENOSYS\n")
 		runBothOpts(t, runOpts{golosFlags: []string{"--no-rewrite"}}, p)
+		for _, arg := range []string{"uretprobe", "uretprobe-blocked"} {
+			runBoth(t, p, arg)
+		}
 	})
 }

@@ -4,9 +4,10 @@
  * fails without touching anything, natively as under golos, so that the errno golos
  * gives (passing the call through, or answering it itself) can be compared with Linux's.
  * The numbers Linux itself lacks (removed, never implemented on x86-64, or no syscall's at
- * all) come last: ENOSYS both ways. (Not 335 and 336, uretprobe and uprobe, which Linux
- * answers with SIGILL and ENXIO outside its uprobe trampolines, and golos refuses with
- * ENOSYS.) The calls golos refuses as a container runtime does
+ * all) come last: ENOSYS both ways. uprobe and uretprobe, called from outside the
+ * kernel's uprobe trampolines, fail with ENXIO and raise SIGILL: with the argument
+ * "uretprobe" the program calls the latter with a SIGILL handler, with "uretprobe-blocked"
+ * with SIGILL blocked, of which it dies all the same. The calls golos refuses as a container runtime does
  * are not here: natively, as root, they would act on the host.
  */
 #define _GNU_SOURCE
@@ -205,6 +206,7 @@ static const struct call calls[] = {
 	{"pidfd_open", 434, {NOPID, 0}},
 	{"wait4", 61, {NOPID, 0, 0, 0}},
 	{"setpgid", 109, {NOPID, 0}},
+	{"uprobe", 336, {0}},
 	/* Numbers Linux lacks: ENOSYS. */
 	{"epoll_ctl_old", 214, {0}},
 	{"epoll_wait_old", 215, {0}},
@@ -227,8 +229,35 @@ static const struct call calls[] = {
 	{"number 100000", 100000, {0}},
 };
 
-int main(void)
+static void on_sigill(int sig, siginfo_t *si, void *uc)
 {
+	(void)uc;
+	printf("SIGILL handler: signo %d code %d\n", sig, si->si_code);
+}
+
+static int uretprobe(int blocked)
+{
+	struct sigaction sa = {0};
+	sa.sa_sigaction = on_sigill;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGILL, &sa, NULL);
+	if (blocked) {
+		sigset_t s;
+		sigemptyset(&s);
+		sigaddset(&s, SIGILL);
+		sigprocmask(SIG_BLOCK, &s, NULL);
+	}
+	errno = 0;
+	long r = syscall(335);
+	printf("uretprobe: %ld %s\n", r, r == -1 ? ename(errno) : "");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc > 1)
+		return uretprobe(strcmp(argv[1], "uretprobe-blocked") == 0);
 	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
 		const struct call *c = &calls[i];
 		errno = 0;

@@ -119,3 +119,19 @@ func TestSyscallsWalk(t *testing.T) {
 		}
 	})
 }
+
+// TestPidfdGetfd: testdata/sys_pidfd_getfd.c takes a duplicate of its own descriptor
+// with pidfd_getfd (close-on-exec, the same open file) and meets Linux's errors, natively
+// and under golos alike; a living child's descriptor, which root takes natively, is EPERM
+// under golos, as in a container without CAP_SYS_PTRACE: the child's golos holds
+// descriptors of its own.
+func TestPidfdGetfd(t *testing.T) {
+	forFlavours(t, "sys_pidfd_getfd", func(t *testing.T, p string) {
+		nat, g := runBothOpts(t, runOpts{maskPrefixes: []string{"child:"}}, p)
+		wantNative(t, nat, 0, "pidfd_getfd self: ok\n", "cloexec 1\n", "read through the copy: 234, offset of the original 5\n",
+			"target not open: -1 EBADF\n", "pidfd a file: -1 EBADF\n", "reaped child: -1 ESRCH\n")
+		if g != nil && !bytes.Contains(g.stdout, []byte("child: living child: -1 EPERM\n")) {
+			t.Errorf("under golos, a living child's descriptor was not refused with EPERM:\n%s", clip(g.stdout))
+		}
+	})
+}

@@ -3,6 +3,8 @@ package kernel
 import (
 	"encoding/binary"
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -18,8 +20,7 @@ import (
 // signals of the mask as struct signalfd_siginfo records (fs/signalfd.c).
 //
 // What is not as on Linux: the descriptor shows as "anon_inode:[eventfd]" in
-// /proc/self/fd and fdinfo; readv(2) and the other vector reads see the eventfd's counter
-// (Linux reads records through them too); a signal pending for one thread makes the
+// /proc/self/fd and fdinfo; a signal pending for one thread makes the
 // descriptor readable for every thread, where Linux's poll looks at the polling thread's
 // own pending signals and the process's; a read gives the reader's own and the process's.
 
@@ -159,41 +160,95 @@ func (p *Process) dropSignalfdFD(sfd *signalfd, fd int) {
 
 // read(2): a signalfd's records (readSignalfd); any other descriptor's, passed through.
 func sysRead(t *Thread) int64 {
-	if fd := int(int32(t.arg(0))); entry.GoFDs[fd&0xffff] != 0 {
-		if w, ok := t.p.fdDirs.Load(fd); ok {
-			if sfd, ok := w.(*signalfd); ok {
-				return t.readSignalfd(fd, sfd)
-			}
-		}
+	if sfd, fd := t.signalfdArg(); sfd != nil {
+		buf := t.arg(1)
+		return t.readSignalfd(fd, sfd, t.arg(2), func(off uint64, rec []byte) unix.Errno {
+			return copyOut(buf+off, rec)
+		})
 	}
 	return passthrough(t)
+}
+
+// readv(2), and preadv2(2) at the current position (offset -1): a signalfd's records,
+// spread over the buffers as one stream, as Linux 6.7's signalfd_read_iter fills them
+// (fs/signalfd.c); any other descriptor's, passed through. (pread64(2), preadv(2) and
+// preadv2 at an offset fail on a signalfd with ESPIPE, as they do on the eventfd.)
+func sysReadv(t *Thread) int64 {
+	sfd, fd := t.signalfdArg()
+	if sfd == nil || t.ctx.Regs.RAX == unix.SYS_PREADV2 && int64(t.arg(3)) != -1 {
+		return passthrough(t)
+	}
+	iovAddr, n := t.arg(1), t.arg(2)
+	if n > 1024 { // UIO_MAXIOV
+		return -int64(unix.EINVAL)
+	}
+	iov := make([]byte, 16*n)
+	if e := copyIn(iovAddr, iov); e != 0 {
+		return -int64(e)
+	}
+	type vec struct{ base, len uint64 }
+	vecs := make([]vec, n)
+	var total uint64
+	for i := range vecs {
+		vecs[i] = vec{binary.LittleEndian.Uint64(iov[16*i:]), binary.LittleEndian.Uint64(iov[16*i+8:])}
+		if int64(vecs[i].len) < 0 || total+vecs[i].len < total {
+			return -int64(unix.EINVAL)
+		}
+		total += vecs[i].len
+	}
+	return t.readSignalfd(fd, sfd, total, func(off uint64, rec []byte) unix.Errno {
+		for _, v := range vecs {
+			if len(rec) == 0 {
+				break
+			}
+			if off >= v.len {
+				off -= v.len
+				continue
+			}
+			k := min(v.len-off, uint64(len(rec)))
+			if e := copyOut(v.base+off, rec[:k]); e != 0 {
+				return e
+			}
+			rec, off = rec[k:], 0
+		}
+		return 0
+	})
+}
+
+// signalfdArg is the signalfd the first argument is a descriptor of, if it is one.
+func (t *Thread) signalfdArg() (*signalfd, int) {
+	fd := int(int32(t.arg(0)))
+	if entry.GoFDs[fd&0xffff] == 0 {
+		return nil, fd
+	}
+	w, _ := t.p.fdDirs.Load(fd)
+	sfd, _ := w.(*signalfd)
+	return sfd, fd
 }
 
 // write(2): a signalfd cannot be written (EINVAL: fs/signalfd.c has no write method);
 // any other descriptor is passed through.
 func sysWrite(t *Thread) int64 {
-	if fd := int(int32(t.arg(0))); entry.GoFDs[fd&0xffff] != 0 {
-		if w, ok := t.p.fdDirs.Load(fd); ok {
-			if _, ok := w.(*signalfd); ok {
-				return -int64(unix.EINVAL)
-			}
-		}
+	if sfd, _ := t.signalfdArg(); sfd != nil {
+		return -int64(unix.EINVAL)
 	}
 	return passthrough(t)
 }
 
 // readSignalfd reads pending signals of sfd's mask as struct signalfd_siginfo records,
-// as many as fit in the buffer, as fs/signalfd.c's signalfd_read: a buffer too small for
-// one is EINVAL; with none pending, EAGAIN if the descriptor is O_NONBLOCK, else the first
-// is waited for (interrupted by a signal the thread takes: EINTR, or the read made again
-// under SA_RESTART, as Linux's -ERESTARTSYS); the others are taken only if already
-// pending. A signal read is taken off the pending set and never delivered.
-func (t *Thread) readSignalfd(fd int, sfd *signalfd) int64 {
-	buf, count := t.arg(1), t.arg(2)/sizeofSignalfdSiginfo
+// as many as fit in size bytes, and gives each to out at its offset, as fs/signalfd.c's
+// signalfd_read_iter: a size too small for one is EINVAL; with none pending, EAGAIN if
+// the descriptor is O_NONBLOCK, else the first is waited for (interrupted by a signal the
+// thread takes: EINTR, or the read made again under SA_RESTART, as Linux's
+// -ERESTARTSYS); the others are taken only if already pending. A signal read is taken off
+// the pending set and never delivered.
+func (t *Thread) readSignalfd(fd int, sfd *signalfd, size uint64, out func(off uint64, rec []byte) unix.Errno) int64 {
+	count := size / sizeofSignalfdSiginfo
 	if count == 0 {
 		return -int64(unix.EINVAL)
 	}
 	var done uint64
+	woke := false
 	for done < count {
 		info, ok := t.dequeueSignalfd(sfd)
 		if !ok {
@@ -207,13 +262,23 @@ func (t *Thread) readSignalfd(fd int, sfd *signalfd) int64 {
 			if fl&unix.O_NONBLOCK != 0 {
 				return -int64(unix.EAGAIN)
 			}
-			if e := t.waitReadable(fd); e != 0 {
+			wait := func() unix.Errno { return t.waitReadable(fd) }
+			if woke && t.p.signalfdReady(sfd) {
+				// Readable, but for a signal pending for another thread, which this one
+				// cannot read: look again a little later rather than spin.
+				wait = func() unix.Errno { return t.napInterruptible(time.Millisecond) }
+			}
+			woke = true
+			if e := wait(); e != 0 {
+				if e == unix.EINTR && !t.signalDue() {
+					continue // a signal to golos's process, forwarded and blocked: read on
+				}
 				return -int64(e)
 			}
 			continue
 		}
 		rec := signalfdSiginfo(info)
-		if e := copyOut(buf+done*sizeofSignalfdSiginfo, rec[:]); e != 0 {
+		if e := out(done*sizeofSignalfdSiginfo, rec[:]); e != 0 {
 			if done > 0 {
 				break
 			}
@@ -222,6 +287,23 @@ func (t *Thread) readSignalfd(fd int, sfd *signalfd) int64 {
 		done++
 	}
 	return int64(done * sizeofSignalfdSiginfo)
+}
+
+// signalfdReady reports whether golos keeps sfd readable now.
+func (p *Process) signalfdReady(sfd *signalfd) bool {
+	p.sig.mu.Lock()
+	defer p.sig.mu.Unlock()
+	return sfd.ready
+}
+
+// signalDue reports, after a host signal interrupted a wait, whether the thread has a
+// signal to take now. The host's signal to golos's process (a timer's SIGALRM) ends the
+// wait of whichever thread the host picks; it is forwarded to the program
+// (forwardBeforeReturn) and may be one the thread blocks, or the very one the signalfd
+// is waiting for: Linux's read goes on waiting then, or returns it.
+func (t *Thread) signalDue() bool {
+	t.forwardBeforeReturn()
+	return atomic.LoadUint32(&t.ctx.Pending) != 0 || t.deliverable()
 }
 
 // dequeueSignalfd takes the lowest pending signal of sfd's mask, the thread's own before

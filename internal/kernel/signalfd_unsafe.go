@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"runtime"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -16,5 +17,15 @@ func (t *Thread) waitReadable(fd int) unix.Errno {
 	args := [6]uintptr{uintptr(unsafe.Pointer(pfd)), 1, ^uintptr(0)} // no timeout: -1
 	_, e := entry.BlockingSyscall(t.ctx, unix.SYS_POLL, &args)
 	runtime.KeepAlive(pfd)
+	return e
+}
+
+// napInterruptible sleeps for d in the runtime's syscall state, or until a signal the
+// thread takes interrupts it (EINTR).
+func (t *Thread) napInterruptible(d time.Duration) unix.Errno {
+	ts := unix.NsecToTimespec(int64(d))
+	args := [6]uintptr{uintptr(unsafe.Pointer(&ts))}
+	_, e := entry.BlockingSyscall(t.ctx, unix.SYS_NANOSLEEP, &args)
+	runtime.KeepAlive(&ts)
 	return e
 }

@@ -104,7 +104,7 @@ func records() [len(syscalls)]sysRecord {
 		// readonly.go: files and descriptors, passed through.
 		unix.SYS_READ:              {name: "read", fn: sysRead, fast: plain, fd: true},
 		unix.SYS_WRITE:             {name: "write", fn: sysWrite, fast: plain, fd: true, sigpipe: true},
-		unix.SYS_READV:             {name: "readv", fn: passthrough, fast: plain, fd: true},
+		unix.SYS_READV:             {name: "readv", fn: sysReadv, fast: plain, fd: true},
 		unix.SYS_WRITEV:            {name: "writev", fn: passthrough, fast: plain, fd: true, sigpipe: true},
 		unix.SYS_PREAD64:           {name: "pread64", fn: passthrough, fast: plain, fd: true},
 		unix.SYS_PWRITE64:          {name: "pwrite64", fn: passthrough, fast: plain, fd: true, sigpipe: true},
@@ -202,7 +202,7 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_FALLOCATE:         {name: "fallocate", fn: passthrough, fast: plain, fd: true},
 		unix.SYS_PREADV:            {name: "preadv", fn: passthrough, fast: plain, fd: true},
 		unix.SYS_PWRITEV:           {name: "pwritev", fn: passthrough, fast: plain, fd: true, sigpipe: true},
-		unix.SYS_PREADV2:           {name: "preadv2", fn: passthrough, fast: plain, fd: true},
+		unix.SYS_PREADV2:           {name: "preadv2", fn: sysReadv, fast: plain, fd: true},
 		unix.SYS_PWRITEV2:          {name: "pwritev2", fn: passthrough, fast: plain, fd: true, sigpipe: true},
 		unix.SYS_EPOLL_CREATE:      {name: "epoll_create", fn: passthroughFast, fast: plain}, // epoll_create(2): size only > 0
 		unix.SYS_EPOLL_PWAIT2:      {name: "epoll_pwait2", fn: passthrough, fast: plain, fd: true, noRestart: true},

@@ -19,7 +19,7 @@ func funcPC(h handler) uintptr { return reflect.ValueOf(h).Pointer() }
 // plainFDHandlers are the handlers of plain rows that are not passthrough itself: each
 // differs from it only on golos's own descriptors or those golos watches, which fastEntry
 // sends to Go (the row's fd fact, entry.FDSyscalls and entry.GoFDs).
-var plainFDHandlers = []handler{sysRead, sysWrite, sysClose, sysGetdents64, sysFcntl, sysDup, sysFstat}
+var plainFDHandlers = []handler{sysRead, sysReadv, sysWrite, sysClose, sysGetdents64, sysFcntl, sysDup, sysFstat}
 
 // TestSyscallRecords checks the rows of the syscall table against each other.
 func TestSyscallRecords(t *testing.T) {

@@ -1,7 +1,8 @@
 /*
  * sig_fd — signalfd(2): the signals of a mask, blocked, read from a descriptor as
- * struct signalfd_siginfo records; the descriptor polled, selected, epolled, duplicated,
- * inherited across fork; its mask changed; what Linux refuses. Its output is compared
+ * struct signalfd_siginfo records (by read, readv and preadv2); the descriptor polled,
+ * selected, epolled, duplicated, inherited across fork; its mask changed; what Linux
+ * refuses. Its output is compared
  * between a native run and a run under golos: no pid or time is printed, only whether it
  * is the one expected.
  */
@@ -17,6 +18,8 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/signalfd.h>
+#include <sys/uio.h>
+#include <stdint.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -160,6 +163,21 @@ int main(void)
 	raise(SIGUSR1);
 	take("dup", d);
 	show("write", write(d, "12345678", 8));
+
+	/* readv spreads the records over its buffers as one stream; pread cannot seek. */
+	raise(SIGUSR1);
+	raise(SIGUSR2);
+	char head[64];
+	struct signalfd_siginfo two[2];
+	memset(two, 0, sizeof two);
+	struct iovec iov[3] = {{head, sizeof head}, {&two[0], sizeof two[0]}, {&two[1], sizeof two[1]}};
+	n = readv(d, iov, 3);
+	printf("readv: %zd first %u second %u\n", n, *(uint32_t *)head,
+	       *(uint32_t *)((char *)&two[0] + 64));
+	raise(SIGUSR1);
+	show("pread", pread(d, two, sizeof two[0], 0));
+	n = syscall(327 /* preadv2, which musl lacks */, d, iov + 1, 1, -1L, 0L, 0);
+	printf("preadv2 at -1: %zd signo %u\n", n, two[0].ssi_signo);
 
 	/* What Linux refuses. */
 	int pfd[2];

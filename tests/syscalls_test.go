@@ -3,6 +3,7 @@ package tests
 import (
 	"bytes"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -84,7 +85,8 @@ func TestSignalfd(t *testing.T) {
 // _IN_ROOT against symlinks that climb out), and uses the *xattrat calls and
 // file_getattr/file_setattr; natively, under golos with and without rewritten sites, and
 // under golos --root of a directory holding the program (its paths are all relative, so
-// the root changes nothing it can see): the same output each time.
+// the root changes nothing it can see): the same output each time. With a volume in the
+// root too, openat2 with RESOLVE_ flags is ENOSYS, with a note, and the rest the same.
 func TestSyscallsLegacy(t *testing.T) {
 	forFlavours(t, "sys_legacy", func(t *testing.T, p string) {
 		nat, _ := runBoth(t, p)
@@ -97,6 +99,32 @@ func TestSyscallsLegacy(t *testing.T) {
 		g := runGolosRoot(t, &runOpts{}, root, false, nil, "/", "/sys_legacy")
 		if golosRanOK(t, "golos run --root sys_legacy", g) && !bytes.Equal(g.stdout, nat.stdout) {
 			t.Errorf("under --root: stdout differs from native: %s", firstDiff(nat.stdout, g.stdout))
+		}
+		// With a volume, golos resolves paths across mounts itself, and openat2's RESOLVE_
+		// flags are ENOSYS (named once on stderr); everything else is as before.
+		vol := runGolosRoot(t, &runOpts{}, root, false, []volBind{{host: t.TempDir(), guest: "/vol"}}, "/", "/sys_legacy")
+		if !golosRanOK(t, "golos run --root --volume sys_legacy", vol) {
+			return
+		}
+		const refused = "no symlinks, file: -1 ENOSYS\n"
+		if !bytes.Contains(vol.stdout, []byte(refused)) || !bytes.Contains(vol.stderr, []byte("openat2 with RESOLVE_ flags in a root with volumes is not supported")) {
+			t.Errorf("with a volume, openat2 with RESOLVE_ flags is not refused with ENOSYS and a note\nstdout:\n%sstderr:\n%s", clip(vol.stdout), clip(vol.stderr))
+		}
+		var want, got []string
+		for _, l := range strings.SplitAfter(string(nat.stdout), "\n") {
+			if !strings.HasPrefix(l, "no ") && !strings.HasPrefix(l, "beneath") && !strings.HasPrefix(l, "in root") && !strings.HasPrefix(l, "cached") {
+				want = append(want, l)
+			}
+		}
+		for _, l := range strings.SplitAfter(string(vol.stdout), "\n") {
+			if !strings.HasPrefix(l, "no ") && !strings.HasPrefix(l, "beneath") && !strings.HasPrefix(l, "in root") && !strings.HasPrefix(l, "cached") {
+				got = append(got, l)
+			} else if !strings.Contains(l, "ENOSYS") && !strings.HasPrefix(l, "beneath create") {
+				t.Errorf("with a volume: %q, want ENOSYS", l)
+			}
+		}
+		if w, g := strings.Join(want, ""), strings.Join(got, ""); w != g {
+			t.Errorf("with a volume, the calls without RESOLVE_ flags differ from native: %s", firstDiff([]byte(w), []byte(g)))
 		}
 	})
 }

@@ -63,8 +63,8 @@ func TestSyscallsRefused(t *testing.T) {
 // value, tgkill, a timer's SIGALRM, a child's SIGCHLD with its status), polls, selects and
 // epolls it, reads several records at once, changes its mask (SIGKILL and SIGSTOP dropped),
 // reads through a dup after the original is closed (also with readv and preadv2) and in a
-// fork's child, and gets Linux's errors (EAGAIN, EINVAL, EBADF, EFAULT, EINTR, ESPIPE); a
-// signal read is not delivered to its handler. Natively and under golos, with and without
+// fork's child, names it in /proc/self/fd, and gets Linux's errors (EAGAIN, EINVAL, EBADF,
+// EFAULT, EINTR, ESPIPE); a signal read is not delivered to its handler. Natively and under golos, with and without
 // rewritten sites: the same output.
 func TestSignalfd(t *testing.T) {
 	forFlavours(t, "sig_fd", func(t *testing.T, p string) {
@@ -72,7 +72,7 @@ func TestSignalfd(t *testing.T) {
 		wantNative(t, nat, 0, "kill: read 128 signo 10 errno 0 code 0 pid-self 1 uid-self 1",
 			"sigqueue: read 128 signo 10 errno 0 code -1 pid-self 1 uid-self 1 int 1234",
 			"handler ran: 0\n", "usr1 outside mask: read -1 EAGAIN\n", "read many: 4 records\n",
-			"epoll_wait: 1 data 99\n", "readv: 256 first 10 second 12\n", "blocking interrupted: read -1 EINTR\n",
+			"epoll_wait: 1 data 99\n", "readv: 256 first 10 second 12\n", "readlink: anon_inode:[signalfd]\n", "blocking interrupted: read -1 EINTR\n",
 			"sigchld: read 128 signo 17 code 1 pid-child 1 status 7\n")
 		runBothOpts(t, runOpts{golosFlags: []string{"--no-rewrite"}}, p)
 	})

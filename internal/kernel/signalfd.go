@@ -19,8 +19,8 @@ import (
 // (watchFD) so that a read(2) of it reaches Go (sysRead), where it dequeues the pending
 // signals of the mask as struct signalfd_siginfo records (fs/signalfd.c).
 //
-// What is not as on Linux: the descriptor shows as "anon_inode:[eventfd]" in
-// /proc/self/fd and fdinfo; a signal pending for one thread makes the
+// What is not as on Linux: /proc/self/fdinfo shows an eventfd's fields (readlink of
+// /proc/self/fd/N names a signalfd: signalfdLink); a signal pending for one thread makes the
 // descriptor readable for every thread, where Linux's poll looks at the polling thread's
 // own pending signals and the process's; a read gives the reader's own and the process's.
 

@@ -163,6 +163,10 @@ int main(void)
 	raise(SIGUSR1);
 	take("dup", d);
 	show("write", write(d, "12345678", 8));
+	char link[64], lpath[64];
+	snprintf(lpath, sizeof lpath, "/proc/self/fd/%d", d);
+	ssize_t ln = readlink(lpath, link, sizeof link - 1);
+	printf("readlink: %.*s\n", (int)(ln > 0 ? ln : 0), link);
 
 	/* readv spreads the records over its buffers as one stream; pread cannot seek. */
 	raise(SIGUSR1);

@@ -67,9 +67,10 @@ static volatile sig_atomic_t handled;
 static void on_usr1(int sig) { (void)sig; handled++; }
 static void on_alrm(int sig) { (void)sig; }
 
-static void timer_ms(int ms)
+/* timer_ms arms ITIMER_REAL for ms, once, or every ms when repeat is set (0 disarms it). */
+static void timer_ms(int ms, int repeat)
 {
-	struct itimerval it = {{0, 0}, {0, ms * 1000}};
+	struct itimerval it = {{0, repeat ? ms * 1000 : 0}, {0, ms * 1000}};
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
@@ -247,7 +248,7 @@ int main(int argc, char **argv)
 	sigaddset(&alrm, SIGALRM);
 	sigprocmask(SIG_BLOCK, &alrm, NULL);
 	int bfd = signalfd(-1, &alrm, 0);
-	timer_ms(50);
+	timer_ms(50, 0);
 	take("blocking alarm", bfd);
 	sigprocmask(SIG_UNBLOCK, &alrm, NULL);
 	struct sigaction sal = {0};
@@ -257,8 +258,11 @@ int main(int argc, char **argv)
 	sigemptyset(&u2);
 	sigaddset(&u2, SIGUSR2);
 	signalfd(bfd, &u2, 0);
-	timer_ms(50);
+	/* Every 50 ms, so that one comes while the read waits even if the first came before
+	 * it began (a loaded machine). */
+	timer_ms(50, 1);
 	take("blocking interrupted", bfd);
+	timer_ms(0, 0);
 
 	/* SIGCHLD of a child that exits 7; a fork's child reads its own signals. */
 	sigset_t c;
@@ -273,7 +277,9 @@ int main(int argc, char **argv)
 		_exit(r == sizeof s && s.ssi_signo == SIGUSR1 && s.ssi_pid == (unsigned)getpid() ? 7 : 3);
 	}
 	struct signalfd_siginfo s;
-	n = read(bfd, &s, sizeof s);
+	do /* a last SIGALRM of the timer may still come */
+		n = read(bfd, &s, sizeof s);
+	while (n < 0 && errno == EINTR);
 	printf("sigchld: read %zd signo %u code %d pid-child %d status %d\n", n, s.ssi_signo,
 	       s.ssi_code, s.ssi_pid == (unsigned)pid, s.ssi_status);
 	waitpid(pid, NULL, 0);

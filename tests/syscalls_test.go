@@ -2,6 +2,8 @@ package tests
 
 import (
 	"bytes"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -32,14 +34,14 @@ func TestSyscallsMore(t *testing.T) {
 
 // TestSyscallsRefused: the syscalls golos refuses fail as in a container: EPERM for
 // privileged operations on the host (sethostname, setdomainname, clock_settime,
-// settimeofday, mount, reboot), ENOSYS for what golos does not implement (signalfd and
-// signalfd4, which would read the host's signals, not the program's virtual ones),
-// each named once on stderr. Only under golos: natively, as root, they would act on the
+// settimeofday, mount, reboot), ENOSYS for what golos does not implement (io_setup and
+// io_uring_setup, whose rings golos's memory map does not track), each named once on
+// stderr. Only under golos: natively, as root, they would act on the
 // host.
 func TestSyscallsRefused(t *testing.T) {
 	const want = "sethostname: -1 EPERM\nsetdomainname: -1 EPERM\nclock_settime: -1 EPERM\n" +
-		"settimeofday: -1 EPERM\nmount: -1 EPERM\nreboot: -1 EPERM\nsignalfd: -1 ENOSYS\n" +
-		"signalfd4: -1 ENOSYS\n"
+		"settimeofday: -1 EPERM\nmount: -1 EPERM\nreboot: -1 EPERM\nio_setup: -1 ENOSYS\n" +
+		"io_uring_setup: -1 ENOSYS\n"
 	forFlavours(t, "sys_more", func(t *testing.T, p string) {
 		needGolos(t)
 		g := runGolosOpts(&runOpts{dir: t.TempDir()}, "run", p, "refused")
@@ -49,7 +51,7 @@ func TestSyscallsRefused(t *testing.T) {
 		if string(g.stdout) != want {
 			t.Errorf("stdout\n%swant\n%s", clip(g.stdout), want)
 		}
-		for _, name := range []string{"sethostname (170)", "mount (165)", "signalfd4 (289)"} {
+		for _, name := range []string{"sethostname (170)", "mount (165)", "io_uring_setup (425)"} {
 			if !bytes.Contains(g.stderr, []byte("syscall "+name+": ")) {
 				t.Errorf("stderr does not name %s\nstderr:\n%s", name, clip(g.stderr))
 			}
@@ -110,5 +112,113 @@ func TestSeccomp(t *testing.T) {
 			"  TSYNC: ok, the other thread's getppid: errno 7\n",
 			"that child: exit 0\n",
 		)
+	})
+}
+
+// TestSignalfd: testdata/sig_fd.c reads blocked signals from a signalfd (kill, sigqueue's
+// value, tgkill, a timer's SIGALRM, a child's SIGCHLD with its status), polls, selects and
+// epolls it, reads several records at once, changes its mask (SIGKILL and SIGSTOP dropped),
+// reads through a dup after the original is closed (also with readv and preadv2) and in a
+// fork's child, names it in /proc/self/fd, and gets Linux's errors (EAGAIN, EINVAL, EBADF,
+// EFAULT, EINTR, ESPIPE); a signal read is not delivered to its handler. With "storm", two
+// threads queue 1,000 real-time signals that the main thread polls for and reads. Natively and under golos, with and without
+// rewritten sites: the same output.
+func TestSignalfd(t *testing.T) {
+	forFlavours(t, "sig_fd", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "kill: read 128 signo 10 errno 0 code 0 pid-self 1 uid-self 1",
+			"sigqueue: read 128 signo 10 errno 0 code -1 pid-self 1 uid-self 1 int 1234",
+			"handler ran: 0\n", "usr1 outside mask: read -1 EAGAIN\n", "read many: 4 records\n",
+			"epoll_wait: 1 data 99\n", "readv: 256 first 10 second 12\n", "readlink: anon_inode:[signalfd]\n", "blocking interrupted: read -1 EINTR\n",
+			"sigchld: read 128 signo 17 code 1 pid-child 1 status 7\n")
+		runBothOpts(t, runOpts{golosFlags: []string{"--no-rewrite"}}, p)
+		nat, _ = runBoth(t, p, "storm")
+		wantNative(t, nat, 0, "storm: got 1000 sum 249500\n")
+	})
+}
+
+// TestSyscallsLegacy: testdata/sys_legacy.c lists a directory with getdents (linux_dirent
+// records, /proc/self/fd without golos's own descriptors), sets times with futimesat,
+// opens with openat2 (struct open_how of 16, 24, 40 and 8192 bytes, Linux's EINVAL and
+// E2BIG checks, RESOLVE_NO_SYMLINKS, _NO_MAGICLINKS, _NO_XDEV, _CACHED, _BENEATH and
+// _IN_ROOT against symlinks that climb out), and uses the *xattrat calls and
+// file_getattr/file_setattr; natively, under golos with and without rewritten sites, and
+// under golos --root of a directory holding the program (its paths are all relative, so
+// the root changes nothing it can see): the same output each time. With a volume in the
+// root too, openat2 with RESOLVE_ flags is ENOSYS, with a note, and the rest the same.
+func TestSyscallsLegacy(t *testing.T) {
+	forFlavours(t, "sys_legacy", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "getdents too small: -1 EINVAL\n", "file mtime 1200000000 usec 7\n",
+			"openat2 size 40 nonzero tail: -1 E2BIG\n", "no symlinks, link: -1 ELOOP\n",
+			"beneath, climb: -1 EXDEV\n", "in root, climb: -1 ENOENT\n", "value: value1\n", "tidy: -1 ENOENT\n")
+		runBothOpts(t, runOpts{golosFlags: []string{"--no-rewrite"}}, p)
+		root := t.TempDir()
+		rootCopy(t, p, filepath.Join(root, "sys_legacy"), 0o755)
+		g := runGolosRoot(t, &runOpts{}, root, false, nil, "/", "/sys_legacy")
+		if golosRanOK(t, "golos run --root sys_legacy", g) && !bytes.Equal(g.stdout, nat.stdout) {
+			t.Errorf("under --root: stdout differs from native: %s", firstDiff(nat.stdout, g.stdout))
+		}
+		// With a volume, golos resolves paths across mounts itself, and openat2's RESOLVE_
+		// flags are ENOSYS (named once on stderr); everything else is as before.
+		vol := runGolosRoot(t, &runOpts{}, root, false, []volBind{{host: t.TempDir(), guest: "/vol"}}, "/", "/sys_legacy")
+		if !golosRanOK(t, "golos run --root --volume sys_legacy", vol) {
+			return
+		}
+		const refused = "no symlinks, file: -1 ENOSYS\n"
+		if !bytes.Contains(vol.stdout, []byte(refused)) || !bytes.Contains(vol.stderr, []byte("openat2 with RESOLVE_ flags in a root with volumes is not supported")) {
+			t.Errorf("with a volume, openat2 with RESOLVE_ flags is not refused with ENOSYS and a note\nstdout:\n%sstderr:\n%s", clip(vol.stdout), clip(vol.stderr))
+		}
+		var want, got []string
+		for _, l := range strings.SplitAfter(string(nat.stdout), "\n") {
+			if !strings.HasPrefix(l, "no ") && !strings.HasPrefix(l, "beneath") && !strings.HasPrefix(l, "in root") && !strings.HasPrefix(l, "cached") {
+				want = append(want, l)
+			}
+		}
+		for _, l := range strings.SplitAfter(string(vol.stdout), "\n") {
+			if !strings.HasPrefix(l, "no ") && !strings.HasPrefix(l, "beneath") && !strings.HasPrefix(l, "in root") && !strings.HasPrefix(l, "cached") {
+				got = append(got, l)
+			} else if !strings.Contains(l, "ENOSYS") && !strings.HasPrefix(l, "beneath create") {
+				t.Errorf("with a volume: %q, want ENOSYS", l)
+			}
+		}
+		if w, g := strings.Join(want, ""), strings.Join(got, ""); w != g {
+			t.Errorf("with a volume, the calls without RESOLVE_ flags differ from native: %s", firstDiff([]byte(w), []byte(g)))
+		}
+	})
+}
+
+// TestSyscallsWalk: testdata/sys_walk.c calls a sample of the syscall table (about 180
+// rows: the descriptor calls, the path calls, the memory, signal, timer, process and
+// socket calls, and the numbers Linux lacks) with arguments that make each fail without
+// effect (a descriptor never open, a pointer to nothing, an unknown flag, a pid nobody
+// has); natively and under golos, with and without rewritten sites, every errno must be
+// the same. uretprobe outside the kernel's trampoline raises SIGILL (SI_KERNEL), to a
+// handler, or, blocked, unblocked and fatal.
+func TestSyscallsWalk(t *testing.T) {
+	forFlavours(t, "sys_walk", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "read (0): -1 EBADF\n", "open (2): -1 EFAULT\n", "mmap (9): -1 EINVAL\n",
+			"kill (62): -1 ESRCH\n", "epoll_ctl_old (214): -1 ENOSYS\n", "number 100000 (100000): -1 ENOSYS\n")
+		runBothOpts(t, runOpts{golosFlags: []string{"--no-rewrite"}}, p)
+		for _, arg := range []string{"uretprobe", "uretprobe-blocked"} {
+			runBoth(t, p, arg)
+		}
+	})
+}
+
+// TestPidfdGetfd: testdata/sys_pidfd_getfd.c takes a duplicate of its own descriptor
+// with pidfd_getfd (close-on-exec, the same open file) and meets Linux's errors, natively
+// and under golos alike; a living child's descriptor, which root takes natively, is EPERM
+// under golos, as in a container without CAP_SYS_PTRACE: the child's golos holds
+// descriptors of its own.
+func TestPidfdGetfd(t *testing.T) {
+	forFlavours(t, "sys_pidfd_getfd", func(t *testing.T, p string) {
+		nat, g := runBothOpts(t, runOpts{maskPrefixes: []string{"child:"}}, p)
+		wantNative(t, nat, 0, "pidfd_getfd self: ok\n", "cloexec 1\n", "read through the copy: 234, offset of the original 5\n",
+			"target not open: -1 EBADF\n", "pidfd a file: -1 EBADF\n", "reaped child: -1 ESRCH\n")
+		if g != nil && !bytes.Contains(g.stdout, []byte("child: living child: -1 EPERM\n")) {
+			t.Errorf("under golos, a living child's descriptor was not refused with EPERM:\n%s", clip(g.stdout))
+		}
 	})
 }

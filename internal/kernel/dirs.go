@@ -193,3 +193,45 @@ func direntRecords(ents []vfs.Child, count int, off func(i int) int64) ([]byte, 
 	}
 	return buf, n
 }
+
+// getdents(2), the call before getdents64: the same listing (sysGetdents64, with its
+// hidden and virtual entries) in struct linux_dirent records. Each takes as many bytes as
+// its linux_dirent64: d_ino, d_off and d_reclen are where they were, the name moves up
+// one byte to where d_type was, and d_type goes to the record's last byte (fs/readdir.c,
+// filldir: reclen is ALIGN(offsetof(d_name) + namlen + 2, 8), 18 + namlen + 2, as
+// filldir64's ALIGN(19 + namlen + 1, 8)). So a buffer's worth of one is a buffer's worth
+// of the other, and the host's getdents64 fills it.
+func sysGetdents(t *Thread) int64 {
+	r := &t.ctx.Regs
+	nr := r.RAX
+	r.RAX = unix.SYS_GETDENTS64 // what passthrough makes
+	n := sysGetdents64(t)
+	r.RAX = nr
+	if n <= 0 {
+		return n
+	}
+	buf := make([]byte, n)
+	if e := copyIn(t.arg(1), buf); e != 0 {
+		return -int64(e)
+	}
+	for off := 0; off+19 <= len(buf); {
+		reclen := int(binary.LittleEndian.Uint16(buf[off+16:]))
+		if reclen < 20 || off+reclen > len(buf) {
+			break
+		}
+		rec := buf[off : off+reclen]
+		typ := rec[18]
+		name := rec[19:]
+		if i := bytes.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
+		}
+		copy(rec[18:], name)
+		clear(rec[18+len(name) : reclen-1])
+		rec[reclen-1] = typ
+		off += reclen
+	}
+	if e := copyOut(t.arg(1), buf); e != 0 {
+		return -int64(e)
+	}
+	return n
+}

@@ -1,11 +1,14 @@
 package kernel
 
 import (
+	"encoding/binary"
+	"errors"
 	"slices"
 
 	"golang.org/x/sys/unix"
 
 	"golos/internal/entry"
+	"golos/internal/vfs"
 )
 
 // Opening, closing and duplicating descriptors; those golos watches, and its own.
@@ -185,16 +188,28 @@ func (p *Process) copyWatch(old int, nfd int64) {
 
 // watchFD makes fd one of the application's descriptors whose calls golos must see: a
 // rewritten site then sends them to Go too (entry.GoFDs). w says why: true for a
-// /proc/self/fd listing, a *dirWatch for a directory with virtual children.
+// /proc/self/fd listing, a *dirWatch for a directory with virtual children, a *signalfd
+// for a signalfd (signalfd.go).
 func (p *Process) watchFD(fd int, w any) {
-	p.fdDirs.Store(fd, w)
+	if old, ok := p.fdDirs.Swap(fd, w); ok {
+		if sfd, ok := old.(*signalfd); ok {
+			p.dropSignalfdFD(sfd, fd)
+		}
+	}
 	entry.GoFDs[fd&0xffff] = 1
+	if sfd, ok := w.(*signalfd); ok {
+		p.addSignalfdFD(sfd, fd)
+	}
 }
 
 // unwatchFD forgets fd, which is being closed or replaced.
 func (p *Process) unwatchFD(fd int) {
-	if _, ok := p.fdDirs.LoadAndDelete(fd); !ok {
+	w, ok := p.fdDirs.LoadAndDelete(fd)
+	if !ok {
 		return
+	}
+	if sfd, ok := w.(*signalfd); ok {
+		p.dropSignalfdFD(sfd, fd)
 	}
 	p.releaseGoFD(fd)
 }
@@ -224,4 +239,92 @@ func (p *Process) ownFD(fd int) bool {
 		}
 	}
 	return false
+}
+
+// openat2(2)'s struct open_how, and the flags Linux's build_open_flags (fs/open.c) accepts
+// in it (include/linux/fcntl.h VALID_OPEN_FLAGS, VALID_RESOLVE_FLAGS; O_PATH_FLAGS).
+const (
+	openHowSize0     = 24 // OPEN_HOW_SIZE_VER0
+	validOpenFlags   = 0o37777703
+	validResolve     = 0x3f // RESOLVE_NO_XDEV … RESOLVE_CACHED
+	resolveCached    = 0x20
+	openPathFlags    = unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_PATH | unix.O_CLOEXEC
+	openTmpfileFlags = unix.O_TMPFILE &^ unix.O_DIRECTORY // __O_TMPFILE
+)
+
+// openat2(2): openat(2) with its flags, mode and RESOLVE_ flags in a struct open_how of
+// the caller's size. The checks are Linux's, in its order (fs/open.c: openat2, then
+// build_open_flags), made here so that an open of a /proc file golos answers itself is
+// refused as on Linux too. Without a root the host's openat2 resolves the path (through
+// openAt, which answers for /proc); in a root, the RESOLVE_ flags are the kernel's too:
+// RESOLVE_BENEATH and RESOLVE_IN_ROOT keep the path beneath the directory descriptor (or
+// the working directory), which lies in the root, so the host's openat2 takes the call as
+// it is; the other flags are added to those that confine the path to the root
+// (vfs.OpenResolve). In a root with volumes only the first way is open: the others are
+// refused with ENOSYS (which openat2's callers take for "use openat"), and named once.
+func sysOpenat2(t *Thread) int64 {
+	howAddr, size := t.arg(2), t.arg(3)
+	if size < openHowSize0 {
+		return -int64(unix.EINVAL)
+	}
+	if size > pageSize {
+		return -int64(unix.E2BIG)
+	}
+	b := make([]byte, size)
+	if e := copyIn(howAddr, b); e != 0 {
+		return -int64(e)
+	}
+	for _, c := range b[openHowSize0:] {
+		if c != 0 {
+			return -int64(unix.E2BIG) // a field newer than golos knows (copy_struct_from_user)
+		}
+	}
+	flags := binary.LittleEndian.Uint64(b[0:])
+	mode := binary.LittleEndian.Uint64(b[8:])
+	resolve := binary.LittleEndian.Uint64(b[16:])
+	switch {
+	case flags&^validOpenFlags != 0, resolve&^validResolve != 0,
+		resolve&unix.RESOLVE_BENEATH != 0 && resolve&unix.RESOLVE_IN_ROOT != 0:
+		return -int64(unix.EINVAL)
+	case flags&(unix.O_CREAT|openTmpfileFlags) != 0 && mode&^0o7777 != 0,
+		flags&(unix.O_CREAT|openTmpfileFlags) == 0 && mode != 0:
+		return -int64(unix.EINVAL)
+	case flags&openTmpfileFlags != 0 && (flags&unix.O_TMPFILE != unix.O_TMPFILE || flags&(unix.O_WRONLY|unix.O_RDWR) == 0):
+		return -int64(unix.EINVAL)
+	case flags&openTmpfileFlags == 0 && flags&unix.O_PATH != 0 && flags&^openPathFlags != 0:
+		return -int64(unix.EINVAL)
+	case resolve&resolveCached != 0 && flags&(unix.O_TRUNC|unix.O_CREAT|openTmpfileFlags) != 0:
+		return -int64(unix.EAGAIN) // never attempted from the cache alone
+	}
+	if t.p.fs == nil || resolve == 0 {
+		return t.openAt(0, 1, flags, mode)
+	}
+	if resolve&(unix.RESOLVE_BENEATH|unix.RESOLVE_IN_ROOT) != 0 {
+		if t.p.opts.RootReadOnly && flags&(unix.O_WRONLY|unix.O_RDWR|unix.O_CREAT|unix.O_TRUNC|unix.O_APPEND|openTmpfileFlags) != 0 {
+			return -int64(unix.EROFS)
+		}
+		if !t.p.fs.HasVolumes() {
+			r := passthrough(t)
+			if r >= 0 && flags&unix.O_PATH == 0 {
+				t.p.watchDir(int(r))
+			}
+			return r
+		}
+	}
+	guest, e := t.pathArgs(0, 1)
+	if e != 0 {
+		return -int64(e)
+	}
+	fd, err := t.p.fs.OpenResolve(guest, int(flags), uint32(mode), resolve)
+	if errors.Is(err, vfs.ErrVolumes) {
+		t.p.unsupported("openat2 with RESOLVE_ flags in a root with volumes", "golos resolves paths across its volumes itself (ENOSYS: use openat)")
+		return -int64(unix.ENOSYS)
+	}
+	if err != nil {
+		return -int64(errnoOf(err))
+	}
+	if flags&unix.O_PATH == 0 {
+		t.p.watchDir(fd)
+	}
+	return int64(fd)
 }

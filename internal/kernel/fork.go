@@ -6,7 +6,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,6 +59,13 @@ type forkState struct {
 	VDSO                  []forkMapping // the parent's [vvar]… and [vdso], in order
 	CloexecFDs            []int         // sent with SCM_RIGHTS after the state, in this order
 	SharedFDs             int           // how many descriptors of shared mappings follow them
+	Signalfds             []forkSignalfd
+}
+
+// forkSignalfd is one signalfd of the parent's (signalfd.go): its mask and descriptors.
+type forkSignalfd struct {
+	Mask uint64
+	FDs  []int
 }
 
 // forkThread is the calling thread as the child's only thread starts it.
@@ -339,6 +348,9 @@ func (t *Thread) forkState(a abi.CloneArgs, conn int) (*forkState, []int, error)
 	p.sig.mu.Lock()
 	for i, a := range p.sig.actions {
 		st.Actions[i] = [4]uint64{a.Handler, a.Flags, a.Restorer, a.Mask}
+	}
+	for sfd := range p.sig.signalfds {
+		st.Signalfds = append(st.Signalfds, forkSignalfd{Mask: sfd.mask, FDs: slices.Sorted(maps.Keys(sfd.fds))})
 	}
 	st.Thread.Sigmask = t.sigmask
 	st.Thread.Altstack = [3]uint64{t.altstack.SP, uint64(uint32(t.altstack.Flags)), t.altstack.Size}

@@ -213,6 +213,9 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 			entry.IgnoreTTYSignal(unix.Signal(i), true)
 		}
 	}
+	if err := p.inheritSignalfds(st.Signalfds); err != nil {
+		return nil, nil, err
+	}
 	setProcessName(st.Comm)
 
 	t, err := p.newThread()

@@ -244,6 +244,14 @@ func (st *forkState) encode() []byte {
 		w.int(fd)
 	}
 	w.int(st.SharedFDs)
+	w.int(len(st.Signalfds))
+	for _, sfd := range st.Signalfds {
+		w.u64(sfd.Mask)
+		w.int(len(sfd.FDs))
+		for _, fd := range sfd.FDs {
+			w.int(fd)
+		}
+	}
 	return w.b
 }
 
@@ -297,6 +305,15 @@ func decodeForkState(b []byte) (*forkState, error) {
 		st.CloexecFDs = append(st.CloexecFDs, r.int())
 	}
 	st.SharedFDs = r.int()
+	n = r.int()
+	for i := 0; i < n && r.err == nil; i++ {
+		sfd := forkSignalfd{Mask: r.u64()}
+		m := r.int()
+		for j := 0; j < m && r.err == nil; j++ {
+			sfd.FDs = append(sfd.FDs, r.int())
+		}
+		st.Signalfds = append(st.Signalfds, sfd)
+	}
 	if r.err == nil && len(r.b) != 0 {
 		r.err = errors.New("the fork state has bytes left over")
 	}

@@ -34,6 +34,7 @@ func TestForkWire(t *testing.T) {
 		VDSO:       []forkMapping{{Lo: 8, Hi: 9, Path: "[vdso]"}},
 		CloexecFDs: []int{3, 4},
 		SharedFDs:  1,
+		Signalfds:  []forkSignalfd{{Mask: 1, FDs: []int{5, 6}}, {Mask: 2, FDs: []int{7}}},
 	}
 	st.Actions[1] = [4]uint64{1, 2, 3, 4}
 	st.Actions[64] = [4]uint64{5, 6, 7, 8}

@@ -106,7 +106,7 @@ type Process struct {
 	seccompUsed  atomic.Bool        // a thread has a seccomp mode: every syscall goes to the handler (seccomp.go)
 	fs           *vfs.FS            // the confined root, or nil for the host's files
 	ownFDs       []int              // golos's own descriptors (the runtime's poller's, the root's)
-	fdDirs       sync.Map           // watched descriptors: *procDir, *dirWatch (sysGetdents64)
+	fdDirs       sync.Map           // watched descriptors: *procDir, *dirWatch (sysGetdents64), *signalfd (sysRead)
 
 	nofileMu mutex[nofileLock]
 	forkMu   mutex[forkLock] // one new process at a time (fork.go)

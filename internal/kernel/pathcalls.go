@@ -144,6 +144,25 @@ func sysUtimensat(t *Thread) int64 {
 // fchmodat2(2) is fchmodat(2) with its flags: AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH.
 func sysFchmodat2(t *Thread) int64 { return t.atCall(0, 1, 3, true) }
 
+// futimesat(2): utimes(2) relative to a directory descriptor; a NULL path means the
+// descriptor itself, as utimensat(2)'s (fs/utimes.c, do_futimesat and do_utimes).
+func sysFutimesat(t *Thread) int64 {
+	if t.arg(1) == 0 {
+		return t.fdWriteCall()
+	}
+	return t.pathCall(0, 1, followLast, true)
+}
+
+// The *xattrat calls (Linux 6.13) and file_getattr(2), file_setattr(2) (Linux 6.17): the
+// xattr calls and FS_IOC_FSGETXATTR's attributes relative to a directory descriptor, with
+// AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH in their flags (fs/xattr.c, fs/file_attr.c).
+func sysSetxattrat(t *Thread) int64    { return t.atCall(0, 1, 2, true) }
+func sysGetxattrat(t *Thread) int64    { return t.atCall(0, 1, 2, false) }
+func sysListxattrat(t *Thread) int64   { return t.atCall(0, 1, 2, false) }
+func sysRemovexattrat(t *Thread) int64 { return t.atCall(0, 1, 2, true) }
+func sysFileGetattr(t *Thread) int64   { return t.atCall(0, 1, 4, false) }
+func sysFileSetattr(t *Thread) int64   { return t.atCall(0, 1, 4, true) }
+
 // utime(2) and utimes(2): utimensat(2) on a path, with older time structures.
 func sysUtime(t *Thread) int64  { return t.pathCall(-1, 0, followLast, true) }
 func sysUtimes(t *Thread) int64 { return t.pathCall(-1, 0, followLast, true) }

@@ -144,3 +144,43 @@ func pidfdTarget(pidfd int) (pid int, thread, ok bool) {
 	}
 	return pid, thread, havePid
 }
+
+// pidfd_getfd(2): a duplicate, close-on-exec, of a descriptor of the process a pidfd
+// refers to. Of golos's own process (the program's) it is one of the program's, made here:
+// golos's own descriptors are not there (EBADF, as a descriptor not open), and a watched
+// one stays watched in its copy. Another process's would reach that golos's own
+// descriptors (its root's, its sockets), so it is refused with EPERM: what Linux answers
+// without ptrace access to the target (PTRACE_MODE_ATTACH_REALCREDS), and what Docker's
+// default seccomp profile gives without CAP_SYS_PTRACE, as for ptrace(2) and
+// process_vm_readv(2). The checks are in Linux's order (kernel/pid.c, pidfd_getfd).
+func sysPidfdGetfd(t *Thread) int64 {
+	pidfd, target, flags := int(int32(t.arg(0))), int(int32(t.arg(1))), t.arg(2)
+	if flags != 0 {
+		return -int64(unix.EINVAL)
+	}
+	var pid int
+	switch pidfd {
+	case unix.PIDFD_SELF_THREAD, unix.PIDFD_SELF_THREAD_GROUP:
+		pid = selfPid
+	default:
+		var ok bool
+		if pid, _, ok = pidfdTarget(pidfd); !ok {
+			return -int64(unix.EBADF) // not open, or no pidfd (pidfd_pid)
+		}
+	}
+	if pid != selfPid && t.p.thread(pid) == nil {
+		if pid <= 0 || unix.Kill(pid, 0) == unix.ESRCH {
+			return -int64(unix.ESRCH) // reaped, or in no namespace of ours
+		}
+		return -int64(unix.EPERM)
+	}
+	if t.p.ownFD(target) {
+		return -int64(unix.EBADF)
+	}
+	r := passthroughRaw(unix.SYS_FCNTL, uint64(uint32(target)), unix.F_DUPFD_CLOEXEC, 0, 0, 0, 0)
+	if r == -int64(unix.EINVAL) {
+		r = -int64(unix.EBADF) // a negative target: no such descriptor
+	}
+	t.p.copyWatch(target, r)
+	return r
+}

@@ -40,6 +40,10 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 		target, virtual = t.p.exeGuestPath, true
 	case t.p.fs != nil && !t.p.procMounted():
 		// no /proc inside the root: as in a chroot, nothing there
+	case self && signalfdLink(t.p, rest):
+		// A signalfd is an eventfd on the host (signalfd.go); Linux names its anon inode
+		// "[signalfd]" (fs/signalfd.c, anon_inode_getfile).
+		target, virtual = "anon_inode:[signalfd]", true
 	case treeExeOK(p, &target):
 		virtual = true // another process of the tree (tree_unsafe.go)
 	case t.p.fs != nil && isProcSelf(p, "cwd"):
@@ -67,4 +71,16 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 		return int64(n)
 	}
 	return t.pathCall(dirArg, pathArg, entryLast, false)
+}
+
+// signalfdLink reports whether rest (the part of a /proc/self path after "self/") is
+// fd/N for a signalfd's descriptor N.
+func signalfdLink(p *Process, rest string) bool {
+	n, err := strconv.Atoi(strings.TrimPrefix(rest, "fd/"))
+	if err != nil || !strings.HasPrefix(rest, "fd/") {
+		return false
+	}
+	w, _ := p.fdDirs.Load(n)
+	_, ok := w.(*signalfd)
+	return ok
 }

@@ -70,6 +70,7 @@ func sysRtSigaction(t *Thread) int64 {
 				delete(th.infos, sig)
 			}
 			t.p.threads.mu.Unlock()
+			t.p.signalfdsChanged()
 		}
 	}
 	s.mu.Unlock()

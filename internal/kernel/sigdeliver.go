@@ -151,6 +151,7 @@ func (p *Process) sendThread(target *Thread, info siginfo) {
 		return
 	}
 	queue(&target.pending, target.infos, info)
+	p.signalfdsChanged()
 	s.mu.Unlock()
 	p.signalThread(target)
 }
@@ -185,6 +186,7 @@ func (p *Process) flushStopCont(sig int) {
 		drop(&th.pending, th.infos)
 	}
 	p.threads.mu.Unlock()
+	p.signalfdsChanged()
 }
 
 // signalThread makes target look at its signals: it wakes it from a wait of golos's
@@ -212,6 +214,7 @@ func (p *Process) sendProcess(info siginfo) {
 		s.infos = map[int][]siginfo{}
 	}
 	queue(&s.pending, s.infos, info)
+	p.signalfdsChanged()
 	// The main thread first when it can take the signal, as Linux's complete_signal
 	// tries the group leader before walking the others (a program whose main thread
 	// waits in pause(2) for SIGTERM while its workers block it expects the main thread to
@@ -317,6 +320,7 @@ func (t *Thread) dequeue() (siginfo, bool) {
 		if len(q) == 0 {
 			delete(src.infos, sig)
 			*src.set &^= sigBit(sig)
+			t.p.signalfdsChanged()
 		} else {
 			src.infos[sig] = q
 		}

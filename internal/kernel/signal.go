@@ -22,6 +22,8 @@ type signalState struct {
 	actions [65]abi.Sigaction // by signal number, 1…64
 	pending uint64            // sent to the process as a whole
 	infos   map[int][]siginfo
+
+	signalfds map[*signalfd]bool // the signalfds with a descriptor open (signalfd.go)
 }
 
 // siginfo is what golos fills in of a siginfo_t.

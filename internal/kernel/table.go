@@ -91,22 +91,20 @@ const (
 	whyObsolete = "obsolete, and blocked by Docker's default seccomp profile"
 	whyRemoved  = "removed from Linux: ENOSYS there too"
 	whyNever    = "never implemented by Linux on x86-64: ENOSYS there too"
-	whyAIO      = "not implemented: io_setup(2) maps a completion ring that golos's memory map does not track"
-	whyUring    = "not implemented: io_uring's rings and its kernel-side calls are not virtualised"
-	whyConfine  = "not implemented: a path syscall golos does not yet confine to --root"
+	whyAIO      = "not implemented: io_setup(2) maps a completion ring that golos's memory map does not track, and io_submit(2) would read and write the program's descriptors (a signalfd's, a watched directory's) past golos's handlers; programs fall back to threads on ENOSYS (libaio's callers, glibc's POSIX AIO does not use it)"
+	whyUring    = "not implemented: io_uring's rings are mappings golos's memory map does not track, and its submissions open, read, write and connect with no syscall golos sees (--root's confinement, golos's own descriptors and the virtual signals would be bypassed); Docker's default seccomp profile refuses it too (EPERM, since Docker 25), and its callers fall back on ENOSYS as on EPERM"
 	whyNewer    = "not implemented: newer than the kernels golos was checked against (Linux 6.18 has none)"
 	whyShm      = "not implemented: shmat(2) maps memory that golos's memory map does not track"
 	whyLandlock = "not implemented: a Landlock domain would confine golos's own file access too"
-	whySignalfd = "not implemented: golos's signals are virtual, and the host's signalfd would read golos's own, never the program's"
 )
 
 func records() [len(syscalls)]sysRecord {
 	t := [len(syscalls)]sysRecord{
 		// fs.go, paths.go, pathcalls.go, stat.go, readlink.go, files.go, dirs.go, cwd.go,
 		// readonly.go: files and descriptors, passed through.
-		unix.SYS_READ:              {name: "read", fn: passthrough, fast: plain, fd: true},
-		unix.SYS_WRITE:             {name: "write", fn: passthrough, fast: plain, fd: true, sigpipe: true},
-		unix.SYS_READV:             {name: "readv", fn: passthrough, fast: plain, fd: true},
+		unix.SYS_READ:              {name: "read", fn: sysRead, fast: plain, fd: true},
+		unix.SYS_WRITE:             {name: "write", fn: sysWrite, fast: plain, fd: true, sigpipe: true},
+		unix.SYS_READV:             {name: "readv", fn: sysReadv, fast: plain, fd: true},
 		unix.SYS_WRITEV:            {name: "writev", fn: passthrough, fast: plain, fd: true, sigpipe: true},
 		unix.SYS_PREAD64:           {name: "pread64", fn: passthrough, fast: plain, fd: true},
 		unix.SYS_PWRITE64:          {name: "pwrite64", fn: passthrough, fast: plain, fd: true, sigpipe: true},
@@ -204,14 +202,14 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_FALLOCATE:         {name: "fallocate", fn: passthrough, fast: plain, fd: true},
 		unix.SYS_PREADV:            {name: "preadv", fn: passthrough, fast: plain, fd: true},
 		unix.SYS_PWRITEV:           {name: "pwritev", fn: passthrough, fast: plain, fd: true, sigpipe: true},
-		unix.SYS_PREADV2:           {name: "preadv2", fn: passthrough, fast: plain, fd: true},
+		unix.SYS_PREADV2:           {name: "preadv2", fn: sysReadv, fast: plain, fd: true},
 		unix.SYS_PWRITEV2:          {name: "pwritev2", fn: passthrough, fast: plain, fd: true, sigpipe: true},
 		unix.SYS_EPOLL_CREATE:      {name: "epoll_create", fn: passthroughFast, fast: plain}, // epoll_create(2): size only > 0
 		unix.SYS_EPOLL_PWAIT2:      {name: "epoll_pwait2", fn: passthrough, fast: plain, fd: true, noRestart: true},
 		unix.SYS_EVENTFD:           {name: "eventfd", fn: passthroughFast, fast: plain},
 		unix.SYS_INOTIFY_INIT:      {name: "inotify_init", fn: passthroughFast, fast: plain},
-		unix.SYS_SIGNALFD:          refuse("signalfd", unix.ENOSYS, whySignalfd),
-		unix.SYS_SIGNALFD4:         refuse("signalfd4", unix.ENOSYS, whySignalfd),
+		unix.SYS_SIGNALFD:          {name: "signalfd", fn: sysSignalfd},
+		unix.SYS_SIGNALFD4:         {name: "signalfd4", fn: sysSignalfd4},
 		unix.SYS_CLOSE_RANGE:       {name: "close_range", fn: sysCloseRange},
 		unix.SYS_UTIME:             {name: "utime", fn: sysUtime, paths: arg0},
 		unix.SYS_UTIMES:            {name: "utimes", fn: sysUtimes, paths: arg0},
@@ -219,15 +217,15 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_READAHEAD:         {name: "readahead", fn: passthrough, fd: true},
 		unix.SYS_VMSPLICE:          {name: "vmsplice", fn: passthrough, fd: true, sigpipe: true},
 		unix.SYS_CACHESTAT:         {name: "cachestat", fn: passthroughFast, fd: true},
-		unix.SYS_GETDENTS:          refuse("getdents", unix.ENOSYS, "not implemented: golos hides its own descriptors from /proc/self/fd listings in getdents64(2)'s records only, which every libc uses"),
-		unix.SYS_FUTIMESAT:         refuse("futimesat", unix.ENOSYS, whyConfine+" (libcs use utimensat(2))"),
-		unix.SYS_OPENAT2:           refuse("openat2", unix.ENOSYS, "not implemented: its RESOLVE_ flags are not yet combined with --root's confinement"),
-		unix.SYS_SETXATTRAT:        refuse("setxattrat", unix.ENOSYS, whyConfine),
-		unix.SYS_GETXATTRAT:        refuse("getxattrat", unix.ENOSYS, whyConfine),
-		unix.SYS_LISTXATTRAT:       refuse("listxattrat", unix.ENOSYS, whyConfine),
-		unix.SYS_REMOVEXATTRAT:     refuse("removexattrat", unix.ENOSYS, whyConfine),
-		unix.SYS_FILE_GETATTR:      refuse("file_getattr", unix.ENOSYS, whyConfine),
-		unix.SYS_FILE_SETATTR:      refuse("file_setattr", unix.ENOSYS, whyConfine),
+		unix.SYS_GETDENTS:          {name: "getdents", fn: sysGetdents, fd: true},
+		unix.SYS_FUTIMESAT:         {name: "futimesat", fn: sysFutimesat, paths: arg1, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, -1}},
+		unix.SYS_OPENAT2:           {name: "openat2", fn: sysOpenat2, paths: arg1, procView: true, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, -1}},
+		unix.SYS_SETXATTRAT:        {name: "setxattrat", fn: sysSetxattrat, paths: arg1, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, 2}},
+		unix.SYS_GETXATTRAT:        {name: "getxattrat", fn: sysGetxattrat, paths: arg1, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, 2}},
+		unix.SYS_LISTXATTRAT:       {name: "listxattrat", fn: sysListxattrat, paths: arg1, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, 2}},
+		unix.SYS_REMOVEXATTRAT:     {name: "removexattrat", fn: sysRemovexattrat, paths: arg1, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, 2}},
+		unix.SYS_FILE_GETATTR:      {name: "file_getattr", fn: sysFileGetattr, paths: arg1, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, 4}},
+		unix.SYS_FILE_SETATTR:      {name: "file_setattr", fn: sysFileSetattr, paths: arg1, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, 4}},
 		unix.SYS_CHROOT:            refuse("chroot", unix.ENOSYS, "not implemented: golos would have to move its own confined root (--root)"),
 		unix.SYS_NAME_TO_HANDLE_AT: refuse("name_to_handle_at", unix.EPERM, "file handles bypass the confined root (open_by_handle_at(2): CAP_DAC_READ_SEARCH; blocked by Docker's default seccomp profile)"),
 		unix.SYS_OPEN_BY_HANDLE_AT: refuse("open_by_handle_at", unix.EPERM, "opens any file of a mounted filesystem by handle (CAP_DAC_READ_SEARCH; blocked by Docker's default seccomp profile)"),
@@ -291,7 +289,7 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_REMAP_FILE_PAGES:        refuse("remap_file_pages", unix.ENOSYS, "not implemented: deprecated (remap_file_pages(2)), and it would need golos's memory-map checks"),
 		unix.SYS_MAP_SHADOW_STACK:        refuse("map_shadow_stack", unix.ENOSYS, "not implemented: golos does not enable shadow stacks, and the mapping would be one golos's memory map does not track"),
 		unix.SYS_USERFAULTFD:             refuse("userfaultfd", unix.EPERM, "page faults handled in user space could stall golos's own accesses (blocked by Docker's default seccomp profile)"),
-		unix.SYS_PROCESS_MADVISE:         refuse("process_madvise", unix.ENOSYS, "not implemented: the advice would need madvise(2)'s checks on golos's own memory"),
+		unix.SYS_PROCESS_MADVISE:         refuse("process_madvise", unix.EPERM, whyPtrace),
 		unix.SYS_PROCESS_MRELEASE:        {name: "process_mrelease", fn: passthroughFast},
 		unix.SYS_SHMGET:                  refuse("shmget", unix.ENOSYS, whyShm),
 		unix.SYS_SHMAT:                   refuse("shmat", unix.ENOSYS, whyShm),
@@ -370,7 +368,7 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_VFORK:                   {name: "vfork", fn: sysVfork},
 		unix.SYS_PIDFD_OPEN:              {name: "pidfd_open", fn: sysPidfdOpen},
 		unix.SYS_PIDFD_SEND_SIGNAL:       {name: "pidfd_send_signal", fn: sysPidfdSendSignal, fd: true},
-		unix.SYS_PIDFD_GETFD:             refuse("pidfd_getfd", unix.ENOSYS, "not implemented: it would reach golos's own descriptors"),
+		unix.SYS_PIDFD_GETFD:             {name: "pidfd_getfd", fn: sysPidfdGetfd, fd: true},
 		unix.SYS_PERSONALITY:             {name: "personality", fn: sysPersonality},
 		unix.SYS_SCHED_RR_GET_INTERVAL:   {name: "sched_rr_get_interval", fn: passthroughFast},
 		unix.SYS_SCHED_SETATTR:           {name: "sched_setattr", fn: passthroughFast},
@@ -392,8 +390,8 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_SET_THREAD_AREA:         refuse("set_thread_area", unix.ENOSYS, "ENOSYS for 64-bit callers on Linux too (a 32-bit TLS descriptor call)"),
 		unix.SYS_GET_THREAD_AREA:         refuse("get_thread_area", unix.ENOSYS, "ENOSYS for 64-bit callers on Linux too (a 32-bit TLS descriptor call)"),
 		unix.SYS_MODIFY_LDT:              refuse("modify_ldt", unix.EPERM, "16-bit segments for the host's LDT (blocked by Docker's default seccomp profile)"),
-		unix.SYS_URETPROBE:               refuse("uretprobe", unix.ENOSYS, "not implemented: called only by the kernel's uprobe trampolines, and golos sets none"),
-		unix.SYS_UPROBE:                  refuse("uprobe", unix.ENOSYS, "not implemented: called only by the kernel's uprobe trampolines, and golos sets none"),
+		unix.SYS_URETPROBE:               {name: "uretprobe", fn: sysUretprobe},
+		unix.SYS_UPROBE:                  {name: "uprobe", fn: sysUprobe},
 		unix.SYS_PTRACE:                  refuse("ptrace", unix.EPERM, "golos runs the program's threads itself: a tracer would trace golos (and the program has no child processes to trace)"),
 		unix.SYS_PROCESS_VM_READV:        refuse("process_vm_readv", unix.EPERM, whyPtrace),
 		unix.SYS_PROCESS_VM_WRITEV:       refuse("process_vm_writev", unix.EPERM, whyPtrace),

@@ -19,7 +19,7 @@ func funcPC(h handler) uintptr { return reflect.ValueOf(h).Pointer() }
 // plainFDHandlers are the handlers of plain rows that are not passthrough itself: each
 // differs from it only on golos's own descriptors or those golos watches, which fastEntry
 // sends to Go (the row's fd fact, entry.FDSyscalls and entry.GoFDs).
-var plainFDHandlers = []handler{sysClose, sysGetdents64, sysFcntl, sysDup, sysFstat}
+var plainFDHandlers = []handler{sysRead, sysReadv, sysWrite, sysClose, sysGetdents64, sysFcntl, sysDup, sysFstat}
 
 // TestSyscallRecords checks the rows of the syscall table against each other.
 func TestSyscallRecords(t *testing.T) {
@@ -159,4 +159,72 @@ func hostSyscalls(t *testing.T) map[string]int {
 		t.Logf("go list golang.org/x/sys: %v: x/sys's numbers not checked", err)
 	}
 	return got
+}
+
+// TestSyscallTableWalk walks every syscall number Linux defines on x86-64, as the host's
+// <asm/unistd_64.h> lists them, up to the largest there (and those x/sys's list adds, when
+// the header is older than the kernels golos knows): each has a row, of that name,
+// and no row is refused with ENOSYS by omission: such a row says that Linux itself has no
+// such call ("ENOSYS there too", "on Linux too"), or why golos does not implement it ("not
+// implemented: …"). The numbers no syscall has, below the largest, are ENOSYS as on Linux.
+// The rows golos does not implement are logged.
+func TestSyscallTableWalk(t *testing.T) {
+	const header = "/usr/include/x86_64-linux-gnu/asm/unistd_64.h"
+	f, err := os.Open(header)
+	if err != nil {
+		t.Fatalf("the host's syscall numbers: %v (install linux-libc-dev)", err)
+	}
+	defer f.Close()
+	re := regexp.MustCompile(`^#define __NR_(\w+) (\d+)$`)
+	defined := map[int]string{}
+	last := -1
+	for s := bufio.NewScanner(f); s.Scan(); {
+		if m := re.FindStringSubmatch(s.Text()); m != nil {
+			nr, _ := strconv.Atoi(m[2])
+			defined[nr] = m[1]
+			last = max(last, nr)
+		}
+	}
+	if last < unix.SYS_CLONE3 {
+		t.Fatalf("%s lists syscalls up to %d only", header, last)
+	}
+	for name, nr := range hostSyscalls(t) {
+		if _, ok := defined[nr]; !ok {
+			defined[nr] = name // newer than the header (uretprobe and uprobe take old numbers)
+		}
+	}
+	top := 0
+	for nr := range defined {
+		top = max(top, nr)
+	}
+	var missing []string
+	for nr := 0; nr <= top; nr++ {
+		name, isDefined := defined[nr]
+		if nr >= len(syscalls) {
+			t.Errorf("%d (%s): beyond golos's table", nr, name)
+			continue
+		}
+		r := &syscalls[nr]
+		switch {
+		case r.fn == nil && r.errno == 0:
+			t.Errorf("%d (%s): no row", nr, name)
+		case isDefined && r.name != name:
+			t.Errorf("%d: the row is %q, Linux's is %q", nr, r.name, name)
+		case !isDefined && nr <= last && (r.fn != nil || r.errno != unix.ENOSYS):
+			t.Errorf("%d: no syscall has this number on x86-64, but the row is not an ENOSYS refusal", nr)
+		case r.fn == nil && r.errno == unix.ENOSYS:
+			linuxLacks := strings.Contains(r.why, "ENOSYS there too") || strings.Contains(r.why, "on Linux too")
+			notImpl := strings.HasPrefix(r.why, "not implemented: ") && len(r.why) > len("not implemented: ")+10
+			if !linuxLacks && !notImpl {
+				t.Errorf("%d (%s): ENOSYS, but the reason says neither that Linux lacks it nor why golos does not implement it: %q", nr, name, r.why)
+			}
+			if notImpl && isDefined {
+				missing = append(missing, name)
+			}
+			if !isDefined && !linuxLacks {
+				t.Errorf("%d: no syscall has this number, but the reason says otherwise: %q", nr, r.why)
+			}
+		}
+	}
+	t.Logf("not implemented by golos (%d): %s", len(missing), strings.Join(missing, " "))
 }

@@ -129,6 +129,23 @@ func (fs *FS) Open(guest string, flags int, mode uint32) (int, error) {
 	return fd, err
 }
 
+// ErrVolumes is OpenResolve's error in a root with volumes.
+var ErrVolumes = errors.New("openat2's RESOLVE_ flags in a root with volumes")
+
+// HasVolumes reports whether host directories are grafted into the root.
+func (fs *FS) HasVolumes() bool { return len(fs.mounts) > 1 }
+
+// OpenResolve is Open with openat2(2)'s RESOLVE_ flags added to the ones that keep the
+// path in the root. Only a root without volumes can take them (else ErrVolumes): there
+// the kernel resolves the whole path in one call, so it applies them to every component,
+// where a walk across the mounts golos grafts (walk) resolves symlinks itself.
+func (fs *FS) OpenResolve(guest string, flags int, mode uint32, resolve uint64) (int, error) {
+	if fs.HasVolumes() {
+		return -1, ErrVolumes
+	}
+	return fs.openIn(guest, flags, mode, resolve)
+}
+
 // open is Open that also returns the virtual directory opened, if it is one.
 func (fs *FS) open(guest string, flags int, mode uint32) (int, *vdir, error) {
 	if len(fs.mounts) > 1 {

@@ -115,6 +115,22 @@ func TestProcMany(t *testing.T) {
 	})
 }
 
+// TestProcFexecve: a program given to execve by descriptor runs: fexecve of a
+// descriptor opened with O_CLOEXEC, execveat with AT_EMPTY_PATH of an O_PATH descriptor
+// and of a name relative to a directory's, execve of /proc/self/fd/N; a descriptor that
+// is not open is EBADF, a directory's EACCES.
+func TestProcFexecve(t *testing.T) {
+	forFlavours(t, "proc_fexecve", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"  ran: fexecve ok\nfexecve, O_CLOEXEC: child exited 0\n",
+			"  ran: fexecve ok\nexecveat AT_EMPTY_PATH, O_PATH: child exited 0\n",
+			"  ran: fexecve ok\nexecveat relative to /bin: child exited 0\n",
+			"  ran: fexecve ok\nexecve /proc/self/fd/N, O_CLOEXEC: child exited 0\n",
+			"execveat of a descriptor that is not open: EBADF\nexecveat of a directory: EACCES\n")
+	})
+}
+
 // TestProcSpawn: posix_spawnp with file actions, posix_spawn with an environment and of a
 // missing file, system(), popen() both ways, vfork() with execve of /bin/true and of a
 // missing file.

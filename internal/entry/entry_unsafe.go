@@ -146,6 +146,8 @@ const (
 
 // sysSendmsg is the one PlainUnlessControl syscall: fastProbe tells its struct msghdr
 // from a path by the number.
+//
+//lint:ignore U1000 assembly only
 const sysSendmsg = unix.SYS_SENDMSG
 
 // anyAppGS is set once any thread of the process has its own GS base: from then on the

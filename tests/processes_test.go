@@ -131,6 +131,15 @@ func TestProcFexecve(t *testing.T) {
 	})
 }
 
+// TestProcNofileFork: fork and execve after the program lowered RLIMIT_NOFILE below the
+// numbers of golos's own descriptors.
+func TestProcNofileFork(t *testing.T) {
+	forFlavours(t, "proc_nofile_fork", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "fork 0: child exited 0\nfork 1: child exited 1\nsh ran\nfork 2: child exited 9\n")
+	})
+}
+
 // TestProcSpawn: posix_spawnp with file actions, posix_spawn with an environment and of a
 // missing file, system(), popen() both ways, vfork() with execve of /bin/true and of a
 // missing file.

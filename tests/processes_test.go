@@ -140,6 +140,16 @@ func TestProcNofileFork(t *testing.T) {
 	})
 }
 
+// TestProcStatusSignals: /proc/self/status's SigPnd, ShdPnd, SigBlk, SigIgn and SigCgt
+// are the program's signals (not golos's handlers and masks), before and after execve.
+func TestProcStatusSignals(t *testing.T) {
+	forFlavours(t, "proc_status_sigs", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "set:\nSigPnd:\t0000000000000800\nShdPnd:\t0000000000004000\nSigBlk:\t0000000000004800\n"+
+			"SigIgn:\t0000000000001000\nSigCgt:\t0000000000000200\nafter execve of grep:\nSigPnd:\t0000000000000800\n")
+	})
+}
+
 // TestProcSpawn: posix_spawnp with file actions, posix_spawn with an environment and of a
 // missing file, system(), popen() both ways, vfork() with execve of /bin/true and of a
 // missing file.

@@ -23,7 +23,7 @@ func (t *Thread) procFile(p string) ([]byte, bool) {
 	case isProcSelf(p, "auxv"):
 		return t.p.auxv, true
 	case isProcSelf(p, "status"):
-		return t.p.status(), true
+		return t.status(), true
 	}
 	if t.p.fs == nil || t.p.procMounted() {
 		return treeProcFile(p) // another process of the tree (tree_unsafe.go)
@@ -31,9 +31,13 @@ func (t *Thread) procFile(p string) ([]byte, bool) {
 	return nil, false
 }
 
-// status is the host's /proc/self/status with the application's thread count: golos's
-// runtime threads are not the program's.
-func (p *Process) status() []byte {
+// status is the host's /proc/self/status with the application's thread count (golos's
+// runtime threads are not the program's) and its virtual signals: pending for the
+// thread (SigPnd) and the process (ShdPnd), blocked, ignored and caught (proc(5); the
+// host's are golos's handlers and masks). The blocked and thread-pending sets are the
+// reading thread's, where Linux shows /proc/PID/status's from the thread group leader.
+func (t *Thread) status() []byte {
+	p := t.p
 	raw, err := readHostFile("/proc/self/status")
 	if err != nil {
 		return nil
@@ -46,8 +50,26 @@ func (p *Process) status() []byte {
 	p.mm.mu.Lock()
 	vmSize, vmData := p.mm.owned.size()>>10, p.mm.data.size()>>10
 	p.mm.mu.Unlock()
+	s := &p.sig
+	s.mu.Lock()
+	sigs := map[string]uint64{"SigPnd:": t.pending, "ShdPnd:": s.pending, "SigBlk:": t.sigmask, "SigIgn:": 0, "SigCgt:": 0}
+	for sig := 1; sig <= 64; sig++ {
+		switch s.actions[sig].handler {
+		case sigDfl:
+		case sigIgn:
+			sigs["SigIgn:"] |= sigBit(sig)
+		default:
+			sigs["SigCgt:"] |= sigBit(sig)
+		}
+	}
+	s.mu.Unlock()
 	var out bytes.Buffer
 	for _, line := range strings.SplitAfter(string(raw), "\n") {
+		if name, _, ok := strings.Cut(line, "\t"); ok {
+			if v, ok := sigs[name]; ok {
+				line = fmt.Sprintf("%s\t%016x\n", name, v)
+			}
+		}
 		switch {
 		case strings.HasPrefix(line, "Threads:"):
 			line = fmt.Sprintf("Threads:\t%d\n", n)

@@ -10,19 +10,22 @@ import (
 // cpythonModules are modules of CPython's own test suite (Debian's
 // libpython3.11-testsuite) that pass natively here and take seconds each, run as an
 // external conformance suite: each must pass under golos as natively. Together they took
-// about 50 s under golos on 2 cores (and as long natively).
+// about a minute under golos on 2 cores (and as long natively), several times that on a
+// machine busy with other work.
 //
 // Left out for a known gap of golos:
 //   - test_threading: test_various_ops checks that 10 threads started one after another
 //     have 10 distinct native ids (gettid), and golos runs a new thread on the OS thread
 //     of one that has exited (proc.go: takeIdle), so it has that thread's tid again,
 //     where Linux hands out thread ids cyclically and does not reuse one so soon.
-//   - test_subprocess: test_close_fds_when_max_fd_is_lowered lowers RLIMIT_NOFILE below
-//     the numbers golos gives its own descriptors, and a fork then fails in golos
-//     ("fork: socketpair: invalid argument": startChild moves its socket above the
-//     limit), the program gets EAGAIN and the module then hangs.
+//   - test_subprocess: test_leaking_fds_on_error makes 1024 spawns of a missing program,
+//     each a new golos under golos (a vfork child is a golos process of its own), and
+//     took over 2 minutes (regrtest's --timeout) where the whole module takes 40 s
+//     natively. Its other tests pass (test_close_fds_when_max_fd_is_lowered and
+//     test_restore_signals since golos forks under a lowered RLIMIT_NOFILE and shows
+//     the program's signals in /proc/self/status).
 //
-// Left out for time: test_socket (does not finish within 5 minutes natively here),
+// Left out for time: test_socket (did not finish within 5 minutes natively here),
 // test_signal (a minute natively, passes under golos), test_io (30 s, passes),
 // test_faulthandler, test_selectors, test_poll, test_queue (10 to 20 s each of mostly
 // sleeping, pass).

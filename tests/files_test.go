@@ -402,6 +402,19 @@ func TestProcPaths(t *testing.T) {
 	})
 }
 
+// TestFilesSendmsgPlain: socket calls of plain data, once golos has rewritten their
+// sites and makes them in its entry code without reaching Go (a sendmsg without control
+// data), behave as natively: the data arrives, a struct msghdr golos cannot read fails
+// with EFAULT, golos's own descriptors answer EBADF, EPIPE raises SIGPIPE unless
+// MSG_NOSIGNAL, and an SCM_RIGHTS message still passes a descriptor.
+func TestFilesSendmsgPlain(t *testing.T) {
+	forFlavours(t, "sendmsg_plain", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "round 4: sendmsg 32 recvmsg 32 same, sendto 32 recvfrom 32 same, unmapped msghdr -1 Bad address, msg_controllen unmapped -1 Bad address",
+			"round 4: to a closed peer -1 Broken pipe, SIGPIPE 1, with MSG_NOSIGNAL -1 Broken pipe, SIGPIPE 0, send with MSG_NOSIGNAL -1 Broken pipe, SIGPIPE 0, SCM_RIGHTS 1, a descriptor came yes\n")
+	})
+}
+
 // TestFilesSCMOwn: golos's own descriptors cannot leave through SCM_RIGHTS: sendmsg and
 // sendmmsg naming one fail with EBADF, as with a descriptor that is not open (sendmmsg
 // sends the messages before it). Natively only the socket pair and what the test run

@@ -115,6 +115,41 @@ func TestProcMany(t *testing.T) {
 	})
 }
 
+// TestProcFexecve: a program given to execve by descriptor runs: fexecve of a
+// descriptor opened with O_CLOEXEC, execveat with AT_EMPTY_PATH of an O_PATH descriptor
+// and of a name relative to a directory's, execve of /proc/self/fd/N; a descriptor that
+// is not open is EBADF, a directory's EACCES.
+func TestProcFexecve(t *testing.T) {
+	forFlavours(t, "proc_fexecve", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"  ran: fexecve ok\nfexecve, O_CLOEXEC: child exited 0\n",
+			"  ran: fexecve ok\nexecveat AT_EMPTY_PATH, O_PATH: child exited 0\n",
+			"  ran: fexecve ok\nexecveat relative to /bin: child exited 0\n",
+			"  ran: fexecve ok\nexecve /proc/self/fd/N, O_CLOEXEC: child exited 0\n",
+			"execveat of a descriptor that is not open: EBADF\nexecveat of a directory: EACCES\n")
+	})
+}
+
+// TestProcNofileFork: fork and execve after the program lowered RLIMIT_NOFILE below the
+// numbers of golos's own descriptors.
+func TestProcNofileFork(t *testing.T) {
+	forFlavours(t, "proc_nofile_fork", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "fork 0: child exited 0\nfork 1: child exited 1\nsh ran\nfork 2: child exited 9\n")
+	})
+}
+
+// TestProcStatusSignals: /proc/self/status's SigPnd, ShdPnd, SigBlk, SigIgn and SigCgt
+// are the program's signals (not golos's handlers and masks), before and after execve.
+func TestProcStatusSignals(t *testing.T) {
+	forFlavours(t, "proc_status_sigs", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "set:\nSigPnd:\t0000000000000800\nShdPnd:\t0000000000004000\nSigBlk:\t0000000000004800\n"+
+			"SigIgn:\t0000000000001000\nSigCgt:\t0000000000000200\nafter execve of grep:\nSigPnd:\t0000000000000800\n")
+	})
+}
+
 // TestProcSpawn: posix_spawnp with file actions, posix_spawn with an environment and of a
 // missing file, system(), popen() both ways, vfork() with execve of /bin/true and of a
 // missing file.

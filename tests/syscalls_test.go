@@ -87,6 +87,7 @@ func TestSeccomp(t *testing.T) {
 			"  getppid: errno1234, errno 1234\n",
 			"  getpid works: yes\n",
 			"PR_GET_SECCOMP: 2\n",
+			"  /proc/self/status Seccomp:\t2\n  /proc/self/status Seccomp_filters:\t1\n",
 			"filter: fchdir(12345) -> ERRNO(ENOTDIR): ok\n",
 			"  fchdir(12345): ENOTDIR; fchdir(12346): EBADF\n",
 			"filter: getppid -> ERRNO(5): ok\n",

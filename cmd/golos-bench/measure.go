@@ -67,6 +67,7 @@ type suite struct {
 	load    string // the load average at the start
 	machine machine
 	elapsed time.Duration
+	skipped map[string]string // rows not run, by workload id: why (a tool not installed)
 }
 
 func (s *suite) median(r ref) (float64, bool) {
@@ -109,7 +110,7 @@ func runSuite(cfg config, dir string) *suite {
 		work = slices.DeleteFunc(work, func(w workload) bool { return !slices.Contains(cfg.only, w.id) })
 	}
 	s := &suite{cfg: cfg, work: work, results: map[string][]result{},
-		runs: map[string]int{}, when: time.Now(), load: loadAverage(), machine: thisMachine()}
+		runs: map[string]int{}, when: time.Now(), load: loadAverage(), machine: thisMachine(), skipped: map[string]string{}}
 	s.machine.Date = s.when.UTC().Format("2006-01-02 15:04 MST")
 	built := buildPrograms(s.work, dir)
 	s.sides = []side{{name: sideNames[native], ppid: os.Getpid()}, golosSide(cfg, dir), gvisorSide(cfg)}
@@ -128,6 +129,19 @@ func runSuite(cfg config, dir string) *suite {
 			runs = cfg.runs
 		}
 		s.runs[w.id] = runs
+		if w.server != nil {
+			if note := w.server.missingTools(); note != "" {
+				for i := range sides {
+					sides[i].skip = true
+				}
+				s.skipped[w.id] = note
+				progress("%s: not run: %s", w.name, note)
+			} else {
+				progress("%s: %d runs per side, interleaved", w.name, runs)
+			}
+			s.results[w.id] = measure(sides, runs, w.server.probe)
+			continue
+		}
 		argv, err := w.resolve(dir, built)
 		if err == nil && w.setup != nil {
 			if err = w.setup(dir); err != nil {
@@ -155,6 +169,9 @@ func buildPrograms(work []workload, dir string) map[string]error {
 	errs := map[string]error{}
 	done := map[string]bool{}
 	for _, w := range work {
+		if len(w.argv) == 0 { // a server row
+			continue
+		}
 		name := w.argv[0]
 		if strings.Contains(name, "/") || done[name] {
 			continue

@@ -31,8 +31,11 @@ func runReport(w io.Writer, s *suite, md bool, heading string) {
 	for _, wl := range s.work {
 		res := s.results[wl.id]
 		unit := "ms"
-		if wl.unit == "ns" {
+		switch wl.unit {
+		case "ns":
 			unit = "ns/call"
+		case "us":
+			unit = "µs/req"
 		}
 		rows = append(rows, []string{wl.name, unit, fmt.Sprint(s.runs[wl.id]),
 			cell(res[native]), cell(res[golos]), cell(res[gvisor]),
@@ -48,6 +51,15 @@ func runReport(w io.Writer, s *suite, md bool, heading string) {
 	fmt.Fprintln(w)
 	if errs := errorList(s); len(errs) > 0 {
 		writeList(w, md, heading, "Errors, in full:", errs)
+	}
+	var notRun []string
+	for _, wl := range s.work {
+		if why := s.skipped[wl.id]; why != "" {
+			notRun = append(notRun, wl.name+": not run: "+why)
+		}
+	}
+	if len(notRun) > 0 {
+		writeList(w, md, heading, "Rows not run:", notRun)
 	}
 }
 
@@ -114,6 +126,9 @@ func notes(s *suite) []string {
 		"Syscall User Dispatch floor: natively, a getppid trapped by SUD whose SIGSYS handler makes the real call; no SUD-based interceptor can be faster. clock_gettime: libc's, which reads the clock in the vDSO (no syscall) when the process has one.",
 		"first touch: mmap of fresh anonymous memory, one byte written per 4 KiB page (transparent huge pages: " + thpMode() + "). threads: pthread_create + pthread_join, one thread at a time. futex: two threads take turns on one word with FUTEX_WAIT/FUTEX_WAKE (private); a round trip is two wake-ups. SHA-256: plain C (FIPS 180-4, checked against test vectors) over data generated with xorshift64.",
 		"Processes. bash -c: `for i in $(seq 200); do /bin/true; done`: 201 forks (200 for /bin/true, one for $(seq 200)), each followed by an execve, and their waits. fork + _exit + waitpid (bench/fork64.c): malloc of 64 MiB, every page written, then rounds of fork, a child that calls _exit(0) at once, and waitpid, timed after N/10 + 1 untimed ones; the value is one round. Natively a fork copies the page tables and shares the pages copy-on-write; under golos the child is a new golos process, sent the parent's state and its private pages. make: `make -s -B -j2` of a project golos-bench writes into its work directory (five C files and a header, gcc -O2 -c each, then a link), so gcc, cc1, as and collect2/ld run under golos too, each execve a new golos. python3 subprocess.run([\"true\"]): Python's start and one vfork + execve of true (found through PATH) and its wait.",
+		fmt.Sprintf("Servers (µs/req): the server runs natively or under golos (one golos process per server process: nginx's worker is a fork), listening on 127.0.0.1 only, and its benchmark client runs natively in the same run, so the client's cost is in both sides alike; the value is the client's time per request (its total time over its requests), so that lower is better as elsewhere, and a throughput of 0.95× native is 1.053× here. Each run starts a fresh server on a free port in a new directory and stops it with SIGTERM afterwards. redis: redis-server without persistence, redis-benchmark -q -t set,get -n %d (50 connections). nginx: one worker, access log off, a %d-byte static page, ab -n %d -c %d, every response checked (200, the page's length). memcached: -t 2, memcslap --test=set then --test=get, %d threads × %d each. Server and client share the machine's cores with each other and with whatever else runs, so these rows are noisier than the others; a tool that is not installed skips its row, named under \"Rows not run\".",
+			redisRequests, len(nginxPage), abRequests, abConcurrency, memcslapConc, memcslapRuns),
+		"sendmsg: bench/sendmsg.c, one thread, a sendmsg of 64 bytes without control data on one end and the recvmsg that reads it on the other, per round, on an AF_UNIX datagram socket pair or two UDP sockets on 127.0.0.1. golos makes a sendmsg without control data from its entry code, as read and write; only a message with control data (SCM_RIGHTS may name golos's own descriptors) goes to golos's Go code.",
 		"tar: GNU tar sees that the archive is /dev/null and does not read file contents, so this is a tree walk (newfstatat on each entry, getdents64, openat of directories): about 25,000 syscalls over /usr/include here.",
 		"gVisor: rootless `runsc do` with the platform of -platform (default ptrace, which works here). Debian 12's runsc (release 20221219) has no systrap platform (\"unknown platform: systrap\"); its kvm platform did not start /bin/true within 20 s on the nested KVM of the machine of the first run.",
 		"clock_gettime under gVisor: the first calls in a new sandbox are far slower than later ones (here 200,000 calls averaged about 3.4 µs each, 2,000,000 calls about 36 ns), so that cell depends on the iteration count.",

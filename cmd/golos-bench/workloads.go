@@ -33,6 +33,9 @@ type workload struct {
 	// chdir is the directory the program runs in, relative to the work directory; ""
 	// leaves golos-bench's own.
 	chdir string
+	// server makes it a server row (servers.go): argv is unused, the server runs on each
+	// side and its client natively; unit "us" is µs per request.
+	server *server
 }
 
 // Side indexes of every workload's results.
@@ -112,6 +115,10 @@ func workloads(quick bool) []workload {
 			unit: "ms", self: true, runs: 7},
 		{id: "futex", name: "futex ping-pong, 2 threads, per round trip", argv: []string{"futex", size(20000, 5000)},
 			unit: "ns", self: true, runs: 7},
+		{id: "sendmsg", name: "sendmsg + recvmsg of 64 bytes, unix datagram pair, per round", argv: []string{"sendmsg", size(200000, 50000), "unix"},
+			unit: "ns", self: true, runs: 7, targets: []target{toNative("sendmsg", 1.2)}},
+		{id: "sendmsg_udp", name: "sendmsg + recvmsg of 64 bytes, UDP on 127.0.0.1, per round", argv: []string{"sendmsg", size(200000, 50000), "udp"},
+			unit: "ns", self: true, runs: 7, targets: []target{toNative("sendmsg_udp", 1.2)}},
 		{id: "sha256", name: "SHA-256 of " + shaMiB + " MiB (C, compute-bound)", argv: []string{"sha256", shaMiB},
 			unit: "ms", self: true, runs: 5, targets: []target{toNative("sha256", 1.03)}},
 		{id: "ls", name: "ls -l on a directory of 1,000 files", argv: []string{lookPath("ls"), "-l", thousandFilesDir},
@@ -130,6 +137,12 @@ func workloads(quick bool) []workload {
 		{id: "pysubprocess", name: "python3: subprocess.run([\"true\"]), start to exit",
 			argv: []string{python3(), "-c", `import subprocess; subprocess.run(["true"])`},
 			unit: "ms", runs: 11, targets: []target{toNative("pysubprocess", 1.5)}},
+		{id: "redis", name: "redis-server, redis-benchmark -q -t set,get -n 20000 (client native)", server: redisServer,
+			unit: "us", runs: 5, only: []int{native, golos}, targets: []target{serverTarget("redis")}},
+		{id: "nginx", name: "nginx, 1 worker, static page, ab -n 5000 -c 8 (client native)", server: nginxServer,
+			unit: "us", runs: 5, only: []int{native, golos}, targets: []target{serverTarget("nginx")}},
+		{id: "memcached", name: "memcached -t 2, memcslap set + get, 8 × 2000 each (client native)", server: memcachedServer,
+			unit: "us", runs: 5, only: []int{native, golos}, targets: []target{serverTarget("memcached")}},
 		{id: "sud_floor", name: "Syscall User Dispatch floor (native only)", argv: []string{"sud_floor", syscalls}, ppid: true,
 			unit: "ns", self: true, runs: 7, only: []int{native}},
 	}
@@ -140,6 +153,12 @@ func workloads(quick bool) []workload {
 // its own: within 2× a native syscall.)
 func sudTarget(id string) target {
 	return target{goal: "site left to SUD ≤ 1.2× SUD floor", num: ref{id, golos}, den: ref{"sud_floor", native}, limit: 1.2}
+}
+
+// serverTarget is the issue's target for a server row: ≥ 0.95× native throughput, that
+// is time per request ≤ 1/0.95 native.
+func serverTarget(id string) target {
+	return target{goal: "throughput ≥ 0.95× native (time per request ≤ 1.053×)", num: ref{id, golos}, den: ref{id, native}, limit: 1 / 0.95}
 }
 
 func toNative(id string, limit float64) target {

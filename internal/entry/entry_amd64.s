@@ -473,23 +473,31 @@ fast:
 	JCXZQ	notplain
 	// PlainSyscalls: 1 = plain; PlainUnlessProcRDI, PlainUnlessProcRSI = plain unless the
 	// path in RDI, RSI begins with "/proc", "//" or "/." (fastProbe); PlainArchPrctlFS = plain for the int option
-	// in EDI ARCH_SET_FS (0x1002) or ARCH_GET_FS (0x1003). (Compared by subtracting with
-	// LEA, testing with JRCXZ: neither touches the flags.)
+	// in EDI ARCH_SET_FS (0x1002) or ARCH_GET_FS (0x1003); PlainUnlessControl = plain
+	// unless the struct msghdr in RSI has control data (fastProbe). (Compared by
+	// subtracting with LEA, testing with JRCXZ: neither touches the flags.)
 	LEAQ	-1(CX), CX
 	JCXZQ	fdcheck
 	LEAQ	-1(CX), CX
 	JCXZQ	pathrdi
 	LEAQ	-1(CX), CX
 	JCXZQ	pathrsi
+	LEAQ	-2(CX), CX		// PlainUnlessControl (sendmsg): its struct msghdr in RSI,
+	JCXZQ	pathrsi			// which fastProbe tells from a path by the number
 	MOVL	DI, CX			// arch_prctl's option, zero-extended
 	LEAQ	-0x1002(CX), CX
 	JCXZQ	plain
 	LEAQ	-1(CX), CX
 	JCXZQ	plain
-	JMP	notplain
+notplain:
+	// Here, within JRCXZ's reach of the jumps above.
+	BYTE $0x65; BYTE $0x4c; BYTE $0x8b; BYTE $0x1c; BYTE $0x25; LONG $16	// mov %gs:16,%r11
+	MOVQ	$const_ReasonSyscall, CX
+	JMP	·fastSave(SB)
 pathrsi:
 	// An *at call (its directory descriptor in RDI, marked in FDSyscalls) relative to a
-	// descriptor in GoFDs goes to Go, as fdcheck sends a call on one.
+	// descriptor in GoFDs goes to Go, as fdcheck sends a call on one; so does sendmsg on
+	// one (EBADF).
 	FD_TO_GO(probersi)
 probersi:
 	MOVQ	SI, R11
@@ -502,18 +510,21 @@ fdcheck:
 	FD_TO_GO(plain)
 plain:
 	JMP	·fastCallStart(SB)
-notplain:
-	BYTE $0x65; BYTE $0x4c; BYTE $0x8b; BYTE $0x1c; BYTE $0x25; LONG $16	// mov %gs:16,%r11
-	MOVQ	$const_ReasonSyscall, CX
-	JMP	·fastSave(SB)
 
-// fastProbe looks at the first bytes of the path at R11 (the application's pointer):
-// a path that begins with /proc goes to Go, which shows some of those files as the
-// application's, and so does one that begins with "//" or "/." (it may lead there: Go
-// cleans it); any other is made plain. A fault while reading (a bad pointer, or a short
-// path that ends just before an unmapped page) resumes at fastProbeFault (faultTramp),
-// which sends the call to Go as well, to fail or succeed there as it would on Linux.
+// fastProbe looks at application memory at R11 (the application's pointer) before a
+// call is made plain. For sendmsg (the number in AX) R11 is its struct msghdr: a message
+// without control data (msg_controllen, at 40, is 0) is plain data and made plain; one
+// with control data goes to Go, which checks an SCM_RIGHTS message for golos's
+// descriptors (sysSendmsg). For any other call R11 is a path: one that begins with /proc
+// goes to Go, which shows some of those files as the application's, and so does one that
+// begins with "//" or "/." (it may lead there: Go cleans it); any other is made plain. A
+// fault while reading (a bad pointer, or a short path that ends just before an unmapped
+// page) resumes at fastProbeFault (faultTramp), which sends the call to Go as well, to
+// fail or succeed there as it would on Linux.
 TEXT ·fastProbe(SB),NOSPLIT|NOFRAME,$0
+	MOVWQZX	AX, CX			// the number's low 16 bits, as PlainSyscalls is indexed
+	LEAQ	-const_sysSendmsg(CX), CX
+	JCXZQ	msg
 	MOVL	(R11), CX		// may fault
 	LEAQ	-0x6f72702f(CX), CX	// "/pro", little-endian
 	JCXZQ	pro
@@ -531,6 +542,12 @@ pro:
 	JMP	·fastCallStart(SB)
 proc:
 	JMP	·fastProbeFault(SB)
+msg:
+	MOVQ	40(R11), CX		// msg_controllen; may fault
+	JCXZQ	msgplain
+	JMP	·fastProbeFault(SB)
+msgplain:
+	JMP	·fastCallStart(SB)
 TEXT ·fastProbeFault(SB),NOSPLIT|NOFRAME,$0
 	BYTE $0x65; BYTE $0x4c; BYTE $0x8b; BYTE $0x1c; BYTE $0x25; LONG $16	// mov %gs:16,%r11
 	MOVQ	$const_ReasonSyscall, CX

@@ -143,7 +143,14 @@ const (
 	PlainUnlessProcRDI = 2
 	PlainUnlessProcRSI = 3
 	PlainArchPrctlFS   = 4 // arch_prctl: plain for ARCH_SET_FS and ARCH_GET_FS
+	PlainUnlessControl = 5 // sendmsg: plain unless its struct msghdr (RSI) has control data
 )
+
+// sysSendmsg is the one PlainUnlessControl syscall: fastProbe tells its struct msghdr
+// from a path by the number.
+//
+//lint:ignore U1000 assembly only
+const sysSendmsg = unix.SYS_SENDMSG
 
 // anyAppGS is set once any thread of the process has its own GS base: from then on the
 // rewritten sites take their slow path (read by fastEntry).

@@ -154,9 +154,35 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	if e != 0 {
 		return -int64(e)
 	}
-	if flags&unix.AT_EMPTY_PATH != 0 && name == "" || dirfd != unix.AT_FDCWD && !strings.HasPrefix(name, "/") {
-		t.p.unsupported("execveat relative to a descriptor", "give the program by path")
-		return -int64(unix.ENOSYS)
+	// A program given by descriptor (execveat(2) with AT_EMPTY_PATH, as fexecve(3) makes
+	// it; a path relative to a directory descriptor; /proc/self/fd/N, glibc's and musl's
+	// fexecve without execveat) is run by its path: the new golos opens the program after
+	// the host's execve has closed the descriptors with FD_CLOEXEC.
+	switch {
+	case flags&unix.AT_EMPTY_PATH != 0 && name == "":
+		if name, e = t.fdExecPath(int(dirfd)); e != 0 {
+			return t.execByFDFailed(e)
+		}
+	case dirfd != unix.AT_FDCWD && !strings.HasPrefix(name, "/"):
+		dir, e := t.fdExecPath(int(dirfd))
+		if e != 0 {
+			return t.execByFDFailed(e)
+		}
+		name = strings.TrimSuffix(dir, "/") + "/" + name
+	case strings.HasPrefix(name, "/proc/"):
+		if rest, ok := procRest(cleanProcPath(name)); ok && strings.HasPrefix(rest, "fd/") {
+			fd, err := strconv.Atoi(strings.TrimPrefix(rest, "fd/"))
+			if err != nil {
+				break // not a descriptor: /proc/self/fd/ itself, or garbage (ENOENT below)
+			}
+			// A descriptor without such a path (a memfd) is left to the new golos, which
+			// can open it through /proc/self/fd/N unless it had FD_CLOEXEC.
+			if path, e := t.fdExecPath(fd); e == unix.EBADF {
+				return -int64(unix.ENOENT) // as the path of a descriptor that is not open
+			} else if e == 0 {
+				name = path
+			}
+		}
 	}
 	argv, e := readStrings(argvAddr)
 	if e != 0 {
@@ -208,6 +234,45 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	t.p.vforkShare() // a vfork child's writes to its parent's stack, before it is replaced
 	err := unix.Exec(selfExe, args, envp)
 	return -int64(errnoOf(err))
+}
+
+// fdExecPath is the path of the file open at descriptor fd, for an execve that names
+// its program by descriptor: the host's /proc/self/fd/N link, when it still leads to
+// that file (the same device and inode), as the guest sees it under --root. A descriptor
+// that is not open, or golos's own, is EBADF (execveat(2)). A file without such a path
+// (deleted, a memfd_create(2) file, outside the root) is ENOSYS.
+func (t *Thread) fdExecPath(fd int) (string, unix.Errno) {
+	var st, at unix.Stat_t
+	if fd < 0 || t.p.ownFD(fd) || unix.Fstat(fd, &st) != nil {
+		return "", unix.EBADF
+	}
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlink("/proc/self/fd/"+strconv.Itoa(fd), buf)
+	host := ""
+	if err == nil {
+		host = string(buf[:n])
+	}
+	if !strings.HasPrefix(host, "/") || unix.Stat(host, &at) != nil || at.Dev != st.Dev || at.Ino != st.Ino {
+		return "", unix.ENOSYS
+	}
+	if t.p.fs == nil {
+		return host, 0
+	}
+	guest, ok := t.p.fs.Guest(host)
+	if !ok {
+		return "", unix.ENOSYS
+	}
+	return guest, 0
+}
+
+// execByFDFailed answers an execveat whose descriptor fdExecPath could not turn into a
+// path: the new golos, which opens its program by path, cannot run that file, where Linux
+// runs it itself. (glibc's and musl's fexecve then try /proc/self/fd/N.)
+func (t *Thread) execByFDFailed(e unix.Errno) int64 {
+	if e == unix.ENOSYS {
+		t.p.unsupported("execveat of a file without a path (deleted, a memfd, outside the root)", "give the program by path")
+	}
+	return -int64(e)
 }
 
 // execSignalFlags are the hidden flags that give the new golos what the new program

@@ -225,8 +225,13 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 		unix.Close(sp[1])
 		return 0, 0, fmt.Errorf("socketpair: %w", err)
 	}
-	// The child's end is inherited at a number of golos's (high), without FD_CLOEXEC.
+	// The child's end is inherited at a number of golos's (high), without FD_CLOEXEC; at
+	// the lowest free one when the program has lowered RLIMIT_NOFILE below those
+	// (vfs.MoveHigh).
 	childEnd, err := unix.FcntlInt(uintptr(sp[1]), unix.F_DUPFD, vfs.HighFD())
+	if err == unix.EINVAL {
+		childEnd, err = unix.FcntlInt(uintptr(sp[1]), unix.F_DUPFD, 0)
+	}
 	unix.Close(sp[1])
 	if err != nil {
 		unix.Close(conn)

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"golos/internal/abi"
 )
 
 // The /proc files of the process that would describe golos describe the application
@@ -27,7 +29,7 @@ func (t *Thread) procFile(p string) ([]byte, bool) {
 	case isProcSelf(p, "auxv"):
 		return t.p.auxv, true
 	case isProcSelf(p, "status"):
-		return t.p.status(hostProcFile(p, "status")), true
+		return t.status(hostProcFile(p, "status")), true
 	case isProcSelf(p, "stat"):
 		return t.p.stat(hostProcFile(p, "stat")), true
 	case isProcSelf(p, "limits"):
@@ -60,8 +62,13 @@ func (p *Process) programThreads() int {
 }
 
 // status is the host's status file of the process (or of one of its threads, at host)
-// with the application's thread count: golos's runtime threads are not the program's.
-func (p *Process) status(host string) []byte {
+// with the application's thread count (golos's runtime threads are not the program's),
+// its memory, its seccomp mode and its virtual signals: pending for the thread (SigPnd)
+// and the process (ShdPnd), blocked, ignored and caught (proc(5); the host's are golos's
+// handlers and masks). The blocked and thread-pending sets are the reading thread's,
+// where Linux shows /proc/PID/status's from the thread group leader.
+func (t *Thread) status(host string) []byte {
+	p := t.p
 	raw, err := readHostFile(host)
 	if err != nil {
 		return nil
@@ -72,9 +79,35 @@ func (p *Process) status(host string) []byte {
 	p.mm.mu.Lock()
 	vmSize, vmData := p.mm.owned.size()>>10, p.mm.data.size()>>10
 	p.mm.mu.Unlock()
+	s := &p.sig
+	s.mu.Lock()
+	sigs := map[string]uint64{"SigPnd:": t.pending, "ShdPnd:": s.pending, "SigBlk:": t.sigmask, "SigIgn:": 0, "SigCgt:": 0}
+	for sig := 1; sig <= 64; sig++ {
+		switch s.actions[sig].Handler {
+		case abi.SIG_DFL:
+		case abi.SIG_IGN:
+			sigs["SigIgn:"] |= sigBit(sig)
+		default:
+			sigs["SigCgt:"] |= sigBit(sig)
+		}
+	}
+	s.mu.Unlock()
+	filters := 0
+	for f := t.seccomp.Load(); f != nil; f = f.prev {
+		filters++
+	}
 	var out bytes.Buffer
 	for _, line := range strings.SplitAfter(string(raw), "\n") {
+		if name, _, ok := strings.Cut(line, "\t"); ok {
+			if v, ok := sigs[name]; ok {
+				line = fmt.Sprintf("%s\t%016x\n", name, v)
+			}
+		}
 		switch {
+		case strings.HasPrefix(line, "Seccomp:"):
+			line = fmt.Sprintf("Seccomp:\t%d\n", t.seccompMode.Load())
+		case strings.HasPrefix(line, "Seccomp_filters:"):
+			line = fmt.Sprintf("Seccomp_filters:\t%d\n", filters)
 		case strings.HasPrefix(line, "Threads:"):
 			line = fmt.Sprintf("Threads:\t%d\n", n)
 		case strings.HasPrefix(line, "VmSize:"):

@@ -313,6 +313,10 @@ func (p *Process) setPlainSyscalls() {
 			// With --root every path is resolved inside it, in Go.
 		case r.fast == plainWithoutRoot:
 			entry.PlainSyscalls[nr] = 1
+		case r.fast == plainUnlessControl:
+			// A message with control data may pass descriptors (SCM_RIGHTS), which
+			// sysSendmsg checks; plain data needs nothing of golos's.
+			entry.PlainSyscalls[nr] = entry.PlainUnlessControl
 		case r.fast == plainUnlessProcRDI:
 			// golos shows some of the files under /proc/ (openAt, readlinkAt, procExeCall).
 			entry.PlainSyscalls[nr] = entry.PlainUnlessProcRDI

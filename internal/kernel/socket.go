@@ -88,6 +88,21 @@ func (t *Thread) msgOwnFD(addr uint64) bool {
 	return false
 }
 
+// noSignal reports whether socket call nr, which failed with EPIPE, was made with
+// MSG_NOSIGNAL: send(2) raises SIGPIPE on a connection-oriented socket whose local end is
+// shut down "unless MSG_NOSIGNAL is set" (net/core/stream.c, sk_stream_error: only
+// without MSG_NOSIGNAL). The flags are sendmsg's third argument, sendto's and
+// sendmmsg's fourth.
+func (t *Thread) noSignal(nr uint64) bool {
+	switch nr {
+	case unix.SYS_SENDMSG:
+		return t.arg(2)&unix.MSG_NOSIGNAL != 0
+	case unix.SYS_SENDTO, unix.SYS_SENDMMSG:
+		return t.arg(3)&unix.MSG_NOSIGNAL != 0
+	}
+	return false
+}
+
 // blockingCall is passthrough with other arguments.
 func blockingCall(t *Thread, a [6]uint64) int64 {
 	args := [6]uintptr{uintptr(a[0]), uintptr(a[1]), uintptr(a[2]), uintptr(a[3]), uintptr(a[4]), uintptr(a[5])}

@@ -52,10 +52,11 @@ type fastClass uint8
 const (
 	notPlain           fastClass = iota // always answered in Go
 	plain                               // passed through unchanged
-	plainWithoutRoot                    // plain without --root: the paths are the host's as they are
+	plainWithoutRoot                    // plain without --root: the paths (and unix socket addresses) are the host's as they are
 	plainUnlessProcRDI                  // plain without --root, unless the path in RDI begins with /proc, // or /.
 	plainUnlessProcRSI                  // plain without --root, unless the path in RSI begins with /proc, // or /.
 	plainArchPrctlFS                    // plain for arch_prctl's ARCH_SET_FS and ARCH_GET_FS
+	plainUnlessControl                  // sendmsg: plain without --root, unless the message has control data
 )
 
 // syscalls holds a row for every x86-64 syscall number up to the last one
@@ -428,25 +429,28 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_SECURITY:                refuse("security", unix.ENOSYS, whyNever),
 		unix.SYS_VSERVER:                 refuse("vserver", unix.ENOSYS, whyNever),
 
-		// sockets: passed through, like files.
-		unix.SYS_SOCKET:      {name: "socket", fn: passthroughFast},
-		unix.SYS_SOCKETPAIR:  {name: "socketpair", fn: passthroughFast},
-		unix.SYS_CONNECT:     {name: "connect", fn: sysConnect, fd: true},
-		unix.SYS_ACCEPT:      {name: "accept", fn: sysAccept, fd: true},
-		unix.SYS_ACCEPT4:     {name: "accept4", fn: sysAccept, fd: true},
-		unix.SYS_BIND:        {name: "bind", fn: sysBind, fd: true},
-		unix.SYS_LISTEN:      {name: "listen", fn: passthroughFast, fd: true},
-		unix.SYS_SHUTDOWN:    {name: "shutdown", fn: passthroughFast, fd: true},
-		unix.SYS_GETSOCKNAME: {name: "getsockname", fn: sockNameCall, fd: true},
-		unix.SYS_GETPEERNAME: {name: "getpeername", fn: sockNameCall, fd: true},
-		unix.SYS_SETSOCKOPT:  {name: "setsockopt", fn: passthroughFast, fd: true},
-		unix.SYS_GETSOCKOPT:  {name: "getsockopt", fn: passthroughFast, fd: true},
-		unix.SYS_SENDTO:      {name: "sendto", fn: sysSendto, fd: true, sigpipe: true},
-		unix.SYS_RECVFROM:    {name: "recvfrom", fn: sysRecvfrom, fd: true},
-		unix.SYS_SENDMSG:     {name: "sendmsg", fn: sysSendmsg, fd: true, sigpipe: true},
-		unix.SYS_RECVMSG:     {name: "recvmsg", fn: sysRecvmsg, fd: true},
+		// sockets: passed through, like files, and made by the entry code itself
+		// (plain) where golos has nothing to do: with --root a unix socket's path is
+		// the guest's (unixsock.go), and an SCM_RIGHTS message must not pass one of
+		// golos's descriptors (sysSendmsg), so only those go to Go.
+		unix.SYS_SOCKET:      {name: "socket", fn: passthroughFast, fast: plain},
+		unix.SYS_SOCKETPAIR:  {name: "socketpair", fn: passthroughFast, fast: plain},
+		unix.SYS_CONNECT:     {name: "connect", fn: sysConnect, fast: plainWithoutRoot, fd: true},
+		unix.SYS_ACCEPT:      {name: "accept", fn: sysAccept, fast: plainWithoutRoot, fd: true},
+		unix.SYS_ACCEPT4:     {name: "accept4", fn: sysAccept, fast: plainWithoutRoot, fd: true},
+		unix.SYS_BIND:        {name: "bind", fn: sysBind, fast: plainWithoutRoot, fd: true},
+		unix.SYS_LISTEN:      {name: "listen", fn: passthroughFast, fast: plain, fd: true},
+		unix.SYS_SHUTDOWN:    {name: "shutdown", fn: passthroughFast, fast: plain, fd: true},
+		unix.SYS_GETSOCKNAME: {name: "getsockname", fn: sockNameCall, fast: plainWithoutRoot, fd: true},
+		unix.SYS_GETPEERNAME: {name: "getpeername", fn: sockNameCall, fast: plainWithoutRoot, fd: true},
+		unix.SYS_SETSOCKOPT:  {name: "setsockopt", fn: passthroughFast, fast: plain, fd: true},
+		unix.SYS_GETSOCKOPT:  {name: "getsockopt", fn: passthroughFast, fast: plain, fd: true},
+		unix.SYS_SENDTO:      {name: "sendto", fn: sysSendto, fast: plainWithoutRoot, fd: true, sigpipe: true},
+		unix.SYS_RECVFROM:    {name: "recvfrom", fn: sysRecvfrom, fast: plainWithoutRoot, fd: true},
+		unix.SYS_SENDMSG:     {name: "sendmsg", fn: sysSendmsg, fast: plainUnlessControl, fd: true, sigpipe: true},
+		unix.SYS_RECVMSG:     {name: "recvmsg", fn: sysRecvmsg, fast: plainWithoutRoot, fd: true},
 		unix.SYS_SENDMMSG:    {name: "sendmmsg", fn: sysSendmmsg, fd: true, sigpipe: true},
-		unix.SYS_RECVMMSG:    {name: "recvmmsg", fn: passthrough, fd: true},
+		unix.SYS_RECVMMSG:    {name: "recvmmsg", fn: passthrough, fast: plain, fd: true},
 		// signal.go, sigaction.go, sigdeliver.go, sigframe.go, sigwait.go: the
 		// application's virtual signals.
 		unix.SYS_RT_SIGACTION:      {name: "rt_sigaction", fn: sysRtSigaction},

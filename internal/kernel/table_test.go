@@ -85,6 +85,10 @@ func TestSyscallRecords(t *testing.T) {
 			if r.at != nil && r.at.dir[1] >= 0 {
 				t.Errorf("%s: plain without --root, but fastEntry sees its first directory descriptor only", name)
 			}
+		case plainUnlessControl:
+			if nr != unix.SYS_SENDMSG {
+				t.Errorf("%s: the sendmsg class on another syscall", name)
+			}
 		case plainArchPrctlFS:
 			if nr != unix.SYS_ARCH_PRCTL {
 				t.Errorf("%s: the arch_prctl class on another syscall", name)

@@ -444,7 +444,7 @@ func (t *Thread) afterSyscall(nr uint64, ret int64) {
 		t.forwardBeforeReturn() // the signal from outside that interrupted it, if any
 		t.interrupted(nr)
 	case -int64(unix.EPIPE):
-		if nr < uint64(len(syscalls)) && syscalls[nr].sigpipe {
+		if nr < uint64(len(syscalls)) && syscalls[nr].sigpipe && !t.noSignal(nr) {
 			t.p.sendThread(t, siginfo{signo: int32(unix.SIGPIPE), code: abi.SI_USER, pid: uint32(selfPid), uid: uint32(unix.Getuid())})
 		}
 	}

@@ -106,6 +106,17 @@ static long one_call(int nr, unsigned action, int want_arg, unsigned arg0, unsig
 	return install(f, sizeof f / sizeof f[0], flags);
 }
 
+// status_line prints the lines of /proc/self/status that start with prefix.
+static void status_line(const char *prefix) {
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, prefix, strlen(prefix)) == 0)
+			printf("  /proc/self/status %s", line);
+	if (f)
+		fclose(f);
+}
+
 static const char *res(long r) { return r < 0 ? ename(errno) : "ok"; }
 
 static volatile int sys_signo, sys_code, sys_syscall, sys_errno, sys_addr_ok;
@@ -201,6 +212,7 @@ int main(int argc, char **argv) {
 	printf("  getppid: %s, errno %d\n", res(r), r < 0 ? errno : 0);
 	printf("  getpid works: %s\n", syscall(SYS_getpid) == getpid() ? "yes" : "no");
 	printf("PR_GET_SECCOMP: %d\n", (int)prctl(PR_GET_SECCOMP));
+	status_line("Seccomp");
 	printf("filter: fchdir(12345) -> ERRNO(ENOTDIR): %s\n",
 	       res(one_call(SYS_fchdir, SECCOMP_RET_ERRNO | ENOTDIR, 1, 12345, 0)));
 	printf("  fchdir(12345): %s; fchdir(12346): %s\n", res(syscall(SYS_fchdir, 12345)), res(syscall(SYS_fchdir, 12346)));

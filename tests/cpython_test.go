@@ -1,0 +1,73 @@
+package tests
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cpythonModules are modules of CPython's own test suite (Debian's
+// libpython3.11-testsuite) that pass natively here and take seconds each, run as an
+// external conformance suite: each must pass under golos as natively. Together they took
+// about a minute under golos on 2 cores (and as long natively), several times that on a
+// machine busy with other work.
+//
+// Left out for a known gap of golos:
+//   - test_threading: test_various_ops checks that 10 threads started one after another
+//     have 10 distinct native ids (gettid), and golos runs a new thread on the OS thread
+//     of one that has exited (proc.go: takeIdle), so it has that thread's tid again,
+//     where Linux hands out thread ids cyclically and does not reuse one so soon.
+//   - test_subprocess: test_leaking_fds_on_error makes 1024 spawns of a missing program,
+//     each a new golos under golos (a vfork child is a golos process of its own), and
+//     took over 2 minutes (regrtest's --timeout) where the whole module takes 40 s
+//     natively. Its other tests pass (test_close_fds_when_max_fd_is_lowered and
+//     test_restore_signals since golos forks under a lowered RLIMIT_NOFILE and shows
+//     the program's signals in /proc/self/status).
+//
+// Left out for time: test_socket (did not finish within 5 minutes natively here),
+// test_signal (a minute natively, passes under golos), test_io (30 s, passes),
+// test_faulthandler, test_selectors, test_poll, test_queue (10 to 20 s each of mostly
+// sleeping, pass).
+var cpythonModules = []string{
+	"test_select", "test_fcntl", "test_epoll", "test_mmap", "test_pty", "test_time",
+	"test_os", "test_posix", "test_thread", "test_socketserver", "test_fileio",
+	"test_file", "test_struct", "test_sched", "test_threading_local", "test_glob",
+	"test_getpass", "test_resource", "test_popen", "test_sys", "test_json",
+	"test_tempfile", "test_shutil", "test_wait4", "test_wait3", "test_exceptions",
+}
+
+// TestCPythonSuite runs each module of cpythonModules with `python3 -m test` natively and
+// under golos: a module that passes natively must pass under golos. regrtest's own
+// --timeout makes a test that hangs fail with the stacks of its threads (faulthandler)
+// rather than hold the suite.
+func TestCPythonSuite(t *testing.T) {
+	t.Parallel()
+	const python = "/usr/bin/python3"
+	needProgram(t, python, "python3")
+	needProgram(t, "/usr/lib/python3.11/test/libregrtest/main.py", "libpython3.11-testsuite")
+	for _, m := range cpythonModules {
+		t.Run(m, func(t *testing.T) {
+			o := runOpts{dir: t.TempDir(), timeout: 4 * time.Minute,
+				// The suite's own files go to the test's directory, not the user's.
+				env: []string{"TMPDIR=" + t.TempDir(), "PYTHONDONTWRITEBYTECODE=1"}}
+			argv := []string{python, "-m", "test", "--timeout=180", "-q", m}
+			nat := runNative(&o, argv...)
+			if nat.code != 0 || !bytes.Contains(nat.stdout, []byte("Tests result: SUCCESS")) {
+				t.Fatalf("%s does not pass natively (%s): leave it out of cpythonModules\n%s", m, nat, tail(nat.stdout, 30))
+			}
+			needGolos(t)
+			g := runGolosOpts(&o, append([]string{"run"}, argv...)...)
+			if g.code != 0 || !bytes.Contains(g.stdout, []byte("Tests result: SUCCESS")) {
+				t.Errorf("%s passes natively but not under golos (%s):\n--- stdout:\n%s--- stderr:\n%s",
+					m, g, tail(g.stdout, 60), tail(g.stderr, 20))
+			}
+		})
+	}
+}
+
+// tail is the last n lines of out.
+func tail(out []byte, n int) string {
+	lines := strings.SplitAfter(string(out), "\n")
+	return strings.Join(lines[max(len(lines)-n, 0):], "")
+}

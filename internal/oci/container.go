@@ -99,6 +99,7 @@ func (r *Runtime) Create(id string, o CreateOpts) (c *Created, err error) {
 	if err := unix.Mkfifo(fifo, 0o622); err != nil {
 		return nil, fmt.Errorf("exec fifo: %w", err)
 	}
+	spec.Process.Env = withHome(spec.Process.Env, spec.Root.Path, spec.Process.User.UID)
 	cfg := initConfig{
 		Golos:    r.golosArgs(base, spec.Process),
 		FIFO:     fifo,
@@ -119,7 +120,7 @@ func (r *Runtime) Create(id string, o CreateOpts) (c *Created, err error) {
 	st := &State{
 		OCIVersion: specVersion, ID: id, Status: "created", Pid: pid, Bundle: bundle,
 		Annotations: spec.Annotations, Created: time.Now().UTC(), StartTime: start,
-		Golos: base,
+		Golos: base, RootPath: spec.Root.Path,
 	}
 	if err := saveProcess(dir, spec.Process); err != nil {
 		return nil, err
@@ -162,6 +163,27 @@ func (r *Runtime) golosArgs(base []string, p *Process) []string {
 	}
 	args = append(args, "-w", cwd, "--")
 	return append(args, p.Args...)
+}
+
+// withHome adds HOME to env when it has none, as runc does (libcontainer/init_linux.go:
+// the user's home directory from the root's /etc/passwd, or "/").
+func withHome(env []string, root string, uid uint32) []string {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "HOME=") {
+			return env
+		}
+	}
+	home := "/"
+	if data, err := os.ReadFile(filepath.Join(root, "etc/passwd")); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			f := strings.Split(line, ":")
+			if len(f) >= 6 && f[2] == strconv.FormatUint(uint64(uid), 10) && f[5] != "" {
+				home = f[5]
+				break
+			}
+		}
+	}
+	return append(env, "HOME="+home)
 }
 
 func saveProcess(dir string, p *Process) error {
@@ -414,6 +436,7 @@ func (r *Runtime) Exec(id string, o ExecOpts) (int, error) {
 	if o.Process.Terminal != (o.ConsoleSocket != "") {
 		return 0, errors.New("a terminal needs --console-socket, and --console-socket a terminal")
 	}
+	o.Process.Env = withHome(o.Process.Env, st.RootPath, o.Process.User.UID)
 	cfg := initConfig{Golos: r.golosArgs(st.Golos, o.Process), Process: o.Process}
 	for _, t := range []string{"network", "uts", "ipc"} {
 		cfg.Namespaces = append(cfg.Namespaces, Namespace{Type: t, Path: fmt.Sprintf("/proc/%d/ns/%s", st.Pid, nsFile[t])})

@@ -33,6 +33,8 @@ type State struct {
 	// Golos is the golos command line the container's process runs (exec reuses its
 	// root and volumes).
 	Golos []string `json:"golosArgs,omitempty"`
+	// RootPath is the container's root directory on the host.
+	RootPath string `json:"golosRoot,omitempty"`
 }
 
 const (
@@ -105,7 +107,7 @@ func (s *State) save(dir string) error {
 // JSON is the state as `state` prints it.
 func (s *State) JSON() []byte {
 	out := *s
-	out.StartTime, out.Golos = 0, nil
+	out.StartTime, out.Golos, out.RootPath = 0, nil, ""
 	if out.Status == "stopped" {
 		out.Pid = 0
 	}

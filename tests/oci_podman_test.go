@@ -212,3 +212,70 @@ func waitLog(t *testing.T, rt, name, want string) {
 	}
 	t.Fatalf("%s: podman logs %s: %q, want %q", rt, name, got, want)
 }
+
+// TestOCIContainerd: containerd's runc shim with golos-oci as its runc binary (`ctr run
+// --runc-binary`), against the same containers under runc, on the podman test image
+// (podman save, ctr images import). The test runs its own containerd on a socket of its
+// own, stopped at the end.
+func TestOCIContainerd(t *testing.T) {
+	needProgram(t, "/usr/bin/containerd", "containerd")
+	img := ociImage(t)
+	dir, err := os.MkdirTemp("", "golos-ctr-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "sock")
+	d := exec.Command("containerd", "--address", sock, "--root", filepath.Join(dir, "root"),
+		"--state", filepath.Join(dir, "state"), "--config", "/dev/null")
+	var dlog bytes.Buffer
+	d.Stdout, d.Stderr = &dlog, &dlog
+	if err := d.Start(); err != nil {
+		t.Fatalf("containerd: %v", err)
+	}
+	t.Cleanup(func() {
+		d.Process.Kill()
+		d.Wait()
+		// The snapshots under root are mounted while containers run; none is left.
+		os.RemoveAll(dir)
+	})
+	o := runOpts{timeout: 90 * time.Second}
+	ctr := func(args ...string) *result {
+		return run(exec.Command("ctr", append([]string{"--address", sock}, args...)...), &o, o.timeout)
+	}
+	for i := 0; ; i++ {
+		if r := ctr("version"); r.code == 0 {
+			break
+		} else if i == 100 {
+			t.Fatalf("containerd did not answer: %s: %s\ncontainerd's log:\n%s", r, r.stderr, dlog.Bytes())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	archive := filepath.Join(dir, "image.tar")
+	if r := run(exec.Command("podman", "save", "-o", archive, img), &o, o.timeout); r.code != 0 {
+		t.Fatalf("podman save: %s: %s", r, r.stderr)
+	}
+	if r := ctr("images", "import", archive); r.code != 0 {
+		t.Fatalf("ctr images import: %s: %s", r, r.stderr)
+	}
+	cases := [][]string{
+		{"sh", "-c", "echo from ctr; echo err >&2; ls /bin | head -3; exit 5"},
+		{"/bin/exitcode", "7", "return"},
+		{"/bin/crash"},
+		{"python3", "-c", "import os; print(sorted(os.listdir('/')))"},
+	}
+	for n, argv := range cases {
+		var res [2]*result
+		for i, rt := range runtimes(t) {
+			id := fmt.Sprintf("golos-oci-test-%d-%d-%d", os.Getpid(), n, i)
+			res[i] = ctr(append([]string{"run", "--rm", "--runc-binary", rt, img, id}, argv...)...)
+		}
+		r, g := res[0], res[1]
+		if r.err != nil || r.timedOut {
+			t.Fatalf("ctr run %q under runc: %s: %s", argv, r, r.stderr)
+		}
+		if g.code != r.code || !bytes.Equal(g.stdout, r.stdout) || !bytes.Equal(g.stderr, r.stderr) {
+			t.Errorf("ctr run %q: golos-oci differs from runc:\nrunc: %s, golos-oci: %s\n--- runc stdout:\n%s--- golos-oci stdout:\n%s--- runc stderr:\n%s--- golos-oci stderr:\n%s---",
+				argv, r, g, r.stdout, g.stdout, r.stderr, g.stderr)
+		}
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Spec is the part of config.json golos-oci uses. Other properties are ignored, as the
@@ -252,7 +254,18 @@ func (s *Spec) volumes(dir string) (vols []volume, notes []string, err error) {
 				return nil, nil, fmt.Errorf("mount %s: source: %w", dest, err)
 			}
 			if !fi.IsDir() {
-				notes = append(notes, fmt.Sprintf("mount %s: bind mount of a file (%s) skipped: golos volumes are directories", dest, m.Source))
+				// golos volumes are directories. A regular file (an engine's /etc/hostname,
+				// /etc/hosts, /etc/resolv.conf) is copied into a writable root instead, where
+				// runc would create its mount point: a snapshot, not a live bind.
+				note := fmt.Sprintf("mount %s: bind mount of a file (%s) skipped: golos volumes are directories", dest, m.Source)
+				if fi.Mode().IsRegular() && !s.Root.Readonly {
+					if err := copyIntoRoot(s.Root.Path, dest, m.Source); err == nil {
+						note = fmt.Sprintf("mount %s: the file %s is copied into the root (golos volumes are directories)", dest, m.Source)
+					} else {
+						note += ": " + err.Error()
+					}
+				}
+				notes = append(notes, note)
 				continue
 			}
 			src, err := filepath.Abs(m.Source)
@@ -302,6 +315,50 @@ func (s *Spec) volumes(dir string) (vols []volume, notes []string, err error) {
 		}
 	}
 	return vols, notes, nil
+}
+
+// copyIntoRoot copies the host file src to dest inside root, its directories made as
+// runc makes a mount point's. dest is resolved inside root (openat2 RESOLVE_IN_ROOT), so
+// that a symlink in the image cannot send the copy outside it.
+func copyIntoRoot(root, dest, src string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	rootFD, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(rootFD)
+	inRoot := unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS
+	dir := "."
+	for _, c := range strings.Split(strings.Trim(path.Dir(dest), "/"), "/") {
+		if c == "" {
+			continue
+		}
+		// Each directory is made in its parent opened inside the root: an image's
+		// symlink on the way (/run -> /var/run) is followed inside the root, never out.
+		pfd, err := unix.Openat2(rootFD, dir, &unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: uint64(inRoot)})
+		if err != nil {
+			return err
+		}
+		err = unix.Mkdirat(pfd, c, 0o755)
+		unix.Close(pfd)
+		if err != nil && !errors.Is(err, unix.EEXIST) {
+			return err
+		}
+		dir += "/" + c
+	}
+	how := unix.OpenHow{Flags: unix.O_WRONLY | unix.O_CREAT | unix.O_TRUNC | unix.O_CLOEXEC | unix.O_NOFOLLOW,
+		Mode: 0o644, Resolve: uint64(inRoot)}
+	fd, err := unix.Openat2(rootFD, "."+dest, &how)
+	if err != nil {
+		return err
+	}
+	f := os.NewFile(uintptr(fd), dest)
+	defer f.Close()
+	_, err = f.Write(data)
+	return err
 }
 
 func isDir(p string) bool {

@@ -283,3 +283,31 @@ func TestOCIContainerd(t *testing.T) {
 		}
 	}
 }
+
+// TestOCIPodmanTerminal: `podman run --rm -it` gives a working terminal under golos-oci as
+// under runc: the container's shell reads what is typed and answers, its standard input is
+// a terminal (the master went to conmon's console socket), the window has the size
+// podman gave it, and the shell's exit status is podman's.
+func TestOCIPodmanTerminal(t *testing.T) {
+	img := ociImage(t)
+	for _, rt := range runtimes(t) {
+		argv := append(append([]string{"/usr/bin/podman", "--runtime", rt, "run", "--rm", "-it"}, podmanLimits...), img, "sh")
+		s := startPty(t, rt, os.Environ(), argv...)
+		// The shell's prompt, then a command whose answer is not in what was typed.
+		s.waitFor(0, "# ", "the shell's prompt")
+		s.send("echo $((6*7)); tty; stty size\r")
+		at := s.waitFor(0, "42\r\n", "echo $((6*7))")
+		at = s.waitFor(at, "/dev/pts/", "tty")
+		s.waitFor(at, "40 250\r\n", "stty size")
+		s.send("exit 3\r")
+		st, err := s.proc.Wait()
+		<-s.done
+		if err != nil {
+			t.Fatalf("%s: podman run -it: %v", rt, err)
+		}
+		if st.ExitCode() != 3 {
+			t.Errorf("%s: podman run -it: exit status %d, want 3; the terminal shows:\n%s", rt, st.ExitCode(), clip([]byte(s.transcript())))
+		}
+		s.master.Close()
+	}
+}

@@ -143,9 +143,10 @@ func TestOCIRun(t *testing.T) {
 			proc(c)["cwd"] = "/tmp"
 		})
 		g := oci(t, t.TempDir(), b, "run", "c2")
-		// Natively: the same arguments, only that environment, in a directory also named
-		// /tmp (the program prints its working directory).
-		cmd := &exec.Cmd{Path: path, Args: argv, Env: env, Dir: "/tmp"}
+		// Natively: the same arguments, only that environment and the HOME runc adds when
+		// it has none (the root has no /etc/passwd: "/"), in a directory also named /tmp
+		// (the program prints its working directory).
+		cmd := &exec.Cmd{Path: path, Args: argv, Env: append(env, "HOME=/"), Dir: "/tmp"}
 		var out bytes.Buffer
 		cmd.Stdout = &out
 		err := cmd.Run()

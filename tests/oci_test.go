@@ -347,3 +347,45 @@ func TestOCIFeatures(t *testing.T) {
 		t.Errorf("features: %s: %s %s", r, r.stdout, r.stderr)
 	}
 }
+
+// TestOCIHooks: hooks run as runc runs them (config.md, "POSIX-platform Hooks"): with
+// their own arguments and environment, the container's state on stdin, created before
+// start, running after it, stopped after delete; a failing createRuntime hook fails the
+// create and leaves nothing behind.
+func TestOCIHooks(t *testing.T) {
+	out := t.TempDir()
+	hook := func(name string) map[string]any {
+		return map[string]any{"path": "/bin/sh", "args": []string{"sh", "-c", `cat > "$OUT/` + name + `"`},
+			"env": []string{"OUT=" + out}}
+	}
+	b := ociBundle(t, nil, []string{"/bin/echo", "ran"}, func(c map[string]any) {
+		c["hooks"] = map[string]any{
+			"createRuntime": []any{hook("createRuntime")},
+			"poststart":     []any{hook("poststart")},
+			"poststop":      []any{hook("poststop")},
+		}
+	})
+	state := t.TempDir()
+	if r := oci(t, state, "", "run", "--bundle", b, "hk"); r.code != 0 || string(r.stdout) != "ran\n" {
+		t.Fatalf("run: %s, stdout %q, stderr %q", r, r.stdout, r.stderr)
+	}
+	for name, status := range map[string]string{"createRuntime": "created", "poststart": "running", "poststop": "stopped"} {
+		data, err := os.ReadFile(filepath.Join(out, name))
+		var s map[string]any
+		if err == nil {
+			err = json.Unmarshal(data, &s)
+		}
+		if err != nil || s["id"] != "hk" || s["status"] != status || s["bundle"] != b {
+			t.Errorf("%s hook's stdin: %q (%v); want the state of hk, %s", name, data, err, status)
+		}
+	}
+	b = ociBundle(t, nil, []string{"/bin/echo", "ran"}, func(c map[string]any) {
+		c["hooks"] = map[string]any{"createRuntime": []any{map[string]any{"path": "/bin/false"}}}
+	})
+	if r := oci(t, state, "", "create", "--bundle", b, "hk2"); r.code == 0 || !strings.Contains(string(r.stderr), "createRuntime hook") {
+		t.Errorf("create with a failing hook: %s, stderr %q", r, r.stderr)
+	}
+	if ents, _ := os.ReadDir(state); len(ents) != 0 {
+		t.Errorf("the state root keeps %d entries", len(ents))
+	}
+}

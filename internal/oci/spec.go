@@ -203,19 +203,6 @@ func (m *Mount) isBind() bool {
 
 func (m *Mount) readOnly() bool { return slices.Contains(m.Options, "ro") }
 
-// namespace returns the linux.namespaces entry of type t, if any.
-func (s *Spec) namespace(t string) (Namespace, bool) {
-	if s.Linux == nil {
-		return Namespace{}, false
-	}
-	for _, ns := range s.Linux.Namespaces {
-		if ns.Type == t {
-			return ns, true
-		}
-	}
-	return Namespace{}, false
-}
-
 // volume is a golos --volume: host directory Host seen at Guest.
 type volume struct {
 	Host, Guest string

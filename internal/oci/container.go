@@ -404,6 +404,9 @@ type ExecOpts struct {
 // BaseProcess is the container's own process, which exec's command line options amend
 // (as runc exec builds its process from the container's).
 func (r *Runtime) BaseProcess(id string) (*Process, error) {
+	if _, err := Load(r.Root, id); err != nil {
+		return nil, err
+	}
 	dir, err := Dir(r.Root, id)
 	if err != nil {
 		return nil, err

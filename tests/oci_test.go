@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -255,12 +256,30 @@ func TestOCILifecycle(t *testing.T) {
 	if r := oci(t, state, "", "delete", "lc"); r.code == 0 {
 		t.Errorf("delete of a running container without --force succeeded")
 	}
-	data, _ = os.ReadFile(pidFile)
-	if r := oci(t, state, "", "ps", "--format", "json", "lc"); r.code != 0 || string(r.stdout) != "["+string(data)+"]\n" {
-		t.Errorf("ps: %s: %s %s (pid %s)", r, r.stdout, r.stderr, data)
+	// exec: a process in the running container, waited for, and one left running.
+	if r := oci(t, state, "", "exec", "lc", "sh", "-c", "cat /data/out; exit 4"); r.code != 4 || string(r.stdout) != "started\n" {
+		t.Errorf("exec: %s, stdout %q, stderr %q; want status 4 and the container's file", r, r.stdout, r.stderr)
 	}
-	if r := oci(t, state, "", "kill", "lc", "KILL"); r.code != 0 {
+	execPidFile := filepath.Join(t.TempDir(), "exec.pid")
+	if r := oci(t, state, "", "exec", "-d", "--pid-file", execPidFile, "lc", "sleep", "60"); r.code != 0 {
+		t.Fatalf("exec -d: %s: %s", r, r.stderr)
+	}
+	initPid, _ := os.ReadFile(pidFile)
+	execPid, _ := os.ReadFile(execPidFile)
+	r := oci(t, state, "", "ps", "--format", "json", "lc")
+	var pids []int
+	if r.code != 0 || json.Unmarshal(r.stdout, &pids) != nil || !slices.Contains(pids, atoi(initPid)) || !slices.Contains(pids, atoi(execPid)) {
+		t.Errorf("ps: %s: %s %s; want the init process %s and the exec'd one %s", r, r.stdout, r.stderr, initPid, execPid)
+	}
+	// kill --all reaches the exec'd process too.
+	if r := oci(t, state, "", "kill", "--all", "lc", "KILL"); r.code != 0 {
 		t.Fatalf("kill: %s: %s", r, r.stderr)
+	}
+	for i := 0; i < 100 && running(atoi(execPid)); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if running(atoi(execPid)) {
+		t.Errorf("kill --all left the exec'd process %s running", execPid)
 	}
 	for i := 0; i < 100 && stateOf(t, state, "lc")["status"] != "stopped"; i++ {
 		time.Sleep(50 * time.Millisecond)
@@ -277,6 +296,23 @@ func TestOCILifecycle(t *testing.T) {
 	if ents, _ := os.ReadDir(state); len(ents) != 0 {
 		t.Errorf("the state root keeps %d entries after delete", len(ents))
 	}
+}
+
+func atoi(b []byte) int {
+	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return n
+}
+
+// running reports whether process pid exists and is not a zombie (proc(5): the state
+// after the command name in /proc/PID/stat).
+func running(pid int) bool {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && i+2 < len(s) && s[i+2] != 'Z' && s[i+2] != 'X'
 }
 
 // TestOCIBadInput: a bundle golos-oci cannot run gives one clear line on stderr, an error

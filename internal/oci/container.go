@@ -448,6 +448,11 @@ func (r *Runtime) Exec(id string, o ExecOpts) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// ps, kill --all and delete find the process (and its session) there.
+	if err := recordExec(st.dir, cmd.Process.Pid); err != nil {
+		cmd.Process.Kill()
+		return 0, fmt.Errorf("exec: %w", err)
+	}
 	if o.PidFile != "" {
 		if err := writeAtomic(o.PidFile, []byte(strconv.Itoa(cmd.Process.Pid))); err != nil {
 			cmd.Process.Kill()

@@ -35,11 +35,14 @@ type State struct {
 	Golos []string `json:"golosArgs,omitempty"`
 	// RootPath is the container's root directory on the host.
 	RootPath string `json:"golosRoot,omitempty"`
+
+	dir string // the container's directory
 }
 
 const (
 	stateFile = "state.json"
 	execFIFO  = "exec.fifo"
+	execPids  = "exec.pids" // "PID STARTTIME" of each process exec started
 	// specVersion is the runtime-spec version golos-oci follows.
 	specVersion = "1.0.2"
 )
@@ -72,6 +75,7 @@ func Load(root, id string) (*State, error) {
 		return nil, fmt.Errorf("container %s: %s: %w", id, stateFile, err)
 	}
 	s.Status = s.status(dir)
+	s.dir = dir
 	return &s, nil
 }
 
@@ -162,12 +166,24 @@ func sessionOf(pid int) int {
 	return n
 }
 
-// Pids are the container's processes: the init process and the others of its session
-// (the init process starts one, setsid(2); golos's forks stay in it unless the program
-// starts sessions of its own).
+// Pids are the container's processes: the init process and the processes exec started
+// (recorded in execPids), each with the others of its session (each starts one,
+// setsid(2); golos's forks stay in it unless the program starts sessions of its own).
 func (s *State) Pids() []int {
 	if !s.alive() {
 		return nil
+	}
+	leaders := map[int]bool{s.Pid: true}
+	data, _ := os.ReadFile(filepath.Join(s.dir, execPids))
+	for _, line := range strings.Split(string(data), "\n") {
+		var pid int
+		var start uint64
+		if _, err := fmt.Sscan(line, &pid, &start); err != nil {
+			continue
+		}
+		if st, t, err := procStat(pid); err == nil && t == start && st != 'Z' && st != 'X' {
+			leaders[pid] = true
+		}
 	}
 	pids := []int{s.Pid}
 	ents, _ := os.ReadDir("/proc")
@@ -176,11 +192,26 @@ func (s *State) Pids() []int {
 		if err != nil || pid == s.Pid {
 			continue
 		}
-		if sessionOf(pid) == s.Pid {
+		if leaders[pid] || leaders[sessionOf(pid)] {
 			pids = append(pids, pid)
 		}
 	}
 	return pids
+}
+
+// recordExec adds a process exec started to the container's execPids.
+func recordExec(dir string, pid int) error {
+	_, start, err := procStat(pid)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, execPids), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = fmt.Fprintf(f, "%d %d\n", pid, start)
+	return err
 }
 
 // ParseSignal reads a signal as kill(1) takes it: a number, or a name with or without

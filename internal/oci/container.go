@@ -319,9 +319,17 @@ func (r *Runtime) Kill(id string, sig syscall.Signal, all bool) error {
 	if st.Status == "stopped" {
 		return fmt.Errorf("container %s is not running", id)
 	}
-	if all {
-		for _, pid := range st.Pids() {
+	// SIGKILL goes to every process of the container, and returns once they are gone: in
+	// runc's container, the death of the pid namespace's init kills the namespace's other
+	// processes (pid_namespaces(7)), and the engine unmounts the container's file
+	// systems next, which fails while any of golos's processes still holds a volume open.
+	if all || sig == syscall.SIGKILL {
+		pids := st.Pids()
+		for _, pid := range pids {
 			syscall.Kill(pid, sig)
+		}
+		if sig == syscall.SIGKILL {
+			waitGone(pids, 5*time.Second)
 		}
 		return nil
 	}
@@ -329,6 +337,23 @@ func (r *Runtime) Kill(id string, sig syscall.Signal, all bool) error {
 		return fmt.Errorf("kill container %s: %w", id, err)
 	}
 	return nil
+}
+
+// waitGone waits, at most timeout, until none of pids is alive (gone, or a zombie: a
+// zombie has closed its descriptors).
+func waitGone(pids []int, timeout time.Duration) {
+	for end := time.Now().Add(timeout); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		alive := false
+		for _, pid := range pids {
+			if st, _, err := procStat(pid); err == nil && st != 'Z' && st != 'X' {
+				alive = true
+				break
+			}
+		}
+		if !alive {
+			return
+		}
+	}
 }
 
 // Delete removes a container: its state directory, after its processes are gone
@@ -352,13 +377,13 @@ func (r *Runtime) Delete(id string, force bool) error {
 	if st.Status == "running" && !force {
 		return fmt.Errorf("container %s is running: stop it first, or delete --force", id)
 	}
-	if st.Status != "stopped" {
-		for _, pid := range st.Pids() {
+	// The init process may be gone and others of the container left (a child it did not
+	// wait for): they go too, as in a pid namespace whose init died.
+	if pids := st.sessionPids(); len(pids) > 0 {
+		for _, pid := range pids {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
-		for i := 0; i < 200 && st.alive(); i++ {
-			time.Sleep(25 * time.Millisecond)
-		}
+		waitGone(pids, 5*time.Second)
 	}
 	if spec, _ := LoadSpec(st.Bundle); spec != nil && spec.Hooks != nil {
 		st.Status = "stopped"

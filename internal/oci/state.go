@@ -173,7 +173,17 @@ func (s *State) Pids() []int {
 	if !s.alive() {
 		return nil
 	}
-	leaders := map[int]bool{s.Pid: true}
+	return s.sessionPids()
+}
+
+// sessionPids is Pids whether or not the init process is still there: the processes
+// left in its session and the exec'd ones' (by pid, and by start time, which a reused
+// pid does not share).
+func (s *State) sessionPids() []int {
+	leaders := map[int]bool{}
+	if s.alive() {
+		leaders[s.Pid] = true
+	}
 	data, _ := os.ReadFile(filepath.Join(s.dir, execPids))
 	for _, line := range strings.Split(string(data), "\n") {
 		var pid int
@@ -185,14 +195,25 @@ func (s *State) Pids() []int {
 			leaders[pid] = true
 		}
 	}
-	pids := []int{s.Pid}
+	// Linux reuses a pid only once no process, group or session has it (its struct pid
+	// is released): while another process holds the init process's pid, the container's
+	// session is gone.
+	sid := s.Pid
+	if _, start, err := procStat(s.Pid); err == nil && start != s.StartTime || s.Pid <= 0 {
+		sid = -1
+	}
+	var pids []int
+	if s.alive() {
+		pids = append(pids, s.Pid)
+	}
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == s.Pid {
+		if err != nil || pid == s.Pid && s.alive() {
 			continue
 		}
-		if leaders[pid] || leaders[sessionOf(pid)] {
+		// A session left by a dead init process still has its id.
+		if leaders[pid] || leaders[sessionOf(pid)] || sid > 0 && sessionOf(pid) == sid {
 			pids = append(pids, pid)
 		}
 	}

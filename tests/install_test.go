@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestInstall: `./golos install PREFIX` puts golos in PREFIX/bin, its man page and its
+// TestInstall: `./golos install PREFIX` puts golos and golos-oci in PREFIX/bin, its man page and its
 // bash completion where man and bash-completion look, and the installed golos runs a
 // program as it runs natively. The entry script runs from a copy of the repository's
 // files it uses, with the golos under test as its up-to-date .build/golos (no sources,
@@ -25,6 +25,8 @@ func TestInstall(t *testing.T) {
 	copyFile(t, "../docs/golos.1", filepath.Join(repo, "docs", "golos.1"), 0o644)
 	copyFile(t, "../docs/golos.bash-completion", filepath.Join(repo, "docs", "golos.bash-completion"), 0o644)
 	copyFile(t, golosBin, filepath.Join(repo, ".build", "golos"), 0o755)
+	ociBin := filepath.Join(filepath.Dir(golosBin), "golos-oci")
+	copyFile(t, ociBin, filepath.Join(repo, ".build", "golos-oci"), 0o755)
 
 	prefix := filepath.Join(t.TempDir(), "usr", "local") // not there yet
 	cmd := exec.Command(filepath.Join(repo, "golos"), "install", prefix)
@@ -38,6 +40,7 @@ func TestInstall(t *testing.T) {
 		from string
 	}{
 		{"bin/golos", 0o755, golosBin},
+		{"bin/golos-oci", 0o755, ociBin},
 		{"share/man/man1/golos.1", 0o644, "../docs/golos.1"},
 		{"share/bash-completion/completions/golos", 0o644, "../docs/golos.bash-completion"},
 	} {

@@ -85,8 +85,15 @@ func testMain(m *testing.M) int {
 	if testing.Verbose() {
 		fmt.Printf("tests: built golos and %d test programs in %.1fs\n", len(progs), buildTime.Seconds())
 	}
-	return m.Run()
+	code := m.Run()
+	for _, f := range cleanups {
+		f()
+	}
+	return code
 }
+
+// cleanups run when the tests are done: what tests made outside workDir (a podman image).
+var cleanups []func()
 
 var trackOnce sync.Once
 

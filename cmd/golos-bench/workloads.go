@@ -143,9 +143,57 @@ func workloads(quick bool) []workload {
 			unit: "us", runs: 5, only: []int{native, golos}, targets: []target{serverTarget("nginx")}},
 		{id: "memcached", name: "memcached -t 2, memcslap set + get, 8 × 2000 each (client native)", server: memcachedServer,
 			unit: "us", runs: 5, only: []int{native, golos}, targets: []target{serverTarget("memcached")}},
+		// golos as an OCI runtime: the whole `podman run --rm` of the static hello, with
+		// runc and with golos-oci, both run by golos-bench itself (the native side).
+		{id: "podman_runc", name: "podman run --rm of the static hello, runc (native side)",
+			argv: podmanHello("runc"), setup: podmanSetup, only: []int{native},
+			unit: "ms", want: "hello 42\n", runs: 7},
+		{id: "podman_golos", name: "podman run --rm of the static hello, golos-oci (native side)",
+			argv: podmanHello(podmanOCI), setup: podmanSetup, only: []int{native},
+			unit: "ms", want: "hello 42\n", runs: 7, targets: []target{
+				{goal: "≤ 1.2× the same under runc", num: ref{"podman_golos", native}, den: ref{"podman_runc", native}, limit: 1.2},
+			}},
 		{id: "sud_floor", name: "Syscall User Dispatch floor (native only)", argv: []string{"sud_floor", syscalls}, ppid: true,
 			unit: "ns", self: true, runs: 7, only: []int{native}},
 	}
+}
+
+// podmanOCI is where the podman rows find golos-oci: a link podmanSetup makes to the one
+// built beside golos in the work directory (golos-oci runs the golos beside its own real
+// path).
+var podmanOCI = filepath.Join(os.TempDir(), "golos-bench-oci", "golos-oci")
+
+const podmanImage = "localhost/golos-bench-hello:latest"
+
+// podmanHello is `podman run --rm` of the static hello with the given runtime, with the
+// flags runc needs on this kind of machine (its hard limits are below podman's defaults).
+func podmanHello(runtime string) []string {
+	return []string{lookPath("podman"), "--runtime", runtime, "run", "--rm", "--network=none",
+		"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", podmanImage, "/hello"}
+}
+
+// podmanSetup links podmanOCI to the work directory's golos-oci and imports an image
+// holding only the static hello (built here: -only may leave out the hello row).
+func podmanSetup(dir string) error {
+	if err := os.MkdirAll(filepath.Dir(podmanOCI), 0o755); err != nil {
+		return err
+	}
+	os.Remove(podmanOCI)
+	if err := os.Symlink(filepath.Join(dir, "golos-oci"), podmanOCI); err != nil {
+		return err
+	}
+	img := filepath.Join(dir, "podman-hello")
+	if err := os.MkdirAll(img, 0o755); err != nil {
+		return err
+	}
+	if out, err := exec.Command("gcc", "-O2", "-static", "-o", filepath.Join(img, "hello"), "bench/hello.c").CombinedOutput(); err != nil {
+		return fmt.Errorf("gcc: %v: %s", err, out)
+	}
+	cmd := exec.Command("sh", "-c", `tar -C "$1" -c hello | podman import - "$2"`, "sh", img, podmanImage)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("podman import: %v: %s", err, out)
+	}
+	return nil
 }
 
 // sudTarget is the issue's target for a syscall site that golos leaves to Syscall User

@@ -21,8 +21,9 @@ import (
 const TextAddress = 0x7e0000001000
 
 // Golos builds cmd/golos from the module rooted at root and writes the rewritten binary to
-// out (atomically: a concurrent reader sees the old or the new file, never half of one).
-// tags are build tags besides golosbuild (lockorder: internal/kernel/lockorder.go).
+// out (atomically: a concurrent reader sees the old or the new file, never half of one),
+// and golos-oci beside it (OCI). tags are build tags besides golosbuild (lockorder:
+// internal/kernel/lockorder.go).
 func Golos(root, out string, tags ...string) error {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return fmt.Errorf("build golos: %w", err)
@@ -48,6 +49,30 @@ func Golos(root, out string, tags ...string) error {
 	}
 	if _, err := tlsmove.RewriteFile(linked.Name(), out); err != nil {
 		return fmt.Errorf("build golos: %w", err)
+	}
+	return OCI(root, filepath.Join(filepath.Dir(out), "golos-oci"))
+}
+
+// OCI builds cmd/golos-oci, golos as an OCI runtime, to out: an ordinary Go binary (it
+// runs no application code itself; it runs golos, which it finds beside itself), written
+// atomically as golos is.
+func OCI(root, out string) error {
+	f, err := os.CreateTemp(filepath.Dir(out), ".golos-oci-*")
+	if err != nil {
+		return fmt.Errorf("build golos-oci: %w", err)
+	}
+	f.Close()
+	tmp := f.Name()
+	cmd := exec.Command("go", "build", "-trimpath", "-o", tmp, "./cmd/golos-oci")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("build golos-oci: go build: %w", err)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return fmt.Errorf("build golos-oci: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,367 @@
+// Package oci is golos as an OCI runtime (cmd/golos-oci): it reads a bundle's config.json
+// (the runtime-spec, https://github.com/opencontainers/runtime-spec/blob/main/config.md),
+// keeps each container's state in a directory of the state root, and runs the container's
+// process as `golos run --root ROOTFS …`, with the lifecycle runc has: create stops before
+// the program's first instruction, start releases it (runtime.md, "Lifecycle").
+package oci
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Spec is the part of config.json golos-oci uses. Other properties are ignored, as the
+// runtime-spec asks ("Runtimes ... MUST NOT generate an error if they encounter an unknown
+// property. Instead they MUST ignore unknown properties", config.md): an engine's config
+// has resources, seccomp, masked paths and more that golos has no use for.
+type Spec struct {
+	OCIVersion  string            `json:"ociVersion"`
+	Process     *Process          `json:"process"`
+	Root        *Root             `json:"root"`
+	Hostname    string            `json:"hostname"`
+	Mounts      []Mount           `json:"mounts"`
+	Hooks       *Hooks            `json:"hooks"`
+	Annotations map[string]string `json:"annotations"`
+	Linux       *Linux            `json:"linux"`
+}
+
+// Process is config.md's "process".
+type Process struct {
+	Terminal        bool        `json:"terminal"`
+	ConsoleSize     *Box        `json:"consoleSize"`
+	User            User        `json:"user"`
+	Args            []string    `json:"args"`
+	Env             []string    `json:"env"`
+	Cwd             string      `json:"cwd"`
+	Rlimits         []Rlimit    `json:"rlimits"`
+	NoNewPrivileges bool        `json:"noNewPrivileges"`
+	Capabilities    interface{} `json:"capabilities"`
+}
+
+// Box is a terminal's size.
+type Box struct {
+	Height uint16 `json:"height"`
+	Width  uint16 `json:"width"`
+}
+
+// User is the process's identity.
+type User struct {
+	UID            uint32   `json:"uid"`
+	GID            uint32   `json:"gid"`
+	Umask          *uint32  `json:"umask"`
+	AdditionalGids []uint32 `json:"additionalGids"`
+}
+
+// Rlimit is one of process.rlimits.
+type Rlimit struct {
+	Type string `json:"type"`
+	Hard uint64 `json:"hard"`
+	Soft uint64 `json:"soft"`
+}
+
+// Root is the container's root file system.
+type Root struct {
+	Path     string `json:"path"`
+	Readonly bool   `json:"readonly"`
+}
+
+// Mount is one of config.md's "mounts".
+type Mount struct {
+	Destination string   `json:"destination"`
+	Type        string   `json:"type"`
+	Source      string   `json:"source"`
+	Options     []string `json:"options"`
+}
+
+// Hook is one of config.md's "hooks" entries.
+type Hook struct {
+	Path    string   `json:"path"`
+	Args    []string `json:"args"`
+	Env     []string `json:"env"`
+	Timeout *int     `json:"timeout"`
+}
+
+// Hooks are the hooks by the point of the lifecycle they run at.
+type Hooks struct {
+	Prestart        []Hook `json:"prestart"`
+	CreateRuntime   []Hook `json:"createRuntime"`
+	CreateContainer []Hook `json:"createContainer"`
+	StartContainer  []Hook `json:"startContainer"`
+	Poststart       []Hook `json:"poststart"`
+	Poststop        []Hook `json:"poststop"`
+}
+
+// Linux is the part of config-linux.md golos-oci uses.
+type Linux struct {
+	Namespaces []Namespace `json:"namespaces"`
+}
+
+// Namespace is one of linux.namespaces: a new one of Type, or the one at Path.
+type Namespace struct {
+	Type string `json:"type"`
+	Path string `json:"path"`
+}
+
+// LoadSpec reads and checks BUNDLE/config.json. The root's path is made absolute (relative
+// to the bundle, config.md "root").
+func LoadSpec(bundle string) (*Spec, error) {
+	name := filepath.Join(bundle, "config.json")
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", bundle, err)
+	}
+	var s Spec
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := s.check(bundle); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &s, nil
+}
+
+func (s *Spec) check(bundle string) error {
+	if s.Root == nil || s.Root.Path == "" {
+		return errors.New("root.path is missing")
+	}
+	if !filepath.IsAbs(s.Root.Path) {
+		s.Root.Path = filepath.Join(bundle, s.Root.Path)
+	}
+	if abs, err := filepath.Abs(s.Root.Path); err == nil {
+		s.Root.Path = abs
+	}
+	if fi, err := os.Stat(s.Root.Path); err != nil {
+		return fmt.Errorf("root.path: %w", err)
+	} else if !fi.IsDir() {
+		return fmt.Errorf("root.path %s: not a directory", s.Root.Path)
+	}
+	if s.Process == nil {
+		return errors.New("process is missing")
+	}
+	if err := s.Process.check(); err != nil {
+		return err
+	}
+	for _, m := range s.Mounts {
+		if !path.IsAbs(m.Destination) {
+			return fmt.Errorf("mount %q: the destination must be an absolute path", m.Destination)
+		}
+		if m.isBind() {
+			if _, err := os.Stat(m.Source); err != nil {
+				return fmt.Errorf("mount %s: source: %w", m.Destination, err)
+			}
+			continue
+		}
+		switch m.Type {
+		case "proc", "sysfs", "tmpfs", "devpts", "mqueue", "cgroup", "cgroup2":
+		default:
+			return fmt.Errorf("mount %s: type %q is not supported (golos-oci knows bind, proc, sysfs, tmpfs, devpts, mqueue, cgroup)", m.Destination, m.Type)
+		}
+	}
+	if s.Linux != nil {
+		for _, ns := range s.Linux.Namespaces {
+			switch ns.Type {
+			case "network", "uts", "ipc", "mount", "pid", "cgroup", "user", "time":
+			default:
+				return fmt.Errorf("linux.namespaces: unknown type %q", ns.Type)
+			}
+			if ns.Path != "" {
+				if _, err := os.Stat(ns.Path); err != nil {
+					return fmt.Errorf("linux.namespaces %s: %w", ns.Type, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (p *Process) check() error {
+	if len(p.Args) == 0 || p.Args[0] == "" {
+		return errors.New("process.args is empty")
+	}
+	if p.Cwd != "" && !path.IsAbs(p.Cwd) {
+		return fmt.Errorf("process.cwd %q: must be an absolute path", p.Cwd)
+	}
+	for _, r := range p.Rlimits {
+		if _, ok := rlimitNames[r.Type]; !ok {
+			return fmt.Errorf("process.rlimits: unknown type %q", r.Type)
+		}
+	}
+	return nil
+}
+
+func (m *Mount) isBind() bool {
+	return m.Type == "bind" || slices.Contains(m.Options, "bind") || slices.Contains(m.Options, "rbind")
+}
+
+func (m *Mount) readOnly() bool { return slices.Contains(m.Options, "ro") }
+
+// volume is a golos --volume: host directory Host seen at Guest.
+type volume struct {
+	Host, Guest string
+	ReadOnly    bool
+}
+
+func (v volume) flag() string {
+	s := v.Host + ":" + v.Guest
+	if v.ReadOnly {
+		s += ":ro"
+	}
+	return s
+}
+
+// volumes maps the mounts to golos volumes. golos has no mount table of its own: each
+// mount is a host directory grafted into the root. proc, sysfs, devpts and mqueue are the
+// host's own (golos shows /proc/self and the process's own /proc/<pid> virtually);
+// a tmpfs is a directory golos-oci makes under the container's state directory (dir),
+// removed with it; a /dev tmpfs gets the device nodes runc creates (config-linux.md,
+// "Default Devices"). A bind mount of a file (an engine's /etc/hosts, /etc/resolv.conf)
+// cannot be a golos volume, which grafts directories: it is skipped, and said in notes.
+func (s *Spec) volumes(dir string) (vols []volume, notes []string, err error) {
+	sysfs := false
+	for _, m := range s.Mounts {
+		if m.Type == "sysfs" {
+			sysfs = true
+		}
+	}
+	for i, m := range s.Mounts {
+		dest := path.Clean(m.Destination)
+		ro := m.readOnly()
+		switch {
+		case m.isBind():
+			fi, err := os.Stat(m.Source)
+			if err != nil {
+				return nil, nil, fmt.Errorf("mount %s: source: %w", dest, err)
+			}
+			if !fi.IsDir() {
+				// golos volumes are directories. A regular file (an engine's /etc/hostname,
+				// /etc/hosts, /etc/resolv.conf) is copied into a writable root instead, where
+				// runc would create its mount point: a snapshot, not a live bind.
+				note := fmt.Sprintf("mount %s: bind mount of a file (%s) skipped: golos volumes are directories", dest, m.Source)
+				if fi.Mode().IsRegular() && !s.Root.Readonly {
+					if err := copyIntoRoot(s.Root.Path, dest, m.Source); err == nil {
+						note = fmt.Sprintf("mount %s: the file %s is copied into the root (golos volumes are directories)", dest, m.Source)
+					} else {
+						note += ": " + err.Error()
+					}
+				}
+				notes = append(notes, note)
+				continue
+			}
+			src, err := filepath.Abs(m.Source)
+			if err != nil {
+				return nil, nil, fmt.Errorf("mount %s: %w", dest, err)
+			}
+			vols = append(vols, volume{src, dest, ro})
+		case m.Type == "proc":
+			vols = append(vols, volume{"/proc", dest, ro})
+		case m.Type == "sysfs":
+			vols = append(vols, volume{"/sys", dest, ro})
+		case m.Type == "cgroup" || m.Type == "cgroup2":
+			if sysfs && strings.HasPrefix(dest, "/sys/") {
+				continue // the host's /sys already has it
+			}
+			vols = append(vols, volume{"/sys/fs/cgroup", dest, true})
+		case m.Type == "devpts":
+			vols = append(vols, volume{"/dev/pts", dest, ro})
+		case m.Type == "mqueue" && isDir("/dev/mqueue"):
+			vols = append(vols, volume{"/dev/mqueue", dest, ro})
+		case m.Type == "tmpfs" || m.Type == "mqueue":
+			// An mqueue file system the host has not mounted is an empty directory.
+			d := filepath.Join(dir, "tmpfs", fmt.Sprint(i))
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return nil, nil, fmt.Errorf("mount %s: tmpfs: %w", dest, err)
+			}
+			if mode := optionMode(m.Options); mode != 0 {
+				os.Chmod(d, mode)
+			}
+			if dest == "/dev" {
+				if err := makeDev(d); err != nil {
+					// Without the right to make device nodes, the host's /dev is seen instead.
+					notes = append(notes, fmt.Sprintf("mount /dev: %v; the host's /dev is used", err))
+					d = "/dev"
+				}
+			}
+			vols = append(vols, volume{d, dest, ro})
+		}
+	}
+	// A mount point inside another volume's directory made here must exist there: golos
+	// shows a missing one only inside the root.
+	for _, v := range vols {
+		for _, w := range vols {
+			if strings.HasPrefix(w.Guest, v.Guest+"/") && strings.HasPrefix(v.Host, dir+"/") {
+				os.MkdirAll(filepath.Join(v.Host, strings.TrimPrefix(w.Guest, v.Guest+"/")), 0o755)
+			}
+		}
+	}
+	return vols, notes, nil
+}
+
+// copyIntoRoot copies the host file src to dest inside root, its directories made as
+// runc makes a mount point's. dest is resolved inside root (openat2 RESOLVE_IN_ROOT), so
+// that a symlink in the image cannot send the copy outside it.
+func copyIntoRoot(root, dest, src string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	rootFD, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(rootFD)
+	inRoot := unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS
+	dir := "."
+	for _, c := range strings.Split(strings.Trim(path.Dir(dest), "/"), "/") {
+		if c == "" {
+			continue
+		}
+		// Each directory is made in its parent opened inside the root: an image's
+		// symlink on the way (/run -> /var/run) is followed inside the root, never out.
+		pfd, err := unix.Openat2(rootFD, dir, &unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: uint64(inRoot)})
+		if err != nil {
+			return err
+		}
+		err = unix.Mkdirat(pfd, c, 0o755)
+		unix.Close(pfd)
+		if err != nil && !errors.Is(err, unix.EEXIST) {
+			return err
+		}
+		dir += "/" + c
+	}
+	how := unix.OpenHow{Flags: unix.O_WRONLY | unix.O_CREAT | unix.O_TRUNC | unix.O_CLOEXEC | unix.O_NOFOLLOW,
+		Mode: 0o644, Resolve: uint64(inRoot)}
+	fd, err := unix.Openat2(rootFD, "."+dest, &how)
+	if err != nil {
+		return err
+	}
+	f := os.NewFile(uintptr(fd), dest)
+	defer f.Close()
+	_, err = f.Write(data)
+	return err
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// optionMode is a tmpfs's mode= option.
+func optionMode(opts []string) os.FileMode {
+	for _, o := range opts {
+		if v, ok := strings.CutPrefix(o, "mode="); ok {
+			var m uint32
+			if _, err := fmt.Sscanf(v, "%o", &m); err == nil {
+				return os.FileMode(m) & os.ModePerm
+			}
+		}
+	}
+	return 0
+}

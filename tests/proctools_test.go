@@ -492,3 +492,52 @@ func TestProcJobs(t *testing.T) {
 		})
 	}
 }
+
+// TestProcForkInterrupted: a ^C (SIGINT to the process group) that comes while a shell
+// forks reaches the child's golos too, which is in the same group; the shell's fork must
+// not fail for it ("Cannot fork", a note of golos's), as on Linux, where a fork that a
+// signal interrupts is made again after the signal (ERESTARTNOINTR). The shell's trap
+// runs and it exits 7, natively and under golos, with nothing on stderr; several times,
+// the ^C at different moments of the loop.
+func TestProcForkInterrupted(t *testing.T) {
+	t.Parallel()
+	script := `trap 'exit 7' INT; while :; do /bin/true; done`
+	for _, golos := range []bool{false, true} {
+		for i := 0; i < 6; i++ {
+			argv := []string{"/bin/sh", "-c", script}
+			how := "natively"
+			if golos {
+				needGolos(t)
+				how = "under golos"
+				argv = append([]string{golosBin, "run"}, argv...)
+			}
+			cmd := exec.Command(argv[0], argv[1:]...)
+			cmd.Env = procEnv.environ()
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			if err := cmd.Start(); err != nil {
+				t.Fatalf("%s: start: %v", how, err)
+			}
+			time.Sleep(time.Duration(300+37*i) * time.Millisecond)
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(30 * time.Second):
+				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				<-done
+				t.Fatalf("%s, run %d: the shell did not end within 30 s of SIGINT", how, i)
+			}
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+			if code != 7 || stderr.Len() != 0 {
+				t.Errorf("%s, run %d: exit status %d (want 7, the trap's), stderr:\n%s", how, i, code, clip(stderr.Bytes()))
+			}
+		}
+	}
+}

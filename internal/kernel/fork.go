@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -150,6 +151,16 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 	}
 	pid, err := t.forkChild(a)
 	if err != nil {
+		// A signal that came meanwhile (a terminal's ^C reaches the child's golos too, in
+		// the same process group, and ends it) is delivered first and the call made again
+		// after it, as Linux's fork does when a signal is pending (ERESTARTNOINTR,
+		// kernel/fork.c copy_process): the program never sees the failure.
+		t.forwardBeforeReturn()
+		if atomic.LoadUint32(&t.ctx.Pending) != 0 {
+			t.restart(t.ctx.Regs.RAX) // RAX still holds the call's number
+			t.regsSet = true
+			return 0
+		}
 		if !p.opts.Quiet && !errors.Is(err, unix.EAGAIN) {
 			p.note("fork: %v", err)
 		}

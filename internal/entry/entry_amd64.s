@@ -707,9 +707,10 @@ TEXT ·blockingSyscallInsn(SB),NOSPLIT|NOFRAME,$0
 	SYSCALL
 	RET
 
-// blockingEintr is where a kick sends a blocking syscall that had not started.
+// blockingEintr is where a kick sends a blocking syscall that had not started. It
+// returns notMade (-ERESTARTNOHAND), which BlockingSyscallMade turns into EINTR.
 TEXT ·blockingEintr(SB),NOSPLIT|NOFRAME,$0
-	MOVQ	$-4, AX			// -EINTR
+	MOVQ	$-514, AX		// -ERESTARTNOHAND: not made
 	RET
 
 // sigreturnTramp is the sa_restorer of golos's handlers, for the frames they do return

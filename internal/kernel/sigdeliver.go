@@ -153,7 +153,16 @@ func (p *Process) sendThread(target *Thread, info siginfo) {
 		return
 	}
 	queue(&target.pending, target.infos, info)
+	blocked := target.sigmask&sigBit(sig) != 0
 	s.mu.Unlock()
+	if blocked {
+		// A blocked signal stays pending and interrupts nothing (signal(7): it "remains
+		// pending until it is later unblocked"; kernel/signal.c, complete_signal does not
+		// wake a thread that blocks it): a kick would end the thread's poll(2) or
+		// nanosleep(2) with an EINTR no handler explains. The thread looks at it when it
+		// unblocks it (setMask), or takes it in rt_sigtimedwait(2), whose wait unblocks it.
+		return
+	}
 	p.signalThread(target)
 }
 

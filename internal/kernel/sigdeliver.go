@@ -447,14 +447,62 @@ func (t *Thread) interrupted(nr uint64) {
 	}
 }
 
+// timer_create(2) is the host's; golos notes the timers whose signal goes to one thread
+// (SIGEV_THREAD_ID), so that forward can tell their signals from those of the other
+// timers, which are the process's: both come with si_code SI_TIMER, to whatever host
+// thread the kernel chose (kernel/time/posix-timers.c, good_sigevent and
+// posixtimer_send_sigqueue).
+func sysTimerCreate(t *Thread) int64 {
+	const sigevThreadID = 4 // SIGEV_THREAD_ID, of sigev_notify (include/uapi/asm-generic/siginfo.h)
+	evAddr, idAddr := t.arg(1), t.arg(2)
+	var ev [16]byte // struct sigevent: sigev_value, sigev_signo, sigev_notify
+	if evAddr != 0 {
+		if e := copyIn(evAddr, ev[:]); e != 0 {
+			return -int64(e)
+		}
+	}
+	ret := passthroughFast(t)
+	if ret != 0 || binary.LittleEndian.Uint32(ev[12:]) != sigevThreadID {
+		return ret
+	}
+	var id [4]byte
+	if e := copyIn(idAddr, id[:]); e != 0 {
+		return ret // the host wrote it; it cannot be unreadable now but for a racing munmap
+	}
+	s := &t.p.sig
+	s.mu.Lock()
+	if s.threadTimers == nil {
+		s.threadTimers = map[int32]bool{}
+	}
+	s.threadTimers[int32(binary.LittleEndian.Uint32(id[:]))] = true
+	s.mu.Unlock()
+	return ret
+}
+
+// timer_delete(2): the id may name a new timer later.
+func sysTimerDelete(t *Thread) int64 {
+	ret := passthroughFast(t)
+	if ret == 0 {
+		s := &t.p.sig
+		s.mu.Lock()
+		delete(s.threadTimers, int32(t.arg(0)))
+		s.mu.Unlock()
+	}
+	return ret
+}
+
 // forwardHostSignals passes the signals sent to golos's process from outside (a
 // terminal's ^C, kill(1), alarm(2)'s SIGALRM, a POSIX timer's signal) on to the
 // application, as process-directed signals with the siginfo they came with
 // (entry.Forwarded says which signals).
 //
-// A timer's signal (SI_TIMER) or a tgkill's (SI_TKILL) that the kernel gave to a thread
-// of the application's goes to that thread: it was meant for it (SIGEV_THREAD_ID, which
-// glibc's SIGEV_THREAD timers use, or a thread targeted by tid from outside).
+// A tgkill's signal (SI_TKILL) that the kernel gave to a thread of the application's goes
+// to that thread: it was meant for it (a thread targeted by tid from outside), and so
+// does the signal of a timer made with SIGEV_THREAD_ID (which glibc's SIGEV_THREAD timers
+// use). Any other timer's signal is the process's: the kernel gave it to a host thread
+// that does not block it, but golos's threads block nothing the application blocks, and
+// the thread it came to may block it (sent to that thread, it would wait there for good
+// while another thread waits for it).
 func (p *Process) forwardHostSignals() {
 	for {
 		entry.WaitHostSignals()
@@ -498,6 +546,17 @@ func (p *Process) forward(signals map[unix.Signal]entry.HostSignal) {
 		binary.LittleEndian.PutUint32(raw[0:], uint32(sig))
 		code := int32(binary.LittleEndian.Uint32(raw[8:]))
 		info := siginfo{signo: int32(sig), code: code, raw: raw}
+		if code == siTimer {
+			// si_timerid, the timer's id (struct siginfo's _timer: si_tid at 12)
+			id := int32(binary.LittleEndian.Uint32(raw[12:]))
+			p.sig.mu.Lock()
+			toThread := p.sig.threadTimers[id]
+			p.sig.mu.Unlock()
+			if !toThread {
+				p.sendProcess(info)
+				continue
+			}
+		}
 		if target := p.thread(hs.Tid); target != nil && (code == siTimer || code == siTkill) {
 			p.sendThread(target, info)
 			continue

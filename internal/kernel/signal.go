@@ -23,6 +23,9 @@ type signalState struct {
 	actions [65]sigaction // by signal number, 1…64
 	pending uint64        // sent to the process as a whole
 	infos   map[int][]siginfo
+	// threadTimers holds the ids of the POSIX timers whose signal goes to one thread
+	// (SIGEV_THREAD_ID; forward), as timer_create(2) made them and until timer_delete(2).
+	threadTimers map[int32]bool
 }
 
 // sigaction is Linux's struct sigaction for rt_sigaction(2) (kernel layout).

@@ -423,7 +423,7 @@ func (t *Thread) interrupted(nr uint64) {
 	if atomic.LoadUint32(&t.ctx.Pending) == 0 {
 		return // EINTR of the host's own making: the application sees it
 	}
-	if nr < uint64(len(syscalls)) && syscalls[nr].noRestart {
+	if nr < uint64(len(syscalls)) && syscalls[nr].noRestart || t.timedFutexWait(nr) {
 		return
 	}
 	s := &t.p.sig
@@ -489,6 +489,22 @@ func sysTimerDelete(t *Thread) int64 {
 		s.mu.Unlock()
 	}
 	return ret
+}
+
+// timedFutexWait reports whether the interrupted call nr is a futex(2) FUTEX_WAIT or
+// FUTEX_WAIT_BITSET with a timeout: Linux ends it with ERESTART_RESTARTBLOCK, which a
+// handler turns into EINTR even with SA_RESTART; only a wait without a timeout returns
+// ERESTARTSYS, which SA_RESTART restarts (kernel/futex/waitwake.c, futex_wait; futex(2):
+// "EINTR: A FUTEX_WAIT or FUTEX_WAIT_BITSET operation was interrupted by a signal").
+func (t *Thread) timedFutexWait(nr uint64) bool {
+	const (
+		futexWait       = 0
+		futexWaitBitset = 9
+		futexCmdMask    = 0x7f // without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME
+	)
+	r := &t.ctx.Regs
+	op := r.RSI & futexCmdMask
+	return nr == unix.SYS_FUTEX && (op == futexWait || op == futexWaitBitset) && r.R10 != 0
 }
 
 // forwardHostSignals passes the signals sent to golos's process from outside (a

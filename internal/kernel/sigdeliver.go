@@ -423,7 +423,7 @@ func (t *Thread) interrupted(nr uint64) {
 	if atomic.LoadUint32(&t.ctx.Pending) == 0 {
 		return // EINTR of the host's own making: the application sees it
 	}
-	if nr < uint64(len(syscalls)) && syscalls[nr].noRestart || t.timedFutexWait(nr) {
+	if nr < uint64(len(syscalls)) && syscalls[nr].noRestart || t.timedFutexWait(nr) || t.socketTimeout(nr) {
 		return
 	}
 	s := &t.p.sig
@@ -505,6 +505,31 @@ func (t *Thread) timedFutexWait(nr uint64) bool {
 	r := &t.ctx.Regs
 	op := r.RSI & futexCmdMask
 	return nr == unix.SYS_FUTEX && (op == futexWait || op == futexWaitBitset) && r.R10 != 0
+}
+
+// socketTimeout reports whether the interrupted call nr waited on a socket with a
+// timeout: Linux then ends it with EINTR even after an SA_RESTART handler (signal(7): "Socket
+// interfaces, when a timeout (SO_RCVTIMEO) has been set on the socket", and SO_SNDTIMEO
+// for the sending ones; net/core/sock.c's sock_intr_errno gives ERESTARTSYS only to a
+// wait without one), and recvmmsg with a timeout of its own likewise. A read or write on
+// a socket waits as recvmsg and sendmsg do (net/socket.c, sock_read_iter).
+func (t *Thread) socketTimeout(nr uint64) bool {
+	r := &t.ctx.Regs
+	opt := unix.SO_RCVTIMEO
+	switch nr {
+	case unix.SYS_RECVMMSG:
+		if r.R8 != 0 {
+			return true
+		}
+	case unix.SYS_ACCEPT, unix.SYS_ACCEPT4, unix.SYS_RECVFROM, unix.SYS_RECVMSG, unix.SYS_READ, unix.SYS_READV:
+	case unix.SYS_CONNECT, unix.SYS_SENDTO, unix.SYS_SENDMSG, unix.SYS_SENDMMSG, unix.SYS_WRITE, unix.SYS_WRITEV:
+		opt = unix.SO_SNDTIMEO
+	default:
+		return false
+	}
+	// Not a socket (a pipe's read): ENOTSOCK, no timeout.
+	tv, err := unix.GetsockoptTimeval(int(int32(r.RDI)), unix.SOL_SOCKET, opt)
+	return err == nil && (tv.Sec != 0 || tv.Usec != 0)
 }
 
 // forwardHostSignals passes the signals sent to golos's process from outside (a

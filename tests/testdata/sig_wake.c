@@ -4,8 +4,9 @@
  * (signal(7), "Interruption of system calls and library functions by signal handlers").
  *
  * A worker thread makes one blocking call after another: read from an empty pipe, write
- * to a full one, futex wait (without and with a timeout), epoll_wait, poll, ppoll, select, nanosleep, clock_nanosleep,
- * accept, recvmsg and sigsuspend. Just before each call it says so; the main thread then
+ * to a full one, futex wait (without and with a timeout), epoll_wait, poll, ppoll, select,
+ * nanosleep, clock_nanosleep, accept, recvmsg (without and with a socket timeout) and
+ * sigsuspend. Just before each call it says so; the main thread then
  * waits a random while (nothing at all, a spin, a yield, up to 300 µs asleep) and sends
  * SIGUSR1, either with pthread_kill or from a one-shot POSIX timer (a process-directed
  * signal that the kernel sends, which every other thread blocks), and with the handler
@@ -17,12 +18,12 @@
  *     success (the signal came before the call) or EINTR;
  *   - poll, ppoll, select and epoll_wait, never restarted, return 1 or EINTR;
  *   - sigsuspend, which the worker enters with SIGUSR1 blocked, always returns EINTR;
- *   - nanosleep, clock_nanosleep and a futex wait with a timeout wait 10 s; the handler
- *     cannot end them, so while the call has not returned 20 ms after its handler ran
- *     (the signal came just before it), the main thread sends another, 100 times at most;
- *     the call must return EINTR, even after an SA_RESTART handler (Linux ends the three
- *     with ERESTART_RESTARTBLOCK), and the sleeps a remaining time between 5 and 10 s
- *     (and the timer's slack).
+ *   - nanosleep, clock_nanosleep, a futex wait with a timeout and recvmsg on a socket with
+ *     a receive timeout (SO_RCVTIMEO) wait 10 s; the handler cannot end them, so while
+ *     the call has not returned 20 ms after its handler ran (the signal came just before
+ *     it), the main thread sends another, 100 times at most; the call must return EINTR,
+ *     even after an SA_RESTART handler (signal(7): never restarted), and the sleeps a
+ *     remaining time between 5 and 10 s (and the timer's slack).
  * Last, a signal that every thread blocks (SIGUSR2) is sent to the worker blocked in poll,
  * which must go on waiting for the byte the main thread writes a while later.
  * The main thread checks after each signal that the handler ran within 5 s (else the
@@ -69,6 +70,7 @@ enum {
 	C_CLOCK_NANOSLEEP,
 	C_ACCEPT,
 	C_RECVMSG,
+	C_RECVMSG_TIMED,
 	C_SIGSUSPEND,
 	C_BLOCKED,
 	NCASES
@@ -76,7 +78,7 @@ enum {
 
 static const char *const names[NCASES] = {
     "read", "write", "futex", "futex, timed", "epoll_wait", "poll", "ppoll", "select", "nanosleep",
-    "clock_nanosleep", "accept", "recvmsg", "sigsuspend", "poll, blocked",
+    "clock_nanosleep", "accept", "recvmsg", "recvmsg, timed", "sigsuspend", "poll, blocked",
 };
 
 /* Calls Linux restarts after a handler with SA_RESTART. */
@@ -86,11 +88,15 @@ static int restartable(int c)
 }
 
 /* Calls the handler cannot end: only EINTR does. */
-static int sleeps(int c) { return c == C_NANOSLEEP || c == C_CLOCK_NANOSLEEP || c == C_FUTEX_TIMED; }
+static int sleeps(int c)
+{
+	return c == C_NANOSLEEP || c == C_CLOCK_NANOSLEEP || c == C_FUTEX_TIMED || c == C_RECVMSG_TIMED;
+}
 
 static int readp[2];  /* empty pipe: read, epoll_wait, poll, ppoll, select */
 static int writep[2]; /* full pipe: write */
 static int sp[2];     /* socketpair: recvmsg */
+static int tsp[2];    /* socketpair with a receive timeout: recvmsg, timed */
 static int lfd;       /* listening socket: accept */
 static struct sockaddr_un laddr;
 static socklen_t laddrlen;
@@ -219,13 +225,14 @@ static void call(int c)
 	case C_ACCEPT:
 		ret = accept(lfd, NULL, NULL);
 		break;
-	case C_RECVMSG: {
+	case C_RECVMSG:
+	case C_RECVMSG_TIMED: {
 		struct iovec iov = {&b, 1};
 		struct msghdr m;
 		memset(&m, 0, sizeof m);
 		m.msg_iov = &iov;
 		m.msg_iovlen = 1;
-		ret = recvmsg(sp[0], &m, 0);
+		ret = recvmsg(c == C_RECVMSG ? sp[0] : tsp[0], &m, 0);
 		break;
 	}
 	case C_SIGSUSPEND: {
@@ -288,6 +295,7 @@ static const char *check(int c, int restart, long r, int e, const struct timespe
 		ok = r == 0 || (r < 0 && e == EAGAIN) || (r < 0 && e == EINTR && !restart);
 		break;
 	case C_FUTEX_TIMED:
+	case C_RECVMSG_TIMED:
 		ok = r == -1 && e == EINTR;
 		break;
 	case C_ACCEPT:
@@ -515,6 +523,11 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &usr1, NULL); /* only the worker takes it */
 	if (pipe(readp) || pipe(writep) || socketpair(AF_UNIX, SOCK_STREAM, 0, sp)) {
 		perror("pipe");
+		return 1;
+	}
+	struct timeval tv = {10, 0};
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, tsp) || setsockopt(tsp[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv)) {
+		perror("socketpair");
 		return 1;
 	}
 	fcntl(writep[0], F_SETFL, O_NONBLOCK); /* reset's drain finds it empty after EINTR */

@@ -588,8 +588,9 @@ func (p *Process) forward(signals map[unix.Signal]entry.HostSignal) {
 		code := int32(binary.LittleEndian.Uint32(raw[8:]))
 		info := siginfo{signo: int32(sig), code: code, raw: raw}
 		if code == siTimer {
-			// si_timerid, the timer's id (struct siginfo's _timer: si_tid at 12)
-			id := int32(binary.LittleEndian.Uint32(raw[12:]))
+			// si_timerid, the timer's id: _timer's first field, at 16 where the union
+			// of fields begins after signo, errno, code and padding (siginfo.h, __ARCH_SI_PREAMBLE_SIZE)
+			id := int32(binary.LittleEndian.Uint32(raw[16:]))
 			p.sig.mu.Lock()
 			toThread := p.sig.threadTimers[id]
 			p.sig.mu.Unlock()

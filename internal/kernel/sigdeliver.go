@@ -423,28 +423,59 @@ func (t *Thread) interrupted(nr uint64) {
 	if atomic.LoadUint32(&t.ctx.Pending) == 0 {
 		return // EINTR of the host's own making: the application sees it
 	}
-	if nr < uint64(len(syscalls)) && syscalls[nr].noRestart || t.timedFutexWait(nr) || t.socketTimeout(nr) {
-		return
-	}
+	never := nr < uint64(len(syscalls)) && syscalls[nr].noRestart || t.timedFutexWait(nr) || t.socketTimeout(nr)
 	s := &t.p.sig
 	s.mu.Lock()
-	// A signal that is ready and has a handler without SA_RESTART makes the call fail
-	// with EINTR; otherwise it is made again: also when nothing is ready, because the
-	// signal that interrupted it was ignored (a child's SIGCHLD by default) or is blocked,
-	// and such a signal does not interrupt a call on Linux (signal(7)).
+	// A signal that is ready and has a handler without SA_RESTART (with one, for a call
+	// Linux never restarts) makes the call fail with EINTR; otherwise it is made again:
+	// also when nothing is ready, because the signal that interrupted it was ignored (a
+	// child's SIGCHLD by default) or is blocked, and such a signal does not interrupt a
+	// call on Linux (signal(7)). The host interrupts the call all the same when the
+	// signal comes to the thread's own host thread (a timer's signal for this thread,
+	// SIGEV_THREAD_ID, or a process's signal the host gave this thread that another
+	// takes), since golos's host threads block nothing the program blocks.
 	ready := (t.pending | s.pending) &^ t.sigmask
 	restart := true
 	for sig := 1; sig <= 64; sig++ {
-		if ready&sigBit(sig) != 0 && s.actions[sig].handler > sigIgn && s.actions[sig].flags&saRestart == 0 {
+		if ready&sigBit(sig) != 0 && s.actions[sig].handler > sigIgn && (never || s.actions[sig].flags&saRestart == 0) {
 			restart = false
 		}
 	}
 	s.mu.Unlock()
+	if restart && never && !t.untimedWait(nr) {
+		// Made again, a call with a time limit would wait all of it again: Linux goes on
+		// with the time left (restart_syscall(2)), which golos does not know; it fails
+		// with EINTR as before.
+		return
+	}
 	if restart {
 		r := &t.ctx.Regs
 		r.RIP -= 2 // back onto the 2-byte syscall instruction, with its number in RAX
 		r.RAX = nr
 	}
+}
+
+// untimedWait reports whether the call nr, one Linux does not restart after a handler,
+// waits without a time limit (or until a time that stays the same), so that making it
+// again is what Linux's restart does when no handler ran.
+func (t *Thread) untimedWait(nr uint64) bool {
+	const timerAbstime = 1
+	r := &t.ctx.Regs
+	switch nr {
+	case unix.SYS_POLL:
+		return int32(r.RDX) < 0
+	case unix.SYS_EPOLL_WAIT, unix.SYS_EPOLL_PWAIT:
+		return int32(r.R10) < 0
+	case unix.SYS_PPOLL:
+		return r.RDX == 0
+	case unix.SYS_EPOLL_PWAIT2:
+		return r.R10 == 0
+	case unix.SYS_SELECT, unix.SYS_PSELECT6:
+		return r.R8 == 0
+	case unix.SYS_CLOCK_NANOSLEEP:
+		return r.RSI&timerAbstime != 0
+	}
+	return false
 }
 
 // timer_create(2) is the host's; golos notes the timers whose signal goes to one thread

@@ -8,8 +8,9 @@
  * nanosleep, clock_nanosleep, accept, recvmsg (without and with a socket timeout) and
  * sigsuspend. Just before each call it says so; the main thread then
  * waits a random while (nothing at all, a spin, a yield, up to 300 µs asleep) and sends
- * SIGUSR1, either with pthread_kill or from a one-shot POSIX timer (a process-directed
- * signal that the kernel sends, which every other thread blocks), and with the handler
+ * SIGUSR1, either with pthread_kill or from a one-shot POSIX timer (one whose signal is
+ * the process's, which every other thread blocks, and one made for the worker with
+ * SIGEV_THREAD_ID: signals that the kernel sends), and with the handler
  * installed with and without SA_RESTART. The handler makes the call able to complete (it
  * writes a byte to the pipe, drains the full one, wakes the futex, connects to the
  * listening socket…), so the result does not depend on when the signal came:
@@ -31,7 +32,8 @@
  * within 5 s after it. Every signal sent runs the handler once, and the counts are
  * compared at the end. The output has no times and no counts that depend on timing.
  *
- * Usage: sig_wake [iterations per case, default 100] [kill|timer: one sender only]
+ * Usage: sig_wake [iterations per case, default 100] [pthread_kill|timer|"thread timer":
+ * that sender only]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -111,6 +113,7 @@ static int armed, returned;  /* iteration the worker is about to start / has end
 static int finished;         /* iteration the main thread is done with */
 static unsigned handled;     /* handler runs */
 static pthread_t worker;
+static int wtid; /* the worker's tid */
 static int iters;
 
 /* What the worker saw of one call. */
@@ -335,6 +338,7 @@ static void *work(void *arg)
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+	store(&wtid, (int)syscall(SYS_gettid));
 	for (int seen = 0;; seen++) {
 		while (load(&gen) == seen)
 			sched_yield(); /* the next case */
@@ -372,9 +376,45 @@ static unsigned rnd(void)
 	return rnd_state >> 33;
 }
 
-static timer_t timer, timer2;
-static int by_timer;
+/* Senders: pthread_kill, a timer whose signal is the process's (SIGEV_SIGNAL), a timer
+ * whose signal goes to the worker (SIGEV_THREAD_ID). */
+enum { BY_KILL, BY_TIMER, BY_THREAD_TIMER };
+static const char *const senders[] = {"pthread_kill", "timer", "thread timer"};
+static int by;
+static int timers[3][2]; /* by sender: the kernel's ids of the SIGUSR1 and SIGUSR2 timers */
 static unsigned sent;
+
+/* The kernel's struct sigevent, with the thread id of SIGEV_THREAD_ID, which not every
+ * libc names; the timers are the kernel's, made and armed with raw syscalls. */
+struct ksigevent {
+	union sigval value;
+	int signo;
+	int notify;
+	int tid;
+	int pad[11];
+};
+
+static void make_timer(int sender, int i, int signo)
+{
+	struct ksigevent ev;
+	memset(&ev, 0, sizeof ev);
+	ev.signo = signo;
+	ev.notify = sender == BY_THREAD_TIMER ? 4 /* SIGEV_THREAD_ID */ : SIGEV_SIGNAL;
+	ev.tid = sender == BY_THREAD_TIMER ? wtid : 0;
+	if (syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &timers[sender][i]) != 0) {
+		perror("timer_create");
+		exit(1);
+	}
+}
+
+static void arm(int i, long ns)
+{
+	struct itimerspec its = {{0, 0}, {0, ns}};
+	if (syscall(SYS_timer_settime, timers[by][i], 0, &its, NULL) != 0) {
+		perror("timer_settime");
+		exit(1);
+	}
+}
 
 /* Sends one SIGUSR1 to the worker after a random while. */
 static void send_one(void)
@@ -382,12 +422,8 @@ static void send_one(void)
 	unsigned d = rnd();
 	long ns = (d >> 2) % 300000;
 	sent++;
-	if (by_timer) {
-		struct itimerspec its = {{0, 0}, {0, (d & 3) == 0 ? 1 : ns + 1}};
-		if (timer_settime(timer, 0, &its, NULL) != 0) {
-			perror("timer_settime");
-			exit(1);
-		}
+	if (by != BY_KILL) {
+		arm(0, (d & 3) == 0 ? 1 : ns + 1);
 		return;
 	}
 	switch (d & 3) {
@@ -416,12 +452,8 @@ static void send_blocked(void)
 	unsigned d = rnd();
 	long ns = (d >> 2) % 300000;
 	struct timespec ts = {0, ns};
-	if (by_timer) {
-		struct itimerspec its = {{0, 0}, {0, ns + 1}};
-		if (timer_settime(timer2, 0, &its, NULL) != 0) {
-			perror("timer_settime");
-			exit(1);
-		}
+	if (by != BY_KILL) {
+		arm(1, ns + 1);
 		ts.tv_nsec += 100000; /* after the timer's signal */
 	} else {
 		if (d & 1)
@@ -461,7 +493,7 @@ static int run_case(int c, int restart)
 	sent = handled;
 	int bad = 0;
 	const char *mode = restart ? "SA_RESTART" : "no restart";
-	const char *from = by_timer ? "timer" : "pthread_kill";
+	const char *from = senders[by];
 	store(&gen, load(&gen) + 1); /* let the worker start the case */
 	for (int i = 1; i <= iters; i++) {
 		if (!wait_for(&armed, i, 5)) {
@@ -546,30 +578,25 @@ int main(int argc, char **argv)
 		perror("listen");
 		return 1;
 	}
-	struct sigevent sev;
-	memset(&sev, 0, sizeof sev);
-	sev.sigev_notify = SIGEV_SIGNAL;
-	sev.sigev_signo = SIGUSR1;
 	sigaddset(&usr1, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &usr1, NULL); /* no thread takes SIGUSR2 */
-	if (timer_create(CLOCK_MONOTONIC, &sev, &timer) != 0) {
-		perror("timer_create");
-		return 1;
-	}
-	sev.sigev_signo = SIGUSR2;
-	if (timer_create(CLOCK_MONOTONIC, &sev, &timer2) != 0) {
-		perror("timer_create");
-		return 1;
-	}
 	if (pthread_create(&worker, NULL, work, NULL) != 0) {
 		perror("pthread_create");
 		return 1;
 	}
+	while (!load(&wtid))
+		sched_yield();
+	/* The worker's timers first: their ids (0 and 1) come before the process's. */
+	for (int sender = BY_THREAD_TIMER; sender >= BY_TIMER; sender--) {
+		make_timer(sender, 0, SIGUSR1);
+		make_timer(sender, 1, SIGUSR2);
+	}
 	int failed = 0;
-	int from = 0, to = 1; /* senders: 0 pthread_kill, 1 timer */
-	if (argc > 2)
-		from = to = strcmp(argv[2], "timer") == 0;
-	for (by_timer = from; by_timer <= to; by_timer++)
+	int from = BY_KILL, to = BY_THREAD_TIMER;
+	for (int i = BY_KILL; argc > 2 && i <= BY_THREAD_TIMER; i++)
+		if (strcmp(argv[2], senders[i]) == 0)
+			from = to = i;
+	for (by = from; by <= to; by++)
 		for (int restart = 0; restart <= 1; restart++)
 			for (int c = 0; c < NCASES; c++)
 				failed += run_case(c, restart);

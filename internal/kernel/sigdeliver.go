@@ -421,9 +421,19 @@ func sysRestartSyscall(t *Thread) int64 { return -int64(unix.EINTR) }
 // will make the call again after the handler returns.
 func (t *Thread) interrupted(nr uint64) {
 	if atomic.LoadUint32(&t.ctx.Pending) == 0 {
-		return // EINTR of the host's own making: the application sees it
+		// No signal of the program's is due: what interrupted the host call is a kick
+		// that came late (sent while the thread had a signal to take, and taken since:
+		// Kick and Rekick read Pending before their tgkill) or one of the Go runtime's
+		// signals (a preemption request sent while the goroutine ran), both golos's own.
+		// A call that only waits is made again, as Linux makes again a call that a
+		// signal without a handler interrupted (signal(7)); any other EINTR is the
+		// host's, and the program sees it.
+		if nr < uint64(len(waitCalls)) && waitCalls[nr] && (t.restartable(nr) || t.untimedWait(nr)) {
+			t.restart(nr)
+		}
+		return
 	}
-	never := nr < uint64(len(syscalls)) && syscalls[nr].noRestart || t.timedFutexWait(nr) || t.socketTimeout(nr)
+	never := !t.restartable(nr)
 	s := &t.p.sig
 	s.mu.Lock()
 	// A signal that is ready and has a handler without SA_RESTART (with one, for a call
@@ -449,11 +459,36 @@ func (t *Thread) interrupted(nr uint64) {
 		return
 	}
 	if restart {
-		r := &t.ctx.Regs
-		r.RIP -= 2 // back onto the 2-byte syscall instruction, with its number in RAX
-		r.RAX = nr
+		t.restart(nr)
 	}
 }
+
+// restartable reports whether Linux makes the interrupted call nr again after an
+// SA_RESTART handler.
+func (t *Thread) restartable(nr uint64) bool {
+	return !(nr < uint64(len(syscalls)) && syscalls[nr].noRestart || t.timedFutexWait(nr) || t.socketTimeout(nr))
+}
+
+// restart makes the thread make the interrupted call nr again when it returns to its code.
+func (t *Thread) restart(nr uint64) {
+	r := &t.ctx.Regs
+	r.RIP -= 2 // back onto the 2-byte syscall instruction, with its number in RAX
+	r.RAX = nr
+}
+
+// waitCalls are the calls that wait for something and, interrupted, have done nothing:
+// made again, they wait again (interrupted). Others may have done their work before the
+// EINTR (close(2) has closed the descriptor), and are never made again for nothing.
+var waitCalls = func() (w [len(syscalls)]bool) {
+	for _, nr := range []int{unix.SYS_READ, unix.SYS_READV, unix.SYS_WRITE, unix.SYS_WRITEV,
+		unix.SYS_POLL, unix.SYS_PPOLL, unix.SYS_SELECT, unix.SYS_PSELECT6, unix.SYS_EPOLL_WAIT,
+		unix.SYS_EPOLL_PWAIT, unix.SYS_EPOLL_PWAIT2, unix.SYS_FUTEX, unix.SYS_ACCEPT, unix.SYS_ACCEPT4,
+		unix.SYS_RECVFROM, unix.SYS_RECVMSG, unix.SYS_SENDTO, unix.SYS_SENDMSG, unix.SYS_WAIT4,
+		unix.SYS_WAITID, unix.SYS_CLOCK_NANOSLEEP} {
+		w[nr] = true
+	}
+	return w
+}()
 
 // untimedWait reports whether the call nr, one Linux does not restart after a handler,
 // waits without a time limit (or until a time that stays the same), so that making it

@@ -492,21 +492,28 @@ var waitCalls = func() (w [len(syscalls)]bool) {
 
 // untimedWait reports whether the call nr, one Linux does not restart after a handler,
 // waits without a time limit (or until a time that stays the same), so that making it
-// again is what Linux's restart does when no handler ran.
+// again is what Linux's restart does when no handler ran. A call with a signal mask of
+// its own (ppoll, pselect6, epoll_pwait) is not one: the mask it waits with, not the
+// thread's, says which signals it takes (make -j2 waits in pselect6 with SIGCHLD
+// unblocked only there, and must see the EINTR).
 func (t *Thread) untimedWait(nr uint64) bool {
 	const timerAbstime = 1
 	r := &t.ctx.Regs
 	switch nr {
 	case unix.SYS_POLL:
 		return int32(r.RDX) < 0
-	case unix.SYS_EPOLL_WAIT, unix.SYS_EPOLL_PWAIT:
+	case unix.SYS_EPOLL_WAIT:
 		return int32(r.R10) < 0
+	case unix.SYS_EPOLL_PWAIT:
+		return int32(r.R10) < 0 && r.R8 == 0
 	case unix.SYS_PPOLL:
-		return r.RDX == 0
+		return r.RDX == 0 && r.R10 == 0
 	case unix.SYS_EPOLL_PWAIT2:
-		return r.R10 == 0
-	case unix.SYS_SELECT, unix.SYS_PSELECT6:
+		return r.R10 == 0 && r.R8 == 0
+	case unix.SYS_SELECT:
 		return r.R8 == 0
+	case unix.SYS_PSELECT6:
+		return r.R8 == 0 && r.R9 == 0
 	case unix.SYS_CLOCK_NANOSLEEP:
 		return r.RSI&timerAbstime != 0
 	}

@@ -250,7 +250,7 @@ notentry:
 	RET
 notblocking:
 	// Inside a plain call of fastEntry: before the syscall instruction ran, go to
-	// fastAbort; after it, to fastDone.
+	// fastAbort (Go makes the call); after it, to fastDone.
 	LEAQ	·fastCallStart(SB), CX
 	CMPQ	BX, CX
 	JCS	notfast
@@ -553,9 +553,10 @@ TEXT ·fastProbeFault(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	$const_ReasonSyscall, CX
 	JMP	·fastSave(SB)
 
-// From fastCallStart to fastCallSyscall a kick makes the thread go to the goroutine
-// before the call (fastAbort); after it, until the jump back, after it (fastDone). A kick
-// before fastCallStart left Pending set, which is checked first.
+// From fastCallStart to fastCallSyscall a kick makes the thread take the call to the
+// goroutine instead of making it (fastAbort); after it, until the jump back, go there
+// with its result (fastDone). A kick before fastCallStart left Pending set, which is
+// checked first.
 TEXT ·fastCallStart(SB),NOSPLIT|NOFRAME,$0
 	// mov %gs:0,%rcx — this thread's Context
 	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x0c; BYTE $0x25; LONG $0
@@ -577,13 +578,21 @@ interrupted:
 TEXT ·fastCallEnd(SB),NOSPLIT|NOFRAME,$0
 	INT	$3
 
-// fastAbort: a kick came before the plain call was made. Go to the goroutine as a kick,
-// with the application about to execute the stub's syscall instruction.
+// fastAbort: a kick came before the plain call was made (or a signal was pending when
+// it reached fastCallStart). The application has made its syscall (the stub's jump here
+// stands for its syscall instruction), so the call goes to the goroutine as a trapped one
+// would, with the signal pending: Go makes a call that does not block and delivers the
+// signal after it, and fails a blocking one with EINTR before it starts
+// (BlockingSyscall), restarting it or not as Linux does with a signal pending when a call
+// begins. Going back to before the call instead, to deliver the signal and then make it,
+// would let a handler that runs there be followed by a call that waits for good: a
+// program that arms a timer, then writes to a full pipe and looks for the timer's signal
+// after the write (sig_pipe_write.c) hung when the signal came in the few instructions
+// between fastEntry and the syscall instruction.
 TEXT ·fastAbort(SB),NOSPLIT|NOFRAME,$0
 	BYTE $0x65; BYTE $0x4c; BYTE $0x8b; BYTE $0x1c; BYTE $0x25; LONG $16	// mov %gs:16,%r11
-	LEAQ	-2(R11), R11		// the stub's syscall instruction
 	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $24	// mov %gs:24,%rax
-	MOVQ	$const_ReasonSignal, CX
+	MOVQ	$const_ReasonSyscall, CX
 	JMP	·fastSave(SB)
 
 // fastDone: the plain call was made (RAX = its result) and a kick came, or the call
@@ -724,9 +733,10 @@ TEXT ·blockingSyscallInsn(SB),NOSPLIT|NOFRAME,$0
 	SYSCALL
 	RET
 
-// blockingEintr is where a kick sends a blocking syscall that had not started.
+// blockingEintr is where a kick sends a blocking syscall that had not started. It
+// returns notMade (-ERESTARTNOHAND), which BlockingSyscallMade turns into EINTR.
 TEXT ·blockingEintr(SB),NOSPLIT|NOFRAME,$0
-	MOVQ	$-4, AX			// -EINTR
+	MOVQ	$-514, AX		// -ERESTARTNOHAND: not made
 	RET
 
 // sigreturnTramp is the sa_restorer of golos's handlers, for the frames they do return

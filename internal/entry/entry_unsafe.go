@@ -91,16 +91,32 @@ func blockingEintr()
 // OS thread, in the runtime's syscall state. If a signal is pending for the thread
 // before the call starts, or comes while it blocks, it fails with EINTR: the caller then
 // delivers the signal and restarts the call or not, as Linux would.
+func BlockingSyscall(ctx *Context, nr uintptr, args *[6]uintptr) (uintptr, unix.Errno) {
+	r, e, _ := BlockingSyscallMade(ctx, nr, args)
+	return r, e
+}
+
+// notMade is what blockingEintr returns: -ERESTARTNOHAND, which the host never returns to
+// user space (include/linux/errno.h), so it cannot be the result of a call that was made.
+const notMade = ^uintptr(514 - 1)
+
+// BlockingSyscallMade is BlockingSyscall that also reports whether the call reached the
+// host. An EINTR with made false means a pending signal stopped the call before it
+// started: the host wrote none of its results, such as the remaining time nanosleep(2)
+// writes when a signal interrupts it, and the caller must write what Linux would have.
 //
 //go:nosplit
-func BlockingSyscall(ctx *Context, nr uintptr, args *[6]uintptr) (uintptr, unix.Errno) {
+func BlockingSyscallMade(ctx *Context, nr uintptr, args *[6]uintptr) (r uintptr, e unix.Errno, made bool) {
 	entersyscall()
-	r := blockingSyscall(&ctx.Pending, nr, args)
+	r = blockingSyscall(&ctx.Pending, nr, args)
 	exitsyscall()
-	if int64(r) < 0 && int64(r) > -4096 {
-		return 0, unix.Errno(-int64(r))
+	if r == notMade {
+		return 0, unix.EINTR, false
 	}
-	return r, 0
+	if int64(r) < 0 && int64(r) > -4096 {
+		return 0, unix.Errno(-int64(r)), true
+	}
+	return r, 0, true
 }
 
 // FastEntryPC is the address rewritten syscall sites jump to (through their stubs).

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"sync/atomic"
 	"time"
@@ -152,7 +153,16 @@ func (p *Process) sendThread(target *Thread, info siginfo) {
 	}
 	queue(&target.pending, target.infos, info)
 	p.signalfdsChanged()
+	blocked := target.sigmask&sigBit(sig) != 0
 	s.mu.Unlock()
+	if blocked {
+		// A blocked signal stays pending and interrupts nothing (signal(7): it "remains
+		// pending until it is later unblocked"; kernel/signal.c, complete_signal does not
+		// wake a thread that blocks it): a kick would end the thread's poll(2) or
+		// nanosleep(2) with an EINTR no handler explains. The thread looks at it when it
+		// unblocks it (setMask), or takes it in rt_sigtimedwait(2), whose wait unblocks it.
+		return
+	}
 	p.signalThread(target)
 }
 
@@ -415,37 +425,191 @@ func sysRestartSyscall(t *Thread) int64 { return -int64(unix.EINTR) }
 func (t *Thread) interrupted(nr uint64) {
 	if atomic.LoadUint32(&t.ctx.Pending) == 0 {
 		if t.swallowed.Swap(false) {
-			t.restart(nr) // the signal that interrupted it is not the program's
+			t.restart(nr) // the signal that interrupted it is not the program's (wait.go)
+			return
 		}
-		return // EINTR of the host's own making: the application sees it
-	}
-	if nr < uint64(len(syscalls)) && syscalls[nr].noRestart {
+		// No signal of the program's is due: what interrupted the host call is a kick
+		// that came late (sent while the thread had a signal to take, and taken since:
+		// Kick and Rekick read Pending before their tgkill) or one of the Go runtime's
+		// signals (a preemption request sent while the goroutine ran), both golos's own.
+		// A call that only waits is made again, as Linux makes again a call that a
+		// signal without a handler interrupted (signal(7)); any other EINTR is the
+		// host's, and the program sees it.
+		if nr < uint64(len(waitCalls)) && waitCalls[nr] && (t.restartable(nr) || t.untimedWait(nr)) {
+			t.restart(nr)
+		}
 		return
 	}
+	never := !t.restartable(nr)
 	s := &t.p.sig
 	s.mu.Lock()
-	// A signal that is ready and has a handler without SA_RESTART makes the call fail
-	// with EINTR; otherwise it is made again: also when nothing is ready, because the
-	// signal that interrupted it was ignored (a child's SIGCHLD by default) or is blocked,
-	// and such a signal does not interrupt a call on Linux (signal(7)).
+	// A signal that is ready and has a handler without SA_RESTART (with one, for a call
+	// Linux never restarts) makes the call fail with EINTR; otherwise it is made again:
+	// also when nothing is ready, because the signal that interrupted it was ignored (a
+	// child's SIGCHLD by default) or is blocked, and such a signal does not interrupt a
+	// call on Linux (signal(7)). The host interrupts the call all the same when the
+	// signal comes to the thread's own host thread (a timer's signal for this thread,
+	// SIGEV_THREAD_ID, or a process's signal the host gave this thread that another
+	// takes), since golos's host threads block nothing the program blocks.
 	ready := (t.pending | s.pending) &^ t.sigmask
 	restart := true
 	for sig := 1; sig <= 64; sig++ {
-		if ready&sigBit(sig) != 0 && s.actions[sig].Handler > abi.SIG_IGN && s.actions[sig].Flags&abi.SA_RESTART == 0 {
+		if ready&sigBit(sig) != 0 && s.actions[sig].Handler > abi.SIG_IGN && (never || s.actions[sig].Flags&abi.SA_RESTART == 0) {
 			restart = false
 		}
 	}
 	s.mu.Unlock()
+	if restart && never && !t.untimedWait(nr) {
+		// Made again, a call with a time limit would wait all of it again: Linux goes on
+		// with the time left (restart_syscall(2)), which golos does not know; it fails
+		// with EINTR as before.
+		return
+	}
 	if restart {
 		t.restart(nr)
 	}
 }
 
-// restart makes the thread make syscall nr again when it returns to its code.
+// restartable reports whether Linux makes the interrupted call nr again after an
+// SA_RESTART handler.
+func (t *Thread) restartable(nr uint64) bool {
+	return !(nr < uint64(len(syscalls)) && syscalls[nr].noRestart || t.timedFutexWait(nr) || t.socketTimeout(nr))
+}
+
+// restart makes the thread make the interrupted call nr again when it returns to its code.
 func (t *Thread) restart(nr uint64) {
 	r := &t.ctx.Regs
 	r.RIP -= 2 // back onto the 2-byte syscall instruction, with its number in RAX
 	r.RAX = nr
+}
+
+// waitCalls are the calls that wait for something and, interrupted, have done nothing:
+// made again, they wait again (interrupted). Others may have done their work before the
+// EINTR (close(2) has closed the descriptor), and are never made again for nothing.
+var waitCalls = func() (w [len(syscalls)]bool) {
+	for _, nr := range []int{unix.SYS_READ, unix.SYS_READV, unix.SYS_WRITE, unix.SYS_WRITEV,
+		unix.SYS_POLL, unix.SYS_PPOLL, unix.SYS_SELECT, unix.SYS_PSELECT6, unix.SYS_EPOLL_WAIT,
+		unix.SYS_EPOLL_PWAIT, unix.SYS_EPOLL_PWAIT2, unix.SYS_FUTEX, unix.SYS_ACCEPT, unix.SYS_ACCEPT4,
+		unix.SYS_RECVFROM, unix.SYS_RECVMSG, unix.SYS_SENDTO, unix.SYS_SENDMSG, unix.SYS_WAIT4,
+		unix.SYS_WAITID, unix.SYS_CLOCK_NANOSLEEP} {
+		w[nr] = true
+	}
+	return w
+}()
+
+// untimedWait reports whether the call nr, one Linux does not restart after a handler,
+// waits without a time limit (or until a time that stays the same), so that making it
+// again is what Linux's restart does when no handler ran. A call with a signal mask of
+// its own (ppoll, pselect6, epoll_pwait) is not one: the mask it waits with, not the
+// thread's, says which signals it takes (make -j2 waits in pselect6 with SIGCHLD
+// unblocked only there, and must see the EINTR).
+func (t *Thread) untimedWait(nr uint64) bool {
+	const timerAbstime = 1
+	r := &t.ctx.Regs
+	switch nr {
+	case unix.SYS_POLL:
+		return int32(r.RDX) < 0
+	case unix.SYS_EPOLL_WAIT:
+		return int32(r.R10) < 0
+	case unix.SYS_EPOLL_PWAIT:
+		return int32(r.R10) < 0 && r.R8 == 0
+	case unix.SYS_PPOLL:
+		return r.RDX == 0 && r.R10 == 0
+	case unix.SYS_EPOLL_PWAIT2:
+		return r.R10 == 0 && r.R8 == 0
+	case unix.SYS_SELECT:
+		return r.R8 == 0
+	case unix.SYS_PSELECT6:
+		return r.R8 == 0 && r.R9 == 0
+	case unix.SYS_CLOCK_NANOSLEEP:
+		return r.RSI&timerAbstime != 0
+	}
+	return false
+}
+
+// timer_create(2) is the host's; golos notes the timers whose signal goes to one thread
+// (SIGEV_THREAD_ID), so that forward can tell their signals from those of the other
+// timers, which are the process's: both come with si_code SI_TIMER, to whatever host
+// thread the kernel chose (kernel/time/posix-timers.c, good_sigevent and
+// posixtimer_send_sigqueue).
+func sysTimerCreate(t *Thread) int64 {
+	const sigevThreadID = 4 // SIGEV_THREAD_ID, of sigev_notify (include/uapi/asm-generic/siginfo.h)
+	evAddr, idAddr := t.arg(1), t.arg(2)
+	var ev [16]byte // struct sigevent: sigev_value, sigev_signo, sigev_notify
+	if evAddr != 0 {
+		if e := copyIn(evAddr, ev[:]); e != 0 {
+			return -int64(e)
+		}
+	}
+	ret := passthroughFast(t)
+	if ret != 0 || binary.LittleEndian.Uint32(ev[12:]) != sigevThreadID {
+		return ret
+	}
+	var id [4]byte
+	if e := copyIn(idAddr, id[:]); e != 0 {
+		return ret // the host wrote it; it cannot be unreadable now but for a racing munmap
+	}
+	s := &t.p.sig
+	s.mu.Lock()
+	if s.threadTimers == nil {
+		s.threadTimers = map[int32]bool{}
+	}
+	s.threadTimers[int32(binary.LittleEndian.Uint32(id[:]))] = true
+	s.mu.Unlock()
+	return ret
+}
+
+// timer_delete(2): the id may name a new timer later.
+func sysTimerDelete(t *Thread) int64 {
+	ret := passthroughFast(t)
+	if ret == 0 {
+		s := &t.p.sig
+		s.mu.Lock()
+		delete(s.threadTimers, int32(t.arg(0)))
+		s.mu.Unlock()
+	}
+	return ret
+}
+
+// timedFutexWait reports whether the interrupted call nr is a futex(2) FUTEX_WAIT or
+// FUTEX_WAIT_BITSET with a timeout: Linux ends it with ERESTART_RESTARTBLOCK, which a
+// handler turns into EINTR even with SA_RESTART; only a wait without a timeout returns
+// ERESTARTSYS, which SA_RESTART restarts (kernel/futex/waitwake.c, futex_wait; futex(2):
+// "EINTR: A FUTEX_WAIT or FUTEX_WAIT_BITSET operation was interrupted by a signal").
+func (t *Thread) timedFutexWait(nr uint64) bool {
+	const (
+		futexWait       = 0
+		futexWaitBitset = 9
+		futexCmdMask    = 0x7f // without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME
+	)
+	r := &t.ctx.Regs
+	op := r.RSI & futexCmdMask
+	return nr == unix.SYS_FUTEX && (op == futexWait || op == futexWaitBitset) && r.R10 != 0
+}
+
+// socketTimeout reports whether the interrupted call nr waited on a socket with a
+// timeout: Linux then ends it with EINTR even after an SA_RESTART handler (signal(7): "Socket
+// interfaces, when a timeout (SO_RCVTIMEO) has been set on the socket", and SO_SNDTIMEO
+// for the sending ones; net/core/sock.c's sock_intr_errno gives ERESTARTSYS only to a
+// wait without one), and recvmmsg with a timeout of its own likewise. A read or write on
+// a socket waits as recvmsg and sendmsg do (net/socket.c, sock_read_iter).
+func (t *Thread) socketTimeout(nr uint64) bool {
+	r := &t.ctx.Regs
+	opt := unix.SO_RCVTIMEO
+	switch nr {
+	case unix.SYS_RECVMMSG:
+		if r.R8 != 0 {
+			return true
+		}
+	case unix.SYS_ACCEPT, unix.SYS_ACCEPT4, unix.SYS_RECVFROM, unix.SYS_RECVMSG, unix.SYS_READ, unix.SYS_READV:
+	case unix.SYS_CONNECT, unix.SYS_SENDTO, unix.SYS_SENDMSG, unix.SYS_SENDMMSG, unix.SYS_WRITE, unix.SYS_WRITEV:
+		opt = unix.SO_SNDTIMEO
+	default:
+		return false
+	}
+	// Not a socket (a pipe's read): ENOTSOCK, no timeout.
+	tv, err := unix.GetsockoptTimeval(int(int32(r.RDI)), unix.SOL_SOCKET, opt)
+	return err == nil && (tv.Sec != 0 || tv.Usec != 0)
 }
 
 // forwardHostSignals passes the signals sent to golos's process from outside (a
@@ -453,9 +617,13 @@ func (t *Thread) restart(nr uint64) {
 // application, as process-directed signals with the siginfo they came with
 // (entry.Forwarded says which signals).
 //
-// A timer's signal (SI_TIMER) or a tgkill's (SI_TKILL) that the kernel gave to a thread
-// of the application's goes to that thread: it was meant for it (SIGEV_THREAD_ID, which
-// glibc's SIGEV_THREAD timers use, or a thread targeted by tid from outside).
+// A tgkill's signal (SI_TKILL) that the kernel gave to a thread of the application's goes
+// to that thread: it was meant for it (a thread targeted by tid from outside), and so
+// does the signal of a timer made with SIGEV_THREAD_ID (which glibc's SIGEV_THREAD timers
+// use). Any other timer's signal is the process's: the kernel gave it to a host thread
+// that does not block it, but golos's threads block nothing the application blocks, and
+// the thread it came to may block it (sent to that thread, it would wait there for good
+// while another thread waits for it).
 func (p *Process) forwardHostSignals() {
 	for {
 		entry.WaitHostSignals()
@@ -510,6 +678,19 @@ func (p *Process) forward(signals map[unix.Signal]entry.HostSignal) {
 		raw.Signo = int32(sig)
 		code := raw.Code
 		info := siginfo{signo: int32(sig), code: code, raw: raw}
+		if code == abi.SI_TIMER {
+			// si_timerid, the timer's id: _timer's first field, at 16 where the union
+			// of fields begins after signo, errno, code and padding (siginfo.h,
+			// __ARCH_SI_PREAMBLE_SIZE), where _kill's si_pid is.
+			id := int32(raw.Pid)
+			p.sig.mu.Lock()
+			toThread := p.sig.threadTimers[id]
+			p.sig.mu.Unlock()
+			if !toThread {
+				p.sendProcess(info)
+				continue
+			}
+		}
 		if target := p.thread(hs.Tid); target != nil && (code == abi.SI_TIMER || code == abi.SI_TKILL) {
 			p.sendThread(target, info)
 			continue

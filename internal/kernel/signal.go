@@ -22,6 +22,9 @@ type signalState struct {
 	actions [65]abi.Sigaction // by signal number, 1…64
 	pending uint64            // sent to the process as a whole
 	infos   map[int][]siginfo
+	// threadTimers holds the ids of the POSIX timers whose signal goes to one thread
+	// (SIGEV_THREAD_ID; forward), as timer_create(2) made them and until timer_delete(2).
+	threadTimers map[int32]bool
 
 	signalfds map[*signalfd]bool // the signalfds with a descriptor open (signalfd.go)
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 
 	"golang.org/x/sys/unix"
+
+	"golos/internal/entry"
 )
 
 // The clocks are the host's: reading them is passed through (table.go); setting them
@@ -49,4 +51,58 @@ func sysClockAdjtime(t *Thread) int64 {
 		return -int64(unix.EPERM)
 	}
 	return passthroughFast(t)
+}
+
+// nanosleep(2) and clock_nanosleep(2) are the host's, made on the thread (they block).
+// A signal already pending when the call is made interrupts it before the host sees it:
+// Linux would have started the sleep and ended it at once, writing the time not slept
+// (all of it) to rem before returning EINTR (kernel/time/hrtimer.c, do_nanosleep and
+// nanosleep_copyout), so golos writes the request there itself, after the checks Linux
+// makes first (kernel/time/posix-timers.c, clock_nanosleep: EINVAL for an unknown clock;
+// EFAULT for an unreadable request, EINVAL for an invalid one). An absolute sleep
+// (TIMER_ABSTIME) writes no remaining time (clock_nanosleep(2)).
+func sysNanosleep(t *Thread) int64 {
+	return nanosleep(t, -1, t.arg(0), t.arg(1))
+}
+
+func sysClockNanosleep(t *Thread) int64 {
+	const timerAbstime = 1
+	rem := t.arg(3)
+	if t.arg(1)&timerAbstime != 0 {
+		rem = 0
+	}
+	return nanosleep(t, int64(int32(t.arg(0))), t.arg(2), rem)
+}
+
+// nanosleep makes the application's sleep call on clock (-1: nanosleep's), whose request
+// is at req and remaining time goes to rem (0: none).
+func nanosleep(t *Thread, clock int64, req, rem uint64) int64 {
+	r := &t.ctx.Regs
+	args := [6]uintptr{uintptr(r.RDI), uintptr(r.RSI), uintptr(r.RDX), uintptr(r.R10), uintptr(r.R8), uintptr(r.R9)}
+	ret, e, made := entry.BlockingSyscallMade(t.ctx, uintptr(r.RAX), &args)
+	if made || e != unix.EINTR {
+		if e != 0 {
+			return -int64(e)
+		}
+		return int64(ret)
+	}
+	if clock != -1 {
+		if _, _, e := unix.RawSyscall(unix.SYS_CLOCK_GETRES, uintptr(clock), 0, 0); e != 0 {
+			return -int64(unix.EINVAL)
+		}
+	}
+	var ts [16]byte
+	if e := copyIn(req, ts[:]); e != 0 {
+		return -int64(e)
+	}
+	sec, nsec := int64(binary.LittleEndian.Uint64(ts[:8])), int64(binary.LittleEndian.Uint64(ts[8:]))
+	if sec < 0 || nsec < 0 || nsec >= 1e9 {
+		return -int64(unix.EINVAL)
+	}
+	if rem != 0 {
+		if e := copyOut(rem, ts[:]); e != 0 {
+			return -int64(e)
+		}
+	}
+	return -int64(unix.EINTR)
 }

@@ -14,10 +14,6 @@ import (
 // machine busy with other work.
 //
 // Left out for a known gap of golos:
-//   - test_threading: test_various_ops checks that 10 threads started one after another
-//     have 10 distinct native ids (gettid), and golos runs a new thread on the OS thread
-//     of one that has exited (proc.go: takeIdle), so it has that thread's tid again,
-//     where Linux hands out thread ids cyclically and does not reuse one so soon.
 //   - test_subprocess: test_leaking_fds_on_error makes 1024 spawns of a missing program,
 //     each a new golos under golos (a vfork child is a golos process of its own), and
 //     took over 2 minutes (regrtest's --timeout) where the whole module takes 40 s
@@ -35,6 +31,9 @@ var cpythonModules = []string{
 	"test_file", "test_struct", "test_sched", "test_threading_local", "test_glob",
 	"test_getpass", "test_resource", "test_popen", "test_sys", "test_json",
 	"test_tempfile", "test_shutil", "test_wait4", "test_wait3", "test_exceptions",
+	// test_various_ops: 10 threads started one after another have 10 distinct native
+	// ids (each thread has an OS thread of its own: thread.go).
+	"test_threading",
 }
 
 // TestCPythonSuite runs each module of cpythonModules with `python3 -m test` natively and

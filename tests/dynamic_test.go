@@ -49,6 +49,13 @@ func TestShebang(t *testing.T) {
 	tab := filepath.Join(dir, "tab.sh")
 	os.WriteFile(tab, []byte("#!/bin/busybox\tsh  \t\necho \"tab $#\"\n"), 0o755)
 	runBoth(t, tab)
+	// A script's process is named after the script, not its interpreter (its comm, as
+	// execve(2) sets it from the file it was given), run directly and from a shell.
+	comm := filepath.Join(dir, "comm-script")
+	os.WriteFile(comm, []byte("#!/bin/sh\ncat /proc/$$/comm\n"), 0o755)
+	nat, _ := runBoth(t, comm)
+	wantNative(t, nat, 0, "comm-script\n")
+	runBoth(t, "/bin/sh", "-c", comm+"; exit")
 }
 
 // TestRunFlags: -e, --clear-env and -w do what docker run's do.

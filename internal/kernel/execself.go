@@ -32,6 +32,7 @@ func (t *Thread) execInPlace(path string, argv, envp []string) bool {
 	if !alone {
 		return false
 	}
+	comm := base15(path) // the script's name for a script, as in Run
 	path, argv, err := p.interpreters(path, argv)
 	if err != nil {
 		return false
@@ -86,7 +87,7 @@ func (t *Thread) execInPlace(path string, argv, envp []string) bool {
 	p.exePath, p.exeGuestPath = exePath, exeGuestPath
 	p.argv, p.envp, p.auxv, p.stack = argv, envp, stack.Auxv, stack.Mapped
 	p.publish() // for /proc/<pid> in the other processes of the tree
-	setProcessName(base15(path))
+	setProcessName(comm)
 
 	// The new program starts with the registers of a new process (zero but for its
 	// stack pointer and entry point), no FS base, no GS of its own and the initial

@@ -189,6 +189,9 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The process's name is the file execve(2) was given, a script's own for a script
+	// (begin_new_exec: kbasename(bprm->filename)), not its interpreter's.
+	comm := base15(path)
 	path, argv, err = p.interpreters(path, argv)
 	if err != nil {
 		return 0, err
@@ -264,8 +267,7 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	}
 	p.argv, p.envp, p.auxv, p.stack = argv, envp, stack.Auxv, stack.Mapped
 	p.publish() // for /proc/<pid> in the other processes of the tree
-	// The process's name is the program's, as execve(2) sets it (prctl(2) PR_SET_NAME).
-	setProcessName(base15(path))
+	setProcessName(comm)
 
 	t, err := p.newThread()
 	if err != nil {

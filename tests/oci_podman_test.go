@@ -201,6 +201,24 @@ func TestOCIPodmanDetached(t *testing.T) {
 	if logs[0] != logs[1] {
 		t.Errorf("podman logs and state: runc:\n%s\ngolos-oci:\n%s", logs[0], logs[1])
 	}
+	// Without a handler, the container's first process, its pid namespace's init,
+	// ignores podman stop's SIGTERM, and the SIGKILL after the timeout ends it (137).
+	var states [2]string
+	for i, rt := range runtimes(t) {
+		name := fmt.Sprintf("golos-oci-test-init-%d-%d", os.Getpid(), i)
+		r := podman(t, rt, append(append([]string{"run", "-d", "--name", name}, podmanLimits...), img,
+			"sh", "-c", "echo started; while :; do sleep 0.1; done")...)
+		if r.code != 0 {
+			t.Fatalf("%s: podman run -d: %s: %s", rt, r, r.stderr)
+		}
+		t.Cleanup(func() { podman(t, rt, "rm", "-f", name) })
+		waitLog(t, rt, name, "started\n")
+		podman(t, rt, "stop", "-t", "1", name)
+		states[i] = string(podman(t, rt, "inspect", "-f", "{{.State.Running}} {{.State.ExitCode}}", name).stdout)
+	}
+	if states[0] != states[1] || states[0] != "false 137\n" {
+		t.Errorf("podman stop of a container without a TERM handler: runc %q, golos-oci %q, want \"false 137\"", states[0], states[1])
+	}
 }
 
 // waitLog waits until `podman logs` of the container shows want.

@@ -130,3 +130,29 @@ func TestSignalsInherited(t *testing.T) {
 		}
 	})
 }
+
+// TestSignalsPid1: golos run --pid1 (golos-oci's container's first process) gives the
+// program the signals of its pid namespace's init: one whose action is the default is
+// not delivered (kill of itself with SIGTERM, SIGUSR1), one it handles is, and its
+// children are no init. Natively: the same shell as init of a new pid namespace
+// (unshare --pid --fork, as root).
+func TestSignalsPid1(t *testing.T) {
+	t.Parallel()
+	script := `kill $$; kill -USR1 $$; trap "echo handled" HUP; kill -HUP $$; ` +
+		`/bin/sh -c 'kill $$; echo a child is not init'; echo survived`
+	o := &runOpts{dir: t.TempDir()}
+	nat := runNative(o, "unshare", "--pid", "--fork", "/bin/sh", "-c", script)
+	if nat.err != nil || nat.code != 0 || string(nat.stdout) != "handled\nsurvived\n" {
+		t.Fatalf("natively, as a pid namespace's init: %s, stdout %q, stderr %q", nat, nat.stdout, nat.stderr)
+	}
+	needGolos(t)
+	g := runGolosOpts(o, "run", "--pid1", "/bin/sh", "-c", script)
+	if g.err != nil || g.code != nat.code || !bytes.Equal(g.stdout, nat.stdout) {
+		t.Errorf("golos run --pid1: %s, stdout %q (native %q), stderr %q", g, g.stdout, nat.stdout, g.stderr)
+	}
+	// Without --pid1 the shell is an ordinary process: its own SIGTERM ends it.
+	g = runGolosOpts(o, "run", "/bin/sh", "-c", script)
+	if g.signal != syscall.SIGTERM {
+		t.Errorf("golos run without --pid1: %s, want death by SIGTERM", g)
+	}
+}

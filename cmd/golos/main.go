@@ -159,7 +159,7 @@ func run(args []string) int {
 		}
 		switch name {
 		case "--", "--quiet", "-q", "--help", "-h", "--clear-env", "--no-rewrite", "--stats", "--read-only",
-			"--no-fsgsbase", "--sandbox":
+			"--no-fsgsbase", "--sandbox", "--pid1":
 			if hasValue {
 				return usageError("%s takes no value (in %s)", name, flag)
 			}
@@ -189,6 +189,10 @@ func run(args []string) int {
 			opts.Stats = true
 		case "--no-fsgsbase":
 			opts.NoFSGSBase = true
+		case "--pid1":
+			// Hidden: golos-oci's container's first process is its pid namespace's init
+			// (kernel.Options.Pid1).
+			opts.Pid1 = true
 		case "--sandbox":
 			sandboxed = true
 		case "--net":

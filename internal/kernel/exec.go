@@ -424,6 +424,9 @@ func (o Options) Flags() []string {
 	if o.NoFSGSBase {
 		f = append(f, "--no-fsgsbase")
 	}
+	if o.Pid1 {
+		f = append(f, "--pid1")
+	}
 	return f
 }
 

@@ -109,6 +109,7 @@ func (w *wireWriter) options(o *Options) {
 	w.bool(o.NoRewrite)
 	w.bool(o.Stats)
 	w.bool(o.NoFSGSBase)
+	w.bool(o.Pid1)
 	w.bool(o.Nofile != nil)
 	if o.Nofile != nil {
 		w.u64(o.Nofile.Cur)
@@ -141,6 +142,7 @@ func (r *wireReader) options(o *Options) {
 	o.NoRewrite = r.bool()
 	o.Stats = r.bool()
 	o.NoFSGSBase = r.bool()
+	o.Pid1 = r.bool()
 	if r.bool() {
 		o.Nofile = &unix.Rlimit{Cur: r.u64(), Max: r.u64()}
 	}

@@ -87,6 +87,13 @@ type Options struct {
 	SigMask, SigIgnored uint64
 	SigPending          uint64 // signals pending across execve (their siginfo is not kept)
 	Seccomp             []byte // the calling thread's seccomp mode and filters (seccomp.go, encodeSeccomp)
+
+	// Pid1: the program is the init of its pid namespace, as a container's first process
+	// is (golos-oci): a signal whose action is the default is not delivered to it
+	// (pid_namespaces(7); kernel/signal.c, sig_task_ignored with SIGNAL_UNKILLABLE), but
+	// for the faults golos forces and SIGKILL and SIGSTOP, which the host acts on. It
+	// stays across execve; a fork's child is not init.
+	Pid1 bool
 }
 
 // Process is one application process: its memory map, its signal dispositions, its view

@@ -355,6 +355,9 @@ func (t *Thread) deliverPending() {
 		if !ok {
 			return
 		}
+		if t.p.opts.Pid1 && act.Handler == abi.SIG_DFL {
+			continue // init takes only the signals it handles (Options.Pid1)
+		}
 		t.deliver(info, act)
 	}
 }

@@ -101,7 +101,9 @@ func (r *Runtime) Create(id string, o CreateOpts) (c *Created, err error) {
 	}
 	spec.Process.Env = withHome(spec.Process.Env, spec.Root.Path, spec.Process.User.UID)
 	cfg := initConfig{
-		Golos:    r.golosArgs(base, spec.Process),
+		// The container's first process, which runc makes its pid namespace's init:
+		// golos gives it init's signals (no pid namespace of its own: README).
+		Golos:    r.golosArgs(append([]string{"--pid1"}, base...), spec.Process),
 		FIFO:     fifo,
 		Hostname: spec.Hostname,
 		Process:  spec.Process,

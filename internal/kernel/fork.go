@@ -155,7 +155,14 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 		// the same process group, and ends it) is delivered first and the call made again
 		// after it, as Linux's fork does when a signal is pending (ERESTARTNOINTR,
 		// kernel/fork.c copy_process): the program never sees the failure.
-		t.forwardBeforeReturn()
+		// The signal that ended the child's golos may reach this golos a moment later.
+		for try := 0; ; try++ {
+			t.forwardBeforeReturn()
+			if atomic.LoadUint32(&t.ctx.Pending) != 0 || !errors.Is(err, errChildSignaled) || try == 20 {
+				break
+			}
+			unix.Nanosleep(&unix.Timespec{Nsec: 1e6}, nil)
+		}
 		if atomic.LoadUint32(&t.ctx.Pending) != 0 {
 			t.restart(t.ctx.Regs.RAX) // RAX still holds the call's number
 			t.regsSet = true
@@ -224,6 +231,11 @@ var errPlaceTaken = errors.New("a place of the program's memory is taken in the 
 
 const placeTaken = "place taken: "
 
+// errChildSignaled is a child's golos that a signal ended before it had the process: one
+// sent to the whole process group (a terminal's ^C) most likely, which the parent gets
+// too.
+var errChildSignaled = errors.New("the child's golos was ended by a signal")
+
 // startChild starts a child's golos and gives it the process: its pid and the socket to it.
 func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 	p := t.p
@@ -288,6 +300,9 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 		p.kids.forget(pid)
 		if strings.HasPrefix(err.Error(), placeTaken) {
 			return 0, 0, fmt.Errorf("%w: %v", errPlaceTaken, err)
+		}
+		if ws.Signaled() && ws.Signal() != unix.SIGKILL {
+			return 0, 0, fmt.Errorf("%w (%v): %v", errChildSignaled, ws.Signal(), err)
 		}
 		return 0, 0, err
 	}

@@ -159,16 +159,28 @@ func TestOCIRun(t *testing.T) {
 		}
 	})
 	t.Run("signal", func(t *testing.T) {
-		argv := []string{"/bin/sh", "-c", "echo before; kill -SEGV $$; echo after"}
-		b := ociBundle(t, nil, argv, nil)
+		// A real fault kills the container's first process: exit status 128+N.
+		b := ociBundle(t, map[string]string{"crash": prog(t, "oci_crash.glibc-static")}, []string{"/bin/crash"}, nil)
 		g := oci(t, t.TempDir(), b, "run", "c3")
-		nat := runNative(&runOpts{}, "/bin/busybox", "sh", "-c", "echo before; kill -SEGV $$; echo after")
+		nat := runNative(&runOpts{}, prog(t, "oci_crash.glibc-static"))
 		if nat.signal != syscall.SIGSEGV {
 			t.Fatalf("native: %s", nat)
 		}
 		if g.code != 128+int(syscall.SIGSEGV) || string(g.stdout) != string(nat.stdout) {
 			t.Errorf("golos-oci run: %s, stdout %q, stderr %q; want status %d and stdout %q", g, g.stdout, g.stderr,
 				128+int(syscall.SIGSEGV), nat.stdout)
+		}
+		// A kill of itself, which has no handler, is ignored, as by a pid namespace's
+		// init (under runc the container's first process is one; natively: unshare).
+		script := "echo before; kill -SEGV $$; echo after"
+		b = ociBundle(t, nil, []string{"/bin/sh", "-c", script}, nil)
+		g = oci(t, t.TempDir(), b, "run", "c4")
+		nat = runNative(&runOpts{}, "unshare", "--pid", "--fork", "/bin/busybox", "sh", "-c", script)
+		if nat.code != 0 || string(nat.stdout) != "before\nafter\n" {
+			t.Fatalf("native, as a pid namespace's init: %s, stdout %q", nat, nat.stdout)
+		}
+		if g.code != nat.code || string(g.stdout) != string(nat.stdout) {
+			t.Errorf("golos-oci run of %q: %s, stdout %q, stderr %q; native init: %s, stdout %q", script, g, g.stdout, g.stderr, nat, nat.stdout)
 		}
 	})
 	t.Run("hostname-readonly-bind", func(t *testing.T) {

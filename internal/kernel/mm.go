@@ -1,11 +1,6 @@
 package kernel
 
 import (
-	"bufio"
-	"bytes"
-	"os"
-	"strconv"
-
 	"golang.org/x/sys/unix"
 
 	"golos/internal/loader"
@@ -277,26 +272,18 @@ func (m *addressSpace) place(size uint64, anon bool) (uint64, bool) {
 }
 
 // learnForeign reads golos's own mappings inside the program's area from the host's
-// /proc/self/maps into m.foreign: a mapping that found its place taken met one. Caller
-// holds m.mu.
+// /proc/self/maps (readMaps) into m.foreign: a mapping that found its place taken met
+// one. Caller holds m.mu.
 func (m *addressSpace) learnForeign() {
-	data, err := os.ReadFile("/proc/self/maps")
+	maps, _, err := readMaps()
 	if err != nil || m.area == nil {
 		return
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		span, _, _ := bytes.Cut(sc.Bytes(), []byte(" "))
-		los, his, ok := bytes.Cut(span, []byte("-"))
-		if !ok {
+	for _, h := range maps {
+		if h.Hi <= m.area.Lo || h.Lo >= m.area.Hi {
 			continue
 		}
-		lo, err1 := strconv.ParseUint(string(los), 16, 64)
-		hi, err2 := strconv.ParseUint(string(his), 16, 64)
-		if err1 != nil || err2 != nil || hi <= m.area.Lo || lo >= m.area.Hi {
-			continue
-		}
-		for _, g := range m.owned.gaps(lo, hi) {
+		for _, g := range m.owned.gaps(h.Lo, h.Hi) {
 			m.foreign.add(g[0], g[1])
 		}
 	}

@@ -126,25 +126,9 @@ func (f *seccompFilter) run(data *[seccompDataSize]byte) uint32 {
 		}
 		switch in.code & 0x07 {
 		case bpfLD:
-			switch in.code & 0xe0 {
-			case bpfABS:
-				a = binary.LittleEndian.Uint32(data[in.k:])
-			case bpfLEN:
-				a = seccompDataSize
-			case bpfIMM:
-				a = in.k
-			case bpfMEM:
-				a = mem[in.k]
-			}
+			a = bpfLoad(in, data, &mem)
 		case bpfLDX:
-			switch in.code & 0xe0 {
-			case bpfLEN:
-				x = seccompDataSize
-			case bpfIMM:
-				x = in.k
-			case bpfMEM:
-				x = mem[in.k]
-			}
+			x = bpfLoad(in, data, &mem)
 		case bpfST:
 			mem[in.k] = a
 		case bpfSTX:
@@ -211,6 +195,20 @@ func (f *seccompFilter) run(data *[seccompDataSize]byte) uint32 {
 	return 0 // not reached: the last instruction returns
 }
 
+// bpfLoad is the value a load instruction (BPF_LD or BPF_LDX) takes, by its mode; only
+// BPF_LD has BPF_ABS (seccompValid).
+func bpfLoad(in bpfInsn, data *[seccompDataSize]byte, mem *[bpfMemWords]uint32) uint32 {
+	switch in.code & 0xe0 {
+	case bpfABS:
+		return binary.LittleEndian.Uint32(data[in.k:])
+	case bpfLEN:
+		return seccompDataSize
+	case bpfMEM:
+		return mem[in.k]
+	}
+	return in.k // BPF_IMM
+}
+
 // seccompVerdict runs the calling thread's filters on its syscall and returns the
 // verdict with the highest precedence: the lowest action, taken as a signed number, so
 // that SECCOMP_RET_KILL_PROCESS comes first and SECCOMP_RET_ALLOW last; among equal
@@ -267,7 +265,7 @@ func (t *Thread) seccompStop(nr uint64) (int64, bool) {
 	case unix.SECCOMP_RET_TRACE, unix.SECCOMP_RET_USER_NOTIF:
 		return -int64(unix.ENOSYS), true // no tracer, no listener
 	case unix.SECCOMP_RET_KILL_THREAD:
-		if t.p.threadCount() > 1 {
+		if t.p.programThreads() > 1 {
 			t.exit(0) // the thread ends; the others go on (seccomp_filter, do_exit(SIGSYS))
 			return 0, true
 		}
@@ -455,13 +453,6 @@ func (p *Process) seccompOn() {
 	for nr := range entry.PlainSyscalls {
 		entry.PlainSyscalls[nr] = 0
 	}
-}
-
-// threadCount is how many threads the process has.
-func (p *Process) threadCount() int {
-	p.threads.mu.Lock()
-	defer p.threads.mu.Unlock()
-	return len(p.threads.byTid)
 }
 
 // hasCapSysAdmin reports whether the calling thread has CAP_SYS_ADMIN in its effective

@@ -146,7 +146,13 @@ func rootCopy(t *testing.T, from, to string, mode fs.FileMode) {
 	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(to, b, mode); err != nil {
+	// The write holds off this process's forks (syscall.ForkLock), so that no parallel
+	// test's child inherits the writer's descriptor and makes the program "text file
+	// busy" when it is run.
+	syscall.ForkLock.RLock()
+	err = os.WriteFile(to, b, mode)
+	syscall.ForkLock.RUnlock()
+	if err != nil {
 		t.Fatal(err)
 	}
 }

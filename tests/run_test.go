@@ -123,7 +123,21 @@ func run(cmd *exec.Cmd, o *runOpts, timeout time.Duration) *result {
 	cmd.WaitDelay = 5 * time.Second
 
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	for try := 0; ; try++ {
+		err := cmd.Start()
+		if err == nil {
+			break
+		}
+		// A program the test has just written may be "text file busy" for a moment: a
+		// parallel test's fork can hold the writer's descriptor until it execs. A Cmd
+		// that failed to start cannot be started again, so the retry is a copy.
+		if errors.Is(err, syscall.ETXTBSY) && try < 40 {
+			time.Sleep(50 * time.Millisecond)
+			cmd = &exec.Cmd{Path: cmd.Path, Args: cmd.Args, Env: cmd.Env, Dir: cmd.Dir,
+				Stdin: cmd.Stdin, Stdout: cmd.Stdout, Stderr: cmd.Stderr,
+				ExtraFiles: cmd.ExtraFiles, SysProcAttr: cmd.SysProcAttr, WaitDelay: cmd.WaitDelay}
+			continue
+		}
 		r.err = err
 		return r
 	}
@@ -159,20 +173,11 @@ func run(cmd *exec.Cmd, o *runOpts, timeout time.Duration) *result {
 
 // runNative runs argv natively.
 func runNative(o *runOpts, argv ...string) *result {
-	for try := 0; ; try++ {
-		cmd := exec.Command(argv[0], argv[1:]...)
-		if o.nativePath != "" {
-			cmd = &exec.Cmd{Path: o.nativePath, Args: argv}
-		}
-		r := run(cmd, o, o.timeoutOr(runTimeout))
-		// A program the test has just written may be "text file busy" for a moment: a
-		// parallel test's fork can hold the writer's descriptor until it execs.
-		if r.err != nil && errors.Is(r.err, syscall.ETXTBSY) && try < 20 {
-			time.Sleep(50 * time.Millisecond)
-			continue
-		}
-		return r
+	cmd := exec.Command(argv[0], argv[1:]...)
+	if o.nativePath != "" {
+		cmd = &exec.Cmd{Path: o.nativePath, Args: argv}
 	}
+	return run(cmd, o, o.timeoutOr(runTimeout))
 }
 
 func (o *runOpts) timeoutOr(d time.Duration) time.Duration {

@@ -145,6 +145,19 @@ func TestThreadsClone3(t *testing.T) {
 	})
 }
 
+// TestCloneFlagsInvalid: the clone(2) flag combinations Linux refuses before it makes
+// anything (kernel/fork.c, copy_process) give EINVAL under golos too, and not golos's
+// ENOSYS for what it does not support (CLONE_SIGHAND without CLONE_VM, a new mount or
+// user namespace with CLONE_FS); clone(2) takes an exit signal past 64 (clone3 does not).
+func TestCloneFlagsInvalid(t *testing.T) {
+	forFlavours(t, "clone_flags", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "CLONE_THREAD alone: EINVAL\n", "CLONE_SIGHAND without CLONE_VM: EINVAL\n",
+			"CLONE_NEWNS|CLONE_FS: EINVAL\n", "CLONE_PIDFD|CLONE_DETACHED: EINVAL\n",
+			"exit signal 65: ok\n", "plain fork: ok\n")
+	})
+}
+
 // TestThreadsTenThousand: 10,000 threads alive at once, as Linux runs them; the Go
 // runtime's own thread limit (10,000) must not end golos. One flavour: the point is the
 // count, and each run takes seconds.

@@ -172,6 +172,33 @@ type RobustListHead struct {
 	ListOpPending uint64 // an entry being added or removed, or 0
 }
 
+// OpenHow is struct open_how (openat2(2), include/uapi/linux/openat2.h), which callers
+// pass with its size: OpenHowSizeVer0 is the first.
+type OpenHow struct {
+	Flags   uint64
+	Mode    uint64
+	Resolve uint64
+}
+
+// OpenHowSizeVer0 is OPEN_HOW_SIZE_VER0 (include/linux/fcntl.h): the struct as it first was.
+const OpenHowSizeVer0 = 24
+
+// SockFprog is struct sock_fprog (seccomp(2), include/uapi/linux/filter.h): a classic BPF
+// program's length in instructions and the application's address of its SockFilters.
+type SockFprog struct {
+	Len    uint16
+	_      [6]byte
+	Filter uint64
+}
+
+// SockFilter is struct sock_filter: one classic BPF instruction.
+type SockFilter struct {
+	Code uint16
+	Jt   uint8
+	Jf   uint8
+	K    uint32
+}
+
 // Sigset is the kernel's sigset_t on x86-64 (_NSIG = 64 bits): what the rt_* signal
 // calls take with a sigsetsize of 8.
 type Sigset = uint64

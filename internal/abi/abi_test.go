@@ -34,6 +34,9 @@ func TestLayoutMatchesCHeaders(t *testing.T) {
 		cm Cmsghdr
 		mm Mmsghdr
 		rh RobustListHead
+		oh OpenHow
+		fp SockFprog
+		sf SockFilter
 	)
 	var mc Sigcontext // uc.Mcontext
 	mcAt := int64(unsafe.Offsetof(uc.Mcontext))
@@ -92,6 +95,19 @@ func TestLayoutMatchesCHeaders(t *testing.T) {
 		{"offsetof(struct robust_list_head, list.next)", int64(unsafe.Offsetof(rh.Next))},
 		{"offsetof(struct robust_list_head, futex_offset)", int64(unsafe.Offsetof(rh.FutexOffset))},
 		{"offsetof(struct robust_list_head, list_op_pending)", int64(unsafe.Offsetof(rh.ListOpPending))},
+		{"sizeof(struct open_how)", int64(unsafe.Sizeof(oh))},
+		{"offsetof(struct open_how, flags)", int64(unsafe.Offsetof(oh.Flags))},
+		{"offsetof(struct open_how, mode)", int64(unsafe.Offsetof(oh.Mode))},
+		{"offsetof(struct open_how, resolve)", int64(unsafe.Offsetof(oh.Resolve))},
+		{"sizeof(struct open_how)", OpenHowSizeVer0}, // OPEN_HOW_SIZE_VER0 is not in the uapi headers
+		{"sizeof(struct sock_fprog)", int64(unsafe.Sizeof(fp))},
+		{"offsetof(struct sock_fprog, len)", int64(unsafe.Offsetof(fp.Len))},
+		{"offsetof(struct sock_fprog, filter)", int64(unsafe.Offsetof(fp.Filter))},
+		{"sizeof(struct sock_filter)", int64(unsafe.Sizeof(sf))},
+		{"offsetof(struct sock_filter, code)", int64(unsafe.Offsetof(sf.Code))},
+		{"offsetof(struct sock_filter, jt)", int64(unsafe.Offsetof(sf.Jt))},
+		{"offsetof(struct sock_filter, jf)", int64(unsafe.Offsetof(sf.Jf))},
+		{"offsetof(struct sock_filter, k)", int64(unsafe.Offsetof(sf.K))},
 		{"CLONE_ARGS_SIZE_VER0", CloneArgsSizeVer0},
 		{"CLONE_ARGS_SIZE_VER1", CloneArgsSizeVer1},
 		{"CLONE_ARGS_SIZE_VER2", CloneArgsSizeVer2},
@@ -178,7 +194,7 @@ func TestLayoutMatchesCHeaders(t *testing.T) {
 		name, headers string
 		checks        []check
 	}{
-		{"kernel", "#include <stddef.h>\n#include <asm/signal.h>\n#include <linux/signal.h>\n#include <linux/sched.h>\n#include <asm/sigcontext.h>\n#include <asm/ucontext.h>\n#include <linux/futex.h>\n", kernel},
+		{"kernel", "#include <stddef.h>\n#include <asm/signal.h>\n#include <linux/signal.h>\n#include <linux/sched.h>\n#include <asm/sigcontext.h>\n#include <asm/ucontext.h>\n#include <linux/futex.h>\n#include <linux/openat2.h>\n#include <linux/filter.h>\n", kernel},
 		{"libc", "#define _GNU_SOURCE\n#include <stddef.h>\n#include <signal.h>\n#include <sys/resource.h>\n#include <sys/ucontext.h>\n#include <sys/stat.h>\n#include <sys/socket.h>\n#include <time.h>\n", libc},
 	} {
 		var src strings.Builder

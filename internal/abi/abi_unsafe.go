@@ -5,7 +5,8 @@ import "unsafe"
 // Type is an ABI type of this package, whose memory is the C layout.
 type Type interface {
 	Sigaction | StackT | CloneArgs | Siginfo | Ucontext | RtSigframe | Rlimit | Timespec |
-		Sigset | RobustListHead | Stat | Statx | Msghdr | Mmsghdr | Cmsghdr
+		Sigset | RobustListHead | Stat | Statx | Msghdr | Mmsghdr | Cmsghdr | OpenHow | SockFprog |
+		SockFilter
 }
 
 // Bytes is the memory of *p as bytes, to be copied to or from the application's memory

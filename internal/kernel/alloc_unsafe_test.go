@@ -18,7 +18,7 @@ func TestSyscallAllocatesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer entry.FreeContext(ctx)
-	p := &Process{noted: map[uint64]bool{}}
+	p := newProcess(Options{})
 	th := &Thread{p: p, ctx: ctx, tid: unix.Gettid()}
 	var ts unix.Timespec
 	var act abi.Sigaction

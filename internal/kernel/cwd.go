@@ -1,12 +1,25 @@
 package kernel
 
-import "golang.org/x/sys/unix"
+import (
+	"golang.org/x/sys/unix"
+
+	"golos/internal/vfs"
+)
 
 // The working directory: getcwd(2), chdir(2), fchdir(2).
 
+// fsContext is what Linux keeps in fs_struct and clone(2) shares with CLONE_FS: the root
+// and the working directory. The umask stays the host's, which all of golos's threads
+// share.
+type fsContext struct {
+	root    *vfs.FS // the confined root and its volumes, or nil for the host's files
+	cwdMu   mutex[cwdLock]
+	cwdPath string // the working directory as a guest path (with a root); cwdMu
+}
+
 // getcwd(2), chdir(2), fchdir(2): with a root, the working directory is a guest path.
 func sysGetcwd(t *Thread) int64 {
-	if t.p.fs == nil {
+	if t.p.fsctx.root == nil {
 		return passthroughFast(t)
 	}
 	cwd := append([]byte(t.p.cwd()), 0)
@@ -20,14 +33,14 @@ func sysGetcwd(t *Thread) int64 {
 }
 
 func sysChdir(t *Thread) int64 {
-	if t.p.fs == nil {
+	if t.p.fsctx.root == nil {
 		return passthrough(t)
 	}
 	guest, e := t.pathOf(unix.AT_FDCWD, t.arg(0))
 	if e != 0 {
 		return -int64(e)
 	}
-	fd, err := t.p.fs.Open(guest, unix.O_PATH|unix.O_DIRECTORY, 0)
+	fd, err := t.p.fsctx.root.Open(guest, unix.O_PATH|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return -int64(errnoOf(err))
 	}
@@ -37,7 +50,7 @@ func sysChdir(t *Thread) int64 {
 		return -int64(errnoOf(err))
 	}
 	// The working directory as Linux keeps it: where the path led, symlinks resolved.
-	if canon, err := t.p.fs.FDPath(fd); err == nil {
+	if canon, err := t.p.fsctx.root.FDPath(fd); err == nil {
 		guest = canon
 	}
 	t.p.setCwd(guest)
@@ -45,10 +58,10 @@ func sysChdir(t *Thread) int64 {
 }
 
 func sysFchdir(t *Thread) int64 {
-	if t.p.fs == nil {
+	if t.p.fsctx.root == nil {
 		return passthroughFast(t)
 	}
-	guest, err := t.p.fs.FDPath(int(int32(t.arg(0))))
+	guest, err := t.p.fsctx.root.FDPath(int(int32(t.arg(0))))
 	if err != nil {
 		return -int64(unix.EBADF)
 	}
@@ -60,13 +73,13 @@ func sysFchdir(t *Thread) int64 {
 }
 
 func (p *Process) cwd() string {
-	p.cwdMu.Lock()
-	defer p.cwdMu.Unlock()
-	return p.cwdPath
+	p.fsctx.cwdMu.Lock()
+	defer p.fsctx.cwdMu.Unlock()
+	return p.fsctx.cwdPath
 }
 
 func (p *Process) setCwd(guest string) {
-	p.cwdMu.Lock()
-	p.cwdPath = guest
-	p.cwdMu.Unlock()
+	p.fsctx.cwdMu.Lock()
+	p.fsctx.cwdPath = guest
+	p.fsctx.cwdMu.Unlock()
 }

@@ -16,18 +16,18 @@ import (
 // watchDir watches a descriptor just opened when it is a directory whose listing shows
 // virtual directories or mount points its host directory may lack (sysGetdents64).
 func (p *Process) watchDir(fd int) {
-	if !p.fs.HasVirtual() {
+	if !p.fsctx.root.HasVirtual() {
 		return
 	}
 	var st unix.Stat_t
 	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return
 	}
-	if g, ok := p.fs.Virtual(fd); ok {
+	if g, ok := p.fsctx.root.Virtual(fd); ok {
 		p.watchFD(fd, &dirWatch{guest: g, virtual: true})
 		return
 	}
-	if g, err := p.fs.FDPath(fd); err == nil && p.fs.HasChildren(g) {
+	if g, err := p.fsctx.root.FDPath(fd); err == nil && p.fsctx.root.HasChildren(g) {
 		p.watchFD(fd, &dirWatch{guest: g})
 	}
 }
@@ -35,7 +35,7 @@ func (p *Process) watchDir(fd int) {
 // getdents64(2): a listing of /proc/self/fd leaves golos's own descriptors out; that of a
 // directory with virtual children or mount points shows them (dirents).
 func sysGetdents64(t *Thread) int64 {
-	w, ok := t.p.fdDirs.Load(int(int32(t.arg(0))))
+	w, ok := t.p.files.fdDirs.Load(int(int32(t.arg(0))))
 	if d, isDir := w.(*dirWatch); ok && isDir {
 		return t.dirents(d)
 	}
@@ -50,7 +50,7 @@ func sysGetdents64(t *Thread) int64 {
 		return passthrough(t)
 	case d.hide == hideThreads:
 		hide = func(tid int) bool { return t.p.thread(tid) == nil }
-	case len(t.p.ownFDs) == 0:
+	case len(t.p.files.ownFDs) == 0:
 		return passthrough(t)
 	default:
 		hide = t.p.ownFD
@@ -130,8 +130,8 @@ func (t *Thread) dirents(d *dirWatch) int64 {
 		if err := unix.Fstat(fd, &st); err != nil {
 			return -int64(errnoOf(err))
 		}
-		ents := append([]vfs.Child{{Name: ".", Ino: st.Ino}, {Name: "..", Ino: t.p.fs.Ino(path.Dir(d.guest))}},
-			t.p.fs.MissingChildren(d.guest, fd)...)
+		ents := append([]vfs.Child{{Name: ".", Ino: st.Ino}, {Name: "..", Ino: t.p.fsctx.root.Ino(path.Dir(d.guest))}},
+			t.p.fsctx.root.MissingChildren(d.guest, fd)...)
 		if pos >= int64(len(ents)) {
 			return 0
 		}
@@ -154,7 +154,7 @@ func (t *Thread) dirents(d *dirWatch) int64 {
 		if err != nil {
 			return 0
 		}
-		d.tail, d.end, d.next, d.kids = true, end, 0, t.p.fs.MissingChildren(d.guest, fd)
+		d.tail, d.end, d.next, d.kids = true, end, 0, t.p.fsctx.root.MissingChildren(d.guest, fd)
 	}
 	if d.next >= len(d.kids) {
 		return 0

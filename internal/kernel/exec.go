@@ -57,14 +57,14 @@ func (p *Process) lookPath(name string, envp []string) (string, error) {
 func (p *Process) checkExec(name, path string) error {
 	var st unix.Stat_t
 	var err error
-	if p.fs == nil {
+	if p.fsctx.root == nil {
 		err = unix.Stat(path, &st)
 		if err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
 			err = unix.Access(path, unix.X_OK)
 		}
 	} else {
 		var fd int
-		fd, err = p.fs.Open(vfs.Abs(p.cwd(), path), unix.O_PATH, 0)
+		fd, err = p.fsctx.root.Open(vfs.Abs(p.cwd(), path), unix.O_PATH, 0)
 		if err == nil {
 			err = unix.Fstat(fd, &st)
 			if err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
@@ -196,10 +196,10 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 		return -int64(unix.ENOENT)
 	}
 	if strings.HasPrefix(name, "/proc/") && isProcSelf(cleanProcPath(name), "exe") &&
-		(t.p.fs == nil || t.p.procMounted()) {
+		(t.p.fsctx.root == nil || t.p.procMounted()) {
 		// /proc/self/exe is the program's file, not golos's (a program that runs itself
 		// again through it); in a root without /proc there is none, as in a chroot.
-		name = t.p.exeGuestPath
+		name = t.p.mm.exeGuestPath
 	}
 	if err := t.p.checkExec(name, name); err != nil {
 		var ee *ExitError
@@ -221,7 +221,7 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 		args = append(args, "--exec-seccomp", hex.EncodeToString(b))
 	}
 	args = append(args, t.p.execLimitFlags()...)
-	if t.p.fs != nil {
+	if t.p.fsctx.root != nil {
 		args = append(args, "--workdir", t.p.cwd())
 	}
 	argv0 := name
@@ -255,10 +255,10 @@ func (t *Thread) fdExecPath(fd int) (string, unix.Errno) {
 	if !strings.HasPrefix(host, "/") || unix.Stat(host, &at) != nil || at.Dev != st.Dev || at.Ino != st.Ino {
 		return "", unix.ENOSYS
 	}
-	if t.p.fs == nil {
+	if t.p.fsctx.root == nil {
 		return host, 0
 	}
-	guest, ok := t.p.fs.Guest(host)
+	guest, ok := t.p.fsctx.root.Guest(host)
 	if !ok {
 		return "", unix.ENOSYS
 	}
@@ -280,18 +280,19 @@ func (t *Thread) execByFDFailed(e unix.Errno) int64 {
 // and the signals ignored, which stay ignored. Handled signals go back to their default
 // action, as everything else in the new golos starts.
 func (t *Thread) execSignalFlags() []string {
-	s := &t.p.sig
-	s.mu.Lock()
+	hand := t.p.sighand
+	shared := &t.p.shared
+	hand.mu.Lock()
 	mask := t.sigmask
 	// Pending signals stay pending (execve(2)); only their numbers reach the new program.
-	pending := t.pending | s.pending
+	pending := t.pending | shared.pending
 	var ignored uint64
 	for sig := 1; sig <= 64; sig++ {
-		if s.actions[sig].Handler == abi.SIG_IGN {
+		if hand.actions[sig].Handler == abi.SIG_IGN {
 			ignored |= sigBit(sig)
 		}
 	}
-	s.mu.Unlock()
+	hand.mu.Unlock()
 	var f []string
 	if mask != 0 {
 		f = append(f, "--exec-sigmask", "0x"+strconv.FormatUint(mask, 16))
@@ -312,21 +313,22 @@ func (t *Thread) execSignalFlags() []string {
 // (SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGCHLD and the fault signals among them), and SIGHUP
 // and SIGINT ignored (entry.IgnoredAtStart; nohup(1), a shell's background job).
 func (p *Process) inheritSignals(main *Thread) {
-	s := &p.sig
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	hand := p.sighand
+	shared := &p.shared
+	hand.mu.Lock()
+	defer hand.mu.Unlock()
 	main.sigmask = (p.opts.SigMask | p.startMask) &^ cannotCatch
 	ignored := p.opts.SigIgnored | entry.IgnoredAtStart()
 	for sig := 1; sig <= 64; sig++ {
 		if ignored&sigBit(sig) != 0 && sigBit(sig)&cannotCatch == 0 {
-			s.actions[sig] = abi.Sigaction{Handler: abi.SIG_IGN}
+			hand.actions[sig] = abi.Sigaction{Handler: abi.SIG_IGN}
 			entry.IgnoreTTYSignal(unix.Signal(sig), true)
 		}
 		if p.opts.SigPending&sigBit(sig) != 0 {
-			if s.infos == nil {
-				s.infos = map[int][]siginfo{}
+			if shared.infos == nil {
+				shared.infos = map[int][]siginfo{}
 			}
-			queue(&s.pending, s.infos, siginfo{signo: int32(sig), code: abi.SI_USER})
+			queue(&shared.pending, shared.infos, siginfo{signo: int32(sig), code: abi.SI_USER})
 		}
 	}
 }

@@ -53,7 +53,7 @@ func (t *Thread) execInPlace(path string, argv, envp []string) bool {
 	t.exitRobustList()
 	t.clearChildTid = 0
 	p.resetSignalsForExec(t)
-	p.dropMemory()
+	p.mm.drop()
 
 	p.mm.area = loader.NewArea(uint64(p.textStart)) // a new address space, placed anew
 	img, err := loader.Load(path, p.opener, p.mm.area)
@@ -82,10 +82,10 @@ func (t *Thread) execInPlace(path string, argv, envp []string) bool {
 	p.mm.initBrk(img.BrkStart)
 	p.mm.mu.Unlock()
 	for _, c := range img.Code {
-		p.rw.addCode(c[0], c[1])
+		p.mm.rw.addCode(c[0], c[1])
 	}
-	p.exePath, p.exeGuestPath = exePath, exeGuestPath
-	p.argv, p.envp, p.auxv, p.stack = argv, envp, stack.Auxv, stack.Mapped
+	p.mm.exePath, p.mm.exeGuestPath = exePath, exeGuestPath
+	p.mm.argv, p.mm.envp, p.mm.auxv, p.mm.stack = argv, envp, stack.Auxv, stack.Mapped
 	p.publish() // for /proc/<pid> in the other processes of the tree
 	setProcessName(comm)
 
@@ -103,7 +103,7 @@ func (t *Thread) execInPlace(path string, argv, envp []string) bool {
 // exePaths are what /proc/self/exe shows of the program at path: the host's file and the
 // guest's name, symlinks resolved.
 func (p *Process) exePaths(path string) (host, guest string, err error) {
-	if p.fs == nil {
+	if p.fsctx.root == nil {
 		fd, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return "", "", err
@@ -112,12 +112,12 @@ func (p *Process) exePaths(path string) (host, guest string, err error) {
 		host, err = vfs.HostFDPath(fd)
 		return host, host, err
 	}
-	fd, err := p.fs.Open(vfs.Abs(p.cwd(), path), unix.O_PATH, 0)
+	fd, err := p.fsctx.root.Open(vfs.Abs(p.cwd(), path), unix.O_PATH, 0)
 	if err != nil {
 		return "", "", err
 	}
 	defer unix.Close(fd)
-	if guest, err = p.fs.FDPath(fd); err != nil {
+	if guest, err = p.fsctx.root.FDPath(fd); err != nil {
 		return "", "", err
 	}
 	host, err = vfs.HostFDPath(fd)
@@ -136,24 +136,29 @@ func (p *Process) closeOnExec() {
 // stay ignored, the mask and pending signals stay, the alternate stack goes (execve(2),
 // sigaltstack(2)).
 func (p *Process) resetSignalsForExec(t *Thread) {
-	s := &p.sig
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for sig := range s.actions {
-		if s.actions[sig].Handler != abi.SIG_IGN {
-			s.actions[sig] = abi.Sigaction{}
-		} else {
-			s.actions[sig].Flags, s.actions[sig].Mask, s.actions[sig].Restorer = 0, 0, 0
-		}
-	}
+	p.sighand.mu.Lock()
+	defer p.sighand.mu.Unlock()
+	p.sighand.resetForExec()
 	t.altstack = abi.StackT{Flags: abi.SS_DISABLE}
 	t.restoreMask = nil
 }
 
-// dropMemory unmaps all of the program's memory and the rewriter's stub pages, and forgets
-// its rewritten sites.
-func (p *Process) dropMemory() {
-	m := &p.mm
+// resetForExec gives each handled signal its default action back and keeps the ignored
+// ones ignored (Linux's flush_signal_handlers). Caller holds h.mu.
+func (h *sigHandlers) resetForExec() {
+	for sig := range h.actions {
+		if h.actions[sig].Handler != abi.SIG_IGN {
+			h.actions[sig] = abi.Sigaction{}
+		} else {
+			h.actions[sig].Flags, h.actions[sig].Mask, h.actions[sig].Restorer = 0, 0, 0
+		}
+	}
+}
+
+// drop unmaps all of the program's memory and the rewriter's stub pages, and forgets its
+// rewritten sites: what is left is an address space with nothing of the program's in it,
+// as Linux's exec_mmap leaves the old mm.
+func (m *addressSpace) drop() {
 	m.mu.Lock()
 	for _, r := range m.owned.intersect(0, userEnd) {
 		unix.RawSyscall(unix.SYS_MUNMAP, uintptr(r[0]), uintptr(r[1]-r[0]), 0)
@@ -161,7 +166,7 @@ func (p *Process) dropMemory() {
 	m.owned, m.data, m.foreign = ranges{}, ranges{}, ranges{}
 	m.brkStart, m.brkCur, m.brkMapped = 0, 0, 0
 	m.mu.Unlock()
-	w := &p.rw
+	w := &m.rw
 	w.mu.Lock()
 	for _, pg := range w.pages {
 		unix.RawSyscall(unix.SYS_MUNMAP, uintptr(pg.addr), pageSize, 0)
@@ -178,12 +183,12 @@ func (p *Process) dropMemory() {
 // dropOwnFD forgets fd, one of golos's own descriptors that golos has closed: its number
 // is the program's again.
 func (p *Process) dropOwnFD(fd int) {
-	kept := p.ownFDs[:0]
-	for _, o := range p.ownFDs {
+	kept := p.files.ownFDs[:0]
+	for _, o := range p.files.ownFDs {
 		if o != fd {
 			kept = append(kept, o)
 		}
 	}
-	p.ownFDs = kept
+	p.files.ownFDs = kept
 	p.releaseGoFD(fd)
 }

@@ -1,17 +1,35 @@
 package kernel
 
 import (
-	"encoding/binary"
 	"errors"
 	"slices"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/abi"
 	"golos/internal/entry"
 	"golos/internal/vfs"
 )
 
 // Opening, closing and duplicating descriptors; those golos watches, and its own.
+
+// fileTable is what golos keeps about the process's descriptor table, which clone(2)
+// shares with CLONE_FILES: the table itself is the host's (golos's threads share one),
+// so this is golos's own part of it. It owns entry.GoFDs, the entry code's copy of which
+// descriptors are golos's or watched (markGoFD, releaseGoFD are its only writers).
+type fileTable struct {
+	ownFDs []int    // golos's own descriptors (the runtime's poller's, the root's, /proc/self/mem's…)
+	fdDirs sync.Map // watched descriptors: *procDir, *dirWatch (sysGetdents64), *signalfd (sysRead)
+}
+
+// own makes fds golos's own: kept from the application, and its calls on them go to Go.
+func (f *fileTable) own(fds ...int) {
+	f.ownFDs = append(f.ownFDs, fds...)
+	for _, fd := range fds {
+		entry.GoFDs[fd&0xffff] = 1
+	}
+}
 
 // openat(2) and open(2).
 func sysOpenat(t *Thread) int64 {
@@ -38,7 +56,7 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 			return -int64(unix.ENOENT) // golos's own descriptor or thread: not there
 		}
 		if isProcSelf(p, "exe") {
-			fd, err := t.p.opener(t.p.exeGuestPath)
+			fd, err := t.p.opener(t.p.mm.exeGuestPath)
 			if err == nil && flags&unix.O_CLOEXEC == 0 {
 				unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
 			}
@@ -50,7 +68,7 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 		if content, ok := t.procFile(p); ok {
 			return t.p.virtualFile(content, int(flags))
 		}
-		if d := procDirOf(p); d != nil && (t.p.fs == nil || d.hide != hideNone) {
+		if d := procDirOf(p); d != nil && (t.p.fsctx.root == nil || d.hide != hideNone) {
 			// Watched: a path relative to it is looked at (procPathArg), its listing
 			// is without golos's own descriptors or threads (sysGetdents64).
 			r := passthrough(t)
@@ -60,14 +78,14 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 			return r
 		}
 	}
-	if t.p.fs == nil {
+	if t.p.fsctx.root == nil {
 		return passthrough(t)
 	}
 	guest, e := t.pathArgs(dirArg, pathArg)
 	if e != 0 {
 		return -int64(e)
 	}
-	fd, err := t.p.fs.Open(guest, int(flags), uint32(mode))
+	fd, err := t.p.fsctx.root.Open(guest, int(flags), uint32(mode))
 	if err != nil {
 		return -int64(errnoOf(err))
 	}
@@ -101,7 +119,7 @@ func sysCloseRange(t *Thread) int64 {
 		return -int64(unix.EINVAL)
 	}
 	flags &^= unix.CLOSE_RANGE_UNSHARE
-	own := slices.Sorted(slices.Values(t.p.ownFDs))
+	own := slices.Sorted(slices.Values(t.p.files.ownFDs))
 	lo := first
 	for _, fd := range own {
 		if fd := uint64(fd); fd >= lo && fd <= last {
@@ -120,7 +138,7 @@ func sysCloseRange(t *Thread) int64 {
 	}
 	if flags&unix.CLOSE_RANGE_CLOEXEC == 0 {
 		var closed []int
-		t.p.fdDirs.Range(func(k, _ any) bool {
+		t.p.files.fdDirs.Range(func(k, _ any) bool {
 			if fd := uint64(k.(int)); fd >= first && fd <= last {
 				closed = append(closed, k.(int))
 			}
@@ -165,7 +183,7 @@ func sysDup2(t *Thread) int64 {
 	if old == nfd {
 		return passthroughFast(t) // dup2: nothing closed; dup3: EINVAL
 	}
-	w, watched := t.p.fdDirs.Load(old)
+	w, watched := t.p.files.fdDirs.Load(old)
 	r := passthroughFast(t)
 	if r >= 0 {
 		t.p.unwatchFD(nfd) // closed and replaced
@@ -181,7 +199,7 @@ func (p *Process) copyWatch(old int, nfd int64) {
 	if nfd < 0 {
 		return
 	}
-	if w, ok := p.fdDirs.Load(old); ok {
+	if w, ok := p.files.fdDirs.Load(old); ok {
 		p.watchFD(int(nfd), w)
 	}
 }
@@ -191,7 +209,7 @@ func (p *Process) copyWatch(old int, nfd int64) {
 // /proc/self/fd listing, a *dirWatch for a directory with virtual children, a *signalfd
 // for a signalfd (signalfd.go).
 func (p *Process) watchFD(fd int, w any) {
-	if old, ok := p.fdDirs.Swap(fd, w); ok {
+	if old, ok := p.files.fdDirs.Swap(fd, w); ok {
 		if sfd, ok := old.(*signalfd); ok {
 			p.dropSignalfdFD(sfd, fd)
 		}
@@ -204,7 +222,7 @@ func (p *Process) watchFD(fd int, w any) {
 
 // unwatchFD forgets fd, which is being closed or replaced.
 func (p *Process) unwatchFD(fd int) {
-	w, ok := p.fdDirs.LoadAndDelete(fd)
+	w, ok := p.files.fdDirs.LoadAndDelete(fd)
 	if !ok {
 		return
 	}
@@ -219,10 +237,10 @@ func (p *Process) unwatchFD(fd int) {
 func (p *Process) releaseGoFD(fd int) {
 	slot := fd & 0xffff
 	still := false
-	for _, o := range p.ownFDs {
+	for _, o := range p.files.ownFDs {
 		still = still || o&0xffff == slot
 	}
-	p.fdDirs.Range(func(k, _ any) bool {
+	p.files.fdDirs.Range(func(k, _ any) bool {
 		still = still || k.(int)&0xffff == slot
 		return !still
 	})
@@ -233,7 +251,7 @@ func (p *Process) releaseGoFD(fd int) {
 
 // ownFD reports whether fd is one of golos's own descriptors.
 func (p *Process) ownFD(fd int) bool {
-	for _, o := range p.ownFDs {
+	for _, o := range p.files.ownFDs {
 		if fd == o {
 			return true
 		}
@@ -244,7 +262,6 @@ func (p *Process) ownFD(fd int) bool {
 // openat2(2)'s struct open_how, and the flags Linux's build_open_flags (fs/open.c) accepts
 // in it (include/linux/fcntl.h VALID_OPEN_FLAGS, VALID_RESOLVE_FLAGS; O_PATH_FLAGS).
 const (
-	openHowSize0     = 24 // OPEN_HOW_SIZE_VER0
 	validOpenFlags   = 0o37777703
 	validResolve     = 0x3f // RESOLVE_NO_XDEV … RESOLVE_CACHED
 	resolveCached    = 0x20
@@ -264,24 +281,18 @@ const (
 // refused with ENOSYS (which openat2's callers take for "use openat"), and named once.
 func sysOpenat2(t *Thread) int64 {
 	howAddr, size := t.arg(2), t.arg(3)
-	if size < openHowSize0 {
+	if size < abi.OpenHowSizeVer0 {
 		return -int64(unix.EINVAL)
 	}
 	if size > pageSize {
 		return -int64(unix.E2BIG)
 	}
-	b := make([]byte, size)
-	if e := copyIn(howAddr, b); e != 0 {
+	// copy_struct_from_user: bytes past what golos knows must be zero (E2BIG).
+	var how abi.OpenHow
+	if e := abi.CopyStructIn(entry.CopyIn, abi.Bytes(&how), howAddr, size); e != 0 {
 		return -int64(e)
 	}
-	for _, c := range b[openHowSize0:] {
-		if c != 0 {
-			return -int64(unix.E2BIG) // a field newer than golos knows (copy_struct_from_user)
-		}
-	}
-	flags := binary.LittleEndian.Uint64(b[0:])
-	mode := binary.LittleEndian.Uint64(b[8:])
-	resolve := binary.LittleEndian.Uint64(b[16:])
+	flags, mode, resolve := how.Flags, how.Mode, how.Resolve
 	switch {
 	case flags&^validOpenFlags != 0, resolve&^validResolve != 0,
 		resolve&unix.RESOLVE_BENEATH != 0 && resolve&unix.RESOLVE_IN_ROOT != 0:
@@ -296,14 +307,14 @@ func sysOpenat2(t *Thread) int64 {
 	case resolve&resolveCached != 0 && flags&(unix.O_TRUNC|unix.O_CREAT|openTmpfileFlags) != 0:
 		return -int64(unix.EAGAIN) // never attempted from the cache alone
 	}
-	if t.p.fs == nil || resolve == 0 {
+	if t.p.fsctx.root == nil || resolve == 0 {
 		return t.openAt(0, 1, flags, mode)
 	}
 	if resolve&(unix.RESOLVE_BENEATH|unix.RESOLVE_IN_ROOT) != 0 {
 		if t.p.opts.RootReadOnly && flags&(unix.O_WRONLY|unix.O_RDWR|unix.O_CREAT|unix.O_TRUNC|unix.O_APPEND|openTmpfileFlags) != 0 {
 			return -int64(unix.EROFS)
 		}
-		if !t.p.fs.HasVolumes() {
+		if !t.p.fsctx.root.HasVolumes() {
 			r := passthrough(t)
 			if r >= 0 && flags&unix.O_PATH == 0 {
 				t.p.watchDir(int(r))
@@ -315,7 +326,7 @@ func sysOpenat2(t *Thread) int64 {
 	if e != 0 {
 		return -int64(e)
 	}
-	fd, err := t.p.fs.OpenResolve(guest, int(flags), uint32(mode), resolve)
+	fd, err := t.p.fsctx.root.OpenResolve(guest, int(flags), uint32(mode), resolve)
 	if errors.Is(err, vfs.ErrVolumes) {
 		t.p.unsupported("openat2 with RESOLVE_ flags in a root with volumes", "golos resolves paths across its volumes itself (ENOSYS: use openat)")
 		return -int64(unix.ENOSYS)

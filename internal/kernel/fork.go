@@ -135,8 +135,6 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 		p.unsupported(fmt.Sprintf("clone of a process with flags %#x", a.Flags&sharing),
 			"a new process shares nothing with its parent in golos yet; the program gets ENOSYS")
 		return -int64(unix.ENOSYS)
-	case a.ExitSignal > 64, a.Flags&unix.CLONE_PIDFD != 0 && a.Flags&unix.CLONE_DETACHED != 0:
-		return -int64(unix.EINVAL) // kernel/fork.c: valid_signal, copy_process
 	}
 	if a.Flags&unix.CLONE_SETTLS != 0 && a.TLS >= userEnd {
 		return -int64(unix.EPERM)
@@ -316,8 +314,8 @@ func (t *Thread) sendProcess(conn, pid int, a abi.CloneArgs) error {
 	// No mapping changes and no site is rewritten while the memory is described and copied.
 	p.mm.mu.Lock()
 	defer p.mm.mu.Unlock()
-	p.rw.mu.Lock()
-	defer p.rw.mu.Unlock()
+	p.mm.rw.mu.Lock()
+	defer p.mm.rw.mu.Unlock()
 	st, sharedFDs, err := t.forkState(a, conn)
 	if err != nil {
 		return err
@@ -327,7 +325,7 @@ func (t *Thread) sendProcess(conn, pid int, a abi.CloneArgs) error {
 			unix.Close(fd)
 		}
 	}()
-	runs, err := planCopy(p.pagemap, st.Maps)
+	runs, err := planCopy(p.mm.pagemap, st.Maps)
 	if err != nil {
 		return err
 	}
@@ -358,12 +356,12 @@ func (t *Thread) forkState(a abi.CloneArgs, conn int) (*forkState, []int, error)
 	p := t.p
 	st := &forkState{
 		Opts:         p.opts,
-		ExePath:      p.exePath,
-		ExeGuestPath: p.exeGuestPath,
-		Argv:         p.argv,
-		Envp:         p.envp,
-		Auxv:         p.auxv,
-		Stack:        p.stack,
+		ExePath:      p.mm.exePath,
+		ExeGuestPath: p.mm.exeGuestPath,
+		Argv:         p.mm.argv,
+		Envp:         p.mm.envp,
+		Auxv:         p.mm.auxv,
+		Stack:        p.mm.stack,
 		BrkStart:     p.mm.brkStart,
 		BrkCur:       p.mm.brkCur,
 		BrkMapped:    p.mm.brkMapped,
@@ -376,16 +374,16 @@ func (t *Thread) forkState(a abi.CloneArgs, conn int) (*forkState, []int, error)
 		st.Opts.Nofile = &n
 	}
 	st.Opts.Workdir = ""
-	p.sig.mu.Lock()
-	for i, a := range p.sig.actions {
+	p.sighand.mu.Lock()
+	for i, a := range p.sighand.actions {
 		st.Actions[i] = [4]uint64{a.Handler, a.Flags, a.Restorer, a.Mask}
 	}
-	for sfd := range p.sig.signalfds {
+	for sfd := range p.shared.signalfds {
 		st.Signalfds = append(st.Signalfds, forkSignalfd{Mask: sfd.mask, FDs: slices.Sorted(maps.Keys(sfd.fds))})
 	}
 	st.Thread.Sigmask = t.sigmask
 	st.Thread.Altstack = [3]uint64{t.altstack.SP, uint64(uint32(t.altstack.Flags)), t.altstack.Size}
-	p.sig.mu.Unlock()
+	p.sighand.mu.Unlock()
 	th := &st.Thread
 	th.Regs = t.ctx.Regs
 	th.Xsave = append([]byte(nil), t.ctx.Xsave()[:entry.XsaveSize]...)
@@ -447,8 +445,8 @@ func (t *Thread) forkState(a abi.CloneArgs, conn int) (*forkState, []int, error)
 		}
 	}
 	st.SharedFDs = len(sharedFDs)
-	st.Code = p.rw.code.intersect(0, userEnd)
-	for _, pg := range p.rw.pages {
+	st.Code = p.mm.rw.code.intersect(0, userEnd)
+	for _, pg := range p.mm.rw.pages {
 		data := make([]byte, pageSize)
 		copyIn(pg.alias, data)
 		st.Stubs = append(st.Stubs, forkStub{Addr: pg.addr, Used: pg.used, Data: data})
@@ -593,9 +591,9 @@ func (p *Process) vforkShare() {
 // vdsoParts are the vDSO's parts ([vvar]…, [vdso]) as /proc/self/maps shows them, read
 // once (a forked child's golos records them where it moved them).
 func (p *Process) vdsoParts() ([]forkMapping, error) {
-	p.vdsoMu.Lock()
-	defer p.vdsoMu.Unlock()
-	if p.vdso == nil {
+	p.mm.vdsoMu.Lock()
+	defer p.mm.vdsoMu.Unlock()
+	if p.mm.vdso == nil {
 		_, parts, err := readMaps()
 		if err != nil {
 			return nil, err
@@ -603,7 +601,7 @@ func (p *Process) vdsoParts() ([]forkMapping, error) {
 		if len(parts) == 0 {
 			return nil, fmt.Errorf("golos's process has no vDSO")
 		}
-		p.vdso = parts
+		p.mm.vdso = parts
 	}
-	return p.vdso, nil
+	return p.mm.vdso, nil
 }

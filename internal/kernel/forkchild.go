@@ -14,7 +14,6 @@ import (
 
 	"golos/internal/abi"
 	"golos/internal/entry"
-	"golos/internal/loader"
 	"golos/internal/vfs"
 )
 
@@ -153,7 +152,8 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	if opts.Root != "" {
 		opts.Workdir = st.Cwd
 	}
-	p := &Process{opts: opts, noted: map[uint64]bool{}, ownFDs: opts.HostFDs, vdso: st.VDSO}
+	p := newProcess(opts)
+	p.mm.vdso = st.VDSO
 	if opts.Stats {
 		p.stats = &stats{}
 	}
@@ -163,19 +163,10 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	if n := opts.Nofile; n != nil {
 		p.setHostNofile(*n)
 	}
-	p.exePath, p.exeGuestPath = st.ExePath, st.ExeGuestPath
-	p.textStart, p.textEnd, err = selfText()
-	if err != nil {
+	p.mm.exePath, p.mm.exeGuestPath = st.ExePath, st.ExeGuestPath
+	if err := p.enterKernel(); err != nil { // the area: for the child's own new mappings
 		return nil, nil, err
 	}
-	if opts.NoFSGSBase {
-		entry.AvoidFSGSBase()
-	}
-	if err := entry.Install(p.textStart, p.textEnd); err != nil {
-		return nil, nil, err
-	}
-	go p.forwardHostSignals()
-	p.mm.area = loader.NewArea(uint64(p.textStart)) // for the child's own new mappings
 	for _, m := range st.Maps {
 		p.mm.owned.add(m.Lo, m.Hi)
 		if !m.Shared && m.Prot&unix.PROT_WRITE != 0 {
@@ -183,33 +174,22 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 		}
 	}
 	p.mm.brkStart, p.mm.brkCur, p.mm.brkMapped = st.BrkStart, st.BrkCur, st.BrkMapped
-	if !opts.NoRewrite {
-		fd, err := p.rw.openMem()
-		if err != nil {
-			return nil, nil, err
-		}
-		p.ownFDs = append(p.ownFDs, fd)
+	if err := p.openOwnFiles(seccompMode); err != nil {
+		return nil, nil, err
 	}
-	p.pagemap = openPagemap()
-	if p.pagemap >= 0 {
-		p.ownFDs = append(p.ownFDs, p.pagemap)
-	}
-	p.seccompUsed.Store(seccompMode != 0)
-	p.setPlainSyscalls()
 	for _, c := range st.Code {
-		p.rw.addCode(c[0], c[1])
+		p.mm.rw.addCode(c[0], c[1])
 	}
-	p.rw.pages = pages
-	p.argv, p.envp, p.auxv, p.stack = st.Argv, st.Envp, st.Auxv, st.Stack
+	p.mm.rw.pages = pages
+	p.mm.argv, p.mm.envp, p.mm.auxv, p.mm.stack = st.Argv, st.Envp, st.Auxv, st.Stack
 	p.publish() // for /proc/<pid> in the other processes of the tree
 	if st.VforkStack[1] != 0 {
 		// Open until the child execs or ends, and golos's own till then.
 		p.vforkConn, p.vforkStack = conn, st.VforkStack
-		p.ownFDs = append(p.ownFDs, conn)
-		entry.GoFDs[conn&0xffff] = 1
+		p.files.own(conn)
 	}
 	for i, a := range st.Actions {
-		p.sig.actions[i] = abi.Sigaction{Handler: a[0], Flags: a[1], Restorer: a[2], Mask: a[3]}
+		p.sighand.actions[i] = abi.Sigaction{Handler: a[0], Flags: a[1], Restorer: a[2], Mask: a[3]}
 		if i > 0 && a[0] == abi.SIG_IGN {
 			entry.IgnoreTTYSignal(unix.Signal(i), true)
 		}

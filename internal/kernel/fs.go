@@ -48,8 +48,8 @@ func (p *Process) setupFiles() error {
 	if err != nil {
 		return fmt.Errorf("root: %w", err)
 	}
-	p.fs = fs
-	p.ownFDs = append(p.ownFDs, fs.FDs()...)
+	p.fsctx.root = fs
+	p.files.own(fs.FDs()...)
 	wd := o.Workdir
 	if wd == "" {
 		wd = "/"
@@ -70,15 +70,15 @@ func (p *Process) setupFiles() error {
 // opener opens the program and its interpreter for the loader: inside the root if there
 // is one.
 func (p *Process) opener(name string) (int, error) {
-	if p.fs == nil {
+	if p.fsctx.root == nil {
 		return loaderOpen(name)
 	}
-	return p.fs.Open(vfs.Abs(p.cwd(), name), unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0) // as loader.HostOpener
+	return p.fsctx.root.Open(vfs.Abs(p.cwd(), name), unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0) // as loader.HostOpener
 }
 
 // procMounted reports whether the root has a /proc (a --volume of the host's).
 func (p *Process) procMounted() bool {
-	fd, err := p.fs.Open("/proc/self", unix.O_PATH, 0)
+	fd, err := p.fsctx.root.Open("/proc/self", unix.O_PATH, 0)
 	if err != nil {
 		return false
 	}

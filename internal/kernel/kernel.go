@@ -9,32 +9,32 @@
 //   - p.forkMu: one new process at a time (fork.go).
 //   - p.mm.mu: the memory map (addressSpace), held across a whole mmap(2), munmap(2)
 //     and the like, and while fork describes and copies memory.
-//   - p.rw.mu: the rewriter's code ranges and stub pages; held across one rewrite.
+//   - p.mm.rw.mu: the rewriter's code ranges and stub pages; held across one rewrite.
 //   - p.forwardMu: held while signals from outside are taken and queued (forwardTaken).
 //   - p.kicks.mu: the kicked threads being watched (kickWatch).
-//   - p.sig.mu: dispositions and pending signals, the process's and each thread's, and
-//     each thread's masks (signalState, Thread).
+//   - p.sighand.mu: dispositions and pending signals, the process's and each thread's, and
+//     each thread's masks (sigHandlers, sharedSignals, Thread).
 //   - p.threads.mu: the set of live threads and the spare OS threads (threads).
-//   - p.cwdMu, p.vdsoMu, p.nofileMu, p.noteMu, p.kids.mu: the working directory, the
-//     vDSO's parts, the application's RLIMIT_NOFILE, the notes already printed, the
-//     clone children (wait.go).
+//   - p.fsctx.cwdMu, p.mm.vdsoMu, p.nofileMu, p.noteMu, p.kids.mu: the working
+//     directory, the vDSO's parts, the application's RLIMIT_NOFILE, RLIMIT_AS and
+//     RLIMIT_DATA, the notes already printed, the clone children (wait.go).
 //   - a dirWatch's mu: one watched directory's listing (dirs.go).
 //   - stopMu (package-level): one stop of the process at a time (stopBy); taken with no
 //     other lock held.
 //
 // When one is taken with another held, it is in this order (an arrow: "before"):
 //
-//	p.forkMu → p.mm.mu → p.rw.mu → p.cwdMu, p.vdsoMu, p.sig.mu (fork: forkChild, sendProcess, forkState)
-//	p.mm.mu → p.rw.mu (a mapping's change adds or removes code: rw.addCode, rw.removeCode)
+//	p.forkMu → p.mm.mu → p.mm.rw.mu → p.fsctx.cwdMu, p.mm.vdsoMu, p.sighand.mu (fork: forkChild, sendProcess, forkState)
+//	p.mm.mu → p.mm.rw.mu (a mapping's change adds or removes code: rw.addCode, rw.removeCode)
 //	p.forwardMu → p.kids.mu (forward → childExitSignal)
 //	p.forkMu → p.kids.mu (forkChild)
 //	p.mm.mu → p.nofileMu (a mapping that grows the memory checks RLIMIT_AS, RLIMIT_DATA: overLimit)
-//	p.forwardMu → p.sig.mu → p.threads.mu (forwardTaken → sendProcess, sendThread)
+//	p.forwardMu → p.sighand.mu → p.threads.mu (forwardTaken → sendProcess, sendThread)
 //	p.forwardMu → p.kicks.mu → p.threads.mu (forwardTaken → signalThread; rekickLoop → p.thread)
-//	p.sig.mu → p.threads.mu (rt_sigaction, retargetShared, flushStopCont, sendProcess, blockedByAll)
+//	p.sighand.mu → p.threads.mu (rt_sigaction, retargetShared, flushStopCont, sendProcess, blockedByAll)
 //
-// p.threads.mu, p.cwdMu, p.vdsoMu, p.nofileMu, p.noteMu, p.kids.mu and a dirWatch's mu are leaves:
-// nothing is locked while one is held. A thread's own fields that no lock names are
+// p.threads.mu, p.fsctx.cwdMu, p.mm.vdsoMu, p.nofileMu, p.noteMu, p.kids.mu and a
+// dirWatch's mu are leaves: nothing is locked while one is held. A thread's own fields that no lock names are
 // touched only by the thread itself (its syscalls, its signal delivery), or before it
 // runs by whoever starts it.
 //
@@ -50,7 +50,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -96,42 +95,46 @@ type Options struct {
 	Pid1 bool
 }
 
-// Process is one application process: its memory map, its signal dispositions, its view
-// of files and the threads that run it.
+// Process is one application process, and golos's process: the thread group (Linux's
+// signal_struct and the tasks in it) with the parts clone(2) shares or copies one by one,
+// held as Linux's task_struct holds them (include/linux/sched.h: sighand, mm, files, fs).
+// Every thread of a golos runs in one thread group, so the threads share all of them; a
+// new process (fork.go) is a new golos, which gets a copy of each part (forkState), and
+// an execve(2) in place replaces the address space and resets the handlers (execInPlace).
+//
+//	part          clone flag      what it holds                                       copied by
+//	Process       CLONE_THREAD    threads, process-pending signals, rlimits, children  forkState
+//	*sigHandlers  CLONE_SIGHAND   dispositions, and the lock of all signal state        forkActions
+//	*addressSpace CLONE_VM        mappings, rewritten sites, vDSO, exe, argv/auxv      forkMaps, the memory
+//	*fileTable    CLONE_FILES     golos's own descriptors, watched descriptors          the host's fork + forkFiles
+//	*fsContext    CLONE_FS        the root and volumes, the working directory          forkState.Cwd, Opts
+//
+// The umask is the host's (golos's threads share one host fs_struct), and so is the
+// descriptor table itself; fileTable holds what golos keeps about it.
 type Process struct {
 	// Fields without a lock named are set before the first thread runs (Run,
 	// buildChild) and changed, if ever, only by an execve in place (execInPlace), which
 	// golos makes only when the process has one thread left.
-	opts         Options            // *opts.Nofile: nofileMu
-	exePath      string             // the program on the host (what opening /proc/self/exe opens)
-	exeGuestPath string             // the program as the application names it (/proc/self/exe)
-	mm           addressSpace       // mm.mu
-	sig          signalState        // sig.mu
-	kicks        kickWatch          // kicked threads that have not yet looked at their signals (kicks.mu)
-	forwardMu    mutex[forwardLock] // held while signals from outside are taken and queued (forwardTaken)
-	forwarding   atomic.Int32       // the forwarder goroutine is taking and queuing signals
-	seccompUsed  atomic.Bool        // a thread has a seccomp mode: every syscall goes to the handler (seccomp.go)
-	fs           *vfs.FS            // the confined root, or nil for the host's files
-	ownFDs       []int              // golos's own descriptors (the runtime's poller's, the root's)
-	fdDirs       sync.Map           // watched descriptors: *procDir, *dirWatch (sysGetdents64), *signalfd (sysRead)
+	opts Options // the rlimits in it (*opts.Nofile, AS, Data): nofileMu
+
+	sighand *sigHandlers  // sighand.mu
+	mm      *addressSpace // mm.mu
+	files   *fileTable
+	fsctx   *fsContext
+
+	shared      sharedSignals      // sent to the process as a whole; sighand.mu
+	kicks       kickWatch          // kicked threads that have not yet looked at their signals (kicks.mu)
+	forwardMu   mutex[forwardLock] // held while signals from outside are taken and queued (forwardTaken)
+	forwarding  atomic.Int32       // the forwarder goroutine is taking and queuing signals
+	seccompUsed atomic.Bool        // a thread has a seccomp mode: every syscall goes to the handler (seccomp.go)
 
 	nofileMu mutex[nofileLock]
 	forkMu   mutex[forkLock] // one new process at a time (fork.go)
 	kids     cloneKids       // children with an exit signal other than SIGCHLD (wait.go); kids.mu
-	vdsoMu   mutex[vdsoLock]
-	vdso     []forkMapping // the vDSO's parts (vdsoParts); vdsoMu
-	pagemap  int           // /proc/self/pagemap, open from the start (fork.go), or -1
 	// A vfork child's socket to its parent's golos and the part of the parent's stack it
 	// gives back (vforkShare); vforkConn is 0 otherwise.
 	vforkConn  int
 	vforkStack [2]uint64
-
-	cwdMu   mutex[cwdLock]
-	cwdPath string // the working directory as a guest path (with a root); cwdMu
-
-	argv, envp []string
-	auxv       []byte
-	stack      [2]uint64 // the main thread's stack
 
 	textStart, textEnd uintptr // golos's own text: the Syscall User Dispatch allowed region
 
@@ -142,10 +145,23 @@ type Process struct {
 	threads threads // threads.mu
 	stress  bool    // stressEnv was set
 
-	rw    rewriter // syscall sites rewritten to enter golos directly (rw.mu)
-	stats *stats   // with --stats
+	stats *stats // with --stats
 
 	startMask uint64 // the host signal mask golos's process started with (inheritSignals)
+}
+
+// newProcess is a process with its parts, empty: Run and buildChild fill them in.
+func newProcess(opts Options) *Process {
+	p := &Process{
+		opts:    opts,
+		noted:   map[uint64]bool{},
+		sighand: &sigHandlers{},
+		mm:      &addressSpace{pagemap: -1},
+		files:   &fileTable{},
+		fsctx:   &fsContext{},
+	}
+	p.files.own(opts.HostFDs...)
+	return p
 }
 
 // ExitError is a failure to start the program with its own exit status: 127 for a
@@ -174,7 +190,7 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	if opts.Stderr == nil {
 		opts.Stderr = os.Stderr
 	}
-	p := &Process{opts: opts, noted: map[uint64]bool{}, ownFDs: opts.HostFDs}
+	p := newProcess(opts)
 	// The mask golos's process was started with, before the main thread's is emptied
 	// (entry.Enable): the program inherits it, as a program does across execve(2).
 	var startMask unix.Sigset_t
@@ -204,41 +220,12 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 		return 0, err
 	}
 	// /proc/self/exe names the program's file, symlinks resolved, as Linux does.
-	if p.fs != nil {
-		fd, err := p.fs.Open(vfs.Abs(p.cwd(), path), unix.O_PATH, 0)
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", program, err)
-		}
-		p.exeGuestPath, err = p.fs.FDPath(fd)
-		if err == nil {
-			p.exePath, err = vfs.HostFDPath(fd)
-		}
-		unix.Close(fd)
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", program, err)
-		}
-	} else {
-		abs, err := filepath.Abs(path)
-		if err == nil {
-			abs, err = filepath.EvalSymlinks(abs)
-		}
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", program, err)
-		}
-		p.exePath, p.exeGuestPath = abs, abs
+	if p.mm.exePath, p.mm.exeGuestPath, err = p.exePaths(path); err != nil {
+		return 0, fmt.Errorf("%s: %w", program, err)
 	}
-	p.textStart, p.textEnd, err = selfText()
-	if err != nil {
+	if err := p.enterKernel(); err != nil {
 		return 0, err
 	}
-	if p.opts.NoFSGSBase {
-		entry.AvoidFSGSBase()
-	}
-	if err := entry.Install(p.textStart, p.textEnd); err != nil {
-		return 0, err
-	}
-	go p.forwardHostSignals() // signals sent to golos from outside go to the application
-	p.mm.area = loader.NewArea(uint64(p.textStart))
 	img, err := loader.Load(path, p.opener, p.mm.area)
 	if err != nil {
 		return 0, err
@@ -252,27 +239,17 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	}
 	p.mm.owned.add(stack.Reserved[0], stack.Reserved[1])
 	p.mm.initBrk(img.BrkStart)
-	if !opts.NoRewrite {
-		fd, err := p.rw.openMem()
-		if err != nil {
-			return 0, err
-		}
-		p.ownFDs = append(p.ownFDs, fd)
-	}
-	p.pagemap = openPagemap()
-	if p.pagemap >= 0 {
-		p.ownFDs = append(p.ownFDs, p.pagemap)
-	}
 	seccompMode, seccomp, ok := decodeSeccomp(opts.Seccomp)
 	if !ok {
 		return 0, errors.New("the seccomp filters given are malformed")
 	}
-	p.seccompUsed.Store(seccompMode != 0)
-	p.setPlainSyscalls()
-	for _, c := range img.Code {
-		p.rw.addCode(c[0], c[1])
+	if err := p.openOwnFiles(seccompMode); err != nil {
+		return 0, err
 	}
-	p.argv, p.envp, p.auxv, p.stack = argv, envp, stack.Auxv, stack.Mapped
+	for _, c := range img.Code {
+		p.mm.rw.addCode(c[0], c[1])
+	}
+	p.mm.argv, p.mm.envp, p.mm.auxv, p.mm.stack = argv, envp, stack.Auxv, stack.Mapped
 	p.publish() // for /proc/<pid> in the other processes of the tree
 	setProcessName(comm)
 
@@ -303,6 +280,47 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	}
 	// The main thread exited and others run on: the process ends with the last of them.
 	select {}
+}
+
+// enterKernel makes this golos the program's kernel: its own text the region whose
+// syscalls Syscall User Dispatch lets through, the entry code's handlers installed,
+// signals from outside forwarded to the program, and an address space for the program
+// placed apart from golos's memory. Run and buildChild share it.
+func (p *Process) enterKernel() error {
+	var err error
+	p.textStart, p.textEnd, err = selfText()
+	if err != nil {
+		return err
+	}
+	if p.opts.NoFSGSBase {
+		entry.AvoidFSGSBase()
+	}
+	if err := entry.Install(p.textStart, p.textEnd); err != nil {
+		return err
+	}
+	go p.forwardHostSignals() // signals sent to golos from outside go to the application
+	p.mm.area = loader.NewArea(uint64(p.textStart))
+	return nil
+}
+
+// openOwnFiles opens the descriptors golos keeps for itself while the program runs
+// (/proc/self/mem for the rewriter, /proc/self/pagemap for fork) and tells the entry code
+// which syscalls a rewritten site may make itself: none when a thread has a seccomp mode.
+func (p *Process) openOwnFiles(seccompMode int32) error {
+	if !p.opts.NoRewrite {
+		fd, err := p.mm.rw.openMem()
+		if err != nil {
+			return err
+		}
+		p.files.own(fd)
+	}
+	p.mm.pagemap = openPagemap()
+	if p.mm.pagemap >= 0 {
+		p.files.own(p.mm.pagemap)
+	}
+	p.seccompUsed.Store(seccompMode != 0)
+	p.setPlainSyscalls()
+	return nil
 }
 
 // base15 is the last element of a path cut to the 15 bytes of a task's comm.

@@ -22,13 +22,13 @@ type lockRank uint8
 const (
 	rankFork     lockRank = iota + 1 // p.forkMu
 	rankMM                           // p.mm.mu
-	rankRW                           // p.rw.mu
+	rankRW                           // p.mm.rw.mu
 	rankForward                      // p.forwardMu
 	rankKicks                        // p.kicks.mu
-	rankSig                          // p.sig.mu
+	rankSig                          // p.sighand.mu
 	rankThreads                      // p.threads.mu
-	rankCwd                          // p.cwdMu
-	rankVdso                         // p.vdsoMu
+	rankCwd                          // p.fsctx.cwdMu
+	rankVdso                         // p.mm.vdsoMu
 	rankNofile                       // p.nofileMu
 	rankNote                         // p.noteMu
 	rankDirWatch                     // a dirWatch's mu
@@ -37,8 +37,8 @@ const (
 	numRanks
 )
 
-var rankNames = [numRanks]string{"", "p.forkMu", "p.mm.mu", "p.rw.mu", "p.forwardMu", "p.kicks.mu",
-	"p.sig.mu", "p.threads.mu", "p.cwdMu", "p.vdsoMu", "p.nofileMu", "p.noteMu", "a dirWatch's mu", "stopMu", "p.kids.mu"}
+var rankNames = [numRanks]string{"", "p.forkMu", "p.mm.mu", "p.mm.rw.mu", "p.forwardMu", "p.kicks.mu",
+	"p.sighand.mu", "p.threads.mu", "p.fsctx.cwdMu", "p.mm.vdsoMu", "p.nofileMu", "p.noteMu", "a dirWatch's mu", "stopMu", "p.kids.mu"}
 
 func (r lockRank) String() string { return rankNames[r] }
 

@@ -14,7 +14,7 @@ func TestLockOrder(t *testing.T) {
 	lockOrderFail = func(msg string) { failures = append(failures, msg) }
 	defer func() { lockOrderFail = nil }()
 	var (
-		p        Process
+		p        = newProcess(Options{})
 		w        dirWatch
 		stopLike mutex[stopLock] // stopMu's rank, not golos's own stopMu
 	)
@@ -25,13 +25,13 @@ func TestLockOrder(t *testing.T) {
 	// Each lock of the process has its own rank: the mutex's type names it.
 	fork := step{rankOf(&p.forkMu), &p.forkMu}
 	mm := step{rankOf(&p.mm.mu), &p.mm.mu}
-	rw := step{rankOf(&p.rw.mu), &p.rw.mu}
+	rw := step{rankOf(&p.mm.rw.mu), &p.mm.rw.mu}
 	fwd := step{rankOf(&p.forwardMu), &p.forwardMu}
 	kicks := step{rankOf(&p.kicks.mu), &p.kicks.mu}
-	sig := step{rankOf(&p.sig.mu), &p.sig.mu}
+	sig := step{rankOf(&p.sighand.mu), &p.sighand.mu}
 	threads := step{rankOf(&p.threads.mu), &p.threads.mu}
-	cwd := step{rankOf(&p.cwdMu), &p.cwdMu}
-	vdso := step{rankOf(&p.vdsoMu), &p.vdsoMu}
+	cwd := step{rankOf(&p.fsctx.cwdMu), &p.fsctx.cwdMu}
+	vdso := step{rankOf(&p.mm.vdsoMu), &p.mm.vdsoMu}
 	nofile := step{rankOf(&p.nofileMu), &p.nofileMu}
 	note := step{rankOf(&p.noteMu), &p.noteMu}
 	dir := step{rankOf(&w.mu), &w.mu}
@@ -61,16 +61,16 @@ func TestLockOrder(t *testing.T) {
 		{"each alone", []step{nofile}, ""},
 		{"stop alone", []step{stop}, ""},
 		// Against them.
-		{"threads sig", []step{threads, sig}, "p.sig.mu taken while p.threads.mu is held"},
-		{"sig forward", []step{sig, fwd}, "p.forwardMu taken while p.sig.mu is held"},
-		{"rw mm", []step{rw, mm}, "p.mm.mu taken while p.rw.mu is held"},
-		{"sig kicks", []step{sig, kicks}, "p.kicks.mu taken while p.sig.mu is held"},
-		{"kicks sig", []step{kicks, sig}, "p.sig.mu taken while p.kicks.mu is held"},
-		{"cwd under a leaf", []step{note, cwd}, "p.cwdMu taken while p.noteMu is held"},
+		{"threads sig", []step{threads, sig}, "p.sighand.mu taken while p.threads.mu is held"},
+		{"sig forward", []step{sig, fwd}, "p.forwardMu taken while p.sighand.mu is held"},
+		{"rw mm", []step{rw, mm}, "p.mm.mu taken while p.mm.rw.mu is held"},
+		{"sig kicks", []step{sig, kicks}, "p.kicks.mu taken while p.sighand.mu is held"},
+		{"kicks sig", []step{kicks, sig}, "p.sighand.mu taken while p.kicks.mu is held"},
+		{"cwd under a leaf", []step{note, cwd}, "p.fsctx.cwdMu taken while p.noteMu is held"},
 		{"a dirWatch under a leaf", []step{nofile, dir}, "a dirWatch's mu taken while p.nofileMu is held"},
 		{"under a dirWatch", []step{dir, note}, "p.noteMu taken while a dirWatch's mu is held"},
-		{"stop under any", []step{sig, stop}, "stopMu taken while p.sig.mu is held"},
-		{"sig twice", []step{sig, sig}, "p.sig.mu taken while p.sig.mu is held"},
+		{"stop under any", []step{sig, stop}, "stopMu taken while p.sighand.mu is held"},
+		{"sig twice", []step{sig, sig}, "p.sighand.mu taken while p.sighand.mu is held"},
 	} {
 		failures = nil
 		var wg sync.WaitGroup
@@ -105,9 +105,9 @@ func TestLockOrder(t *testing.T) {
 	// A lock taken by one goroutine and released by another is forgotten.
 	failures = nil
 	taken := make(chan struct{})
-	go func() { lockTaking(rankSig, &p.sig.mu); close(taken) }()
+	go func() { lockTaking(rankSig, &p.sighand.mu); close(taken) }()
 	<-taken
-	lockReleased(&p.sig.mu)
+	lockReleased(&p.sighand.mu)
 	if n := len(lockState.held); n != 0 || len(failures) != 0 {
 		t.Errorf("handed-over lock: %d goroutines hold locks, failures %q", n, failures)
 	}

@@ -8,8 +8,9 @@ import (
 
 // addressSpace tracks which memory belongs to the application. golos's own mappings (the
 // Go heap, stacks, golos's text) share the address space; the application may map, unmap,
-// protect and advise only its own memory and free space, never golos's. mu guards all of
-// it.
+// protect and advise only its own memory and free space, never golos's. It is what
+// clone(2) shares with CLONE_VM (Linux's mm_struct). mu guards the mappings' bookkeeping
+// and the break; rw and the vDSO's parts have their own locks.
 type addressSpace struct {
 	mu    mutex[mmLock]
 	owned ranges
@@ -24,6 +25,19 @@ type addressSpace struct {
 	foreign ranges
 
 	brkStart, brkCur, brkMapped uint64
+
+	rw      rewriter // syscall sites rewritten to enter golos directly (rw.mu)
+	vdsoMu  mutex[vdsoLock]
+	vdso    []forkMapping // the vDSO's parts (vdsoParts); vdsoMu
+	pagemap int           // /proc/self/pagemap, open from the start (fork.go), or -1
+
+	// What Linux keeps in mm_struct about the program the memory holds (exe_file,
+	// arg_start…, saved_auxv, start_stack); set at load and by execve.
+	exePath      string // the program on the host (what opening /proc/self/exe opens)
+	exeGuestPath string // the program as the application names it (/proc/self/exe)
+	argv, envp   []string
+	auxv         []byte
+	stack        [2]uint64 // the main thread's stack
 }
 
 const pageSize = 4096
@@ -104,7 +118,7 @@ func (p *Process) overLimit(as, data uint64) bool {
 	p.nofileMu.Lock()
 	asLim, dataLim := p.opts.AS, p.opts.Data
 	p.nofileMu.Unlock()
-	m := &p.mm
+	m := p.mm
 	if asLim != nil && asLim.Cur != unix.RLIM_INFINITY && as > 0 && m.owned.size()+as > asLim.Cur {
 		return true
 	}
@@ -126,7 +140,7 @@ func (m *addressSpace) initBrk(start uint64) {
 // brk(2): the break moves within [brkStart, …) as long as the pages it needs are free;
 // otherwise it stays where it was, which is how Linux reports failure.
 func sysBrk(t *Thread) int64 {
-	m := &t.p.mm
+	m := t.p.mm
 	want := t.arg(0)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -159,7 +173,7 @@ func sysBrk(t *Thread) int64 {
 // address may only replace the application's own memory or fill free space.
 func sysMmap(t *Thread) int64 {
 	addr, length, prot, flags, fd, off := t.arg(0), t.arg(1), t.arg(2), t.arg(3), t.arg(4), t.arg(5)
-	m := &t.p.mm
+	m := t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	grow, growData := pageUp(length), uint64(0)
@@ -195,10 +209,10 @@ func sysMmap(t *Thread) int64 {
 		m.data.remove(r, pageUp(r+length))
 	}
 	if flags&unix.MAP_FIXED != 0 {
-		t.p.rw.removeCode(r, pageUp(r+length)) // what it mapped over (elsewhere: free space)
+		t.p.mm.rw.removeCode(r, pageUp(r+length)) // what it mapped over (elsewhere: free space)
 	}
 	if prot&unix.PROT_EXEC != 0 && flags&unix.MAP_ANONYMOUS == 0 {
-		t.p.rw.addCode(r, r+length) // a library's code, as the dynamic loader maps it
+		t.p.mm.rw.addCode(r, r+length) // a library's code, as the dynamic loader maps it
 	}
 	return int64(r)
 }
@@ -318,7 +332,7 @@ func sysMunmap(t *Thread) int64 {
 	if e != 0 {
 		return -int64(e)
 	}
-	m := &t.p.mm
+	m := t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, r := range m.owned.intersect(addr, hi) {
@@ -328,7 +342,7 @@ func sysMunmap(t *Thread) int64 {
 	}
 	m.owned.remove(addr, hi)
 	m.data.remove(addr, hi)
-	t.p.rw.removeCode(addr, hi)
+	t.p.mm.rw.removeCode(addr, hi)
 	return 0
 }
 
@@ -340,7 +354,7 @@ func sysMprotect(t *Thread) int64 {
 	if e != 0 || hi == addr {
 		return -int64(e)
 	}
-	m := &t.p.mm
+	m := t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.owned.contains(addr, hi) {
@@ -370,7 +384,7 @@ func sysMbind(t *Thread) int64 {
 	if e != 0 {
 		return -int64(e)
 	}
-	m := &t.p.mm
+	m := t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if hi != addr && !m.owned.contains(addr, hi) {
@@ -387,7 +401,7 @@ func sysSetMempolicyHomeNode(t *Thread) int64 {
 	if e != 0 {
 		return -int64(e)
 	}
-	m := &t.p.mm
+	m := t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	parts := m.owned.intersect(addr, hi)
@@ -417,7 +431,7 @@ func sysMseal(t *Thread) int64 {
 	if hi == addr {
 		return 0
 	}
-	m := &t.p.mm
+	m := t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.owned.contains(addr, hi) {
@@ -435,7 +449,7 @@ func sysMadvise(t *Thread) int64 {
 	if e != 0 || hi == addr {
 		return -int64(e)
 	}
-	m := &t.p.mm
+	m := t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, r := range m.owned.intersect(addr, hi) {
@@ -456,7 +470,7 @@ func sysMremap(t *Thread) int64 {
 	if old%pageSize != 0 {
 		return -int64(unix.EINVAL)
 	}
-	m := &t.p.mm
+	m := t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.owned.contains(old, pageUp(old+max(oldLen, 1))) {
@@ -491,7 +505,7 @@ func sysMremap(t *Thread) int64 {
 	if flags&unix.MREMAP_DONTUNMAP == 0 {
 		m.owned.remove(old, pageUp(old+oldLen))
 		m.data.remove(old, pageUp(old+oldLen))
-		t.p.rw.removeCode(old, pageUp(old+oldLen))
+		t.p.mm.rw.removeCode(old, pageUp(old+oldLen))
 	}
 	m.owned.add(uint64(r), pageUp(uint64(r)+newLen))
 	if wasData {

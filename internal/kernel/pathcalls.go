@@ -27,7 +27,7 @@ func sysMknod(t *Thread) int64 {
 // without CAP_MKNOD gets EPERM for it (mknod(2); fs/namei.c vfs_mknod, which still lets
 // an overlay whiteout, the character device 0:0, be made).
 func (t *Thread) mknodDevice(modeArg, devArg int) unix.Errno {
-	if t.p.fs == nil {
+	if t.p.fsctx.root == nil {
 		return 0
 	}
 	switch uint32(t.arg(modeArg)) & unix.S_IFMT {
@@ -63,14 +63,14 @@ func sysUnlinkat(t *Thread) int64 {
 // holding the mount point is read-only, as Linux checks the parent's mount first. It is 0
 // for any other path, and without a root: the host answers.
 func (t *Thread) mountPointArg(dirArg, pathArg int) unix.Errno {
-	if t.p.fs == nil {
+	if t.p.fsctx.root == nil {
 		return 0
 	}
 	guest, e := t.pathArgs(dirArg, pathArg)
 	if e != 0 {
 		return 0
 	}
-	switch is, parentRO := t.p.fs.MountPoint(guest); {
+	switch is, parentRO := t.p.fsctx.root.MountPoint(guest); {
 	case !is:
 		return 0
 	case parentRO:
@@ -87,7 +87,7 @@ func sysSymlinkat(t *Thread) int64 { return t.createCall(1, 2) }
 // (mkdir(2): "EEXIST pathname already exists (not necessarily as a directory)"), which
 // mkdir -p counts on.
 func (t *Thread) createCall(dirArg, pathArg int) int64 {
-	if t.p.fs == nil {
+	if t.p.fsctx.root == nil {
 		return passthrough(t)
 	}
 	guest, e := t.pathArgs(dirArg, pathArg)
@@ -169,7 +169,7 @@ func sysUtimes(t *Thread) int64 { return t.pathCall(-1, 0, followLast, true) }
 
 // access(2) and faccessat(2): W_OK in a read-only part is EROFS, as on a read-only mount.
 func (t *Thread) accessCall(dirArg, pathArg, modeArg int, flags uint64) int64 {
-	if t.p.fs != nil && t.arg(modeArg)&unix.W_OK != 0 {
+	if t.p.fsctx.root != nil && t.arg(modeArg)&unix.W_OK != 0 {
 		guest, e := t.pathArgs(dirArg, pathArg)
 		if e != 0 {
 			return -int64(e)
@@ -209,14 +209,14 @@ func sysLinkat(t *Thread) int64 {
 	if t.arg(4)&unix.AT_SYMLINK_FOLLOW != 0 {
 		how = followLast
 	}
-	if t.arg(4)&unix.AT_EMPTY_PATH != 0 && t.p.fs != nil {
+	if t.arg(4)&unix.AT_EMPTY_PATH != 0 && t.p.fsctx.root != nil {
 		return -int64(unix.ENOENT) // linking an open file by descriptor: not inside a root
 	}
 	return t.twoPathCall(0, 1, 2, 3, how)
 }
 
 func (t *Thread) twoPathCall(dir1, path1, dir2, path2 int, how1 follow) int64 {
-	if t.p.fs == nil {
+	if t.p.fsctx.root == nil {
 		return passthrough(t)
 	}
 	g1, e := t.pathArgs(dir1, path1)
@@ -227,7 +227,7 @@ func (t *Thread) twoPathCall(dir1, path1, dir2, path2 int, how1 follow) int64 {
 	if e != 0 {
 		return -int64(e)
 	}
-	if !t.p.fs.SameMount(g1, g2) {
+	if !t.p.fsctx.root.SameMount(g1, g2) {
 		return -int64(unix.EXDEV) // different mounts
 	}
 	r1, e := t.ref(g1, how1, true)

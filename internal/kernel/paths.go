@@ -41,7 +41,7 @@ func (t *Thread) pathOf(dirfd int32, addr uint64) (string, unix.Errno) {
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return "", unix.ENOTDIR
 	}
-	dir, err := t.p.fs.FDPath(int(dirfd))
+	dir, err := t.p.fsctx.root.FDPath(int(dirfd))
 	if err != nil {
 		return "", unix.ENOENT
 	}
@@ -64,9 +64,9 @@ func (t *Thread) ref(guest string, how follow, write bool) (*vfs.Ref, unix.Errno
 	var r *vfs.Ref
 	var err error
 	if how == followLast {
-		r, err = t.p.fs.Follow(guest)
+		r, err = t.p.fsctx.root.Follow(guest)
 	} else {
-		r, err = t.p.fs.Entry(guest)
+		r, err = t.p.fsctx.root.Entry(guest)
 	}
 	if err != nil {
 		return nil, errnoOf(err)
@@ -88,7 +88,7 @@ func (t *Thread) pathCall(dirArg, pathArg int, how follow, write bool) int64 {
 // pathCallThen is pathCall with a step after a call that succeeded, while the reference
 // is still held.
 func (t *Thread) pathCallThen(dirArg, pathArg int, how follow, write bool, then func(r *vfs.Ref)) int64 {
-	if t.p.fs == nil {
+	if t.p.fsctx.root == nil {
 		return passthrough(t)
 	}
 	guest, e := t.pathArgs(dirArg, pathArg)
@@ -115,7 +115,7 @@ func (t *Thread) pathCallThen(dirArg, pathArg int, how follow, write bool, then 
 // AT_SYMLINK_NOFOLLOW or AT_EMPTY_PATH.
 func (t *Thread) atCall(dirArg, pathArg, flagArg int, write bool) int64 {
 	flags := t.arg(flagArg)
-	if t.p.fs == nil {
+	if t.p.fsctx.root == nil {
 		return passthrough(t)
 	}
 	if flags&unix.AT_EMPTY_PATH != 0 && t.emptyPath(pathArg) {
@@ -152,7 +152,7 @@ type atArgs struct {
 // descriptor that is not open (openat(2): "EBADF pathname is relative but dirfd is
 // neither AT_FDCWD nor a valid file descriptor"; an absolute path ignores dirfd).
 func (t *Thread) ownDirFD(nr uint64) bool {
-	if nr >= uint64(len(atSyscalls)) || atSyscalls[nr] == nil || len(t.p.ownFDs) == 0 {
+	if nr >= uint64(len(atSyscalls)) || atSyscalls[nr] == nil || len(t.p.files.ownFDs) == 0 {
 		return false
 	}
 	at := atSyscalls[nr]

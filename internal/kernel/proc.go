@@ -99,6 +99,11 @@ func sysClone(t *Thread) int64 {
 		}
 		a.Pidfd = a.ParentTid
 	}
+	if a.ExitSignal > 64 {
+		// clone(2) takes any byte as the exit signal (clone3 checks it); one past 64 is
+		// never sent (kernel/signal.c, do_notify_parent), as with none at all.
+		a.ExitSignal = 0
+	}
 	return t.clone(a)
 }
 
@@ -155,6 +160,24 @@ func sysClone3(t *Thread) int64 {
 	return t.clone(a)
 }
 
+// cloneFlagsValid checks the combinations of flags Linux refuses with EINVAL before it
+// makes anything (kernel/fork.c, copy_process), so that they are refused as such and not
+// as something golos does not support: a new mount or user namespace cannot share the
+// fs context; a thread shares the signal handlers, which are shared only with the
+// memory; a thread is in its creator's namespaces; a pidfd is for a process.
+func cloneFlagsValid(flags uint64) unix.Errno {
+	has := func(f uint64) bool { return flags&f == f }
+	switch {
+	case has(unix.CLONE_NEWNS | unix.CLONE_FS), has(unix.CLONE_NEWUSER | unix.CLONE_FS),
+		has(unix.CLONE_THREAD) && !has(unix.CLONE_SIGHAND),
+		has(unix.CLONE_SIGHAND) && !has(unix.CLONE_VM),
+		has(unix.CLONE_THREAD) && flags&(unix.CLONE_NEWUSER|unix.CLONE_NEWPID) != 0,
+		has(unix.CLONE_PIDFD) && flags&(unix.CLONE_DETACHED|unix.CLONE_THREAD) != 0:
+		return unix.EINVAL
+	}
+	return 0
+}
+
 // The flags a new thread (pthread_create, Go's newosproc) comes with; golos gives every
 // thread of the process the same memory, files, fs information and signal dispositions.
 const threadFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND | unix.CLONE_THREAD
@@ -162,13 +185,26 @@ const threadFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLON
 // clone creates a thread: a spare OS thread (takeSpare), locked to its goroutine, starts
 // at the caller's registers with RAX = 0 and the new stack.
 func (t *Thread) clone(a abi.CloneArgs) int64 {
+	if e := cloneFlagsValid(a.Flags); e != 0 {
+		return -int64(e)
+	}
 	if a.Flags&unix.CLONE_THREAD == 0 {
 		return t.fork(a) // a new process (fork.go)
 	}
 	known := uint64(threadFlags | unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID |
 		unix.CLONE_CHILD_SETTID | unix.CLONE_CHILD_CLEARTID | unix.CLONE_DETACHED)
-	if a.Flags&threadFlags != threadFlags || a.Flags&^known != 0 {
+	// kernel/fork.c, copy_process: a thread shares its signal handlers, and handlers are
+	// shared only with the memory.
+	if a.Flags&unix.CLONE_SIGHAND == 0 || a.Flags&unix.CLONE_VM == 0 || a.Flags&^known != 0 {
 		return -int64(unix.EINVAL)
+	}
+	if a.Flags&(unix.CLONE_FILES|unix.CLONE_FS) != unix.CLONE_FILES|unix.CLONE_FS {
+		// Linux lets a thread have a descriptor table or fs context of its own; golos's
+		// threads are host threads of one process and share the host's (docs/design.md,
+		// "The kernel's state").
+		t.p.unsupported("a thread with its own descriptor table or working directory (clone with CLONE_THREAD, without CLONE_FILES or CLONE_FS)",
+			"golos's threads share one; the program gets ENOSYS")
+		return -int64(unix.ENOSYS)
 	}
 	if a.Flags&unix.CLONE_SETTLS == 0 {
 		// The child would inherit the caller's FS base, which golos never reads.
@@ -181,7 +217,7 @@ func (t *Thread) clone(a abi.CloneArgs) int64 {
 	if t.overNproc() {
 		return -int64(unix.EAGAIN)
 	}
-	t.p.rw.goingThreaded()
+	t.p.mm.rw.goingThreaded()
 	s, err := t.p.takeSpare()
 	if err != nil {
 		t.p.note("start a thread: %v", err)
@@ -197,9 +233,9 @@ func (t *Thread) clone(a abi.CloneArgs) int64 {
 	}
 	copy(child.ctx.Xsave(), t.ctx.Xsave()[:entry.XsaveSize])
 	child.ctx.InheritGS(t.ctx)
-	t.p.sig.mu.Lock()
+	t.p.sighand.mu.Lock()
 	child.sigmask = t.sigmask
-	t.p.sig.mu.Unlock()
+	t.p.sighand.mu.Unlock()
 	child.seccompMode.Store(t.seccompMode.Load()) // a new thread has its parent's filters
 	child.seccomp.Store(t.seccomp.Load())
 	if a.Flags&unix.CLONE_CHILD_CLEARTID != 0 {
@@ -387,7 +423,7 @@ func (t *Thread) nofile(newAddr, oldAddr uint64) int64 {
 // it take none (a program that lowers its limit to 3 gets EMFILE on its next open).
 func (p *Process) setHostNofile(n unix.Rlimit) error {
 	var room uint64
-	for _, fd := range p.ownFDs {
+	for _, fd := range p.files.ownFDs {
 		if uint64(fd) < n.Cur {
 			room++
 		}

@@ -23,11 +23,11 @@ func (t *Thread) procFile(p string) ([]byte, bool) {
 	case isProcSelf(p, "smaps_rollup"):
 		return t.p.smapsRollup(), true
 	case isProcSelf(p, "cmdline"):
-		return nulJoin(t.p.argv), true
+		return nulJoin(t.p.mm.argv), true
 	case isProcSelf(p, "environ"):
-		return nulJoin(t.p.envp), true
+		return nulJoin(t.p.mm.envp), true
 	case isProcSelf(p, "auxv"):
-		return t.p.auxv, true
+		return t.p.mm.auxv, true
 	case isProcSelf(p, "status"):
 		return t.status(hostProcFile(p, "status")), true
 	case isProcSelf(p, "stat"):
@@ -35,7 +35,7 @@ func (t *Thread) procFile(p string) ([]byte, bool) {
 	case isProcSelf(p, "limits"):
 		return t.p.limits(), true
 	}
-	if t.p.fs == nil || t.p.procMounted() {
+	if t.p.fsctx.root == nil || t.p.procMounted() {
 		return treeProcFile(p) // another process of the tree (tree_unsafe.go)
 	}
 	return nil, false
@@ -79,11 +79,12 @@ func (t *Thread) status(host string) []byte {
 	p.mm.mu.Lock()
 	vmSize, vmData := p.mm.owned.size()>>10, p.mm.data.size()>>10
 	p.mm.mu.Unlock()
-	s := &p.sig
-	s.mu.Lock()
-	sigs := map[string]uint64{"SigPnd:": t.pending, "ShdPnd:": s.pending, "SigBlk:": t.sigmask, "SigIgn:": 0, "SigCgt:": 0}
+	hand := p.sighand
+	shared := &p.shared
+	hand.mu.Lock()
+	sigs := map[string]uint64{"SigPnd:": t.pending, "ShdPnd:": shared.pending, "SigBlk:": t.sigmask, "SigIgn:": 0, "SigCgt:": 0}
 	for sig := 1; sig <= 64; sig++ {
-		switch s.actions[sig].Handler {
+		switch hand.actions[sig].Handler {
 		case abi.SIG_DFL:
 		case abi.SIG_IGN:
 			sigs["SigIgn:"] |= sigBit(sig)
@@ -91,7 +92,7 @@ func (t *Thread) status(host string) []byte {
 			sigs["SigCgt:"] |= sigBit(sig)
 		}
 	}
-	s.mu.Unlock()
+	hand.mu.Unlock()
 	filters := 0
 	for f := t.seccomp.Load(); f != nil; f = f.prev {
 		filters++
@@ -336,7 +337,7 @@ func (p *Process) programMappings(raw []byte, each func(header string, r [2]uint
 			if !shared {
 				n := name
 				switch {
-				case r[0] >= p.stack[0] && r[1] <= p.stack[1]:
+				case r[0] >= p.mm.stack[0] && r[1] <= p.mm.stack[1]:
 					n = "[stack]"
 				case r[0] >= pageUp(p.mm.brkStart) && r[1] <= p.mm.brkMapped && n == "":
 					n = "[heap]"

@@ -46,10 +46,10 @@ func (t *Thread) procPathArg(dirArg, pathArg int) (string, unix.Errno) {
 		}
 		dir := ""
 		if dirfd == unix.AT_FDCWD {
-			if t.p.fs != nil {
+			if t.p.fsctx.root != nil {
 				dir = t.p.cwd()
 			}
-		} else if w, ok := t.p.fdDirs.Load(int(dirfd)); ok {
+		} else if w, ok := t.p.files.fdDirs.Load(int(dirfd)); ok {
 			if d, ok := w.(*procDir); ok {
 				dir = d.guest
 			}

@@ -37,8 +37,8 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 	switch {
 	case p == "":
 	case isProcSelf(p, "exe"):
-		target, virtual = t.p.exeGuestPath, true
-	case t.p.fs != nil && !t.p.procMounted():
+		target, virtual = t.p.mm.exeGuestPath, true
+	case t.p.fsctx.root != nil && !t.p.procMounted():
 		// no /proc inside the root: as in a chroot, nothing there
 	case self && signalfdLink(t.p, rest):
 		// A signalfd is an eventfd on the host (signalfd.go); Linux names its anon inode
@@ -46,15 +46,15 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 		target, virtual = "anon_inode:[signalfd]", true
 	case treeExeOK(p, &target):
 		virtual = true // another process of the tree (tree_unsafe.go)
-	case t.p.fs != nil && isProcSelf(p, "cwd"):
+	case t.p.fsctx.root != nil && isProcSelf(p, "cwd"):
 		target, virtual = t.p.cwd(), true
-	case t.p.fs != nil && self && strings.HasPrefix(rest, "fd/") && !strings.HasSuffix(p, "/"):
+	case t.p.fsctx.root != nil && self && strings.HasPrefix(rest, "fd/") && !strings.HasSuffix(p, "/"):
 		// /proc/self/fd/N names files as the application sees them, inside the root.
 		if n, err := strconv.Atoi(strings.TrimPrefix(rest, "fd/")); err == nil {
 			if host, err := vfs.HostFDPath(n); err == nil {
-				if g, ok := t.p.fs.Virtual(n); ok {
+				if g, ok := t.p.fsctx.root.Virtual(n); ok {
 					target, virtual = g, true
-				} else if g, ok := t.p.fs.Guest(host); ok {
+				} else if g, ok := t.p.fsctx.root.Guest(host); ok {
 					target, virtual = g, true
 				} else if !strings.HasPrefix(host, "/") {
 					target, virtual = host, true // pipe:[…], socket:[…], anon_inode:…
@@ -80,7 +80,7 @@ func signalfdLink(p *Process, rest string) bool {
 	if err != nil || !strings.HasPrefix(rest, "fd/") {
 		return false
 	}
-	w, _ := p.fdDirs.Load(n)
+	w, _ := p.files.fdDirs.Load(n)
 	_, ok := w.(*signalfd)
 	return ok
 }

@@ -12,14 +12,14 @@ import (
 // fail with EROFS, as on a read-only mount: fchmod(2), fchown(2), fsetxattr(2),
 // fremovexattr(2), futimens(3).
 func (t *Thread) fdWrite(fd int) bool {
-	if t.p.fs == nil {
+	if t.p.fsctx.root == nil {
 		return false
 	}
-	if _, ok := t.p.fs.Virtual(fd); ok {
+	if _, ok := t.p.fsctx.root.Virtual(fd); ok {
 		return true // a virtual directory is read-only (package vfs)
 	}
 	host, err := vfs.HostFDPath(fd)
-	return err == nil && t.p.fs.ReadOnlyHost(host)
+	return err == nil && t.p.fsctx.root.ReadOnlyHost(host)
 }
 
 func (t *Thread) fdWriteCall() int64 {

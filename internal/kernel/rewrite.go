@@ -100,13 +100,13 @@ func (p *Process) trapped(rip uint64) {
 		return
 	}
 	sc := rip - 2
-	if _, seen := p.rw.tried.Load(sc); seen {
+	if _, seen := p.mm.rw.tried.Load(sc); seen {
 		return
 	}
-	if _, again := p.rw.once.LoadOrStore(sc, true); !again {
+	if _, again := p.mm.rw.once.LoadOrStore(sc, true); !again {
 		return // its first trap
 	}
-	p.rw.rewrite(sc)
+	p.mm.rw.rewrite(sc)
 }
 
 // rewrite rewrites the site whose syscall instruction is at sc, if it is one.
@@ -283,11 +283,11 @@ func (t *Thread) stepOverPatch() bool {
 	if t.ctx.Signo != int64(unix.SIGTRAP) || r.RIP == 0 {
 		return false
 	}
-	if _, ok := t.p.rw.patched.Load(r.RIP - 1); !ok {
+	if _, ok := t.p.mm.rw.patched.Load(r.RIP - 1); !ok {
 		return false
 	}
 	// The int3 may be gone by now, the site rewritten or restored: run it again.
-	t.p.rw.waitPatch()
+	t.p.mm.rw.waitPatch()
 	r.RIP--
 	return true
 }
@@ -298,7 +298,7 @@ func (p *Process) setPlainSyscalls() {
 	if p.opts.DebugSyscalls || p.opts.Stats || p.seccompUsed.Load() {
 		return
 	}
-	root := p.fs != nil
+	root := p.fsctx.root != nil
 	for nr := range syscalls {
 		r := &syscalls[nr]
 		switch {
@@ -331,8 +331,5 @@ func (p *Process) setPlainSyscalls() {
 		if r.fd || r.at != nil && r.at.dir[0] == 0 && r.at.dir[1] < 0 {
 			entry.FDSyscalls[nr] = 1
 		}
-	}
-	for _, fd := range p.ownFDs {
-		entry.GoFDs[fd&0xffff] = 1
 	}
 }

@@ -282,13 +282,13 @@ func (t *Thread) seccompStop(nr uint64) (int64, bool) {
 // ignored SIGSYS is unblocked and its action reset to the default, which kills.
 func (t *Thread) seccompTrap(nr uint64, data uint32) {
 	const sysSeccomp = 1 // SYS_SECCOMP
-	s := &t.p.sig
-	s.mu.Lock()
-	if t.sigmask&sigBit(int(unix.SIGSYS)) != 0 || s.actions[unix.SIGSYS].Handler == abi.SIG_IGN {
-		s.actions[unix.SIGSYS] = abi.Sigaction{} // SIG_DFL: force_sig_info_to_task
+	hand := t.p.sighand
+	hand.mu.Lock()
+	if t.sigmask&sigBit(int(unix.SIGSYS)) != 0 || hand.actions[unix.SIGSYS].Handler == abi.SIG_IGN {
+		hand.actions[unix.SIGSYS] = abi.Sigaction{} // SIG_DFL: force_sig_info_to_task
 		t.sigmask &^= sigBit(int(unix.SIGSYS))
 	}
-	s.mu.Unlock()
+	hand.mu.Unlock()
 	// _sigsys: si_call_addr where _sigfault's si_addr is, then si_syscall and si_arch.
 	raw := &abi.Siginfo{Signo: int32(unix.SIGSYS), Errno: int32(data), Code: sysSeccomp,
 		Value: uint64(uint32(nr)) | uint64(auditArchX8664)<<32}
@@ -360,17 +360,16 @@ func (t *Thread) seccompAttach(flags, progAddr uint64) int64 {
 	if flags&^known != 0 || flags&tsyncListener == tsyncListener && flags&unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH == 0 {
 		return -int64(unix.EINVAL) // seccomp_set_mode_filter
 	}
-	// struct sock_fprog: an unsigned short length, then (aligned) the address.
-	var hdr [16]byte
-	if e := copyIn(progAddr, hdr[:]); e != 0 {
+	var fprog abi.SockFprog
+	if e := copyIn(progAddr, abi.Bytes(&fprog)); e != 0 {
 		return -int64(e)
 	}
-	n := int(binary.LittleEndian.Uint16(hdr[0:]))
+	n := int(fprog.Len)
 	if n == 0 || n > bpfMaxInsns {
 		return -int64(unix.EINVAL)
 	}
 	raw := make([]byte, 8*n)
-	if e := copyIn(binary.LittleEndian.Uint64(hdr[8:]), raw); e != 0 {
+	if e := copyIn(fprog.Filter, raw); e != 0 {
 		return -int64(e)
 	}
 	prog := decodeBPF(raw)

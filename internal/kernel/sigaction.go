@@ -34,7 +34,7 @@ func defaultActionOf(sig int) defaultAction {
 
 // ignored reports whether sending sig would be discarded at once: its disposition is
 // SIG_IGN, or SIG_DFL with a default action of ignoring it. Caller holds s.mu.
-func (s *signalState) ignored(sig int) bool {
+func (s *sigHandlers) ignored(sig int) bool {
 	h := s.actions[sig].Handler
 	return h == abi.SIG_IGN || h == abi.SIG_DFL && (defaultActionOf(sig) == actIgnore || defaultActionOf(sig) == actContinue)
 }
@@ -55,15 +55,16 @@ func sysRtSigaction(t *Thread) int64 {
 		}
 		act.Mask &^= cannotCatch
 	}
-	s := &t.p.sig
-	s.mu.Lock()
-	old := s.actions[sig]
+	hand := t.p.sighand
+	shared := &t.p.shared
+	hand.mu.Lock()
+	old := hand.actions[sig]
 	if actAddr != 0 {
-		s.actions[sig] = act
-		if s.ignored(sig) {
+		hand.actions[sig] = act
+		if hand.ignored(sig) {
 			// POSIX: setting a pending signal to be ignored discards it.
-			s.pending &^= sigBit(sig)
-			delete(s.infos, sig)
+			shared.pending &^= sigBit(sig)
+			delete(shared.infos, sig)
 			t.p.threads.mu.Lock()
 			for _, th := range t.p.threads.byTid {
 				th.pending &^= sigBit(sig)
@@ -73,7 +74,7 @@ func sysRtSigaction(t *Thread) int64 {
 			t.p.signalfdsChanged()
 		}
 	}
-	s.mu.Unlock()
+	hand.mu.Unlock()
 	if actAddr != 0 {
 		entry.IgnoreTTYSignal(unix.Signal(sig), act.Handler == abi.SIG_IGN)
 	}

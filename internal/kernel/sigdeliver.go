@@ -141,20 +141,20 @@ func readQueuedInfo(sig int, addr uint64) (siginfo, unix.Errno) {
 
 // sendThread makes a signal pending for one thread and kicks it.
 func (p *Process) sendThread(target *Thread, info siginfo) {
-	s := &p.sig
-	s.mu.Lock()
+	hand := p.sighand
+	hand.mu.Lock()
 	sig := int(info.signo)
 	p.flushStopCont(sig)
-	if s.ignored(sig) && target.sigmask&sigBit(sig) == 0 {
+	if hand.ignored(sig) && target.sigmask&sigBit(sig) == 0 {
 		// Discarded at once, unless blocked: the disposition may change before it is
 		// unblocked (signal(7); kernel/signal.c, sig_ignored).
-		s.mu.Unlock()
+		hand.mu.Unlock()
 		return
 	}
 	queue(&target.pending, target.infos, info)
 	p.signalfdsChanged()
 	blocked := target.sigmask&sigBit(sig) != 0
-	s.mu.Unlock()
+	hand.mu.Unlock()
 	if blocked {
 		// A blocked signal stays pending and interrupts nothing (signal(7): it "remains
 		// pending until it is later unblocked"; kernel/signal.c, complete_signal does not
@@ -172,7 +172,7 @@ const stopSignals = 1<<(unix.SIGSTOP-1) | 1<<(unix.SIGTSTP-1) | 1<<(unix.SIGTTIN
 // flushStopCont does what sending sig does to the signals already pending, whatever
 // their dispositions, as Linux's prepare_signal (kernel/signal.c): SIGCONT discards the
 // pending stop signals, and a stop signal a pending SIGCONT (signal(7)). Caller holds
-// p.sig.mu.
+// p.sighand.mu.
 func (p *Process) flushStopCont(sig int) {
 	var flush uint64
 	switch {
@@ -183,14 +183,14 @@ func (p *Process) flushStopCont(sig int) {
 	default:
 		return
 	}
-	s := &p.sig
+	shared := &p.shared
 	drop := func(set *uint64, infos map[int][]siginfo) {
 		for f := *set & flush; f != 0; f &= f - 1 {
 			delete(infos, bits.TrailingZeros64(f)+1)
 		}
 		*set &^= flush
 	}
-	drop(&s.pending, s.infos)
+	drop(&shared.pending, shared.infos)
 	p.threads.mu.Lock()
 	for _, th := range p.threads.byTid {
 		drop(&th.pending, th.infos)
@@ -212,18 +212,19 @@ func (p *Process) signalThread(target *Thread) {
 // sendProcess makes a signal pending for the process; one thread that does not block it
 // takes it (signal(7)).
 func (p *Process) sendProcess(info siginfo) {
-	s := &p.sig
-	s.mu.Lock()
+	hand := p.sighand
+	shared := &p.shared
+	hand.mu.Lock()
 	sig := int(info.signo)
 	p.flushStopCont(sig)
-	if s.ignored(sig) && !p.blockedByAll(sig) {
-		s.mu.Unlock()
+	if hand.ignored(sig) && !p.blockedByAll(sig) {
+		hand.mu.Unlock()
 		return
 	}
-	if s.infos == nil {
-		s.infos = map[int][]siginfo{}
+	if shared.infos == nil {
+		shared.infos = map[int][]siginfo{}
 	}
-	queue(&s.pending, s.infos, info)
+	queue(&shared.pending, shared.infos, info)
 	p.signalfdsChanged()
 	// The main thread first when it can take the signal, as Linux's complete_signal
 	// tries the group leader before walking the others (a program whose main thread
@@ -243,7 +244,7 @@ func (p *Process) sendProcess(info siginfo) {
 		}
 	}
 	p.threads.mu.Unlock()
-	s.mu.Unlock()
+	hand.mu.Unlock()
 	if target != nil {
 		p.signalThread(target)
 	}
@@ -308,11 +309,11 @@ func queue(set *uint64, infos map[int][]siginfo, info siginfo) {
 
 // dequeue takes the lowest deliverable signal, if any. Caller holds s.mu.
 func (t *Thread) dequeue() (siginfo, bool) {
-	s := &t.p.sig
+	shared := &t.p.shared
 	for _, src := range []struct {
 		set   *uint64
 		infos map[int][]siginfo
-	}{{&t.pending, t.infos}, {&s.pending, s.infos}} {
+	}{{&t.pending, t.infos}, {&shared.pending, shared.infos}} {
 		ready := *src.set &^ t.sigmask
 		if ready == 0 {
 			continue
@@ -344,14 +345,14 @@ func (t *Thread) dequeue() (siginfo, bool) {
 func (t *Thread) deliverPending() {
 	atomic.StoreUint32(&t.ctx.Pending, 0)
 	for !t.exited {
-		s := &t.p.sig
-		s.mu.Lock()
+		hand := t.p.sighand
+		hand.mu.Lock()
 		info, ok := t.dequeue()
 		var act abi.Sigaction
 		if ok {
-			act = s.actions[info.signo]
+			act = hand.actions[info.signo]
 		}
-		s.mu.Unlock()
+		hand.mu.Unlock()
 		if !ok {
 			return
 		}
@@ -365,12 +366,12 @@ func (t *Thread) deliverPending() {
 // forceSignal delivers a synchronous signal (a fault) now. If the application blocks or
 // ignores it, it dies of it, as Linux's force_sig_info() does.
 func (t *Thread) forceSignal(info siginfo) {
-	s := &t.p.sig
+	hand := t.p.sighand
 	sig := int(info.signo)
-	s.mu.Lock()
-	act := s.actions[sig]
+	hand.mu.Lock()
+	act := hand.actions[sig]
 	blocked := t.sigmask&sigBit(sig) != 0
-	s.mu.Unlock()
+	hand.mu.Unlock()
 	if blocked || act.Handler == abi.SIG_IGN {
 		t.killedBy(unix.Signal(sig))
 		return
@@ -403,17 +404,17 @@ func (t *Thread) deliver(info siginfo, act abi.Sigaction) {
 		t.killedBy(unix.SIGSEGV)
 		return
 	}
-	s := &t.p.sig
-	s.mu.Lock()
+	hand := t.p.sighand
+	hand.mu.Lock()
 	t.sigmask |= act.Mask
 	if act.Flags&abi.SA_NODEFER == 0 {
 		t.sigmask |= sigBit(sig)
 	}
 	t.sigmask &^= cannotCatch
 	if act.Flags&abi.SA_RESETHAND != 0 {
-		s.actions[sig] = abi.Sigaction{}
+		hand.actions[sig] = abi.Sigaction{}
 	}
-	s.mu.Unlock()
+	hand.mu.Unlock()
 }
 
 // restart_syscall(2) restarts a call the kernel stopped with ERESTART_RESTARTBLOCK. golos
@@ -444,8 +445,9 @@ func (t *Thread) interrupted(nr uint64) {
 		return
 	}
 	never := !t.restartable(nr)
-	s := &t.p.sig
-	s.mu.Lock()
+	hand := t.p.sighand
+	shared := &t.p.shared
+	hand.mu.Lock()
 	// A signal that is ready and has a handler without SA_RESTART (with one, for a call
 	// Linux never restarts) makes the call fail with EINTR; otherwise it is made again:
 	// also when nothing is ready, because the signal that interrupted it was ignored (a
@@ -454,14 +456,14 @@ func (t *Thread) interrupted(nr uint64) {
 	// signal comes to the thread's own host thread (a timer's signal for this thread,
 	// SIGEV_THREAD_ID, or a process's signal the host gave this thread that another
 	// takes), since golos's host threads block nothing the program blocks.
-	ready := (t.pending | s.pending) &^ t.sigmask
+	ready := (t.pending | shared.pending) &^ t.sigmask
 	restart := true
 	for sig := 1; sig <= 64; sig++ {
-		if ready&sigBit(sig) != 0 && s.actions[sig].Handler > abi.SIG_IGN && (never || s.actions[sig].Flags&abi.SA_RESTART == 0) {
+		if ready&sigBit(sig) != 0 && hand.actions[sig].Handler > abi.SIG_IGN && (never || hand.actions[sig].Flags&abi.SA_RESTART == 0) {
 			restart = false
 		}
 	}
-	s.mu.Unlock()
+	hand.mu.Unlock()
 	if restart && never && !t.untimedWait(nr) {
 		// Made again, a call with a time limit would wait all of it again: Linux goes on
 		// with the time left (restart_syscall(2)), which golos does not know; it fails
@@ -552,13 +554,14 @@ func sysTimerCreate(t *Thread) int64 {
 	if e := copyIn(idAddr, id[:]); e != 0 {
 		return ret // the host wrote it; it cannot be unreadable now but for a racing munmap
 	}
-	s := &t.p.sig
-	s.mu.Lock()
-	if s.threadTimers == nil {
-		s.threadTimers = map[int32]bool{}
+	hand := t.p.sighand
+	shared := &t.p.shared
+	hand.mu.Lock()
+	if shared.threadTimers == nil {
+		shared.threadTimers = map[int32]bool{}
 	}
-	s.threadTimers[int32(binary.LittleEndian.Uint32(id[:]))] = true
-	s.mu.Unlock()
+	shared.threadTimers[int32(binary.LittleEndian.Uint32(id[:]))] = true
+	hand.mu.Unlock()
 	return ret
 }
 
@@ -566,10 +569,11 @@ func sysTimerCreate(t *Thread) int64 {
 func sysTimerDelete(t *Thread) int64 {
 	ret := passthroughFast(t)
 	if ret == 0 {
-		s := &t.p.sig
-		s.mu.Lock()
-		delete(s.threadTimers, int32(t.arg(0)))
-		s.mu.Unlock()
+		hand := t.p.sighand
+		shared := &t.p.shared
+		hand.mu.Lock()
+		delete(shared.threadTimers, int32(t.arg(0)))
+		hand.mu.Unlock()
 	}
 	return ret
 }
@@ -686,9 +690,9 @@ func (p *Process) forward(signals map[unix.Signal]entry.HostSignal) {
 			// of fields begins after signo, errno, code and padding (siginfo.h,
 			// __ARCH_SI_PREAMBLE_SIZE), where _kill's si_pid is.
 			id := int32(raw.Pid)
-			p.sig.mu.Lock()
-			toThread := p.sig.threadTimers[id]
-			p.sig.mu.Unlock()
+			p.sighand.mu.Lock()
+			toThread := p.shared.threadTimers[id]
+			p.sighand.mu.Unlock()
 			if !toThread {
 				p.sendProcess(info)
 				continue
@@ -702,7 +706,7 @@ func (p *Process) forward(signals map[unix.Signal]entry.HostSignal) {
 	}
 }
 
-// blockedByAll reports whether every thread blocks sig. Caller holds p.sig.mu.
+// blockedByAll reports whether every thread blocks sig. Caller holds p.sighand.mu.
 func (p *Process) blockedByAll(sig int) bool {
 	p.threads.mu.Lock()
 	defer p.threads.mu.Unlock()

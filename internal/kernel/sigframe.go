@@ -60,8 +60,8 @@ func (t *Thread) pushFrame(info siginfo, act abi.Sigaction) unix.Errno {
 	if info.signo == int32(t.ctx.Signo) && t.ctx.Reason == entry.ReasonFault {
 		mc.Err, mc.Trapno, mc.CR2 = t.ctx.Err, t.ctx.Trapno, t.ctx.Addr
 	}
-	s := &t.p.sig
-	s.mu.Lock()
+	hand := t.p.sighand
+	hand.mu.Lock()
 	mask := t.sigmask
 	if t.restoreMask != nil {
 		// Returning from sigsuspend(2) and the like: the handler's frame carries the
@@ -69,7 +69,7 @@ func (t *Thread) pushFrame(info siginfo, act abi.Sigaction) unix.Errno {
 		mask = *t.restoreMask
 		t.restoreMask = nil
 	}
-	s.mu.Unlock()
+	hand.mu.Unlock()
 	mc.Oldmask, mc.Fpstate, uc.Sigmask = mask, fp, mask
 	f.Info = info.toABI()
 	if e := copyOut(frame, abi.Bytes(&f)); e != 0 {

@@ -14,13 +14,20 @@ import (
 // rt_sigframe on the application's stack and rt_sigreturn takes it back. Signals sent to
 // golos's process from outside are forwarded to the application.
 
-// signalState is the process-wide part: dispositions and process-directed pending signals.
-// mu guards its fields and the signal state of each Thread (sigmask, realBlocked,
-// pending, infos).
-type signalState struct {
+// sigHandlers is what clone(2) shares with CLONE_SIGHAND (Linux's sighand_struct): the
+// dispositions, and, as Linux's siglock, the lock of all of the process's signal state:
+// mu guards actions, the Process's shared signals and the signal state of each Thread
+// (sigmask, realBlocked, pending, infos).
+type sigHandlers struct {
 	mu      mutex[sigLock]
 	actions [65]abi.Sigaction // by signal number, 1…64
-	pending uint64            // sent to the process as a whole
+}
+
+// sharedSignals is the thread group's part of the signal state (Linux keeps it in
+// signal_struct): the signals sent to the process as a whole, and what golos tracks for
+// signals that concern every thread. Guarded by sighand.mu.
+type sharedSignals struct {
+	pending uint64 // sent to the process as a whole
 	infos   map[int][]siginfo
 	// threadTimers holds the ids of the POSIX timers whose signal goes to one thread
 	// (SIGEV_THREAD_ID; forward), as timer_create(2) made them and until timer_delete(2).
@@ -66,10 +73,10 @@ func sysRtSigprocmask(t *Thread) int64 {
 	if setSize != 8 {
 		return -int64(unix.EINVAL)
 	}
-	s := &t.p.sig
-	s.mu.Lock()
+	hand := t.p.sighand
+	hand.mu.Lock()
 	old := t.sigmask
-	s.mu.Unlock()
+	hand.mu.Unlock()
 	if setAddr != 0 {
 		var set abi.Sigset
 		if e := copyIn(setAddr, abi.Bytes(&set)); e != 0 {
@@ -99,12 +106,13 @@ func sysRtSigprocmask(t *Thread) int64 {
 // setMask sets the thread's mask; signals it unblocks are delivered before the
 // application runs again.
 func (t *Thread) setMask(mask uint64) {
-	s := &t.p.sig
-	s.mu.Lock()
+	hand := t.p.sighand
+	shared := &t.p.shared
+	hand.mu.Lock()
 	newlyBlocked := mask &^ cannotCatch &^ t.sigmask
 	t.sigmask = mask &^ cannotCatch
-	deliverable := (t.pending | s.pending) &^ t.sigmask
-	s.mu.Unlock()
+	deliverable := (t.pending | shared.pending) &^ t.sigmask
+	hand.mu.Unlock()
 	entry.BlockTTYSignals(mask)
 	if newlyBlocked != 0 {
 		t.p.retargetShared(t, newlyBlocked) // before Pending is set below for other signals
@@ -124,9 +132,10 @@ func (p *Process) retargetShared(t *Thread, lost uint64) {
 	if atomic.LoadUint32(&t.ctx.Pending) == 0 {
 		return
 	}
-	s := &p.sig
-	s.mu.Lock()
-	want := s.pending & lost
+	hand := p.sighand
+	shared := &p.shared
+	hand.mu.Lock()
+	want := shared.pending & lost
 	var target *Thread
 	if want != 0 {
 		p.threads.mu.Lock()
@@ -138,7 +147,7 @@ func (p *Process) retargetShared(t *Thread, lost uint64) {
 		}
 		p.threads.mu.Unlock()
 	}
-	s.mu.Unlock()
+	hand.mu.Unlock()
 	if target != nil {
 		p.signalThread(target)
 	}
@@ -149,9 +158,10 @@ func sysRtSigpending(t *Thread) int64 {
 	if t.arg(1) > 8 {
 		return -int64(unix.EINVAL)
 	}
-	s := &t.p.sig
-	s.mu.Lock()
-	set := (t.pending | s.pending) & t.sigmask
-	s.mu.Unlock()
+	hand := t.p.sighand
+	shared := &t.p.shared
+	hand.mu.Lock()
+	set := (t.pending | shared.pending) & t.sigmask
+	hand.mu.Unlock()
 	return -int64(copyOut(t.arg(0), abi.Bytes(&set)[:t.arg(1)]))
 }

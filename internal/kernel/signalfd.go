@@ -62,12 +62,12 @@ func (t *Thread) signalfd(fd int, maskAddr, size uint64, flags int) int64 {
 	if flags&^(unix.SFD_CLOEXEC|unix.SFD_NONBLOCK) != 0 {
 		return -int64(unix.EINVAL)
 	}
-	s := &t.p.sig
+	hand := t.p.sighand
 	if fd != -1 {
 		if t.p.ownFD(fd) {
 			return -int64(unix.EBADF)
 		}
-		w, _ := t.p.fdDirs.Load(fd)
+		w, _ := t.p.files.fdDirs.Load(fd)
 		sfd, ok := w.(*signalfd)
 		if !ok {
 			if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
@@ -75,10 +75,10 @@ func (t *Thread) signalfd(fd int, maskAddr, size uint64, flags int) int64 {
 			}
 			return -int64(unix.EINVAL) // open, but no signalfd
 		}
-		s.mu.Lock()
+		hand.mu.Lock()
 		sfd.mask = mask
 		t.p.signalfdsChanged()
-		s.mu.Unlock()
+		hand.mu.Unlock()
 		return int64(fd)
 	}
 	// SFD_CLOEXEC and SFD_NONBLOCK are O_CLOEXEC and O_NONBLOCK, as EFD_CLOEXEC and
@@ -94,19 +94,19 @@ func (t *Thread) signalfd(fd int, maskAddr, size uint64, flags int) int64 {
 // signalfdsChanged makes each signalfd's eventfd readable exactly while a signal of its
 // mask is pending: golos calls it wherever a pending set changes (queue and dequeue, the
 // discards of sigaction and of SIGCONT), and where a signalfd's mask or descriptors do.
-// Caller holds p.sig.mu.
+// Caller holds p.sighand.mu.
 func (p *Process) signalfdsChanged() {
-	s := &p.sig
-	if len(s.signalfds) == 0 {
+	shared := &p.shared
+	if len(shared.signalfds) == 0 {
 		return
 	}
-	pend := s.pending
+	pend := shared.pending
 	p.threads.mu.Lock()
 	for _, th := range p.threads.byTid {
 		pend |= th.pending
 	}
 	p.threads.mu.Unlock()
-	for sfd := range s.signalfds {
+	for sfd := range shared.signalfds {
 		if want := pend&sfd.mask != 0; want != sfd.ready {
 			sfd.ready = want
 			for fd := range sfd.fds {
@@ -135,27 +135,29 @@ func setEventfd(fd int, readable bool) {
 // addSignalfdFD and dropSignalfdFD record a descriptor of sfd opened or closed (watchFD,
 // unwatchFD): a signalfd without descriptors is forgotten.
 func (p *Process) addSignalfdFD(sfd *signalfd, fd int) {
-	s := &p.sig
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	hand := p.sighand
+	shared := &p.shared
+	hand.mu.Lock()
+	defer hand.mu.Unlock()
 	if sfd.fds == nil {
 		sfd.fds = map[int]bool{}
 	}
 	sfd.fds[fd] = true
-	if s.signalfds == nil {
-		s.signalfds = map[*signalfd]bool{}
+	if shared.signalfds == nil {
+		shared.signalfds = map[*signalfd]bool{}
 	}
-	s.signalfds[sfd] = true
+	shared.signalfds[sfd] = true
 	p.signalfdsChanged()
 }
 
 func (p *Process) dropSignalfdFD(sfd *signalfd, fd int) {
-	s := &p.sig
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	hand := p.sighand
+	shared := &p.shared
+	hand.mu.Lock()
+	defer hand.mu.Unlock()
 	delete(sfd.fds, fd)
 	if len(sfd.fds) == 0 {
-		delete(s.signalfds, sfd)
+		delete(shared.signalfds, sfd)
 	}
 }
 
@@ -222,7 +224,7 @@ func (t *Thread) signalfdArg() (*signalfd, int) {
 	if entry.GoFDs[fd&0xffff] == 0 {
 		return nil, fd
 	}
-	w, _ := t.p.fdDirs.Load(fd)
+	w, _ := t.p.files.fdDirs.Load(fd)
 	sfd, _ := w.(*signalfd)
 	return sfd, fd
 }
@@ -292,8 +294,8 @@ func (t *Thread) readSignalfd(fd int, sfd *signalfd, size uint64, out func(off u
 
 // signalfdReady reports whether golos keeps sfd readable now.
 func (p *Process) signalfdReady(sfd *signalfd) bool {
-	p.sig.mu.Lock()
-	defer p.sig.mu.Unlock()
+	p.sighand.mu.Lock()
+	defer p.sighand.mu.Unlock()
 	return sfd.ready
 }
 
@@ -310,9 +312,9 @@ func (t *Thread) signalDue() bool {
 // dequeueSignalfd takes the lowest pending signal of sfd's mask, the thread's own before
 // the process's, as rt_sigtimedwait(2) does (dequeue).
 func (t *Thread) dequeueSignalfd(sfd *signalfd) (siginfo, bool) {
-	s := &t.p.sig
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	hand := t.p.sighand
+	hand.mu.Lock()
+	defer hand.mu.Unlock()
 	saved := t.sigmask
 	t.sigmask = ^sfd.mask
 	info, ok := t.dequeue()

@@ -36,20 +36,21 @@ func (t *Thread) waitWake(deadline time.Time) bool {
 
 // deliverable reports whether a signal the thread can take now is pending.
 func (t *Thread) deliverable() bool {
-	s := &t.p.sig
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return (t.pending|s.pending)&^t.sigmask != 0
+	hand := t.p.sighand
+	shared := &t.p.shared
+	hand.mu.Lock()
+	defer hand.mu.Unlock()
+	return (t.pending|shared.pending)&^t.sigmask != 0
 }
 
 // suspend waits, with mask as the thread's mask, until a signal it can take is pending,
 // and arranges for the mask from before to come back when the handler returns: what
 // rt_sigsuspend(2) and pause(2) do. They always fail with EINTR.
 func (t *Thread) suspend(mask uint64) int64 {
-	s := &t.p.sig
-	s.mu.Lock()
+	hand := t.p.sighand
+	hand.mu.Lock()
 	old := t.sigmask
-	s.mu.Unlock()
+	hand.mu.Unlock()
 	t.setMask(mask)
 	for {
 		if t.takeStop() {
@@ -71,11 +72,11 @@ func (t *Thread) suspend(mask uint64) int64 {
 // handler ran (ERESTARTNOHAND, arch/x86/kernel/signal.c); returning EINTR would end a
 // pause(2) that natively goes on waiting. It reports whether it stopped.
 func (t *Thread) takeStop() bool {
-	s := &t.p.sig
-	s.mu.Lock()
+	hand := t.p.sighand
+	hand.mu.Lock()
 	var stops uint64
 	for sig := 1; sig <= 64; sig++ {
-		if sigBit(sig)&stopSignals != 0 && s.actions[sig].Handler == abi.SIG_DFL {
+		if sigBit(sig)&stopSignals != 0 && hand.actions[sig].Handler == abi.SIG_DFL {
 			stops |= sigBit(sig)
 		}
 	}
@@ -83,7 +84,7 @@ func (t *Thread) takeStop() bool {
 	t.sigmask |= ^stops // take only those
 	info, ok := t.dequeue()
 	t.sigmask = saved
-	s.mu.Unlock()
+	hand.mu.Unlock()
 	if !ok {
 		return false
 	}
@@ -106,10 +107,10 @@ func sysRtSigsuspend(t *Thread) int64 {
 
 // pause(2).
 func sysPause(t *Thread) int64 {
-	s := &t.p.sig
-	s.mu.Lock()
+	hand := t.p.sighand
+	hand.mu.Lock()
 	mask := t.sigmask
-	s.mu.Unlock()
+	hand.mu.Unlock()
 	return t.suspend(mask)
 }
 
@@ -139,13 +140,14 @@ func sysRtSigtimedwait(t *Thread) int64 {
 		deadline = time.Now().Add(time.Duration(sec)*time.Second + time.Duration(nsec))
 	}
 	for {
-		s := &t.p.sig
-		s.mu.Lock()
+		hand := t.p.sighand
+		shared := &t.p.shared
+		hand.mu.Lock()
 		saved := t.sigmask
 		t.sigmask = ^set // take only signals of set…
 		info, ok := t.dequeue()
 		t.sigmask = saved
-		other := (t.pending|s.pending)&^t.sigmask&^set != 0 // …unless another one is due
+		other := (t.pending|shared.pending)&^t.sigmask&^set != 0 // …unless another one is due
 		if !ok && !other {
 			// While it waits, the thread takes the signals of set as if it did not block
 			// them, so that one sent to the process picks it (Linux keeps the mask in
@@ -153,7 +155,7 @@ func sysRtSigtimedwait(t *Thread) int64 {
 			t.sigmask = saved &^ set
 			t.realBlocked = saved
 		}
-		s.mu.Unlock()
+		hand.mu.Unlock()
 		if ok {
 			if infoAddr != 0 {
 				si := info.toABI()
@@ -168,9 +170,9 @@ func sysRtSigtimedwait(t *Thread) int64 {
 			return -int64(unix.EINTR)
 		}
 		woke := t.waitWake(deadline)
-		s.mu.Lock()
+		hand.mu.Lock()
 		t.sigmask, t.realBlocked = saved, 0
-		s.mu.Unlock()
+		hand.mu.Unlock()
 		if !woke {
 			return -int64(unix.EAGAIN)
 		}

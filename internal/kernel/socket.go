@@ -16,7 +16,7 @@ import (
 // (sendmmsg(2): "If an error occurs after at least one message has been sent, the call
 // succeeds, and returns the number of messages sent").
 func sysSendmsg(t *Thread) int64 {
-	if len(t.p.ownFDs) > 0 && t.msgOwnFD(t.arg(1)) {
+	if len(t.p.files.ownFDs) > 0 && t.msgOwnFD(t.arg(1)) {
 		return -int64(unix.EBADF)
 	}
 	if r, ok := sendmsgRoot(t); ok { // a unix socket path inside the root (unixsock.go)
@@ -28,7 +28,7 @@ func sysSendmsg(t *Thread) int64 {
 func sysSendmmsg(t *Thread) int64 {
 	const mmsghdrSize = 64                      // struct msghdr (56 bytes) and msg_len, padded
 	vlen := min(uint64(uint32(t.arg(2))), 1024) // UIO_MAXIOV
-	if len(t.p.ownFDs) > 0 {
+	if len(t.p.files.ownFDs) > 0 {
 		for i := uint64(0); i < vlen; i++ {
 			if !t.msgOwnFD(t.arg(1) + i*mmsghdrSize) {
 				continue

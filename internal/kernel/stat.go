@@ -29,9 +29,9 @@ func sysLstat(t *Thread) int64 {
 // descriptors golos watches reach Go from a rewritten site; such a directory's are.
 func sysFstat(t *Thread) int64 {
 	r := passthroughFast(t)
-	if r == 0 && t.p.fs != nil && t.p.fs.HasVirtual() {
+	if r == 0 && t.p.fsctx.root != nil && t.p.fsctx.root.HasVirtual() {
 		fd := int(int32(t.arg(0)))
-		t.addLinks(1, false, func() uint64 { return t.p.fs.ExtraLinksFD(fd) })
+		t.addLinks(1, false, func() uint64 { return t.p.fsctx.root.ExtraLinksFD(fd) })
 	}
 	return r
 }
@@ -51,7 +51,7 @@ func sysStatx(t *Thread) int64 {
 
 // statAt is atCall for newfstatat(2) and statx(2), whose buffer is at bufArg.
 func (t *Thread) statAt(dirArg, pathArg, flagArg, bufArg int, statx bool) int64 {
-	if t.p.fs == nil || !t.p.fs.HasVirtual() {
+	if t.p.fsctx.root == nil || !t.p.fsctx.root.HasVirtual() {
 		return t.atCall(dirArg, pathArg, flagArg, false)
 	}
 	flags := t.arg(flagArg)
@@ -59,7 +59,7 @@ func (t *Thread) statAt(dirArg, pathArg, flagArg, bufArg int, statx bool) int64 
 		r := passthrough(t)
 		if r == 0 {
 			fd := int(int32(t.arg(dirArg)))
-			t.addLinks(bufArg, statx, func() uint64 { return t.p.fs.ExtraLinksFD(fd) })
+			t.addLinks(bufArg, statx, func() uint64 { return t.p.fsctx.root.ExtraLinksFD(fd) })
 		}
 		return r
 	}
@@ -75,11 +75,11 @@ func (t *Thread) statAt(dirArg, pathArg, flagArg, bufArg int, statx bool) int64 
 // host directory lacks (vfs.ExtraLinks): a directory has one link from each
 // subdirectory's ".." (stat(2), inode(7): st_nlink), and docker creates them.
 func (t *Thread) statLinks(bufArg int, statx bool) func(r *vfs.Ref) {
-	if t.p.fs == nil || !t.p.fs.HasVirtual() {
+	if t.p.fsctx.root == nil || !t.p.fsctx.root.HasVirtual() {
 		return nil
 	}
 	return func(r *vfs.Ref) {
-		t.addLinks(bufArg, statx, func() uint64 { return t.p.fs.ExtraLinks(r) })
+		t.addLinks(bufArg, statx, func() uint64 { return t.p.fsctx.root.ExtraLinks(r) })
 	}
 }
 
@@ -132,5 +132,5 @@ func (t *Thread) procExeCall(dirArg, pathArg int, follow bool) (int64, bool) {
 	case !follow || !isProcSelf(p, "exe"):
 		return 0, false
 	}
-	return hostCall(t.ctx.Regs.RAX, t.args(), map[int]string{pathArg: t.p.exePath}), true
+	return hostCall(t.ctx.Regs.RAX, t.args(), map[int]string{pathArg: t.p.mm.exePath}), true
 }

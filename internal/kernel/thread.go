@@ -23,7 +23,7 @@ type Thread struct {
 	ctx *entry.Context
 	tid int
 
-	// The thread's signal state (signal.go), guarded by p.sig.mu: other threads send it
+	// The thread's signal state (signal.go), guarded by p.sighand.mu: other threads send it
 	// signals and read its mask to pick a thread for a process-directed one.
 	sigmask uint64
 	// realBlocked is the mask of a thread waiting in rt_sigtimedwait, whose sigmask then
@@ -43,7 +43,7 @@ type Thread struct {
 
 	// The thread's own signal state, which no other thread touches: only the thread reads
 	// and writes it (sigaltstack, delivery, sigreturn, sigsuspend, fork, execve), so no
-	// lock guards it (some of those happen to hold p.sig.mu).
+	// lock guards it (some of those happen to hold p.sighand.mu).
 	altstack abi.StackT
 	// restoreMask, when set, is the mask a handler's frame carries back (sigsuspend).
 	restoreMask *uint64
@@ -116,9 +116,9 @@ func (t *Thread) start(setup func(t *Thread) unix.Errno, ready func(tid int)) {
 // run runs the registered thread t, on its own OS thread with Syscall User Dispatch on
 // and its FS set, until it exits, then ends it (finish).
 func (t *Thread) run() {
-	t.p.sig.mu.Lock()
+	t.p.sighand.mu.Lock()
 	entry.BlockTTYSignals(t.sigmask) // the host's view of job control (entry.TTYSignals)
-	t.p.sig.mu.Unlock()
+	t.p.sighand.mu.Unlock()
 	t.pendingDue()
 	t.loop()
 	t.finish()
@@ -145,10 +145,11 @@ func (t *Thread) setFS(base uint64) {
 // was there to be picked (a signal that came while a forked child's golos started), or
 // kept across an execve.
 func (t *Thread) pendingDue() {
-	s := &t.p.sig
-	s.mu.Lock()
-	due := (t.pending | s.pending) &^ t.sigmask
-	s.mu.Unlock()
+	hand := t.p.sighand
+	shared := &t.p.shared
+	hand.mu.Lock()
+	due := (t.pending | shared.pending) &^ t.sigmask
+	hand.mu.Unlock()
 	if due != 0 {
 		atomic.StoreUint32(&t.ctx.Pending, 1)
 	}
@@ -360,9 +361,9 @@ func (p *Process) exitGroup(status int) {
 func (p *Process) exitReport() {
 	p.vforkShare()
 	if p.stats != nil {
-		p.rw.mu.Lock()
-		n := p.rw.rewritten
-		p.rw.mu.Unlock()
+		p.mm.rw.mu.Lock()
+		n := p.mm.rw.rewritten
+		p.mm.rw.mu.Unlock()
 		p.note("%s", p.stats.report(n))
 	}
 	if p.stress {

@@ -40,8 +40,8 @@ var (
 func (p *Process) publish() {
 	publishedMu.Lock()
 	defer publishedMu.Unlock()
-	publishedArgs = nulJoin(p.argv)
-	publishedExe = []byte(p.exeGuestPath)
+	publishedArgs = nulJoin(p.mm.argv)
+	publishedExe = []byte(p.mm.exeGuestPath)
 	published.magic = 0
 	if len(publishedArgs) > 0 {
 		published.argAddr, published.argLen = uint64(uintptr(unsafe.Pointer(&publishedArgs[0]))), uint64(len(publishedArgs))

@@ -56,7 +56,7 @@ const sunPathMax = 108
 // call goes to the host unchanged (no root, not a path, not a unix socket, or an address
 // the host will refuse or ignore itself); e is the call's error when golos answers it.
 func (t *Thread) unixAddr(fd int, addr, n uint64, how addrUse) (sa []byte, done func(), e unix.Errno, ok bool) {
-	if t.p.fs == nil || addr == 0 || n <= 2 || n > 110 { // sizeof(struct sockaddr_un)
+	if t.p.fsctx.root == nil || addr == 0 || n <= 2 || n > 110 { // sizeof(struct sockaddr_un)
 		return nil, nil, 0, false
 	}
 	buf := make([]byte, n)
@@ -181,7 +181,7 @@ func (t *Thread) msgAddr(fd int, h *abi.Msghdr) (sa []byte, done func(), e unix.
 // sendmsgRoot is sendmsg(2) with a rewritten destination address; ok is false when the
 // call needs none.
 func sendmsgRoot(t *Thread) (int64, bool) {
-	if t.p.fs == nil {
+	if t.p.fsctx.root == nil {
 		return 0, false
 	}
 	h := &heapMmsghdrs(1)[0].Hdr // the host reads it: not on a stack (heapBytes)
@@ -206,7 +206,7 @@ func sendmsgRoot(t *Thread) (int64, bool) {
 // when no message needs it. A message whose address golos refuses ends the batch there,
 // as the host's error would (or fails the call when it is the first).
 func sendmmsgRoot(t *Thread, vlen uint64) (int64, bool) {
-	if t.p.fs == nil || vlen == 0 {
+	if t.p.fsctx.root == nil || vlen == 0 {
 		return 0, false
 	}
 	arr := heapMmsghdrs(int(vlen))
@@ -258,7 +258,7 @@ func sendmmsgRoot(t *Thread, vlen uint64) (int64, bool) {
 func sockNameCall(t *Thread) int64 {
 	addr, lenAddr := t.arg(1), t.arg(2)
 	var lb [4]byte
-	if t.p.fs == nil || copyIn(lenAddr, lb[:]) != 0 {
+	if t.p.fsctx.root == nil || copyIn(lenAddr, lb[:]) != 0 {
 		return passthroughFast(t)
 	}
 	bufLen := int(int32(binary.LittleEndian.Uint32(lb[:])))
@@ -291,7 +291,7 @@ func guestAddr(fs *vfs.FS, sa []byte) ([]byte, bool) {
 // root is shown as its guest path there, as getpeername(2) shows it (sockNameCall).
 func peerAddrCall(t *Thread, addrArg, lenArg int) int64 {
 	addr, lenAddr := t.arg(addrArg), t.arg(lenArg)
-	if t.p.fs == nil || addr == 0 || lenAddr == 0 {
+	if t.p.fsctx.root == nil || addr == 0 || lenAddr == 0 {
 		return passthrough(t)
 	}
 	var lb [4]byte
@@ -321,7 +321,7 @@ func (t *Thread) guestAddrOut(addr, lenAddr uint64, bufLen int) {
 	if copyIn(addr, sa) != 0 {
 		return
 	}
-	g, ok := guestAddr(t.p.fs, sa)
+	g, ok := guestAddr(t.p.fsctx.root, sa)
 	if !ok {
 		return
 	}
@@ -336,7 +336,7 @@ func sysRecvfrom(t *Thread) int64 { return peerAddrCall(t, 4, 5) }
 // sysRecvmsg is recvmsg(2) with the sender's address (msg_name, msg_namelen in the struct
 // msghdr) shown as peerAddrCall shows it.
 func sysRecvmsg(t *Thread) int64 {
-	if t.p.fs == nil {
+	if t.p.fsctx.root == nil {
 		return passthrough(t)
 	}
 	var h abi.Msghdr

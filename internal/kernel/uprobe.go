@@ -29,13 +29,13 @@ func sysUretprobe(t *Thread) int64 {
 	}
 	const siKernel = 0x80
 	sig := int(unix.SIGILL)
-	s := &t.p.sig
-	s.mu.Lock()
-	if t.sigmask&sigBit(sig) != 0 || s.actions[sig].Handler == abi.SIG_IGN {
-		s.actions[sig].Handler = abi.SIG_DFL
+	hand := t.p.sighand
+	hand.mu.Lock()
+	if t.sigmask&sigBit(sig) != 0 || hand.actions[sig].Handler == abi.SIG_IGN {
+		hand.actions[sig].Handler = abi.SIG_DFL
 		t.sigmask &^= sigBit(sig)
 	}
-	s.mu.Unlock()
+	hand.mu.Unlock()
 	t.p.sendThread(t, siginfo{signo: int32(sig), code: siKernel})
 	return -1
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -311,6 +312,12 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 // about to run.
 func (t *Thread) sendProcess(conn, pid int, a abi.CloneArgs) error {
 	p := t.p
+	if a.Flags&unix.CLONE_VFORK == 0 {
+		// The child's memory is the process's at one instant. (A vfork child only
+		// reads what its caller made ready, on its way to execve: the other threads
+		// go on, as they do on Linux.)
+		defer t.freezeOthers()()
+	}
 	// No mapping changes and no site is rewritten while the memory is described and copied.
 	p.mm.mu.Lock()
 	defer p.mm.mu.Unlock()
@@ -604,4 +611,64 @@ func (p *Process) vdsoParts() ([]forkMapping, error) {
 		p.mm.vdso = parts
 	}
 	return p.mm.vdso, nil
+}
+
+// freezeOthers keeps the process's other threads out of the program's code until the
+// function it returns is called. Linux's fork gives the child the memory as it was at one
+// instant (copy-on-write); golos copies it, which takes time, so no other thread may
+// change it meanwhile. Each other thread is kicked out of the program's code, and one that
+// was not in it does not enter it (mayRun). A thread blocked in a syscall golos made for it
+// stays blocked; what the host writes into its buffer when the call ends may reach the
+// child, as it could at any instant of a native fork before the call ended.
+func (t *Thread) freezeOthers() (thaw func()) {
+	p := t.p
+	// frozen first, then the threads: one that registers after the list is taken has
+	// not run the program's code yet, and mayRun stops it.
+	p.frozen.Store(1)
+	p.threads.mu.Lock()
+	others := make([]*Thread, 0, len(p.threads.byTid))
+	for _, o := range p.threads.byTid {
+		if o != t {
+			others = append(others, o)
+		}
+	}
+	p.threads.mu.Unlock()
+	thaw = func() {
+		p.frozen.Store(0)
+		futexWake(&p.frozen)
+	}
+	if len(others) == 0 {
+		return thaw
+	}
+	for _, o := range others {
+		entry.Kick(o.ctx, o.tid) // Pending stays set: enterApp gives up before running code
+	}
+	for _, o := range others {
+		// The kick takes the thread back to golos (a blocking call it made from a
+		// rewritten site, too); kicked again while it has not looked, as rekickLoop does,
+		// for a kick lost inside one of the Go runtime's signal handlers.
+		for i := 0; o.inSwitch.Load() != 0; i++ {
+			if i%50 == 49 {
+				entry.Rekick(o.ctx, o.tid)
+			}
+			time.Sleep(20 * time.Microsecond)
+		}
+	}
+	return thaw
+}
+
+// mayRun marks the thread as about to enter the program's code, unless a fork is copying
+// the process (freezeOthers): it then waits until the copy is made and reports false.
+// inSwitch is set before frozen is read, and frozen before the freezing thread reads
+// inSwitch, so one of the two sees the other (both atomics are sequentially consistent).
+func (t *Thread) mayRun() bool {
+	t.inSwitch.Store(1)
+	if t.p.frozen.Load() == 0 {
+		return true
+	}
+	t.inSwitch.Store(0)
+	for t.p.frozen.Load() != 0 {
+		futexWait(&t.p.frozen, 1, -1)
+	}
+	return false
 }

@@ -148,6 +148,10 @@ type Process struct {
 	stats *stats // with --stats
 
 	startMask uint64 // the host signal mask golos's process started with (inheritSignals)
+
+	// frozen is 1 while a fork copies the process and the other threads must stay out
+	// of the program's code (freezeOthers; a futex word).
+	frozen atomic.Uint32
 }
 
 // newProcess is a process with its parts, empty: Run and buildChild fill them in.

@@ -49,6 +49,9 @@ type Thread struct {
 	restoreMask *uint64
 
 	wake atomic.Uint32 // a signal came for a thread waiting in golos (futex word)
+	// inSwitch is 1 from just before the thread enters the program's code (mayRun) until
+	// it is back in golos: what a fork's freezeOthers waits on.
+	inSwitch atomic.Uint32
 
 	// The rest is the thread's own too, touched only by the thread (or before it runs).
 	clearChildTid uint64   // set_tid_address(2) / CLONE_CHILD_CLEARTID
@@ -170,7 +173,11 @@ func (t *Thread) loop() {
 		if t.p.stats != nil && !t.trapAt.IsZero() {
 			t.p.stats.inGolos.Add(int64(time.Since(t.trapAt)))
 		}
+		if !t.mayRun() {
+			continue // a fork copied the process meanwhile: look at the signals again
+		}
 		entry.Switch(t.ctx)
+		t.inSwitch.Store(0)
 		if t.p.stats != nil {
 			t.trapAt = time.Now()
 		}

@@ -112,6 +112,10 @@ func golosmemWant() []golosmemLine {
 			"golos: mprotect PROT_NONE each foreign mapping: -1 ENOMEM"),
 		memLine("madvise(2): ENOMEM, addresses in the range are not currently mapped",
 			"golos: madvise MADV_DONTNEED each foreign mapping: -1 ENOMEM"),
+		memLine("proc(5): /proc/self/mem reads memory that is not mapped as EIO (fs/proc/base.c, mem_rw)",
+			"golos: pread /proc/self/mem at each foreign mapping: -1 EIO"),
+		memLine("proc(5): /proc/self/mem writes memory that is not mapped as EIO, page protections aside",
+			"golos: pwrite /proc/self/mem at each foreign mapping: -1 EIO"),
 		memLine("munmap(2): it is not an error if the range contains no mapped pages",
 			"golos: munmap each foreign mapping: 0 -"),
 		memLine("a refused mremap leaves the old mapping as it was",
@@ -194,6 +198,22 @@ func checkGolosmem(t *testing.T, what string, out []byte, native bool) {
 		}
 		t.Logf("%s stdout without its info, view and detail lines:\n%s", what, strings.Join(got, "\n"))
 	}
+}
+
+// TestProcSelfMem: /proc/self/mem through pread, pwrite, preadv, pwritev, read, writev and
+// a dup: the program's memory reads and writes (a read-only page too), a read past a
+// mapping's end stops there, and addresses where golos has its image and the Go heap
+// (nothing natively) are EIO, as natively, with the rewriter and without it; golos itself
+// goes on (a write there used to land in golos's memory).
+func TestProcSelfMem(t *testing.T) {
+	forFlavours(t, "proc_mem", func(t *testing.T, p string) {
+		for _, flags := range [][]string{nil, {"--no-rewrite"}} {
+			nat, _ := runBothOpts(t, runOpts{golosFlags: flags}, p)
+			wantNative(t, nat, 0, "pwrite read-only page: 4\n", "pread across a mapping's end: 4096\n",
+				"pwrite 0x7e0000001000: EIO\n", "pwrite 0xc000000000: EIO\n", "lseek+writev 0xc000000000: EIO\n",
+				"write across a mapping's end: 16\n", "still running\n")
+		}
+	})
 }
 
 // TestGolosMemoryProtected: testdata/golosmem.c aims mmap(MAP_FIXED), MAP_FIXED_NOREPLACE,

@@ -68,6 +68,13 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 		if content, ok := t.procFile(p); ok {
 			return t.p.virtualFile(content, int(flags))
 		}
+		if isProcSelf(p, "mem") {
+			r := passthrough(t)
+			if r >= 0 {
+				t.p.watchFD(int(r), &procMem{}) // procmem.go
+			}
+			return r
+		}
 		if d := procDirOf(p); d != nil && (t.p.fsctx.root == nil || d.hide != hideNone) {
 			// Watched: a path relative to it is looked at (procPathArg), its listing
 			// is without golos's own descriptors or threads (sysGetdents64).

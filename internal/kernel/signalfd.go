@@ -163,6 +163,9 @@ func (p *Process) dropSignalfdFD(sfd *signalfd, fd int) {
 
 // read(2): a signalfd's records (readSignalfd); any other descriptor's, passed through.
 func sysRead(t *Thread) int64 {
+	if fd, ok := t.procMemArg(); ok {
+		return t.memIO(fd, false, [][2]uint64{{t.arg(1), t.arg(2)}}, 0, true)
+	}
 	if sfd, fd := t.signalfdArg(); sfd != nil {
 		buf := t.arg(1)
 		return t.readSignalfd(fd, sfd, t.arg(2), func(off uint64, rec []byte) unix.Errno {
@@ -177,6 +180,10 @@ func sysRead(t *Thread) int64 {
 // (fs/signalfd.c); any other descriptor's, passed through. (pread64(2), preadv(2) and
 // preadv2 at an offset fail on a signalfd with ESPIPE, as they do on the eventfd.)
 func sysReadv(t *Thread) int64 {
+	if fd, ok := t.procMemArg(); ok {
+		atPos := t.ctx.Regs.RAX == unix.SYS_READV || int64(t.arg(3)) == -1
+		return t.memIOv(fd, false, t.arg(1), t.arg(2), t.arg(3), atPos)
+	}
 	sfd, fd := t.signalfdArg()
 	if sfd == nil || t.ctx.Regs.RAX == unix.SYS_PREADV2 && int64(t.arg(3)) != -1 {
 		return passthrough(t)
@@ -232,6 +239,9 @@ func (t *Thread) signalfdArg() (*signalfd, int) {
 // write(2): a signalfd cannot be written (EINVAL: fs/signalfd.c has no write method);
 // any other descriptor is passed through.
 func sysWrite(t *Thread) int64 {
+	if fd, ok := t.procMemArg(); ok {
+		return t.memIO(fd, true, [][2]uint64{{t.arg(1), t.arg(2)}}, 0, true)
+	}
 	if sfd, _ := t.signalfdArg(); sfd != nil {
 		return -int64(unix.EINVAL)
 	}

@@ -25,6 +25,7 @@ static const char *ename(int e)
 	case ENOMEM: return "ENOMEM";
 	case EACCES: return "EACCES";
 	case EFAULT: return "EFAULT";
+	case EIO: return "EIO";
 	case EBUSY: return "EBUSY";
 	case EEXIST: return "EEXIST";
 	case EXDEV: return "EXDEV";

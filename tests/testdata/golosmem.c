@@ -190,11 +190,16 @@ static const struct mapping *view_holding(const void *p)
 static int data_var = 1;      /* .data */
 static char bss_var[3 * 4096]; /* .bss, past the file's last page */
 
-enum { OP_MMAP_FIXED, OP_MMAP_NOREPLACE, OP_MREMAP, OP_MPROTECT, OP_MADVISE, OP_MUNMAP, NOPS };
+enum {
+	OP_MMAP_FIXED, OP_MMAP_NOREPLACE, OP_MREMAP, OP_MPROTECT, OP_MADVISE, OP_MEM_READ, OP_MEM_WRITE,
+	OP_MUNMAP, NOPS
+};
 static const char *const opname[NOPS] = {
 	"mmap fixed over", "mmap fixed-noreplace over", "mremap own page onto", "mprotect PROT_NONE",
-	"madvise MADV_DONTNEED", "munmap",
+	"madvise MADV_DONTNEED", "pread /proc/self/mem at", "pwrite /proc/self/mem at", "munmap",
 };
+
+static int self_mem = -1; /* /proc/self/mem, opened in main */
 
 /* aim makes call op on the whole of mapping m. */
 static long aim(int op, const struct mapping *m, char *mine)
@@ -207,6 +212,16 @@ static long aim(int op, const struct mapping *m, char *mine)
 	case OP_MREMAP: return syscall(SYS_mremap, mine, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, m->lo);
 	case OP_MPROTECT: return syscall(SYS_mprotect, m->lo, len, PROT_NONE);
 	case OP_MADVISE: return syscall(SYS_madvise, m->lo, len, MADV_DONTNEED);
+	case OP_MEM_READ: {
+		char b[64];
+		return pread(self_mem, b, sizeof b, (off_t)m->lo);
+	}
+	case OP_MEM_WRITE: {
+		/* Natively nothing is mapped there (EIO); a write that got through would land in
+		   golos's memory, page protections or not. */
+		char b[8] = {0};
+		return pwrite(self_mem, b, sizeof b, (off_t)m->lo);
+	}
 	case OP_MUNMAP: return syscall(SYS_munmap, m->lo, len);
 	}
 	return -2;
@@ -308,6 +323,7 @@ int main(int argc, char **argv)
 	}
 	memset(mine, 0x5a, PAGE);
 
+	self_mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
 	/* Every foreign mapping: to the application it is not there. */
 	for (int op = 0; op < NOPS; op++) {
 		int nsame = 0;

@@ -364,7 +364,7 @@ program:
 		if errors.As(err, &ee) {
 			return ee.Status
 		}
-		if errors.Is(err, unix.ENOEXEC) || errors.Is(err, unix.EACCES) {
+		if errors.Is(err, unix.ENOEXEC) || errors.Is(err, unix.EACCES) || errors.Is(err, unix.ETXTBSY) {
 			return 126 // a file that is no executable (loader): docker run's status for ENOEXEC
 		}
 		return 125

@@ -132,6 +132,10 @@ func (p *Process) fileHead(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer unix.Close(fd)
+	if err := loader.CheckNoWriters(fd); err != nil {
+		// A script open for writing is as busy as a program (fs/exec.c, do_open_execat).
+		return nil, &ExitError{Status: 126, Err: fmt.Errorf("%s: %w", path, err)}
+	}
 	buf := make([]byte, binprmBufSize)
 	n, _ := unix.Pread(fd, buf, 0)
 	return buf[:max(n, 0)], nil
@@ -342,6 +346,9 @@ func (p *Process) execFormat(path string) unix.Errno {
 		return errnoOf(err)
 	}
 	defer unix.Close(fd)
+	if err := loader.CheckNoWriters(fd); err != nil {
+		return errnoOf(err) // ETXTBSY: open for writing somewhere (execve(2))
+	}
 	var head [4]byte
 	n, _ := unix.Pread(fd, head[:], 0)
 	if n >= 2 && string(head[:2]) == "#!" || n == 4 && string(head[:]) == "\x7fELF" {

@@ -120,8 +120,11 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 			if filesz > memsz {
 				return nil, badFormat("bad ELF: segment %d has p_filesz %#x larger than p_memsz %#x", i, filesz, memsz)
 			}
-			if off+filesz < off || off+filesz > uint64(size) {
-				return nil, badFormat("truncated ELF: segment %d needs file bytes up to %#x, the file has %d", i, off+filesz, size)
+			// File bytes past the end of the file are no error to Linux: they are
+			// mapped, and only touching them faults (SIGBUS), in the loader's bss
+			// zeroing (mapSegment) or in the program. Only a range that wraps is.
+			if off+filesz < off {
+				return nil, badFormat("bad ELF: segment %d: p_offset %#x + p_filesz %#x overflows", i, off, filesz)
 			}
 			if vaddr >= userEnd || memsz > userEnd-vaddr {
 				return nil, badFormat("bad ELF: segment %d [%#x, +%#x) does not fit in the user address space", i, vaddr, memsz)

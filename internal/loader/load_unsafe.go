@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"golos/internal/entry"
 )
 
 // elfETDynBase is Linux's ELF_ET_DYN_BASE on x86-64 (2/3 of TASK_SIZE, page-aligned):
@@ -61,7 +63,7 @@ func Load(path string, opener Opener, area *Area) (*Image, error) {
 		bias, err = mapImage(exe, f, 0, false, area)
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	lo, hi := f.span()
 	img.Mapped = append(img.Mapped, [2]uint64{lo + bias, hi + bias})
@@ -127,6 +129,10 @@ func open(path string, opener Opener) (rawFile, *File, error) {
 		r.Close()
 		return -1, nil, fmt.Errorf("%s: not a regular file: %w", path, unix.EACCES) // execve(2)
 	}
+	if err := checkNoWriters(fd); err != nil {
+		r.Close()
+		return -1, nil, fmt.Errorf("%s: %w", path, err)
+	}
 	f, err := Parse(r, st.Size)
 	if err != nil {
 		r.Close()
@@ -169,6 +175,14 @@ func mapImage(fd rawFile, f *File, bias uint64, fixed bool, area *Area) (uint64,
 	}
 	for i, s := range f.Segments {
 		if err := mapSegment(fd, s, bias); err != nil {
+			if errors.Is(err, unix.EFAULT) {
+				// The page holding the end of the segment's file bytes and the start of
+				// its bss lies past the end of the file (truncated, or cut short while
+				// golos maps it): Linux's padzero() fails the same way, and execve
+				// kills the process with SIGSEGV (fs/binfmt_elf.c, load_elf_binary).
+				unix.Syscall(unix.SYS_MUNMAP, uintptr(base), uintptr(hi-lo), 0)
+				return 0, badFormat("segment %d: its bss starts in a page past the end of the file (truncated, or changed while loading)", i)
+			}
 			unix.Syscall(unix.SYS_MUNMAP, uintptr(base), uintptr(hi-lo), 0)
 			return 0, fmt.Errorf("map segment %d at %#x: %w", i, s.Vaddr+bias, err)
 		}
@@ -204,8 +218,13 @@ func mapSegment(fd rawFile, s Segment, bias uint64) error {
 		if s.Memsz > s.Filesz {
 			// .bss begins inside the last file page: the rest of that page reads as
 			// zero, up to the page's end as Linux's padzero() does (ld.so's minimal
-			// malloc takes that space as zeroed memory).
-			clear(memAt(fileEnd, fileMapEnd-fileEnd))
+			// malloc takes that space as zeroed memory). The page is the file's: when
+			// the file ends before it (cut short, perhaps while golos maps it), touching
+			// it raises SIGBUS, so it is written through entry's fault-safe copy, which
+			// fails with EFAULT as padzero's clear_user does.
+			if fileMapEnd > fileEnd && !entry.CopyOut(fileEnd, zeroPage[:fileMapEnd-fileEnd]) {
+				return unix.EFAULT
+			}
 			if p != prot {
 				if _, _, e := unix.Syscall(unix.SYS_MPROTECT, uintptr(pageStart), uintptr(fileMapEnd-pageStart), uintptr(prot)); e != 0 {
 					return e
@@ -222,6 +241,9 @@ func mapSegment(fd rawFile, s Segment, bias uint64) error {
 	}
 	return nil
 }
+
+// zeroPage is the source of the bss zeroing: at most a page's worth.
+var zeroPage [pageSize]byte
 
 func pageUp(x uint64) uint64 { return (x + pageSize - 1) &^ (pageSize - 1) }
 

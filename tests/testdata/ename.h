@@ -28,6 +28,7 @@ static const char *ename(int e)
 	case EIO: return "EIO";
 	case EBUSY: return "EBUSY";
 	case EEXIST: return "EEXIST";
+	case ETXTBSY: return "ETXTBSY";
 	case EXDEV: return "EXDEV";
 	case ENOTDIR: return "ENOTDIR";
 	case EISDIR: return "EISDIR";

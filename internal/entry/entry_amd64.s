@@ -517,7 +517,8 @@ plain:
 // with control data goes to Go, which checks an SCM_RIGHTS message for golos's
 // descriptors (sysSendmsg). For any other call R11 is a path: one that begins with /proc
 // goes to Go, which shows some of those files as the application's, and so does one that
-// begins with "//" or "/." (it may lead there: Go cleans it); any other is made plain. A
+// begins with "//" or "/." (it may lead there: Go cleans it), or with "..", or is
+// relative while RelativeToGo is set; any other is made plain. A
 // fault while reading (a bad pointer, or a short path that ends just before an unmapped
 // page) resumes at fastProbeFault (faultTramp), which sends the call to Go as well, to
 // fail or succeed there as it would on Linux.
@@ -534,6 +535,16 @@ TEXT ·fastProbe(SB),NOSPLIT|NOFRAME,$0
 	MOVWLZX	(R11), CX
 	LEAQ	-0x2e2f(CX), CX		// "/."
 	JCXZQ	proc
+	MOVBLZX	(R11), CX
+	LEAQ	-0x2f(CX), CX		// any other absolute path: plain
+	JCXZQ	plainpath
+	MOVWLZX	(R11), CX
+	LEAQ	-0x2e2e(CX), CX		// "..": it may lead to /proc (proccwd.go)
+	JCXZQ	proc
+	MOVBLZX	·RelativeToGo(SB), CX	// a relative path while the working directory is
+	LEAQ	-1(CX), CX		// / or under /proc
+	JCXZQ	proc
+plainpath:
 	JMP	·fastCallStart(SB)
 pro:
 	MOVBLZX	4(R11), CX		// may fault

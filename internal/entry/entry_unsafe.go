@@ -132,7 +132,7 @@ var entryLayout [9]uintptr
 func checkLayout() error {
 	l := entryLayout
 	ok := l[0] < l[1] && l[1]-l[0] < 512 && l[2] < l[3] && l[3] < l[4] && l[4]-l[2] < 256 &&
-		l[5] < l[6] && l[6]-l[5] < 64 && l[7] < l[8] && l[8]-l[7] < 128
+		l[5] < l[6] && l[6]-l[5] < 64 && l[7] < l[8] && l[8]-l[7] < 256
 	if !ok {
 		return fmt.Errorf("golos's entry code was linked out of order (%#x): rebuild golos", l)
 	}
@@ -153,6 +153,12 @@ var FDSyscalls, GoFDs [1 << 16]uint8
 // nothing unless their path begins with /proc, // or /. (PlainUnlessProcRDI, PlainUnlessProcRSI:
 // the path's register). The kernel fills it in before the application runs.
 var PlainSyscalls [1 << 16]uint8
+
+// RelativeToGo, when 1, makes fastProbe send a call whose path is relative to Go, as it
+// sends one that begins with "/proc": the kernel sets it while the working directory is
+// / or under /proc, where a relative path may name the program's files in /proc. (One
+// that begins with ".." always goes.)
+var RelativeToGo uint8
 
 // Values of PlainSyscalls besides 1.
 const (

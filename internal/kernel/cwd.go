@@ -34,7 +34,11 @@ func sysGetcwd(t *Thread) int64 {
 
 func sysChdir(t *Thread) int64 {
 	if t.p.fsctx.root == nil {
-		return passthrough(t)
+		r := passthrough(t)
+		if r == 0 {
+			noteHostCwd() // relative paths may now lead into /proc (proccwd.go)
+		}
+		return r
 	}
 	guest, e := t.pathOf(unix.AT_FDCWD, t.arg(0))
 	if e != 0 {
@@ -59,7 +63,11 @@ func sysChdir(t *Thread) int64 {
 
 func sysFchdir(t *Thread) int64 {
 	if t.p.fsctx.root == nil {
-		return passthroughFast(t)
+		r := passthroughFast(t)
+		if r == 0 {
+			noteHostCwd()
+		}
+		return r
 	}
 	guest, err := t.p.fsctx.root.FDPath(int(int32(t.arg(0))))
 	if err != nil {

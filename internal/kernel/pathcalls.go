@@ -169,6 +169,11 @@ func sysUtimes(t *Thread) int64 { return t.pathCall(-1, 0, followLast, true) }
 
 // access(2) and faccessat(2): W_OK in a read-only part is EROFS, as on a read-only mount.
 func (t *Thread) accessCall(dirArg, pathArg, modeArg int, flags uint64) int64 {
+	// A /proc/self/… path answers for the program: its exe is the program's file, and
+	// golos's own descriptors and threads are not there (procExeCall).
+	if r, ok := t.procExeCall(dirArg, pathArg, flags&unix.AT_SYMLINK_NOFOLLOW == 0); ok {
+		return r
+	}
 	if t.p.fsctx.root != nil && t.arg(modeArg)&unix.W_OK != 0 {
 		guest, e := t.pathArgs(dirArg, pathArg)
 		if e != 0 {

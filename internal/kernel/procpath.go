@@ -29,8 +29,9 @@ const (
 // procPathArg is the path a syscall names (its directory descriptor at argument dirArg,
 // or AT_FDCWD when dirArg < 0, and its path at pathArg) when it lies under /proc,
 // cleaned (cleanProcPath); "" for any other path. A relative path is under /proc when
-// its directory descriptor is a watched one there (procDir), or, with a root, when the
-// working directory is.
+// its directory descriptor is a watched one there (procDir), or when the working
+// directory and the path lead there (with a root, golos's own idea of the working
+// directory; without, the host's: hostCwdFor).
 func (t *Thread) procPathArg(dirArg, pathArg int) (string, unix.Errno) {
 	p, e := readString(t.arg(pathArg), unix.PathMax)
 	if e != 0 {
@@ -48,6 +49,8 @@ func (t *Thread) procPathArg(dirArg, pathArg int) (string, unix.Errno) {
 		if dirfd == unix.AT_FDCWD {
 			if t.p.fsctx.root != nil {
 				dir = t.p.cwd()
+			} else {
+				dir = hostCwdFor(p)
 			}
 		} else if w, ok := t.p.files.fdDirs.Load(int(dirfd)); ok {
 			if d, ok := w.(*procDir); ok {

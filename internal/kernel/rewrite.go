@@ -295,6 +295,9 @@ func (t *Thread) stepOverPatch() bool {
 // setPlainSyscalls tells the entry code which syscalls it may make itself: none when each
 // syscall is to be shown (--debug=syscalls) or counted (--stats).
 func (p *Process) setPlainSyscalls() {
+	if p.fsctx.root == nil {
+		noteHostCwd() // the working directory the program starts in (proccwd.go)
+	}
 	if p.opts.DebugSyscalls || p.opts.Stats || p.seccompUsed.Load() {
 		return
 	}

@@ -450,7 +450,7 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_SENDMSG:     {name: "sendmsg", fn: sysSendmsg, fast: plainUnlessControl, fd: true, sigpipe: true},
 		unix.SYS_RECVMSG:     {name: "recvmsg", fn: sysRecvmsg, fast: plainWithoutRoot, fd: true},
 		unix.SYS_SENDMMSG:    {name: "sendmmsg", fn: sysSendmmsg, fd: true, sigpipe: true},
-		unix.SYS_RECVMMSG:    {name: "recvmmsg", fn: passthrough, fast: plain, fd: true},
+		unix.SYS_RECVMMSG:    {name: "recvmmsg", fn: sysRecvmmsg, fast: plainWithoutRoot, fd: true},
 		// signal.go, sigaction.go, sigdeliver.go, sigframe.go, sigwait.go: the
 		// application's virtual signals.
 		unix.SYS_RT_SIGACTION:      {name: "rt_sigaction", fn: sysRtSigaction},

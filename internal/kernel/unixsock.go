@@ -25,7 +25,7 @@ import (
 // name, when that fits in sun_path, so that the name the host records for the socket,
 // which getsockname(2), the peer's getpeername(2), accept(2), recvfrom(2) and recvmsg(2)
 // return, stays meaningful after the call; golos maps it back to the guest path for them
-// (sockNameCall, peerAddrCall; recvmmsg(2) and /proc/net/unix still show the host path). The host path is
+// (sockNameCall, peerAddrCall, sysRecvmsg, sysRecvmmsg; /proc/net/unix still shows the host path). The host path is
 // checked to name the directory resolved just before the call. A longer one is given as
 // /proc/self/fd/N/name, through golos's descriptor of the directory: the file is made in
 // the right place, but the name recorded is that string.
@@ -347,6 +347,33 @@ func sysRecvmsg(t *Thread) int64 {
 	ret := passthrough(t)
 	if ret >= 0 && addr != 0 && bufLen > 0 {
 		t.guestAddrOut(addr, t.arg(1)+abi.MsghdrNamelenOffset, bufLen)
+	}
+	return ret
+}
+
+// sysRecvmmsg is recvmmsg(2) with each received message's sender address shown as
+// sysRecvmsg shows it. The host fills in the first ret headers of the program's array;
+// their msg_name buffers and sizes are read before the call, as the host reads them, one
+// header at a time (as Linux does: an array shorter than vlen is fine while fewer
+// messages come). vlen is capped at UIO_MAXIOV as Linux caps it (net/socket.c,
+// __sys_recvmmsg).
+func sysRecvmmsg(t *Thread) int64 {
+	vlen := min(uint64(uint32(t.arg(2))), 1024)
+	if t.p.fsctx.root == nil || vlen == 0 {
+		return passthrough(t)
+	}
+	var arr []abi.Mmsghdr
+	var m abi.Mmsghdr
+	size := uint64(len(abi.Bytes(&m)))
+	for i := uint64(0); i < vlen && copyIn(t.arg(1)+i*size, abi.Bytes(&m)) == 0; i++ {
+		arr = append(arr, m)
+	}
+	ret := passthrough(t)
+	for i := int64(0); i < ret && i < int64(len(arr)); i++ {
+		h := &arr[i].Hdr
+		if bufLen := int(int32(h.Namelen)); h.Name != 0 && bufLen > 0 {
+			t.guestAddrOut(h.Name, t.arg(1)+uint64(i)*size+abi.MsghdrNamelenOffset, bufLen)
+		}
 	}
 	return ret
 }

@@ -5,8 +5,8 @@
  * message and reports its getpeername (the child's socket bound at /tmp/NAME.c, which
  * accept(2) returns); binds a datagram socket at NAME relative to /tmp
  * and sends to it with sendto(2) (relative and absolute spellings), sendmsg(2) and
- * sendmmsg(2) from a socket bound at /tmp/NAME.e, whose address recvfrom(2) and recvmsg(2)
- * return; connects through a symlink; binds again (EADDRINUSE); connects to a path
+ * sendmmsg(2) from a socket bound at /tmp/NAME.e, whose address recvfrom(2), recvmsg(2)
+ * and recvmmsg(2) (for each message) return; connects through a symlink; binds again (EADDRINUSE); connects to a path
  * that does not exist, to OUTSIDE (a socket that exists only outside the root) and to a
  * symlink to it; binds and connects at a long path; an abstract address and an unnamed
  * (autobound) one pass as they are. The files stay for the test to find on the host
@@ -202,6 +202,26 @@ int main(int argc, char **argv)
 		buf[k > 0 ? k : 0] = 0;
 		printf("%s: %s %s, from %s (len %u)\n", i < 4 ? "recvfrom" : "recvmsg", res(k), buf, from.sun_path, (unsigned)fl);
 	}
+	/* Two more, received by one recvmmsg(2) into three headers: each sender's address. */
+	struct iovec iov3[2] = {{"six", 3}, {"seven", 5}};
+	for (int i = 0; i < 2; i++)
+		mm[i].msg_hdr = (struct msghdr){.msg_name = &a, .msg_namelen = l, .msg_iov = &iov3[i], .msg_iovlen = 1};
+	printf("sendmmsg again: %d\n", sendmmsg(e, mm, 2, 0));
+	struct mmsghdr rm[3];
+	struct sockaddr_un froms[3];
+	char bufs[3][16];
+	struct iovec riovs[3];
+	memset(rm, 0, sizeof rm);
+	memset(froms, 0, sizeof froms);
+	memset(bufs, 0, sizeof bufs);
+	for (int i = 0; i < 3; i++) {
+		riovs[i] = (struct iovec){bufs[i], sizeof bufs[i] - 1};
+		rm[i].msg_hdr = (struct msghdr){.msg_name = &froms[i], .msg_namelen = sizeof froms[i], .msg_iov = &riovs[i], .msg_iovlen = 1};
+	}
+	k = recvmmsg(d, rm, 3, MSG_DONTWAIT, NULL);
+	printf("recvmmsg: %d %s\n", k, res(k));
+	for (int i = 0; i < k; i++)
+		printf("recvmmsg %d: %s, from %s (len %u)\n", i, bufs[i], froms[i].sun_path, (unsigned)rm[i].msg_hdr.msg_namelen);
 	l = mkaddr(&a, "/tmp/none.d");
 	printf("sendto none: %s\n", res(sendto(e, "x", 1, 0, (struct sockaddr *)&a, l)));
 	mh.msg_name = &a;

@@ -161,3 +161,53 @@ func TestRootUnixReadOnly(t *testing.T) {
 		}
 	})
 }
+
+// TestRootUnixBindRace: binds of unix sockets in a root while the program swaps a
+// directory of their path with a symlink to a host directory outside the root (from a
+// thread, or from a forked child): natively, in a chroot, the symlink leads nowhere; under
+// golos no socket may be made outside the root either (the host looks bind's path up by
+// string after golos resolved it, so golos keeps the tree's directories in place until the
+// call is made: vfs.LockPaths).
+func TestRootUnixBindRace(t *testing.T) {
+	forFlavours(t, "unix_bindrace", func(t *testing.T, p string) {
+		for _, mode := range []string{"thread", "fork"} {
+			t.Run(mode, func(t *testing.T) {
+				tree := func() (root, outside string) {
+					host := t.TempDir()
+					root = filepath.Join(host, "root")
+					rootCopy(t, p, filepath.Join(root, "prog"), 0o755)
+					outside = filepath.Join(host, "outside")
+					for _, d := range []string{filepath.Join(root, "tmp"), outside} {
+						if err := os.MkdirAll(d, 0o755); err != nil {
+							t.Fatal(err)
+						}
+					}
+					return root, outside
+				}
+				const want = "done, some bound\n"
+				if why := needNativeRoot(); why == "" {
+					root, outside := tree()
+					nat := runNativeRoot(&runOpts{}, root, false, nil, "", "/prog", outside, "5000", mode)
+					wantNative(t, nat, 0, want)
+				} else {
+					t.Log(why)
+				}
+				root, outside := tree()
+				g := runGolosRoot(t, &runOpts{}, root, false, nil, "/", "/prog", outside, "5000", mode)
+				if !golosRanOK(t, "golos run --root unix_bindrace", g) {
+					return
+				}
+				if string(g.stdout) != want {
+					t.Errorf("under golos: stdout %q, want %q", g.stdout, want)
+				}
+				ents, err := os.ReadDir(outside)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(ents) > 0 {
+					t.Errorf("%d sockets were made outside the root, in %s (the first: %s)", len(ents), outside, ents[0].Name())
+				}
+			})
+		}
+	})
+}

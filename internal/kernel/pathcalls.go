@@ -45,6 +45,7 @@ func sysRmdir(t *Thread) int64 {
 	if e := t.mountPointArg(-1, 0); e != 0 {
 		return -int64(e)
 	}
+	defer t.lockPaths()()
 	return t.pathCall(-1, 0, entryLast, true)
 }
 func sysUnlink(t *Thread) int64 { return t.pathCall(-1, 0, entryLast, true) }
@@ -53,6 +54,7 @@ func sysUnlinkat(t *Thread) int64 {
 		if e := t.mountPointArg(0, 1); e != 0 {
 			return -int64(e)
 		}
+		defer t.lockPaths()()
 	}
 	return t.pathCall(0, 1, entryLast, true)
 }
@@ -201,6 +203,7 @@ func sysRenameat(t *Thread) int64  { return t.renameCall(0, 1, 2, 3) }
 func sysRenameat2(t *Thread) int64 { return t.renameCall(0, 1, 2, 3) }
 
 func (t *Thread) renameCall(dir1, path1, dir2, path2 int) int64 {
+	defer t.lockPaths()()
 	for _, a := range [][2]int{{dir1, path1}, {dir2, path2}} {
 		if e := t.mountPointArg(a[0], a[1]); e != 0 {
 			return -int64(e)

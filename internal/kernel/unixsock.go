@@ -26,7 +26,8 @@ import (
 // which getsockname(2), the peer's getpeername(2), accept(2), recvfrom(2) and recvmsg(2)
 // return, stays meaningful after the call; golos maps it back to the guest path for them
 // (sockNameCall, peerAddrCall, sysRecvmsg, sysRecvmmsg; /proc/net/unix still shows the host path). The host path is
-// checked to name the directory resolved just before the call. A longer one is given as
+// checked to name the directory resolved just before the call, and no directory of the
+// tree can be renamed or removed until the call is made (vfs.LockPaths). A longer one is given as
 // /proc/self/fd/N/name, through golos's descriptor of the directory: the file is made in
 // the right place, but the name recorded is that string.
 //
@@ -83,10 +84,16 @@ func (t *Thread) unixAddr(fd int, addr, n uint64, how addrUse) (sa []byte, done 
 	guest := vfs.Abs(t.p.cwd(), string(p))
 	var host string
 	var r *vfs.Ref
+	release := func() {}
 	if how == bindAddr {
+		// From the lookup to the host's bind, no directory of the path may be
+		// replaced (vfs.LockPaths): the host looks the path up again by its string.
+		unlock := t.p.fsctx.root.LockPaths(true)
 		if r, e = t.ref(guest, entryLast, false); e != 0 {
+			unlock()
 			return nil, nil, e, true
 		}
+		release = func() { r.Close(); unlock() }
 		if r.ReadOnly {
 			// As mknod(2): an entry that exists already is found before the read-only
 			// mount answers (fs/namei.c filename_create), and unix(7) says EADDRINUSE.
@@ -95,14 +102,14 @@ func (t *Thread) unixAddr(fd int, addr, n uint64, how addrUse) (sa []byte, done 
 			if unix.Lstat(r.Path, &st) == nil {
 				e = unix.EADDRINUSE
 			}
-			r.Close()
+			release()
 			return nil, nil, e, true
 		}
 		if name := string(p); !strings.Contains(name, "/") && name != "." && name != ".." {
 			// A name in the working directory, which the host's is too (sysChdir): the
 			// address passes as it is, and the socket keeps the name the program gave, as
 			// getsockname(2) shows it on Linux. bind never follows a symlink there.
-			r.Close()
+			release()
 			return nil, nil, 0, false
 		}
 		host = bindHostPath(r)
@@ -110,16 +117,17 @@ func (t *Thread) unixAddr(fd int, addr, n uint64, how addrUse) (sa []byte, done 
 		if r, e = t.ref(guest, followLast, false); e != 0 {
 			return nil, nil, e, true
 		}
+		release = func() { r.Close() }
 		host = r.Path
 	}
 	if len(host) >= sunPathMax {
-		r.Close()
+		release()
 		return nil, nil, unix.ENAMETOOLONG, true
 	}
 	sa = heapBytes(2 + len(host) + 1)
 	binary.LittleEndian.PutUint16(sa, unix.AF_UNIX)
 	copy(sa[2:], host)
-	return sa, r.Close, 0, true
+	return sa, release, 0, true
 }
 
 // bindHostPath is the host path bind(2) gives for the entry r: the directory's host path
@@ -385,4 +393,14 @@ func guestSockPath(fs *vfs.FS, host string) (string, bool) {
 		return "", false
 	}
 	return fs.Guest(host)
+}
+
+// lockPaths takes, under a root, the shared side of the lock that keeps a socket's
+// bind from seeing a directory of its path replaced (vfs.LockPaths), for rename(2) and
+// rmdir(2); it returns the release.
+func (t *Thread) lockPaths() (unlock func()) {
+	if t.p.fsctx.root == nil {
+		return func() {}
+	}
+	return t.p.fsctx.root.LockPaths(false)
 }

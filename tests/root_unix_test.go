@@ -211,3 +211,36 @@ func TestRootUnixBindRace(t *testing.T) {
 		}
 	})
 }
+
+// TestRootUnixProcNet: in a root with /proc, a socket bound at /tmp/NAME is listed in
+// /proc/net/unix and /proc/self/net/unix under that name, as in a chroot, not under its
+// host path.
+func TestRootUnixProcNet(t *testing.T) {
+	forFlavours(t, "unix_procnet", func(t *testing.T, p string) {
+		tree := func() string {
+			root := filepath.Join(t.TempDir(), "root")
+			rootCopy(t, p, filepath.Join(root, "prog"), 0o755)
+			for _, d := range []string{"tmp", "proc"} {
+				if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return root
+		}
+		binds := []volBind{{host: "/proc", guest: "/proc"}}
+		const want = "/proc/net/unix: own socket listed as /tmp/s\n/proc/self/net/unix: own socket listed as /tmp/s\n"
+		if why := needNativeRoot(); why == "" {
+			nat := runNativeRoot(&runOpts{}, tree(), false, binds, "", "/prog", "s")
+			wantNative(t, nat, 0, want)
+		} else {
+			t.Log(why)
+		}
+		g := runGolosRoot(t, &runOpts{}, tree(), false, binds, "/", "/prog", "s")
+		if !golosRanOK(t, "golos run --root --volume /proc:/proc unix_procnet", g) {
+			return
+		}
+		if string(g.stdout) != want {
+			t.Errorf("under golos: stdout\n%swant\n%s", g.stdout, want)
+		}
+	})
+}

@@ -34,6 +34,8 @@ func (t *Thread) procFile(p string) ([]byte, bool) {
 		return t.p.stat(hostProcFile(p, "stat")), true
 	case isProcSelf(p, "limits"):
 		return t.p.limits(), true
+	case t.p.fsctx.root != nil && (isProcSelf(p, "net/unix") || p == "/proc/net/unix"):
+		return t.p.netUnix(), true
 	}
 	if t.p.fsctx.root == nil || t.p.procMounted() {
 		return treeProcFile(p) // another process of the tree (tree_unsafe.go)

@@ -25,7 +25,7 @@ import (
 // name, when that fits in sun_path, so that the name the host records for the socket,
 // which getsockname(2), the peer's getpeername(2), accept(2), recvfrom(2) and recvmsg(2)
 // return, stays meaningful after the call; golos maps it back to the guest path for them
-// (sockNameCall, peerAddrCall, sysRecvmsg, sysRecvmmsg; /proc/net/unix still shows the host path). The host path is
+// (sockNameCall, peerAddrCall, sysRecvmsg, sysRecvmmsg, and /proc/net/unix: netUnix). The host path is
 // checked to name the directory resolved just before the call, and no directory of the
 // tree can be renamed or removed until the call is made (vfs.LockPaths). A longer one is given as
 // /proc/self/fd/N/name, through golos's descriptor of the directory: the file is made in
@@ -403,4 +403,41 @@ func (t *Thread) lockPaths() (unlock func()) {
 		return func() {}
 	}
 	return t.p.fsctx.root.LockPaths(false)
+}
+
+// netUnix is the host's /proc/net/unix with the path of every socket bound inside the
+// root shown as its guest path, as getsockname(2) shows it (guestSockPath); the others
+// (outside the root, abstract, unnamed) are left as the host shows them, as a chroot
+// leaves them (net/unix/af_unix.c, unix_seq_show: the last column is the bound name).
+func (p *Process) netUnix() []byte {
+	raw, err := readHostFile("/proc/self/net/unix")
+	if err != nil {
+		return nil
+	}
+	lines := strings.Split(string(raw), "\n")
+	for i, line := range lines {
+		if path, ok := netUnixPath(line); ok && i > 0 {
+			if g, ok := guestSockPath(p.fsctx.root, path); ok {
+				lines[i] = line[:len(line)-len(path)] + g
+			}
+		}
+	}
+	return []byte(strings.Join(lines, "\n"))
+}
+
+// netUnixPath is the path column of a line of /proc/net/unix: what follows the seventh
+// field (Num, RefCount, Protocol, Flags, Type, St, Inode) and one space, when it begins
+// with "/" (a path may hold spaces, so it is not split).
+func netUnixPath(line string) (string, bool) {
+	rest := line
+	for f := 0; f < 7; f++ {
+		rest = strings.TrimLeft(rest, " ")
+		i := strings.IndexByte(rest, ' ')
+		if i < 0 {
+			return "", false
+		}
+		rest = rest[i:]
+	}
+	rest = strings.TrimPrefix(rest, " ")
+	return rest, strings.HasPrefix(rest, "/")
 }

@@ -84,7 +84,7 @@ func (t *Thread) unixAddr(fd int, addr, n uint64, how addrUse) (sa []byte, done 
 	guest := vfs.Abs(t.p.cwd(), string(p))
 	var host string
 	var r *vfs.Ref
-	release := func() {}
+	var release func()
 	if how == bindAddr {
 		// From the lookup to the host's bind, no directory of the path may be
 		// replaced (vfs.LockPaths): the host looks the path up again by its string.

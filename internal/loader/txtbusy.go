@@ -23,6 +23,12 @@ import (
 // program runs (the mapping holds no deny-write); a file cut short under golos then
 // faults in the loader's bss zeroing (a format error) or in the program (SIGBUS).
 func checkNoWriters(fd int) error {
+	// A writer that opens the file while the lease is held breaks it, and the kernel
+	// signals the lease holder (SIGIO by default, to the process: fs/locks.c,
+	// lease_break_callback), which golos would pass on to the program as a signal from
+	// outside. SIGURG instead is the Go runtime's own, which it takes as a harmless
+	// preemption request (F_SETSIG, fcntl(2)).
+	unix.FcntlInt(uintptr(fd), unix.F_SETSIG, int(unix.SIGURG))
 	_, err := unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_RDLCK)
 	if err == nil {
 		unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_UNLCK)

@@ -19,7 +19,8 @@ func funcPC(h handler) uintptr { return reflect.ValueOf(h).Pointer() }
 // plainFDHandlers are the handlers of plain rows that are not passthrough itself: each
 // differs from it only on golos's own descriptors or those golos watches, which fastEntry
 // sends to Go (the row's fd fact, entry.FDSyscalls and entry.GoFDs).
-var plainFDHandlers = []handler{sysRead, sysReadv, sysWrite, sysClose, sysGetdents64, sysFcntl, sysDup, sysFstat}
+var plainFDHandlers = []handler{sysRead, sysReadv, sysWrite, sysClose, sysGetdents64, sysFcntl, sysDup, sysFstat,
+	sysPread64, sysPwrite64, sysWritev, sysPreadv}
 
 // plainUnlessNotMade are the handlers of plain rows that differ from passthrough only
 // for a call a pending signal stopped before the host saw it (entry.BlockingSyscallMade):

@@ -502,3 +502,46 @@ func TestProcPs(t *testing.T) {
 	nat, _ := runBothOpts(t, procEnv, "/bin/sh", "-c", script)
 	wantNative(t, nat, 0, "sleep 5 \n/usr/bin/sleep\nsleep\n", "status 143\n")
 }
+
+// TestProcOther: /proc/<pid>/… of another process of the tree is what that process sees
+// in its own /proc/self: a forked child with a second thread and a mapping of its own
+// reads its maps, its status's Threads, its fd and task listings and its command line,
+// and its parent reads the same under /proc/<pid> (without golos's runtime mappings,
+// threads and descriptors).
+func TestProcOther(t *testing.T) {
+	forFlavours(t, "proc_other", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "maps: the child's own view\n", "fd: the child's own view\n",
+			"task: the child's own view\n", "threads: Threads:\t2\n", "task entries: 2\n", "child exited 0\n")
+	})
+}
+
+// TestProcOtherTools: what ps, busybox ps, pgrep and pstree show of a child, and its
+// /proc/<pid> files read by a shell (command line, environment, name, executable,
+// descriptors, threads, status, stat, the files its maps name), as natively.
+func TestProcOtherTools(t *testing.T) {
+	needProgram(t, "/usr/bin/ps", "procps")
+	needProgram(t, "/usr/bin/pstree", "psmisc")
+	// The child is looked at once it runs sleep (its comm says so), with its own
+	// environment (env -i), so that its environ is not the shell's.
+	script := `env -i A=1 B=two /bin/sleep 5 & p=$!
+i=0; while [ "$(cat /proc/$p/comm)" != sleep ] && [ $i -lt 200 ]; do /bin/sleep 0.05; i=$((i+1)); done
+echo cmdline $(tr '\0' ' ' < /proc/$p/cmdline)
+echo environ $(tr '\0' ' ' < /proc/$p/environ)
+echo comm $(cat /proc/$p/comm) exe $(readlink /proc/$p/exe)
+echo fd $(ls /proc/$p/fd) fdinfo $(ls /proc/$p/fdinfo)
+echo tasks $(ls /proc/$p/task | wc -l) task fds $(ls /proc/$p/task/$p/fd | wc -l)
+grep -E '^(Name|Threads|SigBlk|SigIgn|SigCgt)' /proc/$p/status
+echo stat $(cut -d' ' -f2,3,20 /proc/$p/stat)
+echo maps $(awk '{print $6}' /proc/$p/maps | sort -u)
+ps -o comm=,nlwp=,args= -p $p
+busybox ps -o comm,args | grep '^sleep'
+echo pgrep $(pgrep -l -x -P $$ sleep | cut -d' ' -f2)
+pstree $$
+kill $p; wait $p; echo status $?
+`
+	nat, _ := runBothOpts(t, procEnv, "/bin/sh", "-c", script)
+	wantNative(t, nat, 0, "cmdline /bin/sleep 5\n", "environ A=1 B=two\n", "comm sleep exe /usr/bin/sleep\n",
+		"tasks 1 ", "Threads:\t1\n", "sleep              1 /bin/sleep 5\n", "pgrep sleep\n", "sh-+-pstree\n   `-sleep\n",
+		"status 143\n")
+}

@@ -48,6 +48,10 @@ func sysGetdents64(t *Thread) int64 {
 	switch d, _ := w.(*procDir); {
 	case d == nil || d.hide == hideNone:
 		return passthrough(t)
+	case d.pid != 0:
+		if hide = peerHide(d); hide == nil {
+			return passthrough(t) // not a golos's: as the host lists it
+		}
 	case d.hide == hideThreads:
 		hide = func(tid int) bool { return t.p.thread(tid) == nil }
 	case len(t.p.files.ownFDs) == 0:

@@ -15,6 +15,22 @@ import (
 // instead (proc(5)): its memory map, command line, environment and auxiliary vector, its
 // threads, memory sizes and limits.
 func (t *Thread) procFile(p string) ([]byte, bool) {
+	if content, ok := t.selfProcFile(p); ok {
+		return content, true
+	}
+	if t.p.fsctx.root == nil || t.p.procMounted() {
+		// Another process of the tree (tree_unsafe.go, procpeer.go).
+		if content, ok := treeProcFile(p); ok {
+			return content, true
+		}
+		return peerProcFile(p)
+	}
+	return nil, false
+}
+
+// selfProcFile is the program's view of cleaned path p when it names a file of this
+// process that golos answers for.
+func (t *Thread) selfProcFile(p string) ([]byte, bool) {
 	switch {
 	case isProcSelf(p, "maps"):
 		return t.p.maps(), true
@@ -36,9 +52,6 @@ func (t *Thread) procFile(p string) ([]byte, bool) {
 		return t.p.limits(), true
 	case t.p.fsctx.root != nil && (isProcSelf(p, "net/unix") || p == "/proc/net/unix"):
 		return t.p.netUnix(), true
-	}
-	if t.p.fsctx.root == nil || t.p.procMounted() {
-		return treeProcFile(p) // another process of the tree (tree_unsafe.go)
 	}
 	return nil, false
 }

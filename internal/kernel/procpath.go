@@ -18,6 +18,7 @@ import (
 type procDir struct {
 	guest string // its path, cleaned
 	hide  int    // hideNone, hideOwnFDs (a fd or fdinfo listing), hideThreads (a task listing)
+	pid   int    // another process's directory, whose golos says what to hide (procpeer.go); 0 for this one's
 }
 
 const (
@@ -166,7 +167,7 @@ func (p *Process) procHidden(path string) bool {
 			}
 		}
 	}
-	return false
+	return (p.fsctx.root == nil || p.procMounted()) && peerHidden(path)
 }
 
 // procTask returns the thread a cleaned path names in this process's task directory
@@ -199,7 +200,7 @@ func procDirOf(p string) *procDir {
 	}
 	rest, ok := procRest(p)
 	if !ok {
-		return nil
+		return otherProcDir(p)
 	}
 	switch rest {
 	case "":

@@ -545,3 +545,34 @@ kill $p; wait $p; echo status $?
 		"tasks 1 ", "Threads:\t1\n", "sleep              1 /bin/sleep 5\n", "pgrep sleep\n", "sh-+-pstree\n   `-sleep\n",
 		"status 143\n")
 }
+
+// TestProcCloneFlags: clone and clone3 of a process with flags other than fork's and
+// vfork's, as natively: CLONE_NEWUTS (the child may set its own hostname), CLONE_NEWPID,
+// CLONE_PARENT, CLONE_CLEAR_SIGHAND, and the combinations Linux refuses with EINVAL.
+// Then what golos cannot give (CLONE_FILES, CLONE_FS, CLONE_VM without CLONE_VFORK):
+// ENOSYS, named once on stderr. The namespaces need root, which the tests run as.
+func TestProcCloneFlags(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatalf("needs root (new UTS and pid namespaces): run-tests runs as root")
+	}
+	forFlavours(t, "proc_cloneflags", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "CLONE_NEWUTS: the child set its own hostname: yes\n",
+			"CLONE_PARENT: the middle cannot wait for it, the grandparent reaps both: yes\n",
+			"CLONE_SIGHAND without CLONE_VM: EINVAL\n", "CLONE_NEWNS with CLONE_FS: EINVAL\n", "failures: 0\n")
+
+		g := runGolosOpts(&runOpts{dir: t.TempDir()}, "run", p, "unshared")
+		want := "clone CLONE_FILES: ENOSYS\nclone CLONE_FS: ENOSYS\nclone CLONE_VM: ENOSYS\nclone CLONE_SIGHAND|CLONE_VM: ENOSYS\n"
+		if !golosRanOK(t, "golos run proc_cloneflags unshared", g) {
+			return
+		}
+		if string(g.stdout) != want {
+			t.Errorf("stdout\n%swant\n%s", g.stdout, want)
+		}
+		for _, flag := range []string{"CLONE_FILES is not", "CLONE_FS is not", "CLONE_VM without CLONE_VFORK is not"} {
+			if n := bytes.Count(g.stderr, []byte("clone of a process with "+flag)); n != 1 {
+				t.Errorf("stderr names %q %d times, want once\nstderr:\n%s", flag, n, clip(g.stderr))
+			}
+		}
+	})
+}

@@ -62,6 +62,7 @@ type forkState struct {
 	CloexecFDs            []int         // sent with SCM_RIGHTS after the state, in this order
 	SharedFDs             int           // how many descriptors of shared mappings follow them
 	Signalfds             []forkSignalfd
+	OwnUTS                bool // the child is in a UTS namespace of the tree's own (uts.go)
 }
 
 // forkSignalfd is one signalfd of the parent's (signalfd.go): its mask and descriptors.
@@ -123,19 +124,8 @@ func sysVfork(t *Thread) int64 {
 // does, until the child has called execve or ended.
 func (t *Thread) fork(a abi.CloneArgs) int64 {
 	p := t.p
-	const sharing = unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND | unix.CLONE_THREAD |
-		unix.CLONE_PARENT | unix.CLONE_PTRACE | unix.CLONE_NEWNS | unix.CLONE_NEWUSER |
-		unix.CLONE_NEWPID | unix.CLONE_NEWNET | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS |
-		unix.CLONE_NEWCGROUP | unix.CLONE_IO | unix.CLONE_UNTRACED
-	switch {
-	case a.Flags&unix.CLONE_VM != 0 && a.Flags&unix.CLONE_VFORK == 0:
-		p.unsupported("a process sharing its parent's memory (clone with CLONE_VM, without CLONE_THREAD or CLONE_VFORK)",
-			"each process of golos has its own memory; the program gets ENOSYS")
-		return -int64(unix.ENOSYS)
-	case a.Flags&sharing != 0:
-		p.unsupported(fmt.Sprintf("clone of a process with flags %#x", a.Flags&sharing),
-			"a new process shares nothing with its parent in golos yet; the program gets ENOSYS")
-		return -int64(unix.ENOSYS)
+	if e := p.checkCloneFlags(a.Flags); e != 0 { // cloneflags.go
+		return -int64(e)
 	}
 	if a.Flags&unix.CLONE_SETTLS != 0 && a.TLS >= userEnd {
 		return -int64(unix.EPERM)
@@ -166,6 +156,10 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 			t.restart(t.ctx.Regs.RAX) // RAX still holds the call's number
 			t.regsSet = true
 			return 0
+		}
+		var refused *hostCloneError
+		if errors.As(err, &refused) {
+			return -int64(refused.errno) // a namespace or CLONE_PARENT the host refused
 		}
 		if !p.opts.Quiet && !errors.Is(err, unix.EAGAIN) {
 			p.note("fork: %v", err)
@@ -274,11 +268,18 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 		unix.Close(childEnd)
 		return 0, 0, err
 	}
+	attr := &syscall.ProcAttr{Env: os.Environ(), Files: std}
+	if a.Flags&(hostCloneFlags|unix.CLONE_INTO_CGROUP) != 0 {
+		// Made where the program's child would be (cloneflags.go).
+		attr.Sys = &syscall.SysProcAttr{Cloneflags: uintptr(a.Flags & hostCloneFlags)}
+		if a.Flags&unix.CLONE_INTO_CGROUP != 0 {
+			attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, int(a.Cgroup)
+		}
+	}
 	pid, err = syscall.ForkExec(selfExe, []string{golosBinary(), ForkChildCommand, strconv.Itoa(childEnd),
-		strconv.FormatUint(vdso[0].Lo, 16)},
-		&syscall.ProcAttr{Env: os.Environ(), Files: std})
+		strconv.FormatUint(vdso[0].Lo, 16)}, attr)
 	unix.Close(childEnd)
-	if err == nil && a.ExitSignal != uint64(unix.SIGCHLD) {
+	if err == nil && a.ExitSignal != uint64(unix.SIGCHLD) && a.Flags&unix.CLONE_PARENT == 0 {
 		// Known before the child can end: the program's code runs only once it has the
 		// process (wait.go).
 		p.kids.add(pid, int(a.ExitSignal))
@@ -287,6 +288,10 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 		unix.Close(conn)
 		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOMEM) {
 			return 0, 0, err // RLIMIT_NPROC, or the host's memory: as fork(2) fails
+		}
+		var errno unix.Errno
+		if a.Flags&(hostCloneFlags|unix.CLONE_INTO_CGROUP) != 0 && errors.As(err, &errno) {
+			return 0, 0, &hostCloneError{errno}
 		}
 		return 0, 0, fmt.Errorf("start golos for the child: %w (the program gets EAGAIN)", err)
 	}
@@ -382,8 +387,11 @@ func (t *Thread) forkState(a abi.CloneArgs, conn int) (*forkState, []int, error)
 	}
 	st.Opts.Workdir = ""
 	p.sighand.mu.Lock()
-	for i, a := range p.sighand.actions {
-		st.Actions[i] = [4]uint64{a.Handler, a.Flags, a.Restorer, a.Mask}
+	for i, act := range p.sighand.actions {
+		st.Actions[i] = [4]uint64{act.Handler, act.Flags, act.Restorer, act.Mask}
+		if a.Flags&unix.CLONE_CLEAR_SIGHAND != 0 {
+			st.Actions[i] = clearSighand(st.Actions[i])
+		}
 	}
 	for sfd := range p.shared.signalfds {
 		st.Signalfds = append(st.Signalfds, forkSignalfd{Mask: sfd.mask, FDs: slices.Sorted(maps.Keys(sfd.fds))})
@@ -459,6 +467,7 @@ func (t *Thread) forkState(a abi.CloneArgs, conn int) (*forkState, []int, error)
 		st.Stubs = append(st.Stubs, forkStub{Addr: pg.addr, Used: pg.used, Data: data})
 	}
 	st.CloexecFDs = p.cloexecFDs(conn)
+	st.OwnUTS = ownUTS.Load() || a.Flags&unix.CLONE_NEWUTS != 0
 	return st, sharedFDs, nil
 }
 

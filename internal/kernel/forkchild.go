@@ -182,6 +182,7 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	}
 	p.mm.rw.pages = pages
 	p.mm.argv, p.mm.envp, p.mm.auxv, p.mm.stack = st.Argv, st.Envp, st.Auxv, st.Stack
+	ownUTS.Store(st.OwnUTS)
 	p.publish() // for /proc/<pid> in the other processes of the tree
 	if st.VforkStack[1] != 0 {
 		// Open until the child execs or ends, and golos's own till then.

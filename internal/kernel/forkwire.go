@@ -254,6 +254,7 @@ func (st *forkState) encode() []byte {
 			w.int(fd)
 		}
 	}
+	w.bool(st.OwnUTS)
 	return w.b
 }
 
@@ -316,6 +317,7 @@ func decodeForkState(b []byte) (*forkState, error) {
 		}
 		st.Signalfds = append(st.Signalfds, sfd)
 	}
+	st.OwnUTS = r.bool()
 	if r.err == nil && len(r.b) != 0 {
 		r.err = errors.New("the fork state has bytes left over")
 	}

@@ -32,7 +32,8 @@ func TestLockOrder(t *testing.T) {
 		{"thr_join", nil}, {"thr_futex", nil}, {"thr_robust", nil},
 		{"sig_mask", nil}, {"sig_altstack", nil}, {"sig_timer", nil}, {"sig_busy", nil},
 		{"sig_restart", nil}, {"sig_info", nil}, {"sig_group", []string{"self"}},
-		{"proc_forkthreads", nil}, {"proc_spawn", nil}, {"proc_threads", nil},
+		{"proc_forkthreads", nil}, {"proc_spawn", nil}, {"proc_threads", nil}, {"proc_other", nil},
+		{"proc_vfork", nil},
 		{"rewrite_stress", nil}, {"clone3", nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -576,3 +576,17 @@ func TestProcCloneFlags(t *testing.T) {
 		}
 	})
 }
+
+// TestProcVforkMemory: a vfork child's writes to its parent's memory (globals in .bss and
+// .data, small and large malloc'd blocks, a local of the frame both return to, read(2)'s
+// store into a global, the errno of its failed execve) are seen by the parent, as on
+// Linux; posix_spawnp of a missing program and posix_spawn with a failing file action
+// report ENOENT.
+func TestProcVforkMemory(t *testing.T) {
+	forFlavours(t, "proc_vfork", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "child exited 0\n.bss global: 11\n.data global: 12\nsmall malloc: 13\nlarge malloc: 14 15\nlocal: 16\n",
+			"read(2) into a global: \"via read\"\nerrno of its execve: ENOENT\n",
+			"posix_spawnp of a missing program: ENOENT\n", "posix_spawn with a failing open action: ENOENT\n")
+	})
+}

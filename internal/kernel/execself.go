@@ -47,6 +47,7 @@ func (t *Thread) execInPlace(path string, argv, envp []string) bool {
 		unix.Close(p.vforkConn)
 		p.dropOwnFD(p.vforkConn)
 		p.vforkConn = 0
+		p.stopTrackingWrites()
 	}
 	p.closeOnExec()
 	t.endRseq()

@@ -63,6 +63,7 @@ type forkState struct {
 	SharedFDs             int           // how many descriptors of shared mappings follow them
 	Signalfds             []forkSignalfd
 	OwnUTS                bool // the child is in a UTS namespace of the tree's own (uts.go)
+	VforkWrites           bool // vfork: the child tracks its writes to give them back (vforkmem_unsafe.go)
 }
 
 // forkSignalfd is one signalfd of the parent's (signalfd.go): its mask and descriptors.
@@ -343,6 +344,9 @@ func (t *Thread) sendProcess(conn, pid int, a abi.CloneArgs) error {
 	}
 	if a.Flags&unix.CLONE_VFORK != 0 {
 		st.VforkStack = vforkStack(st.Maps, t.ctx.Regs.RSP)
+		// The child's other writes too, when no other thread of this process writes
+		// meanwhile (vforkmem_unsafe.go).
+		st.VforkWrites = p.programThreads() == 1
 	}
 	if err := writeMsg(conn, st.encode()); err != nil {
 		return err
@@ -572,16 +576,19 @@ func vforkStack(maps []forkMapping, sp uint64) [2]uint64 {
 }
 
 // vforkWait waits until the vfork child has called execve or ended, which closes its end
-// of conn, copying in the part of the stack the child gives back each time it does.
+// of conn, copying in the ranges the child gives back each time it does (the part of the
+// stack, and the pages it wrote: vforkmem_unsafe.go).
 func vforkWait(conn, pid int) {
 	for {
 		b, err := readMsg(conn)
 		if err != nil {
 			return // the end closed: the child's execve or end
 		}
-		if len(b) == 16 {
+		for ; len(b) >= 16; b = b[16:] {
 			lo, hi := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
-			copyFromChild(pid, lo, hi)
+			if lo < hi && hi <= userEnd {
+				copyFromChild(pid, lo, hi)
+			}
 		}
 		if writeMsg(conn, nil) != nil {
 			return
@@ -590,16 +597,18 @@ func vforkWait(conn, pid int) {
 }
 
 // vforkShare gives the parent of a vfork child the part of its stack the child may have
-// written, and waits until the parent has it.
+// written, and the pages it wrote (writtenRanges), and waits until the parent has them.
 func (p *Process) vforkShare() {
 	r := p.vforkStack
 	if p.vforkConn <= 0 || r[1] == 0 {
 		return
 	}
-	var b [16]byte
-	binary.LittleEndian.PutUint64(b[:], r[0])
-	binary.LittleEndian.PutUint64(b[8:], r[1])
-	if writeMsg(p.vforkConn, b[:]) == nil {
+	var b []byte
+	for _, r := range append([][2]uint64{r}, p.writtenRanges()...) {
+		b = binary.LittleEndian.AppendUint64(b, r[0])
+		b = binary.LittleEndian.AppendUint64(b, r[1])
+	}
+	if writeMsg(p.vforkConn, b) == nil {
 		readReply(p.vforkConn)
 	}
 }

@@ -58,6 +58,9 @@ func RunForked(conn int, vdsoAt uint64, opts Options, pause VDSOPause) (int, err
 		// The thread's FS, as the parent's was (or CLONE_SETTLS's); its tid where
 		// CLONE_CHILD_SETTID asks; its rseq area registered again with the host.
 		c.setFS(st.Thread.FS)
+		if st.VforkWrites {
+			p.trackWrites(st.Maps) // first: the stores below are the parent's too on Linux
+		}
 		if a := st.Thread.SetChildTid; a != 0 {
 			setupTids(abi.CloneArgs{Flags: unix.CLONE_CHILD_SETTID, ChildTid: a}, c.tid)
 		}

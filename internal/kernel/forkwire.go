@@ -255,6 +255,7 @@ func (st *forkState) encode() []byte {
 		}
 	}
 	w.bool(st.OwnUTS)
+	w.bool(st.VforkWrites)
 	return w.b
 }
 
@@ -318,6 +319,7 @@ func decodeForkState(b []byte) (*forkState, error) {
 		st.Signalfds = append(st.Signalfds, sfd)
 	}
 	st.OwnUTS = r.bool()
+	st.VforkWrites = r.bool()
 	if r.err == nil && len(r.b) != 0 {
 		r.err = errors.New("the fork state has bytes left over")
 	}

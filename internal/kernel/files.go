@@ -258,9 +258,6 @@ func (p *Process) releaseGoFD(fd int) {
 
 // ownFD reports whether fd is one of golos's own descriptors.
 func (p *Process) ownFD(fd int) bool {
-	if int64(fd) == procConn.Load() {
-		return true // an answer to another golos's question (procpeer.go)
-	}
 	for _, o := range p.files.ownFDs {
 		if fd == o {
 			return true

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"encoding/binary"
 	"os"
 	"slices"
 	"strconv"
@@ -18,17 +19,17 @@ import (
 // /proc/<pid>/… of another process of the tree is, on the host, the file of another golos:
 // its maps hold golos's runtime, its status counts golos's threads and shows golos's
 // signal handlers, its fd and task directories list golos's descriptors and threads. So
-// each golos answers for its own program: it listens on an abstract unix socket named
-// after its pid (procPeerName), and a golos that opens /proc/<pid>/maps of another asks
-// it, and gets what that golos's program would read in /proc/self/maps. The answer is
-// the other golos's own view (procfs.go), always current, at the cost of one connection
-// per open; cmdline and exe, which ps reads for every process, need no connection
+// each golos answers for its own program: it listens on an abstract unix datagram socket
+// named after its pid (procPeerName), and a golos that opens /proc/<pid>/maps of another
+// asks it, and gets what that golos's program would read in /proc/self/maps. The answer
+// is the other golos's own view (procfs.go), always current, at the cost of one question
+// per open; cmdline and exe, which ps reads for every process, need none
 // (tree_unsafe.go).
 //
 // Either side checks the other: the listener answers only a peer of its own user (or
 // root), as Linux lets only such a one read another's maps or environ (proc(5),
 // PTRACE_MODE_READ); the asker takes an answer only from the process it asked about
-// (SO_PEERCRED), so that another process that took the name cannot answer for it. A
+// (SCM_CREDENTIALS), so that another process that took the name cannot answer for it. A
 // process that is not golos's, a golos that does not answer within procPeerWait (one
 // that is stopped, SIGSTOP or ^Z, does not run its listener) or one without a listener
 // yet (a child still being made) shows what the host shows.
@@ -42,10 +43,18 @@ func procPeerName(pid int) string { return "@golos-proc/" + strconv.Itoa(pid) }
 // served is the process this golos answers for: the one running now (an execve in place
 // keeps the golos, with a new program).
 var (
-	served     atomic.Pointer[Process]
-	serveOnce  sync.Once
-	procPeerFD = -1
+	served    atomic.Pointer[Process]
+	serveOnce sync.Once
 )
+
+// The questions and answers are datagrams, so that the listener never takes a descriptor
+// of the program's numbers: a stream's accept(2) reserves the lowest free number while it
+// waits (get_unused_fd_flags comes first in __sys_accept4), and the program's dup2 to
+// it fails with EBUSY meanwhile. An answer comes in parts of procChunk bytes, each after
+// a header of the whole's length and the part's offset; a unix datagram socket neither
+// loses nor reorders them (unix(7)). Each side learns the other's credentials from the
+// kernel (SO_PASSCRED: SCM_CREDENTIALS on every datagram received).
+const procChunk = 32 << 10
 
 // serveProc makes p the process this golos answers for, and starts the listener the first
 // time. A golos that cannot listen (no name free, no descriptor) answers nothing: the
@@ -53,83 +62,95 @@ var (
 func (p *Process) serveProc() {
 	served.Store(p)
 	serveOnce.Do(func() {
-		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
 			return
 		}
 		if fd, err = vfs.MoveHigh(fd); err != nil {
 			return
 		}
-		if unix.Bind(fd, &unix.SockaddrUnix{Name: procPeerName(selfPid)}) != nil || unix.Listen(fd, 16) != nil {
+		tv := unix.NsecToTimeval(int64(procPeerWait))
+		if unix.Bind(fd, &unix.SockaddrUnix{Name: procPeerName(selfPid)}) != nil ||
+			unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PASSCRED, 1) != nil ||
+			unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv) != nil {
 			unix.Close(fd)
 			return
 		}
-		procPeerFD = fd
 		p.files.ownFDs = append(p.files.ownFDs, fd)
 		entry.GoFDs[fd&0xffff] = 1
 		go procServe(fd)
 	})
 }
 
-// procConn is the connection being answered, one of golos's own descriptors (ownFD)
-// while it is open; -1 when none is.
-var procConn atomic.Int64
-
-func init() { procConn.Store(-1) }
-
-// procServe answers the askers, one at a time. A connection is accepted at the lowest
-// free number, which is the program's to take next: it moves to golos's (vfs.MoveHigh).
-func procServe(lfd int) {
+// procServe answers the askers, one question at a time.
+func procServe(fd int) {
+	buf := make([]byte, unix.PathMax+64)
+	// Room for the credentials alone: descriptors a peer sends along are not installed
+	// (they would take the program's numbers) but closed (MSG_CTRUNC).
+	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred))
 	for {
-		c, _, err := unix.Accept4(lfd, unix.SOCK_CLOEXEC)
-		if err == unix.EINTR || err == unix.ECONNABORTED {
+		n, oobn, _, from, err := unix.Recvmsg(fd, buf, oob, 0)
+		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
 			return
 		}
-		if c, err = vfs.MoveHigh(c); err != nil {
+		cred, ok := msgCred(oob[:oobn])
+		if !ok || (cred.Uid != 0 && cred.Uid != uint32(os.Getuid())) || from == nil {
 			continue
 		}
-		procConn.Store(int64(c))
-		procAnswer(c)
-		procConn.Store(-1)
-		unix.Close(c)
+		answer := procAnswer(string(buf[:n]))
+		for off := 0; ; off += procChunk {
+			part := answer[min(off, len(answer)):min(off+procChunk, len(answer))]
+			var h [8]byte
+			binary.LittleEndian.PutUint32(h[:], uint32(len(answer)))
+			binary.LittleEndian.PutUint32(h[4:], uint32(off))
+			if unix.Sendto(fd, append(h[:], part...), 0, from) != nil || off+procChunk >= len(answer) {
+				break
+			}
+		}
 	}
 }
 
-// procAnswer answers one asker: a request is a cleaned /proc path of this process
+// msgCred is the sender's credentials in control messages oob.
+func msgCred(oob []byte) (*unix.Ucred, bool) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, false
+	}
+	for _, m := range msgs {
+		if c, err := unix.ParseUnixCredentials(&m); err == nil {
+			return c, true
+		}
+	}
+	return nil, false
+}
+
+// procAnswer is the answer to a question: a cleaned /proc path of this process
 // ("/proc/<pid>/maps", "/proc/<pid>/task/<tid>/status"), or "fds" for the descriptors of
 // golos's own to leave out of its fd directory, or "tids" for the program's threads.
-func procAnswer(c int) {
-	tv := unix.NsecToTimeval(int64(procPeerWait))
-	unix.SetsockoptTimeval(c, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-	unix.SetsockoptTimeval(c, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
-	cred, err := unix.GetsockoptUcred(c, unix.SOL_SOCKET, unix.SO_PEERCRED)
-	if err != nil || (cred.Uid != 0 && cred.Uid != uint32(os.Getuid())) {
-		return
-	}
-	req, err := readMsg(c)
+func procAnswer(req string) []byte {
 	p := served.Load()
-	if err != nil || p == nil {
-		return
+	if p == nil {
+		return nil
 	}
 	var w wireWriter
-	switch string(req) {
+	switch req {
 	case "fds":
-		w.ints(append(slices.Clone(p.files.ownFDs), c)) // and this connection, golos's too
+		w.ints(p.files.ownFDs)
 	case "tids":
 		w.ints(p.programTids())
 	default:
-		t := p.procThread(string(req))
+		t := p.procThread(req)
 		content, ok := []byte(nil), false
 		if t != nil {
-			content, ok = t.selfProcFile(string(req))
+			content, ok = t.selfProcFile(req)
 		}
 		w.bool(ok)
 		w.bytes(content)
 	}
-	writeMsg(c, w.b)
+	return w.b
 }
 
 func (w *wireWriter) ints(v []int) {
@@ -187,30 +208,44 @@ func askProcPeer(pid int, req string) (*wireReader, bool) {
 	if !sameGolos(pid) {
 		return nil, false
 	}
-	c, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	c, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, false
 	}
 	defer unix.Close(c)
 	tv := unix.NsecToTimeval(int64(procPeerWait))
-	unix.SetsockoptTimeval(c, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-	unix.SetsockoptTimeval(c, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
-	if unix.Connect(c, &unix.SockaddrUnix{Name: procPeerName(pid)}) != nil {
+	// An address of its own (autobind) for the answer, which only the asked golos may
+	// send once connected (unix(7)).
+	if unix.SetsockoptInt(c, unix.SOL_SOCKET, unix.SO_PASSCRED, 1) != nil ||
+		unix.SetsockoptTimeval(c, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv) != nil ||
+		unix.Bind(c, &unix.SockaddrUnix{}) != nil ||
+		unix.Connect(c, &unix.SockaddrUnix{Name: procPeerName(pid)}) != nil {
 		return nil, false
 	}
-	// The peer's credentials are those of the process that listens, taken at listen(2)
-	// (unix(7), SO_PEERCRED).
-	if cred, err := unix.GetsockoptUcred(c, unix.SOL_SOCKET, unix.SO_PEERCRED); err != nil || int(cred.Pid) != pid {
+	if _, err := unix.Write(c, []byte(req)); err != nil {
 		return nil, false
 	}
-	if writeMsg(c, []byte(req)) != nil {
-		return nil, false
+	var answer []byte
+	buf := make([]byte, 8+procChunk)
+	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred))
+	for {
+		n, oobn, _, _, err := unix.Recvmsg(c, buf, oob, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		// The answer is the asked process's only: its pid as the kernel gives it.
+		if cred, ok := msgCred(oob[:oobn]); err != nil || n < 8 || !ok || int(cred.Pid) != pid {
+			return nil, false
+		}
+		total, off := int(binary.LittleEndian.Uint32(buf)), int(binary.LittleEndian.Uint32(buf[4:]))
+		if off != len(answer) || total > 64<<20 || off+n-8 > total {
+			return nil, false
+		}
+		answer = append(answer, buf[8:n]...)
+		if len(answer) == total {
+			return &wireReader{b: answer}, true
+		}
 	}
-	b, err := readMsg(c)
-	if err != nil {
-		return nil, false
-	}
-	return &wireReader{b: b}, true
 }
 
 // peerProcFile is the program's view of cleaned path p, a file of another process of the

@@ -518,7 +518,8 @@ func TestProcOther(t *testing.T) {
 
 // TestProcOtherTools: what ps, busybox ps, pgrep and pstree show of a child, and its
 // /proc/<pid> files read by a shell (command line, environment, name, executable,
-// descriptors, threads, status, stat, the files its maps name), as natively.
+// descriptors, threads, status, stat, the files its maps name), as natively; and the
+// status of the child stopped by SIGSTOP, whose golos cannot answer.
 func TestProcOtherTools(t *testing.T) {
 	needProgram(t, "/usr/bin/ps", "procps")
 	needProgram(t, "/usr/bin/pstree", "psmisc")
@@ -538,12 +539,14 @@ ps -o comm=,nlwp=,args= -p $p
 busybox ps -o comm,args | grep '^sleep'
 echo pgrep $(pgrep -l -x -P $$ sleep | cut -d' ' -f2)
 pstree $$
+kill -STOP $p; i=0; until grep -q '^State:.T' /proc/$p/status || [ $i -ge 200 ]; do /bin/sleep 0.05; i=$((i+1)); done
+grep -E '^(Name|State)' /proc/$p/status; kill -CONT $p
 kill $p; wait $p; echo status $?
 `
 	nat, _ := runBothOpts(t, procEnv, "/bin/sh", "-c", script)
 	wantNative(t, nat, 0, "cmdline /bin/sleep 5\n", "environ A=1 B=two\n", "comm sleep exe /usr/bin/sleep\n",
 		"tasks 1 ", "Threads:\t1\n", "sleep              1 /bin/sleep 5\n", "pgrep sleep\n", "sh-+-pstree\n   `-sleep\n",
-		"status 143\n")
+		"State:\tT (stopped)\n", "status 143\n")
 }
 
 // TestProcCloneFlags: clone and clone3 of a process with flags other than fork's and

@@ -205,7 +205,7 @@ func (p *Process) procThread(path string) *Thread {
 
 // askProcPeer asks the golos of process pid the request, and returns its answer.
 func askProcPeer(pid int, req string) (*wireReader, bool) {
-	if !sameGolos(pid) {
+	if !sameGolos(pid) || hostStopped(pid) {
 		return nil, false
 	}
 	c, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
@@ -246,6 +246,19 @@ func askProcPeer(pid int, req string) (*wireReader, bool) {
 			return &wireReader{b: answer}, true
 		}
 	}
+}
+
+// hostStopped reports whether process pid is stopped (job control, or a tracer's stop:
+// state T or t in its stat, proc_pid_stat(5)): its golos's listener does not run, and
+// an asker would wait procPeerWait for nothing.
+func hostStopped(pid int) bool {
+	raw, err := readHostFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(raw)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && i+2 < len(s) && (s[i+2] == 'T' || s[i+2] == 't')
 }
 
 // peerProcFile is the program's view of cleaned path p, a file of another process of the

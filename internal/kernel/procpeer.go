@@ -12,7 +12,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"golos/internal/entry"
 	"golos/internal/vfs"
 )
 
@@ -76,8 +75,7 @@ func (p *Process) serveProc() {
 			unix.Close(fd)
 			return
 		}
-		p.files.ownFDs = append(p.files.ownFDs, fd)
-		entry.GoFDs[fd&0xffff] = 1
+		p.files.own(fd)
 		go procServe(fd)
 	})
 }

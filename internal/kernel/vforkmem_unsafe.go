@@ -5,7 +5,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"golos/internal/entry"
 	"golos/internal/vfs"
 )
 
@@ -96,8 +95,7 @@ func (p *Process) trackWrites(maps []forkMapping) {
 		regions = append(regions, [2]uint64{m.Lo, m.Hi})
 	}
 	vforkWrites.uffd, vforkWrites.regions = uffd, regions
-	p.files.ownFDs = append(p.files.ownFDs, uffd)
-	entry.GoFDs[uffd&0xffff] = 1
+	p.files.own(uffd)
 }
 
 // writtenRanges are the ranges of pages the program has written in the tracked regions

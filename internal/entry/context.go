@@ -84,7 +84,11 @@ type Context struct {
 
 	goSigstack abi.StackT // the Go runtime's signal stack for this thread (Enable, Release)
 
-	_ [56]byte // pads xsave to a 64-byte boundary (checked by a test)
+	// ttyBlocked is which of TTYSignals this thread's host mask blocks (BlockTTYSignals;
+	// none after Enable).
+	ttyBlocked uint64
+
+	_ [48]byte // pads xsave to a 64-byte boundary (checked by a test)
 
 	// xsave is the application's extended state in the standard (non-compacted) XSAVE
 	// format, as the kernel lays it out in a signal frame.

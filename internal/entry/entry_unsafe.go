@@ -519,18 +519,21 @@ func install(text0, text1 uintptr) error {
 // TTYSignals are SIGTTIN and SIGTTOU as a signal set.
 const TTYSignals = 1<<(unix.SIGTTIN-1) | 1<<(unix.SIGTTOU-1)
 
-// BlockTTYSignals makes the calling thread's host mask block those of SIGTTIN and SIGTTOU
-// that set blocks.
-func BlockTTYSignals(set uint64) {
+// BlockTTYSignals makes the host mask of ctx's thread, the calling one, block those of
+// SIGTTIN and SIGTTOU that set blocks. Most of the program's mask changes leave those two
+// as they were (a section that blocks SIGCHLD or SIGINT, a handler's mask), and such a
+// change costs no syscall: ctx remembers what the host mask holds (UnblockKick keeps it).
+func BlockTTYSignals(ctx *Context, set uint64) {
 	var block, unblock unix.Sigset_t
-	block.Val[0] = set & TTYSignals
-	unblock.Val[0] = TTYSignals &^ set
+	block.Val[0] = set & TTYSignals &^ ctx.ttyBlocked
+	unblock.Val[0] = ctx.ttyBlocked &^ set
 	if block.Val[0] != 0 {
 		unix.PthreadSigmask(unix.SIG_BLOCK, &block, nil)
 	}
 	if unblock.Val[0] != 0 {
 		unix.PthreadSigmask(unix.SIG_UNBLOCK, &unblock, nil)
 	}
+	ctx.ttyBlocked = set & TTYSignals
 }
 
 // IgnoreTTYSignal makes the host ignore sig (SIGTTIN or SIGTTOU) when the program does,
@@ -595,6 +598,7 @@ func Enable(ctx *Context) error {
 	// threads), so that signals from outside reach golos's handlers, and a new golos
 	// started by the application's execve inherits no mask but the one it is given.
 	unix.PthreadSigmask(unix.SIG_SETMASK, &unix.Sigset_t{}, nil)
+	ctx.ttyBlocked = 0
 	return nil
 }
 

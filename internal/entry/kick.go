@@ -22,6 +22,11 @@ var afterKickMask = func() (set unix.Sigset_t) {
 // leaves through trapToGo. Until the goroutine calls this, the thread is in golos, where a
 // kick has nothing to do (the goroutine looks at Pending before entering the
 // application), and a host signal goes to another thread or waits.
-func UnblockKick() {
-	unix.PthreadSigmask(unix.SIG_UNBLOCK, &afterKickMask, nil)
+//
+// SIGTTIN and SIGTTOU stay blocked where the program blocks them: that is mirrored on
+// the host (BlockTTYSignals), and neither can have been the signal handled meanwhile.
+func UnblockKick(ctx *Context) {
+	set := afterKickMask
+	set.Val[0] &^= ctx.ttyBlocked
+	unix.PthreadSigmask(unix.SIG_UNBLOCK, &set, nil)
 }

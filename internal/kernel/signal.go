@@ -113,7 +113,7 @@ func (t *Thread) setMask(mask uint64) {
 	t.sigmask = mask &^ cannotCatch
 	deliverable := (t.pending | shared.pending) &^ t.sigmask
 	hand.mu.Unlock()
-	entry.BlockTTYSignals(mask)
+	entry.BlockTTYSignals(t.ctx, mask)
 	if newlyBlocked != 0 {
 		t.p.retargetShared(t, newlyBlocked) // before Pending is set below for other signals
 	}

@@ -120,7 +120,7 @@ func (t *Thread) start(setup func(t *Thread) unix.Errno, ready func(tid int)) {
 // and its FS set, until it exits, then ends it (finish).
 func (t *Thread) run() {
 	t.p.sighand.mu.Lock()
-	entry.BlockTTYSignals(t.sigmask) // the host's view of job control (entry.TTYSignals)
+	entry.BlockTTYSignals(t.ctx, t.sigmask) // the host's view of job control (entry.TTYSignals)
 	t.p.sighand.mu.Unlock()
 	t.pendingDue()
 	t.loop()
@@ -190,7 +190,7 @@ func (t *Thread) loop() {
 			// A kick, or a signal from outside: the pending signals are delivered at the
 			// top of the loop. A kick that took the thread out of application code left
 			// KickSignal blocked.
-			entry.UnblockKick()
+			entry.UnblockKick(t.ctx)
 		case entry.ReasonFastDone:
 			t.fastDone()
 		default:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -78,6 +79,10 @@ type threads struct {
 	// to give it a thread (spare); starting counts those still on their way.
 	spares   []*spare
 	starting int
+	// refill is a futex word, set when the pool is low, that wakes makeSpares (started
+	// once, by maker).
+	refill atomic.Uint32
+	maker  sync.Once
 }
 
 func (p *Process) newThread() (*Thread, error) {
@@ -290,22 +295,45 @@ func (p *Process) putSpare(s *spare) {
 	th.mu.Unlock()
 }
 
-// refillLocked starts the spares the pool lacks, once it is down to half (p.threads.mu
-// held): a few at a time cost the Go runtime fewer wake-ups than one for each thread
-// taken. None are started while RLIMIT_NPROC binds golos's process: the host counts
-// every OS thread of the user's against it, and the Go runtime ends the process when it
-// cannot make an OS thread (newosproc), so golos makes one only when clone needs it.
+// refillLocked has the spares the pool lacks started, once it is down to half
+// (p.threads.mu held): a few at a time cost the Go runtime fewer wake-ups than one for
+// each thread taken. They are started by makeSpares, a goroutine of golos's own, rather
+// than here, on the thread that called clone: a goroutine started here would wait in the
+// run queue of that thread's P, which the thread keeps while it runs the program's code,
+// until the runtime's sysmon took the P back, and every such retake keeps sysmon waking
+// every 20 µs for a millisecond after (runtime/proc.go, sysmon, retake).
 func (p *Process) refillLocked() {
 	th := &p.threads
 	if len(th.spares)+th.starting > spareThreads/2 {
 		return
 	}
-	if _, binds := nprocLimit(); binds {
-		return
+	th.maker.Do(func() { go p.makeSpares() })
+	if th.refill.Swap(1) == 0 {
+		futexWake(&th.refill)
 	}
-	for n := len(th.spares) + th.starting; n < spareThreads; n++ {
-		th.starting++
-		go p.runSpare(&spare{}, true)
+}
+
+// makeSpares starts spares each time refillLocked asks, up to spareThreads. It hands its
+// P on as it waits (futexSleep), so the runtime gives the new goroutines to an M at once.
+// None are started while RLIMIT_NPROC binds golos's process: the host counts every OS
+// thread of the user's against it, and the Go runtime ends the process when it cannot
+// make an OS thread (newosproc), so golos makes one only when clone needs it.
+func (p *Process) makeSpares() {
+	th := &p.threads
+	for {
+		for th.refill.Load() == 0 {
+			futexSleep(&th.refill, 0)
+		}
+		th.refill.Store(0)
+		if _, binds := nprocLimit(); binds {
+			continue
+		}
+		th.mu.Lock()
+		for n := len(th.spares) + th.starting; n < spareThreads; n++ {
+			th.starting++
+			go p.runSpare(&spare{}, true)
+		}
+		th.mu.Unlock()
 	}
 }
 

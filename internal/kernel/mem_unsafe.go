@@ -103,9 +103,10 @@ func futexWait(w *atomic.Uint32, val uint32, d time.Duration) {
 		uintptr(unsafe.Pointer(ts)), 0, 0)
 }
 
-// futexWake wakes the waiters on w (FUTEX_WAKE_PRIVATE).
+// futexWake wakes the waiters on w (FUTEX_WAKE_PRIVATE). A wake never blocks, so it is
+// made without the runtime's syscall bookkeeping (entersyscall, exitsyscall).
 func futexWake(w *atomic.Uint32) {
-	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), 1|128, 1<<30, 0, 0, 0)
+	unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), 1|128, 1<<30, 0, 0, 0)
 }
 
 // entersyscallblock is the runtime's entersyscall for a syscall known to block: it hands

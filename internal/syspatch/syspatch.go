@@ -52,11 +52,7 @@ func (s Site) Nr() int64 {
 const jmpLen = 5
 
 // Window is how far before a syscall instruction decodings are started to find the
-// instruction before it, and syncStarts how many consecutive starts are tried there. When
-// none of those decodings gets to the syscall (each ran into bytes that decode as no
-// instruction), the next syncStarts starts are tried, and so on through the window: glibc's
-// start_thread has a 12-byte store of 0xfffffffe to %fs:0x924 shortly before its
-// set_robust_list site, and every start inside it runs into the invalid "fe ff".
+// instruction before it, and syncStarts how many consecutive starts are tried there.
 const (
 	Window     = 32
 	syncStarts = 8
@@ -85,33 +81,31 @@ func Before(code []byte, sc int, base uint64) (Site, bool) {
 	// direct branch, its target.
 	var lens [Window]int8
 	var targets [Window]int
-	for batch := first; batch < sc && nchains == 0; batch += syncStarts {
-		for start := batch; start < batch+syncStarts && start < sc; start++ {
-			pc, last := start, -1
-			var visited uint32
-			for pc < sc {
-				i := pc - first
-				if lens[i] == 0 {
-					lens[i] = -1
-					targets[i] = -1
-					if in, err := x86asm.Decode(code[pc:], 64); err == nil {
-						lens[i] = int8(in.Len)
-						if t, ok := branchTarget(in, pc); ok {
-							targets[i] = t
-						}
+	for start := first; start < first+syncStarts && start < sc; start++ {
+		pc, last := start, -1
+		var visited uint32
+		for pc < sc {
+			i := pc - first
+			if lens[i] == 0 {
+				lens[i] = -1
+				targets[i] = -1
+				if in, err := x86asm.Decode(code[pc:], 64); err == nil {
+					lens[i] = int8(in.Len)
+					if t, ok := branchTarget(in, pc); ok {
+						targets[i] = t
 					}
 				}
-				if lens[i] < 0 {
-					break
-				}
-				visited |= 1 << i
-				last = pc
-				pc += int(lens[i])
 			}
-			if pc >= sc {
-				chains[nchains] = chain{start: start, prev: last, landed: pc == sc, visited: visited}
-				nchains++
+			if lens[i] < 0 {
+				break
 			}
+			visited |= 1 << i
+			last = pc
+			pc += int(lens[i])
+		}
+		if pc >= sc {
+			chains[nchains] = chain{start: start, prev: last, landed: pc == sc, visited: visited}
+			nchains++
 		}
 	}
 	// The earliest start that reached sc names the instruction before it; the starts up

@@ -153,11 +153,16 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 			}
 			unix.Nanosleep(&unix.Timespec{Nsec: 1e6}, nil)
 		}
-		if atomic.LoadUint32(&t.ctx.Pending) != 0 {
+		// A signal the program ignores (or blocks) ends a child's golos all the same before
+		// it has the process: the call is made again, as for any signal that stops a fork
+		// before it is done, a few times in a row at most.
+		if atomic.LoadUint32(&t.ctx.Pending) != 0 || errors.Is(err, errChildSignaled) && t.forkRetries < 5 {
+			t.forkRetries++
 			t.restart(t.ctx.Regs.RAX) // RAX still holds the call's number
 			t.regsSet = true
 			return 0
 		}
+		t.forkRetries = 0
 		var refused *hostCloneError
 		if errors.As(err, &refused) {
 			return -int64(refused.errno) // a namespace or CLONE_PARENT the host refused
@@ -171,6 +176,7 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 		}
 		return -int64(e)
 	}
+	t.forkRetries = 0
 	return int64(pid)
 }
 

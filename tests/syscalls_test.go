@@ -223,3 +223,24 @@ func TestPidfdGetfd(t *testing.T) {
 		}
 	})
 }
+
+// TestSysvShm: System V shared memory (sysv_shm.c): attaches where the kernel chooses, at
+// a given address, with SHM_RND, SHM_RDONLY and SHM_REMAP; /proc/self/maps; shm_nattch;
+// mprotect and munmap of part of an attach and shmdt of the rest; IPC_RMID while
+// attached; fork children that see the same segment (one whole, one in two parts of
+// different protection) and whose writes the parent sees; bad ids, addresses and buffers.
+// Natively and under golos, with and without rewritten sites.
+func TestSysvShm(t *testing.T) {
+	forFlavours(t, "sysv_shm", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"maps shows the attach as: rw-s\n", "maps after shmdt: ''\n",
+			"shmat at a misaligned address: -1 EINVAL\n", "mprotect of it to writable: -1 EACCES\n",
+			"shmat over a mapping without SHM_REMAP: -1 EINVAL\n", "child: shm_nattch is 2: yes\n",
+			"parent: sees the child's write: yes\n", "child: sees the parent's write after the fork: yes\n",
+			"parent: sees the child's write to the second part: yes\n",
+			"IPC_STAT after the last detach of a removed segment: -1 EINVAL\n",
+			"shmat at a wild address: -1 ENOMEM\n", "shmdt of the stack: -1 EINVAL\n", "failures: 0\n")
+		runBothOpts(t, runOpts{golosFlags: []string{"--no-rewrite"}}, p)
+	})
+}

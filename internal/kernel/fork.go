@@ -448,7 +448,10 @@ func (t *Thread) forkState(a abi.CloneArgs, conn int) (*forkState, []int, error)
 			c := m
 			c.Offset += r[0] - m.Lo
 			c.Lo, c.Hi = r[0], r[1]
-			if c.Shared && !c.reopenable() {
+			if sysvMapping(c) {
+				// System V shared memory: the child attaches the segment itself
+				// (attachSysV).
+			} else if c.Shared && !c.reopenable() {
 				// A shared mapping of a file with no path (shared anonymous memory,
 				// a memfd): the child maps the same file, reached through the mapping.
 				fd, err := unix.Open(fmt.Sprintf("/proc/self/map_files/%x-%x", m.Lo, m.Hi), unix.O_RDWR|unix.O_CLOEXEC, 0)

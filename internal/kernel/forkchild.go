@@ -256,6 +256,11 @@ func mapRegions(maps []forkMapping, shared []int) error {
 		prot := unix.PROT_READ | unix.PROT_WRITE
 		fd := -1
 		switch {
+		case sysvMapping(m):
+			if err := attachSysV(m); err != nil {
+				return err
+			}
+			continue
 		case m.Shared:
 			flags |= unix.MAP_SHARED
 			prot = m.Prot

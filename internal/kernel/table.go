@@ -95,7 +95,6 @@ const (
 	whyAIO      = "not implemented: io_setup(2) maps a completion ring that golos's memory map does not track, and io_submit(2) would read and write the program's descriptors (a signalfd's, a watched directory's) past golos's handlers; programs fall back to threads on ENOSYS (libaio's callers, glibc's POSIX AIO does not use it)"
 	whyUring    = "not implemented: io_uring's rings are mappings golos's memory map does not track, and its submissions open, read, write and connect with no syscall golos sees (--root's confinement, golos's own descriptors and the virtual signals would be bypassed); Docker's default seccomp profile refuses it too (EPERM, since Docker 25), and its callers fall back on ENOSYS as on EPERM"
 	whyNewer    = "not implemented: newer than the kernels golos was checked against (Linux 6.18 has none)"
-	whyShm      = "not implemented: shmat(2) maps memory that golos's memory map does not track"
 	whyLandlock = "not implemented: a Landlock domain would confine golos's own file access too"
 )
 
@@ -292,10 +291,10 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_USERFAULTFD:             refuse("userfaultfd", unix.EPERM, "page faults handled in user space could stall golos's own accesses (blocked by Docker's default seccomp profile)"),
 		unix.SYS_PROCESS_MADVISE:         refuse("process_madvise", unix.EPERM, whyPtrace),
 		unix.SYS_PROCESS_MRELEASE:        {name: "process_mrelease", fn: passthroughFast},
-		unix.SYS_SHMGET:                  refuse("shmget", unix.ENOSYS, whyShm),
-		unix.SYS_SHMAT:                   refuse("shmat", unix.ENOSYS, whyShm),
-		unix.SYS_SHMCTL:                  refuse("shmctl", unix.ENOSYS, whyShm),
-		unix.SYS_SHMDT:                   refuse("shmdt", unix.ENOSYS, whyShm),
+		unix.SYS_SHMGET:                  {name: "shmget", fn: passthroughFast},
+		unix.SYS_SHMAT:                   {name: "shmat", fn: sysShmat},
+		unix.SYS_SHMCTL:                  {name: "shmctl", fn: passthroughFast},
+		unix.SYS_SHMDT:                   {name: "shmdt", fn: sysShmdt},
 
 		// proc.go: process and thread identity, exit.
 		unix.SYS_EXIT:                    {name: "exit", fn: sysExit},

@@ -56,6 +56,29 @@ func TestSignalsMask(t *testing.T) {
 	})
 }
 
+// TestSignalsCallMask: the signal mask of ppoll, pselect6, epoll_pwait and epoll_pwait2
+// replaces the thread's for the call (sig_pmask.c): a signal only the call's mask lets
+// through interrupts it (EINTR) and its handler runs with the call's mask, one only the
+// call's mask blocks neither interrupts it nor runs its handler before the call has
+// timed out, one pending before the call and unblocked by its mask ends it at once, and
+// the thread's mask is back afterwards; a wild mask and a wrong size fail as on Linux.
+// With and without rewritten sites.
+func TestSignalsCallMask(t *testing.T) {
+	forFlavours(t, "sig_pmask", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		var want []string
+		for _, c := range []string{"ppoll", "pselect6", "epoll_pwait", "epoll_pwait2"} {
+			want = append(want, c+", a signal only the call's mask lets through: -1 EINTR\n",
+				c+": the handler ran with the call's mask (SIGUSR2 blocked): yes\n",
+				c+", a signal the call's mask blocks: 0 \n", c+": the handler ran after the call, once: yes\n",
+				c+", a pending signal the call's mask unblocks: -1 EINTR\n")
+		}
+		want = append(want, "ppoll with a wild mask: -1 EFAULT\n", "epoll_pwait with a mask size of 16: -1 EINVAL\n", "failures: 0\n")
+		wantNative(t, nat, 0, want...)
+		runBothOpts(t, runOpts{golosFlags: []string{"--no-rewrite"}}, p)
+	})
+}
+
 // TestSignalsBusy: a signal for a thread spinning in a loop without syscalls must reach
 // it promptly (the program's 10 s alarm kills it otherwise, status 142).
 func TestSignalsBusy(t *testing.T) {

@@ -354,6 +354,9 @@ func (t *Thread) deliverPending() {
 		}
 		hand.mu.Unlock()
 		if !ok {
+			if t.restoreSavedMask() {
+				continue // what the mask put back lets through
+			}
 			return
 		}
 		if t.p.opts.Pid1 && act.Handler == abi.SIG_DFL {

@@ -79,6 +79,25 @@ func TestSignalsCallMask(t *testing.T) {
 	})
 }
 
+// TestSignalsTimedWait: a wait with a time limit (nanosleep, clock_nanosleep, poll, ppoll,
+// select, pselect6, epoll_wait, epoll_pwait, epoll_pwait2, futex) during which children
+// end, sending SIGCHLD with its default action, is not interrupted (no EINTR) and waits
+// its limit, not less and not its whole limit again after each signal
+// (sig_timedwait.c). With and without rewritten sites.
+func TestSignalsTimedWait(t *testing.T) {
+	forFlavours(t, "sig_timedwait", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		var want []string
+		for _, c := range []string{"nanosleep", "clock_nanosleep", "poll", "ppoll", "select", "pselect6",
+			"epoll_wait", "epoll_pwait", "epoll_pwait2", "futex"} {
+			want = append(want, c+": never ended early: yes\n", c+": never waited its limit again: yes\n")
+		}
+		want = append(want, "nanosleep: 0 \n", "poll: 0 \n", "futex: -1 ETIMEDOUT\n", "failures: 0\n")
+		wantNative(t, nat, 0, want...)
+		runBothOpts(t, runOpts{golosFlags: []string{"--no-rewrite"}}, p)
+	})
+}
+
 // TestSignalsBusy: a signal for a thread spinning in a loop without syscalls must reach
 // it promptly (the program's 10 s alarm kills it otherwise, status 142).
 func TestSignalsBusy(t *testing.T) {

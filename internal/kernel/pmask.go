@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"encoding/binary"
+	"runtime"
 
 	"golang.org/x/sys/unix"
 
@@ -49,9 +50,10 @@ func (t *Thread) callWithMask(mask uint64, maskArg int) int64 {
 	// the call ends at once with EINTR, as on Linux.
 	t.setMask(mask)
 	r := &t.ctx.Regs
-	args := [6]uintptr{uintptr(r.RDI), uintptr(r.RSI), uintptr(r.RDX), uintptr(r.R10), uintptr(r.R8), uintptr(r.R9)}
+	args, ts := t.waitArgs(r.RAX)
 	args[maskArg] = 0
 	ret, e := entry.BlockingSyscall(t.ctx, uintptr(r.RAX), &args)
+	runtime.KeepAlive(ts)
 	if e == unix.EINTR && t.deliverable() {
 		// The handler runs with the call's mask; its frame carries the thread's
 		// (sigframe.go), or the mask comes back at once if no frame is pushed
@@ -119,7 +121,7 @@ func sysEpollPwait(t *Thread) int64 {
 		return -int64(e)
 	}
 	if !has {
-		return passthrough(t)
+		return passthroughWait(t)
 	}
 	return t.callWithMask(mask, 4)
 }

@@ -432,17 +432,21 @@ func sysRestartSyscall(t *Thread) int64 { return -int64(unix.EINTR) }
 func (t *Thread) interrupted(nr uint64) {
 	if atomic.LoadUint32(&t.ctx.Pending) == 0 {
 		if t.swallowed.Swap(false) {
+			t.resumeWait(nr)
 			t.restart(nr) // the signal that interrupted it is not the program's (wait.go)
 			return
 		}
 		// No signal of the program's is due: what interrupted the host call is a kick
 		// that came late (sent while the thread had a signal to take, and taken since:
-		// Kick and Rekick read Pending before their tgkill) or one of the Go runtime's
-		// signals (a preemption request sent while the goroutine ran), both golos's own.
-		// A call that only waits is made again, as Linux makes again a call that a
-		// signal without a handler interrupted (signal(7)); any other EINTR is the
-		// host's, and the program sees it.
-		if nr < uint64(len(waitCalls)) && waitCalls[nr] && (t.restartable(nr) || t.untimedWait(nr)) {
+		// Kick and Rekick read Pending before their tgkill), one of the Go runtime's
+		// signals (a preemption request sent while the goroutine ran), both golos's own,
+		// or a signal from outside that came to this thread and that the program does
+		// not take (a child's SIGCHLD whose action is the default). A call that only
+		// waits is made again, as Linux does not interrupt it for a signal without a
+		// handler (signal(7)); one with a time limit goes on until the end it had
+		// (resumeWait). Any other EINTR is the host's, and the program sees it.
+		if nr < uint64(len(waitCalls)) && waitCalls[nr] {
+			t.resumeWait(nr)
 			t.restart(nr)
 		}
 		return
@@ -467,13 +471,11 @@ func (t *Thread) interrupted(nr uint64) {
 		}
 	}
 	hand.mu.Unlock()
-	if restart && never && !t.untimedWait(nr) {
-		// Made again, a call with a time limit would wait all of it again: Linux goes on
-		// with the time left (restart_syscall(2)), which golos does not know; it fails
-		// with EINTR as before.
-		return
+	if restart && never && !(nr < uint64(len(waitCalls)) && waitCalls[nr]) {
+		return // not a call that only waits: it may have done part of its work
 	}
 	if restart {
+		t.resumeWait(nr) // a call with a time limit goes on with the time left
 		t.restart(nr)
 	}
 }
@@ -499,41 +501,11 @@ var waitCalls = func() (w [len(syscalls)]bool) {
 		unix.SYS_POLL, unix.SYS_PPOLL, unix.SYS_SELECT, unix.SYS_PSELECT6, unix.SYS_EPOLL_WAIT,
 		unix.SYS_EPOLL_PWAIT, unix.SYS_EPOLL_PWAIT2, unix.SYS_FUTEX, unix.SYS_ACCEPT, unix.SYS_ACCEPT4,
 		unix.SYS_RECVFROM, unix.SYS_RECVMSG, unix.SYS_SENDTO, unix.SYS_SENDMSG, unix.SYS_WAIT4,
-		unix.SYS_WAITID, unix.SYS_CLOCK_NANOSLEEP} {
+		unix.SYS_WAITID, unix.SYS_CLOCK_NANOSLEEP, unix.SYS_NANOSLEEP} {
 		w[nr] = true
 	}
 	return w
 }()
-
-// untimedWait reports whether the call nr, one Linux does not restart after a handler,
-// waits without a time limit (or until a time that stays the same), so that making it
-// again is what Linux's restart does when no handler ran. A call with a signal mask of
-// its own (ppoll, pselect6, epoll_pwait) is not one: the mask it waits with, not the
-// thread's, says which signals it takes (make -j2 waits in pselect6 with SIGCHLD
-// unblocked only there, and must see the EINTR).
-func (t *Thread) untimedWait(nr uint64) bool {
-	const timerAbstime = 1
-	r := &t.ctx.Regs
-	switch nr {
-	case unix.SYS_POLL:
-		return int32(r.RDX) < 0
-	case unix.SYS_EPOLL_WAIT:
-		return int32(r.R10) < 0
-	case unix.SYS_EPOLL_PWAIT:
-		return int32(r.R10) < 0 && r.R8 == 0
-	case unix.SYS_PPOLL:
-		return r.RDX == 0 && r.R10 == 0
-	case unix.SYS_EPOLL_PWAIT2:
-		return r.R10 == 0 && r.R8 == 0
-	case unix.SYS_SELECT:
-		return r.R8 == 0
-	case unix.SYS_PSELECT6:
-		return r.R8 == 0 && r.R9 == 0
-	case unix.SYS_CLOCK_NANOSLEEP:
-		return r.RSI&timerAbstime != 0
-	}
-	return false
-}
 
 // timer_create(2) is the host's; golos notes the timers whose signal goes to one thread
 // (SIGEV_THREAD_ID), so that forward can tell their signals from those of the other

@@ -62,6 +62,7 @@ type Thread struct {
 	regsSet bool // the handler replaced the registers: leave RAX, RCX and R11 alone
 
 	forkRetries int // forks made again in a row after the child's golos died of a signal (fork.go)
+	timed timedWait // the current wait with a time limit (timedwait.go)
 
 	trapAt time.Time // with --stats: when the application last entered golos
 
@@ -447,6 +448,7 @@ func (t *Thread) syscall() {
 	case t.ownDirFD(nr):
 		ret = -int64(unix.EBADF) // nor as the directory of a relative path
 	case rec.fn != nil:
+		t.beginWait(nr)
 		ret = rec.fn(t)
 	case rec.errno != 0:
 		ret = t.p.refused(nr, rec)

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"encoding/binary"
+	"runtime"
 
 	"golang.org/x/sys/unix"
 
@@ -78,8 +79,9 @@ func sysClockNanosleep(t *Thread) int64 {
 // is at req and remaining time goes to rem (0: none).
 func nanosleep(t *Thread, clock int64, req, rem uint64) int64 {
 	r := &t.ctx.Regs
-	args := [6]uintptr{uintptr(r.RDI), uintptr(r.RSI), uintptr(r.RDX), uintptr(r.R10), uintptr(r.R8), uintptr(r.R9)}
+	args, left := t.waitArgs(r.RAX) // the time left, when golos makes the sleep again
 	ret, e, made := entry.BlockingSyscallMade(t.ctx, uintptr(r.RAX), &args)
+	runtime.KeepAlive(left)
 	if made || e != unix.EINTR {
 		if e != 0 {
 			return -int64(e)

@@ -40,6 +40,7 @@ static const char *ename(int e)
 	case ENOTEMPTY: return "ENOTEMPTY";
 	case ELOOP: return "ELOOP";
 	case ENODATA: return "ENODATA";
+	case ETIMEDOUT: return "ETIMEDOUT";
 	case EOPNOTSUPP: return "EOPNOTSUPP"; /* ENOTSUP on Linux */
 	case EADDRINUSE: return "EADDRINUSE";
 	case ECONNREFUSED: return "ECONNREFUSED";

@@ -451,6 +451,11 @@ func (t *Thread) forkState(a abi.CloneArgs, conn int) (*forkState, []int, error)
 			if sysvMapping(c) {
 				// System V shared memory: the child attaches the segment itself
 				// (attachSysV).
+			} else if aioRing(c) {
+				// An AIO context's ring: the child's Linux has the mapping but no
+				// context (contexts are not inherited: fs/aio.c, exit_aio and
+				// mm_init's ioctx_table), so it gets a copy of what is there.
+				c.Shared, c.Path, c.Copy = false, "", true
 			} else if c.Shared && !c.reopenable() {
 				// A shared mapping of a file with no path (shared anonymous memory,
 				// a memfd): the child maps the same file, reached through the mapping.

@@ -501,7 +501,8 @@ var waitCalls = func() (w [len(syscalls)]bool) {
 		unix.SYS_POLL, unix.SYS_PPOLL, unix.SYS_SELECT, unix.SYS_PSELECT6, unix.SYS_EPOLL_WAIT,
 		unix.SYS_EPOLL_PWAIT, unix.SYS_EPOLL_PWAIT2, unix.SYS_FUTEX, unix.SYS_ACCEPT, unix.SYS_ACCEPT4,
 		unix.SYS_RECVFROM, unix.SYS_RECVMSG, unix.SYS_SENDTO, unix.SYS_SENDMSG, unix.SYS_WAIT4,
-		unix.SYS_WAITID, unix.SYS_CLOCK_NANOSLEEP, unix.SYS_NANOSLEEP} {
+		unix.SYS_WAITID, unix.SYS_CLOCK_NANOSLEEP, unix.SYS_NANOSLEEP, unix.SYS_IO_GETEVENTS,
+		unix.SYS_IO_PGETEVENTS} {
 		w[nr] = true
 	}
 	return w

@@ -92,7 +92,6 @@ const (
 	whyObsolete = "obsolete, and blocked by Docker's default seccomp profile"
 	whyRemoved  = "removed from Linux: ENOSYS there too"
 	whyNever    = "never implemented by Linux on x86-64: ENOSYS there too"
-	whyAIO      = "not implemented: io_setup(2) maps a completion ring that golos's memory map does not track, and io_submit(2) would read and write the program's descriptors (a signalfd's, a watched directory's) past golos's handlers; programs fall back to threads on ENOSYS (libaio's callers, glibc's POSIX AIO does not use it)"
 	whyUring    = "not implemented: io_uring's rings are mappings golos's memory map does not track, and its submissions open, read, write and connect with no syscall golos sees (--root's confinement, golos's own descriptors and the virtual signals would be bypassed); Docker's default seccomp profile refuses it too (EPERM, since Docker 25), and its callers fall back on ENOSYS as on EPERM"
 	whyNewer    = "not implemented: newer than the kernels golos was checked against (Linux 6.18 has none)"
 	whyLandlock = "not implemented: a Landlock domain would confine golos's own file access too"
@@ -231,12 +230,12 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_OPEN_BY_HANDLE_AT: refuse("open_by_handle_at", unix.EPERM, "opens any file of a mounted filesystem by handle (CAP_DAC_READ_SEARCH; blocked by Docker's default seccomp profile)"),
 		unix.SYS_FANOTIFY_INIT:     refuse("fanotify_init", unix.EPERM, "watches a whole host filesystem (CAP_SYS_ADMIN)"),
 		unix.SYS_FANOTIFY_MARK:     refuse("fanotify_mark", unix.EPERM, "there is no fanotify descriptor to mark: fanotify_init is refused"),
-		unix.SYS_IO_SETUP:          refuse("io_setup", unix.ENOSYS, whyAIO),
-		unix.SYS_IO_DESTROY:        refuse("io_destroy", unix.ENOSYS, whyAIO),
-		unix.SYS_IO_GETEVENTS:      refuse("io_getevents", unix.ENOSYS, whyAIO),
-		unix.SYS_IO_SUBMIT:         refuse("io_submit", unix.ENOSYS, whyAIO),
-		unix.SYS_IO_CANCEL:         refuse("io_cancel", unix.ENOSYS, whyAIO),
-		unix.SYS_IO_PGETEVENTS:     refuse("io_pgetevents", unix.ENOSYS, whyAIO),
+		unix.SYS_IO_SETUP:          {name: "io_setup", fn: sysIoSetup}, // aio.go
+		unix.SYS_IO_DESTROY:        {name: "io_destroy", fn: sysIoDestroy},
+		unix.SYS_IO_GETEVENTS:      {name: "io_getevents", fn: passthroughWait, noRestart: true},
+		unix.SYS_IO_SUBMIT:         {name: "io_submit", fn: sysIoSubmit},
+		unix.SYS_IO_CANCEL:         {name: "io_cancel", fn: passthroughFast},
+		unix.SYS_IO_PGETEVENTS:     {name: "io_pgetevents", fn: sysIoPgetevents, noRestart: true},
 		unix.SYS_IO_URING_SETUP:    refuse("io_uring_setup", unix.ENOSYS, whyUring),
 		unix.SYS_IO_URING_ENTER:    refuse("io_uring_enter", unix.ENOSYS, whyUring),
 		unix.SYS_IO_URING_REGISTER: refuse("io_uring_register", unix.ENOSYS, whyUring),

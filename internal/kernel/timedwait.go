@@ -36,7 +36,8 @@ type timedWait struct {
 // timedCalls are the calls with a relative time limit that the host does not update.
 var timedCalls = func() (w [len(syscalls)]bool) {
 	for _, nr := range []int{unix.SYS_POLL, unix.SYS_EPOLL_WAIT, unix.SYS_EPOLL_PWAIT,
-		unix.SYS_EPOLL_PWAIT2, unix.SYS_FUTEX, unix.SYS_NANOSLEEP, unix.SYS_CLOCK_NANOSLEEP} {
+		unix.SYS_EPOLL_PWAIT2, unix.SYS_FUTEX, unix.SYS_NANOSLEEP, unix.SYS_CLOCK_NANOSLEEP,
+		unix.SYS_IO_GETEVENTS, unix.SYS_IO_PGETEVENTS} {
 		w[nr] = true
 	}
 	return w
@@ -96,6 +97,8 @@ func (t *Thread) waitTimeout(nr uint64) (arg int, ms bool, d time.Duration, ok b
 		arg = 3
 	case unix.SYS_NANOSLEEP:
 		arg = 0
+	case unix.SYS_IO_GETEVENTS, unix.SYS_IO_PGETEVENTS:
+		arg = 4
 	case unix.SYS_CLOCK_NANOSLEEP:
 		if r.RSI&timerAbstime != 0 {
 			return 0, false, 0, false

@@ -7,7 +7,7 @@
  * natively and under golos.
  *
  * With the argument "refused" it calls, instead, syscalls golos refuses (sethostname,
- * clock_settime, settimeofday, mount, io_setup, io_uring_setup): only under golos, where
+ * clock_settime, settimeofday, mount, io_uring_setup): only under golos, where
  * none of them may reach the host.
  */
 #define _GNU_SOURCE
@@ -93,8 +93,6 @@ static int refused(void)
 	show("settimeofday", syscall(SYS_settimeofday, &tv, NULL));
 	show("mount", syscall(SYS_mount, "none", "/mnt", "tmpfs", 0L, NULL));
 	show("reboot", syscall(SYS_reboot, 0xfee1dead, 672274793, 0x4321fedc, NULL));
-	unsigned long ctx = 0;
-	show("io_setup", syscall(SYS_io_setup, 1, &ctx));
 	char params[120] = {0};
 	show("io_uring_setup", syscall(425, 1, params));
 	return 0;

@@ -92,7 +92,7 @@ const (
 	whyObsolete = "obsolete, and blocked by Docker's default seccomp profile"
 	whyRemoved  = "removed from Linux: ENOSYS there too"
 	whyNever    = "never implemented by Linux on x86-64: ENOSYS there too"
-	whyUring    = "not implemented: io_uring's rings are mappings golos's memory map does not track, and its submissions open, read, write and connect with no syscall golos sees (--root's confinement, golos's own descriptors and the virtual signals would be bypassed); Docker's default seccomp profile refuses it too (EPERM, since Docker 25), and its callers fall back on ENOSYS as on EPERM"
+	whyUring    = "refused on purpose: io_uring's submissions open, read, write and connect with no syscall golos sees, so --root's confinement, the protection of golos's own descriptors and the virtual signals would be bypassed (and its rings are mappings golos's memory map does not track); ENOSYS, as from a kernel without io_uring, rather than the EPERM of Docker's default seccomp profile (since Docker 25): callers fall back on ENOSYS (libuv on any error, liburing's probes, OCaml's Eio), while tokio's io-uring support fell back on EPERM only from late 2025 (tokio-rs/tokio#7724)"
 	whyNewer    = "not implemented: newer than the kernels golos was checked against (Linux 6.18 has none)"
 	whyLandlock = "not implemented: a Landlock domain would confine golos's own file access too"
 )

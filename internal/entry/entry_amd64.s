@@ -463,6 +463,24 @@ TEXT ·fastEntry(SB),NOSPLIT|NOFRAME,$0
 	XCHGQ	R11, CX			// R11 = the slow path, RCX = anyAppGS
 	JCXZQ	fast
 	JMP	R11
+	// PlainUnlessMaskR8, PlainUnlessMaskR10 (below): plain when the call's signal mask,
+	// in R8 (epoll_pwait, epoll_pwait2; then the descriptor check) or R10 (ppoll), is NULL;
+	// with a mask the call goes to Go, which puts it in place of the thread's. Here,
+	// before fast, within JRCXZ's reach of the class test.
+maskr8:
+	MOVQ	R8, CX
+	JCXZQ	mr8plain
+	JMP	notplain
+mr8plain:
+	MOVWQZX	AX, R11			// (unchanged: the assembler would thread a bare JMP, out of JRCXZ's reach)
+	JMP	fdcheck
+maskr10:
+	MOVQ	R10, CX
+	JCXZQ	mr10plain
+	JMP	notplain
+mr10plain:
+	MOVWQZX	AX, R11
+	JMP	plain
 fast:
 	LEAQ	2(R11), R11		// the stub's way back, after its syscall instruction
 	BYTE $0x65; BYTE $0x4c; BYTE $0x89; BYTE $0x1c; BYTE $0x25; LONG $16	// mov %r11,%gs:16
@@ -471,13 +489,17 @@ fast:
 	LEAQ	·PlainSyscalls(SB), CX	// a larger one the host then refuses itself
 	MOVBQZX	(CX)(R11*1), CX
 	JCXZQ	notplain
+	LEAQ	-6(CX), CX		// PlainUnlessMaskR8
+	JCXZQ	maskr8
+	LEAQ	-1(CX), CX		// PlainUnlessMaskR10
+	JCXZQ	maskr10
+	LEAQ	6(CX), CX		// the class again, less 1
+	JCXZQ	fdcheck
 	// PlainSyscalls: 1 = plain; PlainUnlessProcRDI, PlainUnlessProcRSI = plain unless the
 	// path in RDI, RSI begins with "/proc", "//" or "/." (fastProbe); PlainArchPrctlFS = plain for the int option
 	// in EDI ARCH_SET_FS (0x1002) or ARCH_GET_FS (0x1003); PlainUnlessControl = plain
 	// unless the struct msghdr in RSI has control data (fastProbe). (Compared by
 	// subtracting with LEA, testing with JRCXZ: neither touches the flags.)
-	LEAQ	-1(CX), CX
-	JCXZQ	fdcheck
 	LEAQ	-1(CX), CX
 	JCXZQ	pathrdi
 	LEAQ	-1(CX), CX

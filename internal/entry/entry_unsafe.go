@@ -166,6 +166,8 @@ const (
 	PlainUnlessProcRSI = 3
 	PlainArchPrctlFS   = 4 // arch_prctl: plain for ARCH_SET_FS and ARCH_GET_FS
 	PlainUnlessControl = 5 // sendmsg: plain unless its struct msghdr (RSI) has control data
+	PlainUnlessMaskR8  = 6 // epoll_pwait, epoll_pwait2: plain unless their signal mask (R8) is not NULL
+	PlainUnlessMaskR10 = 7 // ppoll: plain unless its signal mask (R10) is not NULL
 )
 
 // sysSendmsg is the one PlainUnlessControl syscall: fastProbe tells its struct msghdr

@@ -307,6 +307,12 @@ func (p *Process) setPlainSyscalls() {
 		switch {
 		case r.fast == plain:
 			entry.PlainSyscalls[nr] = 1
+		case r.fast == plainUnlessMaskR8:
+			// Without a mask the call needs nothing of golos's; with one, golos puts it
+			// in place of the thread's (pmask.go).
+			entry.PlainSyscalls[nr] = entry.PlainUnlessMaskR8
+		case r.fast == plainUnlessMaskR10:
+			entry.PlainSyscalls[nr] = entry.PlainUnlessMaskR10
 		case r.fast == plainArchPrctlFS:
 			// FS is the application's alone and the host checks the address as golos
 			// would (sysArchPrctl); GS is golos's, so ARCH_SET_GS and ARCH_GET_GS still

@@ -57,6 +57,8 @@ const (
 	plainUnlessProcRSI                  // plain without --root, unless the path in RSI begins with /proc, // or /.
 	plainArchPrctlFS                    // plain for arch_prctl's ARCH_SET_FS and ARCH_GET_FS
 	plainUnlessControl                  // sendmsg: plain without --root, unless the message has control data
+	plainUnlessMaskR8                   // epoll_pwait, epoll_pwait2: plain unless a signal mask is given (R8)
+	plainUnlessMaskR10                  // ppoll: plain unless a signal mask is given (R10)
 )
 
 // syscalls holds a row for every x86-64 syscall number up to the last one
@@ -178,13 +180,13 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_SPLICE:            {name: "splice", fn: passthrough, fast: plain, fd: true, sigpipe: true},
 		unix.SYS_TEE:               {name: "tee", fn: passthrough, fd: true, sigpipe: true},
 		unix.SYS_POLL:              {name: "poll", fn: passthroughWait, fast: plain, noRestart: true},
-		unix.SYS_PPOLL:             {name: "ppoll", fn: sysPpoll, noRestart: true},
+		unix.SYS_PPOLL:             {name: "ppoll", fn: sysPpoll, fast: plainUnlessMaskR10, noRestart: true},
 		unix.SYS_SELECT:            {name: "select", fn: passthrough, fast: plain, noRestart: true},
 		unix.SYS_PSELECT6:          {name: "pselect6", fn: sysPselect6, noRestart: true},
 		unix.SYS_EPOLL_CREATE1:     {name: "epoll_create1", fn: passthroughFast, fast: plain},
 		unix.SYS_EPOLL_CTL:         {name: "epoll_ctl", fn: passthroughFast, fast: plain, fd: true},
 		unix.SYS_EPOLL_WAIT:        {name: "epoll_wait", fn: passthroughWait, fast: plain, fd: true, noRestart: true},
-		unix.SYS_EPOLL_PWAIT:       {name: "epoll_pwait", fn: sysEpollPwait, fd: true, noRestart: true},
+		unix.SYS_EPOLL_PWAIT:       {name: "epoll_pwait", fn: sysEpollPwait, fast: plainUnlessMaskR8, fd: true, noRestart: true},
 		unix.SYS_EVENTFD2:          {name: "eventfd2", fn: passthroughFast, fast: plain},
 		unix.SYS_SYNC:              {name: "sync", fn: passthrough, fast: plain},
 		unix.SYS_FLOCK:             {name: "flock", fn: passthrough, fast: plain, fd: true},
@@ -204,7 +206,7 @@ func records() [len(syscalls)]sysRecord {
 		unix.SYS_PREADV2:           {name: "preadv2", fn: sysReadv, fast: plain, fd: true},
 		unix.SYS_PWRITEV2:          {name: "pwritev2", fn: sysWritev, fast: plain, fd: true, sigpipe: true},
 		unix.SYS_EPOLL_CREATE:      {name: "epoll_create", fn: passthroughFast, fast: plain}, // epoll_create(2): size only > 0
-		unix.SYS_EPOLL_PWAIT2:      {name: "epoll_pwait2", fn: sysEpollPwait2, fd: true, noRestart: true},
+		unix.SYS_EPOLL_PWAIT2:      {name: "epoll_pwait2", fn: sysEpollPwait2, fast: plainUnlessMaskR8, fd: true, noRestart: true},
 		unix.SYS_EVENTFD:           {name: "eventfd", fn: passthroughFast, fast: plain},
 		unix.SYS_INOTIFY_INIT:      {name: "inotify_init", fn: passthroughFast, fast: plain},
 		unix.SYS_SIGNALFD:          {name: "signalfd", fn: sysSignalfd},

@@ -104,6 +104,14 @@ func TestSyscallRecords(t *testing.T) {
 			if nr != unix.SYS_SENDMSG {
 				t.Errorf("%s: the sendmsg class on another syscall", name)
 			}
+		case plainUnlessMaskR8, plainUnlessMaskR10:
+			// The mask's register: epoll_pwait's and epoll_pwait2's fifth argument,
+			// ppoll's fourth; without a mask the handler passes the call through.
+			want := map[uint64]fastClass{unix.SYS_EPOLL_PWAIT: plainUnlessMaskR8,
+				unix.SYS_EPOLL_PWAIT2: plainUnlessMaskR8, unix.SYS_PPOLL: plainUnlessMaskR10}
+			if w, ok := want[uint64(nr)]; !ok || w != r.fast {
+				t.Errorf("%s: plain unless a signal mask is given, but its mask is not in that register", name)
+			}
 		case plainArchPrctlFS:
 			if nr != unix.SYS_ARCH_PRCTL {
 				t.Errorf("%s: the arch_prctl class on another syscall", name)

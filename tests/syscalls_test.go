@@ -227,7 +227,8 @@ func TestPidfdGetfd(t *testing.T) {
 // a given address, with SHM_RND, SHM_RDONLY and SHM_REMAP; /proc/self/maps; shm_nattch;
 // mprotect and munmap of part of an attach and shmdt of the rest; IPC_RMID while
 // attached; fork children that see the same segment (one whole, one in two parts of
-// different protection) and whose writes the parent sees; bad ids, addresses and buffers.
+// different protection) and whose writes the parent sees; execve detaching all; bad ids,
+// addresses and buffers.
 // Natively and under golos, with and without rewritten sites.
 func TestSysvShm(t *testing.T) {
 	forFlavours(t, "sysv_shm", func(t *testing.T, p string) {
@@ -239,7 +240,8 @@ func TestSysvShm(t *testing.T) {
 			"parent: sees the child's write: yes\n", "child: sees the parent's write after the fork: yes\n",
 			"parent: sees the child's write to the second part: yes\n",
 			"IPC_STAT after the last detach of a removed segment: -1 EINVAL\n",
-			"shmat at a wild address: -1 ENOMEM\n", "shmdt of the stack: -1 EINVAL\n", "failures: 0\n")
+			"shmat at a wild address: -1 ENOMEM\n", "shmdt of the stack: -1 EINVAL\n", "failures: 0\n",
+			"shm_nattch before execve: 2\n", "shm_nattch after execve: 0\n")
 		runBothOpts(t, runOpts{golosFlags: []string{"--no-rewrite"}}, p)
 	})
 }

@@ -7,7 +7,7 @@
  * shmdt, shm_nattch as attaches and detaches come and go, mprotect and a partial munmap
  * of an attached segment, IPC_RMID while attached (still usable, gone after the last
  * detach), a fork whose child sees the same segment (both see each other's writes,
- * shm_nattch counts the child), and bad input (bad ids, misaligned and wild addresses,
+ * shm_nattch counts the child), an execve that detaches every segment, and bad input (bad ids, misaligned and wild addresses,
  * a wild buffer, unknown commands) with the errnos Linux gives.
  *
  * No address is printed, so the output is the same wherever the segments land. Exit
@@ -124,9 +124,16 @@ static void get(int fd)
 		exit(100);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 4 && !strcmp(argv[1], "exec")) {
+		/* After the execve below: the segments the old image had attached are not. */
+		int id = atoi(argv[2]);
+		printf("shm_nattch after execve: %ld\n", nattch(id));
+		shmctl(id, IPC_RMID, NULL);
+		return atoi(argv[3]);
+	}
 	struct sigaction sa = {.sa_handler = on_segv};
 	sigaction(SIGSEGV, &sa, NULL);
 
@@ -286,5 +293,18 @@ int main(void)
 	shmctl(id3, IPC_RMID, NULL);
 
 	printf("failures: %d\n", failures);
-	return failures;
+
+	/* execve detaches every segment (shmat(2): "Upon execve(2), all attached shared
+	 * memory segments are detached from the process"). */
+	int id4 = shmget(IPC_PRIVATE, PAGE, IPC_CREAT | 0600);
+	shmat(id4, NULL, 0);
+	shmat(id4, NULL, SHM_RDONLY);
+	printf("shm_nattch before execve: %ld\n", nattch(id4));
+	char idarg[16], farg[16];
+	snprintf(idarg, sizeof idarg, "%d", id4);
+	snprintf(farg, sizeof farg, "%d", failures);
+	execl("/proc/self/exe", argv[0], "exec", idarg, farg, (char *)NULL);
+	printf("execve: %s\n", ename(errno));
+	shmctl(id4, IPC_RMID, NULL);
+	return 100;
 }

@@ -101,6 +101,11 @@ func nanosleep(t *Thread, clock int64, req, rem uint64) int64 {
 	if sec < 0 || nsec < 0 || nsec >= 1e9 {
 		return -int64(unix.EINVAL)
 	}
+	if left != nil {
+		// A sleep golos made again (timedwait.go): what is not slept is what was left.
+		binary.LittleEndian.PutUint64(ts[:8], uint64(left.Sec))
+		binary.LittleEndian.PutUint64(ts[8:], uint64(left.Nsec))
+	}
 	if rem != 0 {
 		if e := copyOut(rem, ts[:]); e != 0 {
 			return -int64(e)

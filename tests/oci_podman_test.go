@@ -45,6 +45,7 @@ func buildOCIImage(t *testing.T) (string, error) {
 	files := map[string]string{
 		"/bin/busybox": "bin/busybox", prog(t, "exitcode.glibc-static"): "bin/exitcode",
 		prog(t, "oci_crash.glibc-static"): "bin/crash", "/usr/bin/python3.11": "usr/bin/python3",
+		prog(t, "oci_syscall.glibc-static"): "bin/syscall",
 	}
 	// The dynamic program and python3 need their libraries and the loader.
 	for _, lib := range []string{"/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libc.so.6",
@@ -57,7 +58,7 @@ func buildOCIImage(t *testing.T) (string, error) {
 	if out, err := exec.Command("gcc", "-O2", "-o", filepath.Join(stage, "bin/args"), "testdata/args.c").CombinedOutput(); err != nil {
 		return "", fmt.Errorf("gcc (dynamic args): %v: %s", err, out)
 	}
-	for _, l := range []string{"sh", "echo", "cat", "sleep", "ls", "touch", "hostname", "env", "grep", "sort"} {
+	for _, l := range []string{"sh", "echo", "cat", "sleep", "ls", "touch", "hostname", "env", "grep", "sort", "mkdir", "rmdir"} {
 		if err := os.Symlink("busybox", filepath.Join(stage, "bin", l)); err != nil {
 			return "", err
 		}

@@ -363,7 +363,11 @@ const features = `{"ociVersionMin":"1.0.0","ociVersionMax":"1.0.2",` +
 	`"mountOptions":["bind","rbind","ro","rw","mode"],` +
 	`"linux":{"namespaces":["network","uts","ipc","mount"],"capabilities":[],` +
 	`"cgroup":{"v1":false,"v2":false,"systemd":false,"systemdUser":false},` +
-	`"seccomp":{"enabled":false},"apparmor":{"enabled":false},"selinux":{"enabled":false}},` +
+	`"seccomp":{"enabled":true,"actions":["SCMP_ACT_ALLOW","SCMP_ACT_ERRNO","SCMP_ACT_KILL",` +
+	`"SCMP_ACT_KILL_PROCESS","SCMP_ACT_KILL_THREAD","SCMP_ACT_LOG","SCMP_ACT_TRACE","SCMP_ACT_TRAP"],` +
+	`"operators":["SCMP_CMP_EQ","SCMP_CMP_GE","SCMP_CMP_GT","SCMP_CMP_LE","SCMP_CMP_LT",` +
+	`"SCMP_CMP_MASKED_EQ","SCMP_CMP_NE"],"archs":["SCMP_ARCH_X86_64"]},` +
+	`"apparmor":{"enabled":false},"selinux":{"enabled":false}},` +
 	`"annotations":{"io.github.golos.runtime":"golos-oci"}}`
 
 func oneID(cmd string, args []string) (string, error) {

@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -94,6 +95,15 @@ func (r *Runtime) Create(id string, o CreateOpts) (c *Created, err error) {
 	}
 	for _, v := range vols {
 		base = append(base, "--volume", v.flag())
+	}
+	if spec.Linux != nil && spec.Linux.Seccomp != nil {
+		// The container's processes, the first and exec's, run under the profile's
+		// filter (seccomp.go); golos passes it on across their forks and execs.
+		filter, err := spec.Linux.Seccomp.Compile()
+		if err != nil {
+			return nil, err
+		}
+		base = append(base, "--exec-seccomp", hex.EncodeToString(filter))
 	}
 	fifo := filepath.Join(dir, execFIFO)
 	if err := unix.Mkfifo(fifo, 0o622); err != nil {

@@ -102,6 +102,7 @@ type Hooks struct {
 // Linux is the part of config-linux.md golos-oci uses.
 type Linux struct {
 	Namespaces []Namespace `json:"namespaces"`
+	Seccomp    *Seccomp    `json:"seccomp"`
 }
 
 // Namespace is one of linux.namespaces: a new one of Type, or the one at Path.
@@ -176,6 +177,11 @@ func (s *Spec) check(bundle string) error {
 				if _, err := os.Stat(ns.Path); err != nil {
 					return fmt.Errorf("linux.namespaces %s: %w", ns.Type, err)
 				}
+			}
+		}
+		if s.Linux.Seccomp != nil {
+			if _, err := s.Linux.Seccomp.Compile(); err != nil {
+				return err
 			}
 		}
 	}

@@ -118,6 +118,11 @@ func initProcess(cfgFile, syncFile *os.File) error {
 		f.Write([]byte("0"))
 		f.Close()
 	}
+	if p.Capabilities != nil {
+		if err := p.Capabilities.dropBounding(); err != nil {
+			return err
+		}
+	}
 	groups := make([]int, len(p.User.AdditionalGids))
 	for i, g := range p.User.AdditionalGids {
 		groups[i] = int(g)
@@ -130,6 +135,11 @@ func initProcess(cfgFile, syncFile *os.File) error {
 	}
 	if err := syscall.Setuid(int(p.User.UID)); err != nil {
 		return fmt.Errorf("setuid %d: %w", p.User.UID, err)
+	}
+	if p.Capabilities != nil {
+		if err := p.Capabilities.apply(); err != nil {
+			return err
+		}
 	}
 	if p.NoNewPrivileges {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {

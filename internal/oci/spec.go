@@ -35,15 +35,15 @@ type Spec struct {
 
 // Process is config.md's "process".
 type Process struct {
-	Terminal        bool        `json:"terminal"`
-	ConsoleSize     *Box        `json:"consoleSize"`
-	User            User        `json:"user"`
-	Args            []string    `json:"args"`
-	Env             []string    `json:"env"`
-	Cwd             string      `json:"cwd"`
-	Rlimits         []Rlimit    `json:"rlimits"`
-	NoNewPrivileges bool        `json:"noNewPrivileges"`
-	Capabilities    interface{} `json:"capabilities"`
+	Terminal        bool          `json:"terminal"`
+	ConsoleSize     *Box          `json:"consoleSize"`
+	User            User          `json:"user"`
+	Args            []string      `json:"args"`
+	Env             []string      `json:"env"`
+	Cwd             string        `json:"cwd"`
+	Rlimits         []Rlimit      `json:"rlimits"`
+	NoNewPrivileges bool          `json:"noNewPrivileges"`
+	Capabilities    *Capabilities `json:"capabilities"`
 }
 
 // Box is a terminal's size.

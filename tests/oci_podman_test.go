@@ -159,7 +159,7 @@ func TestOCIPodmanRun(t *testing.T) {
 		{"bind", []string{"-v", vol + ":/data", "IMAGE", "sh", "-c", "cat /data/f; echo new > /data/g; cat /data/g"}},
 		{"bind-ro", []string{"-v", vol + ":/data:ro", "IMAGE", "sh", "-c", "cat /data/f; touch /data/h || echo refused"}},
 		{"stdin", []string{"-i", "IMAGE", "cat"}},
-		// The engine's files bound one by one (golos-oci copies them into the root).
+		// The engine's files bound one by one (golos volumes of single files).
 		{"etc-files", []string{"--hostname", "h", "IMAGE", "sh", "-c", "cat /etc/hostname; grep -c localhost /etc/hosts; ls -a /run"}},
 	}
 	for _, c := range cases {

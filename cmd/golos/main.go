@@ -54,7 +54,7 @@ flags (a value follows the flag or an '=': -w DIR, -w=DIR, --workdir=DIR):
   --root DIR[:ro|rw]         the program's root directory (":ro": read-only)
   --read-only                make the root read-only (without --root: the host's,
                              /dev excepted)
-  --volume HOST:GUEST[:ro|rw]  graft host directory HOST at GUEST inside the root
+  --volume HOST:GUEST[:ro|rw]  graft host directory (or file) HOST at GUEST in the root
                              (repeatable)
   -e, --env KEY=VALUE        set an environment variable (KEY alone: take golos's own
                              value); repeatable

@@ -176,7 +176,7 @@ func (t *Thread) dirents(d *dirWatch) int64 {
 
 // direntRecords lays out as many of ents as fit in count bytes as struct linux_dirent64
 // records (getdents(2): d_ino, d_off, d_reclen, d_type, then the name and its NUL,
-// padded to 8 bytes), all directories; off(i) is entry i's d_off. It returns the bytes
+// padded to 8 bytes), directories but for the mount points of files; off(i) is entry i's d_off. It returns the bytes
 // and how many entries they hold.
 func direntRecords(ents []vfs.Child, count int, off func(i int) int64) ([]byte, int) {
 	var buf []byte
@@ -191,6 +191,9 @@ func direntRecords(ents []vfs.Child, count int, off func(i int) int64) ([]byte, 
 		binary.LittleEndian.PutUint64(rec[8:], uint64(off(i)))
 		binary.LittleEndian.PutUint16(rec[16:], uint16(reclen))
 		rec[18] = unix.DT_DIR
+		if e.File {
+			rec[18] = unix.DT_REG // a file's mount point
+		}
 		copy(rec[19:], e.Name)
 		buf = append(buf, rec...)
 		n++

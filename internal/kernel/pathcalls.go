@@ -48,15 +48,35 @@ func sysRmdir(t *Thread) int64 {
 	defer t.lockPaths()()
 	return t.pathCall(-1, 0, entryLast, true)
 }
-func sysUnlink(t *Thread) int64 { return t.pathCall(-1, 0, entryLast, true) }
+func sysUnlink(t *Thread) int64 {
+	if e := t.fileMountArg(-1, 0); e != 0 {
+		return -int64(e)
+	}
+	return t.pathCall(-1, 0, entryLast, true)
+}
 func sysUnlinkat(t *Thread) int64 {
 	if t.arg(2)&unix.AT_REMOVEDIR != 0 {
 		if e := t.mountPointArg(0, 1); e != 0 {
 			return -int64(e)
 		}
 		defer t.lockPaths()()
+	} else if e := t.fileMountArg(0, 1); e != 0 {
+		return -int64(e)
 	}
 	return t.pathCall(0, 1, entryLast, true)
+}
+
+// fileMountArg is mountPointArg for unlink(2) of a file volume's mount point, which
+// fails as Linux fails it for a file bind-mounted there (vfs_unlink: EBUSY for
+// is_local_mountpoint), instead of removing the host's file.
+func (t *Thread) fileMountArg(dirArg, pathArg int) unix.Errno {
+	if t.p.fsctx.root == nil {
+		return 0
+	}
+	if guest, e := t.pathArgs(dirArg, pathArg); e != 0 || !t.p.fsctx.root.FileMount(guest) {
+		return 0
+	}
+	return t.mountPointArg(dirArg, pathArg)
 }
 
 // mountPointArg is the error of rmdir(2) or rename(2) on the path argument when it names

@@ -14,8 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"golang.org/x/sys/unix"
 )
 
 // Spec is the part of config.json golos-oci uses. Other properties are ignored, as the
@@ -209,10 +207,11 @@ func (m *Mount) isBind() bool {
 
 func (m *Mount) readOnly() bool { return slices.Contains(m.Options, "ro") }
 
-// volume is a golos --volume: host directory Host seen at Guest.
+// volume is a golos --volume: host directory (or file) Host seen at Guest.
 type volume struct {
 	Host, Guest string
 	ReadOnly    bool
+	File        bool // Host is not a directory
 }
 
 func (v volume) flag() string {
@@ -229,7 +228,7 @@ func (v volume) flag() string {
 // a tmpfs is a directory golos-oci makes under the container's state directory (dir),
 // removed with it; a /dev tmpfs gets the device nodes runc creates (config-linux.md,
 // "Default Devices"). A bind mount of a file (an engine's /etc/hosts, /etc/resolv.conf)
-// cannot be a golos volume, which grafts directories: it is skipped, and said in notes.
+// is a volume of that file: golos opens the host file itself there, as the bind shows it.
 func (s *Spec) volumes(dir string) (vols []volume, notes []string, err error) {
 	sysfs := false
 	for _, m := range s.Mounts {
@@ -246,39 +245,24 @@ func (s *Spec) volumes(dir string) (vols []volume, notes []string, err error) {
 			if err != nil {
 				return nil, nil, fmt.Errorf("mount %s: source: %w", dest, err)
 			}
-			if !fi.IsDir() {
-				// golos volumes are directories. A regular file (an engine's /etc/hostname,
-				// /etc/hosts, /etc/resolv.conf) is copied into a writable root instead, where
-				// runc would create its mount point: a snapshot, not a live bind.
-				note := fmt.Sprintf("mount %s: bind mount of a file (%s) skipped: golos volumes are directories", dest, m.Source)
-				if fi.Mode().IsRegular() && !s.Root.Readonly {
-					if err := copyIntoRoot(s.Root.Path, dest, m.Source); err == nil {
-						note = fmt.Sprintf("mount %s: the file %s is copied into the root (golos volumes are directories)", dest, m.Source)
-					} else {
-						note += ": " + err.Error()
-					}
-				}
-				notes = append(notes, note)
-				continue
-			}
 			src, err := filepath.Abs(m.Source)
 			if err != nil {
 				return nil, nil, fmt.Errorf("mount %s: %w", dest, err)
 			}
-			vols = append(vols, volume{src, dest, ro})
+			vols = append(vols, volume{src, dest, ro, !fi.IsDir()})
 		case m.Type == "proc":
-			vols = append(vols, volume{"/proc", dest, ro})
+			vols = append(vols, volume{"/proc", dest, ro, false})
 		case m.Type == "sysfs":
-			vols = append(vols, volume{"/sys", dest, ro})
+			vols = append(vols, volume{"/sys", dest, ro, false})
 		case m.Type == "cgroup" || m.Type == "cgroup2":
 			if sysfs && strings.HasPrefix(dest, "/sys/") {
 				continue // the host's /sys already has it
 			}
-			vols = append(vols, volume{"/sys/fs/cgroup", dest, true})
+			vols = append(vols, volume{"/sys/fs/cgroup", dest, true, false})
 		case m.Type == "devpts":
-			vols = append(vols, volume{"/dev/pts", dest, ro})
+			vols = append(vols, volume{"/dev/pts", dest, ro, false})
 		case m.Type == "mqueue" && isDir("/dev/mqueue"):
-			vols = append(vols, volume{"/dev/mqueue", dest, ro})
+			vols = append(vols, volume{"/dev/mqueue", dest, ro, false})
 		case m.Type == "tmpfs" || m.Type == "mqueue":
 			// An mqueue file system the host has not mounted is an empty directory.
 			d := filepath.Join(dir, "tmpfs", fmt.Sprint(i))
@@ -295,63 +279,26 @@ func (s *Spec) volumes(dir string) (vols []volume, notes []string, err error) {
 					d = "/dev"
 				}
 			}
-			vols = append(vols, volume{d, dest, ro})
+			vols = append(vols, volume{d, dest, ro, false})
 		}
 	}
 	// A mount point inside another volume's directory made here must exist there: golos
-	// shows a missing one only inside the root.
+	// shows a missing one only inside the root. A file's is an empty file, as runc makes.
 	for _, v := range vols {
 		for _, w := range vols {
 			if strings.HasPrefix(w.Guest, v.Guest+"/") && strings.HasPrefix(v.Host, dir+"/") {
-				os.MkdirAll(filepath.Join(v.Host, strings.TrimPrefix(w.Guest, v.Guest+"/")), 0o755)
+				mp := filepath.Join(v.Host, strings.TrimPrefix(w.Guest, v.Guest+"/"))
+				if !w.File {
+					os.MkdirAll(mp, 0o755)
+				} else if os.MkdirAll(filepath.Dir(mp), 0o755) == nil {
+					if f, err := os.OpenFile(mp, os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+						f.Close()
+					}
+				}
 			}
 		}
 	}
 	return vols, notes, nil
-}
-
-// copyIntoRoot copies the host file src to dest inside root, its directories made as
-// runc makes a mount point's. dest is resolved inside root (openat2 RESOLVE_IN_ROOT), so
-// that a symlink in the image cannot send the copy outside it.
-func copyIntoRoot(root, dest, src string) error {
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	rootFD, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(rootFD)
-	inRoot := unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS
-	dir := "."
-	for _, c := range strings.Split(strings.Trim(path.Dir(dest), "/"), "/") {
-		if c == "" {
-			continue
-		}
-		// Each directory is made in its parent opened inside the root: an image's
-		// symlink on the way (/run -> /var/run) is followed inside the root, never out.
-		pfd, err := unix.Openat2(rootFD, dir, &unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: uint64(inRoot)})
-		if err != nil {
-			return err
-		}
-		err = unix.Mkdirat(pfd, c, 0o755)
-		unix.Close(pfd)
-		if err != nil && !errors.Is(err, unix.EEXIST) {
-			return err
-		}
-		dir += "/" + c
-	}
-	how := unix.OpenHow{Flags: unix.O_WRONLY | unix.O_CREAT | unix.O_TRUNC | unix.O_CLOEXEC | unix.O_NOFOLLOW,
-		Mode: 0o644, Resolve: uint64(inRoot)}
-	fd, err := unix.Openat2(rootFD, "."+dest, &how)
-	if err != nil {
-		return err
-	}
-	f := os.NewFile(uintptr(fd), dest)
-	defer f.Close()
-	_, err = f.Write(data)
-	return err
 }
 
 func isDir(p string) bool {

@@ -18,12 +18,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Mount is one host directory seen at a guest path.
+// Mount is one host directory, or one host file, seen at a guest path.
 type Mount struct {
 	Guest    string // absolute, clean
 	Host     string
 	ReadOnly bool
-	fd       int // O_PATH descriptor of Host
+	fd       int    // O_PATH descriptor of Host, or of the directory holding the file
+	file     string // a file's mount: the file's name in fd's directory
 }
 
 // FS is a confined view of the host's files.
@@ -44,15 +45,31 @@ func New(root string, rootRO bool, volumes []Mount) (*FS, error) {
 			return nil, fmt.Errorf("volume %s:%s: the guest path must be absolute", m.Host, m.Guest)
 		}
 		m.Guest = path.Clean(m.Guest)
-		fd, err := unix.Open(m.Host, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		fd, err := unix.Open(m.Host, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m.Host, err)
+		}
+		real, err := HostFDPath(fd)
+		var st unix.Stat_t
+		if err == nil {
+			err = unix.Fstat(fd, &st)
+		}
+		if err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			// A volume of one file (a container engine's /etc/hosts): its mount holds
+			// the file's directory and names the file in it, so that every lookup of
+			// the guest path opens the host file itself (fileRel), as a bind mount of a
+			// file shows it, written on either side.
+			unix.Close(fd)
+			if m.Guest == "/" {
+				return nil, fmt.Errorf("%s: the root must be a directory", m.Host)
+			}
+			m.file = path.Base(real)
+			fd, err = unix.Open(path.Dir(real), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m.Host, err)
 		}
 		if fd, err = MoveHigh(fd); err != nil {
-			return nil, fmt.Errorf("%s: %w", m.Host, err)
-		}
-		real, err := HostFDPath(fd)
-		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m.Host, err)
 		}
 		m.Host = real
@@ -92,13 +109,22 @@ func (fs *FS) mountOf(raw string) (*Mount, string) {
 			return m, raw
 		}
 		if guest == m.Guest {
-			return m, "/"
+			return m, m.fileRel("/")
 		}
 		if strings.HasPrefix(guest, m.Guest+"/") {
-			return m, guest[len(m.Guest):]
+			return m, m.fileRel(guest[len(m.Guest):])
 		}
 	}
 	panic("vfs: no root mount")
+}
+
+// fileRel is the path inside m's directory of rel, a path inside the mount: for a file's
+// mount, the file's name first (a path below it fails with ENOTDIR, as below a file).
+func (m *Mount) fileRel(rel string) string {
+	if m.file == "" {
+		return rel
+	}
+	return strings.TrimSuffix("/"+m.file+rel, "/")
 }
 
 // Abs joins a guest path with the directory it is relative to, leaving ".." and symlinks
@@ -239,8 +265,16 @@ func (fs *FS) Entry(guest string) (*Ref, error) {
 	if base == "" || base == "." || base == ".." {
 		return fs.followDir(guest) // a directory itself, never a symlink
 	}
-	if _, rel := fs.mountOf(guest); rel == "/" {
+	if m, rel := fs.mountOf(guest); rel == "/" {
 		return fs.followDir(guest) // a mount point: the mounted directory
+	} else if m.file != "" && path.Clean(guest) == m.Guest {
+		// A file's mount point: the mounted file, named in its host directory.
+		fd, err := unix.Openat(m.fd, ".", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, err
+		}
+		name := m.file + guest[len(trimmed):] // a trailing "/" stays: ENOTDIR
+		return &Ref{Path: "/proc/self/fd/" + strconv.Itoa(fd) + "/" + name, ReadOnly: m.ReadOnly, fd: fd, base: name}, nil
 	}
 	if dir == "" {
 		dir = "/"
@@ -312,7 +346,8 @@ func (fs *FS) Guest(host string) (string, bool) {
 	best := ""
 	var bm *Mount
 	for _, m := range fs.mounts {
-		if (host == m.Host || strings.HasPrefix(host, strings.TrimSuffix(m.Host, "/")+"/")) && len(m.Host) >= len(best) {
+		below := m.file == "" && strings.HasPrefix(host, strings.TrimSuffix(m.Host, "/")+"/")
+		if (host == m.Host || below) && len(m.Host) >= len(best) {
 			best, bm = m.Host, m
 		}
 	}

@@ -105,7 +105,7 @@ func (fs *FS) setupVirtual() error {
 		if err != nil {
 			return fmt.Errorf("a directory for %s, missing in the root: %w", p, err)
 		}
-		v.links = 2 + uint64(len(fs.children[p]))
+		v.links = 2 + fs.dirChildren(p, fs.children[p])
 		fs.virt[p] = v
 	}
 	return nil
@@ -243,17 +243,45 @@ func (fs *FS) virtualAt(guest string, dirfd int) *vdir {
 type Child struct {
 	Name string
 	Ino  uint64
+	File bool // a file's mount point (DT_REG), not a directory
 }
 
 // MissingChildren lists the children the directory at guest (open at fd) must show and
-// its host directory lacks: virtual directories and mount points, all directories, by
-// name. Their inode numbers are those a stat of them gives.
+// its host directory lacks: virtual directories and mount points, directories but for
+// the mount points of files, by name. Their inode numbers are those a stat of them gives.
 func (fs *FS) MissingChildren(guest string, fd int) []Child {
 	var out []Child
 	for _, name := range fs.missing(guest, fd) {
-		out = append(out, Child{Name: name, Ino: fs.Ino(path.Join(guest, name))})
+		g := path.Join(guest, name)
+		out = append(out, Child{Name: name, Ino: fs.Ino(g), File: fs.fileMount(g)})
 	}
 	return out
+}
+
+// FileMount reports whether a guest path (".." and "." taken lexically) is the mount
+// point of a file.
+func (fs *FS) FileMount(guest string) bool { return fs.fileMount(path.Clean(guest)) }
+
+// fileMount reports whether guest, a clean path, is the mount point of a file.
+func (fs *FS) fileMount(guest string) bool {
+	for _, m := range fs.mounts {
+		if m.Guest == guest && m.file != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// dirChildren counts the names that are directories (a file's mount point is not): each
+// adds a link to its parent directory's count, through its "..".
+func (fs *FS) dirChildren(guest string, names []string) uint64 {
+	var n uint64
+	for _, name := range names {
+		if !fs.fileMount(path.Join(guest, name)) {
+			n++
+		}
+	}
+	return n
 }
 
 // missing are the names of MissingChildren.
@@ -333,5 +361,5 @@ func (fs *FS) ExtraLinksFD(fd int) uint64 {
 	if err != nil || !fs.HasChildren(g) {
 		return 0
 	}
-	return uint64(len(fs.missing(g, fd)))
+	return fs.dirChildren(g, fs.missing(g, fd))
 }

@@ -58,7 +58,7 @@ func buildOCIImage(t *testing.T) (string, error) {
 	if out, err := exec.Command("gcc", "-O2", "-o", filepath.Join(stage, "bin/args"), "testdata/args.c").CombinedOutput(); err != nil {
 		return "", fmt.Errorf("gcc (dynamic args): %v: %s", err, out)
 	}
-	for _, l := range []string{"sh", "echo", "cat", "sleep", "ls", "touch", "hostname", "env", "grep", "sort", "mkdir", "rmdir"} {
+	for _, l := range []string{"sh", "echo", "cat", "sleep", "ls", "touch", "hostname", "env", "grep", "sort", "mkdir", "rmdir", "ps", "awk", "tr", "wc", "readlink", "chown"} {
 		if err := os.Symlink("busybox", filepath.Join(stage, "bin", l)); err != nil {
 			return "", err
 		}

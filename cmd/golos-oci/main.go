@@ -361,7 +361,7 @@ func golosOCI(args []string) int {
 const features = `{"ociVersionMin":"1.0.0","ociVersionMax":"1.0.2",` +
 	`"hooks":["prestart","createRuntime","createContainer","startContainer","poststart","poststop"],` +
 	`"mountOptions":["bind","rbind","ro","rw","mode"],` +
-	`"linux":{"namespaces":["network","uts","ipc","mount"],"capabilities":[],` +
+	`"linux":{"namespaces":["network","uts","ipc","mount","pid"],"capabilities":[],` +
 	`"cgroup":{"v1":false,"v2":false,"systemd":false,"systemdUser":false},` +
 	`"seccomp":{"enabled":true,"actions":["SCMP_ACT_ALLOW","SCMP_ACT_ERRNO","SCMP_ACT_KILL",` +
 	`"SCMP_ACT_KILL_PROCESS","SCMP_ACT_KILL_THREAD","SCMP_ACT_LOG","SCMP_ACT_TRACE","SCMP_ACT_TRAP"],` +

@@ -120,6 +120,12 @@ func (r *Runtime) Create(id string, o CreateOpts) (c *Created, err error) {
 	}
 	if spec.Linux != nil {
 		cfg.Namespaces = spec.Linux.Namespaces
+		for _, ns := range spec.Linux.Namespaces {
+			// A new pid namespace (podman always asks for one): the init process is
+			// made in it (its pid 1) with a mount namespace of its own, where the
+			// namespace's procfs is mounted over /proc (init.go, newPidNS).
+			cfg.NewPidNS = cfg.NewPidNS || ns.Type == "pid" && ns.Path == ""
+		}
 	}
 	if cmd, err = r.startInit(&cfg, spec.Process, o.ConsoleSocket); err != nil {
 		return nil, err
@@ -132,7 +138,7 @@ func (r *Runtime) Create(id string, o CreateOpts) (c *Created, err error) {
 	st := &State{
 		OCIVersion: specVersion, ID: id, Status: "created", Pid: pid, Bundle: bundle,
 		Annotations: spec.Annotations, Created: time.Now().UTC(), StartTime: start,
-		Golos: base, RootPath: spec.Root.Path,
+		Golos: base, RootPath: spec.Root.Path, PidNS: cfg.NewPidNS,
 	}
 	if err := saveProcess(dir, spec.Process); err != nil {
 		return nil, err
@@ -223,9 +229,20 @@ func (r *Runtime) startInit(cfg *initConfig, p *Process, consoleSocket string) (
 	defer syncR.Close()
 	defer syncW.Close()
 	cmd := exec.Command(r.Self, "init")
+	if cfg.enter > 0 {
+		nsenter, err := exec.LookPath("nsenter")
+		if err != nil {
+			return nil, fmt.Errorf("exec in a container with a pid namespace needs nsenter (util-linux): %w", err)
+		}
+		cmd = exec.Command(nsenter, "--target", strconv.Itoa(cfg.enter), "--pid", "--mount", "--net", "--uts", "--ipc",
+			"--", r.Self, "init")
+	}
 	cmd.Env = []string{}
 	cmd.ExtraFiles = []*os.File{cfgR, syncW}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if cfg.NewPidNS {
+		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWPID | syscall.CLONE_NEWNS
+	}
 	if consoleSocket != "" {
 		master, slave, err := openPTY(p.ConsoleSize)
 		if err != nil {
@@ -256,7 +273,12 @@ func (r *Runtime) startInit(cfg *initConfig, p *Process, consoleSocket string) (
 		return fail(fmt.Errorf("init process: %w", err))
 	}
 	cfgW.Close()
-	msg, _ := io.ReadAll(syncR)
+	// One read: the init process says "ok", or why it failed, in one write (pipe(7):
+	// atomic up to PIPE_BUF). Not until EOF: with nsenter (exec in a pid namespace) the
+	// parent nsenter keeps its copy of the pipe open until the process ends.
+	buf := make([]byte, 4096)
+	n, _ := syncR.Read(buf)
+	msg := buf[:n]
 	if string(msg) != "ok" {
 		if len(msg) == 0 {
 			msg = []byte("init process exited before it was ready")
@@ -478,8 +500,17 @@ func (r *Runtime) Exec(id string, o ExecOpts) (int, error) {
 	}
 	o.Process.Env = withHome(o.Process.Env, st.RootPath, o.Process.User.UID)
 	cfg := initConfig{Golos: r.golosArgs(st.Golos, o.Process), Process: o.Process}
-	for _, t := range []string{"network", "uts", "ipc"} {
-		cfg.Namespaces = append(cfg.Namespaces, Namespace{Type: t, Path: fmt.Sprintf("/proc/%d/ns/%s", st.Pid, nsFile[t])})
+	if st.PidNS {
+		// The process joins the container's pid namespace too, and its mount namespace
+		// (whose /proc is the pid namespace's): through nsenter(1), which enters them
+		// before the Go runtime has threads (a mount namespace cannot be entered by a
+		// process that has several, setns(2)) and forks, so that the init process is in
+		// the pid namespace (setns(2) moves only the children there).
+		cfg.enter = st.Pid
+	} else {
+		for _, t := range []string{"network", "uts", "ipc"} {
+			cfg.Namespaces = append(cfg.Namespaces, Namespace{Type: t, Path: fmt.Sprintf("/proc/%d/ns/%s", st.Pid, nsFile[t])})
+		}
 	}
 	cmd, err := r.startInit(&cfg, o.Process, o.ConsoleSocket)
 	if err != nil {

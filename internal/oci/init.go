@@ -17,12 +17,33 @@ type initConfig struct {
 	Hostname   string
 	Namespaces []Namespace
 	Process    *Process
+	// NewPidNS: the init process is the first of a new pid namespace, in a new mount
+	// namespace (create's startInit), and mounts the namespace's procfs on /proc.
+	NewPidNS bool
+
+	enter int // exec: the container's init process, whose namespaces nsenter(1) enters
 }
 
 // nsFile is each namespace type's file in /proc/PID/ns and its clone flag (namespaces(7)).
 var nsFile = map[string]string{"network": "net", "uts": "uts", "ipc": "ipc"}
 
 var nsFlag = map[string]int{"network": unix.CLONE_NEWNET, "uts": unix.CLONE_NEWUTS, "ipc": unix.CLONE_NEWIPC}
+
+// newPidNS mounts the procfs of the init process's new pid namespace on /proc, in its
+// own mount namespace, whose mounts it first makes private so that nothing reaches the
+// host's (mount_namespaces(7)). /proc is then the container's: the program's /proc/1 is
+// its own first process and ps lists the container's processes only, as in runc's
+// container (pid_namespaces(7), "/proc and pid namespaces"); golos's own reads of
+// /proc/self find its own process there as well.
+func newPidNS() error {
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("pid namespace: private mounts: %w", err)
+	}
+	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("pid namespace: mount /proc: %w", err)
+	}
+	return nil
+}
 
 // rlimitNames are process.rlimits' types (getrlimit(2)).
 var rlimitNames = map[string]int{
@@ -60,6 +81,11 @@ func initProcess(cfgFile, syncFile *os.File) error {
 		return fmt.Errorf("init: configuration: %w", err)
 	}
 	cfgFile.Close()
+	if cfg.NewPidNS {
+		if err := newPidNS(); err != nil {
+			return err
+		}
+	}
 	newUTS := false
 	for _, ns := range cfg.Namespaces {
 		flag, ok := nsFlag[ns.Type]

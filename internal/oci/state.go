@@ -35,6 +35,8 @@ type State struct {
 	Golos []string `json:"golosArgs,omitempty"`
 	// RootPath is the container's root directory on the host.
 	RootPath string `json:"golosRoot,omitempty"`
+	// PidNS: the container has a pid namespace of its own, which exec joins.
+	PidNS bool `json:"golosPidNS,omitempty"`
 
 	dir string // the container's directory
 }
@@ -111,7 +113,7 @@ func (s *State) save(dir string) error {
 // JSON is the state as `state` prints it.
 func (s *State) JSON() []byte {
 	out := *s
-	out.StartTime, out.Golos, out.RootPath = 0, nil, ""
+	out.StartTime, out.Golos, out.RootPath, out.PidNS = 0, nil, "", false
 	if out.Status == "stopped" {
 		out.Pid = 0
 	}

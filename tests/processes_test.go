@@ -65,6 +65,29 @@ func TestProcFork(t *testing.T) {
 	})
 }
 
+// TestProcForkState: each child has the parent's working directory, umask, descriptors
+// (one at 40 without FD_CLOEXEC, one at 41 with it, 0 closed), process group and limits
+// as they are at its fork, though the parent changes them between forks; once every
+// child is reaped, waits for any child find none, and SIGCHLD comes only for the
+// program's children.
+func TestProcForkState(t *testing.T) {
+	forFlavours(t, "proc_forkstate", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"first child: ran\n",
+			"after chdir and umask(027): in the new working directory: yes, umask 027\n",
+			"after opening fds 40, 41 and closing 0: fd 40 open without FD_CLOEXEC: yes (reads \"hello\"), fd 41 open with FD_CLOEXEC: yes, fd 0 closed: yes\n",
+			"before setpgid: in the parent's process group: yes, its session: yes\n",
+			"after setpgid(0, 0): in the parent's process group: yes, its session: yes\n",
+			"after setrlimit(RLIMIT_NOFILE, 200): RLIMIT_NOFILE soft 200\n",
+			"waitpid(-1, WNOHANG) with no children: -1 ECHILD\n",
+			"wait() with no children: -1 ECHILD\n",
+			"waitid(P_ALL) with no children: -1 ECHILD\n",
+			"SIGCHLDs came, no more than the 6 children: yes\n",
+			"failures: 0\n")
+	})
+}
+
 // TestProcForkMem: after fork, 64 MiB of private memory is the child's own copy both ways,
 // MAP_SHARED memory (anonymous and file) is shared (also under concurrent atomic
 // increments), a MAP_PRIVATE file page stays private, a __thread variable and a static

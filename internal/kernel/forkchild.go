@@ -14,7 +14,6 @@ import (
 
 	"golos/internal/abi"
 	"golos/internal/entry"
-	"golos/internal/vfs"
 )
 
 // VDSOPause stops the Go runtime of this golos from calling into its vDSO; the function it
@@ -229,16 +228,44 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 // placeFDs puts the descriptors received at the numbers they had in the parent, with
 // FD_CLOEXEC; the rest of what was sent (shared mappings' files) is returned.
 func placeFDs(nums, sent []int) ([]int, error) {
-	// First all of them out of the way, above the program's numbers: a descriptor
-	// received at a number another one is to take would be closed by that dup3.
+	// First all of them out of the way, at free numbers none of them is to take: a
+	// descriptor received at a number another one is to take would be closed by that
+	// dup3. Low ones, where the table has room: golos's own are at its top, and above
+	// that the kernel would have to grow it, which in a process with threads waits for
+	// an RCU grace period (fs/file.c, expand_fdtable: synchronize_rcu; 16 ms measured
+	// here), as it did when they went above vfs.HighFD.
+	target := make(map[int]bool, len(nums))
+	for _, n := range nums {
+		target[n] = true
+	}
+	var hold []int // free numbers that are targets, taken meanwhile
+	release := func() {
+		for _, fd := range hold {
+			unix.Close(fd)
+		}
+		hold = nil
+	}
+	defer release()
 	high := make([]int, len(sent))
 	for i, fd := range sent {
-		h, err := vfs.MoveHigh(fd)
-		if err != nil {
-			return nil, fmt.Errorf("place a descriptor: %w", err)
+		for {
+			h, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+			if err != nil {
+				return nil, fmt.Errorf("place a descriptor: %w", err)
+			}
+			if !target[h] {
+				high[i] = h
+				break
+			}
+			hold = append(hold, h)
 		}
-		high[i] = h
+		if !target[fd] {
+			unix.Close(fd)
+		} else {
+			hold = append(hold, fd)
+		}
 	}
+	release() // nothing else opens descriptors meanwhile (startMove comes after)
 	for i, n := range nums {
 		if err := unix.Dup3(high[i], n, unix.O_CLOEXEC); err != nil {
 			return nil, fmt.Errorf("place descriptor %d: %w", n, err)

@@ -29,6 +29,16 @@ func TestLdSoAsProgram(t *testing.T) {
 	t.Run("musl-dynamic", func(t *testing.T) { runBoth(t, bin, "x", "y") })
 }
 
+// TestExecComm: a program's name (/proc/self/comm) after execve is the last element of the
+// path execve was given (fs/exec.c, begin_new_exec): busybox sh runs an applet found in
+// PATH by execve("/proc/self/exe", ["cat", …]), sees the name "exe" and renames itself to
+// the applet; golos, which runs the program's own file for /proc/self/exe, gave it the
+// name "busybox", so it stayed that.
+func TestExecComm(t *testing.T) {
+	nat, _ := runBoth(t, "/bin/busybox", "sh", "-c", "cat /proc/self/comm; /bin/busybox cat /proc/self/comm; /bin/cat /proc/self/comm")
+	wantNative(t, nat, 0, "cat\nbusybox\ncat\n")
+}
+
 // TestShebang: a script runs its #! interpreter with the optional argument and the
 // script's path before its own arguments (execve(2), "Interpreter scripts").
 func TestShebang(t *testing.T) {

@@ -199,6 +199,10 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	if name == "" {
 		return -int64(unix.ENOENT)
 	}
+	// The new program's name is the last element of the path as given, a script's own
+	// for a script (fs/exec.c, begin_new_exec: __set_task_comm(me, kbasename(bprm->filename))):
+	// "exe" for /proc/self/exe, which busybox renames to its applet.
+	comm := base15(name)
 	if strings.HasPrefix(name, "/proc/") && isProcSelf(cleanProcPath(name), "exe") &&
 		(t.p.fsctx.root == nil || t.p.procMounted()) {
 		// /proc/self/exe is the program's file, not golos's (a program that runs itself
@@ -215,7 +219,7 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	if e := t.p.execFormat(name); e != 0 {
 		return -int64(e)
 	}
-	if t.execInPlace(name, argv, envp) {
+	if t.execInPlace(name, comm, argv, envp) {
 		return 0 // the registers are the new program's
 	}
 	args := []string{golosBinary(), "run"}

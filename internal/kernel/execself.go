@@ -21,7 +21,7 @@ import (
 // it reports false, having changed nothing, when the process is not one it can do so for.
 // A failure after the old program is gone ends the process with SIGSEGV, as Linux's does
 // (fs/exec.c: "force_fatal_sig(SIGSEGV)" past the point of no return).
-func (t *Thread) execInPlace(path string, argv, envp []string) bool {
+func (t *Thread) execInPlace(path, comm string, argv, envp []string) bool {
 	p := t.p
 	if p.opts.Stats || p.stress || t.tid != selfPid {
 		return false
@@ -32,7 +32,6 @@ func (t *Thread) execInPlace(path string, argv, envp []string) bool {
 	if !alone {
 		return false
 	}
-	comm := base15(path) // the script's name for a script, as in Run
 	path, argv, err := p.interpreters(path, argv)
 	if err != nil {
 		return false

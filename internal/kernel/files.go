@@ -227,6 +227,19 @@ func (p *Process) watchFD(fd int, w any) {
 	}
 }
 
+// watchedArg is the descriptor in the first argument, and what golos watches it as when
+// that is a *W (nil otherwise). entry.GoFDs answers first for the descriptors golos does
+// not watch at all, without a look into fdDirs.
+func watchedArg[W any](t *Thread) (*W, int) {
+	fd := int(int32(t.arg(0)))
+	if entry.GoFDs[fd&0xffff] == 0 {
+		return nil, fd
+	}
+	v, _ := t.p.files.fdDirs.Load(fd)
+	w, _ := v.(*W)
+	return w, fd
+}
+
 // unwatchFD forgets fd, which is being closed or replaced.
 func (p *Process) unwatchFD(fd int) {
 	w, ok := p.files.fdDirs.LoadAndDelete(fd)

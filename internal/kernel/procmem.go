@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 
 	"golang.org/x/sys/unix"
-
-	"golos/internal/entry"
 )
 
 // The program's /proc/self/mem (proc(5)) is the host's, since golos and the program are
@@ -22,13 +20,8 @@ type procMem struct{}
 
 // procMemArg is the descriptor in the first argument when it is one of /proc/self/mem.
 func (t *Thread) procMemArg() (int, bool) {
-	fd := int(int32(t.arg(0)))
-	if entry.GoFDs[fd&0xffff] == 0 {
-		return fd, false
-	}
-	w, _ := t.p.files.fdDirs.Load(fd)
-	_, ok := w.(*procMem)
-	return fd, ok
+	w, fd := watchedArg[procMem](t)
+	return fd, w != nil
 }
 
 // programSpan is how many of the n bytes from addr on lie in memory of the program's (its

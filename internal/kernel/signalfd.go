@@ -9,7 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"golos/internal/abi"
-	"golos/internal/entry"
 )
 
 // signalfd(2) and signalfd4(2), virtualised. The program's signals are golos's own
@@ -226,15 +225,7 @@ func sysReadv(t *Thread) int64 {
 }
 
 // signalfdArg is the signalfd the first argument is a descriptor of, if it is one.
-func (t *Thread) signalfdArg() (*signalfd, int) {
-	fd := int(int32(t.arg(0)))
-	if entry.GoFDs[fd&0xffff] == 0 {
-		return nil, fd
-	}
-	w, _ := t.p.files.fdDirs.Load(fd)
-	sfd, _ := w.(*signalfd)
-	return sfd, fd
-}
+func (t *Thread) signalfdArg() (*signalfd, int) { return watchedArg[signalfd](t) }
 
 // write(2): a signalfd cannot be written (EINVAL: fs/signalfd.c has no write method);
 // any other descriptor is passed through.

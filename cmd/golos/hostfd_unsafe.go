@@ -7,6 +7,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	_ "unsafe" // go:linkname
@@ -75,8 +76,8 @@ func placeRuntimeFDs() ([]int, error) {
 	return []int{int(runtimeEpfd), int(runtimeNetpollEventFd)}, nil
 }
 
-// takeLowFDs fills every free descriptor number below high with a copy of one eventfd,
-// and returns them, in increasing order (each the lowest free number), for closeFDs.
+// takeLowFDs fills every free descriptor number below high with a copy of one eventfd
+// (and a socket pair, fillByRights), and returns them, in increasing order, for closeFDs.
 func takeLowFDs(high int) ([]int, error) {
 	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
 	if err != nil {
@@ -87,6 +88,13 @@ func takeLowFDs(high int) ([]int, error) {
 		return nil, nil
 	}
 	fds := []int{fd}
+	// Most numbers are taken a message at a time (fillByRights), counted so that none
+	// lands at high or above, where the kernel might have to grow the table; the rest,
+	// if any, and the check that every number below high is taken, a number at a time.
+	if free := freeBelow(high); free > 8 {
+		fds = append(fds, fillByRights(fd, free)...)
+		slices.Sort(fds)
+	}
 	for {
 		d, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0) // the lowest free number
 		if err != nil {

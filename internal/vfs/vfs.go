@@ -404,25 +404,42 @@ var HighFD = sync.OnceValue(func() int {
 // two above the highest descriptor open.
 func tableSize() int {
 	size := 64
-	if fd, err := unix.Open("/proc/self/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
-		buf := make([]byte, 4096)
-		for {
-			n, err := unix.Getdents(fd, buf)
-			if err != nil || n <= 0 {
-				break
-			}
-			_, _, names := unix.ParseDirent(buf[:n], -1, nil)
-			for _, name := range names {
-				if v, err := strconv.Atoi(name); err == nil {
-					for v >= size {
-						size *= 2
-					}
-				}
-			}
+	fds, _ := OpenFDs()
+	for _, fd := range fds {
+		for fd >= size {
+			size *= 2
 		}
-		unix.Close(fd)
 	}
 	return size
+}
+
+// OpenFDs lists the process's open descriptors, as /proc/self/fd shows them (proc(5)), in
+// increasing order, without the one it reads that directory through.
+func OpenFDs() ([]int, error) {
+	dir, err := unix.Open("/proc/self/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("list the open descriptors: %w", err)
+	}
+	defer unix.Close(dir)
+	var fds []int
+	buf := make([]byte, 4096)
+	for {
+		n, err := unix.Getdents(dir, buf)
+		if err != nil {
+			return nil, fmt.Errorf("list the open descriptors: %w", err)
+		}
+		if n <= 0 {
+			break
+		}
+		_, _, names := unix.ParseDirent(buf[:n], -1, nil)
+		for _, name := range names {
+			if v, err := strconv.Atoi(name); err == nil && v != dir {
+				fds = append(fds, v)
+			}
+		}
+	}
+	sort.Ints(fds)
+	return fds, nil
 }
 
 // MoveHigh moves a descriptor to HighFD or above (the one given is closed). When the

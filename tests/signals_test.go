@@ -276,3 +276,38 @@ func TestSignalsWake(t *testing.T) {
 		}
 	})
 }
+
+// TestSignalsChildWake: no lost wake-ups for a child's SIGCHLD during ppoll, pselect6 or
+// epoll_pwait whose mask unblocks it while the thread's own mask blocks it, as make(1)
+// waits for its jobs (sig_pselwake.c). Children forked by the waiting thread and by a
+// second thread (so the host may give the signal to another thread) exit after a random
+// delay of up to 2 ms; every one must be seen, each wait ended by EINTR with the handler
+// run once for it; a lost wake-up makes the program say which call and exit 3 after 3 s.
+// Several runs with rewritten sites and with --no-rewrite, since the windows are narrow.
+func TestSignalsChildWake(t *testing.T) {
+	const (
+		runs   = 2    // per way of trapping
+		rounds = "10" // rounds of 4 children per call and forking thread
+	)
+	forFlavours(t, "sig_pselwake", func(t *testing.T, p string) {
+		nat := runNative(&runOpts{dir: t.TempDir(), timeout: 30 * time.Second}, p, rounds)
+		var want []string
+		for _, c := range []string{"pselect6", "ppoll", "epoll_pwait"} {
+			for _, by := range []string{"main", "second"} {
+				want = append(want, c+", children forked by the "+by+" thread: 40 of 40 seen, the handler ran once for each EINTR: yes\n")
+			}
+		}
+		wantNative(t, nat, 0, want...)
+		needGolos(t)
+		for _, flags := range [][]string{nil, {"--no-rewrite"}} {
+			args := append(append([]string{"run"}, flags...), p, rounds)
+			for i := 0; i < runs; i++ {
+				g := runGolosOpts(&runOpts{dir: t.TempDir(), timeout: 60 * time.Second}, args...)
+				if g.timedOut || g.code != 0 || !bytes.Equal(g.stdout, nat.stdout) {
+					t.Fatalf("run %d of %d of golos %q: %s\nstdout (native: all seen):\n%sstderr:\n%s",
+						i+1, runs, args, g, clip(g.stdout), clip(g.stderr))
+				}
+			}
+		}
+	})
+}

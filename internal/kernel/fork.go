@@ -305,9 +305,12 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 	if err := t.sendProcess(conn, pid, a); err != nil {
 		// The child's golos ends without running anything of the program's.
 		unix.Close(conn)
+		p.doomed.add(pid) // before it can end: a wait of the program's must not report it
 		unix.Kill(pid, unix.SIGKILL)
 		var ws unix.WaitStatus
-		unix.Wait4(pid, &ws, 0, nil)
+		if got, werr := unix.Wait4(pid, &ws, 0, nil); werr == nil {
+			p.doomed.take(got)
+		} // else a wait of the program's reaped it, and forgot it (sysWait4)
 		p.kids.forget(pid)
 		if strings.HasPrefix(err.Error(), placeTaken) {
 			return 0, 0, fmt.Errorf("%w: %v", errPlaceTaken, err)

@@ -131,6 +131,7 @@ type Process struct {
 	nofileMu mutex[nofileLock]
 	forkMu   mutex[forkLock] // one new process at a time (fork.go)
 	kids     cloneKids       // children with an exit signal other than SIGCHLD (wait.go); kids.mu
+	doomed   doomedKids      // host children of failed forks golos has not reaped yet (forkdoomed.go)
 	// A vfork child's socket to its parent's golos and the part of the parent's stack it
 	// gives back (vforkShare); vforkConn is 0 otherwise.
 	vforkConn  int

@@ -123,7 +123,7 @@ func (p *Process) waitOptions(pid int, options uint64) (uint64, bool) {
 func sysWait4(t *Thread) int64 {
 	p := t.p
 	if p.kids.n.Load() == 0 && t.arg(2)&unix.WCLONE == 0 {
-		return passthrough(t)
+		return t.notDoomed(passthrough(t))
 	}
 	pid := int(int32(t.arg(0)))
 	options, ok := p.waitOptions(pid, t.arg(2))
@@ -138,7 +138,19 @@ func sysWait4(t *Thread) int64 {
 	if ret > 0 {
 		p.kids.reaped(int(ret))
 	}
-	return int64(ret)
+	return t.notDoomed(int64(ret))
+}
+
+// notDoomed returns ret, what wait4 returned, unless it is the pid of a failed fork's
+// child (forkdoomed.go), which the program never had: the wait is then made again, for
+// the program's own children, as if that child had never been there.
+func (t *Thread) notDoomed(ret int64) int64 {
+	if ret <= 0 || !t.p.doomed.take(int(ret)) {
+		return ret
+	}
+	t.restart(unix.SYS_WAIT4)
+	t.regsSet = true
+	return 0
 }
 
 // waitid(2).

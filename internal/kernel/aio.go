@@ -157,11 +157,7 @@ func sysIoPgetevents(t *Thread) int64 {
 	if t.arg(5) == 0 {
 		return passthroughWait(t)
 	}
-	var pack [16]byte
-	if e := copyIn(t.arg(5), pack[:]); e != 0 {
-		return -int64(e)
-	}
-	mask, has, e := readCallMask(binary.LittleEndian.Uint64(pack[:8]), binary.LittleEndian.Uint64(pack[8:]))
+	mask, has, e := readMaskPack(t.arg(5))
 	if e != 0 {
 		return -int64(e)
 	}

@@ -100,11 +100,7 @@ func sysPselect6(t *Thread) int64 {
 	if t.arg(5) == 0 {
 		return passthrough(t)
 	}
-	var pack [16]byte
-	if e := copyIn(t.arg(5), pack[:]); e != 0 {
-		return -int64(e)
-	}
-	mask, has, e := readCallMask(binary.LittleEndian.Uint64(pack[:8]), binary.LittleEndian.Uint64(pack[8:]))
+	mask, has, e := readMaskPack(t.arg(5))
 	if e != 0 {
 		return -int64(e)
 	}
@@ -112,6 +108,17 @@ func sysPselect6(t *Thread) int64 {
 		return passthrough(t)
 	}
 	return t.callWithMask(mask, 5)
+}
+
+// readMaskPack reads the mask named by the pair {its address, its size} at addr, which
+// pselect6 (fs/select.c, get_sigset_argpack) and io_pgetevents (fs/aio.c, struct
+// __aio_sigset) take: EFAULT when the pair cannot be read.
+func readMaskPack(addr uint64) (mask uint64, has bool, e unix.Errno) {
+	var pack [16]byte
+	if e := copyIn(addr, pack[:]); e != 0 {
+		return 0, false, e
+	}
+	return readCallMask(binary.LittleEndian.Uint64(pack[:8]), binary.LittleEndian.Uint64(pack[8:]))
 }
 
 // epoll_pwait(2): the mask is its fifth argument, its size the sixth.

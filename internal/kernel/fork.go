@@ -185,8 +185,8 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 // kernel/fork.c copy_process), a child whose places were taken by chance (ASLR) or that a
 // signal ended. Any other failure of golos's (a --volume whose host directory is gone, a
 // descriptor or a mapping the child cannot make) will fail again: ENOMEM, which Linux
-// returns when it cannot allocate what the child needs (fork(2)). Shells retry EAGAIN
-// (busybox sh forever, once a second), so EAGAIN for a lasting failure hangs them.
+// returns when it cannot allocate what the child needs (fork(2)): a caller may retry
+// EAGAIN ("try again"), where a lasting failure would never end.
 func forkErrno(err error) unix.Errno {
 	switch {
 	case errors.Is(err, unix.EAGAIN), errors.Is(err, errPlaceTaken), errors.Is(err, errChildSignaled):

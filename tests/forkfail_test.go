@@ -17,8 +17,8 @@ const forkFailScript = `echo ready; read x; /bin/busybox true; /bin/busybox true
 
 // TestForkFailsLastingENOMEM: a fork golos cannot make and never will (a --volume whose
 // host directory the test removes, which the child's golos reopens) fails with ENOMEM,
-// with golos's one-line note, not EAGAIN, which busybox sh retries without end. The
-// native reference: fork(2) fails with ENOMEM in a pid namespace whose init has ended
+// with golos's one-line note, and is not made again (its ended child's golos sent a
+// SIGCHLD each time, which restarted the call without end: a hang). The native reference: fork(2) fails with ENOMEM in a pid namespace whose init has ended
 // (pid_namespaces(7)): under `unshare -p` the script's first child is that init, so its
 // second fork fails. The shell's message and exit status must be the same.
 func TestForkFailsLastingENOMEM(t *testing.T) {

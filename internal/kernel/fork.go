@@ -156,7 +156,11 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 		// A signal the program ignores (or blocks) ends a child's golos all the same before
 		// it has the process: the call is made again, as for any signal that stops a fork
 		// before it is done, a few times in a row at most.
-		if atomic.LoadUint32(&t.ctx.Pending) != 0 || errors.Is(err, errChildSignaled) && t.forkRetries < 5 {
+		// Only a failure that may pass is made again: one that will not (forkErrno's
+		// ENOMEM) would fail each time, and its child's golos, ended, sends this process
+		// a SIGCHLD each time, which would restart the call without end.
+		e := forkErrno(err)
+		if e == unix.EAGAIN && (atomic.LoadUint32(&t.ctx.Pending) != 0 || errors.Is(err, errChildSignaled)) && t.forkRetries < 5 {
 			t.forkRetries++
 			t.restart(t.ctx.Regs.RAX) // RAX still holds the call's number
 			t.regsSet = true
@@ -168,16 +172,27 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 			return -int64(refused.errno) // a namespace or CLONE_PARENT the host refused
 		}
 		if !p.opts.Quiet && !errors.Is(err, unix.EAGAIN) {
-			p.note("fork: %v", err)
-		}
-		e := unix.EAGAIN
-		if errors.Is(err, unix.ENOMEM) {
-			e = unix.ENOMEM
+			p.note("fork: %v (the program gets %s)", err, unix.ErrnoName(e))
 		}
 		return -int64(e)
 	}
 	t.forkRetries = 0
 	return int64(pid)
+}
+
+// forkErrno is the error fork(2) returns for a child golos could not make. EAGAIN only
+// for what may pass: the host's own EAGAIN (RLIMIT_NPROC, the pid limit: fork(2),
+// kernel/fork.c copy_process), a child whose places were taken by chance (ASLR) or that a
+// signal ended. Any other failure of golos's (a --volume whose host directory is gone, a
+// descriptor or a mapping the child cannot make) will fail again: ENOMEM, which Linux
+// returns when it cannot allocate what the child needs (fork(2)): a caller may retry
+// EAGAIN ("try again"), where a lasting failure would never end.
+func forkErrno(err error) unix.Errno {
+	switch {
+	case errors.Is(err, unix.EAGAIN), errors.Is(err, errPlaceTaken), errors.Is(err, errChildSignaled):
+		return unix.EAGAIN
+	}
+	return unix.ENOMEM
 }
 
 // forkChild starts the child's golos and gives it the process; it returns the child's pid.
@@ -300,7 +315,7 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 		if a.Flags&(hostCloneFlags|unix.CLONE_INTO_CGROUP) != 0 && errors.As(err, &errno) {
 			return 0, 0, &hostCloneError{errno}
 		}
-		return 0, 0, fmt.Errorf("start golos for the child: %w (the program gets EAGAIN)", err)
+		return 0, 0, fmt.Errorf("start golos for the child: %w", err)
 	}
 	if err := t.sendProcess(conn, pid, a); err != nil {
 		// The child's golos ends without running anything of the program's.

@@ -89,7 +89,25 @@ func (r *Runtime) Create(id string, o CreateOpts) (c *Created, err error) {
 	for _, n := range notes {
 		r.note(n)
 	}
-	base := []string{"--root", spec.Root.Path}
+	newPidNS := false
+	if spec.Linux != nil {
+		for _, ns := range spec.Linux.Namespaces {
+			// A new pid namespace (podman always asks for one): the init process is
+			// made in it (its pid 1) with a mount namespace of its own, where the
+			// namespace's procfs is mounted over /proc (init.go, newPidNS).
+			newPidNS = newPidNS || ns.Type == "pid" && ns.Path == ""
+		}
+	}
+	rootPath := spec.Root.Path
+	var binds []bindMount
+	if newPidNS {
+		// Paths the container's user could not reach, bound where it can in the init
+		// process's mount namespace (view.go).
+		if binds, err = viewBinds(dir, &rootPath, vols); err != nil {
+			return nil, err
+		}
+	}
+	base := []string{"--root", rootPath}
 	if spec.Root.Readonly {
 		base[1] += ":ro"
 	}
@@ -117,15 +135,11 @@ func (r *Runtime) Create(id string, o CreateOpts) (c *Created, err error) {
 		FIFO:     fifo,
 		Hostname: spec.Hostname,
 		Process:  spec.Process,
+		NewPidNS: newPidNS,
+		Binds:    binds,
 	}
 	if spec.Linux != nil {
 		cfg.Namespaces = spec.Linux.Namespaces
-		for _, ns := range spec.Linux.Namespaces {
-			// A new pid namespace (podman always asks for one): the init process is
-			// made in it (its pid 1) with a mount namespace of its own, where the
-			// namespace's procfs is mounted over /proc (init.go, newPidNS).
-			cfg.NewPidNS = cfg.NewPidNS || ns.Type == "pid" && ns.Path == ""
-		}
 	}
 	if cmd, err = r.startInit(&cfg, spec.Process, o.ConsoleSocket); err != nil {
 		return nil, err

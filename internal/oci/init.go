@@ -20,6 +20,9 @@ type initConfig struct {
 	// NewPidNS: the init process is the first of a new pid namespace, in a new mount
 	// namespace (create's startInit), and mounts the namespace's procfs on /proc.
 	NewPidNS bool
+	// Binds: what the init process binds in its mount namespace, before it becomes the
+	// container's user (view.go).
+	Binds []bindMount
 
 	enter int // exec: the container's init process, whose namespaces nsenter(1) enters
 }
@@ -83,6 +86,9 @@ func initProcess(cfgFile, syncFile *os.File) error {
 	cfgFile.Close()
 	if cfg.NewPidNS {
 		if err := newPidNS(); err != nil {
+			return err
+		}
+		if err := bindAll(cfg.Binds); err != nil {
 			return err
 		}
 	}
@@ -172,5 +178,6 @@ func initProcess(cfgFile, syncFile *os.File) error {
 			return fmt.Errorf("no_new_privs: %w", err)
 		}
 	}
-	return syscall.Exec(cfg.Golos[0], cfg.Golos, []string{})
+	err := syscall.Exec(cfg.Golos[0], cfg.Golos, []string{})
+	return fmt.Errorf("exec %s as uid %d: %w", cfg.Golos[0], p.User.UID, err)
 }

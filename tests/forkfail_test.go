@@ -1,0 +1,96 @@
+package tests
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// forkFailScript forks twice once it has its line on stdin, and says whether it got past
+// that. Under golos the first fork fails; natively (under unshare -p) the second.
+const forkFailScript = `echo ready; read x; /bin/busybox true; /bin/busybox true; echo "after: $?"`
+
+// TestForkFailsLastingENOMEM: a fork golos cannot make and never will (a --volume whose
+// host directory the test removes, which the child's golos reopens) fails with ENOMEM,
+// with golos's one-line note, and is not made again (its ended child's golos sent a
+// SIGCHLD each time, which restarted the call without end: a hang). The native reference: fork(2) fails with ENOMEM in a pid namespace whose init has ended
+// (pid_namespaces(7)): under `unshare -p` the script's first child is that init, so its
+// second fork fails. The shell's message and exit status must be the same.
+func TestForkFailsLastingENOMEM(t *testing.T) {
+	needGolos(t)
+	dir := t.TempDir()
+	native := runNative(&runOpts{dir: dir, stdin: []byte("go\n"), timeout: 20 * time.Second},
+		"unshare", "-p", "/bin/busybox", "sh", "-c", forkFailScript)
+	if native.timedOut || native.code == 0 || !bytes.Contains(native.stderr, []byte("can't fork")) {
+		t.Fatalf("native fork in an ended pid namespace: %s\nstdout:\n%sstderr:\n%s", native, native.stdout, native.stderr)
+	}
+
+	root := filepath.Join(dir, "root")
+	vol := filepath.Join(dir, "vol")
+	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, "/bin/busybox", filepath.Join(root, "bin", "busybox"), 0o755)
+	if err := os.MkdirAll(vol, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(golosBin, "run", "--root", root, "--volume", vol+":/v", "/bin/busybox", "sh", "-c", forkFailScript)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	timer := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	lines := bufio.NewReader(out)
+	if l, err := lines.ReadString('\n'); l != "ready\n" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("golos: first line %q (%v), want ready; stderr:\n%s", l, err, stderr.String())
+	}
+	// The volume's host directory goes: the child's golos of the next fork cannot open it.
+	if err := os.Remove(vol); err != nil {
+		t.Fatal(err)
+	}
+	in.Write([]byte("go\n"))
+	in.Close()
+	var rest bytes.Buffer
+	rest.ReadFrom(lines)
+	go func() { done <- cmd.Wait() }()
+	err = <-done
+	if !timer.Stop() {
+		t.Fatalf("golos: the shell still ran after 30 s (a fork retried without end?); stdout after ready:\n%sstderr:\n%s", rest.String(), stderr.String())
+	}
+	code := cmd.ProcessState.ExitCode()
+	if code != native.code || "ready\n"+rest.String() != string(native.stdout) {
+		t.Errorf("golos: exit status %d (%v), stdout after ready %q; native: status %d, stdout %q", code, err, rest.String(), native.code, native.stdout)
+	}
+	// The shell's message as natively, and one golos note for the fork: no other line.
+	var notes int
+	for _, l := range strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(l, "golos: fork: ") && strings.HasSuffix(l, "(the program gets ENOMEM)"):
+			notes++
+		case l+"\n" == string(native.stderr):
+		default:
+			t.Errorf("golos: unexpected stderr line %q (native stderr: %q)", l, native.stderr)
+		}
+	}
+	if notes != 1 || !bytes.Contains(stderr.Bytes(), native.stderr) {
+		t.Errorf("golos: want native's %q and one golos fork note; stderr:\n%s", native.stderr, stderr.String())
+	}
+}

@@ -63,6 +63,7 @@ type forkState struct {
 	SharedFDs             int           // how many descriptors of shared mappings follow them
 	Signalfds             []forkSignalfd
 	OwnUTS                bool // the child is in a UTS namespace of the tree's own (uts.go)
+	InheritStderr         bool // fd 2, without FD_CLOEXEC, is among CloexecFDs all the same (startLog)
 	VforkWrites           bool // vfork: the child tracks its writes to give them back (vforkmem_unsafe.go)
 }
 
@@ -138,6 +139,9 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 		if copyIn(a.Pidfd, b[:]) != 0 || copyOut(a.Pidfd, b[:]) != 0 {
 			return -int64(unix.EFAULT)
 		}
+	}
+	if !nprocRoom(golosThreads) { // the child's golos would pass RLIMIT_NPROC (nproc.go)
+		return -int64(unix.EAGAIN)
 	}
 	pid, err := t.forkChild(a)
 	if err != nil {
@@ -276,13 +280,19 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 		return 0, 0, fmt.Errorf("socketpair: %w", err)
 	}
 	// ForkExec closes 0, 1 and 2 unless they are given; the others without FD_CLOEXEC
-	// the child inherits as they are.
+	// the child inherits as they are. 2 is the child's start-up log (startLog); the
+	// program's stderr reaches it over the socket (forkState).
 	std := make([]uintptr, 3)
 	for i := range std {
 		std[i] = uintptr(i)
 		if _, err := unix.FcntlInt(uintptr(i), unix.F_GETFD, 0); err != nil {
 			std[i] = ^uintptr(0) // closed in the child too
 		}
+	}
+	log, logErr := unix.MemfdCreate("golos-fork-child-log", unix.MFD_CLOEXEC)
+	if logErr == nil {
+		defer unix.Close(log)
+		std[2] = uintptr(log)
 	}
 	vdso, err := p.vdsoParts()
 	if err != nil {
@@ -327,6 +337,11 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 			p.doomed.take(got)
 		} // else a wait of the program's reaped it, and forgot it (sysWait4)
 		p.kids.forget(pid)
+		if logErr == nil {
+			if e := p.startLog(log); e != nil {
+				return 0, 0, e
+			}
+		}
 		if strings.HasPrefix(err.Error(), placeTaken) {
 			return 0, 0, fmt.Errorf("%w: %v", errPlaceTaken, err)
 		}
@@ -336,6 +351,28 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 		return 0, 0, err
 	}
 	return pid, conn, nil
+}
+
+// startLog looks at what a child's golos that failed before it had the process wrote to
+// its stderr, a memfd (its start-up log), which keeps the Go runtime's complaints from
+// the program's stderr: a child whose runtime could not start its threads, the host's
+// RLIMIT_NPROC reached (the runtime's newosproc ends the process, with a goroutine dump,
+// when clone(2) fails), is the program's fork failing with EAGAIN, as fork(2) does at
+// the limit (kernel/fork.c, copy_process). Anything else it wrote is passed on to
+// golos's stderr.
+func (p *Process) startLog(log int) error {
+	var st unix.Stat_t
+	if unix.Fstat(log, &st) != nil || st.Size == 0 {
+		return nil
+	}
+	b := make([]byte, min(st.Size, 64<<10))
+	n, _ := unix.Pread(log, b, 0)
+	b = b[:max(n, 0)]
+	if bytes.Contains(b, []byte("failed to create new OS thread")) {
+		return fmt.Errorf("the child's golos could not start its threads: %w", unix.EAGAIN)
+	}
+	p.opts.Stderr.Write(b)
+	return nil
 }
 
 // sendProcess sends the child the process and its memory, and waits until its thread is
@@ -503,6 +540,12 @@ func (t *Thread) forkState(a abi.CloneArgs, conn int) (*forkState, []int, error)
 		st.Stubs = append(st.Stubs, forkStub{Addr: pg.addr, Used: pg.used, Data: data})
 	}
 	st.CloexecFDs = p.cloexecFDs(conn)
+	if f, err := unix.FcntlInt(2, unix.F_GETFD, 0); err == nil && f&unix.FD_CLOEXEC == 0 && !p.ownFD(2) {
+		// The child's golos starts with its start-up log at 2, not the program's stderr
+		// (startLog): the descriptor goes over the socket with the others.
+		st.CloexecFDs = append(st.CloexecFDs, 2)
+		st.InheritStderr = true
+	}
 	st.OwnUTS = ownUTS.Load() || a.Flags&unix.CLONE_NEWUTS != 0
 	return st, sharedFDs, nil
 }

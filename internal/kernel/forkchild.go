@@ -3,9 +3,11 @@ package kernel
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -112,6 +114,9 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	}
 	shared, err := placeFDs(st.CloexecFDs, sent)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := ownStderrAfterStart(st, &own); err != nil {
 		return nil, nil, err
 	}
 	startMove()
@@ -223,6 +228,28 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	p.threads.byTid = map[int]*Thread{}
 	p.threads.main = t
 	return p, t, nil
+}
+
+// ownStderrAfterStart gives the program its stderr in place of the start-up log this golos
+// was started with at 2 (startLog), and golos's own stderr (own.Stderr, a copy of 2 made
+// at its start) becomes the program's, as the parent's is.
+func ownStderrAfterStart(st *forkState, own *Options) error {
+	if st.InheritStderr {
+		if _, err := unix.FcntlInt(2, unix.F_SETFD, 0); err != nil {
+			return fmt.Errorf("place descriptor 2: %w", err)
+		}
+	} else if !slices.Contains(st.CloexecFDs, 2) {
+		unix.Close(2) // closed in the parent
+	}
+	f, ok := own.Stderr.(*os.File)
+	if !ok {
+		return nil
+	}
+	if unix.Dup3(2, int(f.Fd()), unix.O_CLOEXEC) != nil {
+		// 2 is closed: what golos has to say is lost, as the parent's would be.
+		own.Stderr = io.Discard
+	}
+	return nil
 }
 
 // placeFDs puts the descriptors received at the numbers they had in the parent, with

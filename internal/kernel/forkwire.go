@@ -256,6 +256,7 @@ func (st *forkState) encode() []byte {
 	}
 	w.bool(st.OwnUTS)
 	w.bool(st.VforkWrites)
+	w.bool(st.InheritStderr)
 	return w.b
 }
 
@@ -320,6 +321,7 @@ func decodeForkState(b []byte) (*forkState, error) {
 	}
 	st.OwnUTS = r.bool()
 	st.VforkWrites = r.bool()
+	st.InheritStderr = r.bool()
 	if r.err == nil && len(r.b) != 0 {
 		r.err = errors.New("the fork state has bytes left over")
 	}

@@ -214,7 +214,7 @@ func (t *Thread) clone(a abi.CloneArgs) int64 {
 	if a.TLS >= userEnd {
 		return -int64(unix.EPERM)
 	}
-	if t.overNproc() {
+	if t.overNproc() || !nprocRoom(1) { // nproc.go
 		return -int64(unix.EAGAIN)
 	}
 	t.p.mm.rw.goingThreaded()

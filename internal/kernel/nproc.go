@@ -1,0 +1,142 @@
+package kernel
+
+import (
+	"bytes"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// The host's RLIMIT_NPROC counts every task (thread) whose real user is the caller's, and
+// clone(2) fails with EAGAIN past it (kernel/fork.c, copy_process: is_rlimit_overlimit on
+// UCOUNT_RLIMIT_NPROC). A golos process is a Go program with OS threads of its own
+// besides the application's, and the Go runtime ends the process ("fatal error:
+// newosproc", with a goroutine dump) when it needs one more and clone fails: there is no
+// failing gracefully once the runtime has asked. So while the limit binds (nprocLimit),
+// golos refuses a fork or a thread of the program's with EAGAIN, as Linux does at the
+// limit, while the user's tasks are still short of it by what the new task costs in OS
+// threads plus a reserve for the runtimes already running, which may start an OS thread
+// at any time (a goroutine blocked in a syscall hands its P to another thread, which
+// may be new). The program so gets EAGAIN earlier than natively: the user's golos
+// threads count too.
+const (
+	// golosThreads is what a fork's child costs: the OS threads of a new golos (6 to 8
+	// measured: the program's thread, the runtime's sysmon, and the threads that run
+	// golos's goroutines).
+	golosThreads = 8
+	// nprocReserve is left to the Go runtimes of the user's golos processes, to start
+	// the threads they may need later.
+	nprocReserve = 8
+)
+
+// nprocRoom reports whether need more tasks leave the user's count below RLIMIT_NPROC by
+// nprocReserve, or the limit does not bind.
+func nprocRoom(need int) bool {
+	limit, binds := nprocLimit()
+	if !binds {
+		return true
+	}
+	want := uint64(need + nprocReserve)
+	if want > limit {
+		return false
+	}
+	// The host's tasks of every user, from /proc/loadavg (its fourth field, running/total:
+	// nr_threads, fs/proc/loadavg.c), a bound read at once: the count of the user's is
+	// needed only near the limit.
+	if total, ok := hostTasks(); ok && total+want <= limit {
+		return true
+	}
+	return userTasks(unix.Getuid())+want <= limit
+}
+
+// hostTasks returns the number of tasks on the host.
+func hostTasks() (uint64, bool) {
+	b, ok := readProc("/proc/loadavg")
+	if !ok {
+		return 0, false
+	}
+	f := bytes.Fields(b)
+	if len(f) < 4 {
+		return 0, false
+	}
+	_, total, ok := bytes.Cut(f[3], []byte("/"))
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(total), 10, 64)
+	return n, err == nil
+}
+
+// userTasks counts the tasks on the host whose real user is uid: the Threads of every
+// process in /proc whose status says so. Only the processes whose /proc directory is
+// uid's are read (the directory belongs to the effective user of a dumpable process,
+// proc(5)): a process of uid's that changed its effective user, or made itself not
+// dumpable, is missed. It uses plain system calls, no os.File: a file's finalizer
+// would start the runtime's finalizer goroutine, and a goroutine may need an OS thread,
+// the very thing that is short here.
+func userTasks(uid int) uint64 {
+	dir, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0
+	}
+	defer unix.Close(dir)
+	var n uint64
+	buf := make([]byte, 32<<10)
+	var names []string
+	for {
+		m, err := unix.Getdents(dir, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || m <= 0 {
+			break
+		}
+		_, _, names = unix.ParseDirent(buf[:m], -1, names[:0])
+		for _, name := range names {
+			if name[0] < '0' || name[0] > '9' {
+				continue
+			}
+			var st unix.Stat_t
+			if unix.Stat("/proc/"+name, &st) != nil || int(st.Uid) != uid {
+				continue
+			}
+			b, ok := readProc("/proc/" + name + "/status")
+			if !ok || statusField(b, "Uid:") != uint64(uid) {
+				continue // ended meanwhile, or another real user's
+			}
+			n += statusField(b, "Threads:")
+		}
+	}
+	return n
+}
+
+// readProc reads a small file of /proc (one read, up to 4 KiB, enough for a status).
+func readProc(path string) ([]byte, bool) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, false
+	}
+	defer unix.Close(fd)
+	b := make([]byte, 4096)
+	m, err := unix.Read(fd, b)
+	if err != nil {
+		return nil, false
+	}
+	return b[:m], true
+}
+
+// statusField returns the first number after name at the start of a line of a
+// /proc/<pid>/status, or 0.
+func statusField(b []byte, name string) uint64 {
+	for line := range bytes.SplitSeq(b, []byte("\n")) {
+		if v, ok := bytes.CutPrefix(line, []byte(name)); ok {
+			f := bytes.Fields(v)
+			if len(f) == 0 {
+				return 0
+			}
+			n, _ := strconv.ParseUint(string(f[0]), 10, 64)
+			return n
+		}
+	}
+	return 0
+}

@@ -437,3 +437,55 @@ func TestSandboxJobControl(t *testing.T) {
 		})
 	}
 }
+
+// TestSandboxPidNamespace: the sandbox is a pid namespace of its own, whose first process
+// is the program, as under unshare --pid --fork --mount-proc natively: the shell's $$ is
+// 1 and its $PPID 0, ps (reading the namespace's /proc) lists only the shell and itself,
+// and /proc/1/comm is the shell's. (ps's own pid is masked: golos's threads take pids of
+// the namespace too.) With --pid1 the program also has init's signals: its own SIGTERM
+// and SIGKILL do not reach it. Without it, its signals stay a process's (TestSandboxSame's
+// killself, TestSandboxJobControl).
+func TestSandboxPidNamespace(t *testing.T) {
+	needGolos(t)
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Fatalf("unshare (util-linux) is not installed: %v", err)
+	}
+	needProgram(t, "/usr/bin/ps", "procps")
+	for _, c := range []struct {
+		name   string
+		flags  []string
+		script string
+		want   string // in the native run's output, which shows the script ran as meant
+	}{
+		{"ps", nil, `echo $$ $PPID; ps -o pid,comm; cat /proc/1/comm; ls /proc | grep -c '^[0-9]'`, "1 0\n"},
+		{"pid1-signals", []string{"--pid1"}, `kill -TERM $$; echo survived TERM; kill -KILL $$; echo survived KILL`, "survived KILL\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := runOpts{dir: t.TempDir()}
+			nat := run(exec.Command("unshare", "--pid", "--fork", "--mount-proc", "/bin/sh", "-c", c.script), &o, runTimeout)
+			args := append(append([]string{"run", "--sandbox"}, c.flags...), "/bin/sh", "-c", c.script)
+			g := runGolosOpts(&o, args...)
+			if nat.code != 0 || !bytes.Contains(nat.stdout, []byte(c.want)) {
+				t.Fatalf("natively (unshare): %s, want status 0 and %q\nstdout:\n%sstderr:\n%s", nat, c.want, clip(nat.stdout), clip(nat.stderr))
+			}
+			if n, gm := maskPsPids(nat.stdout), maskPsPids(g.stdout); g.code != nat.code || n != gm {
+				t.Errorf("golos run --sandbox %s: %s; natively (unshare) %s\n--- native stdout:\n%s--- golos stdout:\n%s--- golos stderr:\n%s",
+					strings.Join(c.flags, " "), g, nat, n, gm, clip(g.stderr))
+			}
+		})
+	}
+}
+
+// maskPsPids replaces the pid of each of ps's lines but pid 1's with "N".
+func maskPsPids(out []byte) string {
+	lines := strings.SplitAfter(string(out), "\n")
+	for i, l := range lines {
+		f := strings.Fields(l)
+		if len(f) == 2 && f[0] != "1" {
+			if _, err := strconv.Atoi(f[0]); err == nil {
+				lines[i] = "N " + f[1] + "\n"
+			}
+		}
+	}
+	return strings.Join(lines, "")
+}

@@ -5,7 +5,7 @@
 // It runs in three steps, the first two of them golos processes of their own:
 //
 //   - Spawn (the golos the user started, outside): starts golos again (/proc/self/exe)
-//     in new mount, IPC and UTS namespaces (a network namespace too for --net=none, and
+//     in new mount, IPC, UTS and pid namespaces (a network namespace too for --net=none, and
 //     a user namespace for a user other than root), then waits for it and ends as it
 //     ends: the same exit status, or death by the same signal; it passes on the signals
 //     sent to it and its stops.
@@ -395,6 +395,9 @@ func Enter(cfg Config, argv, env []string) error {
 		if err := loopbackUp(); err != nil {
 			return fmt.Errorf("--sandbox: --net=none: %w", err)
 		}
+	}
+	if err := limitCore(); err != nil {
+		return fmt.Errorf("--sandbox: %w", err)
 	}
 	ruleset, err := landlockRuleset(cfg.Dirs)
 	if err != nil {

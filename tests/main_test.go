@@ -76,8 +76,15 @@ func testMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(workDir)
 
-	// Programs killed by SIGABRT or SIGSEGV must not leave core files behind.
-	_ = syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{})
+	// Programs killed by SIGABRT or SIGSEGV must not leave core files behind: the soft
+	// limit is the one the kernel applies (core(5)); the hard one is kept, so that a test
+	// may start a program with a soft limit above 0 (TestSandboxRlimits) without
+	// CAP_SYS_RESOURCE.
+	var core syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_CORE, &core) != nil {
+		core.Max = 0
+	}
+	_ = syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{Cur: 0, Max: core.Max})
 
 	start := time.Now()
 	buildAll()

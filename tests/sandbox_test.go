@@ -437,3 +437,85 @@ func TestSandboxJobControl(t *testing.T) {
 		})
 	}
 }
+
+// TestSandboxPidNamespace: the sandbox is a pid namespace of its own, whose first process
+// is the program, as under unshare --pid --fork --mount-proc natively: the shell's $$ is
+// 1 and its $PPID 0, ps (reading the namespace's /proc) lists only the shell and itself,
+// and /proc/1/comm is the shell's. (ps's own pid is masked: golos's threads take pids of
+// the namespace too.) With --pid1 the program also has init's signals: its own SIGTERM
+// and SIGKILL do not reach it. Without it, its signals stay a process's (TestSandboxSame's
+// killself, TestSandboxJobControl).
+func TestSandboxPidNamespace(t *testing.T) {
+	needGolos(t)
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Fatalf("unshare (util-linux) is not installed: %v", err)
+	}
+	needProgram(t, "/usr/bin/ps", "procps")
+	for _, c := range []struct {
+		name   string
+		flags  []string
+		script string
+		want   string // in the native run's output, which shows the script ran as meant
+	}{
+		{"ps", nil, `echo $$ $PPID; ps -o pid,comm; cat /proc/1/comm`, "1 0\n"},
+		{"pid1-signals", []string{"--pid1"}, `kill -TERM $$; echo survived TERM; kill -KILL $$; echo survived KILL`, "survived KILL\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := runOpts{dir: t.TempDir()}
+			nat := run(exec.Command("unshare", "--pid", "--fork", "--mount-proc", "/bin/sh", "-c", c.script), &o, runTimeout)
+			args := append(append([]string{"run", "--sandbox"}, c.flags...), "/bin/sh", "-c", c.script)
+			g := runGolosOpts(&o, args...)
+			if nat.code != 0 || !bytes.Contains(nat.stdout, []byte(c.want)) {
+				t.Fatalf("natively (unshare): %s, want status 0 and %q\nstdout:\n%sstderr:\n%s", nat, c.want, clip(nat.stdout), clip(nat.stderr))
+			}
+			if n, gm := maskPsPids(nat.stdout), maskPsPids(g.stdout); g.code != nat.code || n != gm {
+				t.Errorf("golos run --sandbox %s: %s; natively (unshare) %s\n--- native stdout:\n%s--- golos stdout:\n%s--- golos stderr:\n%s",
+					strings.Join(c.flags, " "), g, nat, n, gm, clip(g.stderr))
+			}
+		})
+	}
+}
+
+// maskPsPids replaces the pid of each of ps's lines but pid 1's with "N".
+func maskPsPids(out []byte) string {
+	lines := strings.SplitAfter(string(out), "\n")
+	for i, l := range lines {
+		f := strings.Fields(l)
+		if len(f) == 2 && f[0] != "1" {
+			if _, err := strconv.Atoi(f[0]); err == nil {
+				lines[i] = "N " + f[1] + "\n"
+			}
+		}
+	}
+	return strings.Join(lines, "")
+}
+
+// TestSandboxRlimits: under --sandbox the program starts with a soft RLIMIT_CORE of 0,
+// its hard limit the user's, so that it may raise it again; its other limits are the
+// user's own (RLIMIT_NPROC, RLIMIT_NOFILE). Both runs start under prlimit with a soft
+// core limit of 1 MiB (the test process's own is 0), which natively bash shows as it is
+// (1024 blocks of 1 KiB).
+func TestSandboxRlimits(t *testing.T) {
+	needGolos(t)
+	var core syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_CORE, &core); err != nil || core.Max < 4<<20 {
+		t.Fatalf("the test process's hard RLIMIT_CORE is %d (%v): want 4 MiB or more (main_test.go keeps the user's)", core.Max, err)
+	}
+	needProgram(t, "/bin/bash", "bash")
+	if _, err := exec.LookPath("prlimit"); err != nil {
+		t.Fatalf("prlimit (util-linux) is not installed: %v", err)
+	}
+	script := `ulimit -Sc; ulimit -Hc; ulimit -Su; ulimit -Hu; ulimit -Sn; ulimit -Hn; ulimit -Sc 2048 && ulimit -Sc`
+	o := runOpts{dir: t.TempDir()}
+	nat := run(exec.Command("prlimit", "--core=1048576:", "/bin/bash", "-c", script), &o, runTimeout)
+	g := run(exec.Command("prlimit", "--core=1048576:", golosBin, "run", "--sandbox", "/bin/bash", "-c", script), &o, runTimeout)
+	natLines := strings.Split(string(nat.stdout), "\n")
+	if nat.code != 0 || len(natLines) != 8 || natLines[0] != "1024" || natLines[6] != "2048" {
+		t.Fatalf("natively: %s, want status 0 and 7 lines, the first 1024 and the last 2048\nstdout:\n%sstderr:\n%s",
+			nat, clip(nat.stdout), clip(nat.stderr))
+	}
+	want := "0\n" + strings.Join(natLines[1:], "\n")
+	if g.code != 0 || string(g.stdout) != want {
+		t.Errorf("golos run --sandbox: %s\n--- stdout:\n%s--- want:\n%s--- stderr:\n%s", g, g.stdout, want, clip(g.stderr))
+	}
+}

@@ -211,6 +211,15 @@ func run(args []string) int {
 				return usageError("%s is golos's own", name)
 			}
 			stage = v
+		case sandbox.NSInitFlag:
+			// Hidden: golos is the init of --sandbox's pid namespace, and this its socket
+			// to the golos outside (kernel.Options.NSInit).
+			v, ok := value()
+			fd, err := strconv.Atoi(v)
+			if !ok || err != nil || !sandbox.IsNSInit(fd) {
+				return usageError("%s is golos's own", name)
+			}
+			opts.NSInit = fd
 		case "--exec-rlimit-as", "--exec-rlimit-data":
 			// Hidden: the program's RLIMIT_AS and RLIMIT_DATA across its execve(2),
 			// as CUR:MAX (kernel.Options.AS).
@@ -351,6 +360,9 @@ program:
 		fmt.Fprintf(os.Stderr, "golos: %v\n", err)
 		return 125
 	}
+	if opts.NSInit > 0 {
+		opts.HostFDs = append(opts.HostFDs, opts.NSInit)
+	}
 	if fd, ok := ownStderr(); ok {
 		opts.HostFDs = append(opts.HostFDs, fd)
 		opts.Stderr = os.NewFile(uintptr(fd), "/dev/stderr")
@@ -434,6 +446,9 @@ func forkChild(args []string) int {
 	if opts.HostFDs, err = placeRuntimeFDs(); err != nil {
 		fmt.Fprintf(os.Stderr, "golos: %v\n", err)
 		return 125
+	}
+	if opts.NSInit > 0 {
+		opts.HostFDs = append(opts.HostFDs, opts.NSInit)
 	}
 	if fd, ok := ownStderr(); ok {
 		opts.HostFDs = append(opts.HostFDs, fd)

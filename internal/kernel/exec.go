@@ -240,7 +240,9 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	args = append(args, "--argv0", argv0, "--", name)
 	args = append(args, argv...)
 	t.p.vforkShare() // a vfork child's writes to its parent's stack, before it is replaced
+	nsInitExec(true)
 	err := unix.Exec(selfExe, args, envp)
+	nsInitExec(false)
 	return -int64(errnoOf(err))
 }
 
@@ -439,6 +441,9 @@ func (o Options) Flags() []string {
 	}
 	if o.Pid1 {
 		f = append(f, "--pid1")
+	}
+	if o.NSInit > 0 {
+		f = append(f, "--sandbox-nsinit", strconv.Itoa(o.NSInit))
 	}
 	return f
 }

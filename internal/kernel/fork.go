@@ -43,7 +43,7 @@ const ForkChildCommand = "fork-child"
 
 // forkState is what the parent sends its child's golos.
 type forkState struct {
-	Opts                  Options // without Stderr and HostFDs, which are the child golos's own
+	Opts                  Options // without Stderr and HostFDs, which are the child golos's own, and NSInit (a child is no namespace's init)
 	ExePath, ExeGuestPath string
 	Argv, Envp            []string
 	Auxv                  []byte
@@ -445,7 +445,7 @@ func (t *Thread) forkState(a abi.CloneArgs, conn int) (*forkState, []int, error)
 		Cwd:          p.cwd(),
 		Comm:         processName(),
 	}
-	st.Opts.Stderr, st.Opts.HostFDs = nil, nil
+	st.Opts.Stderr, st.Opts.HostFDs, st.Opts.NSInit = nil, nil, 0
 	if st.Opts.Nofile != nil {
 		n := *st.Opts.Nofile
 		st.Opts.Nofile = &n

@@ -46,6 +46,8 @@ func dieOf(sig unix.Signal) {
 		entry.SetHostDefault(sig)
 		entry.UnblockHost(sig)
 	}
+	// A pid namespace's init ignores the signal: the golos outside dies of it instead.
+	nsInitAsk(NSInitDie, sig)
 	unix.Tgkill(selfPid, unix.Gettid(), sig)
 	// A fatal signal sent to oneself is taken on the way out of tgkill: only a signal the
 	// host does not treat as fatal gets here.
@@ -80,6 +82,9 @@ var stopMu mutex[stopLock]
 func stopBy(sig unix.Signal) {
 	stopMu.Lock()
 	defer stopMu.Unlock()
+	if nsInitAsk(NSInitStop, sig) {
+		return // stopped by the golos outside the pid namespace, and continued (nsinit.go)
+	}
 	if sig != unix.SIGSTOP {
 		old, err := entry.SetHostDefault(sig)
 		if err != nil {

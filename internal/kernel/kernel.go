@@ -93,6 +93,11 @@ type Options struct {
 	// for the faults golos forces and SIGKILL and SIGSTOP, which the host acts on. It
 	// stays across execve; a fork's child is not init.
 	Pid1 bool
+	// NSInit: golos is the first process of a pid namespace that golos run --sandbox
+	// made, and this is its descriptor (one of HostFDs) of a socket to the golos outside
+	// it, which dies and stops in its place (nsinit.go); 0 for none. It stays across
+	// execve; a fork's child is no namespace's init.
+	NSInit int
 }
 
 // Process is one application process, and golos's process: the thread group (Linux's
@@ -196,6 +201,12 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 		opts.Stderr = os.Stderr
 	}
 	p := newProcess(opts)
+	if opts.NSInit > 0 {
+		// Closed on a fork's exec of the child golos, let through the program's
+		// (nsInitExec).
+		unix.FcntlInt(uintptr(opts.NSInit), unix.F_SETFD, unix.FD_CLOEXEC)
+		nsInitFD = opts.NSInit
+	}
 	// The mask golos's process was started with, before the main thread's is emptied
 	// (entry.Enable): the program inherits it, as a program does across execve(2).
 	var startMask unix.Sigset_t

@@ -35,6 +35,19 @@ func readOnlyProc() error {
 	return nil
 }
 
+// newProc mounts the procfs of the sandbox's new pid namespace on /proc, over the host's,
+// in the sandbox's own mount namespace: the program's /proc/1 is its own process, and
+// /proc lists only its tree, as in a container (pid_namespaces(7), "/proc and pid
+// namespaces"); golos's own reads of /proc/self find its process there too. It comes
+// before readOnlyProc's bind mounts: a user namespace may mount a procfs only while
+// the one it would show anew is not partly covered (fs/namespace.c, mnt_already_visible).
+func newProc() error {
+	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mount the new pid namespace's /proc: %w", err)
+	}
+	return nil
+}
+
 // loopbackUp brings up the loopback interface of a new network namespace, which starts
 // down (netdevice(7): SIOCGIFFLAGS, SIOCSIFFLAGS), so that the program has 127.0.0.1
 // and ::1 as under docker run --net=none.

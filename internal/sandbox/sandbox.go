@@ -5,7 +5,7 @@
 // It runs in three steps, the first two of them golos processes of their own:
 //
 //   - Spawn (the golos the user started, outside): starts golos again (/proc/self/exe)
-//     in new mount, IPC and UTS namespaces (a network namespace too for --net=none, and
+//     in new mount, IPC, UTS and pid namespaces (a network namespace too for --net=none, and
 //     a user namespace for a user other than root), then waits for it and ends as it
 //     ends: the same exit status, or death by the same signal; it passes on the signals
 //     sent to it and its stops.
@@ -83,7 +83,10 @@ const exe = "/proc/self/exe"
 // status; if it dies of a signal, Spawn makes the calling process die of the same signal
 // and does not return. It runs on the process's main thread (golos's is locked to it).
 func Spawn(argv, env []string, net Net) (int, error) {
-	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS)
+	// A new pid namespace, whose first process is the sandboxed golos (getpid 1), so
+	// that the program sees only its own processes; nsinit.go does for it what the
+	// kernel does not do for a namespace's init.
+	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS | unix.CLONE_NEWPID)
 	if net == NetNone {
 		flags |= unix.CLONE_NEWNET
 	}
@@ -132,7 +135,12 @@ func Spawn(argv, env []string, net Net) (int, error) {
 			signal.Notify(sigs, s)
 		}
 	}
-	pid, err := syscall.ForkExec(exe, argv, &syscall.ProcAttr{Env: env, Files: files, Sys: sys})
+	ns, err := newNSInit()
+	if err != nil {
+		return 0, fmt.Errorf("--sandbox: %w", err)
+	}
+	pid, err := syscall.ForkExec(exe, ns.args(argv), &syscall.ProcAttr{Env: env, Files: files, Sys: sys})
+	unix.Close(ns.child)
 	if err != nil {
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSPC) {
 			return 0, fmt.Errorf("--sandbox: new namespaces (mount, ipc, uts, net for --net=none, user for a user other than root) are not allowed here: %w", err)
@@ -140,6 +148,7 @@ func Spawn(argv, env []string, net Net) (int, error) {
 		return 0, fmt.Errorf("--sandbox: start golos in new namespaces: %w", err)
 	}
 	go forward(sigs, pid)
+	go ns.serve(pid)
 	for {
 		var ws unix.WaitStatus
 		_, err := unix.Wait4(pid, &ws, unix.WUNTRACED, nil)
@@ -151,11 +160,18 @@ func Spawn(argv, env []string, net Net) (int, error) {
 		}
 		switch {
 		case ws.Exited():
+			if sig := ns.die.Load(); sig != 0 {
+				dieOf(unix.Signal(sig)) // the death the golos inside could not die
+			}
 			return ws.ExitStatus(), nil
 		case ws.Signaled():
 			dieOf(ws.Signal())
 		case ws.Stopped():
-			stopAs(ws.StopSignal(), pid)
+			sig := ws.StopSignal()
+			if s := ns.stop.Swap(0); s != 0 && sig == unix.SIGSTOP {
+				sig = unix.Signal(s) // the stop the golos inside asked for
+			}
+			stopAs(sig, pid)
 		}
 	}
 }
@@ -245,14 +261,21 @@ func dieOf(sig unix.Signal) {
 // /proc/PID/ns files takes ptrace rights over it (namespaces(7)), which a process in a
 // child user namespace lacks (security/commoncap.c, cap_ptrace_access_check: EPERM,
 // shown as EACCES); a process that does see them compares the namespaces (the same
-// device and inode).
+// device and inode). The parent's pid is the one /proc/self/stat shows, not getppid(2)'s:
+// golos is the first process of a new pid namespace, whose getppid is 0, and /proc is
+// still the host's procfs here, whose files give the pids of the host's namespace
+// (fs/proc/array.c, the procfs's pid namespace).
 func notParentsNamespace() error {
+	ppid, err := hostParent()
+	if err != nil {
+		return err
+	}
 	for _, ns := range []string{"mnt", "user"} {
 		var self, parent unix.Stat_t
 		if err := unix.Stat("/proc/self/ns/"+ns, &self); err != nil {
 			return err
 		}
-		err := unix.Stat("/proc/"+strconv.Itoa(os.Getppid())+"/ns/"+ns, &parent)
+		err := unix.Stat("/proc/"+strconv.Itoa(ppid)+"/ns/"+ns, &parent)
 		switch {
 		case err == unix.EACCES || err == unix.EPERM:
 			return nil
@@ -263,6 +286,29 @@ func notParentsNamespace() error {
 		}
 	}
 	return errors.New("not started by golos run --sandbox (in its parent's namespaces)")
+}
+
+// hostParent is the pid of golos's parent in the pid namespace of the procfs on /proc
+// (proc(5): /proc/PID/stat's fourth field, after the command name in parentheses, which
+// may hold anything).
+func hostParent() (int, error) {
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0, err
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/self/stat: no command name: %q", b)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 2 {
+		return 0, fmt.Errorf("/proc/self/stat: no parent pid: %q", b)
+	}
+	ppid, err := strconv.Atoi(f[1])
+	if err != nil {
+		return 0, fmt.Errorf("/proc/self/stat: parent pid: %w", err)
+	}
+	return ppid, nil
 }
 
 // keepCaps are the capabilities root keeps in the sandbox: Docker's default set, less
@@ -334,6 +380,9 @@ func Enter(cfg Config, argv, env []string) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("--sandbox: make the mounts private: %w", err)
 	}
+	if err := newProc(); err != nil {
+		return fmt.Errorf("--sandbox: %w", err)
+	}
 	if len(cfg.Dirs) > 0 && cfg.Dirs[0].Path != "/" {
 		if err := onlyDirs(cfg.Dirs); err != nil {
 			return fmt.Errorf("--sandbox: %w", err)
@@ -346,6 +395,9 @@ func Enter(cfg Config, argv, env []string) error {
 		if err := loopbackUp(); err != nil {
 			return fmt.Errorf("--sandbox: --net=none: %w", err)
 		}
+	}
+	if err := limitCore(); err != nil {
+		return fmt.Errorf("--sandbox: %w", err)
 	}
 	ruleset, err := landlockRuleset(cfg.Dirs)
 	if err != nil {

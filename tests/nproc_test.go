@@ -33,12 +33,7 @@ func TestProcNprocHost(t *testing.T) {
 		t.Run(fl.name, func(t *testing.T) {
 			t.Parallel()
 			// golos and the program where the user reaches them.
-			dir := t.TempDir()
-			for _, d := range []string{filepath.Dir(dir), dir} { // the test's directory is 0700
-				if err := os.Chmod(d, 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
+			dir := reachableTempDir(t)
 			golos := filepath.Join(dir, "golos")
 			copyFile(t, golosBin, golos, 0o755)
 			p := filepath.Join(dir, "proc_nproc_host")

@@ -316,11 +316,16 @@ func TestBusybox(t *testing.T) {
 	}
 }
 
+// The write holds off this process's forks (syscall.ForkLock), so that no parallel test's
+// child inherits the writer's descriptor and makes a program just copied "text file busy"
+// when it is run.
 func copyFile(t testing.TB, from, to string, mode os.FileMode) {
 	t.Helper()
 	b, err := os.ReadFile(from)
 	if err == nil {
+		syscall.ForkLock.RLock()
 		err = os.WriteFile(to, b, mode)
+		syscall.ForkLock.RUnlock()
 	}
 	if err == nil {
 		err = os.Chmod(to, mode) // WriteFile's mode is subject to the umask
@@ -328,6 +333,19 @@ func copyFile(t testing.TB, from, to string, mode os.FileMode) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// reachableTempDir is a temporary directory that other users reach (t.TempDir's parent is
+// 0700), for a test that runs golos or a program as another user.
+func reachableTempDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
 func lineWith(out []byte, prefix string) string {

@@ -139,22 +139,10 @@ func makeVolume(t *testing.T, rt *rootTree) string {
 
 func rootCopy(t *testing.T, from, to string, mode fs.FileMode) {
 	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	// The write holds off this process's forks (syscall.ForkLock), so that no parallel
-	// test's child inherits the writer's descriptor and makes the program "text file
-	// busy" when it is run.
-	syscall.ForkLock.RLock()
-	err = os.WriteFile(to, b, mode)
-	syscall.ForkLock.RUnlock()
-	if err != nil {
-		t.Fatal(err)
-	}
+	copyFile(t, from, to, mode)
 }
 
 // devIno is "DEV:INO" of a file, as root_escape takes it.

@@ -375,12 +375,7 @@ func TestSandboxNonRoot(t *testing.T) {
 		t.Skip("needs root, to run golos as another user")
 	}
 	// golos, the root and the working directory where user nobody reaches them.
-	dir := t.TempDir()
-	for _, d := range []string{filepath.Dir(dir), dir} { // the test's directory is 0700
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := reachableTempDir(t)
 	golos := filepath.Join(dir, "golos")
 	copyFile(t, golosBin, golos, 0o755)
 	root := filepath.Join(dir, "root")

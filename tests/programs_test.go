@@ -316,8 +316,8 @@ func TestBusybox(t *testing.T) {
 	}
 }
 
-// The write holds off this process's forks (syscall.ForkLock), so that no parallel test's
-// child inherits the writer's descriptor and makes a program just copied "text file busy"
+// copyFile copies the file from to a file to with mode. The write holds off this process's
+// forks (syscall.ForkLock), so that no parallel test's child inherits the writer's descriptor and makes a program just copied "text file busy"
 // when it is run.
 func copyFile(t testing.TB, from, to string, mode os.FileMode) {
 	t.Helper()

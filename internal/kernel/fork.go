@@ -333,7 +333,8 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 		p.doomed.add(pid) // before it can end: a wait of the program's must not report it
 		unix.Kill(pid, unix.SIGKILL)
 		var ws unix.WaitStatus
-		if got, werr := unix.Wait4(pid, &ws, 0, nil); werr == nil {
+		got, werr := unix.Wait4(pid, &ws, 0, nil)
+		if werr == nil {
 			p.doomed.take(got)
 		} // else a wait of the program's reaped it, and forgot it (sysWait4)
 		p.kids.forget(pid)
@@ -347,6 +348,12 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 		}
 		if ws.Signaled() && ws.Signal() != unix.SIGKILL {
 			return 0, 0, fmt.Errorf("%w (%v): %v", errChildSignaled, ws.Signal(), err)
+		}
+		if (werr != nil || !ws.Exited()) && (errors.Is(err, unix.ECONNRESET) || errors.Is(err, unix.EPIPE)) {
+			// The child's golos vanished without a word, and a wait of the program's took
+			// its status: a signal ended it (a failure of its own is sent as a message
+			// and ends it with a status).
+			return 0, 0, fmt.Errorf("%w: %v", errChildSignaled, err)
 		}
 		return 0, 0, err
 	}

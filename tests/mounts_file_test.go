@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 )
@@ -68,48 +67,20 @@ func TestRootFileVolume(t *testing.T) {
 			"busybox cat /etc/hosts/x; busybox ls /etc"},
 		{bb, "sh", "-c", "cd /run/x && busybox cat cfg ../x/cfg && busybox cat /etc/../etc/hosts"},
 	}
-	for _, c := range []struct {
-		name          string
-		rootRO, volRO bool
-	}{{"rw", false, false}, {"ro-root", true, false}, {"ro", true, true}} {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			for _, argv := range cmds {
-				root, native, files := fileVolumeTree(t)
-				nfiles := []string{files[0] + "-native", files[1] + "-native"}
-				for i := range files {
-					if out, err := exec.Command("cp", "-a", files[i], nfiles[i]).CombinedOutput(); err != nil {
-						t.Fatalf("cp -a: %v: %s", err, out)
-					}
-				}
-				binds := func(f []string) []volBind {
-					return []volBind{{host: f[0], guest: "/etc/hosts", ro: c.volRO}, {host: f[1], guest: "/run/x/cfg", ro: c.volRO}}
-				}
-				nat := runNativeRoot(&runOpts{}, native, c.rootRO, binds(nfiles), "", argv...)
-				if nat.err != nil || nat.timedOut {
-					t.Fatalf("%s natively: %s", strings.Join(argv, " "), nat)
-				}
-				g := runGolosRoot(t, &runOpts{}, root, c.rootRO, binds(files), "", argv...)
-				what := "golos run --root R --volume HOSTS:/etc/hosts --volume CFG:/run/x/cfg " + strings.Join(argv, " ")
-				if g.err != nil || g.timedOut || crashed(g.stderr) {
-					t.Errorf("%s: %s\nstderr:\n%s", what, g, clip(g.stderr))
-					continue
-				}
-				nout, gout := normalizeMountOut(argv, nat.stdout), normalizeMountOut(argv, g.stdout)
-				if g.code != nat.code || !bytes.Equal(gout, nout) || !bytes.Equal(g.stderr, nat.stderr) {
-					t.Errorf("%s: %s, native (bind mounts in a chroot) %s\nstdout (native | golos):\n%s\nstderr native:\n%sstderr golos:\n%s",
-						what, g, nat, strings.Join(wildLineDiffs(nout, gout), "\n"), clip(nat.stderr), clip(g.stderr))
-				}
-				for i := range files {
-					n, _ := os.ReadFile(nfiles[i])
-					gd, _ := os.ReadFile(files[i])
-					if !bytes.Equal(n, gd) {
-						t.Errorf("%s: the host file %d holds %q, natively %q", what, i, gd, n)
-					}
+	runMountCases(t, mountCases{
+		cmds:   cmds,
+		tree:   fileVolumeTree,
+		guests: []string{"/etc/hosts", "/run/x/cfg"},
+		sameVols: func(t *testing.T, what string, native, golos []string) {
+			for i := range golos {
+				n, _ := os.ReadFile(native[i])
+				gd, _ := os.ReadFile(golos[i])
+				if !bytes.Equal(n, gd) {
+					t.Errorf("%s: the host file %d holds %q, natively %q", what, i, gd, n)
 				}
 			}
-		})
-	}
+		},
+	})
 	t.Run("outside-write", func(t *testing.T) {
 		root, _, files := fileVolumeTree(t)
 		os.MkdirAll(filepath.Join(root, "tmp"), 0o1777)

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,6 +90,74 @@ func normalizeMountOut(argv []string, out []byte) []byte {
 	return []byte(strings.Join(keep, "\n") + "\n")
 }
 
+// mountCases are commands each run on a fresh tree natively (a chroot to a copy of the
+// root, the volumes bind-mounted: runNativeRoot) and under golos (--root and --volume),
+// with the root and the volumes writable, the root read-only, and both read-only; output,
+// status and the volumes afterwards compared.
+type mountCases struct {
+	cmds [][]string
+	// tree makes a root, its native copy and the volumes' host paths (in guests' order).
+	tree   func(t *testing.T) (root, native string, vols []string)
+	guests []string
+	// rootUnchanged: golos must leave the root exactly as it was (a snapshot, times
+	// included, before and after each command).
+	rootUnchanged bool
+	// sameVols compares the native run's volumes with golos's after a command.
+	sameVols func(t *testing.T, what string, native, golos []string)
+}
+
+func runMountCases(t *testing.T, mc mountCases) {
+	for _, c := range []struct {
+		name          string
+		rootRO, volRO bool
+	}{{"rw", false, false}, {"ro-root", true, false}, {"ro", true, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			binds := func(v []string) []volBind {
+				var b []volBind
+				for i, g := range mc.guests {
+					b = append(b, volBind{host: v[i], guest: g, ro: c.volRO})
+				}
+				return b
+			}
+			placeholders := make([]string, len(mc.guests))
+			for i := range placeholders {
+				placeholders[i] = fmt.Sprintf("V%d", i+1)
+			}
+			for _, argv := range mc.cmds {
+				root, native, vols := mc.tree(t)
+				nvols := make([]string, len(vols))
+				for i := range vols {
+					nvols[i] = vols[i] + "-native"
+					if out, err := exec.Command("cp", "-a", vols[i], nvols[i]).CombinedOutput(); err != nil {
+						t.Fatalf("cp -a: %v: %s", err, out)
+					}
+				}
+				nat := runNativeRoot(&runOpts{}, native, c.rootRO, binds(nvols), "", argv...)
+				if nat.err != nil || nat.timedOut {
+					t.Fatalf("%s natively: %s", strings.Join(argv, " "), nat)
+				}
+				before := treeSnapshot(t, root)
+				g := runGolosRoot(t, &runOpts{}, root, c.rootRO, binds(vols), "", argv...)
+				what := "golos run " + strings.Join(golosRootArgs("R", c.rootRO, binds(placeholders)), " ") + " " + strings.Join(argv, " ")
+				if d := treeSnapshotDiff(before, treeSnapshot(t, root)); mc.rootUnchanged && len(d) > 0 {
+					t.Errorf("%s: the root changed:\n%s", what, strings.Join(d, "\n"))
+				}
+				if g.err != nil || g.timedOut || crashed(g.stderr) {
+					t.Errorf("%s: %s\nstderr:\n%s", what, g, clip(g.stderr))
+					continue
+				}
+				nout, gout := normalizeMountOut(argv, nat.stdout), normalizeMountOut(argv, g.stdout)
+				if g.code != nat.code || !bytes.Equal(gout, nout) || !bytes.Equal(g.stderr, nat.stderr) {
+					t.Errorf("%s: %s, native (a chroot to a copy of the root, bind mounts) %s\nstdout (native | golos):\n%s\nstderr native:\n%sstderr golos:\n%s",
+						what, g, nat, strings.Join(wildLineDiffs(nout, gout), "\n"), clip(nat.stderr), clip(g.stderr))
+				}
+				mc.sameVols(t, what, nvols, vols)
+			}
+		})
+	}
+}
+
 // TestRootMissingMountPoints: with the mount points (and /mnt, /mnt/deep) missing in the
 // root, ls -la, stat, find, a listing read in pieces, rewound and seeked in
 // (testdata/mnt_dirs.c), cat and writes through the volume, "..", cd and pwd, and
@@ -122,51 +191,20 @@ func TestRootMissingMountPoints(t *testing.T) {
 		{"/bin/mnt_dirs", "/", "/mnt", "/mnt/deep", "/mnt/deep/x", "/sub"},
 		{"/bin/mnt_dirs_musl", "/", "/mnt", "/mnt/deep", "/mnt/deep/x", "/sub"},
 	}
-	for _, c := range []struct {
-		name          string
-		rootRO, volRO bool
-	}{{"rw", false, false}, {"ro-root", true, false}, {"ro", true, true}} {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			for _, argv := range cmds {
-				root, native, vols := missingMountTree(t)
-				nvols := []string{vols[0] + "-native", vols[1] + "-native"}
-				for i := range vols {
-					if out, err := exec.Command("cp", "-a", vols[i], nvols[i]).CombinedOutput(); err != nil {
-						t.Fatalf("cp -a: %v: %s", err, out)
-					}
-				}
-				binds := func(v []string) []volBind {
-					return []volBind{{host: v[0], guest: mountPoints[0], ro: c.volRO}, {host: v[1], guest: mountPoints[1], ro: c.volRO}}
-				}
-				nat := runNativeRoot(&runOpts{}, native, c.rootRO, binds(nvols), "", argv...)
-				if nat.err != nil || nat.timedOut {
-					t.Fatalf("%s natively: %s", strings.Join(argv, " "), nat)
-				}
-				before := treeSnapshot(t, root)
-				g := runGolosRoot(t, &runOpts{}, root, c.rootRO, binds(vols), "", argv...)
-				what := "golos run --root R --volume V:/mnt/deep/x --volume W:/sub/v " + strings.Join(argv, " ")
-				if d := treeSnapshotDiff(before, treeSnapshot(t, root)); len(d) > 0 {
-					t.Errorf("%s: the root changed:\n%s", what, strings.Join(d, "\n"))
-				}
-				if g.err != nil || g.timedOut || crashed(g.stderr) {
-					t.Errorf("%s: %s\nstderr:\n%s", what, g, clip(g.stderr))
-					continue
-				}
-				nout, gout := normalizeMountOut(argv, nat.stdout), normalizeMountOut(argv, g.stdout)
-				if g.code != nat.code || !bytes.Equal(gout, nout) || !bytes.Equal(g.stderr, nat.stderr) {
-					t.Errorf("%s: %s, native (chroot to a copy with the mount points, bind mounts) %s\nstdout (native | golos):\n%s\nstderr native:\n%sstderr golos:\n%s",
-						what, g, nat, strings.Join(wildLineDiffs(nout, gout), "\n"), clip(nat.stderr), clip(g.stderr))
-				}
-				// The volumes hold what they hold natively after the same command.
-				for i := range vols {
-					if d := treeSnapshotDiff(volView(t, nvols[i]), volView(t, vols[i])); len(d) > 0 {
-						t.Errorf("%s: volume %d differs from the native one's:\n%s", what, i, strings.Join(d, "\n"))
-					}
+	runMountCases(t, mountCases{
+		cmds:          cmds,
+		tree:          missingMountTree,
+		guests:        mountPoints,
+		rootUnchanged: true,
+		sameVols: func(t *testing.T, what string, native, golos []string) {
+			// The volumes hold what they hold natively after the same command.
+			for i := range golos {
+				if d := treeSnapshotDiff(volView(t, native[i]), volView(t, golos[i])); len(d) > 0 {
+					t.Errorf("%s: volume %d differs from the native one's:\n%s", what, i, strings.Join(d, "\n"))
 				}
 			}
-		})
-	}
+		},
+	})
 }
 
 // volView is a volume's snapshot without what differs between two runs anyway: times,

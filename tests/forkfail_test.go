@@ -94,3 +94,67 @@ func TestForkFailsLastingENOMEM(t *testing.T) {
 		t.Errorf("golos: want native's %q and one golos fork note; stderr:\n%s", native.stderr, stderr.String())
 	}
 }
+
+// TestForkFailedNotReaped: a thread of the program waits for any child with
+// waitid(P_ALL) while another thread forks, and every fork fails after its child's golos
+// started (the --volume's host directory is gone, as in TestForkFailsLastingENOMEM): the
+// host child golos kills must never reach the program's wait, which would report a pid
+// no fork returned (testdata/proc_wait_failed_fork.c). Natively the forks succeed; the
+// program's verdict is the same either way.
+func TestForkFailedNotReaped(t *testing.T) {
+	needGolos(t)
+	bin := prog(t, "proc_wait_failed_fork.glibc-static")
+	native := runNative(&runOpts{stdin: []byte("go\n"), timeout: 20 * time.Second}, bin)
+	want := "ready\nthe first child reaped: yes\nchildren reaped that no fork returned: 0\n"
+	if native.err != nil || native.code != 0 || string(native.stdout) != want {
+		t.Fatalf("natively: %s\nstdout:\n%sstderr:\n%s", native, native.stdout, native.stderr)
+	}
+	for round := 0; round < 3; round++ {
+		dir := t.TempDir()
+		root, vol := filepath.Join(dir, "root"), filepath.Join(dir, "vol")
+		rootCopy(t, bin, filepath.Join(root, "prog"), 0o755)
+		if err := os.MkdirAll(vol, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(golosBin, "run", "--root", root, "--volume", vol+":/v", "/prog")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		timer := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
+		lines := bufio.NewReader(out)
+		if l, err := lines.ReadString('\n'); l != "ready\n" {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("golos: first line %q (%v), want ready; stderr:\n%s", l, err, stderr.String())
+		}
+		if err := os.Remove(vol); err != nil { // every fork from now on fails
+			t.Fatal(err)
+		}
+		in.Write([]byte("go\n"))
+		in.Close()
+		var rest bytes.Buffer
+		rest.ReadFrom(lines)
+		err = cmd.Wait()
+		if !timer.Stop() {
+			t.Fatalf("golos: still running after 30 s; stdout after ready:\n%sstderr:\n%s", rest.String(), stderr.String())
+		}
+		if "ready\n"+rest.String() != want || err != nil {
+			t.Errorf("golos (round %d): %v, stdout:\nready\n%s\nwant (as natively):\n%sstderr:\n%s", round, err, rest.String(), want, stderr.String())
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n") {
+			if !strings.HasPrefix(l, "golos: fork: ") || !strings.HasSuffix(l, "(the program gets ENOMEM)") {
+				t.Errorf("golos (round %d): unexpected stderr line %q", round, l)
+			}
+		}
+	}
+}

@@ -10,7 +10,7 @@ import "sync/atomic"
 // failed fork leaves nothing to wait for: kernel/fork.c, copy_process frees the task
 // before it is ever on the parent's list of children). golos notes such a child as
 // doomed until it has reaped it itself; a wait of the program's that reaps it instead
-// drops it and is made again (sysWait4).
+// drops it and is made again (sysWait4, sysWaitid).
 
 // doomedKids are the host children of failed forks not yet reaped by golos.
 type doomedKids struct {
@@ -28,6 +28,16 @@ func (d *doomedKids) add(pid int) {
 	}
 	d.pid[pid] = true
 	d.n.Store(int32(len(d.pid)))
+}
+
+// has reports whether pid is the child of a failed fork golos has not reaped yet.
+func (d *doomedKids) has(pid int) bool {
+	if pid <= 0 || d.n.Load() == 0 {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.pid[pid]
 }
 
 // take reports whether pid, just reaped by a wait, was the child of a failed fork, and

@@ -123,7 +123,8 @@ func (p *Process) waitOptions(pid int, options uint64) (uint64, bool) {
 func sysWait4(t *Thread) int64 {
 	p := t.p
 	if p.kids.n.Load() == 0 && t.arg(2)&unix.WCLONE == 0 {
-		return t.notDoomed(passthrough(t))
+		ret := passthrough(t)
+		return t.notDoomed(unix.SYS_WAIT4, int(ret), true, ret)
 	}
 	pid := int(int32(t.arg(0)))
 	options, ok := p.waitOptions(pid, t.arg(2))
@@ -138,17 +139,22 @@ func sysWait4(t *Thread) int64 {
 	if ret > 0 {
 		p.kids.reaped(int(ret))
 	}
-	return t.notDoomed(int64(ret))
+	return t.notDoomed(unix.SYS_WAIT4, int(ret), true, int64(ret))
 }
 
-// notDoomed returns ret, what wait4 returned, unless it is the pid of a failed fork's
-// child (forkdoomed.go), which the program never had: the wait is then made again, for
-// the program's own children, as if that child had never been there.
-func (t *Thread) notDoomed(ret int64) int64 {
-	if ret <= 0 || !t.p.doomed.take(int(ret)) {
+// notDoomed returns ret, what wait4 or waitid (the call nr) returned, unless the child
+// it reported, pid, is a failed fork's (forkdoomed.go), which the program never had: the
+// wait is then made again, for the program's own children, as if that child had never
+// been there. A waitid with WNOWAIT left that child a zombie, which golos reaps at once
+// (fork.go, startChild): the wait made again finds it gone.
+func (t *Thread) notDoomed(nr int, pid int, reaped bool, ret int64) int64 {
+	if pid <= 0 {
 		return ret
 	}
-	t.restart(unix.SYS_WAIT4)
+	if reaped && !t.p.doomed.take(pid) || !reaped && !t.p.doomed.has(pid) {
+		return ret
+	}
+	t.restart(uint64(nr))
 	t.regsSet = true
 	return 0
 }
@@ -157,7 +163,9 @@ func (t *Thread) notDoomed(ret int64) int64 {
 func sysWaitid(t *Thread) int64 {
 	p := t.p
 	if p.kids.n.Load() == 0 && t.arg(3)&unix.WCLONE == 0 {
-		return passthrough(t)
+		ret := passthrough(t)
+		pid, reaped := t.waitidChild(ret)
+		return t.notDoomed(unix.SYS_WAITID, pid, reaped, ret)
 	}
 	idtype, id, infop := t.arg(0), t.arg(1), t.arg(2)
 	pid := 0
@@ -178,15 +186,31 @@ func sysWaitid(t *Thread) int64 {
 	if e != 0 {
 		return -int64(e)
 	}
-	if options&unix.WNOWAIT == 0 && infop != 0 {
-		var b [4]byte
-		if copyIn(infop+16, b[:]) == 0 { // siginfo's si_pid
-			if reaped := int(int32(binary.LittleEndian.Uint32(b[:]))); reaped > 0 {
-				p.kids.reaped(reaped)
-			}
-		}
+	child, reaped := t.waitidChild(0)
+	if reaped {
+		p.kids.reaped(child)
 	}
-	return 0
+	return t.notDoomed(unix.SYS_WAITID, child, reaped, 0)
+}
+
+// waitidChild returns the child a waitid(2) that returned ret reported (its siginfo's
+// si_pid; 0 for none, or when the program passed no siginfo, which Linux allows), and
+// whether the call reaped it: it reported an end (WEXITED), without WNOWAIT.
+func (t *Thread) waitidChild(ret int64) (pid int, reaped bool) {
+	infop, options := t.arg(2), t.arg(3)
+	if ret != 0 || infop == 0 {
+		return 0, false
+	}
+	var b [20]byte // siginfo's si_signo, si_errno, si_code, padding, si_pid
+	if copyIn(infop, b[:]) != 0 {
+		return 0, false
+	}
+	// CLD_EXITED, CLD_KILLED, CLD_DUMPED (include/uapi/asm-generic/siginfo.h)
+	const cldExited, cldKilled, cldDumped = 1, 2, 3
+	code := int32(binary.LittleEndian.Uint32(b[8:]))
+	pid = int(int32(binary.LittleEndian.Uint32(b[16:])))
+	ended := code == cldExited || code == cldKilled || code == cldDumped
+	return pid, ended && options&unix.WNOWAIT == 0
 }
 
 // childExitSignal returns the signal to deliver for a SIGCHLD from the host with the

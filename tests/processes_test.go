@@ -573,7 +573,8 @@ kill $p; wait $p; echo status $?
 }
 
 // TestProcCloneFlags: clone and clone3 of a process with flags other than fork's and
-// vfork's, as natively: CLONE_NEWUTS (the child may set its own hostname), CLONE_NEWPID,
+// vfork's, as natively: CLONE_NEWUTS (the child may set its own hostname, also after an
+// execve made while another thread runs, which golos makes in a new golos), CLONE_NEWPID,
 // CLONE_PARENT, CLONE_CLEAR_SIGHAND, and the combinations Linux refuses with EINVAL.
 // Then what golos cannot give (CLONE_FILES, CLONE_FS, CLONE_VM without CLONE_VFORK):
 // ENOSYS, named once on stderr. The namespaces need root, which the tests run as.
@@ -584,6 +585,7 @@ func TestProcCloneFlags(t *testing.T) {
 	forFlavours(t, "proc_cloneflags", func(t *testing.T, p string) {
 		nat, _ := runBoth(t, p)
 		wantNative(t, nat, 0, "CLONE_NEWUTS: the child set its own hostname: yes\n",
+			"CLONE_NEWUTS: after execve, with a thread and without, the child sets its own hostname: yes\n",
 			"CLONE_PARENT: the middle cannot wait for it, the grandparent reaps both: yes\n",
 			"CLONE_SIGHAND without CLONE_VM: EINVAL\n", "CLONE_NEWNS with CLONE_FS: EINVAL\n", "failures: 0\n")
 

@@ -159,7 +159,7 @@ func run(args []string) int {
 		}
 		switch name {
 		case "--", "--quiet", "-q", "--help", "-h", "--clear-env", "--no-rewrite", "--stats", "--read-only",
-			"--no-fsgsbase", "--sandbox", "--pid1":
+			"--no-fsgsbase", "--sandbox", "--pid1", "--exec-own-uts":
 			if hasValue {
 				return usageError("%s takes no value (in %s)", name, flag)
 			}
@@ -193,6 +193,10 @@ func run(args []string) int {
 			// Hidden: golos-oci's container's first process is its pid namespace's init
 			// (kernel.Options.Pid1).
 			opts.Pid1 = true
+		case "--exec-own-uts":
+			// Hidden: the program's tree made the UTS namespace this process is in, whose
+			// names it may set (kernel.Options.OwnUTS).
+			opts.OwnUTS = true
 		case "--sandbox":
 			sandboxed = true
 		case "--net":

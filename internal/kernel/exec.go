@@ -229,6 +229,9 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 		args = append(args, "--exec-seccomp", hex.EncodeToString(b))
 	}
 	args = append(args, t.p.execLimitFlags()...)
+	if ownUTS.Load() {
+		args = append(args, "--exec-own-uts") // the namespace stays the process's (uts.go)
+	}
 	if t.p.fsctx.root != nil {
 		args = append(args, "--workdir", t.p.cwd())
 	}

@@ -86,6 +86,7 @@ type Options struct {
 	SigMask, SigIgnored uint64
 	SigPending          uint64 // signals pending across execve (their siginfo is not kept)
 	Seccomp             []byte // the calling thread's seccomp mode and filters (seccomp.go, encodeSeccomp)
+	OwnUTS              bool   // the process is in a UTS namespace of the tree's own (uts.go)
 
 	// Pid1: the program is the init of its pid namespace, as a container's first process
 	// is (golos-oci): a signal whose action is the default is not delivered to it
@@ -255,6 +256,9 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	}
 	p.mm.owned.add(stack.Reserved[0], stack.Reserved[1])
 	p.mm.initBrk(img.BrkStart)
+	if opts.OwnUTS {
+		ownUTS.Store(true)
+	}
 	seccompMode, seccomp, ok := decodeSeccomp(opts.Seccomp)
 	if !ok {
 		return 0, errors.New("the seccomp filters given are malformed")

@@ -7,6 +7,9 @@
  * Linux refuses with EINVAL (CLONE_SIGHAND without CLONE_VM, CLONE_NEWNS with
  * CLONE_FS). Run as root (the namespaces need CAP_SYS_ADMIN).
  *
+ * The UTS namespace stays the child's across execve, also one made while another thread
+ * runs (arguments "uts-threaded", then "uts-exec").
+ *
  * With the argument "unshared": clone with CLONE_FILES, CLONE_FS, and CLONE_VM without
  * CLONE_VFORK, each printing its result (what golos cannot give, and says so).
  *
@@ -14,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -85,9 +89,38 @@ static int unshared(void)
 	return 0;
 }
 
+static void *sleeper(void *arg)
+{
+	(void)arg;
+	pause();
+	return NULL;
+}
+
+/* utsExec runs in the child of a CLONE_NEWUTS clone, after one execve ("uts-threaded"):
+ * it starts a thread and makes another execve, after which ("uts-exec") the program sets
+ * the hostname. Exit status 0 when the name is set and seen. */
+static int utsExec(const char *step)
+{
+	if (strcmp(step, "uts-threaded") == 0) {
+		pthread_t th;
+		if (pthread_create(&th, NULL, sleeper, NULL) != 0)
+			return 4;
+		char *args[] = {"proc_cloneflags", "uts-exec", NULL};
+		execv("/proc/self/exe", args);
+		return 3;
+	}
+	struct utsname u;
+	if (sethostname("golos-uts-exec", 14) != 0)
+		return 1;
+	uname(&u);
+	return strcmp(u.nodename, "golos-uts-exec") == 0 ? 0 : 2;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && strncmp(argv[1], "uts-", 4) == 0)
+		return utsExec(argv[1]);
 	if (argc > 1 && strcmp(argv[1], "unshared") == 0)
 		return unshared();
 
@@ -103,6 +136,13 @@ int main(int argc, char **argv)
 		_exit(strcmp(u.nodename, "golos-uts-test") == 0 ? 0 : 2);
 	}
 	expect("CLONE_NEWUTS: the child set its own hostname", pid > 0 && reap(pid) == 0);
+	pid = rawclone(CLONE_NEWUTS | SIGCHLD);
+	if (pid == 0) {
+		char *args[] = {"proc_cloneflags", "uts-threaded", NULL};
+		execv("/proc/self/exe", args);
+		_exit(3);
+	}
+	expect("CLONE_NEWUTS: after execve, with a thread and without, the child sets its own hostname", pid > 0 && reap(pid) == 0);
 	uname(&after);
 	expect("CLONE_NEWUTS: the parent's hostname is unchanged", strcmp(before.nodename, after.nodename) == 0);
 

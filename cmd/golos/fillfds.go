@@ -4,16 +4,19 @@ package main
 
 import (
 	"golang.org/x/sys/unix"
+
+	"golos/internal/vfs"
 )
 
 // scmMaxFD is how many descriptors one SCM_RIGHTS message may carry (unix(7):
 // SCM_MAX_FD, include/net/scm.h).
 const scmMaxFD = 253
 
-// freeBelow counts the free descriptor numbers below high, given the descriptors open
-// (vfs.OpenFDs), or returns -1 when they could not be listed (nil).
-func freeBelow(high int, open []int) int {
-	if open == nil {
+// freeBelow counts the free descriptor numbers below high, or -1 when /proc/self/fd
+// cannot be read.
+func freeBelow(high int) int {
+	open, err := vfs.OpenFDs()
+	if err != nil {
 		return -1
 	}
 	free := high

@@ -62,10 +62,7 @@ func placeRuntimeFDs() ([]int, error) {
 		// be moved without the race above.
 		return nil, fmt.Errorf("the Go runtime's poller started before golos could place its descriptors")
 	}
-	// One listing of the open descriptors serves both HighFD and the count of free
-	// numbers below it (each costs an open and a getdents of /proc/self/fd).
-	open, _ := vfs.OpenFDs()
-	fillers, err := takeLowFDs(vfs.HighFDWith(open), open)
+	fillers, err := takeLowFDs(vfs.HighFD())
 	if err == nil {
 		pollServerInit()
 	}
@@ -81,8 +78,7 @@ func placeRuntimeFDs() ([]int, error) {
 
 // takeLowFDs fills every free descriptor number below high with a copy of one eventfd
 // (and a socket pair, fillByRights), and returns them, in increasing order, for closeFDs.
-// open lists the descriptors open before it (nil if they could not be listed).
-func takeLowFDs(high int, open []int) ([]int, error) {
+func takeLowFDs(high int) ([]int, error) {
 	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("place the runtime's poller: %w", err)
@@ -95,7 +91,7 @@ func takeLowFDs(high int, open []int) ([]int, error) {
 	// Most numbers are taken a message at a time (fillByRights), counted so that none
 	// lands at high or above, where the kernel might have to grow the table; the rest,
 	// if any, and the check that every number below high is taken, a number at a time.
-	if free := freeBelow(high, open) - 1; free > 8 { // the eventfd took one
+	if free := freeBelow(high); free > 8 {
 		fds = append(fds, fillByRights(fd, free)...)
 		slices.Sort(fds)
 	}

@@ -391,36 +391,21 @@ func HostFDPath(fd int) (string, error) {
 // in a process with threads waits for an RCU grace period (about 10 ms here). An
 // application with more descriptors open than that finds golos's in its way: its own
 // numbers skip them, and it cannot close them.
-func HighFD() int { return HighFDWith(nil) }
+var HighFD = sync.OnceValue(func() int {
+	size := tableSize()
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur < uint64(size) {
+		size = int(rl.Cur)
+	}
+	return max(size-8, 3)
+})
 
-// HighFDWith is HighFD, computed from open (the descriptors open now, as OpenFDs lists
-// them) when it has not been yet, so that golos's start, which needs the listing too
-// (cmd/golos, takeLowFDs), reads /proc/self/fd once; nil lists them afresh.
-func HighFDWith(open []int) int {
-	highFD.once.Do(func() {
-		if open == nil {
-			open, _ = OpenFDs()
-		}
-		size := tableSize(open)
-		var rl unix.Rlimit
-		if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur < uint64(size) {
-			size = int(rl.Cur)
-		}
-		highFD.v = max(size-8, 3)
-	})
-	return highFD.v
-}
-
-var highFD struct {
-	once sync.Once
-	v    int
-}
-
-// tableSize is the size of the process's descriptor table, given the descriptors open:
-// 64 entries, or the power of two above the highest.
-func tableSize(open []int) int {
+// tableSize is the size of the process's descriptor table: 64 entries, or the power of
+// two above the highest descriptor open.
+func tableSize() int {
 	size := 64
-	for _, fd := range open {
+	fds, _ := OpenFDs()
+	for _, fd := range fds {
 		for fd >= size {
 			size *= 2
 		}

@@ -97,6 +97,26 @@ func TestThreadsGoProgram(t *testing.T) {
 		"sync.Cond token ring: 3200 turns, total 24000\n", "exiting with status 3\n")
 }
 
+// TestThreadsGOMAXPROCSEnv: a GOMAXPROCS in the environment is the program's, but golos's
+// own runtime reads it too as it starts, and golos keeps its runtime's count of Ps until
+// the program's second thread (kernel.StartProcs, raiseProcs): with GOMAXPROCS=1 the
+// program's threads, signals, futexes and its own Go runtime (thr_goprog, which takes
+// GOMAXPROCS=1 from the environment as well) must work as natively. thr_futex: 8 C
+// threads in contention.
+func TestThreadsGOMAXPROCSEnv(t *testing.T) {
+	o := runOpts{env: []string{"GOMAXPROCS=1"}}
+	t.Run("thr_futex", func(t *testing.T) {
+		t.Parallel()
+		nat, _ := runBothOpts(t, o, prog(t, "thr_futex.glibc-static"))
+		wantNative(t, nat, 0, "mutex counter (8 x 20000): 160000 (ok)\n", "failures: 0\n")
+	})
+	t.Run("thr_goprog", func(t *testing.T) {
+		t.Parallel()
+		nat, _ := runBothOpts(t, o, prog(t, "thr_goprog.go-static"))
+		wantNative(t, nat, 3, "sleeping goroutines woken: 200\n", "exiting with status 3\n")
+	})
+}
+
 // TestThreadsOpenMP: a parallel-for reduction on 4 threads, 2,000 parallel regions, tasks
 // (libgomp: a thread pool sleeping on futexes), static and dynamic (through ld.so).
 func TestThreadsOpenMP(t *testing.T) {

@@ -7,10 +7,9 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"sync/atomic"
 	"syscall"
-	_ "unsafe" // go:linkname
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -22,14 +21,14 @@ import (
 // Go runtime opens two for its poller (an epoll and an eventfd) the first time a timer is
 // set, which its background scavenger does at some point of any long run; they would land
 // on the application's lowest free numbers. So golos starts the poller itself, before the
-// application runs, with every free number below the top of the descriptor table taken,
-// so that both land there, where golos also keeps the root's and volumes' (vfs.HighFD).
-// The application sees RLIMIT_NOFILE with the soft limit it started with (the Go runtime
-// raises its own).
+// application runs, with both at the top of the descriptor table, where golos also keeps
+// the root's and volumes' (vfs.HighFD). The application sees RLIMIT_NOFILE with the soft
+// limit it started with (the Go runtime raises its own).
 //
-// These are the runtime's own variables (runtime/netpoll_epoll.go) and package syscall's
-// record of the original limit (syscall/rlimit.go), reached by go:linkname; the build links
-// golos with -checklinkname=0 for them, and the TLS move pins the Go release.
+// These are the runtime's own variables (runtime/netpoll.go, runtime/netpoll_epoll.go)
+// and package syscall's record of the original limit (syscall/rlimit.go), reached by
+// go:linkname; the build links golos with -checklinkname=0 for them, and the TLS move
+// pins the Go release.
 
 //go:linkname runtimeEpfd runtime.epfd
 var runtimeEpfd int32
@@ -37,92 +36,67 @@ var runtimeEpfd int32
 //go:linkname runtimeNetpollEventFd runtime.netpollEventFd
 var runtimeNetpollEventFd uintptr
 
+// runtimeNetpollInited is the runtime's atomic.Uint32 (a uint32 in memory) that says
+// the poller is set up: nothing of the runtime's reads epfd or netpollEventFd before it
+// is 1 (netpollinited, netpollGenericInit).
+//
+//go:linkname runtimeNetpollInited runtime.netpollInited
+var runtimeNetpollInited uint32
+
 //go:linkname origRlimitNofile syscall.origRlimitNofile
 var origRlimitNofile atomic.Pointer[syscall.Rlimit]
 
-// pollServerInit starts the runtime's poller (runtime/netpoll.go, as package
-// internal/poll does before its first pollable file).
-//
-//go:linkname pollServerInit internal/poll.runtime_pollServerInit
-func pollServerInit()
-
-// placeRuntimeFDs starts the runtime's poller with its descriptors high. It runs before
-// anything else of golos's that could use them. (It lives in package main, which alone is
+// placeRuntimeFDs sets up the runtime's poller as its netpollinit does
+// (runtime/netpoll_epoll.go: an epoll, a non-blocking eventfd registered in it for
+// EPOLLIN with the address of netpollEventFd as its data, which netpoll looks for to
+// tell the poller's own wake-ups), but with both descriptors moved to vfs.HighFD before
+// the runtime knows them, and then marks the poller set up. It runs before anything else
+// of golos's that could start the poller. (It lives in package main, which alone is
 // linked with -checklinkname=0: a test binary of another package would not link.)
 //
-// The descriptors are not moved once open: the runtime reads epfd afresh for each
-// epoll_wait, and its sysmon thread polls without a timer or a file registered (every
-// 10 ms, netpoll(0)), as does every start of the world after a GC phase. A thread that
-// read the old number just before a move closed it failed with EBADF and took golos down
-// ("runtime: epollwait on fd 248 failed with 9", the new number printed). Instead every
-// free number below vfs.HighFD is taken for the moment the runtime opens them.
+// The descriptors are never moved once the runtime has them: it reads epfd afresh for
+// each epoll_wait, and its sysmon thread polls without a timer or a file registered
+// (every 10 ms, netpoll(0)), as does every start of the world after a GC phase; a thread
+// that read the old number just before a move closed it would fail with EBADF and take
+// golos down ("runtime: epollwait on fd 248 failed with 9"). golos used to take every
+// free number below vfs.HighFD for the moment the runtime's own netpollinit opened them,
+// which cost a listing of /proc/self/fd, a socket pair, an SCM_RIGHTS message of up to
+// 253 descriptors and their close at every start (docs/performance-analysis.md).
 func placeRuntimeFDs() ([]int, error) {
-	if runtimeEpfd >= 0 {
+	if atomic.LoadUint32(&runtimeNetpollInited) != 0 || runtimeEpfd >= 0 {
 		// Nothing in golos starts the poller before this, and its descriptors could not
 		// be moved without the race above.
 		return nil, fmt.Errorf("the Go runtime's poller started before golos could place its descriptors")
 	}
-	fillers, err := takeLowFDs(vfs.HighFD())
-	if err == nil {
-		pollServerInit()
-	}
-	closeFDs(fillers)
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("start the runtime's poller: epoll_create1: %w", err)
 	}
-	if runtimeEpfd < 0 || runtimeNetpollEventFd == 0 {
-		return nil, fmt.Errorf("the Go runtime's poller did not start")
+	if ep, err = vfs.MoveHigh(ep); err != nil {
+		return nil, fmt.Errorf("start the runtime's poller: move its epoll: %w", err)
 	}
-	return []int{int(runtimeEpfd), int(runtimeNetpollEventFd)}, nil
-}
-
-// takeLowFDs fills every free descriptor number below high with a copy of one eventfd
-// (and a socket pair, fillByRights), and returns them, in increasing order, for closeFDs.
-func takeLowFDs(high int) ([]int, error) {
-	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
+	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
-		return nil, fmt.Errorf("place the runtime's poller: %w", err)
+		unix.Close(ep)
+		return nil, fmt.Errorf("start the runtime's poller: eventfd: %w", err)
 	}
-	if fd >= high {
-		unix.Close(fd)
-		return nil, nil
+	if efd, err = vfs.MoveHigh(efd); err != nil {
+		unix.Close(ep)
+		return nil, fmt.Errorf("start the runtime's poller: move its eventfd: %w", err)
 	}
-	fds := []int{fd}
-	// Most numbers are taken a message at a time (fillByRights), counted so that none
-	// lands at high or above, where the kernel might have to grow the table; the rest,
-	// if any, and the check that every number below high is taken, a number at a time.
-	if free := freeBelow(high); free > 8 {
-		fds = append(fds, fillByRights(fd, free)...)
-		slices.Sort(fds)
+	// struct epoll_event is packed on x86-64: the data's 8 bytes follow the events'
+	// 4, which unix.EpollEvent names Fd and Pad.
+	data := uint64(uintptr(unsafe.Pointer(&runtimeNetpollEventFd)))
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(uint32(data)), Pad: int32(uint32(data >> 32))}
+	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, efd, &ev); err != nil {
+		unix.Close(ep)
+		unix.Close(efd)
+		return nil, fmt.Errorf("start the runtime's poller: epoll_ctl: %w", err)
 	}
-	for {
-		d, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0) // the lowest free number
-		if err != nil {
-			closeFDs(fds)
-			return nil, fmt.Errorf("place the runtime's poller: %w", err)
-		}
-		if d >= high {
-			unix.Close(d)
-			return fds, nil
-		}
-		fds = append(fds, d)
-	}
-}
-
-// closeFDs closes the descriptors of fds (sorted), a run of consecutive numbers at a time.
-func closeFDs(fds []int) {
-	for i := 0; i < len(fds); {
-		j := i + 1
-		for j < len(fds) && fds[j] == fds[j-1]+1 {
-			j++
-		}
-		if unix.CloseRange(uint(fds[i]), uint(fds[j-1]), 0) != nil {
-			for _, fd := range fds[i:j] {
-				unix.Close(fd)
-			}
-		}
-		i = j
-	}
+	runtimeEpfd = int32(ep)
+	runtimeNetpollEventFd = uintptr(efd)
+	atomic.StoreUint32(&runtimeNetpollInited, 1) // after the descriptors: see runtimeNetpollInited
+	return []int{ep, efd}, nil
 }
 
 // appNofile is the RLIMIT_NOFILE the application started with: the soft limit golos was

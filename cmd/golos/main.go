@@ -85,22 +85,8 @@ func init() {
 	// The application's main thread runs on the process's main thread, as on Linux
 	// (its tid is the pid).
 	runtime.LockOSThread()
-	runtime.GOMAXPROCS(golosProcs())
-}
-
-// procsHeadroom is how many of golos's runtime Ps there are beyond the CPUs.
-const procsHeadroom = 6
-
-// golosProcs is GOMAXPROCS for golos's own runtime, whatever the environment says (a
-// GOMAXPROCS there is the program's): the CPUs, and room for the application's threads.
-// Each application thread holds a P while it runs the program's code, in the runtime's
-// syscall state, until sysmon takes it back (20 µs to 10 ms later); with only as many Ps
-// as CPUs, golos's own goroutines and a new thread's start wait for that, through
-// handoffs between OS threads. Measured here (2 CPUs, golos-bench's threads row: 1,000
-// threads made and joined one at a time): 2.2–3.8× native with 2 Ps, 1.4× with 4, 1.2×
-// with 8.
-func golosProcs() int {
-	return runtime.NumCPU() + procsHeadroom
+	// golos's runtime gets more Ps than CPUs only when the application has threads.
+	kernel.StartProcs()
 }
 
 func main() {

@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"debug/elf"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -76,9 +75,9 @@ func selfText() (start, end uintptr, err error) {
 	if phdr == 0 {
 		return 0, 0, fmt.Errorf("golos's auxiliary vector has no AT_PHDR")
 	}
-	headers := unsafe.Slice((*elf.Prog64)(unsafe.Add(unsafe.Pointer(nil), phdr)), phnum)
+	headers := unsafe.Slice((*loader.Prog64)(unsafe.Add(unsafe.Pointer(nil), phdr)), phnum)
 	for _, h := range headers {
-		if elf.ProgType(h.Type) == elf.PT_LOAD && elf.ProgFlag(h.Flags)&elf.PF_X != 0 {
+		if loader.ProgType(h.Type) == loader.PT_LOAD && loader.ProgFlag(h.Flags)&loader.PF_X != 0 {
 			return uintptr(h.Vaddr), uintptr(h.Vaddr + h.Memsz), nil
 		}
 	}

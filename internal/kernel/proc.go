@@ -217,6 +217,7 @@ func (t *Thread) clone(a abi.CloneArgs) int64 {
 	if t.overNproc() || !nprocRoom(1) { // nproc.go
 		return -int64(unix.EAGAIN)
 	}
+	raiseProcs() // a P for the new thread's code besides this one's (procs.go)
 	t.p.mm.rw.goingThreaded()
 	s, err := t.p.takeSpare()
 	if err != nil {

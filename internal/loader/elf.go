@@ -4,7 +4,6 @@
 package loader
 
 import (
-	"debug/elf"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -16,12 +15,12 @@ import (
 type Segment struct {
 	Vaddr, Memsz   uint64
 	Offset, Filesz uint64
-	Flags          elf.ProgFlag
+	Flags          ProgFlag
 }
 
 // File is what golos needs of an ELF header and its program headers.
 type File struct {
-	Type     elf.Type
+	Type     Type
 	Entry    uint64
 	Phoff    uint64
 	Phnum    int
@@ -56,27 +55,27 @@ func badFormat(format string, a ...any) error { return formatError(fmt.Sprintf(f
 func Parse(r io.ReaderAt, size int64) (*File, error) {
 	var hdr [64]byte
 	n, _ := r.ReadAt(hdr[:], 0)
-	if n < 4 || string(hdr[:4]) != elf.ELFMAG {
+	if n < 4 || string(hdr[:4]) != elfMag {
 		return nil, badFormat("not an ELF executable and no #! line")
 	}
 	if n < 20 {
 		return nil, badFormat("truncated ELF: the file has %d bytes, the header alone needs 64", size)
 	}
-	switch elf.Class(hdr[elf.EI_CLASS]) {
-	case elf.ELFCLASS64:
-	case elf.ELFCLASS32:
-		if n >= 20 && elf.Data(hdr[elf.EI_DATA]) == elf.ELFDATA2LSB && elf.Machine(binary.LittleEndian.Uint16(hdr[18:])) == elf.EM_386 {
+	switch hdr[eiClass] {
+	case elfClass64:
+	case elfClass32:
+		if n >= 20 && hdr[eiData] == elfData2LSB && binary.LittleEndian.Uint16(hdr[18:]) == emI386 {
 			// Linux runs these (IA-32 emulation): golos's limitation, not the file's.
 			return nil, fmt.Errorf("32-bit ELF (i386); golos runs x86-64 executables")
 		}
 		return nil, badFormat("32-bit ELF (%s); golos runs x86-64 executables", describeMachine(hdr[:n]))
 	default:
-		return nil, badFormat("ELF of unknown class %d", hdr[elf.EI_CLASS])
+		return nil, badFormat("ELF of unknown class %d", hdr[eiClass])
 	}
-	if elf.Data(hdr[elf.EI_DATA]) != elf.ELFDATA2LSB {
+	if hdr[eiData] != elfData2LSB {
 		return nil, badFormat("big-endian ELF (%s); golos runs x86-64 executables", describeMachine(hdr[:n]))
 	}
-	if m := elf.Machine(binary.LittleEndian.Uint16(hdr[18:])); m != elf.EM_X86_64 {
+	if m := binary.LittleEndian.Uint16(hdr[18:]); m != emX86_64 {
 		return nil, badFormat("ELF for %s; golos runs x86-64 executables", describeMachine(hdr[:n]))
 	}
 	if n < 64 {
@@ -84,12 +83,12 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 	}
 	le := binary.LittleEndian
 	f := &File{
-		Type:  elf.Type(le.Uint16(hdr[16:])),
+		Type:  Type(le.Uint16(hdr[16:])),
 		Entry: le.Uint64(hdr[24:]),
 		Phoff: le.Uint64(hdr[32:]),
 		Phnum: int(le.Uint16(hdr[56:])),
 	}
-	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
+	if f.Type != ET_EXEC && f.Type != ET_DYN {
 		return nil, badFormat("ELF of type %v, not an executable", f.Type)
 	}
 	if phentsize := le.Uint16(hdr[54:]); phentsize != 56 {
@@ -108,12 +107,12 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 	}
 	for i := 0; i < f.Phnum; i++ {
 		p := ph[i*56 : (i+1)*56]
-		typ := elf.ProgType(le.Uint32(p[0:]))
-		flags := elf.ProgFlag(le.Uint32(p[4:]))
+		typ := ProgType(le.Uint32(p[0:]))
+		flags := ProgFlag(le.Uint32(p[4:]))
 		off, vaddr := le.Uint64(p[8:]), le.Uint64(p[16:])
 		filesz, memsz := le.Uint64(p[32:]), le.Uint64(p[40:])
 		switch typ {
-		case elf.PT_LOAD:
+		case PT_LOAD:
 			if memsz == 0 {
 				continue
 			}
@@ -139,7 +138,7 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 				}
 			}
 			f.Segments = append(f.Segments, Segment{Vaddr: vaddr, Memsz: memsz, Offset: off, Filesz: filesz, Flags: flags})
-		case elf.PT_INTERP:
+		case PT_INTERP:
 			if filesz == 0 || filesz > 4096 || off+filesz > uint64(size) || off+filesz < off {
 				return nil, badFormat("bad ELF: PT_INTERP of %d bytes at %#x", filesz, off)
 			}
@@ -151,7 +150,7 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 				return nil, badFormat("bad ELF: PT_INTERP is not NUL-terminated")
 			}
 			f.Interp = string(buf[:filesz-1])
-		case elf.PT_PHDR:
+		case PT_PHDR:
 			f.Phdr = vaddr
 		}
 	}
@@ -166,25 +165,25 @@ func describeMachine(hdr []byte) string {
 	if len(hdr) < 20 {
 		return "unknown machine"
 	}
-	var m elf.Machine
-	if elf.Data(hdr[elf.EI_DATA]) == elf.ELFDATA2MSB {
-		m = elf.Machine(binary.BigEndian.Uint16(hdr[18:]))
+	var m uint16
+	if hdr[eiData] == elfData2MSB {
+		m = binary.BigEndian.Uint16(hdr[18:])
 	} else {
-		m = elf.Machine(binary.LittleEndian.Uint16(hdr[18:]))
+		m = binary.LittleEndian.Uint16(hdr[18:])
 	}
 	switch m {
-	case elf.EM_386:
+	case emI386:
 		return "i386"
-	case elf.EM_X86_64:
+	case emX86_64:
 		return "x86-64"
-	case elf.EM_ARM:
+	case emARM:
 		return "ARM"
-	case elf.EM_AARCH64:
+	case emAARCH64:
 		return "AArch64"
-	case elf.EM_RISCV:
+	case emRISCV:
 		return "RISC-V"
 	}
-	return m.String()
+	return fmt.Sprintf("machine %d", m)
 }
 
 // span returns the page-aligned range the segments cover, before relocation.
@@ -213,7 +212,7 @@ func (f *File) phdrAddr() uint64 {
 func (f *File) code(bias uint64) [][2]uint64 {
 	var out [][2]uint64
 	for _, s := range f.Segments {
-		if s.Flags&elf.PF_X != 0 && s.Filesz > 0 {
+		if s.Flags&PF_X != 0 && s.Filesz > 0 {
 			out = append(out, [2]uint64{s.Vaddr + bias, s.Vaddr + s.Filesz + bias})
 		}
 	}

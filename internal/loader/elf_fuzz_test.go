@@ -103,7 +103,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if file.Type != elf.ET_EXEC && file.Type != elf.ET_DYN {
+		if file.Type != ET_EXEC && file.Type != ET_DYN {
 			t.Fatalf("accepted type %v", file.Type)
 		}
 		if file.Phnum <= 0 || file.Phoff > size || file.Phoff+uint64(file.Phnum)*56 > size {

@@ -1,7 +1,6 @@
 package loader
 
 import (
-	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -55,7 +54,7 @@ func Load(path string, opener Opener, area *Area) (*Image, error) {
 	img := &Image{Interp: f.Interp}
 	var bias uint64
 	switch {
-	case f.Type == elf.ET_EXEC:
+	case f.Type == ET_EXEC:
 		bias, err = mapImage(exe, f, 0, true, nil)
 	case f.Interp != "":
 		bias, err = mapImage(exe, f, elfETDynBase+randomPages(mmapRndPages)*pageSize, true, nil)
@@ -73,7 +72,7 @@ func Load(path string, opener Opener, area *Area) (*Image, error) {
 	img.Phdr = f.phdrAddr() + bias
 	img.Phnum = uint64(f.Phnum)
 	img.BrkStart = hi + bias
-	if f.Type == elf.ET_DYN && f.Interp == "" {
+	if f.Type == ET_DYN && f.Interp == "" {
 		// A static-pie or a loader run as the program gets its brk at ELF_ET_DYN_BASE,
 		// away from the mmap region it was loaded in (fs/binfmt_elf.c, load_elf_binary).
 		img.BrkStart = elfETDynBase + randomPages(1<<13)*pageSize
@@ -87,7 +86,7 @@ func Load(path string, opener Opener, area *Area) (*Image, error) {
 		if lf.Interp != "" {
 			return nil, fmt.Errorf("interpreter %s: has an interpreter itself", f.Interp)
 		}
-		lbias, err := mapImage(ld, lf, 0, lf.Type == elf.ET_EXEC, area)
+		lbias, err := mapImage(ld, lf, 0, lf.Type == ET_EXEC, area)
 		if err != nil {
 			return nil, fmt.Errorf("interpreter %s: %w", f.Interp, err)
 		}
@@ -192,13 +191,13 @@ func mapImage(fd rawFile, f *File, bias uint64, fixed bool, area *Area) (uint64,
 
 func mapSegment(fd rawFile, s Segment, bias uint64) error {
 	prot := 0
-	if s.Flags&elf.PF_R != 0 {
+	if s.Flags&PF_R != 0 {
 		prot |= unix.PROT_READ
 	}
-	if s.Flags&elf.PF_W != 0 {
+	if s.Flags&PF_W != 0 {
 		prot |= unix.PROT_WRITE
 	}
-	if s.Flags&elf.PF_X != 0 {
+	if s.Flags&PF_X != 0 {
 		prot |= unix.PROT_EXEC
 	}
 	start := s.Vaddr + bias

@@ -119,6 +119,7 @@ func (w *wireWriter) options(o *Options) {
 	w.u64(o.SigIgnored)
 	w.u64(o.SigPending)
 	w.bytes(o.Seccomp)
+	w.bool(o.OwnUTS)
 	for _, l := range []*unix.Rlimit{o.AS, o.Data} {
 		w.bool(l != nil)
 		if l != nil {
@@ -150,6 +151,7 @@ func (r *wireReader) options(o *Options) {
 	o.SigIgnored = r.u64()
 	o.SigPending = r.u64()
 	o.Seccomp = r.bytes()
+	o.OwnUTS = r.bool()
 	for _, l := range []**unix.Rlimit{&o.AS, &o.Data} {
 		if r.bool() {
 			*l = &unix.Rlimit{Cur: r.u64(), Max: r.u64()}

@@ -142,7 +142,7 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 			return -int64(unix.EFAULT)
 		}
 	}
-	if !nprocRoom(golosThreads) { // the child's golos would pass RLIMIT_NPROC (nproc.go)
+	if !nprocRoom(golosThreads) || !pidsRoom(golosThreads) { // the child's golos would pass RLIMIT_NPROC (nproc.go) or pids.max (pidscgroup.go)
 		return -int64(unix.EAGAIN)
 	}
 	pid, err := t.forkChild(a)

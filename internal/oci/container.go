@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -25,6 +26,10 @@ type Runtime struct {
 	Golos string // the golos binary
 	Self  string // this executable, run again as the init process
 	Note  func(string)
+	// SystemdCgroup: linux.cgroupsPath is systemd's slice:prefix:name (--systemd-cgroup).
+	SystemdCgroup bool
+	// Warn says what the container runs without on stderr, as well as in the log.
+	Warn func(string)
 }
 
 // CreateOpts are create's and run's options.
@@ -89,6 +94,16 @@ func (r *Runtime) Create(id string, o CreateOpts) (c *Created, err error) {
 	for _, n := range notes {
 		r.note(n)
 	}
+	cgroups, cgVols, err := r.cgroups(id, spec)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			cgroupRemove(cgroups)
+		}
+	}()
+	vols = append(vols, cgVols...)
 	newPidNS := false
 	if spec.Linux != nil {
 		for _, ns := range spec.Linux.Namespaces {
@@ -137,6 +152,7 @@ func (r *Runtime) Create(id string, o CreateOpts) (c *Created, err error) {
 		Process:  spec.Process,
 		NewPidNS: newPidNS,
 		Binds:    binds,
+		Cgroups:  cgroups,
 	}
 	if spec.Linux != nil {
 		cfg.Namespaces = spec.Linux.Namespaces
@@ -152,7 +168,7 @@ func (r *Runtime) Create(id string, o CreateOpts) (c *Created, err error) {
 	st := &State{
 		OCIVersion: specVersion, ID: id, Status: "created", Pid: pid, Bundle: bundle,
 		Annotations: spec.Annotations, Created: time.Now().UTC(), StartTime: start,
-		Golos: base, RootPath: spec.Root.Path, PidNS: cfg.NewPidNS,
+		Golos: base, RootPath: spec.Root.Path, PidNS: cfg.NewPidNS, Cgroups: cgroups,
 	}
 	if err := saveProcess(dir, spec.Process); err != nil {
 		return nil, err
@@ -433,6 +449,9 @@ func (r *Runtime) Delete(id string, force bool) error {
 		}
 		waitGone(pids, 5*time.Second)
 	}
+	if err := cgroupRemove(st.Cgroups); err != nil {
+		r.note(err.Error())
+	}
 	if spec, _ := LoadSpec(st.Bundle); spec != nil && spec.Hooks != nil {
 		st.Status = "stopped"
 		if err := runHooks("poststop", spec.Hooks.Poststop, st.JSON()); err != nil {
@@ -513,7 +532,7 @@ func (r *Runtime) Exec(id string, o ExecOpts) (int, error) {
 		return 0, errors.New("a terminal needs --console-socket, and --console-socket a terminal")
 	}
 	o.Process.Env = withHome(o.Process.Env, st.RootPath, o.Process.User.UID)
-	cfg := initConfig{Golos: r.golosArgs(st.Golos, o.Process), Process: o.Process}
+	cfg := initConfig{Golos: r.golosArgs(st.Golos, o.Process), Process: o.Process, Cgroups: st.Cgroups}
 	if st.PidNS {
 		// The process joins the container's pid namespace too, and its mount namespace
 		// (whose /proc is the pid namespace's): through nsenter(1), which enters them
@@ -545,6 +564,41 @@ func (r *Runtime) Exec(id string, o ExecOpts) (int, error) {
 		return 0, nil
 	}
 	return Wait(cmd), nil
+}
+
+// cgroups makes the container's cgroups (cgroup.go) and returns them with the volumes that
+// show them inside. A host that refuses them is said once, and the container runs
+// without, as under runc's rootless mode.
+func (r *Runtime) cgroups(id string, spec *Spec) ([]string, []volume, error) {
+	if spec.Linux == nil {
+		return nil, nil, nil
+	}
+	if res := spec.Linux.Resources; spec.Linux.CgroupsPath == "" && (res == nil || res.Memory == nil && res.CPU == nil && res.Pids == nil) {
+		// Neither a cgroup nor a limit asked for: none is made (runc makes one named by
+		// the id under its own; golos-oci leaves a bare bundle's process where it runs).
+		return nil, nil, nil
+	}
+	cg, err := cgroupPath(spec.Linux.CgroupsPath, id, r.SystemdCgroup)
+	if err != nil {
+		return nil, nil, err
+	}
+	dest := ""
+	for _, m := range spec.Mounts {
+		if m.Type == "cgroup" || m.Type == "cgroup2" {
+			dest = path.Clean(m.Destination)
+		}
+	}
+	dirs, vols, err := cgroupSetup(cg, spec.Linux.Resources, dest)
+	var no *errNoCgroups
+	if errors.As(err, &no) {
+		msg := fmt.Sprintf("cgroups: %v: the container runs without resource limits", err)
+		r.note(msg)
+		if r.Warn != nil {
+			r.Warn(msg)
+		}
+		return nil, nil, nil
+	}
+	return dirs, vols, err
 }
 
 func (r *Runtime) note(s string) {

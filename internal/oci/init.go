@@ -23,6 +23,8 @@ type initConfig struct {
 	// Binds: what the init process binds in its mount namespace, before it becomes the
 	// container's user (view.go).
 	Binds []bindMount
+	// Cgroups: the container's cgroups, which the init process joins first (cgroup.go).
+	Cgroups []string
 
 	enter int // exec: the container's init process, whose namespaces nsenter(1) enters
 }
@@ -84,6 +86,11 @@ func initProcess(cfgFile, syncFile *os.File) error {
 		return fmt.Errorf("init: configuration: %w", err)
 	}
 	cfgFile.Close()
+	// Before anything of the container's runs: golos and every process it forks are
+	// counted there from their start.
+	if err := joinCgroups(cfg.Cgroups); err != nil {
+		return err
+	}
 	if cfg.NewPidNS {
 		if err := newPidNS(); err != nil {
 			return err

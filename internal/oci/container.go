@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -104,18 +105,23 @@ func (r *Runtime) Create(id string, o CreateOpts) (c *Created, err error) {
 		}
 	}()
 	vols = append(vols, cgVols...)
-	newPidNS := false
+	newPidNS, joinPidNS := false, ""
 	if spec.Linux != nil {
 		for _, ns := range spec.Linux.Namespaces {
 			// A new pid namespace (podman always asks for one): the init process is
 			// made in it (its pid 1) with a mount namespace of its own, where the
-			// namespace's procfs is mounted over /proc (init.go, newPidNS).
-			newPidNS = newPidNS || ns.Type == "pid" && ns.Path == ""
+			// namespace's procfs is mounted over /proc (init.go, newPidNS). One named
+			// by path (a pod's, podman run --pid container:X) is joined the same way,
+			// the init process one more of its processes (startInPidNS).
+			if ns.Type == "pid" {
+				newPidNS = ns.Path == ""
+				joinPidNS = ns.Path
+			}
 		}
 	}
 	rootPath := spec.Root.Path
 	var binds []bindMount
-	if newPidNS {
+	if newPidNS || joinPidNS != "" {
 		// Paths the container's user could not reach, bound where it can in the init
 		// process's mount namespace (view.go).
 		if binds, err = viewBinds(dir, &rootPath, vols); err != nil {
@@ -143,16 +149,22 @@ func (r *Runtime) Create(id string, o CreateOpts) (c *Created, err error) {
 		return nil, fmt.Errorf("exec fifo: %w", err)
 	}
 	spec.Process.Env = withHome(spec.Process.Env, spec.Root.Path, spec.Process.User.UID)
-	cfg := initConfig{
+	golosBase := base
+	if joinPidNS == "" {
 		// The container's first process, which runc makes its pid namespace's init:
-		// golos gives it init's signals (no pid namespace of its own: README).
-		Golos:    r.golosArgs(append([]string{"--pid1"}, base...), spec.Process),
-		FIFO:     fifo,
-		Hostname: spec.Hostname,
-		Process:  spec.Process,
-		NewPidNS: newPidNS,
-		Binds:    binds,
-		Cgroups:  cgroups,
+		// golos gives it init's signals (README). In a joined pid namespace it is not
+		// its init.
+		golosBase = append([]string{"--pid1"}, base...)
+	}
+	cfg := initConfig{
+		Golos:     r.golosArgs(golosBase, spec.Process),
+		FIFO:      fifo,
+		Hostname:  spec.Hostname,
+		Process:   spec.Process,
+		NewPidNS:  newPidNS,
+		JoinPidNS: joinPidNS,
+		Binds:     binds,
+		Cgroups:   cgroups,
 	}
 	if spec.Linux != nil {
 		cfg.Namespaces = spec.Linux.Namespaces
@@ -168,7 +180,7 @@ func (r *Runtime) Create(id string, o CreateOpts) (c *Created, err error) {
 	st := &State{
 		OCIVersion: specVersion, ID: id, Status: "created", Pid: pid, Bundle: bundle,
 		Annotations: spec.Annotations, Created: time.Now().UTC(), StartTime: start,
-		Golos: base, RootPath: spec.Root.Path, PidNS: cfg.NewPidNS, Cgroups: cgroups,
+		Golos: base, RootPath: spec.Root.Path, PidNS: newPidNS || joinPidNS != "", Cgroups: cgroups,
 	}
 	if err := saveProcess(dir, spec.Process); err != nil {
 		return nil, err
@@ -273,6 +285,9 @@ func (r *Runtime) startInit(cfg *initConfig, p *Process, consoleSocket string) (
 	if cfg.NewPidNS {
 		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWPID | syscall.CLONE_NEWNS
 	}
+	if cfg.JoinPidNS != "" {
+		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNS
+	}
 	if consoleSocket != "" {
 		master, slave, err := openPTY(p.ConsoleSize)
 		if err != nil {
@@ -289,7 +304,11 @@ func (r *Runtime) startInit(cfg *initConfig, p *Process, consoleSocket string) (
 	} else {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	}
-	if err := cmd.Start(); err != nil {
+	start := cmd.Start
+	if cfg.JoinPidNS != "" {
+		start = func() error { return startInPidNS(cmd, cfg.JoinPidNS) }
+	}
+	if err := start(); err != nil {
 		return nil, fmt.Errorf("init process: %w", err)
 	}
 	cfgR.Close()
@@ -316,6 +335,33 @@ func (r *Runtime) startInit(cfg *initConfig, p *Process, consoleSocket string) (
 		return fail(errors.New(string(msg)))
 	}
 	return cmd, nil
+}
+
+// startInPidNS starts cmd in the pid namespace at nsPath: setns(2) with CLONE_NEWPID
+// changes the namespace the calling thread's children are made in (its own stays), so
+// the thread is locked for the fork and ends with the goroutine (no UnlockOSThread),
+// taking the changed namespace with it: no other goroutine forks from it. The init
+// process so is in the namespace from its start, its pid there one more of the
+// namespace's, as runc's nsexec makes it (setns then fork), without nsenter's process
+// in between: the container's pid is the init process's.
+func startInPidNS(cmd *exec.Cmd, nsPath string) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		fd, err := unix.Open(nsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			errc <- fmt.Errorf("pid namespace: %w", err)
+			return
+		}
+		err = unix.Setns(fd, unix.CLONE_NEWPID)
+		unix.Close(fd)
+		if err != nil {
+			errc <- fmt.Errorf("join pid namespace %s: %w", nsPath, err)
+			return
+		}
+		errc <- cmd.Start()
+	}()
+	return <-errc
 }
 
 // Start releases a created container's process (runtime.md, "start"): opening the exec

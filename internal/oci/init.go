@@ -20,6 +20,9 @@ type initConfig struct {
 	// NewPidNS: the init process is the first of a new pid namespace, in a new mount
 	// namespace (create's startInit), and mounts the namespace's procfs on /proc.
 	NewPidNS bool
+	// JoinPidNS: the init process was made in this pid namespace (a pod's, by path), in a
+	// new mount namespace, and mounts the namespace's procfs on /proc as for NewPidNS.
+	JoinPidNS string
 	// Binds: what the init process binds in its mount namespace, before it becomes the
 	// container's user (view.go).
 	Binds []bindMount
@@ -91,7 +94,7 @@ func initProcess(cfgFile, syncFile *os.File) error {
 	if err := joinCgroups(cfg.Cgroups); err != nil {
 		return err
 	}
-	if cfg.NewPidNS {
+	if cfg.NewPidNS || cfg.JoinPidNS != "" {
 		if err := newPidNS(); err != nil {
 			return err
 		}

@@ -150,3 +150,34 @@ func hostPidsCgroup(t *testing.T, cg string) string {
 	}
 	return filepath.Join("/sys/fs/cgroup", cg)
 }
+
+// TestOCICgroupsRefused: where the host refuses the container's cgroup (here a read-only
+// cgroupfs: every cgroup mount remounted read-only in a mount namespace of the test's own,
+// unshare -m, which leaves the host's as they are), golos-oci says so in one line on
+// stderr and runs the container without it, as runc's rootless mode does (runc itself,
+// as root, fails there: the reference is the program's own output natively).
+func TestOCICgroupsRefused(t *testing.T) {
+	needProgram(t, "/usr/bin/unshare", "util-linux")
+	argv := []string{"sh", "-c", "echo ran; exit 4"}
+	b := ociBundle(t, nil, argv, func(c map[string]any) {
+		l := c["linux"].(map[string]any)
+		l["cgroupsPath"] = fmt.Sprintf("/golos-oci-refused-%d", os.Getpid())
+		l["resources"] = map[string]any{"pids": map[string]any{"limit": 10}}
+	})
+	state := t.TempDir()
+	ro := `awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 }' /proc/self/mounts | while read m; do mount -o remount,bind,ro "$m" || exit 99; done; exec "$@"`
+	o := runOpts{dir: b, timeout: 60 * time.Second}
+	g := run(exec.Command("unshare", "-m", "sh", "-c", ro, "sh", ociBin(t), "--root", state, "run", "c1"), &o, o.timeout)
+	nat := run(exec.Command("/bin/busybox", argv...), &runOpts{}, 10*time.Second)
+	if g.code != nat.code || string(g.stdout) != string(nat.stdout) {
+		t.Errorf("golos-oci run with a read-only cgroupfs: %s, stdout %q; native %s, stdout %q; stderr:\n%s", g, g.stdout, nat, nat.stdout, g.stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(g.stderr), "\n"), "\n")
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "golos-oci: cgroups: ") || !strings.Contains(lines[0], "read-only file system") ||
+		!strings.HasSuffix(lines[0], "the container runs without resource limits") {
+		t.Errorf("golos-oci run with a read-only cgroupfs: stderr %q, want one line saying the container runs without its cgroup", g.stderr)
+	}
+	if ents, _ := os.ReadDir(state); len(ents) != 0 {
+		t.Errorf("the state root keeps %d entries after run", len(ents))
+	}
+}

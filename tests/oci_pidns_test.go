@@ -3,6 +3,7 @@ package tests
 import (
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -43,5 +44,33 @@ ps -o pid,ppid,args > /tmp/ps; awk '{ if ($1 != 1 && $1 != "PID") $1 = "N"; if (
 	}
 	if outs[0] != outs[1] {
 		t.Errorf("podman exec in the pid namespace: runc:\n%s\ngolos-oci:\n%s", outs[0], outs[1])
+	}
+}
+
+// TestOCIPodmanPidNamespaceJoin: `podman run --pid container:X` passes X's pid namespace
+// by path (linux.namespaces' {"type": "pid", "path": "/proc/N/ns/pid"}); the second
+// container joins it under golos-oci as under runc: its parent is 0 (outside the
+// namespace), its pid is not 1, /proc/1 is the first container's process, and ps and /proc
+// list both containers' processes. Pids other than 1 are masked.
+func TestOCIPodmanPidNamespaceJoin(t *testing.T) {
+	img := ociImage(t)
+	script := `echo "ppid $PPID"; [ $$ -ne 1 ] && echo "not pid 1"; tr '\0' ' ' < /proc/1/cmdline; echo;
+ls /proc > /tmp/ls; grep -c '^[0-9]' /tmp/ls; ps -o pid,args > /tmp/ps; awk '{ if ($1 != 1 && $1 != "PID") $1 = "N"; print }' /tmp/ps`
+	var outs [2]string
+	for i, rt := range runtimes(t) {
+		name := fmt.Sprintf("golos-oci-pidjoin-%d-%d", os.Getpid(), i)
+		r := podman(t, rt, append(append([]string{"run", "-d", "--name", name}, podmanLimits...), img, "sleep", "60")...)
+		if r.code != 0 {
+			t.Fatalf("%s: podman run -d: %s: %s", rt, r, r.stderr)
+		}
+		t.Cleanup(func() { podman(t, rt, "rm", "-f", "-t", "0", name) })
+		j := podman(t, rt, append(append([]string{"run", "--rm", "--pid", "container:" + name}, podmanLimits...), img, "sh", "-c", script)...)
+		outs[i] = fmt.Sprintf("%s\n%s%s", j, j.stdout, j.stderr)
+	}
+	if outs[0] != outs[1] {
+		t.Errorf("podman run --pid container:X: runc:\n%s\ngolos-oci:\n%s", outs[0], outs[1])
+	}
+	if !strings.Contains(outs[0], "    1 sleep 60\n") {
+		t.Errorf("runc: the joined namespace's processes are not listed:\n%s", outs[0])
 	}
 }

@@ -45,7 +45,7 @@ func buildOCIImage(t *testing.T) (string, error) {
 	files := map[string]string{
 		"/bin/busybox": "bin/busybox", prog(t, "exitcode.glibc-static"): "bin/exitcode",
 		prog(t, "oci_crash.glibc-static"): "bin/crash", "/usr/bin/python3.11": "usr/bin/python3",
-		prog(t, "oci_syscall.glibc-static"): "bin/syscall",
+		prog(t, "oci_syscall.glibc-static"): "bin/syscall", prog(t, "oci_forkcount.glibc-static"): "bin/forkcount",
 	}
 	// The dynamic program and python3 need their libraries and the loader.
 	for _, lib := range []string{"/lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/libc.so.6",

@@ -20,10 +20,11 @@ func golosForUsers(t *testing.T) {
 // userScript: who the process is, a write where the user may (/tmp) and where it may not
 // (/bin, root's 0555), the engine's files bound one by one (/etc/hosts, /etc/hostname in
 // podman's 0700 userdata directory), a volume, and forked and exec'd programs, whose
-// golos opens the root and volumes again. (No fork in an exec'd program: under podman's
-// RLIMIT_NOFILE of 1024 its golos's fork fails with EMFILE, a bug of its own.)
+// golos opens the root and volumes again, among them an exec'd program's forks of forks
+// (TestOCIPodmanNestedForks).
 const userScript = `id; touch /tmp/x && echo ok; ls -n /tmp/x | awk '{print $3, $4}'; touch /bin/x 2>/dev/null || echo refused;
-grep -c localhost /etc/hosts; cat /etc/hostname; cat /data/f; sh -c 'echo child; exec id -u'; exec /bin/args a | grep -v '^environment:'`
+grep -c localhost /etc/hosts; cat /etc/hostname; cat /data/f; sh -c 'echo child; exec id -u';
+sh -c 'exec sh -c "(echo grandchild; id -g) | cat"'; exec /bin/args a | grep -v '^environment:'`
 
 // TestOCIPodmanUser: `podman run --user` under golos-oci as under runc: the container's
 // processes run as the user and group given, although podman's root and its /etc files

@@ -38,7 +38,8 @@ commands:
   --version
 
 global flags: --root DIR (the state directory, default /run/golos-oci), --log FILE,
---log-format text|json; --debug, --systemd-cgroup, --rootless B, --criu P are accepted
+--log-format text|json; --systemd-cgroup (linux.cgroupsPath is slice:prefix:name, made
+as systemd would place it, without systemd); --debug, --rootless B, --criu P are accepted
 and ignored.
 `
 
@@ -192,7 +193,9 @@ func golosOCI(args []string) int {
 		fmt.Fprint(os.Stderr, usage)
 		return 1
 	}
-	r := &oci.Runtime{Root: g.get("root"), Note: func(s string) { log.write("warning", s) }}
+	r := &oci.Runtime{Root: g.get("root"), Note: func(s string) { log.write("warning", s) },
+		SystemdCgroup: g.has("systemd-cgroup"),
+		Warn:          func(s string) { fmt.Fprintf(os.Stderr, "golos-oci: %s\n", s) }}
 	if r.Root == "" {
 		r.Root = "/run/golos-oci"
 	}
@@ -362,7 +365,7 @@ const features = `{"ociVersionMin":"1.0.0","ociVersionMax":"1.0.2",` +
 	`"hooks":["prestart","createRuntime","createContainer","startContainer","poststart","poststop"],` +
 	`"mountOptions":["bind","rbind","ro","rw","mode"],` +
 	`"linux":{"namespaces":["network","uts","ipc","mount","pid"],"capabilities":[],` +
-	`"cgroup":{"v1":false,"v2":false,"systemd":false,"systemdUser":false},` +
+	`"cgroup":{"v1":true,"v2":true,"systemd":false,"systemdUser":false},` +
 	`"seccomp":{"enabled":true,"actions":["SCMP_ACT_ALLOW","SCMP_ACT_ERRNO","SCMP_ACT_KILL",` +
 	`"SCMP_ACT_KILL_PROCESS","SCMP_ACT_KILL_THREAD","SCMP_ACT_LOG","SCMP_ACT_TRACE","SCMP_ACT_TRAP"],` +
 	`"operators":["SCMP_CMP_EQ","SCMP_CMP_GE","SCMP_CMP_GT","SCMP_CMP_LE","SCMP_CMP_LT",` +

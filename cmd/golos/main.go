@@ -422,9 +422,13 @@ func runSandboxed(opts kernel.Options, stage string, net sandbox.Net, argv0 *str
 func forkChild(args []string) int {
 	conn := -1
 	var vdso uint64
-	if len(args) == 2 {
+	if len(args) == 3 {
 		conn, _ = strconv.Atoi(args[0])
 		vdso, _ = strconv.ParseUint(args[1], 16, 64)
+		// Before placeRuntimeFDs, the first to use it.
+		if high, err := strconv.Atoi(args[2]); err == nil && high > 0 {
+			vfs.InheritHighFD(high)
+		}
 	}
 	var st unix.Stat_t
 	if conn < 0 || unix.Fstat(conn, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {

@@ -38,7 +38,9 @@ import (
 // the program's libc found it.
 
 // ForkChildCommand is the golos command a forked child's golos is started with, followed
-// by the number of the descriptor of its socket to the parent.
+// by the number of the descriptor of its socket to the parent, the address of the
+// parent's vDSO (hex) and the parent's vfs.HighFD, which the child's golos takes as its
+// own (vfs.InheritHighFD).
 const ForkChildCommand = "fork-child"
 
 // forkState is what the parent sends its child's golos.
@@ -140,7 +142,7 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 			return -int64(unix.EFAULT)
 		}
 	}
-	if !nprocRoom(golosThreads) { // the child's golos would pass RLIMIT_NPROC (nproc.go)
+	if !nprocRoom(golosThreads) || !pidsRoom(golosThreads) { // the child's golos would pass RLIMIT_NPROC (nproc.go) or pids.max (pidscgroup.go)
 		return -int64(unix.EAGAIN)
 	}
 	pid, err := t.forkChild(a)
@@ -309,7 +311,7 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 		}
 	}
 	pid, err = syscall.ForkExec(selfExe, []string{golosBinary(), ForkChildCommand, strconv.Itoa(childEnd),
-		strconv.FormatUint(vdso[0].Lo, 16)}, attr)
+		strconv.FormatUint(vdso[0].Lo, 16), strconv.Itoa(vfs.HighFD())}, attr)
 	unix.Close(childEnd)
 	if err == nil && a.ExitSignal != uint64(unix.SIGCHLD) && a.Flags&unix.CLONE_PARENT == 0 {
 		// Known before the child can end: the program's code runs only once it has the

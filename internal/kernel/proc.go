@@ -214,7 +214,7 @@ func (t *Thread) clone(a abi.CloneArgs) int64 {
 	if a.TLS >= userEnd {
 		return -int64(unix.EPERM)
 	}
-	if t.overNproc() || !nprocRoom(1) { // nproc.go
+	if t.overNproc() || !nprocRoom(1) || !pidsRoom(1) { // nproc.go, pidscgroup.go
 		return -int64(unix.EAGAIN)
 	}
 	raiseProcs() // a P for the new thread's code besides this one's (procs.go)

@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,6 +27,10 @@ type Runtime struct {
 	Golos string // the golos binary
 	Self  string // this executable, run again as the init process
 	Note  func(string)
+	// SystemdCgroup: linux.cgroupsPath is systemd's slice:prefix:name (--systemd-cgroup).
+	SystemdCgroup bool
+	// Warn says what the container runs without on stderr, as well as in the log.
+	Warn func(string)
 }
 
 // CreateOpts are create's and run's options.
@@ -89,18 +95,33 @@ func (r *Runtime) Create(id string, o CreateOpts) (c *Created, err error) {
 	for _, n := range notes {
 		r.note(n)
 	}
-	newPidNS := false
+	cgroups, cgVols, err := r.cgroups(id, spec)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			cgroupRemove(cgroups)
+		}
+	}()
+	vols = append(vols, cgVols...)
+	newPidNS, joinPidNS := false, ""
 	if spec.Linux != nil {
 		for _, ns := range spec.Linux.Namespaces {
 			// A new pid namespace (podman always asks for one): the init process is
 			// made in it (its pid 1) with a mount namespace of its own, where the
-			// namespace's procfs is mounted over /proc (init.go, newPidNS).
-			newPidNS = newPidNS || ns.Type == "pid" && ns.Path == ""
+			// namespace's procfs is mounted over /proc (init.go, newPidNS). One named
+			// by path (a pod's, podman run --pid container:X) is joined the same way,
+			// the init process one more of its processes (startInPidNS).
+			if ns.Type == "pid" {
+				newPidNS = ns.Path == ""
+				joinPidNS = ns.Path
+			}
 		}
 	}
 	rootPath := spec.Root.Path
 	var binds []bindMount
-	if newPidNS {
+	if newPidNS || joinPidNS != "" {
 		// Paths the container's user could not reach, bound where it can in the init
 		// process's mount namespace (view.go).
 		if binds, err = viewBinds(dir, &rootPath, vols); err != nil {
@@ -128,15 +149,22 @@ func (r *Runtime) Create(id string, o CreateOpts) (c *Created, err error) {
 		return nil, fmt.Errorf("exec fifo: %w", err)
 	}
 	spec.Process.Env = withHome(spec.Process.Env, spec.Root.Path, spec.Process.User.UID)
-	cfg := initConfig{
+	golosBase := base
+	if joinPidNS == "" {
 		// The container's first process, which runc makes its pid namespace's init:
-		// golos gives it init's signals (no pid namespace of its own: README).
-		Golos:    r.golosArgs(append([]string{"--pid1"}, base...), spec.Process),
-		FIFO:     fifo,
-		Hostname: spec.Hostname,
-		Process:  spec.Process,
-		NewPidNS: newPidNS,
-		Binds:    binds,
+		// golos gives it init's signals (README). In a joined pid namespace it is not
+		// its init.
+		golosBase = append([]string{"--pid1"}, base...)
+	}
+	cfg := initConfig{
+		Golos:     r.golosArgs(golosBase, spec.Process),
+		FIFO:      fifo,
+		Hostname:  spec.Hostname,
+		Process:   spec.Process,
+		NewPidNS:  newPidNS,
+		JoinPidNS: joinPidNS,
+		Binds:     binds,
+		Cgroups:   cgroups,
 	}
 	if spec.Linux != nil {
 		cfg.Namespaces = spec.Linux.Namespaces
@@ -152,7 +180,7 @@ func (r *Runtime) Create(id string, o CreateOpts) (c *Created, err error) {
 	st := &State{
 		OCIVersion: specVersion, ID: id, Status: "created", Pid: pid, Bundle: bundle,
 		Annotations: spec.Annotations, Created: time.Now().UTC(), StartTime: start,
-		Golos: base, RootPath: spec.Root.Path, PidNS: cfg.NewPidNS,
+		Golos: base, RootPath: spec.Root.Path, PidNS: newPidNS || joinPidNS != "", Cgroups: cgroups,
 	}
 	if err := saveProcess(dir, spec.Process); err != nil {
 		return nil, err
@@ -257,6 +285,9 @@ func (r *Runtime) startInit(cfg *initConfig, p *Process, consoleSocket string) (
 	if cfg.NewPidNS {
 		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWPID | syscall.CLONE_NEWNS
 	}
+	if cfg.JoinPidNS != "" {
+		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNS
+	}
 	if consoleSocket != "" {
 		master, slave, err := openPTY(p.ConsoleSize)
 		if err != nil {
@@ -273,7 +304,11 @@ func (r *Runtime) startInit(cfg *initConfig, p *Process, consoleSocket string) (
 	} else {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	}
-	if err := cmd.Start(); err != nil {
+	start := cmd.Start
+	if cfg.JoinPidNS != "" {
+		start = func() error { return startInPidNS(cmd, cfg.JoinPidNS) }
+	}
+	if err := start(); err != nil {
 		return nil, fmt.Errorf("init process: %w", err)
 	}
 	cfgR.Close()
@@ -300,6 +335,33 @@ func (r *Runtime) startInit(cfg *initConfig, p *Process, consoleSocket string) (
 		return fail(errors.New(string(msg)))
 	}
 	return cmd, nil
+}
+
+// startInPidNS starts cmd in the pid namespace at nsPath: setns(2) with CLONE_NEWPID
+// changes the namespace the calling thread's children are made in (its own stays), so
+// the thread is locked for the fork and ends with the goroutine (no UnlockOSThread),
+// taking the changed namespace with it: no other goroutine forks from it. The init
+// process so is in the namespace from its start, its pid there one more of the
+// namespace's, as runc's nsexec makes it (setns then fork), without nsenter's process
+// in between: the container's pid is the init process's.
+func startInPidNS(cmd *exec.Cmd, nsPath string) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		fd, err := unix.Open(nsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			errc <- fmt.Errorf("pid namespace: %w", err)
+			return
+		}
+		err = unix.Setns(fd, unix.CLONE_NEWPID)
+		unix.Close(fd)
+		if err != nil {
+			errc <- fmt.Errorf("join pid namespace %s: %w", nsPath, err)
+			return
+		}
+		errc <- cmd.Start()
+	}()
+	return <-errc
 }
 
 // Start releases a created container's process (runtime.md, "start"): opening the exec
@@ -433,6 +495,9 @@ func (r *Runtime) Delete(id string, force bool) error {
 		}
 		waitGone(pids, 5*time.Second)
 	}
+	if err := cgroupRemove(st.Cgroups); err != nil {
+		r.note(err.Error())
+	}
 	if spec, _ := LoadSpec(st.Bundle); spec != nil && spec.Hooks != nil {
 		st.Status = "stopped"
 		if err := runHooks("poststop", spec.Hooks.Poststop, st.JSON()); err != nil {
@@ -513,7 +578,7 @@ func (r *Runtime) Exec(id string, o ExecOpts) (int, error) {
 		return 0, errors.New("a terminal needs --console-socket, and --console-socket a terminal")
 	}
 	o.Process.Env = withHome(o.Process.Env, st.RootPath, o.Process.User.UID)
-	cfg := initConfig{Golos: r.golosArgs(st.Golos, o.Process), Process: o.Process}
+	cfg := initConfig{Golos: r.golosArgs(st.Golos, o.Process), Process: o.Process, Cgroups: st.Cgroups}
 	if st.PidNS {
 		// The process joins the container's pid namespace too, and its mount namespace
 		// (whose /proc is the pid namespace's): through nsenter(1), which enters them
@@ -545,6 +610,41 @@ func (r *Runtime) Exec(id string, o ExecOpts) (int, error) {
 		return 0, nil
 	}
 	return Wait(cmd), nil
+}
+
+// cgroups makes the container's cgroups (cgroup.go) and returns them with the volumes that
+// show them inside. A host that refuses them is said once, and the container runs
+// without, as under runc's rootless mode.
+func (r *Runtime) cgroups(id string, spec *Spec) ([]string, []volume, error) {
+	if spec.Linux == nil {
+		return nil, nil, nil
+	}
+	if res := spec.Linux.Resources; spec.Linux.CgroupsPath == "" && (res == nil || res.Memory == nil && res.CPU == nil && res.Pids == nil) {
+		// Neither a cgroup nor a limit asked for: none is made (runc makes one named by
+		// the id under its own; golos-oci leaves a bare bundle's process where it runs).
+		return nil, nil, nil
+	}
+	cg, err := cgroupPath(spec.Linux.CgroupsPath, id, r.SystemdCgroup)
+	if err != nil {
+		return nil, nil, err
+	}
+	dest := ""
+	for _, m := range spec.Mounts {
+		if m.Type == "cgroup" || m.Type == "cgroup2" {
+			dest = path.Clean(m.Destination)
+		}
+	}
+	dirs, vols, err := cgroupSetup(cg, spec.Linux.Resources, dest)
+	var no *errNoCgroups
+	if errors.As(err, &no) {
+		msg := fmt.Sprintf("cgroups: %v: the container runs without resource limits", err)
+		r.note(msg)
+		if r.Warn != nil {
+			r.Warn(msg)
+		}
+		return nil, nil, nil
+	}
+	return dirs, vols, err
 }
 
 func (r *Runtime) note(s string) {

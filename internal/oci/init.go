@@ -20,9 +20,14 @@ type initConfig struct {
 	// NewPidNS: the init process is the first of a new pid namespace, in a new mount
 	// namespace (create's startInit), and mounts the namespace's procfs on /proc.
 	NewPidNS bool
+	// JoinPidNS: the init process was made in this pid namespace (a pod's, by path), in a
+	// new mount namespace, and mounts the namespace's procfs on /proc as for NewPidNS.
+	JoinPidNS string
 	// Binds: what the init process binds in its mount namespace, before it becomes the
 	// container's user (view.go).
 	Binds []bindMount
+	// Cgroups: the container's cgroups, which the init process joins first (cgroup.go).
+	Cgroups []string
 
 	enter int // exec: the container's init process, whose namespaces nsenter(1) enters
 }
@@ -84,7 +89,12 @@ func initProcess(cfgFile, syncFile *os.File) error {
 		return fmt.Errorf("init: configuration: %w", err)
 	}
 	cfgFile.Close()
-	if cfg.NewPidNS {
+	// Before anything of the container's runs: golos and every process it forks are
+	// counted there from their start.
+	if err := joinCgroups(cfg.Cgroups); err != nil {
+		return err
+	}
+	if cfg.NewPidNS || cfg.JoinPidNS != "" {
 		if err := newPidNS(); err != nil {
 			return err
 		}

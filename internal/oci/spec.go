@@ -99,8 +99,10 @@ type Hooks struct {
 
 // Linux is the part of config-linux.md golos-oci uses.
 type Linux struct {
-	Namespaces []Namespace `json:"namespaces"`
-	Seccomp    *Seccomp    `json:"seccomp"`
+	Namespaces  []Namespace `json:"namespaces"`
+	Seccomp     *Seccomp    `json:"seccomp"`
+	Resources   *Resources  `json:"resources"`
+	CgroupsPath string      `json:"cgroupsPath"`
 }
 
 // Namespace is one of linux.namespaces: a new one of Type, or the one at Path.

@@ -37,6 +37,8 @@ type State struct {
 	RootPath string `json:"golosRoot,omitempty"`
 	// PidNS: the container has a pid namespace of its own, which exec joins.
 	PidNS bool `json:"golosPidNS,omitempty"`
+	// Cgroups are the container's cgroup directories, one per hierarchy (cgroup.go).
+	Cgroups []string `json:"golosCgroups,omitempty"`
 
 	dir string // the container's directory
 }

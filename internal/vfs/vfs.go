@@ -391,14 +391,36 @@ func HostFDPath(fd int) (string, error) {
 // in a process with threads waits for an RCU grace period (about 10 ms here). An
 // application with more descriptors open than that finds golos's in its way: its own
 // numbers skip them, and it cannot close them.
+//
+// A forked child's golos takes its parent's (InheritHighFD): its end of the socket to the
+// parent is inherited above the parent's own descriptors, and a table size counted from
+// it would double at each generation of forks (248, 504, 1016 under a limit of 1024),
+// until a grandchild's few numbers between its HighFD and RLIMIT_NOFILE could not hold
+// its root's and volumes' descriptors (EMFILE, the program's fork failing with ENOMEM).
 var HighFD = sync.OnceValue(func() int {
 	size := tableSize()
+	if inheritedHighFD > 0 {
+		size = inheritedHighFD + highRoom
+	}
 	var rl unix.Rlimit
 	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur < uint64(size) {
 		size = int(rl.Cur)
 	}
-	return max(size-8, 3)
+	return max(size-highRoom, 3)
 })
+
+// highRoom is how many numbers below the table's top HighFD leaves for golos's own.
+const highRoom = 8
+
+// inheritedHighFD is the parent golos's HighFD in a forked child's golos, 0 elsewhere.
+var inheritedHighFD int
+
+// InheritHighFD makes HighFD n, the parent golos's, in a forked child's golos (or the
+// top of RLIMIT_NOFILE's range when that is lower: the program may have lowered it). It
+// must come before the first HighFD.
+func InheritHighFD(n int) {
+	inheritedHighFD = n
+}
 
 // tableSize is the size of the process's descriptor table: 64 entries, or the power of
 // two above the highest descriptor open.

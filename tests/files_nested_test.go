@@ -1,0 +1,60 @@
+package tests
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// nestedForkScript forks a chain of processes, each the child of the one before (a
+// subshell in a subshell, and a command substitution and a pipeline at each level), as
+// deep as its argument, and says how deep it got.
+const nestedForkScript = `d() { echo "depth $1 $(echo sub)"; if [ $1 -lt $2 ]; then (d $(($1+1)) $2; :) | cat; fi; }; d 0 $0`
+
+// TestFilesNestedForks: a chain of forks 12 deep (each process the child of the one
+// before) under RLIMIT_NOFILE 1024, with a root and volumes, runs to the end as natively.
+// Each generation's golos took the top of its descriptor table from the highest
+// descriptor it had, its end of the socket to its parent, which the parent places above
+// its own descriptors (vfs.HighFD): the top doubled at each generation (56, 120, 248, 504,
+// 1016) until the child's golos found no room under the limit for its root's and volumes'
+// descriptors and the program's fork failed with ENOMEM ("can't fork: Cannot allocate
+// memory" under podman --ulimit nofile=1024:1024, from a program itself forked).
+func TestFilesNestedForks(t *testing.T) {
+	if _, err := exec.LookPath("prlimit"); err != nil {
+		t.Fatalf("prlimit (util-linux) is not installed: %v", err)
+	}
+	const depth = "12"
+	lim := "1024:1024"
+	nargv := withLimit(lim, "/bin/busybox", "sh", "-c", nestedForkScript, depth)
+	nat := run(exec.Command(nargv[0], nargv[1:]...), &runOpts{dir: t.TempDir()}, runTimeout)
+	want := fmt.Sprintf("depth %s sub\n", depth)
+	wantNative(t, nat, 0, want)
+
+	needGolos(t)
+	root := t.TempDir()
+	for _, d := range []string{"bin", "dev", "tmp", "a", "b", "c"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile(t, "/bin/busybox", filepath.Join(root, "bin", "busybox"), 0o755)
+	if err := os.Symlink("busybox", filepath.Join(root, "bin", "cat")); err != nil {
+		t.Fatal(err)
+	}
+	vol := t.TempDir()
+	args := []string{golosBin, "run", "--root", root, "--volume", "/dev:/dev", "--volume", vol + ":/tmp",
+		"--volume", vol + ":/a", "--volume", vol + ":/b", "--volume", vol + ":/c",
+		"/bin/busybox", "sh", "-c", nestedForkScript, depth}
+	what := "prlimit --nofile=" + lim + " golos run --root R (5 volumes)"
+	g := runGolosArgv(&runOpts{dir: t.TempDir()}, withLimit(lim, args...)...)
+	if !golosRanOK(t, what, g) {
+		return
+	}
+	if g.code != nat.code || !bytes.Equal(g.stdout, nat.stdout) {
+		t.Errorf("%s: %s, native %s\n--- native stdout:\n%s--- golos stdout:\n%s--- golos stderr:\n%s",
+			what, g, nat, nat.stdout, g.stdout, clip(g.stderr))
+	}
+}

@@ -140,10 +140,14 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 			return -int64(unix.EFAULT)
 		}
 	}
+	// The user's golos processes fork one at a time near the limit (nproclock.go).
+	unlock := lockNproc()
 	if !nprocRoom(golosThreads) { // the child's golos would pass RLIMIT_NPROC (nproc.go)
+		unlock()
 		return -int64(unix.EAGAIN)
 	}
 	pid, err := t.forkChild(a)
+	unlock()
 	if err != nil {
 		// A signal that came meanwhile (a terminal's ^C reaches the child's golos too, in
 		// the same process group, and ends it) is delivered first and the call made again

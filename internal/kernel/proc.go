@@ -214,11 +214,15 @@ func (t *Thread) clone(a abi.CloneArgs) int64 {
 	if a.TLS >= userEnd {
 		return -int64(unix.EPERM)
 	}
+	// Held until the thread's OS thread runs (nproclock.go).
+	unlock := lockNproc()
 	if t.overNproc() || !nprocRoom(1) { // nproc.go
+		unlock()
 		return -int64(unix.EAGAIN)
 	}
 	t.p.mm.rw.goingThreaded()
 	s, err := t.p.takeSpare()
+	unlock()
 	if err != nil {
 		t.p.note("start a thread: %v", err)
 		return -int64(unix.EAGAIN) // clone(2): "Too many processes are already running"

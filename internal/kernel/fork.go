@@ -141,8 +141,8 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 		}
 	}
 	// The user's golos processes fork one at a time near the limit (nproclock.go).
-	unlock := lockNproc()
-	if !nprocRoom(golosThreads) { // the child's golos would pass RLIMIT_NPROC (nproc.go)
+	unlock := p.lockNproc()
+	if !p.taskRoom(golosThreads) { // the child's golos would pass a task limit (nproc.go)
 		unlock()
 		return -int64(unix.EAGAIN)
 	}

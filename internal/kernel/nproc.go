@@ -39,27 +39,49 @@ const (
 	nprocReserve = 8
 )
 
-// nprocRoom reports whether need more tasks leave the user's count below RLIMIT_NPROC by
-// nprocReserve, or the limit does not bind. The count takes each of the user's golos
-// processes for at least golosThreads tasks (userTasks). Callers hold the user's lock
-// (lockNproc) from the count until the new task runs.
-func nprocRoom(need int) bool {
-	limit, binds := nprocLimit()
-	if !binds {
-		return true
+// TaskLimitFlag is golos run's hidden flag that gives Options.TaskLimit to the golos
+// processes inside a sandbox (Flags).
+const TaskLimitFlag = "--sandbox-task-limit"
+
+// taskRoom reports whether need more tasks fit under the task limits that bind golos's
+// process, each short by nprocReserve: RLIMIT_NPROC over the user's tasks (nprocLimit),
+// and --sandbox's --pids-limit (Options.TaskLimit) over the tasks of the sandbox's pid
+// namespace, which are those of its pids cgroup (internal/sandbox, pids.go), all of
+// them in this golos's /proc. Each count takes each golos process for at least
+// golosThreads tasks (countTasks). Callers hold the lock (lockNproc) from the count
+// until the new task runs.
+func (p *Process) taskRoom(need int) bool {
+	if limit, binds := nprocLimit(); binds && !tasksFit(limit, need, unix.Getuid()) {
+		return false
 	}
+	if l := p.opts.TaskLimit; l > 0 && !tasksFit(uint64(l), need, anyUser) {
+		return false
+	}
+	return true
+}
+
+// taskLimitBinds reports whether a task limit binds golos's process (see taskRoom).
+func (p *Process) taskLimitBinds() bool {
+	_, binds := nprocLimit()
+	return binds || p.opts.TaskLimit > 0
+}
+
+// tasksFit reports whether need more tasks leave the count of uid's tasks (anyUser: of
+// every user) below limit by nprocReserve.
+func tasksFit(limit uint64, need, uid int) bool {
 	want := uint64(need + nprocReserve)
 	if want > limit {
 		return false
 	}
 	// The host's tasks of every user, from /proc/loadavg (its fourth field, running/total:
-	// nr_threads, fs/proc/loadavg.c), a bound read at once: the user's count is needed
-	// only near the limit. Each task could be a golos process of its own, of
-	// golosThreads at most (its program's threads apart, which are tasks too).
+	// nr_threads, fs/proc/loadavg.c, the host's whatever the pid namespace), a bound read
+	// at once: the exact count is needed only near the limit. Each task could be a golos
+	// process of its own, of golosThreads at most (its program's threads apart, which
+	// are tasks too).
 	if total, ok := hostTasks(); ok && total*golosThreads+want <= limit {
 		return true
 	}
-	return userTasks(unix.Getuid())+want <= limit
+	return countTasks(uid)+want <= limit
 }
 
 // hostTasks returns the number of tasks on the host.
@@ -80,8 +102,11 @@ func hostTasks() (uint64, bool) {
 	return n, err == nil
 }
 
-// userTasks counts the tasks on the host whose real user is uid: the Threads of every
-// process in /proc whose status says so, and at least golosThreads for one that runs
+// anyUser is countTasks's uid for the tasks of every user.
+const anyUser = -1
+
+// countTasks counts the tasks in /proc whose real user is uid (all of them for anyUser):
+// the Threads of every process whose status says so, and at least golosThreads for one that runs
 // golos's executable (its runtime may start threads later, at any time, and cannot fail
 // when the host refuses one). Only the processes whose /proc directory is
 // uid's are read (the directory belongs to the effective user of a dumpable process,
@@ -89,7 +114,7 @@ func hostTasks() (uint64, bool) {
 // dumpable, is missed. It uses plain system calls, no os.File: a file's finalizer
 // would start the runtime's finalizer goroutine, and a goroutine may need an OS thread,
 // the very thing that is short here.
-func userTasks(uid int) uint64 {
+func countTasks(uid int) uint64 {
 	dir, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return 0
@@ -112,11 +137,11 @@ func userTasks(uid int) uint64 {
 				continue
 			}
 			var st unix.Stat_t
-			if unix.Stat("/proc/"+name, &st) != nil || int(st.Uid) != uid {
+			if unix.Stat("/proc/"+name, &st) != nil || uid != anyUser && int(st.Uid) != uid {
 				continue
 			}
 			b, ok := readProc("/proc/" + name + "/status")
-			if !ok || statusField(b, "Uid:") != uint64(uid) {
+			if !ok || uid != anyUser && statusField(b, "Uid:") != uint64(uid) {
 				continue // ended meanwhile, or another real user's
 			}
 			threads := statusField(b, "Threads:")

@@ -10,7 +10,7 @@ import (
 )
 
 // The user's golos processes make their forks and threads one at a time while the task
-// limit binds: nprocRoom's count and the clone that follows are not atomic, and a tree of
+// limit binds: taskRoom's count and the clone that follows are not atomic, and a tree of
 // golos processes that fork at once would each see room for one more golos and together
 // pass the limit, where one of them (or a new child's) Go runtime then dies (nproc.go).
 // The lock is flock(2)'s on a file of the user's, taken before the count and let go once
@@ -31,10 +31,10 @@ var nprocLockFile struct {
 // ever. Past it the fork goes on without the lock.
 const nprocLockWait = 2000
 
-// lockNproc takes the user's lock while the task limit binds golos's process and returns
-// the function that lets it go.
-func lockNproc() (unlock func()) {
-	if _, binds := nprocLimit(); !binds {
+// lockNproc takes the user's lock while a task limit binds golos's process (taskRoom)
+// and returns the function that lets it go.
+func (p *Process) lockNproc() (unlock func()) {
+	if !p.taskLimitBinds() {
 		return func() {}
 	}
 	nprocLockFile.once.Do(openNprocLock)
@@ -57,7 +57,7 @@ func lockNproc() (unlock func()) {
 // openNprocLock opens the user's lock file, once a process, at a descriptor of golos's
 // own (vfs.MoveHigh), close-on-exec: in $TMPDIR, or in /tmp when that cannot hold it
 // (not one the user may write, say). It uses plain system calls, no os.File (see
-// userTasks).
+// countTasks).
 func openNprocLock() {
 	nprocLockFile.fd = -1
 	dirs := []string{"/tmp"}

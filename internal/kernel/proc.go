@@ -215,8 +215,8 @@ func (t *Thread) clone(a abi.CloneArgs) int64 {
 		return -int64(unix.EPERM)
 	}
 	// Held until the thread's OS thread runs (nproclock.go).
-	unlock := lockNproc()
-	if t.overNproc() || !nprocRoom(1) { // nproc.go
+	unlock := t.p.lockNproc()
+	if t.overNproc() || !t.p.taskRoom(1) { // nproc.go
 		unlock()
 		return -int64(unix.EAGAIN)
 	}

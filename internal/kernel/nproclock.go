@@ -32,7 +32,7 @@ var nprocLockFile struct {
 const nprocLockWait = 2000
 
 // lockNproc takes the user's lock while a task limit binds golos's process (taskRoom)
-// and returns the function that lets it go.
+// and returns the function that lets it go, which may be called more than once.
 func (p *Process) lockNproc() (unlock func()) {
 	if !p.taskLimitBinds() {
 		return func() {}
@@ -45,7 +45,7 @@ func (p *Process) lockNproc() (unlock func()) {
 	for i := 0; ; i++ {
 		err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
 		if err == nil {
-			return func() { unix.Flock(fd, unix.LOCK_UN) }
+			return sync.OnceFunc(func() { unix.Flock(fd, unix.LOCK_UN) })
 		}
 		if (err != unix.EWOULDBLOCK && err != unix.EINTR) || i == nprocLockWait {
 			return func() {}

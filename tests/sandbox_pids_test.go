@@ -17,7 +17,7 @@ import (
 // and reap every child) under golos run --sandbox --pids-limit 64 gets EAGAIN, as it
 // does natively under a limit of 64 tasks (prlimit --nproc, as a user of its own), after
 // fewer children (golos's own threads count too), with no traceback and no process
-// left: as root, whose sandbox is a pids cgroup of its own (read back from inside, and
+// left: as root (also as a shell's child), whose sandbox is a pids cgroup of its own (read back from inside, and
 // gone once golos has ended), and as another user, whose sandbox gets RLIMIT_NPROC in
 // its user namespace where no cgroup can be made (internal/sandbox, pids.go).
 func TestSandboxPidsLimit(t *testing.T) {
@@ -64,19 +64,34 @@ func TestSandboxPidsLimit(t *testing.T) {
 			user := &syscall.Credential{Uid: uid, Gid: uid}
 			nat := runAs(user, "prlimit", "--nproc="+strconv.Itoa(limit), p)
 			wantNative(t, nat, 0, "fork: EAGAIN after "+strconv.Itoa(limit-1)+" children\n", "children killed and reaped: all\n")
+			direct := 0 // children as root, the program run directly
+			// The limit reaches every golos in the sandbox: the bomb also runs as the
+			// child of a shell, whose fork's golos (the limit sent with the process)
+			// execs it (the limit a flag of the new golos's).
 			for _, who := range []struct {
 				name string
 				cred *syscall.Credential
-			}{{"root", nil}, {"another user", user}} {
-				g := runAs(who.cred, golos, "run", "--sandbox", "--pids-limit", strconv.Itoa(limit), p)
+				argv []string
+			}{{"root", nil, []string{p}}, {"another user", user, []string{p}},
+				{"root, from a shell", nil, []string{"/bin/sh", "-c", p + "; exit $?"}}} {
+				g := runAs(who.cred, append([]string{golos, "run", "--sandbox", "--pids-limit", strconv.Itoa(limit)}, who.argv...)...)
 				if g.code != 0 || g.timedOut || crashed(g.stderr) || len(g.stderr) > 0 {
 					t.Errorf("as %s: golos run --sandbox --pids-limit %d: %s\nstdout:\n%sstderr:\n%s", who.name, limit, g, clip(g.stdout), clip(g.stderr))
 				}
 				if mask(g.stdout) != mask(nat.stdout) {
 					t.Errorf("as %s: stdout, counts masked: natively\n%sunder golos\n%s", who.name, nat.stdout, g.stdout)
 				}
-				if n := count(g.stdout); n < 1 || n >= limit {
+				n := count(g.stdout)
+				if n < 1 || n >= limit {
 					t.Errorf("as %s: %d children under golos, want 1 to %d", who.name, n, limit-1)
+				}
+				// The shell's golos takes room too: a golos that did not count (one
+				// without the limit) would fork on until the cgroup refused.
+				if direct > 0 && n > direct {
+					t.Errorf("as %s: %d children, more than the %d run directly", who.name, n, direct)
+				}
+				if who.name == "root" {
+					direct = n
 				}
 			}
 		})

@@ -34,7 +34,7 @@ const nprocLockWait = 2000
 // lockNproc takes the user's lock while a task limit binds golos's process (taskRoom)
 // and returns the function that lets it go, which may be called more than once.
 func (p *Process) lockNproc() (unlock func()) {
-	if !p.taskLimitBinds() {
+	if !p.taskLimitBinds() || p.farFromLimits() {
 		return func() {}
 	}
 	nprocLockFile.once.Do(openNprocLock)
@@ -91,4 +91,22 @@ func openLockIn(tmp string) (int, bool) {
 	}
 	fd, err = vfs.MoveHigh(fd)
 	return fd, err == nil
+}
+
+// farFromLimits reports whether the host's tasks are so few that the user's golos
+// processes cannot together reach a binding task limit, however many fork at once: each
+// task could be a golos process (golosThreads), and each could be forking a child of as
+// many, which the count does not see yet. Forks then need no lock: taken on every fork,
+// it would make the user's forks, sandboxes' included, wait for one another far from any
+// limit.
+func (p *Process) farFromLimits() bool {
+	total, ok := hostTasks()
+	if !ok {
+		return false
+	}
+	need := total*2*golosThreads + golosThreads + nprocReserve
+	if limit, binds := nprocLimit(); binds && need > limit {
+		return false
+	}
+	return p.opts.TaskLimit <= 0 || need <= uint64(p.opts.TaskLimit)
 }

@@ -109,8 +109,9 @@ func userProcesses(uid uint32) []string {
 // worker under golos as natively, many times in a row: the user's golos processes, each
 // of which counts and forks on its own, never together pass the limit, where a Go
 // runtime that cannot start a thread ends its golos with a traceback (nproc.go,
-// nproclock.go). No run prints a traceback, hangs, or leaves a process behind. Each
-// flavour runs as a user of its own (uids 64111 and up).
+// nproclock.go); and so in a --sandbox with a root of its own. No run prints a
+// traceback, hangs, or leaves a process behind. Each flavour runs as a user of its own
+// (uids 64111 and up).
 func TestProcNprocTree(t *testing.T) {
 	needGolos(t)
 	if os.Getuid() != 0 {
@@ -170,6 +171,22 @@ func TestProcNprocTree(t *testing.T) {
 				}
 				if n := sum(g.stdout); n < 1 || n > sum(nat.stdout) {
 					t.Fatalf("run %d: %d children in all under golos, want 1 to %d:\n%s", run, n, sum(nat.stdout), g.stdout)
+				}
+			}
+			// The same in a sandbox with a root of its own, where the limit is the
+			// sandbox's (--pids-limit, RLIMIT_NPROC in its user namespace for this user)
+			// and so is the lock (/proc/1: the host's /tmp is out of reach).
+			root := filepath.Join(dir, "root")
+			if err := os.Mkdir(root, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			copyFile(t, p, filepath.Join(root, "proc_nproc_tree"), 0o755)
+			start = time.Now()
+			for run := 0; run < runs/2 && time.Since(start) < budget; run++ {
+				g := runAs(golos, "run", "--sandbox", "--pids-limit", strconv.Itoa(limit), "--root", root,
+					"/proc_nproc_tree", strconv.Itoa(limit), strconv.Itoa(workers))
+				if g.code != 0 || g.timedOut || len(g.stderr) > 0 || mask(g.stdout) != mask(nat.stdout) || sum(g.stdout) < 1 {
+					t.Fatalf("run %d: golos run --sandbox --pids-limit %d: %s\nstdout:\n%sstderr:\n%s", run, limit, g, clip(g.stdout), clip(g.stderr))
 				}
 			}
 		})

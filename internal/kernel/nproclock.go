@@ -18,9 +18,16 @@ import (
 // started its thread, so the next count sees it.
 //
 // The file is nproc.lock in a directory of the user's own in the temporary directory
-// (golos-UID, mode 0700, in $TMPDIR or else /tmp), reached by every golos of the user that sees
-// the same /tmp (a --sandbox's golos processes share theirs). Where it cannot be made or
-// is not the user's, there is no lock: the count alone then guards, as it did before.
+// (golos-UID, mode 0700, in $TMPDIR or else /tmp), reached by every golos of the user
+// that sees the same /tmp. Where it cannot be made or is not the user's, there is no
+// lock: the count alone then guards.
+//
+// In a --sandbox (Options.TaskLimit), whose limits count the sandbox's tasks alone (its
+// pids cgroup, or RLIMIT_NPROC in its user namespace) and whose /tmp may be out of
+// golos's reach (--root), the lock is on /proc/1, the directory of the sandbox's first
+// process in the pid namespace's own procfs: flock(2) locks an inode, whatever the
+// file system (fs/locks.c), and every golos in the sandbox holds that directory open,
+// so all of them open the same inode. Sandboxes then do not wait for one another.
 var nprocLockFile struct {
 	once sync.Once
 	fd   int // -1: none
@@ -37,7 +44,13 @@ func (p *Process) lockNproc() (unlock func()) {
 	if !p.taskLimitBinds() || p.farFromLimits() {
 		return func() {}
 	}
-	nprocLockFile.once.Do(openNprocLock)
+	nprocLockFile.once.Do(func() {
+		if p.opts.TaskLimit > 0 {
+			nprocLockFile.fd = openSandboxLock()
+		} else {
+			openNprocLock()
+		}
+	})
 	fd := nprocLockFile.fd
 	if fd < 0 {
 		return func() {}
@@ -70,6 +83,18 @@ func openNprocLock() {
 			return
 		}
 	}
+}
+
+// openSandboxLock opens /proc/1, at a descriptor of golos's own, or returns -1.
+func openSandboxLock() int {
+	fd, err := unix.Open("/proc/1", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1
+	}
+	if fd, err = vfs.MoveHigh(fd); err != nil {
+		return -1
+	}
+	return fd
 }
 
 // openLockIn opens (making it if need be) tmp/golos-UID/nproc.lock.

@@ -97,14 +97,16 @@ func TestSandboxPidsLimit(t *testing.T) {
 		})
 	}
 	// Root's sandbox is a pids cgroup of its own, with pids.max the limit (the host's
-	// /sys/fs/cgroup is the sandbox's without --root), removed once golos has ended.
+	// /sys/fs/cgroup is the sandbox's without --root, read-only), removed once golos has
+	// ended.
 	needProgram(t, "/bin/sh", "sh")
 	// One fork (cat): the limit holds two golos processes and the reserve.
-	script := `while IFS=: read n c p; do case ",$c," in *,pids,*) echo "$p"; cat "/sys/fs/cgroup/pids$p/pids.max";; esac; done </proc/self/cgroup`
+	// And read-only: root, who keeps CAP_DAC_OVERRIDE, cannot raise the limit.
+	script := `while IFS=: read n c p; do case ",$c," in *,pids,*) echo "$p"; f=/sys/fs/cgroup/pids$p/pids.max; cat "$f"; { echo max >"$f"; } 2>/dev/null && echo raised || echo not raised;; esac; done </proc/self/cgroup`
 	r := run(exec.Command(golosBin, "run", "--sandbox", "--pids-limit", strconv.Itoa(limit), "/bin/sh", "-c", script), &runOpts{}, runTimeout)
 	lines := strings.Split(string(r.stdout), "\n")
-	if r.code != 0 || len(lines) != 3 || !strings.Contains(lines[0], "/golos-sandbox-") || lines[1] != strconv.Itoa(limit) {
-		t.Fatalf("golos run --sandbox --pids-limit %d: %s, want its pids cgroup (golos-sandbox-PID) and %d\nstdout:\n%sstderr:\n%s", limit, r, limit, r.stdout, clip(r.stderr))
+	if r.code != 0 || len(lines) != 4 || !strings.Contains(lines[0], "/golos-sandbox-") || lines[1] != strconv.Itoa(limit) || lines[2] != "not raised" {
+		t.Fatalf("golos run --sandbox --pids-limit %d: %s, want its pids cgroup (golos-sandbox-PID), %d and \"not raised\"\nstdout:\n%sstderr:\n%s", limit, r, limit, r.stdout, clip(r.stderr))
 	}
 	if _, err := os.Stat("/sys/fs/cgroup/pids" + lines[0]); !os.IsNotExist(err) {
 		t.Errorf("the sandbox's pids cgroup %s is left behind (%v)", lines[0], err)

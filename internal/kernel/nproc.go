@@ -106,9 +106,9 @@ func hostTasks() (uint64, bool) {
 const anyUser = -1
 
 // countTasks counts the tasks in /proc whose real user is uid (all of them for anyUser):
-// the Threads of every process whose status says so, and at least golosThreads for one that runs
-// golos's executable (its runtime may start threads later, at any time, and cannot fail
-// when the host refuses one). Only the processes whose /proc directory is
+// the Threads of every process whose status says so, and at least golosThreads for one
+// that runs golos's executable (its runtime may start threads later, at any time, and
+// cannot fail when the host refuses one). Only the processes whose /proc directory is
 // uid's are read (the directory belongs to the effective user of a dumpable process,
 // proc(5)): a process of uid's that changed its effective user, or made itself not
 // dumpable, is missed. It uses plain system calls, no os.File: a file's finalizer

@@ -75,8 +75,8 @@ flags (a value follows the flag or an '=': -w DIR, -w=DIR, --workdir=DIR):
                              default) the host's network
   --pids-limit N             with --sandbox: the most tasks (threads) the sandbox
                              holds, golos's own included (a pids cgroup, as podman's
-                             --pids-limit); fork gets EAGAIN past it; 0 for none
-                             (default 4096)
+                             --pids-limit); fork gets EAGAIN past it; at least 24,
+                             0 for none (default 4096)
 
 exit status: the program's own; if it dies of signal N, golos dies of signal N too
 (a shell shows 128+N; golos writes no core file); 125 if golos fails
@@ -214,6 +214,9 @@ func run(args []string) int {
 			n, err := strconv.Atoi(v)
 			if !ok || err != nil || n < 0 {
 				return usageError("--pids-limit needs a number of tasks, 0 for none")
+			}
+			if n > 0 && n < kernel.MinTaskLimit {
+				return usageError("--pids-limit %d: golos's own threads need %d (a process's, and a reserve)", n, kernel.MinTaskLimit)
 			}
 			pidsLimit, pidsGiven = n, true
 		case kernel.TaskLimitFlag, sandbox.RlimitNprocFlag:

@@ -39,6 +39,11 @@ const (
 	nprocReserve = 8
 )
 
+// MinTaskLimit is the least Options.TaskLimit (--pids-limit) golos can run under: one
+// golos process, counted for golosThreads, and the reserve. Below it the golos inside
+// the sandbox could be refused a thread of its runtime's, which would end it.
+const MinTaskLimit = golosThreads + nprocReserve
+
 // TaskLimitFlag is golos run's hidden flag that gives Options.TaskLimit to the golos
 // processes inside a sandbox (Flags).
 const TaskLimitFlag = "--sandbox-task-limit"

@@ -42,7 +42,7 @@ func TestProcNprocHost(t *testing.T) {
 			runAs := func(argv ...string) *result {
 				cmd := exec.Command(argv[0], argv[1:]...)
 				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-				r := run(cmd, &runOpts{dir: dir}, 2*time.Minute)
+				r := run(cmd, &runOpts{dir: dir, env: []string{"TMPDIR=" + lockTmp(t, dir)}}, 2*time.Minute)
 				if left := userProcesses(uid); len(left) > 0 {
 					t.Errorf("%q left %d processes behind: %s", argv, len(left), strings.Join(left, "; "))
 				}
@@ -136,7 +136,7 @@ func TestProcNprocTree(t *testing.T) {
 			runAs := func(argv ...string) *result {
 				cmd := exec.Command(argv[0], argv[1:]...)
 				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-				r := run(cmd, &runOpts{dir: dir}, time.Minute)
+				r := run(cmd, &runOpts{dir: dir, env: []string{"TMPDIR=" + lockTmp(t, dir)}}, time.Minute)
 				if left := userProcesses(uid); len(left) > 0 {
 					t.Errorf("%q left %d processes behind: %s", argv, len(left), strings.Join(left, "; "))
 				}
@@ -191,4 +191,18 @@ func TestProcNprocTree(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lockTmp returns dir/tmp, made writable by everyone (mode 1777, as /tmp), for TMPDIR:
+// where golos makes the directory of the user's lock (internal/kernel, nproclock.go),
+// rather than in the host's /tmp.
+func lockTmp(t *testing.T, dir string) string {
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(tmp, 0o755); err != nil && !os.IsExist(err) {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(tmp, 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	return tmp
 }

@@ -42,7 +42,7 @@ func TestProcNprocHost(t *testing.T) {
 			runAs := func(argv ...string) *result {
 				cmd := exec.Command(argv[0], argv[1:]...)
 				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-				r := run(cmd, &runOpts{dir: dir}, 2*time.Minute)
+				r := run(cmd, &runOpts{dir: dir, env: []string{"TMPDIR=" + lockTmp(t, dir)}}, 2*time.Minute)
 				if left := userProcesses(uid); len(left) > 0 {
 					t.Errorf("%q left %d processes behind: %s", argv, len(left), strings.Join(left, "; "))
 				}
@@ -102,4 +102,107 @@ func userProcesses(uid uint32) []string {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	return left
+}
+
+// TestProcNprocTree: a tree of processes, as a user other than root, whose workers all
+// fork at once until RLIMIT_NPROC refuses (proc_nproc_tree.c), gets EAGAIN in each
+// worker under golos as natively, many times in a row: the user's golos processes, each
+// of which counts and forks on its own, never together pass the limit, where a Go
+// runtime that cannot start a thread ends its golos with a traceback (nproc.go,
+// nproclock.go); and so in a --sandbox with a root of its own. No run prints a
+// traceback, hangs, or leaves a process behind. Each flavour runs as a user of its own
+// (uids 64111 and up).
+func TestProcNprocTree(t *testing.T) {
+	needGolos(t)
+	if os.Getuid() != 0 {
+		t.Fatal("needs root, to run the program as another user")
+	}
+	const (
+		limit   = 200
+		workers = 4
+		runs    = 25               // under golos, each flavour
+		budget  = 90 * time.Second // for a flavour's runs
+	)
+	for i, fl := range flavours {
+		uid := uint32(64111 + i)
+		t.Run(fl.name, func(t *testing.T) {
+			t.Parallel()
+			dir := reachableTempDir(t)
+			golos := filepath.Join(dir, "golos")
+			copyFile(t, golosBin, golos, 0o755)
+			p := filepath.Join(dir, "proc_nproc_tree")
+			copyFile(t, prog(t, "proc_nproc_tree."+fl.name), p, 0o755)
+			cred := &syscall.Credential{Uid: uid, Gid: uid}
+			runAs := func(argv ...string) *result {
+				cmd := exec.Command(argv[0], argv[1:]...)
+				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+				r := run(cmd, &runOpts{dir: dir, env: []string{"TMPDIR=" + lockTmp(t, dir)}}, time.Minute)
+				if left := userProcesses(uid); len(left) > 0 {
+					t.Errorf("%q left %d processes behind: %s", argv, len(left), strings.Join(left, "; "))
+				}
+				return r
+			}
+			counts := regexp.MustCompile(`after (\d+) `)
+			sum := func(out []byte) int {
+				n := 0
+				for _, m := range counts.FindAllSubmatch(out, -1) {
+					c, _ := strconv.Atoi(string(m[1]))
+					n += c
+				}
+				return n
+			}
+			mask := func(b []byte) string { return counts.ReplaceAllString(string(b), "after N ") }
+			nat := runAs(p, strconv.Itoa(limit), strconv.Itoa(workers))
+			wantNative(t, nat, 0, "worker 0: fork: EAGAIN after ", "workers reaped all their children: yes\n", "failures: 0\n")
+			// Natively the children fill the limit: it less the program and its workers.
+			if n := sum(nat.stdout); n != limit-1-workers {
+				t.Errorf("natively %d children in all, want %d:\n%s", n, limit-1-workers, nat.stdout)
+			}
+			start := time.Now()
+			for run := 0; run < runs && time.Since(start) < budget; run++ {
+				g := runAs(golos, "run", p, strconv.Itoa(limit), strconv.Itoa(workers))
+				if g.code != 0 || g.timedOut || crashed(g.stderr) || bytes.Contains(g.stderr, []byte("fatal error")) || len(g.stderr) > 0 {
+					t.Fatalf("run %d: golos run: %s\nstdout:\n%sstderr:\n%s", run, g, clip(g.stdout), clip(g.stderr))
+				}
+				// The same lines, the counts apart; fewer children under golos, whose
+				// own threads count too, but some.
+				if mask(g.stdout) != mask(nat.stdout) {
+					t.Fatalf("run %d: stdout, counts masked: natively\n%sunder golos\n%s", run, nat.stdout, g.stdout)
+				}
+				if n := sum(g.stdout); n < 1 || n > sum(nat.stdout) {
+					t.Fatalf("run %d: %d children in all under golos, want 1 to %d:\n%s", run, n, sum(nat.stdout), g.stdout)
+				}
+			}
+			// The same in a sandbox with a root of its own, where the limit is the
+			// sandbox's (--pids-limit, RLIMIT_NPROC in its user namespace for this user)
+			// and so is the lock (/proc/1: the host's /tmp is out of reach).
+			root := filepath.Join(dir, "root")
+			if err := os.Mkdir(root, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			copyFile(t, p, filepath.Join(root, "proc_nproc_tree"), 0o755)
+			start = time.Now()
+			for run := 0; run < runs/2 && time.Since(start) < budget; run++ {
+				g := runAs(golos, "run", "--sandbox", "--pids-limit", strconv.Itoa(limit), "--root", root,
+					"/proc_nproc_tree", strconv.Itoa(limit), strconv.Itoa(workers))
+				if g.code != 0 || g.timedOut || len(g.stderr) > 0 || mask(g.stdout) != mask(nat.stdout) || sum(g.stdout) < 1 {
+					t.Fatalf("run %d: golos run --sandbox --pids-limit %d: %s\nstdout:\n%sstderr:\n%s", run, limit, g, clip(g.stdout), clip(g.stderr))
+				}
+			}
+		})
+	}
+}
+
+// lockTmp returns dir/tmp, made writable by everyone (mode 1777, as /tmp), for TMPDIR:
+// where golos makes the directory of the user's lock (internal/kernel, nproclock.go),
+// rather than in the host's /tmp.
+func lockTmp(t *testing.T, dir string) string {
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(tmp, 0o755); err != nil && !os.IsExist(err) {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(tmp, 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	return tmp
 }

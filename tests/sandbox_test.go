@@ -281,8 +281,8 @@ func TestSandboxEscape(t *testing.T) {
 	})
 }
 
-// TestSandboxFlags: --net needs --sandbox and a known network; golos's hidden stage flag
-// is not for people.
+// TestSandboxFlags: --net needs --sandbox and a known network, --pids-limit --sandbox and
+// room for golos's own threads; golos's hidden flags are not for people.
 func TestSandboxFlags(t *testing.T) {
 	for _, c := range []struct {
 		args []string
@@ -293,6 +293,11 @@ func TestSandboxFlags(t *testing.T) {
 		{[]string{"run", "--sandbox", "--net"}, "--net needs a value"},
 		{[]string{"run", "--sandbox=yes", "/bin/true"}, "--sandbox takes no value"},
 		{[]string{"run", "--sandbox-stage", "other", "/bin/true"}, "is golos's own"},
+		{[]string{"run", "--pids-limit", "64", "/bin/true"}, "--pids-limit needs --sandbox"},
+		{[]string{"run", "--sandbox", "--pids-limit", "-1", "/bin/true"}, "--pids-limit needs a number of tasks"},
+		{[]string{"run", "--sandbox", "--pids-limit=5", "/bin/true"}, "--pids-limit 5: golos's own threads need 24"},
+		{[]string{"run", "--sandbox-task-limit", "0", "/bin/true"}, "is golos's own"},
+		{[]string{"run", "--sandbox-rlimit-nproc", "x", "/bin/true"}, "is golos's own"},
 	} {
 		r := runGolos(t, badInputTimeout, c.args...)
 		if r.code != 125 || !bytes.Contains(r.stderr, []byte(c.want)) || bytes.Count(r.stderr, []byte("\n")) != 1 {

@@ -73,6 +73,10 @@ flags (a value follows the flag or an '=': -w DIR, -w=DIR, --workdir=DIR):
   --net none|host            with --sandbox: "none" gives the program a network
                              namespace of its own (loopback only); "host" (the
                              default) the host's network
+  --pids-limit N             with --sandbox: the most tasks (threads) the sandbox
+                             holds, golos's own included (a pids cgroup, as podman's
+                             --pids-limit); fork gets EAGAIN past it; at least 24,
+                             0 for none (default 4096)
 
 exit status: the program's own; if it dies of signal N, golos dies of signal N too
 (a shell shows 128+N; golos writes no core file); 125 if golos fails
@@ -122,6 +126,7 @@ func run(args []string) int {
 	clearEnv, readOnly := false, false
 	var argv0 *string // what the program gets as argv[0], if not PROGRAM as given
 	sandboxed, stage, net := false, "", sandbox.NetHost
+	pidsLimit, pidsGiven, rlimitNproc := sandbox.DefaultPidsLimit, false, 0
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		flag := args[0]
 		args = args[1:]
@@ -194,6 +199,29 @@ func run(args []string) int {
 				return usageError("--net %s: want none or host", v)
 			}
 			net = sandbox.Net(v)
+		case "--pids-limit":
+			v, ok := value()
+			n, err := strconv.Atoi(v)
+			if !ok || err != nil || n < 0 {
+				return usageError("--pids-limit needs a number of tasks, 0 for none")
+			}
+			if n > 0 && n < kernel.MinTaskLimit {
+				return usageError("--pids-limit %d: golos's own threads need %d (a process's, and a reserve)", n, kernel.MinTaskLimit)
+			}
+			pidsLimit, pidsGiven = n, true
+		case kernel.TaskLimitFlag, sandbox.RlimitNprocFlag:
+			// Hidden: --pids-limit, for the golos processes inside the sandbox
+			// (kernel.Options.TaskLimit) and for Enter's RLIMIT_NPROC (sandbox, pids.go).
+			v, ok := value()
+			n, err := strconv.Atoi(v)
+			if !ok || err != nil || n <= 0 {
+				return usageError("%s is golos's own", name)
+			}
+			if name == kernel.TaskLimitFlag {
+				opts.TaskLimit = n
+			} else {
+				rlimitNproc = n
+			}
 		case sandbox.StageFlag:
 			// Hidden: which step of --sandbox this golos is (sandbox.Spawn, Enter).
 			v, ok := value()
@@ -339,8 +367,14 @@ program:
 	if net != sandbox.NetHost && !sandboxed && stage == "" {
 		return usageError("--net %s needs --sandbox", net)
 	}
+	if pidsGiven && !sandboxed && stage == "" {
+		return usageError("--pids-limit needs --sandbox")
+	}
+	if sandboxed && stage == "" {
+		opts.TaskLimit = pidsLimit
+	}
 	if sandboxed && stage == "" || stage == sandbox.StageEnter {
-		return runSandboxed(opts, stage, net, argv0, args, env)
+		return runSandboxed(opts, stage, net, argv0, args, env, rlimitNproc)
 	}
 	argv := args
 	if argv0 != nil {
@@ -379,7 +413,8 @@ program:
 // execs the golos that runs the program (stage StageEnter). Both pass on golos's options
 // as flags, and the environment the program gets as golos's own (so that the golos
 // inside reads no --env-file, which may be outside what it may read).
-func runSandboxed(opts kernel.Options, stage string, net sandbox.Net, argv0 *string, args, env []string) int {
+// rlimitNproc is Spawn's RlimitNprocFlag, for Enter.
+func runSandboxed(opts kernel.Options, stage string, net sandbox.Net, argv0 *string, args, env []string, rlimitNproc int) int {
 	next := sandbox.StageEnter
 	if stage == sandbox.StageEnter {
 		next = sandbox.StageInside
@@ -395,14 +430,14 @@ func runSandboxed(opts kernel.Options, stage string, net sandbox.Net, argv0 *str
 	argv = append(argv, "--")
 	argv = append(argv, args...)
 	if stage == "" {
-		code, err := sandbox.Spawn(argv, env, net)
+		code, err := sandbox.Spawn(argv, env, net, opts.TaskLimit)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "golos: %v\n", err)
 			return 125
 		}
 		return code
 	}
-	cfg := sandbox.Config{Net: net}
+	cfg := sandbox.Config{Net: net, RlimitNproc: rlimitNproc}
 	if opts.Root == "" {
 		cfg.Dirs = []sandbox.Dir{{What: "root", Path: "/"}}
 	} else {

@@ -448,6 +448,9 @@ func (o Options) Flags() []string {
 	if o.NSInit > 0 {
 		f = append(f, "--sandbox-nsinit", strconv.Itoa(o.NSInit))
 	}
+	if o.TaskLimit > 0 {
+		f = append(f, TaskLimitFlag, strconv.Itoa(o.TaskLimit))
+	}
 	return f
 }
 

@@ -142,10 +142,14 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 			return -int64(unix.EFAULT)
 		}
 	}
-	if !nprocRoom(golosThreads) || !pidsRoom(golosThreads) { // the child's golos would pass RLIMIT_NPROC (nproc.go) or pids.max (pidscgroup.go)
+	// The user's golos processes fork one at a time near the limit (nproclock.go).
+	unlock := p.lockNproc()
+	if !p.taskRoom(golosThreads) { // the child's golos would pass a task limit (nproc.go)
+		unlock()
 		return -int64(unix.EAGAIN)
 	}
-	pid, err := t.forkChild(a)
+	pid, err := t.forkChild(a, unlock)
+	unlock()
 	if err != nil {
 		// A signal that came meanwhile (a terminal's ^C reaches the child's golos too, in
 		// the same process group, and ends it) is delivered first and the call made again
@@ -202,7 +206,9 @@ func forkErrno(err error) unix.Errno {
 }
 
 // forkChild starts the child's golos and gives it the process; it returns the child's pid.
-func (t *Thread) forkChild(a abi.CloneArgs) (int, error) {
+// It calls started once the child's golos has its process, before a vfork's wait for
+// the child's execve.
+func (t *Thread) forkChild(a abi.CloneArgs, started func()) (int, error) {
 	p := t.p
 	p.forkMu.Lock()
 	defer p.forkMu.Unlock()
@@ -221,6 +227,7 @@ func (t *Thread) forkChild(a abi.CloneArgs) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	started()
 	defer unix.Close(conn)
 	if a.Flags&unix.CLONE_VFORK != 0 {
 		// First: the child gives back the parent's stack when it execs or ends, where

@@ -110,6 +110,7 @@ func (w *wireWriter) options(o *Options) {
 	w.bool(o.Stats)
 	w.bool(o.NoFSGSBase)
 	w.bool(o.Pid1)
+	w.int(o.TaskLimit)
 	w.bool(o.Nofile != nil)
 	if o.Nofile != nil {
 		w.u64(o.Nofile.Cur)
@@ -144,6 +145,7 @@ func (r *wireReader) options(o *Options) {
 	o.Stats = r.bool()
 	o.NoFSGSBase = r.bool()
 	o.Pid1 = r.bool()
+	o.TaskLimit = r.int()
 	if r.bool() {
 		o.Nofile = &unix.Rlimit{Cur: r.u64(), Max: r.u64()}
 	}

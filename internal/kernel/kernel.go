@@ -99,6 +99,11 @@ type Options struct {
 	// it, which dies and stops in its place (nsinit.go); 0 for none. It stays across
 	// execve; a fork's child is no namespace's init.
 	NSInit int
+	// TaskLimit: golos run --sandbox's --pids-limit, the most tasks (threads) the
+	// sandbox's pid namespace may hold, golos's own threads included, which its pids
+	// cgroup enforces (internal/sandbox); 0 for none. A fork or a thread that would come
+	// near it gets EAGAIN from golos first (nproc.go). It stays across fork and execve.
+	TaskLimit int
 }
 
 // Process is one application process, and golos's process: the thread group (Linux's

@@ -3,6 +3,7 @@ package kernel
 import (
 	"bytes"
 	"strconv"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,38 +16,78 @@ import (
 // failing gracefully once the runtime has asked. So while the limit binds (nprocLimit),
 // golos refuses a fork or a thread of the program's with EAGAIN, as Linux does at the
 // limit, while the user's tasks are still short of it by what the new task costs in OS
-// threads plus a reserve for the runtimes already running, which may start an OS thread
-// at any time (a goroutine blocked in a syscall hands its P to another thread, which
-// may be new). The program so gets EAGAIN earlier than natively: the user's golos
-// threads count too.
+// threads plus a reserve. The runtimes already running may start an OS thread at any
+// time (a goroutine blocked in a syscall hands its P to another thread, which may be
+// new): so each golos process of the user's is counted for as many threads as a golos
+// grows to, not for those it has now. The count and the clone that follows are made
+// under a lock of the user's (nproclock.go), so that golos processes forking at once do
+// not all see the same room. The program so gets EAGAIN earlier than natively: the
+// user's golos threads count too.
 const (
-	// golosThreads is what a fork's child costs: the OS threads of a new golos (6 to 8
-	// measured: the program's thread, the runtime's sysmon, and the threads that run
-	// golos's goroutines).
-	golosThreads = 8
-	// nprocReserve is left to the Go runtimes of the user's golos processes, to start
-	// the threads they may need later.
+	// golosThreads is what a golos process counts for, its program's threads apart: more
+	// than the most OS threads a golos's runtime was seen to grow to (sampling
+	// /proc/PID/status's Threads of every golos over 30 runs of TestProcNprocTree's
+	// program at limit 400: 6 to 8 at rest, up to 12 while it forks, with GOMAXPROCS at
+	// golosProcs, 8 here). A fork's child costs this much, and each golos of the user's
+	// is counted for at least this much, so that the runtimes already running may grow
+	// to it. (A golos whose program has threads of its own is counted for its tasks,
+	// its runtime's growth then left to nprocReserve.)
+	golosThreads = 16
+	// nprocReserve is left over besides, for what the count misses: a golos's
+	// runtime that grows past golosThreads, or one that has just started and not yet
+	// been seen.
 	nprocReserve = 8
 )
 
-// nprocRoom reports whether need more tasks leave the user's count below RLIMIT_NPROC by
-// nprocReserve, or the limit does not bind.
-func nprocRoom(need int) bool {
-	limit, binds := nprocLimit()
-	if !binds {
-		return true
+// MinTaskLimit is the least Options.TaskLimit (--pids-limit) golos can run under: one
+// golos process, counted for golosThreads, and the reserve. Below it the golos inside
+// the sandbox could be refused a thread of its runtime's, which would end it.
+const MinTaskLimit = golosThreads + nprocReserve
+
+// TaskLimitFlag is golos run's hidden flag that gives Options.TaskLimit to the golos
+// processes inside a sandbox (Flags).
+const TaskLimitFlag = "--sandbox-task-limit"
+
+// taskRoom reports whether need more tasks fit under the task limits that bind golos's
+// process, each short by nprocReserve: RLIMIT_NPROC over the user's tasks (nprocLimit),
+// and --sandbox's --pids-limit (Options.TaskLimit) over the tasks of the sandbox's pid
+// namespace, which are those of its pids cgroup (internal/sandbox, pids.go), all of
+// them in this golos's /proc; and the pids.max of golos's own pids cgroups, a container
+// engine's (pidscgroup.go), over their pids.current. Each count takes each golos process
+// for at least golosThreads tasks (countTasks), but for pids.current, the kernel's
+// count. Callers hold the lock (lockNproc) from the count until the new task runs.
+func (p *Process) taskRoom(need int) bool {
+	if limit, binds := nprocLimit(); binds && !tasksFit(limit, need, unix.Getuid()) {
+		return false
 	}
+	if l := p.opts.TaskLimit; l > 0 && !tasksFit(uint64(l), need, anyUser) {
+		return false
+	}
+	return pidsRoom(need)
+}
+
+// taskLimitBinds reports whether a task limit binds golos's process (see taskRoom).
+func (p *Process) taskLimitBinds() bool {
+	_, binds := nprocLimit()
+	return binds || p.opts.TaskLimit > 0 || len(pidsLimits()) > 0
+}
+
+// tasksFit reports whether need more tasks leave the count of uid's tasks (anyUser: of
+// every user) below limit by nprocReserve.
+func tasksFit(limit uint64, need, uid int) bool {
 	want := uint64(need + nprocReserve)
 	if want > limit {
 		return false
 	}
 	// The host's tasks of every user, from /proc/loadavg (its fourth field, running/total:
-	// nr_threads, fs/proc/loadavg.c), a bound read at once: the count of the user's is
-	// needed only near the limit.
-	if total, ok := hostTasks(); ok && total+want <= limit {
+	// nr_threads, fs/proc/loadavg.c, the host's whatever the pid namespace), a bound read
+	// at once: the exact count is needed only near the limit. Each task could be a golos
+	// process of its own, of golosThreads at most (its program's threads apart, which
+	// are tasks too).
+	if total, ok := hostTasks(); ok && total*golosThreads+want <= limit {
 		return true
 	}
-	return userTasks(unix.Getuid())+want <= limit
+	return countTasks(uid)+want <= limit
 }
 
 // hostTasks returns the number of tasks on the host.
@@ -67,14 +108,19 @@ func hostTasks() (uint64, bool) {
 	return n, err == nil
 }
 
-// userTasks counts the tasks on the host whose real user is uid: the Threads of every
-// process in /proc whose status says so. Only the processes whose /proc directory is
+// anyUser is countTasks's uid for the tasks of every user.
+const anyUser = -1
+
+// countTasks counts the tasks in /proc whose real user is uid (all of them for anyUser):
+// the Threads of every process whose status says so, and at least golosThreads for one
+// that runs golos's executable (its runtime may start threads later, at any time, and
+// cannot fail when the host refuses one). Only the processes whose /proc directory is
 // uid's are read (the directory belongs to the effective user of a dumpable process,
 // proc(5)): a process of uid's that changed its effective user, or made itself not
 // dumpable, is missed. It uses plain system calls, no os.File: a file's finalizer
 // would start the runtime's finalizer goroutine, and a goroutine may need an OS thread,
 // the very thing that is short here.
-func userTasks(uid int) uint64 {
+func countTasks(uid int) uint64 {
 	dir, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return 0
@@ -97,14 +143,18 @@ func userTasks(uid int) uint64 {
 				continue
 			}
 			var st unix.Stat_t
-			if unix.Stat("/proc/"+name, &st) != nil || int(st.Uid) != uid {
+			if unix.Stat("/proc/"+name, &st) != nil || uid != anyUser && int(st.Uid) != uid {
 				continue
 			}
 			b, ok := readProc("/proc/" + name + "/status")
-			if !ok || statusField(b, "Uid:") != uint64(uid) {
+			if !ok || uid != anyUser && statusField(b, "Uid:") != uint64(uid) {
 				continue // ended meanwhile, or another real user's
 			}
-			n += statusField(b, "Threads:")
+			threads := statusField(b, "Threads:")
+			if threads < golosThreads && isGolos(name) {
+				threads = golosThreads
+			}
+			n += threads
 		}
 	}
 	return n
@@ -139,4 +189,23 @@ func statusField(b []byte, name string) uint64 {
 		}
 	}
 	return 0
+}
+
+// self is golos's executable file (its device and inode), which a process runs if it is
+// a golos; ok false when it cannot be known.
+var self = sync.OnceValues(func() (unix.Stat_t, bool) {
+	var st unix.Stat_t
+	return st, unix.Stat(selfExe, &st) == nil
+})
+
+// isGolos reports whether the process of /proc/<pid> runs golos's executable: the file
+// its /proc/PID/exe leads to (proc(5); readable for a process of the same user that is
+// dumpable) is golos's own. A process whose exe cannot be read is not taken for one.
+func isGolos(pid string) bool {
+	own, ok := self()
+	if !ok {
+		return false
+	}
+	var st unix.Stat_t
+	return unix.Stat("/proc/"+pid+"/exe", &st) == nil && st.Dev == own.Dev && st.Ino == own.Ino
 }

@@ -94,23 +94,35 @@ var pidsCgroupDirs = sync.OnceValue(func() []string {
 	return nil
 })
 
-// pidsRoom reports whether need more tasks leave every pids cgroup of this process's
-// short of its pids.max by nprocReserve.
-func pidsRoom(need int) bool {
+// pidsLimit is a pids cgroup of this process's, or one above it, whose pids.max binds.
+type pidsLimit struct {
+	dir string
+	max uint64
+}
+
+// pidsLimits are the pids cgroups of this process's whose pids.max is a number, read
+// once: a container engine sets the limit before the container's first process starts
+// (runc, golos-oci: internal/oci/cgroup.go), and a process with none (most) then reads
+// no cgroup file at each fork and thread. A limit set or raised later is not seen.
+var pidsLimits = sync.OnceValue(func() []pidsLimit {
+	var limits []pidsLimit
 	for _, d := range pidsCgroupDirs() {
 		b, ok := readProc(d + "/pids.max")
 		if !ok {
 			continue
 		}
-		b = bytes.TrimSpace(b)
-		if string(b) == "max" {
-			continue
+		if limit, err := strconv.ParseUint(string(bytes.TrimSpace(b)), 10, 64); err == nil {
+			limits = append(limits, pidsLimit{d, limit}) // not "max"
 		}
-		limit, err := strconv.ParseUint(string(b), 10, 64)
-		if err != nil {
-			continue
-		}
-		c, ok := readProc(d + "/pids.current")
+	}
+	return limits
+})
+
+// pidsRoom reports whether need more tasks leave every pids cgroup of this process's
+// short of its pids.max by nprocReserve.
+func pidsRoom(need int) bool {
+	for _, l := range pidsLimits() {
+		c, ok := readProc(l.dir + "/pids.current")
 		if !ok {
 			continue
 		}
@@ -118,7 +130,7 @@ func pidsRoom(need int) bool {
 		if err != nil {
 			continue
 		}
-		if cur+uint64(need+nprocReserve) > limit {
+		if cur+uint64(need+nprocReserve) > l.max {
 			return false
 		}
 	}

@@ -214,12 +214,16 @@ func (t *Thread) clone(a abi.CloneArgs) int64 {
 	if a.TLS >= userEnd {
 		return -int64(unix.EPERM)
 	}
-	if t.overNproc() || !nprocRoom(1) || !pidsRoom(1) { // nproc.go, pidscgroup.go
+	// Held until the thread's OS thread runs (nproclock.go).
+	unlock := t.p.lockNproc()
+	if t.overNproc() || !t.p.taskRoom(1) { // nproc.go
+		unlock()
 		return -int64(unix.EAGAIN)
 	}
 	raiseProcs() // a P for the new thread's code besides this one's (procs.go)
 	t.p.mm.rw.goingThreaded()
 	s, err := t.p.takeSpare()
+	unlock()
 	if err != nil {
 		t.p.note("start a thread: %v", err)
 		return -int64(unix.EAGAIN) // clone(2): "Too many processes are already running"

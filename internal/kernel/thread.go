@@ -320,7 +320,11 @@ func (p *Process) refillLocked() {
 // P on as it waits (futexSleep), so the runtime gives the new goroutines to an M at once.
 // None are started while RLIMIT_NPROC binds golos's process: the host counts every OS
 // thread of the user's against it, and the Go runtime ends the process when it cannot
-// make an OS thread (newosproc), so golos makes one only when clone needs it.
+// make an OS thread (newosproc), so golos makes one only when clone needs it, after the
+// count. Under --sandbox's --pids-limit and a pids cgroup's pids.max (pidscgroup.go),
+// which count tasks of a sandbox or a container alone, they are started while twice as
+// many as they are still leave room (taskRoom): they start after the count, unlike a
+// clone's thread.
 func (p *Process) makeSpares() {
 	th := &p.threads
 	for {
@@ -330,6 +334,14 @@ func (p *Process) makeSpares() {
 		th.refill.Store(0)
 		if _, binds := nprocLimit(); binds {
 			continue
+		}
+		if p.opts.TaskLimit > 0 || len(pidsLimits()) > 0 {
+			unlock := p.lockNproc()
+			room := p.taskRoom(2 * spareThreads)
+			unlock()
+			if !room {
+				continue
+			}
 		}
 		th.mu.Lock()
 		for n := len(th.spares) + th.starting; n < spareThreads; n++ {

@@ -15,7 +15,12 @@ import (
 // show a process (Docker's "readonly paths"). The sandbox's root user is the host's
 // root user (Spawn's identity map), which the kernel's sysctl files let write
 // (kernel/sysctl.c, test_perm: the global root uid), whatever the user namespace.
-var readOnlyProcPaths = []string{"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"}
+//
+// The cgroup file systems are read-only too, as in a Docker container: without --root
+// the host's mounts are the sandbox's, and root, which keeps CAP_DAC_OVERRIDE, could
+// otherwise raise its own pids cgroup's pids.max or leave the cgroup (pids.go).
+var readOnlyProcPaths = []string{"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs",
+	"/sys/fs/cgroup"}
 
 // readOnlyProc makes readOnlyProcPaths read-only in the sandbox's mount namespace: each is
 // bind-mounted on itself, and the new mount made read-only (mount_setattr(2)).

@@ -18,7 +18,8 @@ import (
 // processes on the whole host, whatever the pid namespace, binds no root process
 // (kernel/fork.c, copy_process: INIT_USER is exempt), and for another user is already
 // the user's own, which a finite one could only make fail where the program runs
-// natively (golos's threads count too).
+// natively (golos's threads count too). The sandbox's tasks are bounded otherwise
+// (pids.go), by RLIMIT_NPROC only where no pids cgroup can be made (limitNproc).
 func limitCore() error {
 	var rl unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_CORE, &rl); err != nil {
@@ -27,6 +28,15 @@ func limitCore() error {
 	rl.Cur = 0
 	if err := unix.Setrlimit(unix.RLIMIT_CORE, &rl); err != nil {
 		return fmt.Errorf("set RLIMIT_CORE: %w", err)
+	}
+	return nil
+}
+
+// limitNproc sets RLIMIT_NPROC, soft and hard, to n tasks: where Spawn could make no pids
+// cgroup (pids.go), in the sandbox's user namespace, whose tasks alone it then counts.
+func limitNproc(n int) error {
+	if err := unix.Setrlimit(unix.RLIMIT_NPROC, &unix.Rlimit{Cur: uint64(n), Max: uint64(n)}); err != nil {
+		return fmt.Errorf("set RLIMIT_NPROC to --pids-limit's %d: %w", n, err)
 	}
 	return nil
 }

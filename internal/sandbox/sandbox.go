@@ -62,6 +62,9 @@ type Config struct {
 	// Dirs are the root and the volumes (the host's "/" when golos has no --root).
 	Dirs []Dir
 	Net  Net
+	// RlimitNproc, if not 0, is the RLIMIT_NPROC Enter sets in the sandbox's user
+	// namespace, where Spawn could make no pids cgroup (pids.go).
+	RlimitNproc int
 }
 
 // StageFlag is golos run's hidden flag that tells a golos which step of the sandbox it
@@ -82,7 +85,9 @@ const exe = "/proc/self/exe"
 // must make it Enter) with env, in new namespaces, waits for it and returns its exit
 // status; if it dies of a signal, Spawn makes the calling process die of the same signal
 // and does not return. It runs on the process's main thread (golos's is locked to it).
-func Spawn(argv, env []string, net Net) (int, error) {
+//
+// pidsLimit, if not 0, bounds the sandbox's tasks (pids.go).
+func Spawn(argv, env []string, net Net, pidsLimit int) (int, error) {
 	// A new pid namespace, whose first process is the sandboxed golos (getpid 1), so
 	// that the program sees only its own processes; nsinit.go does for it what the
 	// kernel does not do for a namespace's init.
@@ -139,9 +144,17 @@ func Spawn(argv, env []string, net Net) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("--sandbox: %w", err)
 	}
+	cg, back, argv := limitTasks(argv, pidsLimit)
 	pid, err := syscall.ForkExec(exe, ns.args(argv), &syscall.ProcAttr{Env: env, Files: files, Sys: sys})
+	back()
 	unix.Close(ns.child)
+	done := func() {
+		if cg != nil {
+			cg.remove()
+		}
+	}
 	if err != nil {
+		done()
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSPC) {
 			return 0, fmt.Errorf("--sandbox: new namespaces (mount, ipc, uts, net for --net=none, user for a user other than root) are not allowed here: %w", err)
 		}
@@ -156,15 +169,18 @@ func Spawn(argv, env []string, net Net) (int, error) {
 			continue
 		}
 		if err != nil {
+			done()
 			return 0, fmt.Errorf("--sandbox: wait for the sandboxed golos: %w", err)
 		}
 		switch {
 		case ws.Exited():
+			done()
 			if sig := ns.die.Load(); sig != 0 {
 				dieOf(unix.Signal(sig)) // the death the golos inside could not die
 			}
 			return ws.ExitStatus(), nil
 		case ws.Signaled():
+			done()
 			dieOf(ws.Signal())
 		case ws.Stopped():
 			sig := ws.StopSignal()
@@ -398,6 +414,11 @@ func Enter(cfg Config, argv, env []string) error {
 	}
 	if err := limitCore(); err != nil {
 		return fmt.Errorf("--sandbox: %w", err)
+	}
+	if cfg.RlimitNproc > 0 {
+		if err := limitNproc(cfg.RlimitNproc); err != nil {
+			return fmt.Errorf("--sandbox: %w", err)
+		}
 	}
 	ruleset, err := landlockRuleset(cfg.Dirs)
 	if err != nil {

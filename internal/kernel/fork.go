@@ -320,6 +320,11 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 	pid, err = syscall.ForkExec(selfExe, []string{golosBinary(), ForkChildCommand, strconv.Itoa(childEnd),
 		strconv.FormatUint(vdso[0].Lo, 16), strconv.Itoa(vfs.HighFD())}, attr)
 	unix.Close(childEnd)
+	if err == nil {
+		// Known before the child can end: a wait of the program's must not report it
+		// unless the fork succeeds (forkdoomed.go).
+		p.doomed.starting(pid)
+	}
 	if err == nil && a.ExitSignal != uint64(unix.SIGCHLD) && a.Flags&unix.CLONE_PARENT == 0 {
 		// Known before the child can end: the program's code runs only once it has the
 		// process (wait.go).
@@ -339,7 +344,7 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 	if err := t.sendProcess(conn, pid, a); err != nil {
 		// The child's golos ends without running anything of the program's.
 		unix.Close(conn)
-		p.doomed.add(pid) // before it can end: a wait of the program's must not report it
+		p.doomed.failed(pid) // before golos ends it: a wait of the program's must not report it
 		unix.Kill(pid, unix.SIGKILL)
 		var ws unix.WaitStatus
 		got, werr := unix.Wait4(pid, &ws, 0, nil)
@@ -366,6 +371,7 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 		}
 		return 0, 0, err
 	}
+	p.doomed.succeeded(pid)
 	return pid, conn, nil
 }
 

@@ -42,6 +42,13 @@ func (d *doomedKids) starting(pid int) {
 	d.n.Store(int32(len(d.pid)))
 }
 
+// add notes pid as a child the program never has, from the start: a lazy fork's holder
+// (lazyfork_unsafe.go).
+func (d *doomedKids) add(pid int) {
+	d.starting(pid)
+	d.failed(pid)
+}
+
 // succeeded forgets pid: the fork returned it, and a wait reports it from now on.
 func (d *doomedKids) succeeded(pid int) {
 	d.mu.Lock()

@@ -78,7 +78,10 @@ func RunForked(conn int, vdsoAt uint64, opts Options, pause VDSOPause) (int, err
 			return
 		}
 		writeMsg(conn, nil)
-		if p.vforkConn == 0 {
+		if lazyActive() {
+			p.files.own(conn)
+			p.watchParent(conn) // the parent's golos ends: the rest of the memory at once
+		} else if p.vforkConn == 0 {
 			unix.Close(conn) // only a vfork child's parent waits for its end to close
 		}
 	})
@@ -104,7 +107,11 @@ func receiveState(conn int) (*forkState, error) {
 // buildChild makes this golos the child: descriptors, memory, then the Process and its
 // one thread, whose start tells the parent it is ready.
 func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-chan vdsoMove) (*Process, *Thread, error) {
-	sent, err := recvFDs(conn, len(st.CloexecFDs)+st.SharedFDs)
+	n := len(st.CloexecFDs) + st.SharedFDs
+	if st.Lazy {
+		n++ // the holder's socket, last
+	}
+	sent, err := recvFDs(conn, n)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -119,12 +126,23 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	if err := ownStderrAfterStart(st, &own); err != nil {
 		return nil, nil, err
 	}
+	holder := -1
+	if st.Lazy {
+		holder, shared = shared[len(shared)-1], shared[:len(shared)-1]
+	}
 	startMove()
 	if err := mapRegions(st.Maps, shared); err != nil {
+		if holder >= 0 {
+			unix.Close(holder)
+		}
 		return nil, nil, err
 	}
 	for _, fd := range shared {
 		unix.Close(fd)
+	}
+	mapped := []byte(nil) // the parent copies the private anonymous memory too
+	if holder >= 0 && setupLazy(st.Maps, holder) {
+		mapped = []byte(lazyReady)
 	}
 	var pages []stubPage
 	for _, s := range st.Stubs {
@@ -134,7 +152,7 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 		}
 		pages = append(pages, stubPage{addr: s.Addr, alias: alias, used: s.Used})
 	}
-	if err := writeMsg(conn, nil); err != nil { // mapped: the parent copies the memory
+	if err := writeMsg(conn, mapped); err != nil { // mapped: the parent copies the memory
 		return nil, nil, err
 	}
 	if err := readReply(conn); err != nil {
@@ -190,6 +208,7 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	p.mm.rw.pages = pages
 	p.mm.argv, p.mm.envp, p.mm.auxv, p.mm.stack = st.Argv, st.Envp, st.Auxv, st.Stack
 	ownUTS.Store(st.OwnUTS)
+	p.ownLazy()
 	p.publish() // for /proc/<pid> in the other processes of the tree
 	if st.VforkStack[1] != 0 {
 		// Open until the child execs or ends, and golos's own till then.

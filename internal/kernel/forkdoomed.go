@@ -46,3 +46,14 @@ func (d *doomedKids) take(pid int) bool {
 	d.n.Store(int32(len(d.pid)))
 	return true
 }
+
+// has reports whether pid is still doomed: golos has not reaped it, nor a wait of the
+// program's.
+func (d *doomedKids) has(pid int) bool {
+	if d.n.Load() == 0 {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.pid[pid]
+}

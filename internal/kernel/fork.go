@@ -412,7 +412,7 @@ func (t *Thread) sendProcess(conn, pid int, a abi.CloneArgs) error {
 	}()
 	// The snapshot of the program's memory (lazyfork_unsafe.go), while nothing changes it.
 	holder := -1
-	if a.Flags&unix.CLONE_VFORK == 0 && lazyForkOK() {
+	if a.Flags&unix.CLONE_VFORK == 0 && lazyForkOK() && lazyWorth(st.Maps) {
 		if h, err := p.startHolder(); err == nil {
 			holder = h
 			defer func() {

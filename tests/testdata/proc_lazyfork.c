@@ -182,6 +182,7 @@ int main(void)
 			return 100;
 		}
 		if (pid == 0) {
+			failures = 0; /* the child's own, its exit status */
 			/* First what the round is about, on pages not touched since the fork,
 			 * while the parent rewrites its own. */
 			first[round]();

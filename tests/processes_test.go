@@ -112,7 +112,8 @@ func TestProcForkMem(t *testing.T) {
 // TestProcLazyFork: a forked child's private memory is the parent's at the fork whenever
 // the child first touches it (golos gives it lazily): 64 MiB the parent rewrites at once
 // after the fork, read(2) into and write(2) from pages the child has not touched,
-// MADV_DONTNEED, mremap and a fork of the child's on such pages.
+// MADV_DONTNEED, mremap and a fork of the child's on such pages; a grandchild whose
+// parent ends at once (its holder must not be left to a subreaper's wait).
 func TestProcLazyFork(t *testing.T) {
 	forFlavours(t, "proc_lazyfork", func(t *testing.T, p string) {
 		nat, _ := runBoth(t, p)
@@ -142,6 +143,10 @@ func wantLazyFork(t *testing.T, nat *result) {
 		"grandchild: untouched pages as at the first fork: yes\n",
 		"parent: its own rewrite kept after the child's writes: yes\n",
 		"parent: its other regions as it rewrote them: yes\n",
+		"top: the child exited 0 right after its fork: yes\n",
+		"orphaned grandchild: its memory as at its fork, its parent gone: yes\n",
+		"top: waitpid(-1) reaped the grandchild, exit status 0: yes\n",
+		"top: then waitpid(-1, WNOHANG) is ECHILD: yes\n",
 		"failures: 0\n")
 }
 

@@ -8,17 +8,21 @@
  * its own. Before touching them itself, the child also has the kernel write into and read
  * from pages of another region (read(2) into the middle of a page, write(2) from one),
  * drops pages with MADV_DONTNEED (they read zero afterwards), moves a region with
- * mremap(2), and forks a grandchild that reads pages neither has touched.
+ * mremap(2), and forks a grandchild that reads pages neither has touched. Last, a
+ * grandchild whose parent ends at once reads its memory after its parent is gone, and
+ * this process, a subreaper, reaps it and nothing more (no helper of golos's).
  *
  * The parent and the child take turns through two pipes. stdout is line-buffered.
  * Exit status: the number of failed checks.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -155,6 +159,49 @@ static void grandchild(void)
 	      g > 0 && waitpid(g, &st, 0) == g && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* orphan: a grandchild whose parent ends at once, before it has touched its memory,
+ * has it all the same; this process, a subreaper, then reaps the child and the
+ * grandchild, and nothing else. */
+static void orphan(void)
+{
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+		perror("prctl");
+		exit(100);
+	}
+	fill(big, WORDS, 5);
+	int res[2];
+	if (pipe(res) != 0) {
+		perror("pipe");
+		exit(100);
+	}
+	pid_t c = fork();
+	if (c == 0) {
+		pid_t me = getpid();
+		pid_t g = fork();
+		if (g == 0) {
+			while (getppid() == me)
+				usleep(1000);
+			char ok = holds(big, WORDS, 5) ? 'y' : 'n';
+			if (write(res[1], &ok, 1) != 1)
+				_exit(2);
+			_exit(0);
+		}
+		fill(big, WORDS, 6); /* the child's own, after the grandchild's fork */
+		_exit(g > 0 ? 0 : 1);
+	}
+	fill(big, WORDS, 7);
+	int st;
+	check("top: the child exited 0 right after its fork",
+	      c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	char ok = 0;
+	check("orphaned grandchild: its memory as at its fork, its parent gone", read(res[0], &ok, 1) == 1 && ok == 'y');
+	pid_t g = waitpid(-1, &st, 0);
+	check("top: waitpid(-1) reaped the grandchild, exit status 0", g > 0 && g != c && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	errno = 0;
+	pid_t more = waitpid(-1, &st, WNOHANG);
+	check("top: then waitpid(-1, WNOHANG) is ECHILD", more == -1 && errno == ECHILD);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -214,6 +261,7 @@ int main(void)
 	check("parent: its other regions as it rewrote them",
 	      holds(io, SMALL / 8, 12) && holds(drop, SMALL / 8, 23) && holds(moved, SMALL / 8, 34) &&
 		      holds(deep, SMALL / 8, 45));
+	orphan();
 	printf("failures: %d\n", failures);
 	return failures;
 }

@@ -199,12 +199,13 @@ func (p *Process) keepConn(conn int) {
 	holdersMu.Unlock()
 }
 
-// releaseHolders is this golos's end: a holder it made must not outlive it, or it would be
-// reparented with SIGCHLD for its exit signal (kernel/exit.c, reparent_leader) and reaped
-// by a wait of another process's (a subreaper's, init's), a child it never had. Each child
-// still served by one is told (its socket to this golos closes) to take the rest of its
-// memory at once (finishLazy), which ends the holder; this golos waits for that, for a
-// bounded time (a child's golos that is stopped cannot answer).
+// releaseHolders is this golos's end, or its execve of a new golos, which would not know
+// them: a holder it made must not outlive it, or it would be reparented with SIGCHLD for
+// its exit signal (kernel/exit.c, reparent_leader) and reaped by a wait of another
+// process's (a subreaper's, init's), a child it never had. Each child still served by one
+// is told (its socket to this golos closes) to take the rest of its memory at once
+// (finishLazy), which ends the holder; this golos waits for that, for a bounded time (a
+// child's golos that is stopped cannot answer).
 func (p *Process) releaseHolders() {
 	holdersMu.Lock()
 	defer holdersMu.Unlock()

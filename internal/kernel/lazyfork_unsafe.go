@@ -135,7 +135,9 @@ func holderClone(sock, chunk uintptr) int64
 // the parent's end of its socket, which the child gets.
 func (p *Process) startHolder() (int, error) {
 	p.reapHolders()
-	if !nprocRoom(golosThreads + 1) {
+	// Two tasks more than the eager fork: the holder, and the runtime's thread that
+	// waits for it (reapHolder). Without room, the copy is eager.
+	if !nprocRoom(golosThreads + 2) {
 		return -1, fmt.Errorf("the fork's holder: %w", unix.EAGAIN)
 	}
 	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)

@@ -34,9 +34,10 @@ import (
 // when the child finishes the copy itself (finishLazy: before a fork of its own, whose
 // snapshot must have every page, an mremap, which would move pages the holder knows at
 // their old address, and an madvise that drops pages, after which Linux's pages read
-// zero rather than what the holder has). Its exit signal is 0: no SIGCHLD to the program,
-// and only a wait with __WALL or __WCLONE sees it, which golos makes again without it
-// (p.doomed); the parent's golos reaps it by its pid at its next fork (reapHolders).
+// zero rather than what the holder has), or when the parent's golos ends (releaseHolders).
+// Its exit signal is 0: no SIGCHLD to the program, and only a wait with __WALL or
+// __WCLONE sees it, which golos makes again without it (p.doomed); a goroutine of the
+// parent's golos reaps it by its pid as soon as it ends (reapHolder).
 //
 // Without userfaultfd for kernel-mode faults (no CAP_SYS_PTRACE and
 // vm.unprivileged_userfaultfd 0, a seccomp filter), or with GOLOS_EAGER_FORK set in
@@ -45,7 +46,10 @@ import (
 // eagerForkEnv, set in golos's environment, turns lazy forks off.
 const eagerForkEnv = "GOLOS_EAGER_FORK"
 
-// lazyChunk is what the holder copies for one fault: 64 KiB around it, aligned.
+// lazyChunk is what the holder copies for one fault: the 64 KiB around it, aligned (less
+// at a region's edge). A larger one saves little for a child that touches everything
+// (docs/performance-analysis.md) and costs memory to one that touches a page here and
+// there.
 const lazyChunk = 64 << 10
 
 // lazyReady is the child's reply, once it has mapped the regions, when the holder serves

@@ -65,7 +65,7 @@ type forkState struct {
 	OwnUTS                bool // the child is in a UTS namespace of the tree's own (uts.go)
 	InheritStderr         bool // fd 2, without FD_CLOEXEC, is among CloexecFDs all the same (startLog)
 	VforkWrites           bool // vfork: the child tracks its writes to give them back (vforkmem_unsafe.go)
-	Lazy                  bool // the holder's socket follows the descriptors: its private anonymous memory comes from there (lazyfork_unsafe.go)
+	Lazy                  bool // the holder's socket (or word of none) follows the descriptors: its private anonymous memory comes from there (lazyfork_unsafe.go)
 }
 
 // forkSignalfd is one signalfd of the parent's (signalfd.go): its mask and descriptors.
@@ -410,19 +410,8 @@ func (t *Thread) sendProcess(conn, pid int, a abi.CloneArgs) error {
 			unix.Close(fd)
 		}
 	}()
-	// The snapshot of the program's memory (lazyfork_unsafe.go), while nothing changes it.
-	holder := -1
-	if a.Flags&unix.CLONE_VFORK == 0 && lazyForkOK() && lazyWorth(st.Maps) {
-		if h, err := p.startHolder(); err == nil {
-			holder = h
-			defer func() {
-				if holder >= 0 {
-					unix.Close(holder)
-				}
-			}()
-		}
-	}
-	st.Lazy = holder >= 0
+	// The private anonymous memory from a snapshot, the holder (lazyfork_unsafe.go).
+	st.Lazy = a.Flags&unix.CLONE_VFORK == 0 && lazyForkOK() && lazyWorth(st.Maps)
 	runs, err := planCopy(p.mm.pagemap, st.Maps, st.Lazy)
 	if err != nil {
 		return err
@@ -436,18 +425,26 @@ func (t *Thread) sendProcess(conn, pid int, a abi.CloneArgs) error {
 	if err := writeMsg(conn, st.encode()); err != nil {
 		return err
 	}
-	fds := append(append([]int{}, st.CloexecFDs...), sharedFDs...)
-	if st.Lazy {
-		fds = append(fds, holder)
-	}
-	if err := sendFDs(conn, fds); err != nil {
+	if err := sendFDs(conn, append(append([]int{}, st.CloexecFDs...), sharedFDs...)); err != nil {
 		return err
 	}
 	if st.Lazy {
-		// The child has it now (in flight, until it takes it): the holder ends when
-		// the child closes it.
-		unix.Close(holder)
-		holder = -1
+		// The snapshot, while the child maps the regions (nothing changes the memory
+		// meanwhile: the other threads are frozen, the mappings locked); then its socket
+		// for the child, or word that there is none (the copy is eager then). The child
+		// has the socket once it is sent (in flight, until it takes it): the holder ends
+		// when the child closes it.
+		holder, err := p.startHolder()
+		if err != nil {
+			holder = -1
+		}
+		err = sendHolder(conn, holder)
+		if holder >= 0 {
+			unix.Close(holder)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	mapped, err := readMsg(conn) // the child has mapped the regions
 	if err != nil {

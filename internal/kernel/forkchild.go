@@ -107,11 +107,7 @@ func receiveState(conn int) (*forkState, error) {
 // buildChild makes this golos the child: descriptors, memory, then the Process and its
 // one thread, whose start tells the parent it is ready.
 func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-chan vdsoMove) (*Process, *Thread, error) {
-	n := len(st.CloexecFDs) + st.SharedFDs
-	if st.Lazy {
-		n++ // the holder's socket, last
-	}
-	sent, err := recvFDs(conn, n)
+	sent, err := recvFDs(conn, len(st.CloexecFDs)+st.SharedFDs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -126,23 +122,22 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	if err := ownStderrAfterStart(st, &own); err != nil {
 		return nil, nil, err
 	}
-	holder := -1
-	if st.Lazy {
-		holder, shared = shared[len(shared)-1], shared[:len(shared)-1]
-	}
 	startMove()
 	if err := mapRegions(st.Maps, shared); err != nil {
-		if holder >= 0 {
-			unix.Close(holder)
-		}
 		return nil, nil, err
 	}
 	for _, fd := range shared {
 		unix.Close(fd)
 	}
 	mapped := []byte(nil) // the parent copies the private anonymous memory too
-	if holder >= 0 && setupLazy(st.Maps, holder) {
-		mapped = []byte(lazyReady)
+	if st.Lazy {
+		holder, err := recvHolder(conn) // the parent made it meanwhile
+		if err != nil {
+			return nil, nil, err
+		}
+		if holder >= 0 && setupLazy(st.Maps, holder) {
+			mapped = []byte(lazyReady)
+		}
 	}
 	var pages []stubPage
 	for _, s := range st.Stubs {

@@ -191,6 +191,45 @@ func (p *Process) reapHolder(pid int) {
 	p.doomed.take(pid)
 }
 
+// sendHolder sends the child the holder's socket, or (holder -1) a message without one.
+func sendHolder(conn, holder int) error {
+	if holder >= 0 {
+		return sendFDs(conn, []int{holder})
+	}
+	if err := unix.Sendmsg(conn, []byte{0}, nil, nil, 0); err != nil {
+		return fmt.Errorf("send the child word of no holder: %w", err)
+	}
+	return nil
+}
+
+// recvHolder receives what sendHolder sent: the holder's socket, or -1.
+func recvHolder(conn int) (int, error) {
+	var b [1]byte
+	oob := make([]byte, unix.CmsgSpace(4))
+	for {
+		n, oobn, _, _, err := unix.Recvmsg(conn, b[:], oob, unix.MSG_CMSG_CLOEXEC)
+		if err == unix.EINTR {
+			continue
+		}
+		if err == nil && n == 0 {
+			err = unix.EPIPE // the parent's golos is gone
+		}
+		if err != nil {
+			return -1, fmt.Errorf("receive the holder's socket: %w", err)
+		}
+		msgs, _ := unix.ParseSocketControlMessage(oob[:oobn])
+		for _, m := range msgs {
+			if fds, err := unix.ParseUnixRights(&m); err == nil && len(fds) == 1 {
+				return fds[0], nil
+			}
+		}
+		if b[0] != 0 {
+			return -1, fmt.Errorf("receive the holder's socket: it did not come")
+		}
+		return -1, nil
+	}
+}
+
 // keepConn keeps a copy of conn, the socket to the child's golos, while the holder just
 // made (the last one) lives: one of golos's own descriptors (the program's other threads
 // are frozen).

@@ -113,7 +113,8 @@ func TestProcForkMem(t *testing.T) {
 // the child first touches it (golos gives it lazily): 64 MiB the parent rewrites at once
 // after the fork, read(2) into and write(2) from pages the child has not touched,
 // MADV_DONTNEED, mremap and a fork of the child's on such pages; a grandchild whose
-// parent ends at once (its holder must not be left to a subreaper's wait).
+// parent ends at once (its holder must not be left to a subreaper's wait); a child in a
+// new user namespace, whose golos cannot serve its memory lazily (the parent copies it).
 func TestProcLazyFork(t *testing.T) {
 	forFlavours(t, "proc_lazyfork", func(t *testing.T, p string) {
 		nat, _ := runBoth(t, p)
@@ -147,6 +148,7 @@ func wantLazyFork(t *testing.T, nat *result) {
 		"orphaned grandchild: its memory as at its fork, its parent gone: yes\n",
 		"top: waitpid(-1) reaped the grandchild, exit status 0: yes\n",
 		"top: then waitpid(-1, WNOHANG) is ECHILD: yes\n",
+		"child in a new user namespace: its memory as at the fork: yes\n",
 		"failures: 0\n")
 }
 

@@ -10,19 +10,23 @@
  * drops pages with MADV_DONTNEED (they read zero afterwards), moves a region with
  * mremap(2), and forks a grandchild that reads pages neither has touched. Last, a
  * grandchild whose parent ends at once reads its memory after its parent is gone, and
- * this process, a subreaper, reaps it and nothing more (no helper of golos's).
+ * this process, a subreaper, reaps it and nothing more (no helper of golos's); and a
+ * child in a new user namespace (where golos's child falls back to the eager copy).
  *
  * The parent and the child take turns through two pipes. stdout is line-buffered.
  * Exit status: the number of failed checks.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -202,6 +206,21 @@ static void orphan(void)
 	check("top: then waitpid(-1, WNOHANG) is ECHILD", more == -1 && errno == ECHILD);
 }
 
+/* userns: a child in a new user namespace, where golos's child cannot have userfaultfd(2)
+ * for kernel-mode faults (CAP_SYS_PTRACE of the initial namespace), still gets the memory
+ * as it was at the fork (the eager copy, after the snapshot was made for it). */
+static void userns(void)
+{
+	fill(big, WORDS, 8);
+	pid_t c = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+	if (c == 0)
+		_exit(holds(big, WORDS, 8) ? 0 : 1);
+	fill(big, WORDS, 9);
+	int st;
+	check("child in a new user namespace: its memory as at the fork",
+	      c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -262,6 +281,7 @@ int main(void)
 	      holds(io, SMALL / 8, 12) && holds(drop, SMALL / 8, 23) && holds(moved, SMALL / 8, 34) &&
 		      holds(deep, SMALL / 8, 45));
 	orphan();
+	userns();
 	printf("failures: %d\n", failures);
 	return failures;
 }

@@ -109,6 +109,49 @@ func TestProcForkMem(t *testing.T) {
 	})
 }
 
+// TestProcLazyFork: a forked child's private memory is the parent's at the fork whenever
+// the child first touches it (golos gives it lazily): 64 MiB the parent rewrites at once
+// after the fork, read(2) into and write(2) from pages the child has not touched,
+// MADV_DONTNEED, mremap and a fork of the child's on such pages; a grandchild whose
+// parent ends at once (its holder must not be left to a subreaper's wait); a child in a
+// new user namespace, whose golos cannot serve its memory lazily (the parent copies it).
+func TestProcLazyFork(t *testing.T) {
+	forFlavours(t, "proc_lazyfork", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantLazyFork(t, nat)
+	})
+}
+
+// TestProcLazyForkEager: the same with golos's eager copy, which it falls back to where
+// userfaultfd(2) is not allowed (GOLOS_EAGER_FORK forces it).
+func TestProcLazyForkEager(t *testing.T) {
+	forFlavours(t, "proc_lazyfork", func(t *testing.T, p string) {
+		nat, _ := runBothOpts(t, runOpts{env: []string{"GOLOS_EAGER_FORK=1"}}, p)
+		wantLazyFork(t, nat)
+	})
+}
+
+func wantLazyFork(t *testing.T, nat *result) {
+	t.Helper()
+	wantNative(t, nat, 0,
+		"child: read(2) into an untouched page, the rest of the page as at the fork: yes\n",
+		"child: write(2) from an untouched page gives its fork-time contents: yes\n",
+		"child: 64 MiB as at the fork after the parent rewrote it: yes\n",
+		"child: its own writes are its own: yes\n",
+		"child: MADV_DONTNEED'd untouched pages read zero: yes\n",
+		"child: the pages after them as at the fork: yes\n",
+		"child: mremap'd untouched pages keep their contents: yes\n",
+		"grandchild: untouched pages as at the first fork: yes\n",
+		"parent: its own rewrite kept after the child's writes: yes\n",
+		"parent: its other regions as it rewrote them: yes\n",
+		"top: the child exited 0 right after its fork: yes\n",
+		"orphaned grandchild: its memory as at its fork, its parent gone: yes\n",
+		"top: waitpid(-1) reaped the grandchild, exit status 0: yes\n",
+		"top: then waitpid(-1, WNOHANG) is ECHILD: yes\n",
+		"child in a new user namespace: its memory as at the fork: yes\n",
+		"failures: 0\n")
+}
+
 // TestProcForkThreads: fork while 4 other threads spin or sleep, from the main thread and
 // from another one: the child has one thread (/proc/self/task), can malloc and start and
 // join a thread; pthread_atfork handlers run in order; the parent's threads go on.

@@ -243,6 +243,8 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	args = append(args, "--argv0", argv0, "--", name)
 	args = append(args, argv...)
 	t.p.vforkShare() // a vfork child's writes to its parent's stack, before it is replaced
+	// The new golos will not know this one's holders, to reap them (lazyfork_unsafe.go).
+	t.p.releaseHolders()
 	nsInitExec(true)
 	err := unix.Exec(selfExe, args, envp)
 	nsInitExec(false)

@@ -48,6 +48,7 @@ func (t *Thread) execInPlace(path, comm string, argv, envp []string) bool {
 		p.vforkConn = 0
 		p.stopTrackingWrites()
 	}
+	p.closeLazy() // the memory the holder has is replaced
 	p.closeOnExec()
 	t.endRseq()
 	t.exitRobustList()

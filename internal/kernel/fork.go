@@ -67,6 +67,7 @@ type forkState struct {
 	OwnUTS                bool // the child is in a UTS namespace of the tree's own (uts.go)
 	InheritStderr         bool // fd 2, without FD_CLOEXEC, is among CloexecFDs all the same (startLog)
 	VforkWrites           bool // vfork: the child tracks its writes to give them back (vforkmem_unsafe.go)
+	Lazy                  bool // the holder's socket (or word of none) follows the descriptors: its private anonymous memory comes from there (lazyfork_unsafe.go)
 }
 
 // forkSignalfd is one signalfd of the parent's (signalfd.go): its mask and descriptors.
@@ -142,6 +143,9 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 			return -int64(unix.EFAULT)
 		}
 	}
+	// A child whose pages are not all here yet fetches them first: the new child's
+	// snapshot of this process must have them, and the eager copy reads them here.
+	p.finishLazy()
 	// The user's golos processes fork one at a time near the limit (nproclock.go).
 	unlock := p.lockNproc()
 	if !p.taskRoom(golosThreads) { // the child's golos would pass a task limit (nproc.go)
@@ -421,7 +425,9 @@ func (t *Thread) sendProcess(conn, pid int, a abi.CloneArgs) error {
 			unix.Close(fd)
 		}
 	}()
-	runs, err := planCopy(p.mm.pagemap, st.Maps)
+	// The private anonymous memory from a snapshot, the holder (lazyfork_unsafe.go).
+	st.Lazy = a.Flags&unix.CLONE_VFORK == 0 && lazyForkOK() && lazyWorth(st.Maps)
+	runs, err := planCopy(p.mm.pagemap, st.Maps, st.Lazy)
 	if err != nil {
 		return err
 	}
@@ -437,8 +443,43 @@ func (t *Thread) sendProcess(conn, pid int, a abi.CloneArgs) error {
 	if err := sendFDs(conn, append(append([]int{}, st.CloexecFDs...), sharedFDs...)); err != nil {
 		return err
 	}
-	if err := readReply(conn); err != nil { // the child has mapped the regions
+	if st.Lazy {
+		// The snapshot, while the child maps the regions (nothing changes the memory
+		// meanwhile: the other threads are frozen, the mappings locked); then its socket
+		// for the child, or word that there is none (the copy is eager then). The child
+		// has the socket once it is sent (in flight, until it takes it): the holder ends
+		// when the child closes it.
+		holder, err := p.startHolder()
+		if err != nil {
+			holder = -1
+		}
+		err = sendHolder(conn, holder)
+		if holder >= 0 {
+			unix.Close(holder)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	mapped, err := readMsg(conn) // the child has mapped the regions
+	if err != nil {
 		return err
+	}
+	switch {
+	case st.Lazy && string(mapped) == lazyReady:
+		p.keepConn(conn) // the child takes the rest at once when this golos ends
+	case len(mapped) == 0:
+		if st.Lazy {
+			// The child could not take its memory from the holder: all of it is
+			// copied, as it was before the holder.
+			more, err := planCopy(p.mm.pagemap, lazyOnly(st.Maps), false)
+			if err != nil {
+				return err
+			}
+			runs = append(runs, more...)
+		}
+	default:
+		return errors.New(string(mapped))
 	}
 	if err := copyMemory(pid, runs); err != nil {
 		return err
@@ -447,6 +488,17 @@ func (t *Thread) sendProcess(conn, pid int, a abi.CloneArgs) error {
 		return err
 	}
 	return readReply(conn) // the child's thread is ready to run
+}
+
+// lazyOnly is the regions of maps the holder would have served.
+func lazyOnly(maps []forkMapping) []forkMapping {
+	var out []forkMapping
+	for _, m := range maps {
+		if lazyRegion(&m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // forkState describes the process for the child; it returns the descriptors of the

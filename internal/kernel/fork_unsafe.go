@@ -159,8 +159,9 @@ const (
 // written (its own copies, pagemap's anonymous pages); for an anonymous region, every
 // page that exists; for a copied file region, every page. It marks the large anonymous
 // regions that are almost all there Huge: the child backs them with transparent huge
-// pages, which it faults in 512 times less often while they are written.
-func planCopy(pm int, maps []forkMapping) ([]rawIovec, error) {
+// pages, which it faults in 512 times less often while they are written. With lazy, the
+// regions the holder serves (lazyfork_unsafe.go) are left out.
+func planCopy(pm int, maps []forkMapping, lazy bool) ([]rawIovec, error) {
 	if pm < 0 {
 		return nil, fmt.Errorf("/proc/self/pagemap could not be opened: %w", unix.ENOMEM)
 	}
@@ -179,6 +180,9 @@ func planCopy(pm int, maps []forkMapping) ([]rawIovec, error) {
 			// Shared memory is the same file in the child. Unreadable pages cannot be
 			// read here without changing their protection; only a program that wrote
 			// them and then took its own access away would miss them.
+			continue
+		}
+		if lazy && lazyRegion(m) {
 			continue
 		}
 		if m.Copy {

@@ -78,7 +78,10 @@ func RunForked(conn int, vdsoAt uint64, opts Options, pause VDSOPause) (int, err
 			return
 		}
 		writeMsg(conn, nil)
-		if p.vforkConn == 0 {
+		if lazyActive() {
+			p.files.own(conn)
+			p.watchParent(conn) // the parent's golos ends: the rest of the memory at once
+		} else if p.vforkConn == 0 {
 			unix.Close(conn) // only a vfork child's parent waits for its end to close
 		}
 	})
@@ -126,6 +129,16 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	for _, fd := range shared {
 		unix.Close(fd)
 	}
+	mapped := []byte(nil) // the parent copies the private anonymous memory too
+	if st.Lazy {
+		holder, err := recvHolder(conn) // the parent made it meanwhile
+		if err != nil {
+			return nil, nil, err
+		}
+		if holder >= 0 && setupLazy(st.Maps, holder) {
+			mapped = []byte(lazyReady)
+		}
+	}
 	var pages []stubPage
 	for _, s := range st.Stubs {
 		alias, err := mapStubPageAt(s.Addr, s.Data)
@@ -134,7 +147,7 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 		}
 		pages = append(pages, stubPage{addr: s.Addr, alias: alias, used: s.Used})
 	}
-	if err := writeMsg(conn, nil); err != nil { // mapped: the parent copies the memory
+	if err := writeMsg(conn, mapped); err != nil { // mapped: the parent copies the memory
 		return nil, nil, err
 	}
 	if err := readReply(conn); err != nil {
@@ -190,6 +203,7 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	p.mm.rw.pages = pages
 	p.mm.argv, p.mm.envp, p.mm.auxv, p.mm.stack = st.Argv, st.Envp, st.Auxv, st.Stack
 	ownUTS.Store(st.OwnUTS)
+	p.ownLazy()
 	p.publish() // for /proc/<pid> in the other processes of the tree
 	if st.VforkStack[1] != 0 {
 		// Open until the child execs or ends, and golos's own till then.

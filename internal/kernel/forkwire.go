@@ -261,6 +261,7 @@ func (st *forkState) encode() []byte {
 	w.bool(st.OwnUTS)
 	w.bool(st.VforkWrites)
 	w.bool(st.InheritStderr)
+	w.bool(st.Lazy)
 	return w.b
 }
 
@@ -326,6 +327,7 @@ func decodeForkState(b []byte) (*forkState, error) {
 	st.OwnUTS = r.bool()
 	st.VforkWrites = r.bool()
 	st.InheritStderr = r.bool()
+	st.Lazy = r.bool()
 	if r.err == nil && len(r.b) != 0 {
 		r.err = errors.New("the fork state has bytes left over")
 	}

@@ -21,6 +21,9 @@
 //   - a dirWatch's mu: one watched directory's listing (dirs.go).
 //   - stopMu (package-level): one stop of the process at a time (stopBy); taken with no
 //     other lock held.
+//   - lazyMem.mu, holdersMu (package-level, lazyfork_unsafe.go): a lazy fork's child side
+//     (taken with no other lock held: fork, madvise and mremap take it first), and the
+//     holders a parent has made.
 //
 // When one is taken with another held, it is in this order (an arrow: "before"):
 //
@@ -28,6 +31,7 @@
 //	p.mm.mu → p.mm.rw.mu (a mapping's change adds or removes code: rw.addCode, rw.removeCode)
 //	p.forwardMu → p.kids.mu (forward → childExitSignal)
 //	p.forkMu → p.kids.mu (forkChild)
+//	p.forkMu → p.mm.mu → p.mm.rw.mu → holdersMu → p.kids.mu (sendProcess → startHolder, reapHolders; doomed's lock is p.kids.mu's class)
 //	p.mm.mu → p.nofileMu (a mapping that grows the memory checks RLIMIT_AS, RLIMIT_DATA: overLimit)
 //	p.forwardMu → p.sighand.mu → p.threads.mu (forwardTaken → sendProcess, sendThread)
 //	p.forwardMu → p.kicks.mu → p.threads.mu (forwardTaken → signalThread; rekickLoop → p.thread)
@@ -142,7 +146,7 @@ type Process struct {
 	nofileMu mutex[nofileLock]
 	forkMu   mutex[forkLock] // one new process at a time (fork.go)
 	kids     cloneKids       // children with an exit signal other than SIGCHLD (wait.go); kids.mu
-	doomed   doomedKids      // host children of failed forks golos has not reaped yet (forkdoomed.go)
+	doomed   doomedKids      // host children the program never has: failed forks' and those under way, lazy forks' holders (forkdoomed.go)
 	// A vfork child's socket to its parent's golos and the part of the parent's stack it
 	// gives back (vforkShare); vforkConn is 0 otherwise.
 	vforkConn  int

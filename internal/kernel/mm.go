@@ -449,6 +449,11 @@ func sysMadvise(t *Thread) int64 {
 	if e != 0 || hi == addr {
 		return -int64(e)
 	}
+	if dropsPages(advice) {
+		// Linux's pages read zero afterwards; a lazy fork's child would get the
+		// holder's back (lazyfork_unsafe.go).
+		t.p.finishLazy()
+	}
 	m := t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -463,6 +468,16 @@ func sysMadvise(t *Thread) int64 {
 	return 0
 }
 
+// dropsPages says whether madvise's advice drops pages, which then read zero (madvise(2):
+// MADV_DONTNEED, MADV_FREE, MADV_REMOVE, MADV_DONTNEED_LOCKED).
+func dropsPages(advice uint64) bool {
+	switch advice {
+	case unix.MADV_DONTNEED, unix.MADV_FREE, unix.MADV_REMOVE, 24: // 24: MADV_DONTNEED_LOCKED
+		return true
+	}
+	return false
+}
+
 // mremap(2): the old range must be the application's; a fixed new place follows mmap's
 // MAP_FIXED rule. Without a fixed place the host only grows into or moves to free space.
 func sysMremap(t *Thread) int64 {
@@ -470,6 +485,7 @@ func sysMremap(t *Thread) int64 {
 	if old%pageSize != 0 {
 		return -int64(unix.EINVAL)
 	}
+	t.p.finishLazy() // the holder knows the pages at their old place (lazyfork_unsafe.go)
 	m := t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()

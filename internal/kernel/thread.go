@@ -410,6 +410,7 @@ func (p *Process) exitGroup(status int) {
 // exitReport prints what golos reports when the process ends (--stats).
 func (p *Process) exitReport() {
 	p.vforkShare()
+	p.releaseHolders() // lazyfork_unsafe.go
 	if p.stats != nil {
 		p.mm.rw.mu.Lock()
 		n := p.mm.rw.rewritten

@@ -26,9 +26,9 @@ import (
 // limit it started with (the Go runtime raises its own).
 //
 // These are the runtime's own variables (runtime/netpoll.go, runtime/netpoll_epoll.go)
-// and package syscall's record of the original limit (syscall/rlimit.go), reached by
-// go:linkname; the build links golos with -checklinkname=0 for them, and the TLS move
-// pins the Go release.
+// and package syscall's record of the original limit (syscall/rlimit.go), reached
+// through go:linkname; the build links golos with -checklinkname=0 for them, and the TLS
+// move pins the Go release.
 
 //go:linkname runtimeEpfd runtime.epfd
 var runtimeEpfd int32

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -123,16 +124,43 @@ func (j *job) waitLine(t *testing.T) string {
 func (j *job) waitAsleep(t *testing.T) {
 	t.Helper()
 	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(time.Millisecond) {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", j.pid))
-		if err != nil {
-			t.Fatal(err)
+		// The job and every process below it (under --sandbox the program runs in a
+		// golos started by the one the test started, which sleeps throughout).
+		asleep := true
+		for _, pid := range append([]int{j.pid}, descendants(j.pid)...) {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+			if err != nil {
+				if pid == j.pid {
+					t.Fatal(err)
+				}
+				continue // ended meanwhile
+			}
+			// pid (comm) state …: the comm may hold spaces and parentheses.
+			if i := bytes.LastIndexByte(b, ')'); i < 0 || i+2 >= len(b) || b[i+2] != 'S' {
+				asleep = false
+			}
 		}
-		// pid (comm) state …: the comm may hold spaces and parentheses.
-		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && b[i+2] == 'S' {
+		if asleep {
 			return
 		}
 	}
 	t.Fatalf("job %d: its main thread never slept", j.pid)
+}
+
+// descendants returns the processes below pid: the children of each of its threads
+// (/proc/PID/task/TID/children, proc(5)), and theirs.
+func descendants(pid int) []int {
+	var out []int
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	for _, task := range tasks {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", pid, task.Name()))
+		for _, f := range strings.Fields(string(b)) {
+			if c, err := strconv.Atoi(f); err == nil {
+				out = append(append(out, c), descendants(c)...)
+			}
+		}
+	}
+	return out
 }
 
 func describeStatus(ws syscall.WaitStatus) string {

@@ -333,6 +333,7 @@ var lazyMem struct {
 	sock    int
 	regions [][2]uint64
 	parent  *os.File // the socket to the parent's golos, watched for its end (watchParent)
+	holder  *os.File // a copy of sock, watched for the holder's end (watchHolder)
 }
 
 // setupLazy registers the program's private anonymous regions for missing pages and gives
@@ -381,10 +382,56 @@ func setupLazy(maps []forkMapping, sock int) bool {
 	return true
 }
 
-// ownLazy makes the lazy fork's descriptors golos's own, once the child's Process is made.
+// ownLazy makes the lazy fork's descriptors golos's own, once the child's Process is made,
+// and watches the holder.
 func (p *Process) ownLazy() {
 	if lazyMem.sock > 0 {
 		p.files.own(lazyMem.uffd, lazyMem.sock)
+		p.watchHolder()
+	}
+}
+
+// watchHolder ends the process when its holder ends before the child has its memory (a
+// SIGKILL sent to it, the OOM killer's choice): the pages the holder kept are gone, and
+// a thread that touches one would wait for the holder's answer for ever. The process
+// dies of SIGKILL, as if the OOM killer had chosen it. The holder closes its end only
+// once the child's is closed (finishLazy, closeLazy), so an end seen while the memory is
+// still the holder's is its death.
+func (p *Process) watchHolder() {
+	fd, err := unix.FcntlInt(uintptr(lazyMem.sock), unix.F_DUPFD_CLOEXEC, vfs.HighFD())
+	if err != nil {
+		return
+	}
+	p.files.own(fd)
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		p.dropOwnFD(fd)
+		return
+	}
+	f := os.NewFile(uintptr(fd), "golos-fork-holder")
+	lazyMem.holder = f
+	go func() {
+		var b [1]byte
+		for {
+			n, err := f.Read(b[:])
+			if n == 0 || err != nil {
+				break
+			}
+		}
+		if lazyActive() {
+			p.note("the fork's memory holder ended before this process had its memory: the process is ended with SIGKILL")
+			unix.Kill(unix.Getpid(), unix.SIGKILL)
+		}
+	}()
+}
+
+// closeHolderWatch closes watchHolder's copy of the holder's socket (lazyMem.mu held),
+// which would keep the holder alive: its read then ends and finds the memory no longer
+// the holder's.
+func closeHolderWatch() {
+	if lazyMem.holder != nil {
+		lazyMem.holder.Close()
+		lazyMem.holder = nil
 	}
 }
 
@@ -433,6 +480,7 @@ func (p *Process) finishLazy() {
 	// stay golos's: other threads of the program's may be looking at that list now.
 	unix.Close(lazyMem.uffd)
 	unix.Close(lazyMem.sock)
+	closeHolderWatch()
 	if lazyMem.parent != nil {
 		lazyMem.parent.Close() // the watcher's read ends
 	}
@@ -451,6 +499,10 @@ func (p *Process) closeLazy() {
 		unix.Close(fd)
 		p.dropOwnFD(fd)
 	}
+	if lazyMem.holder != nil {
+		p.dropOwnFD(int(lazyMem.holder.Fd()))
+	}
+	closeHolderWatch()
 	if lazyMem.parent != nil {
 		fd := int(lazyMem.parent.Fd())
 		lazyMem.parent.Close()

@@ -1028,3 +1028,19 @@ func TestRootMknodDevices(t *testing.T) {
 		}
 	})
 }
+
+// TestRootProcMaps: with --root and /proc grafted in, /proc/self/maps names the program's
+// files by their paths inside the root, as Linux names a chrooted process's (d_path is
+// relative to the process's root), never by the host's path of the root: the program's
+// own executable, a file of the root and one of a volume it maps.
+func TestRootProcMaps(t *testing.T) {
+	runProbe(t, "maps", func(t *testing.T, fl string) {
+		c := probeOps(
+			"maps /sub/hello: /bin/root_probe /sub/hello",
+			"maps /data/f: /bin/root_probe /data/f",
+		)
+		probeBoth(t, fl, "golos run --root DIR --volume /proc:/proc (maps)", false, func(rt *rootTree) []volBind {
+			return []volBind{{host: makeVolume(t, rt), guest: "/data"}, {host: "/proc", guest: "/proc"}}
+		}, "", c)
+	})
+}

@@ -37,6 +37,8 @@
  *   openat D NAME       open(D, O_RDONLY) + openat(2) of NAME relative to it: its first line
  *   opath P             open(P, O_PATH) + fstat(2): the file's type
  *   openatfd N NAME     openat(2) of NAME relative to descriptor N (0: stdin)
+ *   maps P              mmap(2) of the file's first page, then the names of the files
+ *                       /proc/self/maps shows, sorted, each once
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -45,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -173,6 +176,54 @@ static void on_fd(const char *op, const char *p, const char *arg)
 	done(r);
 }
 
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* do_maps maps the file at p and prints the names of the files in /proc/self/maps. */
+static void do_maps(const char *p)
+{
+	int fd = open(p, O_RDONLY);
+	if (fd < 0) {
+		printf("open: %s\n", ename(errno));
+		return;
+	}
+	void *m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED) {
+		printf("mmap: %s\n", ename(errno));
+		return;
+	}
+	FILE *f = fopen("/proc/self/maps", "r");
+	if (!f) {
+		printf("/proc/self/maps: %s\n", ename(errno));
+		munmap(m, 4096);
+		return;
+	}
+	static char line[4096], *names[256];
+	int n = 0;
+	while (fgets(line, sizeof line, f) && n < 256) {
+		line[strcspn(line, "\n")] = 0;
+		char *name = strchr(line, '/');
+		if (!name)
+			continue;
+		int seen = 0;
+		for (int i = 0; i < n; i++)
+			seen |= strcmp(names[i], name) == 0;
+		if (!seen)
+			names[n++] = strdup(name);
+	}
+	fclose(f);
+	munmap(m, 4096);
+	qsort(names, n, sizeof names[0], cmpstr);
+	for (int i = 0; i < n; i++) {
+		printf("%s%s", i ? " " : "", names[i]);
+		free(names[i]);
+	}
+	printf("\n");
+}
+
 /* nargs is how many arguments operation op takes; -1 if there is no such operation. */
 static int nargs(const char *op)
 {
@@ -180,7 +231,7 @@ static int nargs(const char *op)
 	static const char *const one[] = {"chdir", "fchdir", "read", "ls", "stat", "lstat", "readlink", "openw", "openrw",
 					  "opentrunc", "creat", "tmpfile", "mkdir", "rmdir", "unlink", "mkfifo", "utime",
 					  "chown", "setxattr", "futimens", "fchown", "fsetxattr", "opath",
-					  "fchownat_empty", "utimensat_empty"};
+					  "fchownat_empty", "utimensat_empty", "maps"};
 	static const char *const two[] = {"write", "append", "rename", "link", "symlink", "chmod", "truncate", "access",
 					  "fchmod", "openat", "openatfd"};
 	for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
@@ -261,6 +312,8 @@ int main(int argc, char **argv)
 			}
 		} else if (strcmp(op, "ls") == 0) {
 			do_ls(a);
+		} else if (strcmp(op, "maps") == 0) {
+			do_maps(a);
 		} else if (strcmp(op, "stat") == 0 || strcmp(op, "lstat") == 0) {
 			do_stat(a, op[0] == 'l');
 		} else if (strcmp(op, "write") == 0) {

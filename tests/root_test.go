@@ -1029,15 +1029,22 @@ func TestRootMknodDevices(t *testing.T) {
 	})
 }
 
-// TestRootProcMaps: with --root and /proc grafted in, /proc/self/maps names the program's
-// files by their paths inside the root, as Linux names a chrooted process's (d_path is
-// relative to the process's root), never by the host's path of the root: the program's
-// own executable, a file of the root and one of a volume it maps.
+// TestRootProcMaps: with --root and /proc grafted in, /proc/self/maps and the links of
+// /proc/self/map_files name the program's files by their paths inside the root, as Linux
+// names a chrooted process's (d_path is relative to the process's root), never by the
+// host's path of the root: the program's own executable, a file of the root and one of a
+// volume it maps. map_files lists the program's mappings only, not golos's (its
+// executable, its own memory), with --root and without.
 func TestRootProcMaps(t *testing.T) {
+	runProbe(t, "noroot", func(t *testing.T, fl string) {
+		nat, _ := runBoth(t, prog(t, "root_probe."+fl), "mapfiles")
+		wantNative(t, nat, 0, "mapfiles: "+prog(t, "root_probe."+fl)+"\n")
+	})
 	runProbe(t, "maps", func(t *testing.T, fl string) {
 		c := probeOps(
 			"maps /sub/hello: /bin/root_probe /sub/hello",
 			"maps /data/f: /bin/root_probe /data/f",
+			"mapfiles: /bin/root_probe",
 		)
 		probeBoth(t, fl, "golos run --root DIR --volume /proc:/proc (maps)", false, func(rt *rootTree) []volBind {
 			return []volBind{{host: makeVolume(t, rt), guest: "/data"}, {host: "/proc", guest: "/proc"}}

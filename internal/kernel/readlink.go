@@ -61,6 +61,13 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 				}
 			}
 		}
+	case t.p.fsctx.root != nil && self && strings.HasPrefix(rest, "map_files/") && !strings.HasSuffix(p, "/"):
+		// A mapped file, by its path inside the root (proc(5): map_files), as maps
+		// names it (guestMapName).
+		buf := make([]byte, unix.PathMax)
+		if n, err := unix.Readlink("/proc/self/"+rest, buf); err == nil {
+			target, virtual = t.p.guestMapName(string(buf[:n])), true
+		}
 	}
 	if virtual {
 		name := []byte(target)

@@ -39,6 +39,7 @@
  *   openatfd N NAME     openat(2) of NAME relative to descriptor N (0: stdin)
  *   maps P              mmap(2) of the file's first page, then the names of the files
  *                       /proc/self/maps shows, sorted, each once
+ *   mapfiles            the targets of the links in /proc/self/map_files, sorted, each once
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -224,10 +225,47 @@ static void do_maps(const char *p)
 	printf("\n");
 }
 
+/* do_mapfiles prints the files the links of /proc/self/map_files lead to. */
+static void do_mapfiles(void)
+{
+	DIR *d = opendir("/proc/self/map_files");
+	if (!d) {
+		printf("%s\n", ename(errno));
+		return;
+	}
+	static char *names[256];
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < 256) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p[512], buf[4096];
+		snprintf(p, sizeof p, "/proc/self/map_files/%s", e->d_name);
+		ssize_t r = readlink(p, buf, sizeof buf - 1);
+		if (r < 0) {
+			snprintf(buf, sizeof buf, "%s: %s", e->d_name, ename(errno));
+			r = strlen(buf);
+		}
+		buf[r] = 0;
+		int seen = 0;
+		for (int i = 0; i < n; i++)
+			seen |= strcmp(names[i], buf) == 0;
+		if (!seen)
+			names[n++] = strdup(buf);
+	}
+	closedir(d);
+	qsort(names, n, sizeof names[0], cmpstr);
+	for (int i = 0; i < n; i++) {
+		printf("%s%s", i ? " " : "", names[i]);
+		free(names[i]);
+	}
+	printf("\n");
+}
+
 /* nargs is how many arguments operation op takes; -1 if there is no such operation. */
 static int nargs(const char *op)
 {
-	static const char *const zero[] = {"cwd", "argv0", "exe"};
+	static const char *const zero[] = {"cwd", "argv0", "exe", "mapfiles"};
 	static const char *const one[] = {"chdir", "fchdir", "read", "ls", "stat", "lstat", "readlink", "openw", "openrw",
 					  "opentrunc", "creat", "tmpfile", "mkdir", "rmdir", "unlink", "mkfifo", "utime",
 					  "chown", "setxattr", "futimens", "fchown", "fsetxattr", "opath",
@@ -314,6 +352,8 @@ int main(int argc, char **argv)
 			do_ls(a);
 		} else if (strcmp(op, "maps") == 0) {
 			do_maps(a);
+		} else if (strcmp(op, "mapfiles") == 0) {
+			do_mapfiles();
 		} else if (strcmp(op, "stat") == 0 || strcmp(op, "lstat") == 0) {
 			do_stat(a, op[0] == 'l');
 		} else if (strcmp(op, "write") == 0) {

@@ -921,6 +921,20 @@ func TestRootCwd(t *testing.T) {
 			return []volBind{{host: makeVolume(t, rt), guest: "/data"}}
 		}, "", c)
 	})
+	// A working directory that was removed: getcwd(2) fails with ENOENT, and the
+	// /proc/self/cwd link has " (deleted)" after its path (fs/d_path.c).
+	runProbe(t, "removed", func(t *testing.T, fl string) {
+		c := probeOps(
+			"mkdir /tmp/gone: ok",
+			"chdir /tmp/gone: ok",
+			"rmdir /tmp/gone: ok",
+			"cwd: ENOENT",
+			`readlink /proc/self/cwd: "/tmp/gone (deleted)"`,
+		)
+		probeBoth(t, fl, "golos run --root DIR --volume /proc:/proc (removed cwd)", false, func(rt *rootTree) []volBind {
+			return []volBind{{host: "/proc", guest: "/proc"}}
+		}, "", c)
+	})
 	runProbe(t, "workdir", func(t *testing.T, fl string) {
 		c := probeOps(
 			"cwd: /sub",

@@ -1043,6 +1043,20 @@ func TestRootMknodDevices(t *testing.T) {
 	})
 }
 
+// TestRootProcMounts: with --root and /proc grafted in, /proc/self/mounts and mountinfo
+// list only the mounts inside the root, at their paths there, as Linux does for a
+// chrooted process (fs/proc_namespace.c: seq_path_root skips the others), not the
+// host's: here /proc alone (its submounts aside, which a container has and a bind mount
+// does not bring).
+func TestRootProcMounts(t *testing.T) {
+	runProbe(t, "mounts", func(t *testing.T, fl string) {
+		c := probeOps("mounts: /proc")
+		probeBoth(t, fl, "golos run --root DIR --volume /proc:/proc (mounts)", false, func(rt *rootTree) []volBind {
+			return []volBind{{host: "/proc", guest: "/proc"}}
+		}, "", c)
+	})
+}
+
 // TestRootProcMaps: with --root and /proc grafted in, /proc/self/maps and the links of
 // /proc/self/map_files name the program's files by their paths inside the root, as Linux
 // names a chrooted process's (d_path is relative to the process's root), never by the

@@ -50,6 +50,12 @@ func (t *Thread) selfProcFile(p string) ([]byte, bool) {
 		return t.p.stat(hostProcFile(p, "stat")), true
 	case isProcSelf(p, "limits"):
 		return t.p.limits(), true
+	case t.p.fsctx.root != nil && (isProcSelf(p, "mountinfo") || isProcSelf(p, "mounts") || p == "/proc/mounts"):
+		file := "mounts"
+		if strings.HasSuffix(p, "/mountinfo") {
+			file = "mountinfo"
+		}
+		return t.p.procMounts(file), true // procmounts.go
 	case t.p.fsctx.root != nil && (isProcSelf(p, "net/unix") || p == "/proc/net/unix"):
 		return t.p.netUnix(), true
 	}

@@ -40,6 +40,9 @@
  *   maps P              mmap(2) of the file's first page, then the names of the files
  *                       /proc/self/maps shows, sorted, each once
  *   mapfiles            the targets of the links in /proc/self/map_files, sorted, each once
+ *   mounts              the mount points /proc/self/mounts and /proc/self/mountinfo list,
+ *                       sorted, each once, but for those below /proc/ (a container's masks
+ *                       of /proc files, which a bind mount of /proc does not bring)
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -262,10 +265,43 @@ static void do_mapfiles(void)
 	printf("\n");
 }
 
+/* do_mounts prints the mount points of /proc/self/mounts and /proc/self/mountinfo. */
+static void do_mounts(void)
+{
+	static char *names[512];
+	int n = 0;
+	const char *files[] = {"/proc/self/mounts", "/proc/self/mountinfo"};
+	for (int k = 0; k < 2; k++) {
+		FILE *f = fopen(files[k], "r");
+		if (!f) {
+			printf("%s: %s\n", files[k], ename(errno));
+			return;
+		}
+		char line[4096], mp[4096];
+		while (fgets(line, sizeof line, f) && n < 512) {
+			int ok = k == 0 ? sscanf(line, "%*s %4095s", mp) : sscanf(line, "%*s %*s %*s %*s %4095s", mp);
+			if (ok != 1 || strncmp(mp, "/proc/", 6) == 0)
+				continue;
+			int seen = 0;
+			for (int i = 0; i < n; i++)
+				seen |= strcmp(names[i], mp) == 0;
+			if (!seen)
+				names[n++] = strdup(mp);
+		}
+		fclose(f);
+	}
+	qsort(names, n, sizeof names[0], cmpstr);
+	for (int i = 0; i < n; i++) {
+		printf("%s%s", i ? " " : "", names[i]);
+		free(names[i]);
+	}
+	printf("\n");
+}
+
 /* nargs is how many arguments operation op takes; -1 if there is no such operation. */
 static int nargs(const char *op)
 {
-	static const char *const zero[] = {"cwd", "argv0", "exe", "mapfiles"};
+	static const char *const zero[] = {"cwd", "argv0", "exe", "mapfiles", "mounts"};
 	static const char *const one[] = {"chdir", "fchdir", "read", "ls", "stat", "lstat", "readlink", "openw", "openrw",
 					  "opentrunc", "creat", "tmpfile", "mkdir", "rmdir", "unlink", "mkfifo", "utime",
 					  "chown", "setxattr", "futimens", "fchown", "fsetxattr", "opath",
@@ -354,6 +390,8 @@ int main(int argc, char **argv)
 			do_maps(a);
 		} else if (strcmp(op, "mapfiles") == 0) {
 			do_mapfiles();
+		} else if (strcmp(op, "mounts") == 0) {
+			do_mounts();
 		} else if (strcmp(op, "stat") == 0 || strcmp(op, "lstat") == 0) {
 			do_stat(a, op[0] == 'l');
 		} else if (strcmp(op, "write") == 0) {

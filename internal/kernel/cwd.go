@@ -108,6 +108,15 @@ func (p *Process) cwdRemoved() bool {
 	return !virtual
 }
 
+// cwdLink is the target of /proc/self/cwd with a root: the working directory, with
+// " (deleted)" after a removed one's path (fs/d_path.c, d_path of an unlinked dentry).
+func (p *Process) cwdLink() string {
+	if p.cwdRemoved() {
+		return p.cwd() + " (deleted)"
+	}
+	return p.cwd()
+}
+
 func (p *Process) setCwd(guest string) {
 	p.fsctx.cwdMu.Lock()
 	p.fsctx.cwdPath = guest

@@ -127,7 +127,8 @@ func msgCred(oob []byte) (*unix.Ucred, bool) {
 
 // procAnswer is the answer to a question: a cleaned /proc path of this process
 // ("/proc/<pid>/maps", "/proc/<pid>/task/<tid>/status"), or "fds" for the descriptors of
-// golos's own to leave out of its fd directory, or "tids" for the program's threads.
+// golos's own to leave out of its fd directory, or "tids" for the program's threads, or
+// "cwd" for the target of its cwd link.
 func procAnswer(req string) []byte {
 	p := served.Load()
 	if p == nil {
@@ -139,6 +140,10 @@ func procAnswer(req string) []byte {
 		w.ints(p.files.ownFDs)
 	case "tids":
 		w.ints(p.programTids())
+	case "cwd":
+		// With a root, the working directory as the program sees it (readlink.go).
+		w.bool(p.fsctx.root != nil)
+		w.bytes([]byte(p.cwdLink()))
 	default:
 		t := p.procThread(req)
 		content, ok := []byte(nil), false
@@ -267,7 +272,7 @@ func peerProcFile(p string) ([]byte, bool) {
 		return nil, false
 	}
 	switch file {
-	case "maps", "smaps", "smaps_rollup", "environ", "auxv", "status", "stat", "limits":
+	case "maps", "smaps", "smaps_rollup", "environ", "auxv", "status", "stat", "limits", "mountinfo", "mounts":
 	default:
 		return nil, false
 	}
@@ -367,4 +372,24 @@ func peerHidden(p string) bool {
 		return hide != nil && hide(v)
 	}
 	return false
+}
+
+// peerCwd sets *target to the target of /proc/<pid>/cwd (cleaned path p) of another
+// golos process of the tree that has a root: the working directory inside it, as its
+// golos keeps it, not the host's path the host's link shows.
+func peerCwd(p string, target *string) bool {
+	pid, rest, ok := otherProcPath(p)
+	if !ok || rest != "cwd" {
+		return false
+	}
+	r, ok := askProcPeer(pid, "cwd")
+	if !ok {
+		return false
+	}
+	rooted, cwd := r.bool(), r.bytes()
+	if r.err != nil || !rooted {
+		return false
+	}
+	*target = string(cwd)
+	return true
 }

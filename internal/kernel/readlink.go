@@ -47,10 +47,9 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 	case treeExeOK(p, &target):
 		virtual = true // another process of the tree (tree_unsafe.go)
 	case t.p.fsctx.root != nil && isProcSelf(p, "cwd"):
-		target, virtual = t.p.cwd(), true
-		if t.p.cwdRemoved() {
-			target += " (deleted)" // fs/d_path.c, d_path of an unlinked dentry
-		}
+		target, virtual = t.p.cwdLink(), true
+	case t.p.fsctx.root != nil && peerCwd(p, &target):
+		virtual = true // another process of the tree (procpeer.go)
 	case t.p.fsctx.root != nil && self && strings.HasPrefix(rest, "fd/") && !strings.HasSuffix(p, "/"):
 		// /proc/self/fd/N names files as the application sees them, inside the root.
 		if n, err := strconv.Atoi(strings.TrimPrefix(rest, "fd/")); err == nil {

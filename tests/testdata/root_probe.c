@@ -43,6 +43,9 @@
  *   mounts              the mount points /proc/self/mounts and /proc/self/mountinfo list,
  *                       sorted, each once, but for those below /proc/ (a container's masks
  *                       of /proc files, which a bind mount of /proc does not bring)
+ *   childcwd P          fork(2) a child that enters P and waits; readlink of its
+ *                       /proc/PID/cwd, then the mount points of its /proc/PID/mounts and
+ *                       mountinfo, as mounts does
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -51,7 +54,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -265,12 +270,14 @@ static void do_mapfiles(void)
 	printf("\n");
 }
 
-/* do_mounts prints the mount points of /proc/self/mounts and /proc/self/mountinfo. */
-static void do_mounts(void)
+/* do_mounts prints the mount points of /proc/PID/mounts and /proc/PID/mountinfo. */
+static void do_mounts(const char *pid)
 {
 	static char *names[512];
 	int n = 0;
-	const char *files[] = {"/proc/self/mounts", "/proc/self/mountinfo"};
+	char files[2][64];
+	snprintf(files[0], sizeof files[0], "/proc/%s/mounts", pid);
+	snprintf(files[1], sizeof files[1], "/proc/%s/mountinfo", pid);
 	for (int k = 0; k < 2; k++) {
 		FILE *f = fopen(files[k], "r");
 		if (!f) {
@@ -298,6 +305,43 @@ static void do_mounts(void)
 	printf("\n");
 }
 
+/* do_childcwd shows another process's cwd link and mounts: a child in directory p. */
+static void do_childcwd(const char *p)
+{
+	int fds[2];
+	if (pipe(fds) != 0) {
+		printf("pipe: %s\n", ename(errno));
+		return;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		printf("fork: %s\n", ename(errno));
+		return;
+	}
+	if (pid == 0) {
+		char c = chdir(p) == 0 ? 'y' : 'n';
+		write(fds[1], &c, 1);
+		pause();
+		_exit(0);
+	}
+	char c = 0, buf[4096], link[64];
+	read(fds[0], &c, 1);
+	close(fds[0]);
+	close(fds[1]);
+	snprintf(link, sizeof link, "/proc/%d/cwd", (int)pid);
+	ssize_t r = c == 'y' ? readlink(link, buf, sizeof buf - 1) : -1;
+	if (c != 'y')
+		printf("chdir failed; ");
+	else if (r < 0)
+		printf("%s; ", ename(errno));
+	else
+		printf("\"%.*s\"; ", (int)r, buf);
+	snprintf(link, sizeof link, "%d", (int)pid);
+	do_mounts(link);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 /* nargs is how many arguments operation op takes; -1 if there is no such operation. */
 static int nargs(const char *op)
 {
@@ -305,7 +349,7 @@ static int nargs(const char *op)
 	static const char *const one[] = {"chdir", "fchdir", "read", "ls", "stat", "lstat", "readlink", "openw", "openrw",
 					  "opentrunc", "creat", "tmpfile", "mkdir", "rmdir", "unlink", "mkfifo", "utime",
 					  "chown", "setxattr", "futimens", "fchown", "fsetxattr", "opath",
-					  "fchownat_empty", "utimensat_empty", "maps"};
+					  "fchownat_empty", "utimensat_empty", "maps", "childcwd"};
 	static const char *const two[] = {"write", "append", "rename", "link", "symlink", "chmod", "truncate", "access",
 					  "fchmod", "openat", "openatfd"};
 	for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
@@ -391,7 +435,9 @@ int main(int argc, char **argv)
 		} else if (strcmp(op, "mapfiles") == 0) {
 			do_mapfiles();
 		} else if (strcmp(op, "mounts") == 0) {
-			do_mounts();
+			do_mounts("self");
+		} else if (strcmp(op, "childcwd") == 0) {
+			do_childcwd(a);
 		} else if (strcmp(op, "stat") == 0 || strcmp(op, "lstat") == 0) {
 			do_stat(a, op[0] == 'l');
 		} else if (strcmp(op, "write") == 0) {

@@ -44,7 +44,8 @@
  *                       sorted, each once, but for those below /proc/ (a container's masks
  *                       of /proc files, which a bind mount of /proc does not bring)
  *   childcwd P          fork(2) a child that enters P and waits; readlink of its
- *                       /proc/PID/cwd, then the mount points of its /proc/PID/mounts and
+ *                       /proc/PID/cwd and of its /proc/PID/fd/N for the program's own
+ *                       file, then the mount points of its /proc/PID/mounts and
  *                       mountinfo, as mounts does
  */
 #define _GNU_SOURCE
@@ -313,6 +314,7 @@ static void do_childcwd(const char *p)
 		printf("pipe: %s\n", ename(errno));
 		return;
 	}
+	int exe = open("/proc/self/exe", O_RDONLY); /* the child has it too */
 	pid_t pid = fork();
 	if (pid < 0) {
 		printf("fork: %s\n", ename(errno));
@@ -336,6 +338,13 @@ static void do_childcwd(const char *p)
 		printf("%s; ", ename(errno));
 	else
 		printf("\"%.*s\"; ", (int)r, buf);
+	snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, exe);
+	r = readlink(link, buf, sizeof buf - 1);
+	if (r < 0)
+		printf("%s; ", ename(errno));
+	else
+		printf("\"%.*s\"; ", (int)r, buf);
+	close(exe);
 	snprintf(link, sizeof link, "%d", (int)pid);
 	do_mounts(link);
 	kill(pid, SIGKILL);

@@ -945,6 +945,22 @@ func TestRootCwd(t *testing.T) {
 	})
 }
 
+// TestRootOpenFlags: fcntl(F_GETFL) of a file opened in a root with a volume shows the
+// flags of the open(2) alone (and O_LARGEFILE, which Linux adds on 64-bit), not the
+// O_NOFOLLOW of golos's own walk through the root (internal/vfs), as in a native chroot.
+func TestRootOpenFlags(t *testing.T) {
+	runProbe(t, "getfl", func(t *testing.T, fl string) {
+		c := probeOps(
+			"getfl /sub/hello: 0100000",
+			"getfl /sub: 0100000",
+			"getfl /data/f: 0100000",
+		)
+		probeBoth(t, fl, "golos run --root DIR --volume V:/data (F_GETFL)", false, func(rt *rootTree) []volBind {
+			return []volBind{{host: makeVolume(t, rt), guest: "/data"}}
+		}, "", c)
+	})
+}
+
 // withCwds puts a "cwd" after every chdir and fchdir of ops.
 func withCwds(ops []string) []string {
 	var out []string

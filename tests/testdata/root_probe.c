@@ -43,6 +43,7 @@
  *   mounts              the mount points /proc/self/mounts and /proc/self/mountinfo list,
  *                       sorted, each once, but for those below /proc/ (a container's masks
  *                       of /proc files, which a bind mount of /proc does not bring)
+ *   getfl P             open(O_RDONLY) + fcntl(F_GETFL), in octal
  *   childcwd P          fork(2) a child that enters P and waits; readlink of its
  *                       /proc/PID/cwd and of its /proc/PID/fd/N for the program's own
  *                       file, then the mount points of its /proc/PID/mounts and
@@ -358,7 +359,7 @@ static int nargs(const char *op)
 	static const char *const one[] = {"chdir", "fchdir", "read", "ls", "stat", "lstat", "readlink", "openw", "openrw",
 					  "opentrunc", "creat", "tmpfile", "mkdir", "rmdir", "unlink", "mkfifo", "utime",
 					  "chown", "setxattr", "futimens", "fchown", "fsetxattr", "opath",
-					  "fchownat_empty", "utimensat_empty", "maps", "childcwd"};
+					  "fchownat_empty", "utimensat_empty", "maps", "childcwd", "getfl"};
 	static const char *const two[] = {"write", "append", "rename", "link", "symlink", "chmod", "truncate", "access",
 					  "fchmod", "openat", "openatfd"};
 	for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
@@ -447,6 +448,14 @@ int main(int argc, char **argv)
 			do_mounts("self");
 		} else if (strcmp(op, "childcwd") == 0) {
 			do_childcwd(a);
+		} else if (strcmp(op, "getfl") == 0) {
+			int fd = open(a, O_RDONLY);
+			if (fd < 0) {
+				printf("%s\n", ename(errno));
+			} else {
+				printf("%#o\n", fcntl(fd, F_GETFL));
+				close(fd);
+			}
 		} else if (strcmp(op, "stat") == 0 || strcmp(op, "lstat") == 0) {
 			do_stat(a, op[0] == 'l');
 		} else if (strcmp(op, "write") == 0) {

@@ -1065,10 +1065,11 @@ func TestRootMknodDevices(t *testing.T) {
 // host's: here /proc alone (its submounts aside, which a container has and a bind mount
 // does not bring). The same for a child's /proc/PID/mounts and mountinfo, and its
 // /proc/PID/cwd link names its working directory inside the root, not on the host, and
-// its /proc/PID/fd/N a file of the root by its path there.
+// its /proc/PID/fd/N and map_files links a file of the root by its path there; its
+// map_files lists the program's mappings only, not golos's.
 func TestRootProcMounts(t *testing.T) {
 	runProbe(t, "mounts", func(t *testing.T, fl string) {
-		c := probeOps("mounts: /proc", `childcwd /sub: "/sub"; "/bin/root_probe"; /proc`)
+		c := probeOps("mounts: /proc", `childcwd /sub: "/sub"; "/bin/root_probe"; /bin/root_probe; /proc`)
 		probeBoth(t, fl, "golos run --root DIR --volume /proc:/proc (mounts)", false, func(rt *rootTree) []volBind {
 			return []volBind{{host: "/proc", guest: "/proc"}}
 		}, "", c)

@@ -50,6 +50,10 @@ func sysGetdents64(t *Thread) int64 {
 	switch d, _ := w.(*procDir); {
 	case d == nil || d.hide == hideNone:
 		return passthrough(t)
+	case d.hide == hideMaps && d.pid != 0:
+		if hideName = peerMapHide(d.pid); hideName == nil {
+			return passthrough(t) // not a golos's: as the host lists it
+		}
 	case d.hide == hideMaps:
 		hideName = t.p.foreignMapping
 	case d.pid != 0:

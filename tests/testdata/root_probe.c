@@ -46,8 +46,8 @@
  *   getfl P             open(O_RDONLY) + fcntl(F_GETFL), in octal
  *   childcwd P          fork(2) a child that enters P and waits; readlink of its
  *                       /proc/PID/cwd and of its /proc/PID/fd/N for the program's own
- *                       file, then the mount points of its /proc/PID/mounts and
- *                       mountinfo, as mounts does
+ *                       file, the targets of its map_files links (as mapfiles), then
+ *                       the mount points of its /proc/PID/mounts and mountinfo (as mounts)
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -235,10 +235,12 @@ static void do_maps(const char *p)
 	printf("\n");
 }
 
-/* do_mapfiles prints the files the links of /proc/self/map_files lead to. */
-static void do_mapfiles(void)
+/* do_mapfiles prints the files the links of /proc/PID/map_files lead to, then end. */
+static void do_mapfiles(const char *pid, const char *end)
 {
-	DIR *d = opendir("/proc/self/map_files");
+	char dir[64];
+	snprintf(dir, sizeof dir, "/proc/%s/map_files", pid);
+	DIR *d = opendir(dir);
 	if (!d) {
 		printf("%s\n", ename(errno));
 		return;
@@ -250,7 +252,7 @@ static void do_mapfiles(void)
 		if (e->d_name[0] == '.')
 			continue;
 		char p[512], buf[4096];
-		snprintf(p, sizeof p, "/proc/self/map_files/%s", e->d_name);
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
 		ssize_t r = readlink(p, buf, sizeof buf - 1);
 		if (r < 0) {
 			snprintf(buf, sizeof buf, "%s: %s", e->d_name, ename(errno));
@@ -269,7 +271,7 @@ static void do_mapfiles(void)
 		printf("%s%s", i ? " " : "", names[i]);
 		free(names[i]);
 	}
-	printf("\n");
+	printf("%s", end);
 }
 
 /* do_mounts prints the mount points of /proc/PID/mounts and /proc/PID/mountinfo. */
@@ -347,6 +349,7 @@ static void do_childcwd(const char *p)
 		printf("\"%.*s\"; ", (int)r, buf);
 	close(exe);
 	snprintf(link, sizeof link, "%d", (int)pid);
+	do_mapfiles(link, "; ");
 	do_mounts(link);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
@@ -443,7 +446,7 @@ int main(int argc, char **argv)
 		} else if (strcmp(op, "maps") == 0) {
 			do_maps(a);
 		} else if (strcmp(op, "mapfiles") == 0) {
-			do_mapfiles();
+			do_mapfiles("self", "\n");
 		} else if (strcmp(op, "mounts") == 0) {
 			do_mounts("self");
 		} else if (strcmp(op, "childcwd") == 0) {

@@ -354,6 +354,20 @@ func TestCLI(t *testing.T) {
 			}
 		})
 	}
+	// An empty program name is no file, as for env(1) (execvp(3) of "": ENOENT), not a
+	// directory of PATH's.
+	t.Run("run-empty-program", func(t *testing.T) {
+		nat := runNative(&runOpts{dir: t.TempDir()}, "env", "")
+		r := runGolos(t, badInputTimeout, "run", "")
+		if nat.code != 127 {
+			t.Fatalf("env '' natively: %s, want status 127", nat)
+		}
+		if r.code != nat.code || r.signal != 0 || crashed(r.stderr) || !bytes.Contains(r.stderr, []byte("no such file or directory")) {
+			t.Errorf("golos run '': %s, want status %d (as env '') and \"no such file or directory\" on stderr\nstderr:\n%s",
+				r, nat.code, clip(r.stderr))
+		}
+		oneLine(t, "golos run ''", r.stderr)
+	})
 	// Options of `golos run` change neither the program's stdout nor its exit status.
 	for _, flags := range [][]string{{"--quiet"}, {"--debug"}, {"--debug=syscalls"}} {
 		t.Run("run"+strings.Join(flags, ""), func(t *testing.T) {

@@ -921,6 +921,20 @@ func TestRootCwd(t *testing.T) {
 			return []volBind{{host: makeVolume(t, rt), guest: "/data"}}
 		}, "", c)
 	})
+	// A working directory that was removed: getcwd(2) fails with ENOENT, and the
+	// /proc/self/cwd link has " (deleted)" after its path (fs/d_path.c).
+	runProbe(t, "removed", func(t *testing.T, fl string) {
+		c := probeOps(
+			"mkdir /tmp/gone: ok",
+			"chdir /tmp/gone: ok",
+			"rmdir /tmp/gone: ok",
+			"cwd: ENOENT",
+			`readlink /proc/self/cwd: "/tmp/gone (deleted)"`,
+		)
+		probeBoth(t, fl, "golos run --root DIR --volume /proc:/proc (removed cwd)", false, func(rt *rootTree) []volBind {
+			return []volBind{{host: "/proc", guest: "/proc"}}
+		}, "", c)
+	})
 	runProbe(t, "workdir", func(t *testing.T, fl string) {
 		c := probeOps(
 			"cwd: /sub",
@@ -928,6 +942,22 @@ func TestRootCwd(t *testing.T) {
 			`read ../etc/hostname: "guest"`,
 		)
 		probeBoth(t, fl, "golos run --root DIR -w /sub", false, func(*rootTree) []volBind { return nil }, "/sub", c)
+	})
+}
+
+// TestRootOpenFlags: fcntl(F_GETFL) of a file opened in a root with a volume shows the
+// flags of the open(2) alone (and O_LARGEFILE, which Linux adds on 64-bit), not the
+// O_NOFOLLOW of golos's own walk through the root (internal/vfs), as in a native chroot.
+func TestRootOpenFlags(t *testing.T) {
+	runProbe(t, "getfl", func(t *testing.T, fl string) {
+		c := probeOps(
+			"getfl /sub/hello: 0100000",
+			"getfl /sub: 0100000",
+			"getfl /data/f: 0100000",
+		)
+		probeBoth(t, fl, "golos run --root DIR --volume V:/data (F_GETFL)", false, func(rt *rootTree) []volBind {
+			return []volBind{{host: makeVolume(t, rt), guest: "/data"}}
+		}, "", c)
 	})
 }
 
@@ -1026,5 +1056,45 @@ func TestRootMknodDevices(t *testing.T) {
 		if string(g.stdout) != confined {
 			t.Errorf("under --root: stdout\n%swant\n%s", clip(g.stdout), confined)
 		}
+	})
+}
+
+// TestRootProcMounts: with --root and /proc grafted in, /proc/self/mounts and mountinfo
+// list only the mounts inside the root, at their paths there, as Linux does for a
+// chrooted process (fs/proc_namespace.c: seq_path_root skips the others), not the
+// host's: here /proc alone (its submounts aside, which a container has and a bind mount
+// does not bring). The same for a child's /proc/PID/mounts and mountinfo, and its
+// /proc/PID/cwd link names its working directory inside the root, not on the host, and
+// its /proc/PID/fd/N and map_files links a file of the root by its path there; its
+// map_files lists the program's mappings only, not golos's.
+func TestRootProcMounts(t *testing.T) {
+	runProbe(t, "mounts", func(t *testing.T, fl string) {
+		c := probeOps("mounts: /proc", `childcwd /sub: "/sub"; "/bin/root_probe"; /bin/root_probe; /proc`)
+		probeBoth(t, fl, "golos run --root DIR --volume /proc:/proc (mounts)", false, func(rt *rootTree) []volBind {
+			return []volBind{{host: "/proc", guest: "/proc"}}
+		}, "", c)
+	})
+}
+
+// TestRootProcMaps: with --root and /proc grafted in, /proc/self/maps and the links of
+// /proc/self/map_files name the program's files by their paths inside the root, as Linux
+// names a chrooted process's (d_path is relative to the process's root), never by the
+// host's path of the root: the program's own executable, a file of the root and one of a
+// volume it maps. map_files lists the program's mappings only, not golos's (its
+// executable, its own memory), with --root and without.
+func TestRootProcMaps(t *testing.T) {
+	runProbe(t, "noroot", func(t *testing.T, fl string) {
+		nat, _ := runBoth(t, prog(t, "root_probe."+fl), "mapfiles")
+		wantNative(t, nat, 0, "mapfiles: "+prog(t, "root_probe."+fl)+"\n")
+	})
+	runProbe(t, "maps", func(t *testing.T, fl string) {
+		c := probeOps(
+			"maps /sub/hello: /bin/root_probe /sub/hello",
+			"maps /data/f: /bin/root_probe /data/f",
+			"mapfiles: /bin/root_probe",
+		)
+		probeBoth(t, fl, "golos run --root DIR --volume /proc:/proc (maps)", false, func(rt *rootTree) []volBind {
+			return []volBind{{host: makeVolume(t, rt), guest: "/data"}, {host: "/proc", guest: "/proc"}}
+		}, "", c)
 	})
 }

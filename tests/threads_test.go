@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bytes"
+	"os"
 	"regexp"
 	"testing"
 )
@@ -254,5 +255,24 @@ func TestProcSelfProgram(t *testing.T) {
 			"smaps lists the ranges maps lists: yes\n", "smaps_rollup spans them: yes\n",
 			"Max open files            100                  200                  files     \n",
 			"Max address space         17179869184          34359738368          bytes     \n")
+	})
+}
+
+// TestThreadsCreds: a new thread has its creator's credentials, as natively: after the
+// process drops from root to nobody (with no_new_privs), the threads it starts are nobody
+// too and cannot open a file only root may read; a thread that kept one capability across
+// its own setresuid (PR_SET_KEEPCAPS, capset) passes it on, and once it dropped it, not.
+// golos runs new threads on OS threads it started itself, as root.
+func TestThreadsCreds(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Fatal("needs root, to drop it: run-tests runs as root")
+	}
+	forFlavours(t, "thr_creds", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"uid 1000 with CAP_DAC_READ_SEARCH, its thread: uid 1000/1000/1000 fs 1000, gid 0/0/0 fs 0, groups 0 (first -1), no_new_privs 0, effective caps 0x4, root's file: readable\n",
+			"uid 1000 without capabilities, its thread: uid 1000/1000/1000 fs 1000, gid 0/0/0 fs 0, groups 0 (first -1), no_new_privs 0, effective caps 0, root's file: Permission denied\n",
+			"a thread started after the drop, its thread: uid 65534/65534/65534 fs 65534, gid 65534/65534/65534 fs 65534, groups 1 (first 65534), no_new_privs 1, effective caps 0, root's file: Permission denied\n",
+			"failures: 0\n")
 	})
 }

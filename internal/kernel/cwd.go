@@ -22,6 +22,9 @@ func sysGetcwd(t *Thread) int64 {
 	if t.p.fsctx.root == nil {
 		return passthroughFast(t)
 	}
+	if t.p.cwdRemoved() {
+		return -int64(unix.ENOENT) // getcwd(2): "The current working directory has been unlinked."
+	}
 	cwd := append([]byte(t.p.cwd()), 0)
 	if uint64(len(cwd)) > t.arg(1) {
 		return -int64(unix.ERANGE)
@@ -84,6 +87,34 @@ func (p *Process) cwd() string {
 	p.fsctx.cwdMu.Lock()
 	defer p.fsctx.cwdMu.Unlock()
 	return p.fsctx.cwdPath
+}
+
+// cwdRemoved reports whether the working directory, with a root, was removed: the host's
+// follows it (sysChdir), and the host's getcwd(2) fails with ENOENT for a removed one
+// (fs/d_path.c, getcwd: d_unlinked). A virtual directory of the root's (a mount
+// point's parent the root lacks, internal/vfs) is a removed host directory that is
+// there for the program.
+func (p *Process) cwdRemoved() bool {
+	buf := make([]byte, unix.PathMax)
+	if _, err := unix.Getcwd(buf); err != unix.ENOENT {
+		return false
+	}
+	fd, err := unix.Open(".", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return true
+	}
+	defer unix.Close(fd)
+	_, virtual := p.fsctx.root.Virtual(fd)
+	return !virtual
+}
+
+// cwdLink is the target of /proc/self/cwd with a root: the working directory, with
+// " (deleted)" after a removed one's path (fs/d_path.c, d_path of an unlinked dentry).
+func (p *Process) cwdLink() string {
+	if p.cwdRemoved() {
+		return p.cwd() + " (deleted)"
+	}
+	return p.cwd()
 }
 
 func (p *Process) setCwd(guest string) {

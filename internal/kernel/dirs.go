@@ -44,10 +44,18 @@ func sysGetdents64(t *Thread) int64 {
 	}
 	// A numbered entry stays unless it is one of golos's descriptors (a fd listing) or
 	// one of golos's own threads (a task listing).
+	// A map_files listing leaves out golos's own mappings (foreignMapping).
 	var hide func(int) bool
+	var hideName func(string) bool
 	switch d, _ := w.(*procDir); {
 	case d == nil || d.hide == hideNone:
 		return passthrough(t)
+	case d.hide == hideMaps && d.pid != 0:
+		if hideName = peerMapHide(d.pid); hideName == nil {
+			return passthrough(t) // not a golos's: as the host lists it
+		}
+	case d.hide == hideMaps:
+		hideName = t.p.foreignMapping
 	case d.pid != 0:
 		if hide = peerHide(d); hide == nil {
 			return passthrough(t) // not a golos's: as the host lists it
@@ -58,6 +66,12 @@ func sysGetdents64(t *Thread) int64 {
 		return passthrough(t)
 	default:
 		hide = t.p.ownFD
+	}
+	if hideName == nil {
+		hideName = func(name string) bool {
+			v, err := strconv.Atoi(name)
+			return err == nil && hide(v)
+		}
 	}
 	for {
 		n := passthrough(t)
@@ -81,7 +95,7 @@ func sysGetdents64(t *Thread) int64 {
 			if i := bytes.IndexByte(name, 0); i >= 0 {
 				name = name[:i]
 			}
-			if v, err := strconv.Atoi(string(name)); err != nil || !hide(v) {
+			if !hideName(string(name)) {
 				out = append(out, rec...)
 			}
 			off += reclen

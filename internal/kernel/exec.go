@@ -23,6 +23,11 @@ var loaderOpen = loader.HostOpener
 // others are looked up in the PATH of the program's environment (inside the root, if
 // there is one). Not found is an ExitError with status 127, not executable 126.
 func (p *Process) lookPath(name string, envp []string) (string, error) {
+	if name == "" {
+		// No file has no name (execve(2) of "": ENOENT; env '' says so, status 127),
+		// where PATH's directories followed by "/" would be found, and be directories.
+		return "", &ExitError{Status: 127, Err: fmt.Errorf("'': no such file or directory")}
+	}
 	if strings.Contains(name, "/") {
 		return name, p.checkExec(name, name)
 	}

@@ -220,6 +220,11 @@ func (t *Thread) clone(a abi.CloneArgs) int64 {
 		unlock()
 		return -int64(unix.EAGAIN)
 	}
+	creds, err := currentCreds() // this thread's, for the new one (creds.go)
+	if err != nil {
+		t.p.note("start a thread: %v", err)
+		return -int64(unix.EAGAIN)
+	}
 	raiseProcs() // a P for the new thread's code besides this one's (procs.go)
 	t.p.mm.rw.goingThreaded()
 	s, err := t.p.takeSpare()
@@ -256,7 +261,7 @@ func (t *Thread) clone(a abi.CloneArgs) int64 {
 	t.p.threads.mu.Lock()
 	t.p.threads.byTid[s.tid] = child
 	t.p.threads.mu.Unlock()
-	s.next, s.tls = child, a.TLS
+	s.next, s.tls, s.creds = child, a.TLS, creds
 	s.wake.Store(1)
 	futexWake(&s.wake)
 	return int64(s.tid)

@@ -50,6 +50,12 @@ func (t *Thread) selfProcFile(p string) ([]byte, bool) {
 		return t.p.stat(hostProcFile(p, "stat")), true
 	case isProcSelf(p, "limits"):
 		return t.p.limits(), true
+	case t.p.fsctx.root != nil && (isProcSelf(p, "mountinfo") || isProcSelf(p, "mounts") || p == "/proc/mounts"):
+		file := "mounts"
+		if strings.HasSuffix(p, "/mountinfo") {
+			file = "mountinfo"
+		}
+		return t.p.procMounts(file), true // procmounts.go
 	case t.p.fsctx.root != nil && (isProcSelf(p, "net/unix") || p == "/proc/net/unix"):
 		return t.p.netUnix(), true
 	}
@@ -346,6 +352,7 @@ func (p *Process) programMappings(raw []byte, each func(header string, r [2]uint
 			fallthrough
 		default:
 			pieces = p.mm.owned.intersect(lo, hi)
+			name = p.guestMapName(name)
 		}
 		for _, r := range pieces {
 			header := line
@@ -392,6 +399,27 @@ func (p *Process) programMappings(raw []byte, each func(header string, r [2]uint
 		}
 	}
 	return out.Bytes()
+}
+
+// guestMapName is the name maps shows for a mapping of the file the host names name: with
+// a root, its path inside the root, as Linux shows a chrooted process's mappings
+// (fs/proc/task_mmu.c, show_map_vma → seq_file_path → d_path, relative to the process's
+// root), not the host's path of the root; " (deleted)" stays at the end (d_path). A
+// name outside the root and its volumes (a memfd's "/memfd:…") is left as it is, as
+// d_path leaves a path the root does not reach.
+func (p *Process) guestMapName(name string) string {
+	if p.fsctx.root == nil || !strings.HasPrefix(name, "/") {
+		return name
+	}
+	host, deleted := strings.CutSuffix(name, " (deleted)")
+	g, ok := p.fsctx.root.Guest(host)
+	if !ok {
+		return name
+	}
+	if deleted {
+		g += " (deleted)"
+	}
+	return g
 }
 
 // isMapsHeader reports whether line is the first line of a maps or smaps entry: an

@@ -17,7 +17,7 @@ import (
 // one under /proc too (procPathArg), and its listing may leave entries out (hide).
 type procDir struct {
 	guest string // its path, cleaned
-	hide  int    // hideNone, hideOwnFDs (a fd or fdinfo listing), hideThreads (a task listing)
+	hide  int    // hideNone, hideOwnFDs (a fd or fdinfo listing), hideThreads (a task listing), hideMaps (map_files)
 	pid   int    // another process's directory, whose golos says what to hide (procpeer.go); 0 for this one's
 }
 
@@ -25,6 +25,7 @@ const (
 	hideNone = iota
 	hideOwnFDs
 	hideThreads
+	hideMaps
 )
 
 // procPathArg is the path a syscall names (its directory descriptor at argument dirArg,
@@ -147,7 +148,8 @@ func isProcSelf(p, file string) bool {
 }
 
 // procHidden reports whether cleaned path p goes through one of golos's own descriptors
-// in this process's fd or fdinfo directory, or through the task directory of a thread
+// in this process's fd or fdinfo directory, through a mapping of golos's in its map_files
+// directory (foreignMapping), or through the task directory of a thread
 // that is golos's own, not the program's (its task listing leaves them out too,
 // sysGetdents64): such a path fails with ENOENT, as when the descriptor is not open or
 // there is no such thread.
@@ -158,6 +160,12 @@ func (p *Process) procHidden(path string) bool {
 	rest, ok := procRest(path)
 	if !ok {
 		return false
+	}
+	if r, ok := strings.CutPrefix(rest, "map_files/"); ok {
+		n, _, _ := strings.Cut(r, "/")
+		if p.foreignMapping(n) {
+			return true
+		}
 	}
 	for _, dir := range []string{"fd/", "fdinfo/"} {
 		if r, ok := strings.CutPrefix(rest, dir); ok {
@@ -209,6 +217,22 @@ func procDirOf(p string) *procDir {
 		return &procDir{guest: clean, hide: hideOwnFDs}
 	case "task":
 		return &procDir{guest: clean, hide: hideThreads}
+	case "map_files":
+		return &procDir{guest: clean, hide: hideMaps}
 	}
 	return nil
+}
+
+// foreignMapping reports whether name, an entry of /proc/self/map_files ("LO-HI" in hex,
+// proc(5)), is a mapping of golos's own, none of whose memory is the program's: its
+// listing leaves it out and its link is not there (ENOENT), as maps leaves it out
+// (programMappings). A name that is no range is not one.
+func (p *Process) foreignMapping(name string) bool {
+	lo, hi, ok := parseRange(name)
+	if !ok {
+		return false
+	}
+	p.mm.mu.Lock()
+	defer p.mm.mu.Unlock()
+	return len(p.mm.owned.intersect(lo, hi)) == 0
 }

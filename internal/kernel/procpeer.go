@@ -127,7 +127,9 @@ func msgCred(oob []byte) (*unix.Ucred, bool) {
 
 // procAnswer is the answer to a question: a cleaned /proc path of this process
 // ("/proc/<pid>/maps", "/proc/<pid>/task/<tid>/status"), or "fds" for the descriptors of
-// golos's own to leave out of its fd directory, or "tids" for the program's threads.
+// golos's own to leave out of its fd directory, or "tids" for the program's threads, or
+// "owned" for the program's memory (to leave golos's mappings out of map_files), or
+// "cwd" for the target of its cwd link.
 func procAnswer(req string) []byte {
 	p := served.Load()
 	if p == nil {
@@ -139,6 +141,19 @@ func procAnswer(req string) []byte {
 		w.ints(p.files.ownFDs)
 	case "tids":
 		w.ints(p.programTids())
+	case "owned":
+		// The program's memory, for a listing of its map_files (foreignMapping).
+		p.mm.mu.Lock()
+		w.int(len(p.mm.owned.r))
+		for _, r := range p.mm.owned.r {
+			w.u64(r[0])
+			w.u64(r[1])
+		}
+		p.mm.mu.Unlock()
+	case "cwd":
+		// With a root, the working directory as the program sees it (readlink.go).
+		w.bool(p.fsctx.root != nil)
+		w.bytes([]byte(p.cwdLink()))
 	default:
 		t := p.procThread(req)
 		content, ok := []byte(nil), false
@@ -267,7 +282,7 @@ func peerProcFile(p string) ([]byte, bool) {
 		return nil, false
 	}
 	switch file {
-	case "maps", "smaps", "smaps_rollup", "environ", "auxv", "status", "stat", "limits":
+	case "maps", "smaps", "smaps_rollup", "environ", "auxv", "status", "stat", "limits", "mountinfo", "mounts":
 	default:
 		return nil, false
 	}
@@ -313,6 +328,8 @@ func otherProcDir(p string) *procDir {
 	switch {
 	case rest == "fd" || rest == "fdinfo":
 		return &procDir{guest: clean, hide: hideOwnFDs, pid: pid}
+	case rest == "map_files":
+		return &procDir{guest: clean, hide: hideMaps, pid: pid}
 	case rest == "task" && !strings.Contains(strings.TrimPrefix(clean, "/proc/"+strconv.Itoa(pid)+"/"), "/"):
 		return &procDir{guest: clean, hide: hideThreads, pid: pid}
 	}
@@ -349,6 +366,11 @@ func peerHidden(p string) bool {
 		return false
 	}
 	s := strings.TrimPrefix(p, "/proc/"+strconv.Itoa(pid)+"/")
+	if r, ok := strings.CutPrefix(s, "map_files/"); ok {
+		n, _, _ := strings.Cut(r, "/")
+		hide := peerMapHide(pid)
+		return hide != nil && hide(n)
+	}
 	for _, dir := range []string{"fd/", "fdinfo/", "task/"} {
 		r, ok := strings.CutPrefix(s, dir)
 		if !ok {
@@ -367,4 +389,49 @@ func peerHidden(p string) bool {
 		return hide != nil && hide(v)
 	}
 	return false
+}
+
+// peerMapHide is what a listing of another process's map_files leaves out: the mappings
+// none of whose memory is its program's, as its golos says (foreignMapping); nil when it
+// says nothing (not golos's).
+func peerMapHide(pid int) func(string) bool {
+	r, ok := askProcPeer(pid, "owned")
+	if !ok {
+		return nil
+	}
+	n := r.int()
+	if n > len(r.b)/16 {
+		return nil
+	}
+	var owned ranges
+	for i := 0; i < n && r.err == nil; i++ {
+		owned.r = append(owned.r, [2]uint64{r.u64(), r.u64()})
+	}
+	if r.err != nil {
+		return nil
+	}
+	return func(name string) bool {
+		lo, hi, ok := parseRange(name)
+		return ok && len(owned.intersect(lo, hi)) == 0
+	}
+}
+
+// peerCwd sets *target to the target of /proc/<pid>/cwd (cleaned path p) of another
+// golos process of the tree that has a root: the working directory inside it, as its
+// golos keeps it, not the host's path the host's link shows.
+func peerCwd(p string, target *string) bool {
+	pid, rest, ok := otherProcPath(p)
+	if !ok || rest != "cwd" {
+		return false
+	}
+	r, ok := askProcPeer(pid, "cwd")
+	if !ok {
+		return false
+	}
+	rooted, cwd := r.bool(), r.bytes()
+	if r.err != nil || !rooted {
+		return false
+	}
+	*target = string(cwd)
+	return true
 }

@@ -47,7 +47,11 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 	case treeExeOK(p, &target):
 		virtual = true // another process of the tree (tree_unsafe.go)
 	case t.p.fsctx.root != nil && isProcSelf(p, "cwd"):
-		target, virtual = t.p.cwd(), true
+		target, virtual = t.p.cwdLink(), true
+	case t.p.fsctx.root != nil && peerCwd(p, &target):
+		virtual = true // another process of the tree (procpeer.go)
+	case t.p.fsctx.root != nil && peerFileLink(t.p, p, &target):
+		virtual = true
 	case t.p.fsctx.root != nil && self && strings.HasPrefix(rest, "fd/") && !strings.HasSuffix(p, "/"):
 		// /proc/self/fd/N names files as the application sees them, inside the root.
 		if n, err := strconv.Atoi(strings.TrimPrefix(rest, "fd/")); err == nil {
@@ -60,6 +64,13 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 					target, virtual = host, true // pipe:[…], socket:[…], anon_inode:…
 				}
 			}
+		}
+	case t.p.fsctx.root != nil && self && strings.HasPrefix(rest, "map_files/") && !strings.HasSuffix(p, "/"):
+		// A mapped file, by its path inside the root (proc(5): map_files), as maps
+		// names it (guestMapName).
+		buf := make([]byte, unix.PathMax)
+		if n, err := unix.Readlink("/proc/self/"+rest, buf); err == nil {
+			target, virtual = t.p.guestMapName(string(buf[:n])), true
 		}
 	}
 	if virtual {
@@ -83,4 +94,27 @@ func signalfdLink(p *Process, rest string) bool {
 	w, _ := p.files.fdDirs.Load(n)
 	_, ok := w.(*signalfd)
 	return ok
+}
+
+// peerFileLink sets *target to the target of /proc/<pid>/fd/N or /proc/<pid>/map_files/…
+// (cleaned path p) of another process of the tree, whose files are in the same root and
+// volumes as this one's: a file's path inside them (guestMapName), as for this process's
+// own links, not the host's path of the root. A link to anything else (a pipe, a file
+// outside the root) is left to the host.
+func peerFileLink(p *Process, path string, target *string) bool {
+	_, rest, ok := otherProcPath(path)
+	if !ok || !(strings.HasPrefix(rest, "fd/") || strings.HasPrefix(rest, "map_files/")) || strings.HasSuffix(path, "/") {
+		return false
+	}
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlink(path, buf)
+	if err != nil || n == 0 || buf[0] != '/' {
+		return false
+	}
+	host := string(buf[:n])
+	if g := p.guestMapName(host); g != host {
+		*target = g
+		return true
+	}
+	return false
 }

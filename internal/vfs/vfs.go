@@ -540,7 +540,9 @@ func (fs *FS) walk(p string, flags int, mode uint32) (int, *vdir, error) {
 				if n := len(virt); n > 0 && virt[n-1] != nil {
 					return -1, nil, unix.EROFS // nothing is created in a virtual directory
 				}
-				fd, err := fs.openIn(next, flags|unix.O_NOFOLLOW, mode, unix.RESOLVE_NO_SYMLINKS)
+				// RESOLVE_NO_SYMLINKS refuses a symlink made there meanwhile (ELOOP);
+				// O_NOFOLLOW is left to the program's flags, which F_GETFL shows.
+				fd, err := fs.openIn(next, flags, mode, unix.RESOLVE_NO_SYMLINKS)
 				return fd, nil, err
 			}
 			return -1, nil, err
@@ -580,7 +582,10 @@ func (fs *FS) walk(p string, flags int, mode uint32) (int, *vdir, error) {
 			return fd, nil, nil // what was asked for is what we have
 		}
 		unix.Close(fd)
-		fd, err = fs.openIn(next, flags|unix.O_NOFOLLOW, mode, unix.RESOLVE_NO_SYMLINKS)
+		// Not a symlink, or one the program's O_NOFOLLOW asks for: RESOLVE_NO_SYMLINKS
+		// refuses one swapped in meanwhile (openat2(2): ELOOP). O_NOFOLLOW is not added,
+		// so that fcntl(F_GETFL) shows the program's flags alone, as natively.
+		fd, err = fs.openIn(next, flags, mode, unix.RESOLVE_NO_SYMLINKS)
 		return fd, nil, err
 	}
 	return here()

@@ -37,6 +37,17 @@
  *   openat D NAME       open(D, O_RDONLY) + openat(2) of NAME relative to it: its first line
  *   opath P             open(P, O_PATH) + fstat(2): the file's type
  *   openatfd N NAME     openat(2) of NAME relative to descriptor N (0: stdin)
+ *   maps P              mmap(2) of the file's first page, then the names of the files
+ *                       /proc/self/maps shows, sorted, each once
+ *   mapfiles            the targets of the links in /proc/self/map_files, sorted, each once
+ *   mounts              the mount points /proc/self/mounts and /proc/self/mountinfo list,
+ *                       sorted, each once, but for those below /proc/ (a container's masks
+ *                       of /proc files, which a bind mount of /proc does not bring)
+ *   getfl P             open(O_RDONLY) + fcntl(F_GETFL), in octal
+ *   childcwd P          fork(2) a child that enters P and waits; readlink of its
+ *                       /proc/PID/cwd and of its /proc/PID/fd/N for the program's own
+ *                       file, the targets of its map_files links (as mapfiles), then
+ *                       the mount points of its /proc/PID/mounts and mountinfo (as mounts)
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -45,6 +56,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -173,14 +187,182 @@ static void on_fd(const char *op, const char *p, const char *arg)
 	done(r);
 }
 
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* do_maps maps the file at p and prints the names of the files in /proc/self/maps. */
+static void do_maps(const char *p)
+{
+	int fd = open(p, O_RDONLY);
+	if (fd < 0) {
+		printf("open: %s\n", ename(errno));
+		return;
+	}
+	void *m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED) {
+		printf("mmap: %s\n", ename(errno));
+		return;
+	}
+	FILE *f = fopen("/proc/self/maps", "r");
+	if (!f) {
+		printf("/proc/self/maps: %s\n", ename(errno));
+		munmap(m, 4096);
+		return;
+	}
+	static char line[4096], *names[256];
+	int n = 0;
+	while (fgets(line, sizeof line, f) && n < 256) {
+		line[strcspn(line, "\n")] = 0;
+		char *name = strchr(line, '/');
+		if (!name)
+			continue;
+		int seen = 0;
+		for (int i = 0; i < n; i++)
+			seen |= strcmp(names[i], name) == 0;
+		if (!seen)
+			names[n++] = strdup(name);
+	}
+	fclose(f);
+	munmap(m, 4096);
+	qsort(names, n, sizeof names[0], cmpstr);
+	for (int i = 0; i < n; i++) {
+		printf("%s%s", i ? " " : "", names[i]);
+		free(names[i]);
+	}
+	printf("\n");
+}
+
+/* do_mapfiles prints the files the links of /proc/PID/map_files lead to, then end. */
+static void do_mapfiles(const char *pid, const char *end)
+{
+	char dir[64];
+	snprintf(dir, sizeof dir, "/proc/%s/map_files", pid);
+	DIR *d = opendir(dir);
+	if (!d) {
+		printf("%s\n", ename(errno));
+		return;
+	}
+	static char *names[256];
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < 256) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p[512], buf[4096];
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		ssize_t r = readlink(p, buf, sizeof buf - 1);
+		if (r < 0) {
+			snprintf(buf, sizeof buf, "%s: %s", e->d_name, ename(errno));
+			r = strlen(buf);
+		}
+		buf[r] = 0;
+		int seen = 0;
+		for (int i = 0; i < n; i++)
+			seen |= strcmp(names[i], buf) == 0;
+		if (!seen)
+			names[n++] = strdup(buf);
+	}
+	closedir(d);
+	qsort(names, n, sizeof names[0], cmpstr);
+	for (int i = 0; i < n; i++) {
+		printf("%s%s", i ? " " : "", names[i]);
+		free(names[i]);
+	}
+	printf("%s", end);
+}
+
+/* do_mounts prints the mount points of /proc/PID/mounts and /proc/PID/mountinfo. */
+static void do_mounts(const char *pid)
+{
+	static char *names[512];
+	int n = 0;
+	char files[2][64];
+	snprintf(files[0], sizeof files[0], "/proc/%s/mounts", pid);
+	snprintf(files[1], sizeof files[1], "/proc/%s/mountinfo", pid);
+	for (int k = 0; k < 2; k++) {
+		FILE *f = fopen(files[k], "r");
+		if (!f) {
+			printf("%s: %s\n", files[k], ename(errno));
+			return;
+		}
+		char line[4096], mp[4096];
+		while (fgets(line, sizeof line, f) && n < 512) {
+			int ok = k == 0 ? sscanf(line, "%*s %4095s", mp) : sscanf(line, "%*s %*s %*s %*s %4095s", mp);
+			if (ok != 1 || strncmp(mp, "/proc/", 6) == 0)
+				continue;
+			int seen = 0;
+			for (int i = 0; i < n; i++)
+				seen |= strcmp(names[i], mp) == 0;
+			if (!seen)
+				names[n++] = strdup(mp);
+		}
+		fclose(f);
+	}
+	qsort(names, n, sizeof names[0], cmpstr);
+	for (int i = 0; i < n; i++) {
+		printf("%s%s", i ? " " : "", names[i]);
+		free(names[i]);
+	}
+	printf("\n");
+}
+
+/* do_childcwd shows another process's cwd link and mounts: a child in directory p. */
+static void do_childcwd(const char *p)
+{
+	int fds[2];
+	if (pipe(fds) != 0) {
+		printf("pipe: %s\n", ename(errno));
+		return;
+	}
+	int exe = open("/proc/self/exe", O_RDONLY); /* the child has it too */
+	pid_t pid = fork();
+	if (pid < 0) {
+		printf("fork: %s\n", ename(errno));
+		return;
+	}
+	if (pid == 0) {
+		char c = chdir(p) == 0 ? 'y' : 'n';
+		write(fds[1], &c, 1);
+		pause();
+		_exit(0);
+	}
+	char c = 0, buf[4096], link[64];
+	read(fds[0], &c, 1);
+	close(fds[0]);
+	close(fds[1]);
+	snprintf(link, sizeof link, "/proc/%d/cwd", (int)pid);
+	ssize_t r = c == 'y' ? readlink(link, buf, sizeof buf - 1) : -1;
+	if (c != 'y')
+		printf("chdir failed; ");
+	else if (r < 0)
+		printf("%s; ", ename(errno));
+	else
+		printf("\"%.*s\"; ", (int)r, buf);
+	snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, exe);
+	r = readlink(link, buf, sizeof buf - 1);
+	if (r < 0)
+		printf("%s; ", ename(errno));
+	else
+		printf("\"%.*s\"; ", (int)r, buf);
+	close(exe);
+	snprintf(link, sizeof link, "%d", (int)pid);
+	do_mapfiles(link, "; ");
+	do_mounts(link);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 /* nargs is how many arguments operation op takes; -1 if there is no such operation. */
 static int nargs(const char *op)
 {
-	static const char *const zero[] = {"cwd", "argv0", "exe"};
+	static const char *const zero[] = {"cwd", "argv0", "exe", "mapfiles", "mounts"};
 	static const char *const one[] = {"chdir", "fchdir", "read", "ls", "stat", "lstat", "readlink", "openw", "openrw",
 					  "opentrunc", "creat", "tmpfile", "mkdir", "rmdir", "unlink", "mkfifo", "utime",
 					  "chown", "setxattr", "futimens", "fchown", "fsetxattr", "opath",
-					  "fchownat_empty", "utimensat_empty"};
+					  "fchownat_empty", "utimensat_empty", "maps", "childcwd", "getfl"};
 	static const char *const two[] = {"write", "append", "rename", "link", "symlink", "chmod", "truncate", "access",
 					  "fchmod", "openat", "openatfd"};
 	for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
@@ -261,6 +443,22 @@ int main(int argc, char **argv)
 			}
 		} else if (strcmp(op, "ls") == 0) {
 			do_ls(a);
+		} else if (strcmp(op, "maps") == 0) {
+			do_maps(a);
+		} else if (strcmp(op, "mapfiles") == 0) {
+			do_mapfiles("self", "\n");
+		} else if (strcmp(op, "mounts") == 0) {
+			do_mounts("self");
+		} else if (strcmp(op, "childcwd") == 0) {
+			do_childcwd(a);
+		} else if (strcmp(op, "getfl") == 0) {
+			int fd = open(a, O_RDONLY);
+			if (fd < 0) {
+				printf("%s\n", ename(errno));
+			} else {
+				printf("%#o\n", fcntl(fd, F_GETFL));
+				close(fd);
+			}
 		} else if (strcmp(op, "stat") == 0 || strcmp(op, "lstat") == 0) {
 			do_stat(a, op[0] == 'l');
 		} else if (strcmp(op, "write") == 0) {

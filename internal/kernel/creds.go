@@ -19,6 +19,10 @@ import (
 // (currentCreds, on the creator's OS thread) and the spare takes them on before it runs
 // the thread (adoptCreds).
 //
+// Reading the creator's credentials costs eight syscalls at each thread start, so clone
+// does it only once a thread of the process has changed its own (passthroughCreds):
+// until then every thread has golos's, which the spares have too.
+//
 // What is copied: the real, effective, saved and filesystem user and group ids, the
 // supplementary groups, the permitted, effective and inheritable capabilities,
 // PR_SET_KEEPCAPS and no_new_privs. Not copied: the capability bounding and ambient sets
@@ -143,4 +147,13 @@ func adoptCreds(want *threadCreds) error {
 		return fmt.Errorf("the thread has %+v, not %+v", have, *want)
 	}
 	return nil
+}
+
+// passthroughCreds makes a call that changes the calling thread's credentials (the
+// setuid(2) family, setgroups(2), setfsuid(2), capset(2), and prctl(2)'s
+// PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS and capability options), after noting that the
+// process's threads may differ from golos's own from now on.
+func passthroughCreds(t *Thread) int64 {
+	t.p.credsChanged.Store(true)
+	return passthroughFast(t)
 }

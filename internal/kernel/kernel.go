@@ -160,6 +160,9 @@ type Process struct {
 
 	threads threads // threads.mu
 	stress  bool    // stressEnv was set
+	// credsChanged: a thread of the process changed its credentials, so a new thread
+	// takes its creator's (creds.go).
+	credsChanged atomic.Bool
 
 	stats *stats // with --stats
 

@@ -220,10 +220,15 @@ func (t *Thread) clone(a abi.CloneArgs) int64 {
 		unlock()
 		return -int64(unix.EAGAIN)
 	}
-	creds, err := currentCreds() // this thread's, for the new one (creds.go)
-	if err != nil {
-		t.p.note("start a thread: %v", err)
-		return -int64(unix.EAGAIN)
+	var creds *threadCreds // this thread's for the new one, if they may differ from golos's (creds.go)
+	if t.p.credsChanged.Load() {
+		c, err := currentCreds()
+		if err != nil {
+			unlock()
+			t.p.note("start a thread: %v", err)
+			return -int64(unix.EAGAIN)
+		}
+		creds = &c
 	}
 	raiseProcs() // a P for the new thread's code besides this one's (procs.go)
 	t.p.mm.rw.goingThreaded()
@@ -497,6 +502,8 @@ func sysPrctl(t *Thread) int64 {
 		return -int64(unix.EINVAL)
 	case unix.PR_GET_SECCOMP:
 		return t.prctlGetSeccomp()
+	case unix.PR_SET_KEEPCAPS, unix.PR_SET_NO_NEW_PRIVS, unix.PR_CAPBSET_DROP, unix.PR_SET_SECUREBITS, unix.PR_CAP_AMBIENT:
+		return passthroughCreds(t) // a thread's credentials (creds.go)
 	}
 	return passthroughFast(t)
 }

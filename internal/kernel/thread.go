@@ -254,8 +254,8 @@ type spare struct {
 	err   error
 	wake  atomic.Uint32 // futex word: clone gave it a thread
 	next  *Thread
-	tls   uint64      // the thread's FS base
-	creds threadCreds // its creator's, which it takes on before it runs (creds.go)
+	tls   uint64       // the thread's FS base
+	creds *threadCreds // its creator's, which it takes on before it runs; nil: golos's own (creds.go)
 }
 
 // spareThreads is how many spares the process keeps ready once it has made a thread:
@@ -388,10 +388,12 @@ func (p *Process) runSpare(s *spare, pooled bool) {
 		futexSleep(&s.wake, 0)
 	}
 	t := s.next
-	if err := adoptCreds(&s.creds); err != nil {
-		// The thread would run with credentials its creator does not have.
-		t.p.note("internal error: thread %d: take on its creator's credentials: %v", t.tid, err)
-		t.p.exitGroup(125)
+	if s.creds != nil {
+		if err := adoptCreds(s.creds); err != nil {
+			// The thread would run with credentials its creator does not have.
+			t.p.note("internal error: thread %d: take on its creator's credentials: %v", t.tid, err)
+			t.p.exitGroup(125)
+		}
 	}
 	// The thread's FS, set once, here, on the application's behalf: clone has already
 	// returned the child's tid, so the base was checked there (setFS).

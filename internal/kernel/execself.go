@@ -127,7 +127,7 @@ func (p *Process) exePaths(path string) (host, guest string, err error) {
 
 // closeOnExec closes the program's descriptors that have FD_CLOEXEC, as execve does.
 func (p *Process) closeOnExec() {
-	for _, fd := range p.cloexecFDs(-1) {
+	for _, fd := range p.cloexecFDs() {
 		p.unwatchFD(fd)
 		unix.Close(fd)
 	}

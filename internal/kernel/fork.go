@@ -302,10 +302,18 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 			std[i] = ^uintptr(0) // closed in the child too
 		}
 	}
+	// The log is golos's while the fork lasts: at a number of golos's, where a program's
+	// open meanwhile would not have found it taken, and not among the descriptors the
+	// child gets (forkState).
 	log, logErr := unix.MemfdCreate("golos-fork-child-log", unix.MFD_CLOEXEC)
+	if logErr == nil {
+		log, logErr = vfs.MoveHigh(log)
+	}
 	if logErr == nil {
 		defer unix.Close(log)
 		std[2] = uintptr(log)
+	} else {
+		log = -1
 	}
 	vdso, err := p.vdsoParts()
 	if err != nil {
@@ -345,7 +353,7 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 		}
 		return 0, 0, fmt.Errorf("start golos for the child: %w", err)
 	}
-	if err := t.sendProcess(conn, pid, a); err != nil {
+	if err := t.sendProcess(conn, log, pid, a); err != nil {
 		// The child's golos ends without running anything of the program's.
 		unix.Close(conn)
 		p.doomed.failed(pid) // before golos ends it: a wait of the program's must not report it
@@ -402,8 +410,9 @@ func (p *Process) startLog(log int) error {
 }
 
 // sendProcess sends the child the process and its memory, and waits until its thread is
-// about to run.
-func (t *Thread) sendProcess(conn, pid int, a abi.CloneArgs) error {
+// about to run. log is the child's start-up log (startLog), golos's, never sent as one of
+// the program's descriptors.
+func (t *Thread) sendProcess(conn, log, pid int, a abi.CloneArgs) error {
 	p := t.p
 	if a.Flags&unix.CLONE_VFORK == 0 {
 		// The child's memory is the process's at one instant. (A vfork child only
@@ -416,7 +425,7 @@ func (t *Thread) sendProcess(conn, pid int, a abi.CloneArgs) error {
 	defer p.mm.mu.Unlock()
 	p.mm.rw.mu.Lock()
 	defer p.mm.rw.mu.Unlock()
-	st, sharedFDs, err := t.forkState(a, conn)
+	st, sharedFDs, err := t.forkState(a, conn, log)
 	if err != nil {
 		return err
 	}
@@ -503,7 +512,7 @@ func lazyOnly(maps []forkMapping) []forkMapping {
 
 // forkState describes the process for the child; it returns the descriptors of the
 // shared mappings to send along.
-func (t *Thread) forkState(a abi.CloneArgs, conn int) (*forkState, []int, error) {
+func (t *Thread) forkState(a abi.CloneArgs, conn, log int) (*forkState, []int, error) {
 	p := t.p
 	st := &forkState{
 		Opts:         p.opts,
@@ -613,7 +622,7 @@ func (t *Thread) forkState(a abi.CloneArgs, conn int) (*forkState, []int, error)
 		copyIn(pg.alias, data)
 		st.Stubs = append(st.Stubs, forkStub{Addr: pg.addr, Used: pg.used, Data: data})
 	}
-	st.CloexecFDs = p.cloexecFDs(conn)
+	st.CloexecFDs = p.cloexecFDs(conn, log)
 	if f, err := unix.FcntlInt(2, unix.F_GETFD, 0); err == nil && f&unix.FD_CLOEXEC == 0 && !p.ownFD(2) {
 		// The child's golos starts with its start-up log at 2, not the program's stderr
 		// (startLog): the descriptor goes over the socket with the others.
@@ -687,7 +696,7 @@ func readMaps() (maps, vdso []forkMapping, err error) {
 // cloexecFDs lists the program's descriptors with FD_CLOEXEC (not golos's, nor skip):
 // the child's golos does not inherit them through execve(2) as it does the others, and an
 // execve closes them.
-func (p *Process) cloexecFDs(skip int) []int {
+func (p *Process) cloexecFDs(skip ...int) []int {
 	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		return nil
@@ -695,7 +704,7 @@ func (p *Process) cloexecFDs(skip int) []int {
 	var fds []int
 	for _, e := range ents {
 		fd, err := strconv.Atoi(e.Name())
-		if err != nil || p.ownFD(fd) || fd == skip {
+		if err != nil || p.ownFD(fd) || slices.Contains(skip, fd) {
 			continue
 		}
 		if f, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && f&unix.FD_CLOEXEC != 0 {

@@ -137,6 +137,8 @@ func TestRunBadFlags(t *testing.T) {
 		{"--root", ""},
 		{"--root", dir + ":rx"},
 		{"--volume", dir},
+		{"--volume", dir + ":/"},
+		{"--volume", dir + "://:ro"},
 	} {
 		full := append(append([]string{"run"}, args...), "/bin/echo", "the program ran")
 		g := runGolos(t, badInputTimeout, full...)

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -305,6 +306,11 @@ func run(args []string) int {
 				if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" ||
 					len(parts) == 3 && parts[2] != "ro" && parts[2] != "rw" {
 					return usageError("--volume %s: want HOST:GUEST[:ro|rw]", v)
+				}
+				if path.Clean(parts[1]) == "/" {
+					// docker run refuses it too ("destination can't be '/'"): the root is
+					// --root's.
+					return usageError("--volume %s: a volume cannot be the root (use --root)", v)
 				}
 				opts.Volumes = append(opts.Volumes, vfs.Mount{Host: parts[0], Guest: parts[1],
 					ReadOnly: len(parts) == 3 && parts[2] == "ro"})

@@ -113,7 +113,7 @@ int main(void)
 			printf("%s: %ld %s\n", calls[c], r, r < 0 ? ename(e) : "");
 			failures += r < 0 && e == EINTR;
 			early += took < LIMIT_MS / 1000.0 - 0.005;
-			late += took > 0.65;
+			late += took > 0.75; /* the whole limit again ends at 0.78 s or later; slack for a loaded machine */
 		}
 		printf("%s: never ended early: %s\n", calls[c], early ? "no" : "yes");
 		printf("%s: never waited its limit again: %s\n", calls[c], late ? "no" : "yes");

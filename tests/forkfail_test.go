@@ -3,10 +3,12 @@ package tests
 import (
 	"bufio"
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -39,45 +41,17 @@ func TestForkFailsLastingENOMEM(t *testing.T) {
 	if err := os.MkdirAll(vol, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(golosBin, "run", "--root", root, "--volume", vol+":/v", "/bin/busybox", "sh", "-c", forkFailScript)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	timer := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
-	defer timer.Stop()
-	lines := bufio.NewReader(out)
-	if l, err := lines.ReadString('\n'); l != "ready\n" {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("golos: first line %q (%v), want ready; stderr:\n%s", l, err, stderr.String())
-	}
+	r := startReady(t, 30*time.Second, "run", "--root", root, "--volume", vol+":/v", "/bin/busybox", "sh", "-c", forkFailScript)
 	// The volume's host directory goes: the child's golos of the next fork cannot open it.
 	if err := os.Remove(vol); err != nil {
+		r.abandon()
 		t.Fatal(err)
 	}
-	in.Write([]byte("go\n"))
-	in.Close()
-	var rest bytes.Buffer
-	rest.ReadFrom(lines)
-	go func() { done <- cmd.Wait() }()
-	err = <-done
-	if !timer.Stop() {
-		t.Fatalf("golos: the shell still ran after 30 s (a fork retried without end?); stdout after ready:\n%sstderr:\n%s", rest.String(), stderr.String())
-	}
-	code := cmd.ProcessState.ExitCode()
-	if code != native.code || "ready\n"+rest.String() != string(native.stdout) {
-		t.Errorf("golos: exit status %d (%v), stdout after ready %q; native: status %d, stdout %q", code, err, rest.String(), native.code, native.stdout)
+	rest, err := r.finish(t)
+	stderr := &r.stderr
+	code := r.cmd.ProcessState.ExitCode()
+	if code != native.code || "ready\n"+rest != string(native.stdout) {
+		t.Errorf("golos: exit status %d (%v), stdout after ready %q; native: status %d, stdout %q", code, err, rest, native.code, native.stdout)
 	}
 	// The shell's message as natively, and one golos note for the fork: no other line.
 	var notes int
@@ -116,40 +90,15 @@ func TestForkFailedNotReaped(t *testing.T) {
 		if err := os.MkdirAll(vol, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(golosBin, "run", "--root", root, "--volume", vol+":/v", "/prog")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		in, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		timer := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
-		lines := bufio.NewReader(out)
-		if l, err := lines.ReadString('\n'); l != "ready\n" {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("golos: first line %q (%v), want ready; stderr:\n%s", l, err, stderr.String())
-		}
+		r := startReady(t, 30*time.Second, "run", "--root", root, "--volume", vol+":/v", "/prog")
 		if err := os.Remove(vol); err != nil { // every fork from now on fails
+			r.abandon()
 			t.Fatal(err)
 		}
-		in.Write([]byte("go\n"))
-		in.Close()
-		var rest bytes.Buffer
-		rest.ReadFrom(lines)
-		err = cmd.Wait()
-		if !timer.Stop() {
-			t.Fatalf("golos: still running after 30 s; stdout after ready:\n%sstderr:\n%s", rest.String(), stderr.String())
-		}
-		if "ready\n"+rest.String() != want || err != nil {
-			t.Errorf("golos (round %d): %v, stdout:\nready\n%s\nwant (as natively):\n%sstderr:\n%s", round, err, rest.String(), want, stderr.String())
+		rest, err := r.finish(t)
+		stderr := &r.stderr
+		if "ready\n"+rest != want || err != nil {
+			t.Errorf("golos (round %d): %v, stdout:\nready\n%s\nwant (as natively):\n%sstderr:\n%s", round, err, rest, want, stderr.String())
 		}
 		for _, l := range strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n") {
 			if !strings.HasPrefix(l, "golos: fork: ") || !strings.HasSuffix(l, "(the program gets ENOMEM)") {
@@ -157,4 +106,69 @@ func TestForkFailedNotReaped(t *testing.T) {
 			}
 		}
 	}
+}
+
+// readyRun is golos running a program that says "ready" on its stdout and then waits for
+// a line on its stdin: the test acts in between.
+type readyRun struct {
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	lines  *bufio.Reader
+	stderr bytes.Buffer
+	timer  *time.Timer
+	limit  time.Duration
+}
+
+// startReady starts golos with args, in a process group of its own, which is killed
+// whole (the child golos processes too) if it has not ended within limit, and reads the
+// program's "ready".
+func startReady(t *testing.T, limit time.Duration, args ...string) *readyRun {
+	t.Helper()
+	r := &readyRun{cmd: exec.Command(golosBin, args...), limit: limit}
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	r.cmd.Stderr = &r.stderr
+	var err error
+	if r.in, err = r.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r.timer = time.AfterFunc(limit, r.kill)
+	r.lines = bufio.NewReader(out)
+	if l, err := r.lines.ReadString('\n'); l != "ready\n" {
+		r.kill()
+		r.cmd.Wait()
+		t.Fatalf("golos %s: first line %q (%v), want ready; stderr:\n%s", strings.Join(args, " "), l, err, r.stderr.String())
+	}
+	return r
+}
+
+func (r *readyRun) kill() { syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL) }
+
+// abandon kills golos and its tree and waits for it, for a test that stops early.
+func (r *readyRun) abandon() {
+	r.timer.Stop()
+	r.kill()
+	r.cmd.Wait()
+}
+
+// finish writes the line the program waits for, reads the rest of its stdout and waits
+// for golos: the rest, and what Wait returned. A golos still running at the time limit
+// fails the test.
+func (r *readyRun) finish(t *testing.T) (string, error) {
+	t.Helper()
+	r.in.Write([]byte("go\n"))
+	r.in.Close()
+	var rest bytes.Buffer
+	rest.ReadFrom(r.lines)
+	err := r.cmd.Wait()
+	if !r.timer.Stop() {
+		t.Fatalf("golos: still running after %v; stdout after ready:\n%sstderr:\n%s", r.limit, rest.String(), r.stderr.String())
+	}
+	return rest.String(), err
 }

@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -677,54 +676,26 @@ func TestProcLazyForkHolderGone(t *testing.T) {
 	if nat.code != 0 || string(nat.stdout) != "ready\nthe child exited 0\n" {
 		t.Fatalf("natively: %s, stdout %q", nat, nat.stdout)
 	}
-	cmd := exec.Command(golosBin, "run", p)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // the timer ends the whole tree
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	timer := time.AfterFunc(60*time.Second, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-	defer timer.Stop()
-	lines := bufio.NewReader(out)
-	if l, err := lines.ReadString('\n'); l != "ready\n" {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		cmd.Wait()
-		t.Fatalf("golos: first line %q (%v), want ready; stderr:\n%s", l, err, stderr.String())
-	}
+	r := startReady(t, 60*time.Second, "run", p)
 	// The holder: a process below golos that is neither golos's child golos (whose
 	// command line names fork-child) nor golos itself; a fork of golos, with its command
 	// line.
 	holder := 0
-	for _, pid := range descendants(cmd.Process.Pid) {
+	for _, pid := range descendants(r.cmd.Process.Pid) {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		if err == nil && !bytes.Contains(b, []byte("fork-child")) {
 			holder = pid
 		}
 	}
 	if holder == 0 {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		cmd.Wait()
-		t.Fatalf("golos: no holder below golos (pid %d): is the fork still lazy for 64 MiB?", cmd.Process.Pid)
+		r.abandon()
+		t.Fatalf("golos: no holder below golos (pid %d): is the fork still lazy for 64 MiB?", r.cmd.Process.Pid)
 	}
 	syscall.Kill(holder, syscall.SIGKILL)
-	in.Write([]byte("go\n"))
-	in.Close()
-	var rest bytes.Buffer
-	rest.ReadFrom(lines)
-	err = cmd.Wait()
-	if !timer.Stop() {
-		t.Fatalf("golos: still running 60 s after the holder was killed (the child waits for its pages?); stdout after ready:\n%sstderr:\n%s", rest.String(), stderr.String())
-	}
-	if want := "the child was killed by signal 9\n"; err != nil || rest.String() != want {
-		t.Errorf("golos: %v, stdout after ready %q, want %q; stderr:\n%s", err, rest.String(), want, stderr.String())
+	// A child that waited for its pages for ever would keep golos from ending: finish
+	// fails the test at the time limit.
+	rest, err := r.finish(t)
+	if want := "the child was killed by signal 9\n"; err != nil || rest != want {
+		t.Errorf("golos: %v, stdout after ready %q, want %q; stderr:\n%s", err, rest, want, r.stderr.String())
 	}
 }

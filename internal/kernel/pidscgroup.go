@@ -4,10 +4,9 @@ import (
 	"bytes"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 
-	"golang.org/x/sys/unix"
+	"golos/internal/cgroupfs"
 )
 
 // The pids controller of cgroups limits the tasks (threads) of a cgroup and its
@@ -21,77 +20,25 @@ import (
 // counted too.
 
 // pidsCgroupDirs are the directories of this process's pids cgroup and of those above
-// it, up to the hierarchy's root (not included: it has no pids.max), found once: a golos
-// does not move itself, and its children start in its cgroup.
+// it up to the hierarchy's mount, found once: a golos does not move itself, and its
+// children start in its cgroup. The mount's own directory counts only where it shows a
+// cgroup below the hierarchy's root (inside a container, the container's, with its
+// engine's limit): the root cgroup has no pids.max.
 var pidsCgroupDirs = sync.OnceValue(func() []string {
-	cg, ok := readProc("/proc/self/cgroup")
-	if !ok {
+	dir, h, err := cgroupfs.Own("pids")
+	if err != nil {
 		return nil
 	}
-	mi, ok := readProcAll("/proc/self/mountinfo")
-	if !ok {
-		return nil
-	}
-	var path string
-	v2 := false
-	for _, line := range strings.Split(string(cg), "\n") {
-		f := strings.SplitN(line, ":", 3)
-		if len(f) != 3 {
-			continue
+	var dirs []string
+	for d := dir; len(d) >= len(h.Mount); d = filepath.Dir(d) {
+		if d != h.Mount || h.Root != "/" {
+			dirs = append(dirs, d)
 		}
-		if f[0] == "0" && f[1] == "" {
-			path, v2 = f[2], true // the unified hierarchy, unless v1 has a pids one
-			continue
-		}
-		for _, c := range strings.Split(f[1], ",") {
-			if c == "pids" {
-				path, v2 = f[2], false
-			}
-		}
-		if path != "" && !v2 {
+		if d == h.Mount {
 			break
 		}
 	}
-	if path == "" {
-		return nil
-	}
-	for _, line := range strings.Split(string(mi), "\n") {
-		// 39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
-		fields := strings.Fields(line)
-		sep := -1
-		for i, x := range fields {
-			if x == "-" {
-				sep = i
-				break
-			}
-		}
-		if sep < 5 || len(fields) < sep+4 {
-			continue
-		}
-		match := fields[sep+1] == "cgroup2" && v2
-		if fields[sep+1] == "cgroup" && !v2 {
-			for _, o := range strings.Split(fields[sep+3], ",") {
-				match = match || o == "pids"
-			}
-		}
-		if !match {
-			continue
-		}
-		root, mount := fields[3], fields[4]
-		rel := path
-		if root != "/" {
-			if !strings.HasPrefix(path+"/", root+"/") {
-				continue
-			}
-			rel = strings.TrimPrefix(path, root)
-		}
-		var dirs []string
-		for d := filepath.Join(mount, filepath.Clean("/"+rel)); d != mount && len(d) > len(mount); d = filepath.Dir(d) {
-			dirs = append(dirs, d)
-		}
-		return dirs
-	}
-	return nil
+	return dirs
 })
 
 // pidsLimit is a pids cgroup of this process's, or one above it, whose pids.max binds.
@@ -135,28 +82,4 @@ func pidsRoom(need int) bool {
 		}
 	}
 	return true
-}
-
-// readProcAll reads a file of /proc to its end, with plain system calls (readProc).
-func readProcAll(path string) ([]byte, bool) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, false
-	}
-	defer unix.Close(fd)
-	var out []byte
-	b := make([]byte, 16<<10)
-	for {
-		m, err := unix.Read(fd, b)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, false
-		}
-		if m == 0 {
-			return out, true
-		}
-		out = append(out, b[:m]...)
-	}
 }

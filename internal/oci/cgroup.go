@@ -1,7 +1,6 @@
 package oci
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"golos/internal/cgroupfs"
 )
 
 // Cgroups: the container's processes go into the cgroup linux.cgroupsPath names, with the
@@ -41,70 +42,6 @@ type Resources struct {
 	Pids *struct {
 		Limit int64 `json:"limit"`
 	} `json:"pids"`
-}
-
-// hierarchy is a cgroup hierarchy the host has mounted (proc(5), /proc/self/mountinfo).
-type hierarchy struct {
-	mount       string   // where it is mounted
-	root        string   // the cgroup at its mount point (mountinfo's field 4)
-	v2          bool     // the unified hierarchy (cgroup2)
-	controllers []string // v1: its controllers (and name=…); v2: cgroup.controllers
-}
-
-func (h *hierarchy) has(c string) bool {
-	for _, x := range h.controllers {
-		if x == c {
-			return true
-		}
-	}
-	return false
-}
-
-// hierarchies lists the cgroup hierarchies mounted in this mount namespace.
-func hierarchies() ([]hierarchy, error) {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var hs []hierarchy
-	seen := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// 35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
-		fields := strings.Fields(sc.Text())
-		sep := -1
-		for i, x := range fields {
-			if x == "-" {
-				sep = i
-				break
-			}
-		}
-		if sep < 5 || len(fields) < sep+4 {
-			continue
-		}
-		fstype := fields[sep+1]
-		if fstype != "cgroup" && fstype != "cgroup2" {
-			continue
-		}
-		h := hierarchy{mount: fields[4], root: fields[3], v2: fstype == "cgroup2"}
-		if seen[fields[2]] { // the same hierarchy mounted twice
-			continue
-		}
-		seen[fields[2]] = true
-		if h.v2 {
-			b, _ := os.ReadFile(filepath.Join(h.mount, "cgroup.controllers"))
-			h.controllers = strings.Fields(string(b))
-		} else {
-			for _, o := range strings.Split(fields[sep+3], ",") {
-				if o != "rw" && o != "ro" && !strings.Contains(o, "=") || strings.HasPrefix(o, "name=") {
-					h.controllers = append(h.controllers, o)
-				}
-			}
-		}
-		hs = append(hs, h)
-	}
-	return hs, sc.Err()
 }
 
 // cgroupPath is the cgroup linux.cgroupsPath names, from the root of each hierarchy: an
@@ -166,19 +103,6 @@ func cgroupPath(p, id string, systemd bool) (string, error) {
 	return path.Join(parent, path.Clean("/"+p)), nil
 }
 
-// cgroupDir is the directory of cgroup cg (from the hierarchy's root) under the
-// hierarchy's mount, which shows its root cgroup h.root; "" when cg is not below it.
-func (h *hierarchy) cgroupDir(cg string) string {
-	rel := cg
-	if h.root != "/" {
-		if cg != h.root && !strings.HasPrefix(cg, h.root+"/") {
-			return ""
-		}
-		rel = strings.TrimPrefix(cg, h.root)
-	}
-	return filepath.Join(h.mount, filepath.Clean("/"+rel))
-}
-
 // errNoCgroups is a host that refuses golos-oci a cgroup (rootless, a read-only
 // cgroupfs): the container runs without, as runc's rootless mode does.
 type errNoCgroups struct{ err error }
@@ -197,7 +121,7 @@ func refused(err error) bool {
 // at /sys/fs/cgroup/pids/pids.max (v1) or /sys/fs/cgroup/pids.max (v2). An
 // *errNoCgroups is the host's refusal; on any error nothing is left.
 func cgroupSetup(cg string, res *Resources, dest string) (dirs []string, vols []volume, err error) {
-	hs, err := hierarchies()
+	hs, err := cgroupfs.Hierarchies()
 	if err != nil {
 		return nil, nil, fmt.Errorf("cgroups: %w", err)
 	}
@@ -212,7 +136,7 @@ func cgroupSetup(cg string, res *Resources, dest string) (dirs []string, vols []
 	}()
 	for i := range hs {
 		h := &hs[i]
-		d := h.cgroupDir(cg)
+		d := h.Dir(cg)
 		if d == "" {
 			continue
 		}
@@ -226,8 +150,8 @@ func cgroupSetup(cg string, res *Resources, dest string) (dirs []string, vols []
 		if err := writeLimits(h, d, res); err != nil {
 			return dirs, nil, err
 		}
-		if dest != "" && strings.HasPrefix(h.mount+"/", "/sys/fs/cgroup/") {
-			vols = append(vols, volume{Host: d, Guest: path.Join(dest, strings.TrimPrefix(h.mount, "/sys/fs/cgroup")), ReadOnly: true})
+		if dest != "" && strings.HasPrefix(h.Mount+"/", "/sys/fs/cgroup/") {
+			vols = append(vols, volume{Host: d, Guest: path.Join(dest, strings.TrimPrefix(h.Mount, "/sys/fs/cgroup")), ReadOnly: true})
 		}
 	}
 	return dirs, vols, nil
@@ -236,9 +160,9 @@ func cgroupSetup(cg string, res *Resources, dest string) (dirs []string, vols []
 // makeCgroup makes d and the cgroups above it that are missing. A new cpuset cgroup (v1)
 // has no CPUs and no memory nodes, and no process may join it until it has (cpusets(7)):
 // each gets its parent's, as runc's cpuset manager does (ensureParent).
-func makeCgroup(h *hierarchy, d string) error {
+func makeCgroup(h *cgroupfs.Hierarchy, d string) error {
 	var made []string
-	for p := d; p != h.mount && p != "/"; p = filepath.Dir(p) {
+	for p := d; p != h.Mount && p != "/"; p = filepath.Dir(p) {
 		if _, err := os.Stat(p); err == nil {
 			break
 		}
@@ -249,7 +173,7 @@ func makeCgroup(h *hierarchy, d string) error {
 		if err := os.Mkdir(p, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 			return err
 		}
-		if !h.v2 && h.has("cpuset") {
+		if !h.V2 && h.Has("cpuset") {
 			for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
 				if b, _ := os.ReadFile(filepath.Join(p, f)); strings.TrimSpace(string(b)) != "" {
 					continue
@@ -263,12 +187,12 @@ func makeCgroup(h *hierarchy, d string) error {
 				}
 			}
 		}
-		if h.v2 {
+		if h.V2 {
 			// The controllers the limits need, enabled for the parent's children
 			// (cgroups(7), "Enabling and disabling controllers"); those the parent cannot
 			// give are left out, as the limits that would need them.
 			for _, c := range []string{"cpu", "cpuset", "memory", "pids"} {
-				if h.has(c) {
+				if h.Has(c) {
 					writeCgroupFile(filepath.Dir(p), "cgroup.subtree_control", "+"+c)
 				}
 			}
@@ -288,14 +212,14 @@ func writeCgroupFile(dir, name, value string) error {
 // writeLimits writes linux.resources' limits to the files of hierarchy h's cgroup d
 // (runc's libcontainer/cgroups/fs/{memory,pids,cpu,cpuset}.go for v1; fs2 for v2, with
 // cpu.shares converted to cpu.weight as runc's ConvertCPUSharesToCgroupV2Value).
-func writeLimits(h *hierarchy, d string, res *Resources) error {
+func writeLimits(h *cgroupfs.Hierarchy, d string, res *Resources) error {
 	if res == nil {
 		return nil
 	}
 	var w [][2]string
 	if m := res.Memory; m != nil {
 		switch {
-		case h.v2 && h.has("memory"):
+		case h.V2 && h.Has("memory"):
 			if m.Limit != nil {
 				w = append(w, [2]string{"memory.max", limitValue(*m.Limit)})
 				if m.Swap != nil {
@@ -312,7 +236,7 @@ func writeLimits(h *hierarchy, d string, res *Resources) error {
 			if m.Reservation != nil {
 				w = append(w, [2]string{"memory.low", limitValue(*m.Reservation)})
 			}
-		case !h.v2 && h.has("memory"):
+		case !h.V2 && h.Has("memory"):
 			if m.Limit != nil {
 				w = append(w, [2]string{"memory.limit_in_bytes", strconv.FormatInt(*m.Limit, 10)})
 			}
@@ -328,12 +252,12 @@ func writeLimits(h *hierarchy, d string, res *Resources) error {
 		}
 	}
 	// A pids limit of 0 is none given (runc's fs/pids.go writes nothing then).
-	if p := res.Pids; p != nil && p.Limit != 0 && h.has("pids") {
+	if p := res.Pids; p != nil && p.Limit != 0 && h.Has("pids") {
 		w = append(w, [2]string{"pids.max", limitValue(p.Limit)})
 	}
 	if c := res.CPU; c != nil {
-		if h.has("cpu") {
-			if h.v2 {
+		if h.Has("cpu") {
+			if h.V2 {
 				if c.Shares != nil && *c.Shares != 0 {
 					w = append(w, [2]string{"cpu.weight", strconv.FormatUint(1+((min(max(*c.Shares, 2), 262144)-2)*9999)/262142, 10)})
 				}
@@ -360,7 +284,7 @@ func writeLimits(h *hierarchy, d string, res *Resources) error {
 				}
 			}
 		}
-		if h.has("cpuset") {
+		if h.Has("cpuset") {
 			if c.Cpus != "" {
 				w = append(w, [2]string{"cpuset.cpus", c.Cpus})
 			}

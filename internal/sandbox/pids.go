@@ -1,16 +1,17 @@
 package sandbox
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"golos/internal/cgroupfs"
 )
 
 // DefaultPidsLimit is --pids-limit's default: podman's default pids limit is 2048 tasks
@@ -102,112 +103,20 @@ func newPidsCgroup(limit int) (*pidsCgroup, error) {
 }
 
 // ownPidsCgroup returns the directory of the pids cgroup golos is in, and whether it is
-// a cgroup v2 one: the pids line of /proc/self/cgroup (cgroups(7); v2's "0::PATH" when
-// no v1 hierarchy has the pids controller), beneath the mount point of its hierarchy
-// (/proc/self/mountinfo, proc(5): the mount's root within the hierarchy, its mount
-// point, its type and, for v1, the controllers among its super options).
+// a cgroup v2 one (cgroupfs.Own); on v2, only where the controller is available to that
+// cgroup (its cgroup.controllers), not just at the hierarchy's root.
 func ownPidsCgroup() (string, bool, error) {
-	b, err := os.ReadFile("/proc/self/cgroup")
+	dir, h, err := cgroupfs.Own("pids")
 	if err != nil {
 		return "", false, err
 	}
-	var v1Path, v2Path string
-	haveV1, haveV2 := false, false
-	for line := range strings.SplitSeq(strings.TrimSpace(string(b)), "\n") {
-		f := strings.SplitN(line, ":", 3)
-		if len(f) != 3 {
-			continue
-		}
-		if f[0] == "0" && f[1] == "" {
-			v2Path, haveV2 = f[2], true
-		}
-		for c := range strings.SplitSeq(f[1], ",") {
-			if c == "pids" {
-				v1Path, haveV1 = f[2], true
-			}
+	if h.V2 {
+		ctl, err := cgroupfs.ReadFile(filepath.Join(dir, "cgroup.controllers"))
+		if err != nil || !slices.Contains(strings.Fields(string(ctl)), "pids") {
+			return "", false, fmt.Errorf("the pids controller is not available to golos's cgroup %s", dir)
 		}
 	}
-	mi, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return "", false, err
-	}
-	defer mi.Close()
-	sc := bufio.NewScanner(mi)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		sep := -1
-		for i, s := range f {
-			if s == "-" {
-				sep = i
-				break
-			}
-		}
-		if sep < 5 || sep+3 >= len(f) {
-			continue
-		}
-		root, mnt, typ, opts := f[3], unescapeMount(f[4]), f[sep+1], f[sep+3]
-		switch {
-		case haveV1 && typ == "cgroup" && hasOpt(opts, "pids"):
-			if rel, ok := within(v1Path, root); ok {
-				return filepath.Join(mnt, rel), false, nil
-			}
-		case !haveV1 && haveV2 && typ == "cgroup2":
-			if rel, ok := within(v2Path, root); ok {
-				dir := filepath.Join(mnt, rel)
-				ctl, err := os.ReadFile(filepath.Join(dir, "cgroup.controllers"))
-				if err == nil && hasField(string(ctl), "pids") {
-					return dir, true, nil
-				}
-			}
-		}
-	}
-	return "", false, errors.New("no pids cgroup hierarchy mounted where golos's cgroup is")
-}
-
-// within returns path relative to a mount's root within its hierarchy, if it is there.
-func within(path, root string) (string, bool) {
-	rel, err := filepath.Rel(root, path)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-		return "", false
-	}
-	return rel, true
-}
-
-func hasOpt(opts, name string) bool {
-	for o := range strings.SplitSeq(opts, ",") {
-		if o == name {
-			return true
-		}
-	}
-	return false
-}
-
-func hasField(s, name string) bool {
-	for f := range strings.FieldsSeq(s) {
-		if f == name {
-			return true
-		}
-	}
-	return false
-}
-
-// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return dir, h.V2, nil
 }
 
 // join moves golos's process (all its threads) into the cgroup, so that the sandbox's

@@ -32,21 +32,11 @@ func TestProcNprocHost(t *testing.T) {
 		uid := uint32(64101 + i)
 		t.Run(fl.name, func(t *testing.T) {
 			t.Parallel()
-			// golos and the program where the user reaches them.
-			dir := reachableTempDir(t)
-			golos := filepath.Join(dir, "golos")
-			copyFile(t, golosBin, golos, 0o755)
-			p := filepath.Join(dir, "proc_nproc_host")
-			copyFile(t, prog(t, "proc_nproc_host."+fl.name), p, 0o755)
+			u := newUserRun(t, "proc_nproc_host."+fl.name)
+			golos, p := u.golos, u.prog
 			cred := &syscall.Credential{Uid: uid, Gid: uid}
 			runAs := func(argv ...string) *result {
-				cmd := exec.Command(argv[0], argv[1:]...)
-				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-				r := run(cmd, &runOpts{dir: dir, env: []string{"TMPDIR=" + lockTmp(t, dir)}}, 2*time.Minute)
-				if left := userProcesses(uid); len(left) > 0 {
-					t.Errorf("%q left %d processes behind: %s", argv, len(left), strings.Join(left, "; "))
-				}
-				return r
+				return u.run(t, cred, []string{"TMPDIR=" + lockTmp(t, u.dir)}, 2*time.Minute, argv...)
 			}
 			nat := runAs(p, strconv.Itoa(limit))
 			wantNative(t, nat, 0, "fork: EAGAIN after ", "children reaped: all\n",
@@ -127,20 +117,11 @@ func TestProcNprocTree(t *testing.T) {
 		uid := uint32(64111 + i)
 		t.Run(fl.name, func(t *testing.T) {
 			t.Parallel()
-			dir := reachableTempDir(t)
-			golos := filepath.Join(dir, "golos")
-			copyFile(t, golosBin, golos, 0o755)
-			p := filepath.Join(dir, "proc_nproc_tree")
-			copyFile(t, prog(t, "proc_nproc_tree."+fl.name), p, 0o755)
+			u := newUserRun(t, "proc_nproc_tree."+fl.name)
+			dir, golos, p := u.dir, u.golos, u.prog
 			cred := &syscall.Credential{Uid: uid, Gid: uid}
 			runAs := func(argv ...string) *result {
-				cmd := exec.Command(argv[0], argv[1:]...)
-				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-				r := run(cmd, &runOpts{dir: dir, env: []string{"TMPDIR=" + lockTmp(t, dir)}}, time.Minute)
-				if left := userProcesses(uid); len(left) > 0 {
-					t.Errorf("%q left %d processes behind: %s", argv, len(left), strings.Join(left, "; "))
-				}
-				return r
+				return u.run(t, cred, []string{"TMPDIR=" + lockTmp(t, dir)}, time.Minute, argv...)
 			}
 			counts := regexp.MustCompile(`after (\d+) `)
 			sum := func(out []byte) int {
@@ -205,4 +186,36 @@ func lockTmp(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return tmp
+}
+
+// userRun is golos and a test program copied into a directory of their own, which a user
+// other than root reaches (reachableTempDir).
+type userRun struct{ dir, golos, prog string }
+
+func newUserRun(t *testing.T, progName string) userRun {
+	t.Helper()
+	dir := reachableTempDir(t)
+	u := userRun{dir: dir, golos: filepath.Join(dir, "golos"), prog: filepath.Join(dir, strings.SplitN(progName, ".", 2)[0])}
+	copyFile(t, golosBin, u.golos, 0o755)
+	copyFile(t, prog(t, progName), u.prog, 0o755)
+	return u
+}
+
+// run runs argv in u's directory as cred (nil: as root) with env added, within limit,
+// and fails the test for a process left behind: one of this golos's, or cred's user's.
+func (u userRun) run(t *testing.T, cred *syscall.Credential, env []string, limit time.Duration, argv ...string) *result {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
+	r := run(cmd, &runOpts{dir: u.dir, env: env}, limit)
+	left := golosProcesses(u.golos)
+	if cred != nil {
+		left = append(left, userProcesses(cred.Uid)...)
+	}
+	if len(left) > 0 {
+		t.Errorf("%q left %d processes behind: %s", argv, len(left), strings.Join(left, "; "))
+	}
+	return r
 }

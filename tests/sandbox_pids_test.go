@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -40,26 +39,10 @@ func TestSandboxPidsLimit(t *testing.T) {
 		uid := uint32(64131 + i)
 		t.Run(fl.name, func(t *testing.T) {
 			t.Parallel()
-			dir := reachableTempDir(t)
-			golos := filepath.Join(dir, "golos")
-			copyFile(t, golosBin, golos, 0o755)
-			p := filepath.Join(dir, "proc_forkbomb")
-			copyFile(t, prog(t, "proc_forkbomb."+fl.name), p, 0o755)
+			u := newUserRun(t, "proc_forkbomb."+fl.name)
+			golos, p := u.golos, u.prog
 			runAs := func(cred *syscall.Credential, argv ...string) *result {
-				cmd := exec.Command(argv[0], argv[1:]...)
-				if cred != nil {
-					cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-				}
-				r := run(cmd, &runOpts{dir: dir}, time.Minute)
-				if left := golosProcesses(golos); len(left) > 0 {
-					t.Errorf("%q left %d processes behind: %s", argv, len(left), strings.Join(left, "; "))
-				}
-				if cred != nil {
-					if left := userProcesses(cred.Uid); len(left) > 0 {
-						t.Errorf("%q left %d processes behind: %s", argv, len(left), strings.Join(left, "; "))
-					}
-				}
-				return r
+				return u.run(t, cred, nil, time.Minute, argv...)
 			}
 			user := &syscall.Credential{Uid: uid, Gid: uid}
 			nat := runAs(user, "prlimit", "--nproc="+strconv.Itoa(limit), p)

@@ -410,19 +410,12 @@ func (p *Process) watchHolder() {
 	}
 	f := os.NewFile(uintptr(fd), "golos-fork-holder")
 	lazyMem.holder = f
-	go func() {
-		var b [1]byte
-		for {
-			n, err := f.Read(b[:])
-			if n == 0 || err != nil {
-				break
-			}
-		}
+	onEnd(f, func() {
 		if lazyActive() {
 			p.note("the fork's memory holder ended before this process had its memory: the process is ended with SIGKILL")
 			unix.Kill(unix.Getpid(), unix.SIGKILL)
 		}
-	}()
+	})
 }
 
 // closeHolderWatch closes watchHolder's copy of the holder's socket (lazyMem.mu held),
@@ -522,16 +515,7 @@ func (p *Process) watchParent(conn int) {
 	lazyMem.mu.Lock()
 	lazyMem.parent = f
 	lazyMem.mu.Unlock()
-	go func() {
-		var b [1]byte
-		for {
-			n, err := f.Read(b[:])
-			if n == 0 || err != nil {
-				break
-			}
-		}
-		p.finishLazy()
-	}()
+	onEnd(f, p.finishLazy)
 }
 
 // lazyActive reports whether pages of the program's may still be the holder's.
@@ -539,4 +523,18 @@ func lazyActive() bool {
 	lazyMem.mu.Lock()
 	defer lazyMem.mu.Unlock()
 	return lazyMem.sock > 0
+}
+
+// onEnd calls then, on a goroutine of its own, once f (a socket golos keeps, which
+// carries no data) reads its end: the other side closed it or ended, or golos closed f.
+func onEnd(f *os.File, then func()) {
+	go func() {
+		var b [1]byte
+		for {
+			if n, err := f.Read(b[:]); n == 0 || err != nil {
+				break
+			}
+		}
+		then()
+	}()
 }

@@ -155,43 +155,51 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 	pid, err := t.forkChild(a, unlock)
 	unlock()
 	if err != nil {
-		// A signal that came meanwhile (a terminal's ^C reaches the child's golos too, in
-		// the same process group, and ends it) is delivered first and the call made again
-		// after it, as Linux's fork does when a signal is pending (ERESTARTNOINTR,
-		// kernel/fork.c copy_process): the program never sees the failure.
-		// The signal that ended the child's golos may reach this golos a moment later.
-		for try := 0; ; try++ {
-			t.forwardBeforeReturn()
-			if atomic.LoadUint32(&t.ctx.Pending) != 0 || !errors.Is(err, errChildSignaled) || try == 20 {
-				break
-			}
-			unix.Nanosleep(&unix.Timespec{Nsec: 1e6}, nil)
-		}
-		// A signal the program ignores (or blocks) ends a child's golos all the same before
-		// it has the process: the call is made again, as for any signal that stops a fork
-		// before it is done, a few times in a row at most.
-		// Only a failure that may pass is made again: one that will not (forkErrno's
-		// ENOMEM) would fail each time, and its child's golos, ended, sends this process
-		// a SIGCHLD each time, which would restart the call without end.
-		e := forkErrno(err)
-		if e == unix.EAGAIN && (atomic.LoadUint32(&t.ctx.Pending) != 0 || errors.Is(err, errChildSignaled)) && t.forkRetries < 5 {
-			t.forkRetries++
-			t.restart(t.ctx.Regs.RAX) // RAX still holds the call's number
-			t.regsSet = true
-			return 0
-		}
-		t.forkRetries = 0
-		var refused *hostCloneError
-		if errors.As(err, &refused) {
-			return -int64(refused.errno) // a namespace or CLONE_PARENT the host refused
-		}
-		if !p.opts.Quiet && !errors.Is(err, unix.EAGAIN) {
-			p.note("fork: %v (the program gets %s)", err, unix.ErrnoName(e))
-		}
-		return -int64(e)
+		return t.forkFailed(err)
 	}
 	t.forkRetries = 0
 	return int64(pid)
+}
+
+// forkFailed is fork's result when the child's golos could not be given the process
+// (err): the call made again, when a signal ended the child's golos, or forkErrno's
+// errno.
+func (t *Thread) forkFailed(err error) int64 {
+	p := t.p
+	// A signal that came meanwhile (a terminal's ^C reaches the child's golos too, in
+	// the same process group, and ends it) is delivered first and the call made again
+	// after it, as Linux's fork does when a signal is pending (ERESTARTNOINTR,
+	// kernel/fork.c copy_process): the program never sees the failure.
+	// The signal that ended the child's golos may reach this golos a moment later.
+	for try := 0; ; try++ {
+		t.forwardBeforeReturn()
+		if atomic.LoadUint32(&t.ctx.Pending) != 0 || !errors.Is(err, errChildSignaled) || try == 20 {
+			break
+		}
+		unix.Nanosleep(&unix.Timespec{Nsec: 1e6}, nil)
+	}
+	// A signal the program ignores (or blocks) ends a child's golos all the same before
+	// it has the process: the call is made again, as for any signal that stops a fork
+	// before it is done, a few times in a row at most.
+	// Only a failure that may pass is made again: one that will not (forkErrno's
+	// ENOMEM) would fail each time, and its child's golos, ended, sends this process
+	// a SIGCHLD each time, which would restart the call without end.
+	e := forkErrno(err)
+	if e == unix.EAGAIN && (atomic.LoadUint32(&t.ctx.Pending) != 0 || errors.Is(err, errChildSignaled)) && t.forkRetries < 5 {
+		t.forkRetries++
+		t.restart(t.ctx.Regs.RAX) // RAX still holds the call's number
+		t.regsSet = true
+		return 0
+	}
+	t.forkRetries = 0
+	var refused *hostCloneError
+	if errors.As(err, &refused) {
+		return -int64(refused.errno) // a namespace or CLONE_PARENT the host refused
+	}
+	if !p.opts.Quiet && !errors.Is(err, unix.EAGAIN) {
+		p.note("fork: %v (the program gets %s)", err, unix.ErrnoName(e))
+	}
+	return -int64(e)
 }
 
 // forkErrno is the error fork(2) returns for a child golos could not make. EAGAIN only

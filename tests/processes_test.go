@@ -138,6 +138,7 @@ func wantLazyFork(t *testing.T, nat *result) {
 	wantNative(t, nat, 0,
 		"child: read(2) into an untouched page, the rest of the page as at the fork: yes\n",
 		"child: write(2) from an untouched page gives its fork-time contents: yes\n",
+		"child: /proc/self/mem read of an untouched page gives its fork-time contents: yes\n",
 		"child: 64 MiB as at the fork after the parent rewrote it: yes\n",
 		"child: its own writes are its own: yes\n",
 		"child: MADV_DONTNEED'd untouched pages read zero: yes\n",

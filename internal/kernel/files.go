@@ -69,6 +69,10 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 			return t.p.virtualFile(content, int(flags))
 		}
 		if isProcSelf(p, "mem") {
+			// The kernel reaches memory through the file as a debugger does
+			// (access_remote_vm), which a userfaultfd does not serve (EIO for a page
+			// a lazy fork's child has not fetched): the child fetches it all first.
+			t.p.finishLazy()
 			r := passthrough(t)
 			if r >= 0 {
 				t.p.watchFD(int(r), &procMem{}) // procmem.go

@@ -6,7 +6,8 @@
  * The parent fills 64 MiB, forks, and rewrites all of it at once; only then does the
  * child read it: it must see the fork-time contents everywhere, and its own writes stay
  * its own. Before touching them itself, the child also has the kernel write into and read
- * from pages of another region (read(2) into the middle of a page, write(2) from one),
+ * from pages of another region (read(2) into the middle of a page, write(2) from one,
+ * a read of /proc/self/mem),
  * drops pages with MADV_DONTNEED (they read zero afterwards), moves a region with
  * mremap(2), and forks a grandchild that reads pages neither has touched. Last, a
  * grandchild whose parent ends at once reads its memory after its parent is gone, and
@@ -18,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -133,6 +135,15 @@ static void kernel_io(void)
 	for (size_t i = 0; i < PAGE / 8; i++)
 		want[i] = pattern(9 * PAGE / 8 + i, 11);
 	check("child: write(2) from an untouched page gives its fork-time contents", ok && memcmp(back, want, PAGE) == 0);
+	/* /proc/self/mem (proc(5)) read from an untouched page: the kernel reaches it as a
+	 * debugger would (access_remote_vm), not as the process's own fault. */
+	int mem = open("/proc/self/mem", O_RDONLY);
+	for (size_t i = 0; i < PAGE / 8; i++)
+		want[i] = pattern(SMALL / 2 / 8 + i, 11);
+	ok = mem >= 0 && pread(mem, back, PAGE, (off_t)(uintptr_t)((char *)io + SMALL / 2)) == PAGE;
+	check("child: /proc/self/mem read of an untouched page gives its fork-time contents", ok && memcmp(back, want, PAGE) == 0);
+	if (mem >= 0)
+		close(mem);
 }
 
 /* dontneed: untouched private pages dropped with MADV_DONTNEED read zero afterwards. */

@@ -99,6 +99,21 @@ func placeRuntimeFDs() ([]int, error) {
 	return []int{ep, efd}, nil
 }
 
+// preStart is the binary's entry point (prestart_amd64.s, linked with -E main.preStart by
+// internal/build): it grows the descriptor table before the runtime starts. Nothing in Go
+// calls it.
+//
+//lint:ignore U1000 the linker's -E names it, not Go code
+func preStart()
+
+// tableTop is how many entries preStart grew the descriptor table to, 0 if it did not
+// grow it (vfs.GrownTable).
+var tableTop uint64
+
+func init() {
+	vfs.GrownTable(int(tableTop))
+}
+
 // appNofile is the RLIMIT_NOFILE the application started with: the soft limit golos was
 // given, before the Go runtime raised its own.
 func appNofile() unix.Rlimit {

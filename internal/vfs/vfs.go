@@ -385,7 +385,8 @@ func HostFDPath(fd int) (string, error) {
 }
 
 // HighFD is where golos's own descriptors go: the top of the process's descriptor table
-// as it is (64 entries, or more if golos inherited higher descriptors), or of
+// as it is (as golos's entry point grew it, GrownTable; else 64 entries, or more if golos
+// inherited higher descriptors), or of
 // RLIMIT_NOFILE when that is lower (fcntl(2): F_DUPFD fails with EINVAL when its argument
 // is not below the soft limit). Above it the kernel would have to grow the table, which
 // in a process with threads waits for an RCU grace period (about 10 ms here). An
@@ -398,7 +399,7 @@ func HostFDPath(fd int) (string, error) {
 // until a grandchild's few numbers between its HighFD and RLIMIT_NOFILE could not hold
 // its root's and volumes' descriptors (EMFILE, the program's fork failing with ENOMEM).
 var HighFD = sync.OnceValue(func() int {
-	size := tableSize()
+	size := max(tableSize(), grownTable)
 	if inheritedHighFD > 0 {
 		size = inheritedHighFD + highRoom
 	}
@@ -408,6 +409,18 @@ var HighFD = sync.OnceValue(func() int {
 	}
 	return max(size-highRoom, 3)
 })
+
+// grownTable is the size golos's entry point grew the table to before its runtime
+// started any thread (cmd/golos/prestart_amd64.s), when it did: at most RLIMIT_NOFILE's
+// soft limit or 4096. golos's own then sit at the top of that, above the numbers
+// programs use (a shell's `exec 60>file` found them at 56-63 of a table of 64).
+var grownTable int
+
+// GrownTable records that the descriptor table has n entries, grown while that was cheap.
+// It must come before the first HighFD.
+func GrownTable(n int) {
+	grownTable = n
+}
 
 // highRoom is how many numbers below the table's top HighFD leaves for golos's own.
 const highRoom = 8

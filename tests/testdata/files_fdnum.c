@@ -6,7 +6,8 @@
  * pairs (a program at work for a while); the descriptors /proc/self/fd lists (when
  * /proc is there); RLIMIT_NOFILE; and how many descriptors it can open before EMFILE,
  * which is the soft limit less those open already when no one else holds any in its
- * range. Natively and under golos the output must be the same.
+ * range; and whether dup2(2) onto the free numbers below 300 works. Natively and under
+ * golos the output must be the same.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -64,6 +65,21 @@ int main(void)
 	} else {
 		printf("/proc/self/fd: %s\n", strerror(errno));
 	}
+
+	/* dup2(2) onto every free number up to 299, as a shell's `exec 60>file` does: golos's
+	 * own descriptors must not be in the way (EBADF). */
+	int refused = 0;
+	for (int n = 3; n < 300; n++) {
+		if (fcntl(n, F_GETFD) != -1)
+			continue;
+		if (dup2(0, n) != n) {
+			fprintf(stderr, "dup2(0, %d): %s\n", n, strerror(errno));
+			refused++;
+		} else {
+			close(n);
+		}
+	}
+	printf("dup2 onto the free numbers below 300 refused: %d\n", refused);
 
 	struct rlimit rl;
 	getrlimit(RLIMIT_NOFILE, &rl);

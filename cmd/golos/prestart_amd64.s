@@ -1,0 +1,60 @@
+//go:build golosbuild
+
+#include "textflag.h"
+
+// preStart is golos's ELF entry point (internal/build links with -E main.preStart): it
+// grows the descriptor table before the Go runtime starts, then enters the runtime as
+// _rt0_amd64_linux would have been entered. golos keeps its own descriptors at the top
+// of the table (vfs.HighFD), out of the program's way; a small table puts them where the
+// program's own numbers go (56-63 of 64: `exec 60>file` in a shell failed with EBADF).
+// Growing the table is cheap only while one thread uses it: with others, Linux waits for
+// an RCU grace period first (fs/file.c, expand_fdtable; 10-15 ms here), and the runtime
+// starts threads before any Go code of golos's runs. So the table grows here, to the
+// soft RLIMIT_NOFILE or 4096 entries, whichever is less, and tableTop says to what.
+//
+// Nothing has run on this stack: RSP points at argc (the System V x86-64 ABI's process
+// start), which _rt0_amd64_linux reads, so RSP is left as it was, and the few bytes used
+// lie below it. No register is live at a process's entry but RSP (and RDX, which a
+// static Go binary ignores).
+TEXT main·preStart(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	$302, AX		// prlimit64(0, RLIMIT_NOFILE, NULL, RSP-16)
+	XORQ	DI, DI			// this process
+	MOVQ	$7, SI			// RLIMIT_NOFILE
+	XORQ	DX, DX			// no new limit
+	LEAQ	-16(SP), R10		// the old one: soft at -16, hard at -8
+	SYSCALL
+	TESTQ	AX, AX
+	JNE	enter			// no limit to read: leave the table as it is
+	MOVQ	-16(SP), R12		// top = min(soft limit, 4096)
+	CMPQ	R12, $4096
+	JLS	capped
+	MOVQ	$4096, R12
+capped:
+	CMPQ	R12, $64		// a new table has 64 entries: nothing to grow
+	JLS	enter
+	MOVQ	$0x2f, -32(SP)		// "/" and its NUL, for a descriptor to duplicate
+	MOVQ	$2, AX			// open("/", O_PATH|O_CLOEXEC)
+	LEAQ	-32(SP), DI
+	MOVQ	$0x280000, SI		// O_PATH (0x200000) | O_CLOEXEC (0x80000)
+	XORQ	DX, DX
+	SYSCALL
+	TESTQ	AX, AX
+	JS	enter			// none to duplicate: leave the table as it is
+	MOVQ	AX, R13			// the descriptor of "/"
+	MOVQ	$72, AX			// fcntl(fd, F_DUPFD, top-1): the lowest free number
+	MOVQ	R13, DI			// from top-1 on, which grows the table to top (a
+	XORQ	SI, SI			// number already open there is left alone)
+	LEAQ	-1(R12), DX
+	SYSCALL
+	TESTQ	AX, AX
+	JS	closeroot
+	MOVQ	AX, DI			// close(the duplicate): the table keeps its size
+	MOVQ	$3, AX
+	SYSCALL
+	MOVQ	R12, main·tableTop(SB)	// the table is top entries long
+closeroot:
+	MOVQ	R13, DI			// close(fd of "/")
+	MOVQ	$3, AX
+	SYSCALL
+enter:
+	JMP	_rt0_amd64_linux(SB)

@@ -45,15 +45,18 @@ func sysRtSigaction(t *Thread) int64 {
 	if setSize != 8 {
 		return -int64(unix.EINVAL)
 	}
-	if sig < 1 || sig > 64 || (actAddr != 0 && sigBit(sig)&cannotCatch != 0) {
-		return -int64(unix.EINVAL)
-	}
+	// Linux reads the new action before it checks the signal (kernel/signal.c: the
+	// syscall's copy_from_user, then do_sigaction): a bad pointer is EFAULT even for
+	// SIGKILL.
 	var act abi.Sigaction
 	if actAddr != 0 {
 		if e := copyIn(actAddr, abi.Bytes(&act)); e != 0 {
 			return -int64(e)
 		}
 		act.Mask &^= cannotCatch
+	}
+	if sig < 1 || sig > 64 || (actAddr != 0 && sigBit(sig)&cannotCatch != 0) {
+		return -int64(unix.EINVAL)
 	}
 	hand := t.p.sighand
 	shared := &t.p.shared

@@ -167,6 +167,8 @@ int main(void)
 	T(syscall(SYS_rt_sigaction, SIGUSR1, &sa, NULL, 7));
 	T(syscall(SYS_rt_sigaction, SIGUSR1, &sa, NULL, 16));
 	T(syscall(SYS_rt_sigaction, SIGUSR1, NULL, (void *)1, 0));
+	T(syscall(SYS_rt_sigaction, SIGKILL, (void *)1, NULL, 8)); /* EFAULT before EINVAL */
+	T(syscall(SYS_rt_sigaction, 65, (void *)1, NULL, 8));
 	T(syscall(SYS_rt_sigaction, SIGKILL, &sa, NULL, 8));
 	T(syscall(SYS_rt_sigaction, SIGSTOP, &sa, NULL, 8));
 	T(syscall(SYS_rt_sigaction, 0, &sa, NULL, 8));

@@ -403,7 +403,7 @@ var syscallTable = [len(syscalls)]sysRecord{
 	unix.SYS_MODIFY_LDT:              refuse("modify_ldt", unix.EPERM, "16-bit segments for the host's LDT (blocked by Docker's default seccomp profile)"),
 	unix.SYS_URETPROBE:               {name: "uretprobe", fn: sysUretprobe},
 	unix.SYS_UPROBE:                  {name: "uprobe", fn: sysUprobe},
-	unix.SYS_PTRACE:                  refuse("ptrace", unix.EPERM, "golos runs the program's threads itself: a tracer would trace golos (and the program has no child processes to trace)"),
+	unix.SYS_PTRACE:                  refuse("ptrace", unix.EPERM, "golos runs the program's threads itself, and each process of the tree is a golos process: a tracer would trace golos, not the program"),
 	unix.SYS_PROCESS_VM_READV:        refuse("process_vm_readv", unix.EPERM, whyPtrace),
 	unix.SYS_PROCESS_VM_WRITEV:       refuse("process_vm_writev", unix.EPERM, whyPtrace),
 	unix.SYS_KCMP:                    refuse("kcmp", unix.EPERM, whyPtrace),

@@ -399,22 +399,32 @@ func HostFDPath(fd int) (string, error) {
 // until a grandchild's few numbers between its HighFD and RLIMIT_NOFILE could not hold
 // its root's and volumes' descriptors (EMFILE, the program's fork failing with ENOMEM).
 var HighFD = sync.OnceValue(func() int {
-	size := max(tableSize(), grownTable)
+	high := tableSize() - highRoom
+	if grownTable > 0 {
+		high = max(high, grownTable-grownRoom)
+	}
 	if inheritedHighFD > 0 {
-		size = inheritedHighFD + highRoom
+		high = inheritedHighFD
 	}
 	var rl unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur < uint64(size) {
-		size = int(rl.Cur)
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur < uint64(high+highRoom) {
+		high = int(rl.Cur) - highRoom
 	}
-	return max(size-highRoom, 3)
+	return max(high, 3)
 })
 
 // grownTable is the size golos's entry point grew the table to before its runtime
 // started any thread (cmd/golos/prestart_amd64.s), when it did: at most RLIMIT_NOFILE's
-// soft limit or 4096. golos's own then sit at the top of that, above the numbers
-// programs use (a shell's `exec 60>file` found them at 56-63 of a table of 64).
+// soft limit or 4096. golos's own then sit in the top grownRoom numbers of that, above
+// the numbers programs use (a shell's `exec 60>file` found them at 56-63 of a table of
+// 64).
 var grownTable int
+
+// grownRoom is how many numbers below a grown table's top HighFD leaves for golos's own:
+// where the soft limit is the table's top and the hard limit no higher (prlimit
+// --nofile=1024:1024), golos's descriptors cannot go above it, and a root with many
+// volumes holds one per mount.
+const grownRoom = 64
 
 // GrownTable records that the descriptor table has n entries, grown while that was cheap.
 // It must come before the first HighFD.

@@ -382,7 +382,8 @@ func TestCLI(t *testing.T) {
 // TestExecErrors: a FIFO, a directory, a text file without "#!", a missing file and one
 // without the execute bit, run by golos (refused at once, without opening a FIFO for
 // reading, which would wait for a writer) and execve'd by a program under golos (the
-// errno comes back to it, as on Linux, rather than ending it).
+// errno comes back to it, as on Linux, rather than ending it); so does it for scripts
+// and ELF files whose interpreters are missing, unrunnable or too many levels deep.
 func TestExecErrors(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo")
@@ -415,6 +416,10 @@ func TestExecErrors(t *testing.T) {
 	forFlavours(t, "exec_errors", func(t *testing.T, p string) {
 		nat, _ := runBoth(t, p)
 		wantNative(t, nat, 0, "execve ./fifo: EACCES\n", "execve ./dir: EACCES\n", "execve ./text: ENOEXEC\n",
-			"execve ./missing: ENOENT\n", "execve ./noexec: EACCES\n")
+			"execve ./missing: ENOENT\n", "execve ./noexec: EACCES\n",
+			"execve ./interp-missing: ENOENT\n", "execve ./interp-noexec: EACCES\n", "execve ./interp-dir: EACCES\n",
+			"execve ./level5: ENOENT\n", "execve ./level6: ELOOP\n", "execve ./empty: ENOEXEC\n",
+			"execve ./truncated: ENOEXEC\n", "execve ./pt-interp-missing: ENOENT\n",
+			"execve ./pt-interp-short: EIO\n", "execve ./pt-interp-garbage: ELIBBAD\n")
 	})
 }

@@ -82,13 +82,13 @@ func (p *Process) checkExec(name, path string) error {
 	case errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR):
 		return &ExitError{Status: 127, Err: fmt.Errorf("%s: no such file or directory", name)}
 	case err != nil:
-		return &ExitError{Status: 126, Err: fmt.Errorf("%s: %v", name, err)}
+		return &ExitError{Status: 126, Err: fmt.Errorf("%s: %w", name, err)}
 	case st.Mode&unix.S_IFMT == unix.S_IFDIR:
-		return &ExitError{Status: 126, Err: fmt.Errorf("%s: is a directory", name)}
+		return &ExitError{Status: 126, Err: fmt.Errorf("%s: is a directory%w", name, errnoOnly{unix.EACCES})}
 	case st.Mode&unix.S_IFMT != unix.S_IFREG:
 		// execve(2): EACCES for anything but a regular file (a FIFO, a device, a socket),
 		// which golos must not open either: opening a FIFO would wait for a writer.
-		return &ExitError{Status: 126, Err: fmt.Errorf("%s: permission denied (not a regular file)", name)}
+		return &ExitError{Status: 126, Err: fmt.Errorf("%s: permission denied (not a regular file)%w", name, errnoOnly{unix.EACCES})}
 	}
 	return nil
 }
@@ -106,14 +106,13 @@ func (p *Process) interpreters(path string, argv []string) (string, []string, er
 		if !script {
 			return path, argv, nil
 		}
-		if depth == maxInterpreterDepth {
-			return "", nil, &ExitError{Status: 126, Err: fmt.Errorf("%s: too many levels of #! interpreters", argv[0])}
-		}
 		if !ok || l.interp == "" {
 			if why == "" {
 				why = "empty #! line"
 			}
-			return "", nil, &ExitError{Status: 126, Err: fmt.Errorf("%s: %s", path, why)}
+			// fs/binfmt_script.c gives up on the line (ENOEXEC) and no other format
+			// takes the file.
+			return "", nil, &ExitError{Status: 126, Err: fmt.Errorf("%s: %s%w", path, why, errnoOnly{unix.ENOEXEC})}
 		}
 		interp := l.interp
 		next := []string{interp}
@@ -124,6 +123,11 @@ func (p *Process) interpreters(path string, argv []string) (string, []string, er
 		argv = append(next, argv[1:]...)
 		if err := p.checkExec(interp, interp); err != nil {
 			return "", nil, err
+		}
+		if depth == maxInterpreterDepth {
+			// The interpreter would be looked at one level too deep (fs/exec.c,
+			// exec_binprm), after this script's handler found it.
+			return "", nil, &ExitError{Status: 126, Err: fmt.Errorf("%s: too many levels of #! interpreters%w", path, errnoOnly{unix.ELOOP})}
 		}
 		path = interp
 	}
@@ -221,10 +225,19 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 		}
 		return -int64(unix.EACCES)
 	}
-	if e := t.p.execFormat(name); e != 0 {
-		return -int64(e)
+	// What Linux checks before its point of no return, the program's "#!" interpreters
+	// followed: ENOEXEC for a file that is neither a script nor an ELF executable (a shell
+	// then runs it as a script of its own), ENOENT for a missing interpreter, ETXTBSY for
+	// a file open for writing. golos's checks afterwards (execInPlace's Load, or a new
+	// golos's start) could only end the process.
+	prog, progArgv, err := t.p.interpreters(name, argv)
+	if err == nil {
+		err = loader.Check(prog, t.p.opener)
 	}
-	if t.execInPlace(name, comm, argv, envp) {
+	if err != nil {
+		return -int64(execErrno(err))
+	}
+	if t.execInPlace(prog, comm, progArgv, envp) {
 		return 0 // the registers are the new program's
 	}
 	args := []string{golosBinary(), "run"}
@@ -251,7 +264,7 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	// The new golos will not know this one's holders, to reap them (lazyfork_unsafe.go).
 	t.p.releaseHolders()
 	nsInitExec(true)
-	err := unix.Exec(selfExe, args, envp)
+	err = unix.Exec(selfExe, args, envp)
 	nsInitExec(false)
 	return -int64(errnoOf(err))
 }
@@ -353,24 +366,29 @@ func (p *Process) inheritSignals(main *Thread) {
 	}
 }
 
-// execFormat fails with ENOEXEC, as execve(2) does, for a file that is neither an ELF
-// executable nor a "#!" script: the caller gets the error (a shell then runs the file as
-// a script of its own), where the new golos could only end with status 126.
-func (p *Process) execFormat(path string) unix.Errno {
-	fd, err := p.opener(path)
-	if err != nil {
-		return errnoOf(err)
+// errnoOnly wraps an errno into an error's chain without adding to its text: a message
+// for the user that says it in words still gives execve its errno (execErrno).
+type errnoOnly struct{ errno unix.Errno }
+
+func (errnoOnly) Error() string   { return "" }
+func (e errnoOnly) Unwrap() error { return e.errno }
+
+// execErrno is the errno execve(2) fails with for err, an error of checkExec,
+// interpreters or loader.Check: a program not found is ENOENT; otherwise the errno in
+// err's chain, ENOEXEC for a file of no format Linux runs, or EACCES.
+func execErrno(err error) unix.Errno {
+	var ee *ExitError
+	if errors.As(err, &ee) && ee.Status == 127 {
+		return unix.ENOENT
 	}
-	defer unix.Close(fd)
-	if err := loader.CheckNoWriters(fd); err != nil {
-		return errnoOf(err) // ETXTBSY: open for writing somewhere (execve(2))
+	var e unix.Errno
+	if errors.As(err, &e) {
+		return e
 	}
-	var head [4]byte
-	n, _ := unix.Pread(fd, head[:], 0)
-	if n >= 2 && string(head[:2]) == "#!" || n == 4 && string(head[:]) == "\x7fELF" {
-		return 0
+	if errors.Is(err, unix.ENOEXEC) {
+		return unix.ENOEXEC // the loader's format errors (loader.formatError)
 	}
-	return unix.ENOEXEC
+	return unix.EACCES
 }
 
 // readStrings reads a NULL-terminated array of string pointers (argv, envp).

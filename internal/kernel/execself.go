@@ -19,6 +19,7 @@ import (
 
 // execInPlace replaces the program with path, as execve does from its point of no return;
 // it reports false, having changed nothing, when the process is not one it can do so for.
+// path and argv are the program's after its "#!" interpreters (interpreters).
 // A failure after the old program is gone ends the process with SIGSEGV, as Linux's does
 // (fs/exec.c: "force_fatal_sig(SIGSEGV)" past the point of no return).
 func (t *Thread) execInPlace(path, comm string, argv, envp []string) bool {
@@ -30,10 +31,6 @@ func (t *Thread) execInPlace(path, comm string, argv, envp []string) bool {
 	alone := len(p.threads.byTid) == 1 && p.threads.byTid[t.tid] == t
 	p.threads.mu.Unlock()
 	if !alone {
-		return false
-	}
-	path, argv, err := p.interpreters(path, argv)
-	if err != nil {
 		return false
 	}
 	exePath, exeGuestPath, err := p.exePaths(path)

@@ -197,8 +197,10 @@ type ExitError struct {
 func (e *ExitError) Error() string { return e.Err.Error() }
 func (e *ExitError) Unwrap() error { return e.Err }
 
-// maxInterpreterDepth is how many #! interpreters Linux follows (BINPRM_MAX_RECURSION).
-const maxInterpreterDepth = 4
+// maxInterpreterDepth is how many "#!" scripts Linux runs one through another: fs/exec.c,
+// exec_binprm, fails with ELOOP past depth 5, so the program at the end of the chain is at
+// most the sixth file (since Linux 5.8; BINPRM_MAX_RECURSION was 4 before).
+const maxInterpreterDepth = 5
 
 // Run loads the program (a path, or a name looked up in envp's PATH) and runs it with argv
 // and envp on the calling goroutine, which it locks to its OS thread. It returns the exit

@@ -99,6 +99,48 @@ func Load(path string, opener Opener, area *Area) (*Image, error) {
 	return img, nil
 }
 
+// Check makes the checks execve(2) makes before its point of no return, without mapping
+// anything: path and its PT_INTERP interpreter, if any, open (ENOENT, EACCES) as regular
+// files nobody writes to (ETXTBSY) with headers Load accepts (ENOEXEC); an interpreter
+// that is no ELF executable for this machine is ELIBBAD, or EIO when it is too short for
+// an ELF header (fs/binfmt_elf.c, load_elf_binary). A failure here lets execve return its errno to the program, where
+// one in Load comes after the program is gone.
+func Check(path string, opener Opener) error {
+	exe, f, err := open(path, opener)
+	if err != nil {
+		return err
+	}
+	exe.Close()
+	if f.Interp == "" {
+		return nil
+	}
+	ld, _, err := open(f.Interp, opener)
+	if errors.Is(err, unix.ENOEXEC) {
+		// Linux reads the interpreter's ELF header first: a file too short for one
+		// is EIO (elf_read's short read), one that has one but is no fit is ELIBBAD.
+		errno := unix.ELIBBAD
+		if fd, e := opener(f.Interp); e == nil {
+			var st unix.Stat_t
+			if unix.Fstat(fd, &st) == nil && st.Size < 64 {
+				errno = unix.EIO
+			}
+			unix.Close(fd)
+		}
+		return fmt.Errorf("interpreter: %w%w", err, errnoOnly{errno})
+	}
+	if err != nil {
+		return fmt.Errorf("interpreter: %w", err)
+	}
+	ld.Close()
+	return nil
+}
+
+// errnoOnly puts an errno in an error's chain without adding to its text.
+type errnoOnly struct{ errno unix.Errno }
+
+func (errnoOnly) Error() string   { return "" }
+func (e errnoOnly) Unwrap() error { return e.errno }
+
 // rawFile is a file descriptor read with pread(2): no os.File, so that golos's runtime
 // does not set up its poller (and its descriptors) for the program's files.
 type rawFile int

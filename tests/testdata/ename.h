@@ -26,6 +26,7 @@ static const char *ename(int e)
 	case EACCES: return "EACCES";
 	case EFAULT: return "EFAULT";
 	case EIO: return "EIO";
+	case ELIBBAD: return "ELIBBAD";
 	case EBUSY: return "EBUSY";
 	case EEXIST: return "EEXIST";
 	case ETXTBSY: return "ETXTBSY";

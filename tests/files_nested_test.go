@@ -58,3 +58,58 @@ func TestFilesNestedForks(t *testing.T) {
 			what, g, nat, nat.stdout, g.stdout, clip(g.stderr))
 	}
 }
+
+// TestFilesLowLimitForks: forks under a low RLIMIT_NOFILE whose hard limit golos may not
+// raise, as natively: a dynamic bash's pipelines under 20 descriptors, and busybox's in a
+// root with two volumes under 32. A forked child's golos opened every file the program
+// had mapped before mapping any (EMFILE under 20: "fork: open .../LC_MONETARY to map it
+// in the child: too many open files"), and a fork found no number for its socket to the
+// child when golos's own descriptors filled those above vfs.HighFD (EMFILE under 64 with
+// a root and a volume).
+func TestFilesLowLimitForks(t *testing.T) {
+	if _, err := exec.LookPath("prlimit"); err != nil {
+		t.Fatalf("prlimit (util-linux) is not installed: %v", err)
+	}
+	const script = `ls / >/dev/null | cat; echo "$(echo sub) $( (echo nested | cat) )"; sh -c 'echo exec' | cat`
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	for _, d := range []string{"bin", "dev", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile(t, "/bin/busybox", filepath.Join(root, "bin", "busybox"), 0o755)
+	for _, app := range []string{"sh", "cat", "ls"} {
+		if err := os.Symlink("busybox", filepath.Join(root, "bin", app)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name, lim string
+		native    []string
+		golos     []string
+	}{
+		{"bash", "20:20", []string{bash, "-c", script}, []string{golosBin, "run", bash, "-c", script}},
+		{"root", "32:32", []string{"chroot", root, "/bin/sh", "-c", script},
+			[]string{golosBin, "run", "--root", root, "--volume", "/dev:/dev", "--volume", t.TempDir() + ":/tmp", "/bin/sh", "-c", script}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			nargv := withLimit(c.lim, c.native...)
+			nat := run(exec.Command(nargv[0], nargv[1:]...), &runOpts{dir: t.TempDir()}, runTimeout)
+			wantNative(t, nat, 0, "sub nested\n", "exec\n")
+			needGolos(t)
+			what := "prlimit --nofile=" + c.lim + " golos run"
+			g := runGolosArgv(&runOpts{dir: t.TempDir()}, withLimit(c.lim, c.golos...)...)
+			if !golosRanOK(t, what, g) {
+				return
+			}
+			if g.code != nat.code || !bytes.Equal(g.stdout, nat.stdout) {
+				t.Errorf("%s: %s, native %s\n--- native stdout:\n%s--- golos stdout:\n%s--- golos stderr:\n%s",
+					what, g, nat, nat.stdout, g.stdout, clip(g.stderr))
+			}
+		})
+	}
+}

@@ -289,10 +289,10 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 		return 0, 0, fmt.Errorf("socketpair: %w", err)
 	}
 	// The child's end is inherited at a number of golos's (high), without FD_CLOEXEC; at
-	// the lowest free one when the program has lowered RLIMIT_NOFILE below those
-	// (vfs.MoveHigh).
+	// the lowest free one when the program has lowered RLIMIT_NOFILE below those or
+	// golos's own fill them (vfs.MoveHigh).
 	childEnd, err := unix.FcntlInt(uintptr(sp[1]), unix.F_DUPFD, vfs.HighFD())
-	if err == unix.EINVAL {
+	if err == unix.EINVAL || err == unix.EMFILE {
 		childEnd, err = unix.FcntlInt(uintptr(sp[1]), unix.F_DUPFD, 0)
 	}
 	unix.Close(sp[1])

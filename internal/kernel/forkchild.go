@@ -323,6 +323,10 @@ func mapRegions(maps []forkMapping, shared []int) error {
 		flags := unix.MAP_FIXED_NOREPLACE
 		prot := unix.PROT_READ | unix.PROT_WRITE
 		fd := -1
+		// A file opened here is closed as soon as it is mapped (the mapping keeps the
+		// file): under a low RLIMIT_NOFILE (prlimit --nofile=20) a program's dozens of
+		// file mappings, all open at once, left the child EMFILE.
+		opened := -1
 		switch {
 		case sysvMapping(m):
 			if err := attachSysV(m); err != nil {
@@ -339,7 +343,7 @@ func mapRegions(maps []forkMapping, shared []int) error {
 				if err != nil {
 					return err
 				}
-				defer unix.Close(f)
+				opened = f
 				fd = f
 			}
 		case m.Path != "":
@@ -348,7 +352,7 @@ func mapRegions(maps []forkMapping, shared []int) error {
 			if err != nil {
 				return err
 			}
-			defer unix.Close(f)
+			opened = f
 			fd = f
 		default:
 			flags |= unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_NORESERVE
@@ -357,7 +361,11 @@ func mapRegions(maps []forkMapping, shared []int) error {
 		if fd < 0 {
 			off = 0
 		}
-		if _, e := rawMmap(m.Lo, m.Hi-m.Lo, prot, flags, fd, off); e != 0 {
+		_, e := rawMmap(m.Lo, m.Hi-m.Lo, prot, flags, fd, off)
+		if opened >= 0 {
+			unix.Close(opened)
+		}
+		if e != 0 {
 			if e == unix.EEXIST {
 				return fmt.Errorf(placeTaken+"map %#x-%#x (%s) in the child: %w", m.Lo, m.Hi, m.Path, e)
 			}

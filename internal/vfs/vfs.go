@@ -489,12 +489,14 @@ func OpenFDs() ([]int, error) {
 
 // MoveHigh moves a descriptor to HighFD or above (the one given is closed). When the
 // program has lowered RLIMIT_NOFILE to HighFD or below since golos started, F_DUPFD
-// fails with EINVAL (fcntl(2)) and the descriptor stays where it is, with FD_CLOEXEC:
-// golos's descriptor then takes a number the program could have used, where failing
-// would fail the program's call (a fork) that needed it.
+// fails with EINVAL (fcntl(2)), and when golos's own fill every number from HighFD to
+// the limit (a hard limit of 64, which golos may not raise), with EMFILE; either way the
+// descriptor stays where it is, with FD_CLOEXEC: golos's descriptor then takes a number
+// the program could have used, where failing would fail the program's call (a fork)
+// that needed it.
 func MoveHigh(fd int) (int, error) {
 	hi, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, HighFD())
-	if err == unix.EINVAL {
+	if err == unix.EINVAL || err == unix.EMFILE {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
 			unix.Close(fd)
 			return -1, err

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -112,4 +113,45 @@ func TestFilesLowLimitForks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFilesStdClosed: a program started without descriptor 1, or without 0, 1 and 2,
+// gets them from its first open(2)s, and so do its forked child and the program that
+// child execs, as natively. The Go runtime opens /dev/null in their place at golos's
+// start (runtime/fds_unix.go, checkfds), so the program's first opens got 3 and 4;
+// golos's entry point notes which were closed, and golos closes those again.
+func TestFilesStdClosed(t *testing.T) {
+	forFlavours(t, "files_stdclosed", func(t *testing.T, p string) {
+		for _, c := range []struct{ name, redir string }{{"stdout", ">&-"}, {"all", "<&- >&- 2>&-"}} {
+			t.Run(c.name, func(t *testing.T) {
+				outputs := map[string]string{}
+				for _, side := range []string{"native", "golos"} {
+					out := filepath.Join(t.TempDir(), "out")
+					if err := os.WriteFile(out, nil, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					argv := []string{p, out}
+					if side == "golos" {
+						needGolos(t)
+						argv = append([]string{golosBin, "run"}, argv...)
+					}
+					r := run(exec.Command("sh", append([]string{"-c", `exec "$@" ` + c.redir, "sh"}, argv...)...), &runOpts{}, runTimeout)
+					if r.code != 0 || r.timedOut {
+						t.Fatalf("%s with %s: %s\nstderr:\n%s", side, c.redir, r, clip(r.stderr))
+					}
+					b, err := os.ReadFile(out)
+					if err != nil {
+						t.Fatal(err)
+					}
+					outputs[side] = string(b)
+				}
+				if !strings.Contains(outputs["native"], "program: open(2) gives ") || strings.Count(outputs["native"], "\n") != 3 {
+					t.Fatalf("natively with %s:\n%s", c.redir, outputs["native"])
+				}
+				if outputs["golos"] != outputs["native"] {
+					t.Errorf("with %s: golos\n%snatively\n%s", c.redir, outputs["golos"], outputs["native"])
+				}
+			})
+		}
+	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/kernel"
 	"golos/internal/vfs"
 )
 
@@ -110,8 +111,13 @@ func preStart()
 // grow it (vfs.GrownTable).
 var tableTop uint64
 
+// stdClosed has bit n set when golos was started without descriptor n (0, 1 or 2): the
+// runtime has opened /dev/null there since (preStart).
+var stdClosed uint64
+
 func init() {
 	vfs.GrownTable(int(tableTop))
+	kernel.StdClosedAtStart(uint8(stdClosed))
 }
 
 // appNofile is the RLIMIT_NOFILE the application started with: the soft limit golos was

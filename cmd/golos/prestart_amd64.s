@@ -10,13 +10,37 @@
 // Growing the table is cheap only while one thread uses it: with others, Linux waits for
 // an RCU grace period first (fs/file.c, expand_fdtable; 10-15 ms here), and the runtime
 // starts threads before any Go code of golos's runs. So the table grows here, to the
-// soft RLIMIT_NOFILE or 4096 entries, whichever is less, and tableTop says to what.
+// soft RLIMIT_NOFILE or 4096 entries, whichever is less, and tableTop says to what. It
+// also notes which standard descriptors were closed (stdClosed).
 //
 // Nothing has run on this stack: RSP points at argc (the System V x86-64 ABI's process
 // start), which _rt0_amd64_linux reads, so RSP is left as it was, and the few bytes used
 // lie below it. No register is live at a process's entry but RSP (and RDX, which a
 // static Go binary ignores).
 TEXT main·preStart(SB),NOSPLIT|NOFRAME,$0
+	// Which of 0, 1 and 2 golos was started without: the runtime opens /dev/null in
+	// their place before any Go code runs (runtime/fds_unix.go, checkfds), and golos
+	// closes those again before the program runs, whose first open(2) must get the
+	// lowest free number (stdClosed).
+	XORQ	BX, BX			// the descriptor
+	XORQ	R8, R8			// the mask of closed ones
+std:
+	MOVQ	$72, AX			// fcntl(fd, F_GETFD)
+	MOVQ	BX, DI
+	MOVQ	$1, SI
+	SYSCALL
+	CMPQ	AX, $-9			// EBADF: not open
+	JNE	nextstd
+	MOVQ	$1, AX
+	MOVQ	BX, CX
+	SHLQ	CX, AX
+	ORQ	AX, R8
+nextstd:
+	INCQ	BX
+	CMPQ	BX, $3
+	JLT	std
+	MOVQ	R8, main·stdClosed(SB)
+
 	MOVQ	$302, AX		// prlimit64(0, RLIMIT_NOFILE, NULL, RSP-16)
 	XORQ	DI, DI			// this process
 	MOVQ	$7, SI			// RLIMIT_NOFILE

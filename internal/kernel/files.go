@@ -363,3 +363,27 @@ func sysOpenat2(t *Thread) int64 {
 	}
 	return int64(fd)
 }
+
+// stdClosedAtStart has bit n set when golos was started without descriptor n (0, 1 or
+// 2), where the Go runtime has opened /dev/null since (StdClosedAtStart).
+var stdClosedAtStart uint8
+
+// StdClosedAtStart records which of descriptors 0, 1 and 2 golos was started without,
+// as its entry point found them (cmd/golos/prestart_amd64.s): the Go runtime opens
+// /dev/null in their place before golos's code runs (runtime/fds_unix.go, checkfds),
+// and the program must find them closed, as a program started so natively does (its
+// first open(2) takes the lowest free number; a forked child of a program that closed
+// its stdout has none either).
+func StdClosedAtStart(mask uint8) {
+	stdClosedAtStart = mask
+}
+
+// closeStdClosedAtStart closes again the standard descriptors golos was started without,
+// just before the program runs.
+func closeStdClosedAtStart() {
+	for fd := range 3 {
+		if stdClosedAtStart&(1<<fd) != 0 {
+			unix.Close(fd)
+		}
+	}
+}

@@ -241,6 +241,7 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	t.seccomp.Store(seccomp)
 	p.threads.byTid = map[int]*Thread{}
 	p.threads.main = t
+	closeStdClosedAtStart() // 0 or 1 the parent's program had closed: golos's ForkExec closed them too
 	return p, t, nil
 }
 

@@ -303,6 +303,7 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 		p.stress = true
 		p.stressRuntime()
 	}
+	closeStdClosedAtStart()
 	failed := 0
 	t.start(nil, func(tid int) {
 		if tid < 0 {

@@ -272,15 +272,16 @@ func TestProcClonePidfd(t *testing.T) {
 }
 
 // TestProcGoExec: a Go program's os/exec (which checks clone(CLONE_PIDFD) first, then
-// waits for and signals its children through pidfds) runs as natively, and golos has
-// nothing to say about it on stderr.
+// waits for and signals its children through pidfds) runs as natively, from one goroutine
+// and from 8 at once, and golos has nothing to say about it on stderr.
 func TestProcGoExec(t *testing.T) {
 	t.Parallel()
 	p := prog(t, "proc_goprog.go-static")
 	nat, g := runBoth(t, p)
 	wantNative(t, nat, 0, "output: \"from the child: a b\\n\", error: <nil>\n", "exit status: 3\n",
 		"sleep after SIGTERM: signal: terminated\n", "sorted: [\"a\" \"b\" \"c\"], error: <nil>\n",
-		"missing program: fork/exec /nonexistent/program: no such file or directory\n")
+		"missing program: fork/exec /nonexistent/program: no such file or directory\n",
+		"commands from 8 goroutines at once, 5 times: 40 of 40 right\n")
 	if g != nil && !bytes.Equal(g.stderr, nat.stderr) {
 		t.Errorf("stderr: native %q, golos %q", nat.stderr, g.stderr)
 	}

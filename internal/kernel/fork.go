@@ -433,12 +433,12 @@ func (t *Thread) sendProcess(conn, log, pid int, a abi.CloneArgs) error {
 	defer p.mm.mu.Unlock()
 	p.mm.rw.mu.Lock()
 	defer p.mm.rw.mu.Unlock()
-	st, sharedFDs, err := t.forkState(a, conn, log)
+	st, toSend, err := t.forkState(a, conn, log)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		for _, fd := range sharedFDs {
+		for _, fd := range toSend {
 			unix.Close(fd)
 		}
 	}()
@@ -457,7 +457,7 @@ func (t *Thread) sendProcess(conn, log, pid int, a abi.CloneArgs) error {
 	if err := writeMsg(conn, st.encode()); err != nil {
 		return err
 	}
-	if err := sendFDs(conn, append(append([]int{}, st.CloexecFDs...), sharedFDs...)); err != nil {
+	if err := sendFDs(conn, toSend); err != nil {
 		return err
 	}
 	if st.Lazy {
@@ -518,8 +518,9 @@ func lazyOnly(maps []forkMapping) []forkMapping {
 	return out
 }
 
-// forkState describes the process for the child; it returns the descriptors of the
-// shared mappings to send along.
+// forkState describes the process for the child; it returns the descriptors to send
+// along: copies of the program's (st.CloexecFDs, holdFDs), then the shared mappings'
+// files.
 func (t *Thread) forkState(a abi.CloneArgs, conn, log int) (*forkState, []int, error) {
 	p := t.p
 	st := &forkState{
@@ -637,8 +638,33 @@ func (t *Thread) forkState(a abi.CloneArgs, conn, log int) (*forkState, []int, e
 		st.CloexecFDs = append(st.CloexecFDs, 2)
 		st.InheritStderr = true
 	}
+	var held []int
+	held, st.CloexecFDs = holdFDs(st.CloexecFDs)
+	st.InheritStderr = st.InheritStderr && slices.Contains(st.CloexecFDs, 2)
 	st.OwnUTS = ownUTS.Load() || a.Flags&unix.CLONE_NEWUTS != 0
-	return st, sharedFDs, nil
+	// What goes over the socket: the copies of the program's descriptors, in
+	// st.CloexecFDs's order, then the shared mappings' files.
+	return st, append(held, sharedFDs...), nil
+}
+
+// holdFDs copies each descriptor of fds to one of golos's own, for the fork to send:
+// another thread of the program may close one meanwhile (a vfork's parent's threads run
+// on, as on Linux; a Go program runs commands from several goroutines at once), which
+// made the fork fail with EBADF. A descriptor already closed is left out, as if closed
+// just before the fork. It returns the copies and the numbers they stand for.
+func holdFDs(fds []int) (held, nums []int) {
+	for _, fd := range fds {
+		c, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, vfs.HighFD())
+		if err == unix.EINVAL || err == unix.EMFILE {
+			c, err = unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0) // as vfs.MoveHigh
+		}
+		if err != nil {
+			continue
+		}
+		held = append(held, c)
+		nums = append(nums, fd)
+	}
+	return held, nums
 }
 
 // reopenable says whether the child can map the file again by its path.
@@ -725,20 +751,52 @@ func (p *Process) cloexecFDs(skip ...int) []int {
 // A vfork(2) child shares its parent's memory until it execs or ends; golos's child has a
 // copy. What programs count on is the part of the parent's stack above its stack pointer:
 // the frame vfork returns to in both (a variable the child sets there, an error code
-// posix_spawn's child leaves in the parent's frame). So the child gives that part back,
-// once before its execve and once when it ends (vforkShare), and the parent, which waits
-// meanwhile (vforkWait), copies it into its own stack. Other writes of the child's stay
+// posix_spawn's child leaves in the parent's frame). So the child gives back what it
+// changed there, once before its execve and once when it ends (vforkShare), and the
+// parent, which waits meanwhile (vforkWait), copies those bytes into its own stack. Only
+// the bytes the child changed: the parent's other threads run on meanwhile, as on Linux,
+// and the part may hold their memory too (a Go program's goroutine stacks lie side by
+// side in its heap, where the whole part given back undid their writes and crashed
+// programs that ran commands from several goroutines). Other writes of the child's stay
 // its own: Linux's child would have made them in the parent's memory.
 
+// vforkStackMax bounds the part of the parent's stack a vfork child gives back: the frames
+// vfork returns to are within a few KiB of the stack pointer.
+const vforkStackMax = 256 << 10
+
 // vforkStack is the part of the stack at sp that the child gives back: from the red zone
-// below sp (System V ABI: 128 bytes) to the end of sp's region.
+// below sp (System V ABI: 128 bytes) to the end of sp's region, vforkStackMax at most.
 func vforkStack(maps []forkMapping, sp uint64) [2]uint64 {
 	for _, m := range maps {
 		if sp > m.Lo && sp <= m.Hi && !m.Shared {
-			return [2]uint64{max(m.Lo, (sp-128)&^(pageSize-1)), m.Hi}
+			return [2]uint64{max(m.Lo, (sp-128)&^(pageSize-1)), min(m.Hi, (sp+vforkStackMax)&^(pageSize-1))}
 		}
 	}
 	return [2]uint64{}
+}
+
+// vforkChanges are the runs of bytes that differ between now and atStart, the memory at
+// lo as it was; runs less than 16 bytes apart are one.
+func vforkChanges(lo uint64, now, atStart []byte) [][2]uint64 {
+	var runs [][2]uint64
+	for chunk := 0; chunk < len(now); chunk += 64 {
+		end := min(chunk+64, len(now))
+		if bytes.Equal(now[chunk:end], atStart[chunk:end]) {
+			continue
+		}
+		for i := chunk; i < end; i++ {
+			if now[i] == atStart[i] {
+				continue
+			}
+			at := lo + uint64(i)
+			if n := len(runs); n > 0 && at < runs[n-1][1]+16 {
+				runs[n-1][1] = at + 1
+			} else {
+				runs = append(runs, [2]uint64{at, at + 1})
+			}
+		}
+	}
+	return runs
 }
 
 // vforkWait waits until the vfork child has called execve or ended, which closes its end
@@ -762,15 +820,22 @@ func vforkWait(conn, pid int) {
 	}
 }
 
-// vforkShare gives the parent of a vfork child the part of its stack the child may have
-// written, and the pages it wrote (writtenRanges), and waits until the parent has them.
+// vforkShare gives the parent of a vfork child what the child changed in the part of its
+// stack (vforkChanges) since it last gave it, and the pages it wrote (writtenRanges), and
+// waits until the parent has them.
 func (p *Process) vforkShare() {
 	r := p.vforkStack
 	if p.vforkConn <= 0 || r[1] == 0 {
 		return
 	}
+	now := make([]byte, r[1]-r[0])
+	var changed [][2]uint64
+	if copyIn(r[0], now) == 0 {
+		changed = vforkChanges(r[0], now, p.vforkAtStart)
+		p.vforkAtStart = now
+	}
 	var b []byte
-	for _, r := range append([][2]uint64{r}, p.writtenRanges()...) {
+	for _, r := range append(changed, p.writtenRanges()...) {
 		b = binary.LittleEndian.AppendUint64(b, r[0])
 		b = binary.LittleEndian.AppendUint64(b, r[1])
 	}

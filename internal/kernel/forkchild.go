@@ -209,6 +209,11 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 		// Open until the child execs or ends, and golos's own till then.
 		p.vforkConn, p.vforkStack = conn, st.VforkStack
 		p.files.own(conn)
+		// As the child got it: what it gives back is what it changed (vforkChanges).
+		p.vforkAtStart = make([]byte, st.VforkStack[1]-st.VforkStack[0])
+		if copyIn(st.VforkStack[0], p.vforkAtStart) != 0 {
+			p.vforkStack = [2]uint64{}
+		}
 	}
 	for i, a := range st.Actions {
 		p.sighand.actions[i] = abi.Sigaction{Handler: a[0], Flags: a[1], Restorer: a[2], Mask: a[3]}

@@ -147,10 +147,12 @@ type Process struct {
 	forkMu   mutex[forkLock] // one new process at a time (fork.go)
 	kids     cloneKids       // children with an exit signal other than SIGCHLD (wait.go); kids.mu
 	doomed   doomedKids      // host children the program never has: failed forks' and those under way, lazy forks' holders (forkdoomed.go)
-	// A vfork child's socket to its parent's golos and the part of the parent's stack it
-	// gives back (vforkShare); vforkConn is 0 otherwise.
-	vforkConn  int
-	vforkStack [2]uint64
+	// A vfork child's socket to its parent's golos, the part of the parent's stack whose
+	// changes it gives back (vforkShare) and that part as the child got it (vforkAtStart);
+	// vforkConn is 0 otherwise.
+	vforkConn    int
+	vforkStack   [2]uint64
+	vforkAtStart []byte
 
 	textStart, textEnd uintptr // golos's own text: the Syscall User Dispatch allowed region
 

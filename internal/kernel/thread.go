@@ -333,7 +333,7 @@ func (p *Process) makeSpares() {
 			futexSleep(&th.refill, 0)
 		}
 		th.refill.Store(0)
-		if _, binds := nprocLimit(); binds {
+		if _, binds := p.nprocLimit(); binds {
 			continue
 		}
 		if p.opts.TaskLimit > 0 || len(pidsLimits()) > 0 {

@@ -367,6 +367,12 @@ func (p *Process) runSpare(s *spare, pooled bool) {
 	if s.err == nil {
 		if s.err = entry.Enable(s.ctx); s.err != nil {
 			entry.FreeContext(s.ctx)
+		} else {
+			// A new thread starts with its creator's mask, which blocks SIGTTIN and
+			// SIGTTOU as the creator blocks every signal around clone (glibc's and musl's
+			// pthread_create, Go's newosproc): blocked here, ahead, run's mirror of the
+			// mask on the host (BlockTTYSignals) has nothing to do on the thread's way in.
+			entry.BlockTTYSignals(s.ctx, entry.TTYSignals)
 		}
 	}
 	th := &p.threads

@@ -267,6 +267,7 @@ func (t *Thread) clone(a abi.CloneArgs) int64 {
 	t.p.threads.byTid[s.tid] = child
 	t.p.threads.mu.Unlock()
 	s.next, s.tls, s.creds = child, a.TLS, creds
+	s.cpus = planCPUs(s) // threadcpu.go
 	s.wake.Store(1)
 	futexWake(&s.wake)
 	return int64(s.tid)

@@ -253,8 +253,9 @@ func (t *Thread) finish() {
 // keeps its cost, that of a new Go M through the runtime's template thread, out of
 // clone's way.
 //
-// runSpare sets tid, ctx and err before it stores ready; clone sets next and tls before
-// it stores wake, and the spare reads them after it sees wake set: no lock guards them.
+// runSpare sets tid, ctx and err before it stores ready; clone sets next, tls, creds and
+// cpus before it stores wake, and the spare reads them after it sees wake set: no lock
+// guards them.
 type spare struct {
 	ready atomic.Uint32 // futex word: started (tid, ctx and err are set)
 	tid   int
@@ -264,6 +265,7 @@ type spare struct {
 	next  *Thread
 	tls   uint64       // the thread's FS base
 	creds *threadCreds // its creator's, which it takes on before it runs; nil: golos's own (creds.go)
+	cpus  cpuPlan      // its creator's CPU mask, which it takes on before it runs (threadcpu.go)
 }
 
 // spareThreads is how many spares the process keeps ready once it has made a thread:
@@ -447,6 +449,7 @@ func (p *Process) runSpare(s *spare, pooled bool) {
 		futexSleep(&s.wake, 0)
 	}
 	t := s.next
+	s.cpus.takeCPUs()
 	if s.creds != nil {
 		if err := adoptCreds(s.creds); err != nil {
 			// The thread would run with credentials its creator does not have.

@@ -3,6 +3,7 @@ package kernel
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -157,3 +158,18 @@ func passthroughCreds(t *Thread) int64 {
 	t.p.credsChanged.Store(true)
 	return passthroughFast(t)
 }
+
+// rootCreds reports whether the calling thread's real or effective user id is 0. Until a
+// thread of the process changes its credentials (credsChanged, set before the change is
+// made), every thread has those golos started with, read once (startIDs); after, the
+// calling thread's own are read.
+func (p *Process) rootCreds() bool {
+	if p.credsChanged.Load() {
+		return unix.Getuid() == 0 || unix.Geteuid() == 0
+	}
+	ids := startIDs()
+	return ids[0] == 0 || ids[1] == 0
+}
+
+// startIDs are the real and effective user ids golos's process started with.
+var startIDs = sync.OnceValue(func() [2]int { return [2]int{unix.Getuid(), unix.Geteuid()} })

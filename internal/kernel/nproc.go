@@ -57,7 +57,7 @@ const TaskLimitFlag = "--sandbox-task-limit"
 // for at least golosThreads tasks (countTasks), but for pids.current, the kernel's
 // count. Callers hold the lock (lockNproc) from the count until the new task runs.
 func (p *Process) taskRoom(need int) bool {
-	if limit, binds := nprocLimit(); binds && !tasksFit(limit, need, unix.Getuid()) {
+	if limit, binds := p.nprocLimit(); binds && !tasksFit(limit, need, unix.Getuid()) {
 		return false
 	}
 	if l := p.opts.TaskLimit; l > 0 && !tasksFit(uint64(l), need, anyUser) {
@@ -68,7 +68,7 @@ func (p *Process) taskRoom(need int) bool {
 
 // taskLimitBinds reports whether a task limit binds golos's process (see taskRoom).
 func (p *Process) taskLimitBinds() bool {
-	_, binds := nprocLimit()
+	_, binds := p.nprocLimit()
 	return binds || p.opts.TaskLimit > 0 || len(pidsLimits()) > 0
 }
 

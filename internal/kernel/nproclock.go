@@ -130,7 +130,7 @@ func (p *Process) farFromLimits() bool {
 		return false
 	}
 	need := total*2*golosThreads + golosThreads + nprocReserve
-	if limit, binds := nprocLimit(); binds && need > limit {
+	if limit, binds := p.nprocLimit(); binds && need > limit {
 		return false
 	}
 	for _, l := range pidsLimits() {

@@ -267,6 +267,7 @@ func (t *Thread) clone(a abi.CloneArgs) int64 {
 	t.p.threads.byTid[s.tid] = child
 	t.p.threads.mu.Unlock()
 	s.next, s.tls, s.creds = child, a.TLS, creds
+	s.cpus = planCPUs(s) // threadcpu.go
 	s.wake.Store(1)
 	futexWake(&s.wake)
 	return int64(s.tid)
@@ -279,7 +280,7 @@ func (t *Thread) clone(a abi.CloneArgs) int64 {
 // (without CAP_SYS_RESOURCE or CAP_SYS_ADMIN, approximated by euid 0), counting only this
 // process's threads, where Linux counts all of the user's tasks.
 func (t *Thread) overNproc() bool {
-	limit, binds := nprocLimit()
+	limit, binds := t.p.nprocLimit()
 	if !binds {
 		return false
 	}
@@ -291,10 +292,15 @@ func (t *Thread) overNproc() bool {
 
 // nprocLimit returns the soft RLIMIT_NPROC and whether it binds golos's process: not for
 // root (see overNproc), nor when it is far more than the threads a process can have here
-// (MaxThreads).
-func nprocLimit() (uint64, bool) {
+// (MaxThreads). A clone asks three times (lockNproc, overNproc, taskRoom); root is known
+// without a syscall (rootCreds), and the limit, which another process may change
+// (prlimit(2)), is read each time, as Linux's copy_process reads it.
+func (p *Process) nprocLimit() (uint64, bool) {
+	if p.rootCreds() {
+		return 0, false
+	}
 	var rl unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_NPROC, &rl) != nil || rl.Cur == unix.RLIM_INFINITY || unix.Getuid() == 0 || unix.Geteuid() == 0 {
+	if unix.Getrlimit(unix.RLIMIT_NPROC, &rl) != nil || rl.Cur == unix.RLIM_INFINITY {
 		return 0, false
 	}
 	return rl.Cur, rl.Cur <= 1<<16

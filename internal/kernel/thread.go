@@ -79,13 +79,21 @@ type threads struct {
 	status int // the main thread's exit status (Linux reports the leader's)
 	main   *Thread
 	// spares are OS threads started ahead of need, oldest first, each waiting for clone
-	// to give it a thread (spare); starting counts those still on their way.
+	// to give it a thread (spare); starting counts those still on their way, from the
+	// moment they are asked of makeSpares, and ordered those it has yet to start.
 	spares   []*spare
 	starting int
+	ordered  int
+	refused  bool // makeSpares refused the last spares asked of it (sparesAllowed)
 	// refill is a futex word, set when the pool is low, that wakes makeSpares (started
 	// once, by maker).
 	refill atomic.Uint32
 	maker  sync.Once
+	// arrived is a futex word that counts the pooled spares that finished starting (or
+	// failed to), for the clones that wait for one (waiting of them) when the pool is
+	// empty and some are on their way.
+	arrived atomic.Uint32
+	waiting int
 }
 
 func (p *Process) newThread() (*Thread, error) {
@@ -245,8 +253,9 @@ func (t *Thread) finish() {
 // keeps its cost, that of a new Go M through the runtime's template thread, out of
 // clone's way.
 //
-// runSpare sets tid, ctx and err before it stores ready; clone sets next and tls before
-// it stores wake, and the spare reads them after it sees wake set: no lock guards them.
+// runSpare sets tid, ctx and err before it stores ready; clone sets next, tls, creds and
+// cpus before it stores wake, and the spare reads them after it sees wake set: no lock
+// guards them.
 type spare struct {
 	ready atomic.Uint32 // futex word: started (tid, ctx and err are set)
 	tid   int
@@ -256,18 +265,33 @@ type spare struct {
 	next  *Thread
 	tls   uint64       // the thread's FS base
 	creds *threadCreds // its creator's, which it takes on before it runs; nil: golos's own (creds.go)
+	cpus  cpuPlan      // its creator's CPU mask, which it takes on before it runs (threadcpu.go)
 }
 
 // spareThreads is how many spares the process keeps ready once it has made a thread:
 // enough for a burst of pthread_create while the next ones start.
 const spareThreads = 8
 
-// takeSpare returns a spare for a new thread: the oldest waiting one, or, when none is
-// ready, one started now and waited for. Either way spares are started in the background
-// to bring the pool back to spareThreads.
+// takeSpare returns a spare for a new thread: the oldest waiting one; when none is ready,
+// the first of those on their way; when none is on its way either, one started now and
+// waited for. Either way spares are started in the background to bring the pool back to
+// spareThreads.
 func (p *Process) takeSpare() (*spare, error) {
 	th := &p.threads
 	th.mu.Lock()
+	// With the pool empty but spares on their way, the clone waits for the first to
+	// arrive rather than start one more: started here, on the application's locked OS
+	// thread, a new M goes through the Go runtime's template thread (runtime.newm), one
+	// more wake-up, and comes later than those already asked for. (Not while makeSpares
+	// refuses them: a task limit binds.)
+	for len(th.spares) == 0 && th.starting > 0 && !th.refused {
+		seen := th.arrived.Load()
+		th.waiting++
+		th.mu.Unlock()
+		futexWait(&th.arrived, seen, -1)
+		th.mu.Lock()
+		th.waiting--
+	}
 	if len(th.spares) > 0 {
 		s := th.spares[0]
 		th.spares[0] = nil
@@ -312,6 +336,9 @@ func (p *Process) refillLocked() {
 		return
 	}
 	th.maker.Do(func() { go p.makeSpares() })
+	n := spareThreads - len(th.spares) - th.starting
+	th.starting += n
+	th.ordered += n
 	if th.refill.Swap(1) == 0 {
 		futexWake(&th.refill)
 	}
@@ -333,23 +360,50 @@ func (p *Process) makeSpares() {
 			futexSleep(&th.refill, 0)
 		}
 		th.refill.Store(0)
-		if _, binds := nprocLimit(); binds {
+		th.mu.Lock()
+		n := th.ordered
+		th.ordered = 0
+		th.mu.Unlock()
+		if n == 0 {
 			continue
 		}
-		if p.opts.TaskLimit > 0 || len(pidsLimits()) > 0 {
-			unlock := p.lockNproc()
-			room := p.taskRoom(2 * spareThreads)
-			unlock()
-			if !room {
-				continue
-			}
-		}
+		allowed := p.sparesAllowed()
 		th.mu.Lock()
-		for n := len(th.spares) + th.starting; n < spareThreads; n++ {
-			th.starting++
-			go p.runSpare(&spare{}, true)
+		th.refused = !allowed
+		if !allowed {
+			th.starting -= n
+			th.sparesArrived()
 		}
 		th.mu.Unlock()
+		if !allowed {
+			continue
+		}
+		for range n {
+			go p.runSpare(&spare{}, true)
+		}
+	}
+}
+
+// sparesAllowed reports whether makeSpares may start spares now (see makeSpares).
+func (p *Process) sparesAllowed() bool {
+	if _, binds := p.nprocLimit(); binds {
+		return false
+	}
+	if p.opts.TaskLimit > 0 || len(pidsLimits()) > 0 {
+		unlock := p.lockNproc()
+		room := p.taskRoom(2 * spareThreads)
+		unlock()
+		return room
+	}
+	return true
+}
+
+// sparesArrived wakes the clones waiting for a spare on its way (takeSpare) to look at
+// the pool again, after one joined it or one fewer is on its way (p.threads.mu held).
+func (th *threads) sparesArrived() {
+	if th.waiting > 0 {
+		th.arrived.Add(1)
+		futexWake(&th.arrived)
 	}
 }
 
@@ -367,6 +421,12 @@ func (p *Process) runSpare(s *spare, pooled bool) {
 	if s.err == nil {
 		if s.err = entry.Enable(s.ctx); s.err != nil {
 			entry.FreeContext(s.ctx)
+		} else {
+			// A new thread starts with its creator's mask, which blocks SIGTTIN and
+			// SIGTTOU as the creator blocks every signal around clone (glibc's and musl's
+			// pthread_create, Go's newosproc): blocked here, ahead, run's mirror of the
+			// mask on the host (BlockTTYSignals) has nothing to do on the thread's way in.
+			entry.BlockTTYSignals(s.ctx, entry.TTYSignals)
 		}
 	}
 	th := &p.threads
@@ -376,6 +436,7 @@ func (p *Process) runSpare(s *spare, pooled bool) {
 		if s.err == nil {
 			th.spares = append(th.spares, s)
 		}
+		th.sparesArrived()
 		th.mu.Unlock()
 	} else {
 		s.ready.Store(1)
@@ -388,6 +449,7 @@ func (p *Process) runSpare(s *spare, pooled bool) {
 		futexSleep(&s.wake, 0)
 	}
 	t := s.next
+	s.cpus.takeCPUs()
 	if s.creds != nil {
 		if err := adoptCreds(s.creds); err != nil {
 			// The thread would run with credentials its creator does not have.

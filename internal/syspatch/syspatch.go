@@ -81,7 +81,14 @@ func Before(code []byte, sc int, base uint64) (Site, bool) {
 	// direct branch, its target.
 	var lens [Window]int8
 	var targets [Window]int
-	for start := first; start < first+syncStarts && start < sc; start++ {
+	// The starts are syncStarts consecutive bytes, from the first whose decoding reaches
+	// the syscall: the window may begin inside a long instruction whose immediate
+	// decodes as nothing (glibc's start_thread: "movl $0xfffffffe,%fs:0x924" ten bytes
+	// before the mov of its set_robust_list site, 34 before the syscall), and a start
+	// whose decoding meets such bytes before any has reached the syscall moves the starts
+	// on by one.
+	end := first + syncStarts
+	for start := first; start < end && start < sc; start++ {
 		pc, last := start, -1
 		var visited uint32
 		for pc < sc {
@@ -106,6 +113,8 @@ func Before(code []byte, sc int, base uint64) (Site, bool) {
 		if pc >= sc {
 			chains[nchains] = chain{start: start, prev: last, landed: pc == sc, visited: visited}
 			nchains++
+		} else if nchains == 0 {
+			end++
 		}
 	}
 	// The earliest start that reached sc names the instruction before it; the starts up

@@ -376,6 +376,45 @@ func TestFilesOwnInvisible(t *testing.T) {
 	}
 }
 
+// TestFilesOwnPoll: golos's own descriptors are closed numbers to poll(2), ppoll(2),
+// select(2) and pselect(2) as well: POLLNVAL in revents, EBADF from a select (issue 12).
+// testdata/files_poll.c asks every descriptor below its soft limit, one at a time, by
+// each call through libc (a site golos rewrites, whose call its entry code makes
+// itself), through syscall(2) and with a signal mask (calls that reach golos's Go code),
+// then polls all of them at once; natively and under golos the same output, with the
+// table as it is and with golos's descriptors above a smaller or larger one, with every
+// call trapped (--no-rewrite), and with --root (the root's descriptors are golos's too).
+func TestFilesOwnPoll(t *testing.T) {
+	for _, c := range []struct {
+		name, script string
+		flags        []string
+	}{
+		{"as-is", "", nil},
+		{"no-rewrite", "", []string{"--no-rewrite"}},
+		{"root", "", []string{"--root", "/"}},
+		{"64", "ulimit -n 64 && ", nil},
+		{"1024-4096-fd1000", "ulimit -Sn 1024 && ulimit -Hn 4096 && exec 1000</dev/null && ", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			forFlavours(t, "files_poll", func(t *testing.T, p string) {
+				sh := []string{"bash", "-c", c.script + `exec "$@"`, "sh"}
+				nat := run(exec.Command(sh[0], append(sh[1:], p)...), &runOpts{dir: t.TempDir()}, runTimeout)
+				wantNative(t, nat, 0, "poll of ")
+				needGolos(t)
+				argv := append(append(append(sh, golosBin, "run"), c.flags...), p)
+				g := runGolosArgv(&runOpts{dir: t.TempDir()}, argv...)
+				if !golosRanOK(t, strings.Join(argv, " "), g) {
+					return
+				}
+				if d := wildLineDiffs(nat.stdout, g.stdout); len(d) > 0 {
+					t.Errorf("%d lines differ from the native run (native | golos):\n%s\ngolos stderr:\n%s",
+						len(d), strings.Join(d, "\n"), clip(g.stderr))
+				}
+			})
+		})
+	}
+}
+
 // TestFilesNofileLowered: a program that lowers RLIMIT_NOFILE below golos's own
 // descriptors opens exactly as many files as natively (none with a limit of 3).
 func TestFilesNofileLowered(t *testing.T) {

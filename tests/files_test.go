@@ -428,6 +428,30 @@ func TestFilesNofileLowered(t *testing.T) {
 	})
 }
 
+// TestExecNofile: a program that lowers RLIMIT_NOFILE to 3, 4 or 5 (with 0, 1 and 2
+// open) can still execve, as natively, where the kernel's own references to the
+// executable and its interpreter count against no limit (issue 12): itself again, which
+// then gets EMFILE or a descriptor from its first open as natively, and Debian's dynamic
+// echo, whose ld.so natively fails to open libc under a limit of 3. In place (one
+// thread), in a new golos (--stats keeps each program's counts apart), and with --root.
+func TestExecNofile(t *testing.T) {
+	forFlavours(t, "exec_nofile", func(t *testing.T, p string) {
+		for _, flags := range [][]string{nil, {"--stats"}, {"--root", "/"}} {
+			for _, limit := range []string{"3", "4", "5"} {
+				o := runOpts{golosFlags: flags}
+				nat, _ := runBothOpts(t, o, p, limit, p, "child")
+				wantNative(t, nat, 0, "child: limit "+limit+"/"+limit+", open: ")
+				nat, _ = runBothOpts(t, o, p, limit, "/bin/echo", "echoed")
+				if limit == "3" {
+					wantNative(t, nat, 127)
+				} else {
+					wantNative(t, nat, 0, "echoed\n")
+				}
+			}
+		}
+	})
+}
+
 // TestProcPaths: every spelling of a path to the program's own files in /proc reaches the
 // view golos gives of them (issue 12): "/proc//self/maps", "/proc/./self/maps",
 // "/proc/self/./maps", "/proc/self//exe", "..", /proc/thread-self, /proc/PID,

@@ -946,18 +946,60 @@ func TestRootCwd(t *testing.T) {
 }
 
 // TestRootOpenFlags: fcntl(F_GETFL) of a file opened in a root with a volume shows the
-// flags of the open(2) alone (and O_LARGEFILE, which Linux adds on 64-bit), not the
-// O_NOFOLLOW of golos's own walk through the root (internal/vfs), as in a native chroot.
+// flags of the open(2) alone (and O_LARGEFILE, which Linux adds on 64-bit, but not to an
+// O_PATH descriptor: fs/open.c, build_open_how), not the O_NOFOLLOW of golos's own walk
+// through the root (internal/vfs), and fcntl(F_GETFD) no FD_CLOEXEC the program did not
+// ask for, as in a native chroot: for O_PATH descriptors too (issue 12).
 func TestRootOpenFlags(t *testing.T) {
 	runProbe(t, "getfl", func(t *testing.T, fl string) {
 		c := probeOps(
 			"getfl /sub/hello: 0100000",
 			"getfl /sub: 0100000",
 			"getfl /data/f: 0100000",
+			"getflpath /sub/hello: 010000000/0 010400000/0",
+			"getflpath /sub: 010000000/0 010400000/0",
+			"getflpath /data/f: 010000000/0 010400000/0",
+			"getflpath /data/abs: ENOENT 010400000/0",
 		)
 		probeBoth(t, fl, "golos run --root DIR --volume V:/data (F_GETFL)", false, func(rt *rootTree) []volBind {
 			return []volBind{{host: makeVolume(t, rt), guest: "/data"}}
 		}, "", c)
+	})
+}
+
+// TestRootPathFlagsFdinfo: O_PATH descriptors (and others) opened through a volume of a
+// root show the program's flags in /proc/self/fdinfo/N as in fcntl(F_GETFL), as natively
+// (issue 12): testdata/root_pathfl.c opens a file, a symlink to it and a directory in a
+// host directory natively, and the same through --volume DIR:/vol in a root of the host's
+// / (whose /proc is there to read) under golos.
+func TestRootPathFlagsFdinfo(t *testing.T) {
+	forFlavours(t, "root_pathfl", func(t *testing.T, p string) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "f"), []byte("file\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("f", filepath.Join(dir, "l")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(filepath.Join(dir, "d"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		names := []string{"f", "l", "d"}
+		var natArgs, golArgs []string
+		for _, n := range names {
+			natArgs = append(natArgs, filepath.Join(dir, n))
+			golArgs = append(golArgs, "/vol/"+n)
+		}
+		nat := runNative(&runOpts{dir: t.TempDir()}, append([]string{p}, natArgs...)...)
+		wantNative(t, nat, 0, "path 1, flags 010000000: F_GETFL 010000000, F_GETFD 0, fdinfo 010000000\n")
+		needGolos(t)
+		g := runGolosOpts(&runOpts{dir: t.TempDir()}, append([]string{"run", "--root", "/", "--volume", dir + ":/vol", p}, golArgs...)...)
+		if !golosRanOK(t, "golos run --root / --volume DIR:/vol root_pathfl", g) {
+			return
+		}
+		if d := wildLineDiffs(nat.stdout, g.stdout); len(d) > 0 {
+			t.Errorf("%d lines differ from the native run (native | golos):\n%s", len(d), strings.Join(d, "\n"))
+		}
 	})
 }
 

@@ -1003,6 +1003,66 @@ func TestRootPathFlagsFdinfo(t *testing.T) {
 	})
 }
 
+// TestRootVolumeOverFile: a volume that a bind mount could not mount where it is asked
+// for (issue 12) — below a file of the root, a directory over a file, a file over a
+// directory — makes golos refuse to start with one line naming the volume (status 125),
+// where the native bind mount fails too (mount(2): ENOTDIR) and docker refuses to start
+// the container; the same volumes over a directory and over a file work both ways.
+func TestRootVolumeOverFile(t *testing.T) {
+	forProbeFlavours(t, func(t *testing.T, fl string) {
+		for _, c := range []struct {
+			name, guest string
+			file        bool // the volume is a host file, not a directory
+			ok          bool
+		}{
+			{"below-a-file", "/sub/hello/b", false, false},
+			{"dir-over-file", "/sub/hello", false, false},
+			{"file-over-dir", "/sub", true, false},
+			{"dir-over-dir", "/sub", false, true},
+			{"file-over-file", "/sub/hello", true, true},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				setup := func(rt *rootTree) []volBind {
+					v := makeVolume(t, rt)
+					if c.file {
+						v = filepath.Join(v, "f")
+					}
+					return []volBind{{host: v, guest: c.guest}}
+				}
+				read := c.guest + "/f"
+				if c.file {
+					read = c.guest
+				}
+				argv := []string{"/bin/root_probe", "read", read}
+				if why := needNativeRoot(); why != "" {
+					t.Log(why)
+				} else {
+					rt := makeRootTree(t, fl)
+					nat := runNativeRoot(&runOpts{}, rt.root, false, setup(rt), "", argv...)
+					if (nat.code == 0) != c.ok {
+						t.Errorf("native bind mount of a volume at %s: %s, want it to %s\nstdout:\n%sstderr:\n%s",
+							c.guest, nat, map[bool]string{true: "work", false: "fail"}[c.ok], clip(nat.stdout), clip(nat.stderr))
+					}
+				}
+				rt := makeRootTree(t, fl)
+				g := runGolosRoot(t, &runOpts{}, rt.root, false, setup(rt), "", argv...)
+				what := "golos run --root DIR --volume V:" + c.guest
+				if c.ok {
+					if golosRanOK(t, what, g) && !strings.Contains(string(g.stdout), "volume file") {
+						t.Errorf("%s: read %s does not read the volume's file:\n%s", what, read, clip(g.stdout))
+					}
+					return
+				}
+				if g.code != 125 || crashed(g.stderr) || !strings.Contains(string(g.stderr), ":"+c.guest+": ") {
+					t.Errorf("%s: %s, want status 125 and one line naming the volume\nstdout:\n%sstderr:\n%s",
+						what, g, clip(g.stdout), clip(g.stderr))
+				}
+				oneLine(t, what, g.stderr)
+			})
+		}
+	})
+}
+
 // withCwds puts a "cwd" after every chdir and fchdir of ops.
 func withCwds(ops []string) []string {
 	var out []string

@@ -82,6 +82,9 @@ func New(root string, rootRO bool, volumes []Mount) (*FS, error) {
 		if err := fs.setupVirtual(); err != nil {
 			return nil, err
 		}
+		if err := fs.checkMountPoints(); err != nil {
+			return nil, err
+		}
 	}
 	return fs, nil
 }

@@ -452,6 +452,19 @@ func TestExecNofile(t *testing.T) {
 	})
 }
 
+// TestForkNofile: fork(2) and posix_spawn(3) under RLIMIT_NOFILE 3, 4 or 5 work as
+// natively, where a fork opens nothing (issue 12): golos's own descriptors for the child
+// (the socket to it, the memory map it reads, the child's golos's own) do not count, and
+// the first open of each process gets EMFILE or descriptor 3 as natively.
+func TestForkNofile(t *testing.T) {
+	forFlavours(t, "proc_fork_nofile", func(t *testing.T, p string) {
+		for _, limit := range []string{"3", "4", "5"} {
+			nat, _ := runBoth(t, p, limit)
+			wantNative(t, nat, 0, "forked child: status 0\n", "parent: open: ")
+		}
+	})
+}
+
 // TestProcPaths: every spelling of a path to the program's own files in /proc reaches the
 // view golos gives of them (issue 12): "/proc//self/maps", "/proc/./self/maps",
 // "/proc/self/./maps", "/proc/self//exe", "..", /proc/thread-self, /proc/PID,

@@ -377,6 +377,45 @@ func TestFilesOwnInvisible(t *testing.T) {
 	}
 }
 
+// TestFilesOwnPoll: golos's own descriptors are closed numbers to poll(2), ppoll(2),
+// select(2) and pselect(2) as well: POLLNVAL in revents, EBADF from a select (issue 12).
+// testdata/files_poll.c asks every descriptor below its soft limit, one at a time, by
+// each call through libc (a site golos rewrites, whose call its entry code makes
+// itself), through syscall(2) and with a signal mask (calls that reach golos's Go code),
+// then polls all of them at once; natively and under golos the same output, with the
+// table as it is and with golos's descriptors above a smaller or larger one, with every
+// call trapped (--no-rewrite), and with --root (the root's descriptors are golos's too).
+func TestFilesOwnPoll(t *testing.T) {
+	for _, c := range []struct {
+		name, script string
+		flags        []string
+	}{
+		{"as-is", "", nil},
+		{"no-rewrite", "", []string{"--no-rewrite"}},
+		{"root", "", []string{"--root", "/"}},
+		{"64", "ulimit -n 64 && ", nil},
+		{"1024-4096-fd1000", "ulimit -Sn 1024 && ulimit -Hn 4096 && exec 1000</dev/null && ", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			forFlavours(t, "files_poll", func(t *testing.T, p string) {
+				sh := []string{"bash", "-c", c.script + `exec "$@"`, "sh"}
+				nat := run(exec.Command(sh[0], append(sh[1:], p)...), &runOpts{dir: t.TempDir()}, runTimeout)
+				wantNative(t, nat, 0, "poll of ")
+				needGolos(t)
+				argv := append(append(append(sh, golosBin, "run"), c.flags...), p)
+				g := runGolosArgv(&runOpts{dir: t.TempDir()}, argv...)
+				if !golosRanOK(t, strings.Join(argv, " "), g) {
+					return
+				}
+				if d := wildLineDiffs(nat.stdout, g.stdout); len(d) > 0 {
+					t.Errorf("%d lines differ from the native run (native | golos):\n%s\ngolos stderr:\n%s",
+						len(d), strings.Join(d, "\n"), clip(g.stderr))
+				}
+			})
+		})
+	}
+}
+
 // TestFilesNofileLowered: a program that lowers RLIMIT_NOFILE below golos's own
 // descriptors opens exactly as many files as natively (none with a limit of 3).
 func TestFilesNofileLowered(t *testing.T) {
@@ -386,6 +425,43 @@ func TestFilesNofileLowered(t *testing.T) {
 				nat, _ := runBoth(t, p, limit)
 				wantNative(t, nat, 0, "limit "+limit+": opened ")
 			})
+		}
+	})
+}
+
+// TestExecNofile: a program that lowers RLIMIT_NOFILE to 3, 4 or 5 (with 0, 1 and 2
+// open) can still execve, as natively, where the kernel's own references to the
+// executable and its interpreter count against no limit (issue 12): itself again, which
+// then gets EMFILE or a descriptor from its first open as natively, and Debian's dynamic
+// echo, whose ld.so natively fails to open libc under a limit of 3. In place (one
+// thread), in a new golos (--stats keeps each program's counts apart), and with --root.
+func TestExecNofile(t *testing.T) {
+	forFlavours(t, "exec_nofile", func(t *testing.T, p string) {
+		for _, flags := range [][]string{nil, {"--stats"}, {"--root", "/"}} {
+			for _, limit := range []string{"3", "4", "5"} {
+				o := runOpts{golosFlags: flags}
+				nat, _ := runBothOpts(t, o, p, limit, p, "child")
+				wantNative(t, nat, 0, "child: limit "+limit+"/"+limit+", open: ")
+				nat, _ = runBothOpts(t, o, p, limit, "/bin/echo", "echoed")
+				if limit == "3" {
+					wantNative(t, nat, 127)
+				} else {
+					wantNative(t, nat, 0, "echoed\n")
+				}
+			}
+		}
+	})
+}
+
+// TestForkNofile: fork(2) and posix_spawn(3) under RLIMIT_NOFILE 3, 4 or 5 work as
+// natively, where a fork opens nothing (issue 12): golos's own descriptors for the child
+// (the socket to it, the memory map it reads, the child's golos's own) do not count, and
+// the first open of each process gets EMFILE or descriptor 3 as natively.
+func TestForkNofile(t *testing.T) {
+	forFlavours(t, "proc_fork_nofile", func(t *testing.T, p string) {
+		for _, limit := range []string{"3", "4", "5"} {
+			nat, _ := runBoth(t, p, limit)
+			wantNative(t, nat, 0, "forked child: status 0\n", "parent: open: ")
 		}
 	})
 }

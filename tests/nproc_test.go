@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golos/internal/kernel"
 )
 
 // TestProcNprocHost: a program that, as a user other than root, lowers its RLIMIT_NPROC
@@ -218,4 +220,74 @@ func (u userRun) run(t *testing.T, cred *syscall.Credential, env []string, limit
 		t.Errorf("%q left %d processes behind: %s", argv, len(left), strings.Join(left, "; "))
 	}
 	return r
+}
+
+// TestProcGolosThreads: each golos process of a tree whose programs have one thread
+// (proc_forkwait.c: 4 workers forking 8 waiting children each) starts no more OS threads
+// over its whole life than the count golos takes a golos process for under a task limit
+// (kernel.GolosThreads, nproc.go), which must hold them all: a runtime that cannot start
+// a thread ends its golos. strace -f counts each process's clone(2)s with CLONE_THREAD
+// (every thread started, the ones that ended too), with the default GOMAXPROCS and with
+// 16 in the environment (Ps the runtime may start threads for). The program's output is
+// the native one.
+func TestProcGolosThreads(t *testing.T) {
+	needGolos(t)
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Fatalf("strace: %v (run-tests installs it)", err)
+	}
+	forFlavours(t, "proc_forkwait", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p, "4", "8")
+		wantNative(t, nat, 0, "children made: 32\n", "workers that reaped all: yes\n")
+		for _, procs := range []string{"", "16"} {
+			out := filepath.Join(t.TempDir(), "strace")
+			o := &runOpts{dir: t.TempDir()}
+			if procs != "" {
+				o.env = []string{"GOMAXPROCS=" + procs}
+			}
+			r := run(exec.Command(strace, "-f", "-qq", "-e", "trace=clone,clone3", "-e", "signal=none", "-o", out, golosBin, "run", p, "4", "8"), o, runTimeout)
+			if r.code != 0 || !bytes.Equal(r.stdout, nat.stdout) {
+				t.Errorf("strace -f golos run %s 4 8 (GOMAXPROCS=%q): %s\nstdout:\n%sstderr:\n%s", p, procs, r, clip(r.stdout), clip(r.stderr))
+				continue
+			}
+			trace, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A clone's line: "PID clone(…flags…) = CHILD" (clone3's flags are in its
+			// struct); the process a thread is made in is its creator's.
+			line := regexp.MustCompile(`^(\d+)\s+clone3?\((.*)\)\s+=\s+(\d+)`)
+			group := map[int]int{}
+			threads := map[int]int{}
+			for _, l := range strings.Split(string(trace), "\n") {
+				m := line.FindStringSubmatch(l)
+				if m == nil {
+					continue
+				}
+				pid, _ := strconv.Atoi(m[1])
+				child, _ := strconv.Atoi(m[3])
+				g, ok := group[pid]
+				if !ok {
+					g = pid
+				}
+				if strings.Contains(m[2], "CLONE_THREAD") {
+					group[child] = g
+					threads[g]++
+				} else {
+					group[child] = child
+				}
+			}
+			most := 0
+			for _, n := range threads {
+				most = max(most, n+1) // and the process's first thread
+			}
+			t.Logf("GOMAXPROCS=%q: %d processes made threads, the most threads started in one: %d (counted for %d)", procs, len(threads), most, kernel.GolosThreads)
+			if len(threads) < 33 {
+				t.Errorf("GOMAXPROCS=%q: threads started in %d processes, want the 33 golos processes of the tree at least", procs, len(threads))
+			}
+			if most > kernel.GolosThreads {
+				t.Errorf("GOMAXPROCS=%q: a golos process started %d threads, more than the %d golos counts it for under a task limit", procs, most, kernel.GolosThreads)
+			}
+		}
+	})
 }

@@ -946,18 +946,120 @@ func TestRootCwd(t *testing.T) {
 }
 
 // TestRootOpenFlags: fcntl(F_GETFL) of a file opened in a root with a volume shows the
-// flags of the open(2) alone (and O_LARGEFILE, which Linux adds on 64-bit), not the
-// O_NOFOLLOW of golos's own walk through the root (internal/vfs), as in a native chroot.
+// flags of the open(2) alone (and O_LARGEFILE, which Linux adds on 64-bit, but not to an
+// O_PATH descriptor: fs/open.c, build_open_how), not the O_NOFOLLOW of golos's own walk
+// through the root (internal/vfs), and fcntl(F_GETFD) no FD_CLOEXEC the program did not
+// ask for, as in a native chroot: for O_PATH descriptors too (issue 12).
 func TestRootOpenFlags(t *testing.T) {
 	runProbe(t, "getfl", func(t *testing.T, fl string) {
 		c := probeOps(
 			"getfl /sub/hello: 0100000",
 			"getfl /sub: 0100000",
 			"getfl /data/f: 0100000",
+			"getflpath /sub/hello: 010000000/0 010400000/0",
+			"getflpath /sub: 010000000/0 010400000/0",
+			"getflpath /data/f: 010000000/0 010400000/0",
+			"getflpath /data/abs: ENOENT 010400000/0",
 		)
 		probeBoth(t, fl, "golos run --root DIR --volume V:/data (F_GETFL)", false, func(rt *rootTree) []volBind {
 			return []volBind{{host: makeVolume(t, rt), guest: "/data"}}
 		}, "", c)
+	})
+}
+
+// TestRootPathFlagsFdinfo: O_PATH descriptors (and others) opened through a volume of a
+// root show the program's flags in /proc/self/fdinfo/N as in fcntl(F_GETFL), as natively
+// (issue 12): testdata/root_pathfl.c opens a file, a symlink to it and a directory in a
+// host directory natively, and the same through --volume DIR:/vol in a root of the host's
+// / (whose /proc is there to read) under golos.
+func TestRootPathFlagsFdinfo(t *testing.T) {
+	forFlavours(t, "root_pathfl", func(t *testing.T, p string) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "f"), []byte("file\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("f", filepath.Join(dir, "l")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(filepath.Join(dir, "d"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		names := []string{"f", "l", "d"}
+		var natArgs, golArgs []string
+		for _, n := range names {
+			natArgs = append(natArgs, filepath.Join(dir, n))
+			golArgs = append(golArgs, "/vol/"+n)
+		}
+		nat := runNative(&runOpts{dir: t.TempDir()}, append([]string{p}, natArgs...)...)
+		wantNative(t, nat, 0, "path 1, flags 010000000: F_GETFL 010000000, F_GETFD 0, fdinfo 010000000\n")
+		needGolos(t)
+		g := runGolosOpts(&runOpts{dir: t.TempDir()}, append([]string{"run", "--root", "/", "--volume", dir + ":/vol", p}, golArgs...)...)
+		if !golosRanOK(t, "golos run --root / --volume DIR:/vol root_pathfl", g) {
+			return
+		}
+		if d := wildLineDiffs(nat.stdout, g.stdout); len(d) > 0 {
+			t.Errorf("%d lines differ from the native run (native | golos):\n%s", len(d), strings.Join(d, "\n"))
+		}
+	})
+}
+
+// TestRootVolumeOverFile: a volume that a bind mount could not mount where it is asked
+// for (issue 12) — below a file of the root, a directory over a file, a file over a
+// directory — makes golos refuse to start with one line naming the volume (status 125),
+// where the native bind mount fails too (mount(2): ENOTDIR) and docker refuses to start
+// the container; the same volumes over a directory and over a file work both ways.
+func TestRootVolumeOverFile(t *testing.T) {
+	forProbeFlavours(t, func(t *testing.T, fl string) {
+		for _, c := range []struct {
+			name, guest string
+			file        bool // the volume is a host file, not a directory
+			ok          bool
+		}{
+			{"below-a-file", "/sub/hello/b", false, false},
+			{"dir-over-file", "/sub/hello", false, false},
+			{"file-over-dir", "/sub", true, false},
+			{"dir-over-dir", "/sub", false, true},
+			{"file-over-file", "/sub/hello", true, true},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				setup := func(rt *rootTree) []volBind {
+					v := makeVolume(t, rt)
+					if c.file {
+						v = filepath.Join(v, "f")
+					}
+					return []volBind{{host: v, guest: c.guest}}
+				}
+				read := c.guest + "/f"
+				if c.file {
+					read = c.guest
+				}
+				argv := []string{"/bin/root_probe", "read", read}
+				if why := needNativeRoot(); why != "" {
+					t.Log(why)
+				} else {
+					rt := makeRootTree(t, fl)
+					nat := runNativeRoot(&runOpts{}, rt.root, false, setup(rt), "", argv...)
+					if (nat.code == 0) != c.ok {
+						t.Errorf("native bind mount of a volume at %s: %s, want it to %s\nstdout:\n%sstderr:\n%s",
+							c.guest, nat, map[bool]string{true: "work", false: "fail"}[c.ok], clip(nat.stdout), clip(nat.stderr))
+					}
+				}
+				rt := makeRootTree(t, fl)
+				g := runGolosRoot(t, &runOpts{}, rt.root, false, setup(rt), "", argv...)
+				what := "golos run --root DIR --volume V:" + c.guest
+				if c.ok {
+					if golosRanOK(t, what, g) && !strings.Contains(string(g.stdout), "volume file") {
+						t.Errorf("%s: read %s does not read the volume's file:\n%s", what, read, clip(g.stdout))
+					}
+					return
+				}
+				if g.code != 125 || crashed(g.stderr) || !strings.Contains(string(g.stderr), ":"+c.guest+": ") {
+					t.Errorf("%s: %s, want status 125 and one line naming the volume\nstdout:\n%sstderr:\n%s",
+						what, g, clip(g.stdout), clip(g.stderr))
+				}
+				oneLine(t, what, g.stderr)
+			})
+		}
 	})
 }
 

@@ -295,7 +295,7 @@ func TestSandboxFlags(t *testing.T) {
 		{[]string{"run", "--sandbox-stage", "other", "/bin/true"}, "is golos's own"},
 		{[]string{"run", "--pids-limit", "64", "/bin/true"}, "--pids-limit needs --sandbox"},
 		{[]string{"run", "--sandbox", "--pids-limit", "-1", "/bin/true"}, "--pids-limit needs a number of tasks"},
-		{[]string{"run", "--sandbox", "--pids-limit=5", "/bin/true"}, "--pids-limit 5: golos's own threads need 24"},
+		{[]string{"run", "--sandbox", "--pids-limit=5", "/bin/true"}, "--pids-limit 5: golos's own threads need 20"},
 		{[]string{"run", "--sandbox-task-limit", "0", "/bin/true"}, "is golos's own"},
 		{[]string{"run", "--sandbox-rlimit-nproc", "x", "/bin/true"}, "is golos's own"},
 	} {

@@ -239,9 +239,9 @@ func run(args []string) int {
 				return usageError("%s is golos's own", name)
 			}
 			opts.NSInit = fd
-		case "--exec-rlimit-as", "--exec-rlimit-data":
-			// Hidden: the program's RLIMIT_AS and RLIMIT_DATA across its execve(2),
-			// as CUR:MAX (kernel.Options.AS).
+		case "--exec-rlimit-as", "--exec-rlimit-data", "--exec-rlimit-nofile":
+			// Hidden: the program's RLIMIT_AS, RLIMIT_DATA and RLIMIT_NOFILE across its
+			// execve(2), as CUR:MAX (kernel.Options.AS, Nofile).
 			v, ok := value()
 			if !ok {
 				return usageError("%s needs a value", name)
@@ -252,10 +252,13 @@ func run(args []string) int {
 			if err1 != nil || err2 != nil || cur > lim {
 				return usageError("%s %s: want CUR:MAX", name, v)
 			}
-			if name == "--exec-rlimit-as" {
+			switch name {
+			case "--exec-rlimit-as":
 				opts.AS = &unix.Rlimit{Cur: cur, Max: lim}
-			} else {
+			case "--exec-rlimit-data":
 				opts.Data = &unix.Rlimit{Cur: cur, Max: lim}
+			default:
+				opts.Nofile = &unix.Rlimit{Cur: cur, Max: lim}
 			}
 		case "--exec-seccomp":
 			// Hidden: the seccomp mode and filters of the thread that made the execve
@@ -397,8 +400,10 @@ program:
 		opts.HostFDs = append(opts.HostFDs, fd)
 		opts.Stderr = os.NewFile(uintptr(fd), "/dev/stderr")
 	}
-	nofile := appNofile()
-	opts.Nofile = &nofile
+	if opts.Nofile == nil {
+		nofile := appNofile()
+		opts.Nofile = &nofile
+	}
 	code, err := kernel.Run(args[0], argv, env, opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "golos: %v\n", err)

@@ -309,7 +309,8 @@ TEXT ·faultTramp(SB),NOSPLIT|NOFRAME,$0
 fault:
 	MOVQ	UC_RIP(DX), CX		// the faulting instruction
 	// In one of golos's copies of application memory (usercopy_amd64.s): that copy
-	// fails. In fastEntry's look at a path: the call goes to Go (fastProbeFault).
+	// fails. In fastEntry's look at a path or pollfds: the call goes to Go
+	// (fastProbeFault).
 	RESUME_AT_END(·userCopyInsn, ·userCopyFault, notcopy)
 notcopy:
 	RESUME_AT_END(·fastProbe, ·fastProbeFault, notprobe)
@@ -479,8 +480,15 @@ maskr10:
 	JCXZQ	mr10plain
 	JMP	notplain
 mr10plain:
-	MOVWQZX	AX, R11
-	JMP	plain
+	MOVQ	DI, R11			// ppoll without a mask: its pollfds, as poll's (pollclass)
+	JMP	·fastProbe(SB)
+	// PlainPoll (poll): its pollfds, in RDI, are scanned by fastProbe.
+pollclass:
+	MOVQ	DI, R11
+	JMP	·fastProbe(SB)
+selectclass:
+	MOVWQZX	AX, R11			// (the assembler would thread a bare JMP)
+	JMP	selectbody
 fast:
 	LEAQ	2(R11), R11		// the stub's way back, after its syscall instruction
 	BYTE $0x65; BYTE $0x4c; BYTE $0x89; BYTE $0x1c; BYTE $0x25; LONG $16	// mov %r11,%gs:16
@@ -493,9 +501,15 @@ fast:
 	JCXZQ	maskr8
 	LEAQ	-1(CX), CX		// PlainUnlessMaskR10
 	JCXZQ	maskr10
-	LEAQ	6(CX), CX		// the class again, less 1
+	LEAQ	-1(CX), CX		// PlainPoll
+	JCXZQ	pollclass
+	LEAQ	-1(CX), CX		// PlainSelect
+	JCXZQ	selectclass
+	LEAQ	8(CX), CX		// the class again, less 1
 	JCXZQ	fdcheck
-	// PlainSyscalls: 1 = plain; PlainUnlessProcRDI, PlainUnlessProcRSI = plain unless the
+	// PlainSyscalls: 1 = plain; PlainPoll = plain unless a pollfd names one of golos's
+	// own descriptors (fastProbe); PlainSelect = plain unless nfds reaches the lowest of
+	// them (selectbody); PlainUnlessProcRDI, PlainUnlessProcRSI = plain unless the
 	// path in RDI, RSI begins with "/proc", "//" or "/." (fastProbe); PlainArchPrctlFS = plain for the int option
 	// in EDI ARCH_SET_FS (0x1002) or ARCH_GET_FS (0x1003); PlainUnlessControl = plain
 	// unless the struct msghdr in RSI has control data (fastProbe). (Compared by
@@ -532,12 +546,34 @@ fdcheck:
 	FD_TO_GO(plain)
 plain:
 	JMP	·fastCallStart(SB)
+	// PlainSelect (select): plain unless nfds (RDI, an int) reaches golos's lowest
+	// descriptor, nfds + SelectSlack > 0xffff; a negative or huge one goes to Go as
+	// well, to fail or be clamped there as on Linux. BSWAP moves a 32-bit value's upper
+	// half into its lower 16 bits without touching the flags.
+selectbody:
+	MOVL	DI, CX
+	BSWAPL	CX
+	MOVWQZX	CX, CX			// nfds's upper 16 bits (byte-swapped)
+	JCXZQ	selsmall
+	JMP	notplain
+selsmall:
+	MOVWQZX	DI, CX
+	MOVQ	·SelectSlack(SB), R11
+	LEAQ	(CX)(R11*1), CX		// at most 0x1fffe
+	BSWAPL	CX
+	MOVWQZX	CX, CX			// bit 16 of the sum
+	JCXZQ	selplain
+	JMP	notplain
+selplain:
+	MOVWQZX	AX, R11
+	JMP	plain
 
 // fastProbe looks at application memory at R11 (the application's pointer) before a
 // call is made plain. For sendmsg (the number in AX) R11 is its struct msghdr: a message
 // without control data (msg_controllen, at 40, is 0) is plain data and made plain; one
 // with control data goes to Go, which checks an SCM_RIGHTS message for golos's
-// descriptors (sysSendmsg). For any other call R11 is a path: one that begins with /proc
+// descriptors (sysSendmsg). For poll and ppoll R11 is their array of struct pollfd
+// (pollfds below). For any other call R11 is a path: one that begins with /proc
 // goes to Go, which shows some of those files as the application's, and so does one that
 // begins with "//" or "/." (it may lead there: Go cleans it), or with "..", or is
 // relative while RelativeToGo is set; any other is made plain. A
@@ -548,6 +584,10 @@ TEXT ·fastProbe(SB),NOSPLIT|NOFRAME,$0
 	MOVWQZX	AX, CX			// the number's low 16 bits, as PlainSyscalls is indexed
 	LEAQ	-const_sysSendmsg(CX), CX
 	JCXZQ	msg
+	LEAQ	(const_sysSendmsg-const_sysPoll)(CX), CX
+	JCXZQ	pollfds
+	LEAQ	(const_sysPoll-const_sysPpoll)(CX), CX
+	JCXZQ	pollfds
 	MOVL	(R11), CX		// may fault
 	LEAQ	-0x6f72702f(CX), CX	// "/pro", little-endian
 	JCXZQ	pro
@@ -581,7 +621,29 @@ msg:
 	JMP	·fastProbeFault(SB)
 msgplain:
 	JMP	·fastCallStart(SB)
+pollfds:
+	// poll, ppoll: R11 (= RDI) is their array of struct pollfd (8 bytes each, the int fd
+	// first), RSI their number (an unsigned int). A call that names one of golos's own
+	// descriptors (OwnFDs, by the fd's low 16 bits) goes to Go, which answers POLLNVAL
+	// for it as for a closed one. RAX, the number, is scratch here (the table's address)
+	// and comes back from GS:24 on every way out (fastProbeFault too).
+	MOVL	SI, CX			// entries left to look at
+	LEAQ	·OwnFDs(SB), AX
+pollnext:
+	JCXZQ	pollplain
+	MOVWQZX	-8(DI)(CX*8), R11	// may fault
+	MOVBQZX	(AX)(R11*1), R11
+	XCHGQ	R11, CX			// CX = is it golos's, R11 = entries left
+	JCXZQ	pollapp
+	JMP	·fastProbeFault(SB)
+pollapp:
+	LEAQ	-1(R11), CX
+	JMP	pollnext
+pollplain:
+	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $24	// mov %gs:24,%rax
+	JMP	·fastCallStart(SB)
 TEXT ·fastProbeFault(SB),NOSPLIT|NOFRAME,$0
+	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $24	// mov %gs:24,%rax
 	BYTE $0x65; BYTE $0x4c; BYTE $0x8b; BYTE $0x1c; BYTE $0x25; LONG $16	// mov %gs:16,%r11
 	MOVQ	$const_ReasonSyscall, CX
 	JMP	·fastSave(SB)

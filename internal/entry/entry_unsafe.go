@@ -148,6 +148,18 @@ func checkLayout() error {
 // on one of them to Go instead of making it (both indexed by the low 16 bits).
 var FDSyscalls, GoFDs [1 << 16]uint8
 
+// OwnFDs marks golos's own descriptors alone (indexed by the low 16 bits, as GoFDs): a
+// rewritten site's poll or ppoll that names one of them goes to Go, which answers
+// POLLNVAL for it as for a closed descriptor (poll(2)); one that names only the
+// application's, watched or not, is made plain.
+var OwnFDs [1 << 16]uint8
+
+// SelectSlack is 0xffff less the lowest of golos's own descriptors (0 when it has none
+// below 0xffff): a rewritten site's select whose nfds reaches that descriptor (nfds +
+// SelectSlack > 0xffff) goes to Go, which answers EBADF when one of golos's is in a set
+// (select(2)); a smaller nfds, the usual case, is made plain.
+var SelectSlack uint64
+
 // PlainSyscalls marks the syscall numbers that fastEntry makes itself, unchanged, for a
 // rewritten site: calls golos passes through and that need nothing of golos's (1), or
 // nothing unless their path begins with /proc, // or /. (PlainUnlessProcRDI, PlainUnlessProcRSI:
@@ -167,8 +179,19 @@ const (
 	PlainArchPrctlFS   = 4 // arch_prctl: plain for ARCH_SET_FS and ARCH_GET_FS
 	PlainUnlessControl = 5 // sendmsg: plain unless its struct msghdr (RSI) has control data
 	PlainUnlessMaskR8  = 6 // epoll_pwait, epoll_pwait2: plain unless their signal mask (R8) is not NULL
-	PlainUnlessMaskR10 = 7 // ppoll: plain unless its signal mask (R10) is not NULL
+	PlainUnlessMaskR10 = 7 // ppoll: plain unless its signal mask (R10) is not NULL; then as PlainPoll
+	PlainPoll          = 8 // poll: plain unless a pollfd of the array in RDI (RSI of them) is in OwnFDs
+	PlainSelect        = 9 // select: plain unless nfds (RDI) reaches golos's lowest descriptor (SelectSlack)
 )
+
+// sysPoll and sysPpoll are the calls whose array of pollfds fastProbe scans: it tells
+// them from a path by the number.
+//
+//lint:ignore U1000 assembly only
+const sysPoll = unix.SYS_POLL
+
+//lint:ignore U1000 assembly only
+const sysPpoll = unix.SYS_PPOLL
 
 // sysSendmsg is the one PlainUnlessControl syscall: fastProbe tells its struct msghdr
 // from a path by the number.

@@ -208,6 +208,10 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	if name == "" {
 		return -int64(unix.ENOENT)
 	}
+	// golos's own opens of the program, its interpreter and, in a new golos, its own
+	// files, need descriptors the program's RLIMIT_NOFILE may not leave (roomForGolos).
+	// The new golos is told the program's limit (execLimitFlags).
+	defer t.p.roomForGolos()()
 	// The new program's name is the last element of the path as given, a script's own
 	// for a script (fs/exec.c, begin_new_exec: __set_task_comm(me, kbasename(bprm->filename))):
 	// "exe" for /proc/self/exe, which busybox renames to its applet.
@@ -480,7 +484,9 @@ func (o Options) Flags() []string {
 }
 
 // execLimitFlags are the hidden flags that give the new golos the program's RLIMIT_AS and
-// RLIMIT_DATA, which execve keeps (they are golos's own, never the host's: memLimit).
+// RLIMIT_DATA, which execve keeps (they are golos's own, never the host's: memLimit), and
+// its RLIMIT_NOFILE, whose hard limit only golos knows (setHostNofile) and whose soft one
+// the new golos's runtime would take as raised for the execve (roomForGolos).
 func (p *Process) execLimitFlags() []string {
 	p.nofileMu.Lock()
 	defer p.nofileMu.Unlock()
@@ -488,7 +494,7 @@ func (p *Process) execLimitFlags() []string {
 	for _, l := range []struct {
 		flag string
 		lim  *unix.Rlimit
-	}{{"--exec-rlimit-as", p.opts.AS}, {"--exec-rlimit-data", p.opts.Data}} {
+	}{{"--exec-rlimit-as", p.opts.AS}, {"--exec-rlimit-data", p.opts.Data}, {"--exec-rlimit-nofile", p.opts.Nofile}} {
 		if l.lim != nil {
 			f = append(f, l.flag, strconv.FormatUint(l.lim.Cur, 10)+":"+strconv.FormatUint(l.lim.Max, 10))
 		}

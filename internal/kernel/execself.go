@@ -189,4 +189,12 @@ func (p *Process) dropOwnFD(fd int) {
 	}
 	p.files.ownFDs = kept
 	p.releaseGoFD(fd)
+	p.files.setSelectSlack()
+	still := false
+	for _, o := range kept {
+		still = still || o&0xffff == fd&0xffff
+	}
+	if !still {
+		entry.OwnFDs[fd&0xffff] = 0
+	}
 }

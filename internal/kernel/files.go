@@ -28,7 +28,19 @@ func (f *fileTable) own(fds ...int) {
 	f.ownFDs = append(f.ownFDs, fds...)
 	for _, fd := range fds {
 		entry.GoFDs[fd&0xffff] = 1
+		entry.OwnFDs[fd&0xffff] = 1
 	}
+	f.setSelectSlack()
+}
+
+// setSelectSlack tells the entry code the lowest of golos's own descriptors, for select
+// (entry.SelectSlack).
+func (f *fileTable) setSelectSlack() {
+	low := 0xffff
+	for _, fd := range f.ownFDs {
+		low = min(low, fd)
+	}
+	entry.SelectSlack = uint64(0xffff - max(low, 0))
 }
 
 // openat(2) and open(2).

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -152,7 +153,14 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 		unlock()
 		return -int64(unix.EAGAIN)
 	}
-	pid, err := t.forkChild(a, unlock)
+	// golos's own descriptors for the child (the socket to it, the memory map it reads,
+	// the new golos's own) need room the program's RLIMIT_NOFILE may not leave
+	// (roomForGolos), where Linux's fork opens nothing; the program's limit is back once
+	// the child's golos has the process, before anything is opened for the program (a
+	// pidfd) and before a vfork's wait.
+	restore := sync.OnceFunc(p.roomForGolos())
+	pid, err := t.forkChild(a, func() { restore(); unlock() })
+	restore()
 	unlock()
 	if err != nil {
 		return t.forkFailed(err)

@@ -180,9 +180,6 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	if err := p.setupFiles(); err != nil {
 		return nil, nil, err
 	}
-	if n := opts.Nofile; n != nil {
-		p.setHostNofile(*n)
-	}
 	p.mm.exePath, p.mm.exeGuestPath = st.ExePath, st.ExeGuestPath
 	if err := p.enterKernel(); err != nil { // the area: for the child's own new mappings
 		return nil, nil, err
@@ -223,6 +220,10 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	}
 	if err := p.inheritSignalfds(st.Signalfds); err != nil {
 		return nil, nil, err
+	}
+	if n := opts.Nofile; n != nil {
+		// Once golos's own descriptors are open (publish's socket the last), as in Run.
+		p.setHostNofile(*n)
 	}
 	setProcessName(st.Comm)
 

@@ -235,12 +235,6 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	if err := p.setupFiles(); err != nil {
 		return 0, err
 	}
-	if n := opts.Nofile; n != nil {
-		// The host's soft limit back to the application's (the Go runtime raised it),
-		// with room for golos's own descriptors, so that the application runs out where
-		// it would natively.
-		p.setHostNofile(*n)
-	}
 	path, err := p.lookPath(program, envp)
 	if err != nil {
 		return 0, err
@@ -287,6 +281,15 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	}
 	p.mm.argv, p.mm.envp, p.mm.auxv, p.mm.stack = argv, envp, stack.Auxv, stack.Mapped
 	p.publish() // for /proc/<pid> in the other processes of the tree
+	if n := opts.Nofile; n != nil {
+		// The host's soft limit back to the application's (the Go runtime raised it),
+		// with room for golos's own descriptors, so that the application runs out where
+		// it would natively. Not before: golos opens the program, its interpreter and
+		// its own files (publish's socket the last) with the runtime's limit, as an
+		// execve opens them with none (roomForGolos); under the program's limit
+		// vfs.MoveHigh could not move them above it.
+		p.setHostNofile(*n)
+	}
 	setProcessName(comm)
 
 	t, err := p.newThread()

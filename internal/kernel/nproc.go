@@ -25,19 +25,30 @@ import (
 // user's golos threads count too.
 const (
 	// golosThreads is what a golos process counts for, its program's threads apart: more
-	// than the most OS threads a golos's runtime was seen to grow to (sampling
-	// /proc/PID/status's Threads of every golos over 30 runs of TestProcNprocTree's
-	// program at limit 400: 6 to 8 at rest, up to 12 while it forks, with GOMAXPROCS at
-	// golosProcs, 8 here). A fork's child costs this much, and each golos of the user's
-	// is counted for at least this much, so that the runtimes already running may grow
-	// to it. (A golos whose program has threads of its own is counted for its tasks,
-	// its runtime's growth then left to nprocReserve.)
-	golosThreads = 16
+	// than the most OS threads a golos's runtime was seen to grow to. Measured first
+	// (sampling /proc/PID/status's Threads of every golos over 30 runs of
+	// TestProcNprocTree's program at limit 400) when golos's runtime started with
+	// golosProcs Ps (8 here): 6 to 8 at rest, up to 12 while it forks. Since golos starts
+	// with the CPUs' Ps and raises them only at the program's second thread (procs.go),
+	// a golos whose program has one thread grows less: every thread each golos of a
+	// tree of 4 workers forking 8 children each ever started, counted with strace -f
+	// (clone with CLONE_THREAD), was at most 8 with the main one, 9 with GOMAXPROCS=16
+	// in the environment (2 CPUs, 2026-12-07); sampled, 6 to 7. A fork's child costs
+	// this much, and each golos of the user's is counted for at least this much, so
+	// that the runtimes already running may grow to it. (A golos whose program has
+	// threads of its own has more, its spares among them: 16 to 30 with 2 to 17
+	// program threads; it is counted for its tasks, its runtime's growth then left to
+	// nprocReserve, and its spares start only with room, thread.go.)
+	golosThreads = 12
 	// nprocReserve is left over besides, for what the count misses: a golos's
 	// runtime that grows past golosThreads, or one that has just started and not yet
 	// been seen.
 	nprocReserve = 8
 )
+
+// GolosThreads is golosThreads, for the test that counts the threads golos's runtime
+// starts (tests, TestProcGolosThreads).
+const GolosThreads = golosThreads
 
 // MinTaskLimit is the least Options.TaskLimit (--pids-limit) golos can run under: one
 // golos process, counted for golosThreads, and the reserve. Below it the golos inside

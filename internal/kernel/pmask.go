@@ -82,11 +82,15 @@ func (t *Thread) restoreSavedMask() bool {
 	return true
 }
 
-// ppoll(2): the mask is its fourth argument, its size the fifth.
+// ppoll(2): the mask is its fourth argument, its size the fifth. A call that names one
+// of golos's own descriptors returns at once (poll.go): the mask plays no part.
 func sysPpoll(t *Thread) int64 {
 	mask, has, e := readCallMask(t.arg(3), t.arg(4))
 	if e != 0 {
 		return -int64(e)
+	}
+	if r, ok := t.pollOwn(t.arg(2)); ok {
+		return r
 	}
 	if !has {
 		return passthrough(t)
@@ -95,8 +99,12 @@ func sysPpoll(t *Thread) int64 {
 }
 
 // pselect6: the sixth argument points at the mask's address and size
-// (fs/select.c, get_sigset_argpack; EFAULT when that pair cannot be read).
+// (fs/select.c, get_sigset_argpack; EFAULT when that pair cannot be read). A call whose
+// sets name one of golos's own descriptors fails at once (poll.go).
 func sysPselect6(t *Thread) int64 {
+	if e, ok := t.selectOwn(true); ok {
+		return -int64(e)
+	}
 	if t.arg(5) == 0 {
 		return passthrough(t)
 	}

@@ -398,7 +398,9 @@ func (t *Thread) memLimit(res int, newAddr, oldAddr uint64) int64 {
 
 // newRlimit reads a struct rlimit the program gives setrlimit(2) at addr and checks it
 // against the current one: a soft limit above the hard one is EINVAL, a raised hard limit
-// EPERM without CAP_SYS_RESOURCE (approximated by euid 0).
+// EPERM without CAP_SYS_RESOURCE in the calling thread's effective set (kernel/sys.c,
+// do_prlimit). The host cannot check it for golos: it never lowers its own hard
+// RLIMIT_NOFILE (setHostNofile), nor sets RLIMIT_AS and RLIMIT_DATA at all.
 func newRlimit(addr uint64, cur abi.Rlimit) (abi.Rlimit, unix.Errno) {
 	var n abi.Rlimit
 	if e := copyIn(addr, abi.Bytes(&n)); e != 0 {
@@ -407,7 +409,7 @@ func newRlimit(addr uint64, cur abi.Rlimit) (abi.Rlimit, unix.Errno) {
 	if n.Cur > n.Max {
 		return n, unix.EINVAL
 	}
-	if n.Max > cur.Max && unix.Geteuid() != 0 {
+	if n.Max > cur.Max && !hasCap(unix.CAP_SYS_RESOURCE) {
 		return n, unix.EPERM
 	}
 	return n, 0
@@ -442,6 +444,11 @@ func (t *Thread) nofile(newAddr, oldAddr uint64) int64 {
 // own descriptors below it take numbers the application would have: the host's limit is
 // raised by as many, so that the application opens as many as natively. Those at or above
 // it take none (a program that lowers its limit to 3 gets EMFILE on its next open).
+//
+// The host's hard limit is never lowered: the program's own hard limit is golos's record
+// (Options.Nofile, which newRlimit checks), and the host's stays where golos may raise
+// its soft limit for the files it opens itself (roomForGolos), as the kernel's own
+// references to an executable and its interpreter count against no limit (execve(2)).
 func (p *Process) setHostNofile(n unix.Rlimit) error {
 	var room uint64
 	for _, fd := range p.files.ownFDs {
@@ -453,6 +460,10 @@ func (p *Process) setHostNofile(n unix.Rlimit) error {
 	if n.Cur == unix.RLIM_INFINITY || n.Max == unix.RLIM_INFINITY {
 		host = n
 	}
+	var was unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &was) == nil && was.Max > host.Max {
+		host.Max = was.Max
+	}
 	if unix.Setrlimit(unix.RLIMIT_NOFILE, &host) == nil {
 		return nil
 	}
@@ -460,6 +471,34 @@ func (p *Process) setHostNofile(n unix.Rlimit) error {
 	host.Max = n.Max
 	host.Cur = min(host.Cur, n.Max)
 	return unix.Setrlimit(unix.RLIMIT_NOFILE, &host)
+}
+
+// roomForGolos raises the host's soft RLIMIT_NOFILE to its hard limit while golos opens
+// files of its own for an execve (the program, its interpreter, a script's first line,
+// the new program's own descriptors), so that the program's limit, however small, does
+// not fail them: Linux's execve opens the executable and the interpreter as the kernel,
+// counted against no limit (fs/exec.c, do_open_execat; binfmt_elf.c, open_exec), and
+// works with RLIMIT_NOFILE at 3 and descriptors 0 to 2 open. The function it returns
+// puts the program's limit back. Only the thread that makes the execve runs program
+// code meanwhile, unless other threads of the program are still running, which the
+// execve is about to end (execve(2): all threads other than the calling thread are
+// destroyed).
+func (p *Process) roomForGolos() (restore func()) {
+	p.nofileMu.Lock()
+	defer p.nofileMu.Unlock()
+	var host unix.Rlimit
+	if p.opts.Nofile == nil || unix.Getrlimit(unix.RLIMIT_NOFILE, &host) != nil || host.Cur >= host.Max {
+		return func() {}
+	}
+	raised := unix.Rlimit{Cur: host.Max, Max: host.Max}
+	if unix.Setrlimit(unix.RLIMIT_NOFILE, &raised) != nil {
+		return func() {}
+	}
+	return func() {
+		p.nofileMu.Lock()
+		defer p.nofileMu.Unlock()
+		p.setHostNofile(*p.opts.Nofile)
+	}
 }
 
 // pidfd_open(2) is the host's: the program's process is golos's (its pid and its

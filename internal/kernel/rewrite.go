@@ -313,6 +313,14 @@ func (p *Process) setPlainSyscalls() {
 			entry.PlainSyscalls[nr] = entry.PlainUnlessMaskR8
 		case r.fast == plainUnlessMaskR10:
 			entry.PlainSyscalls[nr] = entry.PlainUnlessMaskR10
+		case r.fast == plainPoll:
+			// golos's own descriptors answer POLLNVAL (poll.go), which the entry code
+			// leaves to Go by a look at each pollfd (entry.OwnFDs).
+			entry.PlainSyscalls[nr] = entry.PlainPoll
+		case r.fast == plainSelect:
+			// golos's own descriptors answer EBADF (poll.go), which the entry code leaves
+			// to Go when nfds reaches the lowest of them (entry.SelectSlack).
+			entry.PlainSyscalls[nr] = entry.PlainSelect
 		case r.fast == plainArchPrctlFS:
 			// FS is the application's alone and the host checks the address as golos
 			// would (sysArchPrctl); GS is golos's, so ARCH_SET_GS and ARCH_GET_GS still

@@ -457,12 +457,18 @@ func (p *Process) seccompOn() {
 // hasCapSysAdmin reports whether the calling thread has CAP_SYS_ADMIN in its effective
 // set (capget(2)).
 func hasCapSysAdmin() bool {
+	return hasCap(unix.CAP_SYS_ADMIN)
+}
+
+// hasCap reports whether the calling thread has capability c in its effective set
+// (capget(2)).
+func hasCap(c uint) bool {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
 	if unix.Capget(&hdr, &data[0]) != nil {
 		return false
 	}
-	return data[0].Effective&(1<<unix.CAP_SYS_ADMIN) != 0
+	return data[c/32].Effective&(1<<(c%32)) != 0
 }
 
 func decodeBPF(raw []byte) []bpfInsn {

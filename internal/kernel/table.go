@@ -58,7 +58,9 @@ const (
 	plainArchPrctlFS                    // plain for arch_prctl's ARCH_SET_FS and ARCH_GET_FS
 	plainUnlessControl                  // sendmsg: plain without --root, unless the message has control data
 	plainUnlessMaskR8                   // epoll_pwait, epoll_pwait2: plain unless a signal mask is given (R8)
-	plainUnlessMaskR10                  // ppoll: plain unless a signal mask is given (R10)
+	plainUnlessMaskR10                  // ppoll: plain unless a signal mask is given (R10), then as plainPoll
+	plainPoll                           // poll: plain unless a pollfd names one of golos's own descriptors
+	plainSelect                         // select: plain unless nfds reaches golos's lowest descriptor
 )
 
 // syscalls holds a row for every x86-64 syscall number up to the last one
@@ -189,9 +191,9 @@ var syscallTable = [len(syscalls)]sysRecord{
 	unix.SYS_COPY_FILE_RANGE:   {name: "copy_file_range", fn: passthrough},
 	unix.SYS_SPLICE:            {name: "splice", fn: passthrough, fast: plain, fd: true, sigpipe: true},
 	unix.SYS_TEE:               {name: "tee", fn: passthrough, fd: true, sigpipe: true},
-	unix.SYS_POLL:              {name: "poll", fn: passthroughWait, fast: plain, noRestart: true},
+	unix.SYS_POLL:              {name: "poll", fn: sysPoll, fast: plainPoll, noRestart: true},
 	unix.SYS_PPOLL:             {name: "ppoll", fn: sysPpoll, fast: plainUnlessMaskR10, noRestart: true},
-	unix.SYS_SELECT:            {name: "select", fn: passthrough, fast: plain, noRestart: true},
+	unix.SYS_SELECT:            {name: "select", fn: sysSelect, fast: plainSelect, noRestart: true},
 	unix.SYS_PSELECT6:          {name: "pselect6", fn: sysPselect6, noRestart: true},
 	unix.SYS_EPOLL_CREATE1:     {name: "epoll_create1", fn: passthroughFast, fast: plain},
 	unix.SYS_EPOLL_CTL:         {name: "epoll_ctl", fn: passthroughFast, fast: plain, fd: true},

@@ -112,6 +112,12 @@ func TestSyscallRecords(t *testing.T) {
 			if w, ok := want[uint64(nr)]; !ok || w != r.fast {
 				t.Errorf("%s: plain unless a signal mask is given, but its mask is not in that register", name)
 			}
+		case plainPoll, plainSelect:
+			// The entry code reads poll's array of pollfds (RDI, RSI) or select's nfds
+			// (RDI) for golos's own descriptors.
+			if w := map[uint64]fastClass{unix.SYS_POLL: plainPoll, unix.SYS_SELECT: plainSelect}[uint64(nr)]; w != r.fast {
+				t.Errorf("%s: the poll or select class on another syscall", name)
+			}
 		case plainArchPrctlFS:
 			if nr != unix.SYS_ARCH_PRCTL {
 				t.Errorf("%s: the arch_prctl class on another syscall", name)

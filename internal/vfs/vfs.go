@@ -82,6 +82,9 @@ func New(root string, rootRO bool, volumes []Mount) (*FS, error) {
 		if err := fs.setupVirtual(); err != nil {
 			return nil, err
 		}
+		if err := fs.checkMountPoints(); err != nil {
+			return nil, err
+		}
 	}
 	return fs, nil
 }
@@ -603,13 +606,23 @@ func (fs *FS) walk(p string, flags int, mode uint32) (int, *vdir, error) {
 			cur, virt = next, append(virt, nil)
 			continue
 		}
-		if flags&^unix.O_CLOEXEC == unix.O_PATH|unix.O_NOFOLLOW || flags&^unix.O_CLOEXEC == unix.O_PATH && st.Mode&unix.S_IFMT != unix.S_IFLNK {
-			return fd, nil, nil // what was asked for is what we have
+		if flags&^unix.O_CLOEXEC == unix.O_PATH|unix.O_NOFOLLOW {
+			// What was asked for is what we have, but for FD_CLOEXEC, which the
+			// program's flags say (fcntl(F_GETFD), and the descriptor's fate at
+			// execve, show it).
+			if flags&unix.O_CLOEXEC == 0 {
+				if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
+					unix.Close(fd)
+					return -1, nil, err
+				}
+			}
+			return fd, nil, nil
 		}
 		unix.Close(fd)
 		// Not a symlink, or one the program's O_NOFOLLOW asks for: RESOLVE_NO_SYMLINKS
 		// refuses one swapped in meanwhile (openat2(2): ELOOP). O_NOFOLLOW is not added,
-		// so that fcntl(F_GETFL) shows the program's flags alone, as natively.
+		// so that fcntl(F_GETFL) and /proc/self/fdinfo show the program's flags alone,
+		// as natively; an O_PATH descriptor too is opened again for that.
 		fd, err = fs.openIn(next, flags, mode, unix.RESOLVE_NO_SYMLINKS)
 		return fd, nil, err
 	}

@@ -111,6 +111,61 @@ func (fs *FS) setupVirtual() error {
 	return nil
 }
 
+// checkMountPoints refuses a volume that could not be mounted where it is asked for, as
+// a bind mount (mount(2): ENOTDIR) and so a container engine refuse it: runc creates the
+// missing directories of a mount point with mkdir -p, which fails below a file ("not a
+// directory"), and a directory cannot be bound over a file, nor a file over a directory.
+// Such a volume would otherwise be there for the program to find and never reachable
+// (ENOTDIR at each lookup). A symlink on the way is left to the walk, which follows it.
+// Called once the virtual directories are set up, so that the walk goes through them.
+func (fs *FS) checkMountPoints() error {
+	for _, m := range fs.mounts {
+		if m.Guest == "/" {
+			continue
+		}
+		var above []string
+		for d := path.Dir(m.Guest); d != "/"; d = path.Dir(d) {
+			above = append([]string{d}, above...)
+		}
+		for _, d := range above {
+			if mode, ok := fs.lmode(d, ""); ok && mode != unix.S_IFDIR && mode != unix.S_IFLNK {
+				return fmt.Errorf("volume %s:%s: %s in the root is not a directory: nothing can be mounted below it", m.Host, m.Guest, d)
+			}
+		}
+		mode, ok := fs.lmode(path.Dir(m.Guest), path.Base(m.Guest))
+		switch {
+		case !ok || mode == unix.S_IFLNK:
+		case m.file == "" && mode != unix.S_IFDIR:
+			return fmt.Errorf("volume %s:%s: %s in the root is not a directory, and a directory cannot be mounted over it", m.Host, m.Guest, m.Guest)
+		case m.file != "" && mode == unix.S_IFDIR:
+			return fmt.Errorf("volume %s:%s: %s in the root is a directory, and a file cannot be mounted over it", m.Host, m.Guest, m.Guest)
+		}
+	}
+	return nil
+}
+
+// lmode is the file type (S_IFMT bits) of name in the guest directory dir, or of dir
+// itself when name is empty, without following a symlink there; ok is false when there
+// is none (or it cannot be reached).
+func (fs *FS) lmode(dir, name string) (mode uint32, ok bool) {
+	flags := unix.O_PATH | unix.O_NOFOLLOW
+	if name != "" {
+		flags = unix.O_PATH | unix.O_DIRECTORY
+	}
+	fd, _, err := fs.walk(dir, flags, 0)
+	if err != nil {
+		return 0, false
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if name == "" {
+		err = unix.Fstat(fd, &st)
+	} else {
+		err = unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	}
+	return st.Mode & unix.S_IFMT, err == nil
+}
+
 // tempDirs are the host directories a virtual directory's removed directory may be made
 // in: the temporary directories outside the root and the volumes first (making and
 // removing a directory changes its parent's times), then the others.

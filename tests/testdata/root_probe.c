@@ -44,6 +44,8 @@
  *                       sorted, each once, but for those below /proc/ (a container's masks
  *                       of /proc files, which a bind mount of /proc does not bring)
  *   getfl P             open(O_RDONLY) + fcntl(F_GETFL), in octal
+ *   getflpath P         open(O_PATH), then open(O_PATH|O_NOFOLLOW): each one's
+ *                       fcntl(F_GETFL) in octal and fcntl(F_GETFD)
  *   childcwd P          fork(2) a child that enters P and waits; readlink of its
  *                       /proc/PID/cwd and of its /proc/PID/fd/N for the program's own
  *                       file, the targets of its map_files links (as mapfiles), then
@@ -362,7 +364,8 @@ static int nargs(const char *op)
 	static const char *const one[] = {"chdir", "fchdir", "read", "ls", "stat", "lstat", "readlink", "openw", "openrw",
 					  "opentrunc", "creat", "tmpfile", "mkdir", "rmdir", "unlink", "mkfifo", "utime",
 					  "chown", "setxattr", "futimens", "fchown", "fsetxattr", "opath",
-					  "fchownat_empty", "utimensat_empty", "maps", "childcwd", "getfl"};
+					  "fchownat_empty", "utimensat_empty", "maps", "childcwd", "getfl",
+					  "getflpath"};
 	static const char *const two[] = {"write", "append", "rename", "link", "symlink", "chmod", "truncate", "access",
 					  "fchmod", "openat", "openatfd"};
 	for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
@@ -451,6 +454,16 @@ int main(int argc, char **argv)
 			do_mounts("self");
 		} else if (strcmp(op, "childcwd") == 0) {
 			do_childcwd(a);
+		} else if (strcmp(op, "getflpath") == 0) {
+			for (int nofollow = 0; nofollow < 2; nofollow++) {
+				int fd = open(a, O_PATH | (nofollow ? O_NOFOLLOW : 0));
+				if (fd < 0) {
+					printf("%s%s", ename(errno), nofollow ? "\n" : " ");
+					continue;
+				}
+				printf("%#o/%d%s", fcntl(fd, F_GETFL), fcntl(fd, F_GETFD), nofollow ? "\n" : " ");
+				close(fd);
+			}
 		} else if (strcmp(op, "getfl") == 0) {
 			int fd = open(a, O_RDONLY);
 			if (fd < 0) {

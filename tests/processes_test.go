@@ -67,6 +67,19 @@ func TestProcFork(t *testing.T) {
 	})
 }
 
+// TestProcForkVDSO: a child, a grandchild and a vfork child find the vDSO where the
+// parent's libc found it (AT_SYSINFO_EHDR, which they inherit), and libc's clocks, which
+// call into it, work there and agree with the parent's.
+func TestProcForkVDSO(t *testing.T) {
+	forFlavours(t, "proc_fork_vdso", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"parent: failed checks 0\n",
+			"child: failed checks 0, grandchild: 0\n",
+			"vfork child: failed checks 0\n")
+	})
+}
+
 // TestProcForkState: each child has the parent's working directory, umask, descriptors
 // (one at 40 without FD_CLOEXEC, one at 41 with it, 0 closed), process group and limits
 // as they are at its fork, though the parent changes them between forks; once every

@@ -37,9 +37,10 @@ func Golos(root, out string, tags ...string) error {
 	// -checklinkname=0: golos reaches two variables of the runtime's poller and one of
 	// package syscall (cmd/golos/hostfd_unsafe.go), which Go 1.23+ does not export. The
 	// golosbuild tag selects that file; without it (a plain go build) cmd/golos builds a
-	// binary that says how to build golos (cmd/golos/plainbuild.go).
+	// binary that says how to build golos (cmd/golos/plainbuild.go). -E: golos's entry
+	// moves a forked child's vDSO before the runtime starts (cmd/golos/forkentry_amd64.s).
 	cmd := exec.Command("go", "build", "-trimpath", "-tags="+strings.Join(append([]string{"golosbuild"}, tags...), ","),
-		fmt.Sprintf("-ldflags=-T=%#x -checklinkname=0", TextAddress),
+		fmt.Sprintf("-ldflags=-T=%#x -checklinkname=0 -E=main.forkEntry", TextAddress),
 		"-o", linked.Name(), "./cmd/golos")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")

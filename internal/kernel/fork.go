@@ -39,8 +39,8 @@ import (
 
 // ForkChildCommand is the golos command a forked child's golos is started with, followed
 // by the number of the descriptor of its socket to the parent, the address of the
-// parent's vDSO (hex) and the parent's vfs.HighFD, which the child's golos takes as its
-// own (vfs.InheritHighFD).
+// parent's vDSO (hex), the parent's vfs.HighFD, which the child's golos takes as its
+// own (vfs.InheritHighFD), and the vDSO's layout (vdsoLayout).
 const ForkChildCommand = "fork-child"
 
 // forkState is what the parent sends its child's golos.
@@ -338,7 +338,7 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 		}
 	}
 	pid, err = syscall.ForkExec(selfExe, []string{golosBinary(), ForkChildCommand, strconv.Itoa(childEnd),
-		strconv.FormatUint(vdso[0].Lo, 16), strconv.Itoa(vfs.HighFD())}, attr)
+		strconv.FormatUint(vdso[0].Lo, 16), strconv.Itoa(vfs.HighFD()), vdsoLayout(vdso)}, attr)
 	unix.Close(childEnd)
 	if err == nil {
 		// Known before the child can end: a wait of the program's must not report it
@@ -393,6 +393,22 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 	}
 	p.doomed.succeeded(pid)
 	return pid, conn, nil
+}
+
+// vdsoLayout is the vDSO's layout for the child golos's entry, which moves its own to the
+// same place before its runtime starts (cmd/golos/forkentry_amd64.s): the address of the
+// [vdso] part, then each part's start and end, each as 16 hex digits.
+func vdsoLayout(parts []forkMapping) string {
+	var b strings.Builder
+	for _, m := range parts {
+		if m.Path == "[vdso]" {
+			fmt.Fprintf(&b, "%016x", m.Lo)
+		}
+	}
+	for _, m := range parts {
+		fmt.Fprintf(&b, "%016x%016x", m.Lo, m.Hi)
+	}
+	return b.String()
 }
 
 // startLog looks at what a child's golos that failed before it had the process wrote to

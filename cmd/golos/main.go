@@ -494,9 +494,9 @@ func forkChild(args []string) int {
 		fmt.Fprintf(os.Stderr, "golos: %v\n", err)
 		return 125
 	} else if moved {
-		// In place before the runtime started: RunForked finds it there, and the runtime
-		// need not stop calling into it.
-		pause = func() func(int64) { return func(int64) {} }
+		// In place before the runtime started: the runtime need not stop calling into
+		// it, nor RunForked move it.
+		pause = func() func(int64) { return nil }
 	}
 	code, err := kernel.RunForked(conn, vdso, opts, pause)
 	if err != nil {

@@ -19,8 +19,9 @@ import (
 )
 
 // VDSOPause stops the Go runtime of this golos from calling into its vDSO; the function it
-// returns lets it call again, the vDSO moved by delta bytes. (Package main reaches the
-// runtime's variables; see cmd/golos.)
+// returns lets it call again, the vDSO moved by delta bytes. It returns nil when golos's
+// entry has moved the vDSO to the parent's place already, before the runtime started.
+// (Package main reaches the runtime's variables and has the entry; see cmd/golos.)
 type VDSOPause func() (resume func(delta int64))
 
 // RunForked is the child's side of fork (fork.go): it receives the process from the
@@ -42,8 +43,12 @@ func RunForked(conn int, vdsoAt uint64, opts Options, pause VDSOPause) (int, err
 		go func() {
 			runtime.LockOSThread() // waitOutside tells its own thread from the others
 			parts, err := moveVDSO(vdsoAt, resume)
-			moved <- vdsoMove{parts, err}
+			moved <- vdsoMove{parts: parts, err: err}
 		}()
+	}
+	if resume == nil {
+		// In place: no thread to wait for, nor one to start for the move.
+		startMove = func() { moved <- vdsoMove{inPlace: true} }
 	}
 	st, err := receiveState(conn)
 	if err != nil {
@@ -163,7 +168,7 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 
 	if m := <-moved; m.err != nil {
 		return nil, nil, m.err
-	} else if !sameParts(m.parts, st.VDSO) {
+	} else if !m.inPlace && !sameParts(m.parts, st.VDSO) {
 		return nil, nil, fmt.Errorf("the vDSO: the parent's is laid out otherwise than the child's")
 	}
 	opts := st.Opts
@@ -391,10 +396,12 @@ func openMapped(m forkMapping, write bool) (int, error) {
 	return fd, nil
 }
 
-// vdsoMove is what moveVDSO did: the vDSO's parts where they are now, or why it failed.
+// vdsoMove is what moveVDSO did: the vDSO's parts where they are now, or why it failed;
+// or that golos's entry put it in its place (VDSOPause).
 type vdsoMove struct {
-	parts []forkMapping
-	err   error
+	parts   []forkMapping
+	err     error
+	inPlace bool
 }
 
 // sameParts reports whether the child's vDSO parts lie where the parent's do.

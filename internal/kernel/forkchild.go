@@ -324,6 +324,30 @@ func placeFDs(nums, sent []int) ([]int, error) {
 // mapRegions maps each region at its place, writable until the parent has copied the
 // contents (mapRegions' caller then gives each its protection).
 func mapRegions(maps []forkMapping, shared []int) error {
+	// A file is opened once for all its regions (a library has four or five: its
+	// headers, code, read-only data, data), not once a region.
+	type fileKey struct {
+		path     string
+		dev, ino uint64
+		write    bool
+	}
+	opened := map[fileKey]int{}
+	defer func() {
+		for _, fd := range opened {
+			unix.Close(fd)
+		}
+	}()
+	open := func(m forkMapping, write bool) (int, error) {
+		k := fileKey{m.Path, m.Dev, m.Ino, write}
+		if fd, ok := opened[k]; ok {
+			return fd, nil
+		}
+		fd, err := openMapped(m, write)
+		if err == nil {
+			opened[k] = fd
+		}
+		return fd, err
+	}
 	for _, m := range maps {
 		flags := unix.MAP_FIXED_NOREPLACE
 		prot := unix.PROT_READ | unix.PROT_WRITE
@@ -340,20 +364,18 @@ func mapRegions(maps []forkMapping, shared []int) error {
 			if m.SharedFD > 0 {
 				fd = shared[m.SharedFD-1]
 			} else {
-				f, err := openMapped(m, true)
+				f, err := open(m, true)
 				if err != nil {
 					return err
 				}
-				defer unix.Close(f)
 				fd = f
 			}
 		case m.Path != "":
 			flags |= unix.MAP_PRIVATE
-			f, err := openMapped(m, false)
+			f, err := open(m, false)
 			if err != nil {
 				return err
 			}
-			defer unix.Close(f)
 			fd = f
 		default:
 			flags |= unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_NORESERVE

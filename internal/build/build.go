@@ -48,7 +48,17 @@ func Golos(root, out string, tags ...string) error {
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("build golos: go build: %w", err)
 	}
-	if _, err := tlsmove.RewriteFile(linked.Name(), out); err != nil {
+	// The TLS move first: it reads the runtime's code as linked. Then the patch, on a
+	// copy that replaces out whole once patched.
+	moved := linked.Name() + ".moved"
+	defer os.Remove(moved)
+	if _, err := tlsmove.RewriteFile(linked.Name(), moved); err != nil {
+		return fmt.Errorf("build golos: %w", err)
+	}
+	if err := skipCgroupProcs(moved); err != nil {
+		return fmt.Errorf("build golos: %w", err)
+	}
+	if err := os.Rename(moved, out); err != nil {
 		return fmt.Errorf("build golos: %w", err)
 	}
 	return OCI(root, filepath.Join(filepath.Dir(out), "golos-oci"))

@@ -68,6 +68,29 @@ parsed:
 	JCS	start
 	TESTQ	$1, R15
 	JZ	start
+	// Each part lies within 1 MiB of [vdso], after the one before it, so that a
+	// layout can name nothing of the process but the vDSO's neighbourhood.
+	MOVQ	16(R14), CX
+	MOVQ	CX, DX
+	SUBQ	$0x100000, CX // the window's start, then each part's end
+	JCS	start
+	ADDQ	$0x100000, DX // the window's end
+	JCS	start
+	MOVQ	$1, BX
+check:
+	CMPQ	BX, R15
+	JCC	checked
+	MOVQ	16(R14)(BX*8), AX // start
+	CMPQ	AX, CX
+	JCS	start
+	MOVQ	24(R14)(BX*8), CX // end
+	CMPQ	AX, CX
+	JCC	start
+	CMPQ	CX, DX
+	JHI	start
+	ADDQ	$2, BX
+	JMP	check
+checked:
 
 	// The auxiliary vector's AT_SYSINFO_EHDR (33): its value's address in R13.
 	MOVQ	0(SP), AX

@@ -68,6 +68,7 @@ type forkState struct {
 	InheritStderr         bool // fd 2, without FD_CLOEXEC, is among CloexecFDs all the same (startLog)
 	VforkWrites           bool // vfork: the child tracks its writes to give them back (vforkmem_unsafe.go)
 	Lazy                  bool // the holder's socket (or word of none) follows the descriptors: its private anonymous memory comes from there (lazyfork_unsafe.go)
+	VforkLazy             bool // vfork: the parent serves the private anonymous memory as the child touches it (vforklazy_unsafe.go)
 }
 
 // forkSignalfd is one signalfd of the parent's (signalfd.go): its mask and descriptors.
@@ -245,6 +246,10 @@ func (t *Thread) forkChild(a abi.CloneArgs, started func()) (int, error) {
 		// First: the child gives back the parent's stack when it execs or ends, where
 		// the stores below may be (vforkShare).
 		vforkWait(conn, pid)
+		if t.vforkServe != nil {
+			t.vforkServe() // the child has what it needs of this process's memory
+			t.vforkServe = nil
+		}
 	}
 	if a.Flags&unix.CLONE_PARENT_SETTID != 0 {
 		var b [4]byte
@@ -436,7 +441,7 @@ func (p *Process) startLog(log int) error {
 // sendProcess sends the child the process and its memory, and waits until its thread is
 // about to run. log is the child's start-up log (startLog), golos's, never sent as one of
 // the program's descriptors.
-func (t *Thread) sendProcess(conn, log, pid int, a abi.CloneArgs) error {
+func (t *Thread) sendProcess(conn, log, pid int, a abi.CloneArgs) (err error) {
 	p := t.p
 	if a.Flags&unix.CLONE_VFORK == 0 {
 		// The child's memory is the process's at one instant. (A vfork child only
@@ -460,15 +465,18 @@ func (t *Thread) sendProcess(conn, log, pid int, a abi.CloneArgs) error {
 	}()
 	// The private anonymous memory from a snapshot, the holder (lazyfork_unsafe.go).
 	st.Lazy = a.Flags&unix.CLONE_VFORK == 0 && lazyForkOK() && lazyWorth(st.Maps)
-	runs, err := planCopy(p.mm.pagemap, st.Maps, st.Lazy)
-	if err != nil {
-		return err
-	}
 	if a.Flags&unix.CLONE_VFORK != 0 {
 		st.VforkStack = vforkStack(st.Maps, t.ctx.Regs.RSP)
 		// The child's other writes too, when no other thread of this process writes
 		// meanwhile (vforkmem_unsafe.go).
 		st.VforkWrites = p.programThreads() == 1
+		// And then its private anonymous memory as it touches it, served from this
+		// process's (vforklazy_unsafe.go).
+		st.VforkLazy = st.VforkWrites && lazyForkOK() && lazyPresent(st.Maps, vforkLazyMin)
+	}
+	runs, err := planCopy(p.mm.pagemap, st.Maps, st.Lazy || st.VforkLazy)
+	if err != nil {
+		return err
 	}
 	if err := writeMsg(conn, st.encode()); err != nil {
 		return err
@@ -501,8 +509,28 @@ func (t *Thread) sendProcess(conn, log, pid int, a abi.CloneArgs) error {
 	switch {
 	case st.Lazy && string(mapped) == lazyReady:
 		p.keepConn(conn) // the child takes the rest at once when this golos ends
+	case st.VforkLazy && string(mapped) == lazyReady:
+		fds, err := recvFDs(conn, 1) // the child's userfaultfd
+		if err != nil {
+			for _, fd := range fds {
+				unix.Close(fd)
+			}
+			return err
+		}
+		uffd, err := vfs.MoveHigh(fds[0]) // not at a number of the program's
+		if err != nil {
+			return err
+		}
+		stop := serveVforkFaults(uffd, lazyOnly(st.Maps))
+		t.vforkServe = stop // until the child execs or ends (forkChild)
+		defer func() {
+			if err != nil {
+				stop()
+				t.vforkServe = nil
+			}
+		}()
 	case len(mapped) == 0:
-		if st.Lazy {
+		if st.Lazy || st.VforkLazy {
 			// The child could not take its memory from the holder: all of it is
 			// copied, as it was before the holder.
 			more, err := planCopy(p.mm.pagemap, lazyOnly(st.Maps), false)
@@ -785,6 +813,7 @@ func (p *Process) vforkShare() {
 	if p.vforkConn <= 0 || r[1] == 0 {
 		return
 	}
+	fetchForParent(r[0], r[1]) // its pages the parent still has to serve (vforklazy_unsafe.go)
 	var b []byte
 	for _, r := range append([][2]uint64{r}, p.writtenRanges()...) {
 		b = binary.LittleEndian.AppendUint64(b, r[0])

@@ -83,6 +83,7 @@ func RunForked(conn int, vdsoAt uint64, opts Options, pause VDSOPause) (int, err
 			return
 		}
 		writeMsg(conn, nil)
+		p.watchVforkParent(conn) // when the parent serves the memory (vforklazy_unsafe.go)
 		if lazyActive() {
 			p.files.own(conn)
 			p.watchParent(conn) // the parent's golos ends: the rest of the memory at once
@@ -152,7 +153,9 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 		}
 		pages = append(pages, stubPage{addr: s.Addr, alias: alias, used: s.Used})
 	}
-	if err := writeMsg(conn, mapped); err != nil { // mapped: the parent copies the memory
+	if st.VforkLazy && setupVforkLazy(conn, st.Maps) {
+		// Sent with its userfaultfd: the parent serves those pages from now on.
+	} else if err := writeMsg(conn, mapped); err != nil { // mapped: the parent copies the memory
 		return nil, nil, err
 	}
 	if err := readReply(conn); err != nil {

@@ -510,29 +510,29 @@ func (t *Thread) sendProcess(conn, log, pid int, a abi.CloneArgs) (err error) {
 	case st.Lazy && string(mapped) == lazyReady:
 		p.keepConn(conn) // the child takes the rest at once when this golos ends
 	case st.VforkLazy && string(mapped) == lazyReady:
-		fds, err := recvFDs(conn, 1) // the child's userfaultfd
-		if err != nil {
+		fds, rerr := recvFDs(conn, 1) // the child's userfaultfd
+		if rerr != nil {
 			for _, fd := range fds {
 				unix.Close(fd)
 			}
-			return err
+			return rerr
 		}
-		uffd, err := vfs.MoveHigh(fds[0]) // not at a number of the program's
-		if err != nil {
-			return err
+		uffd, merr := vfs.MoveHigh(fds[0]) // not at a number of the program's
+		if merr != nil {
+			return merr
 		}
 		stop := serveVforkFaults(uffd, lazyOnly(st.Maps))
 		t.vforkServe = stop // until the child execs or ends (forkChild)
 		defer func() {
-			if err != nil {
+			if err != nil { // sendProcess's: the child is given up
 				stop()
 				t.vforkServe = nil
 			}
 		}()
 	case len(mapped) == 0:
 		if st.Lazy || st.VforkLazy {
-			// The child could not take its memory from the holder: all of it is
-			// copied, as it was before the holder.
+			// The child could not take its memory from the holder (a vfork's, from
+			// this golos): all of it is copied, as it was before the holder.
 			more, err := planCopy(p.mm.pagemap, lazyOnly(st.Maps), false)
 			if err != nil {
 				return err

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -64,6 +65,19 @@ func TestProcFork(t *testing.T) {
 			"child that raised SIGSTOP, waitpid(WUNTRACED): WIFSTOPPED, WSTOPSIG 19\n",
 			"after SIGCONT, waitpid(WCONTINUED): WIFCONTINUED\n",
 			"failures: 0\n")
+	})
+}
+
+// TestProcForkVDSO: a child, a grandchild and a vfork child find the vDSO where the
+// parent's libc found it (AT_SYSINFO_EHDR, which they inherit), and libc's clocks, which
+// call into it, work there and agree with the parent's.
+func TestProcForkVDSO(t *testing.T) {
+	forFlavours(t, "proc_fork_vdso", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"parent: failed checks 0\n",
+			"child: failed checks 0, grandchild: 0\n",
+			"vfork child: failed checks 0\n")
 	})
 }
 
@@ -655,15 +669,59 @@ func TestProcCloneFlags(t *testing.T) {
 // TestProcVforkMemory: a vfork child's writes to its parent's memory (globals in .bss and
 // .data, small and large malloc'd blocks, a local of the frame both return to, read(2)'s
 // store into a global, the errno of its failed execve) are seen by the parent, as on
-// Linux; posix_spawnp of a missing program and posix_spawn with a failing file action
+// Linux; with 4 MiB of the parent's memory written (served to the child as it touches
+// it: internal/kernel/vforklazy_unsafe.go), a child reads all of it right and its writes
+// are seen; posix_spawnp of a missing program and posix_spawn with a failing file action
 // report ENOENT.
 func TestProcVforkMemory(t *testing.T) {
 	forFlavours(t, "proc_vfork", func(t *testing.T, p string) {
 		nat, _ := runBoth(t, p)
 		wantNative(t, nat, 0, "child exited 0\n.bss global: 11\n.data global: 12\nsmall malloc: 13\nlarge malloc: 14 15\nlocal: 16\n",
 			"read(2) into a global: \"via read\"\nerrno of its execve: ENOENT\n",
+			"4 MiB block: child exited 0, read it right: yes, its writes: 21 22\n",
 			"posix_spawnp of a missing program: ENOENT\n", "posix_spawn with a failing open action: ENOENT\n")
 	})
+}
+
+// TestProcVforkParentGone: a vfork child whose parent's golos serves it the parent's memory
+// as it touches it (internal/kernel/vforklazy_unsafe.go), and whose parent is killed
+// before it has read it: the child ends (SIGKILL, with a note) instead of waiting for ever
+// on a missing page, and no golos is left. Natively the child goes on in the memory it
+// shares and prints its sum, which the test checks first.
+func TestProcVforkParentGone(t *testing.T) {
+	needGolos(t)
+	p := prog(t, "proc_vfork_parent_gone.glibc-static")
+	nat := runNative(&runOpts{stdin: []byte("go\n")}, p)
+	if want := fmt.Sprintf("ready\nsum %d\nthe child exited 0\n", 0x5a*(4<<20)); nat.code != 0 || string(nat.stdout) != want {
+		t.Fatalf("natively: %s, stdout %q, want %q", nat, nat.stdout, want)
+	}
+	r := startReady(t, 60*time.Second, "run", p)
+	kids := descendants(r.cmd.Process.Pid)
+	if len(kids) != 1 {
+		r.abandon()
+		t.Fatalf("golos: %d processes below golos, want the child's golos", len(kids))
+	}
+	child := kids[0]
+	// The parent's golos alone: the child is orphaned, as when a vfork's caller is killed.
+	syscall.Kill(r.cmd.Process.Pid, syscall.SIGKILL)
+	r.in.Write([]byte("go\n"))
+	r.cmd.Wait() // and for the child's copy of stderr to close with it
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", child))
+		if err != nil || bytes.Contains(b, []byte(") Z ")) {
+			break // gone, or a zombie its new parent will reap
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(child, syscall.SIGKILL)
+			t.Fatalf("golos: the vfork child's golos (pid %d) still runs 10 s after its parent was killed; stderr:\n%s", child, r.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.timer.Stop()
+	if !strings.Contains(r.stderr.String(), "the vfork parent's golos ended before this process had its memory") {
+		t.Errorf("golos: the child did not say why it ended; stderr:\n%s", r.stderr.String())
+	}
 }
 
 // TestProcLazyForkHolderGone: a lazy fork's holder (internal/kernel/lazyfork_unsafe.go)

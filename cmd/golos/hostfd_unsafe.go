@@ -100,11 +100,10 @@ func placeRuntimeFDs() ([]int, error) {
 	return []int{ep, efd}, nil
 }
 
-// preStart is the binary's entry point (prestart_amd64.s, linked with -E main.preStart by
-// internal/build): it grows the descriptor table before the runtime starts. Nothing in Go
-// calls it.
+// preStart is the entry point's second step (prestart_amd64.s; forkEntry jumps to it): it
+// grows the descriptor table before the runtime starts. Nothing in Go calls it.
 //
-//lint:ignore U1000 the linker's -E names it, not Go code
+//lint:ignore U1000 the entry point jumps to it, not Go code
 func preStart()
 
 // tableTop is how many entries preStart grew the descriptor table to, 0 if it did not

@@ -468,7 +468,7 @@ func runSandboxed(opts kernel.Options, stage string, net sandbox.Net, argv0 *str
 func forkChild(args []string) int {
 	conn := -1
 	var vdso uint64
-	if len(args) == 3 {
+	if len(args) == 4 { // the last, the vDSO's layout, is forkEntry's (forkentry_amd64.s)
 		conn, _ = strconv.Atoi(args[0])
 		vdso, _ = strconv.ParseUint(args[1], 16, 64)
 		// Before placeRuntimeFDs, the first to use it.
@@ -494,7 +494,16 @@ func forkChild(args []string) int {
 		opts.HostFDs = append(opts.HostFDs, fd)
 		opts.Stderr = os.NewFile(uintptr(fd), "/dev/stderr")
 	}
-	code, err := kernel.RunForked(conn, vdso, opts, pauseVDSO)
+	pause := pauseVDSO
+	if moved, err := entryVDSOMoved(); err != nil {
+		fmt.Fprintf(os.Stderr, "golos: %v\n", err)
+		return 125
+	} else if moved {
+		// In place before the runtime started: the runtime need not stop calling into
+		// it, nor RunForked move it.
+		pause = func() func(int64) { return nil }
+	}
+	code, err := kernel.RunForked(conn, vdso, opts, pause)
 	if err != nil {
 		return 125 // the parent's golos has the error and says what failed
 	}

@@ -29,3 +29,5 @@ func placeRuntimeFDs() ([]int, error) { return nil, errPlainBuild }
 func appNofile() unix.Rlimit { return unix.Rlimit{} }
 
 func pauseVDSO() func(delta int64) { return func(int64) {} }
+
+func entryVDSOMoved() (bool, error) { return false, nil }

@@ -2,7 +2,8 @@
 
 #include "textflag.h"
 
-// preStart is golos's ELF entry point (internal/build links with -E main.preStart): it
+// preStart is the second step of golos's ELF entry point (forkEntry, which internal/build
+// links with -E, jumps here): it
 // grows the descriptor table before the Go runtime starts, then enters the runtime as
 // _rt0_amd64_linux would have been entered. golos keeps its own descriptors at the top
 // of the table (vfs.HighFD), out of the program's way; a small table puts them where the

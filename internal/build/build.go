@@ -37,10 +37,11 @@ func Golos(root, out string, tags ...string) error {
 	// -checklinkname=0: golos reaches two variables of the runtime's poller and one of
 	// package syscall (cmd/golos/hostfd_unsafe.go), which Go 1.23+ does not export. The
 	// golosbuild tag selects that file; without it (a plain go build) cmd/golos builds a
-	// binary that says how to build golos (cmd/golos/plainbuild.go). -E: the entry point
-	// grows the descriptor table before the runtime starts (cmd/golos/prestart_amd64.s).
+	// binary that says how to build golos (cmd/golos/plainbuild.go). -E: golos's entry
+	// moves a forked child's vDSO (cmd/golos/forkentry_amd64.s), then grows the
+	// descriptor table (cmd/golos/prestart_amd64.s), before the runtime starts.
 	cmd := exec.Command("go", "build", "-trimpath", "-tags="+strings.Join(append([]string{"golosbuild"}, tags...), ","),
-		fmt.Sprintf("-ldflags=-T=%#x -checklinkname=0 -E=main.preStart", TextAddress),
+		fmt.Sprintf("-ldflags=-T=%#x -checklinkname=0 -E=main.forkEntry", TextAddress),
 		"-o", linked.Name(), "./cmd/golos")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
@@ -48,7 +49,17 @@ func Golos(root, out string, tags ...string) error {
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("build golos: go build: %w", err)
 	}
-	if _, err := tlsmove.RewriteFile(linked.Name(), out); err != nil {
+	// The TLS move first: it reads the runtime's code as linked. Then the patch, on a
+	// copy that replaces out whole once patched.
+	moved := linked.Name() + ".moved"
+	defer os.Remove(moved)
+	if _, err := tlsmove.RewriteFile(linked.Name(), moved); err != nil {
+		return fmt.Errorf("build golos: %w", err)
+	}
+	if err := skipCgroupProcs(moved); err != nil {
+		return fmt.Errorf("build golos: %w", err)
+	}
+	if err := os.Rename(moved, out); err != nil {
 		return fmt.Errorf("build golos: %w", err)
 	}
 	return OCI(root, filepath.Join(filepath.Dir(out), "golos-oci"))

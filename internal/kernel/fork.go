@@ -40,8 +40,8 @@ import (
 
 // ForkChildCommand is the golos command a forked child's golos is started with, followed
 // by the number of the descriptor of its socket to the parent, the address of the
-// parent's vDSO (hex) and the parent's vfs.HighFD, which the child's golos takes as its
-// own (vfs.InheritHighFD).
+// parent's vDSO (hex), the parent's vfs.HighFD, which the child's golos takes as its
+// own (vfs.InheritHighFD), and the vDSO's layout (vdsoLayout).
 const ForkChildCommand = "fork-child"
 
 // forkState is what the parent sends its child's golos.
@@ -69,6 +69,7 @@ type forkState struct {
 	InheritStderr         bool // fd 2, without FD_CLOEXEC, is among CloexecFDs all the same (startLog)
 	VforkWrites           bool // vfork: the child tracks its writes to give them back (vforkmem_unsafe.go)
 	Lazy                  bool // the holder's socket (or word of none) follows the descriptors: its private anonymous memory comes from there (lazyfork_unsafe.go)
+	VforkLazy             bool // vfork: the parent serves the private anonymous memory as the child touches it (vforklazy_unsafe.go)
 }
 
 // forkSignalfd is one signalfd of the parent's (signalfd.go): its mask and descriptors.
@@ -253,6 +254,10 @@ func (t *Thread) forkChild(a abi.CloneArgs, started func()) (int, error) {
 		// First: the child gives back the parent's stack when it execs or ends, where
 		// the stores below may be (vforkShare).
 		vforkWait(conn, pid)
+		if t.vforkServe != nil {
+			t.vforkServe() // the child has what it needs of this process's memory
+			t.vforkServe = nil
+		}
 	}
 	if a.Flags&unix.CLONE_PARENT_SETTID != 0 {
 		var b [4]byte
@@ -346,7 +351,7 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 		}
 	}
 	pid, err = syscall.ForkExec(selfExe, []string{golosBinary(), ForkChildCommand, strconv.Itoa(childEnd),
-		strconv.FormatUint(vdso[0].Lo, 16), strconv.Itoa(vfs.HighFD())}, attr)
+		strconv.FormatUint(vdso[0].Lo, 16), strconv.Itoa(vfs.HighFD()), vdsoLayout(vdso)}, attr)
 	unix.Close(childEnd)
 	if err == nil {
 		// Known before the child can end: a wait of the program's must not report it
@@ -403,6 +408,22 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 	return pid, conn, nil
 }
 
+// vdsoLayout is the vDSO's layout for the child golos's entry, which moves its own to the
+// same place before its runtime starts (cmd/golos/forkentry_amd64.s): the address of the
+// [vdso] part, then each part's start and end, each as 16 hex digits.
+func vdsoLayout(parts []forkMapping) string {
+	var b strings.Builder
+	for _, m := range parts {
+		if m.Path == "[vdso]" {
+			fmt.Fprintf(&b, "%016x", m.Lo)
+		}
+	}
+	for _, m := range parts {
+		fmt.Fprintf(&b, "%016x%016x", m.Lo, m.Hi)
+	}
+	return b.String()
+}
+
 // startLog looks at what a child's golos that failed before it had the process wrote to
 // its stderr, a memfd (its start-up log), which keeps the Go runtime's complaints from
 // the program's stderr: a child whose runtime could not start its threads, the host's
@@ -428,7 +449,7 @@ func (p *Process) startLog(log int) error {
 // sendProcess sends the child the process and its memory, and waits until its thread is
 // about to run. log is the child's start-up log (startLog), golos's, never sent as one of
 // the program's descriptors.
-func (t *Thread) sendProcess(conn, log, pid int, a abi.CloneArgs) error {
+func (t *Thread) sendProcess(conn, log, pid int, a abi.CloneArgs) (err error) {
 	p := t.p
 	if a.Flags&unix.CLONE_VFORK == 0 {
 		// The child's memory is the process's at one instant. (A vfork child only
@@ -452,15 +473,18 @@ func (t *Thread) sendProcess(conn, log, pid int, a abi.CloneArgs) error {
 	}()
 	// The private anonymous memory from a snapshot, the holder (lazyfork_unsafe.go).
 	st.Lazy = a.Flags&unix.CLONE_VFORK == 0 && lazyForkOK() && lazyWorth(st.Maps)
-	runs, err := planCopy(p.mm.pagemap, st.Maps, st.Lazy)
-	if err != nil {
-		return err
-	}
 	if a.Flags&unix.CLONE_VFORK != 0 {
 		st.VforkStack = vforkStack(st.Maps, t.ctx.Regs.RSP)
 		// The child's other writes too, when no other thread of this process writes
 		// meanwhile (vforkmem_unsafe.go).
 		st.VforkWrites = p.programThreads() == 1
+		// And then its private anonymous memory as it touches it, served from this
+		// process's (vforklazy_unsafe.go).
+		st.VforkLazy = st.VforkWrites && lazyForkOK() && lazyPresent(st.Maps, vforkLazyMin)
+	}
+	runs, err := planCopy(p.mm.pagemap, st.Maps, st.Lazy || st.VforkLazy)
+	if err != nil {
+		return err
 	}
 	if err := writeMsg(conn, st.encode()); err != nil {
 		return err
@@ -493,10 +517,30 @@ func (t *Thread) sendProcess(conn, log, pid int, a abi.CloneArgs) error {
 	switch {
 	case st.Lazy && string(mapped) == lazyReady:
 		p.keepConn(conn) // the child takes the rest at once when this golos ends
+	case st.VforkLazy && string(mapped) == lazyReady:
+		fds, rerr := recvFDs(conn, 1) // the child's userfaultfd
+		if rerr != nil {
+			for _, fd := range fds {
+				unix.Close(fd)
+			}
+			return rerr
+		}
+		uffd, merr := vfs.MoveHigh(fds[0]) // not at a number of the program's
+		if merr != nil {
+			return merr
+		}
+		stop := serveVforkFaults(uffd, lazyOnly(st.Maps))
+		t.vforkServe = stop // until the child execs or ends (forkChild)
+		defer func() {
+			if err != nil { // sendProcess's: the child is given up
+				stop()
+				t.vforkServe = nil
+			}
+		}()
 	case len(mapped) == 0:
-		if st.Lazy {
-			// The child could not take its memory from the holder: all of it is
-			// copied, as it was before the holder.
+		if st.Lazy || st.VforkLazy {
+			// The child could not take its memory from the holder (a vfork's, from
+			// this golos): all of it is copied, as it was before the holder.
 			more, err := planCopy(p.mm.pagemap, lazyOnly(st.Maps), false)
 			if err != nil {
 				return err
@@ -836,6 +880,7 @@ func (p *Process) vforkShare() {
 	if p.vforkConn <= 0 || r[1] == 0 {
 		return
 	}
+	fetchForParent(r[0], r[1]) // its pages the parent still has to serve (vforklazy_unsafe.go)
 	now := make([]byte, r[1]-r[0])
 	var changed [][2]uint64
 	if copyIn(r[0], now) == 0 {

@@ -46,7 +46,7 @@ func writeMsg(fd int, data []byte) error {
 func writeFull(fd int, b []byte) error {
 	for len(b) > 0 {
 		n, err := unix.Write(fd, b)
-		if err == unix.EINTR {
+		if err == unix.EINTR || err == unix.EAGAIN && waitFor(fd, unix.POLLOUT) {
 			continue
 		}
 		if err != nil {
@@ -73,7 +73,7 @@ func readMsg(fd int) ([]byte, error) {
 func readFull(fd int, b []byte) error {
 	for len(b) > 0 {
 		n, err := unix.Read(fd, b)
-		if err == unix.EINTR {
+		if err == unix.EINTR || err == unix.EAGAIN && waitFor(fd, unix.POLLIN) {
 			continue
 		}
 		if err != nil {
@@ -85,6 +85,18 @@ func readFull(fd int, b []byte) error {
 		b = b[n:]
 	}
 	return nil
+}
+
+// waitFor waits until fd is ready for events (poll(2)): a socket made non-blocking by a
+// watcher of its end that shares its open file (vforklazy_unsafe.go,
+// watchVforkParent). It reports false if it cannot wait.
+func waitFor(fd int, events int16) bool {
+	for {
+		_, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: events}}, -1)
+		if err != unix.EINTR {
+			return err == nil
+		}
+	}
 }
 
 // readReply reads a reply: nil, or the other side's error.

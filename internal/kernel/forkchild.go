@@ -19,8 +19,9 @@ import (
 )
 
 // VDSOPause stops the Go runtime of this golos from calling into its vDSO; the function it
-// returns lets it call again, the vDSO moved by delta bytes. (Package main reaches the
-// runtime's variables; see cmd/golos.)
+// returns lets it call again, the vDSO moved by delta bytes. It returns nil when golos's
+// entry has moved the vDSO to the parent's place already, before the runtime started.
+// (Package main reaches the runtime's variables and has the entry; see cmd/golos.)
 type VDSOPause func() (resume func(delta int64))
 
 // RunForked is the child's side of fork (fork.go): it receives the process from the
@@ -42,8 +43,12 @@ func RunForked(conn int, vdsoAt uint64, opts Options, pause VDSOPause) (int, err
 		go func() {
 			runtime.LockOSThread() // waitOutside tells its own thread from the others
 			parts, err := moveVDSO(vdsoAt, resume)
-			moved <- vdsoMove{parts, err}
+			moved <- vdsoMove{parts: parts, err: err}
 		}()
+	}
+	if resume == nil {
+		// In place: no thread to wait for, nor one to start for the move.
+		startMove = func() { moved <- vdsoMove{inPlace: true} }
 	}
 	st, err := receiveState(conn)
 	if err != nil {
@@ -78,6 +83,7 @@ func RunForked(conn int, vdsoAt uint64, opts Options, pause VDSOPause) (int, err
 			return
 		}
 		writeMsg(conn, nil)
+		p.watchVforkParent(conn) // when the parent serves the memory (vforklazy_unsafe.go)
 		if lazyActive() {
 			p.files.own(conn)
 			p.watchParent(conn) // the parent's golos ends: the rest of the memory at once
@@ -147,7 +153,9 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 		}
 		pages = append(pages, stubPage{addr: s.Addr, alias: alias, used: s.Used})
 	}
-	if err := writeMsg(conn, mapped); err != nil { // mapped: the parent copies the memory
+	if st.VforkLazy && setupVforkLazy(conn, st.Maps) {
+		// Sent with its userfaultfd: the parent serves those pages from now on.
+	} else if err := writeMsg(conn, mapped); err != nil { // mapped: the parent copies the memory
 		return nil, nil, err
 	}
 	if err := readReply(conn); err != nil {
@@ -163,7 +171,7 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 
 	if m := <-moved; m.err != nil {
 		return nil, nil, m.err
-	} else if !sameParts(m.parts, st.VDSO) {
+	} else if !m.inPlace && !sameParts(m.parts, st.VDSO) {
 		return nil, nil, fmt.Errorf("the vDSO: the parent's is laid out otherwise than the child's")
 	}
 	opts := st.Opts
@@ -326,14 +334,42 @@ func placeFDs(nums, sent []int) ([]int, error) {
 // mapRegions maps each region at its place, writable until the parent has copied the
 // contents (mapRegions' caller then gives each its protection).
 func mapRegions(maps []forkMapping, shared []int) error {
+	// A file is opened once for its regions in a row (a library has four or five: its
+	// headers, code, read-only data, data), not once a region, and closed when the next
+	// region is another file's (the mappings keep it): under a low RLIMIT_NOFILE
+	// (prlimit --nofile=20) a program's dozens of mapped files, all open at once, left
+	// the child EMFILE.
+	type fileKey struct {
+		path     string
+		dev, ino uint64
+		write    bool
+	}
+	var last fileKey
+	lastFD := -1
+	defer func() {
+		if lastFD >= 0 {
+			unix.Close(lastFD)
+		}
+	}()
+	open := func(m forkMapping, write bool) (int, error) {
+		k := fileKey{m.Path, m.Dev, m.Ino, write}
+		if lastFD >= 0 && k == last {
+			return lastFD, nil
+		}
+		if lastFD >= 0 {
+			unix.Close(lastFD)
+			lastFD = -1
+		}
+		fd, err := openMapped(m, write)
+		if err == nil {
+			last, lastFD = k, fd
+		}
+		return fd, err
+	}
 	for _, m := range maps {
 		flags := unix.MAP_FIXED_NOREPLACE
 		prot := unix.PROT_READ | unix.PROT_WRITE
 		fd := -1
-		// A file opened here is closed as soon as it is mapped (the mapping keeps the
-		// file): under a low RLIMIT_NOFILE (prlimit --nofile=20) a program's dozens of
-		// file mappings, all open at once, left the child EMFILE.
-		opened := -1
 		switch {
 		case sysvMapping(m):
 			if err := attachSysV(m); err != nil {
@@ -346,20 +382,18 @@ func mapRegions(maps []forkMapping, shared []int) error {
 			if m.SharedFD > 0 {
 				fd = shared[m.SharedFD-1]
 			} else {
-				f, err := openMapped(m, true)
+				f, err := open(m, true)
 				if err != nil {
 					return err
 				}
-				opened = f
 				fd = f
 			}
 		case m.Path != "":
 			flags |= unix.MAP_PRIVATE
-			f, err := openMapped(m, false)
+			f, err := open(m, false)
 			if err != nil {
 				return err
 			}
-			opened = f
 			fd = f
 		default:
 			flags |= unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_NORESERVE
@@ -368,11 +402,7 @@ func mapRegions(maps []forkMapping, shared []int) error {
 		if fd < 0 {
 			off = 0
 		}
-		_, e := rawMmap(m.Lo, m.Hi-m.Lo, prot, flags, fd, off)
-		if opened >= 0 {
-			unix.Close(opened)
-		}
-		if e != 0 {
+		if _, e := rawMmap(m.Lo, m.Hi-m.Lo, prot, flags, fd, off); e != 0 {
 			if e == unix.EEXIST {
 				return fmt.Errorf(placeTaken+"map %#x-%#x (%s) in the child: %w", m.Lo, m.Hi, m.Path, e)
 			}
@@ -406,10 +436,12 @@ func openMapped(m forkMapping, write bool) (int, error) {
 	return fd, nil
 }
 
-// vdsoMove is what moveVDSO did: the vDSO's parts where they are now, or why it failed.
+// vdsoMove is what moveVDSO did: the vDSO's parts where they are now, or why it failed;
+// or that golos's entry put it in its place (VDSOPause).
 type vdsoMove struct {
-	parts []forkMapping
-	err   error
+	parts   []forkMapping
+	err     error
+	inPlace bool
 }
 
 // sameParts reports whether the child's vDSO parts lie where the parent's do.

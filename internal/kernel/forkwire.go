@@ -262,6 +262,7 @@ func (st *forkState) encode() []byte {
 	w.bool(st.VforkWrites)
 	w.bool(st.InheritStderr)
 	w.bool(st.Lazy)
+	w.bool(st.VforkLazy)
 	return w.b
 }
 
@@ -328,6 +329,7 @@ func decodeForkState(b []byte) (*forkState, error) {
 	st.VforkWrites = r.bool()
 	st.InheritStderr = r.bool()
 	st.Lazy = r.bool()
+	st.VforkLazy = r.bool()
 	if r.err == nil && len(r.b) != 0 {
 		r.err = errors.New("the fork state has bytes left over")
 	}

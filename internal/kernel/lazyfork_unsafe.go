@@ -89,7 +89,11 @@ const lazyMin = 8 << 20
 // them (a page table walk, far cheaper than reading /proc/self/pagemap, which the eager
 // copy does; a page swapped out is not counted). Regions' sizes would not do: the
 // program's stack alone is an 8 MiB mapping.
-func lazyWorth(maps []forkMapping) bool {
+func lazyWorth(maps []forkMapping) bool { return lazyPresent(maps, lazyMin) }
+
+// lazyPresent reports whether at least least bytes of the private anonymous pages of
+// maps are in memory (mincore).
+func lazyPresent(maps []forkMapping, least uint64) bool {
 	vec := make([]byte, 4096)
 	var n uint64
 	for i := range maps {
@@ -105,7 +109,7 @@ func lazyWorth(maps []forkMapping) bool {
 			for _, v := range vec[:size/pageSize] {
 				n += uint64(v & 1)
 			}
-			if n*pageSize >= lazyMin {
+			if n*pageSize >= least {
 				return true
 			}
 			lo += size
@@ -434,6 +438,7 @@ func closeHolderWatch() {
 // A page unreadable now (PROT_NONE) is left: it reads zero if made readable later, as the
 // eager copy, which cannot read it either, left it.
 func (p *Process) finishLazy() {
+	fetchVforkLazy() // a vfork child's pages its parent serves, likewise (vforklazy_unsafe.go)
 	lazyMem.mu.Lock()
 	defer lazyMem.mu.Unlock()
 	if lazyMem.sock <= 0 {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -61,37 +62,55 @@ const procChunk = 32 << 10
 func (p *Process) serveProc() {
 	served.Store(p)
 	serveOnce.Do(func() {
-		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
 		if err != nil {
 			return
 		}
 		if fd, err = vfs.MoveHigh(fd); err != nil {
 			return
 		}
-		tv := unix.NsecToTimeval(int64(procPeerWait))
 		if unix.Bind(fd, &unix.SockaddrUnix{Name: procPeerName(selfPid)}) != nil ||
-			unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PASSCRED, 1) != nil ||
-			unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv) != nil {
+			unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PASSCRED, 1) != nil {
+			unix.Close(fd)
+			return
+		}
+		// The listener waits in the runtime's poller, not in a recvmsg(2) of its own: a
+		// goroutine blocked in a syscall holds an OS thread, which every golos would start
+		// (and end) for it, and the runtime another to run the rest meanwhile.
+		peer = os.NewFile(uintptr(fd), "golos-proc-listener") // non-blocking: pollable
+		conn, err := peer.SyscallConn()
+		if err != nil {
+			peer = nil
 			unix.Close(fd)
 			return
 		}
 		p.files.own(fd)
-		go procServe(fd)
+		go procServe(peer, conn)
 	})
 }
 
+// peer is the listener's socket, kept from the garbage collector (whose finalizer would
+// close it).
+var peer *os.File
+
 // procServe answers the askers, one question at a time.
-func procServe(fd int) {
+func procServe(f *os.File, conn syscall.RawConn) {
 	buf := make([]byte, unix.PathMax+64)
 	// Room for the credentials alone: descriptors a peer sends along are not installed
 	// (they would take the program's numbers) but closed (MSG_CTRUNC).
 	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred))
 	for {
-		n, oobn, _, from, err := unix.Recvmsg(fd, buf, oob, 0)
+		var n, oobn int
+		var from unix.Sockaddr
+		var err error
+		rerr := conn.Read(func(fd uintptr) bool {
+			n, oobn, _, from, err = unix.Recvmsg(int(fd), buf, oob, 0)
+			return err != unix.EAGAIN
+		})
 		if err == unix.EINTR {
 			continue
 		}
-		if err != nil {
+		if rerr != nil || err != nil {
 			return
 		}
 		cred, ok := msgCred(oob[:oobn])
@@ -104,11 +123,25 @@ func procServe(fd int) {
 			var h [8]byte
 			binary.LittleEndian.PutUint32(h[:], uint32(len(answer)))
 			binary.LittleEndian.PutUint32(h[4:], uint32(off))
-			if unix.Sendto(fd, append(h[:], part...), 0, from) != nil || off+procChunk >= len(answer) {
+			if sendPart(f, conn, append(h[:], part...), from) != nil || off+procChunk >= len(answer) {
 				break
 			}
 		}
 	}
+}
+
+// sendPart sends one part of an answer to from, waiting at most procPeerWait while the
+// asker's queue is full (an asker that does not read gives up the answer).
+func sendPart(f *os.File, conn syscall.RawConn, b []byte, from unix.Sockaddr) error {
+	var err error
+	f.SetWriteDeadline(time.Now().Add(procPeerWait))
+	if werr := conn.Write(func(fd uintptr) bool {
+		err = unix.Sendto(int(fd), b, 0, from)
+		return err != unix.EAGAIN
+	}); werr != nil {
+		return werr
+	}
+	return err
 }
 
 // msgCred is the sender's credentials in control messages oob.

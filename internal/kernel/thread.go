@@ -62,6 +62,7 @@ type Thread struct {
 	regsSet bool // the handler replaced the registers: leave RAX, RCX and R11 alone
 
 	forkRetries int       // forks made again in a row after the child's golos died of a signal (fork.go)
+	vforkServe  func()    // stops serving a vfork child's memory (vforklazy_unsafe.go), while it is served
 	timed       timedWait // the current wait with a time limit (timedwait.go)
 
 	trapAt time.Time // with --stats: when the application last entered golos

@@ -63,6 +63,10 @@ var vforkWrites struct {
 // regions maps; p keeps the userfaultfd as one of golos's descriptors. Where it cannot,
 // nothing is tracked.
 func (p *Process) trackWrites(maps []forkMapping) {
+	if vforkLazy.on {
+		p.trackWritesLazy(maps) // the parent serves the anonymous memory (vforklazy_unsafe.go)
+		return
+	}
 	fd, _, e := unix.Syscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC|unix.O_NONBLOCK|uffdUserModeOnly, 0, 0)
 	if e != 0 {
 		return
@@ -138,6 +142,7 @@ func (p *Process) stopTrackingWrites() {
 		p.dropOwnFD(vforkWrites.uffd)
 	}
 	vforkWrites.uffd, vforkWrites.regions = 0, nil
+	p.endVforkLazy() // the memory the parent serves is replaced too (vforklazy_unsafe.go)
 }
 
 func ioctlPtr(fd int, req uintptr, arg unsafe.Pointer) unix.Errno {

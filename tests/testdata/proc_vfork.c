@@ -5,8 +5,11 @@
  * (.bss), an initialised one (.data), a small and a large (mmap'd) malloc'd block, a
  * local of the frame both return to, and a global buffer through read(2) (the kernel's
  * write), then tries to execve a missing file and leaves errno in a global; the parent
- * prints what it sees. Then posix_spawn's errors reported by its child: a missing file
- * on PATH (posix_spawnp), and a file action that fails (opening a missing file).
+ * prints what it sees. Then, with 4 MiB of memory written (golos then serves a vfork
+ * child its pages as it touches them rather than copying them all), a child that reads
+ * all of it and writes two bytes and a global. Then posix_spawn's errors reported by its
+ * child: a missing file on PATH (posix_spawnp), and a file action that fails (opening a
+ * missing file).
  *
  * Exit status: 0; the output says what was seen.
  */
@@ -28,6 +31,9 @@ static volatile int bss_value;
 static volatile int data_value = 1;
 static volatile int exec_errno;
 static char read_buf[16];
+static volatile int big_right;
+
+#define BIG (4 << 20)
 
 int main(void)
 {
@@ -68,6 +74,29 @@ int main(void)
 	       data_value, *small, large[0], large[(1 << 20) - 1], local);
 	printf("read(2) into a global: \"%s\"\n", read_buf);
 	printf("errno of its execve: %s\n", ename(exec_errno));
+
+	volatile unsigned char *big = malloc(BIG);
+	if (!big)
+		return 100;
+	for (int i = 0; i < BIG; i++)
+		big[i] = (unsigned char)(i * 7 + 3);
+	pid = vfork();
+	if (pid == 0) {
+		int right = 1;
+		for (int i = 1; i < BIG - 1; i++)
+			right &= big[i] == (unsigned char)(i * 7 + 3);
+		big_right = right;
+		big[0] = 21;
+		big[BIG - 1] = 22;
+		_exit(0);
+	}
+	if (pid < 0) {
+		printf("vfork: %s\n", ename(errno));
+		return 100;
+	}
+	waitpid(pid, &st, 0);
+	printf("4 MiB block: child exited %d, read it right: %s, its writes: %d %d\n",
+	       WIFEXITED(st) ? WEXITSTATUS(st) : -1, big_right ? "yes" : "no", big[0], big[BIG - 1]);
 
 	char *argv[] = {"missing-golos-test", NULL};
 	int err = posix_spawnp(&pid, "missing-golos-test", NULL, NULL, argv, environ);

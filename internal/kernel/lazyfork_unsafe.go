@@ -402,17 +402,10 @@ func (p *Process) ownLazy() {
 // once the child's is closed (finishLazy, closeLazy), so an end seen while the memory is
 // still the holder's is its death.
 func (p *Process) watchHolder() {
-	fd, err := unix.FcntlInt(uintptr(lazyMem.sock), unix.F_DUPFD_CLOEXEC, vfs.HighFD())
-	if err != nil {
+	f := p.ownNonblockingCopy(lazyMem.sock, "golos-fork-holder")
+	if f == nil {
 		return
 	}
-	p.files.own(fd)
-	if err := unix.SetNonblock(fd, true); err != nil {
-		unix.Close(fd)
-		p.dropOwnFD(fd)
-		return
-	}
-	f := os.NewFile(uintptr(fd), "golos-fork-holder")
 	lazyMem.holder = f
 	onEnd(f, func() {
 		if lazyActive() {
@@ -528,6 +521,23 @@ func lazyActive() bool {
 	lazyMem.mu.Lock()
 	defer lazyMem.mu.Unlock()
 	return lazyMem.sock > 0
+}
+
+// ownNonblockingCopy copies conn to one of golos's own descriptors, non-blocking, as a
+// file the runtime's poller waits on, for a watch of the socket's end (watchHolder,
+// watchVforkParent); nil when it cannot.
+func (p *Process) ownNonblockingCopy(conn int, name string) *os.File {
+	fd, err := unix.FcntlInt(uintptr(conn), unix.F_DUPFD_CLOEXEC, vfs.HighFD())
+	if err != nil {
+		return nil
+	}
+	p.files.own(fd)
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		p.dropOwnFD(fd)
+		return nil
+	}
+	return os.NewFile(uintptr(fd), name)
 }
 
 // onEnd calls then, on a goroutine of its own, once f (a socket golos keeps, which

@@ -137,21 +137,14 @@ func (p *Process) watchVforkParent(conn int) {
 		return
 	}
 	p.files.own(vforkLazy.uffd) // golos's, until the execve (endVforkLazy)
-	fd, err := unix.FcntlInt(uintptr(conn), unix.F_DUPFD_CLOEXEC, vfs.HighFD())
-	if err != nil {
+	f := p.ownNonblockingCopy(conn, "golos-vfork-parent")
+	if f == nil {
 		return
 	}
-	p.files.own(fd)
-	if err := unix.SetNonblock(fd, true); err != nil {
-		unix.Close(fd)
-		p.dropOwnFD(fd)
-		return
-	}
-	f := os.NewFile(uintptr(fd), "golos-vfork-parent")
 	rc, err := f.SyscallConn()
 	if err != nil {
+		p.dropOwnFD(int(f.Fd()))
 		f.Close()
-		p.dropOwnFD(fd)
 		return
 	}
 	vforkLazy.watch = f

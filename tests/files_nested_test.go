@@ -51,6 +51,13 @@ func TestFilesNestedForks(t *testing.T) {
 		"/bin/busybox", "sh", "-c", nestedForkScript, depth}
 	what := "prlimit --nofile=" + lim + " golos run --root R (5 volumes)"
 	g := runGolosArgv(&runOpts{dir: t.TempDir()}, withLimit(lim, args...)...)
+	wantSameRun(t, what, g, nat)
+}
+
+// wantSameRun checks that golos ran (golosRanOK) and that g, its run described by what,
+// ended as nat, the native run, with the same stdout.
+func wantSameRun(t *testing.T, what string, g, nat *result) {
+	t.Helper()
 	if !golosRanOK(t, what, g) {
 		return
 	}
@@ -104,13 +111,7 @@ func TestFilesLowLimitForks(t *testing.T) {
 			needGolos(t)
 			what := "prlimit --nofile=" + c.lim + " golos run"
 			g := runGolosArgv(&runOpts{dir: t.TempDir()}, withLimit(c.lim, c.golos...)...)
-			if !golosRanOK(t, what, g) {
-				return
-			}
-			if g.code != nat.code || !bytes.Equal(g.stdout, nat.stdout) {
-				t.Errorf("%s: %s, native %s\n--- native stdout:\n%s--- golos stdout:\n%s--- golos stderr:\n%s",
-					what, g, nat, nat.stdout, g.stdout, clip(g.stderr))
-			}
+			wantSameRun(t, what, g, nat)
 		})
 	}
 }

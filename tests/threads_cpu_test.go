@@ -16,3 +16,15 @@ func TestThreadsAffinity(t *testing.T) {
 			"failures: 0\n")
 	})
 }
+
+// TestThreadsSched: a new thread has its creator's nice value and scheduling policy
+// (thr_sched.c), where golos's spare OS threads have golos's own
+// (internal/kernel/threadsched_unsafe.go).
+func TestThreadsSched(t *testing.T) {
+	forFlavours(t, "thr_sched", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "nice 7: the new thread's nice 7, policy 0\n",
+			"SCHED_BATCH: the new thread's nice 7, policy 3\n", "SCHED_IDLE: the new thread's nice 7, policy 5\n",
+			"SCHED_BATCH reset on fork: the new thread's nice 3, policy 3\n")
+	})
+}

@@ -165,6 +165,9 @@ type Process struct {
 	// credsChanged: a thread of the process changed its credentials, so a new thread
 	// takes its creator's (creds.go).
 	credsChanged atomic.Bool
+	// schedChanged: a thread of the process may have changed its scheduling attributes,
+	// so a new thread takes its creator's (threadsched_unsafe.go).
+	schedChanged atomic.Bool
 
 	stats *stats // with --stats
 

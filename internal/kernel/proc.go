@@ -268,6 +268,10 @@ func (t *Thread) clone(a abi.CloneArgs) int64 {
 	t.p.threads.mu.Unlock()
 	s.next, s.tls, s.creds = child, a.TLS, creds
 	s.cpus = planCPUs(s) // threadcpu.go
+	s.sched = nil
+	if t.p.schedChanged.Load() {
+		s.sched = schedOf() // threadsched_unsafe.go
+	}
 	s.wake.Store(1)
 	futexWake(&s.wake)
 	return int64(s.tid)

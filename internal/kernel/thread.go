@@ -267,6 +267,7 @@ type spare struct {
 	tls   uint64       // the thread's FS base
 	creds *threadCreds // its creator's, which it takes on before it runs; nil: golos's own (creds.go)
 	cpus  cpuPlan      // its creator's CPU mask, which it takes on before it runs (threadcpu.go)
+	sched *schedAttr   // its creator's scheduling attributes, likewise; nil: golos's (threadsched_unsafe.go)
 }
 
 // spareThreads is how many spares the process keeps ready once it has made a thread:
@@ -451,6 +452,7 @@ func (p *Process) runSpare(s *spare, pooled bool) {
 	}
 	t := s.next
 	s.cpus.takeCPUs()
+	takeSched(s.sched)
 	if s.creds != nil {
 		if err := adoptCreds(s.creds); err != nil {
 			// The thread would run with credentials its creator does not have.

@@ -37,9 +37,23 @@ func skipCgroupProcs(path string) error {
 	if off < 0 {
 		return fmt.Errorf("patch %s: no such function in %s (a Go release that inlines it or has none: see internal/build/patch.go)", sym, path)
 	}
-	w, err := os.OpenFile(path, os.O_WRONLY, 0)
+	w, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("patch %s: %w", sym, err)
+	}
+	// Only over the instruction it was measured with (go1.26, which the TLS move pins):
+	// the stack bound check a Go function without results begins with, cmp
+	// 0x10(%r14),%rsp, nothing pushed before it, so that a ret there returns to the caller
+	// with nothing to undo.
+	want := []byte{0x49, 0x3b, 0x66, 0x10}
+	got := make([]byte, len(want))
+	if _, err := w.ReadAt(got, off); err != nil {
+		w.Close()
+		return fmt.Errorf("patch %s: %w", sym, err)
+	}
+	if string(got) != string(want) {
+		w.Close()
+		return fmt.Errorf("patch %s: it begins with % x, not % x (cmp 0x10(%%r14),%%rsp): a Go runtime golos was not measured with (internal/build/patch.go)", sym, got, want)
 	}
 	if _, err := w.WriteAt([]byte{0xc3}, off); err != nil { // ret
 		w.Close()

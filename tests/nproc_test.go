@@ -16,6 +16,24 @@ import (
 	"golos/internal/kernel"
 )
 
+// afterCounts are the counts a program that forks until EAGAIN prints ("fork: EAGAIN
+// after N children"), which differ natively and under golos (golos's own threads count
+// against the limit too).
+var afterCounts = regexp.MustCompile(`after (\d+) `)
+
+// maskCounts is out with those counts as N: the lines that must be alike.
+func maskCounts(out []byte) string { return afterCounts.ReplaceAllString(string(out), "after N ") }
+
+// countsIn returns the counts in out, in order.
+func countsIn(out []byte) []int {
+	var c []int
+	for _, m := range afterCounts.FindAllSubmatch(out, -1) {
+		n, _ := strconv.Atoi(string(m[1]))
+		c = append(c, n)
+	}
+	return c
+}
+
 // TestProcNprocHost: a program that, as a user other than root, lowers its RLIMIT_NPROC
 // and forks, then creates threads, until the host refuses, gets EAGAIN under golos as
 // natively and reaps its children and joins its threads; golos prints no Go traceback
@@ -49,15 +67,12 @@ func TestProcNprocHost(t *testing.T) {
 			}
 			// The same lines, the counts apart: natively the limit less the program's
 			// own task, under golos fewer but some.
-			counts := regexp.MustCompile(`after (\d+) `)
-			mask := func(b []byte) string { return counts.ReplaceAllString(string(b), "after N ") }
-			if mask(g.stdout) != mask(nat.stdout) {
+			if maskCounts(g.stdout) != maskCounts(nat.stdout) {
 				t.Errorf("stdout, counts masked: natively\n%sunder golos\n%s", nat.stdout, g.stdout)
 			}
-			nc, gc := counts.FindAllSubmatch(nat.stdout, -1), counts.FindAllSubmatch(g.stdout, -1)
+			nc, gc := countsIn(nat.stdout), countsIn(g.stdout)
 			for j := 0; j < len(nc) && j < len(gc); j++ {
-				n, _ := strconv.Atoi(string(nc[j][1]))
-				m, _ := strconv.Atoi(string(gc[j][1]))
+				n, m := nc[j], gc[j]
 				if n != limit-1 || m < 1 || m > n {
 					t.Errorf("count %d: natively %d (want %d), under golos %d (want 1 to the native count)", j, n, limit-1, m)
 				}
@@ -125,16 +140,14 @@ func TestProcNprocTree(t *testing.T) {
 			runAs := func(argv ...string) *result {
 				return u.run(t, cred, []string{"TMPDIR=" + lockTmp(t, dir)}, time.Minute, argv...)
 			}
-			counts := regexp.MustCompile(`after (\d+) `)
 			sum := func(out []byte) int {
 				n := 0
-				for _, m := range counts.FindAllSubmatch(out, -1) {
-					c, _ := strconv.Atoi(string(m[1]))
+				for _, c := range countsIn(out) {
 					n += c
 				}
 				return n
 			}
-			mask := func(b []byte) string { return counts.ReplaceAllString(string(b), "after N ") }
+			mask := maskCounts
 			nat := runAs(p, strconv.Itoa(limit), strconv.Itoa(workers))
 			wantNative(t, nat, 0, "worker 0: fork: EAGAIN after ", "workers reaped all their children: yes\n", "failures: 0\n")
 			// Natively the children fill the limit: it less the program and its workers.

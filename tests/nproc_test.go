@@ -84,16 +84,10 @@ func TestProcNprocHost(t *testing.T) {
 // userProcesses lists the processes of real user uid (pid and command line), and kills
 // them: only the test's program and its golos run as that user.
 func userProcesses(uid uint32) []string {
-	ents, _ := os.ReadDir("/proc")
-	var left []string
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
+	return killProcesses(func(pid string) bool { // sandbox_pids_test.go
+		status, err := os.ReadFile("/proc/" + pid + "/status")
 		if err != nil {
-			continue
-		}
-		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-		if err != nil {
-			continue
+			return false
 		}
 		var real uint32
 		for line := range strings.SplitSeq(string(status), "\n") {
@@ -101,14 +95,8 @@ func userProcesses(uid uint32) []string {
 				fmt.Sscan(v, &real)
 			}
 		}
-		if real != uid {
-			continue
-		}
-		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		left = append(left, fmt.Sprintf("%d %s", pid, bytes.ReplaceAll(bytes.TrimRight(cmdline, "\x00"), []byte{0}, []byte{' '})))
-		syscall.Kill(pid, syscall.SIGKILL)
-	}
-	return left
+		return real == uid
+	})
 }
 
 // TestProcNprocTree: a tree of processes, as a user other than root, whose workers all

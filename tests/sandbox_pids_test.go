@@ -95,15 +95,19 @@ func TestSandboxPidsLimit(t *testing.T) {
 // golosProcesses lists the processes that run the golos executable at path (pid and
 // command line), and kills them.
 func golosProcesses(path string) []string {
+	return killProcesses(func(pid string) bool {
+		exe, err := os.Readlink("/proc/" + pid + "/exe")
+		return err == nil && exe == path
+	})
+}
+
+// killProcesses lists the processes that match (pid and command line), and kills them.
+func killProcesses(match func(pid string) bool) []string {
 	ents, _ := os.ReadDir("/proc")
 	var left []string
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		exe, err := os.Readlink("/proc/" + e.Name() + "/exe")
-		if err != nil || exe != path {
+		if err != nil || !match(e.Name()) {
 			continue
 		}
 		cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")

@@ -52,9 +52,13 @@ func (s Site) Nr() int64 {
 const jmpLen = 5
 
 // Window is how far before a syscall instruction decodings are started to find the
-// instruction before it, and syncStarts how many consecutive starts are tried there.
+// instruction before it, and syncStarts how many consecutive starts are tried there. 64
+// bytes give the decodings room to fall into step before the site: from 32, one of them
+// crossed the displacement of a jg in glibc's start_thread as other instructions and met
+// the stream only after the site's first instruction, which then did not count as
+// confirmed, and every thread's exit trapped (TestFindRefuses).
 const (
-	Window     = 32
+	Window     = 64
 	syncStarts = 8
 )
 
@@ -72,7 +76,7 @@ func Before(code []byte, sc int, base uint64) (Site, bool) {
 	type chain struct {
 		start, prev int    // where the decoding started; the instruction before sc
 		landed      bool   // it reached sc exactly
-		visited     uint32 // the offsets (from first) it decoded an instruction at
+		visited     uint64 // the offsets (from first) it decoded an instruction at
 	}
 	var chains [syncStarts]chain
 	nchains := 0
@@ -90,7 +94,7 @@ func Before(code []byte, sc int, base uint64) (Site, bool) {
 	end := first + syncStarts
 	for start := first; start < end && start < sc; start++ {
 		pc, last := start, -1
-		var visited uint32
+		var visited uint64
 		for pc < sc {
 			i := pc - first
 			if lens[i] == 0 {
@@ -132,7 +136,7 @@ func Before(code []byte, sc int, base uint64) (Site, bool) {
 	agree, other := 0, 0
 	// The offsets every agreeing decoding that started before them went through, and
 	// those any agreeing decoding went through.
-	common, seen := ^uint32(0), uint32(0)
+	common, seen := ^uint64(0), uint64(0)
 	for _, c := range chains[:nchains] {
 		switch {
 		case c.start > prev:

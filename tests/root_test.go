@@ -1063,6 +1063,41 @@ func TestRootVolumeOverFile(t *testing.T) {
 	})
 }
 
+// TestRootVolumeUnderSymlink: a volume's guest path goes through the root's symlinks as a
+// bind mount's target does (mount(8) follows them): /lnk is a link to sub/dir, so a volume
+// at /lnk/v is seen at /sub/dir/v, by either spelling. golos used to graft it at the
+// literal /lnk/v, which every lookup resolved through the link to the root's own empty
+// /sub/dir/v: the volume was accepted and unreachable.
+func TestRootVolumeUnderSymlink(t *testing.T) {
+	runProbe(t, "link", func(t *testing.T, fl string) {
+		c := probeOps(
+			`read /lnk/v/f: "volume file"`,
+			`read /sub/dir/v/f: "volume file"`,
+			"ls /sub/dir/v: abs f f2 f3 f4 gone toroot up uproot",
+			"write /lnk/v/new written-through-the-link: ok",
+			`read /sub/dir/v/new: "written-through-the-link"`,
+			"ls /sub/dir: deeper rel_canary rel_up v",
+		)
+		setup := func(rt *rootTree) []volBind {
+			// The mount point a native bind mount needs, where the link leads.
+			if err := os.MkdirAll(filepath.Join(rt.root, "sub/dir/v"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			return []volBind{{host: makeVolume(t, rt), guest: "/lnk/v"}}
+		}
+		pr := probeBoth(t, fl, "golos run --root DIR --volume HOST:/lnk/v", false, setup, "", c)
+		if pr.g == nil {
+			return
+		}
+		if b, err := os.ReadFile(filepath.Join(pr.rt.host, "vol", "new")); err != nil || string(b) != "written-through-the-link\n" {
+			t.Errorf("on the host, the volume's new file: %q, %v; want the guest's write", b, err)
+		}
+		if ents, _ := os.ReadDir(filepath.Join(pr.rt.root, "sub/dir/v")); len(ents) > 0 {
+			t.Errorf("the writes landed in the root's own sub/dir/v, not in the volume: %v", ents)
+		}
+	})
+}
+
 // withCwds puts a "cwd" after every chdir and fchdir of ops.
 func withCwds(ops []string) []string {
 	var out []string

@@ -45,6 +45,9 @@ func New(root string, rootRO bool, volumes []Mount) (*FS, error) {
 			return nil, fmt.Errorf("volume %s:%s: the guest path must be absolute", m.Host, m.Guest)
 		}
 		m.Guest = path.Clean(m.Guest)
+		if len(fs.mounts) > 0 {
+			m.Guest = fs.mounts[0].resolveGuest(m.Guest, all[1:])
+		}
 		fd, err := unix.Open(m.Host, unix.O_PATH|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m.Host, err)
@@ -87,6 +90,51 @@ func New(root string, rootRO bool, volumes []Mount) (*FS, error) {
 		}
 	}
 	return fs, nil
+}
+
+// resolveGuest is where a volume at guest lands in the root m: guest with the symlinks
+// of the root it goes through followed, as mount(8) follows them in a bind mount's target
+// (a volume at /var/run/x, /var/run being a link to /run, is seen at /run/x, by either
+// spelling), inside the root as openat2's RESOLVE_IN_ROOT keeps them. The part of guest
+// that does not exist in the root is kept as it is (golos shows the mount point, as a
+// virtual directory), and so is what lies at or below another volume's guest path, which
+// the root's own files there do not describe.
+func (m *Mount) resolveGuest(guest string, volumes []Mount) string {
+	under := func(p string) bool {
+		for _, v := range volumes {
+			if g := path.Clean(v.Guest); g != guest && (p == g || strings.HasPrefix(p, g+"/")) {
+				return true
+			}
+		}
+		return false
+	}
+	resolved, rest := "/", strings.Split(strings.TrimPrefix(guest, "/"), "/")
+	for len(rest) > 0 {
+		next := path.Join(resolved, rest[0])
+		if under(next) {
+			break
+		}
+		how := unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+		fd, err := unix.Openat2(m.fd, "."+next, &how)
+		if err != nil {
+			break
+		}
+		real, err := HostFDPath(fd)
+		unix.Close(fd)
+		if err != nil {
+			break
+		}
+		switch {
+		case real == m.Host:
+			resolved = "/"
+		case strings.HasPrefix(real, strings.TrimSuffix(m.Host, "/")+"/"):
+			resolved = real[len(strings.TrimSuffix(m.Host, "/")):]
+		default:
+			return guest // not inside the root as the host names it: left as given
+		}
+		rest = rest[1:]
+	}
+	return path.Join(append([]string{resolved}, rest...)...)
 }
 
 // FDs are the descriptors the FS holds open.

@@ -61,6 +61,7 @@ type forkState struct {
 	Maps                  []forkMapping
 	Code                  [][2]uint64 // the rewriter's code ranges
 	Stubs                 []forkStub
+	Sites                 []forkSite    // syspatch.Before's answers (sitememo.go)
 	VDSO                  []forkMapping // the parent's [vvar]… and [vdso], in order
 	CloexecFDs            []int         // sent with SCM_RIGHTS after the state, in this order
 	SharedFDs             int           // how many descriptors of shared mappings follow them
@@ -683,6 +684,7 @@ func (t *Thread) forkState(a abi.CloneArgs, conn, log int) (*forkState, []int, e
 		copyIn(pg.alias, data)
 		st.Stubs = append(st.Stubs, forkStub{Addr: pg.addr, Used: pg.used, Data: data})
 	}
+	st.Sites = knownSites.all()
 	st.CloexecFDs = p.cloexecFDs(conn, log)
 	if f, err := unix.FcntlInt(2, unix.F_GETFD, 0); err == nil && f&unix.FD_CLOEXEC == 0 && !p.ownFD(2) {
 		// The child's golos starts with its start-up log at 2, not the program's stderr

@@ -205,6 +205,7 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	for _, c := range st.Code {
 		p.mm.rw.addCode(c[0], c[1])
 	}
+	knownSites.load(st.Sites)
 	p.mm.rw.pages = pages
 	p.mm.argv, p.mm.envp, p.mm.auxv, p.mm.stack = st.Argv, st.Envp, st.Auxv, st.Stack
 	ownUTS.Store(st.OwnUTS)

@@ -244,6 +244,11 @@ func (st *forkState) encode() []byte {
 		w.int(s.Used)
 		w.bytes(s.Data)
 	}
+	w.int(len(st.Sites))
+	for _, s := range st.Sites {
+		w.bytes(s.Code)
+		w.u64(uint64(int64(s.Start)))
+	}
 	w.mappings(st.VDSO)
 	w.int(len(st.CloexecFDs))
 	for _, fd := range st.CloexecFDs {
@@ -309,6 +314,10 @@ func decodeForkState(b []byte) (*forkState, error) {
 	n = r.int()
 	for i := 0; i < n && r.err == nil; i++ {
 		st.Stubs = append(st.Stubs, forkStub{Addr: r.u64(), Used: r.int(), Data: r.bytes()})
+	}
+	n = r.int()
+	for i := 0; i < n && r.err == nil; i++ {
+		st.Sites = append(st.Sites, forkSite{Code: r.bytes(), Start: int(int64(r.u64()))})
 	}
 	st.VDSO = r.mappings()
 	n = r.int()

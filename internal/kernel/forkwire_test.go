@@ -31,6 +31,7 @@ func TestForkWire(t *testing.T) {
 			SharedFD: 7, Copy: true, Huge: true}},
 		Code:       [][2]uint64{{1, 2}, {3, 4}},
 		Stubs:      []forkStub{{Addr: 1, Used: 2, Data: []byte{3}}},
+		Sites:      []forkSite{{Code: []byte{0xb8, 0x27, 0, 0, 0, 0x0f, 0x05}, Start: 0}, {Code: []byte{0x0f, 0x05}, Start: -1}},
 		VDSO:       []forkMapping{{Lo: 8, Hi: 9, Path: "[vdso]"}},
 		CloexecFDs: []int{3, 4},
 		SharedFDs:  1,

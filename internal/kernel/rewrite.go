@@ -132,7 +132,7 @@ func (w *rewriter) rewrite(sc uint64) {
 	if copyIn(lo, buf) != 0 {
 		return
 	}
-	s, ok := syspatch.Before(buf, int(sc-lo), lo)
+	s, ok := knownSites.before(buf, lo) // sitememo.go
 	if !ok {
 		return
 	}

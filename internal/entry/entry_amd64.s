@@ -775,13 +775,24 @@ TEXT ·hostSigTramp(SB),NOSPLIT|NOFRAME,$0
 	SHLQ	CX, AX
 	LOCK
 	ORQ	AX, ·hostPending(SB)
-	// futex(&hostWake, FUTEX_WAKE_PRIVATE, 1)
+	// Wake the forwarder: write(hostWakeFD, &hostOne, 8) when it waits on an eventfd in
+	// the runtime's poller, else futex(&hostWake, FUTEX_WAKE_PRIVATE, 1).
+	MOVLQSX	·hostWakeFD(SB), DI
+	TESTL	DI, DI
+	JLT	wakefutex
+	LEAQ	·hostOne(SB), SI	// an 8-byte 1: eventfd(2) adds it to the counter
+	MOVL	$8, DX
+	MOVL	$1, AX			// write
+	SYSCALL
+	JMP	woken
+wakefutex:
 	MOVL	$1, ·hostWake(SB)
 	LEAQ	·hostWake(SB), DI
 	MOVL	$129, SI
 	MOVL	$1, DX
 	MOVL	$202, AX
 	SYSCALL
+woken:
 	// On an application thread, its Context's Pending: a thread in golos then looks at
 	// its signals (and forwards this one, Thread.forwardBeforeReturn) before it runs
 	// application code again, even when this came after it last looked; enterApp checks

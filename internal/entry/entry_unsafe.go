@@ -38,11 +38,17 @@ var hostSigTrampPC uintptr
 
 // Signals from outside, noted by hostSigTramp for HostSignals.
 var (
-	hostPending uint64        // one bit per signal
-	hostInfo    [65][128]byte // the last siginfo of each
-	hostTid     [65]int32     // the thread it came to
-	hostWake    uint32        // futex word
+	hostPending uint64             // one bit per signal
+	hostInfo    [65][128]byte      // the last siginfo of each
+	hostTid     [65]int32          // the thread it came to
+	hostWake    uint32             // futex word, while there is no hostWakeFD
+	hostWakeFD  int32         = -1 // an eventfd the forwarder waits on in the runtime's poller
 )
+
+// hostOne is what hostSigTramp adds to hostWakeFD's counter.
+//
+//lint:ignore U1000 assembly only
+var hostOne uint64 = 1
 
 func rdgsbase() uint64
 
@@ -698,8 +704,15 @@ type HostSignal struct {
 	Tid  int    // the thread the kernel gave it to
 }
 
+// SetHostWakeFD makes hostSigTramp wake the forwarder through fd, a non-blocking eventfd
+// of golos's own, which the forwarder reads through the runtime's poller: a goroutine
+// blocked in a futex wait holds an OS thread of its own for the life of the process,
+// which every golos started (and ended) for it. Called before the forwarder starts.
+func SetHostWakeFD(fd int) { atomic.StoreInt32(&hostWakeFD, int32(fd)) }
+
 // WaitHostSignals waits until a signal from outside has been noted (TakeHostSignals then
-// has it, unless another caller took it first).
+// has it, unless another caller took it first), in a futex wait: the forwarder's way when
+// golos has no eventfd for it (SetHostWakeFD).
 func WaitHostSignals() {
 	for {
 		atomic.StoreUint32(&hostWake, 0)

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"golos/internal/entry"
+	"golos/internal/vfs"
 )
 
 // The application's signals are virtual (signal.go), but two default actions are carried
@@ -96,4 +97,22 @@ func stopBy(sig unix.Signal) {
 	// Sent to this thread, which does not block it, the signal is taken on the way out
 	// of tgkill: the thread stops there, the others with it (a group stop), until SIGCONT.
 	unix.Tgkill(selfPid, unix.Gettid(), sig)
+}
+
+// hostWake makes the eventfd through which hostSigTramp wakes the forwarder
+// (forwardHostSignals): non-blocking, so that the forwarder waits in the runtime's poller
+// and no OS thread of golos's waits for signals from outside, among golos's own
+// descriptors at the top of the table. Without one (no descriptor free), nil: the
+// forwarder waits in a futex as before.
+func (p *Process) hostWake() *os.File {
+	fd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		return nil
+	}
+	if fd, err = vfs.MoveHigh(fd); err != nil {
+		return nil
+	}
+	p.files.own(fd)
+	entry.SetHostWakeFD(fd)
+	return os.NewFile(uintptr(fd), "golos-host-signals")
 }

@@ -341,7 +341,7 @@ func (p *Process) enterKernel() error {
 	if err := entry.Install(p.textStart, p.textEnd); err != nil {
 		return err
 	}
-	go p.forwardHostSignals() // signals sent to golos from outside go to the application
+	go p.forwardHostSignals(p.hostWake()) // signals sent to golos from outside go to the application
 	p.mm.area = loader.NewArea(uint64(p.textStart))
 	return nil
 }

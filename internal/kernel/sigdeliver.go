@@ -2,7 +2,9 @@ package kernel
 
 import (
 	"encoding/binary"
+	"errors"
 	"math/bits"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -607,9 +609,22 @@ func (t *Thread) socketTimeout(nr uint64) bool {
 // that does not block it, but golos's threads block nothing the application blocks, and
 // the thread it came to may block it (sent to that thread, it would wait there for good
 // while another thread waits for it).
-func (p *Process) forwardHostSignals() {
+//
+// It waits on wake, an eventfd hostSigTramp writes to, in the runtime's poller, or, when
+// wake is nil, in a futex wait, which holds an OS thread (entry.SetHostWakeFD).
+func (p *Process) forwardHostSignals(wake *os.File) {
+	var buf [8]byte
 	for {
-		entry.WaitHostSignals()
+		if wake == nil {
+			entry.WaitHostSignals()
+		} else if !entry.HostSignalsNoted() {
+			// A signal noted after the check has added to the counter: the read returns.
+			if _, err := wake.Read(buf[:]); err != nil && !errors.Is(err, unix.EINTR) {
+				p.note("forwarding signals from outside: %v", err)
+				wake = nil
+			}
+			continue
+		}
 		p.forwarding.Add(1) // before taking: see forwardTaken
 		p.forwardTaken()
 		p.forwarding.Add(-1)

@@ -80,7 +80,11 @@ func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]ui
 		return nil, fmt.Errorf("map stack: %w", err)
 	}
 	base := all + guardBelow
-	if _, err := mmap(base, size, unix.PROT_READ|unix.PROT_WRITE,
+	prot := unix.PROT_READ | unix.PROT_WRITE
+	if img.ExecStack {
+		prot |= unix.PROT_EXEC // setup_arg_pages: VM_EXEC for EXSTACK_ENABLE_X
+	}
+	if _, err := mmap(base, size, prot,
 		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE|unix.MAP_STACK|unix.MAP_FIXED, -1, 0); err != nil {
 		unix.Syscall(unix.SYS_MUNMAP, uintptr(all), uintptr(guardBelow+size+guardAbove), 0)
 		return nil, fmt.Errorf("map stack: %w", err)

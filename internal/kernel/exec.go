@@ -208,6 +208,11 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	if name == "" {
 		return -int64(unix.ENOENT)
 	}
+	// Too much to copy is E2BIG before the point of no return, as from Linux; the new
+	// stack (loader.NewStack) could only end the process.
+	if err := loader.CheckArgs(argv, envp, name); err != nil {
+		return -int64(unix.E2BIG)
+	}
 	// golos's own opens of the program, its interpreter and, in a new golos, its own
 	// files, need descriptors the program's RLIMIT_NOFILE may not leave (roomForGolos).
 	// The new golos is told the program's limit (execLimitFlags).
@@ -414,6 +419,9 @@ func readStrings(addr uint64) ([]string, unix.Errno) {
 			return out, 0
 		}
 		s, e := readString(p, 128<<10) // MAX_ARG_STRLEN
+		if e == unix.ENAMETOOLONG {
+			return nil, unix.E2BIG // fs/exec.c, copy_strings: !valid_arg_len
+		}
 		if e != 0 {
 			return nil, e
 		}

@@ -1,6 +1,9 @@
 package tests
 
-import "testing"
+import (
+	"bytes"
+	"testing"
+)
 
 // TestExecStack: a program whose PT_GNU_STACK asks for an executable stack (GCC's nested
 // functions, their trampolines on the stack) gets one, as from Linux, in the program, a
@@ -26,5 +29,28 @@ func TestExecE2big(t *testing.T) {
 		wantNative(t, nat, 0, "one string: longest last string 131071, one byte more: E2BIG\n",
 			"stack limit 8192 KiB: 20 strings of 100000 fit, 21: E2BIG\n",
 			"stack limit 256 KiB: 1 strings of 100000 fit, 2: E2BIG\n", "after: errno0\n")
+	})
+}
+
+// TestArchPrctlCPUID: arch_prctl's CPUID and extended-state options answer as Linux's
+// (testdata/arch_cpuid.c); golos answered EINVAL to each, so a program could not even
+// learn that CPUID runs. Disabling CPUID is refused with ENODEV, as on a CPU without
+// CPUID faulting, and named on stderr: the flag would bind golos's code on the thread.
+func TestArchPrctlCPUID(t *testing.T) {
+	forFlavours(t, "arch_cpuid", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "ARCH_GET_CPUID: 1\n", "ARCH_GET_XCOMP_SUPP: 0\n",
+			"ARCH_GET_XCOMP_SUPP to a bad pointer: -1 EFAULT\n", "an unknown option: -1 EINVAL\n")
+		g := runGolosOpts(&runOpts{dir: t.TempDir()}, "run", p, "disable")
+		if !golosRanOK(t, "golos run arch_cpuid disable", g) {
+			return
+		}
+		const want = "ARCH_SET_CPUID 0: -1 ENODEV\nARCH_GET_CPUID: 1\ncpuid ran\n"
+		if string(g.stdout) != want {
+			t.Errorf("stdout\n%swant\n%s", clip(g.stdout), want)
+		}
+		if !bytes.Contains(g.stderr, []byte("arch_prctl(ARCH_SET_CPUID, 0) is not supported")) {
+			t.Errorf("stderr does not name ARCH_SET_CPUID\nstderr:\n%s", clip(g.stderr))
+		}
 	})
 }

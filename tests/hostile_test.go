@@ -54,3 +54,21 @@ func TestArchPrctlCPUID(t *testing.T) {
 		}
 	})
 }
+
+// TestForkAdvice: MADV_DONTFORK and MADV_WIPEONFORK hold across golos's fork, whose child
+// golos fills itself (testdata/fork_advice.c): the child has no DONTFORK region and a
+// zero-filled WIPEONFORK one, which keeps the advice for the child's fork; a vfork child
+// reads both; the advice taken back restores the copy. With the lazy copy and the eager
+// one (GOLOS_EAGER_FORK). golos's child had both regions with the parent's contents.
+func TestForkAdvice(t *testing.T) {
+	forFlavours(t, "fork_advice", func(t *testing.T, p string) {
+		for _, env := range [][]string{nil, {"GOLOS_EAGER_FORK=1"}} {
+			nat, _ := runBothOpts(t, runOpts{env: env}, p)
+			wantNative(t, nat, 0, "child: wiped page 0, wiped 16 MiB sum 0, plain 16 MiB sum 455\n",
+				"grandchild: wiped page 0\n", "child: wiped page after its fork 9\n",
+				"child touching the DONTFORK page: killed by signal 11\n",
+				"child touching the DONTFORK 16 MiB: killed by signal 11\n",
+				"vfork child reading both pages: exit 14\n", "child after DOFORK and KEEPONFORK: exit 14\n")
+		}
+	})
+}

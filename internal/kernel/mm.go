@@ -38,6 +38,10 @@ type addressSpace struct {
 	argv, envp   []string
 	auxv         []byte
 	stack        [2]uint64 // the main thread's stack
+
+	// forkAdvised: the program gave MADV_DONTFORK or MADV_WIPEONFORK advice, which a fork
+	// then reads back from the host (forkadvice.go).
+	forkAdvised bool
 }
 
 const pageSize = 4096
@@ -460,6 +464,9 @@ func sysMadvise(t *Thread) int64 {
 	for _, r := range m.owned.intersect(addr, hi) {
 		if ret := passthroughRaw(unix.SYS_MADVISE, r[0], r[1]-r[0], advice, 0, 0, 0); ret < 0 {
 			return ret
+		}
+		if forkAdvice(advice) {
+			m.forkAdvised = true
 		}
 	}
 	if !m.owned.contains(addr, hi) {

@@ -72,3 +72,26 @@ func TestForkAdvice(t *testing.T) {
 		}
 	})
 }
+
+// TestInt80: a 64-bit program's syscalls of the 32-bit ABI (int $0x80, testdata/int80.c)
+// get ENOSYS under golos, with the other registers kept and a note on stderr, as from a
+// kernel without IA32 emulation; natively they run as i386's getpid and write. golos took
+// them for the x86-64 syscalls of the same numbers (writev and stat).
+func TestInt80(t *testing.T) {
+	forFlavours(t, "int80", func(t *testing.T, p string) {
+		nat := runNative(&runOpts{dir: t.TempDir()}, p)
+		wantNative(t, nat, 0, "i386 getpid: the pid\n", "registers kept: yes\n", "written by i386 write\n", "i386 write: 22\n")
+		needGolos(t)
+		g := runGolosOpts(&runOpts{dir: t.TempDir()}, "run", p)
+		if !golosRanOK(t, "golos run int80", g) {
+			return
+		}
+		const want = "i386 getpid: -ENOSYS\nregisters kept: yes\ni386 write: -38\n"
+		if string(g.stdout) != want {
+			t.Errorf("stdout\n%swant\n%s", clip(g.stdout), want)
+		}
+		if !bytes.Contains(g.stderr, []byte("a 32-bit syscall (int $0x80) is not supported")) {
+			t.Errorf("stderr does not name int $0x80\nstderr:\n%s", clip(g.stderr))
+		}
+	})
+}

@@ -364,6 +364,16 @@ func sysMprotect(t *Thread) int64 {
 	if !m.owned.contains(addr, hi) {
 		return -int64(unix.ENOMEM)
 	}
+	if prot := t.arg(2); prot&unix.PROT_GROWSDOWN != 0 && prot&unix.PROT_GROWSUP == 0 &&
+		addr >= m.stack[0] && hi <= m.stack[1] {
+		// The main stack: Linux's grows down (VM_GROWSDOWN), and PROT_GROWSDOWN extends
+		// the change down to its start (mm/mprotect.c, do_mprotect_pkey); golos's is
+		// mapped whole, without the flag, which the host would refuse with EINVAL.
+		// glibc's dlopen of a library that needs an executable stack makes this call
+		// (_dl_make_stack_executable).
+		nr := uint64(uint32(t.ctx.Regs.RAX)) // mprotect, or pkey_mprotect with its key
+		return passthroughRaw(nr, m.stack[0], hi-m.stack[0], prot&^unix.PROT_GROWSDOWN, t.arg(3), 0, 0)
+	}
 	return passthroughFast(t) // mprotect, or pkey_mprotect with its key
 }
 

@@ -109,3 +109,16 @@ func TestStackGrowsdown(t *testing.T) {
 			"the page above it: rw-p [stack]\n")
 	})
 }
+
+// TestProcessVMSelf: process_vm_readv and process_vm_writev on the program's own process
+// work as on Linux (testdata/process_vm_self.c), golos's memory looking unmapped on the
+// remote side; golos refused them with EPERM, as for another process's memory.
+func TestProcessVMSelf(t *testing.T) {
+	forFlavours(t, "process_vm_self", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "readv: 5\n", "src now: HELLO, world\n", "readv, second remote element unmapped: 5\n",
+			"readv, first remote element unmapped: -1 EFAULT\n", "readv from 0x7e0000001000: -1 EFAULT\n",
+			"writev to 0x7e0000001000: -1 EFAULT\n", "readv of 1025 remote elements: -1 EINVAL\n",
+			"readv from pid 0: -1 ESRCH\n", "readv by a thread's id: 5\n")
+	})
+}

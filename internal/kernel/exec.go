@@ -243,6 +243,11 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	if err == nil {
 		err = loader.Check(prog, t.p.opener)
 	}
+	if err == nil && prog != name {
+		// A script's: its interpreter's arguments and path come in too (fs/binfmt_script.c
+		// copies them before the point of no return), as the new stack has them.
+		err = loader.CheckArgs(progArgv, envp, prog)
+	}
 	if err != nil {
 		return -int64(execErrno(err))
 	}

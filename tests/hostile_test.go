@@ -21,13 +21,14 @@ func TestExecStack(t *testing.T) {
 // TestExecE2big: execve with a string longer than MAX_ARG_STRLEN, or strings beyond
 // Linux's share of RLIMIT_STACK, fails with E2BIG and the program goes on, the limit at
 // the byte where Linux puts it for several stack limits, and for a "#!" script within a
-// few bytes of it (testdata/exec_e2big.c). golos
+// few bytes of it; 200000 short strings fit (testdata/exec_e2big.c). golos
 // answered ENAMETOOLONG for the long string, and found too much in all only after its
-// point of no return: the process died of SIGSEGV.
+// point of no return: the process died of SIGSEGV; and it refused more than 2^17 strings.
 func TestExecE2big(t *testing.T) {
 	forFlavours(t, "exec_e2big", func(t *testing.T, p string) {
 		nat, _ := runBoth(t, p)
 		wantNative(t, nat, 0, "one string: longest last string 131071, one byte more: E2BIG\n",
+			"200000 strings of 1 byte: errno0\n",
 			"stack limit 8192 KiB: 20 strings of 100000 fit, 21: E2BIG\n",
 			"stack limit 256 KiB: 1 strings of 100000 fit, 2: E2BIG\n", "after: errno0\n",
 			"script: 20 strings of 100000 fit, and one byte more than the longest last string: E2BIG\n")

@@ -197,11 +197,12 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 			}
 		}
 	}
-	argv, e := readStrings(argvAddr)
+	room := loader.ArgLimit()
+	argv, e := readStrings(argvAddr, &room)
 	if e != 0 {
 		return -int64(e)
 	}
-	envp, e := readStrings(envpAddr)
+	envp, e := readStrings(envpAddr, &room)
 	if e != 0 {
 		return -int64(e)
 	}
@@ -405,16 +406,16 @@ func execErrno(err error) unix.Errno {
 	return unix.EACCES
 }
 
-// readStrings reads a NULL-terminated array of string pointers (argv, envp).
-func readStrings(addr uint64) ([]string, unix.Errno) {
+// readStrings reads a NULL-terminated array of string pointers (argv, envp), each string
+// and its pointer taken from *room: what does not fit is E2BIG, as from Linux, which
+// takes as many strings as fit (MAX_ARG_STRINGS is 2^31-1), and golos reads no more than
+// that however many pointers the array repeats.
+func readStrings(addr uint64, room *uint64) ([]string, unix.Errno) {
 	var out []string
 	if addr == 0 {
 		return nil, 0
 	}
 	for i := 0; ; i++ {
-		if i > 1<<17 {
-			return nil, unix.E2BIG
-		}
 		var b [8]byte
 		if e := copyIn(addr+uint64(8*i), b[:]); e != 0 {
 			return nil, e
@@ -430,6 +431,11 @@ func readStrings(addr uint64) ([]string, unix.Errno) {
 		if e != 0 {
 			return nil, e
 		}
+		need := 8 + uint64(len(s)) + 1
+		if need > *room {
+			return nil, unix.E2BIG
+		}
+		*room -= need
 		out = append(out, s)
 	}
 }

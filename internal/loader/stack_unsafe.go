@@ -95,17 +95,24 @@ func CheckArgs(argv, envp []string, execfn string) error {
 			}
 		}
 	}
-	limit := uint64(stkLim / 4 * 3)
-	var rl unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_STACK, &rl) == nil {
-		limit = min(limit, rl.Cur/4)
-	}
-	limit = max(limit, argMax)
+	limit := ArgLimit()
 	ptrs := uint64(max(len(argv), 1)+len(envp)) * 8
 	if n := argBytes(argv, envp, execfn); ptrs >= limit || n > limit-ptrs {
 		return fmt.Errorf("arguments and environment take %d bytes and %d of pointers, more than %d: %w", n, ptrs, limit, unix.E2BIG)
 	}
 	return nil
+}
+
+// ArgLimit is the room execve has for the argument and environment strings and their
+// pointers: a quarter of RLIMIT_STACK, at most 6 MiB, at least ARG_MAX
+// (fs/exec.c, bprm_stack_limits).
+func ArgLimit() uint64 {
+	limit := uint64(stkLim / 4 * 3)
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_STACK, &rl) == nil {
+		limit = min(limit, rl.Cur/4)
+	}
+	return max(limit, argMax)
 }
 
 // NewStack maps a stack as large as RLIMIT_STACK allows (8 MiB when unlimited) and lays out

@@ -84,6 +84,8 @@ int main(int argc, char **argv)
 		return 0;
 	self = prog = argv[0];
 	longest("one string", 0, 0);
+	/* Many short strings: Linux takes as many as fit (MAX_ARG_STRINGS is 2^31-1). */
+	printf("200000 strings of 1 byte: %s\n", ename(try(200000, 1, 1)));
 	struct rlimit rl;
 	getrlimit(RLIMIT_STACK, &rl);
 	size_t limits[] = {8 << 20, 1 << 20, 256 << 10, 32 << 20};

@@ -197,16 +197,22 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 			}
 		}
 	}
-	argv, e := readStrings(argvAddr)
+	room := loader.ArgLimit()
+	argv, e := readStrings(argvAddr, &room)
 	if e != 0 {
 		return -int64(e)
 	}
-	envp, e := readStrings(envpAddr)
+	envp, e := readStrings(envpAddr, &room)
 	if e != 0 {
 		return -int64(e)
 	}
 	if name == "" {
 		return -int64(unix.ENOENT)
+	}
+	// Too much to copy is E2BIG before the point of no return, as from Linux; the new
+	// stack (loader.NewStack) could only end the process.
+	if err := loader.CheckArgs(argv, envp, name); err != nil {
+		return -int64(unix.E2BIG)
 	}
 	// golos's own opens of the program, its interpreter and, in a new golos, its own
 	// files, need descriptors the program's RLIMIT_NOFILE may not leave (roomForGolos).
@@ -237,6 +243,11 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	prog, progArgv, err := t.p.interpreters(name, argv)
 	if err == nil {
 		err = loader.Check(prog, t.p.opener)
+	}
+	if err == nil && prog != name {
+		// A script's: its interpreter's arguments and path come in too (fs/binfmt_script.c
+		// copies them before the point of no return), as the new stack has them.
+		err = loader.CheckArgs(progArgv, envp, prog)
 	}
 	if err != nil {
 		return -int64(execErrno(err))
@@ -395,16 +406,16 @@ func execErrno(err error) unix.Errno {
 	return unix.EACCES
 }
 
-// readStrings reads a NULL-terminated array of string pointers (argv, envp).
-func readStrings(addr uint64) ([]string, unix.Errno) {
+// readStrings reads a NULL-terminated array of string pointers (argv, envp), each string
+// and its pointer taken from *room: what does not fit is E2BIG, as from Linux, which
+// takes as many strings as fit (MAX_ARG_STRINGS is 2^31-1), and golos reads no more than
+// that however many pointers the array repeats.
+func readStrings(addr uint64, room *uint64) ([]string, unix.Errno) {
 	var out []string
 	if addr == 0 {
 		return nil, 0
 	}
 	for i := 0; ; i++ {
-		if i > 1<<17 {
-			return nil, unix.E2BIG
-		}
 		var b [8]byte
 		if e := copyIn(addr+uint64(8*i), b[:]); e != 0 {
 			return nil, e
@@ -414,9 +425,17 @@ func readStrings(addr uint64) ([]string, unix.Errno) {
 			return out, 0
 		}
 		s, e := readString(p, 128<<10) // MAX_ARG_STRLEN
+		if e == unix.ENAMETOOLONG {
+			return nil, unix.E2BIG // fs/exec.c, copy_strings: !valid_arg_len
+		}
 		if e != 0 {
 			return nil, e
 		}
+		need := 8 + uint64(len(s)) + 1
+		if need > *room {
+			return nil, unix.E2BIG
+		}
+		*room -= need
 		out = append(out, s)
 	}
 }

@@ -106,6 +106,7 @@ type forkMapping struct {
 	SharedFD int  // for a shared mapping of a file without a path: 1 + its index among the descriptors sent
 	Copy     bool // the child gets every page's contents (an anonymous copy of a file mapping)
 	Huge     bool // a large anonymous region, almost all there: transparent huge pages (planCopy)
+	Wipe     bool // MADV_WIPEONFORK: the child's is zero-filled, and wiped again at its forks (forkadvice.go)
 }
 
 // forkStub is one of the rewriter's stub pages: its address and contents.
@@ -642,10 +643,22 @@ func (t *Thread) forkState(a abi.CloneArgs, conn, log int) (*forkState, []int, e
 	if st.VDSO, err = p.vdsoParts(); err != nil {
 		return nil, nil, err
 	}
+	var advice map[[2]uint64]vmaForkFlags
+	if p.mm.forkAdvised && a.Flags&unix.CLONE_VFORK == 0 {
+		// (A vfork child shares its parent's memory on Linux: the advice is not for it.)
+		if advice, err = readForkAdvice(); err != nil {
+			return nil, nil, err
+		}
+	}
 	var sharedFDs []int
 	for _, m := range maps {
+		adv := advice[[2]uint64{m.Lo, m.Hi}]
+		if adv.dontCopy {
+			continue // MADV_DONTFORK: not in the child (kernel/fork.c, dup_mmap: VM_DONTCOPY)
+		}
 		for _, r := range p.mm.owned.intersect(m.Lo, m.Hi) {
 			c := m
+			c.Wipe = adv.wipe && !c.Shared && c.Path == ""
 			c.Offset += r[0] - m.Lo
 			c.Lo, c.Hi = r[0], r[1]
 			if sysvMapping(c) {

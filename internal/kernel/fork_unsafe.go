@@ -194,7 +194,7 @@ func planCopy(pm int, maps []forkMapping, lazy bool) ([]rawIovec, error) {
 			// them and then took its own access away would miss them.
 			continue
 		}
-		if lazy && lazyRegion(m) {
+		if lazy && lazyRegion(m) || m.Wipe {
 			continue
 		}
 		if m.Copy {

@@ -193,6 +193,7 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 		return nil, nil, err
 	}
 	for _, m := range st.Maps {
+		p.mm.forkAdvised = p.mm.forkAdvised || m.Wipe
 		p.mm.owned.add(m.Lo, m.Hi)
 		if !m.Shared && m.Prot&unix.PROT_WRITE != 0 {
 			p.mm.data.add(m.Lo, m.Hi)
@@ -411,6 +412,11 @@ func mapRegions(maps []forkMapping, shared []int) error {
 		}
 		if m.Huge {
 			unix.RawSyscall(unix.SYS_MADVISE, uintptr(m.Lo), uintptr(m.Hi-m.Lo), unix.MADV_HUGEPAGE)
+		}
+		if m.Wipe {
+			// The child's region keeps the advice, for its own forks (dup_mmap copies
+			// vm_flags; only execve clears VM_WIPEONFORK).
+			unix.RawSyscall(unix.SYS_MADVISE, uintptr(m.Lo), uintptr(m.Hi-m.Lo), unix.MADV_WIPEONFORK)
 		}
 	}
 	return nil

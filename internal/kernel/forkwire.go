@@ -173,11 +173,12 @@ func (w *wireWriter) mapping(m *forkMapping) {
 	w.int(m.SharedFD)
 	w.bool(m.Copy)
 	w.bool(m.Huge)
+	w.bool(m.Wipe)
 }
 
 func (r *wireReader) mapping() forkMapping {
 	return forkMapping{Lo: r.u64(), Hi: r.u64(), Prot: r.int(), Shared: r.bool(), Path: r.str(),
-		Dev: r.u64(), Ino: r.u64(), Offset: r.u64(), SharedFD: r.int(), Copy: r.bool(), Huge: r.bool()}
+		Dev: r.u64(), Ino: r.u64(), Offset: r.u64(), SharedFD: r.int(), Copy: r.bool(), Huge: r.bool(), Wipe: r.bool()}
 }
 
 func (w *wireWriter) mappings(ms []forkMapping) {

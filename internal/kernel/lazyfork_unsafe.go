@@ -122,7 +122,7 @@ func lazyPresent(maps []forkMapping, least uint64) bool {
 // memory (a region mapped again from its file gets the pages it wrote copied, a copied
 // file region or a System V segment is not anonymous to userfaultfd).
 func lazyRegion(m *forkMapping) bool {
-	return !m.Shared && m.Path == "" && !m.Copy && !sysvMapping(*m)
+	return !m.Shared && m.Path == "" && !m.Copy && !m.Wipe && !sysvMapping(*m)
 }
 
 // holders are this golos's holders not yet reaped, under holdersMu: each one's pid, and

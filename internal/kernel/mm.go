@@ -38,6 +38,10 @@ type addressSpace struct {
 	argv, envp   []string
 	auxv         []byte
 	stack        [2]uint64 // the main thread's stack
+
+	// forkAdvised: the program gave MADV_DONTFORK or MADV_WIPEONFORK advice, which a fork
+	// then reads back from the host (forkadvice.go).
+	forkAdvised bool
 }
 
 const pageSize = 4096
@@ -360,6 +364,16 @@ func sysMprotect(t *Thread) int64 {
 	if !m.owned.contains(addr, hi) {
 		return -int64(unix.ENOMEM)
 	}
+	if prot := t.arg(2); prot&unix.PROT_GROWSDOWN != 0 && prot&unix.PROT_GROWSUP == 0 &&
+		addr >= m.stack[0] && hi <= m.stack[1] {
+		// The main stack: Linux's grows down (VM_GROWSDOWN), and PROT_GROWSDOWN extends
+		// the change down to its start (mm/mprotect.c, do_mprotect_pkey); golos's is
+		// mapped whole, without the flag, which the host would refuse with EINVAL.
+		// glibc's dlopen of a library that needs an executable stack makes this call
+		// (_dl_make_stack_executable).
+		nr := uint64(uint32(t.ctx.Regs.RAX)) // mprotect, or pkey_mprotect with its key
+		return passthroughRaw(nr, m.stack[0], hi-m.stack[0], prot&^unix.PROT_GROWSDOWN, t.arg(3), 0, 0)
+	}
 	return passthroughFast(t) // mprotect, or pkey_mprotect with its key
 }
 
@@ -460,6 +474,9 @@ func sysMadvise(t *Thread) int64 {
 	for _, r := range m.owned.intersect(addr, hi) {
 		if ret := passthroughRaw(unix.SYS_MADVISE, r[0], r[1]-r[0], advice, 0, 0, 0); ret < 0 {
 			return ret
+		}
+		if forkAdvice(advice) {
+			m.forkAdvised = true
 		}
 	}
 	if !m.owned.contains(addr, hi) {

@@ -37,6 +37,14 @@ const (
 	archSetFS = 0x1002
 	archGetFS = 0x1003
 	archGetGS = 0x1004
+	// CPUID faulting (arch/x86/kernel/process.c, get_cpuid_mode and set_cpuid_mode).
+	archGetCPUID = 0x1011
+	archSetCPUID = 0x1012
+	// The extended states the CPU supports and the process may use
+	// (arch/x86/kernel/fpu/xstate.c, fpu_xstate_prctl).
+	archGetXcompSupp = 0x1021
+	archGetXcompPerm = 0x1022
+	archReqXcompPerm = 0x1023
 )
 
 // arch_prctl(2). ARCH_SET_FS sets this thread's FS base on the host: the application owns
@@ -63,6 +71,33 @@ func sysArchPrctl(t *Thread) int64 {
 		}
 		t.ctx.SetAppGS(t.arg(1))
 		return 0
+	case archGetCPUID:
+		return 1 // CPUID runs: golos never lets it fault (below)
+	case archSetCPUID:
+		if t.arg(1) != 0 {
+			// Enabling what is enabled: 0, or ENODEV from a CPU without CPUID faulting.
+			return passthroughRaw(unix.SYS_ARCH_PRCTL, archSetCPUID, 1, 0, 0, 0, 0)
+		}
+		// A faulting CPUID would be golos's too: the flag is its OS thread's, and the
+		// threads cloned from it inherit it. ENODEV is a CPU without CPUID faulting,
+		// which callers (rr) expect.
+		t.p.unsupported("arch_prctl(ARCH_SET_CPUID, 0)", "CPUID faulting would reach golos's own code on the thread")
+		return -int64(unix.ENODEV)
+	case archGetXcompSupp, archGetXcompPerm:
+		// The host writes the mask to golos's memory; the program's is written as any
+		// other result, checked.
+		v, e := hostArchPrctlValue(uint32(t.arg(0)))
+		if e != 0 {
+			return -int64(e)
+		}
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], v)
+		return -int64(copyOut(t.arg(1), b[:]))
+	case archReqXcompPerm:
+		// Permission for a dynamically enabled state (AMX's tile data) is the process's,
+		// golos's threads' too: their XSAVE areas are sized for every state XCR0 enables
+		// (entry.XsaveSize), the tiles' among them. EOPNOTSUPP for a state the CPU lacks.
+		return passthroughRaw(unix.SYS_ARCH_PRCTL, archReqXcompPerm, t.arg(1), 0, 0, 0, 0)
 	}
 	return -int64(unix.EINVAL)
 }

@@ -359,7 +359,10 @@ func (p *Process) programMappings(raw []byte, each func(header string, r [2]uint
 			if !shared {
 				n := name
 				switch {
-				case r[0] >= p.mm.stack[0] && r[1] <= p.mm.stack[1]:
+				case r[0] >= p.mm.stack[0] && r[1] == p.mm.stack[1]:
+					// Linux names the region that holds the start of the stack
+					// (fs/proc/task_mmu.c, vma_is_initial_stack): its top part, when an
+					// mprotect split the stack.
 					n = "[stack]"
 				case r[0] >= pageUp(p.mm.brkStart) && r[1] <= p.mm.brkMapped && n == "":
 					n = "[heap]"

@@ -158,3 +158,48 @@ func sysPreadv(t *Thread) int64 {
 	}
 	return passthrough(t)
 }
+
+// process_vm_readv(2) and process_vm_writev(2) on the program's own process (its pid or
+// a thread's) are the host's, but golos's memory looks unmapped on the remote side, as
+// through /proc/self/mem: the transfer stops before the first remote element that is not
+// all the program's, which Linux's does at an element with an unmapped page ("partial
+// transfers apply at the granularity of iovec elements"), or fails with EFAULT if that
+// is the first. Another process's memory stays refused (whyPtrace).
+func sysProcessVmReadv(t *Thread) int64 { return t.processVM() }
+
+func sysProcessVmWritev(t *Thread) int64 { return t.processVM() }
+
+func (t *Thread) processVM() int64 {
+	nr := uint64(uint32(t.ctx.Regs.RAX))
+	pid, lcnt, riov, rcnt, flags := int(int32(t.arg(0))), t.arg(2), t.arg(3), t.arg(4), t.arg(5)
+	const uioMaxIOV = 1024
+	if flags != 0 || lcnt > uioMaxIOV || rcnt > uioMaxIOV {
+		return -int64(unix.EINVAL) // mm/process_vm_access.c, process_vm_rw
+	}
+	if pid != selfPid && t.p.thread(pid) == nil {
+		if pid <= 0 || unix.Kill(pid, 0) == unix.ESRCH {
+			return -int64(unix.ESRCH)
+		}
+		t.p.unsupported(syscallName(nr)+" of another process", whyPtrace)
+		return -int64(unix.EPERM)
+	}
+	m := t.p.mm
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b := make([]byte, 16*rcnt)
+	if e := copyIn(riov, b); e != 0 {
+		return -int64(e)
+	}
+	n := rcnt
+	for i := range rcnt {
+		base, l := binary.LittleEndian.Uint64(b[16*i:]), binary.LittleEndian.Uint64(b[16*i+8:])
+		if l != 0 && (base+l < base || !m.owned.contains(base, base+l)) {
+			n = i
+			break
+		}
+	}
+	if n == 0 && rcnt != 0 {
+		return -int64(unix.EFAULT)
+	}
+	return passthroughRaw(nr, t.arg(0), t.arg(1), lcnt, riov, n, 0)
+}

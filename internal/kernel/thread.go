@@ -515,6 +515,10 @@ func (t *Thread) arg(i int) uint64 {
 }
 
 func (t *Thread) syscall() {
+	if t.ctx.Code != entry.CodeFast && t.int80() {
+		t.compatSyscall() // compat.go
+		return
+	}
 	r := &t.ctx.Regs
 	nr := uint64(uint32(r.RAX)) // the kernel reads the number as 32 bits (do_syscall_64)
 	var ret int64

@@ -28,6 +28,10 @@ type File struct {
 	Interp   string // PT_INTERP, or ""
 	// Phdr is the PT_PHDR address (unrelocated), or 0 when the file has none.
 	Phdr uint64
+	// ExecStack: a PT_GNU_STACK with PF_X asks for an executable stack (GCC's nested
+	// functions put trampolines there). Without PT_GNU_STACK an x86-64 stack is not
+	// executable (arch/x86/include/asm/elf.h, elf_read_implies_exec: 32-bit only).
+	ExecStack bool
 }
 
 // userEnd is the end of the x86-64 user address space with 4-level paging (TASK_SIZE_MAX).
@@ -152,6 +156,8 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 			f.Interp = string(buf[:filesz-1])
 		case PT_PHDR:
 			f.Phdr = vaddr
+		case PT_GNU_STACK:
+			f.ExecStack = flags&PF_X != 0
 		}
 	}
 	if len(f.Segments) == 0 {

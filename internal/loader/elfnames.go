@@ -25,6 +25,8 @@ const (
 	PT_LOAD   ProgType = 1
 	PT_INTERP ProgType = 3
 	PT_PHDR   ProgType = 6
+	// PT_GNU_STACK's p_flags say whether the stack must be executable (PF_X).
+	PT_GNU_STACK ProgType = 0x6474e551
 )
 
 // ProgFlag is a program header's permissions (p_flags).

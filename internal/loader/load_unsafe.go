@@ -30,6 +30,10 @@ type Image struct {
 	Interp   string // the interpreter's path, or ""
 	Mapped   [][2]uint64
 	Code     [][2]uint64 // the executable segments
+	// ExecStack: the executable's PT_GNU_STACK asks for an executable stack (the
+	// interpreter's does not count: fs/binfmt_elf.c, load_elf_binary reads only the
+	// executable's).
+	ExecStack bool
 }
 
 // Opener opens a file for reading and returns its descriptor: the kernel's view of
@@ -51,7 +55,7 @@ func Load(path string, opener Opener, area *Area) (*Image, error) {
 		return nil, err
 	}
 	defer exe.Close()
-	img := &Image{Interp: f.Interp}
+	img := &Image{Interp: f.Interp, ExecStack: f.ExecStack}
 	var bias uint64
 	switch {
 	case f.Type == ET_EXEC:

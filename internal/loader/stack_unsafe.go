@@ -59,6 +59,62 @@ func HostAux() map[uint64]uint64 {
 	return aux
 }
 
+// Linux's limits on what execve(2) copies to the new stack (include/uapi/linux/binfmts.h,
+// include/uapi/asm-generic/resource.h).
+const (
+	maxArgStrLen = 32 * pageSize // MAX_ARG_STRLEN: one argument or environment string
+	argMax       = 32 * pageSize // ARG_MAX: the strings' room even with a small stack
+	stkLim       = 8 << 20       // _STK_LIM
+	// stackSlack is what NewStack needs besides the strings and their pointers: the
+	// platform string, AT_RANDOM's bytes, argc, the NULLs, the auxiliary vector.
+	stackSlack = 1024
+)
+
+// argBytes is the size of the strings execve copies: the file name (AT_EXECFN's), the
+// arguments and the environment, each with its NUL.
+func argBytes(argv, envp []string, execfn string) uint64 {
+	n := uint64(len(execfn)) + 1
+	for _, s := range argv {
+		n += uint64(len(s)) + 1
+	}
+	for _, s := range envp {
+		n += uint64(len(s)) + 1
+	}
+	return n
+}
+
+// CheckArgs fails with E2BIG where Linux's execve does, before its point of no return
+// (fs/exec.c): a string longer than MAX_ARG_STRLEN (valid_arg_len), or strings and their
+// pointers beyond a quarter of RLIMIT_STACK, at most 6 MiB (3/4 of _STK_LIM) and at least
+// ARG_MAX (bprm_stack_limits, copy_strings).
+func CheckArgs(argv, envp []string, execfn string) error {
+	for _, list := range [][]string{argv, envp, {execfn}} {
+		for _, s := range list {
+			if len(s)+1 > maxArgStrLen {
+				return fmt.Errorf("an argument or environment string of %d bytes: %w", len(s)+1, unix.E2BIG)
+			}
+		}
+	}
+	limit := ArgLimit()
+	ptrs := uint64(max(len(argv), 1)+len(envp)) * 8
+	if n := argBytes(argv, envp, execfn); ptrs >= limit || n > limit-ptrs {
+		return fmt.Errorf("arguments and environment take %d bytes and %d of pointers, more than %d: %w", n, ptrs, limit, unix.E2BIG)
+	}
+	return nil
+}
+
+// ArgLimit is the room execve has for the argument and environment strings and their
+// pointers: a quarter of RLIMIT_STACK, at most 6 MiB, at least ARG_MAX
+// (fs/exec.c, bprm_stack_limits).
+func ArgLimit() uint64 {
+	limit := uint64(stkLim / 4 * 3)
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_STACK, &rl) == nil {
+		limit = min(limit, rl.Cur/4)
+	}
+	return max(limit, argMax)
+}
+
 // NewStack maps a stack as large as RLIMIT_STACK allows (8 MiB when unlimited) and lays out
 // argv, envp and the auxiliary vector on it as Linux does (fs/binfmt_elf.c,
 // create_elf_tables; psABI figure 3.9): strings at the top, then AT_RANDOM's bytes, then
@@ -68,6 +124,14 @@ func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]ui
 	var rl unix.Rlimit
 	if unix.Getrlimit(unix.RLIMIT_STACK, &rl) == nil && rl.Cur != unix.RLIM_INFINITY {
 		size = min(max(pageUp(rl.Cur), 128<<10), maxStackSize)
+	}
+	if err := CheckArgs(argv, envp, execfn); err != nil {
+		return nil, err
+	}
+	if n := argBytes(argv, envp, execfn); n+uint64(len(argv)+len(envp))*8+stackSlack > size {
+		// Within Linux's limit but not in this stack (an RLIMIT_STACK below 512 KiB,
+		// where ARG_MAX still allows 128 KiB): Linux would fault as it laid them out.
+		return nil, fmt.Errorf("arguments and environment take %d bytes of a %d-byte stack: %w", n, size, unix.E2BIG)
 	}
 	// Guard space on both sides, mapped without access: Linux keeps a gap of
 	// stack_guard_gap (256 pages) below a stack and puts nothing above the main one, so a
@@ -80,25 +144,17 @@ func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]ui
 		return nil, fmt.Errorf("map stack: %w", err)
 	}
 	base := all + guardBelow
-	if _, err := mmap(base, size, unix.PROT_READ|unix.PROT_WRITE,
+	prot := unix.PROT_READ | unix.PROT_WRITE
+	if img.ExecStack {
+		prot |= unix.PROT_EXEC // setup_arg_pages: VM_EXEC for EXSTACK_ENABLE_X
+	}
+	if _, err := mmap(base, size, prot,
 		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE|unix.MAP_STACK|unix.MAP_FIXED, -1, 0); err != nil {
 		unix.Syscall(unix.SYS_MUNMAP, uintptr(all), uintptr(guardBelow+size+guardAbove), 0)
 		return nil, fmt.Errorf("map stack: %w", err)
 	}
 	top := base + size
 	sp := top - 8 // Linux leaves an 8-byte NULL word at the very top
-	var strBytes uint64
-	for _, s := range argv {
-		strBytes += uint64(len(s)) + 1
-	}
-	for _, s := range envp {
-		strBytes += uint64(len(s)) + 1
-	}
-	strBytes += uint64(len(execfn)) + 1 + uint64(len("x86_64")) + 1 + 16
-	if strBytes > size/4 {
-		unix.Syscall(unix.SYS_MUNMAP, uintptr(base), uintptr(size), 0)
-		return nil, fmt.Errorf("arguments and environment take %d bytes: %w", strBytes, unix.E2BIG)
-	}
 	mem := memAt(base, size)
 	put := func(s string) uint64 {
 		sp -= uint64(len(s)) + 1

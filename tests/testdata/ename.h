@@ -31,6 +31,7 @@ static const char *ename(int e)
 	case EEXIST: return "EEXIST";
 	case ETXTBSY: return "ETXTBSY";
 	case EXDEV: return "EXDEV";
+	case ENODEV: return "ENODEV";
 	case ENOTDIR: return "ENOTDIR";
 	case EISDIR: return "EISDIR";
 	case EINVAL: return "EINVAL";

@@ -1,0 +1,127 @@
+package tests
+
+import (
+	"bytes"
+	"testing"
+)
+
+// TestExecStack: a program whose PT_GNU_STACK asks for an executable stack (GCC's nested
+// functions, their trampolines on the stack) gets one, as from Linux, in the program, a
+// fork's child and after execve (testdata/exec_stack.c); golos mapped the stack without
+// PROT_EXEC and the program died of SIGSEGV at its first trampoline.
+func TestExecStack(t *testing.T) {
+	forFlavours(t, "exec_stack", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "program: trampoline 42\n", "program: [stack] rwxp\n",
+			"child: trampoline 43\n", "child status 0\n",
+			"after execve: trampoline 42\n", "after execve: [stack] rwxp\n")
+	})
+}
+
+// TestExecE2big: execve with a string longer than MAX_ARG_STRLEN, or strings beyond
+// Linux's share of RLIMIT_STACK, fails with E2BIG and the program goes on, the limit at
+// the byte where Linux puts it for several stack limits, and for a "#!" script within a
+// few bytes of it; 200000 short strings fit (testdata/exec_e2big.c). golos
+// answered ENAMETOOLONG for the long string, and found too much in all only after its
+// point of no return: the process died of SIGSEGV; and it refused more than 2^17 strings.
+func TestExecE2big(t *testing.T) {
+	forFlavours(t, "exec_e2big", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "one string: longest last string 131071, one byte more: E2BIG\n",
+			"200000 strings of 1 byte: errno0\n",
+			"stack limit 8192 KiB: 20 strings of 100000 fit, 21: E2BIG\n",
+			"stack limit 256 KiB: 1 strings of 100000 fit, 2: E2BIG\n", "after: errno0\n",
+			"script: 20 strings of 100000 fit, and one byte more than the longest last string: E2BIG\n")
+	})
+}
+
+// TestArchPrctlCPUID: arch_prctl's CPUID and extended-state options answer as Linux's
+// (testdata/arch_cpuid.c); golos answered EINVAL to each, so a program could not even
+// learn that CPUID runs. Disabling CPUID is refused with ENODEV, as on a CPU without
+// CPUID faulting, and named on stderr: the flag would bind golos's code on the thread.
+func TestArchPrctlCPUID(t *testing.T) {
+	forFlavours(t, "arch_cpuid", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "ARCH_GET_CPUID: 1\n", "ARCH_GET_XCOMP_SUPP: 0\n",
+			"ARCH_GET_XCOMP_SUPP to a bad pointer: -1 EFAULT\n", "an unknown option: -1 EINVAL\n")
+		g := runGolosOpts(&runOpts{dir: t.TempDir()}, "run", p, "disable")
+		if !golosRanOK(t, "golos run arch_cpuid disable", g) {
+			return
+		}
+		const want = "ARCH_SET_CPUID 0: -1 ENODEV\nARCH_GET_CPUID: 1\ncpuid ran\n"
+		if string(g.stdout) != want {
+			t.Errorf("stdout\n%swant\n%s", clip(g.stdout), want)
+		}
+		if !bytes.Contains(g.stderr, []byte("arch_prctl(ARCH_SET_CPUID, 0) is not supported")) {
+			t.Errorf("stderr does not name ARCH_SET_CPUID\nstderr:\n%s", clip(g.stderr))
+		}
+	})
+}
+
+// TestForkAdvice: MADV_DONTFORK and MADV_WIPEONFORK hold across golos's fork, whose child
+// golos fills itself (testdata/fork_advice.c): the child has no DONTFORK region and a
+// zero-filled WIPEONFORK one, which keeps the advice for the child's fork; a vfork child
+// reads both; the advice taken back restores the copy. With the lazy copy and the eager
+// one (GOLOS_EAGER_FORK). golos's child had both regions with the parent's contents.
+func TestForkAdvice(t *testing.T) {
+	forFlavours(t, "fork_advice", func(t *testing.T, p string) {
+		for _, env := range [][]string{nil, {"GOLOS_EAGER_FORK=1"}} {
+			nat, _ := runBothOpts(t, runOpts{env: env}, p)
+			wantNative(t, nat, 0, "child: wiped page 0, wiped 16 MiB sum 0, plain 16 MiB sum 455\n",
+				"grandchild: wiped page 0\n", "child: wiped page after its fork 9\n",
+				"child touching the DONTFORK page: killed by signal 11\n",
+				"child touching the DONTFORK 16 MiB: killed by signal 11\n",
+				"vfork child reading both pages: exit 14\n", "child after DOFORK and KEEPONFORK: exit 14\n")
+		}
+	})
+}
+
+// TestInt80: a 64-bit program's syscalls of the 32-bit ABI (int $0x80, testdata/int80.c)
+// get ENOSYS under golos, with the other registers kept and a note on stderr, as from a
+// kernel without IA32 emulation; natively they run as i386's getpid and write. golos took
+// them for the x86-64 syscalls of the same numbers (writev and stat).
+func TestInt80(t *testing.T) {
+	forFlavours(t, "int80", func(t *testing.T, p string) {
+		nat := runNative(&runOpts{dir: t.TempDir()}, p)
+		wantNative(t, nat, 0, "i386 getpid: the pid\n", "registers kept: yes\n", "written by i386 write\n", "i386 write: 22\n")
+		needGolos(t)
+		g := runGolosOpts(&runOpts{dir: t.TempDir()}, "run", p)
+		if !golosRanOK(t, "golos run int80", g) {
+			return
+		}
+		const want = "i386 getpid: -ENOSYS\nregisters kept: yes\ni386 write: -38\n"
+		if string(g.stdout) != want {
+			t.Errorf("stdout\n%swant\n%s", clip(g.stdout), want)
+		}
+		if !bytes.Contains(g.stderr, []byte("a 32-bit syscall (int $0x80) is not supported")) {
+			t.Errorf("stderr does not name int $0x80\nstderr:\n%s", clip(g.stderr))
+		}
+	})
+}
+
+// TestStackGrowsdown: mprotect with PROT_GROWSDOWN on the main stack reaches down to the
+// stack's start and succeeds, as on Linux, whose main stack grows down
+// (testdata/stack_growsdown.c); golos's stack, mapped whole, does not, and the host said
+// EINVAL, so glibc's dlopen of a library that needs an executable stack failed ("cannot
+// enable executable stack as shared object requires").
+func TestStackGrowsdown(t *testing.T) {
+	forFlavours(t, "stack_growsdown", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "PROT_GROWSDOWN|PROT_GROWSUP: EINVAL\n", "PROT_GROWSDOWN on an anonymous mapping: EINVAL\n",
+			"PROT_GROWSDOWN on the stack: 0\n", "the buffer's page: rwxp (no name)\n", "code on the stack returns 42\n",
+			"the page above it: rw-p [stack]\n")
+	})
+}
+
+// TestProcessVMSelf: process_vm_readv and process_vm_writev on the program's own process
+// work as on Linux (testdata/process_vm_self.c), golos's memory looking unmapped on the
+// remote side; golos refused them with EPERM, as for another process's memory.
+func TestProcessVMSelf(t *testing.T) {
+	forFlavours(t, "process_vm_self", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "readv: 5\n", "src now: HELLO, world\n", "readv, second remote element unmapped: 5\n",
+			"readv, first remote element unmapped: -1 EFAULT\n", "readv from 0x7e0000001000: -1 EFAULT\n",
+			"writev to 0x7e0000001000: -1 EFAULT\n", "readv of 1025 remote elements: -1 EINVAL\n",
+			"readv from pid 0: -1 ESRCH\n", "readv by a thread's id: 5\n")
+	})
+}

@@ -113,6 +113,27 @@ func TestSignalsExecKeep(t *testing.T) {
 	})
 }
 
+// TestSignalsChildFlags: SIGCHLD's action decides what the kernel does with the
+// program's children, which are golos's host children (sig_chldflags.c): with SIG_IGN or
+// SA_NOCLDWAIT an ended child leaves no zombie and a wait fails with ECHILD, also after
+// an execve with SIGCHLD ignored; with SA_NOCLDSTOP a child's stop and continue send no
+// SIGCHLD. golos, whose own handler takes SIGCHLD on the host, reaped nothing (zombies
+// piled up) and reported every stop.
+func TestSignalsChildFlags(t *testing.T) {
+	forFlavours(t, "sig_chldflags", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "ignored: the ended child left no zombie: yes\n",
+			"ignored: wait() while a child runs ends with ECHILD: yes\n",
+			"nocldwait: waitpid for it fails with ECHILD: yes\n",
+			"nocldwait with a handler: the handler ran for the ends: yes\n",
+			"nocldstop: SIGCHLDs for the stop, the continue, the end: 0 0 1: yes\n",
+			"without nocldstop: SIGCHLDs for the stop, the continue, the end: 1 1 1: yes\n",
+			"default: waitpid reaps it with status 6: yes\n",
+			"exec: the ended child left no zombie: yes\n",
+			"top: wait() for the exec'd child ends with ECHILD: yes\n", "failures: 0\n")
+	})
+}
+
 // TestSignalsInherited: golos started by a native program that blocked SIGUSR1 and
 // ignored SIGHUP and SIGINT (as nohup(1) and a shell's background jobs do) gives the
 // program that mask and those dispositions, as the program would inherit them natively.

@@ -574,6 +574,25 @@ func IgnoreTTYSignal(sig unix.Signal, ignore bool) {
 	rtSigaction(sig, &act, nil)
 }
 
+// SetHostChildFlags gives the host's SIGCHLD action, golos's forwarding handler, the
+// program's SA_NOCLDSTOP and SA_NOCLDWAIT (noCldWait also for a SIGCHLD it ignores): the
+// kernel looks at the parent's own action when a child stops, continues or ends. With
+// SA_NOCLDSTOP it sends no SIGCHLD for a stop or a continue (kernel/signal.c,
+// do_notify_parent_cldstop); with SA_NOCLDWAIT or SIG_IGN the child is reaped as it ends
+// and a wait(2) fails with ECHILD once none is left (do_notify_parent: "autoreap";
+// sigaction(2), wait(2) NOTES). A SIGCHLD still comes for the end with SA_NOCLDWAIT and
+// a handler (sigaction(2): "On Linux, a SIGCHLD signal is generated in this case").
+func SetHostChildFlags(noCldStop, noCldWait bool) {
+	act := abi.Sigaction{Handler: uint64(hostSigTrampPC), Flags: abi.SA_SIGINFO | abi.SA_ONSTACK | abi.SA_RESTORER, Restorer: uint64(sigreturnTrampPC)}
+	if noCldStop {
+		act.Flags |= abi.SA_NOCLDSTOP
+	}
+	if noCldWait {
+		act.Flags |= abi.SA_NOCLDWAIT
+	}
+	rtSigaction(unix.SIGCHLD, &act, nil)
+}
+
 func rtSigaction(sig unix.Signal, act, old *abi.Sigaction) error {
 	_, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig),
 		uintptr(unsafe.Pointer(act)), uintptr(unsafe.Pointer(old)), 8, 0, 0)

@@ -359,7 +359,7 @@ func (p *Process) inheritSignals(main *Thread) {
 	for sig := 1; sig <= 64; sig++ {
 		if ignored&sigBit(sig) != 0 && sigBit(sig)&cannotCatch == 0 {
 			hand.actions[sig] = abi.Sigaction{Handler: abi.SIG_IGN}
-			entry.IgnoreTTYSignal(unix.Signal(sig), true)
+			mirrorOnHost(sig, hand.actions[sig])
 		}
 		if p.opts.SigPending&sigBit(sig) != 0 {
 			if shared.infos == nil {

@@ -79,7 +79,7 @@ func sysRtSigaction(t *Thread) int64 {
 	}
 	hand.mu.Unlock()
 	if actAddr != 0 {
-		entry.IgnoreTTYSignal(unix.Signal(sig), act.Handler == abi.SIG_IGN)
+		mirrorOnHost(sig, act)
 	}
 	if oldAddr != 0 {
 		if e := copyOut(oldAddr, abi.Bytes(&old)); e != 0 {
@@ -131,4 +131,20 @@ func sysSigaltstack(t *Thread) int64 {
 func (t *Thread) onAltstack(sp uint64) bool {
 	a := t.altstack
 	return a.Flags&abi.SS_DISABLE == 0 && a.Size != 0 && sp > a.SP && sp-a.SP <= a.Size
+}
+
+// mirrorOnHost gives the host the part of the program's new action act for sig that the
+// kernel itself looks at in golos's process: whether SIGTTIN and SIGTTOU are ignored (job
+// control, entry.IgnoreTTYSignal) and SIGCHLD's SA_NOCLDSTOP and SA_NOCLDWAIT, SIG_IGN
+// counting as the latter (entry.SetHostChildFlags): the program's children are golos's
+// host children, which the host reaps, or not, and reports stopped, or not, by golos's
+// own action.
+func mirrorOnHost(sig int, act abi.Sigaction) {
+	switch unix.Signal(sig) {
+	case unix.SIGTTIN, unix.SIGTTOU:
+		entry.IgnoreTTYSignal(unix.Signal(sig), act.Handler == abi.SIG_IGN)
+	case unix.SIGCHLD:
+		entry.SetHostChildFlags(act.Flags&abi.SA_NOCLDSTOP != 0,
+			act.Handler == abi.SIG_IGN || act.Flags&abi.SA_NOCLDWAIT != 0)
+	}
 }

@@ -132,7 +132,7 @@ var entryLayout [9]uintptr
 func checkLayout() error {
 	l := entryLayout
 	ok := l[0] < l[1] && l[1]-l[0] < 512 && l[2] < l[3] && l[3] < l[4] && l[4]-l[2] < 256 &&
-		l[5] < l[6] && l[6]-l[5] < 64 && l[7] < l[8] && l[8]-l[7] < 256
+		l[5] < l[6] && l[6]-l[5] < 64 && l[7] < l[8] && l[8]-l[7] < 512
 	if !ok {
 		return fmt.Errorf("golos's entry code was linked out of order (%#x): rebuild golos", l)
 	}

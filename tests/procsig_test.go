@@ -135,15 +135,20 @@ func TestSignalsChildFlags(t *testing.T) {
 }
 
 // TestSignalsInherited: golos started by a native program that blocked SIGUSR1 and
-// ignored SIGHUP and SIGINT (as nohup(1) and a shell's background jobs do) gives the
-// program that mask and those dispositions, as the program would inherit them natively.
+// ignored SIGHUP and SIGINT (as nohup(1) and a shell's background jobs do), SIGTERM,
+// SIGPIPE and SIGCHLD (a shell's trap "" TERM, a supervisor) gives the program that mask
+// and those dispositions, as the program would inherit them natively. (The Go runtime
+// keeps only SIGHUP and SIGINT ignored on the host; golos took the others for handled.)
 func TestSignalsInherited(t *testing.T) {
 	forFlavours(t, "sig_exec_keep", func(t *testing.T, p string) {
 		needGolos(t)
 		o := &runOpts{dir: t.TempDir()}
 		nat := runNative(o, p, "exec", p, "inherited")
 		wantNative(t, nat, 0, "SIGUSR1 blocked: yes\n", "SIGHUP ignored: yes\n", "SIGINT ignored: yes\n",
-			"raised SIGHUP and SIGINT: still alive: yes\n", "failures: 0\n")
+			"SIGTERM ignored: yes\n", "SIGPIPE ignored: yes\n", "SIGCHLD ignored: yes\n",
+			"raised SIGHUP, SIGINT and SIGTERM: still alive: yes\n",
+			"write to a pipe without a reader: EPIPE, still alive: yes\n",
+			"wait() for an ended child: ECHILD (reaped by the kernel): yes\n", "failures: 0\n")
 		g := runNative(o, p, "exec", golosBin, "run", p, "inherited")
 		if g.code != 0 || g.signal != 0 || !bytes.Equal(g.stdout, nat.stdout) {
 			t.Errorf("under golos: %s\n--- native stdout:\n%s--- golos stdout:\n%s--- golos stderr:\n%s",

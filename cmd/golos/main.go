@@ -404,6 +404,7 @@ program:
 		nofile := appNofile()
 		opts.Nofile = &nofile
 	}
+	opts.SigIgnored |= startIgnored()
 	code, err := kernel.Run(args[0], argv, env, opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "golos: %v\n", err)

@@ -100,6 +100,13 @@ func sysSigaltstack(t *Thread) int64 {
 		if on {
 			old.Flags |= abi.SS_ONSTACK
 		}
+		if a.Size == 0 {
+			// None set, or disabled: SS_DISABLE, also for a thread that never set one
+			// (kernel/signal.c, sas_ss_flags: "if (!current->sas_ss_size) return
+			// SS_DISABLE"). A cgo program's Go runtime takes any other answer for a
+			// stack its C code set up and runs its handlers there (minitSignalStack).
+			old.Flags |= abi.SS_DISABLE
+		}
 		if e := copyOut(oldAddr, abi.Bytes(&old)); e != 0 {
 			return -int64(e)
 		}

@@ -139,6 +139,7 @@ func TestSignalsChildFlags(t *testing.T) {
 // SIGPIPE and SIGCHLD (a shell's trap "" TERM, a supervisor) gives the program that mask
 // and those dispositions, as the program would inherit them natively. (The Go runtime
 // keeps only SIGHUP and SIGINT ignored on the host; golos took the others for handled.)
+// The same with --sandbox.
 func TestSignalsInherited(t *testing.T) {
 	forFlavours(t, "sig_exec_keep", func(t *testing.T, p string) {
 		needGolos(t)
@@ -149,10 +150,14 @@ func TestSignalsInherited(t *testing.T) {
 			"raised SIGHUP, SIGINT and SIGTERM: still alive: yes\n",
 			"write to a pipe without a reader: EPIPE, still alive: yes\n",
 			"wait() for an ended child: ECHILD (reaped by the kernel): yes\n", "failures: 0\n")
-		g := runNative(o, p, "exec", golosBin, "run", p, "inherited")
-		if g.code != 0 || g.signal != 0 || !bytes.Equal(g.stdout, nat.stdout) {
-			t.Errorf("under golos: %s\n--- native stdout:\n%s--- golos stdout:\n%s--- golos stderr:\n%s",
-				g, clip(nat.stdout), clip(g.stdout), clip(g.stderr))
+		// With --sandbox golos starts itself twice more (sandbox.Spawn, Enter), each
+		// with the Go runtime's handlers reset by the execve: the flags carry them.
+		for _, flags := range [][]string{nil, {"--sandbox"}} {
+			g := runNative(o, append(append([]string{p, "exec", golosBin, "run"}, flags...), p, "inherited")...)
+			if g.code != 0 || g.signal != 0 || !bytes.Equal(g.stdout, nat.stdout) {
+				t.Errorf("under golos run %v: %s\n--- native stdout:\n%s--- golos stdout:\n%s--- golos stderr:\n%s",
+					flags, g, clip(nat.stdout), clip(g.stdout), clip(g.stderr))
+			}
 		}
 	})
 }

@@ -322,7 +322,8 @@ func TestFilesOwnRefused(t *testing.T) {
 // AT_EMPTY_PATH, fcntl(F_GETFD), fstatat(fd, ".") and the raw fstat(2), and lists
 // /proc/self/fd, /proc/thread-self/fd, /proc/PID/fd and /proc/self/task/TID/fd; Debian's
 // ls -l /proc/self/fd (dynamic; it reads /etc/passwd into the buffer it then lists the
-// directory into, whose padding getdents(2) leaves as it was) lists the same. Natively and
+// directory into, whose padding getdents(2) leaves as it was) lists the same, and so do
+// ls -l /dev/fd/ and a bash that tests /dev/fd/N for each N. Natively and
 // under golos the same output, with limits from 16 to 4096, a soft limit below the hard
 // one, and a descriptor inherited at 300 or 1000 (the table golos starts with has 512 or
 // 1024 entries then).
@@ -373,6 +374,13 @@ func TestFilesOwnInvisible(t *testing.T) {
 			t.Run("ls", func(t *testing.T) {
 				t.Parallel()
 				check(t, "/bin/ls", "-l", "--time-style=+", "/proc/self/fd/")
+			})
+			// /dev/fd, a symlink to /proc/self/fd, lists and reaches the same (before,
+			// its listing showed golos's descriptors and they could be opened there).
+			t.Run("dev-fd", func(t *testing.T) {
+				t.Parallel()
+				check(t, "/bin/ls", "-l", "--time-style=+", "/dev/fd/", "/dev/fd/.")
+				check(t, "/bin/bash", "-c", `n=0; for ((i = 3; i < 4200; i++)); do [ -e /dev/fd/$i ] && n=$((n+1)); done; echo "/dev/fd/N above 2 that exist: $n"`)
 			})
 		})
 	}

@@ -113,20 +113,51 @@ func TestSignalsExecKeep(t *testing.T) {
 	})
 }
 
+// TestSignalsChildFlags: SIGCHLD's action decides what the kernel does with the
+// program's children, which are golos's host children (sig_chldflags.c): with SIG_IGN or
+// SA_NOCLDWAIT an ended child leaves no zombie and a wait fails with ECHILD, also after
+// an execve with SIGCHLD ignored; with SA_NOCLDSTOP a child's stop and continue send no
+// SIGCHLD. golos, whose own handler takes SIGCHLD on the host, reaped nothing (zombies
+// piled up) and reported every stop.
+func TestSignalsChildFlags(t *testing.T) {
+	forFlavours(t, "sig_chldflags", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "ignored: the ended child left no zombie: yes\n",
+			"ignored: wait() while a child runs ends with ECHILD: yes\n",
+			"nocldwait: waitpid for it fails with ECHILD: yes\n",
+			"nocldwait with a handler: the handler ran for the ends: yes\n",
+			"nocldstop: SIGCHLDs for the stop, the continue, the end: 0 0 1: yes\n",
+			"without nocldstop: SIGCHLDs for the stop, the continue, the end: 1 1 1: yes\n",
+			"default: waitpid reaps it with status 6: yes\n",
+			"exec: the ended child left no zombie: yes\n",
+			"top: wait() for the exec'd child ends with ECHILD: yes\n", "failures: 0\n")
+	})
+}
+
 // TestSignalsInherited: golos started by a native program that blocked SIGUSR1 and
-// ignored SIGHUP and SIGINT (as nohup(1) and a shell's background jobs do) gives the
-// program that mask and those dispositions, as the program would inherit them natively.
+// ignored SIGHUP and SIGINT (as nohup(1) and a shell's background jobs do), SIGTERM,
+// SIGPIPE and SIGCHLD (a shell's trap "" TERM, a supervisor) gives the program that mask
+// and those dispositions, as the program would inherit them natively. (The Go runtime
+// keeps only SIGHUP and SIGINT ignored on the host; golos took the others for handled.)
+// The same with --sandbox.
 func TestSignalsInherited(t *testing.T) {
 	forFlavours(t, "sig_exec_keep", func(t *testing.T, p string) {
 		needGolos(t)
 		o := &runOpts{dir: t.TempDir()}
 		nat := runNative(o, p, "exec", p, "inherited")
 		wantNative(t, nat, 0, "SIGUSR1 blocked: yes\n", "SIGHUP ignored: yes\n", "SIGINT ignored: yes\n",
-			"raised SIGHUP and SIGINT: still alive: yes\n", "failures: 0\n")
-		g := runNative(o, p, "exec", golosBin, "run", p, "inherited")
-		if g.code != 0 || g.signal != 0 || !bytes.Equal(g.stdout, nat.stdout) {
-			t.Errorf("under golos: %s\n--- native stdout:\n%s--- golos stdout:\n%s--- golos stderr:\n%s",
-				g, clip(nat.stdout), clip(g.stdout), clip(g.stderr))
+			"SIGTERM ignored: yes\n", "SIGPIPE ignored: yes\n", "SIGCHLD ignored: yes\n",
+			"raised SIGHUP, SIGINT and SIGTERM: still alive: yes\n",
+			"write to a pipe without a reader: EPIPE, still alive: yes\n",
+			"wait() for an ended child: ECHILD (reaped by the kernel): yes\n", "failures: 0\n")
+		// With --sandbox golos starts itself twice more (sandbox.Spawn, Enter), each
+		// with the Go runtime's handlers reset by the execve: the flags carry them.
+		for _, flags := range [][]string{nil, {"--sandbox"}} {
+			g := runNative(o, append(append([]string{p, "exec", golosBin, "run"}, flags...), p, "inherited")...)
+			if g.code != 0 || g.signal != 0 || !bytes.Equal(g.stdout, nat.stdout) {
+				t.Errorf("under golos run %v: %s\n--- native stdout:\n%s--- golos stdout:\n%s--- golos stderr:\n%s",
+					flags, g, clip(nat.stdout), clip(g.stdout), clip(g.stderr))
+			}
 		}
 	})
 }

@@ -22,14 +22,19 @@ func TestSignalsSegv(t *testing.T) {
 	})
 }
 
-// TestSignalsAltstack: handlers on an alternate signal stack: on it (a local's address),
+// TestSignalsAltstack: no alternate stack before one is set (SS_DISABLE, on the main
+// thread and a new one: golos said flags 0, which a cgo Go program's runtime took for a
+// stack of C's, then crashed now and then with "signal 23 received but handler not on
+// signal stack"); handlers on an alternate signal stack: on it (a local's address),
 // SS_ONSTACK inside, EPERM for a change while on it, a nested signal below the first
 // frame, SS_AUTODISARM, a stack overflow in a thread caught on the thread's own
 // alternate stack.
 func TestSignalsAltstack(t *testing.T) {
 	forFlavours(t, "sig_altstack", func(t *testing.T, p string) {
 		nat, _ := runBoth(t, p)
-		wantNative(t, nat, 0, "SIGUSR1 handler's local on the alternate stack: yes\n",
+		wantNative(t, nat, 0, "no alternate stack yet: main thread reads SS_DISABLE: yes\n",
+			"no alternate stack yet: a new thread reads SS_DISABLE: yes\n",
+			"SIGUSR1 handler's local on the alternate stack: yes\n",
 			"SIGUSR1 handler: sigaltstack reports SS_ONSTACK, same stack: yes\n",
 			"SIGUSR1 handler: changing the stack while on it fails with EPERM: yes\n",
 			"nested SIGUSR2 handler below the SIGUSR1 frame: yes\n",

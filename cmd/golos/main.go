@@ -404,6 +404,7 @@ program:
 		nofile := appNofile()
 		opts.Nofile = &nofile
 	}
+	opts.SigIgnored |= startIgnored()
 	code, err := kernel.Run(args[0], argv, env, opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "golos: %v\n", err)
@@ -432,6 +433,11 @@ func runSandboxed(opts kernel.Options, stage string, net sandbox.Net, argv0 *str
 	}
 	argv := []string{os.Args[0], "run", sandbox.StageFlag, next, "--net", string(net)}
 	argv = append(argv, opts.Flags()...)
+	if ign := opts.SigIgnored | startIgnored(); ign != 0 {
+		// The next stage starts with golos's handlers reset to SIG_DFL by the execve:
+		// what the program inherits ignored is told (kernel.Run, inheritSignals).
+		argv = append(argv, "--exec-sigignored", "0x"+strconv.FormatUint(ign, 16))
+	}
 	if opts.Workdir != "" {
 		argv = append(argv, "--workdir", opts.Workdir)
 	}

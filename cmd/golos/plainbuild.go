@@ -28,6 +28,8 @@ func placeRuntimeFDs() ([]int, error) { return nil, errPlainBuild }
 
 func appNofile() unix.Rlimit { return unix.Rlimit{} }
 
+func startIgnored() uint64 { return 0 }
+
 func pauseVDSO() func(delta int64) { return func(int64) {} }
 
 func entryVDSOMoved() (bool, error) { return false, nil }

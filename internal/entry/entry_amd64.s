@@ -510,7 +510,7 @@ fast:
 	// PlainSyscalls: 1 = plain; PlainPoll = plain unless a pollfd names one of golos's
 	// own descriptors (fastProbe); PlainSelect = plain unless nfds reaches the lowest of
 	// them (selectbody); PlainUnlessProcRDI, PlainUnlessProcRSI = plain unless the
-	// path in RDI, RSI begins with "/proc", "//" or "/." (fastProbe); PlainArchPrctlFS = plain for the int option
+	// path in RDI, RSI begins with "/proc", "/dev/f", "//" or "/." (fastProbe); PlainArchPrctlFS = plain for the int option
 	// in EDI ARCH_SET_FS (0x1002) or ARCH_GET_FS (0x1003); PlainUnlessControl = plain
 	// unless the struct msghdr in RSI has control data (fastProbe). (Compared by
 	// subtracting with LEA, testing with JRCXZ: neither touches the flags.)
@@ -575,7 +575,7 @@ selplain:
 // descriptors (sysSendmsg). For poll and ppoll R11 is their array of struct pollfd
 // (pollfds below). For any other call R11 is a path: one that begins with /proc
 // goes to Go, which shows some of those files as the application's, and so does one that
-// begins with "//" or "/." (it may lead there: Go cleans it), or with "..", or is
+// begins with "/dev/f" (/dev/fd), "//" or "/." (it may lead there: Go cleans it), or with "..", or is
 // relative while RelativeToGo is set; any other is made plain. A
 // fault while reading (a bad pointer, or a short path that ends just before an unmapped
 // page) resumes at fastProbeFault (faultTramp), which sends the call to Go as well, to
@@ -588,33 +588,7 @@ TEXT ·fastProbe(SB),NOSPLIT|NOFRAME,$0
 	JCXZQ	pollfds
 	LEAQ	(const_sysPoll-const_sysPpoll)(CX), CX
 	JCXZQ	pollfds
-	MOVL	(R11), CX		// may fault
-	LEAQ	-0x6f72702f(CX), CX	// "/pro", little-endian
-	JCXZQ	pro
-	MOVWLZX	(R11), CX
-	LEAQ	-0x2f2f(CX), CX		// "//"
-	JCXZQ	proc
-	MOVWLZX	(R11), CX
-	LEAQ	-0x2e2f(CX), CX		// "/."
-	JCXZQ	proc
-	MOVBLZX	(R11), CX
-	LEAQ	-0x2f(CX), CX		// any other absolute path: plain
-	JCXZQ	plainpath
-	MOVWLZX	(R11), CX
-	LEAQ	-0x2e2e(CX), CX		// "..": it may lead to /proc (proccwd.go)
-	JCXZQ	proc
-	MOVBLZX	·RelativeToGo(SB), CX	// a relative path while the working directory is
-	LEAQ	-1(CX), CX		// / or under /proc
-	JCXZQ	proc
-plainpath:
-	JMP	·fastCallStart(SB)
-pro:
-	MOVBLZX	4(R11), CX		// may fault
-	LEAQ	-0x63(CX), CX		// "c"
-	JCXZQ	proc
-	JMP	·fastCallStart(SB)
-proc:
-	JMP	·fastProbeFault(SB)
+	JMP	path			// after the others: JCXZQ reaches 127 bytes
 msg:
 	MOVQ	40(R11), CX		// msg_controllen; may fault
 	JCXZQ	msgplain
@@ -642,6 +616,42 @@ pollapp:
 pollplain:
 	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $24	// mov %gs:24,%rax
 	JMP	·fastCallStart(SB)
+path:
+	MOVL	(R11), CX		// may fault
+	LEAQ	-0x6f72702f(CX), CX	// "/pro", little-endian
+	JCXZQ	pro
+	MOVL	(R11), CX
+	LEAQ	-0x7665642f(CX), CX	// "/dev", little-endian
+	JCXZQ	dev
+	MOVWLZX	(R11), CX
+	LEAQ	-0x2f2f(CX), CX		// "//"
+	JCXZQ	proc
+	MOVWLZX	(R11), CX
+	LEAQ	-0x2e2f(CX), CX		// "/."
+	JCXZQ	proc
+	MOVBLZX	(R11), CX
+	LEAQ	-0x2f(CX), CX		// any other absolute path: plain
+	JCXZQ	plainpath
+	MOVWLZX	(R11), CX
+	LEAQ	-0x2e2e(CX), CX		// "..": it may lead to /proc (proccwd.go)
+	JCXZQ	proc
+	MOVBLZX	·RelativeToGo(SB), CX	// a relative path while the working directory is
+	LEAQ	-1(CX), CX		// / or under /proc
+	JCXZQ	proc
+plainpath:
+	JMP	·fastCallStart(SB)
+pro:
+	MOVBLZX	4(R11), CX		// may fault
+	LEAQ	-0x63(CX), CX		// "c"
+	JCXZQ	proc
+	JMP	·fastCallStart(SB)
+dev:
+	MOVWLZX	4(R11), CX		// may fault
+	LEAQ	-0x662f(CX), CX		// "/f": /dev/fd is a symlink to /proc/self/fd (procPathArg)
+	JCXZQ	proc
+	JMP	·fastCallStart(SB)
+proc:
+	JMP	·fastProbeFault(SB)
 TEXT ·fastProbeFault(SB),NOSPLIT|NOFRAME,$0
 	BYTE $0x65; BYTE $0x48; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $24	// mov %gs:24,%rax
 	BYTE $0x65; BYTE $0x4c; BYTE $0x8b; BYTE $0x1c; BYTE $0x25; LONG $16	// mov %gs:16,%r11

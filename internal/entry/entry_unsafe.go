@@ -138,7 +138,7 @@ var entryLayout [9]uintptr
 func checkLayout() error {
 	l := entryLayout
 	ok := l[0] < l[1] && l[1]-l[0] < 512 && l[2] < l[3] && l[3] < l[4] && l[4]-l[2] < 256 &&
-		l[5] < l[6] && l[6]-l[5] < 64 && l[7] < l[8] && l[8]-l[7] < 256
+		l[5] < l[6] && l[6]-l[5] < 64 && l[7] < l[8] && l[8]-l[7] < 512
 	if !ok {
 		return fmt.Errorf("golos's entry code was linked out of order (%#x): rebuild golos", l)
 	}
@@ -578,6 +578,25 @@ func IgnoreTTYSignal(sig unix.Signal, ignore bool) {
 		act = abi.Sigaction{Handler: abi.SIG_IGN, Flags: abi.SA_RESTORER, Restorer: uint64(sigreturnTrampPC)}
 	}
 	rtSigaction(sig, &act, nil)
+}
+
+// SetHostChildFlags gives the host's SIGCHLD action, golos's forwarding handler, the
+// program's SA_NOCLDSTOP and SA_NOCLDWAIT (noCldWait also for a SIGCHLD it ignores): the
+// kernel looks at the parent's own action when a child stops, continues or ends. With
+// SA_NOCLDSTOP it sends no SIGCHLD for a stop or a continue (kernel/signal.c,
+// do_notify_parent_cldstop); with SA_NOCLDWAIT or SIG_IGN the child is reaped as it ends
+// and a wait(2) fails with ECHILD once none is left (do_notify_parent: "autoreap";
+// sigaction(2), wait(2) NOTES). A SIGCHLD still comes for the end with SA_NOCLDWAIT and
+// a handler (sigaction(2): "On Linux, a SIGCHLD signal is generated in this case").
+func SetHostChildFlags(noCldStop, noCldWait bool) {
+	act := abi.Sigaction{Handler: uint64(hostSigTrampPC), Flags: abi.SA_SIGINFO | abi.SA_ONSTACK | abi.SA_RESTORER, Restorer: uint64(sigreturnTrampPC)}
+	if noCldStop {
+		act.Flags |= abi.SA_NOCLDSTOP
+	}
+	if noCldWait {
+		act.Flags |= abi.SA_NOCLDWAIT
+	}
+	rtSigaction(unix.SIGCHLD, &act, nil)
 }
 
 func rtSigaction(sig unix.Signal, act, old *abi.Sigaction) error {

@@ -359,7 +359,9 @@ func (t *Thread) execSignalFlags() []string {
 // it (Options.SigMask, Options.SigIgnored); from golos's own start otherwise, as far as
 // the Go runtime kept it: the mask, but for the signals the runtime unblocks on its threads
 // (SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGCHLD and the fault signals among them), and SIGHUP
-// and SIGINT ignored (entry.IgnoredAtStart; nohup(1), a shell's background job).
+// and SIGINT ignored (entry.IgnoredAtStart; nohup(1), a shell's background job); the
+// other signals it was started with ignored come in Options.SigIgnored (cmd/golos,
+// startIgnored: the runtime's own record of them).
 func (p *Process) inheritSignals(main *Thread) {
 	hand := p.sighand
 	shared := &p.shared
@@ -370,7 +372,7 @@ func (p *Process) inheritSignals(main *Thread) {
 	for sig := 1; sig <= 64; sig++ {
 		if ignored&sigBit(sig) != 0 && sigBit(sig)&cannotCatch == 0 {
 			hand.actions[sig] = abi.Sigaction{Handler: abi.SIG_IGN}
-			entry.IgnoreTTYSignal(unix.Signal(sig), true)
+			mirrorOnHost(sig, hand.actions[sig])
 		}
 		if p.opts.SigPending&sigBit(sig) != 0 {
 			if shared.infos == nil {

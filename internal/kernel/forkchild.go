@@ -224,8 +224,8 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	}
 	for i, a := range st.Actions {
 		p.sighand.actions[i] = abi.Sigaction{Handler: a[0], Flags: a[1], Restorer: a[2], Mask: a[3]}
-		if i > 0 && a[0] == abi.SIG_IGN {
-			entry.IgnoreTTYSignal(unix.Signal(i), true)
+		if i > 0 {
+			mirrorOnHost(i, p.sighand.actions[i])
 		}
 	}
 	if err := p.inheritSignalfds(st.Signalfds); err != nil {

@@ -64,11 +64,38 @@ func (t *Thread) procPathArg(dirArg, pathArg int) (string, unix.Errno) {
 		}
 		p = dir + "/" + p
 	}
+	abs := p[0] == '/'
 	p = cleanProcPath(p)
+	if rest, ok := strings.CutPrefix(p, "/dev/fd"); ok && abs && (rest == "" || rest[0] == '/') && t.devFDIsProcFD() {
+		// /dev/fd is a symlink to /proc/self/fd (udev's and runc's /dev, oci/host.go):
+		// a path through it is one under /proc, where golos's own descriptors are not.
+		p = cleanProcPath("/proc/self/fd" + rest)
+	}
 	if p != "/proc" && p != "/proc/" && !strings.HasPrefix(p, "/proc/") {
 		return "", 0
 	}
 	return p, 0
+}
+
+// devFDIsProcFD reports whether /dev/fd (the root's, with one) is the usual symlink to
+// /proc/self/fd (proc(5): /dev/fd is "a symbolic link to /proc/self/fd" on most systems).
+func (t *Thread) devFDIsProcFD() bool {
+	link := "/dev/fd"
+	if root := t.p.fsctx.root; root != nil {
+		r, err := root.Entry(link)
+		if err != nil {
+			return false
+		}
+		defer r.Close()
+		link = r.Path
+	}
+	var buf [32]byte
+	n, err := unix.Readlink(link, buf[:])
+	if err != nil {
+		return false
+	}
+	target := strings.TrimSuffix(string(buf[:n]), "/")
+	return target == "/proc/self/fd"
 }
 
 // cleanProcPath leaves out the empty and "." components of absolute path p, and takes

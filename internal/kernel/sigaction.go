@@ -79,7 +79,7 @@ func sysRtSigaction(t *Thread) int64 {
 	}
 	hand.mu.Unlock()
 	if actAddr != 0 {
-		entry.IgnoreTTYSignal(unix.Signal(sig), act.Handler == abi.SIG_IGN)
+		mirrorOnHost(sig, act)
 	}
 	if oldAddr != 0 {
 		if e := copyOut(oldAddr, abi.Bytes(&old)); e != 0 {
@@ -99,6 +99,13 @@ func sysSigaltstack(t *Thread) int64 {
 		old := abi.StackT{SP: a.SP, Flags: a.Flags, Size: a.Size}
 		if on {
 			old.Flags |= abi.SS_ONSTACK
+		}
+		if a.Size == 0 {
+			// None set, or disabled: SS_DISABLE, also for a thread that never set one
+			// (kernel/signal.c, sas_ss_flags: "if (!current->sas_ss_size) return
+			// SS_DISABLE"). A cgo program's Go runtime takes any other answer for a
+			// stack its C code set up and runs its handlers there (minitSignalStack).
+			old.Flags |= abi.SS_DISABLE
 		}
 		if e := copyOut(oldAddr, abi.Bytes(&old)); e != 0 {
 			return -int64(e)
@@ -131,4 +138,20 @@ func sysSigaltstack(t *Thread) int64 {
 func (t *Thread) onAltstack(sp uint64) bool {
 	a := t.altstack
 	return a.Flags&abi.SS_DISABLE == 0 && a.Size != 0 && sp > a.SP && sp-a.SP <= a.Size
+}
+
+// mirrorOnHost gives the host the part of the program's new action act for sig that the
+// kernel itself looks at in golos's process: whether SIGTTIN and SIGTTOU are ignored (job
+// control, entry.IgnoreTTYSignal) and SIGCHLD's SA_NOCLDSTOP and SA_NOCLDWAIT, SIG_IGN
+// counting as the latter (entry.SetHostChildFlags): the program's children are golos's
+// host children, which the host reaps, or not, and reports stopped, or not, by golos's
+// own action.
+func mirrorOnHost(sig int, act abi.Sigaction) {
+	switch unix.Signal(sig) {
+	case unix.SIGTTIN, unix.SIGTTOU:
+		entry.IgnoreTTYSignal(unix.Signal(sig), act.Handler == abi.SIG_IGN)
+	case unix.SIGCHLD:
+		entry.SetHostChildFlags(act.Flags&abi.SA_NOCLDSTOP != 0,
+			act.Handler == abi.SIG_IGN || act.Flags&abi.SA_NOCLDWAIT != 0)
+	}
 }

@@ -14,6 +14,11 @@
  *    recursion; the SIGSEGV handler runs on the alternate stack and siglongjmps out.
  * 5. sigaltstack() refuses a stack smaller than MINSIGSTKSZ (ENOMEM) and unknown flags
  *    (EINVAL).
+ * 0. Before any of that, no alternate stack is set: sigaltstack(NULL, &old) reports
+ *    SS_DISABLE with a NULL stack and size 0 on the main thread and on a new thread
+ *    (kernel/signal.c, sas_ss_flags: SS_DISABLE when the size is 0). The Go runtime of a
+ *    cgo program takes any other answer for a stack C set up and keeps it, so its signal
+ *    handlers ran on no stack of their own.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -153,9 +158,29 @@ static void *overflow_thread(void *arg)
 	return (void *)0;
 }
 
+
+static int disabled(const stack_t *s)
+{
+	return s->ss_flags == SS_DISABLE && s->ss_sp == NULL && s->ss_size == 0;
+}
+
+static void *fresh_thread(void *arg)
+{
+	(void)arg;
+	stack_t old;
+	return (void *)(intptr_t)(sigaltstack(NULL, &old) == 0 && disabled(&old));
+}
+
 int main(void)
 {
 	stack_t old;
+
+	/* 0. */
+	yesno("no alternate stack yet: main thread reads SS_DISABLE", sigaltstack(NULL, &old) == 0 && disabled(&old));
+	pthread_t th;
+	void *th_ok = NULL;
+	yesno("no alternate stack yet: a new thread reads SS_DISABLE",
+	      pthread_create(&th, NULL, fresh_thread, NULL) == 0 && pthread_join(th, &th_ok) == 0 && th_ok != NULL);
 
 	/* 1. */
 	alt = malloc(ALT_SIZE);

@@ -7,14 +7,18 @@
  * execs itself with the argument "after"; the new program prints what it finds.
  *
  * usage: sig_exec_keep exec PROGRAM ARGS...
- * blocks SIGUSR1, ignores SIGHUP and SIGINT, and execs PROGRAM (golos run sig_exec_keep
- * inherited, say: what golos's own start keeps for the program); with the argument
- * "inherited" it prints what it finds of those.
+ * blocks SIGUSR1, ignores SIGHUP, SIGINT, SIGTERM, SIGPIPE and SIGCHLD, and execs PROGRAM
+ * (golos run sig_exec_keep inherited, say: what golos's own start keeps for the program);
+ * with the argument "inherited" it prints what it finds of those, raises the first three,
+ * writes into a pipe with no reader (EPIPE, no death) and checks that an ended child is
+ * reaped by the kernel (wait(2) fails with ECHILD).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int failures;
@@ -65,9 +69,25 @@ static int inherited(void)
 	yesno("SIGUSR1 blocked", sigismember(&m, SIGUSR1));
 	yesno("SIGHUP ignored", handler_is(SIGHUP, SIG_IGN));
 	yesno("SIGINT ignored", handler_is(SIGINT, SIG_IGN));
+	yesno("SIGTERM ignored", handler_is(SIGTERM, SIG_IGN));
+	yesno("SIGPIPE ignored", handler_is(SIGPIPE, SIG_IGN));
+	yesno("SIGCHLD ignored", handler_is(SIGCHLD, SIG_IGN));
 	raise(SIGHUP);
 	raise(SIGINT);
-	yesno("raised SIGHUP and SIGINT: still alive", 1);
+	raise(SIGTERM);
+	yesno("raised SIGHUP, SIGINT and SIGTERM: still alive", 1);
+	int fds[2];
+	if (pipe(fds) == 0) {
+		close(fds[0]);
+		errno = 0;
+		yesno("write to a pipe without a reader: EPIPE, still alive", write(fds[1], "x", 1) == -1 && errno == EPIPE);
+		close(fds[1]);
+	}
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	errno = 0;
+	yesno("wait() for an ended child: ECHILD (reaped by the kernel)", pid > 0 && wait(NULL) == -1 && errno == ECHILD);
 	printf("failures: %d\n", failures);
 	return failures != 0;
 }
@@ -85,6 +105,9 @@ int main(int argc, char **argv)
 		sigprocmask(SIG_BLOCK, &m, 0);
 		signal(SIGHUP, SIG_IGN);
 		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGPIPE, SIG_IGN);
+		signal(SIGCHLD, SIG_IGN);
 		execv(argv[2], argv + 2);
 		perror("execv");
 		return 2;

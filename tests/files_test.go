@@ -380,6 +380,9 @@ func TestFilesOwnInvisible(t *testing.T) {
 			t.Run("dev-fd", func(t *testing.T) {
 				t.Parallel()
 				check(t, "/bin/ls", "-l", "--time-style=+", "/dev/fd/", "/dev/fd/.")
+				// Every spelling of it: a doubled slash, a dot, and relative to /dev.
+				check(t, "/bin/ls", "-l", "--time-style=+", "/dev//fd/", "/dev/./fd/", "/dev/../dev/fd/")
+				check(t, "/bin/bash", "-c", `cd /dev && ls -l --time-style=+ fd/ ./fd/ && cd / && ls -l --time-style=+ dev/fd/`)
 				check(t, "/bin/bash", "-c", `n=0; for ((i = 3; i < 4200; i++)); do [ -e /dev/fd/$i ] && n=$((n+1)); done; echo "/dev/fd/N above 2 that exist: $n"`)
 			})
 		})

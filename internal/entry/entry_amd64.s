@@ -575,7 +575,7 @@ selplain:
 // descriptors (sysSendmsg). For poll and ppoll R11 is their array of struct pollfd
 // (pollfds below). For any other call R11 is a path: one that begins with /proc
 // goes to Go, which shows some of those files as the application's, and so does one that
-// begins with "/dev/f" (/dev/fd), "//" or "/." (it may lead there: Go cleans it), or with "..", or is
+// begins with "/dev/f" (/dev/fd), "/dev//", "/dev/.", "//" or "/." (it may lead there: Go cleans it), or with "..", or is
 // relative while RelativeToGo is set; any other is made plain. A
 // fault while reading (a bad pointer, or a short path that ends just before an unmapped
 // page) resumes at fastProbeFault (faultTramp), which sends the call to Go as well, to
@@ -646,8 +646,19 @@ pro:
 	JCXZQ	proc
 	JMP	·fastCallStart(SB)
 dev:
-	MOVWLZX	4(R11), CX		// may fault
-	LEAQ	-0x662f(CX), CX		// "/f": /dev/fd is a symlink to /proc/self/fd (procPathArg)
+	MOVBLZX	4(R11), CX		// may fault
+	LEAQ	-0x2f(CX), CX		// "/dev/"
+	JCXZQ	devdir
+	JMP	·fastCallStart(SB)
+devdir:
+	MOVBLZX	5(R11), CX		// may fault
+	LEAQ	-0x66(CX), CX		// "/dev/f": /dev/fd is a symlink to /proc/self/fd (procPathArg)
+	JCXZQ	proc
+	MOVBLZX	5(R11), CX
+	LEAQ	-0x2f(CX), CX		// "/dev//", "/dev/.": /dev//fd, /dev/./fd (Go cleans them)
+	JCXZQ	proc
+	MOVBLZX	5(R11), CX
+	LEAQ	-0x2e(CX), CX
 	JCXZQ	proc
 	JMP	·fastCallStart(SB)
 proc:

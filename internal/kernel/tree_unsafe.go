@@ -46,7 +46,8 @@ func (p *Process) publish() {
 		published.exeAddr, published.exeLen = uint64(uintptr(unsafe.Pointer(&publishedExe[0]))), uint64(len(publishedExe))
 	}
 	published.magic = publishedMagic
-	p.serveProc() // and answers for the rest of its /proc directory (procpeer.go)
+	setHostCmdline(p.mm.args, p.mm.env) // and what the host shows (hostcmdline_unsafe.go)
+	p.serveProc()                       // and answers for the rest of its /proc directory (procpeer.go)
 }
 
 // sameGolos reports whether process pid runs golos's own executable.

@@ -124,7 +124,13 @@ type readyRun struct {
 // program's "ready".
 func startReady(t *testing.T, limit time.Duration, args ...string) *readyRun {
 	t.Helper()
-	r := &readyRun{cmd: exec.Command(golosBin, args...), limit: limit}
+	return startReadyBin(t, limit, golosBin, args...)
+}
+
+// startReadyBin is startReady for any program (bin, natively).
+func startReadyBin(t *testing.T, limit time.Duration, bin string, args ...string) *readyRun {
+	t.Helper()
+	r := &readyRun{cmd: exec.Command(bin, args...), limit: limit}
 	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	r.cmd.Stderr = &r.stderr
 	var err error
@@ -143,7 +149,7 @@ func startReady(t *testing.T, limit time.Duration, args ...string) *readyRun {
 	if l, err := r.lines.ReadString('\n'); l != "ready\n" {
 		r.kill()
 		r.cmd.Wait()
-		t.Fatalf("golos %s: first line %q (%v), want ready; stderr:\n%s", strings.Join(args, " "), l, err, r.stderr.String())
+		t.Fatalf("%s %s: first line %q (%v), want ready; stderr:\n%s", bin, strings.Join(args, " "), l, err, r.stderr.String())
 	}
 	return r
 }

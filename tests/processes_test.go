@@ -737,13 +737,13 @@ func TestProcLazyForkHolderGone(t *testing.T) {
 		t.Fatalf("natively: %s, stdout %q", nat, nat.stdout)
 	}
 	r := startReady(t, 60*time.Second, "run", p)
-	// The holder: a process below golos that is neither golos's child golos (whose
-	// command line names fork-child) nor golos itself; a fork of golos, with its command
-	// line.
+	// The holder: a process below golos that is not golos's child golos: a raw clone of
+	// golos, of one thread, where a golos has its runtime's threads too. (The host's
+	// command lines of all three are the program's: hostcmdline_unsafe.go.)
 	holder := 0
 	for _, pid := range descendants(r.cmd.Process.Pid) {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if err == nil && !bytes.Contains(b, []byte("fork-child")) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err == nil && bytes.Contains(b, []byte("\nThreads:\t1\n")) {
 			holder = pid
 		}
 	}

@@ -83,7 +83,7 @@ func (t *Thread) execInPlace(path, comm string, argv, envp []string) bool {
 		p.mm.rw.addCode(c[0], c[1])
 	}
 	p.mm.exePath, p.mm.exeGuestPath = exePath, exeGuestPath
-	p.mm.argv, p.mm.envp, p.mm.auxv, p.mm.stack = argv, envp, stack.Auxv, stack.Mapped
+	p.mm.args, p.mm.env, p.mm.auxv, p.mm.stack = stack.Args, stack.Env, stack.Auxv, stack.Mapped
 	p.publish() // for /proc/<pid> in the other processes of the tree
 	setProcessName(comm)
 

@@ -48,7 +48,7 @@ const ForkChildCommand = "fork-child"
 type forkState struct {
 	Opts                  Options // without Stderr and HostFDs, which are the child golos's own, and NSInit (a child is no namespace's init)
 	ExePath, ExeGuestPath string
-	Argv, Envp            []string
+	Args, Env             [2]uint64 // where the argument and environment strings are
 	Auxv                  []byte
 	Stack                 [2]uint64
 	BrkStart, BrkCur      uint64
@@ -581,8 +581,8 @@ func (t *Thread) forkState(a abi.CloneArgs, conn, log int) (*forkState, []int, e
 		Opts:         p.opts,
 		ExePath:      p.mm.exePath,
 		ExeGuestPath: p.mm.exeGuestPath,
-		Argv:         p.mm.argv,
-		Envp:         p.mm.envp,
+		Args:         p.mm.args,
+		Env:          p.mm.env,
 		Auxv:         p.mm.auxv,
 		Stack:        p.mm.stack,
 		BrkStart:     p.mm.brkStart,

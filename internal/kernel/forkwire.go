@@ -27,12 +27,6 @@ func (w *wireWriter) bool(v bool) {
 }
 func (w *wireWriter) bytes(v []byte) { w.int(len(v)); w.b = append(w.b, v...) }
 func (w *wireWriter) str(v string)   { w.int(len(v)); w.b = append(w.b, v...) }
-func (w *wireWriter) strs(v []string) {
-	w.int(len(v))
-	for _, s := range v {
-		w.str(s)
-	}
-}
 
 type wireReader struct {
 	b   []byte
@@ -75,18 +69,6 @@ func (r *wireReader) bytes() []byte {
 	return append([]byte(nil), r.take(n)...)
 }
 func (r *wireReader) str() string { return string(r.take(r.int())) }
-func (r *wireReader) strs() []string {
-	n := r.int()
-	if n > len(r.b) {
-		r.err = errWire
-		return nil
-	}
-	v := make([]string, 0, n)
-	for i := 0; i < n && r.err == nil; i++ {
-		v = append(v, r.str())
-	}
-	return v
-}
 
 func (w *wireWriter) pair(v [2]uint64)   { w.u64(v[0]); w.u64(v[1]) }
 func (r *wireReader) pair() [2]uint64    { return [2]uint64{r.u64(), r.u64()} }
@@ -203,8 +185,8 @@ func (st *forkState) encode() []byte {
 	w.options(&st.Opts)
 	w.str(st.ExePath)
 	w.str(st.ExeGuestPath)
-	w.strs(st.Argv)
-	w.strs(st.Envp)
+	w.pair(st.Args)
+	w.pair(st.Env)
 	w.bytes(st.Auxv)
 	w.pair(st.Stack)
 	w.u64(st.BrkStart)
@@ -279,8 +261,8 @@ func decodeForkState(b []byte) (*forkState, error) {
 	r.options(&st.Opts)
 	st.ExePath = r.str()
 	st.ExeGuestPath = r.str()
-	st.Argv = r.strs()
-	st.Envp = r.strs()
+	st.Args = r.pair()
+	st.Env = r.pair()
 	st.Auxv = r.bytes()
 	st.Stack = r.pair()
 	st.BrkStart = r.u64()

@@ -21,7 +21,7 @@ func TestForkWire(t *testing.T) {
 			Workdir: "/w", NoRewrite: true, Stats: true, NoFSGSBase: true, Pid1: true, TaskLimit: 4096,
 			Nofile: &unix.Rlimit{Cur: 7, Max: 9}, SigMask: 1, SigIgnored: 2, SigPending: 3, Seccomp: []byte{1}, OwnUTS: true,
 			AS: &unix.Rlimit{Cur: 10, Max: 11}, Data: &unix.Rlimit{Cur: 12, Max: 13}},
-		ExePath: "/bin/x", ExeGuestPath: "/x", Argv: []string{"x", "", "a b"}, Envp: []string{"A=1"},
+		ExePath: "/bin/x", ExeGuestPath: "/x", Args: [2]uint64{26, 27}, Env: [2]uint64{27, 28},
 		Auxv: []byte{1, 2, 3}, Stack: [2]uint64{4, 5},
 		BrkStart: 10, BrkCur: 11, BrkMapped: 12, Cwd: "/c", Comm: "comm", VforkStack: [2]uint64{13, 14},
 		Thread: forkThread{Regs: entry.Regs{R8: 1, RIP: 2, RFLAGS: 3}, Xsave: []byte{9, 8}, AppGS: 15,

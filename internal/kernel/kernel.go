@@ -282,7 +282,7 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	for _, c := range img.Code {
 		p.mm.rw.addCode(c[0], c[1])
 	}
-	p.mm.argv, p.mm.envp, p.mm.auxv, p.mm.stack = argv, envp, stack.Auxv, stack.Mapped
+	p.mm.args, p.mm.env, p.mm.auxv, p.mm.stack = stack.Args, stack.Env, stack.Auxv, stack.Mapped
 	p.publish() // for /proc/<pid> in the other processes of the tree
 	if n := opts.Nofile; n != nil {
 		// The host's soft limit back to the application's (the Go runtime raised it),

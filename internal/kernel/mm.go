@@ -33,9 +33,9 @@ type addressSpace struct {
 
 	// What Linux keeps in mm_struct about the program the memory holds (exe_file,
 	// arg_start…, saved_auxv, start_stack); set at load and by execve.
-	exePath      string // the program on the host (what opening /proc/self/exe opens)
-	exeGuestPath string // the program as the application names it (/proc/self/exe)
-	argv, envp   []string
+	exePath      string    // the program on the host (what opening /proc/self/exe opens)
+	exeGuestPath string    // the program as the application names it (/proc/self/exe)
+	args, env    [2]uint64 // where the argument and environment strings are (loader.Stack)
 	auxv         []byte
 	stack        [2]uint64 // the main thread's stack
 

@@ -39,9 +39,9 @@ func (t *Thread) selfProcFile(p string) ([]byte, bool) {
 	case isProcSelf(p, "smaps_rollup"):
 		return t.p.smapsRollup(), true
 	case isProcSelf(p, "cmdline"):
-		return nulJoin(t.p.mm.argv), true
+		return mmCmdline(readSelf, t.p.mm.args, t.p.mm.env), true // cmdline.go
 	case isProcSelf(p, "environ"):
-		return nulJoin(t.p.mm.envp), true
+		return mmEnviron(readSelf, t.p.mm.env), true
 	case isProcSelf(p, "auxv"):
 		return t.p.mm.auxv, true
 	case isProcSelf(p, "status"):
@@ -203,15 +203,6 @@ func (p *Process) limits() []byte {
 		out.WriteString(line)
 	}
 	return out.Bytes()
-}
-
-func nulJoin(ss []string) []byte {
-	var b bytes.Buffer
-	for _, s := range ss {
-		b.WriteString(s)
-		b.WriteByte(0)
-	}
-	return b.Bytes()
 }
 
 // maps is /proc/self/maps with only the application's memory (and the vDSO it shares

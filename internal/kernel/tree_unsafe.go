@@ -22,35 +22,32 @@ import (
 // published is this golos's program, for the other golos processes of the tree.
 var published struct {
 	magic           uint64
-	argAddr, argLen uint64 // the command line, NUL-separated (what /proc/self/cmdline shows)
-	exeAddr, exeLen uint64 // the executable's path, as the program names it
-	_               [2]uint64
+	args            [2]uint64 // where the program's argument strings are in its memory (mm.args)
+	exeAddr, exeLen uint64    // the executable's path, as the program names it
+	env             [2]uint64 // and its environment strings (mm.env): setproctitle's room
 }
 
 const publishedMagic = 0x676f6c6f73747265 // "golostre"
 
-// publishedMu keeps the published strings alive and their addresses consistent.
+// publishedMu keeps the published path alive and the addresses consistent.
 var (
-	publishedMu   sync.Mutex
-	publishedArgs []byte
-	publishedExe  []byte
+	publishedMu  sync.Mutex
+	publishedExe []byte
 )
 
 // publish makes p's program what other golos processes of the tree see of this one.
 func (p *Process) publish() {
 	publishedMu.Lock()
 	defer publishedMu.Unlock()
-	publishedArgs = nulJoin(p.mm.argv)
 	publishedExe = []byte(p.mm.exeGuestPath)
 	published.magic = 0
-	if len(publishedArgs) > 0 {
-		published.argAddr, published.argLen = uint64(uintptr(unsafe.Pointer(&publishedArgs[0]))), uint64(len(publishedArgs))
-	}
+	published.args, published.env = p.mm.args, p.mm.env
 	if len(publishedExe) > 0 {
 		published.exeAddr, published.exeLen = uint64(uintptr(unsafe.Pointer(&publishedExe[0]))), uint64(len(publishedExe))
 	}
 	published.magic = publishedMagic
-	p.serveProc() // and answers for the rest of its /proc directory (procpeer.go)
+	setHostCmdline(p.mm.args, p.mm.env) // and what the host shows (hostcmdline_unsafe.go)
+	p.serveProc()                       // and answers for the rest of its /proc directory (procpeer.go)
 }
 
 // sameGolos reports whether process pid runs golos's own executable.
@@ -73,8 +70,8 @@ func readRemote(pid int, addr, n uint64) ([]byte, bool) {
 	return buf, e == 0 && uint64(r) == n
 }
 
-// treeProgram returns the command line and executable path that golos process pid
-// publishes, or ok false.
+// treeProgram returns the command line (read from the program's memory, cmdline.go) and
+// executable path of golos process pid, or ok false.
 func treeProgram(pid int) (cmdline []byte, exe string, ok bool) {
 	if pid <= 0 || pid == selfPid || !sameGolos(pid) {
 		return nil, "", false
@@ -84,18 +81,14 @@ func treeProgram(pid int) (cmdline []byte, exe string, ok bool) {
 		return nil, "", false
 	}
 	w := func(i int) uint64 { return *(*uint64)(unsafe.Pointer(&raw[8*i])) }
-	if w(0) != publishedMagic || w(2) > 1<<20 || w(4) > unix.PathMax {
-		return nil, "", false
-	}
-	args, ok := readRemote(pid, w(1), w(2))
-	if !ok {
+	if w(0) != publishedMagic || w(4) > unix.PathMax {
 		return nil, "", false
 	}
 	path, ok := readRemote(pid, w(3), w(4))
 	if !ok {
 		return nil, "", false
 	}
-	return args, string(path), true
+	return mmCmdline(readOf(pid), [2]uint64{w(1), w(2)}, [2]uint64{w(5), w(6)}), string(path), true
 }
 
 // treeProcFile is the program's view of /proc/<pid>/cmdline of another golos process of

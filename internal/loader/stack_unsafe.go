@@ -45,6 +45,10 @@ type Stack struct {
 	// the program's memory.
 	Reserved [2]uint64
 	Auxv     []byte // the auxiliary vector as laid out (what /proc/self/auxv shows)
+	// Args and Env are where the argument and environment strings lie, NUL-separated
+	// and next to each other (Linux's mm->arg_start…arg_end, env_start…env_end): what
+	// /proc/PID/cmdline and environ read, after the program has written there too.
+	Args, Env [2]uint64
 }
 
 // HostAux returns the values of golos's own auxiliary vector that the application
@@ -167,10 +171,12 @@ func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]ui
 	for i := len(envp) - 1; i >= 0; i-- {
 		envAddrs[i] = put(envp[i])
 	}
+	envStart := sp
 	argAddrs := make([]uint64, len(argv))
 	for i := len(argv) - 1; i >= 0; i-- {
 		argAddrs[i] = put(argv[i])
 	}
+	args, env := [2]uint64{sp, envStart}, [2]uint64{envStart, execfnAddr}
 	platform := put("x86_64")
 	sp -= 16
 	random := sp
@@ -237,5 +243,6 @@ func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]ui
 		word(kv[1])
 	}
 	auxv := append([]byte(nil), mem[auxStart:w]...)
-	return &Stack{SP: sp, Mapped: [2]uint64{base, top}, Reserved: [2]uint64{all, top + guardAbove}, Auxv: auxv}, nil
+	return &Stack{SP: sp, Mapped: [2]uint64{base, top}, Reserved: [2]uint64{all, top + guardAbove}, Auxv: auxv,
+		Args: args, Env: env}, nil
 }

@@ -29,7 +29,9 @@ import (
 // test_asyncio.test_events (9 s), test_logging (22 s), test_venv (15 s),
 // test_largefile (20 s), test_zipfile (9 s), test_ssl (38 s), test_xmlrpc (28 s),
 // test_regrtest (8 s), test_faulthandler (18 s), test_eintr (6 s),
-// test_multiprocessing_main_handling (10 s), test_threadsignals and test_fork1 (5 s).
+// test_multiprocessing_main_handling (10 s), test_threadsignals and test_fork1 (5 s),
+// test_asyncio.test_tasks (15 s), test_asyncio.test_ssl (10 s),
+// test_asyncio.test_sslproto (5 s), test_bz2 (3 s natively, 5 s under golos).
 // test_ioctl, test_gdb and test_embed skip themselves here (no /dev/tty; not a source
 // build); test_sqlite3 fails to import natively; test_compileall's two
 // HardlinkDedupTests.test_import fail natively as under golos (PYTHONDONTWRITEBYTECODE).
@@ -51,7 +53,8 @@ var cpythonModules = []string{
 	"test_readline", "test_ctypes", "test_openpty", "test_asyncio.test_sock_lowlevel",
 	"test_asyncio.test_streams", "test_asyncio.test_sendfile", "test_asyncio.test_server",
 	"test_c_locale_coercion", "test_httpservers", "test_mailbox", "test_support",
-	"test_urllib2_localnet",
+	"test_urllib2_localnet", "test_asyncio.test_base_events", "test_asyncio.test_runners",
+	"test_threadedtempfile", "test_dbm_dumb", "test_dbm_gnu", "test_gzip",
 	// test_non_interactive_output_buffering expects Python's default buffering: the
 	// suite runs without PYTHONUNBUFFERED (unsetEnv below), natively as under golos.
 	"test_cmd_line",

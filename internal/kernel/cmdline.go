@@ -53,23 +53,20 @@ func mmCmdline(read memReader, args, env [2]uint64) []byte {
 		}
 		return b
 	}
-	if args[1] <= args[0] {
-		return nil
-	}
-	b, ok := read(args[0], args[1]-args[0])
-	if !ok {
-		return nil
-	}
-	return b
+	return readSpan(read, args)
 }
 
 // mmEnviron is /proc/PID/environ of the process whose memory read reads and whose
 // environment strings lie at env: that memory as it is now (environ_read).
-func mmEnviron(read memReader, env [2]uint64) []byte {
-	if env[1] <= env[0] {
+func mmEnviron(read memReader, env [2]uint64) []byte { return readSpan(read, env) }
+
+// readSpan reads the memory in [span[0], span[1]): nothing for an empty span or one that
+// cannot be read.
+func readSpan(read memReader, span [2]uint64) []byte {
+	if span[1] <= span[0] {
 		return nil
 	}
-	b, ok := read(env[0], env[1]-env[0])
+	b, ok := read(span[0], span[1]-span[0])
 	if !ok {
 		return nil
 	}

@@ -2,7 +2,7 @@ package kernel
 
 import (
 	"strconv"
-	"strings"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -35,22 +35,36 @@ const (
 
 // setHostCmdline makes the host's /proc/<this process>/cmdline and environ read the
 // program's strings at args and env. Every other field of the map must be given too,
-// and is given as it is: read from /proc/self/stat (proc(5): startcode, endcode,
-// startstack, start_data, end_data, start_brk) and brk(0).
+// and is given as it is: brk(0), and the fields of golos's own image, which no exec in
+// place changes, read once (hostImage).
 func setHostCmdline(args, env [2]uint64) {
 	if args[1] < args[0] || env[1] < env[0] {
 		return
 	}
+	img, ok := hostImage()
+	if !ok {
+		return // not readable as expected: leave the host's view alone
+	}
+	brk, _, _ := unix.RawSyscall(unix.SYS_BRK, 0, 0, 0)
+	m := img
+	m.brk = uint64(brk)
+	m.argStart, m.argEnd, m.envStart, m.envEnd = args[0], args[1], env[0], env[1]
+	unix.RawSyscall6(unix.SYS_PRCTL, prSetMM, prSetMMMap, uintptr(unsafe.Pointer(&m)), unsafe.Sizeof(m), 0, 0)
+}
+
+// hostImage is the map's fields of golos's process image, from /proc/self/stat
+// (proc(5): startcode, endcode, startstack, start_data, end_data, start_brk), read at the
+// first call: golos's image is the host's exec's, which the program's execs in place
+// leave as it is.
+var hostImage = sync.OnceValues(func() (prctlMMMap, bool) {
 	raw, err := readHostFile("/proc/self/stat")
 	if err != nil {
-		return
+		return prctlMMMap{}, false
 	}
-	// The fields after the command name, which may hold spaces and parentheses.
-	i := strings.LastIndexByte(string(raw), ')')
-	if i < 0 {
-		return
+	_, f, ok := statFields(raw)
+	if !ok {
+		return prctlMMMap{}, false
 	}
-	f := strings.Fields(string(raw[i+1:]))
 	field := func(n int) uint64 { // n as proc(5) numbers them: f[0] is field 3
 		if n-3 >= len(f) {
 			return 0
@@ -58,15 +72,10 @@ func setHostCmdline(args, env [2]uint64) {
 		v, _ := strconv.ParseUint(f[n-3], 10, 64)
 		return v
 	}
-	brk, _, _ := unix.RawSyscall(unix.SYS_BRK, 0, 0, 0)
 	m := prctlMMMap{
 		startCode: field(26), endCode: field(27), startStack: field(28),
-		startData: field(45), endData: field(46), startBrk: field(47), brk: uint64(brk),
-		argStart: args[0], argEnd: args[1], envStart: env[0], envEnd: env[1],
+		startData: field(45), endData: field(46), startBrk: field(47),
 		exeFD: ^uint32(0), // the executable stays golos's
 	}
-	if m.startCode == 0 || m.endCode <= m.startCode {
-		return // not readable as expected: leave the host's view alone
-	}
-	unix.RawSyscall6(unix.SYS_PRCTL, prSetMM, prSetMMMap, uintptr(unsafe.Pointer(&m)), unsafe.Sizeof(m), 0, 0)
-}
+	return m, m.startCode != 0 && m.endCode > m.startCode
+})

@@ -151,21 +151,28 @@ func (p *Process) stat(host string) []byte {
 	if err != nil {
 		return nil
 	}
-	s := strings.TrimSuffix(string(raw), "\n")
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return raw
-	}
-	f := strings.Split(strings.TrimPrefix(s[i+1:], " "), " ") // f[0] is field 3 (state)
+	head, f, ok := statFields(raw)
 	const numThreads, vsize = 20 - 3, 23 - 3
-	if len(f) <= vsize {
+	if !ok || len(f) <= vsize {
 		return raw
 	}
 	f[numThreads] = strconv.Itoa(p.programThreads())
 	p.mm.mu.Lock()
 	f[vsize] = strconv.FormatUint(p.mm.owned.size(), 10)
 	p.mm.mu.Unlock()
-	return []byte(s[:i+1] + " " + strings.Join(f, " ") + "\n")
+	return []byte(head + " " + strings.Join(f, " ") + "\n")
+}
+
+// statFields splits a stat file (proc_pid_stat(5)) into what runs up to the end of the
+// command name (pid and "(comm)", which ends at the last ')' and may hold spaces or
+// parentheses) and the fields after it, f[0] being field 3 (state).
+func statFields(raw []byte) (head string, f []string, ok bool) {
+	s := strings.TrimSuffix(string(raw), "\n")
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return "", nil, false
+	}
+	return s[:i+1], strings.Split(strings.TrimPrefix(s[i+1:], " "), " "), true
 }
 
 // limits is the host's /proc/self/limits with the limits golos keeps for the program

@@ -302,9 +302,8 @@ func hostStopped(pid int) bool {
 	if err != nil {
 		return false
 	}
-	s := string(raw)
-	i := strings.LastIndexByte(s, ')')
-	return i >= 0 && i+2 < len(s) && (s[i+2] == 'T' || s[i+2] == 't')
+	_, f, ok := statFields(raw)
+	return ok && (f[0] == "T" || f[0] == "t")
 }
 
 // peerProcFile is the program's view of cleaned path p, a file of another process of the

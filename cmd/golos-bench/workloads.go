@@ -112,7 +112,7 @@ func workloads(quick bool) []workload {
 		{id: "first_touch", name: "first touch of " + mib + " MiB (mmap, 1 byte per page)", argv: []string{"first_touch", mib},
 			unit: "ms", self: true, runs: 5},
 		{id: "threads", name: "1000 threads, create + join", argv: []string{"threads", "1000"},
-			unit: "ms", self: true, runs: 7},
+			unit: "ms", self: true, runs: 7, targets: []target{toNative("threads", 1.5)}},
 		{id: "futex", name: "futex ping-pong, 2 threads, per round trip", argv: []string{"futex", size(20000, 5000)},
 			unit: "ns", self: true, runs: 7},
 		{id: "sendmsg", name: "sendmsg + recvmsg of 64 bytes, unix datagram pair, per round", argv: []string{"sendmsg", size(200000, 50000), "unix"},

@@ -133,6 +133,9 @@ func sysVfork(t *Thread) int64 {
 // does, until the child has called execve or ended.
 func (t *Thread) fork(a abi.CloneArgs) int64 {
 	p := t.p
+	if t.wantsRawTask(a) {
+		return t.cloneRawTask(a) // a child sharing the memory (rawtask.go)
+	}
 	if e := p.checkCloneFlags(a.Flags); e != 0 { // cloneflags.go
 		return -int64(e)
 	}

@@ -35,9 +35,16 @@ import (
 //
 // A tracer that stops every host thread also stops golos's own (the runtime's); they go
 // on when it detaches, as the program's do. The registers it reads for a program thread
-// that is inside golos at that moment are golos's: LeakSanitizer then scans that thread's
-// whole stack, as it does for a thread on a signal stack, which can only hide a leak,
-// never report a false one.
+// that is inside golos at that moment are golos's, whose stack pointer is not on the
+// thread's stack: LeakSanitizer then scans that thread's whole stack, as it does for a
+// thread on a signal stack (lsan_common.cpp, ProcessThreads), the dead part below the
+// stack pointer too. There a pointer to a block the program has lost, left by an earlier
+// deeper call (malloc's own frames), would keep the block from being reported. The
+// thread that makes the tracer is inside golos while it waits for it, so its dead stack
+// is cleared first (clearDeadStack), as nothing the program may rely on: below the
+// 128-byte red zone the stack belongs to whatever runs next on it, a signal handler
+// (the x86-64 psABI, 3.2.2). A thread blocked in golos meanwhile keeps its own, which can
+// only hide a leak, never report a false one.
 
 // rawTaskFlags are the flags a raw task's host clone takes as the program gave them.
 const rawTaskFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_UNTRACED |
@@ -84,7 +91,10 @@ func (t *Thread) cloneRawTask(a abi.CloneArgs) int64 {
 		// cannot be written, and the parent is told.
 		return -int64(unix.EFAULT)
 	}
-	// From here on no rewritten site reads GS: the task runs with one that is no thread's.
+	t.clearDeadStack(r.RSP)
+	// From here on no site is rewritten, and no rewritten site reads GS: the task runs
+	// with one that is no thread's.
+	t.p.mm.rw.stop()
 	entry.SlowSites()
 	flags := a.Flags | a.ExitSignal&0xff
 	pid := rawTaskClone(flags, sp, a.ParentTid, a.ChildTid, a.TLS)
@@ -92,6 +102,38 @@ func (t *Thread) cloneRawTask(a abi.CloneArgs) int64 {
 		t.p.kids.add(int(pid), int(a.ExitSignal)) // a clone child for wait4's __WCLONE (wait.go)
 	}
 	return pid
+}
+
+// clearDeadStack clears the calling thread's stack below its red zone (rsp-128), down to
+// the start of the private anonymous mapping it lies in: the partial page with zeros, the
+// pages below it with MADV_DONTNEED, which leaves them reading as zeros (madvise(2)).
+// Anything else (a stack in a file or shared mapping) is left as it is.
+func (t *Thread) clearDeadStack(rsp uint64) {
+	dead := rsp - 128
+	if dead > rsp {
+		return
+	}
+	maps, _, err := readMaps() // fork.go
+	if err != nil {
+		return
+	}
+	for _, m := range maps {
+		if dead <= m.Lo || dead > m.Hi {
+			continue
+		}
+		if m.Shared || m.Path != "" || m.Ino != 0 || m.Prot&unix.PROT_WRITE == 0 {
+			return
+		}
+		page := dead &^ (pageSize - 1)
+		if page < m.Lo {
+			page = m.Lo
+		}
+		copyOut(page, make([]byte, dead-page))
+		if page > m.Lo {
+			unix.Syscall(unix.SYS_MADVISE, uintptr(m.Lo), uintptr(page-m.Lo), unix.MADV_DONTNEED)
+		}
+		return
+	}
 }
 
 // rawTaskClone is in rawtask_amd64.s.

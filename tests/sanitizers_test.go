@@ -98,7 +98,8 @@ func sanCase(t *testing.T, wantCode int, wantKind string, wantStdout string, arg
 // TestSanitizerASan: gcc -fsanitize=address, LeakSanitizer on (the default): a clean run,
 // a heap-buffer-overflow, a heap-use-after-free, leaks found at exit, and a leak found at
 // exit while two threads run (one in the program's code, one blocked in read(2), both
-// stopped by LeakSanitizer's tracer through ptrace).
+// stopped by LeakSanitizer's tracer through ptrace), and a fork and a system(3), whose
+// children get ASan's terabytes of shadow (almost none of it there).
 func TestSanitizerASan(t *testing.T) {
 	p := prog(t, "san_asan.asan")
 	cases := []struct {
@@ -110,6 +111,7 @@ func TestSanitizerASan(t *testing.T) {
 		{"uaf", "ERROR: AddressSanitizer: heap-use-after-free", "reading a freed block\n", 1},
 		{"leak", "ERROR: LeakSanitizer: detected memory leaks", "lost 3 blocks of 100 bytes\n", 1},
 		{"threads", "ERROR: LeakSanitizer: detected memory leaks", "lost 1 block of 1000 bytes with two threads running\n", 1},
+		{"fork", "", "child wrote its copy\nchild exited 0\nfrom system\n", 0},
 	}
 	for _, c := range cases {
 		t.Run(c.mode, func(t *testing.T) {

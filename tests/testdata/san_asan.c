@@ -6,11 +6,14 @@
  *   leak       loses three blocks: LeakSanitizer reports them at exit (status 1)
  *   threads    loses a block while two threads run, one computing and one blocked in
  *              read(2); LeakSanitizer's tracer stops both at exit and reports the leak
+ *   fork       forks a child that writes to a heap block, then runs system(3)
+ *              (posix_spawn, a vfork), each child with ASan's terabytes of shadow
  * Each mode prints what it did to stdout first. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static volatile int stop;
@@ -86,6 +89,22 @@ int main(int argc, char **argv)
 		lose(1, 1000);
 		printf("lost 1 block of 1000 bytes with two threads running\n");
 		exit(0); /* the threads still run while LeakSanitizer checks */
+	}
+	if (strcmp(mode, "fork") == 0) {
+		char *p = malloc(32);
+		pid_t pid = fork();
+		if (pid == 0) {
+			strcpy(p, "child");
+			printf("%s wrote its copy\n", p);
+			free(p);
+			_exit(0);
+		}
+		int st;
+		if (pid < 0 || waitpid(pid, &st, 0) != pid)
+			return 3;
+		printf("child exited %d\n", WEXITSTATUS(st));
+		free(p);
+		return system("echo from system") == 0 ? 0 : 4;
 	}
 	fprintf(stderr, "unknown mode %s\n", mode);
 	return 2;

@@ -139,3 +139,29 @@ func TestSanitizerUBSan(t *testing.T) {
 	sanCase(t, 0, "runtime error: signed integer overflow: 2147483647 + 1 cannot be represented in type 'int'",
 		"overflowed -2147483648, shifted 1, loaded 16843009\n", p)
 }
+
+// TestSanitizerTSan: gcc -fsanitize=thread cannot run under golos (its fixed layout takes
+// the addresses of golos's own image and heap: internal/loader/needed.go). Natively the
+// program reports its data race; golos refuses it before it runs, with one line that
+// says why and exit status 125 (an executable golos cannot run), where TSan itself
+// stopped with "unexpected memory mapping".
+func TestSanitizerTSan(t *testing.T) {
+	p := prog(t, "san_tsan.tsan")
+	needGolos(t)
+	nat := runNative(&runOpts{dir: t.TempDir()}, p)
+	wantNative(t, nat, 66, "counted something\n")
+	if !bytes.Contains(nat.stderr, []byte("WARNING: ThreadSanitizer: data race")) {
+		t.Errorf("test program misbehaves natively: no data race reported\nstderr:\n%s", clip(nat.stderr))
+	}
+	g := runGolos(t, 0, "run", p)
+	if g.code != 125 || g.signal != 0 {
+		t.Errorf("golos run: %s, want exit status 125\nstderr:\n%s", g, clip(g.stderr))
+	}
+	if len(g.stdout) != 0 {
+		t.Errorf("the program ran: stdout %q", g.stdout)
+	}
+	oneLine(t, "golos's stderr", g.stderr)
+	if !bytes.Contains(g.stderr, []byte("is built with ThreadSanitizer")) {
+		t.Errorf("stderr does not say the program is built with ThreadSanitizer:\n%s", clip(g.stderr))
+	}
+}

@@ -47,6 +47,12 @@ var extraBuilds = []struct {
 	{"thr_cxx.cc", "thr_cxx.glibc-static", "g++", []string{"-O2", "-static", "-pthread"}},
 	{"thr_cxx.cc", "thr_cxx.glibc-static-pie", "g++", []string{"-O2", "-static-pie", "-fPIE", "-pthread"}},
 	{"thr_cxx.cc", "thr_cxx.glibc-dynamic", "g++", []string{"-O2", "-pthread"}},
+	// GCC's sanitizers (sanitizers_test.go): their runtimes (libasan, libubsan, libtsan) come with
+	// gcc and g++, and link dynamically only.
+	{"san_asan.c", "san_asan.asan", "gcc", []string{"-g", "-fsanitize=address", "-pthread"}},
+	{"san_asan.cc", "san_asan_cxx.asan", "g++", []string{"-g", "-fsanitize=address"}},
+	{"san_ubsan.c", "san_ubsan.ubsan", "gcc", []string{"-g", "-fsanitize=undefined"}},
+	{"san_tsan.c", "san_tsan.tsan", "gcc", []string{"-g", "-fsanitize=thread", "-pthread"}},
 }
 
 var (

@@ -12,7 +12,8 @@
 // an RCU grace period first (fs/file.c, expand_fdtable; 10-15 ms here), and the runtime
 // starts threads before any Go code of golos's runs. So the table grows here, to the
 // soft RLIMIT_NOFILE or 4096 entries, whichever is less, and tableTop says to what. It
-// also notes which standard descriptors were closed (stdClosed).
+// also notes which standard descriptors were closed (stdClosed), and goes on to
+// reserveSanitizerRanges (sanreserve_amd64.s), which enters the runtime.
 //
 // Nothing has run on this stack: RSP points at argc (the System V x86-64 ABI's process
 // start), which _rt0_amd64_linux reads, so RSP is left as it was, and the few bytes used
@@ -82,4 +83,4 @@ closeroot:
 	MOVQ	$3, AX
 	SYSCALL
 enter:
-	JMP	_rt0_amd64_linux(SB)
+	JMP	main·reserveSanitizerRanges(SB)	// then the runtime (sanreserve_amd64.s)

@@ -26,9 +26,12 @@ import (
 //     golos, which so is made where the program's child would be (the grandparent's
 //     child, in new namespaces, in the cgroup), the host's errors (EPERM, EINVAL, ENOSPC,
 //     EUSERS) the program's.
-//   - CLONE_VM without CLONE_VFORK, CLONE_FILES, CLONE_FS, CLONE_SIGHAND, CLONE_SYSVSEM:
-//     two golos processes cannot share memory, a descriptor table, the fs context,
-//     signal handlers or semaphore undo lists: ENOSYS, with a note the first time.
+//   - CLONE_VM without CLONE_VFORK or CLONE_SIGHAND, with a stack and without --root
+//     (LeakSanitizer's tracer): a raw task, a host clone that runs the program's code
+//     outside golos (rawtask.go).
+//   - Otherwise CLONE_VM without CLONE_VFORK, CLONE_FILES, CLONE_FS, CLONE_SIGHAND,
+//     CLONE_SYSVSEM: two golos processes cannot share memory, a descriptor table, the fs
+//     context, signal handlers or semaphore undo lists: ENOSYS, with a note the first time.
 //   - CLONE_DETACHED: ignored, as Linux ignores it (clone(2): "ignored since 2.6.2").
 //
 // Combinations Linux refuses are refused first, with its errno (checkCloneFlags).

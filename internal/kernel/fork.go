@@ -133,6 +133,9 @@ func sysVfork(t *Thread) int64 {
 // does, until the child has called execve or ended.
 func (t *Thread) fork(a abi.CloneArgs) int64 {
 	p := t.p
+	if t.wantsRawTask(a) {
+		return t.cloneRawTask(a) // a child sharing the memory (rawtask.go)
+	}
 	if e := p.checkCloneFlags(a.Flags); e != 0 { // cloneflags.go
 		return -int64(e)
 	}
@@ -474,7 +477,7 @@ func (t *Thread) sendProcess(conn, log, pid int, a abi.CloneArgs) (err error) {
 		}
 	}()
 	// The private anonymous memory from a snapshot, the holder (lazyfork_unsafe.go).
-	st.Lazy = a.Flags&unix.CLONE_VFORK == 0 && lazyForkOK() && lazyWorth(st.Maps)
+	st.Lazy = a.Flags&unix.CLONE_VFORK == 0 && lazyForkOK() && lazyWorth(p.mm.pagemap, st.Maps)
 	if a.Flags&unix.CLONE_VFORK != 0 {
 		st.VforkStack = vforkStack(st.Maps, t.ctx.Regs.RSP)
 		// The child's other writes too, when no other thread of this process writes
@@ -482,7 +485,7 @@ func (t *Thread) sendProcess(conn, log, pid int, a abi.CloneArgs) (err error) {
 		st.VforkWrites = p.programThreads() == 1
 		// And then its private anonymous memory as it touches it, served from this
 		// process's (vforklazy_unsafe.go).
-		st.VforkLazy = st.VforkWrites && lazyForkOK() && lazyPresent(st.Maps, vforkLazyMin)
+		st.VforkLazy = st.VforkWrites && lazyForkOK() && lazyPresent(p.mm.pagemap, st.Maps, vforkLazyMin)
 	}
 	runs, err := planCopy(p.mm.pagemap, st.Maps, st.Lazy || st.VforkLazy)
 	if err != nil {

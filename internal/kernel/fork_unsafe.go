@@ -202,6 +202,16 @@ func planCopy(pm int, maps []forkMapping, lazy bool) ([]rawIovec, error) {
 			continue
 		}
 		var present uint64
+		if scanPages(pm, m.Lo, m.Hi, func(start, end, cats uint64) {
+			if ownPages(cats) {
+				add(start, end-start)
+				present += (end - start) / pageSize
+			}
+		}) {
+			const hugeMin = 4 << 20
+			m.Huge = m.Path == "" && m.Hi-m.Lo >= hugeMin && present*pageSize >= (m.Hi-m.Lo)/10*9
+			continue
+		}
 		for lo := m.Lo; lo < m.Hi; {
 			n := min((m.Hi-lo)/pageSize, uint64(len(ents)/8))
 			b := ents[:8*n]

@@ -89,16 +89,28 @@ const lazyMin = 8 << 20
 // them (a page table walk, far cheaper than reading /proc/self/pagemap, which the eager
 // copy does; a page swapped out is not counted). Regions' sizes would not do: the
 // program's stack alone is an 8 MiB mapping.
-func lazyWorth(maps []forkMapping) bool { return lazyPresent(maps, lazyMin) }
+func lazyWorth(pm int, maps []forkMapping) bool { return lazyPresent(pm, maps, lazyMin) }
 
 // lazyPresent reports whether at least least bytes of the private anonymous pages of
 // maps are in memory (mincore).
-func lazyPresent(maps []forkMapping, least uint64) bool {
+func lazyPresent(pm int, maps []forkMapping, least uint64) bool {
 	vec := make([]byte, 4096)
 	var n uint64
 	for i := range maps {
 		m := &maps[i]
 		if !lazyRegion(m) || m.Prot&unix.PROT_READ == 0 {
+			continue
+		}
+		// PAGEMAP_SCAN where it works (pagescan_unsafe.go): mincore's cost grows with the
+		// region's size, terabytes for AddressSanitizer's shadow.
+		if pm >= 0 && scanPages(pm, m.Lo, m.Hi, func(start, end, cats uint64) {
+			if cats&pageIsPresent != 0 {
+				n += end - start
+			}
+		}) {
+			if n >= least {
+				return true
+			}
 			continue
 		}
 		for lo := m.Lo; lo < m.Hi; {

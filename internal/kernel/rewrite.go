@@ -38,6 +38,7 @@ type rewriter struct {
 	synced   atomic.Bool // membarrier's SYNC_CORE command is registered
 	syncing  sync.Once
 	threaded atomic.Bool // the application has had more than one thread
+	stopped  atomic.Bool // a raw task runs the program's code: no more rewrites (stop)
 
 	rewritten uint64 // sites rewritten (for --stats)
 }
@@ -109,11 +110,21 @@ func (p *Process) trapped(rip uint64) {
 	p.mm.rw.rewrite(sc)
 }
 
+// stop ends the rewriting for good, once a rewrite under way is done: a raw task
+// (rawtask.go) that met a site's int3 meanwhile would die of the SIGTRAP, which only
+// golos's threads step over (stepOverPatch), and with every site on its slow path
+// (entry.SlowSites) a rewrite gains nothing.
+func (w *rewriter) stop() {
+	w.mu.Lock()
+	w.stopped.Store(true)
+	w.mu.Unlock()
+}
+
 // rewrite rewrites the site whose syscall instruction is at sc, if it is one.
 func (w *rewriter) rewrite(sc uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if _, seen := w.tried.Load(sc); seen {
+	if _, seen := w.tried.Load(sc); seen || w.stopped.Load() {
 		return
 	}
 	synced := w.synced.Load()

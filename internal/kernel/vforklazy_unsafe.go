@@ -66,10 +66,19 @@ var vforkLazy struct {
 }
 
 // vforkTracked says whether a write to region m is given back to a vfork's parent
-// (vforkmem_unsafe.go, trackWrites).
+// (vforkmem_unsafe.go, trackWrites): private writable memory that is no code and below
+// vforkTrackMax.
 func vforkTracked(m *forkMapping) bool {
-	return !m.Shared && m.Prot&unix.PROT_WRITE != 0 && m.Prot&unix.PROT_EXEC == 0
+	return !m.Shared && m.Prot&unix.PROT_WRITE != 0 && m.Prot&unix.PROT_EXEC == 0 && m.Hi-m.Lo < vforkTrackMax
 }
+
+// vforkTrackMax bounds the regions whose writes a vfork child gives back. Write-protecting
+// a region puts a marker in each of its pages not there yet (UFFD_FEATURE_WP_UNPOPULATED),
+// page tables and all: AddressSanitizer's shadow is a few such regions of terabytes
+// (mapped with MAP_NORESERVE, almost none of it there), which took the child's golos
+// minutes and gigabytes before it could run (`system()` from an ASan program). A write of
+// the child's to a larger region stays its own, as in a fork's child.
+const vforkTrackMax = 64 << 30
 
 // setupVforkLazy registers the child's private anonymous regions for missing pages (and
 // for write protection where trackWrites would track them) with a new userfaultfd, which

@@ -82,10 +82,11 @@ func (p *Process) trackWrites(maps []forkMapping) {
 	}
 	var regions [][2]uint64
 	for _, m := range maps {
-		if m.Shared || m.Prot&unix.PROT_WRITE == 0 || m.Prot&unix.PROT_EXEC != 0 {
+		if !vforkTracked(&m) {
 			// Shared memory is the parent's already; a write elsewhere faults; a
 			// writable code page may hold sites the child's golos rewrote to stubs
-			// the parent does not have.
+			// the parent does not have; a region of vforkTrackMax or more would take
+			// too long to protect.
 			continue
 		}
 		reg := uffdioRegisterArg{start: m.Lo, len: m.Hi - m.Lo, mode: uffdioRegisterModeWP}

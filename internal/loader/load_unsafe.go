@@ -55,6 +55,9 @@ func Load(path string, opener Opener, area *Area) (*Image, error) {
 		return nil, err
 	}
 	defer exe.Close()
+	if f.Interp != "" && needsLib(exe, f, tsanLib) {
+		return nil, errTSan{path} // needed.go
+	}
 	img := &Image{Interp: f.Interp, ExecStack: f.ExecStack}
 	var bias uint64
 	switch {

@@ -139,7 +139,7 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 	if e := p.checkCloneFlags(a.Flags); e != 0 { // cloneflags.go
 		return -int64(e)
 	}
-	if a.Flags&unix.CLONE_SETTLS != 0 && a.TLS >= taskSizeMax() {
+	if a.Flags&unix.CLONE_SETTLS != 0 && baseBeyondUser(a.TLS) {
 		return -int64(unix.EPERM)
 	}
 	if a.Flags&unix.CLONE_PIDFD != 0 {

@@ -55,7 +55,7 @@ const (
 func sysArchPrctl(t *Thread) int64 {
 	switch uint32(t.arg(0)) { // int option
 	case archSetFS:
-		if t.arg(1) >= taskSizeMax() {
+		if baseBeyondUser(t.arg(1)) {
 			return -int64(unix.EPERM) // as Linux: a non-canonical or kernel address
 		}
 		return passthroughRaw(unix.SYS_ARCH_PRCTL, archSetFS, t.arg(1), 0, 0, 0, 0)
@@ -66,7 +66,7 @@ func sysArchPrctl(t *Thread) int64 {
 		binary.LittleEndian.PutUint64(b[:], t.ctx.AppGS())
 		return -int64(copyOut(t.arg(1), b[:]))
 	case archSetGS:
-		if t.arg(1) >= taskSizeMax() { // tasksize.go: 47 or 56 bits, as the host's
+		if baseBeyondUser(t.arg(1)) { // tasksize.go: 47 or 56 bits, as the host's
 			return -int64(unix.EPERM)
 		}
 		t.ctx.SetAppGS(t.arg(1))
@@ -246,7 +246,7 @@ func (t *Thread) clone(a abi.CloneArgs) int64 {
 		t.p.unsupported("a thread without CLONE_SETTLS", "golos does not read the application's FS to copy it")
 		return -int64(unix.EINVAL)
 	}
-	if a.TLS >= taskSizeMax() {
+	if baseBeyondUser(a.TLS) {
 		return -int64(unix.EPERM)
 	}
 	// Held until the thread's OS thread runs (nproclock.go).

@@ -29,3 +29,9 @@ var taskSizeMax = sync.OnceValue(func() uint64 {
 	}
 	return userEnd
 })
+
+// baseBeyondUser reports whether base is past the user address space for an FS or GS
+// base, as the host's kernel counts it (taskSizeMax). A base below the 47-bit window, as
+// every program's is, is answered without the probe, which then costs only the programs
+// that give a base above it.
+func baseBeyondUser(base uint64) bool { return base >= userEnd && base >= taskSizeMax() }

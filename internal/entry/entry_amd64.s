@@ -19,6 +19,7 @@
 #define UC_TRAPNO const_ucTrapno
 #define UC_FPREGS const_ucFpregs
 #define UC_RIP const_ucRip
+#define UC_EFL const_ucEfl
 #define SW_MAGIC1 const_swMagic1
 #define SW_XSTATE_SIZE const_swXstateSize
 #define FP_XSTATE_MAGIC1 const_FPXstateMagic1
@@ -342,6 +343,14 @@ notprobe:
 	// mov %gs:8,%r8 — the jump target (GS is still golos's here)
 	BYTE $0x65; BYTE $0x4c; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $8
 	MOVQ	R8, UC_RIP(DX)
+	// mov %gs:0,%r9 — this thread's Context
+	BYTE $0x65; BYTE $0x4c; BYTE $0x8b; BYTE $0x0c; BYTE $0x25; LONG $0
+	CMPQ	R8, (Context_Regs+Regs_RIP)(R9)
+	JEQ	stepon
+	// The target is the GS trampoline (the program has a GS base of its own), whose
+	// steps golos does not follow (they looped on the program's handler): TF is
+	// dropped there, and such a program is not single-stepped further.
+	ANDQ	$~0x100, UC_EFL(DX)
 	RET				// to the restorer: rt_sigreturn
 notentry:
 	CMPQ	CX, ·textStart(SB)

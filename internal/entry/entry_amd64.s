@@ -19,6 +19,7 @@
 #define UC_TRAPNO const_ucTrapno
 #define UC_FPREGS const_ucFpregs
 #define UC_RIP const_ucRip
+#define UC_EFL const_ucEfl
 #define SW_MAGIC1 const_swMagic1
 #define SW_XSTATE_SIZE const_swXstateSize
 #define FP_XSTATE_MAGIC1 const_FPXstateMagic1
@@ -315,6 +316,55 @@ fault:
 notcopy:
 	RESUME_AT_END(·fastProbe, ·fastProbeFault, notprobe)
 notprobe:
+	// A single-step trap (SIGTRAP, TRAP_TRACE) in golos's own code: the application's
+	// flags had TF, the trap flag, which a program may set itself with popf (Linux keeps
+	// it across rt_sigreturn and syscalls: FIX_EFLAGS in arch/x86/kernel/signal.c), and
+	// golos's entry code loaded it with them (enterApp's POPFQ), or the program ran into
+	// a rewritten site's stub with it. Those traps are golos's, not the program's: each
+	// goes on where it stopped, with TF, until the CPU is back in application code. At
+	// enterApp's final jmp the handler makes the jump itself (RIP = its target, GS:8),
+	// and rt_sigreturn then enters the application with TF as Linux's own return to user
+	// space does (IRET): its first instruction runs, then it traps (Intel SDM vol. 3,
+	// 18.3.1.4), with no trap before it.
+	CMPL	const_siSigno(SI), $5	// SIGTRAP
+	JNE	notstep
+	CMPL	const_siCode(SI), $2	// TRAP_TRACE
+	JNE	notstep
+	LEAQ	·enterApp(SB), R8
+	CMPQ	CX, R8
+	JCS	notentry
+	LEAQ	·enterAppEnd(SB), R8
+	CMPQ	CX, R8
+	JCC	notentry
+	CMPL	0(CX), $0x2524ff65	// jmp *%gs:8 (65 ff 24 25 08 00 00 00)
+	JNE	stepon
+	CMPL	4(CX), $8
+	JNE	stepon
+	// mov %gs:8,%r8 — the jump target (GS is still golos's here)
+	BYTE $0x65; BYTE $0x4c; BYTE $0x8b; BYTE $0x04; BYTE $0x25; LONG $8
+	MOVQ	R8, UC_RIP(DX)
+	// mov %gs:0,%r9 — this thread's Context
+	BYTE $0x65; BYTE $0x4c; BYTE $0x8b; BYTE $0x0c; BYTE $0x25; LONG $0
+	CMPQ	R8, (Context_Regs+Regs_RIP)(R9)
+	JEQ	stepon
+	// The target is the GS trampoline (the program has a GS base of its own), whose
+	// steps golos does not follow (they looped on the program's handler): TF is
+	// dropped there, and such a program is not single-stepped further.
+	ANDQ	$~0x100, UC_EFL(DX)
+	RET				// to the restorer: rt_sigreturn
+notentry:
+	CMPQ	CX, ·textStart(SB)
+	JCS	notext
+	CMPQ	CX, ·textEnd(SB)
+	JCS	stepon
+notext:
+	MOVQ	CX, R8			// the slots: stubs and GS trampolines
+	SUBQ	·slotsBase(SB), R8
+	CMPQ	R8, ·slotsSize(SB)
+	JCC	notstep
+stepon:
+	RET				// to the restorer: rt_sigreturn
+notstep:
 	CTX_BY_SP(golang)
 	CMPB	Context_inApp(AX), $0
 	JEQ	golang

@@ -6,6 +6,7 @@ package entry
 const (
 	ucGregs  = 40             // ucontext_t.uc_mcontext.gregs: REG_R8 … REG_CR2
 	ucRip    = ucGregs + 16*8 // gregs[REG_RIP]
+	ucEfl    = ucGregs + 17*8 // gregs[REG_EFL]
 	ucErr    = ucGregs + 19*8 // gregs[REG_ERR]
 	ucTrapno = ucGregs + 20*8 // gregs[REG_TRAPNO]
 	ucFpregs = ucGregs + 23*8 // uc_mcontext.fpregs: the XSAVE area

@@ -558,11 +558,19 @@ func sysPidfdOpen(t *Thread) int64 {
 
 // personality(2): the query (0xffffffff) and the personas Docker's default seccomp profile
 // allows (PER_LINUX, PER_LINUX32, UNAME26 and their union) are passed through; the process
-// is golos's too, and those only change what uname(2) reports. Any other persona (such as
+// is golos's too, and those only change what uname(2) reports. So is any of them with
+// ADDR_NO_RANDOMIZE (setarch -R, gdb's default), which only changes the layout of the
+// next execve: the host's for the golos that runs the new program, and golos's loader's,
+// which then adds no random offsets (loader.randomPages). Any other persona (such as
 // READ_IMPLIES_EXEC, which would change mmap(2) for golos's own runtime) is EPERM, as the
 // profile refuses it.
 func sysPersonality(t *Thread) int64 {
-	switch uint32(t.arg(0)) {
+	const addrNoRandomize = 0x0040000 // <linux/personality.h>
+	persona := uint32(t.arg(0))
+	if persona != 0xffffffff {
+		persona &^= addrNoRandomize
+	}
+	switch persona {
 	case 0x0, 0x8, 0x20000, 0x20008, 0xffffffff:
 		return passthroughFast(t)
 	}

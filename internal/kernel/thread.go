@@ -625,7 +625,7 @@ func (p *Process) enosys(nr uint64) int64 {
 // fault turns a synchronous fault in application code into the application's signal,
 // with Linux's si_code and si_addr.
 func (t *Thread) fault() {
-	if t.stepOverPatch() {
+	if t.stepOverPatch() || t.stepInStub() {
 		return
 	}
 	c := t.ctx

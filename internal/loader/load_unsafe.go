@@ -304,8 +304,15 @@ func mmap(addr, length uint64, prot, flags, fd int, off uint64) (uint64, error) 
 	return uint64(r), nil
 }
 
-// randomPages returns a random number of pages below n, as Linux's ASLR would add.
+// randomPages returns a random number of pages below n, as Linux's ASLR would add; none
+// in a process whose personality has ADDR_NO_RANDOMIZE (setarch -R, gdb), which an
+// execve keeps (personality(2); fs/binfmt_elf.c randomizes only without it). golos's
+// own process has the program's personality (sysPersonality passes it to the host).
 func randomPages(n uint64) uint64 {
+	const queryPersona, addrNoRandomize = 0xffffffff, 0x0040000 // <linux/personality.h>
+	if p, _, e := unix.RawSyscall(unix.SYS_PERSONALITY, queryPersona, 0, 0); e == 0 && p&addrNoRandomize != 0 {
+		return 0
+	}
 	var b [8]byte
 	unix.Getrandom(b[:], 0) // not crypto/rand: its timer would start Go's poller and its descriptors
 	return binary.LittleEndian.Uint64(b[:]) % n

@@ -38,16 +38,21 @@
 	TESTQ	AX, AX; \
 	JEQ	notapp
 
+// OUTSIDE jumps to notin when the address in pc lies outside [start, end), the symbols'
+// addresses; tmp is scratch, and ends holding end's.
+#define OUTSIDE(pc, start, end, tmp, notin) \
+	LEAQ	start(SB), tmp; \
+	CMPQ	pc, tmp; \
+	JCS	notin; \
+	LEAQ	end(SB), tmp; \
+	CMPQ	pc, tmp; \
+	JCC	notin
+
 // RESUME_AT_END makes a fault whose instruction (in CX) lies in [start, end) resume at
 // end, through rt_sigreturn; any other goes on at notin. (R8 is scratch; DI, SI and DX
 // are the handler's arguments, left as they are.)
 #define RESUME_AT_END(start, end, notin) \
-	LEAQ	start(SB), R8; \
-	CMPQ	CX, R8; \
-	JCS	notin; \
-	LEAQ	end(SB), R8; \
-	CMPQ	CX, R8; \
-	JCC	notin; \
+	OUTSIDE(CX, start, end, R8, notin); \
 	MOVQ	R8, UC_RIP(DX); \
 	RET
 
@@ -226,12 +231,7 @@ sent:
 TEXT ·kickTramp(SB),NOSPLIT|NOFRAME,$0
 	CTX_BY_SP(done)
 	MOVQ	UC_RIP(DX), BX		// the interrupted RIP
-	LEAQ	·enterApp(SB), CX
-	CMPQ	BX, CX
-	JCS	notentry
-	LEAQ	·enterAppEnd(SB), CX
-	CMPQ	BX, CX
-	JCC	notentry
+	OUTSIDE(BX, ·enterApp, ·enterAppEnd, CX, notentry)
 abort:
 	// Inside enterApp or the trampoline: resume at abortEntry instead, through
 	// rt_sigreturn (which leaves GS as this handler sets it).
@@ -330,12 +330,7 @@ notprobe:
 	JNE	notstep
 	CMPL	const_siCode(SI), $2	// TRAP_TRACE
 	JNE	notstep
-	LEAQ	·enterApp(SB), R8
-	CMPQ	CX, R8
-	JCS	notentry
-	LEAQ	·enterAppEnd(SB), R8
-	CMPQ	CX, R8
-	JCC	notentry
+	OUTSIDE(CX, ·enterApp, ·enterAppEnd, R8, notentry)
 	CMPL	0(CX), $0x2524ff65	// jmp *%gs:8 (65 ff 24 25 08 00 00 00)
 	JNE	stepon
 	CMPL	4(CX), $8

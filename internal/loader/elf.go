@@ -26,6 +26,8 @@ type File struct {
 	Phnum    int
 	Segments []Segment
 	Interp   string // PT_INTERP, or ""
+	// Dynamic is PT_DYNAMIC's file offset and size, or zeros when the file has none.
+	Dynamic [2]uint64
 	// Phdr is the PT_PHDR address (unrelocated), or 0 when the file has none.
 	Phdr uint64
 	// ExecStack: a PT_GNU_STACK with PF_X asks for an executable stack (GCC's nested
@@ -154,6 +156,8 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 				return nil, badFormat("bad ELF: PT_INTERP is not NUL-terminated")
 			}
 			f.Interp = string(buf[:filesz-1])
+		case PT_DYNAMIC:
+			f.Dynamic = [2]uint64{off, filesz}
 		case PT_PHDR:
 			f.Phdr = vaddr
 		case PT_GNU_STACK:

@@ -22,9 +22,10 @@ type ProgType uint32
 
 // The program header types the loader reads.
 const (
-	PT_LOAD   ProgType = 1
-	PT_INTERP ProgType = 3
-	PT_PHDR   ProgType = 6
+	PT_LOAD    ProgType = 1
+	PT_DYNAMIC ProgType = 2
+	PT_INTERP  ProgType = 3
+	PT_PHDR    ProgType = 6
 	// PT_GNU_STACK's p_flags say whether the stack must be executable (PF_X).
 	PT_GNU_STACK ProgType = 0x6474e551
 )

@@ -28,23 +28,13 @@ func (e errTSan) Error() string {
 }
 
 // needsLib reports whether the dynamic executable f (read through r) names a library
-// whose name begins with prefix in a DT_NEEDED entry of its PT_DYNAMIC. Anything it cannot
-// read (a file Parse accepted may still have a broken dynamic section, which ld.so then
-// reports) answers false.
+// whose name begins with prefix in a DT_NEEDED entry of its PT_DYNAMIC (f.Dynamic, found
+// by Parse). Anything it cannot read (a file Parse accepted may still have a broken
+// dynamic section, which ld.so then reports) answers false.
 func needsLib(r io.ReaderAt, f *File, prefix string) bool {
-	const ptDynamic, dtNull, dtNeeded, dtStrtab, dtStrsz = 2, 0, 1, 5, 10
+	const dtNull, dtNeeded, dtStrtab, dtStrsz = 0, 1, 5, 10
 	le := binary.LittleEndian
-	ph := make([]byte, f.Phnum*56)
-	if _, err := r.ReadAt(ph, int64(f.Phoff)); err != nil {
-		return false
-	}
-	var dynOff, dynSize uint64
-	for i := 0; i < f.Phnum; i++ {
-		p := ph[i*56:]
-		if le.Uint32(p[0:]) == ptDynamic {
-			dynOff, dynSize = le.Uint64(p[8:]), le.Uint64(p[32:])
-		}
-	}
+	dynOff, dynSize := f.Dynamic[0], f.Dynamic[1]
 	if dynSize == 0 || dynSize > 1<<20 {
 		return false
 	}

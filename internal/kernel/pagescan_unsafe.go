@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -14,6 +15,10 @@ import (
 // fork of an ASan program read gigabytes of pagemap for minutes. Where the ioctl is
 // missing (ENOTTY, EINVAL on older kernels) the callers fall back to the per-page reads.
 
+// pagemapScanMissing is set once the host has answered that it has no PAGEMAP_SCAN, so
+// that a fork does not ask again for each region.
+var pagemapScanMissing atomic.Bool
+
 // PAGEMAP_SCAN's page categories (include/uapi/linux/fs.h).
 const (
 	pageIsFile    = 1 << 2
@@ -26,6 +31,9 @@ const (
 // shared anonymous memory, not the process's own). It returns false, having called fn for
 // nothing, if PAGEMAP_SCAN cannot be used on pm.
 func scanPages(pm int, lo, hi uint64, fn func(start, end, categories uint64)) bool {
+	if pagemapScanMissing.Load() {
+		return false
+	}
 	vec := make([]pageRegion, 256)
 	var found []pageRegion
 	for start := lo; start < hi; {
@@ -35,6 +43,9 @@ func scanPages(pm int, lo, hi uint64, fn func(start, end, categories uint64)) bo
 			returnMask:        pageIsPresent | pageIsSwapped | pageIsFile}
 		n, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(pm), pagemapScan, uintptr(unsafe.Pointer(&arg)))
 		if e != 0 {
+			if e == unix.ENOTTY {
+				pagemapScanMissing.Store(true) // a kernel before 6.7: not asked again
+			}
 			return false
 		}
 		found = append(found, vec[:n]...)

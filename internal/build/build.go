@@ -59,6 +59,9 @@ func Golos(root, out string, tags ...string) error {
 	if err := skipCgroupProcs(moved); err != nil {
 		return fmt.Errorf("build golos: %w", err)
 	}
+	if err := keepSyscallPs(moved); err != nil {
+		return fmt.Errorf("build golos: %w", err)
+	}
 	if err := os.Rename(moved, out); err != nil {
 		return fmt.Errorf("build golos: %w", err)
 	}

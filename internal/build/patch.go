@@ -1,6 +1,7 @@
 package build
 
 import (
+	"bytes"
 	"debug/elf"
 	"fmt"
 	"os"
@@ -16,26 +17,9 @@ import (
 // runtime starts with the CPUs of the affinity mask, as with the setting.
 func skipCgroupProcs(path string) error {
 	const sym = "runtime.defaultGOMAXPROCSInit"
-	f, err := elf.Open(path)
+	off, _, err := funcOffset(path, sym)
 	if err != nil {
-		return fmt.Errorf("patch %s: %w", sym, err)
-	}
-	syms, err := f.Symbols()
-	var off int64 = -1
-	if err == nil {
-		for _, s := range syms {
-			if s.Name != sym || s.Section == elf.SHN_UNDEF || int(s.Section) >= len(f.Sections) {
-				continue
-			}
-			sec := f.Sections[s.Section]
-			if sec.Type == elf.SHT_PROGBITS && s.Value >= sec.Addr && s.Value < sec.Addr+sec.Size {
-				off = int64(sec.Offset + (s.Value - sec.Addr))
-			}
-		}
-	}
-	f.Close()
-	if off < 0 {
-		return fmt.Errorf("patch %s: no such function in %s (a Go release that inlines it or has none: see internal/build/patch.go)", sym, path)
+		return err
 	}
 	w, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
@@ -60,4 +44,95 @@ func skipCgroupProcs(path string) error {
 		return fmt.Errorf("patch %s: %w", sym, err)
 	}
 	return w.Close()
+}
+
+// retakeSyscallCheck is the code of the Go runtime's retake (runtime/proc.go, go1.26)
+// where it decides whether a P whose goroutine is in a syscall is taken at once:
+//
+//	movzbl 0x2f(%rsp),%edx   sysretake: the P ran one schedtick for forcePreemptNS
+//	test   %dl,%dl
+//	je     +7                not set: to the syscalltick check below
+//	mov    0x50(%rsp),%rdx
+//	jmp    take              set: take the P now
+//	mov    0x50(%rsp),%rdx   pp
+//	mov    0x14(%rdx),%r8d   pp.syscalltick
+//	mov    0x1c(%rdx),%r9d   pp.sysmontick.syscalltick
+//	cmp    %r8,%r9
+//
+// retakeJe is the offset of the je in it.
+var retakeSyscallCheck = []byte{
+	0x0f, 0xb6, 0x54, 0x24, 0x2f,
+	0x84, 0xd2,
+	0x74, 0x07,
+	0x48, 0x8b, 0x54, 0x24, 0x50,
+	0xeb, 0x12,
+	0x48, 0x8b, 0x54, 0x24, 0x50,
+	0x44, 0x8b, 0x42, 0x14,
+	0x44, 0x8b, 0x4a, 0x1c,
+	0x4d, 0x39, 0xc1,
+}
+
+const retakeJe = 7
+
+// keepSyscallPs makes the Go runtime's sysmon take a P from a goroutine in a syscall
+// only by retake's syscall rules (other work waits for the P, no P is idle, or the call
+// has lasted 10 ms), never because the P has run one schedtick for forcePreemptNS (10
+// ms): the je that skips the immediate take becomes a jmp. A program's thread is a
+// goroutine locked to its OS thread that sits in the runtime's syscall state while the
+// program runs and never passes through the scheduler, so its P's schedtick never moves:
+// after the thread's first 10 ms, every sysmon tick that found its P held took it, a
+// handoff and a slow exitsyscall each, and each take set sysmon back to waking every
+// 20 µs. memcached under golos took 2,700 Ps a second that way, and its requests cost
+// 1.12–1.21× native; the preemption itself (preemptone) is untouched.
+func keepSyscallPs(path string) error {
+	const sym = "runtime.retake"
+	off, size, err := funcOffset(path, sym)
+	if err != nil {
+		return err
+	}
+	w, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("patch %s: %w", sym, err)
+	}
+	code := make([]byte, size)
+	if _, err := w.ReadAt(code, off); err != nil {
+		w.Close()
+		return fmt.Errorf("patch %s: %w", sym, err)
+	}
+	// Only where the whole sequence is found, once: the bytes name the stack slots and
+	// the P's fields of the runtime it was measured with (go1.26, which the TLS move pins).
+	at := bytes.Index(code, retakeSyscallCheck)
+	if at < 0 || bytes.Contains(code[at+1:], retakeSyscallCheck) {
+		w.Close()
+		return fmt.Errorf("patch %s: %d times the code that takes a P in a syscall after forcePreemptNS (movzbl 0x2f(%%rsp),%%edx; test; je; …; mov 0x14(%%rdx),%%r8d; …), want once: a Go runtime golos was not measured with (internal/build/patch.go)",
+			sym, bytes.Count(code, retakeSyscallCheck))
+	}
+	if _, err := w.WriteAt([]byte{0xeb}, off+int64(at+retakeJe)); err != nil { // jmp rel8
+		w.Close()
+		return fmt.Errorf("patch %s: %w", sym, err)
+	}
+	return w.Close()
+}
+
+// funcOffset is where function sym's code lies in the ELF file at path: its file offset
+// and size.
+func funcOffset(path, sym string) (int64, int64, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return 0, 0, fmt.Errorf("patch %s: %w", sym, err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err == nil {
+		for _, s := range syms {
+			if s.Name != sym || s.Section == elf.SHN_UNDEF || int(s.Section) >= len(f.Sections) {
+				continue
+			}
+			sec := f.Sections[s.Section]
+			if sec.Type == elf.SHT_PROGBITS && s.Value >= sec.Addr && s.Value+s.Size <= sec.Addr+sec.Size {
+				return int64(sec.Offset + (s.Value - sec.Addr)), int64(s.Size), nil
+			}
+		}
+	}
+	return 0, 0, fmt.Errorf("patch %s: no such function in %s (a Go release that inlines it or has none: see internal/build/patch.go)", sym, path)
 }

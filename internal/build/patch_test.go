@@ -14,21 +14,7 @@ import (
 // with the instruction the patch was measured over, and the patch refuses, naming what it
 // found and changing nothing.
 func TestSkipCgroupProcs(t *testing.T) {
-	dir := t.TempDir()
-	src := "package main\n\nfunc main() {}\n"
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module p\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "bin")
-	cmd := exec.Command("go", "build", "-o", path, ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	path := buildGoProgram(t)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +37,66 @@ func TestSkipCgroupProcs(t *testing.T) {
 	if !bytes.Equal(after, again) {
 		t.Error("the refused patch changed the file")
 	}
+}
+
+// TestKeepSyscallPs patches a Go program built by the toolchain golos is built with: one
+// byte of runtime.retake changes, from je to jmp; patched again, the code the patch was
+// measured over is no longer there, and the patch refuses, changing nothing.
+func TestKeepSyscallPs(t *testing.T) {
+	path := buildGoProgram(t)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := keepSyscallPs(path); err != nil {
+		t.Fatalf("first patch: %v", err)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := countDiff(b, after); diff != 1 {
+		t.Errorf("the patch changed %d bytes, want 1", diff)
+	}
+	at := -1
+	for i := range b {
+		if b[i] != after[i] {
+			at = i
+			break
+		}
+	}
+	if at < 0 || b[at] != 0x74 || after[at] != 0xeb {
+		t.Fatalf("the changed byte at %d: % x -> % x, want je rel8 (74) -> jmp rel8 (eb)", at, b[max(at, 0):max(at, 0)+1], after[max(at, 0):max(at, 0)+1])
+	}
+	err = keepSyscallPs(path)
+	if err == nil || !strings.Contains(err.Error(), "0 times") {
+		t.Errorf("second patch: %v, want a refusal saying the code is not there", err)
+	}
+	again, _ := os.ReadFile(path)
+	if !bytes.Equal(after, again) {
+		t.Error("the refused patch changed the file")
+	}
+}
+
+// buildGoProgram builds an empty Go program with the toolchain golos is built with.
+func buildGoProgram(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := "package main\n\nfunc main() {}\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module p\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "bin")
+	cmd := exec.Command("go", "build", "-o", path, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return path
 }
 
 func countDiff(a, b []byte) int {

@@ -114,9 +114,14 @@ var tableTop uint64
 // runtime has opened /dev/null there since (preStart).
 var stdClosed uint64
 
+// syncCoreResult is what preStart's membarrier registration returned: 0, or a negative
+// errno (a kernel without membarrier or without its SYNC_CORE command).
+var syncCoreResult int64
+
 func init() {
 	vfs.GrownTable(int(tableTop))
 	kernel.StdClosedAtStart(uint8(stdClosed))
+	kernel.SyncCoreAtStart(syncCoreResult == 0)
 }
 
 // appNofile is the RLIMIT_NOFILE the application started with: the soft limit golos was

@@ -3,8 +3,8 @@
 #include "textflag.h"
 
 // preStart is the second step of golos's ELF entry point (forkEntry, which internal/build
-// links with -E, jumps here): it
-// grows the descriptor table before the Go runtime starts, then enters the runtime as
+// links with -E, jumps here): it registers the process for membarrier's core
+// serialisation and grows the descriptor table before the Go runtime starts, then enters the runtime as
 // _rt0_amd64_linux would have been entered. golos keeps its own descriptors at the top
 // of the table (vfs.HighFD), out of the program's way; a small table puts them where the
 // program's own numbers go (56-63 of 64: `exec 60>file` in a shell failed with EBADF).
@@ -20,6 +20,19 @@
 // lie below it. No register is live at a process's entry but RSP (and RDX, which a
 // static Go binary ignores).
 TEXT main·preStart(SB),NOSPLIT|NOFRAME,$0
+	// membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0), for the
+	// rewriter's code changes once the program has threads (internal/kernel/rewrite.go).
+	// Made while this is the process's only thread, it costs Linux no RCU grace period
+	// (kernel/sched/membarrier.c, sync_runqueues_membarrier_state: with the runtime's
+	// threads up it took 13 ms, during which a threaded program's sites could not be
+	// rewritten and trapped). The result (0, or a negative errno) goes to syncCoreResult.
+	MOVQ	$324, AX		// SYS_membarrier
+	MOVQ	$64, DI			// MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE (1<<6)
+	XORQ	SI, SI			// flags
+	XORQ	DX, DX			// cpu_id
+	SYSCALL
+	MOVQ	AX, main·syncCoreResult(SB)
+
 	// Which of 0, 1 and 2 golos was started without: the runtime opens /dev/null in
 	// their place before any Go code runs (runtime/fds_unix.go, checkfds), and golos
 	// closes those again before the program runs, whose first open(2) must get the

@@ -24,9 +24,11 @@ import (
 // Linux's text_poke_bp() does it: an int3 on the first byte, the other four bytes, then
 // the jump's first byte, each step followed by a core-serialising membarrier(2) for all
 // the process's threads. A thread that meets the int3 meanwhile traps with SIGTRAP, and
-// golos carries on for it as the original mov would have (stepOverPatch). Registering for
-// that membarrier takes the kernel milliseconds, so it is done in the background when the
-// application starts its second thread; while it has one, there is nobody to race with.
+// golos carries on for it as the original mov would have (stepOverPatch). golos's entry
+// point registers for that membarrier while it is the process's only thread, which costs
+// the kernel nothing; failing that, registering takes milliseconds, so it is done in the
+// background when the application starts its second thread. While the application has
+// one thread, there is nobody to race with.
 type rewriter struct {
 	mem      int           // /proc/self/mem, open for the rewriter's whole life (one of golos's descriptors)
 	mu       mutex[rwLock] // guards code, pages and rewritten, and is held across a rewrite
@@ -194,9 +196,27 @@ func (w *rewriter) rewrite(sc uint64) {
 	w.rewritten++
 }
 
+// syncCoreAtStart: golos's entry point registered the process for membarrier's
+// SYNC_CORE command while it had one thread (SyncCoreAtStart).
+var syncCoreAtStart bool
+
+// SyncCoreAtStart records whether golos's entry point registered the process for
+// membarrier(2)'s MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE before the Go runtime
+// started its threads (cmd/golos/prestart_amd64.s), where Linux registers it at once;
+// with other threads up it waits for an RCU grace period (10-15 ms here).
+func SyncCoreAtStart(ok bool) { syncCoreAtStart = ok }
+
 // goingThreaded is called when the application creates a thread: sites are rewritten
-// only once membarrier can serialise every thread's instruction stream.
+// only once membarrier can serialise every thread's instruction stream, at once when
+// the registration was made at golos's start, else once it is made in the background
+// (the sites the new threads meet meanwhile trap: in a loop of pthread_create and
+// pthread_join, every call of the first 50-150 threads).
 func (w *rewriter) goingThreaded() {
+	if syncCoreAtStart {
+		w.synced.Store(true) // before threaded: a rewrite that sees threaded sees synced
+		w.threaded.Store(true)
+		return
+	}
 	w.threaded.Store(true)
 	w.syncing.Do(func() {
 		go func() {

@@ -759,3 +759,18 @@ func TestProcLazyForkHolderGone(t *testing.T) {
 		t.Errorf("golos: %v, stdout after ready %q, want %q; stderr:\n%s", err, rest, want, r.stderr.String())
 	}
 }
+
+// TestProcSharedDescriptors: a fork's child of a process with shared memory without a
+// path has the parent's descriptors and no more: golos's copies of the mappings' files,
+// sent to the child's golos, are not among the program's. As the user the tests run as
+// (root: /proc/self/map_files is open to it); TestProcSharedUnprivileged runs it as
+// nobody.
+func TestProcSharedDescriptors(t *testing.T) {
+	forFlavours(t, "proc_shared_unpriv", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p, "stay")
+		wantNative(t, nat, 0,
+			`shared anonymous: child exited, saw the parent's memory: yes, same descriptors: yes; parent sees "child", "grandchild"`,
+			`memfd, closed: child exited, saw the parent's memory: yes, same descriptors: yes; parent sees "child", "grandchild"`,
+			"failures: 0\n")
+	})
+}

@@ -701,7 +701,9 @@ func (t *Thread) forkState(a abi.CloneArgs, conn, log int) (*forkState, []int, e
 		st.Stubs = append(st.Stubs, forkStub{Addr: pg.addr, Used: pg.used, Data: data})
 	}
 	st.Sites = knownSites.all()
-	st.CloexecFDs = p.cloexecFDs(conn, log)
+	// Not the shared mappings' files just opened: golos's, not the program's (a child
+	// had each as one of its descriptors, where its parent had none).
+	st.CloexecFDs = p.cloexecFDs(append([]int{conn, log}, sharedFDs...)...)
 	if f, err := unix.FcntlInt(2, unix.F_GETFD, 0); err == nil && f&unix.FD_CLOEXEC == 0 && !p.ownFD(2) {
 		// The child's golos starts with its start-up log at 2, not the program's stderr
 		// (startLog): the descriptor goes over the socket with the others.

@@ -774,3 +774,18 @@ func TestProcSharedDescriptors(t *testing.T) {
 			"failures: 0\n")
 	})
 }
+
+// TestProcSharedUnprivileged: shared memory without a path (anonymous, /dev/zero's, a
+// closed memfd's) stays shared with a fork's child and grandchild when the process has no
+// privileges, as PostgreSQL's postmaster, run as its own user, needs; the child has the
+// parent's descriptors and no more, and mapping and unmapping leaves none behind.
+func TestProcSharedUnprivileged(t *testing.T) {
+	forFlavours(t, "proc_shared_unpriv", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "privileged: no\n",
+			"shared anonymous memory in /proc/self/maps: /dev/zero (deleted)\n",
+			`shared anonymous: child exited, saw the parent's memory: yes, same descriptors: yes; parent sees "child", "grandchild"`,
+			`memfd, closed: child exited, saw the parent's memory: yes, same descriptors: yes; parent sees "child", "grandchild"`,
+			"descriptors after 200 maps and unmaps: +0\n", "failures: 0\n")
+	})
+}

@@ -675,7 +675,12 @@ func (t *Thread) forkState(a abi.CloneArgs, conn, log int) (*forkState, []int, e
 			} else if c.Shared && !c.reopenable() {
 				// A shared mapping of a file with no path (shared anonymous memory,
 				// a memfd): the child maps the same file, reached through the mapping.
-				fd, err := unix.Open(fmt.Sprintf("/proc/self/map_files/%x-%x", m.Lo, m.Hi), unix.O_RDWR|unix.O_CLOEXEC, 0)
+				// golos's own descriptor of it if it kept one (sharedmem.go), else
+				// map_files, which only a privileged caller may open.
+				fd, err := p.sharedFD(m), error(nil)
+				if fd < 0 {
+					fd, err = unix.Open(fmt.Sprintf("/proc/self/map_files/%x-%x", m.Lo, m.Hi), unix.O_RDWR|unix.O_CLOEXEC, 0)
+				}
 				if err != nil {
 					fd, err = unix.Open(fmt.Sprintf("/proc/self/map_files/%x-%x", m.Lo, m.Hi), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 				}

@@ -789,3 +789,15 @@ func TestProcSharedUnprivileged(t *testing.T) {
 			"descriptors after 200 maps and unmaps: +0\n", "failures: 0\n")
 	})
 }
+
+// TestProcNonblockingStd: a process whose standard descriptors are non-blocking forks
+// and runs a command; each child starts with them non-blocking (they are the parent's
+// open file descriptions), which golos's own start must take as they are.
+func TestProcNonblockingStd(t *testing.T) {
+	forFlavours(t, "proc_nonblock_std", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "child: stdin non-blocking: yes, stderr non-blocking: yes\n",
+			"child: read from the empty pipe: -1 EAGAIN\n", "child status: 0\n", "command ran\n",
+			"system: 0\n", "stderr's pipe has: to stderr\nfrom a command\n", "failures: 0\n")
+	})
+}

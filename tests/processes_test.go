@@ -759,3 +759,59 @@ func TestProcLazyForkHolderGone(t *testing.T) {
 		t.Errorf("golos: %v, stdout after ready %q, want %q; stderr:\n%s", err, rest, want, r.stderr.String())
 	}
 }
+
+// TestProcSharedDescriptors: a fork's child of a process with shared memory without a
+// path has the parent's descriptors and no more: golos's copies of the mappings' files,
+// sent to the child's golos, are not among the program's. As the user the tests run as
+// (root: /proc/self/map_files is open to it); TestProcSharedUnprivileged runs it as
+// nobody.
+func TestProcSharedDescriptors(t *testing.T) {
+	forFlavours(t, "proc_shared_unpriv", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p, "stay")
+		wantNative(t, nat, 0,
+			`shared anonymous: child exited, saw the parent's memory: yes, same descriptors: yes; parent sees "child", "grandchild"`,
+			`memfd, closed: child exited, saw the parent's memory: yes, same descriptors: yes; parent sees "child", "grandchild"`,
+			"failures: 0\n")
+	})
+}
+
+// TestProcSharedUnprivileged: shared memory without a path (anonymous, /dev/zero's, a
+// closed memfd's) stays shared with a fork's child and grandchild when the process has no
+// privileges, as PostgreSQL's postmaster, run as its own user, needs; the child has the
+// parent's descriptors and no more, and mapping and unmapping leaves none behind.
+func TestProcSharedUnprivileged(t *testing.T) {
+	forFlavours(t, "proc_shared_unpriv", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "privileged: no\n",
+			"shared anonymous memory in /proc/self/maps: /dev/zero (deleted)\n",
+			`shared anonymous: child exited, saw the parent's memory: yes, same descriptors: yes; parent sees "child", "grandchild"`,
+			`memfd, closed: child exited, saw the parent's memory: yes, same descriptors: yes; parent sees "child", "grandchild"`,
+			"descriptors after 200 maps and unmaps: +0\n", "failures: 0\n")
+	})
+}
+
+// TestProcNonblockingStd: a process whose standard descriptors are non-blocking forks
+// and runs a command; each child starts with them non-blocking (they are the parent's
+// open file descriptions), which golos's own start must take as they are.
+func TestProcNonblockingStd(t *testing.T) {
+	forFlavours(t, "proc_nonblock_std", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "child: stdin non-blocking: yes, stderr non-blocking: yes\n",
+			"child: read from the empty pipe: -1 EAGAIN\n", "child status: 0\n", "command ran\n",
+			"system: 0\n", "stderr's pipe has: to stderr\nfrom a command\n", "failures: 0\n")
+	})
+}
+
+// TestProcSigurg: SIGURG sent by another process reaches the program, as PostgreSQL's
+// latches need (SetLatch: kill(owner, SIGURG)); golos's process takes SIGURG as the Go
+// runtime's preemption signal, and a SIGURG from another process was dropped there: each
+// wake-up waited for its epoll_wait's timeout (pgbench with 4 clients: 11 transactions a
+// second instead of 2,500).
+func TestProcSigurg(t *testing.T) {
+	forFlavours(t, "proc_sigurg", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "waits that timed out, of 100: fewer than 5: yes\n",
+			"parent's handler saw only SI_USER from the child: yes\n", "child's handler saw only SI_USER from the parent: yes\n",
+			"failures: 0\n")
+	})
+}

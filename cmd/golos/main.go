@@ -35,6 +35,7 @@ import (
 
 	"golos/internal/kernel"
 	"golos/internal/sandbox"
+	"golos/internal/stdquiet"
 	"golos/internal/vfs"
 )
 
@@ -87,6 +88,9 @@ for another machine); 127 if it is not found.
 `
 
 func init() {
+	// A non-blocking standard descriptor back where it was, now that package os has
+	// wrapped /dev/null in its place without starting the runtime's poller (stdquiet).
+	stdquiet.Restore()
 	// The application's main thread runs on the process's main thread, as on Linux
 	// (its tid is the pid).
 	runtime.LockOSThread()

@@ -819,8 +819,41 @@ TEXT ·fastSave(SB),NOSPLIT|NOFRAME,$0
 // forwarder goroutine (HostSignals) and wakes it. It runs on whatever thread the kernel
 // chose, with whatever GS, and reads nothing through GS.
 TEXT ·hostSigTramp(SB),NOSPLIT|NOFRAME,$0
+	CALL	·hostSigNote(SB)
+	// Then as a kick: if this interrupted application code, its thread goes back to its
+	// goroutine now. Otherwise the forwarder's kick could come while this handler still
+	// runs, be taken for one nested in golos's code, and wait for the next trap.
+	MOVQ	R8, DI
+	MOVQ	R9, SI
+	MOVQ	R10, DX
+	JMP	·kickTramp(SB)
+
+// urgTramp stands in front of the Go runtime's SIGURG handler, its preemption signal
+// (installed with the runtime's flags and mask: every signal blocked while it runs).
+// A SIGURG another process sent (si_code <= 0, si_pid not this process's) is the
+// application's signal from outside, PostgreSQL's latch wake-up among them
+// (SetLatch: kill(owner, SIGURG)): hostSigNote notes it for the forwarder, whose kick
+// then delivers it, as soon as this handler returns and unblocks the kick (no kick
+// from here: the handler runs with the runtime's mask, which trapToGo would leave
+// blocked). The runtime's own preemption, tgkill from this process, and everything
+// else goes to the runtime's handler (goSigTramp).
+TEXT ·urgTramp(SB),NOSPLIT|NOFRAME,$0
+	CMPL	const_siCode(SI), $0
+	JGT	runtime
+	MOVL	$39, AX			// getpid (keeps DI, SI, DX)
+	SYSCALL
+	CMPL	const_siPid(SI), AX
+	JEQ	runtime
+	CALL	·hostSigNote(SB)
+	RET				// to the restorer: rt_sigreturn
+runtime:
+	JMP	·goSigTramp(SB)
+
+// hostSigNote notes the signal DI with siginfo SI (ucontext DX) for the forwarder and
+// wakes it; it returns with DI, SI, DX in R8, R9, R10.
+TEXT ·hostSigNote(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	DI, R8			// the signal number, 1…64
-	MOVQ	SI, R9			// siginfo and ucontext, for kickTramp below
+	MOVQ	SI, R9			// siginfo and ucontext, for the caller
 	MOVQ	DX, R10
 	// siginfo → hostInfo[signo] (128 bytes; a later one of the same signal replaces it)
 	MOVQ	R8, AX
@@ -867,13 +900,7 @@ woken:
 	CTX_BY_SP(notapp)
 	MOVL	$1, Context_Pending(AX)
 notapp:
-	// Then as a kick: if this interrupted application code, its thread goes back to its
-	// goroutine now. Otherwise the forwarder's kick could come while this handler still
-	// runs, be taken for one nested in golos's code, and wait for the next trap.
-	MOVQ	R8, DI
-	MOVQ	R9, SI
-	MOVQ	R10, DX
-	JMP	·kickTramp(SB)
+	RET
 
 // func blockingSyscall(pending *uint32, nr uintptr, a *[6]uintptr) (r uintptr)
 // A syscall golos makes for the application that may block. A kick that comes before its
@@ -953,6 +980,8 @@ DATA	·faultTrampPC+0(SB)/8, $·faultTramp(SB)
 GLOBL	·faultTrampPC(SB), RODATA, $8
 DATA	·goSigTrampPC+0(SB)/8, $·goSigTramp(SB)
 GLOBL	·goSigTrampPC(SB), RODATA, $8
+DATA	·urgTrampPC+0(SB)/8, $·urgTramp(SB)
+GLOBL	·urgTrampPC(SB), RODATA, $8
 // The addresses the kick handler compares with, for a check that the linker kept each
 // group in order (checkLayout, which Install calls and frame_test.go tests).
 DATA	·entryLayout+0(SB)/8, $·enterApp(SB)

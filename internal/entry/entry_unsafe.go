@@ -34,6 +34,14 @@ func goSigTrampSyscall()
 //lint:ignore U1000 installed by address (hostSigTrampPC)
 func hostSigTramp()
 
+//lint:ignore U1000 installed by address (urgTrampPC)
+func urgTramp()
+
+//lint:ignore U1000 assembly only (hostSigTramp's and urgTramp's first part)
+func hostSigNote()
+
+var urgTrampPC uintptr
+
 var hostSigTrampPC uintptr
 
 // Signals from outside, noted by hostSigTramp for HostSignals.
@@ -524,6 +532,9 @@ func install(text0, text1 uintptr) error {
 			}
 			goHandlers[sig] = uintptr(old.Handler)
 			old.Handler = uint64(goSigTrampPC)
+			if sig == unix.SIGURG {
+				old.Handler = uint64(urgTrampPC) // the application's too, from another process
+			}
 			if err := rtSigaction(sig, &old, nil); err != nil {
 				return fmt.Errorf("install %v handler: %w", sig, err)
 			}

@@ -13,6 +13,7 @@ const (
 	siSigno  = 0              // siginfo_t.si_signo
 	siCode   = 8              // siginfo_t.si_code
 	siAddr   = 16             // si_addr (si_call_addr for SIGSYS)
+	siPid    = 16             // si_pid of a signal a process sent (kill(2), tgkill(2))
 
 	swMagic1     = 464      // struct _fpx_sw_bytes.magic1 in the legacy FXSAVE area
 	swXstateSize = 464 + 16 // struct _fpx_sw_bytes.xstate_size

@@ -58,6 +58,7 @@ func TestFrameOffsetsMatchCHeaders(t *testing.T) {
 	P("REG_RIP", REG_RIP); P("REG_EFL", REG_EFL); P("REG_ERR", REG_ERR); P("REG_TRAPNO", REG_TRAPNO);
 	P("si_signo", offsetof(siginfo_t, si_signo)); P("si_code", offsetof(siginfo_t, si_code));
 	P("si_addr", offsetof(siginfo_t, si_addr)); P("si_call_addr", offsetof(siginfo_t, si_call_addr));
+	P("si_pid", offsetof(siginfo_t, si_pid));
 	(void)uc;`)
 	// The kernel's own view of the XSAVE area's software bytes and the SIGSYS code.
 	k := cOffsets(t, "#include <asm/sigcontext.h>\n#include <asm-generic/siginfo.h>", `
@@ -94,6 +95,7 @@ func TestFrameOffsetsMatchCHeaders(t *testing.T) {
 		"siSigno":           {siSigno, c["si_signo"]},
 		"siCode":            {siCode, c["si_code"]},
 		"siAddr":            {siAddr, c["si_addr"]},
+		"siPid":             {siPid, c["si_pid"]},
 		"siAddr (SIGSYS)":   {siAddr, c["si_call_addr"]},
 		"swMagic1":          {swMagic1, c["sw_magic1"]},
 		"swXstateSize":      {swXstateSize, c["sw_xstate_size"]},

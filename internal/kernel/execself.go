@@ -52,6 +52,7 @@ func (t *Thread) execInPlace(path, comm string, argv, envp []string) bool {
 	t.clearChildTid = 0
 	p.resetSignalsForExec(t)
 	p.mm.drop()
+	p.dropShared()
 
 	p.mm.area = loader.NewArea(uint64(p.textStart)) // a new address space, placed anew
 	img, err := loader.Load(path, p.opener, p.mm.area)

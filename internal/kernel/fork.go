@@ -675,7 +675,12 @@ func (t *Thread) forkState(a abi.CloneArgs, conn, log int) (*forkState, []int, e
 			} else if c.Shared && !c.reopenable() {
 				// A shared mapping of a file with no path (shared anonymous memory,
 				// a memfd): the child maps the same file, reached through the mapping.
-				fd, err := unix.Open(fmt.Sprintf("/proc/self/map_files/%x-%x", m.Lo, m.Hi), unix.O_RDWR|unix.O_CLOEXEC, 0)
+				// golos's own descriptor of it if it kept one (sharedmem.go), else
+				// map_files, which only a privileged caller may open.
+				fd, err := p.sharedFD(m), error(nil)
+				if fd < 0 {
+					fd, err = unix.Open(fmt.Sprintf("/proc/self/map_files/%x-%x", m.Lo, m.Hi), unix.O_RDWR|unix.O_CLOEXEC, 0)
+				}
 				if err != nil {
 					fd, err = unix.Open(fmt.Sprintf("/proc/self/map_files/%x-%x", m.Lo, m.Hi), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 				}
@@ -701,7 +706,9 @@ func (t *Thread) forkState(a abi.CloneArgs, conn, log int) (*forkState, []int, e
 		st.Stubs = append(st.Stubs, forkStub{Addr: pg.addr, Used: pg.used, Data: data})
 	}
 	st.Sites = knownSites.all()
-	st.CloexecFDs = p.cloexecFDs(conn, log)
+	// Not the shared mappings' files just opened: golos's, not the program's (a child
+	// had each as one of its descriptors, where its parent had none).
+	st.CloexecFDs = p.cloexecFDs(append([]int{conn, log}, sharedFDs...)...)
 	if f, err := unix.FcntlInt(2, unix.F_GETFD, 0); err == nil && f&unix.FD_CLOEXEC == 0 && !p.ownFD(2) {
 		// The child's golos starts with its start-up log at 2, not the program's stderr
 		// (startLog): the descriptor goes over the socket with the others.

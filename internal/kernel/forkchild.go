@@ -132,9 +132,6 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	if err := mapRegions(st.Maps, shared); err != nil {
 		return nil, nil, err
 	}
-	for _, fd := range shared {
-		unix.Close(fd)
-	}
 	mapped := []byte(nil) // the parent copies the private anonymous memory too
 	if st.Lazy {
 		holder, err := recvHolder(conn) // the parent made it meanwhile
@@ -190,6 +187,9 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	}
 	p.mm.exePath, p.mm.exeGuestPath = st.ExePath, st.ExeGuestPath
 	if err := p.enterKernel(); err != nil { // the area: for the child's own new mappings
+		return nil, nil, err
+	}
+	if err := p.holdForkShared(st.Maps, shared); err != nil { // for the child's own forks
 		return nil, nil, err
 	}
 	for _, m := range st.Maps {

@@ -42,6 +42,8 @@ type addressSpace struct {
 	// forkAdvised: the program gave MADV_DONTFORK or MADV_WIPEONFORK advice, which a fork
 	// then reads back from the host (forkadvice.go).
 	forkAdvised bool
+
+	shared sharedFiles // the files of shared mappings without a path (sharedmem.go)
 }
 
 const pageSize = 4096
@@ -202,9 +204,32 @@ func sysMmap(t *Thread) int64 {
 			return -int64(e)
 		}
 	}
-	r, e := m.mmapPlaced(addr, length, int(prot), int(flags), int(fd), off)
+	// Shared anonymous memory (MAP_SHARED or MAP_SHARED_VALIDATE, which both have the
+	// MAP_SHARED bit), and a shared mapping of /dev/zero, which is the same (mm/mmap.c,
+	// do_mmap; drivers/char/mem.c, mmap_zero), get a file of golos's that a fork can give
+	// the child (sharedmem.go).
+	held, mapFlags, mapFD, mapOff := -1, flags, fd, off
+	if flags&unix.MAP_SHARED != 0 && flags&(unix.MAP_HUGETLB|unix.MAP_GROWSDOWN) == 0 && off%pageSize == 0 &&
+		(flags&unix.MAP_ANONYMOUS != 0 || off == 0 && isDevZero(int(fd))) {
+		if held = sharedAnonFile(length); held >= 0 {
+			mapFlags, mapFD, mapOff = flags&^unix.MAP_ANONYMOUS, uint64(held), 0
+		}
+	}
+	r, e := m.mmapPlaced(addr, length, int(prot), int(mapFlags), int(mapFD), mapOff)
 	if e != 0 {
+		if held >= 0 {
+			unix.Close(held)
+		}
 		return -int64(e)
+	}
+	if flags&unix.MAP_FIXED != 0 {
+		t.p.releaseShared(r, pageUp(r+length)) // what it mapped over
+	}
+	switch {
+	case held >= 0:
+		t.p.holdShared(held, r, pageUp(r+length))
+	case flags&unix.MAP_SHARED != 0 && flags&unix.MAP_ANONYMOUS == 0:
+		t.p.holdSharedCopy(int(fd), r, pageUp(r+length))
 	}
 	m.owned.add(r, pageUp(r+length))
 	if isData(prot, flags) {
@@ -347,6 +372,7 @@ func sysMunmap(t *Thread) int64 {
 	m.owned.remove(addr, hi)
 	m.data.remove(addr, hi)
 	t.p.mm.rw.removeCode(addr, hi)
+	t.p.releaseShared(addr, hi)
 	return 0
 }
 
@@ -543,6 +569,10 @@ func sysMremap(t *Thread) int64 {
 	m.owned.add(uint64(r), pageUp(uint64(r)+newLen))
 	if wasData {
 		m.data.add(uint64(r), pageUp(uint64(r)+newLen))
+	}
+	t.p.releaseShared(old, pageUp(old+max(oldLen, 1))) // moved or shrunk: seen again where it is
+	if flags&unix.MREMAP_FIXED != 0 {
+		t.p.releaseShared(uint64(r), pageUp(uint64(r)+newLen)) // what it moved over
 	}
 	return r
 }

@@ -220,7 +220,7 @@ func (p *Process) maps() []byte {
 	if err != nil {
 		return nil
 	}
-	return p.programMappings(raw, nil)
+	return p.programMappings(linuxSharedAnon(raw), nil)
 }
 
 // smaps is /proc/self/smaps with the entries of maps, each with the host's counts of its
@@ -233,7 +233,7 @@ func (p *Process) smaps() []byte {
 	if err != nil {
 		return nil
 	}
-	return p.programMappings(raw, nil)
+	return p.programMappings(linuxSharedAnon(raw), nil)
 }
 
 // smapsRollup is /proc/self/smaps_rollup summed over the program's mappings (smaps)

@@ -69,9 +69,12 @@ const (
 	maxArgStrLen = 32 * pageSize // MAX_ARG_STRLEN: one argument or environment string
 	argMax       = 32 * pageSize // ARG_MAX: the strings' room even with a small stack
 	stkLim       = 8 << 20       // _STK_LIM
+	// stackAlignRnd bounds the random gap below the strings (arch_align_stack).
+	stackAlignRnd = 8192
 	// stackSlack is what NewStack needs besides the strings and their pointers: the
-	// platform string, AT_RANDOM's bytes, argc, the NULLs, the auxiliary vector.
-	stackSlack = 1024
+	// random gap, the platform string, AT_RANDOM's bytes, argc, the NULLs, the auxiliary
+	// vector.
+	stackSlack = stackAlignRnd + 1024
 )
 
 // argBytes is the size of the strings execve copies: the file name (AT_EXECFN's), the
@@ -177,6 +180,14 @@ func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]ui
 		argAddrs[i] = put(argv[i])
 	}
 	args, env := [2]uint64{sp, envStart}, [2]uint64{envStart, execfnAddr}
+	// Below the strings, a random gap of up to 8 KiB, then 16-byte alignment
+	// (fs/binfmt_elf.c, create_elf_tables: p = arch_align_stack(p); arch/x86/kernel/
+	// process.c, arch_align_stack: sp -= get_random_u32_below(8192) unless
+	// ADDR_NO_RANDOMIZE or randomize_va_space is 0, then sp & ~0xf). Without it the
+	// program's first frames sat in the stack's top page, right below the strings, where
+	// Linux puts them only now and then: a program that moves or unmaps that page
+	// (mremap) crashed.
+	sp = (sp - randomBelow(stackAlignRnd)) &^ 15
 	platform := put("x86_64")
 	sp -= 16
 	random := sp

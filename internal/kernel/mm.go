@@ -289,6 +289,24 @@ func (m *addressSpace) place(size uint64, anon bool) (uint64, bool) {
 	}
 }
 
+// placeClaimed is place for size bytes with the place's pages claimed (claimFree); where
+// golos's own memory turns out to be there (a stub page of the rewriter's, placed near the
+// program's code), it learns it (learnForeign) and places again, as mmapPlaced does.
+// Caller holds m.mu.
+func (m *addressSpace) placeClaimed(size uint64) (uint64, bool) {
+	for try := 0; try < 3; try++ {
+		at, ok := m.place(size, false)
+		if !ok {
+			return 0, false
+		}
+		if m.claimFree(at, at+size) == 0 {
+			return at, true
+		}
+		m.learnForeign()
+	}
+	return 0, false
+}
+
 // learnForeign reads golos's own mappings inside the program's area from the host's
 // /proc/self/maps (readMaps) into m.foreign: a mapping that found its place taken met
 // one. Caller holds m.mu.
@@ -563,8 +581,8 @@ func (m *addressSpace) mremapPlaced(old, oldLen, newLen, flags, newAddr uint64) 
 		}
 	}
 	size := pageUp(newLen)
-	at, ok := m.place(size, false)
-	if !ok || m.claimFree(at, at+size) != 0 {
+	at, ok := m.placeClaimed(size)
+	if !ok {
 		return passthroughRaw(unix.SYS_MREMAP, old, oldLen, newLen, flags, newAddr, 0) // the host's place
 	}
 	r := passthroughRaw(unix.SYS_MREMAP, old, oldLen, newLen, flags|unix.MREMAP_FIXED, at, 0)

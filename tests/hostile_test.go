@@ -97,6 +97,21 @@ func TestStackGrowsdown(t *testing.T) {
 	})
 }
 
+// TestStackMremap: the main stack grows in place with mremap, at its whole and at its top
+// page, and shrinks back, as on Linux, where nothing lies above it; the region holding
+// the stack pointer the program started with (/proc/self/stat's startstack, argc's
+// address) stays [stack] in /proc/self/maps (testdata/stack_mremap.c). golos kept a page
+// without access above the stack (mremap said ENOMEM), named [stack] only a region
+// ending at the stack's first top, and showed golos's own startstack.
+func TestStackMremap(t *testing.T) {
+	forFlavours(t, "stack_mremap", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "[stack] lines: 1, holds the start's stack pointer: yes, which is argc's: yes\n",
+			"grow the stack by a page: in place\n", "[stack] now ends two pages higher: yes (1 line)\n",
+			"[stack] ends where it did: yes\n")
+	})
+}
+
 // TestProcessVMSelf: process_vm_readv and process_vm_writev on the program's own process
 // work as on Linux (testdata/process_vm_self.c), golos's memory looking unmapped on the
 // remote side; golos refused them with EPERM, as for another process's memory.

@@ -84,6 +84,7 @@ func (t *Thread) execInPlace(path, comm string, argv, envp []string) bool {
 	}
 	p.mm.exePath, p.mm.exeGuestPath = exePath, exeGuestPath
 	p.mm.args, p.mm.env, p.mm.auxv, p.mm.stack = stack.Args, stack.Env, stack.Auxv, stack.Mapped
+	p.mm.startStack = stack.SP
 	p.publish() // for /proc/<pid> in the other processes of the tree
 	setProcessName(comm)
 

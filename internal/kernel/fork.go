@@ -51,6 +51,7 @@ type forkState struct {
 	Args, Env             [2]uint64 // where the argument and environment strings are
 	Auxv                  []byte
 	Stack                 [2]uint64
+	StartStack            uint64
 	BrkStart, BrkCur      uint64
 	BrkMapped             uint64
 	Cwd                   string
@@ -588,6 +589,7 @@ func (t *Thread) forkState(a abi.CloneArgs, conn, log int) (*forkState, []int, e
 		Env:          p.mm.env,
 		Auxv:         p.mm.auxv,
 		Stack:        p.mm.stack,
+		StartStack:   p.mm.startStack,
 		BrkStart:     p.mm.brkStart,
 		BrkCur:       p.mm.brkCur,
 		BrkMapped:    p.mm.brkMapped,

@@ -283,6 +283,7 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 		p.mm.rw.addCode(c[0], c[1])
 	}
 	p.mm.args, p.mm.env, p.mm.auxv, p.mm.stack = stack.Args, stack.Env, stack.Auxv, stack.Mapped
+	p.mm.startStack = stack.SP
 	p.publish() // for /proc/<pid> in the other processes of the tree
 	if n := opts.Nofile; n != nil {
 		// The host's soft limit back to the application's (the Go runtime raised it),

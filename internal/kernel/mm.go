@@ -38,6 +38,7 @@ type addressSpace struct {
 	args, env    [2]uint64 // where the argument and environment strings are (loader.Stack)
 	auxv         []byte
 	stack        [2]uint64 // the main thread's stack
+	startStack   uint64    // the stack pointer the program started with (mm->start_stack)
 
 	// forkAdvised: the program gave MADV_DONTFORK or MADV_WIPEONFORK advice, which a fork
 	// then reads back from the host (forkadvice.go).

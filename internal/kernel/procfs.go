@@ -143,22 +143,26 @@ func (t *Thread) status(host string) []byte {
 }
 
 // stat is the host's stat file of the process (or of one of its threads, at host) with
-// the program's thread count (field 20, num_threads) and address-space size in bytes
-// (field 23, vsize), as status has them (proc_pid_stat(5)). The fields are counted after
-// the command name, which ends at the last ')' and may hold spaces or parentheses.
+// the program's thread count (field 20, num_threads), address-space size in bytes
+// (field 23, vsize), as status has them, and the stack pointer it started with (field
+// 28, startstack: mm->start_stack) (proc_pid_stat(5)). The fields are counted after the
+// command name, which ends at the last ')' and may hold spaces or parentheses.
 func (p *Process) stat(host string) []byte {
 	raw, err := readHostFile(host)
 	if err != nil {
 		return nil
 	}
 	head, f, ok := statFields(raw)
-	const numThreads, vsize = 20 - 3, 23 - 3
-	if !ok || len(f) <= vsize {
+	const numThreads, vsize, startStack = 20 - 3, 23 - 3, 28 - 3
+	if !ok || len(f) <= startStack {
 		return raw
 	}
 	f[numThreads] = strconv.Itoa(p.programThreads())
 	p.mm.mu.Lock()
 	f[vsize] = strconv.FormatUint(p.mm.owned.size(), 10)
+	if f[startStack] != "0" { // 0 where the reader may not see it (proc_pid_stat: permitted)
+		f[startStack] = strconv.FormatUint(p.mm.startStack, 10)
+	}
 	p.mm.mu.Unlock()
 	return []byte(head + " " + strings.Join(f, " ") + "\n")
 }
@@ -357,10 +361,11 @@ func (p *Process) programMappings(raw []byte, each func(header string, r [2]uint
 			if !shared {
 				n := name
 				switch {
-				case r[0] >= p.mm.stack[0] && r[1] == p.mm.stack[1]:
-					// Linux names the region that holds the start of the stack
-					// (fs/proc/task_mmu.c, vma_is_initial_stack): its top part, when an
-					// mprotect split the stack.
+				case r[0] <= p.mm.startStack && r[1] >= p.mm.startStack:
+					// Linux names the region that holds the stack pointer the program
+					// started with (fs/proc/task_mmu.c, vma_is_initial_stack:
+					// mm->start_stack), wherever it has grown (mremap) or been split
+					// (mprotect) since.
 					n = "[stack]"
 				case r[0] >= pageUp(p.mm.brkStart) && r[1] <= p.mm.brkMapped && n == "":
 					n = "[heap]"

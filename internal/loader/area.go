@@ -16,9 +16,14 @@ import "golang.org/x/sys/unix"
 // So the area lies between the two, with at least areaGuard of unmapped space to
 // either side, and its top moves down by a random number of pages, as Linux's mmap
 // base does (arch_mmap_rnd: 28 bits of pages).
+//
+// The main stack takes the top of the area, with nothing above it, as Linux's lies above
+// its mmap base with nothing above it but randomisation's gap: a program can grow it
+// upwards in place with mremap(2). The loader's other mappings go below it.
 type Area struct {
 	Lo, Hi uint64 // [Lo, Hi)
 	next   uint64 // the loader's own mappings go down from here (take)
+	stack  uint64 // the room at the top kept for the stack: [Hi-stack, Hi)
 }
 
 const (
@@ -34,7 +39,20 @@ func NewArea(golosStart uint64) *Area {
 		return nil
 	}
 	hi := (golosStart - areaGuard - randomPages(mmapRndPages)*pageSize) &^ (pageSize - 1)
-	return &Area{Lo: goHeapEnd + areaGuard, Hi: hi, next: hi}
+	stack := stackRoom(stackLimit())
+	return &Area{Lo: goHeapEnd + areaGuard, Hi: hi, next: hi - stack, stack: stack}
+}
+
+// mapStack maps length bytes (at most the room kept for the stack) so that they end at
+// the top of the area, or where the host's mmap picks when that place is taken.
+func (a *Area) mapStack(length uint64, prot, flags int) (uint64, error) {
+	if a != nil && length <= a.stack {
+		r, err := mmap(a.Hi-length, length, prot, flags|unix.MAP_FIXED_NOREPLACE, -1, 0)
+		if err == nil {
+			return r, nil
+		}
+	}
+	return mmap(0, length, prot, flags, -1, 0)
 }
 
 // take returns the start of size bytes at the top of what the loader has not used yet

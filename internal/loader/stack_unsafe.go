@@ -41,8 +41,8 @@ const (
 type Stack struct {
 	SP     uint64    // points at argc
 	Mapped [2]uint64 // the stack mapping
-	// Reserved is the stack with its guard space on both sides (mapped without access):
-	// the program's memory.
+	// Reserved is the stack with its guard space below (mapped without access): the
+	// program's memory.
 	Reserved [2]uint64
 	Auxv     []byte // the auxiliary vector as laid out (what /proc/self/auxv shows)
 	// Args and Env are where the argument and environment strings lie, NUL-separated
@@ -122,16 +122,29 @@ func ArgLimit() uint64 {
 	return max(limit, argMax)
 }
 
+// stackLimit is the size of the main stack: RLIMIT_STACK's, 8 MiB when unlimited, at
+// least 128 KiB and at most 1 GiB.
+func stackLimit() uint64 {
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_STACK, &rl) == nil && rl.Cur != unix.RLIM_INFINITY {
+		return min(max(pageUp(rl.Cur), 128<<10), maxStackSize)
+	}
+	return defaultStackSize
+}
+
+// stackGuardGap is Linux's stack_guard_gap: 256 pages (mm/mmap.c).
+const stackGuardGap = 256 * pageSize
+
+// stackRoom is the address space a stack of size bytes takes: the stack and its guard
+// gap below.
+func stackRoom(size uint64) uint64 { return stackGuardGap + size }
+
 // NewStack maps a stack as large as RLIMIT_STACK allows (8 MiB when unlimited) and lays out
 // argv, envp and the auxiliary vector on it as Linux does (fs/binfmt_elf.c,
 // create_elf_tables; psABI figure 3.9): strings at the top, then AT_RANDOM's bytes, then
 // argc, argv, envp and auxv from the 16-byte-aligned stack pointer up.
 func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]uint64, area *Area) (*Stack, error) {
-	size := uint64(defaultStackSize)
-	var rl unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_STACK, &rl) == nil && rl.Cur != unix.RLIM_INFINITY {
-		size = min(max(pageUp(rl.Cur), 128<<10), maxStackSize)
-	}
+	size := stackLimit()
 	if err := CheckArgs(argv, envp, execfn); err != nil {
 		return nil, err
 	}
@@ -140,24 +153,24 @@ func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]ui
 		// where ARG_MAX still allows 128 KiB): Linux would fault as it laid them out.
 		return nil, fmt.Errorf("arguments and environment take %d bytes of a %d-byte stack: %w", n, size, unix.E2BIG)
 	}
-	// Guard space on both sides, mapped without access: Linux keeps a gap of
-	// stack_guard_gap (256 pages) below a stack and puts nothing above the main one, so a
-	// write just past a neighbouring mapping (a syscall's buffer) faults or fails with
-	// EFAULT there rather than land in the stack.
-	const guardBelow, guardAbove = 256 * pageSize, pageSize
-	all, err := area.mapIn(guardBelow+size+guardAbove, unix.PROT_NONE,
+	// Guard space below, mapped without access: Linux keeps a gap of stack_guard_gap
+	// (256 pages) below a stack, so a write just past a neighbouring mapping (a syscall's
+	// buffer) faults or fails with EFAULT there rather than land in the stack. Above it,
+	// nothing: the stack is at the top of the area (Area.mapStack), as Linux's main stack
+	// has nothing above it, so that mremap(2) can grow it in place.
+	all, err := area.mapStack(stackRoom(size), unix.PROT_NONE,
 		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
 	if err != nil {
 		return nil, fmt.Errorf("map stack: %w", err)
 	}
-	base := all + guardBelow
+	base := all + stackGuardGap
 	prot := unix.PROT_READ | unix.PROT_WRITE
 	if img.ExecStack {
 		prot |= unix.PROT_EXEC // setup_arg_pages: VM_EXEC for EXSTACK_ENABLE_X
 	}
 	if _, err := mmap(base, size, prot,
 		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE|unix.MAP_STACK|unix.MAP_FIXED, -1, 0); err != nil {
-		unix.Syscall(unix.SYS_MUNMAP, uintptr(all), uintptr(guardBelow+size+guardAbove), 0)
+		unix.Syscall(unix.SYS_MUNMAP, uintptr(all), uintptr(stackRoom(size)), 0)
 		return nil, fmt.Errorf("map stack: %w", err)
 	}
 	top := base + size
@@ -254,6 +267,6 @@ func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]ui
 		word(kv[1])
 	}
 	auxv := append([]byte(nil), mem[auxStart:w]...)
-	return &Stack{SP: sp, Mapped: [2]uint64{base, top}, Reserved: [2]uint64{all, top + guardAbove}, Auxv: auxv,
+	return &Stack{SP: sp, Mapped: [2]uint64{base, top}, Reserved: [2]uint64{all, top}, Auxv: auxv,
 		Args: args, Env: env}, nil
 }

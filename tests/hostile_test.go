@@ -112,6 +112,24 @@ func TestStackMremap(t *testing.T) {
 	})
 }
 
+// TestStackGrow: the main stack is a region that grows down, as Linux makes it: it starts
+// at 128 KiB and some (smaps's "gd" flag), memory below it is free until it grows there
+// (mmap with MAP_FIXED_NOREPLACE 4 MiB below its top succeeds), it grows as the program
+// uses it, for a signal handler's frame below its start, and in a fork's child, and stops
+// at an RLIMIT_STACK lowered at run time (testdata/stack_grow.c). golos mapped the whole
+// RLIMIT_STACK at exec: the mmap failed with EEXIST, and the stack ran on to 8 MiB.
+func TestStackGrow(t *testing.T) {
+	forFlavours(t, "stack_grow", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "[stack] at the start smaller than RLIMIT_STACK: yes, grows down: yes\n",
+			"overflow: SIGSEGV after between 900 KiB and 1 MiB: yes\n",
+			"mmap MAP_FIXED_NOREPLACE 4 MiB below the stack's top: at the address\n",
+			"after using 1 MiB more: [stack] starts lower: yes, holds this frame: yes\n",
+			"signal handler ran on the stack below its start: yes, which grew: yes\n",
+			"child: used 3 MiB of stack, [stack] grows down: yes\n", "child: exited\n")
+	})
+}
+
 // TestProcessVMSelf: process_vm_readv and process_vm_writev on the program's own process
 // work as on Linux (testdata/process_vm_self.c), golos's memory looking unmapped on the
 // remote side; golos refused them with EPERM, as for another process's memory.

@@ -398,6 +398,10 @@ func mapRegions(maps []forkMapping, shared []int) error {
 				return err
 			}
 			fd = f
+		case m.Grows:
+			// The main stack: it grows down in the child too (MAP_GROWSDOWN), as
+			// dup_mmap copies VM_GROWSDOWN, and is accounted as Linux's is.
+			flags |= unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_GROWSDOWN
 		default:
 			flags |= unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_NORESERVE
 		}

@@ -156,11 +156,13 @@ func (w *wireWriter) mapping(m *forkMapping) {
 	w.bool(m.Copy)
 	w.bool(m.Huge)
 	w.bool(m.Wipe)
+	w.bool(m.Grows)
 }
 
 func (r *wireReader) mapping() forkMapping {
 	return forkMapping{Lo: r.u64(), Hi: r.u64(), Prot: r.int(), Shared: r.bool(), Path: r.str(),
-		Dev: r.u64(), Ino: r.u64(), Offset: r.u64(), SharedFD: r.int(), Copy: r.bool(), Huge: r.bool(), Wipe: r.bool()}
+		Dev: r.u64(), Ino: r.u64(), Offset: r.u64(), SharedFD: r.int(), Copy: r.bool(), Huge: r.bool(), Wipe: r.bool(),
+		Grows: r.bool()}
 }
 
 func (w *wireWriter) mappings(ms []forkMapping) {

@@ -28,7 +28,7 @@ func TestForkWire(t *testing.T) {
 			HasAppGS: true, FS: 16, Sigmask: 17, Altstack: [3]uint64{18, 19, 20}, ClearChildTid: 21,
 			SetChildTid: 22, Rseq: [3]uint64{23, 24, 25}, Seccomp: []byte{2, 1, 0, 6, 0, 0, 0, 0, 0, 0xff, 0x7f}},
 		Maps: []forkMapping{{Lo: 1, Hi: 2, Prot: 3, Shared: true, Path: "/p", Dev: 4, Ino: 5, Offset: 6,
-			SharedFD: 7, Copy: true, Huge: true, Wipe: true}},
+			SharedFD: 7, Copy: true, Huge: true, Wipe: true, Grows: true}},
 		Code:       [][2]uint64{{1, 2}, {3, 4}},
 		Stubs:      []forkStub{{Addr: 1, Used: 2, Data: []byte{3}}},
 		Sites:      []forkSite{{Code: []byte{0xb8, 0x27, 0, 0, 0, 0x0f, 0x05}, Start: 0}, {Code: []byte{0x0f, 0x05}, Start: -1}},

@@ -98,6 +98,7 @@ func (t *Thread) status(host string) []byte {
 	// The program's address space and data sizes (its memory, which RLIMIT_AS and
 	// RLIMIT_DATA count), not golos's.
 	p.mm.mu.Lock()
+	p.mm.syncStack()
 	vmSize, vmData := p.mm.owned.size()>>10, p.mm.data.size()>>10
 	p.mm.mu.Unlock()
 	hand := p.sighand
@@ -159,6 +160,7 @@ func (p *Process) stat(host string) []byte {
 	}
 	f[numThreads] = strconv.Itoa(p.programThreads())
 	p.mm.mu.Lock()
+	p.mm.syncStack()
 	f[vsize] = strconv.FormatUint(p.mm.owned.size(), 10)
 	if f[startStack] != "0" { // 0 where the reader may not see it (proc_pid_stat: permitted)
 		f[startStack] = strconv.FormatUint(p.mm.startStack, 10)
@@ -322,6 +324,7 @@ func kBLine(key string, v uint64) string {
 func (p *Process) programMappings(raw []byte, each func(header string, r [2]uint64, fields map[string]uint64)) []byte {
 	p.mm.mu.Lock()
 	defer p.mm.mu.Unlock()
+	p.mm.syncStack()
 	var out bytes.Buffer
 	lines := strings.SplitAfter(string(raw), "\n")
 	for i := 0; i < len(lines); {

@@ -19,11 +19,12 @@ import "golang.org/x/sys/unix"
 //
 // The main stack takes the top of the area, with nothing above it, as Linux's lies above
 // its mmap base with nothing above it but randomisation's gap: a program can grow it
-// upwards in place with mremap(2). The loader's other mappings go below it.
+// upwards in place with mremap(2). Below it, the room it may grow down into (stackZone);
+// the loader's other mappings go below that.
 type Area struct {
 	Lo, Hi uint64 // [Lo, Hi)
 	next   uint64 // the loader's own mappings go down from here (take)
-	stack  uint64 // the room at the top kept for the stack: [Hi-stack, Hi)
+	stack  uint64 // the room at the top kept for the stack, unmapped: [Hi-stack, Hi)
 }
 
 const (
@@ -39,20 +40,32 @@ func NewArea(golosStart uint64) *Area {
 		return nil
 	}
 	hi := (golosStart - areaGuard - randomPages(mmapRndPages)*pageSize) &^ (pageSize - 1)
-	stack := stackRoom(stackLimit())
+	stack := stackZone(stackLimit())
 	return &Area{Lo: goHeapEnd + areaGuard, Hi: hi, next: hi - stack, stack: stack}
 }
 
-// mapStack maps length bytes (at most the room kept for the stack) so that they end at
-// the top of the area, or where the host's mmap picks when that place is taken.
-func (a *Area) mapStack(length uint64, prot, flags int) (uint64, error) {
-	if a != nil && length <= a.stack {
-		r, err := mmap(a.Hi-length, length, prot, flags|unix.MAP_FIXED_NOREPLACE, -1, 0)
-		if err == nil {
-			return r, nil
+// mapStack maps the main stack's first init bytes, growing down (MAP_GROWSDOWN), at the
+// top of the room kept for it, which must be zone bytes at least; where that place is
+// taken or there is no area, at the top of zone bytes the host's mmap picks, the rest
+// left free for it to grow into. It returns the stack's top.
+func (a *Area) mapStack(zone, init uint64, prot int) (uint64, error) {
+	const flags = unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_GROWSDOWN
+	if a != nil && zone <= a.stack {
+		if _, err := mmap(a.Hi-init, init, prot, flags|unix.MAP_FIXED_NOREPLACE, -1, 0); err == nil {
+			return a.Hi, nil
 		}
 	}
-	return mmap(0, length, prot, flags, -1, 0)
+	lo, err := mmap(0, zone, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE, -1, 0)
+	if err != nil {
+		return 0, err
+	}
+	top := lo + zone
+	if _, err := mmap(top-init, init, prot, flags|unix.MAP_FIXED, -1, 0); err != nil {
+		unix.Syscall(unix.SYS_MUNMAP, uintptr(lo), uintptr(zone), 0)
+		return 0, err
+	}
+	unix.Syscall(unix.SYS_MUNMAP, uintptr(lo), uintptr(zone-init), 0)
+	return top, nil
 }
 
 // take returns the start of size bytes at the top of what the loader has not used yet

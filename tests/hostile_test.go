@@ -114,7 +114,8 @@ func TestStackMremap(t *testing.T) {
 
 // TestStackGrow: the main stack is a region that grows down, as Linux makes it: it starts
 // at 128 KiB and some (smaps's "gd" flag), memory below it is free until it grows there
-// (mmap with MAP_FIXED_NOREPLACE 4 MiB below its top succeeds), it grows as the program
+// (mmap with MAP_FIXED_NOREPLACE 4 MiB below its top succeeds, a hint is taken but in
+// the stack_guard_gap below the stack), it grows as the program
 // uses it, for a signal handler's frame below its start, and in a fork's child, and stops
 // at an RLIMIT_STACK lowered at run time (testdata/stack_grow.c). golos mapped the whole
 // RLIMIT_STACK at exec: the mmap failed with EEXIST, and the stack ran on to 8 MiB.
@@ -124,6 +125,7 @@ func TestStackGrow(t *testing.T) {
 		wantNative(t, nat, 0, "[stack] at the start smaller than RLIMIT_STACK: yes, grows down: yes\n",
 			"overflow: SIGSEGV after between 900 KiB and 1 MiB: yes\n",
 			"mmap MAP_FIXED_NOREPLACE 4 MiB below the stack's top: at the address\n",
+			"mmap hint in the guard gap below the stack: elsewhere; 2 MiB below it: taken\n",
 			"after using 1 MiB more: [stack] starts lower: yes, holds this frame: yes\n",
 			"signal handler ran on the stack below its start: yes, which grew: yes\n",
 			"child: used 3 MiB of stack, [stack] grows down: yes\n", "child: exited\n")

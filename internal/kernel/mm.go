@@ -251,7 +251,7 @@ func (m *addressSpace) mmapPlaced(hint, length uint64, prot, flags, fd int, off 
 	}
 	if hint != 0 {
 		hint = pageUp(max(hint, mmapMinAddr))
-		if hint <= userEnd-size && !m.owned.overlaps(hint, hint+size) {
+		if hint <= userEnd-size && !m.owned.overlaps(hint, hint+size) && !m.inStackGap(hint, hint+size) {
 			r, e := rawMmap(hint, length, prot, flags|unix.MAP_FIXED_NOREPLACE, fd, off)
 			if e != unix.EEXIST {
 				return r, e
@@ -341,6 +341,23 @@ func (m *addressSpace) syncStack() {
 		}
 		edge = gap
 	}
+}
+
+// inStackGap reports whether [lo, hi) meets the stack_guard_gap below the main stack's
+// start, where Linux takes no hint (mm/mmap.c, generic_get_unmapped_area_topdown:
+// addr + len <= vm_start_gap(vma)), so that the stack can still grow. Caller holds m.mu.
+func (m *addressSpace) inStackGap(lo, hi uint64) bool {
+	if !(lo < m.stack[1] && hi > m.stack[0]) {
+		return false
+	}
+	m.syncStack()
+	r := m.owned.r
+	i := sort.Search(len(r), func(i int) bool { return r[i][1] > m.startStack })
+	if i == len(r) || r[i][0] > m.startStack {
+		return false // the stack's region is gone
+	}
+	start := r[i][0]
+	return lo < start && hi > start-min(start, loader.StackGuardGap)
 }
 
 // syncStackIn is syncStack where [lo, hi) meets the main stack's room: the calls on

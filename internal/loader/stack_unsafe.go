@@ -132,15 +132,15 @@ func stackLimit() uint64 {
 	return defaultStackSize
 }
 
-// stackGuardGap is Linux's stack_guard_gap: 256 pages (mm/mmap.c).
-const stackGuardGap = 256 * pageSize
+// StackGuardGap is Linux's stack_guard_gap: 256 pages (mm/mmap.c).
+const StackGuardGap = 256 * pageSize
 
 // stackZone is the room kept below the top of a stack that may grow to size bytes: the
 // stack and stack_guard_gap below it, at least 128 MiB, as Linux keeps that much between
 // the stack's top and its mmap base, where mappings that name no address go
 // (arch/x86/mm/mmap.c, mmap_base: RLIMIT_STACK plus stack_guard_gap, clamped to
 // SIZE_128M at least).
-func stackZone(size uint64) uint64 { return max(size+stackGuardGap, 128<<20) }
+func stackZone(size uint64) uint64 { return max(size+StackGuardGap, 128<<20) }
 
 // stackExpand is the room Linux gives the new stack below the strings' pages
 // (fs/exec.c, setup_arg_pages: stack_expand).

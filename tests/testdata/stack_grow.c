@@ -3,6 +3,7 @@
  * that starts at the strings' pages and 128 KiB more and grows down on faults below it
  * (VM_GROWSDOWN), up to RLIMIT_STACK (mm/mmap.c, acct_stack_growth), so that memory
  * below it is free until the stack gets there: mmap(MAP_FIXED_NOREPLACE) there succeeds.
+ * An mmap hint is taken there too, but for the stack_guard_gap below the stack.
  * golos mapped the whole 8 MiB at exec, and with a page without access below it, so such
  * an mmap failed with EEXIST, a stack did not stop at an RLIMIT_STACK lowered at run time,
  * and smaps lacked the "gd" flag. Also: a signal handler whose frame lies below the
@@ -128,6 +129,16 @@ int main(void)
 	int st;
 	waitpid(pid, &st, 0);
 	printf("overflow child: %s %d\n", WIFEXITED(st) ? "exited" : "killed", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+
+	/* A hint in the stack_guard_gap below the stack is not taken, so that the stack can
+	 * still grow (mm/mmap.c, vm_start_gap); one 2 MiB below its start is. */
+	unsigned long h1 = lo - (512 << 10), h2 = lo - (2 << 20);
+	void *a = mmap((void *)h1, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *b = mmap((void *)h2, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	printf("mmap hint in the guard gap below the stack: %s; 2 MiB below it: %s\n",
+	       a == (void *)h1 ? "taken" : "elsewhere", b == (void *)h2 ? "taken" : "elsewhere");
+	munmap(a, 4096);
+	munmap(b, 4096);
 
 	/* 4 MiB below the stack's top, within RLIMIT_STACK but far below the stack as it is:
 	 * free until the stack grows there. */

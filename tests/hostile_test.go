@@ -97,6 +97,41 @@ func TestStackGrowsdown(t *testing.T) {
 	})
 }
 
+// TestStackMremap: the main stack grows in place with mremap, at its whole and at its top
+// page, and shrinks back, as on Linux, where nothing lies above it; the region holding
+// the stack pointer the program started with (/proc/self/stat's startstack, argc's
+// address) stays [stack] in /proc/self/maps (testdata/stack_mremap.c). golos kept a page
+// without access above the stack (mremap said ENOMEM), named [stack] only a region
+// ending at the stack's first top, and showed golos's own startstack.
+func TestStackMremap(t *testing.T) {
+	forFlavours(t, "stack_mremap", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "[stack] lines: 1, holds the start's stack pointer: yes, which is argc's: yes\n",
+			"grow the stack by a page: in place\n", "[stack] now ends two pages higher: yes (1 line)\n",
+			"[stack] ends where it did: yes\n")
+	})
+}
+
+// TestStackGrow: the main stack is a region that grows down, as Linux makes it: it starts
+// at 128 KiB and some (smaps's "gd" flag), memory below it is free until it grows there
+// (mmap with MAP_FIXED_NOREPLACE 4 MiB below its top succeeds, a hint is taken but in
+// the stack_guard_gap below the stack), it grows as the program
+// uses it, for a signal handler's frame below its start, and in a fork's child, and stops
+// at an RLIMIT_STACK lowered at run time (testdata/stack_grow.c). golos mapped the whole
+// RLIMIT_STACK at exec: the mmap failed with EEXIST, and the stack ran on to 8 MiB.
+func TestStackGrow(t *testing.T) {
+	forFlavours(t, "stack_grow", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "[stack] at the start smaller than RLIMIT_STACK: yes, grows down: yes\n",
+			"overflow: SIGSEGV after between 900 KiB and 1 MiB: yes\n",
+			"mmap MAP_FIXED_NOREPLACE 4 MiB below the stack's top: at the address\n",
+			"mmap hint in the guard gap below the stack: elsewhere; 2 MiB below it: taken\n",
+			"after using 1 MiB more: [stack] starts lower: yes, holds this frame: yes\n",
+			"signal handler ran on the stack below its start: yes, which grew: yes\n",
+			"child: used 3 MiB of stack, [stack] grows down: yes\n", "child: exited\n")
+	})
+}
+
 // TestProcessVMSelf: process_vm_readv and process_vm_writev on the program's own process
 // work as on Linux (testdata/process_vm_self.c), golos's memory looking unmapped on the
 // remote side; golos refused them with EPERM, as for another process's memory.

@@ -68,8 +68,8 @@ func sysIoSetup(t *Thread) int64 {
 // moveRing moves an AIO ring of size bytes at ring to place's choice in the program's
 // area, reporting where. Caller holds m.mu.
 func (m *addressSpace) moveRing(ring, size uint64) (uint64, bool) {
-	at, ok := m.place(size, false)
-	if !ok || m.claimFree(at, at+size) != 0 {
+	at, ok := m.placeClaimed(size)
+	if !ok {
 		return 0, false
 	}
 	if r := passthroughRaw(unix.SYS_MREMAP, ring, size, size, unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED, at, 0); r < 0 {

@@ -77,14 +77,15 @@ func (t *Thread) execInPlace(path, comm string, argv, envp []string) bool {
 	for _, r := range img.Mapped {
 		p.mm.owned.add(r[0], r[1])
 	}
-	p.mm.owned.add(stack.Reserved[0], stack.Reserved[1])
+	p.mm.owned.add(stack.Mapped[0], stack.Mapped[1])
 	p.mm.initBrk(img.BrkStart)
 	p.mm.mu.Unlock()
 	for _, c := range img.Code {
 		p.mm.rw.addCode(c[0], c[1])
 	}
 	p.mm.exePath, p.mm.exeGuestPath = exePath, exeGuestPath
-	p.mm.args, p.mm.env, p.mm.auxv, p.mm.stack = stack.Args, stack.Env, stack.Auxv, stack.Mapped
+	p.mm.args, p.mm.env, p.mm.auxv, p.mm.stack = stack.Args, stack.Env, stack.Auxv, stack.Zone
+	p.mm.startStack = stack.SP
 	p.publish() // for /proc/<pid> in the other processes of the tree
 	setProcessName(comm)
 
@@ -159,10 +160,12 @@ func (h *sigHandlers) resetForExec() {
 // as Linux's exec_mmap leaves the old mm.
 func (m *addressSpace) drop() {
 	m.mu.Lock()
+	m.syncStack()
 	for _, r := range m.owned.intersect(0, userEnd) {
 		unix.RawSyscall(unix.SYS_MUNMAP, uintptr(r[0]), uintptr(r[1]-r[0]), 0)
 	}
 	m.owned, m.data, m.foreign = ranges{}, ranges{}, ranges{}
+	m.stack, m.startStack = [2]uint64{}, 0
 	m.brkStart, m.brkCur, m.brkMapped = 0, 0, 0
 	m.mu.Unlock()
 	w := &m.rw

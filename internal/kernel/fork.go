@@ -51,6 +51,7 @@ type forkState struct {
 	Args, Env             [2]uint64 // where the argument and environment strings are
 	Auxv                  []byte
 	Stack                 [2]uint64
+	StartStack            uint64
 	BrkStart, BrkCur      uint64
 	BrkMapped             uint64
 	Cwd                   string
@@ -107,6 +108,7 @@ type forkMapping struct {
 	Copy     bool // the child gets every page's contents (an anonymous copy of a file mapping)
 	Huge     bool // a large anonymous region, almost all there: transparent huge pages (planCopy)
 	Wipe     bool // MADV_WIPEONFORK: the child's is zero-filled, and wiped again at its forks (forkadvice.go)
+	Grows    bool // grows down (VM_GROWSDOWN): a part of the main stack (growsDown)
 }
 
 // forkStub is one of the rewriter's stub pages: its address and contents.
@@ -465,6 +467,7 @@ func (t *Thread) sendProcess(conn, log, pid int, a abi.CloneArgs) (err error) {
 	// No mapping changes and no site is rewritten while the memory is described and copied.
 	p.mm.mu.Lock()
 	defer p.mm.mu.Unlock()
+	p.mm.syncStack() // before the mappings are read: the stack's growth is the program's
 	p.mm.rw.mu.Lock()
 	defer p.mm.rw.mu.Unlock()
 	st, toSend, err := t.forkState(a, conn, log)
@@ -588,6 +591,7 @@ func (t *Thread) forkState(a abi.CloneArgs, conn, log int) (*forkState, []int, e
 		Env:          p.mm.env,
 		Auxv:         p.mm.auxv,
 		Stack:        p.mm.stack,
+		StartStack:   p.mm.startStack,
 		BrkStart:     p.mm.brkStart,
 		BrkCur:       p.mm.brkCur,
 		BrkMapped:    p.mm.brkMapped,
@@ -662,6 +666,7 @@ func (t *Thread) forkState(a abi.CloneArgs, conn, log int) (*forkState, []int, e
 		for _, r := range p.mm.owned.intersect(m.Lo, m.Hi) {
 			c := m
 			c.Wipe = adv.wipe && !c.Shared && c.Path == ""
+			c.Grows = p.mm.growsDown(c)
 			c.Offset += r[0] - m.Lo
 			c.Lo, c.Hi = r[0], r[1]
 			if sysvMapping(c) {
@@ -802,6 +807,20 @@ func readMaps() (maps, vdso []forkMapping, err error) {
 		maps = append(maps, m)
 	}
 	return maps, vdso, nil
+}
+
+// growsDown reports whether the program's private anonymous mapping m is a region that
+// grows down: the main stack, or a part of it an mprotect split off or an mremap moved
+// (dup_mmap and mremap keep VM_GROWSDOWN). Neither maps nor the fork's copy can tell, so
+// the host is asked, for mappings in the stack's room alone: mprotect(2) with
+// PROT_GROWSDOWN and the mapping's own protection changes nothing, and fails with EINVAL
+// unless the region grows down (mm/mprotect.c, do_mprotect_pkey). Caller holds m.mu.
+func (m *addressSpace) growsDown(c forkMapping) bool {
+	if c.Shared || c.Path != "" || c.Copy || c.Hi <= m.stack[0] || c.Lo >= m.stack[1] {
+		return false
+	}
+	_, _, e := unix.RawSyscall(unix.SYS_MPROTECT, uintptr(c.Lo), pageSize, uintptr(c.Prot|unix.PROT_GROWSDOWN))
+	return e == 0
 }
 
 // cloexecFDs lists the program's descriptors with FD_CLOEXEC (not golos's, nor skip):

@@ -209,6 +209,7 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	knownSites.load(st.Sites)
 	p.mm.rw.pages = pages
 	p.mm.args, p.mm.env, p.mm.auxv, p.mm.stack = st.Args, st.Env, st.Auxv, st.Stack
+	p.mm.startStack = st.StartStack
 	ownUTS.Store(st.OwnUTS)
 	p.ownLazy()
 	p.publish() // for /proc/<pid> in the other processes of the tree
@@ -397,6 +398,10 @@ func mapRegions(maps []forkMapping, shared []int) error {
 				return err
 			}
 			fd = f
+		case m.Grows:
+			// The main stack: it grows down in the child too (MAP_GROWSDOWN), as
+			// dup_mmap copies VM_GROWSDOWN, and is accounted as Linux's is.
+			flags |= unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_GROWSDOWN
 		default:
 			flags |= unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_NORESERVE
 		}

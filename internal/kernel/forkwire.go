@@ -156,11 +156,13 @@ func (w *wireWriter) mapping(m *forkMapping) {
 	w.bool(m.Copy)
 	w.bool(m.Huge)
 	w.bool(m.Wipe)
+	w.bool(m.Grows)
 }
 
 func (r *wireReader) mapping() forkMapping {
 	return forkMapping{Lo: r.u64(), Hi: r.u64(), Prot: r.int(), Shared: r.bool(), Path: r.str(),
-		Dev: r.u64(), Ino: r.u64(), Offset: r.u64(), SharedFD: r.int(), Copy: r.bool(), Huge: r.bool(), Wipe: r.bool()}
+		Dev: r.u64(), Ino: r.u64(), Offset: r.u64(), SharedFD: r.int(), Copy: r.bool(), Huge: r.bool(), Wipe: r.bool(),
+		Grows: r.bool()}
 }
 
 func (w *wireWriter) mappings(ms []forkMapping) {
@@ -189,6 +191,7 @@ func (st *forkState) encode() []byte {
 	w.pair(st.Env)
 	w.bytes(st.Auxv)
 	w.pair(st.Stack)
+	w.u64(st.StartStack)
 	w.u64(st.BrkStart)
 	w.u64(st.BrkCur)
 	w.u64(st.BrkMapped)
@@ -265,6 +268,7 @@ func decodeForkState(b []byte) (*forkState, error) {
 	st.Env = r.pair()
 	st.Auxv = r.bytes()
 	st.Stack = r.pair()
+	st.StartStack = r.u64()
 	st.BrkStart = r.u64()
 	st.BrkCur = r.u64()
 	st.BrkMapped = r.u64()

@@ -128,3 +128,11 @@ func futexSleep(w *atomic.Uint32, val uint32) {
 	unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), 0|128, uintptr(val), 0, 0, 0) // FUTEX_WAIT_PRIVATE
 	exitsyscall()
 }
+
+// pageMapped reports whether the page at addr is mapped: mincore(2) fails with ENOMEM for
+// a range with unmapped pages, and touches none of them.
+func pageMapped(addr uint64) bool {
+	var vec byte
+	_, _, e := unix.RawSyscall(unix.SYS_MINCORE, uintptr(addr), pageSize, uintptr(unsafe.Pointer(&vec)))
+	return e == 0
+}

@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"sort"
+
 	"golang.org/x/sys/unix"
 
 	"golos/internal/loader"
@@ -37,7 +39,11 @@ type addressSpace struct {
 	exeGuestPath string    // the program as the application names it (/proc/self/exe)
 	args, env    [2]uint64 // where the argument and environment strings are (loader.Stack)
 	auxv         []byte
-	stack        [2]uint64 // the main thread's stack
+	// stack is the room below the main stack's top that it may grow down into
+	// (loader.Stack.Zone): no mapping that names no address goes there. The stack grows
+	// on the host, unseen (syncStack).
+	stack      [2]uint64
+	startStack uint64 // the stack pointer the program started with (mm->start_stack)
 
 	// forkAdvised: the program gave MADV_DONTFORK or MADV_WIPEONFORK advice, which a fork
 	// then reads back from the host (forkadvice.go).
@@ -125,6 +131,9 @@ func (p *Process) overLimit(as, data uint64) bool {
 	asLim, dataLim := p.opts.AS, p.opts.Data
 	p.nofileMu.Unlock()
 	m := p.mm
+	if asLim != nil && asLim.Cur != unix.RLIM_INFINITY {
+		m.syncStack() // its growth counts
+	}
 	if asLim != nil && asLim.Cur != unix.RLIM_INFINITY && as > 0 && m.owned.size()+as > asLim.Cur {
 		return true
 	}
@@ -182,6 +191,9 @@ func sysMmap(t *Thread) int64 {
 	m := t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if flags&(unix.MAP_FIXED|unix.MAP_FIXED_NOREPLACE) != 0 {
+		m.syncStackIn(addr, addr+pageUp(length))
+	}
 	grow, growData := pageUp(length), uint64(0)
 	if flags&unix.MAP_FIXED != 0 {
 		hi, e := fixedRange(addr, length)
@@ -264,7 +276,7 @@ func (m *addressSpace) mmapPlaced(hint, length uint64, prot, flags, fd int, off 
 	}
 	if hint != 0 {
 		hint = pageUp(max(hint, mmapMinAddr))
-		if hint <= userEnd-size && !m.owned.overlaps(hint, hint+size) {
+		if hint <= userEnd-size && !m.owned.overlaps(hint, hint+size) && !m.inStackGap(hint, hint+size) {
 			r, e := rawMmap(hint, length, prot, flags|unix.MAP_FIXED_NOREPLACE, fd, off)
 			if e != unix.EEXIST {
 				return r, e
@@ -306,12 +318,97 @@ func (m *addressSpace) place(size uint64, anon bool) (uint64, bool) {
 		if !ok {
 			return 0, false
 		}
+		if at < m.stack[1] && at+size > m.stack[0] {
+			top = m.stack[0] // the main stack's room (Linux's gap above its mmap base)
+			continue
+		}
 		f, taken := m.foreign.overlapStart(at, at+size)
 		if !taken {
 			return at, true
 		}
 		top = f
 	}
+}
+
+// syncStack makes the program's what the main stack has grown down by since golos last
+// looked: the host grows it (a VM_GROWSDOWN region: loader.NewStack) on faults below it,
+// the program's, golos's copies' and the host kernel's, without golos seeing. Only the
+// stack grows into its room (m.stack), where golos maps nothing, so a gap there whose
+// top page is mapped is the stack's growth, mapped from some page up to the gap's top:
+// mincore(2) of that page (one call per gap, most often one), and a binary search where
+// it is mapped. Caller holds m.mu.
+func (m *addressSpace) syncStack() {
+	lo, top := m.stack[0], m.stack[1]
+	r := m.owned.r
+	j := sort.Search(len(r), func(i int) bool { return r[i][0] >= top }) - 1 // the last range below top
+	for edge := top; edge > lo; {
+		if j >= 0 && r[j][1] >= edge {
+			edge, j = r[j][0], j-1 // the program's down to r[j]'s start
+			continue
+		}
+		gap := lo // the gap [gap, edge)
+		if j >= 0 {
+			gap = max(lo, r[j][1])
+		}
+		if pageMapped(edge - pageSize) {
+			a, b := gap, edge-pageSize // a's page may be unmapped, b's is mapped
+			for a < b {
+				mid := a + (b-a)/2&^(pageSize-1)
+				if pageMapped(mid) {
+					b = mid
+				} else {
+					a = mid + pageSize
+				}
+			}
+			m.owned.add(b, edge)
+			r = m.owned.r
+			j = sort.Search(len(r), func(i int) bool { return r[i][0] >= b }) - 1
+		}
+		edge = gap
+	}
+}
+
+// inStackGap reports whether [lo, hi) meets the stack_guard_gap below the main stack's
+// start, where Linux takes no hint (mm/mmap.c, generic_get_unmapped_area_topdown:
+// addr + len <= vm_start_gap(vma)), so that the stack can still grow. Caller holds m.mu.
+func (m *addressSpace) inStackGap(lo, hi uint64) bool {
+	if !(lo < m.stack[1] && hi > m.stack[0]) {
+		return false
+	}
+	m.syncStack()
+	r := m.owned.r
+	i := sort.Search(len(r), func(i int) bool { return r[i][1] > m.startStack })
+	if i == len(r) || r[i][0] > m.startStack {
+		return false // the stack's region is gone
+	}
+	start := r[i][0]
+	return lo < start && hi > start-min(start, loader.StackGuardGap)
+}
+
+// syncStackIn is syncStack where [lo, hi) meets the main stack's room: the calls on
+// other memory do without. Caller holds m.mu.
+func (m *addressSpace) syncStackIn(lo, hi uint64) {
+	if lo < m.stack[1] && hi > m.stack[0] {
+		m.syncStack()
+	}
+}
+
+// placeClaimed is place for size bytes with the place's pages claimed (claimFree); where
+// golos's own memory turns out to be there (a stub page of the rewriter's, placed near the
+// program's code), it learns it (learnForeign) and places again, as mmapPlaced does.
+// Caller holds m.mu.
+func (m *addressSpace) placeClaimed(size uint64) (uint64, bool) {
+	for try := 0; try < 3; try++ {
+		at, ok := m.place(size, false)
+		if !ok {
+			return 0, false
+		}
+		if m.claimFree(at, at+size) == 0 {
+			return at, true
+		}
+		m.learnForeign()
+	}
+	return 0, false
 }
 
 // learnForeign reads golos's own mappings inside the program's area from the host's
@@ -322,6 +419,7 @@ func (m *addressSpace) learnForeign() {
 	if err != nil || m.area == nil {
 		return
 	}
+	m.syncStack() // the stack's growth is the program's, not golos's
 	for _, h := range maps {
 		if h.Hi <= m.area.Lo || h.Lo >= m.area.Hi {
 			continue
@@ -364,6 +462,7 @@ func sysMunmap(t *Thread) int64 {
 	m := t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.syncStackIn(addr, hi)
 	for _, r := range m.owned.intersect(addr, hi) {
 		if _, _, e := unix.RawSyscall(unix.SYS_MUNMAP, uintptr(r[0]), uintptr(r[1]-r[0]), 0); e != 0 {
 			return -int64(e)
@@ -387,19 +486,13 @@ func sysMprotect(t *Thread) int64 {
 	m := t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.syncStackIn(addr, hi)
 	if !m.owned.contains(addr, hi) {
 		return -int64(unix.ENOMEM)
 	}
-	if prot := t.arg(2); prot&unix.PROT_GROWSDOWN != 0 && prot&unix.PROT_GROWSUP == 0 &&
-		addr >= m.stack[0] && hi <= m.stack[1] {
-		// The main stack: Linux's grows down (VM_GROWSDOWN), and PROT_GROWSDOWN extends
-		// the change down to its start (mm/mprotect.c, do_mprotect_pkey); golos's is
-		// mapped whole, without the flag, which the host would refuse with EINVAL.
-		// glibc's dlopen of a library that needs an executable stack makes this call
-		// (_dl_make_stack_executable).
-		nr := uint64(uint32(t.ctx.Regs.RAX)) // mprotect, or pkey_mprotect with its key
-		return passthroughRaw(nr, m.stack[0], hi-m.stack[0], prot&^unix.PROT_GROWSDOWN, t.arg(3), 0, 0)
-	}
+	// PROT_GROWSDOWN on the main stack is the host's too: its stack grows down
+	// (VM_GROWSDOWN), as Linux's, and the change reaches down to its start
+	// (mm/mprotect.c, do_mprotect_pkey), all of it the program's.
 	return passthroughFast(t) // mprotect, or pkey_mprotect with its key
 }
 
@@ -427,6 +520,7 @@ func sysMbind(t *Thread) int64 {
 	m := t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.syncStackIn(addr, hi)
 	if hi != addr && !m.owned.contains(addr, hi) {
 		return -int64(unix.EFAULT)
 	}
@@ -444,6 +538,7 @@ func sysSetMempolicyHomeNode(t *Thread) int64 {
 	m := t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.syncStackIn(addr, hi)
 	parts := m.owned.intersect(addr, hi)
 	if len(parts) == 0 {
 		// Nothing of the application's: the host checks the node and the flags alone.
@@ -474,6 +569,7 @@ func sysMseal(t *Thread) int64 {
 	m := t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.syncStackIn(addr, hi)
 	if !m.owned.contains(addr, hi) {
 		return -int64(unix.ENOMEM)
 	}
@@ -497,6 +593,7 @@ func sysMadvise(t *Thread) int64 {
 	m := t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.syncStackIn(addr, hi)
 	for _, r := range m.owned.intersect(addr, hi) {
 		if ret := passthroughRaw(unix.SYS_MADVISE, r[0], r[1]-r[0], advice, 0, 0, 0); ret < 0 {
 			return ret
@@ -532,6 +629,7 @@ func sysMremap(t *Thread) int64 {
 	m := t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.syncStackIn(old, pageUp(old+max(oldLen, 1)))
 	if !m.owned.contains(old, pageUp(old+max(oldLen, 1))) {
 		return -int64(unix.EFAULT)
 	}
@@ -593,8 +691,8 @@ func (m *addressSpace) mremapPlaced(old, oldLen, newLen, flags, newAddr uint64) 
 		}
 	}
 	size := pageUp(newLen)
-	at, ok := m.place(size, false)
-	if !ok || m.claimFree(at, at+size) != 0 {
+	at, ok := m.placeClaimed(size)
+	if !ok {
 		return passthroughRaw(unix.SYS_MREMAP, old, oldLen, newLen, flags, newAddr, 0) // the host's place
 	}
 	r := passthroughRaw(unix.SYS_MREMAP, old, oldLen, newLen, flags|unix.MREMAP_FIXED, at, 0)

@@ -98,6 +98,7 @@ func (t *Thread) status(host string) []byte {
 	// The program's address space and data sizes (its memory, which RLIMIT_AS and
 	// RLIMIT_DATA count), not golos's.
 	p.mm.mu.Lock()
+	p.mm.syncStack()
 	vmSize, vmData := p.mm.owned.size()>>10, p.mm.data.size()>>10
 	p.mm.mu.Unlock()
 	hand := p.sighand
@@ -143,22 +144,27 @@ func (t *Thread) status(host string) []byte {
 }
 
 // stat is the host's stat file of the process (or of one of its threads, at host) with
-// the program's thread count (field 20, num_threads) and address-space size in bytes
-// (field 23, vsize), as status has them (proc_pid_stat(5)). The fields are counted after
-// the command name, which ends at the last ')' and may hold spaces or parentheses.
+// the program's thread count (field 20, num_threads), address-space size in bytes
+// (field 23, vsize), as status has them, and the stack pointer it started with (field
+// 28, startstack: mm->start_stack) (proc_pid_stat(5)). The fields are counted after the
+// command name, which ends at the last ')' and may hold spaces or parentheses.
 func (p *Process) stat(host string) []byte {
 	raw, err := readHostFile(host)
 	if err != nil {
 		return nil
 	}
 	head, f, ok := statFields(raw)
-	const numThreads, vsize = 20 - 3, 23 - 3
-	if !ok || len(f) <= vsize {
+	const numThreads, vsize, startStack = 20 - 3, 23 - 3, 28 - 3
+	if !ok || len(f) <= startStack {
 		return raw
 	}
 	f[numThreads] = strconv.Itoa(p.programThreads())
 	p.mm.mu.Lock()
+	p.mm.syncStack()
 	f[vsize] = strconv.FormatUint(p.mm.owned.size(), 10)
+	if f[startStack] != "0" { // 0 where the reader may not see it (proc_pid_stat: permitted)
+		f[startStack] = strconv.FormatUint(p.mm.startStack, 10)
+	}
 	p.mm.mu.Unlock()
 	return []byte(head + " " + strings.Join(f, " ") + "\n")
 }
@@ -318,6 +324,7 @@ func kBLine(key string, v uint64) string {
 func (p *Process) programMappings(raw []byte, each func(header string, r [2]uint64, fields map[string]uint64)) []byte {
 	p.mm.mu.Lock()
 	defer p.mm.mu.Unlock()
+	p.mm.syncStack()
 	var out bytes.Buffer
 	lines := strings.SplitAfter(string(raw), "\n")
 	for i := 0; i < len(lines); {
@@ -357,10 +364,11 @@ func (p *Process) programMappings(raw []byte, each func(header string, r [2]uint
 			if !shared {
 				n := name
 				switch {
-				case r[0] >= p.mm.stack[0] && r[1] == p.mm.stack[1]:
-					// Linux names the region that holds the start of the stack
-					// (fs/proc/task_mmu.c, vma_is_initial_stack): its top part, when an
-					// mprotect split the stack.
+				case r[0] <= p.mm.startStack && r[1] >= p.mm.startStack:
+					// Linux names the region that holds the stack pointer the program
+					// started with (fs/proc/task_mmu.c, vma_is_initial_stack:
+					// mm->start_stack), wherever it has grown (mremap) or been split
+					// (mprotect) since.
 					n = "[stack]"
 				case r[0] >= pageUp(p.mm.brkStart) && r[1] <= p.mm.brkMapped && n == "":
 					n = "[heap]"

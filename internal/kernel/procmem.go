@@ -36,6 +36,7 @@ func (p *Process) programSpan(addr, n uint64) uint64 {
 	}
 	var mine ranges
 	p.mm.mu.Lock()
+	p.mm.syncStack()
 	for _, r := range p.mm.owned.intersect(addr, end) {
 		mine.add(r[0], r[1])
 	}
@@ -186,6 +187,7 @@ func (t *Thread) processVM() int64 {
 	m := t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.syncStack()
 	b := make([]byte, 16*rcnt)
 	if e := copyIn(riov, b); e != 0 {
 		return -int64(e)

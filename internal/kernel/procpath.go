@@ -261,5 +261,6 @@ func (p *Process) foreignMapping(name string) bool {
 	}
 	p.mm.mu.Lock()
 	defer p.mm.mu.Unlock()
+	p.mm.syncStack()
 	return len(p.mm.owned.intersect(lo, hi)) == 0
 }

@@ -177,6 +177,7 @@ func procAnswer(req string) []byte {
 	case "owned":
 		// The program's memory, for a listing of its map_files (foreignMapping).
 		p.mm.mu.Lock()
+		p.mm.syncStack()
 		w.int(len(p.mm.owned.r))
 		for _, r := range p.mm.owned.r {
 			w.u64(r[0])

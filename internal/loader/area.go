@@ -16,9 +16,15 @@ import "golang.org/x/sys/unix"
 // So the area lies between the two, with at least areaGuard of unmapped space to
 // either side, and its top moves down by a random number of pages, as Linux's mmap
 // base does (arch_mmap_rnd: 28 bits of pages).
+//
+// The main stack takes the top of the area, with nothing above it, as Linux's lies above
+// its mmap base with nothing above it but randomisation's gap: a program can grow it
+// upwards in place with mremap(2). Below it, the room it may grow down into (stackZone);
+// the loader's other mappings go below that.
 type Area struct {
 	Lo, Hi uint64 // [Lo, Hi)
 	next   uint64 // the loader's own mappings go down from here (take)
+	stack  uint64 // the room at the top kept for the stack, unmapped: [Hi-stack, Hi)
 }
 
 const (
@@ -34,7 +40,32 @@ func NewArea(golosStart uint64) *Area {
 		return nil
 	}
 	hi := (golosStart - areaGuard - randomPages(mmapRndPages)*pageSize) &^ (pageSize - 1)
-	return &Area{Lo: goHeapEnd + areaGuard, Hi: hi, next: hi}
+	stack := stackZone(stackLimit())
+	return &Area{Lo: goHeapEnd + areaGuard, Hi: hi, next: hi - stack, stack: stack}
+}
+
+// mapStack maps the main stack's first init bytes, growing down (MAP_GROWSDOWN), at the
+// top of the room kept for it, which must be zone bytes at least; where that place is
+// taken or there is no area, at the top of zone bytes the host's mmap picks, the rest
+// left free for it to grow into. It returns the stack's top.
+func (a *Area) mapStack(zone, init uint64, prot int) (uint64, error) {
+	const flags = unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_GROWSDOWN
+	if a != nil && zone <= a.stack {
+		if _, err := mmap(a.Hi-init, init, prot, flags|unix.MAP_FIXED_NOREPLACE, -1, 0); err == nil {
+			return a.Hi, nil
+		}
+	}
+	lo, err := mmap(0, zone, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE, -1, 0)
+	if err != nil {
+		return 0, err
+	}
+	top := lo + zone
+	if _, err := mmap(top-init, init, prot, flags|unix.MAP_FIXED, -1, 0); err != nil {
+		unix.Syscall(unix.SYS_MUNMAP, uintptr(lo), uintptr(zone), 0)
+		return 0, err
+	}
+	unix.Syscall(unix.SYS_MUNMAP, uintptr(lo), uintptr(zone-init), 0)
+	return top, nil
 }
 
 // take returns the start of size bytes at the top of what the loader has not used yet

@@ -304,18 +304,39 @@ func mmap(addr, length uint64, prot, flags, fd int, off uint64) (uint64, error) 
 	return uint64(r), nil
 }
 
-// randomPages returns a random number of pages below n, as Linux's ASLR would add; none
-// in a process whose personality has ADDR_NO_RANDOMIZE (setarch -R, gdb), which an
-// execve keeps (personality(2); fs/binfmt_elf.c randomizes only without it). golos's
-// own process has the program's personality (sysPersonality passes it to the host).
-func randomPages(n uint64) uint64 {
+// randomPages returns a random number of pages below n, as Linux's ASLR would add.
+func randomPages(n uint64) uint64 { return randomBelow(n) }
+
+// randomBelow returns a random number below n, or 0 where Linux randomizes nothing: in a
+// process whose personality has ADDR_NO_RANDOMIZE (setarch -R, gdb), which an execve
+// keeps, or with the sysctl kernel.randomize_va_space at 0 (fs/binfmt_elf.c sets
+// PF_RANDOMIZE only when neither is so, and every offset of the layout depends on it).
+// golos's own process has the program's personality (sysPersonality passes it to the
+// host).
+func randomBelow(n uint64) uint64 {
 	const queryPersona, addrNoRandomize = 0xffffffff, 0x0040000 // <linux/personality.h>
 	if p, _, e := unix.RawSyscall(unix.SYS_PERSONALITY, queryPersona, 0, 0); e == 0 && p&addrNoRandomize != 0 {
+		return 0
+	}
+	if !randomizeVASpace() {
 		return 0
 	}
 	var b [8]byte
 	unix.Getrandom(b[:], 0) // not crypto/rand: its timer would start Go's poller and its descriptors
 	return binary.LittleEndian.Uint64(b[:]) % n
+}
+
+// randomizeVASpace reports whether the sysctl kernel.randomize_va_space is other than 0
+// (Documentation/admin-guide/sysctl/kernel.rst); true when it cannot be read.
+func randomizeVASpace() bool {
+	fd, err := unix.Open("/proc/sys/kernel/randomize_va_space", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return true
+	}
+	defer unix.Close(fd)
+	var b [4]byte
+	n, err := unix.Read(fd, b[:])
+	return err != nil || n < 1 || b[0] != '0'
 }
 
 // memAt is the memory at addr, which golos mapped itself outside the Go heap (the

@@ -40,11 +40,11 @@ const (
 // Stack is a new process's stack, ready for its first instruction.
 type Stack struct {
 	SP     uint64    // points at argc
-	Mapped [2]uint64 // the stack mapping
-	// Reserved is the stack with its guard space on both sides (mapped without access):
-	// the program's memory.
-	Reserved [2]uint64
-	Auxv     []byte // the auxiliary vector as laid out (what /proc/self/auxv shows)
+	Mapped [2]uint64 // the stack's mapping as laid out
+	// Zone is the room below the stack's top it may grow down into (stackZone), which
+	// only the stack takes, unless the program maps there at a fixed address.
+	Zone [2]uint64
+	Auxv []byte // the auxiliary vector as laid out (what /proc/self/auxv shows)
 	// Args and Env are where the argument and environment strings lie, NUL-separated
 	// and next to each other (Linux's mm->arg_start…arg_end, env_start…env_end): what
 	// /proc/PID/cmdline and environ read, after the program has written there too.
@@ -69,9 +69,12 @@ const (
 	maxArgStrLen = 32 * pageSize // MAX_ARG_STRLEN: one argument or environment string
 	argMax       = 32 * pageSize // ARG_MAX: the strings' room even with a small stack
 	stkLim       = 8 << 20       // _STK_LIM
+	// stackAlignRnd bounds the random gap below the strings (arch_align_stack).
+	stackAlignRnd = 8192
 	// stackSlack is what NewStack needs besides the strings and their pointers: the
-	// platform string, AT_RANDOM's bytes, argc, the NULLs, the auxiliary vector.
-	stackSlack = 1024
+	// random gap, the platform string, AT_RANDOM's bytes, argc, the NULLs, the auxiliary
+	// vector.
+	stackSlack = stackAlignRnd + 1024
 )
 
 // argBytes is the size of the strings execve copies: the file name (AT_EXECFN's), the
@@ -119,16 +122,36 @@ func ArgLimit() uint64 {
 	return max(limit, argMax)
 }
 
+// stackLimit is the size of the main stack: RLIMIT_STACK's, 8 MiB when unlimited, at
+// least 128 KiB and at most 1 GiB.
+func stackLimit() uint64 {
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_STACK, &rl) == nil && rl.Cur != unix.RLIM_INFINITY {
+		return min(max(pageUp(rl.Cur), 128<<10), maxStackSize)
+	}
+	return defaultStackSize
+}
+
+// StackGuardGap is Linux's stack_guard_gap: 256 pages (mm/mmap.c).
+const StackGuardGap = 256 * pageSize
+
+// stackZone is the room kept below the top of a stack that may grow to size bytes: the
+// stack and stack_guard_gap below it, at least 128 MiB, as Linux keeps that much between
+// the stack's top and its mmap base, where mappings that name no address go
+// (arch/x86/mm/mmap.c, mmap_base: RLIMIT_STACK plus stack_guard_gap, clamped to
+// SIZE_128M at least).
+func stackZone(size uint64) uint64 { return max(size+StackGuardGap, 128<<20) }
+
+// stackExpand is the room Linux gives the new stack below the strings' pages
+// (fs/exec.c, setup_arg_pages: stack_expand).
+const stackExpand = 128 << 10
+
 // NewStack maps a stack as large as RLIMIT_STACK allows (8 MiB when unlimited) and lays out
 // argv, envp and the auxiliary vector on it as Linux does (fs/binfmt_elf.c,
 // create_elf_tables; psABI figure 3.9): strings at the top, then AT_RANDOM's bytes, then
 // argc, argv, envp and auxv from the 16-byte-aligned stack pointer up.
 func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]uint64, area *Area) (*Stack, error) {
-	size := uint64(defaultStackSize)
-	var rl unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_STACK, &rl) == nil && rl.Cur != unix.RLIM_INFINITY {
-		size = min(max(pageUp(rl.Cur), 128<<10), maxStackSize)
-	}
+	size := stackLimit()
 	if err := CheckArgs(argv, envp, execfn); err != nil {
 		return nil, err
 	}
@@ -137,28 +160,25 @@ func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]ui
 		// where ARG_MAX still allows 128 KiB): Linux would fault as it laid them out.
 		return nil, fmt.Errorf("arguments and environment take %d bytes of a %d-byte stack: %w", n, size, unix.E2BIG)
 	}
-	// Guard space on both sides, mapped without access: Linux keeps a gap of
-	// stack_guard_gap (256 pages) below a stack and puts nothing above the main one, so a
-	// write just past a neighbouring mapping (a syscall's buffer) faults or fails with
-	// EFAULT there rather than land in the stack.
-	const guardBelow, guardAbove = 256 * pageSize, pageSize
-	all, err := area.mapIn(guardBelow+size+guardAbove, unix.PROT_NONE,
-		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
-	if err != nil {
-		return nil, fmt.Errorf("map stack: %w", err)
-	}
-	base := all + guardBelow
+	// The stack as Linux makes it (fs/exec.c, setup_arg_pages): a region that grows down
+	// (VM_GROWSDOWN, the host's MAP_GROWSDOWN) and holds the strings' pages and 128 KiB
+	// more, RLIMIT_STACK at most. The host grows it on the program's faults below it (and
+	// on golos's, as it lays out the tables below), up to RLIMIT_STACK and no closer than
+	// stack_guard_gap to an accessible mapping below (mm/mmap.c, expand_downwards), as it
+	// grows a native main stack; a mapping at a fixed address may take the room below, as
+	// on Linux. Above it, nothing: the stack is at the top of the area, as Linux's main
+	// stack has nothing above it, so that mremap(2) can grow it in place.
 	prot := unix.PROT_READ | unix.PROT_WRITE
 	if img.ExecStack {
 		prot |= unix.PROT_EXEC // setup_arg_pages: VM_EXEC for EXSTACK_ENABLE_X
 	}
-	if _, err := mmap(base, size, prot,
-		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE|unix.MAP_STACK|unix.MAP_FIXED, -1, 0); err != nil {
-		unix.Syscall(unix.SYS_MUNMAP, uintptr(all), uintptr(guardBelow+size+guardAbove), 0)
+	zone, init := stackZone(size), min(pageUp(8+argBytes(argv, envp, execfn))+stackExpand, size)
+	top, err := area.mapStack(zone, init, prot)
+	if err != nil {
 		return nil, fmt.Errorf("map stack: %w", err)
 	}
-	top := base + size
-	sp := top - 8 // Linux leaves an 8-byte NULL word at the very top
+	base := top - size // the lowest the laid-out stack reaches (the E2BIG check above)
+	sp := top - 8      // Linux leaves an 8-byte NULL word at the very top
 	mem := memAt(base, size)
 	put := func(s string) uint64 {
 		sp -= uint64(len(s)) + 1
@@ -177,6 +197,14 @@ func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]ui
 		argAddrs[i] = put(argv[i])
 	}
 	args, env := [2]uint64{sp, envStart}, [2]uint64{envStart, execfnAddr}
+	// Below the strings, a random gap of up to 8 KiB, then 16-byte alignment
+	// (fs/binfmt_elf.c, create_elf_tables: p = arch_align_stack(p); arch/x86/kernel/
+	// process.c, arch_align_stack: sp -= get_random_u32_below(8192) unless
+	// ADDR_NO_RANDOMIZE or randomize_va_space is 0, then sp & ~0xf). Without it the
+	// program's first frames sat in the stack's top page, right below the strings, where
+	// Linux puts them only now and then: a program that moves or unmaps that page
+	// (mremap) crashed.
+	sp = (sp - randomBelow(stackAlignRnd)) &^ 15
 	platform := put("x86_64")
 	sp -= 16
 	random := sp
@@ -243,6 +271,6 @@ func NewStack(img *Image, argv, envp []string, execfn string, host map[uint64]ui
 		word(kv[1])
 	}
 	auxv := append([]byte(nil), mem[auxStart:w]...)
-	return &Stack{SP: sp, Mapped: [2]uint64{base, top}, Reserved: [2]uint64{all, top + guardAbove}, Auxv: auxv,
+	return &Stack{SP: sp, Mapped: [2]uint64{min(sp&^(pageSize-1), top-init), top}, Zone: [2]uint64{top - zone, top}, Auxv: auxv,
 		Args: args, Env: env}, nil
 }

@@ -16,34 +16,17 @@ import (
 // docs/performance-analysis.md). Without it, nothing changes but the counter: the
 // runtime starts with the CPUs of the affinity mask, as with the setting.
 func skipCgroupProcs(path string) error {
-	const sym = "runtime.defaultGOMAXPROCSInit"
-	off, _, err := funcOffset(path, sym)
-	if err != nil {
-		return err
-	}
-	w, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("patch %s: %w", sym, err)
-	}
-	// Only over the instruction it was measured with (go1.26, which the TLS move pins):
-	// the stack bound check a Go function without results begins with, cmp
-	// 0x10(%r14),%rsp, nothing pushed before it, so that a ret there returns to the caller
-	// with nothing to undo.
-	want := []byte{0x49, 0x3b, 0x66, 0x10}
-	got := make([]byte, len(want))
-	if _, err := w.ReadAt(got, off); err != nil {
-		w.Close()
-		return fmt.Errorf("patch %s: %w", sym, err)
-	}
-	if string(got) != string(want) {
-		w.Close()
-		return fmt.Errorf("patch %s: it begins with % x, not % x (cmp 0x10(%%r14),%%rsp): a Go runtime golos was not measured with (internal/build/patch.go)", sym, got, want)
-	}
-	if _, err := w.WriteAt([]byte{0xc3}, off); err != nil { // ret
-		w.Close()
-		return fmt.Errorf("patch %s: %w", sym, err)
-	}
-	return w.Close()
+	return patchFunc(path, "runtime.defaultGOMAXPROCSInit", func(code []byte) (int, []byte, error) {
+		// Only over the instruction it was measured with (go1.26, which the TLS move
+		// pins): the stack bound check a Go function without results begins with, cmp
+		// 0x10(%r14),%rsp, nothing pushed before it, so that a ret there returns to the
+		// caller with nothing to undo.
+		want := []byte{0x49, 0x3b, 0x66, 0x10}
+		if got := code[:min(len(code), len(want))]; !bytes.Equal(got, want) {
+			return 0, nil, fmt.Errorf("it begins with % x, not % x (cmp 0x10(%%r14),%%rsp): a Go runtime golos was not measured with (internal/build/patch.go)", got, want)
+		}
+		return 0, []byte{0xc3}, nil // ret
+	})
 }
 
 // retakeSyscallCheck is the code of the Go runtime's retake (runtime/proc.go, go1.26)
@@ -85,7 +68,23 @@ const retakeJe = 7
 // 20 µs. memcached under golos took 2,700 Ps a second that way, and its requests cost
 // 1.12–1.21× native; the preemption itself (preemptone) is untouched.
 func keepSyscallPs(path string) error {
-	const sym = "runtime.retake"
+	return patchFunc(path, "runtime.retake", func(code []byte) (int, []byte, error) {
+		// Only where the whole sequence is found, once: the bytes name the stack slots
+		// and the P's fields of the runtime it was measured with (go1.26, which the TLS
+		// move pins).
+		at := bytes.Index(code, retakeSyscallCheck)
+		if at < 0 || bytes.Contains(code[at+1:], retakeSyscallCheck) {
+			return 0, nil, fmt.Errorf("%d times the code that takes a P in a syscall after forcePreemptNS (movzbl 0x2f(%%rsp),%%edx; test; je; …; mov 0x14(%%rdx),%%r8d; …), want once: a Go runtime golos was not measured with (internal/build/patch.go)",
+				bytes.Count(code, retakeSyscallCheck))
+		}
+		return at + retakeJe, []byte{0xeb}, nil // jmp rel8
+	})
+}
+
+// patchFunc changes the code of function sym in the ELF file at path: edit, given the
+// function's code, says at which offset of it to write which bytes, or why it refuses
+// (then nothing is written).
+func patchFunc(path, sym string, edit func(code []byte) (int, []byte, error)) error {
 	off, size, err := funcOffset(path, sym)
 	if err != nil {
 		return err
@@ -99,15 +98,15 @@ func keepSyscallPs(path string) error {
 		w.Close()
 		return fmt.Errorf("patch %s: %w", sym, err)
 	}
-	// Only where the whole sequence is found, once: the bytes name the stack slots and
-	// the P's fields of the runtime it was measured with (go1.26, which the TLS move pins).
-	at := bytes.Index(code, retakeSyscallCheck)
-	if at < 0 || bytes.Contains(code[at+1:], retakeSyscallCheck) {
-		w.Close()
-		return fmt.Errorf("patch %s: %d times the code that takes a P in a syscall after forcePreemptNS (movzbl 0x2f(%%rsp),%%edx; test; je; …; mov 0x14(%%rdx),%%r8d; …), want once: a Go runtime golos was not measured with (internal/build/patch.go)",
-			sym, bytes.Count(code, retakeSyscallCheck))
+	at, b, err := edit(code)
+	if err == nil && at+len(b) > len(code) {
+		err = fmt.Errorf("a change at %d of %d bytes goes past the function's %d", at, len(b), len(code))
 	}
-	if _, err := w.WriteAt([]byte{0xeb}, off+int64(at+retakeJe)); err != nil { // jmp rel8
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("patch %s: %w", sym, err)
+	}
+	if _, err := w.WriteAt(b, off+int64(at)); err != nil {
 		w.Close()
 		return fmt.Errorf("patch %s: %w", sym, err)
 	}

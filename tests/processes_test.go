@@ -817,6 +817,20 @@ func TestProcSigurg(t *testing.T) {
 	})
 }
 
+// TestProcSigurgBlocked: a SIGURG from another process reaches a program blocked in
+// read(2), whose handler (SA_RESTART) runs at once, the read then resumed (signal(7)).
+// golos's SIGURG handler, which tells another process's SIGURG from the Go runtime's
+// preemption, marked the signal pending on the thread it came to without kicking it, and
+// the forwarder kicks only a thread whose mark it sets itself: a read that SA_RESTART
+// resumed stayed blocked until the sender gave up waiting (1 to 7 rounds of 20 ran the
+// handler in time).
+func TestProcSigurgBlocked(t *testing.T) {
+	forFlavours(t, "proc_urg_blocked", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "rounds whose handler ran while read blocked: 20 of 20\n")
+	})
+}
+
 // TestProcSigurgPairs runs proc_sigurg as 4 parent/child pairs at once, batch after batch
 // (a few seconds), under golos: a signal from the other process must never wait for the
 // receiver's epoll_wait to time out, in the child's first moments after the fork

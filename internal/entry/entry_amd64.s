@@ -820,6 +820,15 @@ TEXT ·fastSave(SB),NOSPLIT|NOFRAME,$0
 // chose, with whatever GS, and reads nothing through GS.
 TEXT ·hostSigTramp(SB),NOSPLIT|NOFRAME,$0
 	CALL	·hostSigNote(SB)
+	// On an application thread, its Context's Pending: a thread in golos then looks at
+	// its signals (and forwards this one, Thread.forwardBeforeReturn) before it runs
+	// application code again, even when this came after it last looked; enterApp checks
+	// Pending last thing. (Linux delivers a signal that comes during a syscall on the
+	// syscall's way out, before any more user code runs.) kickTramp below takes a
+	// thread in application code out of it, as the kick that Pending stands for.
+	CTX_BY_SP(notapp)
+	MOVL	$1, Context_Pending(AX)
+notapp:
 	// Then as a kick: if this interrupted application code, its thread goes back to its
 	// goroutine now. Otherwise the forwarder's kick could come while this handler still
 	// runs, be taken for one nested in golos's code, and wait for the next trap.
@@ -835,7 +844,9 @@ TEXT ·hostSigTramp(SB),NOSPLIT|NOFRAME,$0
 // (SetLatch: kill(owner, SIGURG)): hostSigNote notes it for the forwarder, whose kick
 // then delivers it, as soon as this handler returns and unblocks the kick (no kick
 // from here: the handler runs with the runtime's mask, which trapToGo would leave
-// blocked). The runtime's own preemption, tgkill from this process, and everything
+// blocked). Nor is Pending set here as hostSigTramp sets it: Kick sends its signal only
+// to a thread whose Pending it turns from 0 to 1, so a thread in application code, or
+// blocked in a call that SA_RESTART resumes after this handler, would never be kicked. The runtime's own preemption, tgkill from this process, and everything
 // else goes to the runtime's handler (goSigTramp).
 TEXT ·urgTramp(SB),NOSPLIT|NOFRAME,$0
 	CMPL	const_siCode(SI), $0
@@ -892,14 +903,6 @@ wakefutex:
 	MOVL	$202, AX
 	SYSCALL
 woken:
-	// On an application thread, its Context's Pending: a thread in golos then looks at
-	// its signals (and forwards this one, Thread.forwardBeforeReturn) before it runs
-	// application code again, even when this came after it last looked; enterApp checks
-	// Pending last thing. (Linux delivers a signal that comes during a syscall on the
-	// syscall's way out, before any more user code runs.)
-	CTX_BY_SP(notapp)
-	MOVL	$1, Context_Pending(AX)
-notapp:
 	RET
 
 // func blockingSyscall(pending *uint32, nr uintptr, a *[6]uintptr) (r uintptr)

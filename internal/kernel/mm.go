@@ -131,11 +131,11 @@ func (p *Process) overLimit(as, data uint64) bool {
 	asLim, dataLim := p.opts.AS, p.opts.Data
 	p.nofileMu.Unlock()
 	m := p.mm
-	if asLim != nil && asLim.Cur != unix.RLIM_INFINITY {
+	if asLim != nil && asLim.Cur != unix.RLIM_INFINITY && as > 0 {
 		m.syncStack() // its growth counts
-	}
-	if asLim != nil && asLim.Cur != unix.RLIM_INFINITY && as > 0 && m.owned.size()+as > asLim.Cur {
-		return true
+		if m.owned.size()+as > asLim.Cur {
+			return true
+		}
 	}
 	return dataLim != nil && dataLim.Cur != unix.RLIM_INFINITY && data > 0 && m.data.size()+data > dataLim.Cur
 }

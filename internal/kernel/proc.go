@@ -561,7 +561,7 @@ func sysPidfdOpen(t *Thread) int64 {
 // is golos's too, and those only change what uname(2) reports. So is any of them with
 // ADDR_NO_RANDOMIZE (setarch -R, gdb's default), which only changes the layout of the
 // next execve: the host's for the golos that runs the new program, and golos's loader's,
-// which then adds no random offsets (loader.randomPages). Any other persona (such as
+// which then adds no random offsets (loader.randomBelow). Any other persona (such as
 // READ_IMPLIES_EXEC, which would change mmap(2) for golos's own runtime) is EPERM, as the
 // profile refuses it.
 func sysPersonality(t *Thread) int64 {

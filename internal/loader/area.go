@@ -39,7 +39,7 @@ func NewArea(golosStart uint64) *Area {
 	if golosStart < goHeapEnd+2*areaGuard+mmapRndPages*pageSize+(1<<40) {
 		return nil
 	}
-	hi := (golosStart - areaGuard - randomPages(mmapRndPages)*pageSize) &^ (pageSize - 1)
+	hi := (golosStart - areaGuard - randomBelow(mmapRndPages)*pageSize) &^ (pageSize - 1)
 	stack := stackZone(stackLimit())
 	return &Area{Lo: goHeapEnd + areaGuard, Hi: hi, next: hi - stack, stack: stack}
 }

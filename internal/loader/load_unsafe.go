@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -64,7 +65,7 @@ func Load(path string, opener Opener, area *Area) (*Image, error) {
 	case f.Type == ET_EXEC:
 		bias, err = mapImage(exe, f, 0, true, nil)
 	case f.Interp != "":
-		bias, err = mapImage(exe, f, elfETDynBase+randomPages(mmapRndPages)*pageSize, true, nil)
+		bias, err = mapImage(exe, f, elfETDynBase+randomBelow(mmapRndPages)*pageSize, true, nil)
 	default: // a loader or static-pie: the mmap region, as Linux does
 		bias, err = mapImage(exe, f, 0, false, area)
 	}
@@ -82,7 +83,7 @@ func Load(path string, opener Opener, area *Area) (*Image, error) {
 	if f.Type == ET_DYN && f.Interp == "" {
 		// A static-pie or a loader run as the program gets its brk at ELF_ET_DYN_BASE,
 		// away from the mmap region it was loaded in (fs/binfmt_elf.c, load_elf_binary).
-		img.BrkStart = elfETDynBase + randomPages(1<<13)*pageSize
+		img.BrkStart = elfETDynBase + randomBelow(1<<13)*pageSize
 	}
 	if f.Interp != "" {
 		ld, lf, err := open(f.Interp, opener)
@@ -304,10 +305,8 @@ func mmap(addr, length uint64, prot, flags, fd int, off uint64) (uint64, error) 
 	return uint64(r), nil
 }
 
-// randomPages returns a random number of pages below n, as Linux's ASLR would add.
-func randomPages(n uint64) uint64 { return randomBelow(n) }
-
-// randomBelow returns a random number below n, or 0 where Linux randomizes nothing: in a
+// randomBelow returns a random number below n (of pages, or bytes), as Linux's ASLR would
+// add, or 0 where Linux randomizes nothing: in a
 // process whose personality has ADDR_NO_RANDOMIZE (setarch -R, gdb), which an execve
 // keeps, or with the sysctl kernel.randomize_va_space at 0 (fs/binfmt_elf.c sets
 // PF_RANDOMIZE only when neither is so, and every offset of the layout depends on it).
@@ -327,8 +326,9 @@ func randomBelow(n uint64) uint64 {
 }
 
 // randomizeVASpace reports whether the sysctl kernel.randomize_va_space is other than 0
-// (Documentation/admin-guide/sysctl/kernel.rst); true when it cannot be read.
-func randomizeVASpace() bool {
+// (Documentation/admin-guide/sysctl/kernel.rst); true when it cannot be read. It is read
+// once, at the first load: a start's area, image, break and stack ask it in turn.
+var randomizeVASpace = sync.OnceValue(func() bool {
 	fd, err := unix.Open("/proc/sys/kernel/randomize_va_space", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return true
@@ -337,7 +337,7 @@ func randomizeVASpace() bool {
 	var b [4]byte
 	n, err := unix.Read(fd, b[:])
 	return err != nil || n < 1 || b[0] != '0'
-}
+})
 
 // memAt is the memory at addr, which golos mapped itself outside the Go heap (the
 // application's image and stack), as a slice.

@@ -73,19 +73,8 @@ func (t *Thread) execInPlace(path, comm string, argv, envp []string) bool {
 		p.note("execve %s: %v", path, err)
 		t.killedBy(unix.SIGSEGV)
 	}
-	p.mm.mu.Lock()
-	for _, r := range img.Mapped {
-		p.mm.owned.add(r[0], r[1])
-	}
-	p.mm.owned.add(stack.Mapped[0], stack.Mapped[1])
-	p.mm.initBrk(img.BrkStart)
-	p.mm.mu.Unlock()
-	for _, c := range img.Code {
-		p.mm.rw.addCode(c[0], c[1])
-	}
+	p.mm.takeProgram(img, stack)
 	p.mm.exePath, p.mm.exeGuestPath = exePath, exeGuestPath
-	p.mm.args, p.mm.env, p.mm.auxv, p.mm.stack = stack.Args, stack.Env, stack.Auxv, stack.Zone
-	p.mm.startStack = stack.SP
 	p.publish() // for /proc/<pid> in the other processes of the tree
 	setProcessName(comm)
 

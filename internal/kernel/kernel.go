@@ -264,11 +264,7 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("run %s: %w", path, err)
 	}
-	for _, r := range img.Mapped {
-		p.mm.owned.add(r[0], r[1])
-	}
-	p.mm.owned.add(stack.Mapped[0], stack.Mapped[1])
-	p.mm.initBrk(img.BrkStart)
+	p.mm.takeProgram(img, stack)
 	if opts.OwnUTS {
 		ownUTS.Store(true)
 	}
@@ -279,11 +275,6 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 	if err := p.openOwnFiles(seccompMode); err != nil {
 		return 0, err
 	}
-	for _, c := range img.Code {
-		p.mm.rw.addCode(c[0], c[1])
-	}
-	p.mm.args, p.mm.env, p.mm.auxv, p.mm.stack = stack.Args, stack.Env, stack.Auxv, stack.Zone
-	p.mm.startStack = stack.SP
 	p.publish() // for /proc/<pid> in the other processes of the tree
 	if n := opts.Nofile; n != nil {
 		// The host's soft limit back to the application's (the Go runtime raised it),

@@ -148,6 +148,25 @@ func isData(prot, flags uint64) bool {
 		flags&unix.MAP_GROWSDOWN == 0
 }
 
+// takeProgram makes a program just loaded, and the stack laid out for it, the address
+// space's: its mappings, its break, its code (for the rewriter), and where its stack,
+// arguments, environment and auxiliary vector lie. A new process's start and an execve
+// share it.
+func (m *addressSpace) takeProgram(img *loader.Image, stack *loader.Stack) {
+	m.mu.Lock()
+	for _, r := range img.Mapped {
+		m.owned.add(r[0], r[1])
+	}
+	m.owned.add(stack.Mapped[0], stack.Mapped[1])
+	m.initBrk(img.BrkStart)
+	m.mu.Unlock()
+	for _, c := range img.Code {
+		m.rw.addCode(c[0], c[1])
+	}
+	m.args, m.env, m.auxv, m.stack = stack.Args, stack.Env, stack.Auxv, stack.Zone
+	m.startStack = stack.SP
+}
+
 func (m *addressSpace) initBrk(start uint64) {
 	m.brkStart, m.brkCur, m.brkMapped = start, start, pageUp(start)
 }

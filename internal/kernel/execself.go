@@ -164,6 +164,7 @@ func (m *addressSpace) drop() {
 		unix.RawSyscall(unix.SYS_MUNMAP, uintptr(pg.alias), pageSize, 0)
 	}
 	w.pages = nil
+	w.pagesChanged()
 	w.code = ranges{}
 	w.mu.Unlock()
 	w.tried.Clear()

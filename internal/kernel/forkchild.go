@@ -208,6 +208,7 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	}
 	knownSites.load(st.Sites)
 	p.mm.rw.pages = pages
+	p.mm.rw.pagesChanged()
 	p.mm.args, p.mm.env, p.mm.auxv, p.mm.stack = st.Args, st.Env, st.Auxv, st.Stack
 	p.mm.startStack = st.StartStack
 	ownUTS.Store(st.OwnUTS)

@@ -342,6 +342,9 @@ func (m *addressSpace) place(size uint64, anon bool) (uint64, bool) {
 			continue
 		}
 		f, taken := m.foreign.overlapStart(at, at+size)
+		if s, stub := m.rw.stubBelow(at, at+size); stub && (!taken || s < f) {
+			f, taken = s, true
+		}
 		if !taken {
 			return at, true
 		}

@@ -30,13 +30,16 @@ import (
 // background when the application starts its second thread. While the application has
 // one thread, there is nobody to race with.
 type rewriter struct {
-	mem      int           // /proc/self/mem, open for the rewriter's whole life (one of golos's descriptors)
-	mu       mutex[rwLock] // guards code, pages and rewritten, and is held across a rewrite
-	code     ranges        // file-backed executable mappings
-	tried    sync.Map      // syscall instruction address → syspatch.Site, or false (left alone)
-	once     sync.Map      // syscall instruction address → true: it has trapped once
-	patched  sync.Map      // site address → syspatch.Site: where an int3 may have been met
-	pages    []stubPage
+	mem     int           // /proc/self/mem, open for the rewriter's whole life (one of golos's descriptors)
+	mu      mutex[rwLock] // guards code, pages and rewritten, and is held across a rewrite
+	code    ranges        // file-backed executable mappings
+	tried   sync.Map      // syscall instruction address → syspatch.Site, or false (left alone)
+	once    sync.Map      // syscall instruction address → true: it has trapped once
+	patched sync.Map      // site address → syspatch.Site: where an int3 may have been met
+	pages   []stubPage
+	// stubsAt is where pages' executable views are, for place to step over without the
+	// lock: a stub page lies inside the program's area, near its code (stubPageNear).
+	stubsAt  atomic.Pointer[[]uint64]
 	synced   atomic.Bool // membarrier's SYNC_CORE command is registered
 	syncing  sync.Once
 	threaded atomic.Bool // the application has had more than one thread
@@ -246,7 +249,35 @@ func (w *rewriter) stubSlot(site uint64) (pg *stubPage, idx int, ok bool) {
 		return nil, 0, false
 	}
 	w.pages = append(w.pages, stubPage{addr: addr, alias: alias})
+	w.pagesChanged()
 	return &w.pages[len(w.pages)-1], 0, true
+}
+
+// pagesChanged publishes where the stub pages are now (stubsAt). Caller holds w.mu or
+// has the rewriter to itself.
+func (w *rewriter) pagesChanged() {
+	at := make([]uint64, len(w.pages))
+	for i, pg := range w.pages {
+		at[i] = pg.addr
+	}
+	w.stubsAt.Store(&at)
+}
+
+// stubBelow returns the lowest place of a stub page that overlaps [lo, hi), if one
+// does: place looks below it, where a mapping would otherwise have found the stub page
+// in its way and read the host's map to learn it (learnForeign).
+func (w *rewriter) stubBelow(lo, hi uint64) (uint64, bool) {
+	at := w.stubsAt.Load()
+	if at == nil {
+		return 0, false
+	}
+	low, found := uint64(0), false
+	for _, a := range *at {
+		if a < hi && a+pageSize > lo && (!found || a < low) {
+			low, found = a, true
+		}
+	}
+	return low, found
 }
 
 // stubPageNear maps a stub page within rel32 reach of [lo, hi): below the code first,

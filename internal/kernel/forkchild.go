@@ -155,17 +155,9 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	} else if err := writeMsg(conn, mapped); err != nil { // mapped: the parent copies the memory
 		return nil, nil, err
 	}
-	if err := readReply(conn); err != nil {
-		return nil, nil, err
-	}
-	for _, m := range st.Maps {
-		if !m.Shared && m.Prot != unix.PROT_READ|unix.PROT_WRITE {
-			if _, _, e := unix.RawSyscall(unix.SYS_MPROTECT, uintptr(m.Lo), uintptr(m.Hi-m.Lo), uintptr(m.Prot)); e != 0 {
-				return nil, nil, fmt.Errorf("protect %#x-%#x: %w", m.Lo, m.Hi, e)
-			}
-		}
-	}
-
+	// While the parent copies the memory, the process is made around it: nothing of
+	// this reads the program's memory, and the copy is the longer part of a small
+	// process's fork (about 0.3-0.5 ms for a shell's).
 	if m := <-moved; m.err != nil {
 		return nil, nil, m.err
 	} else if !m.inPlace && !sameParts(m.parts, st.VDSO) {
@@ -213,6 +205,16 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	p.mm.startStack = st.StartStack
 	ownUTS.Store(st.OwnUTS)
 	p.ownLazy()
+	if err := readReply(conn); err != nil {
+		return nil, nil, err
+	}
+	for _, m := range st.Maps {
+		if !m.Shared && m.Prot != unix.PROT_READ|unix.PROT_WRITE {
+			if _, _, e := unix.RawSyscall(unix.SYS_MPROTECT, uintptr(m.Lo), uintptr(m.Hi-m.Lo), uintptr(m.Prot)); e != 0 {
+				return nil, nil, fmt.Errorf("protect %#x-%#x: %w", m.Lo, m.Hi, e)
+			}
+		}
+	}
 	p.publish() // for /proc/<pid> in the other processes of the tree
 	if st.VforkStack[1] != 0 {
 		// Open until the child execs or ends, and golos's own till then.

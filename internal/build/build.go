@@ -62,6 +62,9 @@ func Golos(root, out string, tags ...string) error {
 	if err := keepSyscallPs(moved); err != nil {
 		return fmt.Errorf("build golos: %w", err)
 	}
+	if err := sysmonBackoff(moved); err != nil {
+		return fmt.Errorf("build golos: %w", err)
+	}
 	if err := os.Rename(moved, out); err != nil {
 		return fmt.Errorf("build golos: %w", err)
 	}

@@ -81,6 +81,59 @@ func keepSyscallPs(path string) error {
 	})
 }
 
+// sysmonBackoffCheck is the code at the top of the Go runtime's sysmon loop
+// (runtime/proc.go, go1.26) that chooses its next sleep:
+//
+//	test  %rax,%rax     idle == 0:
+//	jne   +7
+//	mov   $0x14,%ebx    delay = 20 (µs)
+//	jmp   +12
+//	cmp   $0x32,%rax    idle > 50: the sleep doubles
+//	setg  %sil
+//	mov   %esi,%ecx
+//	shl   %cl,%ebx
+//	cmp   $0x2710,%ebx  at most 10 ms
+//
+// sysmonIdleImm is the offset of the cmp's immediate (50) in it.
+var sysmonBackoffCheck = []byte{
+	0x48, 0x85, 0xc0,
+	0x75, 0x07,
+	0xbb, 0x14, 0x00, 0x00, 0x00,
+	0xeb, 0x0c,
+	0x48, 0x83, 0xf8, 0x32,
+	0x40, 0x0f, 0x9f, 0xc6,
+	0x89, 0xf1,
+	0xd3, 0xe3,
+	0x81, 0xfb, 0x10, 0x27, 0x00, 0x00,
+}
+
+const sysmonIdleImm = 15
+
+// sysmonIdleTicks is after how many idle ticks of 20 µs golos's sysmon starts doubling its
+// sleep: 4 (80 µs), where the runtime waits 50 (1 ms).
+const sysmonIdleTicks = 4
+
+// sysmonBackoff makes the Go runtime's sysmon double its sleep after sysmonIdleTicks idle
+// ticks rather than 50. sysmon sleeps 20 µs at a time for its first millisecond and after
+// each time it took a P or preempted a goroutine; golos's runtime rarely needs it then (a
+// program's thread keeps its P, keepSyscallPs, and golos starts with a P to spare for its
+// own goroutines, kernel.StartProcs), and a golos that lives a few milliseconds, as each
+// process of a shell's loop or a make does, spent 50 wake-ups, a context switch each, on
+// the CPU the program needs: 5% of the CPU time of a loop of forks. From then on the
+// runtime's own rules apply (10 ms at most between ticks).
+func sysmonBackoff(path string) error {
+	return patchFunc(path, "runtime.sysmon", func(code []byte) (int, []byte, error) {
+		// Only where the whole sequence is found, once: registers and constants of the
+		// runtime it was measured with (go1.26, which the TLS move pins).
+		at := bytes.Index(code, sysmonBackoffCheck)
+		if at < 0 || bytes.Contains(code[at+1:], sysmonBackoffCheck) {
+			return 0, nil, fmt.Errorf("%d times the code that chooses sysmon's sleep (test %%rax,%%rax; jne; mov $0x14,%%ebx; …; cmp $0x32,%%rax; setg; …), want once: a Go runtime golos was not measured with (internal/build/patch.go)",
+				bytes.Count(code, sysmonBackoffCheck))
+		}
+		return at + sysmonIdleImm, []byte{sysmonIdleTicks}, nil
+	})
+}
+
 // patchFunc changes the code of function sym in the ELF file at path: edit, given the
 // function's code, says at which offset of it to write which bytes, or why it refuses
 // (then nothing is written).

@@ -78,6 +78,39 @@ func TestKeepSyscallPs(t *testing.T) {
 	}
 }
 
+func TestSysmonBackoff(t *testing.T) {
+	path := buildGoProgram(t)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sysmonBackoff(path); err != nil {
+		t.Fatalf("first patch: %v", err)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := countDiff(b, after); diff != 1 {
+		t.Errorf("the patch changed %d bytes, want 1", diff)
+	}
+	at := bytes.Index(b, sysmonBackoffCheck)
+	if at < 0 || b[at+12] != 0x48 || b[at+13] != 0x83 || b[at+14] != 0xf8 {
+		t.Fatalf("the unpatched file has no cmp $imm8,%%rax in sysmon's sleep choice")
+	}
+	if b[at+sysmonIdleImm] != 50 || after[at+sysmonIdleImm] != sysmonIdleTicks {
+		t.Errorf("the cmp's immediate: %d -> %d, want 50 (the runtime's) -> %d", b[at+sysmonIdleImm], after[at+sysmonIdleImm], sysmonIdleTicks)
+	}
+	err = sysmonBackoff(path)
+	if err == nil || !strings.Contains(err.Error(), "0 times") {
+		t.Errorf("second patch: %v, want a refusal saying the code is not there", err)
+	}
+	again, _ := os.ReadFile(path)
+	if !bytes.Equal(after, again) {
+		t.Error("the refused patch changed the file")
+	}
+}
+
 // buildGoProgram builds an empty Go program with the toolchain golos is built with.
 func buildGoProgram(t *testing.T) string {
 	t.Helper()

@@ -450,12 +450,13 @@ func HostFDPath(fd int) (string, error) {
 // until a grandchild's few numbers between its HighFD and RLIMIT_NOFILE could not hold
 // its root's and volumes' descriptors (EMFILE, the program's fork failing with ENOMEM).
 var HighFD = sync.OnceValue(func() int {
-	high := tableSize() - highRoom
-	if grownTable > 0 {
-		high = max(high, grownTable-grownRoom)
-	}
-	if inheritedHighFD > 0 {
-		high = inheritedHighFD
+	high := inheritedHighFD
+	if high <= 0 {
+		// Not a forked child's: the table as it is, which only /proc/self/fd lists.
+		high = tableSize() - highRoom
+		if grownTable > 0 {
+			high = max(high, grownTable-grownRoom)
+		}
 	}
 	var rl unix.Rlimit
 	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur < uint64(high+highRoom) {

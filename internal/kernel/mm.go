@@ -295,7 +295,8 @@ func (m *addressSpace) mmapPlaced(hint, length uint64, prot, flags, fd int, off 
 	}
 	if hint != 0 {
 		hint = pageUp(max(hint, mmapMinAddr))
-		if hint <= userEnd-size && !m.owned.overlaps(hint, hint+size) && !m.inStackGap(hint, hint+size) {
+		_, onStub := m.rw.stubBelow(hint, hint+size)
+		if hint <= userEnd-size && !m.owned.overlaps(hint, hint+size) && !m.inStackGap(hint, hint+size) && !onStub {
 			r, e := rawMmap(hint, length, prot, flags|unix.MAP_FIXED_NOREPLACE, fd, off)
 			if e != unix.EEXIST {
 				return r, e

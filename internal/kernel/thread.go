@@ -86,6 +86,9 @@ type threads struct {
 	starting int
 	ordered  int
 	refused  bool // makeSpares refused the last spares asked of it (sparesAllowed)
+	// pool is how many spares the process keeps ready now (spareThreadsMin up to
+	// spareThreads): it doubles each time a clone finds none ready (takeSpare).
+	pool int
 	// refill is a futex word, set when the pool is low, that wakes makeSpares (started
 	// once, by maker).
 	refill atomic.Uint32
@@ -270,9 +273,17 @@ type spare struct {
 	sched *schedAttr   // its creator's scheduling attributes, likewise; nil: golos's (threadsched_unsafe.go)
 }
 
-// spareThreads is how many spares the process keeps ready once it has made a thread:
-// enough for a burst of pthread_create while the next ones start.
-const spareThreads = 8
+// spareThreads is how many spares the process keeps ready at most once it has made
+// threads: enough for a burst of pthread_create while the next ones start. It keeps
+// spareThreadsMin at first and twice as many each time a clone finds none ready: a Go
+// program's runtime makes three or four threads as it starts, and eight OS threads
+// started for it then took the CPU its start needed (golos run of a Go hello 7.35 ms
+// with eight, 6.45 ms with four, under load), while a loop of pthread_create and
+// pthread_join wants the eight.
+const (
+	spareThreads    = 8
+	spareThreadsMin = 2
+)
 
 // takeSpare returns a spare for a new thread: the oldest waiting one; when none is ready,
 // the first of those on their way; when none is on its way either, one started now and
@@ -286,6 +297,9 @@ func (p *Process) takeSpare() (*spare, error) {
 	// thread, a new M goes through the Go runtime's template thread (runtime.newm), one
 	// more wake-up, and comes later than those already asked for. (Not while makeSpares
 	// refuses them: a task limit binds.)
+	if len(th.spares) == 0 {
+		th.pool = min(max(2*th.pool, spareThreadsMin), spareThreads)
+	}
 	for len(th.spares) == 0 && th.starting > 0 && !th.refused {
 		seen := th.arrived.Load()
 		th.waiting++
@@ -325,7 +339,7 @@ func (p *Process) putSpare(s *spare) {
 	th.mu.Unlock()
 }
 
-// refillLocked has the spares the pool lacks started, once it is down to half
+// refillLocked has the spares the pool lacks started, once it is down to half of th.pool
 // (p.threads.mu held): a few at a time cost the Go runtime fewer wake-ups than one for
 // each thread taken. They are started by makeSpares, a goroutine of golos's own, rather
 // than here, on the thread that called clone: a goroutine started here would wait in the
@@ -334,11 +348,11 @@ func (p *Process) putSpare(s *spare) {
 // every 20 µs for a millisecond after (runtime/proc.go, sysmon, retake).
 func (p *Process) refillLocked() {
 	th := &p.threads
-	if len(th.spares)+th.starting > spareThreads/2 {
+	if len(th.spares)+th.starting > th.pool/2 {
 		return
 	}
 	th.maker.Do(func() { go p.makeSpares() })
-	n := spareThreads - len(th.spares) - th.starting
+	n := th.pool - len(th.spares) - th.starting
 	th.starting += n
 	th.ordered += n
 	if th.refill.Swap(1) == 0 {

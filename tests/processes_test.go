@@ -634,6 +634,32 @@ kill $p; wait $p; echo status $?
 		"State:\tT (stopped)\n", "status 143\n")
 }
 
+// TestProcOtherStopped: /proc/<pid>/status, stat and the task and fd listings of a
+// child stopped by SIGSTOP show what they showed while it ran (its threads, memory size,
+// signal dispositions and mask; ps's STAT without the "l" of a multithreaded process),
+// although its golos, stopped too, cannot answer: not golos's runtime threads,
+// descriptors, address space and handlers, which the host shows of it.
+func TestProcOtherStopped(t *testing.T) {
+	needProgram(t, "/usr/bin/ps", "procps")
+	script := `/bin/sleep 5 & p=$!
+i=0; while [ "$(cat /proc/$p/comm)" != sleep ] && [ $i -lt 200 ]; do /bin/sleep 0.05; i=$((i+1)); done
+look() {
+	grep -E '^(Threads|VmSize|VmData|SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt)' /proc/$p/status
+	echo stat $(cut -d' ' -f20,23,28 /proc/$p/stat)
+	echo tasks $(ls /proc/$p/task) fds $(ls /proc/$p/fd)
+	ps -o nlwp=,vsz= -p $p
+}
+running=$(look)
+kill -STOP $p; i=0; until grep -q '^State:.T' /proc/$p/status || [ $i -ge 200 ]; do /bin/sleep 0.05; i=$((i+1)); done
+stopped=$(look)
+grep '^State' /proc/$p/status; ps -o stat= -p $p
+if [ "$stopped" = "$running" ]; then echo "stopped: as while it ran"; else printf 'while it ran:\n%s\nstopped:\n%s\n' "$running" "$stopped" | sed "s/$p/PID/g"; fi
+kill -CONT $p; kill $p; wait $p; echo status $?
+`
+	nat, _ := runBothOpts(t, procEnv, "/bin/sh", "-c", script)
+	wantNative(t, nat, 0, "State:\tT (stopped)\nT\nstopped: as while it ran\nstatus 143\n")
+}
+
 // TestProcCloneFlags: clone and clone3 of a process with flags other than fork's and
 // vfork's, as natively: CLONE_NEWUTS (the child may set its own hostname, also after an
 // execve made while another thread runs, which golos makes in a new golos), CLONE_NEWPID,

@@ -30,9 +30,11 @@ import (
 // root), as Linux lets only such a one read another's maps or environ (proc(5),
 // PTRACE_MODE_READ); the asker takes an answer only from the process it asked about
 // (SCM_CREDENTIALS), so that another process that took the name cannot answer for it. A
-// process that is not golos's, a golos that does not answer within procPeerWait (one
-// that is stopped, SIGSTOP or ^Z, does not run its listener) or one without a listener
-// yet (a child still being made) shows what the host shows.
+// golos that is stopped (SIGSTOP or ^Z) does not run its listener and is not asked: its
+// status, stat, task and fd listings come from what it published in its memory
+// (stoppedPeer), its other files from the host. A process that is not golos's, a golos
+// that does not answer within procPeerWait or one without a listener yet (a child
+// still being made) shows what the host shows.
 
 // procPeerWait is how long an asker waits for the other golos's answer.
 const procPeerWait = 300 * time.Millisecond
@@ -319,12 +321,37 @@ func peerProcFile(p string) ([]byte, bool) {
 	default:
 		return nil, false
 	}
+	if hostStopped(pid) {
+		return stoppedProcFile(pid, p, file)
+	}
 	r, ok := askProcPeer(pid, p)
 	if !ok {
 		return nil, false
 	}
 	found, content := r.bool(), r.bytes()
 	return content, found && r.err == nil
+}
+
+// stoppedProcFile is file p of process pid, which is stopped: its status or stat, from
+// the host's with what its golos published of its program (stoppedPeer), as its golos
+// would answer but for the other threads' signals, which its main thread's stand for.
+// The other files, which golos keeps no copy of, are the host's.
+func stoppedProcFile(pid int, p, file string) ([]byte, bool) {
+	if file != "status" && file != "stat" {
+		return nil, false
+	}
+	s, _, _, ok := stoppedPeer(pid)
+	if !ok {
+		return nil, false
+	}
+	raw, err := readHostFile(p)
+	if err != nil {
+		return nil, false
+	}
+	if file == "stat" {
+		return s.stat(raw), true
+	}
+	return s.status(raw), true
 }
 
 // otherProcPath splits cleaned path p, when it names something in the directory of a
@@ -376,13 +403,21 @@ func peerHide(d *procDir) func(int) bool {
 	if d.hide == hideThreads {
 		req = "tids"
 	}
-	r, ok := askProcPeer(d.pid, req)
-	if !ok {
-		return nil
-	}
-	list := r.ints()
-	if r.err != nil {
-		return nil
+	var list []int
+	if r, ok := askProcPeer(d.pid, req); ok {
+		if list = r.ints(); r.err != nil {
+			return nil
+		}
+	} else {
+		// A stopped golos does not answer: what it published (stoppedPeer).
+		_, tids, ownFDs, ok := stoppedPeer(d.pid)
+		if !ok || !hostStopped(d.pid) {
+			return nil
+		}
+		list = ownFDs
+		if req == "tids" {
+			list = tids
+		}
 	}
 	if d.hide == hideThreads {
 		return func(tid int) bool { return !slices.Contains(list, tid) }

@@ -660,6 +660,22 @@ kill -CONT $p; kill $p; wait $p; echo status $?
 	wantNative(t, nat, 0, "State:\tT (stopped)\nT\nstopped: as while it ran\nstatus 143\n")
 }
 
+// TestProcFdListFork: a child lists its parent's /proc/<pid>/fd (and looks each entry
+// up, as ls -l does) while the parent forks again and again: it sees only the parent's
+// own descriptors, not those golos opens for a moment at each fork (the socket to the
+// child's golos, its start-up log), which showed in a shell's listing while it forked
+// the next command of a pipeline, and which ls then could not find. (Not the pipe the
+// Go runtime's ForkExec opens at the lowest free numbers: golos does not hide that one.)
+func TestProcFdListFork(t *testing.T) {
+	forFlavours(t, "proc_fdlist_fork", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "watcher: listings made: many\n",
+			"watcher: a high descriptor the parent never opened was listed: no\n",
+			"watcher: high entries listed that a lookup then did not find: 0\n",
+			"parent: forked while watched: many times\n")
+	})
+}
+
 // TestProcCloneFlags: clone and clone3 of a process with flags other than fork's and
 // vfork's, as natively: CLONE_NEWUTS (the child may set its own hostname, also after an
 // execve made while another thread runs, which golos makes in a new golos), CLONE_NEWPID,

@@ -173,7 +173,7 @@ func procAnswer(req string) []byte {
 	var w wireWriter
 	switch req {
 	case "fds":
-		w.ints(p.files.ownFDs)
+		w.ints(p.ownFDsNow())
 	case "tids":
 		w.ints(p.programTids())
 	case "owned":

@@ -634,11 +634,12 @@ kill $p; wait $p; echo status $?
 		"State:\tT (stopped)\n", "status 143\n")
 }
 
-// TestProcOtherStopped: /proc/<pid>/status, stat and the task and fd listings of a
-// child stopped by SIGSTOP show what they showed while it ran (its threads, memory size,
-// signal dispositions and mask; ps's STAT without the "l" of a multithreaded process),
-// although its golos, stopped too, cannot answer: not golos's runtime threads,
-// descriptors, address space and handlers, which the host shows of it.
+// TestProcOtherStopped: /proc/<pid>/status, stat, maps, smaps and the task and fd
+// listings of a child stopped by SIGSTOP show what they showed while it ran (its
+// threads, memory size and mappings, signal dispositions and mask; ps's STAT without
+// the "l" of a multithreaded process), although its golos, stopped too, cannot answer:
+// not golos's runtime threads, descriptors, address space and handlers, which the host
+// shows of it.
 func TestProcOtherStopped(t *testing.T) {
 	needProgram(t, "/usr/bin/ps", "procps")
 	script := `/bin/sleep 5 & p=$!
@@ -648,6 +649,8 @@ look() {
 	echo stat $(cut -d' ' -f20,23,28 /proc/$p/stat)
 	echo tasks $(ls /proc/$p/task) fds $(ls /proc/$p/fd)
 	ps -o nlwp=,vsz= -p $p
+	awk '{print $1, $2, $6}' /proc/$p/maps
+	echo smaps $(grep -c '^Size:' /proc/$p/smaps)
 }
 running=$(look)
 kill -STOP $p; i=0; until grep -q '^State:.T' /proc/$p/status || [ $i -ge 200 ]; do /bin/sleep 0.05; i=$((i+1)); done

@@ -23,7 +23,7 @@ func (t *Thread) procFile(p string) ([]byte, bool) {
 		if content, ok := treeProcFile(p); ok {
 			return content, true
 		}
-		return peerProcFile(p)
+		return peerProcFile(p, t.p.guestMapName)
 	}
 	return nil, false
 }
@@ -359,6 +359,21 @@ func (p *Process) programMappings(raw []byte, each func(header string, r [2]uint
 	p.mm.mu.Lock()
 	defer p.mm.mu.Unlock()
 	p.mm.syncStack()
+	view := mapsView{owned: &p.mm.owned, startStack: p.mm.startStack, brkStart: p.mm.brkStart, brkMapped: p.mm.brkMapped, name: p.guestMapName}
+	return view.programMappings(raw, each)
+}
+
+// mapsView is what programMappings needs of a process: its program's memory, where its
+// stack started and where its break's mapping is, and the name to show for a host's
+// file.
+type mapsView struct {
+	owned                           *ranges
+	startStack, brkStart, brkMapped uint64
+	name                            func(string) string
+}
+
+// programMappings is Process.programMappings for the process view describes.
+func (view *mapsView) programMappings(raw []byte, each func(header string, r [2]uint64, fields map[string]uint64)) []byte {
 	var out bytes.Buffer
 	lines := strings.SplitAfter(string(raw), "\n")
 	for i := 0; i < len(lines); {
@@ -390,21 +405,21 @@ func (p *Process) programMappings(raw []byte, each func(header string, r [2]uint
 			name = "" // golos's
 			fallthrough
 		default:
-			pieces = p.mm.owned.intersect(lo, hi)
-			name = p.guestMapName(name)
+			pieces = view.owned.intersect(lo, hi)
+			name = view.name(name)
 		}
 		for _, r := range pieces {
 			header := line
 			if !shared {
 				n := name
 				switch {
-				case r[0] <= p.mm.startStack && r[1] >= p.mm.startStack:
+				case r[0] <= view.startStack && r[1] >= view.startStack:
 					// Linux names the region that holds the stack pointer the program
 					// started with (fs/proc/task_mmu.c, vma_is_initial_stack:
 					// mm->start_stack), wherever it has grown (mremap) or been split
 					// (mprotect) since.
 					n = "[stack]"
-				case r[0] >= pageUp(p.mm.brkStart) && r[1] <= p.mm.brkMapped && n == "":
+				case r[0] >= pageUp(view.brkStart) && r[1] <= view.brkMapped && n == "":
 					n = "[heap]"
 				}
 				off, _ := strconv.ParseUint(f[2], 16, 64)

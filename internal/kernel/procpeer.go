@@ -310,8 +310,10 @@ func hostStopped(pid int) bool {
 }
 
 // peerProcFile is the program's view of cleaned path p, a file of another process of the
-// tree: /proc/<pid>/<file> or /proc/<pid>/task/<tid>/<file>, answered by its golos.
-func peerProcFile(p string) ([]byte, bool) {
+// tree: /proc/<pid>/<file> or /proc/<pid>/task/<tid>/<file>, answered by its golos. name
+// is the asking process's name for a host's file in its maps (guestMapName), for one
+// that is stopped: the process is of the same tree, whose root is the same.
+func peerProcFile(p string, name func(string) string) ([]byte, bool) {
 	pid, file, ok := otherProcPath(p)
 	if !ok {
 		return nil, false
@@ -322,7 +324,7 @@ func peerProcFile(p string) ([]byte, bool) {
 		return nil, false
 	}
 	if hostStopped(pid) {
-		return stoppedProcFile(pid, p, file)
+		return stoppedProcFile(pid, p, file, name)
 	}
 	r, ok := askProcPeer(pid, p)
 	if !ok {
@@ -332,15 +334,18 @@ func peerProcFile(p string) ([]byte, bool) {
 	return content, found && r.err == nil
 }
 
-// stoppedProcFile is file p of process pid, which is stopped: its status or stat, from
-// the host's with what its golos published of its program (stoppedPeer), as its golos
-// would answer but for the other threads' signals, which its main thread's stand for.
-// The other files, which golos keeps no copy of, are the host's.
-func stoppedProcFile(pid int, p, file string) ([]byte, bool) {
-	if file != "status" && file != "stat" {
+// stoppedProcFile is file p of process pid, which is stopped: its status, stat, maps or
+// smaps, from the host's with what its golos published of its program
+// (stoppedPeerMaps), as its golos would answer but for the other threads' signals, which
+// its main thread's stand for, and a stack grown since its golos last looked, which the
+// maps leave out. The other files (environ, auxv, limits, smaps_rollup…) are the host's.
+func stoppedProcFile(pid int, p, file string, name func(string) string) ([]byte, bool) {
+	switch file {
+	case "status", "stat", "maps", "smaps":
+	default:
 		return nil, false
 	}
-	s, _, _, ok := stoppedPeer(pid)
+	s, _, _, view, ok := stoppedPeerMaps(pid)
 	if !ok {
 		return nil, false
 	}
@@ -348,10 +353,15 @@ func stoppedProcFile(pid int, p, file string) ([]byte, bool) {
 	if err != nil {
 		return nil, false
 	}
-	if file == "stat" {
+	switch file {
+	case "stat":
 		return s.stat(raw), true
+	case "status":
+		return s.status(raw), true
 	}
-	return s.status(raw), true
+	// maps and smaps: the program's mappings (programMappings).
+	view.name = name
+	return view.programMappings(linuxSharedAnon(raw), nil), true
 }
 
 // otherProcPath splits cleaned path p, when it names something in the directory of a

@@ -41,6 +41,8 @@ type publication struct {
 	ownFDs      uint64 // files.ownFDs, a []int: golos's own descriptors
 	owned, data uint64 // mm.owned.r and mm.data.r, [][2]uint64: the program's memory
 	startStack  uint64 // mm.startStack
+	brkStart    uint64 // mm.brkStart and mm.brkMapped: the break's mapping
+	brkMapped   uint64
 	actions     uint64 // sighand.actions, [65]abi.Sigaction
 	shdPnd      uint64 // shared.pending
 	mainMask    uint64 // the main thread's sigmask and pending signals
@@ -71,6 +73,7 @@ func (p *Process) publish() {
 	published.tids, published.ownFDs = addr(unsafe.Pointer(&publishedTids)), addr(unsafe.Pointer(&p.files.ownFDs))
 	published.owned, published.data = addr(unsafe.Pointer(&p.mm.owned.r)), addr(unsafe.Pointer(&p.mm.data.r))
 	published.startStack = addr(unsafe.Pointer(&p.mm.startStack))
+	published.brkStart, published.brkMapped = addr(unsafe.Pointer(&p.mm.brkStart)), addr(unsafe.Pointer(&p.mm.brkMapped))
 	published.actions, published.shdPnd = addr(unsafe.Pointer(&p.sighand.actions)), addr(unsafe.Pointer(&p.shared.pending))
 	published.magic = publishedMagic
 	setHostCmdline(p.mm.args, p.mm.env) // and what the host shows (hostcmdline_unsafe.go)
@@ -106,16 +109,23 @@ func (p *Process) publishThread(t *Thread, gone bool) {
 // short of a stop in the middle of a change, which the checks of each slice's length
 // against its capacity and of the sizes catch but for values torn between two words.
 func stoppedPeer(pid int) (s procSummary, tids, ownFDs []int, ok bool) {
+	s, tids, ownFDs, _, ok = stoppedPeerMaps(pid)
+	return s, tids, ownFDs, ok
+}
+
+// stoppedPeerMaps is stoppedPeer with what the golos of process pid keeps of its maps
+// (mapsView), a file named as the host names it.
+func stoppedPeerMaps(pid int) (s procSummary, tids, ownFDs []int, view mapsView, ok bool) {
 	if pid <= 0 || pid == selfPid || !sameGolos(pid) {
-		return s, nil, nil, false
+		return s, nil, nil, view, false
 	}
 	raw, ok := readRemote(pid, uint64(uintptr(unsafe.Pointer(&published))), uint64(unsafe.Sizeof(published)))
 	if !ok {
-		return s, nil, nil, false
+		return s, nil, nil, view, false
 	}
 	pub := *(*publication)(unsafe.Pointer(&raw[0]))
 	if pub.magic != publishedMagic || pub.mainMask == 0 {
-		return s, nil, nil, false
+		return s, nil, nil, view, false
 	}
 	words := func(addr uint64, n int) ([]uint64, bool) {
 		b, ok := readRemote(pid, addr, uint64(8*n))
@@ -159,13 +169,20 @@ func stoppedPeer(pid int) (s procSummary, tids, ownFDs []int, ok bool) {
 	mask, ok7 := words(pub.mainMask, 1)
 	pnd, ok8 := words(pub.mainPnd, 1)
 	act, ok9 := readRemote(pid, pub.actions, uint64(unsafe.Sizeof([65]abi.Sigaction{})))
-	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || !ok7 || !ok8 || !ok9 || len(t) == 0 {
-		return s, nil, nil, false
+	brkStart, ok10 := words(pub.brkStart, 1)
+	brkMapped, ok11 := words(pub.brkMapped, 1)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || !ok7 || !ok8 || !ok9 || !ok10 || !ok11 || len(t) == 0 {
+		return s, nil, nil, view, false
 	}
 	ign, cgt := dispositions((*[65]abi.Sigaction)(unsafe.Pointer(&act[0])))
 	s = procSummary{threads: len(t), vmSize: size(owned), vmData: size(data), startStack: one[0],
 		sigs: map[string]uint64{"SigPnd:": pnd[0], "ShdPnd:": shd[0], "SigBlk:": mask[0], "SigIgn:": ign, "SigCgt:": cgt}}
-	return s, ints(t), ints(f), true
+	view = mapsView{owned: &ranges{}, startStack: one[0], brkStart: brkStart[0], brkMapped: brkMapped[0],
+		name: func(name string) string { return name }}
+	for i := 0; i+1 < len(owned); i += 2 {
+		view.owned.r = append(view.owned.r, [2]uint64{owned[i], owned[i+1]})
+	}
+	return s, ints(t), ints(f), view, true
 }
 
 // sameGolos reports whether process pid runs golos's own executable.

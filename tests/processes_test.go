@@ -634,6 +634,51 @@ kill $p; wait $p; echo status $?
 		"State:\tT (stopped)\n", "status 143\n")
 }
 
+// TestProcOtherStopped: /proc/<pid>/status, stat, maps, smaps and the task and fd
+// listings of a child stopped by SIGSTOP show what they showed while it ran (its
+// threads, memory size and mappings, signal dispositions and mask; ps's STAT without
+// the "l" of a multithreaded process), although its golos, stopped too, cannot answer:
+// not golos's runtime threads, descriptors, address space and handlers, which the host
+// shows of it.
+func TestProcOtherStopped(t *testing.T) {
+	needProgram(t, "/usr/bin/ps", "procps")
+	script := `/bin/sleep 5 & p=$!
+i=0; while [ "$(cat /proc/$p/comm)" != sleep ] && [ $i -lt 200 ]; do /bin/sleep 0.05; i=$((i+1)); done
+look() {
+	grep -E '^(Threads|VmSize|VmData|SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt)' /proc/$p/status
+	echo stat $(cut -d' ' -f20,23,28 /proc/$p/stat)
+	echo tasks $(ls /proc/$p/task) fds $(ls /proc/$p/fd)
+	ps -o nlwp=,vsz= -p $p
+	awk '{print $1, $2, $6}' /proc/$p/maps
+	echo smaps $(grep -c '^Size:' /proc/$p/smaps)
+}
+running=$(look)
+kill -STOP $p; i=0; until grep -q '^State:.T' /proc/$p/status || [ $i -ge 200 ]; do /bin/sleep 0.05; i=$((i+1)); done
+stopped=$(look)
+grep '^State' /proc/$p/status; ps -o stat= -p $p
+if [ "$stopped" = "$running" ]; then echo "stopped: as while it ran"; else printf 'while it ran:\n%s\nstopped:\n%s\n' "$running" "$stopped" | sed "s/$p/PID/g"; fi
+kill -CONT $p; kill $p; wait $p; echo status $?
+`
+	nat, _ := runBothOpts(t, procEnv, "/bin/sh", "-c", script)
+	wantNative(t, nat, 0, "State:\tT (stopped)\nT\nstopped: as while it ran\nstatus 143\n")
+}
+
+// TestProcFdListFork: a child lists its parent's /proc/<pid>/fd (and looks each entry
+// up, as ls -l does) while the parent forks again and again: it sees only the parent's
+// own descriptors, not those golos opens for a moment at each fork (the socket to the
+// child's golos, its start-up log), which showed in a shell's listing while it forked
+// the next command of a pipeline, and which ls then could not find. (Not the pipe the
+// Go runtime's ForkExec opens at the lowest free numbers: golos does not hide that one.)
+func TestProcFdListFork(t *testing.T) {
+	forFlavours(t, "proc_fdlist_fork", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "watcher: listings made: many\n",
+			"watcher: a high descriptor the parent never opened was listed: no\n",
+			"watcher: high entries listed that a lookup then did not find: 0\n",
+			"parent: forked while watched: many times\n")
+	})
+}
+
 // TestProcCloneFlags: clone and clone3 of a process with flags other than fork's and
 // vfork's, as natively: CLONE_NEWUTS (the child may set its own hostname, also after an
 // execve made while another thread runs, which golos makes in a new golos), CLONE_NEWPID,

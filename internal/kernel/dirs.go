@@ -57,9 +57,9 @@ func sysGetdents64(t *Thread) int64 {
 	case d.hide == hideMaps:
 		hideName = t.p.foreignMapping
 	case d.pid != 0:
-		if hide = peerHide(d); hide == nil {
-			return passthrough(t) // not a golos's: as the host lists it
-		}
+		// Asked once the host has listed (below): what the other golos says of its own
+		// descriptors then covers one it opened for a moment (a fork's) that the
+		// listing found.
 	case d.hide == hideThreads:
 		hide = func(tid int) bool { return t.p.thread(tid) == nil }
 	case len(t.p.files.ownFDs) == 0:
@@ -67,16 +67,22 @@ func sysGetdents64(t *Thread) int64 {
 	default:
 		hide = t.p.ownFD
 	}
-	if hideName == nil {
-		hideName = func(name string) bool {
-			v, err := strconv.Atoi(name)
-			return err == nil && hide(v)
-		}
-	}
+	peer, _ := w.(*procDir)
 	for {
 		n := passthrough(t)
 		if n <= 0 {
 			return n
+		}
+		if hideName == nil && hide == nil {
+			if hide = peerHide(peer); hide == nil {
+				return n // not a golos's: as the host lists it
+			}
+		}
+		if hideName == nil {
+			hideName = func(name string) bool {
+				v, err := strconv.Atoi(name)
+				return err == nil && hide(v)
+			}
 		}
 		buf := make([]byte, n)
 		if e := copyIn(t.arg(1), buf); e != 0 {

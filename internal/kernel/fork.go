@@ -240,6 +240,10 @@ func (t *Thread) forkChild(a abi.CloneArgs, started func()) (int, error) {
 	p := t.p
 	p.forkMu.Lock()
 	defer p.forkMu.Unlock()
+	// The numbers of golos's own descriptors of a fork (the socket to the child, its
+	// log, copies of the program's) are golos's while it lasts, whatever file each is
+	// open on when another process lists this one's descriptors (ownFDsNow).
+	defer vfs.KeepHigh()()
 	// The child's golos maps the program's regions where the parent has them, and its own
 	// runtime's first mappings are at random places (ASLR), which may be among them: a
 	// child that finds one of its places taken is given up for a new one (about 1 fork in
@@ -320,6 +324,7 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 		unix.Close(conn)
 		return 0, 0, fmt.Errorf("socketpair: %w", err)
 	}
+	vfs.NoteHigh(childEnd) // golos's until the child's golos has it (ownFDsNow)
 	// ForkExec closes 0, 1 and 2 unless they are given; the others without FD_CLOEXEC
 	// the child inherits as they are. 2 is the child's start-up log (startLog); the
 	// program's stderr reaches it over the socket (forkState).
@@ -743,6 +748,7 @@ func holdFDs(fds []int) (held, nums []int) {
 		if err != nil {
 			continue
 		}
+		vfs.NoteHigh(c) // golos's while the fork lasts (ownFDsNow)
 		held = append(held, c)
 		nums = append(nums, fd)
 	}

@@ -301,6 +301,7 @@ func (t *Thread) clone(a abi.CloneArgs) int64 {
 	t.p.threads.mu.Lock()
 	t.p.threads.byTid[s.tid] = child
 	t.p.threads.mu.Unlock()
+	t.p.publishThread(child, false)
 	s.next, s.tls, s.creds = child, a.TLS, creds
 	s.cpus = planCPUs(s) // threadcpu.go
 	s.sched = nil

@@ -23,7 +23,7 @@ func (t *Thread) procFile(p string) ([]byte, bool) {
 		if content, ok := treeProcFile(p); ok {
 			return content, true
 		}
-		return peerProcFile(p)
+		return peerProcFile(p, t.p.guestMapName)
 	}
 	return nil, false
 }
@@ -82,6 +82,34 @@ func (p *Process) programThreads() int {
 	return len(p.threads.byTid)
 }
 
+// procSummary is what golos puts into the host's status and stat of a process, whose
+// host files describe golos: the program's thread count, memory and signal state.
+type procSummary struct {
+	threads        int
+	vmSize, vmData uint64 // bytes
+	startStack     uint64
+	// pending for the thread (SigPnd) and the process (ShdPnd), blocked, ignored and
+	// caught, by status's names for them
+	sigs map[string]uint64
+	// seccomp is the thread's seccomp mode and filter count; nil leaves the host's.
+	seccomp *[2]int
+}
+
+// dispositions are the ignored and caught signals of the actions (status's SigIgn and
+// SigCgt).
+func dispositions(actions *[65]abi.Sigaction) (ign, cgt uint64) {
+	for sig := 1; sig <= 64; sig++ {
+		switch actions[sig].Handler {
+		case abi.SIG_DFL:
+		case abi.SIG_IGN:
+			ign |= sigBit(sig)
+		default:
+			cgt |= sigBit(sig)
+		}
+	}
+	return ign, cgt
+}
+
 // status is the host's status file of the process (or of one of its threads, at host)
 // with the application's thread count (golos's runtime threads are not the program's),
 // its memory, its seccomp mode and its virtual signals: pending for the thread (SigPnd)
@@ -94,49 +122,46 @@ func (t *Thread) status(host string) []byte {
 	if err != nil {
 		return nil
 	}
-	n := p.programThreads()
+	s := procSummary{threads: p.programThreads()}
 	// The program's address space and data sizes (its memory, which RLIMIT_AS and
 	// RLIMIT_DATA count), not golos's.
 	p.mm.mu.Lock()
 	p.mm.syncStack()
-	vmSize, vmData := p.mm.owned.size()>>10, p.mm.data.size()>>10
+	s.vmSize, s.vmData = p.mm.owned.size(), p.mm.data.size()
 	p.mm.mu.Unlock()
 	hand := p.sighand
-	shared := &p.shared
 	hand.mu.Lock()
-	sigs := map[string]uint64{"SigPnd:": t.pending, "ShdPnd:": shared.pending, "SigBlk:": t.sigmask, "SigIgn:": 0, "SigCgt:": 0}
-	for sig := 1; sig <= 64; sig++ {
-		switch hand.actions[sig].Handler {
-		case abi.SIG_DFL:
-		case abi.SIG_IGN:
-			sigs["SigIgn:"] |= sigBit(sig)
-		default:
-			sigs["SigCgt:"] |= sigBit(sig)
-		}
-	}
+	ign, cgt := dispositions(&hand.actions)
+	s.sigs = map[string]uint64{"SigPnd:": t.pending, "ShdPnd:": p.shared.pending, "SigBlk:": t.sigmask, "SigIgn:": ign, "SigCgt:": cgt}
 	hand.mu.Unlock()
 	filters := 0
 	for f := t.seccomp.Load(); f != nil; f = f.prev {
 		filters++
 	}
+	s.seccomp = &[2]int{int(t.seccompMode.Load()), filters}
+	return s.status(raw)
+}
+
+// status is raw, a host's status file, with s's values.
+func (s *procSummary) status(raw []byte) []byte {
 	var out bytes.Buffer
 	for _, line := range strings.SplitAfter(string(raw), "\n") {
 		if name, _, ok := strings.Cut(line, "\t"); ok {
-			if v, ok := sigs[name]; ok {
+			if v, ok := s.sigs[name]; ok {
 				line = fmt.Sprintf("%s\t%016x\n", name, v)
 			}
 		}
 		switch {
-		case strings.HasPrefix(line, "Seccomp:"):
-			line = fmt.Sprintf("Seccomp:\t%d\n", t.seccompMode.Load())
-		case strings.HasPrefix(line, "Seccomp_filters:"):
-			line = fmt.Sprintf("Seccomp_filters:\t%d\n", filters)
+		case s.seccomp != nil && strings.HasPrefix(line, "Seccomp:"):
+			line = fmt.Sprintf("Seccomp:\t%d\n", s.seccomp[0])
+		case s.seccomp != nil && strings.HasPrefix(line, "Seccomp_filters:"):
+			line = fmt.Sprintf("Seccomp_filters:\t%d\n", s.seccomp[1])
 		case strings.HasPrefix(line, "Threads:"):
-			line = fmt.Sprintf("Threads:\t%d\n", n)
+			line = fmt.Sprintf("Threads:\t%d\n", s.threads)
 		case strings.HasPrefix(line, "VmSize:"):
-			line = fmt.Sprintf("VmSize:\t%8d kB\n", vmSize)
+			line = fmt.Sprintf("VmSize:\t%8d kB\n", s.vmSize>>10)
 		case strings.HasPrefix(line, "VmData:"):
-			line = fmt.Sprintf("VmData:\t%8d kB\n", vmData)
+			line = fmt.Sprintf("VmData:\t%8d kB\n", s.vmData>>10)
 		}
 		out.WriteString(line)
 	}
@@ -144,28 +169,37 @@ func (t *Thread) status(host string) []byte {
 }
 
 // stat is the host's stat file of the process (or of one of its threads, at host) with
-// the program's thread count (field 20, num_threads), address-space size in bytes
-// (field 23, vsize), as status has them, and the stack pointer it started with (field
-// 28, startstack: mm->start_stack) (proc_pid_stat(5)). The fields are counted after the
-// command name, which ends at the last ')' and may hold spaces or parentheses.
+// the program's thread count, address-space size and the stack pointer it started with
+// (procSummary.stat).
 func (p *Process) stat(host string) []byte {
 	raw, err := readHostFile(host)
 	if err != nil {
 		return nil
 	}
+	s := procSummary{threads: p.programThreads()}
+	p.mm.mu.Lock()
+	p.mm.syncStack()
+	s.vmSize, s.startStack = p.mm.owned.size(), p.mm.startStack
+	p.mm.mu.Unlock()
+	return s.stat(raw)
+}
+
+// stat is raw, a host's stat file, with s's thread count (field 20, num_threads),
+// address-space size in bytes (field 23, vsize), as status has them, and start of the
+// stack (field 28, startstack: mm->start_stack) (proc_pid_stat(5)). The fields are
+// counted after the command name, which ends at the last ')' and may hold spaces or
+// parentheses.
+func (s *procSummary) stat(raw []byte) []byte {
 	head, f, ok := statFields(raw)
 	const numThreads, vsize, startStack = 20 - 3, 23 - 3, 28 - 3
 	if !ok || len(f) <= startStack {
 		return raw
 	}
-	f[numThreads] = strconv.Itoa(p.programThreads())
-	p.mm.mu.Lock()
-	p.mm.syncStack()
-	f[vsize] = strconv.FormatUint(p.mm.owned.size(), 10)
+	f[numThreads] = strconv.Itoa(s.threads)
+	f[vsize] = strconv.FormatUint(s.vmSize, 10)
 	if f[startStack] != "0" { // 0 where the reader may not see it (proc_pid_stat: permitted)
-		f[startStack] = strconv.FormatUint(p.mm.startStack, 10)
+		f[startStack] = strconv.FormatUint(s.startStack, 10)
 	}
-	p.mm.mu.Unlock()
 	return []byte(head + " " + strings.Join(f, " ") + "\n")
 }
 
@@ -325,6 +359,21 @@ func (p *Process) programMappings(raw []byte, each func(header string, r [2]uint
 	p.mm.mu.Lock()
 	defer p.mm.mu.Unlock()
 	p.mm.syncStack()
+	view := mapsView{owned: &p.mm.owned, startStack: p.mm.startStack, brkStart: p.mm.brkStart, brkMapped: p.mm.brkMapped, name: p.guestMapName}
+	return view.programMappings(raw, each)
+}
+
+// mapsView is what programMappings needs of a process: its program's memory, where its
+// stack started and where its break's mapping is, and the name to show for a host's
+// file.
+type mapsView struct {
+	owned                           *ranges
+	startStack, brkStart, brkMapped uint64
+	name                            func(string) string
+}
+
+// programMappings is Process.programMappings for the process view describes.
+func (view *mapsView) programMappings(raw []byte, each func(header string, r [2]uint64, fields map[string]uint64)) []byte {
 	var out bytes.Buffer
 	lines := strings.SplitAfter(string(raw), "\n")
 	for i := 0; i < len(lines); {
@@ -356,21 +405,21 @@ func (p *Process) programMappings(raw []byte, each func(header string, r [2]uint
 			name = "" // golos's
 			fallthrough
 		default:
-			pieces = p.mm.owned.intersect(lo, hi)
-			name = p.guestMapName(name)
+			pieces = view.owned.intersect(lo, hi)
+			name = view.name(name)
 		}
 		for _, r := range pieces {
 			header := line
 			if !shared {
 				n := name
 				switch {
-				case r[0] <= p.mm.startStack && r[1] >= p.mm.startStack:
+				case r[0] <= view.startStack && r[1] >= view.startStack:
 					// Linux names the region that holds the stack pointer the program
 					// started with (fs/proc/task_mmu.c, vma_is_initial_stack:
 					// mm->start_stack), wherever it has grown (mremap) or been split
 					// (mprotect) since.
 					n = "[stack]"
-				case r[0] >= pageUp(p.mm.brkStart) && r[1] <= p.mm.brkMapped && n == "":
+				case r[0] >= pageUp(view.brkStart) && r[1] <= view.brkMapped && n == "":
 					n = "[heap]"
 				}
 				off, _ := strconv.ParseUint(f[2], 16, 64)

@@ -30,9 +30,11 @@ import (
 // root), as Linux lets only such a one read another's maps or environ (proc(5),
 // PTRACE_MODE_READ); the asker takes an answer only from the process it asked about
 // (SCM_CREDENTIALS), so that another process that took the name cannot answer for it. A
-// process that is not golos's, a golos that does not answer within procPeerWait (one
-// that is stopped, SIGSTOP or ^Z, does not run its listener) or one without a listener
-// yet (a child still being made) shows what the host shows.
+// golos that is stopped (SIGSTOP or ^Z) does not run its listener and is not asked: its
+// status, stat, task and fd listings come from what it published in its memory
+// (stoppedPeer), its other files from the host. A process that is not golos's, a golos
+// that does not answer within procPeerWait or one without a listener yet (a child
+// still being made) shows what the host shows.
 
 // procPeerWait is how long an asker waits for the other golos's answer.
 const procPeerWait = 300 * time.Millisecond
@@ -171,7 +173,7 @@ func procAnswer(req string) []byte {
 	var w wireWriter
 	switch req {
 	case "fds":
-		w.ints(p.files.ownFDs)
+		w.ints(p.ownFDsNow())
 	case "tids":
 		w.ints(p.programTids())
 	case "owned":
@@ -308,8 +310,10 @@ func hostStopped(pid int) bool {
 }
 
 // peerProcFile is the program's view of cleaned path p, a file of another process of the
-// tree: /proc/<pid>/<file> or /proc/<pid>/task/<tid>/<file>, answered by its golos.
-func peerProcFile(p string) ([]byte, bool) {
+// tree: /proc/<pid>/<file> or /proc/<pid>/task/<tid>/<file>, answered by its golos. name
+// is the asking process's name for a host's file in its maps (guestMapName), for one
+// that is stopped: the process is of the same tree, whose root is the same.
+func peerProcFile(p string, name func(string) string) ([]byte, bool) {
 	pid, file, ok := otherProcPath(p)
 	if !ok {
 		return nil, false
@@ -319,12 +323,45 @@ func peerProcFile(p string) ([]byte, bool) {
 	default:
 		return nil, false
 	}
+	if hostStopped(pid) {
+		return stoppedProcFile(pid, p, file, name)
+	}
 	r, ok := askProcPeer(pid, p)
 	if !ok {
 		return nil, false
 	}
 	found, content := r.bool(), r.bytes()
 	return content, found && r.err == nil
+}
+
+// stoppedProcFile is file p of process pid, which is stopped: its status, stat, maps or
+// smaps, from the host's with what its golos published of its program
+// (stoppedPeerMaps), as its golos would answer but for the other threads' signals, which
+// its main thread's stand for, and a stack grown since its golos last looked, which the
+// maps leave out. The other files (environ, auxv, limits, smaps_rollup…) are the host's.
+func stoppedProcFile(pid int, p, file string, name func(string) string) ([]byte, bool) {
+	switch file {
+	case "status", "stat", "maps", "smaps":
+	default:
+		return nil, false
+	}
+	s, _, _, view, ok := stoppedPeerMaps(pid)
+	if !ok {
+		return nil, false
+	}
+	raw, err := readHostFile(p)
+	if err != nil {
+		return nil, false
+	}
+	switch file {
+	case "stat":
+		return s.stat(raw), true
+	case "status":
+		return s.status(raw), true
+	}
+	// maps and smaps: the program's mappings (programMappings).
+	view.name = name
+	return view.programMappings(linuxSharedAnon(raw), nil), true
 }
 
 // otherProcPath splits cleaned path p, when it names something in the directory of a
@@ -376,13 +413,21 @@ func peerHide(d *procDir) func(int) bool {
 	if d.hide == hideThreads {
 		req = "tids"
 	}
-	r, ok := askProcPeer(d.pid, req)
-	if !ok {
-		return nil
-	}
-	list := r.ints()
-	if r.err != nil {
-		return nil
+	var list []int
+	if r, ok := askProcPeer(d.pid, req); ok {
+		if list = r.ints(); r.err != nil {
+			return nil
+		}
+	} else {
+		// A stopped golos does not answer: what it published (stoppedPeer).
+		_, tids, ownFDs, ok := stoppedPeer(d.pid)
+		if !ok || !hostStopped(d.pid) {
+			return nil
+		}
+		list = ownFDs
+		if req == "tids" {
+			list = tids
+		}
 	}
 	if d.hide == hideThreads {
 		return func(tid int) bool { return !slices.Contains(list, tid) }

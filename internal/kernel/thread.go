@@ -132,6 +132,7 @@ func (t *Thread) start(setup func(t *Thread) unix.Errno, ready func(tid int)) {
 	t.p.threads.mu.Lock()
 	t.p.threads.byTid[t.tid] = t
 	t.p.threads.mu.Unlock()
+	t.p.publishThread(t, false) // for /proc/<pid> of a stopped process (tree_unsafe.go)
 	ready(t.tid)
 	t.run()
 }
@@ -244,6 +245,7 @@ func (t *Thread) finish() {
 		t.p.exitGroup(th.status)
 		return
 	}
+	t.p.publishThread(t, true)
 	t.p.retargetShared(t, ^uint64(0))
 }
 

@@ -2,12 +2,15 @@ package kernel
 
 import (
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"golos/internal/abi"
 )
 
 // Another process of the program's tree is another golos process, and the host's
@@ -20,19 +23,40 @@ import (
 // user's) or that is not golos's shows what the host shows.
 
 // published is this golos's program, for the other golos processes of the tree.
-var published struct {
+var published publication
+
+// publication is what a golos publishes of its program (published).
+type publication struct {
 	magic           uint64
 	args            [2]uint64 // where the program's argument strings are in its memory (mm.args)
 	exeAddr, exeLen uint64    // the executable's path, as the program names it
 	env             [2]uint64 // and its environment strings (mm.env): setproctitle's room
+
+	// Where the rest of what its /proc/<pid>/status and stat show is, and what its
+	// task and fd listings leave out, for a golos that is stopped (SIGSTOP, ^Z) and so
+	// cannot answer (procpeer.go): its memory stays as it was while it is stopped, and
+	// another golos reads it there (stoppedPeer). Each is the address of a variable of
+	// the process's.
+	tids        uint64 // publishedTids, a []int: the program's threads
+	ownFDs      uint64 // files.ownFDs, a []int: golos's own descriptors
+	owned, data uint64 // mm.owned.r and mm.data.r, [][2]uint64: the program's memory
+	startStack  uint64 // mm.startStack
+	brkStart    uint64 // mm.brkStart and mm.brkMapped: the break's mapping
+	brkMapped   uint64
+	actions     uint64 // sighand.actions, [65]abi.Sigaction
+	shdPnd      uint64 // shared.pending
+	mainMask    uint64 // the main thread's sigmask and pending signals
+	mainPnd     uint64
 }
 
 const publishedMagic = 0x676f6c6f73747265 // "golostre"
 
-// publishedMu keeps the published path alive and the addresses consistent.
+// publishedMu keeps the published path alive and the addresses consistent. It is taken
+// with no lock of the process held.
 var (
-	publishedMu  sync.Mutex
-	publishedExe []byte
+	publishedMu   sync.Mutex
+	publishedExe  []byte
+	publishedTids []int // the program's threads (publishThread)
 )
 
 // publish makes p's program what other golos processes of the tree see of this one.
@@ -45,9 +69,120 @@ func (p *Process) publish() {
 	if len(publishedExe) > 0 {
 		published.exeAddr, published.exeLen = uint64(uintptr(unsafe.Pointer(&publishedExe[0]))), uint64(len(publishedExe))
 	}
+	addr := func(p unsafe.Pointer) uint64 { return uint64(uintptr(p)) }
+	published.tids, published.ownFDs = addr(unsafe.Pointer(&publishedTids)), addr(unsafe.Pointer(&p.files.ownFDs))
+	published.owned, published.data = addr(unsafe.Pointer(&p.mm.owned.r)), addr(unsafe.Pointer(&p.mm.data.r))
+	published.startStack = addr(unsafe.Pointer(&p.mm.startStack))
+	published.brkStart, published.brkMapped = addr(unsafe.Pointer(&p.mm.brkStart)), addr(unsafe.Pointer(&p.mm.brkMapped))
+	published.actions, published.shdPnd = addr(unsafe.Pointer(&p.sighand.actions)), addr(unsafe.Pointer(&p.shared.pending))
 	published.magic = publishedMagic
 	setHostCmdline(p.mm.args, p.mm.env) // and what the host shows (hostcmdline_unsafe.go)
 	p.serveProc()                       // and answers for the rest of its /proc directory (procpeer.go)
+}
+
+// publishThread adds thread t to the program's threads that another golos reads of
+// this one while it is stopped (stoppedPeer), or, gone, takes it out: one change at a
+// time, so that 10,000 threads do not copy the list 10,000 times. The main thread's
+// signal mask and pending signals are published with it. Called when a thread comes
+// or goes, with no lock of the process held.
+func (p *Process) publishThread(t *Thread, gone bool) {
+	publishedMu.Lock()
+	defer publishedMu.Unlock()
+	if gone {
+		if i := slices.Index(publishedTids, t.tid); i >= 0 {
+			last := len(publishedTids) - 1
+			publishedTids[i] = publishedTids[last]
+			publishedTids = publishedTids[:last]
+		}
+		return
+	}
+	publishedTids = append(publishedTids, t.tid)
+	if t == p.threads.main {
+		published.mainMask, published.mainPnd = uint64(uintptr(unsafe.Pointer(&t.sigmask))), uint64(uintptr(unsafe.Pointer(&t.pending)))
+	}
+}
+
+// stoppedPeer is what the golos of process pid, stopped, would answer of its program's
+// status and stat (as its main thread sees them, Linux's /proc/<pid>/status being the
+// thread group leader's), and its program's threads and golos's own descriptors, read
+// from its memory where it published them: nothing there changes while it is stopped,
+// short of a stop in the middle of a change, which the checks of each slice's length
+// against its capacity and of the sizes catch but for values torn between two words.
+func stoppedPeer(pid int) (s procSummary, tids, ownFDs []int, ok bool) {
+	s, tids, ownFDs, _, ok = stoppedPeerMaps(pid)
+	return s, tids, ownFDs, ok
+}
+
+// stoppedPeerMaps is stoppedPeer with what the golos of process pid keeps of its maps
+// (mapsView), a file named as the host names it.
+func stoppedPeerMaps(pid int) (s procSummary, tids, ownFDs []int, view mapsView, ok bool) {
+	if pid <= 0 || pid == selfPid || !sameGolos(pid) {
+		return s, nil, nil, view, false
+	}
+	raw, ok := readRemote(pid, uint64(uintptr(unsafe.Pointer(&published))), uint64(unsafe.Sizeof(published)))
+	if !ok {
+		return s, nil, nil, view, false
+	}
+	pub := *(*publication)(unsafe.Pointer(&raw[0]))
+	if pub.magic != publishedMagic || pub.mainMask == 0 {
+		return s, nil, nil, view, false
+	}
+	words := func(addr uint64, n int) ([]uint64, bool) {
+		b, ok := readRemote(pid, addr, uint64(8*n))
+		if !ok {
+			return nil, false
+		}
+		return unsafe.Slice((*uint64)(unsafe.Pointer(&b[0])), n), true
+	}
+	// slice reads the elements of the slice whose header (pointer, length, capacity) is
+	// at addr, each of size words.
+	slice := func(addr uint64, size int) ([]uint64, bool) {
+		h, ok := words(addr, 3)
+		const most = 1 << 16
+		if !ok || h[1] > h[2] || h[1] > most {
+			return nil, false
+		}
+		if h[1] == 0 {
+			return nil, true
+		}
+		return words(h[0], int(h[1])*size)
+	}
+	ints := func(v []uint64) []int {
+		r := make([]int, len(v))
+		for i, x := range v {
+			r[i] = int(x)
+		}
+		return r
+	}
+	size := func(v []uint64) (n uint64) {
+		for i := 0; i+1 < len(v); i += 2 {
+			n += v[i+1] - v[i]
+		}
+		return n
+	}
+	t, ok1 := slice(pub.tids, 1)
+	f, ok2 := slice(pub.ownFDs, 1)
+	owned, ok3 := slice(pub.owned, 2)
+	data, ok4 := slice(pub.data, 2)
+	one, ok5 := words(pub.startStack, 1)
+	shd, ok6 := words(pub.shdPnd, 1)
+	mask, ok7 := words(pub.mainMask, 1)
+	pnd, ok8 := words(pub.mainPnd, 1)
+	act, ok9 := readRemote(pid, pub.actions, uint64(unsafe.Sizeof([65]abi.Sigaction{})))
+	brkStart, ok10 := words(pub.brkStart, 1)
+	brkMapped, ok11 := words(pub.brkMapped, 1)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || !ok7 || !ok8 || !ok9 || !ok10 || !ok11 || len(t) == 0 {
+		return s, nil, nil, view, false
+	}
+	ign, cgt := dispositions((*[65]abi.Sigaction)(unsafe.Pointer(&act[0])))
+	s = procSummary{threads: len(t), vmSize: size(owned), vmData: size(data), startStack: one[0],
+		sigs: map[string]uint64{"SigPnd:": pnd[0], "ShdPnd:": shd[0], "SigBlk:": mask[0], "SigIgn:": ign, "SigCgt:": cgt}}
+	view = mapsView{owned: &ranges{}, startStack: one[0], brkStart: brkStart[0], brkMapped: brkMapped[0],
+		name: func(name string) string { return name }}
+	for i := 0; i+1 < len(owned); i += 2 {
+		view.owned.r = append(view.owned.r, [2]uint64{owned[i], owned[i+1]})
+	}
+	return s, ints(t), ints(f), view, true
 }
 
 // sameGolos reports whether process pid runs golos's own executable.

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -553,10 +554,63 @@ func MoveHigh(fd int) (int, error) {
 			unix.Close(fd)
 			return -1, err
 		}
+		NoteHigh(fd)
 		return fd, nil
 	}
 	unix.Close(fd)
+	if err == nil {
+		NoteHigh(hi)
+	}
 	return hi, err
+}
+
+// highMade holds the descriptors golos placed for itself (MoveHigh, NoteHigh), by
+// number, with the device and inode of the file each was open on: many are open only
+// for a moment (a fork's socket to the child's golos and its start-up log) and closed
+// with a plain close(2), so HighOwn checks, when asked, which still are.
+var highMade sync.Map // int → [2]uint64
+
+// NoteHigh records descriptor fd, one of golos's own, for HighOwn.
+func NoteHigh(fd int) {
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) == nil {
+		highMade.Store(fd, [2]uint64{st.Dev, st.Ino})
+	}
+}
+
+// highKept counts the callers of KeepHigh that have not yet let go.
+var highKept atomic.Int32
+
+// KeepHigh makes HighOwn list every number golos placed, whatever is open there, until
+// the function it returns is called: while a fork lasts, a number golos closed and then
+// took again for a new file is golos's, not a program's that took it meanwhile (which
+// only a program's other thread could, in that moment).
+func KeepHigh() (release func()) {
+	highKept.Add(1)
+	return func() { highKept.Add(-1) }
+}
+
+// HighOwn lists the numbers of the descriptors of golos's own that MoveHigh and
+// NoteHigh placed, unless the number is now open on another file (the program's open
+// or dup2 took it since golos closed it; but not while KeepHigh holds): one closed
+// since is listed too, so that a listing of the descriptors made while it was open
+// leaves it out even when it has been closed by the time golos is asked (it shows
+// nothing of the program's either way).
+func HighOwn() []int {
+	var fds []int
+	keep := highKept.Load() > 0
+	highMade.Range(func(k, v any) bool {
+		fd := k.(int)
+		var st unix.Stat_t
+		switch err := unix.Fstat(fd, &st); {
+		case keep, err == unix.EBADF, err == nil && [2]uint64{st.Dev, st.Ino} == v.([2]uint64):
+			fds = append(fds, fd)
+		default:
+			highMade.CompareAndDelete(fd, v)
+		}
+		return true
+	})
+	return fds
 }
 
 // maxSymlinks is how many symlinks a path may go through (path_resolution(7): 40).

@@ -86,6 +86,9 @@ func (t *Thread) execInPlace(path, comm string, argv, envp []string) bool {
 	t.ctx.Regs = entry.Regs{RSP: stack.SP, RIP: img.Entry, RFLAGS: 0x202}
 	t.regsSet = true
 	t.pendingDue()
+	if img.GoRuntime {
+		p.expectThreads()
+	}
 	return true
 }
 

@@ -304,6 +304,9 @@ func Run(program string, argv, envp []string, opts Options) (int, error) {
 		p.stressRuntime()
 	}
 	closeStdClosedAtStart()
+	if img.GoRuntime {
+		p.expectThreads()
+	}
 	failed := 0
 	t.start(nil, func(tid int) {
 		if tid < 0 {

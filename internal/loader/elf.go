@@ -28,6 +28,8 @@ type File struct {
 	Interp   string // PT_INTERP, or ""
 	// Dynamic is PT_DYNAMIC's file offset and size, or zeros when the file has none.
 	Dynamic [2]uint64
+	// Notes are the PT_NOTE segments' file offsets and sizes.
+	Notes [][2]uint64
 	// Phdr is the PT_PHDR address (unrelocated), or 0 when the file has none.
 	Phdr uint64
 	// ExecStack: a PT_GNU_STACK with PF_X asks for an executable stack (GCC's nested
@@ -158,6 +160,8 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 			f.Interp = string(buf[:filesz-1])
 		case PT_DYNAMIC:
 			f.Dynamic = [2]uint64{off, filesz}
+		case PT_NOTE:
+			f.Notes = append(f.Notes, [2]uint64{off, filesz})
 		case PT_PHDR:
 			f.Phdr = vaddr
 		case PT_GNU_STACK:

@@ -25,6 +25,7 @@ const (
 	PT_LOAD    ProgType = 1
 	PT_DYNAMIC ProgType = 2
 	PT_INTERP  ProgType = 3
+	PT_NOTE    ProgType = 4
 	PT_PHDR    ProgType = 6
 	// PT_GNU_STACK's p_flags say whether the stack must be executable (PF_X).
 	PT_GNU_STACK ProgType = 0x6474e551

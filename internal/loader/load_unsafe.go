@@ -31,6 +31,9 @@ type Image struct {
 	Interp   string // the interpreter's path, or ""
 	Mapped   [][2]uint64
 	Code     [][2]uint64 // the executable segments
+	// GoRuntime: the executable is a Go program (goProgram), whose runtime starts
+	// threads before its main runs.
+	GoRuntime bool
 	// ExecStack: the executable's PT_GNU_STACK asks for an executable stack (the
 	// interpreter's does not count: fs/binfmt_elf.c, load_elf_binary reads only the
 	// executable's).
@@ -59,7 +62,7 @@ func Load(path string, opener Opener, area *Area) (*Image, error) {
 	if f.Interp != "" && needsLib(exe, f, tsanLib) {
 		return nil, errTSan{path} // needed.go
 	}
-	img := &Image{Interp: f.Interp, ExecStack: f.ExecStack}
+	img := &Image{Interp: f.Interp, ExecStack: f.ExecStack, GoRuntime: goProgram(exe, f)}
 	var bias uint64
 	switch {
 	case f.Type == ET_EXEC:

@@ -2,6 +2,10 @@ package tests
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -159,4 +163,46 @@ func golosRefused(t *testing.T, what string, g *result, want, note string) {
 	if !bytes.Contains(g.stderr, []byte(note)) {
 		t.Errorf("%s: stderr does not say %q\nstderr:\n%s", what, note, clip(g.stderr))
 	}
+}
+
+// TestProcTidDirs: /proc/TID of a thread that leads no thread group, which Linux finds
+// though /proc does not list it, and /proc/PID/task/TID of another process show no
+// descriptor the program did not open and no thread that is golos's
+// (testdata/hostile_procfd.c), in the program's own process and in a child's, without a
+// root and in one with /proc grafted in, where /proc/TID/cwd is the working directory
+// inside the root. golos took /proc/TID of any thread but the main one for another
+// process's directory: /proc/TID of its second thread listed golos's descriptors (the
+// runtime's poller, /proc/self/mem, the root's) and /proc/TID of each of golos's threads
+// was there, with its cwd link naming the root's host path; and a child's golos
+// descriptors showed through /proc/CHILD/fd/N and /proc/CHILD/task/CHILD/fd/N (golos
+// hid them only from the listing).
+func TestProcTidDirs(t *testing.T) {
+	forFlavours(t, "hostile_procfd", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"threads of this process shown as /proc/TID besides the main one: 1, the second thread among them: yes\n",
+			"/proc/TID of the second thread: descriptors never opened shown 0, listed 0\n",
+			"/proc/TID/cwd of the second thread is /proc/self/cwd: yes\n",
+			"threads of the child shown as /proc/TID besides its main one: 0\n",
+			"/proc/CHILD: descriptors never opened shown 0, listed 0\n",
+			"/proc/CHILD/task/CHILD: descriptors never opened shown 0, listed 0\n", "done\n")
+
+		root := filepath.Join(t.TempDir(), "root")
+		rootCopy(t, p, filepath.Join(root, "bin", "hostile_procfd"), 0o755)
+		if err := os.Mkdir(filepath.Join(root, "proc"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		g := runGolosRoot(t, &runOpts{}, root, false, []volBind{{host: "/proc", guest: "/proc"}}, "", "/bin/hostile_procfd")
+		if !golosRanOK(t, "golos run --root --volume /proc:/proc", g) {
+			return
+		}
+		// In a root, golos resolves a path with a descriptor of its own for a directory
+		// on the way, at the lowest free number while the call lasts: a path through the
+		// program's own fd directory by that number finds it (a difference of its own,
+		// not this one's), so the lines of the program's own fd directories are left out.
+		skip := []string{"/proc/TID of the second thread: descriptors", "/proc/PID/task/TID of the second thread: descriptors"}
+		if got, want := outLinesWithout(g.stdout, skip...), outLinesWithout(nat.stdout, skip...); !slices.Equal(got, want) {
+			t.Errorf("golos run --root --volume /proc:/proc: stdout\n%s\nwant (native)\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
 }

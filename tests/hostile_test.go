@@ -206,3 +206,25 @@ func TestProcTidDirs(t *testing.T) {
 		}
 	})
 }
+
+// TestOwnFDArgs: a descriptor the program never opened, named in an argument that is a
+// descriptor but not the first (sendfile's in_fd, splice's and tee's fd_out,
+// copy_file_range's fd_in and fd_out, epoll_ctl's fd, mmap's fd), fails with EBADF in the
+// program and in a forked child (testdata/hostile_fdargs.c), from a rewritten site too.
+// golos checked only the first argument (and copy_file_range's not at all): the program
+// wrote to golos's copy of its standard error through splice and copy_file_range, added
+// golos's runtime poller, eventfds and root directory to an epoll set, and, in a child,
+// could write into the socket its golos keeps to the parent's.
+func TestOwnFDArgs(t *testing.T) {
+	forFlavours(t, "hostile_fdargs", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		var want []string
+		for _, who := range []string{"program", "child"} {
+			for _, call := range []string{"epoll_ctl fd", "sendfile in_fd", "splice fd_out", "tee fd_out",
+				"copy_file_range fd_in", "copy_file_range fd_out", "mmap fd"} {
+				want = append(want, who+": "+call+": descriptors never opened not EBADF: 0\n")
+			}
+		}
+		wantNative(t, nat, 0, append(want, "child exited 0\n")...)
+	})
+}

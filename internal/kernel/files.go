@@ -295,6 +295,20 @@ func (p *Process) ownFD(fd int) bool {
 	return false
 }
 
+// ownFDArg reports whether one of the arguments in args, each a descriptor, is one of
+// golos's own: sendfile(2)'s in_fd, splice(2)'s and copy_file_range(2)'s fd_out, tee(2)'s
+// fd_out, epoll_ctl(2)'s fd. Through them a program would read, write or watch golos's
+// descriptors (its standard error's copy, its sockets to the other golos processes of
+// the tree) where Linux answers EBADF for a descriptor that is not open.
+func (t *Thread) ownFDArg(args argMask) bool {
+	for i := range 6 {
+		if args&(1<<i) != 0 && t.p.ownFD(int(int32(t.arg(i)))) {
+			return true
+		}
+	}
+	return false
+}
+
 // openat2(2)'s struct open_how, and the flags Linux's build_open_flags (fs/open.c) accepts
 // in it (include/linux/fcntl.h VALID_OPEN_FLAGS, VALID_RESOLVE_FLAGS; O_PATH_FLAGS).
 const (

@@ -379,5 +379,11 @@ func (p *Process) setPlainSyscalls() {
 		if r.fd || r.at != nil && r.at.dir[0] == 0 && r.at.dir[1] < 0 {
 			entry.FDSyscalls[nr] = 1
 		}
+		if r.fdArgs&arg1 != 0 {
+			entry.FDRSISyscalls[nr] = 1
+		}
+		if r.fdArgs&arg2 != 0 {
+			entry.FDRDXSyscalls[nr] = 1
+		}
 	}
 }

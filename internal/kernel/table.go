@@ -27,6 +27,7 @@ type sysRecord struct {
 	procView bool    // the handler shows some files under /proc/ otherwise than the host
 	fast     fastClass
 	fd       bool    // the first argument is a descriptor: EBADF on one of golos's own
+	fdArgs   argMask // other arguments that are always descriptors: EBADF on one of golos's own too
 	at       *atArgs // the directory descriptors and the paths relative to them (*at calls)
 
 	noRestart bool // never restarted after a handler, even with SA_RESTART (signal(7))
@@ -187,16 +188,16 @@ var syscallTable = [len(syscalls)]sysRecord{
 	unix.SYS_REMOVEXATTR:       {name: "removexattr", fn: sysRemovexattr, paths: arg0, fast: plainWithoutRoot},
 	unix.SYS_LREMOVEXATTR:      {name: "lremovexattr", fn: sysLremovexattr, paths: arg0, fast: plainWithoutRoot},
 	unix.SYS_FREMOVEXATTR:      {name: "fremovexattr", fn: sysFremovexattr, fast: plainWithoutRoot, fd: true},
-	unix.SYS_SENDFILE:          {name: "sendfile", fn: passthrough, fast: plain, fd: true, sigpipe: true},
-	unix.SYS_COPY_FILE_RANGE:   {name: "copy_file_range", fn: passthrough},
-	unix.SYS_SPLICE:            {name: "splice", fn: passthrough, fast: plain, fd: true, sigpipe: true},
-	unix.SYS_TEE:               {name: "tee", fn: passthrough, fd: true, sigpipe: true},
+	unix.SYS_SENDFILE:          {name: "sendfile", fn: passthrough, fast: plain, fd: true, fdArgs: arg1, sigpipe: true},
+	unix.SYS_COPY_FILE_RANGE:   {name: "copy_file_range", fn: passthrough, fd: true, fdArgs: arg2},
+	unix.SYS_SPLICE:            {name: "splice", fn: passthrough, fast: plain, fd: true, fdArgs: arg2, sigpipe: true},
+	unix.SYS_TEE:               {name: "tee", fn: passthrough, fd: true, fdArgs: arg1, sigpipe: true},
 	unix.SYS_POLL:              {name: "poll", fn: sysPoll, fast: plainPoll, noRestart: true},
 	unix.SYS_PPOLL:             {name: "ppoll", fn: sysPpoll, fast: plainUnlessMaskR10, noRestart: true},
 	unix.SYS_SELECT:            {name: "select", fn: sysSelect, fast: plainSelect, noRestart: true},
 	unix.SYS_PSELECT6:          {name: "pselect6", fn: sysPselect6, noRestart: true},
 	unix.SYS_EPOLL_CREATE1:     {name: "epoll_create1", fn: passthroughFast, fast: plain},
-	unix.SYS_EPOLL_CTL:         {name: "epoll_ctl", fn: passthroughFast, fast: plain, fd: true},
+	unix.SYS_EPOLL_CTL:         {name: "epoll_ctl", fn: passthroughFast, fast: plain, fd: true, fdArgs: arg2},
 	unix.SYS_EPOLL_WAIT:        {name: "epoll_wait", fn: passthroughWait, fast: plain, fd: true, noRestart: true},
 	unix.SYS_EPOLL_PWAIT:       {name: "epoll_pwait", fn: sysEpollPwait, fast: plainUnlessMaskR8, fd: true, noRestart: true},
 	unix.SYS_EVENTFD2:          {name: "eventfd2", fn: passthroughFast, fast: plain},

@@ -62,6 +62,7 @@ const (
 	plainUnlessMaskR10                  // ppoll: plain unless a signal mask is given (R10), then as plainPoll
 	plainPoll                           // poll: plain unless a pollfd names one of golos's own descriptors
 	plainSelect                         // select: plain unless nfds reaches golos's lowest descriptor
+	plainUnlessRO                       // ioctl: plain unless a part of the root is read-only (sysIoctl)
 )
 
 // syscalls holds a row for every x86-64 syscall number up to the last one
@@ -122,7 +123,7 @@ var syscallTable = [len(syscalls)]sysRecord{
 	unix.SYS_WRITEV:            {name: "writev", fn: sysWritev, fast: plain, fd: true, sigpipe: true},
 	unix.SYS_PREAD64:           {name: "pread64", fn: sysPread64, fast: plain, fd: true},
 	unix.SYS_PWRITE64:          {name: "pwrite64", fn: sysPwrite64, fast: plain, fd: true, sigpipe: true},
-	unix.SYS_IOCTL:             {name: "ioctl", fn: passthrough, fast: plain, fd: true},
+	unix.SYS_IOCTL:             {name: "ioctl", fn: sysIoctl, fast: plainUnlessRO, fd: true},
 	unix.SYS_FSTAT:             {name: "fstat", fn: sysFstat, fast: plain, fd: true},
 	unix.SYS_NEWFSTATAT:        {name: "newfstatat", fn: sysNewfstatat, paths: arg1, procView: true, fast: plainUnlessProcRSI, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, 3}},
 	unix.SYS_LSEEK:             {name: "lseek", fn: passthroughFast, fast: plain, fd: true},

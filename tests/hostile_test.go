@@ -228,3 +228,22 @@ func TestOwnFDArgs(t *testing.T) {
 		wantNative(t, nat, 0, append(want, "child exited 0\n")...)
 	})
 }
+
+// TestSigTid: kill(2) and rt_sigqueueinfo(2) given the tid of one of the program's
+// threads reach its process, no id next to its pid is a thread of its process that
+// kill(ID, 0) finds but the program does not have, and rt_sigqueueinfo(2) and
+// rt_tgsigqueueinfo(2) to the program's own process take any si_code, as on Linux
+// (testdata/hostile_sigtid.c). golos passed kill(2) of its own threads' ids to the host,
+// which found them (kill(ID, 0) 0, and any signal went to the program's process; their
+// /proc/ID showed them as the process's, TestProcTidDirs), and refused codes of the
+// kernel's and SI_TKILL with EPERM, which Linux answers only for another process.
+func TestSigTid(t *testing.T) {
+	forFlavours(t, "hostile_sigtid", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "kill(second thread's tid, SIGUSR1): 0, handled: 1, si_code SI_USER: yes\n",
+			"rt_sigqueueinfo(second thread's tid, SI_QUEUE): 0, handled: 2, value 41\n",
+			"ids after the pid that kill(ID, 0) finds as threads of this process: 0\n",
+			"rt_sigqueueinfo(self, SI_KERNEL): 0 , handled yes, si_code as given, value 100\n",
+			"rt_tgsigqueueinfo(self, SI_TKILL): 0 , handled yes, si_code as given, value 203\n", "done\n")
+	})
+}

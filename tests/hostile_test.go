@@ -247,3 +247,27 @@ func TestSigTid(t *testing.T) {
 			"rt_tgsigqueueinfo(self, SI_TKILL): 0 , handled yes, si_code as given, value 203\n", "done\n")
 	})
 }
+
+// TestProcNumaMaps: /proc/self/numa_maps lists the program's mappings alone, as maps, the
+// program's stack marked, without a root and in one with /proc grafted in
+// (testdata/hostile_numamaps.c). golos passed the host's file through: it listed golos's
+// own mappings (its executable by its host path among them), which maps leaves out.
+func TestProcNumaMaps(t *testing.T) {
+	forFlavours(t, "hostile_numamaps", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		if bytes.Contains(nat.stdout, []byte("no numa_maps")) {
+			t.Skip("no /proc/self/numa_maps here (a kernel without CONFIG_NUMA)")
+		}
+		want := "numa_maps: lines some, not starting a maps entry 0, marked stack 1, files maps does not name 0\n"
+		wantNative(t, nat, 0, want)
+		root := filepath.Join(t.TempDir(), "root")
+		rootCopy(t, p, filepath.Join(root, "bin", "hostile_numamaps"), 0o755)
+		if err := os.Mkdir(filepath.Join(root, "proc"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		g := runGolosRoot(t, &runOpts{}, root, false, []volBind{{host: "/proc", guest: "/proc"}}, "", "/bin/hostile_numamaps")
+		if golosRanOK(t, "golos run --root --volume /proc:/proc", g) && string(g.stdout) != want {
+			t.Errorf("golos run --root --volume /proc:/proc: stdout %q, want %q\nstderr:\n%s", g.stdout, want, clip(g.stderr))
+		}
+	})
+}

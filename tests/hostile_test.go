@@ -2,10 +2,13 @@ package tests
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -268,6 +271,68 @@ func TestProcNumaMaps(t *testing.T) {
 		g := runGolosRoot(t, &runOpts{}, root, false, []volBind{{host: "/proc", guest: "/proc"}}, "", "/bin/hostile_numamaps")
 		if golosRanOK(t, "golos run --root --volume /proc:/proc", g) && string(g.stdout) != want {
 			t.Errorf("golos run --root --volume /proc:/proc: stdout %q, want %q\nstderr:\n%s", g.stdout, want, clip(g.stderr))
+		}
+	})
+}
+
+// TestRootPathRace: a path another thread changes while golos looks at it cannot take a
+// call out of the root (testdata/hostile_pathrace.c): an open(2) of "/proc/self/fd",
+// swapped with a host file's absolute path, and fchmodat2(2) with AT_EMPTY_PATH of "",
+// swapped likewise, never reach the host file, with /proc grafted in or not. golos looked
+// at its copy of the path, then let the host read the program's again: the opens read
+// the host file, and fchmodat2 changed its mode.
+func TestRootPathRace(t *testing.T) {
+	forFlavours(t, "hostile_pathrace", func(t *testing.T, p string) {
+		h := t.TempDir()
+		canary := filepath.Join(h, "canary")
+		mk := func() {
+			if err := os.WriteFile(canary, []byte("the canary: outside the root\n"), 0o640); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(canary, 0o640); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mode := func() os.FileMode {
+			st, err := os.Stat(canary)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st.Mode().Perm()
+		}
+		mk()
+		var st syscall.Stat_t
+		if err := syscall.Stat(canary, &st); err != nil {
+			t.Fatal(err)
+		}
+		args := []string{canary, strconv.FormatUint(st.Ino, 10), "20000"}
+
+		// Natively on the host the same calls reach the file: the races are won there.
+		dir := t.TempDir()
+		if err := os.Chmod(dir, 0o711); err != nil {
+			t.Fatal(err)
+		}
+		nat := runNative(&runOpts{dir: dir}, append([]string{p}, args...)...)
+		wantNative(t, nat, 0, "fchmodat2: done\n")
+		if bytes.Contains(nat.stdout, []byte("open: escapes 0\n")) || mode() == 0o640 {
+			t.Logf("natively the races were not won (stdout %q, mode %v): the golos half shows less", nat.stdout, mode())
+		}
+
+		root := filepath.Join(h, "root")
+		rootCopy(t, p, filepath.Join(root, "bin", "hostile_pathrace"), 0o755)
+		if err := os.Mkdir(filepath.Join(root, "proc"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, binds := range [][]volBind{nil, {{host: "/proc", guest: "/proc"}}} {
+			mk()
+			what := fmt.Sprintf("golos run --root with %d volumes", len(binds))
+			g := runGolosRoot(t, &runOpts{}, root, false, binds, "", append([]string{"/bin/hostile_pathrace"}, args...)...)
+			if golosRanOK(t, what, g) && !bytes.Contains(g.stdout, []byte("open: escapes 0\n")) {
+				t.Errorf("%s: opens reached the host file: stdout\n%s", what, g.stdout)
+			}
+			if m := mode(); m != 0o640 {
+				t.Errorf("%s: fchmodat2 changed the host file's mode to %v", what, m)
+			}
 		}
 	})
 }

@@ -85,7 +85,7 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 			// (access_remote_vm), which a userfaultfd does not serve (EIO for a page
 			// a lazy fork's child has not fetched): the child fetches it all first.
 			t.p.finishLazy()
-			r := passthrough(t)
+			r := openProcPath(p, flags, mode)
 			if r >= 0 {
 				t.p.watchFD(int(r), &procMem{}) // procmem.go
 			}
@@ -94,7 +94,7 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 		if d := procDirOf(p); d != nil && (t.p.fsctx.root == nil || d.hide != hideNone) {
 			// Watched: a path relative to it is looked at (procPathArg), its listing
 			// is without golos's own descriptors or threads (sysGetdents64).
-			r := passthrough(t)
+			r := openProcPath(p, flags, mode)
 			if r >= 0 {
 				t.p.watchFD(int(r), d)
 			}
@@ -116,6 +116,18 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 		t.p.watchFD(fd, d)
 	} else if flags&unix.O_PATH == 0 {
 		t.p.watchDir(fd)
+	}
+	return int64(fd)
+}
+
+// openProcPath opens p, the cleaned path under /proc that golos looked at, on the host:
+// that path, not the program's, which another of its threads may change between golos's
+// look and the host's (a path swapped for a host file outside the root, or for
+// /proc/self/fd/N of golos's own descriptor, was opened as it was then).
+func openProcPath(p string, flags, mode uint64) int64 {
+	fd, err := unix.Open(p, int(flags), uint32(mode))
+	if err != nil {
+		return -int64(errnoOf(err))
 	}
 	return int64(fd)
 }

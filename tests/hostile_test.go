@@ -3,13 +3,16 @@ package tests
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestExecStack: a program whose PT_GNU_STACK asks for an executable stack (GCC's nested
@@ -333,6 +336,72 @@ func TestRootPathRace(t *testing.T) {
 			if m := mode(); m != 0o640 {
 				t.Errorf("%s: fchmodat2 changed the host file's mode to %v", what, m)
 			}
+		}
+	})
+}
+
+// TestRootSockRace: a socket address another thread changes while golos looks at it
+// cannot take connect(2), sendto(2) or sendmsg(2) to a unix socket outside the root
+// (testdata/hostile_sockrace.c): golos let an abstract address through to the host, which
+// read it again from the program's memory, where the other thread had put the path of a
+// host socket outside the root by then.
+func TestRootSockRace(t *testing.T) {
+	forFlavours(t, "hostile_sockrace", func(t *testing.T, p string) {
+		h, err := os.MkdirTemp("/tmp", "golos-sockrace-") // a short path: sun_path holds 108 bytes
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(h) })
+		streamPath, dgramPath := filepath.Join(h, "s"), filepath.Join(h, "d")
+		ln, err := net.Listen("unix", streamPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		var accepted atomic.Int64
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				accepted.Add(1)
+				c.Close()
+			}
+		}()
+		dg, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: dgramPath, Net: "unixgram"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dg.Close()
+		var received atomic.Int64
+		go func() {
+			buf := make([]byte, 16)
+			for {
+				if _, _, err := dg.ReadFrom(buf); err != nil {
+					return
+				}
+				received.Add(1)
+			}
+		}()
+		args := []string{streamPath, dgramPath, "5000"}
+		nat := runNative(&runOpts{dir: t.TempDir()}, append([]string{p}, args...)...)
+		wantNative(t, nat, 0, "connected ")
+		time.Sleep(100 * time.Millisecond)
+		if accepted.Load() == 0 || received.Load() == 0 {
+			t.Logf("natively the races were not won (%d connections, %d datagrams): the golos half shows less", accepted.Load(), received.Load())
+		}
+
+		root := filepath.Join(h, "root")
+		rootCopy(t, p, filepath.Join(root, "bin", "hostile_sockrace"), 0o755)
+		accepted.Store(0)
+		received.Store(0)
+		g := runGolosRoot(t, &runOpts{}, root, false, nil, "", append([]string{"/bin/hostile_sockrace"}, args...)...)
+		golosRanOK(t, "golos run --root", g)
+		time.Sleep(100 * time.Millisecond)
+		if accepted.Load() != 0 || received.Load() != 0 {
+			t.Errorf("golos run --root: %d connections and %d datagrams reached host sockets outside the root; stdout %q",
+				accepted.Load(), received.Load(), g.stdout)
 		}
 	})
 }

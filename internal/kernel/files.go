@@ -377,7 +377,13 @@ func sysOpenat2(t *Thread) int64 {
 			return -int64(unix.EROFS)
 		}
 		if !t.p.fsctx.root.HasVolumes() {
-			r := passthrough(t)
+			// With golos's copy of the struct open_how, whose RESOLVE_ flags another of
+			// the program's threads could clear once golos has looked.
+			howCopy := heapBytes(len(abi.Bytes(&how)))
+			copy(howCopy, abi.Bytes(&how))
+			args := t.args()
+			args[3] = uint64(len(howCopy))
+			r := callWithBytes(t, args, 2, howCopy, true)
 			if r >= 0 && flags&unix.O_PATH == 0 {
 				t.p.watchDir(int(r))
 			}

@@ -405,3 +405,16 @@ func TestRootSockRace(t *testing.T) {
 		}
 	})
 }
+
+// TestSCMRace: an SCM_RIGHTS message whose descriptor another thread rewrites while
+// golos looks at it never carries one of golos's own descriptors
+// (testdata/hostile_scmrace.c): golos checked its copy of the control data, then let the
+// host read the program's again, and the program received copies of golos's descriptors
+// (its runtime's poller, /proc/self/mem), which it could then use as its own. (A race:
+// before the fix it showed in some runs here, 16 descriptors in one, none in others.)
+func TestSCMRace(t *testing.T) {
+	forFlavours(t, "hostile_scmrace", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "sent some: yes; descriptors received that the program never had: 0\n")
+	})
+}

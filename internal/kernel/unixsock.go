@@ -191,16 +191,19 @@ func (t *Thread) msgAddr(fd int, h *abi.Msghdr) (sa []byte, done func(), e unix.
 	return sa, done, e, ok
 }
 
-// sendmsgRoot is sendmsg(2) in a root, with the message header golos read and its
+// sendmsgRoot is sendmsg(2) in a root, with the message header golos read (h, or read
+// here when nil) and its
 // destination address rewritten (or as golos read it: unixAddr); ok is false when golos could not
 // read the header (the host fails it with EFAULT).
-func sendmsgRoot(t *Thread) (int64, bool) {
+func sendmsgRoot(t *Thread, h *abi.Msghdr) (int64, bool) {
 	if t.p.fsctx.root == nil {
 		return 0, false
 	}
-	h := &heapMmsghdrs(1)[0].Hdr // the host reads it: not on a stack (heapBytes)
-	if copyIn(t.arg(1), abi.Bytes(h)) != 0 {
-		return 0, false
+	if h == nil {
+		h = &heapMmsghdrs(1)[0].Hdr // the host reads it: not on a stack (heapBytes)
+		if copyIn(t.arg(1), abi.Bytes(h)) != 0 {
+			return 0, false
+		}
 	}
 	sa, done, e, ok := t.msgAddr(int(int32(t.arg(0))), h)
 	switch {

@@ -2,7 +2,17 @@ package tests
 
 import (
 	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestExecStack: a program whose PT_GNU_STACK asks for an executable stack (GCC's nested
@@ -159,4 +169,252 @@ func golosRefused(t *testing.T, what string, g *result, want, note string) {
 	if !bytes.Contains(g.stderr, []byte(note)) {
 		t.Errorf("%s: stderr does not say %q\nstderr:\n%s", what, note, clip(g.stderr))
 	}
+}
+
+// TestProcTidDirs: /proc/TID of a thread that leads no thread group, which Linux finds
+// though /proc does not list it, and /proc/PID/task/TID of another process show no
+// descriptor the program did not open and no thread that is golos's
+// (testdata/hostile_procfd.c), in the program's own process and in a child's, without a
+// root and in one with /proc grafted in, where /proc/TID/cwd is the working directory
+// inside the root. golos took /proc/TID of any thread but the main one for another
+// process's directory: /proc/TID of its second thread listed golos's descriptors (the
+// runtime's poller, /proc/self/mem, the root's) and /proc/TID of each of golos's threads
+// was there, with its cwd link naming the root's host path; and a child's golos
+// descriptors showed through /proc/CHILD/fd/N and /proc/CHILD/task/CHILD/fd/N (golos
+// hid them only from the listing).
+func TestProcTidDirs(t *testing.T) {
+	forFlavours(t, "hostile_procfd", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0,
+			"threads of this process shown as /proc/TID besides the main one: 1, the second thread among them: yes\n",
+			"/proc/TID of the second thread: descriptors never opened shown 0, listed 0\n",
+			"/proc/TID/cwd of the second thread is /proc/self/cwd: yes\n",
+			"threads of the child shown as /proc/TID besides its main one: 0\n",
+			"/proc/CHILD: descriptors never opened shown 0, listed 0\n",
+			"/proc/CHILD/task/CHILD: descriptors never opened shown 0, listed 0\n", "done\n")
+
+		root := filepath.Join(t.TempDir(), "root")
+		rootCopy(t, p, filepath.Join(root, "bin", "hostile_procfd"), 0o755)
+		if err := os.Mkdir(filepath.Join(root, "proc"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		g := runGolosRoot(t, &runOpts{}, root, false, []volBind{{host: "/proc", guest: "/proc"}}, "", "/bin/hostile_procfd")
+		if !golosRanOK(t, "golos run --root --volume /proc:/proc", g) {
+			return
+		}
+		// In a root, golos resolves a path with a descriptor of its own for a directory
+		// on the way, at the lowest free number while the call lasts: a path through the
+		// program's own fd directory by that number finds it (a difference of its own,
+		// not this one's), so the lines of the program's own fd directories are left out.
+		skip := []string{"/proc/TID of the second thread: descriptors", "/proc/PID/task/TID of the second thread: descriptors"}
+		if got, want := outLinesWithout(g.stdout, skip...), outLinesWithout(nat.stdout, skip...); !slices.Equal(got, want) {
+			t.Errorf("golos run --root --volume /proc:/proc: stdout\n%s\nwant (native)\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+}
+
+// TestOwnFDArgs: a descriptor the program never opened, named in an argument that is a
+// descriptor but not the first (sendfile's in_fd, splice's and tee's fd_out,
+// copy_file_range's fd_in and fd_out, epoll_ctl's fd, mmap's fd), fails with EBADF in the
+// program and in a forked child (testdata/hostile_fdargs.c), from a rewritten site too.
+// golos checked only the first argument (and copy_file_range's not at all): the program
+// wrote to golos's copy of its standard error through splice and copy_file_range, added
+// golos's runtime poller, eventfds and root directory to an epoll set, and, in a child,
+// could write into the socket its golos keeps to the parent's.
+func TestOwnFDArgs(t *testing.T) {
+	forFlavours(t, "hostile_fdargs", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		var want []string
+		for _, who := range []string{"program", "child"} {
+			for _, call := range []string{"epoll_ctl fd", "sendfile in_fd", "splice fd_out", "tee fd_out",
+				"copy_file_range fd_in", "copy_file_range fd_out", "mmap fd"} {
+				want = append(want, who+": "+call+": descriptors never opened not EBADF: 0\n")
+			}
+		}
+		wantNative(t, nat, 0, append(want, "child exited 0\n")...)
+	})
+}
+
+// TestSigTid: kill(2) and rt_sigqueueinfo(2) given the tid of one of the program's
+// threads reach its process, no id next to its pid is a thread of its process that
+// kill(ID, 0) finds but the program does not have, and rt_sigqueueinfo(2) and
+// rt_tgsigqueueinfo(2) to the program's own process take any si_code, as on Linux
+// (testdata/hostile_sigtid.c). golos passed kill(2) of its own threads' ids to the host,
+// which found them (kill(ID, 0) 0, and any signal went to the program's process; their
+// /proc/ID showed them as the process's, TestProcTidDirs), and refused codes of the
+// kernel's and SI_TKILL with EPERM, which Linux answers only for another process.
+func TestSigTid(t *testing.T) {
+	forFlavours(t, "hostile_sigtid", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "kill(second thread's tid, SIGUSR1): 0, handled: 1, si_code SI_USER: yes\n",
+			"rt_sigqueueinfo(second thread's tid, SI_QUEUE): 0, handled: 2, value 41\n",
+			"ids after the pid that kill(ID, 0) finds as threads of this process: 0\n",
+			"rt_sigqueueinfo(self, SI_KERNEL): 0 , handled yes, si_code as given, value 100\n",
+			"rt_tgsigqueueinfo(self, SI_TKILL): 0 , handled yes, si_code as given, value 203\n", "done\n")
+	})
+}
+
+// TestProcNumaMaps: /proc/self/numa_maps lists the program's mappings alone, as maps, the
+// program's stack marked, without a root and in one with /proc grafted in
+// (testdata/hostile_numamaps.c). golos passed the host's file through: it listed golos's
+// own mappings (its executable by its host path among them), which maps leaves out.
+func TestProcNumaMaps(t *testing.T) {
+	forFlavours(t, "hostile_numamaps", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		if bytes.Contains(nat.stdout, []byte("no numa_maps")) {
+			t.Skip("no /proc/self/numa_maps here (a kernel without CONFIG_NUMA)")
+		}
+		want := "numa_maps: lines some, not starting a maps entry 0, marked stack 1, files maps does not name 0\n"
+		wantNative(t, nat, 0, want)
+		root := filepath.Join(t.TempDir(), "root")
+		rootCopy(t, p, filepath.Join(root, "bin", "hostile_numamaps"), 0o755)
+		if err := os.Mkdir(filepath.Join(root, "proc"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		g := runGolosRoot(t, &runOpts{}, root, false, []volBind{{host: "/proc", guest: "/proc"}}, "", "/bin/hostile_numamaps")
+		if golosRanOK(t, "golos run --root --volume /proc:/proc", g) && string(g.stdout) != want {
+			t.Errorf("golos run --root --volume /proc:/proc: stdout %q, want %q\nstderr:\n%s", g.stdout, want, clip(g.stderr))
+		}
+	})
+}
+
+// TestRootPathRace: a path another thread changes while golos looks at it cannot take a
+// call out of the root (testdata/hostile_pathrace.c): an open(2) of "/proc/self/fd",
+// swapped with a host file's absolute path, and fchmodat2(2) with AT_EMPTY_PATH of "",
+// swapped likewise, never reach the host file, with /proc grafted in or not. golos looked
+// at its copy of the path, then let the host read the program's again: the opens read
+// the host file, and fchmodat2 changed its mode.
+func TestRootPathRace(t *testing.T) {
+	forFlavours(t, "hostile_pathrace", func(t *testing.T, p string) {
+		h := t.TempDir()
+		canary := filepath.Join(h, "canary")
+		mk := func() {
+			if err := os.WriteFile(canary, []byte("the canary: outside the root\n"), 0o640); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(canary, 0o640); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mode := func() os.FileMode {
+			st, err := os.Stat(canary)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st.Mode().Perm()
+		}
+		mk()
+		var st syscall.Stat_t
+		if err := syscall.Stat(canary, &st); err != nil {
+			t.Fatal(err)
+		}
+		args := []string{canary, strconv.FormatUint(st.Ino, 10), "20000"}
+
+		// Natively on the host the same calls reach the file: the races are won there.
+		dir := t.TempDir()
+		if err := os.Chmod(dir, 0o711); err != nil {
+			t.Fatal(err)
+		}
+		nat := runNative(&runOpts{dir: dir}, append([]string{p}, args...)...)
+		wantNative(t, nat, 0, "fchmodat2: done\n")
+		if bytes.Contains(nat.stdout, []byte("open: escapes 0\n")) || mode() == 0o640 {
+			t.Logf("natively the races were not won (stdout %q, mode %v): the golos half shows less", nat.stdout, mode())
+		}
+
+		root := filepath.Join(h, "root")
+		rootCopy(t, p, filepath.Join(root, "bin", "hostile_pathrace"), 0o755)
+		if err := os.Mkdir(filepath.Join(root, "proc"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, binds := range [][]volBind{nil, {{host: "/proc", guest: "/proc"}}} {
+			mk()
+			what := fmt.Sprintf("golos run --root with %d volumes", len(binds))
+			g := runGolosRoot(t, &runOpts{}, root, false, binds, "", append([]string{"/bin/hostile_pathrace"}, args...)...)
+			if golosRanOK(t, what, g) && !bytes.Contains(g.stdout, []byte("open: escapes 0\n")) {
+				t.Errorf("%s: opens reached the host file: stdout\n%s", what, g.stdout)
+			}
+			if m := mode(); m != 0o640 {
+				t.Errorf("%s: fchmodat2 changed the host file's mode to %v", what, m)
+			}
+		}
+	})
+}
+
+// TestRootSockRace: a socket address another thread changes while golos looks at it
+// cannot take connect(2), sendto(2) or sendmsg(2) to a unix socket outside the root
+// (testdata/hostile_sockrace.c): golos let an abstract address through to the host, which
+// read it again from the program's memory, where the other thread had put the path of a
+// host socket outside the root by then.
+func TestRootSockRace(t *testing.T) {
+	forFlavours(t, "hostile_sockrace", func(t *testing.T, p string) {
+		h, err := os.MkdirTemp("/tmp", "golos-sockrace-") // a short path: sun_path holds 108 bytes
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(h) })
+		streamPath, dgramPath := filepath.Join(h, "s"), filepath.Join(h, "d")
+		ln, err := net.Listen("unix", streamPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		var accepted atomic.Int64
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				accepted.Add(1)
+				c.Close()
+			}
+		}()
+		dg, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: dgramPath, Net: "unixgram"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dg.Close()
+		var received atomic.Int64
+		go func() {
+			buf := make([]byte, 16)
+			for {
+				if _, _, err := dg.ReadFrom(buf); err != nil {
+					return
+				}
+				received.Add(1)
+			}
+		}()
+		args := []string{streamPath, dgramPath, "5000"}
+		nat := runNative(&runOpts{dir: t.TempDir()}, append([]string{p}, args...)...)
+		wantNative(t, nat, 0, "connected ")
+		time.Sleep(100 * time.Millisecond)
+		if accepted.Load() == 0 || received.Load() == 0 {
+			t.Logf("natively the races were not won (%d connections, %d datagrams): the golos half shows less", accepted.Load(), received.Load())
+		}
+
+		root := filepath.Join(h, "root")
+		rootCopy(t, p, filepath.Join(root, "bin", "hostile_sockrace"), 0o755)
+		accepted.Store(0)
+		received.Store(0)
+		g := runGolosRoot(t, &runOpts{}, root, false, nil, "", append([]string{"/bin/hostile_sockrace"}, args...)...)
+		golosRanOK(t, "golos run --root", g)
+		time.Sleep(100 * time.Millisecond)
+		if accepted.Load() != 0 || received.Load() != 0 {
+			t.Errorf("golos run --root: %d connections and %d datagrams reached host sockets outside the root; stdout %q",
+				accepted.Load(), received.Load(), g.stdout)
+		}
+	})
+}
+
+// TestSCMRace: an SCM_RIGHTS message whose descriptor another thread rewrites while
+// golos looks at it never carries one of golos's own descriptors
+// (testdata/hostile_scmrace.c): golos checked its copy of the control data, then let the
+// host read the program's again, and the program received copies of golos's descriptors
+// (its runtime's poller, /proc/self/mem), which it could then use as its own. (A race:
+// before the fix it showed in some runs here, 16 descriptors in one, none in others.)
+func TestSCMRace(t *testing.T) {
+	forFlavours(t, "hostile_scmrace", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "sent some: yes; descriptors received that the program never had: 0\n")
+	})
 }

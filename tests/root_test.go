@@ -637,7 +637,10 @@ func probeOps(lines ...string) probeCase {
 // EROFS, as on a read-only mount (open(2), mkdir(2), unlink(2), rename(2), chmod(2),
 // truncate(2), symlink(2), link(2), utimensat(2), access(2) W_OK, chown(2), setxattr(2),
 // mknod(2), and the calls on a descriptor opened read-only: fchmod(2), futimens(3),
-// fchown(2), fsetxattr(2), fchownat(2) and utimensat(2) with AT_EMPTY_PATH); reads work; and on the host the root is as it was.
+// fchown(2), fsetxattr(2), fchownat(2) and utimensat(2) with AT_EMPTY_PATH, ioctl(2)'s
+// FS_IOC_SETFLAGS and FS_IOC_FSSETXATTR); reads work; and on the host the root is as it
+// was. (golos passed the ioctls through: a program could make a file of a read-only root
+// immutable or append-only on the host.)
 func TestRootReadOnly(t *testing.T) {
 	const erofs = "EROFS"
 	c := probeOps(
@@ -672,6 +675,8 @@ func TestRootReadOnly(t *testing.T) {
 		"futimens /sub/hello: "+erofs,
 		"fchown /sub/hello: "+erofs,
 		"fsetxattr /sub/hello: "+erofs,
+		"chattr /sub/hello: "+erofs,
+		"fsxattr /sub/hello: "+erofs,
 		"fchownat_empty /sub/hello: "+erofs,
 		"utimensat_empty /sub/hello: "+erofs,
 		"fchmod / 700: "+erofs,
@@ -769,6 +774,8 @@ func TestRootVolume(t *testing.T) {
 			"futimens /data/f: "+erofs,
 			"fchownat_empty /data/f: "+erofs,
 			"utimensat_empty /data/f: "+erofs,
+			"chattr /data/f: "+erofs,
+			"fsxattr /data/f: "+erofs,
 			"access /data/f w: "+erofs,
 			"write /sub/inroot x: ok",
 			`read /sub/inroot: "x"`,

@@ -69,6 +69,22 @@
 	JCXZQ	ok; \
 	JMP	notplain
 
+// FD_ARG_TO_GO, in fastEntry (AX = the syscall number), jumps to notplain when the
+// call's argument in reg is a descriptor (table: FDRSISyscalls, FDRDXSyscalls) that is
+// one of golos's own (OwnFDs), else to ok; R11 ends holding the number's low 16 bits
+// again. Flags untouched, as FD_TO_GO.
+#define FD_ARG_TO_GO(table, reg, ok) \
+	MOVWQZX	AX, R11; \
+	LEAQ	table(SB), CX; \
+	MOVBQZX	(CX)(R11*1), CX; \
+	JCXZQ	ok; \
+	MOVWQZX	reg, CX; \
+	LEAQ	·OwnFDs(SB), R11; \
+	MOVBQZX	(R11)(CX*1), CX; \
+	MOVWQZX	AX, R11; \
+	JCXZQ	ok; \
+	JMP	notplain
+
 // CLEAR_FLAGS loads the flags Go's code expects: DF and AC clear, only IF (which user
 // code cannot change) and the always-one bit 1 set. The application may leave AC set
 // (alignment checking), which Linux keeps in a signal handler's flags and across
@@ -587,8 +603,11 @@ pathrdi:
 	MOVQ	DI, R11
 	JMP	·fastProbe(SB)
 fdcheck:
-	// A call on a descriptor of golos's, or one golos watches, goes to Go.
-	FD_TO_GO(plain)
+	// A call on a descriptor of golos's, or one golos watches, goes to Go, and so does
+	// one that names one of golos's own in another argument.
+	FD_TO_GO(fdok)
+fdok:
+	JMP	fdargs			// out of the way: the jumps above reach plain by JRCXZ
 plain:
 	JMP	·fastCallStart(SB)
 	// PlainSelect (select): plain unless nfds (RDI, an int) reaches golos's lowest
@@ -612,6 +631,12 @@ selsmall:
 selplain:
 	MOVWQZX	AX, R11
 	JMP	plain
+fdargs:
+	FD_ARG_TO_GO(·FDRSISyscalls, SI, fdrdx)
+fdrdx:
+	FD_ARG_TO_GO(·FDRDXSyscalls, DX, fdplain)
+fdplain:
+	JMP	·fastCallStart(SB)	// (not "JMP plain": the assembler would aim the JRCXZ there)
 
 // fastProbe looks at application memory at R11 (the application's pointer) before a
 // call is made plain. For sendmsg (the number in AX) R11 is its struct msghdr: a message

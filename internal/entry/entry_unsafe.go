@@ -162,6 +162,12 @@ func checkLayout() error {
 // on one of them to Go instead of making it (both indexed by the low 16 bits).
 var FDSyscalls, GoFDs [1 << 16]uint8
 
+// FDRSISyscalls and FDRDXSyscalls mark the syscalls whose second (RSI) or third (RDX)
+// argument is a file descriptor too (sendfile's in_fd, splice's fd_out, epoll_ctl's fd):
+// fastEntry sends such a call that names one of golos's own there (OwnFDs) to Go, which
+// refuses it (indexed by the syscall number's low 16 bits).
+var FDRSISyscalls, FDRDXSyscalls [1 << 16]uint8
+
 // OwnFDs marks golos's own descriptors alone (indexed by the low 16 bits, as GoFDs): a
 // rewritten site's poll or ppoll that names one of them goes to Go, which answers
 // POLLNVAL for it as for a closed descriptor (poll(2)); one that names only the

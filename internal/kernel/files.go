@@ -85,7 +85,7 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 			// (access_remote_vm), which a userfaultfd does not serve (EIO for a page
 			// a lazy fork's child has not fetched): the child fetches it all first.
 			t.p.finishLazy()
-			r := passthrough(t)
+			r := openProcPath(p, flags, mode)
 			if r >= 0 {
 				t.p.watchFD(int(r), &procMem{}) // procmem.go
 			}
@@ -94,7 +94,7 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 		if d := procDirOf(p); d != nil && (t.p.fsctx.root == nil || d.hide != hideNone) {
 			// Watched: a path relative to it is looked at (procPathArg), its listing
 			// is without golos's own descriptors or threads (sysGetdents64).
-			r := passthrough(t)
+			r := openProcPath(p, flags, mode)
 			if r >= 0 {
 				t.p.watchFD(int(r), d)
 			}
@@ -116,6 +116,18 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 		t.p.watchFD(fd, d)
 	} else if flags&unix.O_PATH == 0 {
 		t.p.watchDir(fd)
+	}
+	return int64(fd)
+}
+
+// openProcPath opens p, the cleaned path under /proc that golos looked at, on the host:
+// that path, not the program's, which another of its threads may change between golos's
+// look and the host's (a path swapped for a host file outside the root, or for
+// /proc/self/fd/N of golos's own descriptor, was opened as it was then).
+func openProcPath(p string, flags, mode uint64) int64 {
+	fd, err := unix.Open(p, int(flags), uint32(mode))
+	if err != nil {
+		return -int64(errnoOf(err))
 	}
 	return int64(fd)
 }
@@ -309,6 +321,20 @@ func (p *Process) ownFD(fd int) bool {
 	return false
 }
 
+// ownFDArg reports whether one of the arguments in args, each a descriptor, is one of
+// golos's own: sendfile(2)'s in_fd, splice(2)'s and copy_file_range(2)'s fd_out, tee(2)'s
+// fd_out, epoll_ctl(2)'s fd. Through them a program would read, write or watch golos's
+// descriptors (its standard error's copy, its sockets to the other golos processes of
+// the tree) where Linux answers EBADF for a descriptor that is not open.
+func (t *Thread) ownFDArg(args argMask) bool {
+	for i := range 6 {
+		if args&(1<<i) != 0 && t.p.ownFD(int(int32(t.arg(i)))) {
+			return true
+		}
+	}
+	return false
+}
+
 // openat2(2)'s struct open_how, and the flags Linux's build_open_flags (fs/open.c) accepts
 // in it (include/linux/fcntl.h VALID_OPEN_FLAGS, VALID_RESOLVE_FLAGS; O_PATH_FLAGS).
 const (
@@ -365,7 +391,13 @@ func sysOpenat2(t *Thread) int64 {
 			return -int64(unix.EROFS)
 		}
 		if !t.p.fsctx.root.HasVolumes() {
-			r := passthrough(t)
+			// With golos's copy of the struct open_how, whose RESOLVE_ flags another of
+			// the program's threads could clear once golos has looked.
+			howCopy := heapBytes(len(abi.Bytes(&how)))
+			copy(howCopy, abi.Bytes(&how))
+			args := t.args()
+			args[3] = uint64(len(howCopy))
+			r := callWithBytes(t, args, 2, howCopy, true)
 			if r >= 0 && flags&unix.O_PATH == 0 {
 				t.p.watchDir(int(r))
 			}

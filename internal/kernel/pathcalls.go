@@ -212,7 +212,7 @@ func (t *Thread) accessCall(dirArg, pathArg, modeArg int, flags uint64) int64 {
 		how = entryLast
 	}
 	if flags&unix.AT_EMPTY_PATH != 0 && t.emptyPath(pathArg) {
-		return passthrough(t)
+		return t.onDescriptor(pathArg)
 	}
 	return t.pathCall(dirArg, pathArg, how, false)
 }

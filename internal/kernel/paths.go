@@ -111,6 +111,14 @@ func (t *Thread) pathCallThen(dirArg, pathArg int, how follow, write bool, then 
 	return ret
 }
 
+// onDescriptor makes the call whose path (at pathArg) emptyPath found empty, with
+// AT_EMPTY_PATH, on its descriptor: with golos's own empty path in place of the
+// program's, which another of the program's threads may change once golos has looked (to
+// an absolute host path, which the host would take as it is, outside the root).
+func (t *Thread) onDescriptor(pathArg int) int64 {
+	return hostCall(t.ctx.Regs.RAX, t.args(), map[int]string{pathArg: ""})
+}
+
 // atCall is pathCall for the *at syscalls whose flags (at flagArg) may hold
 // AT_SYMLINK_NOFOLLOW or AT_EMPTY_PATH.
 func (t *Thread) atCall(dirArg, pathArg, flagArg int, write bool) int64 {
@@ -124,7 +132,7 @@ func (t *Thread) atCall(dirArg, pathArg, flagArg int, write bool) int64 {
 		if write && t.fdWrite(int(int32(t.arg(dirArg)))) {
 			return -int64(unix.EROFS)
 		}
-		return passthrough(t)
+		return t.onDescriptor(pathArg)
 	}
 	how := followLast
 	if flags&unix.AT_SYMLINK_NOFOLLOW != 0 {

@@ -38,6 +38,8 @@ func (t *Thread) selfProcFile(p string) ([]byte, bool) {
 		return t.p.smaps(), true
 	case isProcSelf(p, "smaps_rollup"):
 		return t.p.smapsRollup(), true
+	case isProcSelf(p, "numa_maps"):
+		return t.p.numaMaps(), true
 	case isProcSelf(p, "cmdline"):
 		return mmCmdline(readSelf, t.p.mm.args, t.p.mm.env), true // cmdline.go
 	case isProcSelf(p, "environ"):
@@ -274,6 +276,71 @@ func (p *Process) smaps() []byte {
 		return nil
 	}
 	return p.programMappings(linuxSharedAnon(raw), nil)
+}
+
+// numaMaps is /proc/self/numa_maps (proc_pid_numa_maps(5)) with the program's mappings
+// alone, as maps: the host's line of each mapping that begins in the program's memory (or
+// is the vDSO's), the file named as the program sees it, and "heap" and "stack" on the
+// program's (Linux's show_numa_map marks the brk area and the mapping that holds
+// mm->start_stack), not on golos's. Without this the file listed golos's own mappings,
+// its executable by its host path among them.
+func (p *Process) numaMaps() []byte {
+	raw, err := readHostFile("/proc/self/numa_maps")
+	if err != nil {
+		return nil
+	}
+	vdso, _ := p.vdsoParts()
+	p.mm.mu.Lock()
+	defer p.mm.mu.Unlock()
+	p.mm.syncStack()
+	var out bytes.Buffer
+	for _, line := range strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		lo, err := strconv.ParseUint(f[0], 16, 64)
+		if err != nil {
+			continue
+		}
+		shared := false
+		for _, m := range vdso {
+			shared = shared || m.Lo == lo
+		}
+		var in [2]uint64
+		for _, r := range p.mm.owned.r {
+			if r[0] <= lo && lo < r[1] {
+				in = r
+			}
+		}
+		if !shared && in[1] == 0 {
+			continue // golos's
+		}
+		fields := []string{f[0], f[1]}
+		file := false
+		for _, w := range f[2:] {
+			switch {
+			case w == "heap" || w == "stack":
+				continue // the host's, golos's: the program's are marked below
+			case strings.HasPrefix(w, "file="):
+				w, file = "file="+p.guestMapName(strings.TrimPrefix(w, "file=")), true
+			}
+			fields = append(fields, w)
+		}
+		mark := ""
+		switch {
+		case shared:
+		case in[0] <= p.mm.startStack && p.mm.startStack < in[1]:
+			mark = "stack"
+		case !file && lo >= pageUp(p.mm.brkStart) && lo < p.mm.brkMapped:
+			mark = "heap"
+		}
+		if mark != "" {
+			fields = append(fields[:2], append([]string{mark}, fields[2:]...)...)
+		}
+		out.WriteString(strings.Join(fields, " ") + "\n")
+	}
+	return out.Bytes()
 }
 
 // smapsRollup is /proc/self/smaps_rollup summed over the program's mappings (smaps)

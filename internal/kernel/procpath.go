@@ -74,7 +74,54 @@ func (t *Thread) procPathArg(dirArg, pathArg int) (string, unix.Errno) {
 	if p != "/proc" && p != "/proc/" && !strings.HasPrefix(p, "/proc/") {
 		return "", 0
 	}
-	return p, 0
+	return t.p.procByTid(p), 0
+}
+
+// procByTid spells cleaned path p, when it names a thread that leads no thread group by
+// its tid at the top of /proc (/proc/TID/…), as that thread's entry in its process's task
+// directory (/proc/PID/task/TID/…), the spelling golos matches. Linux finds any thread
+// there, though /proc lists only the thread group leaders (fs/proc/base.c:
+// proc_pid_lookup looks a task up by any id, proc_pid_readdir lists tgids), and
+// /proc/TID shows its process's descriptors, memory, working directory and threads as
+// /proc/PID does. So /proc/TID of a thread of golos's own process is this process's
+// directory (and of one of golos's threads, none: procHidden), and /proc/TID of another
+// process's thread is that process's (another golos's, which hides its own: peerHidden).
+// Any other path is returned as it is.
+func (p *Process) procByTid(path string) string {
+	s, ok := strings.CutPrefix(path, "/proc/")
+	if !ok {
+		return path
+	}
+	head, rest, sub := strings.Cut(s, "/")
+	tid, err := strconv.Atoi(head)
+	if err != nil || tid <= 0 || tid == selfPid {
+		return path
+	}
+	tgid := 0
+	switch {
+	case p.thread(tid) != nil, unix.Tgkill(selfPid, tid, 0) == nil:
+		tgid = selfPid // the program's thread, or golos's
+	default:
+		tgid = threadGroup(tid)
+	}
+	if tgid <= 0 || tgid == tid {
+		return path
+	}
+	out := "/proc/" + strconv.Itoa(tgid) + "/task/" + head
+	if sub {
+		out += "/" + rest
+	}
+	return out
+}
+
+// threadGroup is the thread group (the process) of thread tid, as the Tgid line of its
+// status file names it (proc_pid_status(5)), or 0 when there is no such thread.
+func threadGroup(tid int) int {
+	b, ok := readProc("/proc/" + strconv.Itoa(tid) + "/status")
+	if !ok {
+		return 0
+	}
+	return int(statusField(b, "Tgid:"))
 }
 
 // devFDIsProcFD reports whether /dev/fd (the root's, with one) is the usual symlink to
@@ -186,7 +233,8 @@ func (p *Process) procHidden(path string) bool {
 	}
 	rest, ok := procRest(path)
 	if !ok {
-		return false
+		// Another process's directory: its golos says what is its own.
+		return (p.fsctx.root == nil || p.procMounted()) && peerHidden(path)
 	}
 	if r, ok := strings.CutPrefix(rest, "map_files/"); ok {
 		n, _, _ := strings.Cut(r, "/")
@@ -202,7 +250,7 @@ func (p *Process) procHidden(path string) bool {
 			}
 		}
 	}
-	return (p.fsctx.root == nil || p.procMounted()) && peerHidden(path)
+	return false
 }
 
 // procTask returns the thread a cleaned path names in this process's task directory

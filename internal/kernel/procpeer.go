@@ -436,20 +436,34 @@ func peerHide(d *procDir) func(int) bool {
 }
 
 // peerHidden reports whether cleaned path p goes through one of golos's own descriptors
-// in another process's fd or fdinfo directory, or through one of golos's threads in its
-// task directory (procHidden, for another process).
+// in another process's fd or fdinfo directory (or a thread's there), or through one of
+// golos's threads in its task directory (procHidden, for another process).
 func peerHidden(p string) bool {
 	pid, _, ok := otherProcPath(p)
 	if !ok {
 		return false
 	}
 	s := strings.TrimPrefix(p, "/proc/"+strconv.Itoa(pid)+"/")
+	if r, ok := strings.CutPrefix(s, "task/"); ok {
+		// A thread's directory: none for one of golos's threads, and the process's
+		// descriptors and mappings in one of the program's (proc(5): /proc/PID/task/TID
+		// has the fd, fdinfo and map_files directories of /proc/PID).
+		n, after, _ := strings.Cut(r, "/")
+		tid, err := strconv.Atoi(n)
+		if err != nil {
+			return false
+		}
+		if hide := peerHide(&procDir{hide: hideThreads, pid: pid}); hide != nil && hide(tid) {
+			return true
+		}
+		s = after
+	}
 	if r, ok := strings.CutPrefix(s, "map_files/"); ok {
 		n, _, _ := strings.Cut(r, "/")
 		hide := peerMapHide(pid)
 		return hide != nil && hide(n)
 	}
-	for _, dir := range []string{"fd/", "fdinfo/", "task/"} {
+	for _, dir := range []string{"fd/", "fdinfo/"} {
 		r, ok := strings.CutPrefix(s, dir)
 		if !ok {
 			continue
@@ -459,11 +473,7 @@ func peerHidden(p string) bool {
 		if err != nil {
 			return false
 		}
-		d := &procDir{hide: hideOwnFDs, pid: pid}
-		if dir == "task/" {
-			d.hide = hideThreads
-		}
-		hide := peerHide(d)
+		hide := peerHide(&procDir{hide: hideOwnFDs, pid: pid})
 		return hide != nil && hide(v)
 	}
 	return false

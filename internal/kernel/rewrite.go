@@ -383,6 +383,12 @@ func (p *Process) setPlainSyscalls() {
 			// golos's own descriptors answer EBADF (poll.go), which the entry code leaves
 			// to Go when nfds reaches the lowest of them (entry.SelectSlack).
 			entry.PlainSyscalls[nr] = entry.PlainSelect
+		case r.fast == plainUnlessRO:
+			// A request that changes a file in a read-only part fails with EROFS there
+			// (sysIoctl); without one, golos has nothing to do.
+			if !root || !p.fsctx.root.HasReadOnly() {
+				entry.PlainSyscalls[nr] = 1
+			}
 		case r.fast == plainArchPrctlFS:
 			// FS is the application's alone and the host checks the address as golos
 			// would (sysArchPrctl); GS is golos's, so ARCH_SET_GS and ARCH_GET_GS still
@@ -409,6 +415,12 @@ func (p *Process) setPlainSyscalls() {
 		// descriptor may be golos's; none of them is plain.)
 		if r.fd || r.at != nil && r.at.dir[0] == 0 && r.at.dir[1] < 0 {
 			entry.FDSyscalls[nr] = 1
+		}
+		if r.fdArgs&arg1 != 0 {
+			entry.FDRSISyscalls[nr] = 1
+		}
+		if r.fdArgs&arg2 != 0 {
+			entry.FDRDXSyscalls[nr] = 1
 		}
 	}
 }

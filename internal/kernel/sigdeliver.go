@@ -27,6 +27,11 @@ func sysKill(t *Thread) int64 {
 	if pid == 0 || pid < -1 && -pid == unix.Getpgrp() {
 		return t.p.groupKill(userInfo(sig), passthroughFast(t))
 	}
+	if self, ok := t.p.pidOfTid(pid); !ok {
+		return -int64(unix.ESRCH)
+	} else if self {
+		pid = selfPid
+	}
 	if pid != selfPid {
 		return passthroughFast(t)
 	}
@@ -38,6 +43,26 @@ func sysKill(t *Thread) int64 {
 	}
 	t.p.sendProcess(userInfo(sig))
 	return 0
+}
+
+// pidOfTid says what kill(2) or rt_sigqueueinfo(2) given pid reaches when pid is the tid
+// of a thread of golos's process other than its first: Linux takes any tid for its
+// thread's process (kernel/signal.c: kill_proc_info finds the task by any id), so one of
+// the program's threads stands for this process (self); one of golos's own threads is no
+// thread of the program's (ok false: ESRCH, as for an id no task has). Any other pid is
+// left as it is (self and ok true only for this process's own).
+func (p *Process) pidOfTid(pid int) (self, ok bool) {
+	switch {
+	case pid == selfPid:
+		return true, true
+	case pid <= 0:
+		return false, true
+	case p.thread(pid) != nil:
+		return true, true
+	case unix.Tgkill(selfPid, pid, 0) == nil:
+		return false, false
+	}
+	return false, true
 }
 
 // userInfo is the siginfo of a signal the application sends itself with kill(2).
@@ -98,6 +123,11 @@ func (t *Thread) tkill(tid, sig int) int64 {
 // rt_sigqueueinfo(2) and rt_tgsigqueueinfo(2): a signal with the caller's siginfo.
 func sysRtSigqueueinfo(t *Thread) int64 {
 	pid, sig, infoAddr := int(int32(t.arg(0))), int(int32(t.arg(1))), t.arg(2)
+	if self, ok := t.p.pidOfTid(pid); !ok {
+		return -int64(unix.ESRCH)
+	} else if self {
+		pid = selfPid
+	}
 	if pid != selfPid {
 		return passthroughFast(t)
 	}
@@ -134,9 +164,10 @@ func readQueuedInfo(sig int, addr uint64) (siginfo, unix.Errno) {
 	if e := copyIn(addr, abi.Bytes(raw)); e != 0 {
 		return siginfo{}, e
 	}
-	if raw.Code >= 0 || raw.Code == abi.SI_TKILL {
-		return siginfo{}, unix.EPERM // only negative codes other than SI_TKILL may be forged
-	}
+	// Any code may be given for the caller's own process: Linux refuses a code of the
+	// kernel's (>= 0) or SI_TKILL with EPERM only for another process's
+	// (kernel/signal.c: do_rt_sigqueueinfo, do_rt_tgsigqueueinfo), and golos answers for
+	// its own process only.
 	raw.Signo = int32(sig)
 	return siginfo{signo: int32(sig), code: raw.Code, raw: raw}, 0
 }

@@ -15,14 +15,49 @@ import (
 // messages before the first such one, or fails with EBADF when it is the first
 // (sendmmsg(2): "If an error occurs after at least one message has been sent, the call
 // succeeds, and returns the number of messages sent").
+//
+// sendmsg's header and control data go to the host as golos read them (msgCopy): another
+// of the program's threads could put one of golos's descriptors in the control data once
+// golos has looked.
 func sysSendmsg(t *Thread) int64 {
-	if len(t.p.files.ownFDs) > 0 && t.msgOwnFD(t.arg(1)) {
-		return -int64(unix.EBADF)
+	var h *abi.Msghdr
+	var ctl []byte
+	if len(t.p.files.ownFDs) > 0 {
+		var ok bool
+		if h, ctl, ok = t.msgCopy(t.arg(1)); !ok {
+			h = nil
+		} else if t.ctlOwnFD(ctl) {
+			return -int64(unix.EBADF)
+		}
 	}
-	if r, ok := sendmsgRoot(t); ok { // a unix socket path inside the root (unixsock.go)
+	if r, ok := sendmsgRoot(t, h); ok { // a unix socket path inside the root (unixsock.go)
+		keepAlive(ctl)
+		return r
+	}
+	if h != nil {
+		r := callWithBytes(t, t.args(), 1, abi.Bytes(h), true)
+		keepAlive(ctl)
 		return r
 	}
 	return passthrough(t)
+}
+
+// msgCopy reads the struct msghdr at addr and its control data into golos's memory (on
+// the heap: the host reads them), the header naming the copy of the control data; ok is
+// false when there is no control data, or either cannot be read (the host fails the call
+// with EFAULT), or it is larger than the host takes (optmem_max, far below 1 MiB: ENOBUFS
+// before it reads it).
+func (t *Thread) msgCopy(addr uint64) (h *abi.Msghdr, ctl []byte, ok bool) {
+	h = &heapMmsghdrs(1)[0].Hdr
+	if copyIn(addr, abi.Bytes(h)) != 0 || h.Control == 0 || h.Controllen < abi.SizeofCmsghdr || h.Controllen > 1<<20 {
+		return nil, nil, false
+	}
+	ctl = heapBytes(int(h.Controllen))
+	if copyIn(h.Control, ctl) != 0 {
+		return nil, nil, false
+	}
+	h.Control = bytesAddr(ctl)
+	return h, ctl, true
 }
 
 func sysSendmmsg(t *Thread) int64 {
@@ -67,6 +102,12 @@ func (t *Thread) msgOwnFD(addr uint64) bool {
 	if copyIn(ctl, buf) != 0 {
 		return false
 	}
+	return t.ctlOwnFD(buf)
+}
+
+// ctlOwnFD reports whether control data buf has an SCM_RIGHTS message that names one of
+// golos's descriptors.
+func (t *Thread) ctlOwnFD(buf []byte) bool {
 	// Each struct cmsghdr (its cmsg_len counts itself), then its data; each header at an
 	// 8-byte boundary (CMSG_NXTHDR). SCM_RIGHTS's data is an array of int.
 	for off := 0; off+abi.SizeofCmsghdr <= len(buf); {

@@ -56,7 +56,7 @@ func (t *Thread) statAt(dirArg, pathArg, flagArg, bufArg int, statx bool) int64 
 	}
 	flags := t.arg(flagArg)
 	if flags&unix.AT_EMPTY_PATH != 0 && t.emptyPath(pathArg) {
-		r := passthrough(t)
+		r := t.onDescriptor(pathArg)
 		if r == 0 {
 			fd := int(int32(t.arg(dirArg)))
 			t.addLinks(bufArg, statx, func() uint64 { return t.p.fsctx.root.ExtraLinksFD(fd) })

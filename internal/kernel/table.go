@@ -27,6 +27,7 @@ type sysRecord struct {
 	procView bool    // the handler shows some files under /proc/ otherwise than the host
 	fast     fastClass
 	fd       bool    // the first argument is a descriptor: EBADF on one of golos's own
+	fdArgs   argMask // other arguments that are always descriptors: EBADF on one of golos's own too
 	at       *atArgs // the directory descriptors and the paths relative to them (*at calls)
 
 	noRestart bool // never restarted after a handler, even with SA_RESTART (signal(7))
@@ -61,6 +62,7 @@ const (
 	plainUnlessMaskR10                  // ppoll: plain unless a signal mask is given (R10), then as plainPoll
 	plainPoll                           // poll: plain unless a pollfd names one of golos's own descriptors
 	plainSelect                         // select: plain unless nfds reaches golos's lowest descriptor
+	plainUnlessRO                       // ioctl: plain unless a part of the root is read-only (sysIoctl)
 )
 
 // syscalls holds a row for every x86-64 syscall number up to the last one
@@ -121,7 +123,7 @@ var syscallTable = [len(syscalls)]sysRecord{
 	unix.SYS_WRITEV:            {name: "writev", fn: sysWritev, fast: plain, fd: true, sigpipe: true},
 	unix.SYS_PREAD64:           {name: "pread64", fn: sysPread64, fast: plain, fd: true},
 	unix.SYS_PWRITE64:          {name: "pwrite64", fn: sysPwrite64, fast: plain, fd: true, sigpipe: true},
-	unix.SYS_IOCTL:             {name: "ioctl", fn: passthrough, fast: plain, fd: true},
+	unix.SYS_IOCTL:             {name: "ioctl", fn: sysIoctl, fast: plainUnlessRO, fd: true},
 	unix.SYS_FSTAT:             {name: "fstat", fn: sysFstat, fast: plain, fd: true},
 	unix.SYS_NEWFSTATAT:        {name: "newfstatat", fn: sysNewfstatat, paths: arg1, procView: true, fast: plainUnlessProcRSI, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, 3}},
 	unix.SYS_LSEEK:             {name: "lseek", fn: passthroughFast, fast: plain, fd: true},
@@ -187,16 +189,16 @@ var syscallTable = [len(syscalls)]sysRecord{
 	unix.SYS_REMOVEXATTR:       {name: "removexattr", fn: sysRemovexattr, paths: arg0, fast: plainWithoutRoot},
 	unix.SYS_LREMOVEXATTR:      {name: "lremovexattr", fn: sysLremovexattr, paths: arg0, fast: plainWithoutRoot},
 	unix.SYS_FREMOVEXATTR:      {name: "fremovexattr", fn: sysFremovexattr, fast: plainWithoutRoot, fd: true},
-	unix.SYS_SENDFILE:          {name: "sendfile", fn: passthrough, fast: plain, fd: true, sigpipe: true},
-	unix.SYS_COPY_FILE_RANGE:   {name: "copy_file_range", fn: passthrough},
-	unix.SYS_SPLICE:            {name: "splice", fn: passthrough, fast: plain, fd: true, sigpipe: true},
-	unix.SYS_TEE:               {name: "tee", fn: passthrough, fd: true, sigpipe: true},
+	unix.SYS_SENDFILE:          {name: "sendfile", fn: passthrough, fast: plain, fd: true, fdArgs: arg1, sigpipe: true},
+	unix.SYS_COPY_FILE_RANGE:   {name: "copy_file_range", fn: passthrough, fd: true, fdArgs: arg2},
+	unix.SYS_SPLICE:            {name: "splice", fn: passthrough, fast: plain, fd: true, fdArgs: arg2, sigpipe: true},
+	unix.SYS_TEE:               {name: "tee", fn: passthrough, fd: true, fdArgs: arg1, sigpipe: true},
 	unix.SYS_POLL:              {name: "poll", fn: sysPoll, fast: plainPoll, noRestart: true},
 	unix.SYS_PPOLL:             {name: "ppoll", fn: sysPpoll, fast: plainUnlessMaskR10, noRestart: true},
 	unix.SYS_SELECT:            {name: "select", fn: sysSelect, fast: plainSelect, noRestart: true},
 	unix.SYS_PSELECT6:          {name: "pselect6", fn: sysPselect6, noRestart: true},
 	unix.SYS_EPOLL_CREATE1:     {name: "epoll_create1", fn: passthroughFast, fast: plain},
-	unix.SYS_EPOLL_CTL:         {name: "epoll_ctl", fn: passthroughFast, fast: plain, fd: true},
+	unix.SYS_EPOLL_CTL:         {name: "epoll_ctl", fn: passthroughFast, fast: plain, fd: true, fdArgs: arg2},
 	unix.SYS_EPOLL_WAIT:        {name: "epoll_wait", fn: passthroughWait, fast: plain, fd: true, noRestart: true},
 	unix.SYS_EPOLL_PWAIT:       {name: "epoll_pwait", fn: sysEpollPwait, fast: plainUnlessMaskR8, fd: true, noRestart: true},
 	unix.SYS_EVENTFD2:          {name: "eventfd2", fn: passthroughFast, fast: plain},

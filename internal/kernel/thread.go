@@ -569,7 +569,7 @@ func (t *Thread) syscall() {
 	}
 	switch {
 	case stopped:
-	case rec.fd && t.p.ownFD(int(int32(r.RDI))):
+	case rec.fd && t.p.ownFD(int(int32(r.RDI))), rec.fdArgs != 0 && t.ownFDArg(rec.fdArgs):
 		ret = -int64(unix.EBADF) // golos's own descriptors are not there for the application
 	case t.ownDirFD(nr):
 		ret = -int64(unix.EBADF) // nor as the directory of a relative path

@@ -53,28 +53,33 @@ const sunPathMax = 108
 
 // unixAddr rewrites the socket address of n bytes at addr, given for a call on socket
 // fd, when golos has a root and it is an AF_UNIX path address: sa is the address to give
-// the host instead, and done releases what it names after the call. When ok is false the
-// call goes to the host unchanged (no root, not a path, not a unix socket, or an address
-// the host will refuse or ignore itself); e is the call's error when golos answers it.
+// the host instead, and done releases what it names after the call; any other address it
+// read goes to the host as golos read it. When ok is false the call goes to the host
+// unchanged (no root, or an address the host refuses without reading it); e is the call's
+// error when golos answers it.
 func (t *Thread) unixAddr(fd int, addr, n uint64, how addrUse) (sa []byte, done func(), e unix.Errno, ok bool) {
 	if t.p.fsctx.root == nil || addr == 0 || n <= 2 || n > 110 { // sizeof(struct sockaddr_un)
 		return nil, nil, 0, false
 	}
 	buf := make([]byte, n)
 	if copyIn(addr, buf) != 0 {
-		return nil, nil, 0, false // the host fails it with EFAULT
+		return nil, nil, unix.EFAULT, true // as the host (net/socket.c, move_addr_to_kernel)
 	}
+	// From here on an address golos leaves as it is goes to the host as golos read it
+	// (asRead): another of the program's threads may change the program's once golos
+	// has looked, to the path of a socket outside the root, which the host would take.
+	asRead := func() ([]byte, func(), unix.Errno, bool) { return buf, func() {}, 0, true }
 	if binary.LittleEndian.Uint16(buf) != unix.AF_UNIX || buf[2] == 0 {
-		return nil, nil, 0, false
+		return asRead()
 	}
 	if d, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DOMAIN); err != nil || d != unix.AF_UNIX {
-		return nil, nil, 0, false // the host answers for another family's socket
+		return asRead() // the host answers for another family's socket
 	}
 	if how == sendAddr {
 		// Only a datagram socket sends to an address; a stream or seqpacket one fails
 		// with EISCONN or EOPNOTSUPP without looking it up (net/unix/af_unix.c).
 		if ty, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || ty != unix.SOCK_DGRAM {
-			return nil, nil, 0, false
+			return asRead()
 		}
 	}
 	p := buf[2:]
@@ -186,20 +191,26 @@ func (t *Thread) msgAddr(fd int, h *abi.Msghdr) (sa []byte, done func(), e unix.
 	return sa, done, e, ok
 }
 
-// sendmsgRoot is sendmsg(2) with a rewritten destination address; ok is false when the
-// call needs none.
-func sendmsgRoot(t *Thread) (int64, bool) {
+// sendmsgRoot is sendmsg(2) in a root, with the message header golos read (h, or read
+// here when nil) and its
+// destination address rewritten (or as golos read it: unixAddr); ok is false when golos could not
+// read the header (the host fails it with EFAULT).
+func sendmsgRoot(t *Thread, h *abi.Msghdr) (int64, bool) {
 	if t.p.fsctx.root == nil {
 		return 0, false
 	}
-	h := &heapMmsghdrs(1)[0].Hdr // the host reads it: not on a stack (heapBytes)
-	if copyIn(t.arg(1), abi.Bytes(h)) != 0 {
-		return 0, false
+	if h == nil {
+		h = &heapMmsghdrs(1)[0].Hdr // the host reads it: not on a stack (heapBytes)
+		if copyIn(t.arg(1), abi.Bytes(h)) != 0 {
+			return 0, false
+		}
 	}
 	sa, done, e, ok := t.msgAddr(int(int32(t.arg(0))), h)
 	switch {
 	case !ok:
-		return 0, false
+		// No address: still the message header golos read, whose msg_name another
+		// thread could otherwise set once golos has looked.
+		done = func() {}
 	case e != 0:
 		return -int64(e), true
 	}
@@ -210,8 +221,8 @@ func sendmsgRoot(t *Thread) (int64, bool) {
 }
 
 // sendmmsgRoot is sendmmsg(2) of vlen messages with their destination addresses
-// rewritten, from a copy of the array whose msg_len fields are copied back; ok is false
-// when no message needs it. A message whose address golos refuses ends the batch there,
+// rewritten (or copied), from a copy of the array whose msg_len fields are copied back;
+// ok is false when golos could not read the array. A message whose address golos refuses ends the batch there,
 // as the host's error would (or fails the call when it is the first).
 func sendmmsgRoot(t *Thread, vlen uint64) (int64, bool) {
 	if t.p.fsctx.root == nil || vlen == 0 {
@@ -229,11 +240,10 @@ func sendmmsgRoot(t *Thread, vlen uint64) (int64, bool) {
 			d()
 		}
 	}()
-	any := false
 	for i := uint64(0); i < vlen; i++ {
 		sa, done, e, ok := t.msgAddr(fd, &arr[i].Hdr)
 		if !ok {
-			continue
+			continue // no address: as golos read the header (sendmsgRoot)
 		}
 		if e != 0 {
 			if i == 0 {
@@ -242,11 +252,7 @@ func sendmmsgRoot(t *Thread, vlen uint64) (int64, bool) {
 			vlen, arr = i, arr[:i]
 			break
 		}
-		any = true
 		keep, dones = append(keep, sa), append(dones, done)
-	}
-	if !any {
-		return 0, false
 	}
 	args := t.args()
 	args[2] = vlen

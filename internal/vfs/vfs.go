@@ -392,6 +392,17 @@ func (fs *FS) ReadOnlyHost(host string) bool {
 	return m.ReadOnly
 }
 
+// HasReadOnly reports whether some part of the root is read-only: the root or a volume
+// (":ro"), or a virtual directory (which stands for a volume's mount point).
+func (fs *FS) HasReadOnly() bool {
+	for _, m := range fs.mounts {
+		if m.ReadOnly {
+			return true
+		}
+	}
+	return fs.HasVolumes()
+}
+
 // Guest maps a host path (of a descriptor, from /proc/self/fd) back to the guest path
 // that names it; ok is false for a file outside every mount.
 func (fs *FS) Guest(host string) (string, bool) {

@@ -32,6 +32,10 @@
  *   futimens P          open(O_RDONLY) + futimens(3)
  *   fchown P            open(O_RDONLY) + fchown(2) to the file's own owner and group
  *   fsetxattr P         open(O_RDONLY) + fsetxattr(2) user.golos = "1"
+ *   chattr P            open(O_RDONLY) + ioctl(2) FS_IOC_GETFLAGS, then FS_IOC_SETFLAGS
+ *                       with the flags it read (ioctl_iflags(2): chattr(1)'s call)
+ *   fsxattr P           open(O_RDONLY) + ioctl(2) FS_IOC_FSGETXATTR, then
+ *                       FS_IOC_FSSETXATTR with the attributes it read
  *   fchownat_empty P    open(O_RDONLY) + fchownat(fd, "", own owner, AT_EMPTY_PATH)
  *   utimensat_empty P   open(O_RDONLY) + utimensat(fd, "", 2001-09-09, AT_EMPTY_PATH)
  *   openat D NAME       open(D, O_RDONLY) + openat(2) of NAME relative to it: its first line
@@ -59,12 +63,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 #include "ename.h"
+
+/* linux/fs.h's, which musl-gcc's headers lack. */
+#define PROBE_FS_IOC_GETFLAGS 0x80086601
+#define PROBE_FS_IOC_SETFLAGS 0x40086602
+#define PROBE_FS_IOC_FSGETXATTR 0x801c581f
+#define PROBE_FS_IOC_FSSETXATTR 0x401c5820
+struct probe_fsxattr {
+	uint32_t xflags, extsize, nextents, projid, cowextsize;
+	unsigned char pad[8];
+};
 
 static void done(int r)
 {
@@ -177,6 +193,17 @@ static void on_fd(const char *op, const char *p, const char *arg)
 		r = fchown(fd, st.st_uid, st.st_gid);
 	else if (strcmp(op, "fsetxattr") == 0)
 		r = fsetxattr(fd, "user.golos", "1", 1, 0);
+	else if (strcmp(op, "chattr") == 0) {
+		int flags = 0;
+		r = ioctl(fd, PROBE_FS_IOC_GETFLAGS, &flags);
+		if (r == 0)
+			r = ioctl(fd, PROBE_FS_IOC_SETFLAGS, &flags); /* the same flags: nothing changes */
+	} else if (strcmp(op, "fsxattr") == 0) {
+		struct probe_fsxattr fa;
+		r = ioctl(fd, PROBE_FS_IOC_FSGETXATTR, &fa);
+		if (r == 0)
+			r = ioctl(fd, PROBE_FS_IOC_FSSETXATTR, &fa);
+	}
 	else if (strcmp(op, "fchownat_empty") == 0)
 		r = fchownat(fd, "", st.st_uid, st.st_gid, AT_EMPTY_PATH);
 	else if (strcmp(op, "utimensat_empty") == 0) {
@@ -363,7 +390,7 @@ static int nargs(const char *op)
 	static const char *const zero[] = {"cwd", "argv0", "exe", "mapfiles", "mounts"};
 	static const char *const one[] = {"chdir", "fchdir", "read", "ls", "stat", "lstat", "readlink", "openw", "openrw",
 					  "opentrunc", "creat", "tmpfile", "mkdir", "rmdir", "unlink", "mkfifo", "utime",
-					  "chown", "setxattr", "futimens", "fchown", "fsetxattr", "opath",
+					  "chown", "setxattr", "futimens", "fchown", "fsetxattr", "chattr", "fsxattr", "opath",
 					  "fchownat_empty", "utimensat_empty", "maps", "childcwd", "getfl",
 					  "getflpath"};
 	static const char *const two[] = {"write", "append", "rename", "link", "symlink", "chmod", "truncate", "access",

@@ -68,17 +68,8 @@ const retakeJe = 7
 // 20 µs. memcached under golos took 2,700 Ps a second that way, and its requests cost
 // 1.12–1.21× native; the preemption itself (preemptone) is untouched.
 func keepSyscallPs(path string) error {
-	return patchFunc(path, "runtime.retake", func(code []byte) (int, []byte, error) {
-		// Only where the whole sequence is found, once: the bytes name the stack slots
-		// and the P's fields of the runtime it was measured with (go1.26, which the TLS
-		// move pins).
-		at := bytes.Index(code, retakeSyscallCheck)
-		if at < 0 || bytes.Contains(code[at+1:], retakeSyscallCheck) {
-			return 0, nil, fmt.Errorf("%d times the code that takes a P in a syscall after forcePreemptNS (movzbl 0x2f(%%rsp),%%edx; test; je; …; mov 0x14(%%rdx),%%r8d; …), want once: a Go runtime golos was not measured with (internal/build/patch.go)",
-				bytes.Count(code, retakeSyscallCheck))
-		}
-		return at + retakeJe, []byte{0xeb}, nil // jmp rel8
-	})
+	return patchOnce(path, "runtime.retake", retakeSyscallCheck, retakeJe, []byte{0xeb}, // jmp rel8
+		"the code that takes a P in a syscall after forcePreemptNS (movzbl 0x2f(%rsp),%edx; test; je; …; mov 0x14(%rdx),%r8d; …)")
 }
 
 // sysmonBackoffCheck is the code at the top of the Go runtime's sysmon loop
@@ -122,15 +113,22 @@ const sysmonIdleTicks = 4
 // the CPU the program needs: 5% of the CPU time of a loop of forks. From then on the
 // runtime's own rules apply (10 ms at most between ticks).
 func sysmonBackoff(path string) error {
-	return patchFunc(path, "runtime.sysmon", func(code []byte) (int, []byte, error) {
-		// Only where the whole sequence is found, once: registers and constants of the
-		// runtime it was measured with (go1.26, which the TLS move pins).
-		at := bytes.Index(code, sysmonBackoffCheck)
-		if at < 0 || bytes.Contains(code[at+1:], sysmonBackoffCheck) {
-			return 0, nil, fmt.Errorf("%d times the code that chooses sysmon's sleep (test %%rax,%%rax; jne; mov $0x14,%%ebx; …; cmp $0x32,%%rax; setg; …), want once: a Go runtime golos was not measured with (internal/build/patch.go)",
-				bytes.Count(code, sysmonBackoffCheck))
+	return patchOnce(path, "runtime.sysmon", sysmonBackoffCheck, sysmonIdleImm, []byte{sysmonIdleTicks},
+		"the code that chooses sysmon's sleep (test %rax,%rax; jne; mov $0x14,%ebx; …; cmp $0x32,%rax; setg; …)")
+}
+
+// patchOnce writes b at offset at of the code sequence seq in function sym of the ELF
+// file at path, only where seq stands exactly once: the bytes name the registers, stack
+// slots, fields and constants of the runtime it was measured with (go1.26, which the TLS
+// move pins). Otherwise it refuses, saying how often it found seq (what, in words).
+func patchOnce(path, sym string, seq []byte, at int, b []byte, what string) error {
+	return patchFunc(path, sym, func(code []byte) (int, []byte, error) {
+		i := bytes.Index(code, seq)
+		if i < 0 || bytes.Contains(code[i+1:], seq) {
+			return 0, nil, fmt.Errorf("%d times %s, want once: a Go runtime golos was not measured with (internal/build/patch.go)",
+				bytes.Count(code, seq), what)
 		}
-		return at + sysmonIdleImm, []byte{sysmonIdleTicks}, nil
+		return i + at, b, nil
 	})
 }
 

@@ -9,106 +9,72 @@ import (
 	"testing"
 )
 
-// TestSkipCgroupProcs patches a Go program built by the toolchain golos is built with:
-// the function's first byte becomes ret; patched again, the function no longer begins
-// with the instruction the patch was measured over, and the patch refuses, naming what it
-// found and changing nothing.
+// TestSkipCgroupProcs: the function's first byte becomes ret; patched again, the function
+// no longer begins with the instruction the patch was measured over, and the patch
+// refuses, naming what it found.
 func TestSkipCgroupProcs(t *testing.T) {
-	path := buildGoProgram(t)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := skipCgroupProcs(path); err != nil {
-		t.Fatalf("first patch: %v", err)
-	}
-	after, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := countDiff(b, after); diff != 1 {
-		t.Errorf("the patch changed %d bytes, want 1", diff)
-	}
-	err = skipCgroupProcs(path)
-	if err == nil || !strings.Contains(err.Error(), "begins with c3 3b 66 10") {
-		t.Errorf("second patch: %v, want a refusal naming the bytes found", err)
-	}
-	again, _ := os.ReadFile(path)
-	if !bytes.Equal(after, again) {
-		t.Error("the refused patch changed the file")
+	b, after, at := patchTwice(t, skipCgroupProcs, "begins with c3 3b 66 10")
+	if b[at] != 0x49 || after[at] != 0xc3 {
+		t.Errorf("the changed byte: %x -> %x, want the cmp's 49 -> ret (c3)", b[at], after[at])
 	}
 }
 
-// TestKeepSyscallPs patches a Go program built by the toolchain golos is built with: one
-// byte of runtime.retake changes, from je to jmp; patched again, the code the patch was
-// measured over is no longer there, and the patch refuses, changing nothing.
+// TestKeepSyscallPs: one byte of runtime.retake changes, from je to jmp; patched again,
+// the code the patch was measured over is no longer there, and the patch refuses.
 func TestKeepSyscallPs(t *testing.T) {
+	b, after, at := patchTwice(t, keepSyscallPs, "0 times")
+	if b[at] != 0x74 || after[at] != 0xeb {
+		t.Errorf("the changed byte: %x -> %x, want je rel8 (74) -> jmp rel8 (eb)", b[at], after[at])
+	}
+}
+
+// TestSysmonBackoff: the immediate of sysmon's cmp $50,%rax becomes sysmonIdleTicks;
+// patched again, the code the patch was measured over is no longer there.
+func TestSysmonBackoff(t *testing.T) {
+	b, after, at := patchTwice(t, sysmonBackoff, "0 times")
+	i := bytes.Index(b, sysmonBackoffCheck)
+	if i < 0 || at != i+sysmonIdleImm || !bytes.Equal(b[i+12:i+15], []byte{0x48, 0x83, 0xf8}) {
+		t.Fatalf("the patch changed the byte at %d, want the immediate of the cmp $imm8,%%rax at %d", at, i+sysmonIdleImm)
+	}
+	if b[at] != 50 || after[at] != sysmonIdleTicks {
+		t.Errorf("the cmp's immediate: %d -> %d, want 50 (the runtime's) -> %d", b[at], after[at], sysmonIdleTicks)
+	}
+}
+
+// patchTwice builds a Go program with the toolchain golos is built with, patches it, and
+// checks that exactly one byte changed; then patches it again, which must refuse with an
+// error containing refusal and change nothing. It returns the file before and after the
+// first patch, and where they differ.
+func patchTwice(t *testing.T, patch func(path string) error, refusal string) (before, after []byte, at int) {
+	t.Helper()
 	path := buildGoProgram(t)
-	b, err := os.ReadFile(path)
+	before, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := keepSyscallPs(path); err != nil {
+	if err := patch(path); err != nil {
 		t.Fatalf("first patch: %v", err)
 	}
-	after, err := os.ReadFile(path)
-	if err != nil {
+	if after, err = os.ReadFile(path); err != nil {
 		t.Fatal(err)
 	}
-	if diff := countDiff(b, after); diff != 1 {
-		t.Errorf("the patch changed %d bytes, want 1", diff)
+	if diff := countDiff(before, after); diff != 1 {
+		t.Fatalf("the patch changed %d bytes, want 1", diff)
 	}
-	at := -1
-	for i := range b {
-		if b[i] != after[i] {
-			at = i
+	for at = range before {
+		if before[at] != after[at] {
 			break
 		}
 	}
-	if at < 0 || b[at] != 0x74 || after[at] != 0xeb {
-		t.Fatalf("the changed byte at %d: % x -> % x, want je rel8 (74) -> jmp rel8 (eb)", at, b[max(at, 0):max(at, 0)+1], after[max(at, 0):max(at, 0)+1])
-	}
-	err = keepSyscallPs(path)
-	if err == nil || !strings.Contains(err.Error(), "0 times") {
-		t.Errorf("second patch: %v, want a refusal saying the code is not there", err)
+	err = patch(path)
+	if err == nil || !strings.Contains(err.Error(), refusal) {
+		t.Errorf("second patch: %v, want a refusal (%q)", err, refusal)
 	}
 	again, _ := os.ReadFile(path)
 	if !bytes.Equal(after, again) {
 		t.Error("the refused patch changed the file")
 	}
-}
-
-func TestSysmonBackoff(t *testing.T) {
-	path := buildGoProgram(t)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sysmonBackoff(path); err != nil {
-		t.Fatalf("first patch: %v", err)
-	}
-	after, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := countDiff(b, after); diff != 1 {
-		t.Errorf("the patch changed %d bytes, want 1", diff)
-	}
-	at := bytes.Index(b, sysmonBackoffCheck)
-	if at < 0 || b[at+12] != 0x48 || b[at+13] != 0x83 || b[at+14] != 0xf8 {
-		t.Fatalf("the unpatched file has no cmp $imm8,%%rax in sysmon's sleep choice")
-	}
-	if b[at+sysmonIdleImm] != 50 || after[at+sysmonIdleImm] != sysmonIdleTicks {
-		t.Errorf("the cmp's immediate: %d -> %d, want 50 (the runtime's) -> %d", b[at+sysmonIdleImm], after[at+sysmonIdleImm], sysmonIdleTicks)
-	}
-	err = sysmonBackoff(path)
-	if err == nil || !strings.Contains(err.Error(), "0 times") {
-		t.Errorf("second patch: %v, want a refusal saying the code is not there", err)
-	}
-	again, _ := os.ReadFile(path)
-	if !bytes.Equal(after, again) {
-		t.Error("the refused patch changed the file")
-	}
+	return before, after, at
 }
 
 // buildGoProgram builds an empty Go program with the toolchain golos is built with.

@@ -353,22 +353,7 @@ func TestRootSockRace(t *testing.T) {
 		}
 		t.Cleanup(func() { os.RemoveAll(h) })
 		streamPath, dgramPath := filepath.Join(h, "s"), filepath.Join(h, "d")
-		ln, err := net.Listen("unix", streamPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		var accepted atomic.Int64
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				accepted.Add(1)
-				c.Close()
-			}
-		}()
+		_, accepted := countAccepts(t, "unix", streamPath)
 		dg, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: dgramPath, Net: "unixgram"})
 		if err != nil {
 			t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -363,4 +364,27 @@ func oneLine(t testing.TB, what string, s []byte) {
 	if line == "" || strings.Contains(line, "\n") {
 		t.Errorf("%s: want exactly one line on stderr, got %d bytes:\n%s", what, len(s), clip(s))
 	}
+}
+
+// countAccepts listens on network and address and counts the connections it accepts
+// (each closed at once) until the test ends.
+func countAccepts(t *testing.T, network, address string) (net.Listener, *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen(network, address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var n atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			c.Close()
+		}
+	}()
+	return ln, &n
 }

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -147,40 +146,10 @@ func TestSandboxEscape(t *testing.T) {
 		if err := os.WriteFile(canary, []byte(marker+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		ln, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		var accepted atomic.Int32
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				accepted.Add(1)
-				c.Close()
-			}
-		}()
+		ln, accepted := countAccepts(t, "tcp4", "127.0.0.1:0")
 		port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 		sockPath := filepath.Join(h, "sock")
-		uln, err := net.Listen("unix", sockPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer uln.Close()
-		var unixAccepted atomic.Int32
-		go func() {
-			for {
-				c, err := uln.Accept()
-				if err != nil {
-					return
-				}
-				unixAccepted.Add(1)
-				c.Close()
-			}
-		}()
+		_, unixAccepted := countAccepts(t, "unix", sockPath)
 
 		escape := func(flags []string, args ...string) *result {
 			t.Helper()

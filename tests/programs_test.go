@@ -366,3 +366,19 @@ func TestRlimitMem(t *testing.T) {
 		wantNative(t, nat, 0, "failures: 0")
 	})
 }
+
+// TestSharedAnonCommit: a shared anonymous mapping (or a shared one of /dev/zero) larger
+// than the machine can commit fails with ENOMEM when it is made, as natively, though golos
+// backs it with a memfd, whose pages the host charges only when they are touched.
+func TestSharedAnonCommit(t *testing.T) {
+	forFlavours(t, "mm_shared_commit", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		if mode, err := os.ReadFile("/proc/sys/vm/overcommit_memory"); err != nil || strings.TrimSpace(string(mode)) != "0" {
+			// Only the heuristic mode's answers are known; the others are still compared.
+			wantNative(t, nat, 0, "shared anonymous, one page: mapped\n")
+			return
+		}
+		wantNative(t, nat, 0, "shared anonymous: ENOMEM\n", "shared anonymous, MAP_NORESERVE: mapped\n",
+			"shared /dev/zero: ENOMEM\n", "private anonymous: ENOMEM\n", "shared anonymous, one page: mapped\n")
+	})
+}

@@ -248,6 +248,9 @@ func sysMmap(t *Thread) int64 {
 	held, mapFlags, mapFD, mapOff := -1, flags, fd, off
 	if flags&unix.MAP_SHARED != 0 && flags&(unix.MAP_HUGETLB|unix.MAP_GROWSDOWN) == 0 && off%pageSize == 0 &&
 		(flags&unix.MAP_ANONYMOUS != 0 || off == 0 && isDevZero(int(fd))) {
+		if e := chargeSharedAnon(length, int(flags)); e != 0 {
+			return -int64(e)
+		}
 		if held = sharedAnonFile(length); held >= 0 {
 			mapFlags, mapFD, mapOff = flags&^unix.MAP_ANONYMOUS, uint64(held), 0
 		}

@@ -71,6 +71,23 @@ func sharedAnonFile(length uint64) int {
 	return hi
 }
 
+// chargeSharedAnon answers as Linux would whether a shared anonymous mapping of length
+// bytes may be committed. Linux charges the whole of it when the mapping is made, unless
+// MAP_NORESERVE exempts it where overcommit allows (mm/shmem.c, shmem_acct_size; the
+// heuristic of vm.overcommit_memory=0 refuses one larger than RAM and swap:
+// mm/util.c, __vm_enough_memory), while a memfd's pages are charged only as they are
+// touched. So golos asks the host with a mapping of that kind that it unmaps at once: no
+// page is touched, and the answer is the host's under every overcommit mode.
+func chargeSharedAnon(length uint64, flags int) unix.Errno {
+	r, e := rawMmap(0, length, unix.PROT_NONE,
+		unix.MAP_SHARED|unix.MAP_ANONYMOUS|flags&unix.MAP_NORESERVE, -1, 0)
+	if e != 0 {
+		return e
+	}
+	unix.RawSyscall(unix.SYS_MUNMAP, uintptr(r), uintptr(length), 0)
+	return 0
+}
+
 // holdShared keeps fd, golos's own descriptor of the file now mapped shared at
 // [lo, hi), for the forks to come; a file already held keeps its first descriptor, and
 // fd is closed. Caller holds p.mm.mu.

@@ -138,11 +138,11 @@ func workloads(quick bool) []workload {
 			argv: []string{python3(), "-c", `import subprocess; subprocess.run(["true"])`},
 			unit: "ms", runs: 11, targets: []target{toNative("pysubprocess", 1.5)}},
 		{id: "redis", name: "redis-server, redis-benchmark -q -t set,get -n 20000 (client native)", server: redisServer,
-			unit: "us", runs: 5, only: []int{native, golos}, targets: []target{serverTarget("redis")}},
+			unit: "us", runs: 9, only: []int{native, golos}, targets: []target{serverTarget("redis")}},
 		{id: "nginx", name: "nginx, 1 worker, static page, ab -n 5000 -c 8 (client native)", server: nginxServer,
-			unit: "us", runs: 5, only: []int{native, golos}, targets: []target{serverTarget("nginx")}},
+			unit: "us", runs: 9, only: []int{native, golos}, targets: []target{serverTarget("nginx")}},
 		{id: "memcached", name: "memcached -t 2, memcslap set + get, 8 × 2000 each (client native)", server: memcachedServer,
-			unit: "us", runs: 5, only: []int{native, golos}, targets: []target{serverTarget("memcached")}},
+			unit: "us", runs: 9, only: []int{native, golos}, targets: []target{serverTarget("memcached")}},
 		// golos as an OCI runtime: the whole `podman run --rm` of the static hello, with
 		// runc and with golos-oci, both run by golos-bench itself (the native side).
 		{id: "podman_runc", name: "podman run --rm of the static hello, runc (native side)",

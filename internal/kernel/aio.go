@@ -61,6 +61,7 @@ func sysIoSetup(t *Thread) int64 {
 		}
 	}
 	m.owned.add(ring, hi)
+	m.notePeak()
 	m.data.remove(ring, hi)
 	return r
 }

@@ -20,6 +20,7 @@ import (
 
 	"golos/internal/abi"
 	"golos/internal/entry"
+	"golos/internal/loader"
 	"golos/internal/vfs"
 )
 
@@ -52,6 +53,7 @@ type forkState struct {
 	Auxv                  []byte
 	Stack                 [2]uint64
 	StartStack            uint64
+	Layout                loader.Layout // where the executable's code and data lie (mm_struct's)
 	BrkStart, BrkCur      uint64
 	BrkMapped             uint64
 	Cwd                   string
@@ -597,6 +599,7 @@ func (t *Thread) forkState(a abi.CloneArgs, conn, log int) (*forkState, []int, e
 		Auxv:         p.mm.auxv,
 		Stack:        p.mm.stack,
 		StartStack:   p.mm.startStack,
+		Layout:       p.mm.layout,
 		BrkStart:     p.mm.brkStart,
 		BrkCur:       p.mm.brkCur,
 		BrkMapped:    p.mm.brkMapped,

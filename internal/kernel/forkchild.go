@@ -192,6 +192,9 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 		}
 	}
 	p.mm.brkStart, p.mm.brkCur, p.mm.brkMapped = st.BrkStart, st.BrkCur, st.BrkMapped
+	// A child's peak starts at its size, as Linux's dup_mm sets hiwater_vm (kernel/fork.c).
+	p.mm.peak = p.mm.owned.size()
+	p.mm.layout = st.Layout
 	if err := p.openOwnFiles(seccompMode); err != nil {
 		return nil, nil, err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/loader"
 	"golos/internal/vfs"
 )
 
@@ -192,6 +193,10 @@ func (st *forkState) encode() []byte {
 	w.bytes(st.Auxv)
 	w.pair(st.Stack)
 	w.u64(st.StartStack)
+	w.u64(st.Layout.StartCode)
+	w.u64(st.Layout.EndCode)
+	w.u64(st.Layout.StartData)
+	w.u64(st.Layout.EndData)
 	w.u64(st.BrkStart)
 	w.u64(st.BrkCur)
 	w.u64(st.BrkMapped)
@@ -269,6 +274,7 @@ func decodeForkState(b []byte) (*forkState, error) {
 	st.Auxv = r.bytes()
 	st.Stack = r.pair()
 	st.StartStack = r.u64()
+	st.Layout = loader.Layout{StartCode: r.u64(), EndCode: r.u64(), StartData: r.u64(), EndData: r.u64()}
 	st.BrkStart = r.u64()
 	st.BrkCur = r.u64()
 	st.BrkMapped = r.u64()

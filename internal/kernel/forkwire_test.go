@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"golos/internal/loader"
 	"reflect"
 	"testing"
 
@@ -22,7 +23,7 @@ func TestForkWire(t *testing.T) {
 			Nofile: &unix.Rlimit{Cur: 7, Max: 9}, SigMask: 1, SigIgnored: 2, SigPending: 3, Seccomp: []byte{1}, OwnUTS: true,
 			AS: &unix.Rlimit{Cur: 10, Max: 11}, Data: &unix.Rlimit{Cur: 12, Max: 13}},
 		ExePath: "/bin/x", ExeGuestPath: "/x", Args: [2]uint64{26, 27}, Env: [2]uint64{27, 28},
-		Auxv: []byte{1, 2, 3}, Stack: [2]uint64{4, 5}, StartStack: 6,
+		Auxv: []byte{1, 2, 3}, Stack: [2]uint64{4, 5}, StartStack: 6, Layout: loader.Layout{StartCode: 60, EndCode: 61, StartData: 62, EndData: 63},
 		BrkStart: 10, BrkCur: 11, BrkMapped: 12, Cwd: "/c", Comm: "comm", VforkStack: [2]uint64{13, 14},
 		Thread: forkThread{Regs: entry.Regs{R8: 1, RIP: 2, RFLAGS: 3}, Xsave: []byte{9, 8}, AppGS: 15,
 			HasAppGS: true, FS: 16, Sigmask: 17, Altstack: [3]uint64{18, 19, 20}, ClearChildTid: 21,

@@ -44,6 +44,11 @@ type addressSpace struct {
 	// on the host, unseen (syncStack).
 	stack      [2]uint64
 	startStack uint64 // the stack pointer the program started with (mm->start_stack)
+	layout     loader.Layout
+	// peak is the most of owned there has been since the program was loaded or forked
+	// (Linux's hiwater_vm, status's VmPeak, without the kernel's shared pages): golos's
+	// own reservations make the host's meaningless for the program (notePeak).
+	peak uint64
 
 	// forkAdvised: the program gave MADV_DONTFORK or MADV_WIPEONFORK advice, which a fork
 	// then reads back from the host (forkadvice.go).
@@ -159,12 +164,21 @@ func (m *addressSpace) takeProgram(img *loader.Image, stack *loader.Stack) {
 	}
 	m.owned.add(stack.Mapped[0], stack.Mapped[1])
 	m.initBrk(img.BrkStart)
+	m.layout = img.Layout
+	m.peak = 0
+	m.notePeak()
 	m.mu.Unlock()
 	for _, c := range img.Code {
 		m.rw.addCode(c[0], c[1])
 	}
 	m.args, m.env, m.auxv, m.stack = stack.Args, stack.Env, stack.Auxv, stack.Zone
 	m.startStack = stack.SP
+}
+
+// notePeak records the program's mapped size if it is the most so far (peak), after a
+// mapping grew it. Caller holds m.mu.
+func (m *addressSpace) notePeak() {
+	m.peak = max(m.peak, m.owned.size())
 }
 
 func (m *addressSpace) initBrk(start uint64) {
@@ -192,6 +206,7 @@ func sysBrk(t *Thread) int64 {
 			return int64(m.brkCur)
 		}
 		m.owned.add(m.brkMapped, need)
+		m.notePeak()
 		m.data.add(m.brkMapped, need)
 	case need < m.brkMapped:
 		unix.RawSyscall(unix.SYS_MUNMAP, uintptr(need), uintptr(m.brkMapped-need), 0)
@@ -272,6 +287,7 @@ func sysMmap(t *Thread) int64 {
 		t.p.holdSharedCopy(int(fd), r, pageUp(r+length))
 	}
 	m.owned.add(r, pageUp(r+length))
+	m.notePeak()
 	if isData(prot, flags) {
 		m.data.add(r, pageUp(r+length))
 	} else {
@@ -393,6 +409,7 @@ func (m *addressSpace) syncStack() {
 				}
 			}
 			m.owned.add(b, edge)
+			m.notePeak()
 			r = m.owned.r
 			j = sort.Search(len(r), func(i int) bool { return r[i][0] >= b }) - 1
 		}
@@ -480,6 +497,7 @@ func (m *addressSpace) claimFree(lo, hi uint64) unix.Errno {
 	for _, g := range gaps {
 		m.owned.add(g[0], g[1])
 	}
+	m.notePeak()
 	return 0
 }
 
@@ -697,6 +715,7 @@ func sysMremap(t *Thread) int64 {
 		t.p.mm.rw.removeCode(old, pageUp(old+oldLen))
 	}
 	m.owned.add(uint64(r), pageUp(uint64(r)+newLen))
+	m.notePeak()
 	if wasData {
 		m.data.add(uint64(r), pageUp(uint64(r)+newLen))
 	}

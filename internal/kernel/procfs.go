@@ -3,6 +3,7 @@ package kernel
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,7 +50,9 @@ func (t *Thread) selfProcFile(p string) ([]byte, bool) {
 	case isProcSelf(p, "status"):
 		return t.status(hostProcFile(p, "status")), true
 	case isProcSelf(p, "stat"):
-		return t.p.stat(hostProcFile(p, "stat")), true
+		return t.stat(hostProcFile(p, "stat")), true
+	case isProcSelf(p, "statm"):
+		return t.p.statm(), true
 	case isProcSelf(p, "limits"):
 		return t.p.limits(), true
 	case t.p.fsctx.root != nil && (isProcSelf(p, "mountinfo") || isProcSelf(p, "mounts") || p == "/proc/mounts"):
@@ -95,6 +98,27 @@ type procSummary struct {
 	sigs map[string]uint64
 	// seccomp is the thread's seccomp mode and filter count; nil leaves the host's.
 	seccomp *[2]int
+	// vm is the program's memory (procvm.go); nil leaves the host's but for vmSize and
+	// vmData.
+	vm *vmCounts
+	// layout is where the program's code and data lie and its break starts, for stat;
+	// nil leaves the host's.
+	layout *statLayout
+	// peak is the most the program has had mapped (addressSpace.peak), for a process
+	// whose vm is counted from outside it (stoppedProcFile).
+	peak uint64
+}
+
+// statLayout is what stat shows of where the program lies (proc_pid_stat(5): startcode,
+// endcode, start_data, end_data, start_brk).
+type statLayout struct {
+	startCode, endCode, startData, endData, startBrk uint64
+}
+
+// layoutOf is the address space's statLayout. Caller holds m.mu.
+func (m *addressSpace) layoutOf() *statLayout {
+	l := m.layout
+	return &statLayout{l.StartCode, l.EndCode, l.StartData, l.EndData, m.brkStart}
 }
 
 // dispositions are the ignored and caught signals of the actions (status's SigIgn and
@@ -131,6 +155,9 @@ func (t *Thread) status(host string) []byte {
 	p.mm.syncStack()
 	s.vmSize, s.vmData = p.mm.owned.size(), p.mm.data.size()
 	p.mm.mu.Unlock()
+	if vm, ok := p.vmCounts(raw); ok {
+		s.vm = &vm
+	}
 	hand := p.sighand
 	hand.mu.Lock()
 	ign, cgt := dispositions(&hand.actions)
@@ -160,10 +187,16 @@ func (s *procSummary) status(raw []byte) []byte {
 			line = fmt.Sprintf("Seccomp_filters:\t%d\n", s.seccomp[1])
 		case strings.HasPrefix(line, "Threads:"):
 			line = fmt.Sprintf("Threads:\t%d\n", s.threads)
-		case strings.HasPrefix(line, "VmSize:"):
-			line = fmt.Sprintf("VmSize:\t%8d kB\n", s.vmSize>>10)
+		case strings.HasPrefix(line, "VmSize:") && s.vm == nil:
+			line = statusLine("VmSize:", s.vmSize)
 		case strings.HasPrefix(line, "VmData:"):
-			line = fmt.Sprintf("VmData:\t%8d kB\n", s.vmData>>10)
+			line = statusLine("VmData:", s.vmData)
+		case s.vm != nil:
+			if name, _, ok := strings.Cut(line, "\t"); ok {
+				if v, ok := s.vm.statusField(name); ok {
+					line = statusLine(name, v)
+				}
+			}
 		}
 		out.WriteString(line)
 	}
@@ -171,9 +204,11 @@ func (s *procSummary) status(raw []byte) []byte {
 }
 
 // stat is the host's stat file of the process (or of one of its threads, at host) with
-// the program's thread count, address-space size and the stack pointer it started with
-// (procSummary.stat).
-func (p *Process) stat(host string) []byte {
+// the program's thread count, memory, signals, the stack pointer it started with and
+// where its code and data lie (procSummary.stat). The signals are the reading thread's,
+// as status's are.
+func (t *Thread) stat(host string) []byte {
+	p := t.p
 	raw, err := readHostFile(host)
 	if err != nil {
 		return nil
@@ -182,7 +217,16 @@ func (p *Process) stat(host string) []byte {
 	p.mm.mu.Lock()
 	p.mm.syncStack()
 	s.vmSize, s.startStack = p.mm.owned.size(), p.mm.startStack
+	s.layout = p.mm.layoutOf()
 	p.mm.mu.Unlock()
+	if vm, ok := p.vmCounts(nil); ok {
+		s.vm = &vm
+	}
+	hand := p.sighand
+	hand.mu.Lock()
+	ign, cgt := dispositions(&hand.actions)
+	s.sigs = map[string]uint64{"SigPnd:": t.pending, "SigBlk:": t.sigmask, "SigIgn:": ign, "SigCgt:": cgt}
+	hand.mu.Unlock()
 	return s.stat(raw)
 }
 
@@ -193,14 +237,37 @@ func (p *Process) stat(host string) []byte {
 // parentheses.
 func (s *procSummary) stat(raw []byte) []byte {
 	head, f, ok := statFields(raw)
-	const numThreads, vsize, startStack = 20 - 3, 23 - 3, 28 - 3
+	// Fields as proc_pid_stat(5) numbers them, less 3: f[0] is field 3 (state).
+	const (
+		numThreads, vsize, rss, startCode, endCode, startStack = 20 - 3, 23 - 3, 24 - 3, 26 - 3, 27 - 3, 28 - 3
+		signal, blocked, sigIgnore, sigCatch                   = 31 - 3, 32 - 3, 33 - 3, 34 - 3
+		startData, endData, startBrk                           = 45 - 3, 46 - 3, 47 - 3
+	)
 	if !ok || len(f) <= startStack {
 		return raw
 	}
+	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
 	f[numThreads] = strconv.Itoa(s.threads)
-	f[vsize] = strconv.FormatUint(s.vmSize, 10)
-	if f[startStack] != "0" { // 0 where the reader may not see it (proc_pid_stat: permitted)
-		f[startStack] = strconv.FormatUint(s.startStack, 10)
+	f[vsize] = u(s.vmSize)
+	if s.vm != nil {
+		f[vsize], f[rss] = u(s.vm.size), u(s.vm.rss/pageSize)
+	}
+	// The fields a reader without ptrace access to the process sees as 0 stay 0
+	// (proc_pid_stat(5): permitted).
+	hidden := f[startStack] == "0"
+	if !hidden {
+		f[startStack] = u(s.startStack)
+	}
+	if l := s.layout; l != nil && !hidden && len(f) > startBrk {
+		f[startCode], f[endCode] = u(l.startCode), u(l.endCode)
+		f[startData], f[endData], f[startBrk] = u(l.startData), u(l.endData), u(l.startBrk)
+	}
+	// The obsolete signal bitmaps: the first 31 signals of the pending, blocked, ignored
+	// and caught sets (do_task_stat masks them with 0x7fffffff).
+	for i, name := range map[int]string{signal: "SigPnd:", blocked: "SigBlk:", sigIgnore: "SigIgn:", sigCatch: "SigCgt:"} {
+		if v, ok := s.sigs[name]; ok && len(f) > i {
+			f[i] = u(v & 0x7fffffff)
+		}
 	}
 	return []byte(head + " " + strings.Join(f, " ") + "\n")
 }
@@ -426,8 +493,13 @@ func (p *Process) programMappings(raw []byte, each func(header string, r [2]uint
 	p.mm.mu.Lock()
 	defer p.mm.mu.Unlock()
 	p.mm.syncStack()
-	view := mapsView{owned: &p.mm.owned, startStack: p.mm.startStack, brkStart: p.mm.brkStart, brkMapped: p.mm.brkMapped, name: p.guestMapName}
+	view := p.mapsView()
 	return view.programMappings(raw, each)
+}
+
+// mapsView is the process's mapsView. Caller holds p.mm.mu.
+func (p *Process) mapsView() mapsView {
+	return mapsView{owned: &p.mm.owned, startStack: p.mm.startStack, brkStart: p.mm.brkStart, brkMapped: p.mm.brkMapped, name: p.guestMapName}
 }
 
 // mapsView is what programMappings needs of a process: its program's memory, where its
@@ -602,16 +674,18 @@ func readHostFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer unix.Close(fd)
-	var out []byte
-	buf := make([]byte, 64<<10)
+	out := make([]byte, 0, 8<<10)
 	for {
-		n, err := unix.Read(fd, buf)
+		if len(out) == cap(out) {
+			out = slices.Grow(out, len(out))
+		}
+		n, err := unix.Read(fd, out[len(out):cap(out)])
 		if err != nil {
 			return nil, err
 		}
 		if n == 0 {
 			return out, nil
 		}
-		out = append(out, buf[:n]...)
+		out = out[:len(out)+n]
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"golos/internal/loader"
 	"golos/internal/vfs"
 )
 
@@ -319,7 +320,7 @@ func peerProcFile(p string, name func(string) string) ([]byte, bool) {
 		return nil, false
 	}
 	switch file {
-	case "maps", "smaps", "smaps_rollup", "environ", "auxv", "status", "stat", "limits", "mountinfo", "mounts":
+	case "maps", "smaps", "smaps_rollup", "environ", "auxv", "status", "stat", "statm", "limits", "mountinfo", "mounts":
 	default:
 		return nil, false
 	}
@@ -334,14 +335,14 @@ func peerProcFile(p string, name func(string) string) ([]byte, bool) {
 	return content, found && r.err == nil
 }
 
-// stoppedProcFile is file p of process pid, which is stopped: its status, stat, maps or
-// smaps, from the host's with what its golos published of its program
+// stoppedProcFile is file p of process pid, which is stopped: its status, stat, statm,
+// maps or smaps, from the host's with what its golos published of its program
 // (stoppedPeerMaps), as its golos would answer but for the other threads' signals, which
 // its main thread's stand for, and a stack grown since its golos last looked, which the
 // maps leave out. The other files (environ, auxv, limits, smaps_rollup…) are the host's.
 func stoppedProcFile(pid int, p, file string, name func(string) string) ([]byte, bool) {
 	switch file {
-	case "status", "stat", "maps", "smaps":
+	case "status", "stat", "statm", "maps", "smaps":
 	default:
 		return nil, false
 	}
@@ -353,7 +354,21 @@ func stoppedProcFile(pid int, p, file string, name func(string) string) ([]byte,
 	if err != nil {
 		return nil, false
 	}
+	if file == "stat" || file == "status" || file == "statm" {
+		// The program's memory, counted over its mappings in the host's smaps
+		// (procvm.go), with the status the host has now for its peak resident size.
+		smaps, err := readHostFile(strings.TrimSuffix(p, file) + "smaps")
+		if err != nil {
+			return nil, false
+		}
+		hostStatus, _ := readHostFile(strings.TrimSuffix(p, file) + "status")
+		code := loader.Layout{StartCode: s.layout.startCode, EndCode: s.layout.endCode}
+		vm := view.vmCounts(smaps, hostStatus, s.vmData, s.peak, code)
+		s.vm = &vm
+	}
 	switch file {
+	case "statm":
+		return s.vm.statm(loader.Layout{StartCode: s.layout.startCode, EndCode: s.layout.endCode}), true
 	case "stat":
 		return s.stat(raw), true
 	case "status":

@@ -126,6 +126,7 @@ func (m *addressSpace) shmatHost(id int, addr uint64, flg int) int64 {
 	}
 	hi := lo + pageUp(ds.Segsz)
 	m.owned.add(lo, hi)
+	m.notePeak()
 	m.data.remove(lo, hi)
 	return r
 }

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"golos/internal/abi"
+	"golos/internal/loader"
 )
 
 // Another process of the program's tree is another golos process, and the host's
@@ -47,6 +48,8 @@ type publication struct {
 	shdPnd      uint64 // shared.pending
 	mainMask    uint64 // the main thread's sigmask and pending signals
 	mainPnd     uint64
+	layout      uint64 // mm.layout, a loader.Layout: where the program's code and data lie
+	peak        uint64 // mm.peak
 }
 
 const publishedMagic = 0x676f6c6f73747265 // "golostre"
@@ -75,6 +78,7 @@ func (p *Process) publish() {
 	published.startStack = addr(unsafe.Pointer(&p.mm.startStack))
 	published.brkStart, published.brkMapped = addr(unsafe.Pointer(&p.mm.brkStart)), addr(unsafe.Pointer(&p.mm.brkMapped))
 	published.actions, published.shdPnd = addr(unsafe.Pointer(&p.sighand.actions)), addr(unsafe.Pointer(&p.shared.pending))
+	published.layout, published.peak = addr(unsafe.Pointer(&p.mm.layout)), addr(unsafe.Pointer(&p.mm.peak))
 	published.magic = publishedMagic
 	setHostCmdline(p.mm.args, p.mm.env) // and what the host shows (hostcmdline_unsafe.go)
 	p.serveProc()                       // and answers for the rest of its /proc directory (procpeer.go)
@@ -171,12 +175,16 @@ func stoppedPeerMaps(pid int) (s procSummary, tids, ownFDs []int, view mapsView,
 	act, ok9 := readRemote(pid, pub.actions, uint64(unsafe.Sizeof([65]abi.Sigaction{})))
 	brkStart, ok10 := words(pub.brkStart, 1)
 	brkMapped, ok11 := words(pub.brkMapped, 1)
-	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || !ok7 || !ok8 || !ok9 || !ok10 || !ok11 || len(t) == 0 {
+	layout, ok12 := words(pub.layout, int(unsafe.Sizeof(loader.Layout{})/8))
+	peak, ok13 := words(pub.peak, 1)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || !ok7 || !ok8 || !ok9 || !ok10 || !ok11 || !ok12 || !ok13 || len(t) == 0 {
 		return s, nil, nil, view, false
 	}
 	ign, cgt := dispositions((*[65]abi.Sigaction)(unsafe.Pointer(&act[0])))
+	l := *(*loader.Layout)(unsafe.Pointer(&layout[0]))
 	s = procSummary{threads: len(t), vmSize: size(owned), vmData: size(data), startStack: one[0],
-		sigs: map[string]uint64{"SigPnd:": pnd[0], "ShdPnd:": shd[0], "SigBlk:": mask[0], "SigIgn:": ign, "SigCgt:": cgt}}
+		sigs:   map[string]uint64{"SigPnd:": pnd[0], "ShdPnd:": shd[0], "SigBlk:": mask[0], "SigIgn:": ign, "SigCgt:": cgt},
+		layout: &statLayout{l.StartCode, l.EndCode, l.StartData, l.EndData, brkStart[0]}, peak: peak[0]}
 	view = mapsView{owned: &ranges{}, startStack: one[0], brkStart: brkStart[0], brkMapped: brkMapped[0],
 		name: func(name string) string { return name }}
 	for i := 0; i+1 < len(owned); i += 2 {

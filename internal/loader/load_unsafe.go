@@ -38,6 +38,36 @@ type Image struct {
 	// interpreter's does not count: fs/binfmt_elf.c, load_elf_binary reads only the
 	// executable's).
 	ExecStack bool
+	// Layout is where the executable's code and data lie, as Linux records them.
+	Layout Layout
+}
+
+// Layout is where an executable's code and data lie as Linux records them in its
+// mm_struct (fs/binfmt_elf.c, load_elf_binary): the code from the lowest executable
+// segment's start to the highest one's end in the file, the data from the highest
+// segment's start to the highest end in the file of any segment, each plus the load
+// bias. /proc/PID/stat shows them (startcode, endcode, start_data, end_data: proc_pid_stat(5))
+// and status's VmExe and statm's text count the code's pages.
+type Layout struct {
+	StartCode, EndCode, StartData, EndData uint64
+}
+
+// layout is f's Layout when it is loaded with bias.
+func (f *File) layout(bias uint64) Layout {
+	l := Layout{StartCode: ^uint64(0)}
+	for _, s := range f.Segments {
+		if s.Flags&PF_X != 0 {
+			l.StartCode = min(l.StartCode, s.Vaddr)
+			l.EndCode = max(l.EndCode, s.Vaddr+s.Filesz)
+		}
+		l.StartData = max(l.StartData, s.Vaddr)
+		l.EndData = max(l.EndData, s.Vaddr+s.Filesz)
+	}
+	l.StartCode += bias // without an executable segment, ~0UL plus the bias, as Linux's
+	l.EndCode += bias
+	l.StartData += bias
+	l.EndData += bias
+	return l
 }
 
 // Opener opens a file for reading and returns its descriptor: the kernel's view of
@@ -83,6 +113,7 @@ func Load(path string, opener Opener, area *Area) (*Image, error) {
 	img.Phdr = f.phdrAddr() + bias
 	img.Phnum = uint64(f.Phnum)
 	img.BrkStart = hi + bias
+	img.Layout = f.layout(bias)
 	if f.Type == ET_DYN && f.Interp == "" {
 		// A static-pie or a loader run as the program gets its brk at ELF_ET_DYN_BASE,
 		// away from the mmap region it was loaded in (fs/binfmt_elf.c, load_elf_binary).

@@ -430,3 +430,34 @@ kill -CONT $p; kill $p; wait $p; echo status $?
 	}
 	wantNative(t, nat, 0, append(want, "status 143\n")...)
 }
+
+// TestBrkRandom: the program break starts a page or more after the executable's .bss, at
+// a place that changes from run to run, as Linux's randomization puts it
+// (randomize_va_space 2); golos started it right at the end of the .bss, every time.
+func TestBrkRandom(t *testing.T) {
+	forFlavours(t, "brk_random", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		if strings.Contains(string(nat.stdout), "randomize_va_space: 2\n") && !strings.HasSuffix(p, "static-pie") {
+			wantNative(t, nat, 0, "a page's gap, within 1 GiB: yes\n")
+		}
+		// Where it starts, in four runs each: the same place every time on neither side.
+		for _, side := range []string{"native", "golos"} {
+			seen := map[string]bool{}
+			for i := 0; i < 4; i++ {
+				var r *result
+				if side == "native" {
+					r = runNative(&runOpts{dir: t.TempDir()}, p, "offset")
+				} else {
+					r = runGolosOpts(&runOpts{dir: t.TempDir()}, "run", p, "offset")
+				}
+				if r.err != nil || r.code != 0 {
+					t.Fatalf("%s run of %s offset: %s", side, p, r)
+				}
+				seen[string(r.stdout)] = true
+			}
+			if strings.Contains(string(nat.stdout), "randomize_va_space: 2\n") && len(seen) == 1 {
+				t.Errorf("%s: the break started at the same place in four runs: %v", side, seen)
+			}
+		}
+	})
+}

@@ -114,10 +114,15 @@ func Load(path string, opener Opener, area *Area) (*Image, error) {
 	img.Phnum = uint64(f.Phnum)
 	img.BrkStart = hi + bias
 	img.Layout = f.layout(bias)
-	if f.Type == ET_DYN && f.Interp == "" {
+	switch {
+	case f.Type == ET_DYN && f.Interp == "":
 		// A static-pie or a loader run as the program gets its brk at ELF_ET_DYN_BASE,
 		// away from the mmap region it was loaded in (fs/binfmt_elf.c, load_elf_binary).
-		img.BrkStart = elfETDynBase + randomBelow(1<<13)*pageSize
+		img.BrkStart = elfETDynBase + randomBelow(brkRandomPages)*pageSize
+	case vaSpaceLevel() > 1 && randomizing():
+		// Otherwise, with the break's randomization on (randomize_va_space 2), a page's
+		// gap after the .bss and a random start above it (load_elf_binary).
+		img.BrkStart = pageUp(img.BrkStart) + pageSize + randomBelow(brkRandomPages)*pageSize
 	}
 	if f.Interp != "" {
 		ld, lf, err := open(f.Interp, opener)
@@ -347,11 +352,7 @@ func mmap(addr, length uint64, prot, flags, fd int, off uint64) (uint64, error) 
 // golos's own process has the program's personality (sysPersonality passes it to the
 // host).
 func randomBelow(n uint64) uint64 {
-	const queryPersona, addrNoRandomize = 0xffffffff, 0x0040000 // <linux/personality.h>
-	if p, _, e := unix.RawSyscall(unix.SYS_PERSONALITY, queryPersona, 0, 0); e == 0 && p&addrNoRandomize != 0 {
-		return 0
-	}
-	if !randomizeVASpace() {
+	if !randomizing() {
 		return 0
 	}
 	var b [8]byte
@@ -360,18 +361,43 @@ func randomBelow(n uint64) uint64 {
 }
 
 // randomizeVASpace reports whether the sysctl kernel.randomize_va_space is other than 0
-// (Documentation/admin-guide/sysctl/kernel.rst); true when it cannot be read. It is read
-// once, at the first load: a start's area, image, break and stack ask it in turn.
-var randomizeVASpace = sync.OnceValue(func() bool {
+// (Documentation/admin-guide/sysctl/kernel.rst).
+func randomizeVASpace() bool { return vaSpaceLevel() != 0 }
+
+// vaSpaceLevel is the sysctl kernel.randomize_va_space: 0 (no randomization), 1 (the
+// stack, the mmap base, the vDSO, a PIE) or 2 (the break too); 2 when it cannot be read,
+// the kernel's default. It is read once, at the first load: a start's area, image,
+// break and stack ask it in turn.
+var vaSpaceLevel = sync.OnceValue(func() int {
 	fd, err := unix.Open("/proc/sys/kernel/randomize_va_space", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return true
+		return 2
 	}
 	defer unix.Close(fd)
 	var b [4]byte
 	n, err := unix.Read(fd, b[:])
-	return err != nil || n < 1 || b[0] != '0'
+	if err != nil || n < 1 || b[0] < '0' || b[0] > '9' {
+		return 2
+	}
+	return int(b[0] - '0')
 })
+
+// brkRandomPages is how many pages the break's start may move up by:
+// arch/x86/kernel/process.c, arch_randomize_brk, randomize_page(mm->brk, SZ_1G) for a
+// 64-bit program (32 MiB, SZ_32M, in kernels before 2024's change, which golos does not
+// tell apart: it gives the more).
+const brkRandomPages = 1 << 30 / pageSize
+
+// randomizing reports whether the kernel would randomize a new program's layout: the
+// process's personality has no ADDR_NO_RANDOMIZE and randomize_va_space is not 0
+// (randomBelow).
+func randomizing() bool {
+	const queryPersona, addrNoRandomize = 0xffffffff, 0x0040000 // <linux/personality.h>
+	if p, _, e := unix.RawSyscall(unix.SYS_PERSONALITY, queryPersona, 0, 0); e == 0 && p&addrNoRandomize != 0 {
+		return false
+	}
+	return randomizeVASpace()
+}
 
 // memAt is the memory at addr, which golos mapped itself outside the Go heap (the
 // application's image and stack), as a slice.

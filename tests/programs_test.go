@@ -461,3 +461,15 @@ func TestBrkRandom(t *testing.T) {
 		}
 	})
 }
+
+// TestProcReread: a /proc file of golos's making, kept open and read again from its
+// start (lseek, pread, readv), shows the process as it is then, as Linux's seq_files do;
+// golos served the text of the moment of the open (proc_reread.c).
+func TestProcReread(t *testing.T) {
+	forFlavours(t, "proc_reread", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "read again after lseek sees the new memory: yes\n", "pread at 0 sees it: yes\n",
+			"readv from the start sees it: yes\n", "a read in two parts is one text: yes\n",
+			"stat read again counts the new thread: yes\n")
+	})
+}

@@ -78,7 +78,13 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 			return int64(fd)
 		}
 		if content, ok := t.procFile(p); ok {
-			return t.p.virtualFile(content, int(flags))
+			r := t.p.virtualFile(content, int(flags))
+			if r >= 0 {
+				ps := &procSnapshot{path: p}
+				ps.fresh.Store(true)
+				t.p.watchFD(int(r), ps) // its text made again at a read from the start (procvm.go)
+			}
+			return r
 		}
 		if isProcSelf(p, "mem") {
 			// The kernel reaches memory through the file as a debugger does
@@ -242,7 +248,8 @@ func (p *Process) copyWatch(old int, nfd int64) {
 // watchFD makes fd one of the application's descriptors whose calls golos must see: a
 // rewritten site then sends them to Go too (entry.GoFDs). w says why: true for a
 // /proc/self/fd listing, a *dirWatch for a directory with virtual children, a *signalfd
-// for a signalfd (signalfd.go).
+// for a signalfd (signalfd.go), a *procSnapshot for a /proc file of golos's making
+// (procvm.go), a *procMem for /proc/self/mem (procmem.go).
 func (p *Process) watchFD(fd int, w any) {
 	if old, ok := p.files.fdDirs.Swap(fd, w); ok {
 		if sfd, ok := old.(*signalfd); ok {

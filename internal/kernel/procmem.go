@@ -128,6 +128,9 @@ func sysPread64(t *Thread) int64 {
 	if fd, ok := t.procMemArg(); ok {
 		return t.memIO(fd, false, [][2]uint64{{t.arg(1), t.arg(2)}}, t.arg(3), false)
 	}
+	if ps, fd := t.procSnapshotArg(); ps != nil {
+		t.refreshProcFile(fd, ps, int64(t.arg(3)))
+	}
 	return passthrough(t)
 }
 
@@ -156,6 +159,9 @@ func sysWritev(t *Thread) int64 {
 func sysPreadv(t *Thread) int64 {
 	if fd, ok := t.procMemArg(); ok {
 		return t.memIOv(fd, false, t.arg(1), t.arg(2), t.arg(3), false)
+	}
+	if ps, fd := t.procSnapshotArg(); ps != nil {
+		t.refreshProcFile(fd, ps, int64(t.arg(3)))
 	}
 	return passthrough(t)
 }

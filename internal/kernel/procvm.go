@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
 
 	"golos/internal/loader"
 )
@@ -233,3 +236,48 @@ func (c *vmCounts) statusField(name string) (uint64, bool) {
 	}
 	return 0, false
 }
+
+// procSnapshot marks a descriptor of a /proc file whose text golos made (virtualFile): a
+// memfd holding the text as it was at the open. Linux makes a seq_file's text again at
+// each read from position 0 (fs/seq_file.c, seq_read_iter: a read at 0 starts over),
+// so a program that keeps /proc/self/status open and reads it again from the start
+// (lseek, pread at 0) sees it change; golos writes the memfd again then. The text made
+// at the open serves the first read (fresh), so that opening and reading once makes it
+// once.
+type procSnapshot struct {
+	path  string
+	fresh atomic.Bool
+}
+
+// refreshProcFile writes the text of the /proc file behind descriptor fd again when a
+// read starts at position 0 (off; -1 for the descriptor's position) and the text there
+// has been read since it was made.
+func (t *Thread) refreshProcFile(fd int, ps *procSnapshot, off int64) {
+	if off < 0 {
+		pos, err := unix.Seek(fd, 0, unix.SEEK_CUR)
+		if err != nil {
+			return
+		}
+		off = pos
+	}
+	if off != 0 || ps.fresh.Swap(false) {
+		return
+	}
+	content, ok := t.procFile(ps.path)
+	if !ok {
+		return
+	}
+	if unix.Ftruncate(fd, 0) != nil {
+		return
+	}
+	for at := 0; at < len(content); {
+		n, err := unix.Pwrite(fd, content[at:], int64(at))
+		if err != nil || n <= 0 {
+			return
+		}
+		at += n
+	}
+}
+
+// procSnapshotArg is the descriptor in the first argument when it is one of those.
+func (t *Thread) procSnapshotArg() (*procSnapshot, int) { return watchedArg[procSnapshot](t) }

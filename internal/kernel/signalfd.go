@@ -165,6 +165,10 @@ func sysRead(t *Thread) int64 {
 	if fd, ok := t.procMemArg(); ok {
 		return t.memIO(fd, false, [][2]uint64{{t.arg(1), t.arg(2)}}, 0, true)
 	}
+	if ps, fd := t.procSnapshotArg(); ps != nil {
+		t.refreshProcFile(fd, ps, -1)
+		return passthrough(t)
+	}
 	if sfd, fd := t.signalfdArg(); sfd != nil {
 		buf := t.arg(1)
 		return t.readSignalfd(fd, sfd, t.arg(2), func(off uint64, rec []byte) unix.Errno {
@@ -182,6 +186,14 @@ func sysReadv(t *Thread) int64 {
 	if fd, ok := t.procMemArg(); ok {
 		atPos := t.ctx.Regs.RAX == unix.SYS_READV || int64(t.arg(3)) == -1
 		return t.memIOv(fd, false, t.arg(1), t.arg(2), t.arg(3), atPos)
+	}
+	if ps, fd := t.procSnapshotArg(); ps != nil {
+		off := int64(-1) // readv's, and preadv2's with an offset of -1: the position
+		if t.ctx.Regs.RAX == unix.SYS_PREADV2 {
+			off = int64(t.arg(3))
+		}
+		t.refreshProcFile(fd, ps, off)
+		return passthrough(t)
 	}
 	sfd, fd := t.signalfdArg()
 	if sfd == nil || t.ctx.Regs.RAX == unix.SYS_PREADV2 && int64(t.arg(3)) != -1 {

@@ -483,6 +483,9 @@ func (o Options) Flags() []string {
 		}
 		f = append(f, "--volume", v.Host+":"+v.Guest+":"+mode)
 	}
+	if o.Chroot != "" {
+		f = append(f, "--exec-chroot", o.Chroot)
+	}
 	if o.NoRewrite {
 		f = append(f, "--no-rewrite")
 	}

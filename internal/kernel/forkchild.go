@@ -166,7 +166,7 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	opts := st.Opts
 	opts.Stderr, opts.HostFDs = own.Stderr, own.HostFDs
 	opts.Pid1 = false // a child is not its namespace's init
-	if opts.Root != "" {
+	if opts.Root != "" || opts.Chroot != "" {
 		opts.Workdir = st.Cwd
 	}
 	p := newProcess(opts)

@@ -241,7 +241,7 @@ var syscallTable = [len(syscalls)]sysRecord{
 	unix.SYS_REMOVEXATTRAT:     {name: "removexattrat", fn: sysRemovexattrat, paths: arg1, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, 2}},
 	unix.SYS_FILE_GETATTR:      {name: "file_getattr", fn: sysFileGetattr, paths: arg1, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, 4}},
 	unix.SYS_FILE_SETATTR:      {name: "file_setattr", fn: sysFileSetattr, paths: arg1, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, 4}},
-	unix.SYS_CHROOT:            refuse("chroot", unix.ENOSYS, "not implemented: golos would have to move its own confined root (--root)"),
+	unix.SYS_CHROOT:            {name: "chroot", fn: sysChroot, paths: arg0},
 	unix.SYS_NAME_TO_HANDLE_AT: refuse("name_to_handle_at", unix.EPERM, "file handles bypass the confined root (open_by_handle_at(2): CAP_DAC_READ_SEARCH; blocked by Docker's default seccomp profile)"),
 	unix.SYS_OPEN_BY_HANDLE_AT: refuse("open_by_handle_at", unix.EPERM, "opens any file of a mounted filesystem by handle (CAP_DAC_READ_SEARCH; blocked by Docker's default seccomp profile)"),
 	unix.SYS_FANOTIFY_INIT:     refuse("fanotify_init", unix.EPERM, "watches a whole host filesystem (CAP_SYS_ADMIN)"),

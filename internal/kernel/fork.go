@@ -542,6 +542,20 @@ func (t *Thread) sendProcess(conn, log, pid int, a abi.CloneArgs) (err error) {
 		if merr != nil {
 			return merr
 		}
+		if h := p.startVforkHolder(uffd); h >= 0 {
+			// The holder serves the child, and ends when the child closes its socket.
+			unix.Close(uffd)
+			serr := sendHolder(conn, h)
+			unix.Close(h)
+			if serr != nil {
+				return serr
+			}
+			break
+		}
+		if serr := sendHolder(conn, -1); serr != nil {
+			unix.Close(uffd)
+			return serr
+		}
 		stop := serveVforkFaults(uffd, lazyOnly(st.Maps))
 		t.vforkServe = stop // until the child execs or ends (forkChild)
 		defer func() {

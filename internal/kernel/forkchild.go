@@ -205,6 +205,9 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	p.mm.startStack = st.StartStack
 	ownUTS.Store(st.OwnUTS)
 	p.ownLazy()
+	if err := p.recvVforkHolder(conn); err != nil { // sent before the copy's end
+		return nil, nil, err
+	}
 	if err := readReply(conn); err != nil {
 		return nil, nil, err
 	}

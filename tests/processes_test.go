@@ -801,6 +801,19 @@ func killReadyParent(t *testing.T, golos bool, argv ...string) (rest, stderr str
 	return string(b), r.stderr.String()
 }
 
+// TestProcHolderHidden: a lazy fork's holder (and a lazy vfork's, for system(3)'s shell)
+// is a host child of the parent's golos that the program never made: the parent's
+// children file, a scan of /proc by ppid and ps --ppid show the one child it forked (and
+// system's shell), as natively.
+func TestProcHolderHidden(t *testing.T) {
+	needProgram(t, "/usr/bin/ps", "procps")
+	forFlavours(t, "proc_holder_list", func(t *testing.T, p string) {
+		nat, _ := runBothOpts(t, procEnv, p)
+		wantNative(t, nat, 0, "children file: 1 entries, the child among them: 1\n",
+			"/proc: 1 processes with this ppid, the child among them: 1\n", "child exited 0\n")
+	})
+}
+
 // TestProcLazyForkHolderGone: a lazy fork's holder (internal/kernel/lazyfork_unsafe.go)
 // killed before the child has its memory: the child, whose pages are gone with it, dies
 // of SIGKILL (as a process the OOM killer chose) instead of waiting for ever on its first

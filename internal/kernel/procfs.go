@@ -19,6 +19,9 @@ func (t *Thread) procFile(p string) ([]byte, bool) {
 		return content, true
 	}
 	if t.p.fsctx.root == nil || t.p.procMounted() {
+		if content, ok := procChildren(p); ok { // without the holders (procholders.go)
+			return content, true
+		}
 		// Another process of the tree (tree_unsafe.go, procpeer.go).
 		if content, ok := treeProcFile(p); ok {
 			return content, true

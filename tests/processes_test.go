@@ -634,12 +634,12 @@ kill $p; wait $p; echo status $?
 		"State:\tT (stopped)\n", "status 143\n")
 }
 
-// TestProcOtherStopped: /proc/<pid>/status, stat, maps, smaps and the task and fd
-// listings of a child stopped by SIGSTOP show what they showed while it ran (its
-// threads, memory size and mappings, signal dispositions and mask; ps's STAT without
-// the "l" of a multithreaded process), although its golos, stopped too, cannot answer:
-// not golos's runtime threads, descriptors, address space and handlers, which the host
-// shows of it.
+// TestProcOtherStopped: /proc/<pid>/status, stat, maps, smaps, smaps_rollup, limits and
+// the task and fd listings of a child stopped by SIGSTOP show what they showed while it
+// ran (its threads, memory size and mappings, signal dispositions and mask, limits; ps's
+// STAT without the "l" of a multithreaded process), although its golos, stopped too,
+// cannot answer: not golos's runtime threads, descriptors, address space, handlers and
+// limits, which the host shows of it.
 func TestProcOtherStopped(t *testing.T) {
 	needProgram(t, "/usr/bin/ps", "procps")
 	script := `/bin/sleep 5 & p=$!
@@ -651,6 +651,8 @@ look() {
 	ps -o nlwp=,vsz= -p $p
 	awk '{print $1, $2, $6}' /proc/$p/maps
 	echo smaps $(grep -c '^Size:' /proc/$p/smaps)
+	cat /proc/$p/limits
+	grep -E '^(Rss|Anonymous|Swap):|rollup' /proc/$p/smaps_rollup
 }
 running=$(look)
 kill -STOP $p; i=0; until grep -q '^State:.T' /proc/$p/status || [ $i -ge 200 ]; do /bin/sleep 0.05; i=$((i+1)); done

@@ -98,6 +98,8 @@ type procSummary struct {
 	sigs map[string]uint64
 	// seccomp is the thread's seccomp mode and filter count; nil leaves the host's.
 	seccomp *[2]int
+	// limits are those golos keeps for the program (keptLimits), of a stopped process.
+	limits map[string]unix.Rlimit
 }
 
 // dispositions are the ignored and caught signals of the actions (status's SigIgn and
@@ -230,14 +232,26 @@ func (p *Process) limits() []byte {
 		return nil
 	}
 	p.nofileMu.Lock()
-	own := map[string]*unix.Rlimit{"Max open files": p.opts.Nofile, "Max address space": p.opts.AS, "Max data size": p.opts.Data}
+	kept := keptLimits(p.opts.Nofile, p.opts.AS, p.opts.Data)
+	p.nofileMu.Unlock()
+	return limitsWith(raw, kept)
+}
+
+// keptLimits names the limits golos keeps for the program (nil: the host's), by the
+// lines of the limits file.
+func keptLimits(nofile, as, data *unix.Rlimit) map[string]unix.Rlimit {
+	own := map[string]*unix.Rlimit{"Max open files": nofile, "Max address space": as, "Max data size": data}
 	kept := map[string]unix.Rlimit{}
 	for name, rl := range own {
 		if rl != nil {
 			kept[name] = *rl
 		}
 	}
-	p.nofileMu.Unlock()
+	return kept
+}
+
+// limitsWith is the host's limits file raw with the lines of kept replaced.
+func limitsWith(raw []byte, kept map[string]unix.Rlimit) []byte {
 	value := func(v uint64) string {
 		if v == unix.RLIM_INFINITY {
 			return "unlimited"
@@ -359,6 +373,16 @@ func (p *Process) smapsRollup() []byte {
 	if err != nil {
 		return nil
 	}
+	p.mm.mu.Lock()
+	defer p.mm.mu.Unlock()
+	p.mm.syncStack()
+	view := p.mapsView()
+	return view.smapsRollup(raw, host)
+}
+
+// smapsRollup is Process.smapsRollup for the process view describes, from its host's
+// smaps and smaps_rollup.
+func (view *mapsView) smapsRollup(raw, host []byte) []byte {
 	sums := map[string]uint64{}
 	var lo, hi uint64
 	first := true
@@ -376,7 +400,7 @@ func (p *Process) smapsRollup() []byte {
 			sums["Pss_File"] += cur["Pss"] - anon
 		}
 	}
-	p.programMappings(raw, func(header string, r [2]uint64, fields map[string]uint64) {
+	view.programMappings(raw, func(header string, r [2]uint64, fields map[string]uint64) {
 		if strings.HasSuffix(header, " [vsyscall]") {
 			return // not one of the process's mappings (the gate area): not in the rollup
 		}
@@ -429,8 +453,13 @@ func (p *Process) programMappings(raw []byte, each func(header string, r [2]uint
 	p.mm.mu.Lock()
 	defer p.mm.mu.Unlock()
 	p.mm.syncStack()
-	view := mapsView{owned: &p.mm.owned, startStack: p.mm.startStack, brkStart: p.mm.brkStart, brkMapped: p.mm.brkMapped, name: p.guestMapName}
+	view := p.mapsView()
 	return view.programMappings(raw, each)
+}
+
+// mapsView is the process's, with p.mm.mu held.
+func (p *Process) mapsView() mapsView {
+	return mapsView{owned: &p.mm.owned, startStack: p.mm.startStack, brkStart: p.mm.brkStart, brkMapped: p.mm.brkMapped, name: p.guestMapName}
 }
 
 // mapsView is what programMappings needs of a process: its program's memory, where its

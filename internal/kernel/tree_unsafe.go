@@ -47,6 +47,9 @@ type publication struct {
 	shdPnd      uint64 // shared.pending
 	mainMask    uint64 // the main thread's sigmask and pending signals
 	mainPnd     uint64
+	// opts.Nofile, AS and Data, each a *unix.Rlimit: the limits golos keeps for the
+	// program (procfs.go, limits).
+	nofileLim, asLim, dataLim uint64
 }
 
 const publishedMagic = 0x676f6c6f73747265 // "golostre"
@@ -75,6 +78,7 @@ func (p *Process) publish() {
 	published.startStack = addr(unsafe.Pointer(&p.mm.startStack))
 	published.brkStart, published.brkMapped = addr(unsafe.Pointer(&p.mm.brkStart)), addr(unsafe.Pointer(&p.mm.brkMapped))
 	published.actions, published.shdPnd = addr(unsafe.Pointer(&p.sighand.actions)), addr(unsafe.Pointer(&p.shared.pending))
+	published.nofileLim, published.asLim, published.dataLim = addr(unsafe.Pointer(&p.opts.Nofile)), addr(unsafe.Pointer(&p.opts.AS)), addr(unsafe.Pointer(&p.opts.Data))
 	published.magic = publishedMagic
 	setHostCmdline(p.mm.args, p.mm.env) // and what the host shows (hostcmdline_unsafe.go)
 	p.serveProc()                       // and answers for the rest of its /proc directory (procpeer.go)
@@ -174,9 +178,28 @@ func stoppedPeerMaps(pid int) (s procSummary, tids, ownFDs []int, view mapsView,
 	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || !ok7 || !ok8 || !ok9 || !ok10 || !ok11 || len(t) == 0 {
 		return s, nil, nil, view, false
 	}
+	// A limit's pointer, and the limit it points to (nil: none kept).
+	limit := func(addr uint64) (*unix.Rlimit, bool) {
+		ptr, ok := words(addr, 1)
+		if !ok || ptr[0] == 0 {
+			return nil, ok
+		}
+		l, ok := words(ptr[0], 2)
+		if !ok {
+			return nil, false
+		}
+		return &unix.Rlimit{Cur: l[0], Max: l[1]}, true
+	}
+	nofile, ok12 := limit(pub.nofileLim)
+	as, ok13 := limit(pub.asLim)
+	dataLim, ok14 := limit(pub.dataLim)
+	if !ok12 || !ok13 || !ok14 {
+		return s, nil, nil, view, false
+	}
 	ign, cgt := dispositions((*[65]abi.Sigaction)(unsafe.Pointer(&act[0])))
 	s = procSummary{threads: len(t), vmSize: size(owned), vmData: size(data), startStack: one[0],
-		sigs: map[string]uint64{"SigPnd:": pnd[0], "ShdPnd:": shd[0], "SigBlk:": mask[0], "SigIgn:": ign, "SigCgt:": cgt}}
+		sigs:   map[string]uint64{"SigPnd:": pnd[0], "ShdPnd:": shd[0], "SigBlk:": mask[0], "SigIgn:": ign, "SigCgt:": cgt},
+		limits: keptLimits(nofile, as, dataLim)}
 	view = mapsView{owned: &ranges{}, startStack: one[0], brkStart: brkStart[0], brkMapped: brkMapped[0],
 		name: func(name string) string { return name }}
 	for i := 0; i+1 < len(owned); i += 2 {

@@ -152,6 +152,9 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 			return -int64(unix.EFAULT)
 		}
 	}
+	// The descriptors golos opens low for a moment from here on, the Go runtime's
+	// ForkExec pipe among them, are golos's for other processes' listings (forkpipe.go).
+	defer foreseeForkPipe()()
 	// A child whose pages are not all here yet fetches them first: the new child's
 	// snapshot of this process must have them, and the eager copy reads them here.
 	p.finishLazy()

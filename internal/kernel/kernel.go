@@ -31,7 +31,7 @@
 //	p.mm.mu → p.mm.rw.mu (a mapping's change adds or removes code: rw.addCode, rw.removeCode)
 //	p.forwardMu → p.kids.mu (forward → childExitSignal)
 //	p.forkMu → p.kids.mu (forkChild)
-//	p.forkMu → p.mm.mu → p.mm.rw.mu → holdersMu → p.kids.mu (sendProcess → startHolder, reapHolders; doomed's lock is p.kids.mu's class)
+//	p.forkMu → p.mm.mu → p.mm.rw.mu → holdersMu → p.kids.mu (sendProcess → startHolder, startVforkHolder, reapHolders; doomed's lock is p.kids.mu's class)
 //	p.mm.mu → p.nofileMu (a mapping that grows the memory checks RLIMIT_AS, RLIMIT_DATA: overLimit)
 //	p.forwardMu → p.sighand.mu → p.threads.mu (forwardTaken → sendProcess, sendThread)
 //	p.forwardMu → p.kicks.mu → p.threads.mu (forwardTaken → signalThread; rekickLoop → p.thread)

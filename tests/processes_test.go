@@ -816,6 +816,19 @@ func TestProcHolderHidden(t *testing.T) {
 	})
 }
 
+// TestProcSetpgid: a parent moves its child into a process group right after the fork,
+// as a shell's job control does, before the child runs (proc_setpgid.c): natively the
+// call works until the child's execve; under golos the child's golos has made the host's
+// execve of golos from the start, so golos asks it to make the call (setpgid.go). Then
+// the errors, EPERM, ESRCH and EACCES after the child's execve, as natively.
+func TestProcSetpgid(t *testing.T) {
+	forFlavours(t, "proc_setpgid", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "setpgid(child, child): ok\n", "kill(-child, 0): ok\n",
+			"setpgid(child, a group that is not there): EPERM\n", "setpgid(child after its execve, child): EACCES\n")
+	})
+}
+
 // TestProcLazyForkHolderGone: a lazy fork's holder (internal/kernel/lazyfork_unsafe.go)
 // killed before the child has its memory: the child, whose pages are gone with it, dies
 // of SIGKILL (as a process the OOM killer chose) instead of waiting for ever on its first

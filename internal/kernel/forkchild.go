@@ -29,7 +29,8 @@ type VDSOPause func() (resume func(delta int64))
 func RunForked(conn int, vdsoAt uint64, opts Options, pause VDSOPause) (int, error) {
 	runtime.LockOSThread()
 	debug.SetMaxThreads(entry.MaxThreads + 1024)
-	unix.CloseOnExec(conn) // open until the child execs or ends: vfork's parent waits for that
+	forkedNoExec.Store(true) // its parent may still move it to a process group (setpgid.go)
+	unix.CloseOnExec(conn)   // open until the child execs or ends: vfork's parent waits for that
 	// The runtime stops calling into its vDSO now, long before it is moved (moveVDSO):
 	// by then its threads have most likely been seen outside it.
 	resume := pause()

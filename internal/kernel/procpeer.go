@@ -119,7 +119,12 @@ func procServe(f *os.File, conn syscall.RawConn) {
 		if !ok || (cred.Uid != 0 && cred.Uid != uint32(os.Getuid())) || from == nil {
 			continue
 		}
-		answer := procAnswer(string(buf[:n]))
+		var answer []byte
+		if req := string(buf[:n]); strings.HasPrefix(req, setpgidRequest) {
+			answer = setpgidAnswer(req, cred.Pid) // setpgid.go
+		} else {
+			answer = procAnswer(req)
+		}
 		for off := 0; ; off += procChunk {
 			part := answer[min(off, len(answer)):min(off+procChunk, len(answer))]
 			var h [8]byte

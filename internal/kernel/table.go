@@ -362,7 +362,7 @@ var syscallTable = [len(syscalls)]sysRecord{
 	unix.SYS_SCHED_GET_PRIORITY_MAX:  {name: "sched_get_priority_max", fn: passthroughFast},
 	unix.SYS_SCHED_GET_PRIORITY_MIN:  {name: "sched_get_priority_min", fn: passthroughFast},
 	unix.SYS_SETSID:                  {name: "setsid", fn: passthroughFast},
-	unix.SYS_SETPGID:                 {name: "setpgid", fn: passthroughFast},
+	unix.SYS_SETPGID:                 {name: "setpgid", fn: sysSetpgid},
 	unix.SYS_SETUID:                  {name: "setuid", fn: passthroughCreds},
 	unix.SYS_SETGID:                  {name: "setgid", fn: passthroughCreds},
 	unix.SYS_SETREUID:                {name: "setreuid", fn: passthroughCreds},

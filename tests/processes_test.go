@@ -3,10 +3,10 @@ package tests
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -634,12 +634,12 @@ kill $p; wait $p; echo status $?
 		"State:\tT (stopped)\n", "status 143\n")
 }
 
-// TestProcOtherStopped: /proc/<pid>/status, stat, maps, smaps and the task and fd
-// listings of a child stopped by SIGSTOP show what they showed while it ran (its
-// threads, memory size and mappings, signal dispositions and mask; ps's STAT without
-// the "l" of a multithreaded process), although its golos, stopped too, cannot answer:
-// not golos's runtime threads, descriptors, address space and handlers, which the host
-// shows of it.
+// TestProcOtherStopped: /proc/<pid>/status, stat, maps, smaps, smaps_rollup, limits and
+// the task and fd listings of a child stopped by SIGSTOP show what they showed while it
+// ran (its threads, memory size and mappings, signal dispositions and mask, limits; ps's
+// STAT without the "l" of a multithreaded process), although its golos, stopped too,
+// cannot answer: not golos's runtime threads, descriptors, address space, handlers and
+// limits, which the host shows of it.
 func TestProcOtherStopped(t *testing.T) {
 	needProgram(t, "/usr/bin/ps", "procps")
 	script := `/bin/sleep 5 & p=$!
@@ -651,6 +651,8 @@ look() {
 	ps -o nlwp=,vsz= -p $p
 	awk '{print $1, $2, $6}' /proc/$p/maps
 	echo smaps $(grep -c '^Size:' /proc/$p/smaps)
+	cat /proc/$p/limits
+	grep -E '^(Rss|Anonymous|Swap):|rollup' /proc/$p/smaps_rollup
 }
 running=$(look)
 kill -STOP $p; i=0; until grep -q '^State:.T' /proc/$p/status || [ $i -ge 200 ]; do /bin/sleep 0.05; i=$((i+1)); done
@@ -730,44 +732,101 @@ func TestProcVforkMemory(t *testing.T) {
 }
 
 // TestProcVforkParentGone: a vfork child whose parent's golos serves it the parent's memory
-// as it touches it (internal/kernel/vforklazy_unsafe.go), and whose parent is killed
-// before it has read it: the child ends (SIGKILL, with a note) instead of waiting for ever
-// on a missing page, and no golos is left. Natively the child goes on in the memory it
-// shares and prints its sum, which the test checks first.
+// as it touches it (internal/kernel/vforklazy_unsafe.go: a holder that shares that
+// memory), and whose parent is killed before it has read it: the child goes on in that
+// memory and prints its sum, as natively, and no process is left once it ends.
 func TestProcVforkParentGone(t *testing.T) {
-	needGolos(t)
 	p := prog(t, "proc_vfork_parent_gone.glibc-static")
-	nat := runNative(&runOpts{stdin: []byte("go\n")}, p)
-	if want := fmt.Sprintf("ready\nsum %d\nthe child exited 0\n", 0x5a*(4<<20)); nat.code != 0 || string(nat.stdout) != want {
-		t.Fatalf("natively: %s, stdout %q, want %q", nat, nat.stdout, want)
+	want := fmt.Sprintf("sum %d\n", 0x5a*(4<<20))
+	if rest, _ := killReadyParent(t, false, p); rest != want {
+		t.Fatalf("natively: after the parent's death, stdout %q, want %q", rest, want)
 	}
-	r := startReady(t, 60*time.Second, "run", p)
-	kids := descendants(r.cmd.Process.Pid)
-	if len(kids) != 1 {
-		r.abandon()
-		t.Fatalf("golos: %d processes below golos, want the child's golos", len(kids))
+	if rest, stderr := killReadyParent(t, true, p); rest != want {
+		t.Errorf("golos: after the parent's death, stdout %q, want %q (as natively); stderr:\n%s", rest, want, stderr)
 	}
-	child := kids[0]
-	// The parent's golos alone: the child is orphaned, as when a vfork's caller is killed.
+}
+
+// TestProcVforkOrphan: a CLONE_VM|CLONE_VFORK child (posix_spawn's kind) that sleeps
+// before its execve while its parent is killed with SIGKILL goes on to its execve, as
+// natively, with the parent's memory large enough that golos serves it lazily and small
+// enough that it copies it.
+func TestProcVforkOrphan(t *testing.T) {
+	for _, mib := range []string{"0", "4", "32"} {
+		t.Run(mib+"MiB", func(t *testing.T) {
+			t.Parallel()
+			p := prog(t, "proc_vfork_orphan.glibc-static")
+			if rest, _ := killReadyParent(t, false, p, "/bin/echo", mib); rest != "child lived\n" {
+				t.Fatalf("natively: after the parent's death, stdout %q", rest)
+			}
+			if rest, stderr := killReadyParent(t, true, p, "/bin/echo", mib); rest != "child lived\n" {
+				t.Errorf("golos: after the parent's death, stdout %q, want \"child lived\\n\" (as natively); stderr:\n%s", rest, stderr)
+			}
+		})
+	}
+}
+
+// killReadyParent runs argv (under golos or natively) until it says "ready", kills its
+// first process alone with SIGKILL (the program's children are orphaned), writes "go" on
+// its stdin and returns the rest of its stdout, written by the processes left, and its
+// stderr. It fails the test when one of the processes that were below the first is still
+// there 10 s after the stdout's end.
+func killReadyParent(t *testing.T, golos bool, argv ...string) (rest, stderr string) {
+	t.Helper()
+	var r *readyRun
+	if golos {
+		needGolos(t)
+		r = startReady(t, 60*time.Second, append([]string{"run"}, argv...)...)
+	} else {
+		r = startReadyBin(t, 60*time.Second, argv[0], argv[1:]...)
+	}
+	below := descendants(r.cmd.Process.Pid)
 	syscall.Kill(r.cmd.Process.Pid, syscall.SIGKILL)
 	r.in.Write([]byte("go\n"))
-	r.cmd.Wait() // and for the child's copy of stderr to close with it
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", child))
-		if err != nil || bytes.Contains(b, []byte(") Z ")) {
-			break // gone, or a zombie its new parent will reap
-		}
-		if time.Now().After(deadline) {
-			syscall.Kill(child, syscall.SIGKILL)
-			t.Fatalf("golos: the vfork child's golos (pid %d) still runs 10 s after its parent was killed; stderr:\n%s", child, r.stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	b, _ := io.ReadAll(r.lines)
+	r.cmd.Wait()
 	r.timer.Stop()
-	if !strings.Contains(r.stderr.String(), "the vfork parent's golos ended before this process had its memory") {
-		t.Errorf("golos: the child did not say why it ended; stderr:\n%s", r.stderr.String())
+	deadline := time.Now().Add(10 * time.Second)
+	for _, pid := range below {
+		for {
+			st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+			if err != nil || bytes.Contains(st, []byte(") Z ")) {
+				break // gone, or a zombie its new parent will reap
+			}
+			if time.Now().After(deadline) {
+				syscall.Kill(pid, syscall.SIGKILL)
+				t.Errorf("process %d, below the killed one, still runs 10 s after the output's end: %s", pid, st)
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
+	return string(b), r.stderr.String()
+}
+
+// TestProcHolderHidden: a lazy fork's holder (and a lazy vfork's, for system(3)'s shell)
+// is a host child of the parent's golos that the program never made: the parent's
+// children file, a scan of /proc by ppid and ps --ppid show the one child it forked (and
+// system's shell), as natively.
+func TestProcHolderHidden(t *testing.T) {
+	needProgram(t, "/usr/bin/ps", "procps")
+	forFlavours(t, "proc_holder_list", func(t *testing.T, p string) {
+		nat, _ := runBothOpts(t, procEnv, p)
+		wantNative(t, nat, 0, "children file: 1 entries, the child among them: 1\n",
+			"/proc: 1 processes with this ppid, the child among them: 1\n", "child exited 0\n")
+	})
+}
+
+// TestProcSetpgid: a parent moves its child into a process group right after the fork,
+// as a shell's job control does, before the child runs (proc_setpgid.c): natively the
+// call works until the child's execve; under golos the child's golos has made the host's
+// execve of golos from the start, so golos asks it to make the call (setpgid.go). Then
+// the errors, EPERM, ESRCH and EACCES after the child's execve, as natively.
+func TestProcSetpgid(t *testing.T) {
+	forFlavours(t, "proc_setpgid", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "setpgid(child, child): ok\n", "kill(-child, 0): ok\n",
+			"setpgid(child, a group that is not there): EPERM\n", "setpgid(child after its execve, child): EACCES\n")
+	})
 }
 
 // TestProcLazyForkHolderGone: a lazy fork's holder (internal/kernel/lazyfork_unsafe.go)

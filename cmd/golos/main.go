@@ -264,6 +264,14 @@ func run(args []string) int {
 			default:
 				opts.Nofile = &unix.Rlimit{Cur: cur, Max: lim}
 			}
+		case "--exec-chroot":
+			// Hidden: the root the program moved to with chroot(2), in --root's view or
+			// the host's (kernel.Options.Chroot).
+			v, ok := value()
+			if !ok || !path.IsAbs(v) {
+				return usageError("%s is golos's own", name)
+			}
+			opts.Chroot = v
 		case "--exec-seccomp":
 			// Hidden: the seccomp mode and filters of the thread that made the execve
 			// (kernel.Options.Seccomp).

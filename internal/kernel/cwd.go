@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"strings"
+
 	"golang.org/x/sys/unix"
 
 	"golos/internal/vfs"
@@ -13,6 +15,7 @@ import (
 // share.
 type fsContext struct {
 	root    *vfs.FS // the confined root and its volumes, or nil for the host's files
+	base    *vfs.FS // --root's view, which root is when the program has not chrooted (chroot.go); nil without --root
 	cwdMu   mutex[cwdLock]
 	cwdPath string // the working directory as a guest path (with a root); cwdMu
 }
@@ -111,10 +114,14 @@ func (p *Process) cwdRemoved() bool {
 // cwdLink is the target of /proc/self/cwd with a root: the working directory, with
 // " (deleted)" after a removed one's path (fs/d_path.c, d_path of an unlinked dentry).
 func (p *Process) cwdLink() string {
+	cwd := p.cwd()
 	if p.cwdRemoved() {
-		return p.cwd() + " (deleted)"
+		return cwd + " (deleted)"
 	}
-	return p.cwd()
+	// Outside a chroot's root, the link names the directory from the namespace's root
+	// without getcwd's "(unreachable)" (fs/d_path.c: d_path ignores prepend_path's "not
+	// reachable").
+	return strings.TrimPrefix(cwd, unreachable)
 }
 
 func (p *Process) setCwd(guest string) {

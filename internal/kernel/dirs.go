@@ -56,6 +56,8 @@ func sysGetdents64(t *Thread) int64 {
 		}
 	case d.hide == hideMaps:
 		hideName = t.p.foreignMapping
+	case d.hide == hideHolders:
+		hideName = holderName // the holders of the tree's golos processes (procholders.go)
 	case d.pid != 0:
 		// Asked once the host has listed (below): what the other golos says of its own
 		// descriptors then covers one it opened for a moment (a fork's) that the

@@ -252,6 +252,7 @@ func (t *Thread) execve(dirfd int32, pathAddr, argvAddr, envpAddr, flags uint64)
 	if err != nil {
 		return -int64(execErrno(err))
 	}
+	forkedNoExec.Store(false) // its parent's setpgid of it fails from now on, as on Linux (setpgid.go)
 	if t.execInPlace(prog, comm, progArgv, envp) {
 		return 0 // the registers are the new program's
 	}
@@ -482,6 +483,9 @@ func (o Options) Flags() []string {
 			mode = "ro"
 		}
 		f = append(f, "--volume", v.Host+":"+v.Guest+":"+mode)
+	}
+	if o.Chroot != "" {
+		f = append(f, "--exec-chroot", o.Chroot)
 	}
 	if o.NoRewrite {
 		f = append(f, "--no-rewrite")

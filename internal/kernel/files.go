@@ -306,11 +306,12 @@ func (p *Process) releaseGoFD(fd int) {
 
 // ownFDsNow is golos's own descriptors at this moment: the lasting ones (files.ownFDs),
 // and those it opens for a moment (a fork's socket to the child's golos, its start-up
-// log, its copies of the program's descriptors: vfs.HighOwn), which another process's
-// listing of this one's fd directory may meet too.
+// log, its copies of the program's descriptors: vfs.HighOwn; the Go runtime's ForkExec
+// pipe: forkPipeFDs), which another process's listing of this one's fd directory may
+// meet too.
 func (p *Process) ownFDsNow() []int {
 	own := slices.Clone(p.files.ownFDs)
-	for _, fd := range vfs.HighOwn() {
+	for _, fd := range append(vfs.HighOwn(), forkPipeFDs()...) {
 		if !slices.Contains(own, fd) {
 			own = append(own, fd)
 		}

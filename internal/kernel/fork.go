@@ -154,6 +154,9 @@ func (t *Thread) fork(a abi.CloneArgs) int64 {
 			return -int64(unix.EFAULT)
 		}
 	}
+	// The descriptors golos opens low for a moment from here on, the Go runtime's
+	// ForkExec pipe among them, are golos's for other processes' listings (forkpipe.go).
+	defer foreseeForkPipe()()
 	// A child whose pages are not all here yet fetches them first: the new child's
 	// snapshot of this process must have them, and the eager copy reads them here.
 	p.finishLazy()
@@ -543,6 +546,20 @@ func (t *Thread) sendProcess(conn, log, pid int, a abi.CloneArgs) (err error) {
 		uffd, merr := vfs.MoveHigh(fds[0]) // not at a number of the program's
 		if merr != nil {
 			return merr
+		}
+		if h := p.startVforkHolder(uffd); h >= 0 {
+			// The holder serves the child, and ends when the child closes its socket.
+			unix.Close(uffd)
+			serr := sendHolder(conn, h)
+			unix.Close(h)
+			if serr != nil {
+				return serr
+			}
+			break
+		}
+		if serr := sendHolder(conn, -1); serr != nil {
+			unix.Close(uffd)
+			return serr
 		}
 		stop := serveVforkFaults(uffd, lazyOnly(st.Maps))
 		t.vforkServe = stop // until the child execs or ends (forkChild)

@@ -29,7 +29,8 @@ type VDSOPause func() (resume func(delta int64))
 func RunForked(conn int, vdsoAt uint64, opts Options, pause VDSOPause) (int, error) {
 	runtime.LockOSThread()
 	debug.SetMaxThreads(entry.MaxThreads + 1024)
-	unix.CloseOnExec(conn) // open until the child execs or ends: vfork's parent waits for that
+	forkedNoExec.Store(true) // its parent may still move it to a process group (setpgid.go)
+	unix.CloseOnExec(conn)   // open until the child execs or ends: vfork's parent waits for that
 	// The runtime stops calling into its vDSO now, long before it is moved (moveVDSO):
 	// by then its threads have most likely been seen outside it.
 	resume := pause()
@@ -166,7 +167,7 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	opts := st.Opts
 	opts.Stderr, opts.HostFDs = own.Stderr, own.HostFDs
 	opts.Pid1 = false // a child is not its namespace's init
-	if opts.Root != "" {
+	if opts.Root != "" || opts.Chroot != "" {
 		opts.Workdir = st.Cwd
 	}
 	p := newProcess(opts)
@@ -208,6 +209,9 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	p.mm.startStack = st.StartStack
 	ownUTS.Store(st.OwnUTS)
 	p.ownLazy()
+	if err := p.recvVforkHolder(conn); err != nil { // sent before the copy's end
+		return nil, nil, err
+	}
 	if err := readReply(conn); err != nil {
 		return nil, nil, err
 	}

@@ -89,6 +89,7 @@ func (w *wireWriter) options(o *Options) {
 		w.bool(v.ReadOnly)
 	}
 	w.str(o.Workdir)
+	w.str(o.Chroot)
 	w.bool(o.NoRewrite)
 	w.bool(o.Stats)
 	w.bool(o.NoFSGSBase)
@@ -124,6 +125,7 @@ func (r *wireReader) options(o *Options) {
 		o.Volumes = append(o.Volumes, vfs.Mount{Guest: r.str(), Host: r.str(), ReadOnly: r.bool()})
 	}
 	o.Workdir = r.str()
+	o.Chroot = r.str()
 	o.NoRewrite = r.bool()
 	o.Stats = r.bool()
 	o.NoFSGSBase = r.bool()

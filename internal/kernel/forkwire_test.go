@@ -19,7 +19,7 @@ func TestForkWire(t *testing.T) {
 	st := &forkState{
 		Opts: Options{Quiet: true, Debug: true, DebugSyscalls: true, Root: "/r", RootReadOnly: true,
 			Volumes: []vfs.Mount{{Guest: "/g", Host: "/h", ReadOnly: true}, {Guest: "/g2", Host: "/h2"}},
-			Workdir: "/w", NoRewrite: true, Stats: true, NoFSGSBase: true, Pid1: true, TaskLimit: 4096,
+			Workdir: "/w", Chroot: "/jail", NoRewrite: true, Stats: true, NoFSGSBase: true, Pid1: true, TaskLimit: 4096,
 			Nofile: &unix.Rlimit{Cur: 7, Max: 9}, SigMask: 1, SigIgnored: 2, SigPending: 3, Seccomp: []byte{1}, OwnUTS: true,
 			AS: &unix.Rlimit{Cur: 10, Max: 11}, Data: &unix.Rlimit{Cur: 12, Max: 13}},
 		ExePath: "/bin/x", ExeGuestPath: "/x", Args: [2]uint64{26, 27}, Env: [2]uint64{27, 28},

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -30,10 +31,12 @@ func (t *Thread) args() [6]uint64 {
 	return [6]uint64{r.RDI, r.RSI, r.RDX, r.R10, r.R8, r.R9}
 }
 
-// setupFiles opens the root and volumes (if any) and enters the working directory.
+// setupFiles opens the root and volumes (if any), and the root the program chrooted to
+// (Options.Chroot, in a fork's child or an execve's new golos), and enters the working
+// directory.
 func (p *Process) setupFiles() error {
 	o := p.opts
-	if o.Root == "" {
+	if o.Root == "" && o.Chroot == "" {
 		if len(o.Volumes) > 0 {
 			return fmt.Errorf("--volume needs --root")
 		}
@@ -44,13 +47,32 @@ func (p *Process) setupFiles() error {
 		}
 		return nil
 	}
-	fs, err := vfs.New(o.Root, o.RootReadOnly, o.Volumes)
-	if err != nil {
-		return fmt.Errorf("root: %w", err)
+	var fs *vfs.FS
+	if o.Root != "" {
+		base, err := vfs.New(o.Root, o.RootReadOnly, o.Volumes)
+		if err != nil {
+			return fmt.Errorf("root: %w", err)
+		}
+		p.fsctx.base = base
+		p.files.own(base.FDs()...)
+		fs = base
+	}
+	if o.Chroot != "" {
+		sub, err := chrootView(fs, o.Chroot)
+		if err != nil {
+			return fmt.Errorf("root: %w", err)
+		}
+		p.files.own(sub.FDs()...)
+		fs = sub
 	}
 	p.fsctx.root = fs
-	p.files.own(fs.FDs()...)
 	wd := o.Workdir
+	if strings.HasPrefix(wd, unreachable) {
+		// Outside the root the program chrooted to: the host's working directory, which
+		// the new golos inherited, stays (chrootTo).
+		p.setCwd(wd)
+		return nil
+	}
 	if wd == "" {
 		wd = "/"
 	}

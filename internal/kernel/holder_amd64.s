@@ -8,12 +8,22 @@
 // UFFDIO_COPY from its own copy of them, at the same addresses (userfaultfd(2),
 // Documentation/admin-guide/mm/userfaultfd.rst), until the socket says end (EOF: both
 // golos processes have closed their ends), then exit_group.
+//
+// A vfork child's holder (vforklazy_unsafe.go) is the same loop in a task that shares
+// this process's memory (CLONE_VM, on a stack of its own, given): its pages are the
+// program's own, which the waiting parent does not change, and the task keeps the
+// address space alive (mm_users) when golos's own threads are killed, so that the child
+// is still served until its execve. It copies with the mode given (UFFDIO_COPY_MODE_WP,
+// so that the child's writes are tracked; plain where a region is not registered for
+// write protection), stays dumpable (dumpability is the address space's, golos's own),
+// and unmaps its stack as it exits.
 
 #include "textflag.h"
 
 #define SYS_read	0
 #define SYS_poll	7
 #define SYS_rt_sigprocmask	14
+#define SYS_munmap	11
 #define SYS_ioctl	16
 #define SYS_clone	56
 #define SYS_recvmsg	47
@@ -21,6 +31,7 @@
 #define SYS_exit_group	231
 #define SYS_close_range	436
 
+#define HOLDER_STACK	0x4000	// holderStack
 #define UFFDIO_COPY	$0xc028aa03
 #define UFFDIO_ZEROPAGE	$0xc020aa04
 #define UFFDIO_WAKE	$0x8010aa02
@@ -32,13 +43,18 @@
 //  88  the one data byte (8)                96  the control buffer, CMSG_SPACE(4) (32)
 // 128  struct uffd_msg (32)                160  two struct pollfd (16)
 // 176  struct uffdio_copy / uffdio_zeropage / uffdio_range (40)
+// 216  a shared task's stack base, to unmap as it exits; 0 for a fork (8)
 
-// func holderClone(sock, chunk uintptr) int64
+// func holderClone(sock, chunk, stack, mode uintptr) int64
 // Returns the holder's pid, or -errno. chunk is a power of two, the bytes UFFDIO_COPY
-// fetches around a fault.
-TEXT ·holderClone(SB),NOSPLIT,$224-24
+// fetches around a fault. stack is 0 for a fork's holder; else the base of holderStack
+// bytes of this process's memory, and the holder shares the memory (CLONE_VM). mode is
+// UFFDIO_COPY's.
+TEXT ·holderClone(SB),NOSPLIT,$224-40
 	MOVQ	sock+0(FP), R12
 	MOVQ	chunk+8(FP), BX
+	MOVQ	stack+16(FP), R9
+	MOVQ	mode+24(FP), R15
 	// Every signal blocked across the clone (as syscall.forkExec does with
 	// runtime_BeforeFork): the holder must never run one of golos's handlers, which are
 	// Go code. SIGKILL and SIGSTOP cannot be blocked, and need no handler.
@@ -54,9 +70,15 @@ TEXT ·holderClone(SB),NOSPLIT,$224-24
 	// clone(flags 0: a new process, its own memory, files and signal handlers; exit
 	// signal 0, so that its end sends golos no SIGCHLD and only a wait with __WALL or
 	// __WCLONE sees it (wait(2)); no new stack: the child goes on on its copy of this one.
+	// With a stack: CLONE_VM, and the child's frame at the stack's top.
 	MOVQ	$SYS_clone, AX
 	XORQ	DI, DI			// flags
 	XORQ	SI, SI			// stack
+	TESTQ	R9, R9
+	JEQ	clone
+	MOVQ	$0x100, DI		// CLONE_VM
+	LEAQ	(HOLDER_STACK-256)(R9), SI	// room for the frame (224) above it
+clone:
 	XORQ	DX, DX			// parent_tid
 	XORQ	R10, R10		// child_tid
 	XORQ	R8, R8			// tls
@@ -72,10 +94,11 @@ TEXT ·holderClone(SB),NOSPLIT,$224-24
 	SYSCALL
 	MOVQ	R13, AX
 ret:
-	MOVQ	AX, ret+16(FP)
+	MOVQ	AX, ret+32(FP)
 	RET
 
 child:
+	MOVQ	R9, 216(SP)		// the stack to unmap at the end, or 0
 	// Only the socket stays open: the holder must keep no pipe, file or socket of the
 	// program's (a reader would wait for its EOF) nor golos's. close_range(2).
 	CMPQ	R12, $0
@@ -92,7 +115,10 @@ above:
 	XORQ	DX, DX
 	SYSCALL
 	// Not dumpable: no other process of the user's may read golos's memory through it
-	// (ptrace access mode checks, /proc/PID/mem; prctl(2) PR_SET_DUMPABLE).
+	// (ptrace access mode checks, /proc/PID/mem; prctl(2) PR_SET_DUMPABLE). A shared
+	// task's dumpability is golos's own (the address space's): left as it is.
+	CMPQ	216(SP), $0
+	JNE	recvsetup
 	MOVQ	$SYS_prctl, AX
 	MOVQ	$4, DI			// PR_SET_DUMPABLE
 	XORQ	SI, SI			// 0
@@ -101,6 +127,20 @@ above:
 	XORQ	R8, R8
 	SYSCALL
 
+	// Named "golos-holder" (prctl(2) PR_SET_NAME, its comm): how the program's listings
+	// of /proc tell it from the program's processes and leave it out (holderPid).
+recvsetup:
+	MOVQ	$0x6f682d736f6c6f67, AX	// "golos-ho"
+	MOVQ	AX, 176(SP)
+	MOVQ	$0x7265646c, AX		// "lder", then NULs
+	MOVQ	AX, 184(SP)
+	MOVQ	$SYS_prctl, AX
+	MOVQ	$15, DI			// PR_SET_NAME
+	LEAQ	176(SP), SI
+	XORQ	DX, DX
+	XORQ	R10, R10
+	XORQ	R8, R8
+	SYSCALL
 	// recvmsg(sock, {iov: 1 byte, control: one SCM_RIGHTS descriptor}, MSG_CMSG_CLOEXEC)
 	LEAQ	88(SP), AX
 	MOVQ	AX, 72(SP)		// iov_base
@@ -184,7 +224,7 @@ try:
 	MOVQ	R9, 176(SP)		// dst
 	MOVQ	R9, 184(SP)		// src: the same address, here
 	MOVQ	R14, 192(SP)		// len
-	MOVQ	$0, 200(SP)		// mode: wake the waiting thread
+	MOVQ	R15, 200(SP)		// mode (no DONTWAKE: wake the waiting thread)
 	MOVQ	$0, 208(SP)		// copy (out)
 	MOVQ	$SYS_ioctl, AX
 	MOVQ	R13, DI
@@ -193,6 +233,19 @@ try:
 	SYSCALL
 	CMPQ	AX, $0
 	JEQ	loop
+	// EINVAL with UFFDIO_COPY_MODE_WP: the region is not registered for write
+	// protection (mm/userfaultfd.c, mfill_atomic): the same copy without it.
+	CMPQ	AX, $-22
+	JNE	half
+	CMPQ	200(SP), $0
+	JEQ	half
+	MOVQ	$0, 200(SP)
+	MOVQ	$0, 208(SP)
+	MOVQ	$SYS_ioctl, AX
+	SYSCALL
+	CMPQ	AX, $0
+	JEQ	loop
+half:
 	CMPQ	R14, $4096
 	JEQ	page
 	SHRQ	$1, R14
@@ -227,7 +280,16 @@ wake:
 	JMP	loop
 
 exit:
+	MOVQ	216(SP), DI
+	TESTQ	DI, DI
+	JEQ	end
+	// A shared task's stack goes, and nothing touches it after: the exit takes only
+	// registers.
+	MOVQ	$SYS_munmap, AX
+	MOVQ	$HOLDER_STACK, SI
+	SYSCALL
+end:
 	MOVQ	$SYS_exit_group, AX
 	XORQ	DI, DI
 	SYSCALL
-	JMP	exit
+	JMP	end

@@ -33,7 +33,7 @@ func TestHolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pid := holderClone(uintptr(sp[1]), lazyChunk)
+	pid := holderClone(uintptr(sp[1]), lazyChunk, 0, 0)
 	unix.Close(sp[1])
 	if pid < 0 {
 		t.Fatalf("holderClone: %v", unix.Errno(-pid))

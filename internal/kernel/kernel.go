@@ -31,7 +31,7 @@
 //	p.mm.mu → p.mm.rw.mu (a mapping's change adds or removes code: rw.addCode, rw.removeCode)
 //	p.forwardMu → p.kids.mu (forward → childExitSignal)
 //	p.forkMu → p.kids.mu (forkChild)
-//	p.forkMu → p.mm.mu → p.mm.rw.mu → holdersMu → p.kids.mu (sendProcess → startHolder, reapHolders; doomed's lock is p.kids.mu's class)
+//	p.forkMu → p.mm.mu → p.mm.rw.mu → holdersMu → p.kids.mu (sendProcess → startHolder, startVforkHolder, reapHolders; doomed's lock is p.kids.mu's class)
 //	p.mm.mu → p.nofileMu (a mapping that grows the memory checks RLIMIT_AS, RLIMIT_DATA: overLimit)
 //	p.forwardMu → p.sighand.mu → p.threads.mu (forwardTaken → sendProcess, sendThread)
 //	p.forwardMu → p.kicks.mu → p.threads.mu (forwardTaken → signalThread; rekickLoop → p.thread)
@@ -74,9 +74,13 @@ type Options struct {
 	RootReadOnly bool        // writes under Root fail with EROFS
 	Volumes      []vfs.Mount // host directories grafted into Root
 	Workdir      string      // the working directory ("" keeps golos's; "/" with a root)
-	NoRewrite    bool        // leave every syscall site to Syscall User Dispatch
-	Stats        bool        // per-syscall counts and time in golos, printed at exit
-	NoFSGSBase   bool        // switch the application's GS with arch_prctl even where the CPU has FSGSBASE
+	// Chroot is the root the program moved to with chroot(2) (chroot.go): a directory
+	// of Root's view, or a host path without Root; "" while it has not. A fork's child
+	// and an execve's new golos keep it (hidden flag --exec-chroot).
+	Chroot     string
+	NoRewrite  bool // leave every syscall site to Syscall User Dispatch
+	Stats      bool // per-syscall counts and time in golos, printed at exit
+	NoFSGSBase bool // switch the application's GS with arch_prctl even where the CPU has FSGSBASE
 
 	HostFDs []int        // golos's own descriptors, kept from the application
 	Nofile  *unix.Rlimit // the RLIMIT_NOFILE the application sees, if not the host's

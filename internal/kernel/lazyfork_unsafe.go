@@ -149,7 +149,10 @@ var (
 type holderKid struct{ pid, conn int }
 
 // holderClone is in holder_amd64.s.
-func holderClone(sock, chunk uintptr) int64
+func holderClone(sock, chunk, stack, mode uintptr) int64
+
+// holderStack is the size of a shared holder's stack (holder_amd64.s: HOLDER_STACK).
+const holderStack = 0x4000
 
 // startHolder makes the holder, while the program's other threads are frozen; it returns
 // the parent's end of its socket, which the child gets.
@@ -175,18 +178,24 @@ func (p *Process) startHolder() (int, error) {
 		unix.Close(a)
 		return -1, fmt.Errorf("the fork's holder: socketpair: %w", err)
 	}
-	r := holderClone(uintptr(b), lazyChunk)
+	r := holderClone(uintptr(b), lazyChunk, 0, 0)
 	unix.Close(b)
 	if r < 0 {
 		unix.Close(a)
 		return -1, fmt.Errorf("the fork's holder: clone: %w", unix.Errno(-r))
 	}
-	p.doomed.add(int(r)) // a wait of the program's that takes it is made again (sysWait4)
-	holdersMu.Lock()
-	holders = append(holders, holderKid{pid: int(r), conn: -1})
-	holdersMu.Unlock()
-	go p.reapHolder(int(r))
+	p.heldBy(int(r))
 	return a, nil
+}
+
+// heldBy notes the holder pid, a child of golos's own that the program must not see, to
+// be reaped as soon as it ends.
+func (p *Process) heldBy(pid int) {
+	p.doomed.add(pid) // a wait of the program's that takes it is made again (sysWait4)
+	holdersMu.Lock()
+	holders = append(holders, holderKid{pid: pid, conn: -1})
+	holdersMu.Unlock()
+	go p.reapHolder(pid)
 }
 
 // reapHolder waits for the holder pid to end and reaps it at once: a zombie would show

@@ -47,7 +47,7 @@ func (r lockRank) String() string { return rankNames[r] }
 var lockOrder = map[lockRank][]lockRank{
 	rankFork:    {rankMM, rankKids},
 	rankMM:      {rankRW, rankNofile},
-	rankRW:      {rankCwd, rankVdso, rankSig},
+	rankRW:      {rankCwd, rankVdso, rankSig, rankKids},
 	rankForward: {rankSig, rankKicks, rankKids},
 	rankKicks:   {rankThreads},
 	rankSig:     {rankThreads},

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"path"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -32,7 +33,11 @@ func (t *Thread) pathOf(dirfd int32, addr uint64) (string, unix.Errno) {
 		return p, 0
 	}
 	if dirfd == unix.AT_FDCWD {
-		return vfs.Abs(t.p.cwd(), p), 0
+		cwd := t.p.cwd()
+		if strings.HasPrefix(cwd, unreachable) {
+			return t.p.unreachableRel(cwd, p)
+		}
+		return vfs.Abs(cwd, p), 0
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(int(dirfd), &st); err != nil {

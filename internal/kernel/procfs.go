@@ -20,6 +20,9 @@ func (t *Thread) procFile(p string) ([]byte, bool) {
 		return content, true
 	}
 	if t.p.fsctx.root == nil || t.p.procMounted() {
+		if content, ok := procChildren(p); ok { // without the holders (procholders.go)
+			return content, true
+		}
 		// Another process of the tree (tree_unsafe.go, procpeer.go).
 		if content, ok := treeProcFile(p); ok {
 			return content, true
@@ -107,6 +110,8 @@ type procSummary struct {
 	// peak is the most the program has had mapped (addressSpace.peak), for a process
 	// whose vm is counted from outside it (stoppedProcFile).
 	peak uint64
+	// limits are those golos keeps for the program (keptLimits), of a stopped process.
+	limits map[string]unix.Rlimit
 }
 
 // statLayout is what stat shows of where the program lies (proc_pid_stat(5): startcode,
@@ -294,14 +299,26 @@ func (p *Process) limits() []byte {
 		return nil
 	}
 	p.nofileMu.Lock()
-	own := map[string]*unix.Rlimit{"Max open files": p.opts.Nofile, "Max address space": p.opts.AS, "Max data size": p.opts.Data}
+	kept := keptLimits(p.opts.Nofile, p.opts.AS, p.opts.Data)
+	p.nofileMu.Unlock()
+	return limitsWith(raw, kept)
+}
+
+// keptLimits names the limits golos keeps for the program (nil: the host's), by the
+// lines of the limits file.
+func keptLimits(nofile, as, data *unix.Rlimit) map[string]unix.Rlimit {
+	own := map[string]*unix.Rlimit{"Max open files": nofile, "Max address space": as, "Max data size": data}
 	kept := map[string]unix.Rlimit{}
 	for name, rl := range own {
 		if rl != nil {
 			kept[name] = *rl
 		}
 	}
-	p.nofileMu.Unlock()
+	return kept
+}
+
+// limitsWith is the host's limits file raw with the lines of kept replaced.
+func limitsWith(raw []byte, kept map[string]unix.Rlimit) []byte {
 	value := func(v uint64) string {
 		if v == unix.RLIM_INFINITY {
 			return "unlimited"
@@ -423,6 +440,16 @@ func (p *Process) smapsRollup() []byte {
 	if err != nil {
 		return nil
 	}
+	p.mm.mu.Lock()
+	defer p.mm.mu.Unlock()
+	p.mm.syncStack()
+	view := p.mapsView()
+	return view.smapsRollup(raw, host)
+}
+
+// smapsRollup is Process.smapsRollup for the process view describes, from its host's
+// smaps and smaps_rollup.
+func (view *mapsView) smapsRollup(raw, host []byte) []byte {
 	sums := map[string]uint64{}
 	var lo, hi uint64
 	first := true
@@ -440,7 +467,7 @@ func (p *Process) smapsRollup() []byte {
 			sums["Pss_File"] += cur["Pss"] - anon
 		}
 	}
-	p.programMappings(raw, func(header string, r [2]uint64, fields map[string]uint64) {
+	view.programMappings(raw, func(header string, r [2]uint64, fields map[string]uint64) {
 		if strings.HasSuffix(header, " [vsyscall]") {
 			return // not one of the process's mappings (the gate area): not in the rollup
 		}

@@ -17,7 +17,7 @@ import (
 // one under /proc too (procPathArg), and its listing may leave entries out (hide).
 type procDir struct {
 	guest string // its path, cleaned
-	hide  int    // hideNone, hideOwnFDs (a fd or fdinfo listing), hideThreads (a task listing), hideMaps (map_files)
+	hide  int    // hideNone, hideOwnFDs (a fd or fdinfo listing), hideThreads (a task listing), hideMaps (map_files), hideHolders (/proc)
 	pid   int    // another process's directory, whose golos says what to hide (procpeer.go); 0 for this one's
 }
 
@@ -26,6 +26,7 @@ const (
 	hideOwnFDs
 	hideThreads
 	hideMaps
+	hideHolders
 )
 
 // procPathArg is the path a syscall names (its directory descriptor at argument dirArg,
@@ -279,7 +280,7 @@ func procTask(p string) (int, bool) {
 func procDirOf(p string) *procDir {
 	clean := strings.TrimSuffix(p, "/")
 	if clean == "/proc" {
-		return &procDir{guest: clean}
+		return &procDir{guest: clean, hide: hideHolders} // procholders.go
 	}
 	rest, ok := procRest(p)
 	if !ok {

@@ -120,7 +120,12 @@ func procServe(f *os.File, conn syscall.RawConn) {
 		if !ok || (cred.Uid != 0 && cred.Uid != uint32(os.Getuid())) || from == nil {
 			continue
 		}
-		answer := procAnswer(string(buf[:n]))
+		var answer []byte
+		if req := string(buf[:n]); strings.HasPrefix(req, setpgidRequest) {
+			answer = setpgidAnswer(req, cred.Pid) // setpgid.go
+		} else {
+			answer = procAnswer(req)
+		}
 		for off := 0; ; off += procChunk {
 			part := answer[min(off, len(answer)):min(off+procChunk, len(answer))]
 			var h [8]byte
@@ -339,10 +344,11 @@ func peerProcFile(p string, name func(string) string) ([]byte, bool) {
 // maps or smaps, from the host's with what its golos published of its program
 // (stoppedPeerMaps), as its golos would answer but for the other threads' signals, which
 // its main thread's stand for, and a stack grown since its golos last looked, which the
-// maps leave out. The other files (environ, auxv, limits, smaps_rollup…) are the host's.
+// maps leave out. Its limits and smaps_rollup are made the same way; the other files
+// (environ, auxv…) are the host's.
 func stoppedProcFile(pid int, p, file string, name func(string) string) ([]byte, bool) {
 	switch file {
-	case "status", "stat", "statm", "maps", "smaps":
+	case "status", "stat", "statm", "maps", "smaps", "limits", "smaps_rollup":
 	default:
 		return nil, false
 	}
@@ -373,6 +379,15 @@ func stoppedProcFile(pid int, p, file string, name func(string) string) ([]byte,
 		return s.stat(raw), true
 	case "status":
 		return s.status(raw), true
+	case "limits":
+		return limitsWith(raw, s.limits), true
+	case "smaps_rollup":
+		smaps, err := readHostFile(strings.TrimSuffix(p, "_rollup"))
+		if err != nil {
+			return nil, false
+		}
+		view.name = name
+		return view.smapsRollup(smaps, raw), true
 	}
 	// maps and smaps: the program's mappings (programMappings).
 	view.name = name

@@ -59,7 +59,7 @@ const rawTaskBlockSlots = 20
 // they are, a stack of its own (the block goes below it), and no confinement by golos.
 func (t *Thread) wantsRawTask(a abi.CloneArgs) bool {
 	return a.Flags&(unix.CLONE_VM|unix.CLONE_VFORK) == unix.CLONE_VM && a.Flags&^rawTaskFlags == 0 &&
-		a.Stack != 0 && t.p.opts.Root == ""
+		a.Stack != 0 && t.p.fsctx.root == nil
 }
 
 // cloneRawTask makes the raw task and returns its pid, or -errno.

@@ -366,48 +366,7 @@ func (p *Process) setPlainSyscalls() {
 	root := p.fsctx.root != nil
 	for nr := range syscalls {
 		r := &syscalls[nr]
-		switch {
-		case r.fast == plain:
-			entry.PlainSyscalls[nr] = 1
-		case r.fast == plainUnlessMaskR8:
-			// Without a mask the call needs nothing of golos's; with one, golos puts it
-			// in place of the thread's (pmask.go).
-			entry.PlainSyscalls[nr] = entry.PlainUnlessMaskR8
-		case r.fast == plainUnlessMaskR10:
-			entry.PlainSyscalls[nr] = entry.PlainUnlessMaskR10
-		case r.fast == plainPoll:
-			// golos's own descriptors answer POLLNVAL (poll.go), which the entry code
-			// leaves to Go by a look at each pollfd (entry.OwnFDs).
-			entry.PlainSyscalls[nr] = entry.PlainPoll
-		case r.fast == plainSelect:
-			// golos's own descriptors answer EBADF (poll.go), which the entry code leaves
-			// to Go when nfds reaches the lowest of them (entry.SelectSlack).
-			entry.PlainSyscalls[nr] = entry.PlainSelect
-		case r.fast == plainUnlessRO:
-			// A request that changes a file in a read-only part fails with EROFS there
-			// (sysIoctl); without one, golos has nothing to do.
-			if !root || !p.fsctx.root.HasReadOnly() {
-				entry.PlainSyscalls[nr] = 1
-			}
-		case r.fast == plainArchPrctlFS:
-			// FS is the application's alone and the host checks the address as golos
-			// would (sysArchPrctl); GS is golos's, so ARCH_SET_GS and ARCH_GET_GS still
-			// go to Go.
-			entry.PlainSyscalls[nr] = entry.PlainArchPrctlFS
-		case root:
-			// With --root every path is resolved inside it, in Go.
-		case r.fast == plainWithoutRoot:
-			entry.PlainSyscalls[nr] = 1
-		case r.fast == plainUnlessControl:
-			// A message with control data may pass descriptors (SCM_RIGHTS), which
-			// sysSendmsg checks; plain data needs nothing of golos's.
-			entry.PlainSyscalls[nr] = entry.PlainUnlessControl
-		case r.fast == plainUnlessProcRDI:
-			// golos shows some of the files under /proc/ (openAt, readlinkAt, procExeCall).
-			entry.PlainSyscalls[nr] = entry.PlainUnlessProcRDI
-		case r.fast == plainUnlessProcRSI:
-			entry.PlainSyscalls[nr] = entry.PlainUnlessProcRSI
-		}
+		entry.PlainSyscalls[nr] = plainFor(r, root, root && p.fsctx.root.HasReadOnly())
 		// On a descriptor of golos's, or relative to one (an *at call whose first
 		// argument is its only directory descriptor: ownDirFD), a call goes to Go however
 		// its path begins. (renameat, renameat2, linkat and symlinkat are not marked: the
@@ -422,5 +381,68 @@ func (p *Process) setPlainSyscalls() {
 		if r.fdArgs&arg2 != 0 {
 			entry.FDRDXSyscalls[nr] = 1
 		}
+	}
+}
+
+// plainFor is the entry code's class of syscall r (entry.PlainSyscalls): 0 for none,
+// when the call always goes to Go. root says the process has a root (--root, or its
+// chroot(2)), rootRO that a part of it is read-only.
+func plainFor(r *sysRecord, root, rootRO bool) uint8 {
+	switch {
+	case r.fast == plain:
+		return 1
+	case r.fast == plainUnlessMaskR8:
+		// Without a mask the call needs nothing of golos's; with one, golos puts it
+		// in place of the thread's (pmask.go).
+		return entry.PlainUnlessMaskR8
+	case r.fast == plainUnlessMaskR10:
+		return entry.PlainUnlessMaskR10
+	case r.fast == plainPoll:
+		// golos's own descriptors answer POLLNVAL (poll.go), which the entry code
+		// leaves to Go by a look at each pollfd (entry.OwnFDs).
+		return entry.PlainPoll
+	case r.fast == plainSelect:
+		// golos's own descriptors answer EBADF (poll.go), which the entry code leaves
+		// to Go when nfds reaches the lowest of them (entry.SelectSlack).
+		return entry.PlainSelect
+	case r.fast == plainUnlessRO:
+		// A request that changes a file in a read-only part fails with EROFS there
+		// (sysIoctl); without one, golos has nothing to do.
+		if !rootRO {
+			return 1
+		}
+		return 0
+	case r.fast == plainArchPrctlFS:
+		// FS is the application's alone and the host checks the address as golos
+		// would (sysArchPrctl); GS is golos's, so ARCH_SET_GS and ARCH_GET_GS still
+		// go to Go.
+		return entry.PlainArchPrctlFS
+	case root:
+		// With --root every path is resolved inside it, in Go.
+		return 0
+	case r.fast == plainWithoutRoot:
+		return 1
+	case r.fast == plainUnlessControl:
+		// A message with control data may pass descriptors (SCM_RIGHTS), which
+		// sysSendmsg checks; plain data needs nothing of golos's.
+		return entry.PlainUnlessControl
+	case r.fast == plainUnlessProcRDI:
+		// golos shows some of the files under /proc/ (openAt, readlinkAt, procExeCall).
+		return entry.PlainUnlessProcRDI
+	case r.fast == plainUnlessProcRSI:
+		return entry.PlainUnlessProcRSI
+	}
+	return 0
+}
+
+// rootedPlainSyscalls takes back from the entry code the calls it may make itself only
+// without a root, once the program has chrooted (chroot.go): from then on their paths
+// are resolved inside the root, in Go.
+func (p *Process) rootedPlainSyscalls() {
+	if p.opts.DebugSyscalls || p.opts.Stats || p.seccompUsed.Load() {
+		return
+	}
+	for nr := range syscalls {
+		entry.PlainSyscalls[nr] = plainFor(&syscalls[nr], true, p.fsctx.root.HasReadOnly())
 	}
 }

@@ -50,6 +50,9 @@ type publication struct {
 	mainPnd     uint64
 	layout      uint64 // mm.layout, a loader.Layout: where the program's code and data lie
 	peak        uint64 // mm.peak
+	// opts.Nofile, AS and Data, each a *unix.Rlimit: the limits golos keeps for the
+	// program (procfs.go, limits).
+	nofileLim, asLim, dataLim uint64
 }
 
 const publishedMagic = 0x676f6c6f73747265 // "golostre"
@@ -79,6 +82,7 @@ func (p *Process) publish() {
 	published.brkStart, published.brkMapped = addr(unsafe.Pointer(&p.mm.brkStart)), addr(unsafe.Pointer(&p.mm.brkMapped))
 	published.actions, published.shdPnd = addr(unsafe.Pointer(&p.sighand.actions)), addr(unsafe.Pointer(&p.shared.pending))
 	published.layout, published.peak = addr(unsafe.Pointer(&p.mm.layout)), addr(unsafe.Pointer(&p.mm.peak))
+	published.nofileLim, published.asLim, published.dataLim = addr(unsafe.Pointer(&p.opts.Nofile)), addr(unsafe.Pointer(&p.opts.AS)), addr(unsafe.Pointer(&p.opts.Data))
 	published.magic = publishedMagic
 	setHostCmdline(p.mm.args, p.mm.env) // and what the host shows (hostcmdline_unsafe.go)
 	p.serveProc()                       // and answers for the rest of its /proc directory (procpeer.go)
@@ -180,11 +184,30 @@ func stoppedPeerMaps(pid int) (s procSummary, tids, ownFDs []int, view mapsView,
 	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || !ok7 || !ok8 || !ok9 || !ok10 || !ok11 || !ok12 || !ok13 || len(t) == 0 {
 		return s, nil, nil, view, false
 	}
+	// A limit's pointer, and the limit it points to (nil: none kept).
+	limit := func(addr uint64) (*unix.Rlimit, bool) {
+		ptr, ok := words(addr, 1)
+		if !ok || ptr[0] == 0 {
+			return nil, ok
+		}
+		l, ok := words(ptr[0], 2)
+		if !ok {
+			return nil, false
+		}
+		return &unix.Rlimit{Cur: l[0], Max: l[1]}, true
+	}
+	nofile, ok14 := limit(pub.nofileLim)
+	as, ok15 := limit(pub.asLim)
+	dataLim, ok16 := limit(pub.dataLim)
+	if !ok14 || !ok15 || !ok16 {
+		return s, nil, nil, view, false
+	}
 	ign, cgt := dispositions((*[65]abi.Sigaction)(unsafe.Pointer(&act[0])))
 	l := *(*loader.Layout)(unsafe.Pointer(&layout[0]))
 	s = procSummary{threads: len(t), vmSize: size(owned), vmData: size(data), startStack: one[0],
 		sigs:   map[string]uint64{"SigPnd:": pnd[0], "ShdPnd:": shd[0], "SigBlk:": mask[0], "SigIgn:": ign, "SigCgt:": cgt},
-		layout: &statLayout{l.StartCode, l.EndCode, l.StartData, l.EndData, brkStart[0]}, peak: peak[0]}
+		layout: &statLayout{l.StartCode, l.EndCode, l.StartData, l.EndData, brkStart[0]}, peak: peak[0],
+		limits: keptLimits(nofile, as, dataLim)}
 	view = mapsView{owned: &ranges{}, startStack: one[0], brkStart: brkStart[0], brkMapped: brkMapped[0],
 		name: func(name string) string { return name }}
 	for i := 0; i+1 < len(owned); i += 2 {

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"sync/atomic"
 	"unsafe"
@@ -27,13 +28,17 @@ import (
 // its regions are registered for both, and the pages come in write-protected, so a write
 // of the child's is seen as before.
 //
-// A parent's golos that ends before its child has called execve (killed: it waits for the
-// child otherwise) takes the memory not yet served with it; the child's golos watches its
-// socket to the parent for that end and then ends the child with SIGKILL, as a lazy
-// fork's child whose holder is gone (lazyfork_unsafe.go), rather than let it wait for
-// ever on a missing page. (Linux's vfork child would go on in the memory it shares.) The
-// parent stops serving when the child has called execve or ended (vforkWait: its end of
-// the socket closed), after the child has fetched what the parent reads back from it
+// The faults are served by a holder (holder_amd64.s) that shares the parent's memory
+// (CLONE_VM): no Go code, a task of its own that keeps the address space alive when the
+// parent's golos is killed before its child has called execve (it waits for the child
+// otherwise), so that the child goes on, as Linux's vfork child goes on in the memory it
+// shares. The child gets the holder's socket and the holder ends when the child closes
+// it, at its execve or its end. Where the holder cannot be made (no room under
+// RLIMIT_NPROC), the parent's golos serves the faults itself, and a child whose parent's
+// golos is gone is ended with SIGKILL (the child's golos watches its socket to the
+// parent), as a lazy fork's child whose holder is gone (lazyfork_unsafe.go), rather than
+// let it wait for ever on a missing page. The serving stops once the child has called
+// execve or ended, after the child has fetched what the parent reads back from it
 // (vforkShare).
 
 // vforkLazyMin is how much of the program's private anonymous memory must be there for a
@@ -63,6 +68,7 @@ var vforkLazy struct {
 	regions [][2]uint64
 	watch   *os.File
 	closing atomic.Bool // the watch is being closed here, not ended by the parent
+	holder  int         // the socket to the holder that serves the faults, or -1: the parent's golos does
 }
 
 // vforkTracked says whether a write to region m is given back to a vfork's parent
@@ -118,8 +124,71 @@ func setupVforkLazy(conn int, maps []forkMapping) bool {
 		unix.Close(uffd)
 		return false
 	}
-	vforkLazy.on, vforkLazy.uffd, vforkLazy.regions = true, uffd, regions
+	vforkLazy.on, vforkLazy.uffd, vforkLazy.regions, vforkLazy.holder = true, uffd, regions, -1
 	return true
+}
+
+// recvVforkHolder takes the socket to the holder that serves the faults (startVforkHolder),
+// or word that the parent's golos serves them itself.
+func (p *Process) recvVforkHolder(conn int) error {
+	if !vforkLazy.on {
+		return nil
+	}
+	h, err := recvHolder(conn)
+	if err != nil {
+		return err
+	}
+	if h >= 0 {
+		if h, err = vfs.MoveHigh(h); err != nil {
+			return fmt.Errorf("the vfork holder's socket: %w", err)
+		}
+		p.files.own(h) // golos's, until the execve (endVforkLazy)
+	}
+	vforkLazy.holder = h
+	return nil
+}
+
+// startVforkHolder makes the holder that serves a vfork child's faults on uffd (the
+// child's userfaultfd) from this process's memory, which it shares; it returns this
+// golos's end of the holder's socket, for the child, or -1 when it cannot make one.
+func (p *Process) startVforkHolder(uffd int) int {
+	p.reapHolders()
+	// Two tasks more, as for a fork's holder (startHolder).
+	if !p.taskRoom(golosThreads + 2) {
+		return -1
+	}
+	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1
+	}
+	a, err := vfs.MoveHigh(sp[0])
+	if err != nil {
+		unix.Close(sp[1])
+		return -1
+	}
+	b, err := vfs.MoveHigh(sp[1]) // the holder closes every descriptor but this one
+	if err != nil {
+		unix.Close(a)
+		return -1
+	}
+	defer unix.Close(b)
+	stack, e := rawMmap(0, holderStack, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, -1, 0)
+	if e != 0 {
+		unix.Close(a)
+		return -1
+	}
+	r := holderClone(uintptr(b), lazyChunk, uintptr(stack), uffdioCopyModeWP)
+	if r < 0 {
+		unix.RawSyscall(unix.SYS_MUNMAP, uintptr(stack), holderStack, 0)
+		unix.Close(a)
+		return -1
+	}
+	p.heldBy(int(r)) // its stack is its own to unmap
+	if sendFDs(a, []int{uffd}) != nil {
+		unix.Close(a) // the holder ends at EOF
+		return -1
+	}
+	return a
 }
 
 // vforkLazyRegion says whether region m's pages come from the parent.
@@ -146,6 +215,9 @@ func (p *Process) watchVforkParent(conn int) {
 		return
 	}
 	p.files.own(vforkLazy.uffd) // golos's, until the execve (endVforkLazy)
+	if vforkLazy.holder >= 0 {
+		return // the holder serves the memory whether the parent's golos lives or not
+	}
 	f := p.ownNonblockingCopy(conn, "golos-vfork-parent")
 	if f == nil {
 		return
@@ -188,7 +260,11 @@ func (p *Process) endVforkLazy() {
 		unix.Close(vforkLazy.uffd)
 		p.dropOwnFD(vforkLazy.uffd)
 	}
-	vforkLazy.on, vforkLazy.uffd, vforkLazy.regions, vforkLazy.watch = false, 0, nil, nil
+	if vforkLazy.holder >= 0 {
+		unix.Close(vforkLazy.holder) // the holder ends
+		p.dropOwnFD(vforkLazy.holder)
+	}
+	vforkLazy.on, vforkLazy.uffd, vforkLazy.regions, vforkLazy.watch, vforkLazy.holder = false, 0, nil, nil, -1
 }
 
 // fetchForParent makes the pages of [lo, hi) that the parent will read back from the

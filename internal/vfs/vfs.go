@@ -742,3 +742,40 @@ func (fs *FS) walk(p string, flags int, mode uint32) (int, *vdir, error) {
 	}
 	return here()
 }
+
+// Sub is the view a chroot(2) into the directory open at fd (a descriptor of a
+// directory of fs) gives: that directory is the root, and the volumes below it stay
+// grafted where they were, now at their paths inside it. The root is read-only when the
+// mount the directory lies in is. It returns the directory's guest path in fs too, the
+// new root's name in fs's view.
+func (fs *FS) Sub(fd int) (*FS, string, error) {
+	if _, virtual := fs.Virtual(fd); virtual {
+		// A virtual directory has no host directory to be a root: golos would have to
+		// make one, and a virtual directory holds nothing but mount points.
+		return nil, "", fmt.Errorf("chroot into a virtual directory (a volume's missing parent): %w", unix.ENOENT)
+	}
+	guest, err := fs.FDPath(fd)
+	if err != nil {
+		return nil, "", fmt.Errorf("chroot: the directory's path in the root: %w", err)
+	}
+	host, err := HostFDPath(fd)
+	if err != nil {
+		return nil, "", fmt.Errorf("chroot: the directory's host path: %w", err)
+	}
+	m, _ := fs.mountOf(guest)
+	var vols []Mount
+	for _, v := range fs.mounts {
+		if strings.HasPrefix(v.Guest, strings.TrimSuffix(guest, "/")+"/") {
+			vols = append(vols, Mount{Guest: v.Guest[len(strings.TrimSuffix(guest, "/")):], Host: v.Host, ReadOnly: v.ReadOnly})
+		}
+	}
+	sub, err := New(host, m.ReadOnly, vols)
+	return sub, guest, err
+}
+
+// Close closes the descriptors the FS holds: a view no longer used (a chroot(2) left it).
+func (fs *FS) Close() {
+	for _, fd := range fs.FDs() {
+		unix.Close(fd)
+	}
+}

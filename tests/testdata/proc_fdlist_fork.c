@@ -6,9 +6,9 @@
  * meanwhile, so no listing may show a descriptor numbered FROM or above that it did not
  * have at the start. Under golos a fork opens descriptors of golos's own, high, for a
  * moment (a socket to the child's golos, its start-up log, copies of the program's),
- * which the listing must leave out, as it does golos's lasting ones. (The pipe the Go
- * runtime's ForkExec opens at the lowest free numbers for the same moment is not
- * looked at: golos does not hide it.)
+ * which the listing must leave out, as it does golos's lasting ones, and the pipe the
+ * Go runtime's ForkExec opens at the lowest free numbers for the same moment, and any
+ * other descriptor golos opens low for a moment.
  *
  * Exit status: 0 when the watcher saw nothing new.
  */
@@ -24,6 +24,9 @@
 
 #define MAXFD 64
 #define FROM 64 /* above the numbers a fork of golos's takes for the Go runtime */
+
+/* lowWhat is what the first low descriptor the parent never opened led to. */
+static char lowWhat[256];
 
 /* list fills fds with the numbers in dir's listing and returns how many (at most
  * MAXFD), and counts in *unstat the entries a lookup right after says are not there. */
@@ -76,7 +79,7 @@ int main(void)
 		return 2;
 	}
 	if (watcher == 0) {
-		int first[MAXFD], now[MAXFD], unstat = 0, extra = -1, rounds = 0;
+		int first[MAXFD], now[MAXFD], unstat = 0, extra = -1, low = -1, rounds = 0;
 		char c;
 		close(go[1]);
 		/* Once the parent has closed the pipe's end it does not use (and keeps the
@@ -88,9 +91,17 @@ int main(void)
 		clock_gettime(CLOCK_MONOTONIC, &start);
 		do {
 			int n = list(dir, now, &unstat);
-			for (int i = 0; i < n; i++)
+			for (int i = 0; i < n; i++) {
 				if (!has(first, n0, now[i]) && now[i] >= FROM && extra < 0)
 					extra = now[i];
+				if (!has(first, n0, now[i]) && now[i] < FROM && low < 0) {
+					char path[512];
+					snprintf(path, sizeof path, "%s/%d", dir, now[i]);
+					ssize_t m = readlink(path, lowWhat, sizeof lowWhat - 1);
+					lowWhat[m > 0 ? m : 0] = 0;
+					low = now[i];
+				}
+			}
 			rounds++;
 			clock_gettime(CLOCK_MONOTONIC, &t);
 		} while ((t.tv_sec - start.tv_sec) * 1000 + (t.tv_nsec - start.tv_nsec) / 1000000 < 1500);
@@ -99,8 +110,11 @@ int main(void)
 		if (extra >= 0)
 			printf("watcher: (descriptor %d)\n", extra);
 		printf("watcher: high entries listed that a lookup then did not find: %d\n", unstat);
+		printf("watcher: a low descriptor the parent never opened was listed: %s\n", low >= 0 ? "yes" : "no");
+		if (low >= 0)
+			printf("watcher: (descriptor %d: %s)\n", low, lowWhat);
 		fflush(stdout);
-		_exit(extra >= 0 || unstat != 0);
+		_exit(extra >= 0 || unstat != 0 || low >= 0);
 	}
 	close(go[0]);
 	if (write(go[1], "x", 1) != 1) {

@@ -218,7 +218,7 @@ func statFields(raw []byte) (head string, f []string, ok bool) {
 }
 
 // limits is the host's /proc/self/limits with the limits golos keeps for the program
-// (rlimit): its RLIMIT_NOFILE, RLIMIT_AS and RLIMIT_DATA, in the kernel's format
+// (rlimit): its RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_DATA and RLIMIT_SIGPENDING, in the kernel's format
 // (fs/proc/base.c, proc_pid_limits: "%-25s %-20s %-20s %-10s"). The others are the
 // host's, which are the program's.
 func (p *Process) limits() []byte {
@@ -227,7 +227,8 @@ func (p *Process) limits() []byte {
 		return nil
 	}
 	p.nofileMu.Lock()
-	own := map[string]*unix.Rlimit{"Max open files": p.opts.Nofile, "Max address space": p.opts.AS, "Max data size": p.opts.Data}
+	own := map[string]*unix.Rlimit{"Max open files": p.opts.Nofile, "Max address space": p.opts.AS, "Max data size": p.opts.Data,
+		"Max pending signals": p.opts.Sigpending}
 	kept := map[string]unix.Rlimit{}
 	for name, rl := range own {
 		if rl != nil {

@@ -41,7 +41,7 @@ func sysKill(t *Thread) int64 {
 	if sig == 0 {
 		return 0
 	}
-	t.p.sendProcess(userInfo(sig))
+	t.p.sendProcess(userInfo(sig)) // SI_USER: never refused (queue)
 	return 0
 }
 
@@ -116,7 +116,9 @@ func (t *Thread) tkill(tid, sig int) int64 {
 	if sig == 0 {
 		return 0
 	}
-	t.p.sendThread(target, siginfo{signo: int32(sig), code: abi.SI_TKILL, pid: uint32(selfPid), uid: uint32(unix.Getuid())})
+	if !t.p.sendThread(target, siginfo{signo: int32(sig), code: abi.SI_TKILL, pid: uint32(selfPid), uid: uint32(unix.Getuid())}) {
+		return -int64(unix.EAGAIN)
+	}
 	return 0
 }
 
@@ -135,7 +137,9 @@ func sysRtSigqueueinfo(t *Thread) int64 {
 	if e != 0 {
 		return -int64(e)
 	}
-	t.p.sendProcess(info)
+	if !t.p.sendProcess(info) {
+		return -int64(unix.EAGAIN)
+	}
 	return 0
 }
 
@@ -152,7 +156,9 @@ func sysRtTgsigqueueinfo(t *Thread) int64 {
 	if target == nil {
 		return -int64(unix.ESRCH)
 	}
-	t.p.sendThread(target, info)
+	if !t.p.sendThread(target, info) {
+		return -int64(unix.EAGAIN)
+	}
 	return 0
 }
 
@@ -172,8 +178,9 @@ func readQueuedInfo(sig int, addr uint64) (siginfo, unix.Errno) {
 	return siginfo{signo: int32(sig), code: raw.Code, raw: raw}, 0
 }
 
-// sendThread makes a signal pending for one thread and kicks it.
-func (p *Process) sendThread(target *Thread, info siginfo) {
+// sendThread makes a signal pending for one thread and kicks it. It reports false when
+// the signal cannot be queued (queue: EAGAIN for the sender).
+func (p *Process) sendThread(target *Thread, info siginfo) bool {
 	hand := p.sighand
 	hand.mu.Lock()
 	sig := int(info.signo)
@@ -182,9 +189,12 @@ func (p *Process) sendThread(target *Thread, info siginfo) {
 		// Discarded at once, unless blocked: the disposition may change before it is
 		// unblocked (signal(7); kernel/signal.c, sig_ignored).
 		hand.mu.Unlock()
-		return
+		return true
 	}
-	queue(&target.pending, target.infos, info)
+	if !p.queue(&target.pending, target.infos, info) {
+		hand.mu.Unlock()
+		return false
+	}
 	p.signalfdsChanged()
 	blocked := target.sigmask&sigBit(sig) != 0
 	hand.mu.Unlock()
@@ -194,9 +204,10 @@ func (p *Process) sendThread(target *Thread, info siginfo) {
 		// wake a thread that blocks it): a kick would end the thread's poll(2) or
 		// nanosleep(2) with an EINTR no handler explains. The thread looks at it when it
 		// unblocks it (setMask), or takes it in rt_sigtimedwait(2), whose wait unblocks it.
-		return
+		return true
 	}
 	p.signalThread(target)
+	return true
 }
 
 // stopSignals are the signals whose default action is to stop the process.
@@ -243,8 +254,9 @@ func (p *Process) signalThread(target *Thread) {
 }
 
 // sendProcess makes a signal pending for the process; one thread that does not block it
-// takes it (signal(7)).
-func (p *Process) sendProcess(info siginfo) {
+// takes it (signal(7)). It reports false when the signal cannot be queued (queue: EAGAIN
+// for the sender).
+func (p *Process) sendProcess(info siginfo) bool {
 	hand := p.sighand
 	shared := &p.shared
 	hand.mu.Lock()
@@ -252,12 +264,15 @@ func (p *Process) sendProcess(info siginfo) {
 	p.flushStopCont(sig)
 	if hand.ignored(sig) && !p.blockedByAll(sig) {
 		hand.mu.Unlock()
-		return
+		return true
 	}
 	if shared.infos == nil {
 		shared.infos = map[int][]siginfo{}
 	}
-	queue(&shared.pending, shared.infos, info)
+	if !p.queue(&shared.pending, shared.infos, info) {
+		hand.mu.Unlock()
+		return false
+	}
 	p.signalfdsChanged()
 	// The main thread first when it can take the signal, as Linux's complete_signal
 	// tries the group leader before walking the others (a program whose main thread
@@ -281,6 +296,7 @@ func (p *Process) sendProcess(info siginfo) {
 	if target != nil {
 		p.signalThread(target)
 	}
+	return true
 }
 
 // kickWatch keeps the threads kicked whose kick may not have reached them yet; mu
@@ -330,14 +346,50 @@ func (p *Process) rekickLoop() {
 }
 
 // queue adds info to a pending set: a standard signal is pending at most once, a
-// real-time one queues (signal(7), "Real-time signals").
-func queue(set *uint64, infos map[int][]siginfo, info siginfo) {
+// real-time one queues (signal(7), "Real-time signals"). Each siginfo queued counts
+// against the program's RLIMIT_SIGPENDING, as Linux's __send_signal_locked and
+// sig_get_ucounts (kernel/signal.c) count a struct sigqueue: a signal that finds the
+// queue full is made pending without its siginfo (the taker sees SI_USER and no sender:
+// collect_signal), unless it is a real-time one sent with a code other than SI_USER
+// (sigqueue(3), tgkill(2)), which is refused: queue reports false and the sender gets
+// EAGAIN. A standard signal sent with a code of the kernel's or SI_USER (kill(2), a fault,
+// SIGCHLD) passes the limit (override_rlimit), and so does a POSIX timer's, whose
+// siginfo Linux allocates with the timer. Caller holds p.sighand.mu.
+func (p *Process) queue(set *uint64, infos map[int][]siginfo, info siginfo) bool {
 	sig := int(info.signo)
 	if *set&sigBit(sig) != 0 && sig < 32 {
-		return
+		return true // legacy_queue: a standard signal already pending takes nothing
+	}
+	override := sig < 32 && info.code >= 0 || info.code == abi.SI_TIMER
+	if !override && p.queuedSignals()+1 > p.sigpendingCur.Load() {
+		if sig >= 32 && info.code != abi.SI_USER {
+			return false
+		}
+		*set |= sigBit(sig) // sent, its siginfo lost
+		return true
 	}
 	*set |= sigBit(sig)
 	infos[sig] = append(infos[sig], info)
+	return true
+}
+
+// queuedSignals is how many siginfos the process has queued, its threads' and its own:
+// what Linux counts against RLIMIT_SIGPENDING (the user's count there, which also holds
+// the user's other processes' signals; golos counts its program's). Caller holds
+// p.sighand.mu.
+func (p *Process) queuedSignals() uint64 {
+	var n int
+	for _, q := range p.shared.infos {
+		n += len(q)
+	}
+	p.threads.mu.Lock()
+	for _, th := range p.threads.byTid {
+		for _, q := range th.infos {
+			n += len(q)
+		}
+	}
+	p.threads.mu.Unlock()
+	return uint64(n)
 }
 
 // dequeue takes the lowest deliverable signal, if any. Caller holds s.mu.

@@ -1,10 +1,13 @@
 package tests
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -423,4 +426,77 @@ func TestSigpendingLimit(t *testing.T) {
 			"after delivery: 4 queued, the fifth: EAGAIN\n", "child: limit was 4, 2 of 3 queued under 2\n",
 			"limit 0: pthread_kill 0, the spinning thread took it: yes\n", "done\n")
 	})
+}
+
+// TestPeerGolosTids: the threads of a child's golos (its runtime's) are no task for the
+// program: kill(2), tgkill(2), tkill(2), rt_sigqueueinfo(2), rt_tgsigqueueinfo(2) with
+// signal 0 and pidfd_open(2) of each say ESRCH, as for its own golos's threads (TestSigTid),
+// while the child's own two threads are found (testdata/hostile_peertid.c, given every
+// thread the host shows in the child's process). golos passed them to the host, which
+// found each (0, and a pidfd).
+func TestPeerGolosTids(t *testing.T) {
+	forFlavours(t, "hostile_peertid", func(t *testing.T, p string) {
+		needGolos(t)
+		want := "found by kill 0, tgkill 0, tkill 0, rt_sigqueueinfo 0, rt_tgsigqueueinfo 0, pidfd_open 0\n" +
+			"the child's threads: kill 0, tgkill 0\nchild exited 0\n"
+		for _, argv := range [][]string{{p}, {golosBin, "run", p}} {
+			out := runPeerTid(t, argv)
+			tried := "ids of the child's other threads tried: none\n"
+			if len(argv) > 1 {
+				tried = "ids of the child's other threads tried: some\n"
+			}
+			if !strings.HasSuffix(out, tried+want) {
+				t.Errorf("%q: stdout\n%swant it to end\n%s%s", argv, out, tried, want)
+			}
+		}
+	})
+}
+
+// runPeerTid runs hostile_peertid (argv) and gives it, once its child has said who it is,
+// the host's threads of the child's process; it returns the program's stdout.
+func runPeerTid(t *testing.T, argv []string) string {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = t.TempDir()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	r := bufio.NewReader(stdout)
+	first, err := r.ReadString('\n')
+	var out strings.Builder
+	out.WriteString(first)
+	var pid, tid int
+	if _, serr := fmt.Sscanf(first, "child %d %d\n", &pid, &tid); err != nil || serr != nil {
+		stdin.Close()
+		cmd.Wait()
+		t.Fatalf("%q: first line %q (%v, %v); stderr:\n%s", argv, first, err, serr, clip(stderr.Bytes()))
+	}
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		t.Errorf("%q: the child's threads: %v", argv, err)
+	}
+	ids := []string{strconv.Itoa(-tid)}
+	for _, e := range ents {
+		ids = append(ids, e.Name())
+	}
+	fmt.Fprintln(stdin, strings.Join(ids, " "))
+	stdin.Close()
+	rest, _ := io.ReadAll(r)
+	out.Write(rest)
+	if err := cmd.Wait(); err != nil || crashed(stderr.Bytes()) {
+		t.Errorf("%q: %v; stderr:\n%s", argv, err, clip(stderr.Bytes()))
+	}
+	return out.String()
 }

@@ -48,9 +48,10 @@ func sysKill(t *Thread) int64 {
 // pidOfTid says what kill(2) or rt_sigqueueinfo(2) given pid reaches when pid is the tid
 // of a thread of golos's process other than its first: Linux takes any tid for its
 // thread's process (kernel/signal.c: kill_proc_info finds the task by any id), so one of
-// the program's threads stands for this process (self); one of golos's own threads is no
-// thread of the program's (ok false: ESRCH, as for an id no task has). Any other pid is
-// left as it is (self and ok true only for this process's own).
+// the program's threads stands for this process (self); one of golos's own threads, in
+// this process or in another golos of the tree (peerGolosThread), is no thread of the
+// program's (ok false: ESRCH, as for an id no task has). Any other pid is left as it is
+// (self and ok true only for this process's own).
 func (p *Process) pidOfTid(pid int) (self, ok bool) {
 	switch {
 	case pid == selfPid:
@@ -59,10 +60,30 @@ func (p *Process) pidOfTid(pid int) (self, ok bool) {
 		return false, true
 	case p.thread(pid) != nil:
 		return true, true
-	case unix.Tgkill(selfPid, pid, 0) == nil:
+	case unix.Tgkill(selfPid, pid, 0) == nil, peerGolosThread(pid):
 		return false, false
 	}
 	return false, true
+}
+
+// peerGolosThread reports whether tid is one of golos's own threads (its runtime's) in
+// another golos process of the tree: there is no such thread for the program, which must
+// get ESRCH for it as for an id no task has, where the host would find it and take it for
+// its process (kill(2) of any tid reaches the tid's process: kernel/signal.c,
+// kill_proc_info). A thread group's leader never is one (tgkill(2) of tid to itself
+// finds it: one syscall, all that kill(2) of a process costs more); for any other thread,
+// its process's golos says which threads are its program's (peerHide, as for the
+// process's task listing). A thread of a process that is not golos's is not one.
+func peerGolosThread(tid int) bool {
+	if tid <= 0 || tid == selfPid || unix.Tgkill(tid, tid, 0) == nil {
+		return false
+	}
+	tgid := threadGroup(tid)
+	if tgid <= 0 || tgid == tid || tgid == selfPid {
+		return false
+	}
+	hide := peerHide(&procDir{hide: hideThreads, pid: tgid})
+	return hide != nil && hide(tid)
 }
 
 // userInfo is the siginfo of a signal the application sends itself with kill(2).
@@ -87,9 +108,13 @@ func (p *Process) groupKill(info siginfo, ret int64) int64 {
 	return 0
 }
 
-// tgkill(2) and tkill(2): to one thread of this process, or of another (the host's).
+// tgkill(2) and tkill(2): to one thread of this process, or of another (the host's), but
+// for golos's own threads of another golos of the tree (peerGolosThread: ESRCH).
 func sysTgkill(t *Thread) int64 {
-	if int(int32(t.arg(0))) != selfPid {
+	if pid := int(int32(t.arg(0))); pid != selfPid {
+		if tid := int(int32(t.arg(1))); pid > 0 && tid != pid && peerGolosThread(tid) {
+			return -int64(unix.ESRCH)
+		}
 		return passthroughFast(t)
 	}
 	return t.tkill(int(int32(t.arg(1))), int(int32(t.arg(2))))
@@ -100,6 +125,9 @@ func sysTkill(t *Thread) int64 {
 	// none of golos's process (whose other threads are golos's own, and the OS threads of
 	// exited program threads: ESRCH below) is another process's.
 	if tid := int(int32(t.arg(0))); tid > 0 && t.p.thread(tid) == nil && unix.Tgkill(selfPid, tid, 0) != nil {
+		if peerGolosThread(tid) {
+			return -int64(unix.ESRCH)
+		}
 		return passthroughFast(t)
 	}
 	return t.tkill(int(int32(t.arg(0))), int(int32(t.arg(1))))
@@ -126,7 +154,7 @@ func (t *Thread) tkill(tid, sig int) int64 {
 func sysRtSigqueueinfo(t *Thread) int64 {
 	pid, sig, infoAddr := int(int32(t.arg(0))), int(int32(t.arg(1))), t.arg(2)
 	if self, ok := t.p.pidOfTid(pid); !ok {
-		return -int64(unix.ESRCH)
+		return noTaskQueueinfo(infoAddr)
 	} else if self {
 		pid = selfPid
 	}
@@ -146,6 +174,9 @@ func sysRtSigqueueinfo(t *Thread) int64 {
 func sysRtTgsigqueueinfo(t *Thread) int64 {
 	pid, tid, sig, infoAddr := int(int32(t.arg(0))), int(int32(t.arg(1))), int(int32(t.arg(2))), t.arg(3)
 	if pid != selfPid {
+		if pid > 0 && tid > 0 && tid != pid && peerGolosThread(tid) {
+			return noTaskQueueinfo(infoAddr)
+		}
 		return passthroughFast(t)
 	}
 	info, e := readQueuedInfo(sig, infoAddr)
@@ -160,6 +191,22 @@ func sysRtTgsigqueueinfo(t *Thread) int64 {
 		return -int64(unix.EAGAIN)
 	}
 	return 0
+}
+
+// noTaskQueueinfo is what rt_sigqueueinfo(2) and rt_tgsigqueueinfo(2) answer for an id
+// no task of the program's has, one of golos's own threads: the siginfo is read first
+// (EFAULT), and a code of the kernel's or SI_TKILL is refused for a task other than the
+// caller (EPERM), before the task is looked for (ESRCH) (kernel/signal.c,
+// do_rt_sigqueueinfo, do_rt_tgsigqueueinfo).
+func noTaskQueueinfo(infoAddr uint64) int64 {
+	raw := new(abi.Siginfo)
+	if e := copyIn(infoAddr, abi.Bytes(raw)); e != 0 {
+		return -int64(e)
+	}
+	if raw.Code >= 0 || raw.Code == abi.SI_TKILL {
+		return -int64(unix.EPERM)
+	}
+	return -int64(unix.ESRCH)
 }
 
 func readQueuedInfo(sig int, addr uint64) (siginfo, unix.Errno) {

@@ -218,19 +218,23 @@ func TestProcTidDirs(t *testing.T) {
 
 // TestOwnFDArgs: a descriptor the program never opened, named in an argument that is a
 // descriptor but not the first (sendfile's in_fd, splice's and tee's fd_out,
-// copy_file_range's fd_in and fd_out, epoll_ctl's fd, mmap's fd), fails with EBADF in the
-// program and in a forked child (testdata/hostile_fdargs.c), from a rewritten site too.
-// golos checked only the first argument (and copy_file_range's not at all): the program
-// wrote to golos's copy of its standard error through splice and copy_file_range, added
-// golos's runtime poller, eventfds and root directory to an epoll set, and, in a child,
-// could write into the socket its golos keeps to the parent's.
+// copy_file_range's fd_in and fd_out, epoll_ctl's fd, mmap's fd, the source of ioctl's
+// FICLONE and of FICLONERANGE's struct, fcntl's F_DUPFD_QUERY's second), fails with EBADF
+// in the program and in a forked child (testdata/hostile_fdargs.c), from a rewritten site
+// too. golos checked only the first argument (and copy_file_range's not at all): the
+// program wrote to golos's copy of its standard error through splice and copy_file_range,
+// added golos's runtime poller, eventfds and root directory to an epoll set, and, in a
+// child, could write into the socket its golos keeps to the parent's; FICLONE,
+// FICLONERANGE and F_DUPFD_QUERY reached golos's descriptors (EXDEV, EINVAL, 0 or 1
+// rather than EBADF).
 func TestOwnFDArgs(t *testing.T) {
 	forFlavours(t, "hostile_fdargs", func(t *testing.T, p string) {
 		nat, _ := runBoth(t, p)
 		var want []string
 		for _, who := range []string{"program", "child"} {
 			for _, call := range []string{"epoll_ctl fd", "sendfile in_fd", "splice fd_out", "tee fd_out",
-				"copy_file_range fd_in", "copy_file_range fd_out", "mmap fd"} {
+				"copy_file_range fd_in", "copy_file_range fd_out", "mmap fd", "FICLONE src_fd",
+				"FICLONERANGE src_fd", "F_DUPFD_QUERY fd2"} {
 				want = append(want, who+": "+call+": descriptors never opened not EBADF: 0\n")
 			}
 		}
@@ -499,4 +503,37 @@ func runPeerTid(t *testing.T, argv []string) string {
 		t.Errorf("%q: %v; stderr:\n%s", argv, err, clip(stderr.Bytes()))
 	}
 	return out.String()
+}
+
+// TestRootFreeze: FIFREEZE and FITHAW fail with EPERM in a root, as in a container
+// without CAP_SYS_ADMIN, after EBADF for a descriptor that is not open; without a root
+// they are the host's (testdata/hostile_freeze.c, on a memfd, which tmpfs cannot freeze:
+// EOPNOTSUPP natively as root). In a root with a ":ro" volume, FICLONE into a file of it
+// opened read-only fails with EBADF, as on a read-only mount, and it cannot be opened for
+// writing. golos passed both requests through: a program in a root could freeze the
+// host's filesystem under it (on the memfd, EOPNOTSUPP and EINVAL instead of EPERM).
+func TestRootFreeze(t *testing.T) {
+	forFlavours(t, "hostile_freeze", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "FIFREEZE on a descriptor not open: EBADF\n", "done\n")
+		root := filepath.Join(t.TempDir(), "root")
+		rootCopy(t, p, filepath.Join(root, "bin", "hostile_freeze"), 0o755)
+		ro := filepath.Join(t.TempDir(), "ro")
+		for dir, f := range map[string]string{ro: "f", filepath.Join(root, "rw"): "g"} {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, f), []byte("some bytes\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		g := runGolosRoot(t, &runOpts{}, root, false, []volBind{{host: ro, guest: "/ro", ro: true}}, "",
+			"/bin/hostile_freeze", "/ro/f", "/rw/g")
+		want := "FIFREEZE on a memfd: EPERM\nFITHAW on a memfd: EPERM\nFIFREEZE on a descriptor not open: EBADF\n" +
+			"FICLONE into the read-only part's file opened read-only: EBADF\n" +
+			"open the read-only part's file for writing: EROFS\ndone\n"
+		if golosRanOK(t, "golos run --root", g) && string(g.stdout) != want {
+			t.Errorf("golos run --root: stdout\n%swant\n%s", g.stdout, want)
+		}
+	})
 }

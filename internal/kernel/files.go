@@ -203,6 +203,11 @@ func sysFcntl(t *Thread) int64 {
 	if t.p.ownFD(old) {
 		return -int64(unix.EBADF)
 	}
+	// F_DUPFD_QUERY's second descriptor (an unsigned int to the kernel: fs/fcntl.c,
+	// f_dupfd_query) is not open for the program when it is golos's.
+	if int(int32(t.arg(1))) == unix.F_DUPFD_QUERY && t.p.ownFD(int(uint32(t.arg(2)))) {
+		return -int64(unix.EBADF)
+	}
 	r := passthrough(t)
 	if cmd := int(int32(t.arg(1))); cmd == unix.F_DUPFD || cmd == unix.F_DUPFD_CLOEXEC {
 		t.p.copyWatch(old, r)

@@ -385,9 +385,10 @@ func (p *Process) setPlainSyscalls() {
 			entry.PlainSyscalls[nr] = entry.PlainSelect
 		case r.fast == plainUnlessRO:
 			// A request that changes a file in a read-only part fails with EROFS there
-			// (sysIoctl); without one, golos has nothing to do.
+			// (sysIoctl); without one, golos has nothing to do but for the requests it
+			// checks whatever the root (entry.PlainIoctl).
 			if !root || !p.fsctx.root.HasReadOnly() {
-				entry.PlainSyscalls[nr] = 1
+				entry.PlainSyscalls[nr] = entry.PlainIoctl
 			}
 		case r.fast == plainArchPrctlFS:
 			// FS is the application's alone and the host checks the address as golos
@@ -423,4 +424,7 @@ func (p *Process) setPlainSyscalls() {
 			entry.FDRDXSyscalls[nr] = 1
 		}
 	}
+	// fcntl(2)'s third argument is a descriptor for F_DUPFD_QUERY alone (sysFcntl): one
+	// of golos's there sends any fcntl to Go, which checks the command.
+	entry.FDRDXSyscalls[unix.SYS_FCNTL] = 1
 }

@@ -62,7 +62,7 @@ const (
 	plainUnlessMaskR10                  // ppoll: plain unless a signal mask is given (R10), then as plainPoll
 	plainPoll                           // poll: plain unless a pollfd names one of golos's own descriptors
 	plainSelect                         // select: plain unless nfds reaches golos's lowest descriptor
-	plainUnlessRO                       // ioctl: plain unless a part of the root is read-only (sysIoctl)
+	plainUnlessRO                       // ioctl: plain unless a part of the root is read-only, or the request is one sysIoctl checks (entry.PlainIoctl)
 )
 
 // syscalls holds a row for every x86-64 syscall number up to the last one

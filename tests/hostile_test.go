@@ -537,3 +537,32 @@ func TestRootFreeze(t *testing.T) {
 		}
 	})
 }
+
+// TestRootTempFDs: the descriptors golos holds for a moment to resolve a path in a root
+// are not the program's: while one thread makes path calls that open nothing (stat,
+// lstat, access, readlink), another finds no descriptor it never opened in a listing of
+// /proc/self/fd, with fcntl(F_GETFD) or with close(2) (testdata/hostile_tempfd.c), in a
+// root without volumes and in one with /proc grafted in (a walk across mounts). golos
+// opened them at the lowest free numbers: the other thread listed them, found them and
+// closed them (tens to hundreds in 2000 rounds), and could have put a directory of its
+// own in their place for golos's next host call.
+func TestRootTempFDs(t *testing.T) {
+	forFlavours(t, "hostile_tempfd", func(t *testing.T, p string) {
+		want := "listings of /proc/self/fd: some\n" +
+			"descriptors never opened: listed 0, fcntl found 0, closed 0\nthe lookups still work: yes\n"
+		nat := runNative(&runOpts{dir: t.TempDir()}, p, p, "2000")
+		wantNative(t, nat, 0, want)
+		root := filepath.Join(t.TempDir(), "root")
+		rootCopy(t, p, filepath.Join(root, "bin", "hostile_tempfd"), 0o755)
+		if err := os.Mkdir(filepath.Join(root, "proc"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, binds := range [][]volBind{nil, {{host: "/proc", guest: "/proc"}}} {
+			what := fmt.Sprintf("golos run --root with %d volumes", len(binds))
+			g := runGolosRoot(t, &runOpts{}, root, false, binds, "", "/bin/hostile_tempfd", "/bin/hostile_tempfd", "2000")
+			if golosRanOK(t, what, g) && string(g.stdout) != want {
+				t.Errorf("%s: stdout\n%swant\n%s", what, g.stdout, want)
+			}
+		}
+	})
+}

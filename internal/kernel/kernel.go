@@ -196,6 +196,7 @@ func newProcess(opts Options) *Process {
 		fsctx:   &fsContext{},
 	}
 	p.files.own(opts.HostFDs...)
+	vfs.Hook = markTemp
 	p.takeSigpending()
 	return p
 }

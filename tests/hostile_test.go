@@ -566,3 +566,17 @@ func TestRootTempFDs(t *testing.T) {
 		}
 	})
 }
+
+// TestForkSmallStack: a program that lowers its soft RLIMIT_STACK to 12, 8 or 4 KiB can
+// still fork, as natively, where the child keeps its parent's stack, and the child sees
+// the limit (testdata/hostile_smallstack.c). The child's golos started with that limit,
+// and its runtime, which takes 64 KiB of the main thread's stack, died of SIGSEGV in its
+// first frames: the program got EAGAIN.
+func TestForkSmallStack(t *testing.T) {
+	forFlavours(t, "hostile_smallstack", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "child: RLIMIT_STACK 12 KiB\n", "fork under 12 KiB: child exited 3\n",
+			"child: RLIMIT_STACK 8 KiB\n", "fork under 8 KiB: child exited 3\n",
+			"child: RLIMIT_STACK 4 KiB\n", "fork under 4 KiB: child exited 3\n")
+	})
+}

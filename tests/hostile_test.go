@@ -1,10 +1,13 @@
 package tests
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -215,19 +218,23 @@ func TestProcTidDirs(t *testing.T) {
 
 // TestOwnFDArgs: a descriptor the program never opened, named in an argument that is a
 // descriptor but not the first (sendfile's in_fd, splice's and tee's fd_out,
-// copy_file_range's fd_in and fd_out, epoll_ctl's fd, mmap's fd), fails with EBADF in the
-// program and in a forked child (testdata/hostile_fdargs.c), from a rewritten site too.
-// golos checked only the first argument (and copy_file_range's not at all): the program
-// wrote to golos's copy of its standard error through splice and copy_file_range, added
-// golos's runtime poller, eventfds and root directory to an epoll set, and, in a child,
-// could write into the socket its golos keeps to the parent's.
+// copy_file_range's fd_in and fd_out, epoll_ctl's fd, mmap's fd, the source of ioctl's
+// FICLONE and of FICLONERANGE's struct, fcntl's F_DUPFD_QUERY's second), fails with EBADF
+// in the program and in a forked child (testdata/hostile_fdargs.c), from a rewritten site
+// too. golos checked only the first argument (and copy_file_range's not at all): the
+// program wrote to golos's copy of its standard error through splice and copy_file_range,
+// added golos's runtime poller, eventfds and root directory to an epoll set, and, in a
+// child, could write into the socket its golos keeps to the parent's; FICLONE,
+// FICLONERANGE and F_DUPFD_QUERY reached golos's descriptors (EXDEV, EINVAL, 0 or 1
+// rather than EBADF).
 func TestOwnFDArgs(t *testing.T) {
 	forFlavours(t, "hostile_fdargs", func(t *testing.T, p string) {
 		nat, _ := runBoth(t, p)
 		var want []string
 		for _, who := range []string{"program", "child"} {
 			for _, call := range []string{"epoll_ctl fd", "sendfile in_fd", "splice fd_out", "tee fd_out",
-				"copy_file_range fd_in", "copy_file_range fd_out", "mmap fd"} {
+				"copy_file_range fd_in", "copy_file_range fd_out", "mmap fd", "FICLONE src_fd",
+				"FICLONERANGE src_fd", "F_DUPFD_QUERY fd2"} {
 				want = append(want, who+": "+call+": descriptors never opened not EBADF: 0\n")
 			}
 		}
@@ -401,5 +408,175 @@ func TestSCMRace(t *testing.T) {
 	forFlavours(t, "hostile_scmrace", func(t *testing.T, p string) {
 		nat, _ := runBoth(t, p)
 		wantNative(t, nat, 0, "sent some: yes; descriptors received that the program never had: 0\n")
+	})
+}
+
+// TestSigpendingLimit: RLIMIT_SIGPENDING binds the signals the program queues as on Linux
+// (testdata/hostile_sigpending.c): under a limit of 4 with a SIGUSR2 pending, 3 sigqueue(3)
+// of SIGRTMIN fit and the rest fail with EAGAIN, as do tgkill(2) and rt_tgsigqueueinfo(2)
+// of a real-time signal; kill(2) of one and sigqueue(3) of a standard one succeed without
+// their siginfo (the handler sees SI_USER); the room comes back once they are delivered;
+// a forked child keeps the limit; and at 0 a thread spinning in its own code still gets a
+// signal sent to it. golos queued every signal (10 of 10, the child 3 of 3 under 2) and
+// passed the limit to the host, which then refused golos's own kick (a real-time signal):
+// the spinning thread never saw its signal.
+func TestSigpendingLimit(t *testing.T) {
+	forFlavours(t, "hostile_sigpending", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "RLIMIT_SIGPENDING soft: 4\n", "/proc/self/limits soft: 4\n",
+			"sigqueue SIGRTMIN x10: 3 queued, 7 EAGAIN, 0 other\n", "sigqueue SIGUSR1 over the limit: 0\n",
+			"kill SIGRTMIN+1 twice over the limit: 0 0\n", "tgkill SIGRTMIN+2 over the limit: -1 EAGAIN\n",
+			"rt_tgsigqueueinfo SIGRTMIN+2 over the limit: -1 EAGAIN\n", "handled SIGUSR1 SI_USER value -1\n",
+			"after delivery: 4 queued, the fifth: EAGAIN\n", "child: limit was 4, 2 of 3 queued under 2\n",
+			"limit 0: pthread_kill 0, the spinning thread took it: yes\n", "done\n")
+	})
+}
+
+// TestPeerGolosTids: the threads of a child's golos (its runtime's) are no task for the
+// program: kill(2), tgkill(2), tkill(2), rt_sigqueueinfo(2), rt_tgsigqueueinfo(2) with
+// signal 0 and pidfd_open(2) of each say ESRCH, as for its own golos's threads (TestSigTid),
+// while the child's own two threads are found (testdata/hostile_peertid.c, given every
+// thread the host shows in the child's process). golos passed them to the host, which
+// found each (0, and a pidfd).
+func TestPeerGolosTids(t *testing.T) {
+	forFlavours(t, "hostile_peertid", func(t *testing.T, p string) {
+		needGolos(t)
+		want := "found by kill 0, tgkill 0, tkill 0, rt_sigqueueinfo 0, rt_tgsigqueueinfo 0, pidfd_open 0\n" +
+			"the child's threads: kill 0, tgkill 0\nchild exited 0\n"
+		for _, argv := range [][]string{{p}, {golosBin, "run", p}} {
+			out := runPeerTid(t, argv)
+			tried := "ids of the child's other threads tried: none\n"
+			if len(argv) > 1 {
+				tried = "ids of the child's other threads tried: some\n"
+			}
+			if !strings.HasSuffix(out, tried+want) {
+				t.Errorf("%q: stdout\n%swant it to end\n%s%s", argv, out, tried, want)
+			}
+		}
+	})
+}
+
+// runPeerTid runs hostile_peertid (argv) and gives it, once its child has said who it is,
+// the host's threads of the child's process; it returns the program's stdout.
+func runPeerTid(t *testing.T, argv []string) string {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = t.TempDir()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	r := bufio.NewReader(stdout)
+	first, err := r.ReadString('\n')
+	var out strings.Builder
+	out.WriteString(first)
+	var pid, tid int
+	if _, serr := fmt.Sscanf(first, "child %d %d\n", &pid, &tid); err != nil || serr != nil {
+		stdin.Close()
+		cmd.Wait()
+		t.Fatalf("%q: first line %q (%v, %v); stderr:\n%s", argv, first, err, serr, clip(stderr.Bytes()))
+	}
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		t.Errorf("%q: the child's threads: %v", argv, err)
+	}
+	ids := []string{strconv.Itoa(-tid)}
+	for _, e := range ents {
+		ids = append(ids, e.Name())
+	}
+	fmt.Fprintln(stdin, strings.Join(ids, " "))
+	stdin.Close()
+	rest, _ := io.ReadAll(r)
+	out.Write(rest)
+	if err := cmd.Wait(); err != nil || crashed(stderr.Bytes()) {
+		t.Errorf("%q: %v; stderr:\n%s", argv, err, clip(stderr.Bytes()))
+	}
+	return out.String()
+}
+
+// TestRootFreeze: FIFREEZE and FITHAW fail with EPERM in a root, as in a container
+// without CAP_SYS_ADMIN, after EBADF for a descriptor that is not open; without a root
+// they are the host's (testdata/hostile_freeze.c, on a memfd, which tmpfs cannot freeze:
+// EOPNOTSUPP natively as root). In a root with a ":ro" volume, FICLONE into a file of it
+// opened read-only fails with EBADF, as on a read-only mount, and it cannot be opened for
+// writing. golos passed both requests through: a program in a root could freeze the
+// host's filesystem under it (on the memfd, EOPNOTSUPP and EINVAL instead of EPERM).
+func TestRootFreeze(t *testing.T) {
+	forFlavours(t, "hostile_freeze", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "FIFREEZE on a descriptor not open: EBADF\n", "done\n")
+		root := filepath.Join(t.TempDir(), "root")
+		rootCopy(t, p, filepath.Join(root, "bin", "hostile_freeze"), 0o755)
+		ro := filepath.Join(t.TempDir(), "ro")
+		for dir, f := range map[string]string{ro: "f", filepath.Join(root, "rw"): "g"} {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, f), []byte("some bytes\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		g := runGolosRoot(t, &runOpts{}, root, false, []volBind{{host: ro, guest: "/ro", ro: true}}, "",
+			"/bin/hostile_freeze", "/ro/f", "/rw/g")
+		want := "FIFREEZE on a memfd: EPERM\nFITHAW on a memfd: EPERM\nFIFREEZE on a descriptor not open: EBADF\n" +
+			"FICLONE into the read-only part's file opened read-only: EBADF\n" +
+			"open the read-only part's file for writing: EROFS\ndone\n"
+		if golosRanOK(t, "golos run --root", g) && string(g.stdout) != want {
+			t.Errorf("golos run --root: stdout\n%swant\n%s", g.stdout, want)
+		}
+	})
+}
+
+// TestRootTempFDs: the descriptors golos holds for a moment to resolve a path in a root
+// are not the program's: while one thread makes path calls that open nothing (stat,
+// lstat, access, readlink), another finds no descriptor it never opened in a listing of
+// /proc/self/fd, with fcntl(F_GETFD) or with close(2) (testdata/hostile_tempfd.c), in a
+// root without volumes and in one with /proc grafted in (a walk across mounts). golos
+// opened them at the lowest free numbers: the other thread listed them, found them and
+// closed them (tens to hundreds in 2000 rounds), and could have put a directory of its
+// own in their place for golos's next host call.
+func TestRootTempFDs(t *testing.T) {
+	forFlavours(t, "hostile_tempfd", func(t *testing.T, p string) {
+		want := "listings of /proc/self/fd: some\n" +
+			"descriptors never opened: listed 0, fcntl found 0, closed 0\nthe lookups still work: yes\n"
+		nat := runNative(&runOpts{dir: t.TempDir()}, p, p, "2000")
+		wantNative(t, nat, 0, want)
+		root := filepath.Join(t.TempDir(), "root")
+		rootCopy(t, p, filepath.Join(root, "bin", "hostile_tempfd"), 0o755)
+		if err := os.Mkdir(filepath.Join(root, "proc"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, binds := range [][]volBind{nil, {{host: "/proc", guest: "/proc"}}} {
+			what := fmt.Sprintf("golos run --root with %d volumes", len(binds))
+			g := runGolosRoot(t, &runOpts{}, root, false, binds, "", "/bin/hostile_tempfd", "/bin/hostile_tempfd", "2000")
+			if golosRanOK(t, what, g) && string(g.stdout) != want {
+				t.Errorf("%s: stdout\n%swant\n%s", what, g.stdout, want)
+			}
+		}
+	})
+}
+
+// TestForkSmallStack: a program that lowers its soft RLIMIT_STACK to 12, 8 or 4 KiB can
+// still fork, as natively, where the child keeps its parent's stack, and the child sees
+// the limit (testdata/hostile_smallstack.c). The child's golos started with that limit,
+// and its runtime, which takes 64 KiB of the main thread's stack, died of SIGSEGV in its
+// first frames: the program got EAGAIN.
+func TestForkSmallStack(t *testing.T) {
+	forFlavours(t, "hostile_smallstack", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "child: RLIMIT_STACK 12 KiB\n", "fork under 12 KiB: child exited 3\n",
+			"child: RLIMIT_STACK 8 KiB\n", "fork under 8 KiB: child exited 3\n",
+			"child: RLIMIT_STACK 4 KiB\n", "fork under 4 KiB: child exited 3\n")
 	})
 }

@@ -118,7 +118,20 @@ var stdClosed uint64
 // errno (a kernel without membarrier or without its SYNC_CORE command).
 var syncCoreResult int64
 
+// stackRaised is 1 when preStart raised the soft RLIMIT_STACK from the program's,
+// stackSoft, to grow the main thread's stack for the runtime.
+var stackRaised, stackSoft uint64
+
 func init() {
+	if stackRaised != 0 {
+		// The program's limit again, before any of its code runs: its main stack grows
+		// (or not) as natively, and getrlimit(2) shows it.
+		var rl unix.Rlimit
+		if unix.Getrlimit(unix.RLIMIT_STACK, &rl) == nil {
+			rl.Cur = stackSoft
+			unix.Setrlimit(unix.RLIMIT_STACK, &rl)
+		}
+	}
 	vfs.GrownTable(int(tableTop))
 	kernel.StdClosedAtStart(uint8(stdClosed))
 	kernel.SyncCoreAtStart(syncCoreResult == 0)

@@ -243,9 +243,10 @@ func run(args []string) int {
 				return usageError("%s is golos's own", name)
 			}
 			opts.NSInit = fd
-		case "--exec-rlimit-as", "--exec-rlimit-data", "--exec-rlimit-nofile":
-			// Hidden: the program's RLIMIT_AS, RLIMIT_DATA and RLIMIT_NOFILE across its
-			// execve(2), as CUR:MAX (kernel.Options.AS, Nofile).
+		case "--exec-rlimit-as", "--exec-rlimit-data", "--exec-rlimit-nofile", "--exec-rlimit-sigpending":
+			// Hidden: the program's RLIMIT_AS, RLIMIT_DATA, RLIMIT_NOFILE and
+			// RLIMIT_SIGPENDING across its execve(2), as CUR:MAX (kernel.Options.AS,
+			// Nofile, Sigpending).
 			v, ok := value()
 			if !ok {
 				return usageError("%s needs a value", name)
@@ -261,6 +262,8 @@ func run(args []string) int {
 				opts.AS = &unix.Rlimit{Cur: cur, Max: lim}
 			case "--exec-rlimit-data":
 				opts.Data = &unix.Rlimit{Cur: cur, Max: lim}
+			case "--exec-rlimit-sigpending":
+				opts.Sigpending = &unix.Rlimit{Cur: cur, Max: lim}
 			default:
 				opts.Nofile = &unix.Rlimit{Cur: cur, Max: lim}
 			}

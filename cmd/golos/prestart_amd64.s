@@ -19,7 +19,52 @@
 // start), which _rt0_amd64_linux reads, so RSP is left as it was, and the few bytes used
 // lie below it. No register is live at a process's entry but RSP (and RDX, which a
 // static Go binary ignores).
+//
+// First, the stack: the main thread's grows on faults up to RLIMIT_STACK, and the
+// runtime takes 64 KiB of it for the main thread's system stack (rt0_go's g0), and more
+// for the runtime's start. A program may have lowered the limit below that (to 8 or 12
+// KiB, where a C program still runs) before it forked or exec'd: golos's child would die
+// of SIGSEGV in the runtime's first frames, where Linux's child of a fork keeps its
+// parent's grown stack. So, with a soft limit under 1 MiB and a hard one of 1 MiB or more,
+// the soft limit is raised to 1 MiB, the stack grown to 256 KiB below RSP by a write to
+// each page, and the program's soft limit kept in stackSoft, which golos sets back before
+// any program code runs (hostfd_unsafe.go): the pages stay, only growth below them is
+// limited (mm/mmap.c, acct_stack_growth).
 TEXT main·preStart(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	$302, AX		// prlimit64(0, RLIMIT_STACK, NULL, RSP-48)
+	XORQ	DI, DI			// this process
+	MOVQ	$3, SI			// RLIMIT_STACK
+	XORQ	DX, DX			// no new limit
+	LEAQ	-48(SP), R10		// the old one: soft at -48, hard at -40
+	SYSCALL
+	TESTQ	AX, AX
+	JNE	stackok
+	MOVQ	-48(SP), R12		// the soft limit
+	CMPQ	R12, $0x100000
+	JCC	stackok			// 1 MiB or more (unlimited is ~0)
+	MOVQ	-40(SP), R13		// the hard limit
+	CMPQ	R13, $0x100000
+	JCS	stackok			// under 1 MiB: nothing to raise to
+	MOVQ	$0x100000, -64(SP)	// the new soft limit, at -64; the hard one kept, at -56
+	MOVQ	R13, -56(SP)
+	MOVQ	$302, AX		// prlimit64(0, RLIMIT_STACK, RSP-64, NULL)
+	XORQ	DI, DI
+	MOVQ	$3, SI
+	LEAQ	-64(SP), DX
+	XORQ	R10, R10
+	SYSCALL
+	TESTQ	AX, AX
+	JNE	stackok
+	MOVQ	R12, main·stackSoft(SB)
+	MOVQ	$1, main·stackRaised(SB)
+	MOVQ	SP, DI
+	LEAQ	-0x40000(SP), SI	// 256 KiB below RSP
+touch:
+	SUBQ	$4096, DI
+	MOVQ	$0, (DI)
+	CMPQ	DI, SI
+	JHI	touch
+stackok:
 	// membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0), for the
 	// rewriter's code changes once the program has threads (internal/kernel/rewrite.go).
 	// Made while this is the process's only thread, it costs Linux no RCU grace period

@@ -550,6 +550,9 @@ pollclass:
 selectclass:
 	MOVWQZX	AX, R11			// (the assembler would thread a bare JMP)
 	JMP	selectbody
+ioctlclass:
+	MOVWQZX	AX, R11			// (the assembler would thread a bare JMP)
+	JMP	ioctlbody
 fast:
 	LEAQ	2(R11), R11		// the stub's way back, after its syscall instruction
 	BYTE $0x65; BYTE $0x4c; BYTE $0x89; BYTE $0x1c; BYTE $0x25; LONG $16	// mov %r11,%gs:16
@@ -566,7 +569,9 @@ fast:
 	JCXZQ	pollclass
 	LEAQ	-1(CX), CX		// PlainSelect
 	JCXZQ	selectclass
-	LEAQ	8(CX), CX		// the class again, less 1
+	LEAQ	-1(CX), CX		// PlainIoctl
+	JCXZQ	ioctlclass
+	LEAQ	9(CX), CX		// the class again, less 1
 	JCXZQ	fdcheck
 	// PlainSyscalls: 1 = plain; PlainPoll = plain unless a pollfd names one of golos's
 	// own descriptors (fastProbe); PlainSelect = plain unless nfds reaches the lowest of
@@ -631,6 +636,26 @@ selsmall:
 selplain:
 	MOVWQZX	AX, R11
 	JMP	plain
+	// PlainIoctl (ioctl): plain, its descriptor checked (fdcheck), unless the request's
+	// low 16 bits are those of FIFREEZE (0x5877), FITHAW (0x5878), FICLONE (0x9409),
+	// FICLONERANGE (0x940d) or FIDEDUPERANGE (0x9436), which go to Go (sysIoctl; another
+	// request with those bits goes too, and through there unchanged).
+ioctlbody:
+	MOVWQZX	SI, CX
+	LEAQ	-0x5877(CX), CX		// FIFREEZE
+	JCXZQ	ioctlgo
+	LEAQ	-1(CX), CX		// FITHAW
+	JCXZQ	ioctlgo
+	LEAQ	-0x3b91(CX), CX		// FICLONE, 0x9409 - 0x5878
+	JCXZQ	ioctlgo
+	LEAQ	-4(CX), CX		// FICLONERANGE
+	JCXZQ	ioctlgo
+	LEAQ	-0x29(CX), CX		// FIDEDUPERANGE, 0x9436 - 0x940d
+	JCXZQ	ioctlgo
+	JMP	fdcheck
+ioctlgo:
+	MOVWQZX	AX, R11			// (the assembler would thread a bare JMP)
+	JMP	notplain
 fdargs:
 	FD_ARG_TO_GO(·FDRSISyscalls, SI, fdrdx)
 fdrdx:

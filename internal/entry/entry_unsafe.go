@@ -202,6 +202,10 @@ const (
 	PlainUnlessMaskR10 = 7 // ppoll: plain unless its signal mask (R10) is not NULL; then as PlainPoll
 	PlainPoll          = 8 // poll: plain unless a pollfd of the array in RDI (RSI of them) is in OwnFDs
 	PlainSelect        = 9 // select: plain unless nfds (RDI) reaches golos's lowest descriptor (SelectSlack)
+	// PlainIoctl: ioctl, plain unless the low 16 bits of its request (RSI: the type and
+	// number) are those of FIFREEZE, FITHAW, FICLONE, FICLONERANGE or FIDEDUPERANGE,
+	// which the kernel checks (sysIoctl); then as 1, its descriptor checked.
+	PlainIoctl = 10
 )
 
 // sysPoll and sysPpoll are the calls whose array of pollfds fastProbe scans: it tells

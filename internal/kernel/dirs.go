@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"path"
+	"slices"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -70,6 +71,16 @@ func sysGetdents64(t *Thread) int64 {
 		hide = t.p.ownFD
 	}
 	peer, _ := w.(*procDir)
+	if d, _ := w.(*procDir); d != nil && d.pid == 0 && d.hide == hideOwnFDs && t.p.fsctx.root != nil {
+		// Not while a path lookup holds a descriptor at the program's numbers, which
+		// ownFD would not know yet (vfs.LockLow); and the lookups' descriptors held as
+		// the listing starts stay hidden when they close before it is filtered (no new
+		// one is made meanwhile, and their numbers are above the program's).
+		defer t.p.lockLow()()
+		held := vfs.TempFDs()
+		own := hide
+		hide = func(fd int) bool { return own(fd) || slices.Contains(held, fd) }
+	}
 	for {
 		n := passthrough(t)
 		if n <= 0 {

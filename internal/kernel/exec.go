@@ -379,7 +379,7 @@ func (p *Process) inheritSignals(main *Thread) {
 			if shared.infos == nil {
 				shared.infos = map[int][]siginfo{}
 			}
-			queue(&shared.pending, shared.infos, siginfo{signo: int32(sig), code: abi.SI_USER})
+			p.queue(&shared.pending, shared.infos, siginfo{signo: int32(sig), code: abi.SI_USER})
 		}
 	}
 }
@@ -508,10 +508,11 @@ func (o Options) Flags() []string {
 	return f
 }
 
-// execLimitFlags are the hidden flags that give the new golos the program's RLIMIT_AS and
-// RLIMIT_DATA, which execve keeps (they are golos's own, never the host's: memLimit), and
-// its RLIMIT_NOFILE, whose hard limit only golos knows (setHostNofile) and whose soft one
-// the new golos's runtime would take as raised for the execve (roomForGolos).
+// execLimitFlags are the hidden flags that give the new golos the program's RLIMIT_AS,
+// RLIMIT_DATA and RLIMIT_SIGPENDING, which execve keeps (they are golos's own, never the
+// host's: ownLimit), and its RLIMIT_NOFILE, whose hard limit only golos knows
+// (setHostNofile) and whose soft one the new golos's runtime would take as raised for the
+// execve (roomForGolos).
 func (p *Process) execLimitFlags() []string {
 	p.nofileMu.Lock()
 	defer p.nofileMu.Unlock()
@@ -519,7 +520,8 @@ func (p *Process) execLimitFlags() []string {
 	for _, l := range []struct {
 		flag string
 		lim  *unix.Rlimit
-	}{{"--exec-rlimit-as", p.opts.AS}, {"--exec-rlimit-data", p.opts.Data}, {"--exec-rlimit-nofile", p.opts.Nofile}} {
+	}{{"--exec-rlimit-as", p.opts.AS}, {"--exec-rlimit-data", p.opts.Data}, {"--exec-rlimit-nofile", p.opts.Nofile},
+		{"--exec-rlimit-sigpending", p.opts.Sigpending}} {
 		if l.lim != nil {
 			f = append(f, l.flag, strconv.FormatUint(l.lim.Cur, 10)+":"+strconv.FormatUint(l.lim.Max, 10))
 		}

@@ -142,6 +142,7 @@ func openProcPath(p string, flags, mode uint64) int64 {
 // not there for the application.
 func sysClose(t *Thread) int64 {
 	fd := int(int32(t.arg(0)))
+	defer t.p.lockLow()()
 	if t.p.ownFD(fd) {
 		return -int64(unix.EBADF)
 	}
@@ -160,7 +161,8 @@ func sysCloseRange(t *Thread) int64 {
 		return -int64(unix.EINVAL)
 	}
 	flags &^= unix.CLOSE_RANGE_UNSHARE
-	own := slices.Sorted(slices.Values(t.p.files.ownFDs))
+	defer t.p.lockLow()()
+	own := slices.Sorted(slices.Values(append(slices.Clone(t.p.files.ownFDs), vfs.TempFDs()...)))
 	lo := first
 	for _, fd := range own {
 		if fd := uint64(fd); fd >= lo && fd <= last {
@@ -209,6 +211,11 @@ func sysFcntl(t *Thread) int64 {
 	if t.p.ownFD(old) {
 		return -int64(unix.EBADF)
 	}
+	// F_DUPFD_QUERY's second descriptor (an unsigned int to the kernel: fs/fcntl.c,
+	// f_dupfd_query) is not open for the program when it is golos's.
+	if int(int32(t.arg(1))) == unix.F_DUPFD_QUERY && t.p.ownFD(int(uint32(t.arg(2)))) {
+		return -int64(unix.EBADF)
+	}
 	r := passthrough(t)
 	if cmd := int(int32(t.arg(1))); cmd == unix.F_DUPFD || cmd == unix.F_DUPFD_CLOEXEC {
 		t.p.copyWatch(old, r)
@@ -218,6 +225,7 @@ func sysFcntl(t *Thread) int64 {
 
 func sysDup2(t *Thread) int64 {
 	old, nfd := int(int32(t.arg(0))), int(int32(t.arg(1)))
+	defer t.p.lockLow()()
 	if t.p.ownFD(old) || t.p.ownFD(nfd) {
 		return -int64(unix.EBADF)
 	}
@@ -311,7 +319,7 @@ func (p *Process) releaseGoFD(fd int) {
 // meet too.
 func (p *Process) ownFDsNow() []int {
 	own := slices.Clone(p.files.ownFDs)
-	for _, fd := range append(vfs.HighOwn(), forkPipeFDs()...) {
+	for _, fd := range append(append(vfs.HighOwn(), forkPipeFDs()...), vfs.TempFDs()...) {
 		if !slices.Contains(own, fd) {
 			own = append(own, fd)
 		}
@@ -319,14 +327,39 @@ func (p *Process) ownFDsNow() []int {
 	return own
 }
 
-// ownFD reports whether fd is one of golos's own descriptors.
+// ownFD reports whether fd is one of golos's own descriptors, a lasting one or one a
+// path lookup holds for a moment (vfs.IsTemp).
 func (p *Process) ownFD(fd int) bool {
 	for _, o := range p.files.ownFDs {
 		if fd == o {
 			return true
 		}
 	}
-	return false
+	return vfs.IsTemp(fd)
+}
+
+// markTemp marks a temporary descriptor of a path lookup as one of golos's own for the
+// entry code while it is held (vfs.Hook): a rewritten site's call on it goes to Go, which
+// answers EBADF (ownFD). The number was free when the lookup took it, so nothing of the
+// program's is marked there.
+func markTemp(fd int, held bool) {
+	var b uint8
+	if held {
+		b = 1
+	}
+	entry.OwnFDs[fd&0xffff] = b
+	entry.GoFDs[fd&0xffff] = b
+}
+
+// lockLow, in a root, waits until no path lookup holds a descriptor at the program's
+// numbers, and keeps new ones from starting until unlock (vfs.LockLow): for the
+// program's calls that close or replace descriptors, which would otherwise reach the
+// lookup's, and the listings of its own.
+func (p *Process) lockLow() (unlock func()) {
+	if p.fsctx.root == nil {
+		return func() {}
+	}
+	return vfs.LockLow()
 }
 
 // ownFDArg reports whether one of the arguments in args, each a descriptor, is one of

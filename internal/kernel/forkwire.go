@@ -105,7 +105,7 @@ func (w *wireWriter) options(o *Options) {
 	w.u64(o.SigPending)
 	w.bytes(o.Seccomp)
 	w.bool(o.OwnUTS)
-	for _, l := range []*unix.Rlimit{o.AS, o.Data} {
+	for _, l := range []*unix.Rlimit{o.AS, o.Data, o.Sigpending} {
 		w.bool(l != nil)
 		if l != nil {
 			w.u64(l.Cur)
@@ -139,7 +139,7 @@ func (r *wireReader) options(o *Options) {
 	o.SigPending = r.u64()
 	o.Seccomp = r.bytes()
 	o.OwnUTS = r.bool()
-	for _, l := range []**unix.Rlimit{&o.AS, &o.Data} {
+	for _, l := range []**unix.Rlimit{&o.AS, &o.Data, &o.Sigpending} {
 		if r.bool() {
 			*l = &unix.Rlimit{Cur: r.u64(), Max: r.u64()}
 		}

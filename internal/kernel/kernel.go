@@ -84,9 +84,13 @@ type Options struct {
 
 	HostFDs []int        // golos's own descriptors, kept from the application
 	Nofile  *unix.Rlimit // the RLIMIT_NOFILE the application sees, if not the host's
-	// RLIMIT_AS and RLIMIT_DATA once the program has set them (proc.go, memLimit): golos
+	// RLIMIT_AS and RLIMIT_DATA once the program has set them (proc.go, ownLimit): golos
 	// applies them to the program's memory, never to its own.
 	AS, Data *unix.Rlimit
+	// RLIMIT_SIGPENDING, the program's (proc.go, ownLimit): golos applies it to the
+	// signals the program queues (sigdeliver.go, queue), never to its own host signals,
+	// whose kicks are real-time signals the host would refuse over a small limit.
+	Sigpending *unix.Rlimit
 
 	// What the program keeps across execve(2) from the program it replaces, given by the
 	// golos that made the execve (hidden flags of golos run; never rendered by Flags):
@@ -134,7 +138,7 @@ type Process struct {
 	// Fields without a lock named are set before the first thread runs (Run,
 	// buildChild) and changed, if ever, only by an execve in place (execInPlace), which
 	// golos makes only when the process has one thread left.
-	opts Options // the rlimits in it (*opts.Nofile, AS, Data): nofileMu
+	opts Options // the rlimits in it (*opts.Nofile, AS, Data, Sigpending): nofileMu
 
 	sighand *sigHandlers  // sighand.mu
 	mm      *addressSpace // mm.mu
@@ -146,6 +150,9 @@ type Process struct {
 	forwardMu   mutex[forwardLock] // held while signals from outside are taken and queued (forwardTaken)
 	forwarding  atomic.Int32       // the forwarder goroutine is taking and queuing signals
 	seccompUsed atomic.Bool        // a thread has a seccomp mode: every syscall goes to the handler (seccomp.go)
+	// sigpendingCur is the soft limit of opts.Sigpending, read without nofileMu by queue,
+	// which runs under sighand.mu; written under nofileMu.
+	sigpendingCur atomic.Uint64
 
 	nofileMu mutex[nofileLock]
 	forkMu   mutex[forkLock] // one new process at a time (fork.go)
@@ -193,6 +200,8 @@ func newProcess(opts Options) *Process {
 		fsctx:   &fsContext{},
 	}
 	p.files.own(opts.HostFDs...)
+	vfs.Hook = markTemp
+	p.takeSigpending()
 	return p
 }
 

@@ -66,8 +66,8 @@ func sysPidfdSendSignal(t *Thread) int64 {
 		return -int64(e)
 	}
 	if !toThread {
-		if sig != 0 {
-			t.p.sendProcess(info)
+		if sig != 0 && !t.p.sendProcess(info) {
+			return -int64(unix.EAGAIN)
 		}
 		return 0
 	}
@@ -77,8 +77,8 @@ func sysPidfdSendSignal(t *Thread) int64 {
 		// own task), which has exited; or a thread's that has.
 		return -int64(unix.ESRCH)
 	}
-	if sig != 0 {
-		t.p.sendThread(target, info)
+	if sig != 0 && !t.p.sendThread(target, info) {
+		return -int64(unix.EAGAIN)
 	}
 	return 0
 }

@@ -390,30 +390,38 @@ func sysGetrlimit(t *Thread) int64 { return t.rlimit(int(int32(t.arg(0))), 0, t.
 
 func sysSetrlimit(t *Thread) int64 { return t.rlimit(int(int32(t.arg(0))), t.arg(1), 0) }
 
-// rlimit answers for the limits golos keeps for the program: RLIMIT_NOFILE (nofile) and
-// the address-space limits RLIMIT_AS and RLIMIT_DATA (memLimit); the others are the host's.
+// rlimit answers for the limits golos keeps for the program: RLIMIT_NOFILE (nofile),
+// the address-space limits RLIMIT_AS and RLIMIT_DATA and RLIMIT_SIGPENDING (ownLimit);
+// the others are the host's.
 func (t *Thread) rlimit(res int, newAddr, oldAddr uint64) int64 {
 	switch {
 	case res == unix.RLIMIT_NOFILE && t.p.opts.Nofile != nil:
 		return t.nofile(newAddr, oldAddr)
-	case res == unix.RLIMIT_AS || res == unix.RLIMIT_DATA:
-		return t.memLimit(res, newAddr, oldAddr)
+	case res == unix.RLIMIT_AS || res == unix.RLIMIT_DATA || res == unix.RLIMIT_SIGPENDING:
+		return t.ownLimit(res, newAddr, oldAddr)
 	}
 	return passthroughFast(t)
 }
 
-// memLimit is RLIMIT_AS and RLIMIT_DATA (getrlimit(2)): the program's own, never set on
-// the host, where they would bind golos's runtime (its reservations alone pass a few
-// hundred MiB, and a runtime that cannot map memory dies). golos applies them to the
-// program's memory (addressSpace.limited): the whole of it for RLIMIT_AS, its private
-// writable memory for RLIMIT_DATA. Until the program sets one, the host's is shown.
-func (t *Thread) memLimit(res int, newAddr, oldAddr uint64) int64 {
+// ownLimit is RLIMIT_AS, RLIMIT_DATA and RLIMIT_SIGPENDING (getrlimit(2)): the program's
+// own, never set on the host, where they would bind golos: its runtime for the first two
+// (its reservations alone pass a few hundred MiB, and a runtime that cannot map memory
+// dies), its kicks for the third (real-time signals, which the host refuses over the
+// limit: a thread in the program's code would never see a signal sent to it). golos
+// applies them to the program: to the whole of its memory for RLIMIT_AS, to its private
+// writable memory for RLIMIT_DATA (addressSpace.limited), to the signals it queues for
+// RLIMIT_SIGPENDING (queue). Until the program sets RLIMIT_AS or RLIMIT_DATA, the host's
+// is shown; RLIMIT_SIGPENDING is taken from the host as golos starts (takeSigpending).
+func (t *Thread) ownLimit(res int, newAddr, oldAddr uint64) int64 {
 	p := t.p
 	p.nofileMu.Lock()
 	defer p.nofileMu.Unlock()
 	slot := &p.opts.AS
-	if res == unix.RLIMIT_DATA {
+	switch res {
+	case unix.RLIMIT_DATA:
 		slot = &p.opts.Data
+	case unix.RLIMIT_SIGPENDING:
+		slot = &p.opts.Sigpending
 	}
 	var cur unix.Rlimit
 	if *slot != nil {
@@ -427,6 +435,9 @@ func (t *Thread) memLimit(res int, newAddr, oldAddr uint64) int64 {
 			return -int64(e)
 		}
 		*slot = &n
+		if res == unix.RLIMIT_SIGPENDING {
+			p.sigpendingCur.Store(n.Cur)
+		}
 	}
 	if oldAddr != 0 {
 		if e := copyOut(oldAddr, abi.Bytes(&cur)); e != 0 {
@@ -434,6 +445,24 @@ func (t *Thread) memLimit(res int, newAddr, oldAddr uint64) int64 {
 		}
 	}
 	return 0
+}
+
+// takeSigpending makes RLIMIT_SIGPENDING the program's (ownLimit): the one it inherits
+// (Options.Sigpending from the golos that forked or exec'd it), else the host's that golos
+// started with, whose soft limit the host then raises to the hard one, so that golos's
+// kicks find room even when the program starts with a small limit (ulimit -i).
+func (p *Process) takeSigpending() {
+	if p.opts.Sigpending == nil {
+		var rl unix.Rlimit
+		if unix.Getrlimit(unix.RLIMIT_SIGPENDING, &rl) != nil {
+			rl = unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}
+		}
+		p.opts.Sigpending = &rl
+		if rl.Cur < rl.Max {
+			unix.Setrlimit(unix.RLIMIT_SIGPENDING, &unix.Rlimit{Cur: rl.Max, Max: rl.Max})
+		}
+	}
+	p.sigpendingCur.Store(p.opts.Sigpending.Cur)
 }
 
 // newRlimit reads a struct rlimit the program gives setrlimit(2) at addr and checks it
@@ -545,13 +574,14 @@ func (p *Process) roomForGolos() (restore func()) {
 // threads' tids are the host's), and other processes are host processes, its children
 // among them (the host answers ESRCH for a pid that does not exist). Only the other
 // threads of golos's process are not there for the program (ESRCH): golos's own, and the
-// OS threads of program threads that have exited. Flags and pids <= 0 are left to the
-// host to refuse (EINVAL).
+// OS threads of program threads that have exited; nor are golos's own threads in the
+// other golos processes of the tree (peerGolosThread). Flags and pids <= 0 are left to
+// the host to refuse (EINVAL).
 func sysPidfdOpen(t *Thread) int64 {
 	const pidfdThread = unix.O_EXCL // PIDFD_THREAD
 	pid := int(int32(t.arg(0)))
-	if pid > 0 && pid != selfPid && t.p.thread(pid) == nil && unix.Tgkill(selfPid, pid, 0) == nil &&
-		t.arg(1)&^uint64(unix.PIDFD_NONBLOCK|pidfdThread) == 0 {
+	if pid > 0 && pid != selfPid && t.p.thread(pid) == nil && t.arg(1)&^uint64(unix.PIDFD_NONBLOCK|pidfdThread) == 0 &&
+		(unix.Tgkill(selfPid, pid, 0) == nil || peerGolosThread(pid)) {
 		return -int64(unix.ESRCH)
 	}
 	return passthroughFast(t)

@@ -290,7 +290,7 @@ func statFields(raw []byte) (head string, f []string, ok bool) {
 }
 
 // limits is the host's /proc/self/limits with the limits golos keeps for the program
-// (rlimit): its RLIMIT_NOFILE, RLIMIT_AS and RLIMIT_DATA, in the kernel's format
+// (rlimit): its RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_DATA and RLIMIT_SIGPENDING, in the kernel's format
 // (fs/proc/base.c, proc_pid_limits: "%-25s %-20s %-20s %-10s"). The others are the
 // host's, which are the program's.
 func (p *Process) limits() []byte {
@@ -299,15 +299,16 @@ func (p *Process) limits() []byte {
 		return nil
 	}
 	p.nofileMu.Lock()
-	kept := keptLimits(p.opts.Nofile, p.opts.AS, p.opts.Data)
+	kept := keptLimits(p.opts.Nofile, p.opts.AS, p.opts.Data, p.opts.Sigpending)
 	p.nofileMu.Unlock()
 	return limitsWith(raw, kept)
 }
 
 // keptLimits names the limits golos keeps for the program (nil: the host's), by the
 // lines of the limits file.
-func keptLimits(nofile, as, data *unix.Rlimit) map[string]unix.Rlimit {
-	own := map[string]*unix.Rlimit{"Max open files": nofile, "Max address space": as, "Max data size": data}
+func keptLimits(nofile, as, data, sigpending *unix.Rlimit) map[string]unix.Rlimit {
+	own := map[string]*unix.Rlimit{"Max open files": nofile, "Max address space": as, "Max data size": data,
+		"Max pending signals": sigpending}
 	kept := map[string]unix.Rlimit{}
 	for name, rl := range own {
 		if rl != nil {

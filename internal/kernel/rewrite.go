@@ -382,6 +382,9 @@ func (p *Process) setPlainSyscalls() {
 			entry.FDRDXSyscalls[nr] = 1
 		}
 	}
+	// fcntl(2)'s third argument is a descriptor for F_DUPFD_QUERY alone (sysFcntl): one
+	// of golos's there sends any fcntl to Go, which checks the command.
+	entry.FDRDXSyscalls[unix.SYS_FCNTL] = 1
 }
 
 // plainFor is the entry code's class of syscall r (entry.PlainSyscalls): 0 for none,
@@ -407,9 +410,10 @@ func plainFor(r *sysRecord, root, rootRO bool) uint8 {
 		return entry.PlainSelect
 	case r.fast == plainUnlessRO:
 		// A request that changes a file in a read-only part fails with EROFS there
-		// (sysIoctl); without one, golos has nothing to do.
+		// (sysIoctl); without one, golos has nothing to do but for the requests it
+		// checks whatever the root (entry.PlainIoctl).
 		if !rootRO {
-			return 1
+			return entry.PlainIoctl
 		}
 		return 0
 	case r.fast == plainArchPrctlFS:

@@ -41,16 +41,17 @@ func sysKill(t *Thread) int64 {
 	if sig == 0 {
 		return 0
 	}
-	t.p.sendProcess(userInfo(sig))
+	t.p.sendProcess(userInfo(sig)) // SI_USER: never refused (queue)
 	return 0
 }
 
 // pidOfTid says what kill(2) or rt_sigqueueinfo(2) given pid reaches when pid is the tid
 // of a thread of golos's process other than its first: Linux takes any tid for its
 // thread's process (kernel/signal.c: kill_proc_info finds the task by any id), so one of
-// the program's threads stands for this process (self); one of golos's own threads is no
-// thread of the program's (ok false: ESRCH, as for an id no task has). Any other pid is
-// left as it is (self and ok true only for this process's own).
+// the program's threads stands for this process (self); one of golos's own threads, in
+// this process or in another golos of the tree (peerGolosThread), is no thread of the
+// program's (ok false: ESRCH, as for an id no task has). Any other pid is left as it is
+// (self and ok true only for this process's own).
 func (p *Process) pidOfTid(pid int) (self, ok bool) {
 	switch {
 	case pid == selfPid:
@@ -59,10 +60,30 @@ func (p *Process) pidOfTid(pid int) (self, ok bool) {
 		return false, true
 	case p.thread(pid) != nil:
 		return true, true
-	case unix.Tgkill(selfPid, pid, 0) == nil:
+	case unix.Tgkill(selfPid, pid, 0) == nil, peerGolosThread(pid):
 		return false, false
 	}
 	return false, true
+}
+
+// peerGolosThread reports whether tid is one of golos's own threads (its runtime's) in
+// another golos process of the tree: there is no such thread for the program, which must
+// get ESRCH for it as for an id no task has, where the host would find it and take it for
+// its process (kill(2) of any tid reaches the tid's process: kernel/signal.c,
+// kill_proc_info). A thread group's leader never is one (tgkill(2) of tid to itself
+// finds it: one syscall, all that kill(2) of a process costs more); for any other thread,
+// its process's golos says which threads are its program's (peerHide, as for the
+// process's task listing). A thread of a process that is not golos's is not one.
+func peerGolosThread(tid int) bool {
+	if tid <= 0 || tid == selfPid || unix.Tgkill(tid, tid, 0) == nil {
+		return false
+	}
+	tgid := threadGroup(tid)
+	if tgid <= 0 || tgid == tid || tgid == selfPid {
+		return false
+	}
+	hide := peerHide(&procDir{hide: hideThreads, pid: tgid})
+	return hide != nil && hide(tid)
 }
 
 // userInfo is the siginfo of a signal the application sends itself with kill(2).
@@ -87,9 +108,13 @@ func (p *Process) groupKill(info siginfo, ret int64) int64 {
 	return 0
 }
 
-// tgkill(2) and tkill(2): to one thread of this process, or of another (the host's).
+// tgkill(2) and tkill(2): to one thread of this process, or of another (the host's), but
+// for golos's own threads of another golos of the tree (peerGolosThread: ESRCH).
 func sysTgkill(t *Thread) int64 {
-	if int(int32(t.arg(0))) != selfPid {
+	if pid := int(int32(t.arg(0))); pid != selfPid {
+		if tid := int(int32(t.arg(1))); pid > 0 && tid != pid && peerGolosThread(tid) {
+			return -int64(unix.ESRCH)
+		}
 		return passthroughFast(t)
 	}
 	return t.tkill(int(int32(t.arg(1))), int(int32(t.arg(2))))
@@ -100,6 +125,9 @@ func sysTkill(t *Thread) int64 {
 	// none of golos's process (whose other threads are golos's own, and the OS threads of
 	// exited program threads: ESRCH below) is another process's.
 	if tid := int(int32(t.arg(0))); tid > 0 && t.p.thread(tid) == nil && unix.Tgkill(selfPid, tid, 0) != nil {
+		if peerGolosThread(tid) {
+			return -int64(unix.ESRCH)
+		}
 		return passthroughFast(t)
 	}
 	return t.tkill(int(int32(t.arg(0))), int(int32(t.arg(1))))
@@ -116,7 +144,9 @@ func (t *Thread) tkill(tid, sig int) int64 {
 	if sig == 0 {
 		return 0
 	}
-	t.p.sendThread(target, siginfo{signo: int32(sig), code: abi.SI_TKILL, pid: uint32(selfPid), uid: uint32(unix.Getuid())})
+	if !t.p.sendThread(target, siginfo{signo: int32(sig), code: abi.SI_TKILL, pid: uint32(selfPid), uid: uint32(unix.Getuid())}) {
+		return -int64(unix.EAGAIN)
+	}
 	return 0
 }
 
@@ -124,7 +154,7 @@ func (t *Thread) tkill(tid, sig int) int64 {
 func sysRtSigqueueinfo(t *Thread) int64 {
 	pid, sig, infoAddr := int(int32(t.arg(0))), int(int32(t.arg(1))), t.arg(2)
 	if self, ok := t.p.pidOfTid(pid); !ok {
-		return -int64(unix.ESRCH)
+		return noTaskQueueinfo(infoAddr)
 	} else if self {
 		pid = selfPid
 	}
@@ -135,13 +165,18 @@ func sysRtSigqueueinfo(t *Thread) int64 {
 	if e != 0 {
 		return -int64(e)
 	}
-	t.p.sendProcess(info)
+	if !t.p.sendProcess(info) {
+		return -int64(unix.EAGAIN)
+	}
 	return 0
 }
 
 func sysRtTgsigqueueinfo(t *Thread) int64 {
 	pid, tid, sig, infoAddr := int(int32(t.arg(0))), int(int32(t.arg(1))), int(int32(t.arg(2))), t.arg(3)
 	if pid != selfPid {
+		if pid > 0 && tid > 0 && tid != pid && peerGolosThread(tid) {
+			return noTaskQueueinfo(infoAddr)
+		}
 		return passthroughFast(t)
 	}
 	info, e := readQueuedInfo(sig, infoAddr)
@@ -152,8 +187,26 @@ func sysRtTgsigqueueinfo(t *Thread) int64 {
 	if target == nil {
 		return -int64(unix.ESRCH)
 	}
-	t.p.sendThread(target, info)
+	if !t.p.sendThread(target, info) {
+		return -int64(unix.EAGAIN)
+	}
 	return 0
+}
+
+// noTaskQueueinfo is what rt_sigqueueinfo(2) and rt_tgsigqueueinfo(2) answer for an id
+// no task of the program's has, one of golos's own threads: the siginfo is read first
+// (EFAULT), and a code of the kernel's or SI_TKILL is refused for a task other than the
+// caller (EPERM), before the task is looked for (ESRCH) (kernel/signal.c,
+// do_rt_sigqueueinfo, do_rt_tgsigqueueinfo).
+func noTaskQueueinfo(infoAddr uint64) int64 {
+	raw := new(abi.Siginfo)
+	if e := copyIn(infoAddr, abi.Bytes(raw)); e != 0 {
+		return -int64(e)
+	}
+	if raw.Code >= 0 || raw.Code == abi.SI_TKILL {
+		return -int64(unix.EPERM)
+	}
+	return -int64(unix.ESRCH)
 }
 
 func readQueuedInfo(sig int, addr uint64) (siginfo, unix.Errno) {
@@ -172,8 +225,9 @@ func readQueuedInfo(sig int, addr uint64) (siginfo, unix.Errno) {
 	return siginfo{signo: int32(sig), code: raw.Code, raw: raw}, 0
 }
 
-// sendThread makes a signal pending for one thread and kicks it.
-func (p *Process) sendThread(target *Thread, info siginfo) {
+// sendThread makes a signal pending for one thread and kicks it. It reports false when
+// the signal cannot be queued (queue: EAGAIN for the sender).
+func (p *Process) sendThread(target *Thread, info siginfo) bool {
 	hand := p.sighand
 	hand.mu.Lock()
 	sig := int(info.signo)
@@ -182,9 +236,12 @@ func (p *Process) sendThread(target *Thread, info siginfo) {
 		// Discarded at once, unless blocked: the disposition may change before it is
 		// unblocked (signal(7); kernel/signal.c, sig_ignored).
 		hand.mu.Unlock()
-		return
+		return true
 	}
-	queue(&target.pending, target.infos, info)
+	if !p.queue(&target.pending, target.infos, info) {
+		hand.mu.Unlock()
+		return false
+	}
 	p.signalfdsChanged()
 	blocked := target.sigmask&sigBit(sig) != 0
 	hand.mu.Unlock()
@@ -194,9 +251,10 @@ func (p *Process) sendThread(target *Thread, info siginfo) {
 		// wake a thread that blocks it): a kick would end the thread's poll(2) or
 		// nanosleep(2) with an EINTR no handler explains. The thread looks at it when it
 		// unblocks it (setMask), or takes it in rt_sigtimedwait(2), whose wait unblocks it.
-		return
+		return true
 	}
 	p.signalThread(target)
+	return true
 }
 
 // stopSignals are the signals whose default action is to stop the process.
@@ -243,8 +301,9 @@ func (p *Process) signalThread(target *Thread) {
 }
 
 // sendProcess makes a signal pending for the process; one thread that does not block it
-// takes it (signal(7)).
-func (p *Process) sendProcess(info siginfo) {
+// takes it (signal(7)). It reports false when the signal cannot be queued (queue: EAGAIN
+// for the sender).
+func (p *Process) sendProcess(info siginfo) bool {
 	hand := p.sighand
 	shared := &p.shared
 	hand.mu.Lock()
@@ -252,12 +311,15 @@ func (p *Process) sendProcess(info siginfo) {
 	p.flushStopCont(sig)
 	if hand.ignored(sig) && !p.blockedByAll(sig) {
 		hand.mu.Unlock()
-		return
+		return true
 	}
 	if shared.infos == nil {
 		shared.infos = map[int][]siginfo{}
 	}
-	queue(&shared.pending, shared.infos, info)
+	if !p.queue(&shared.pending, shared.infos, info) {
+		hand.mu.Unlock()
+		return false
+	}
 	p.signalfdsChanged()
 	// The main thread first when it can take the signal, as Linux's complete_signal
 	// tries the group leader before walking the others (a program whose main thread
@@ -281,6 +343,7 @@ func (p *Process) sendProcess(info siginfo) {
 	if target != nil {
 		p.signalThread(target)
 	}
+	return true
 }
 
 // kickWatch keeps the threads kicked whose kick may not have reached them yet; mu
@@ -330,14 +393,50 @@ func (p *Process) rekickLoop() {
 }
 
 // queue adds info to a pending set: a standard signal is pending at most once, a
-// real-time one queues (signal(7), "Real-time signals").
-func queue(set *uint64, infos map[int][]siginfo, info siginfo) {
+// real-time one queues (signal(7), "Real-time signals"). Each siginfo queued counts
+// against the program's RLIMIT_SIGPENDING, as Linux's __send_signal_locked and
+// sig_get_ucounts (kernel/signal.c) count a struct sigqueue: a signal that finds the
+// queue full is made pending without its siginfo (the taker sees SI_USER and no sender:
+// collect_signal), unless it is a real-time one sent with a code other than SI_USER
+// (sigqueue(3), tgkill(2)), which is refused: queue reports false and the sender gets
+// EAGAIN. A standard signal sent with a code of the kernel's or SI_USER (kill(2), a fault,
+// SIGCHLD) passes the limit (override_rlimit), and so does a POSIX timer's, whose
+// siginfo Linux allocates with the timer. Caller holds p.sighand.mu.
+func (p *Process) queue(set *uint64, infos map[int][]siginfo, info siginfo) bool {
 	sig := int(info.signo)
 	if *set&sigBit(sig) != 0 && sig < 32 {
-		return
+		return true // legacy_queue: a standard signal already pending takes nothing
+	}
+	override := sig < 32 && info.code >= 0 || info.code == abi.SI_TIMER
+	if !override && p.queuedSignals()+1 > p.sigpendingCur.Load() {
+		if sig >= 32 && info.code != abi.SI_USER {
+			return false
+		}
+		*set |= sigBit(sig) // sent, its siginfo lost
+		return true
 	}
 	*set |= sigBit(sig)
 	infos[sig] = append(infos[sig], info)
+	return true
+}
+
+// queuedSignals is how many siginfos the process has queued, its threads' and its own:
+// what Linux counts against RLIMIT_SIGPENDING (the user's count there, which also holds
+// the user's other processes' signals; golos counts its program's). Caller holds
+// p.sighand.mu.
+func (p *Process) queuedSignals() uint64 {
+	var n int
+	for _, q := range p.shared.infos {
+		n += len(q)
+	}
+	p.threads.mu.Lock()
+	for _, th := range p.threads.byTid {
+		for _, q := range th.infos {
+			n += len(q)
+		}
+	}
+	p.threads.mu.Unlock()
+	return uint64(n)
 }
 
 // dequeue takes the lowest deliverable signal, if any. Caller holds s.mu.

@@ -62,7 +62,7 @@ const (
 	plainUnlessMaskR10                  // ppoll: plain unless a signal mask is given (R10), then as plainPoll
 	plainPoll                           // poll: plain unless a pollfd names one of golos's own descriptors
 	plainSelect                         // select: plain unless nfds reaches golos's lowest descriptor
-	plainUnlessRO                       // ioctl: plain unless a part of the root is read-only (sysIoctl)
+	plainUnlessRO                       // ioctl: plain unless a part of the root is read-only, or the request is one sysIoctl checks (entry.PlainIoctl)
 )
 
 // syscalls holds a row for every x86-64 syscall number up to the last one
@@ -132,7 +132,7 @@ var syscallTable = [len(syscalls)]sysRecord{
 	unix.SYS_OPEN:              {name: "open", fn: sysOpen, paths: arg0, procView: true, fast: plainUnlessProcRDI},
 	unix.SYS_OPENAT:            {name: "openat", fn: sysOpenat, paths: arg1, procView: true, fast: plainUnlessProcRSI, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, -1}},
 	unix.SYS_CREAT:             {name: "creat", fn: sysCreat, paths: arg0, procView: true},
-	unix.SYS_CLOSE:             {name: "close", fn: sysClose, fast: plain, fd: true},
+	unix.SYS_CLOSE:             {name: "close", fn: sysClose, fast: plainWithoutRoot, fd: true},
 	unix.SYS_STAT:              {name: "stat", fn: sysStat, paths: arg0, procView: true, fast: plainUnlessProcRDI},
 	unix.SYS_LSTAT:             {name: "lstat", fn: sysLstat, paths: arg0, procView: true, fast: plainUnlessProcRDI},
 	unix.SYS_STATX:             {name: "statx", fn: sysStatx, paths: arg1, procView: true, fast: plainUnlessProcRSI, at: &atArgs{[2]int8{0, -1}, [2]int8{1, -1}, 2}},

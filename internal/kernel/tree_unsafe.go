@@ -50,9 +50,9 @@ type publication struct {
 	mainPnd     uint64
 	layout      uint64 // mm.layout, a loader.Layout: where the program's code and data lie
 	peak        uint64 // mm.peak
-	// opts.Nofile, AS and Data, each a *unix.Rlimit: the limits golos keeps for the
-	// program (procfs.go, limits).
-	nofileLim, asLim, dataLim uint64
+	// opts.Nofile, AS, Data and Sigpending, each a *unix.Rlimit: the limits golos keeps
+	// for the program (procfs.go, limits).
+	nofileLim, asLim, dataLim, sigpendingLim uint64
 }
 
 const publishedMagic = 0x676f6c6f73747265 // "golostre"
@@ -83,6 +83,7 @@ func (p *Process) publish() {
 	published.actions, published.shdPnd = addr(unsafe.Pointer(&p.sighand.actions)), addr(unsafe.Pointer(&p.shared.pending))
 	published.layout, published.peak = addr(unsafe.Pointer(&p.mm.layout)), addr(unsafe.Pointer(&p.mm.peak))
 	published.nofileLim, published.asLim, published.dataLim = addr(unsafe.Pointer(&p.opts.Nofile)), addr(unsafe.Pointer(&p.opts.AS)), addr(unsafe.Pointer(&p.opts.Data))
+	published.sigpendingLim = addr(unsafe.Pointer(&p.opts.Sigpending))
 	published.magic = publishedMagic
 	setHostCmdline(p.mm.args, p.mm.env) // and what the host shows (hostcmdline_unsafe.go)
 	p.serveProc()                       // and answers for the rest of its /proc directory (procpeer.go)
@@ -199,7 +200,8 @@ func stoppedPeerMaps(pid int) (s procSummary, tids, ownFDs []int, view mapsView,
 	nofile, ok14 := limit(pub.nofileLim)
 	as, ok15 := limit(pub.asLim)
 	dataLim, ok16 := limit(pub.dataLim)
-	if !ok14 || !ok15 || !ok16 {
+	sigpending, ok17 := limit(pub.sigpendingLim)
+	if !ok14 || !ok15 || !ok16 || !ok17 {
 		return s, nil, nil, view, false
 	}
 	ign, cgt := dispositions((*[65]abi.Sigaction)(unsafe.Pointer(&act[0])))
@@ -207,7 +209,7 @@ func stoppedPeerMaps(pid int) (s procSummary, tids, ownFDs []int, view mapsView,
 	s = procSummary{threads: len(t), vmSize: size(owned), vmData: size(data), startStack: one[0],
 		sigs:   map[string]uint64{"SigPnd:": pnd[0], "ShdPnd:": shd[0], "SigBlk:": mask[0], "SigIgn:": ign, "SigCgt:": cgt},
 		layout: &statLayout{l.StartCode, l.EndCode, l.StartData, l.EndData, brkStart[0]}, peak: peak[0],
-		limits: keptLimits(nofile, as, dataLim)}
+		limits: keptLimits(nofile, as, dataLim, sigpending)}
 	view = mapsView{owned: &ranges{}, startStack: one[0], brkStart: brkStart[0], brkMapped: brkMapped[0],
 		name: func(name string) string { return name }}
 	for i := 0; i+1 < len(owned); i += 2 {

@@ -27,15 +27,19 @@ func (fs *FS) LockPaths(exclusive bool) (unlock func()) {
 	if root == nil {
 		return func() {}
 	}
+	leave := EnterLow()
 	fd, err := unix.Openat(root.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
+		leave()
 		return func() {}
 	}
+	fd = holdTemp(fd) // a temporary descriptor (tempfd.go)
+	leave()
 	how := unix.LOCK_SH
 	if exclusive {
 		how = unix.LOCK_EX
 	}
 	for unix.Flock(fd, how) == unix.EINTR {
 	}
-	return func() { unix.Close(fd) }
+	return func() { closeTemp(fd) }
 }

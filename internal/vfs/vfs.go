@@ -259,7 +259,8 @@ func (fs *FS) openIn(guest string, flags int, mode uint32, resolve uint64) (int,
 }
 
 // Ref is a host path that names a guest file safely for one syscall: through
-// /proc/self/fd of a descriptor golos holds. Close it after the call.
+// /proc/self/fd of a descriptor golos holds, a temporary one (tempfd.go). Close it after
+// the call.
 type Ref struct {
 	Path     string
 	ReadOnly bool // the file lies in a read-only part
@@ -271,7 +272,7 @@ type Ref struct {
 // Close releases the descriptor behind the reference.
 func (r *Ref) Close() {
 	if r.fd >= 0 {
-		unix.Close(r.fd)
+		closeTemp(r.fd)
 	}
 }
 
@@ -288,10 +289,12 @@ func (r *Ref) Dir() (fd int, base string) {
 // Follow resolves a guest path, symlinks in the last component included, to a reference
 // of the file itself.
 func (fs *FS) Follow(guest string) (*Ref, error) {
+	defer EnterLow()()
 	fd, v, err := fs.open(guest, unix.O_PATH, 0)
 	if err != nil {
 		return nil, err
 	}
+	fd = holdTemp(fd)
 	m, _ := fs.mountOf(guest)
 	return &Ref{Path: "/proc/self/fd/" + strconv.Itoa(fd), ReadOnly: m.ReadOnly || v != nil, fd: fd, v: v}, nil
 }
@@ -312,6 +315,7 @@ func (fs *FS) followDir(guest string) (*Ref, error) {
 // Entry resolves the directory of a guest path and names its last component in it
 // without following it: what unlink, rename, mkdir, lstat and readlink work on.
 func (fs *FS) Entry(guest string) (*Ref, error) {
+	defer EnterLow()()
 	trimmed := strings.TrimRight(guest, "/")
 	dir, base := path.Split(trimmed)
 	if base == "" || base == "." || base == ".." {
@@ -325,6 +329,7 @@ func (fs *FS) Entry(guest string) (*Ref, error) {
 		if err != nil {
 			return nil, err
 		}
+		fd = holdTemp(fd)
 		name := m.file + guest[len(trimmed):] // a trailing "/" stays: ENOTDIR
 		return &Ref{Path: "/proc/self/fd/" + strconv.Itoa(fd) + "/" + name, ReadOnly: m.ReadOnly, fd: fd, base: name}, nil
 	}
@@ -335,6 +340,7 @@ func (fs *FS) Entry(guest string) (*Ref, error) {
 	if err != nil {
 		return nil, err
 	}
+	fd = holdTemp(fd)
 	if len(fs.virt) > 0 {
 		// The entry may be a virtual directory: the directory, which holds no entry of
 		// that name, stands for it.
@@ -346,7 +352,7 @@ func (fs *FS) Entry(guest string) (*Ref, error) {
 			dg, err = fs.FDPath(fd)
 		}
 		if v := fs.virtualAt(path.Join(dg, base), fd); err == nil && v != nil {
-			unix.Close(fd)
+			closeTemp(fd)
 			return virtualRef(v), nil
 		}
 	}
@@ -669,8 +675,14 @@ func (fs *FS) walk(p string, flags int, mode uint32) (int, *vdir, error) {
 		}
 		next := path.Join(cur, comp)
 		last := len(rest) == 0
+		// The descriptor of each step is a temporary one, held in the low window
+		// (tempfd.go) until it is closed, or given to the caller (an O_PATH open, which
+		// never blocks). The final open with the caller's flags, which may block (a
+		// FIFO's), comes after the window.
+		leave := EnterLow()
 		fd, err := fs.openIn(next, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0, unix.RESOLVE_NO_SYMLINKS)
 		if err != nil {
+			leave()
 			if v := fs.virt[next]; v != nil && errors.Is(err, unix.ENOENT) {
 				cur, virt = next, append(virt, v)
 				if last {
@@ -695,6 +707,7 @@ func (fs *FS) walk(p string, flags int, mode uint32) (int, *vdir, error) {
 			buf := make([]byte, unix.PathMax)
 			n, rerr := unix.Readlinkat(fd, "", buf)
 			unix.Close(fd)
+			leave()
 			if rerr != nil {
 				return -1, nil, rerr
 			}
@@ -710,10 +723,12 @@ func (fs *FS) walk(p string, flags int, mode uint32) (int, *vdir, error) {
 		}
 		if err != nil {
 			unix.Close(fd)
+			leave()
 			return -1, nil, err
 		}
 		if !last {
 			unix.Close(fd)
+			leave()
 			if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 				return -1, nil, unix.ENOTDIR
 			}
@@ -727,12 +742,15 @@ func (fs *FS) walk(p string, flags int, mode uint32) (int, *vdir, error) {
 			if flags&unix.O_CLOEXEC == 0 {
 				if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
 					unix.Close(fd)
+					leave()
 					return -1, nil, err
 				}
 			}
+			leave()
 			return fd, nil, nil
 		}
 		unix.Close(fd)
+		leave()
 		// Not a symlink, or one the program's O_NOFOLLOW asks for: RESOLVE_NO_SYMLINKS
 		// refuses one swapped in meanwhile (openat2(2): ELOOP). O_NOFOLLOW is not added,
 		// so that fcntl(F_GETFL) and /proc/self/fdinfo show the program's flags alone,

@@ -1,7 +1,9 @@
 /*
  * hostile_fdargs.c — names descriptors it never opened in the arguments of calls that
  * take a descriptor besides their first: sendfile(2)'s in_fd, splice(2)'s fd_out, tee(2)'s
- * fd_out, copy_file_range(2)'s fd_in and fd_out, epoll_ctl(2)'s fd, and mmap(2)'s fd. Each
+ * fd_out, copy_file_range(2)'s fd_in and fd_out, epoll_ctl(2)'s fd, mmap(2)'s fd, the
+ * source of ioctl(2)'s FICLONE (an argument) and FICLONERANGE (in a struct), and
+ * fcntl(2)'s F_DUPFD_QUERY's second descriptor. Each
  * must fail with EBADF, as for a descriptor that is not open: the program prints, per
  * call, how many such descriptors got any other answer (natively none), in itself and in
  * a forked child.
@@ -23,6 +25,20 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+
+/* linux/fs.h's, which musl's headers lack. */
+struct clone_range {
+	int64_t src_fd;
+	uint64_t src_offset, src_length, dest_offset;
+};
+#define CLONE_FICLONE _IOW(0x94, 9, int)
+#define CLONE_FICLONERANGE _IOW(0x94, 13, struct clone_range)
+
+#ifndef F_DUPFD_QUERY
+#define F_DUPFD_QUERY 1027
+#endif
 
 static int known[64], nknown;
 
@@ -41,9 +57,11 @@ static int top(void)
 	return rl.rlim_cur > 4200 ? 4200 : (int)rl.rlim_cur;
 }
 
-enum { EPOLL_CTL, SENDFILE_IN, SPLICE_OUT, TEE_OUT, CFR_IN, CFR_OUT, MMAP, NCALLS };
-static const char *names[NCALLS] = {"epoll_ctl fd", "sendfile in_fd", "splice fd_out", "tee fd_out",
-                                    "copy_file_range fd_in", "copy_file_range fd_out", "mmap fd"};
+enum { EPOLL_CTL, SENDFILE_IN, SPLICE_OUT, TEE_OUT, CFR_IN, CFR_OUT, MMAP, FICLONE_SRC, FICLONERANGE_SRC, DUPFD_QUERY,
+       NCALLS };
+static const char *names[NCALLS] = {"epoll_ctl fd",          "sendfile in_fd", "splice fd_out",    "tee fd_out",
+                                    "copy_file_range fd_in", "copy_file_range fd_out", "mmap fd", "FICLONE src_fd",
+                                    "FICLONERANGE src_fd",   "F_DUPFD_QUERY fd2"};
 
 static void scan(const char *who)
 {
@@ -87,6 +105,13 @@ static void scan(const char *who)
 		r[MMAP] = m == MAP_FAILED ? -1 : 0, e[MMAP] = errno;
 		if (m != MAP_FAILED)
 			munmap(m, 4096);
+		errno = 0;
+		r[FICLONE_SRC] = ioctl(f, CLONE_FICLONE, fd), e[FICLONE_SRC] = errno;
+		struct clone_range cr = {.src_fd = fd, .src_length = 1};
+		errno = 0;
+		r[FICLONERANGE_SRC] = ioctl(f, CLONE_FICLONERANGE, &cr), e[FICLONERANGE_SRC] = errno;
+		errno = 0;
+		r[DUPFD_QUERY] = fcntl(f, F_DUPFD_QUERY, fd), e[DUPFD_QUERY] = errno;
 		for (int i = 0; i < NCALLS; i++)
 			if (r[i] >= 0 || e[i] != EBADF) {
 				count[i]++;

@@ -4,12 +4,14 @@
  * ENOTDIR, and as another user EACCES before EPERM), chroots into the tree, and then
  * looks at getcwd(2) while the working directory is outside the root, relative and
  * absolute paths, "..", an absolute symlink, /proc's absence, a unix socket, a fork, an
- * execve and a posix_spawn of bin/inner, and a chroot nested in a child: each line the
+ * execve (also one made while another thread runs) and a posix_spawn of bin/inner, and
+ * a chroot nested in a child: each line the
  * same natively and under golos. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +102,13 @@ static void inside(const char *what)
 	printf("%s: readlink /proc/self/root %s\n", what, err(n));
 	printf("%s: access /tree/hello %s\n", what, err(access("/tree/hello", F_OK)));
 	list(what, "/");
+}
+
+static void *idle(void *arg)
+{
+	(void)arg;
+	pause();
+	return NULL;
 }
 
 static void status(const char *what, int st)
@@ -224,6 +233,20 @@ int main(int argc, char **argv)
 	}
 	waitpid(pid, &st, 0);
 	status("exec child", st);
+
+	/* And an execve made while another thread runs (golos starts a new golos then),
+	 * from a working directory inside. */
+	pid = fork();
+	if (pid == 0) {
+		pthread_t th;
+		if (pthread_create(&th, NULL, idle, NULL) != 0 || chdir("/sub") != 0)
+			_exit(126);
+		execl("/bin/inner", "inner", "inner", "threaded exec", (char *)NULL);
+		printf("execl: %s\n", err(-1));
+		_exit(127);
+	}
+	waitpid(pid, &st, 0);
+	status("threaded exec child", st);
 
 	/* So does posix_spawn (a vfork). */
 	char *sargv[] = {"inner", "inner", "spawn", NULL};

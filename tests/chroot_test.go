@@ -10,8 +10,10 @@ import (
 // errors (EFAULT, ENOENT, ENOTDIR; EACCES before EPERM for another user), getcwd(2)
 // while the working directory is outside the new root ("(unreachable)…"), relative
 // paths from there, "..", an absolute symlink and /proc's absence inside, a unix
-// socket's path, and the root kept by a fork's child, an execve's program, a
-// posix_spawn's (a vfork) and a chroot nested in a child (proc_chroot.c).
+// socket's path, and the root kept by a fork's child, an execve's program (also one
+// made while another thread runs: a new golos), a posix_spawn's (a vfork) and a chroot
+// nested in a child; and the way out, fchdir to a directory opened before and chroot(".")
+// (proc_chroot.c).
 func TestProcChroot(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("the native half needs root (CAP_SYS_CHROOT)")
@@ -42,7 +44,8 @@ func TestProcChroot(t *testing.T) {
 		nat, _ := runBothOpts(t, runOpts{dir: h}, p, "tree")
 		wantNative(t, nat, 0, "chroot NULL: EFAULT\n", "as nobody: chroot open: EPERM\n", "as nobody: chroot locked: EACCES\n",
 			"getcwd outside the root: (unreachable) and the old path\n", "relative from outside: tree/hello: hello from the tree\n",
-			"after chdir: ls /: . .. abs bin hello locked open sub\n", "exec child: exit 3\n", "spawned: exit 3\n",
-			"nested: /file: sub file\n", "nested grandchild: /file: sub file\n", "after chroot /: /hello: hello from the tree\n")
+			"after chdir: ls /: . .. abs bin hello locked open sub\n", "exec child: exit 3\n", "threaded exec: getcwd ok /sub\n", "spawned: exit 3\n",
+			"nested: /file: sub file\n", "nested grandchild: /file: sub file\n", "after chroot /: /hello: hello from the tree\n",
+			"chroot . (outside): ok\n", "out: /tree/hello: hello from the tree\n")
 	})
 }

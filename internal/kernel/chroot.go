@@ -30,7 +30,11 @@ func sysChroot(t *Thread) int64 {
 	// the directory itself (MAY_EXEC|MAY_CHDIR: EACCES), then CAP_SYS_CHROOT (EPERM).
 	var fd int
 	var err error
-	if p.fsctx.root == nil {
+	if p.fsctx.root == nil || p.fsctx.base == nil && strings.HasPrefix(p.cwd(), unreachable) {
+		// The host's view; or, from a working directory outside the root the program
+		// chrooted to, a relative path walked from there as Linux walks it (chroot(".")
+		// after fchdir to a directory outside: the way out of a chroot that Linux
+		// allows a process with CAP_SYS_CHROOT), and an absolute one in the root.
 		name, e := readString(t.arg(0), unix.PathMax)
 		if e != 0 {
 			return -int64(e)
@@ -38,7 +42,11 @@ func sysChroot(t *Thread) int64 {
 		if name == "" {
 			return -int64(unix.ENOENT)
 		}
-		fd, err = unix.Open(name, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if p.fsctx.root != nil && path.IsAbs(name) {
+			fd, err = p.fsctx.root.Open(name, unix.O_PATH|unix.O_DIRECTORY, 0)
+		} else {
+			fd, err = unix.Open(name, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		}
 	} else {
 		guest, e := t.pathOf(unix.AT_FDCWD, t.arg(0))
 		if e != 0 {
@@ -85,20 +93,18 @@ func unwrapErrno(err error) error {
 func (p *Process) chrootTo(fd int) error {
 	p.forkMu.Lock() // a fork in another thread sends Options.Chroot and the working directory
 	defer p.forkMu.Unlock()
+	// The new view is made from the outermost one (--root's, or the host's), where the
+	// directory lies even when it is outside the current root; its volumes are those of
+	// --root's below it, as the current view's are.
 	var sub *vfs.FS
-	var name string // the new root in the outermost view: --root's, or the host's
+	var name string // the new root in the outermost view
 	var err error
-	if cur := p.fsctx.root; cur == nil {
+	if base := p.fsctx.base; base == nil {
 		if name, err = vfs.HostFDPath(fd); err == nil {
 			sub, err = vfs.New(name, false, nil)
 		}
 	} else {
-		sub, _, err = cur.Sub(fd)
-		if err == nil && p.fsctx.base != nil {
-			name, err = p.fsctx.base.FDPath(fd)
-		} else if err == nil {
-			name, err = vfs.HostFDPath(fd)
-		}
+		sub, name, err = base.Sub(fd)
 	}
 	if err != nil {
 		return fmt.Errorf("the new root: %w", err)
@@ -194,4 +200,19 @@ func chrootView(base *vfs.FS, name string) (*vfs.FS, error) {
 	}
 	sub, _, err := base.Sub(fd)
 	return sub, err
+}
+
+// outerDir is the path of the directory open at fd in the outermost view (--root's, or
+// the host's), if it lies there.
+func (p *Process) outerDir(fd int) (string, bool) {
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return "", false
+	}
+	if p.fsctx.base != nil {
+		g, err := p.fsctx.base.FDPath(fd)
+		return g, err == nil
+	}
+	host, err := vfs.HostFDPath(fd)
+	return host, err == nil && path.IsAbs(host)
 }

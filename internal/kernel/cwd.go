@@ -76,6 +76,13 @@ func sysFchdir(t *Thread) int64 {
 		return r
 	}
 	guest, err := t.p.fsctx.root.FDPath(int(int32(t.arg(0))))
+	if err != nil && t.p.opts.Chroot != "" {
+		// A directory outside the root the program chrooted to (opened before): Linux
+		// goes there, and the working directory is unreachable (chroot.go).
+		if outer, ok := t.p.outerDir(int(int32(t.arg(0)))); ok {
+			guest, err = unreachable+outer, nil
+		}
+	}
 	if err != nil {
 		return -int64(unix.EBADF)
 	}

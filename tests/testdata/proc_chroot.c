@@ -4,12 +4,14 @@
  * ENOTDIR, and as another user EACCES before EPERM), chroots into the tree, and then
  * looks at getcwd(2) while the working directory is outside the root, relative and
  * absolute paths, "..", an absolute symlink, /proc's absence, a unix socket, a fork, an
- * execve and a posix_spawn of bin/inner, and a chroot nested in a child: each line the
+ * execve (also one made while another thread runs) and a posix_spawn of bin/inner, and
+ * a chroot nested in a child: each line the
  * same natively and under golos. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +104,13 @@ static void inside(const char *what)
 	list(what, "/");
 }
 
+static void *idle(void *arg)
+{
+	(void)arg;
+	pause();
+	return NULL;
+}
+
 static void status(const char *what, int st)
 {
 	if (WIFEXITED(st))
@@ -125,6 +134,7 @@ int main(int argc, char **argv)
 	char path[4096], old[4096];
 	if (!getcwd(old, sizeof old))
 		return 2;
+	int outside = open(".", O_PATH | O_DIRECTORY); /* H, for the way out at the end */
 
 	/* The errors, in fs/open.c's order: the lookup, then permission, then the
 	 * capability. */
@@ -225,6 +235,20 @@ int main(int argc, char **argv)
 	waitpid(pid, &st, 0);
 	status("exec child", st);
 
+	/* And an execve made while another thread runs (golos starts a new golos then),
+	 * from a working directory inside. */
+	pid = fork();
+	if (pid == 0) {
+		pthread_t th;
+		if (pthread_create(&th, NULL, idle, NULL) != 0 || chdir("/sub") != 0)
+			_exit(126);
+		execl("/bin/inner", "inner", "inner", "threaded exec", (char *)NULL);
+		printf("execl: %s\n", err(-1));
+		_exit(127);
+	}
+	waitpid(pid, &st, 0);
+	status("threaded exec child", st);
+
 	/* So does posix_spawn (a vfork). */
 	char *sargv[] = {"inner", "inner", "spawn", NULL};
 	int e = posix_spawn(&pid, "/bin/inner", NULL, NULL, sargv, environ);
@@ -259,5 +283,21 @@ int main(int argc, char **argv)
 	cat("parent after nested", "/hello");
 	printf("chroot / again: %s\n", err(chroot("/")));
 	cat("after chroot /", "/hello");
+
+	/* The way out that Linux leaves a process with CAP_SYS_CHROOT: fchdir to a
+	 * directory opened outside, and chroot there. */
+	printf("fchdir outside: %s\n", err(fchdir(outside)));
+	r = syscall(SYS_getcwd, buf, sizeof buf);
+	if (r > 0 && strncmp(buf, "(unreachable)", 13) == 0 && strcmp(buf + 13, old) == 0)
+		printf("getcwd after fchdir outside: (unreachable) and the old path\n");
+	else
+		printf("getcwd after fchdir outside: %s %s\n", err(r), r > 0 ? buf : "");
+	snprintf(path, sizeof path, "%s/hello", tree);
+	cat("relative from outside again", path);
+	printf("chroot . (outside): %s\n", err(chroot(".")));
+	cwd("out");
+	snprintf(path, sizeof path, "/%s/hello", tree);
+	cat("out", path);
+	printf("out: access /hello: %s\n", err(access("/hello", F_OK)));
 	return 0;
 }

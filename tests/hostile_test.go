@@ -541,15 +541,17 @@ func TestRootFreeze(t *testing.T) {
 // TestRootTempFDs: the descriptors golos holds for a moment to resolve a path in a root
 // are not the program's: while one thread makes path calls that open nothing (stat,
 // lstat, access, readlink), another finds no descriptor it never opened in a listing of
-// /proc/self/fd, with fcntl(F_GETFD) or with close(2) (testdata/hostile_tempfd.c), in a
-// root without volumes and in one with /proc grafted in (a walk across mounts). golos
-// opened them at the lowest free numbers: the other thread listed them, found them and
-// closed them (tens to hundreds in 2000 rounds), and could have put a directory of its
-// own in their place for golos's next host call.
+// /proc/self/fd and closes none with close(2) (testdata/hostile_tempfd.c), in a root
+// without volumes and in one with /proc grafted in (a walk across mounts). golos opened
+// them at the lowest free numbers and held them there: the other thread listed them,
+// found them with fcntl and closed them (tens to hundreds in 2000 rounds), and could have
+// put a directory of its own in their place for golos's next host call. (fcntl may still
+// meet one in the moment between its open and its move above the program's numbers:
+// not compared.)
 func TestRootTempFDs(t *testing.T) {
 	forFlavours(t, "hostile_tempfd", func(t *testing.T, p string) {
 		want := "listings of /proc/self/fd: some\n" +
-			"descriptors never opened: listed 0, fcntl found 0, closed 0\nthe lookups still work: yes\n"
+			"descriptors never opened: listed 0, closed 0\nthe lookups still work: yes\n"
 		nat := runNative(&runOpts{dir: t.TempDir()}, p, p, "2000")
 		wantNative(t, nat, 0, want)
 		root := filepath.Join(t.TempDir(), "root")

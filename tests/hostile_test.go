@@ -416,10 +416,11 @@ func TestSCMRace(t *testing.T) {
 // of SIGRTMIN fit and the rest fail with EAGAIN, as do tgkill(2) and rt_tgsigqueueinfo(2)
 // of a real-time signal; kill(2) of one and sigqueue(3) of a standard one succeed without
 // their siginfo (the handler sees SI_USER); the room comes back once they are delivered;
-// a forked child keeps the limit; and at 0 a thread spinning in its own code still gets a
-// signal sent to it. golos queued every signal (10 of 10, the child 3 of 3 under 2) and
-// passed the limit to the host, which then refused golos's own kick (a real-time signal):
-// the spinning thread never saw its signal.
+// each POSIX timer holds a signal's room until it is deleted; a forked child keeps the
+// limit; and at 0 a thread spinning in its own code still gets a signal sent to it. golos
+// queued every signal (10 of 10, the child 3 of 3 under 2) and passed the limit to the
+// host, which then refused golos's own kick (a real-time signal): the spinning thread
+// never saw its signal.
 func TestSigpendingLimit(t *testing.T) {
 	forFlavours(t, "hostile_sigpending", func(t *testing.T, p string) {
 		nat, _ := runBoth(t, p)
@@ -427,7 +428,8 @@ func TestSigpendingLimit(t *testing.T) {
 			"sigqueue SIGRTMIN x10: 3 queued, 7 EAGAIN, 0 other\n", "sigqueue SIGUSR1 over the limit: 0\n",
 			"kill SIGRTMIN+1 twice over the limit: 0 0\n", "tgkill SIGRTMIN+2 over the limit: -1 EAGAIN\n",
 			"rt_tgsigqueueinfo SIGRTMIN+2 over the limit: -1 EAGAIN\n", "handled SIGUSR1 SI_USER value -1\n",
-			"after delivery: 4 queued, the fifth: EAGAIN\n", "child: limit was 4, 2 of 3 queued under 2\n",
+			"after delivery: 4 queued, the fifth: EAGAIN\n", "timers under a limit of 4: 4, the next: EAGAIN\n",
+			"after timer_delete, sigqueue: 0\n", "child: limit was 4, 2 of 3 queued under 2\n",
 			"limit 0: pthread_kill 0, the spinning thread took it: yes\n", "done\n")
 	})
 }

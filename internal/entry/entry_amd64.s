@@ -747,7 +747,7 @@ dev:
 	JMP	·fastCallStart(SB)
 devdir:
 	MOVBLZX	5(R11), CX		// may fault
-	LEAQ	-0x66(CX), CX		// "/dev/f": /dev/fd is a symlink to /proc/self/fd (procPathArg)
+	LEAQ	-0x66(CX), CX		// "/dev/f": /dev/fd is a symlink to /proc/self/fd (procPathArgRaw)
 	JCXZQ	proc
 	MOVBLZX	5(R11), CX
 	LEAQ	-0x2f(CX), CX		// "/dev//", "/dev/.": /dev//fd, /dev/./fd (Go cleans them)

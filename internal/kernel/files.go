@@ -59,7 +59,7 @@ func sysCreat(t *Thread) int64 {
 }
 
 func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
-	p, e := t.procPathArg(dirArg, pathArg)
+	p, raw, e := t.procPathArgRaw(dirArg, pathArg)
 	if e != 0 {
 		return -int64(e)
 	}
@@ -98,7 +98,7 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 			return r
 		}
 		if d := procDirOf(p); d != nil && (t.p.fsctx.root == nil || d.hide != hideNone) {
-			// Watched: a path relative to it is looked at (procPathArg), its listing
+			// Watched: a path relative to it is looked at (procPathArgRaw), its listing
 			// is without golos's own descriptors or threads (sysGetdents64).
 			r := openProcPath(p, flags, mode)
 			if r >= 0 {
@@ -107,10 +107,15 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 			return r
 		}
 	}
+	// The path golos looked at, never the program's read again (passthroughPath).
 	if t.p.fsctx.root == nil {
-		return passthrough(t)
+		return t.passthroughPath(pathArg, raw)
 	}
-	guest, e := t.pathArgs(dirArg, pathArg)
+	dirfd := int32(unix.AT_FDCWD)
+	if dirArg >= 0 {
+		dirfd = int32(t.arg(dirArg))
+	}
+	guest, e := t.pathOfString(dirfd, raw)
 	if e != 0 {
 		return -int64(e)
 	}

@@ -26,6 +26,11 @@ func (t *Thread) pathOf(dirfd int32, addr uint64) (string, unix.Errno) {
 	if e != 0 {
 		return "", e
 	}
+	return t.pathOfString(dirfd, p)
+}
+
+// pathOfString is pathOf for a path golos has read already.
+func (t *Thread) pathOfString(dirfd int32, p string) (string, unix.Errno) {
 	if p == "" {
 		return "", unix.ENOENT
 	}
@@ -61,6 +66,16 @@ func (t *Thread) pathArgs(dirArg, pathArg int) (string, unix.Errno) {
 		dirfd = int32(t.arg(dirArg))
 	}
 	return t.pathOf(dirfd, t.arg(pathArg))
+}
+
+// passthroughPath makes the thread's syscall on the host with golos's copy of its path
+// (raw, read from the argument at pathArg) in place of the program's, which another of
+// its threads may have changed since golos looked at it: to /proc/self/fd/N of one of
+// golos's own descriptors, say, which the host would then reach. Blocking as passthrough.
+func (t *Thread) passthroughPath(pathArg int, raw string) int64 {
+	b := heapBytes(len(raw) + 1)
+	copy(b, raw)
+	return callWithBytes(t, t.args(), pathArg, b, true)
 }
 
 // ref resolves a guest path for one syscall; write says the syscall changes the file or

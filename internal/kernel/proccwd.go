@@ -15,7 +15,7 @@ import (
 // (from a working directory in /proc: cd /proc/self; cat status; ls fd; or from / or
 // through ".." to it, or from /dev through its fd, a symlink to /proc/self/fd) must be
 // seen by golos as the absolute path it names, as an absolute /proc path is
-// (procPathArg). golos notes after each chdir and fchdir whether the working directory is
+// (procPathArgRaw). golos notes after each chdir and fchdir whether the working directory is
 // /, /dev or under /proc; while it is, the entry code sends relative paths of the calls
 // that look at /proc paths to Go (entry.RelativeToGo), as it sends one that begins with
 // "..".

@@ -14,7 +14,7 @@ import (
 // first (cleanProcPath), then matched (procRest).
 
 // procDir is a watched descriptor of a directory under /proc: a path relative to it is
-// one under /proc too (procPathArg), and its listing may leave entries out (hide).
+// one under /proc too (procPathArgRaw), and its listing may leave entries out (hide).
 type procDir struct {
 	guest string // its path, cleaned
 	hide  int    // hideNone, hideOwnFDs (a fd or fdinfo listing), hideThreads (a task listing), hideMaps (map_files), hideHolders (/proc)
@@ -29,19 +29,23 @@ const (
 	hideHolders
 )
 
-// procPathArg is the path a syscall names (its directory descriptor at argument dirArg,
+// procPathArgRaw is the path a syscall names (its directory descriptor at argument dirArg,
 // or AT_FDCWD when dirArg < 0, and its path at pathArg) when it lies under /proc,
 // cleaned (cleanProcPath); "" for any other path. A relative path is under /proc when
 // its directory descriptor is a watched one there (procDir), or when the working
 // directory and the path lead there (with a root, golos's own idea of the working
 // directory; without, the host's: hostCwdFor).
-func (t *Thread) procPathArg(dirArg, pathArg int) (string, unix.Errno) {
+//
+// It also returns the path as the program gave it (raw), which golos then hands on to the
+// host or resolves itself rather than read it again (passthroughPath).
+func (t *Thread) procPathArgRaw(dirArg, pathArg int) (proc, raw string, e unix.Errno) {
 	p, e := readString(t.arg(pathArg), unix.PathMax)
 	if e != 0 {
-		return "", e
+		return "", "", e
 	}
+	raw = p
 	if p == "" {
-		return "", 0
+		return "", raw, 0
 	}
 	if p[0] != '/' {
 		dirfd := int32(unix.AT_FDCWD)
@@ -61,7 +65,7 @@ func (t *Thread) procPathArg(dirArg, pathArg int) (string, unix.Errno) {
 			}
 		}
 		if dir == "" {
-			return "", 0
+			return "", raw, 0
 		}
 		p = dir + "/" + p
 	}
@@ -73,9 +77,9 @@ func (t *Thread) procPathArg(dirArg, pathArg int) (string, unix.Errno) {
 		p = cleanProcPath("/proc/self/fd" + rest)
 	}
 	if p != "/proc" && p != "/proc/" && !strings.HasPrefix(p, "/proc/") {
-		return "", 0
+		return "", raw, 0
 	}
-	return t.p.procByTid(p), 0
+	return t.p.procByTid(p), raw, 0
 }
 
 // procByTid spells cleaned path p, when it names a thread that leads no thread group by

@@ -21,7 +21,7 @@ func sysReadlinkat(t *Thread) int64 {
 }
 
 func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
-	p, e := t.procPathArg(dirArg, pathArg)
+	p, raw, e := t.procPathArgRaw(dirArg, pathArg)
 	if e != 0 {
 		return -int64(e)
 	}
@@ -80,6 +80,9 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 			return -int64(e)
 		}
 		return int64(n)
+	}
+	if t.p.fsctx.root == nil {
+		return t.passthroughPath(pathArg, raw) // the path looked at (passthroughPath)
 	}
 	return t.pathCall(dirArg, pathArg, entryLast, false)
 }

@@ -420,20 +420,27 @@ func (p *Process) queue(set *uint64, infos map[int][]siginfo, info siginfo) bool
 	return true
 }
 
-// queuedSignals is how many siginfos the process has queued, its threads' and its own:
-// what Linux counts against RLIMIT_SIGPENDING (the user's count there, which also holds
-// the user's other processes' signals; golos counts its program's). Caller holds
-// p.sighand.mu.
+// queuedSignals is how many siginfos the process has queued, its threads' and its own,
+// and its POSIX timers, each of which holds one from timer_create(2) to timer_delete(2)
+// whether its signal is pending or not (kernel/time/posix-timers.c, alloc_posix_timer:
+// posixtimer_init_sigqueue): what Linux counts against RLIMIT_SIGPENDING (the user's
+// count there, which also holds the user's other processes' signals; golos counts its
+// program's). Caller holds p.sighand.mu.
 func (p *Process) queuedSignals() uint64 {
-	var n int
-	for _, q := range p.shared.infos {
-		n += len(q)
+	n := p.shared.timers
+	count := func(infos map[int][]siginfo) {
+		for _, q := range infos {
+			for _, info := range q {
+				if info.code != abi.SI_TIMER { // a timer's, counted with it
+					n++
+				}
+			}
+		}
 	}
+	count(p.shared.infos)
 	p.threads.mu.Lock()
 	for _, th := range p.threads.byTid {
-		for _, q := range th.infos {
-			n += len(q)
-		}
+		count(th.infos)
 	}
 	p.threads.mu.Unlock()
 	return uint64(n)
@@ -644,7 +651,10 @@ var waitCalls = func() (w [len(syscalls)]bool) {
 // (SIGEV_THREAD_ID), so that forward can tell their signals from those of the other
 // timers, which are the process's: both come with si_code SI_TIMER, to whatever host
 // thread the kernel chose (kernel/time/posix-timers.c, good_sigevent and
-// posixtimer_send_sigqueue).
+// posixtimer_send_sigqueue). Each timer takes a signal's room against the program's
+// RLIMIT_SIGPENDING, which golos keeps (ownLimit): EAGAIN when there is none
+// (alloc_posix_timer), after EFAULT for a sigevent that cannot be read, as on Linux, but
+// before EINVAL for an unknown clock, which Linux checks first.
 func sysTimerCreate(t *Thread) int64 {
 	const sigevThreadID = 4 // SIGEV_THREAD_ID, of sigev_notify (include/uapi/asm-generic/siginfo.h)
 	evAddr, idAddr := t.arg(1), t.arg(2)
@@ -654,7 +664,19 @@ func sysTimerCreate(t *Thread) int64 {
 			return -int64(e)
 		}
 	}
+	hand := t.p.sighand
+	hand.mu.Lock()
+	full := t.p.queuedSignals()+1 > t.p.sigpendingCur.Load()
+	hand.mu.Unlock()
+	if full {
+		return -int64(unix.EAGAIN)
+	}
 	ret := passthroughFast(t)
+	if ret == 0 {
+		hand.mu.Lock()
+		t.p.shared.timers++
+		hand.mu.Unlock()
+	}
 	if ret != 0 || binary.LittleEndian.Uint32(ev[12:]) != sigevThreadID {
 		return ret
 	}
@@ -662,7 +684,6 @@ func sysTimerCreate(t *Thread) int64 {
 	if e := copyIn(idAddr, id[:]); e != 0 {
 		return ret // the host wrote it; it cannot be unreadable now but for a racing munmap
 	}
-	hand := t.p.sighand
 	shared := &t.p.shared
 	hand.mu.Lock()
 	if shared.threadTimers == nil {
@@ -681,6 +702,7 @@ func sysTimerDelete(t *Thread) int64 {
 		shared := &t.p.shared
 		hand.mu.Lock()
 		delete(shared.threadTimers, int32(t.arg(0)))
+		shared.timers--
 		hand.mu.Unlock()
 	}
 	return ret

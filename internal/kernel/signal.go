@@ -32,6 +32,9 @@ type sharedSignals struct {
 	// threadTimers holds the ids of the POSIX timers whose signal goes to one thread
 	// (SIGEV_THREAD_ID; forward), as timer_create(2) made them and until timer_delete(2).
 	threadTimers map[int32]bool
+	// timers counts the POSIX timers timer_create(2) made and timer_delete(2) has not
+	// ended: each holds a signal's room against RLIMIT_SIGPENDING (queuedSignals).
+	timers int
 
 	signalfds map[*signalfd]bool // the signalfds with a descriptor open (signalfd.go)
 }

@@ -121,15 +121,19 @@ func (t *Thread) addLinks(bufArg int, statx bool, extra func() uint64) {
 // (relative to the directory descriptor at dirArg, or -1) is that link, the call is made
 // on the program's host path instead; a path through one of golos's own descriptors in
 // /proc/self/fd, or through the task directory of one of golos's own threads, fails with
-// ENOENT (procHidden). It reports false for any other path.
+// ENOENT (procHidden). Without a root it makes any other call too, on the host with the
+// path it looked at (passthroughPath); with one it reports false for any other path.
 func (t *Thread) procExeCall(dirArg, pathArg int, follow bool) (int64, bool) {
-	p, e := t.procPathArg(dirArg, pathArg)
+	p, raw, e := t.procPathArgRaw(dirArg, pathArg)
 	switch {
-	case e != 0 || p == "":
+	case e != 0:
 		return 0, false
-	case t.p.procHidden(p):
+	case p != "" && t.p.procHidden(p):
 		return -int64(unix.ENOENT), true
-	case !follow || !isProcSelf(p, "exe"):
+	case p == "" || !follow || !isProcSelf(p, "exe"):
+		if t.p.fsctx.root == nil {
+			return t.passthroughPath(pathArg, raw), true
+		}
 		return 0, false
 	}
 	return hostCall(t.ctx.Regs.RAX, t.args(), map[int]string{pathArg: t.p.mm.exePath}), true

@@ -21,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "ename.h"
 
@@ -181,7 +182,25 @@ int main(void)
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	printf("handled %d\n", ngot);
 
-	/* 7: a forked child keeps the limit. */
+	/* 7: each POSIX timer holds a signal's room from its creation to its deletion
+	 * (kernel/time/posix-timers.c, alloc_posix_timer). */
+	timer_t tm[8];
+	struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR2};
+	int made = 0;
+	e = 0;
+	while (made < 8) {
+		if (timer_create(CLOCK_MONOTONIC, &ev, &tm[made]) != 0) {
+			e = errno;
+			break;
+		}
+		made++;
+	}
+	printf("timers under a limit of 4: %d, the next: %s\n", made, e ? ename(e) : "0");
+	while (made > 0)
+		timer_delete(tm[--made]);
+	printf("after timer_delete, sigqueue: %s\n", queue(SIGRTMIN, 7) ? "refused" : "0");
+
+	/* 8: a forked child keeps the limit. */
 	pid_t pid = fork();
 	if (pid == 0) {
 		getrlimit(RLIMIT_SIGPENDING, &rl);
@@ -196,7 +215,7 @@ int main(void)
 	int st;
 	waitpid(pid, &st, 0);
 
-	/* 8: at 0, a signal to a thread that spins in its code still reaches it. */
+	/* 9: at 0, a signal to a thread that spins in its code still reaches it. */
 	set_limit(0);
 	signal(SIGUSR1, spin_handler);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);

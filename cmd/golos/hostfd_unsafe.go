@@ -122,6 +122,12 @@ var syncCoreResult int64
 // stackSoft, to grow the main thread's stack for the runtime.
 var stackRaised, stackSoft uint64
 
+// stackLimits is preStart's room for the limits it reads and sets (old soft and hard,
+// new soft and hard), out of the stack that it has yet to grow.
+//
+//lint:ignore U1000 preStart (prestart_amd64.s) uses it, not Go code
+var stackLimits [4]uint64
+
 func init() {
 	if stackRaised != 0 {
 		// The program's limit again, before any of its code runs: its main stack grows

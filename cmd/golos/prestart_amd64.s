@@ -31,26 +31,30 @@
 // any program code runs (hostfd_unsafe.go): the pages stay, only growth below them is
 // limited (mm/mmap.c, acct_stack_growth).
 TEXT main·preStart(SB),NOSPLIT|NOFRAME,$0
-	MOVQ	$302, AX		// prlimit64(0, RLIMIT_STACK, NULL, RSP-48)
+	// The limits go through stackLimits, not below RSP: under a limit of a page the
+	// stack's one mapped page may end a few bytes below RSP, and a write past it would
+	// need the growth the limit refuses (SIGSEGV).
+	MOVQ	$302, AX		// prlimit64(0, RLIMIT_STACK, NULL, &stackLimits[0])
 	XORQ	DI, DI			// this process
 	MOVQ	$3, SI			// RLIMIT_STACK
 	XORQ	DX, DX			// no new limit
-	LEAQ	-48(SP), R10		// the old one: soft at -48, hard at -40
+	LEAQ	main·stackLimits(SB), R10 // the old one: soft at [0], hard at [1]
 	SYSCALL
 	TESTQ	AX, AX
 	JNE	stackok
-	MOVQ	-48(SP), R12		// the soft limit
+	LEAQ	main·stackLimits(SB), R10
+	MOVQ	0(R10), R12		// the soft limit
 	CMPQ	R12, $0x100000
 	JCC	stackok			// 1 MiB or more (unlimited is ~0)
-	MOVQ	-40(SP), R13		// the hard limit
+	MOVQ	8(R10), R13		// the hard limit
 	CMPQ	R13, $0x100000
 	JCS	stackok			// under 1 MiB: nothing to raise to
-	MOVQ	$0x100000, -64(SP)	// the new soft limit, at -64; the hard one kept, at -56
-	MOVQ	R13, -56(SP)
-	MOVQ	$302, AX		// prlimit64(0, RLIMIT_STACK, RSP-64, NULL)
+	MOVQ	$0x100000, 16(R10)	// the new soft limit, at [2]; the hard one kept, at [3]
+	MOVQ	R13, 24(R10)
+	MOVQ	$302, AX		// prlimit64(0, RLIMIT_STACK, &stackLimits[2], NULL)
 	XORQ	DI, DI
 	MOVQ	$3, SI
-	LEAQ	-64(SP), DX
+	LEAQ	16(R10), DX
 	XORQ	R10, R10
 	SYSCALL
 	TESTQ	AX, AX

@@ -70,10 +70,13 @@ type forkState struct {
 	SharedFDs             int           // how many descriptors of shared mappings follow them
 	Signalfds             []forkSignalfd
 	OwnUTS                bool // the child is in a UTS namespace of the tree's own (uts.go)
-	InheritStderr         bool // fd 2, without FD_CLOEXEC, is among CloexecFDs all the same (startLog)
-	VforkWrites           bool // vfork: the child tracks its writes to give them back (vforkmem_unsafe.go)
-	Lazy                  bool // the holder's socket (or word of none) follows the descriptors: its private anonymous memory comes from there (lazyfork_unsafe.go)
-	VforkLazy             bool // vfork: the parent serves the private anonymous memory as the child touches it (vforklazy_unsafe.go)
+	// StackSoft is the program's soft RLIMIT_STACK, which the child's golos was started
+	// above (execStackRoom) and sets back.
+	StackSoft     uint64
+	InheritStderr bool // fd 2, without FD_CLOEXEC, is among CloexecFDs all the same (startLog)
+	VforkWrites   bool // vfork: the child tracks its writes to give them back (vforkmem_unsafe.go)
+	Lazy          bool // the holder's socket (or word of none) follows the descriptors: its private anonymous memory comes from there (lazyfork_unsafe.go)
+	VforkLazy     bool // vfork: the parent serves the private anonymous memory as the child touches it (vforklazy_unsafe.go)
 }
 
 // forkSignalfd is one signalfd of the parent's (signalfd.go): its mask and descriptors.
@@ -367,8 +370,10 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 			attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, int(a.Cgroup)
 		}
 	}
+	restoreStack := execStackRoom()
 	pid, err = syscall.ForkExec(selfExe, []string{golosBinary(), ForkChildCommand, strconv.Itoa(childEnd),
 		strconv.FormatUint(vdso[0].Lo, 16), strconv.Itoa(vfs.HighFD()), vdsoLayout(vdso)}, attr)
+	restoreStack()
 	unix.Close(childEnd)
 	if err == nil {
 		// Known before the child can end: a wait of the program's must not report it
@@ -423,6 +428,28 @@ func (t *Thread) startChild(a abi.CloneArgs) (pid, conn int, err error) {
 	}
 	p.doomed.succeeded(pid)
 	return pid, conn, nil
+}
+
+// execStackRoom raises the soft RLIMIT_STACK to 1 MiB for the execve of the child's
+// golos, when the program has lowered it below that and the hard limit allows, and
+// returns the function that sets it back. Under a limit of a page the kernel's execve
+// fails past its point of no return (EFAULT, then SIGSEGV) about one time in three, as
+// the arguments, the environment and the random gap below them (arch_align_stack) need
+// a second page (fs/exec.c, setup_arg_pages), where a native fork does not execve at all.
+// The child sets the program's limit back (forkState.StackSoft) before any of its code
+// runs.
+func execStackRoom() (restore func()) {
+	const room = 1 << 20
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_STACK, &rl) != nil || rl.Cur >= room || rl.Max < room {
+		return func() {}
+	}
+	raised := rl
+	raised.Cur = room
+	if unix.Setrlimit(unix.RLIMIT_STACK, &raised) != nil {
+		return func() {}
+	}
+	return func() { unix.Setrlimit(unix.RLIMIT_STACK, &rl) }
 }
 
 // vdsoLayout is the vDSO's layout for the child golos's entry, which moves its own to the
@@ -749,6 +776,10 @@ func (t *Thread) forkState(a abi.CloneArgs, conn, log int) (*forkState, []int, e
 	held, st.CloexecFDs = holdFDs(st.CloexecFDs)
 	st.InheritStderr = st.InheritStderr && slices.Contains(st.CloexecFDs, 2)
 	st.OwnUTS = ownUTS.Load() || a.Flags&unix.CLONE_NEWUTS != 0
+	var stack unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_STACK, &stack) == nil {
+		st.StackSoft = stack.Cur
+	}
 	// What goes over the socket: the copies of the program's descriptors, in
 	// st.CloexecFDs's order, then the shared mappings' files.
 	return st, append(held, sharedFDs...), nil

@@ -208,6 +208,12 @@ func buildChild(conn int, st *forkState, own Options, startMove func(), moved <-
 	p.mm.args, p.mm.env, p.mm.auxv, p.mm.stack = st.Args, st.Env, st.Auxv, st.Stack
 	p.mm.startStack = st.StartStack
 	ownUTS.Store(st.OwnUTS)
+	// The program's stack limit, which this golos was started above (execStackRoom).
+	var stack unix.Rlimit
+	if st.StackSoft != 0 && unix.Getrlimit(unix.RLIMIT_STACK, &stack) == nil && stack.Cur != st.StackSoft {
+		stack.Cur = st.StackSoft
+		unix.Setrlimit(unix.RLIMIT_STACK, &stack)
+	}
 	p.ownLazy()
 	if err := p.recvVforkHolder(conn); err != nil { // sent before the copy's end
 		return nil, nil, err

@@ -257,6 +257,7 @@ func (st *forkState) encode() []byte {
 		}
 	}
 	w.bool(st.OwnUTS)
+	w.u64(st.StackSoft)
 	w.bool(st.VforkWrites)
 	w.bool(st.InheritStderr)
 	w.bool(st.Lazy)
@@ -330,6 +331,7 @@ func decodeForkState(b []byte) (*forkState, error) {
 		st.Signalfds = append(st.Signalfds, sfd)
 	}
 	st.OwnUTS = r.bool()
+	st.StackSoft = r.u64()
 	st.VforkWrites = r.bool()
 	st.InheritStderr = r.bool()
 	st.Lazy = r.bool()

@@ -38,7 +38,7 @@ func TestForkWire(t *testing.T) {
 		CloexecFDs: []int{3, 4},
 		SharedFDs:  1,
 		Signalfds:  []forkSignalfd{{Mask: 1, FDs: []int{5, 6}}, {Mask: 2, FDs: []int{7}}},
-		OwnUTS:     true, VforkWrites: true, InheritStderr: true, Lazy: true, VforkLazy: true,
+		OwnUTS:     true, VforkWrites: true, InheritStderr: true, Lazy: true, VforkLazy: true, StackSoft: 8192,
 	}
 	st.Actions[1] = [4]uint64{1, 2, 3, 4}
 	st.Actions[64] = [4]uint64{5, 6, 7, 8}

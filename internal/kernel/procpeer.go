@@ -329,6 +329,11 @@ func peerProcFile(p string, name func(string) string) ([]byte, bool) {
 	default:
 		return nil, false
 	}
+	if !sameGolos(pid) {
+		// No golos: the host's file is the process's (most of the processes ps reads
+		// of), without a look at its state first.
+		return nil, false
+	}
 	if hostStopped(pid) {
 		return stoppedProcFile(pid, p, file, name)
 	}

@@ -220,10 +220,19 @@ func stoppedPeerMaps(pid int) (s procSummary, tids, ownFDs []int, view mapsView,
 
 // sameGolos reports whether process pid runs golos's own executable.
 func sameGolos(pid int) bool {
-	var a, b unix.Stat_t
-	return unix.Stat(selfExe, &a) == nil && unix.Stat("/proc/"+strconv.Itoa(pid)+"/exe", &b) == nil &&
-		a.Dev == b.Dev && a.Ino == b.Ino
+	self, ok := selfExeID()
+	var b unix.Stat_t
+	return ok && unix.Stat("/proc/"+strconv.Itoa(pid)+"/exe", &b) == nil && [2]uint64{b.Dev, b.Ino} == self
 }
+
+// selfExeID is the device and inode of golos's own executable, looked at once.
+var selfExeID = sync.OnceValues(func() ([2]uint64, bool) {
+	var st unix.Stat_t
+	if unix.Stat(selfExe, &st) != nil {
+		return [2]uint64{}, false
+	}
+	return [2]uint64{st.Dev, st.Ino}, true
+})
 
 // readRemote reads n bytes at addr of process pid.
 func readRemote(pid int, addr, n uint64) ([]byte, bool) {

@@ -580,3 +580,27 @@ func TestForkSmallStack(t *testing.T) {
 			"child: RLIMIT_STACK 4 KiB\n", "fork under 4 KiB: child exited 3\n")
 	})
 }
+
+// TestProcSnapshotRO: a descriptor of /proc/self/status, which golos makes as a memfd, is
+// the read-only /proc file it is natively (testdata/hostile_procsnap.c): write(2) EBADF,
+// pwrite(2) ESPIPE, ftruncate(2) EINVAL, fallocate(2) EBADF, fchmod(2) EPERM, a shared
+// writable mmap(2) EACCES and a private one ENODEV, O_RDONLY in F_GETFL, the link
+// /proc/PID/status, and its link opened again for writing refused (EACCES, as another
+// user); after a setuid(2) to that user, reads at 0 from three threads (pread, and
+// lseek+read on a dup) each get the whole file. golos handed the program the read-write
+// memfd: every change above succeeded (the program wrote into its status file and read
+// its own words back), the link named "/memfd:golos-proc (deleted)", and a read at 0 in
+// one thread could meet the memfd emptied by another's refresh (an empty or cut text).
+func TestProcSnapshotRO(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the native half changes its user ids (root)")
+	}
+	forFlavours(t, "hostile_procsnap", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "access mode O_RDONLY: yes\n", "write: EBADF\n", "pwrite at 0: ESPIPE\n",
+			"ftruncate: EINVAL\n", "fallocate: EBADF\n", "fchmod 0777: EPERM\n", "mmap shared writable: EACCES\n",
+			"mmap private: ENODEV\n", "link is /proc/PID/status: yes\n",
+			"as nobody, reopen of the link for writing: EACCES\n", "read at 0 whole: yes\n",
+			"reads at 0 not whole: 0 0 0\n")
+	})
+}

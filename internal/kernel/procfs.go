@@ -687,7 +687,23 @@ func (p *Process) virtualFile(content []byte, flags int) int64 {
 		}
 		content = content[n:]
 	}
-	if _, err := unix.Seek(fd, 0, 0); err != nil {
+	// The program's descriptor is read-only, as a /proc file's opened O_RDONLY is: write(2)
+	// fails with EBADF, ftruncate(2) with EINVAL, a shared writable mmap(2) with EACCES,
+	// and fcntl(F_GETFL) says O_RDONLY, where the memfd, made read-write, would take them
+	// (a program that wrote its status file and read it back saw its own words). It is
+	// the memfd opened again through /proc/self/fd read-only, put at the memfd's number.
+	if err := unix.Fchmod(fd, procFileMode); err != nil {
+		unix.Close(fd)
+		return -int64(errnoOf(err))
+	}
+	ro, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fd), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		unix.Close(fd)
+		return -int64(errnoOf(err))
+	}
+	err = unix.Dup3(ro, fd, flags&unix.O_CLOEXEC)
+	unix.Close(ro)
+	if err != nil {
 		unix.Close(fd)
 		return -int64(errnoOf(err))
 	}

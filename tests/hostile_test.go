@@ -604,3 +604,81 @@ func TestProcSnapshotRO(t *testing.T) {
 			"reads at 0 not whole: 0 0 0\n")
 	})
 }
+
+// TestHolderNoProcess: a lazy fork's memory holder (golos-holder, a host child of the
+// parent's golos) is no process of the program's, and a process of the program's that
+// names itself so is still one (testdata/hostile_holder.c, given the holders the host
+// shows among its golos's children). kill(2) and tgkill(2) with signal 0, pidfd_open(2)
+// and process_vm_readv(2) of a holder say ESRCH and its /proc directory is not there, as
+// for an id no process has, and SIGKILL does not reach it: the child it serves reads its
+// memory and exits 3. golos found the holder by its name alone: the program could kill
+// it (its child then died of SIGKILL) and, naming a child golos-holder with prctl(2),
+// hide it from the tree's /proc listings.
+func TestHolderNoProcess(t *testing.T) {
+	forFlavours(t, "hostile_holder", func(t *testing.T, p string) {
+		needGolos(t)
+		tail := "child: exit 3\na child named golos-holder: listed yes, kill 0: 0\n"
+		nat := runHolder(t, []string{p})
+		if want := "ids tried: none; found: 0\n" + tail; !strings.HasSuffix(nat, want) {
+			t.Errorf("native: stdout\n%swant it to end\n%s", nat, want)
+		}
+		g := runHolder(t, []string{golosBin, "run", p})
+		line := "kill 0: ESRCH, tgkill 0: ESRCH, pidfd_open: ESRCH, process_vm_readv: ESRCH, /proc/ID/stat: ENOENT\n"
+		if want := line + "ids tried: some; found: 0\n" + tail; !strings.HasSuffix(g, want) {
+			t.Errorf("golos run: stdout\n%swant it to end\n%s", g, want)
+		}
+	})
+}
+
+// runHolder runs hostile_holder (argv) and gives it, once it has said who its child is,
+// the host's holders among the children of its process (the golos's, under golos); it
+// returns the program's stdout.
+func runHolder(t *testing.T, argv []string) string {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = t.TempDir()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	r := bufio.NewReader(stdout)
+	first, err := r.ReadString('\n')
+	var out strings.Builder
+	out.WriteString(first)
+	if !strings.HasPrefix(first, "child ") {
+		stdin.Close()
+		cmd.Wait()
+		t.Fatalf("%q: first line %q (%v); stderr:\n%s", argv, first, err, clip(stderr.Bytes()))
+	}
+	var ids []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
+		if err != nil || string(comm) != "golos-holder\n" {
+			continue
+		}
+		status, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
+		if strings.Contains(string(status), fmt.Sprintf("\nPPid:\t%d\n", cmd.Process.Pid)) {
+			ids = append(ids, e.Name())
+		}
+	}
+	fmt.Fprintln(stdin, strings.Join(ids, " "))
+	stdin.Close()
+	rest, _ := io.ReadAll(r)
+	out.Write(rest)
+	if err := cmd.Wait(); err != nil || crashed(stderr.Bytes()) {
+		t.Errorf("%q: %v; stderr:\n%s", argv, err, clip(stderr.Bytes()))
+	}
+	return out.String()
+}

@@ -16,10 +16,40 @@ import (
 // holderComm is a holder's comm, as /proc/PID/comm shows it.
 const holderComm = "golos-holder\n"
 
-// holderPid reports whether pid is a holder.
+// holderPid reports whether pid is a holder: named so, and made with no exit signal
+// (holder_amd64.s: clone with flags 0). The name alone the program can give any of its
+// processes (prctl(2) PR_SET_NAME, /proc/self/comm), which would then be left out of the
+// tree's listings and taken for no process by its kill(2); the exit signal it cannot:
+// golos makes every process of the tree with SIGCHLD on the host (fork.go: ForkExec),
+// whatever exit signal the program's clone asks for.
 func holderPid(pid int) bool {
-	b, ok := readProc("/proc/" + strconv.Itoa(pid) + "/comm")
-	return ok && string(b) == holderComm
+	dir := "/proc/" + strconv.Itoa(pid)
+	if b, ok := readProc(dir + "/comm"); !ok || string(b) != holderComm {
+		return false
+	}
+	stat, ok := readProc(dir + "/stat")
+	if !ok {
+		return false
+	}
+	sig, ok := statExitSignal(stat)
+	return ok && sig == 0
+}
+
+// statExitSignal is the exit_signal field of a /proc/PID/stat file (proc_pid_stat(5):
+// field 38), counted after the command's closing parenthesis, which may itself hold
+// spaces and parentheses.
+func statExitSignal(stat []byte) (int, bool) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := bytes.Fields(stat[i+1:]) // from field 3, the state
+	const field = 38 - 3
+	if len(f) <= field {
+		return 0, false
+	}
+	n, err := strconv.Atoi(string(f[field]))
+	return n, err == nil
 }
 
 // holderName reports whether name, an entry of /proc, is a holder's directory.

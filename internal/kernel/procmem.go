@@ -190,7 +190,7 @@ func (t *Thread) processVM() int64 {
 		return -int64(unix.EINVAL) // mm/process_vm_access.c, process_vm_rw
 	}
 	if pid != selfPid && t.p.thread(pid) == nil {
-		if pid <= 0 || unix.Kill(pid, 0) == unix.ESRCH {
+		if pid <= 0 || unix.Kill(pid, 0) == unix.ESRCH || holderPid(pid) {
 			return -int64(unix.ESRCH)
 		}
 		t.p.unsupported(syscallName(nr)+" of another process", whyPtrace)

@@ -613,11 +613,12 @@ func TestProcSnapshotRO(t *testing.T) {
 // for an id no process has, and SIGKILL does not reach it: the child it serves reads its
 // memory and exits 3. golos found the holder by its name alone: the program could kill
 // it (its child then died of SIGKILL) and, naming a child golos-holder with prctl(2),
-// hide it from the tree's /proc listings.
+// hide it from the tree's /proc listings. (A holder is told by its single thread, which
+// a golos never has; a zombie, which shows one, is none.)
 func TestHolderNoProcess(t *testing.T) {
 	forFlavours(t, "hostile_holder", func(t *testing.T, p string) {
 		needGolos(t)
-		tail := "child: exit 3\na child named golos-holder: listed yes, kill 0: 0\n"
+		tail := "child: exit 3\na child named golos-holder: listed yes, kill 0: 0\nthe same ended, not reaped: listed yes\n"
 		nat := runHolder(t, []string{p})
 		if want := "ids tried: none; found: 0\n" + tail; !strings.HasSuffix(nat, want) {
 			t.Errorf("native: stdout\n%swant it to end\n%s", nat, want)

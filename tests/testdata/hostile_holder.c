@@ -7,7 +7,7 @@
  * tgkill(2) 0, pidfd_open(2), process_vm_readv(2) and an open of /proc/ID/stat, sends it
  * SIGKILL, then lets the child read its memory and reports how it ended. Then a second
  * child names itself golos-holder (prctl PR_SET_NAME): it must stay listed in /proc and
- * be a process for kill(2).
+ * be a process for kill(2), and stay listed once it has ended and is not reaped yet.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -30,6 +30,20 @@
 static const char *res(long r, int e)
 {
 	return r < 0 ? ename(e) : "0";
+}
+
+/* listed_pid reports whether a listing of /proc has pid. */
+static int listed_pid(pid_t pid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int listed = 0;
+	while (d && (e = readdir(d)))
+		if (atoi(e->d_name) == pid)
+			listed = 1;
+	if (d)
+		closedir(d);
+	return listed;
 }
 
 int main(void)
@@ -92,17 +106,14 @@ int main(void)
 	}
 	char x;
 	read(named[0], &x, 1);
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	int listed = 0;
-	while (d && (e = readdir(d)))
-		if (atoi(e->d_name) == c)
-			listed = 1;
-	if (d)
-		closedir(d);
+	int listed = listed_pid(c);
 	long k = kill(c, 0);
 	printf("a child named golos-holder: listed %s, kill 0: %s\n", listed ? "yes" : "no", res(k, errno));
+	/* Ended and not yet reaped: a zombie, still listed. */
 	kill(c, SIGKILL);
+	siginfo_t si;
+	waitid(P_PID, c, &si, WEXITED | WNOWAIT);
+	printf("the same ended, not reaped: listed %s\n", listed_pid(c) ? "yes" : "no");
 	waitpid(c, &ws, 0);
 	return 0;
 }

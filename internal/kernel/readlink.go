@@ -63,6 +63,10 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 					target, virtual = g, true
 				} else if g, ok := t.p.fsctx.root.Guest(host); ok {
 					target, virtual = g, true
+				} else if g, ok := t.p.outerGuest(host); ok {
+					// Outside the program's chroot but in --root: named from --root,
+					// the namespace's root (fs/d_path.c: d_path, as for cwdLink).
+					target, virtual = g, true
 				} else if !strings.HasPrefix(host, "/") {
 					target, virtual = host, true // pipe:[…], socket:[…], anon_inode:…
 				}

@@ -687,14 +687,16 @@ func runHolder(t *testing.T, argv []string) string {
 // TestRootChrootFDLink: after a chroot(2) inside --root, the link of a descriptor opened
 // before, to a directory outside the new root, names it from --root, as Linux names it
 // from the namespace's root (testdata/hostile_chrootfd.c, natively in a chroot of the
-// host's): what getcwd(2) said before the chroot. golos named it by its host path (the
-// root's place on the host, "/tmp/…/root"), which the program must never learn.
+// host's): what getcwd(2) said before the chroot; so does maps for a file there mapped
+// before. golos named both by their host paths (the root's place on the host,
+// "/tmp/…/root"), which the program must never learn.
 func TestRootChrootFDLink(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("the native half needs root (CAP_SYS_CHROOT)")
 	}
 	forFlavours(t, "hostile_chrootfd", func(t *testing.T, p string) {
-		want := "the working directory, outside the new root: as before the chroot\nthe new root: as before the chroot\n"
+		want := "the working directory, outside the new root: as before the chroot\nthe new root: as before the chroot\n" +
+			"maps names the file mapped before as before the chroot: yes\n"
 		h := t.TempDir()
 		if err := os.Mkdir(filepath.Join(h, "jail"), 0o755); err != nil {
 			t.Fatal(err)
@@ -703,11 +705,13 @@ func TestRootChrootFDLink(t *testing.T) {
 		wantNative(t, nat, 0, want)
 		root := filepath.Join(t.TempDir(), "root")
 		rootCopy(t, p, filepath.Join(root, "bin", "hostile_chrootfd"), 0o755)
-		if err := os.MkdirAll(filepath.Join(root, "jail", "proc"), 0o755); err != nil {
-			t.Fatal(err)
+		for _, d := range []string{"proc", "jail/proc"} {
+			if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+				t.Fatal(err)
+			}
 		}
-		g := runGolosRoot(t, &runOpts{}, root, false, []volBind{{host: "/proc", guest: "/jail/proc"}}, "/",
-			"/bin/hostile_chrootfd", "jail")
+		binds := []volBind{{host: "/proc", guest: "/proc"}, {host: "/proc", guest: "/jail/proc"}}
+		g := runGolosRoot(t, &runOpts{}, root, false, binds, "/", "/bin/hostile_chrootfd", "jail")
 		if golosRanOK(t, "golos run --root", g) && string(g.stdout) != want {
 			t.Errorf("golos run --root: stdout\n%swant\n%s", g.stdout, want)
 		}

@@ -11,13 +11,14 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include "ename.h"
 
 static void link_of(int procfd, int fd, const char *what, const char *want)
 {
-	char name[16], buf[4096];
-	snprintf(name, sizeof name, "%d", fd);
+	char name[32], buf[4096];
+	snprintf(name, sizeof name, "fd/%d", fd);
 	ssize_t n = readlinkat(procfd, name, buf, sizeof buf - 1);
 	if (n < 0) {
 		printf("%s: %s\n", what, ename(errno));
@@ -35,10 +36,12 @@ int main(int argc, char **argv)
 	char cwd[4096];
 	if (!getcwd(cwd, sizeof cwd))
 		return 1;
-	int procfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY);
+	int procfd = open("/proc/self", O_RDONLY | O_DIRECTORY);
 	int here = open(".", O_RDONLY | O_DIRECTORY);
 	int inside = open(argv[1], O_RDONLY | O_DIRECTORY);
-	if (procfd < 0 || here < 0 || inside < 0) {
+	int marker = open("marker", O_RDWR | O_CREAT, 0644);
+	if (procfd < 0 || here < 0 || inside < 0 || marker < 0 || ftruncate(marker, 4096) < 0 ||
+	    mmap(NULL, 4096, PROT_READ, MAP_SHARED, marker, 0) == MAP_FAILED) {
 		printf("open: %s\n", ename(errno));
 		return 1;
 	}
@@ -48,5 +51,17 @@ int main(int argc, char **argv)
 	}
 	link_of(procfd, here, "the working directory, outside the new root", cwd);
 	link_of(procfd, inside, "the new root", "/");
+	char want[4200], maps[65536];
+	snprintf(want, sizeof want, " %s%smarker\n", cwd, strcmp(cwd, "/") == 0 ? "" : "/");
+	int m = openat(procfd, "maps", O_RDONLY);
+	long n = 0, r;
+	while (m >= 0 && n < (long)sizeof maps - 1 && (r = read(m, maps + n, sizeof maps - 1 - n)) > 0)
+		n += r;
+	maps[n] = 0;
+	printf("maps names the file mapped before as before the chroot: %s\n", strstr(maps, want) ? "yes" : "no");
+	if (!strstr(maps, want) && strstr(maps, "marker"))
+		for (char *l = strtok(maps, "\n"); l; l = strtok(NULL, "\n"))
+			if (strstr(l, "marker"))
+				printf("  %s\n", l);
 	return 0;
 }

@@ -687,16 +687,18 @@ func runHolder(t *testing.T, argv []string) string {
 // TestRootChrootFDLink: after a chroot(2) inside --root, the link of a descriptor opened
 // before, to a directory outside the new root, names it from --root, as Linux names it
 // from the namespace's root (testdata/hostile_chrootfd.c, natively in a chroot of the
-// host's): what getcwd(2) said before the chroot; so does maps for a file there mapped
-// before. golos named both by their host paths (the root's place on the host,
-// "/tmp/…/root"), which the program must never learn.
+// host's): what getcwd(2) said before the chroot; so do maps for a file there mapped
+// before, and getsockname(2) and /proc/self/net/unix for a unix socket bound there
+// before (the name it was bound with). golos named them all by their host paths (the
+// root's place on the host, "/tmp/…/root"), which the program must never learn.
 func TestRootChrootFDLink(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("the native half needs root (CAP_SYS_CHROOT)")
 	}
 	forFlavours(t, "hostile_chrootfd", func(t *testing.T, p string) {
 		want := "the working directory, outside the new root: as before the chroot\nthe new root: as before the chroot\n" +
-			"maps names the file mapped before as before the chroot: yes\n"
+			"maps names the file mapped before as before the chroot: yes\n" +
+			"getsockname: as bound\nnet/unix names the socket as bound: yes\n"
 		h := t.TempDir()
 		if err := os.Mkdir(filepath.Join(h, "jail"), 0o755); err != nil {
 			t.Fatal(err)

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include "ename.h"
 
@@ -45,6 +47,18 @@ int main(int argc, char **argv)
 		printf("open: %s\n", ename(errno));
 		return 1;
 	}
+	char sockname[4200];
+	snprintf(sockname, sizeof sockname, "%s%ssock", cwd, strcmp(cwd, "/") == 0 ? "" : "/");
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int sock = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (strlen(sockname) >= sizeof sa.sun_path)
+		return 3;
+	strcpy(sa.sun_path, sockname);
+	unlink(sockname);
+	if (sock < 0 || bind(sock, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		printf("bind: %s\n", ename(errno));
+		return 1;
+	}
 	if (chroot(argv[1]) < 0) {
 		printf("chroot: %s\n", ename(errno));
 		return 1;
@@ -63,5 +77,18 @@ int main(int argc, char **argv)
 		for (char *l = strtok(maps, "\n"); l; l = strtok(NULL, "\n"))
 			if (strstr(l, "marker"))
 				printf("  %s\n", l);
+	struct sockaddr_un got;
+	socklen_t len = sizeof got;
+	memset(&got, 0, sizeof got);
+	getsockname(sock, (struct sockaddr *)&got, &len);
+	printf("getsockname: %s\n", strcmp(got.sun_path, sockname) == 0 ? "as bound" : got.sun_path);
+	snprintf(want, sizeof want, " %s\n", sockname);
+	int u = openat(procfd, "net/unix", O_RDONLY);
+	n = 0;
+	while (u >= 0 && n < (long)sizeof maps - 1 && (r = read(u, maps + n, sizeof maps - 1 - n)) > 0)
+		n += r;
+	maps[n] = 0;
+	printf("net/unix names the socket as bound: %s\n", strstr(maps, want) ? "yes" : "no");
+	unlink(sockname); /* still the name outside the new root natively: nothing there */
 	return 0;
 }

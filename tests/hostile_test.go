@@ -688,8 +688,8 @@ func runHolder(t *testing.T, argv []string) string {
 // before, to a directory outside the new root, names it from --root, as Linux names it
 // from the namespace's root (testdata/hostile_chrootfd.c, natively in a chroot of the
 // host's): what getcwd(2) said before the chroot; so do maps for a file there mapped
-// before, and getsockname(2) and /proc/self/net/unix for a unix socket bound there
-// before (the name it was bound with). golos named them all by their host paths (the
+// before, and getsockname(2) and /proc/self/net/unix (also as unix in a descriptor of
+// /proc/self/net) for a unix socket bound there before (the name it was bound with). golos named them all by their host paths (the
 // root's place on the host, "/tmp/…/root"), which the program must never learn.
 func TestRootChrootFDLink(t *testing.T) {
 	if os.Geteuid() != 0 {
@@ -698,7 +698,7 @@ func TestRootChrootFDLink(t *testing.T) {
 	forFlavours(t, "hostile_chrootfd", func(t *testing.T, p string) {
 		want := "the working directory, outside the new root: as before the chroot\nthe new root: as before the chroot\n" +
 			"maps names the file mapped before as before the chroot: yes\n" +
-			"getsockname: as bound\nnet/unix names the socket as bound: yes\n"
+			"getsockname: as bound\nnet/unix names the socket as bound: yes\nunix in net names the socket as bound: yes\n"
 		h := t.TempDir()
 		if err := os.Mkdir(filepath.Join(h, "jail"), 0o755); err != nil {
 			t.Fatal(err)

@@ -39,10 +39,11 @@ int main(int argc, char **argv)
 	if (!getcwd(cwd, sizeof cwd))
 		return 1;
 	int procfd = open("/proc/self", O_RDONLY | O_DIRECTORY);
+	int netfd = open("/proc/self/net", O_RDONLY | O_DIRECTORY);
 	int here = open(".", O_RDONLY | O_DIRECTORY);
 	int inside = open(argv[1], O_RDONLY | O_DIRECTORY);
 	int marker = open("marker", O_RDWR | O_CREAT, 0644);
-	if (procfd < 0 || here < 0 || inside < 0 || marker < 0 || ftruncate(marker, 4096) < 0 ||
+	if (procfd < 0 || netfd < 0 || here < 0 || inside < 0 || marker < 0 || ftruncate(marker, 4096) < 0 ||
 	    mmap(NULL, 4096, PROT_READ, MAP_SHARED, marker, 0) == MAP_FAILED) {
 		printf("open: %s\n", ename(errno));
 		return 1;
@@ -89,6 +90,12 @@ int main(int argc, char **argv)
 		n += r;
 	maps[n] = 0;
 	printf("net/unix names the socket as bound: %s\n", strstr(maps, want) ? "yes" : "no");
+	u = openat(netfd, "unix", O_RDONLY);
+	n = 0;
+	while (u >= 0 && n < (long)sizeof maps - 1 && (r = read(u, maps + n, sizeof maps - 1 - n)) > 0)
+		n += r;
+	maps[n] = 0;
+	printf("unix in net names the socket as bound: %s\n", strstr(maps, want) ? "yes" : "no");
 	unlink(sockname); /* still the name outside the new root natively: nothing there */
 	return 0;
 }

@@ -584,3 +584,142 @@ func TestForkSmallStack(t *testing.T) {
 			"child: RLIMIT_STACK 4 KiB\n", "fork under 4 KiB: child exited 3\n")
 	})
 }
+
+// TestProcSnapshotRO: a descriptor of /proc/self/status, which golos makes as a memfd, is
+// the read-only /proc file it is natively (testdata/hostile_procsnap.c): write(2) EBADF,
+// pwrite(2) ESPIPE, ftruncate(2) EINVAL, fallocate(2) EBADF, fchmod(2) EPERM, a shared
+// writable mmap(2) EACCES and a private one ENODEV, O_RDONLY in F_GETFL, the link
+// /proc/PID/status, and its link opened again for writing refused (EACCES, as another
+// user); after a setuid(2) to that user, reads at 0 from three threads (pread, and
+// lseek+read on a dup) each get the whole file. golos handed the program the read-write
+// memfd: every change above succeeded (the program wrote into its status file and read
+// its own words back), the link named "/memfd:golos-proc (deleted)", and a read at 0 in
+// one thread could meet the memfd emptied by another's refresh (an empty or cut text).
+func TestProcSnapshotRO(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the native half changes its user ids (root)")
+	}
+	forFlavours(t, "hostile_procsnap", func(t *testing.T, p string) {
+		nat, _ := runBoth(t, p)
+		wantNative(t, nat, 0, "access mode O_RDONLY: yes\n", "write: EBADF\n", "pwrite at 0: ESPIPE\n",
+			"ftruncate: EINVAL\n", "fallocate: EBADF\n", "fchmod 0777: EPERM\n", "mmap shared writable: EACCES\n",
+			"mmap private: ENODEV\n", "link is /proc/PID/status: yes\n",
+			"as nobody, reopen of the link for writing: EACCES\n", "read at 0 whole: yes\n",
+			"reads at 0 not whole: 0 0 0\n")
+	})
+}
+
+// TestHolderNoProcess: a lazy fork's memory holder (golos-holder, a host child of the
+// parent's golos) is no process of the program's, and a process of the program's that
+// names itself so is still one (testdata/hostile_holder.c, given the holders the host
+// shows among its golos's children). kill(2) and tgkill(2) with signal 0, pidfd_open(2)
+// and process_vm_readv(2) of a holder say ESRCH and its /proc directory is not there, as
+// for an id no process has, and SIGKILL does not reach it: the child it serves reads its
+// memory and exits 3. golos found the holder by its name alone: the program could kill
+// it (its child then died of SIGKILL) and, naming a child golos-holder with prctl(2),
+// hide it from the tree's /proc listings. (A holder is told by its single thread, which
+// a golos never has; a zombie, which shows one, is none.)
+func TestHolderNoProcess(t *testing.T) {
+	forFlavours(t, "hostile_holder", func(t *testing.T, p string) {
+		needGolos(t)
+		tail := "child: exit 3\na child named golos-holder: listed yes, kill 0: 0\nthe same ended, not reaped: listed yes\n"
+		nat := runHolder(t, []string{p})
+		if want := "ids tried: none; found: 0\n" + tail; !strings.HasSuffix(nat, want) {
+			t.Errorf("native: stdout\n%swant it to end\n%s", nat, want)
+		}
+		g := runHolder(t, []string{golosBin, "run", p})
+		line := "kill 0: ESRCH, tgkill 0: ESRCH, pidfd_open: ESRCH, process_vm_readv: ESRCH, /proc/ID/stat: ENOENT\n"
+		if want := line + "ids tried: some; found: 0\n" + tail; !strings.HasSuffix(g, want) {
+			t.Errorf("golos run: stdout\n%swant it to end\n%s", g, want)
+		}
+	})
+}
+
+// runHolder runs hostile_holder (argv) and gives it, once it has said who its child is,
+// the host's holders among the children of its process (the golos's, under golos); it
+// returns the program's stdout.
+func runHolder(t *testing.T, argv []string) string {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = t.TempDir()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	r := bufio.NewReader(stdout)
+	first, err := r.ReadString('\n')
+	var out strings.Builder
+	out.WriteString(first)
+	if !strings.HasPrefix(first, "child ") {
+		stdin.Close()
+		cmd.Wait()
+		t.Fatalf("%q: first line %q (%v); stderr:\n%s", argv, first, err, clip(stderr.Bytes()))
+	}
+	var ids []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
+		if err != nil || string(comm) != "golos-holder\n" {
+			continue
+		}
+		status, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
+		if strings.Contains(string(status), fmt.Sprintf("\nPPid:\t%d\n", cmd.Process.Pid)) {
+			ids = append(ids, e.Name())
+		}
+	}
+	fmt.Fprintln(stdin, strings.Join(ids, " "))
+	stdin.Close()
+	rest, _ := io.ReadAll(r)
+	out.Write(rest)
+	if err := cmd.Wait(); err != nil || crashed(stderr.Bytes()) {
+		t.Errorf("%q: %v; stderr:\n%s", argv, err, clip(stderr.Bytes()))
+	}
+	return out.String()
+}
+
+// TestRootChrootFDLink: after a chroot(2) inside --root, the link of a descriptor opened
+// before, to a directory outside the new root, names it from --root, as Linux names it
+// from the namespace's root (testdata/hostile_chrootfd.c, natively in a chroot of the
+// host's): what getcwd(2) said before the chroot; so do maps for a file there mapped
+// before, and getsockname(2) and /proc/self/net/unix (also as unix in a descriptor of
+// /proc/self/net) for a unix socket bound there before (the name it was bound with). golos named them all by their host paths (the
+// root's place on the host, "/tmp/…/root"), which the program must never learn.
+func TestRootChrootFDLink(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the native half needs root (CAP_SYS_CHROOT)")
+	}
+	forFlavours(t, "hostile_chrootfd", func(t *testing.T, p string) {
+		want := "the working directory, outside the new root: as before the chroot\nthe new root: as before the chroot\n" +
+			"maps names the file mapped before as before the chroot: yes\n" +
+			"getsockname: as bound\nnet/unix names the socket as bound: yes\nunix in net names the socket as bound: yes\n"
+		h := t.TempDir()
+		if err := os.Mkdir(filepath.Join(h, "jail"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		nat := runNative(&runOpts{dir: h}, p, "jail")
+		wantNative(t, nat, 0, want)
+		root := filepath.Join(t.TempDir(), "root")
+		rootCopy(t, p, filepath.Join(root, "bin", "hostile_chrootfd"), 0o755)
+		for _, d := range []string{"proc", "jail/proc"} {
+			if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		binds := []volBind{{host: "/proc", guest: "/proc"}, {host: "/proc", guest: "/jail/proc"}}
+		g := runGolosRoot(t, &runOpts{}, root, false, binds, "/", "/bin/hostile_chrootfd", "jail")
+		if golosRanOK(t, "golos run --root", g) && string(g.stdout) != want {
+			t.Errorf("golos run --root: stdout\n%swant\n%s", g.stdout, want)
+		}
+	})
+}

@@ -216,3 +216,14 @@ func (p *Process) outerDir(fd int) (string, bool) {
 	host, err := vfs.HostFDPath(fd)
 	return host, err == nil && path.IsAbs(host)
 }
+
+// outerGuest is host path host named in --root's view when the program has chrooted
+// inside it and host lies there (false without a chroot or without --root: the current
+// view is the outermost one, and the host's names are the namespace's).
+func (p *Process) outerGuest(host string) (string, bool) {
+	base := p.fsctx.base
+	if base == nil || base == p.fsctx.root {
+		return "", false
+	}
+	return base.Guest(host)
+}

@@ -77,12 +77,15 @@ func (t *Thread) openAt(dirArg, pathArg int, flags, mode uint64) int64 {
 			}
 			return int64(fd)
 		}
+		if ps := t.p.procSnapshotFD(p); ps != nil {
+			// /proc/self/fd/N of one of those opens the /proc file anew (proc(5)), not
+			// its memfd, which would open for writing.
+			p = ps.path
+		}
 		if content, ok := t.procFile(p); ok {
 			r := t.p.virtualFile(content, int(flags))
 			if r >= 0 {
-				ps := &procSnapshot{path: p}
-				ps.fresh.Store(true)
-				t.p.watchFD(int(r), ps) // its text made again at a read from the start (procvm.go)
+				t.p.watchFD(int(r), t.newProcSnapshot(p)) // its text made again at a read from the start (procvm.go)
 			}
 			return r
 		}

@@ -228,6 +228,17 @@ func sysMmap(t *Thread) int64 {
 		// (arch/x86/kernel/sys_x86_64.c, then mm/mmap.c: ksys_mmap_pgoff's fget).
 		return -int64(unix.EBADF)
 	}
+	if flags&unix.MAP_ANONYMOUS == 0 && !(flags&unix.MAP_TYPE != unix.MAP_PRIVATE && prot&unix.PROT_WRITE != 0) {
+		if w, ok := t.p.files.fdDirs.Load(int(int32(fd))); ok {
+			if _, ok := w.(*procSnapshot); ok {
+				// A /proc file of golos's making is a seq_file, which has no mmap: ENODEV
+				// (mm/mmap.c, do_mmap: !file->f_op->mmap), where its memfd would map. A
+				// shared writable mapping fails before that, on the read-only descriptor
+				// (EACCES), as the host answers.
+				return -int64(unix.ENODEV)
+			}
+		}
+	}
 	m := t.p.mm
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -575,13 +575,13 @@ func (p *Process) roomForGolos() (restore func()) {
 // among them (the host answers ESRCH for a pid that does not exist). Only the other
 // threads of golos's process are not there for the program (ESRCH): golos's own, and the
 // OS threads of program threads that have exited; nor are golos's own threads in the
-// other golos processes of the tree (peerGolosThread). Flags and pids <= 0 are left to
-// the host to refuse (EINVAL).
+// other golos processes of the tree (peerGolosThread), nor the forks' holders (holderPid).
+// Flags and pids <= 0 are left to the host to refuse (EINVAL).
 func sysPidfdOpen(t *Thread) int64 {
 	const pidfdThread = unix.O_EXCL // PIDFD_THREAD
 	pid := int(int32(t.arg(0)))
 	if pid > 0 && pid != selfPid && t.p.thread(pid) == nil && t.arg(1)&^uint64(unix.PIDFD_NONBLOCK|pidfdThread) == 0 &&
-		(unix.Tgkill(selfPid, pid, 0) == nil || peerGolosThread(pid)) {
+		(unix.Tgkill(selfPid, pid, 0) == nil || peerGolosThread(pid) || holderPid(pid)) {
 		return -int64(unix.ESRCH)
 	}
 	return passthroughFast(t)

@@ -629,7 +629,8 @@ func (view *mapsView) programMappings(raw []byte, each func(header string, r [2]
 // guestMapName is the name maps shows for a mapping of the file the host names name: with
 // a root, its path inside the root, as Linux shows a chrooted process's mappings
 // (fs/proc/task_mmu.c, show_map_vma → seq_file_path → d_path, relative to the process's
-// root), not the host's path of the root; " (deleted)" stays at the end (d_path). A
+// root), not the host's path of the root (nor, after a chroot inside --root, of a file
+// outside the new root); " (deleted)" stays at the end (d_path). A
 // name outside the root and its volumes (a memfd's "/memfd:…") is left as it is, as
 // d_path leaves a path the root does not reach.
 func (p *Process) guestMapName(name string) string {
@@ -638,6 +639,11 @@ func (p *Process) guestMapName(name string) string {
 	}
 	host, deleted := strings.CutSuffix(name, " (deleted)")
 	g, ok := p.fsctx.root.Guest(host)
+	if !ok {
+		// Outside the program's chroot but in --root: from --root, the namespace's
+		// root (d_path), never by the root's place on the host.
+		g, ok = p.outerGuest(host)
+	}
 	if !ok {
 		return name
 	}
@@ -687,7 +693,23 @@ func (p *Process) virtualFile(content []byte, flags int) int64 {
 		}
 		content = content[n:]
 	}
-	if _, err := unix.Seek(fd, 0, 0); err != nil {
+	// The program's descriptor is read-only, as a /proc file's opened O_RDONLY is: write(2)
+	// fails with EBADF, ftruncate(2) with EINVAL, a shared writable mmap(2) with EACCES,
+	// and fcntl(F_GETFL) says O_RDONLY, where the memfd, made read-write, would take them
+	// (a program that wrote its status file and read it back saw its own words). It is
+	// the memfd opened again through /proc/self/fd read-only, put at the memfd's number.
+	if err := unix.Fchmod(fd, procFileMode); err != nil {
+		unix.Close(fd)
+		return -int64(errnoOf(err))
+	}
+	ro, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fd), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		unix.Close(fd)
+		return -int64(errnoOf(err))
+	}
+	err = unix.Dup3(ro, fd, flags&unix.O_CLOEXEC)
+	unix.Close(ro)
+	if err != nil {
 		unix.Close(fd)
 		return -int64(errnoOf(err))
 	}

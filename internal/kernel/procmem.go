@@ -129,7 +129,7 @@ func sysPread64(t *Thread) int64 {
 		return t.memIO(fd, false, [][2]uint64{{t.arg(1), t.arg(2)}}, t.arg(3), false)
 	}
 	if ps, fd := t.procSnapshotArg(); ps != nil {
-		t.refreshProcFile(fd, ps, int64(t.arg(3)))
+		return t.readProcSnapshot(fd, ps, int64(t.arg(3)))
 	}
 	return passthrough(t)
 }
@@ -137,6 +137,12 @@ func sysPread64(t *Thread) int64 {
 func sysPwrite64(t *Thread) int64 {
 	if fd, ok := t.procMemArg(); ok {
 		return t.memIO(fd, true, [][2]uint64{{t.arg(1), t.arg(2)}}, t.arg(3), false)
+	}
+	if ps, _ := t.procSnapshotArg(); ps != nil {
+		// A seq_file cannot be written at an offset (fs/seq_file.c, seq_open clears
+		// FMODE_PWRITE), which fs/read_write.c's ksys_pwrite64 answers before it looks
+		// at the access mode: ESPIPE, where the memfd would say EBADF.
+		return -int64(unix.ESPIPE)
 	}
 	return passthrough(t)
 }
@@ -161,7 +167,7 @@ func sysPreadv(t *Thread) int64 {
 		return t.memIOv(fd, false, t.arg(1), t.arg(2), t.arg(3), false)
 	}
 	if ps, fd := t.procSnapshotArg(); ps != nil {
-		t.refreshProcFile(fd, ps, int64(t.arg(3)))
+		return t.readProcSnapshot(fd, ps, int64(t.arg(3)))
 	}
 	return passthrough(t)
 }
@@ -184,7 +190,7 @@ func (t *Thread) processVM() int64 {
 		return -int64(unix.EINVAL) // mm/process_vm_access.c, process_vm_rw
 	}
 	if pid != selfPid && t.p.thread(pid) == nil {
-		if pid <= 0 || unix.Kill(pid, 0) == unix.ESRCH {
+		if pid <= 0 || unix.Kill(pid, 0) == unix.ESRCH || holderPid(pid) {
 			return -int64(unix.ESRCH)
 		}
 		t.p.unsupported(syscallName(nr)+" of another process", whyPtrace)

@@ -280,18 +280,25 @@ func procTask(p string) (int, bool) {
 
 // procDirOf is how a descriptor opened on cleaned path p is watched when p is a directory
 // golos looks into under /proc: /proc itself, this process's or one of its threads'
-// directory, its fd, fdinfo and task directories. nil for any other path.
+// directory, its fd, fdinfo, task and net directories (and /proc/net). nil for any other
+// path.
 func procDirOf(p string) *procDir {
 	clean := strings.TrimSuffix(p, "/")
 	if clean == "/proc" {
 		return &procDir{guest: clean, hide: hideHolders} // procholders.go
+	}
+	if clean == "/proc/net" {
+		// Watched for the paths relative to it: its unix file names sockets inside the
+		// root by their guest paths (netUnix), where the host's names them by the root's
+		// place on the host.
+		return &procDir{guest: clean}
 	}
 	rest, ok := procRest(p)
 	if !ok {
 		return otherProcDir(p)
 	}
 	switch rest {
-	case "":
+	case "", "net":
 		return &procDir{guest: clean}
 	case "fd", "fdinfo":
 		return &procDir{guest: clean, hide: hideOwnFDs}

@@ -472,11 +472,15 @@ func peerHide(d *procDir) func(int) bool {
 
 // peerHidden reports whether cleaned path p goes through one of golos's own descriptors
 // in another process's fd or fdinfo directory (or a thread's there), or through one of
-// golos's threads in its task directory (procHidden, for another process).
+// golos's threads in its task directory (procHidden, for another process); or through a
+// fork's holder's directory.
 func peerHidden(p string) bool {
 	pid, _, ok := otherProcPath(p)
 	if !ok {
 		return false
+	}
+	if holderPid(pid) {
+		return true // a fork's holder, no process of the program's (procholders.go)
 	}
 	s := strings.TrimPrefix(p, "/proc/"+strconv.Itoa(pid)+"/")
 	if r, ok := strings.CutPrefix(s, "task/"); ok {

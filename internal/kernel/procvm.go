@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -243,15 +244,31 @@ func (c *vmCounts) statusField(name string) (uint64, bool) {
 // so a program that keeps /proc/self/status open and reads it again from the start
 // (lseek, pread at 0) sees it change; golos writes the memfd again then. The text made
 // at the open serves the first read (fresh), so that opening and reading once makes it
-// once.
+// once. mu keeps the reads of one open file (its dups share it) one at a time, as
+// seq_read_iter's m->lock does: a read in another thread never sees the memfd emptied
+// for a new text, nor half of one.
 type procSnapshot struct {
 	path  string
+	link  string // its name in /proc/self/fd (procLinkName)
 	fresh atomic.Bool
+	mu    sync.Mutex
+}
+
+// readProcSnapshot makes the program's read of descriptor fd, a /proc file of golos's
+// making, at position off (-1 for the descriptor's): the text written again when the
+// read starts at 0 (refreshProcFile), then the read itself, the host's, with no other
+// read of that file in between.
+func (t *Thread) readProcSnapshot(fd int, ps *procSnapshot, off int64) int64 {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	t.refreshProcFile(fd, ps, off)
+	return passthrough(t)
 }
 
 // refreshProcFile writes the text of the /proc file behind descriptor fd again when a
 // read starts at position 0 (off; -1 for the descriptor's position) and the text there
-// has been read since it was made.
+// has been read since it was made. The program's descriptor is read-only (virtualFile):
+// golos writes through one of its own, opened again from it for the moment.
 func (t *Thread) refreshProcFile(fd int, ps *procSnapshot, off int64) {
 	if off < 0 {
 		pos, err := unix.Seek(fd, 0, unix.SEEK_CUR)
@@ -267,11 +284,17 @@ func (t *Thread) refreshProcFile(fd int, ps *procSnapshot, off int64) {
 	if !ok {
 		return
 	}
-	if unix.Ftruncate(fd, 0) != nil {
+	w, err := reopenWritable(fd)
+	if err != nil {
+		t.p.note("%s: writing its text again: %v", ps.path, err)
+		return
+	}
+	defer unix.Close(w)
+	if unix.Ftruncate(w, 0) != nil {
 		return
 	}
 	for at := 0; at < len(content); {
-		n, err := unix.Pwrite(fd, content[at:], int64(at))
+		n, err := unix.Pwrite(w, content[at:], int64(at))
 		if err != nil || n <= 0 {
 			return
 		}
@@ -279,5 +302,63 @@ func (t *Thread) refreshProcFile(fd int, ps *procSnapshot, off int64) {
 	}
 }
 
+// newProcSnapshot is the procSnapshot of the file at cleaned path p that thread t opened.
+func (t *Thread) newProcSnapshot(p string) *procSnapshot {
+	ps := &procSnapshot{path: p, link: t.procLinkName(p)}
+	ps.fresh.Store(true)
+	return ps
+}
+
+// procLinkName is the name /proc/self/fd/N gives a /proc file the thread opened at
+// cleaned path p: the path from /proc's root (fs/d_path.c, d_path), where "self" and
+// "thread-self" are the symlinks they are, to the process's and the thread's directories
+// (fs/proc/self.c, fs/proc/thread_self.c).
+func (t *Thread) procLinkName(p string) string {
+	pid := "/proc/" + strconv.Itoa(selfPid)
+	if rest, ok := strings.CutPrefix(p, "/proc/self/"); ok {
+		return pid + "/" + rest
+	}
+	if rest, ok := strings.CutPrefix(p, "/proc/thread-self/"); ok {
+		return pid + "/task/" + strconv.Itoa(t.tid) + "/" + rest
+	}
+	return p
+}
+
+// procSnapshotFD is the procSnapshot of descriptor N when cleaned path p is this
+// process's /proc/self/fd/N and N is a /proc file of golos's
+// making.
+func (p *Process) procSnapshotFD(path string) *procSnapshot {
+	rest, self := procRest(path)
+	n, ok := strings.CutPrefix(rest, "fd/")
+	if !self || !ok {
+		return nil
+	}
+	fd, err := strconv.Atoi(n)
+	if err != nil {
+		return nil
+	}
+	w, _ := p.files.fdDirs.Load(fd)
+	ps, _ := w.(*procSnapshot)
+	return ps
+}
+
 // procSnapshotArg is the descriptor in the first argument when it is one of those.
 func (t *Thread) procSnapshotArg() (*procSnapshot, int) { return watchedArg[procSnapshot](t) }
+
+// procFileMode is the mode of the memfd behind a /proc file of golos's making: writable
+// by all, so that golos can open it again for writing (reopenWritable) after the program
+// changed its user ids (setuid(2) to one that neither owns the memfd nor may override its
+// mode). Linux shows 0444 there (fs/proc/base.c, tid_base_stuff: S_IRUGO); a reopen by
+// the program goes to the /proc file instead (openAt), so the mode lets nothing more in.
+const procFileMode = 0o666
+
+// reopenWritable opens the memfd behind the program's read-only descriptor fd for
+// writing, as golos's own (close-on-exec): through /proc/self/fd, which opens the file
+// anew (proc(5)).
+func reopenWritable(fd int) (int, error) {
+	w, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fd), unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("open /proc/self/fd/%d: %w", fd, err)
+	}
+	return w, nil
+}

@@ -40,6 +40,9 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 		target, virtual = t.p.mm.exeGuestPath, true
 	case t.p.fsctx.root != nil && !t.p.procMounted():
 		// no /proc inside the root: as in a chroot, nothing there
+	case t.p.procSnapshotFD(p) != nil:
+		// A /proc file of golos's making: its memfd's name would show ("/memfd:…").
+		target, virtual = t.p.procSnapshotFD(p).link, true
 	case self && signalfdLink(t.p, rest):
 		// A signalfd is an eventfd on the host (signalfd.go); Linux names its anon inode
 		// "[signalfd]" (fs/signalfd.c, anon_inode_getfile).
@@ -59,6 +62,10 @@ func (t *Thread) readlinkAt(dirArg, pathArg int, buf, size uint64) int64 {
 				if g, ok := t.p.fsctx.root.Virtual(n); ok {
 					target, virtual = g, true
 				} else if g, ok := t.p.fsctx.root.Guest(host); ok {
+					target, virtual = g, true
+				} else if g, ok := t.p.outerGuest(host); ok {
+					// Outside the program's chroot but in --root: named from --root,
+					// the namespace's root (fs/d_path.c: d_path, as for cwdLink).
 					target, virtual = g, true
 				} else if !strings.HasPrefix(host, "/") {
 					target, virtual = host, true // pipe:[…], socket:[…], anon_inode:…

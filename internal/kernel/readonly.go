@@ -31,7 +31,16 @@ func (t *Thread) fdWriteCall() int64 {
 	return passthrough(t)
 }
 
-func sysFchmod(t *Thread) int64       { return t.fdWriteCall() }
+func sysFchmod(t *Thread) int64 {
+	if ps, _ := t.procSnapshotArg(); ps != nil {
+		// A /proc file of golos's making: procfs refuses a new mode to a process's
+		// files (fs/proc/base.c, proc_setattr: ATTR_MODE is EPERM), where the memfd
+		// would take it.
+		return -int64(unix.EPERM)
+	}
+	return t.fdWriteCall()
+}
+
 func sysFchown(t *Thread) int64       { return t.fdWriteCall() }
 func sysFsetxattr(t *Thread) int64    { return t.fdWriteCall() }
 func sysFremovexattr(t *Thread) int64 { return t.fdWriteCall() }

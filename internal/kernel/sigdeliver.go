@@ -50,7 +50,8 @@ func sysKill(t *Thread) int64 {
 // thread's process (kernel/signal.c: kill_proc_info finds the task by any id), so one of
 // the program's threads stands for this process (self); one of golos's own threads, in
 // this process or in another golos of the tree (peerGolosThread), is no thread of the
-// program's (ok false: ESRCH, as for an id no task has). Any other pid is left as it is
+// program's, nor is a fork's holder (holderPid) a process of its (ok false: ESRCH, as for
+// an id no task has; killed, the holder would take its child's memory with it). Any other pid is left as it is
 // (self and ok true only for this process's own).
 func (p *Process) pidOfTid(pid int) (self, ok bool) {
 	switch {
@@ -60,7 +61,7 @@ func (p *Process) pidOfTid(pid int) (self, ok bool) {
 		return false, true
 	case p.thread(pid) != nil:
 		return true, true
-	case unix.Tgkill(selfPid, pid, 0) == nil, peerGolosThread(pid):
+	case unix.Tgkill(selfPid, pid, 0) == nil, peerGolosThread(pid), holderPid(pid):
 		return false, false
 	}
 	return false, true
@@ -109,10 +110,11 @@ func (p *Process) groupKill(info siginfo, ret int64) int64 {
 }
 
 // tgkill(2) and tkill(2): to one thread of this process, or of another (the host's), but
-// for golos's own threads of another golos of the tree (peerGolosThread: ESRCH).
+// for golos's own threads of another golos of the tree (peerGolosThread: ESRCH) and the
+// forks' holders (holderPid).
 func sysTgkill(t *Thread) int64 {
 	if pid := int(int32(t.arg(0))); pid != selfPid {
-		if tid := int(int32(t.arg(1))); pid > 0 && tid != pid && peerGolosThread(tid) {
+		if tid := int(int32(t.arg(1))); pid > 0 && (tid != pid && peerGolosThread(tid) || holderPid(pid)) {
 			return -int64(unix.ESRCH)
 		}
 		return passthroughFast(t)
@@ -125,7 +127,7 @@ func sysTkill(t *Thread) int64 {
 	// none of golos's process (whose other threads are golos's own, and the OS threads of
 	// exited program threads: ESRCH below) is another process's.
 	if tid := int(int32(t.arg(0))); tid > 0 && t.p.thread(tid) == nil && unix.Tgkill(selfPid, tid, 0) != nil {
-		if peerGolosThread(tid) {
+		if peerGolosThread(tid) || holderPid(tid) {
 			return -int64(unix.ESRCH)
 		}
 		return passthroughFast(t)
@@ -174,7 +176,7 @@ func sysRtSigqueueinfo(t *Thread) int64 {
 func sysRtTgsigqueueinfo(t *Thread) int64 {
 	pid, tid, sig, infoAddr := int(int32(t.arg(0))), int(int32(t.arg(1))), int(int32(t.arg(2))), t.arg(3)
 	if pid != selfPid {
-		if pid > 0 && tid > 0 && tid != pid && peerGolosThread(tid) {
+		if pid > 0 && tid > 0 && (tid != pid && peerGolosThread(tid) || holderPid(pid)) {
 			return noTaskQueueinfo(infoAddr)
 		}
 		return passthroughFast(t)

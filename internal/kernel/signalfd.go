@@ -166,8 +166,7 @@ func sysRead(t *Thread) int64 {
 		return t.memIO(fd, false, [][2]uint64{{t.arg(1), t.arg(2)}}, 0, true)
 	}
 	if ps, fd := t.procSnapshotArg(); ps != nil {
-		t.refreshProcFile(fd, ps, -1)
-		return passthrough(t)
+		return t.readProcSnapshot(fd, ps, -1)
 	}
 	if sfd, fd := t.signalfdArg(); sfd != nil {
 		buf := t.arg(1)
@@ -192,8 +191,7 @@ func sysReadv(t *Thread) int64 {
 		if t.ctx.Regs.RAX == unix.SYS_PREADV2 {
 			off = int64(t.arg(3))
 		}
-		t.refreshProcFile(fd, ps, off)
-		return passthrough(t)
+		return t.readProcSnapshot(fd, ps, off)
 	}
 	sfd, fd := t.signalfdArg()
 	if sfd == nil || t.ctx.Regs.RAX == unix.SYS_PREADV2 && int64(t.arg(3)) != -1 {

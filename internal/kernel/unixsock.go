@@ -285,15 +285,15 @@ func sockNameCall(t *Thread) int64 {
 
 // guestAddr is the socket address sa with an AF_UNIX path inside the root as its guest
 // path; ok is false for any other address.
-func guestAddr(fs *vfs.FS, sa []byte) ([]byte, bool) {
+func (p *Process) guestAddr(sa []byte) ([]byte, bool) {
 	if len(sa) <= 2 || binary.LittleEndian.Uint16(sa) != unix.AF_UNIX || sa[2] == 0 {
 		return nil, false
 	}
-	p := sa[2:]
-	if i := bytes.IndexByte(p, 0); i >= 0 {
-		p = p[:i]
+	name := sa[2:]
+	if i := bytes.IndexByte(name, 0); i >= 0 {
+		name = name[:i]
 	}
-	g, ok := guestSockPath(fs, string(p))
+	g, ok := p.guestSockPath(string(name))
 	if !ok {
 		return nil, false
 	}
@@ -335,7 +335,7 @@ func (t *Thread) guestAddrOut(addr, lenAddr uint64, bufLen int) {
 	if copyIn(addr, sa) != 0 {
 		return
 	}
-	g, ok := guestAddr(t.p.fsctx.root, sa)
+	g, ok := t.p.guestAddr(sa)
 	if !ok {
 		return
 	}
@@ -393,12 +393,18 @@ func sysRecvmmsg(t *Thread) int64 {
 }
 
 // guestSockPath is the guest path of a socket's host path, when it lies inside a mount;
-// a /proc/self/fd/N/name path (a long one, of golos's) is left as it is.
-func guestSockPath(fs *vfs.FS, host string) (string, bool) {
+// a /proc/self/fd/N/name path (a long one, of golos's) is left as it is. A socket bound
+// before the program's chroot inside --root, outside the new root, is named from --root
+// (outerGuest), never by the root's place on the host (Linux shows the name it was
+// bound with, whatever the root is now: net/unix/af_unix.c, unix_getname).
+func (p *Process) guestSockPath(host string) (string, bool) {
 	if !path.IsAbs(host) || path.Clean(host) != host || strings.HasPrefix(host, "/proc/self/fd/") {
 		return "", false
 	}
-	return fs.Guest(host)
+	if g, ok := p.fsctx.root.Guest(host); ok {
+		return g, true
+	}
+	return p.outerGuest(host)
 }
 
 // lockPaths takes, under a root, the shared side of the lock that keeps a socket's
@@ -423,7 +429,7 @@ func (p *Process) netUnix() []byte {
 	lines := strings.Split(string(raw), "\n")
 	for i, line := range lines {
 		if path, ok := netUnixPath(line); ok && i > 0 {
-			if g, ok := guestSockPath(p.fsctx.root, path); ok {
+			if g, ok := p.guestSockPath(path); ok {
 				lines[i] = line[:len(line)-len(path)] + g
 			}
 		}

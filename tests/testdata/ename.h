@@ -36,6 +36,7 @@ static const char *ename(int e)
 	case EISDIR: return "EISDIR";
 	case EINVAL: return "EINVAL";
 	case EROFS: return "EROFS";
+	case ESPIPE: return "ESPIPE";
 	case ERANGE: return "ERANGE";
 	case ENAMETOOLONG: return "ENAMETOOLONG";
 	case ENOSYS: return "ENOSYS";

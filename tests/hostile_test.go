@@ -462,6 +462,29 @@ func TestPeerGolosTids(t *testing.T) {
 // the host's threads of the child's process; it returns the program's stdout.
 func runPeerTid(t *testing.T, argv []string) string {
 	t.Helper()
+	return runAnswering(t, argv, func(first string, _ int) (string, bool) {
+		var pid, tid int
+		if _, err := fmt.Sscanf(first, "child %d %d\n", &pid, &tid); err != nil {
+			return "", false
+		}
+		ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		if err != nil {
+			t.Errorf("%q: the child's threads: %v", argv, err)
+		}
+		ids := []string{strconv.Itoa(-tid)}
+		for _, e := range ents {
+			ids = append(ids, e.Name())
+		}
+		return strings.Join(ids, " "), true
+	})
+}
+
+// runAnswering runs argv, reads the first line it writes, and writes to its stdin the
+// line answer makes of that and of the pid argv runs as (what the host's /proc alone can
+// tell: a test program does not see golos's processes and threads under golos); it
+// returns the program's whole stdout. A first line answer cannot read fails the test.
+func runAnswering(t *testing.T, argv []string, answer func(first string, pid int) (string, bool)) string {
+	t.Helper()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = t.TempDir()
 	stdin, err := cmd.StdinPipe()
@@ -483,21 +506,13 @@ func runPeerTid(t *testing.T, argv []string) string {
 	first, err := r.ReadString('\n')
 	var out strings.Builder
 	out.WriteString(first)
-	var pid, tid int
-	if _, serr := fmt.Sscanf(first, "child %d %d\n", &pid, &tid); err != nil || serr != nil {
+	line, ok := answer(first, cmd.Process.Pid)
+	if err != nil || !ok {
 		stdin.Close()
 		cmd.Wait()
-		t.Fatalf("%q: first line %q (%v, %v); stderr:\n%s", argv, first, err, serr, clip(stderr.Bytes()))
+		t.Fatalf("%q: first line %q (%v); stderr:\n%s", argv, first, err, clip(stderr.Bytes()))
 	}
-	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err != nil {
-		t.Errorf("%q: the child's threads: %v", argv, err)
-	}
-	ids := []string{strconv.Itoa(-tid)}
-	for _, e := range ents {
-		ids = append(ids, e.Name())
-	}
-	fmt.Fprintln(stdin, strings.Join(ids, " "))
+	fmt.Fprintln(stdin, line)
 	stdin.Close()
 	rest, _ := io.ReadAll(r)
 	out.Write(rest)
@@ -640,52 +655,24 @@ func TestHolderNoProcess(t *testing.T) {
 // returns the program's stdout.
 func runHolder(t *testing.T, argv []string) string {
 	t.Helper()
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir = t.TempDir()
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	timer := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
-	defer timer.Stop()
-	r := bufio.NewReader(stdout)
-	first, err := r.ReadString('\n')
-	var out strings.Builder
-	out.WriteString(first)
-	if !strings.HasPrefix(first, "child ") {
-		stdin.Close()
-		cmd.Wait()
-		t.Fatalf("%q: first line %q (%v); stderr:\n%s", argv, first, err, clip(stderr.Bytes()))
-	}
-	var ids []string
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
-		if err != nil || string(comm) != "golos-holder\n" {
-			continue
+	return runAnswering(t, argv, func(first string, parent int) (string, bool) {
+		if !strings.HasPrefix(first, "child ") {
+			return "", false
 		}
-		status, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
-		if strings.Contains(string(status), fmt.Sprintf("\nPPid:\t%d\n", cmd.Process.Pid)) {
-			ids = append(ids, e.Name())
+		var ids []string
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
+			if err != nil || string(comm) != "golos-holder\n" {
+				continue
+			}
+			status, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
+			if strings.Contains(string(status), fmt.Sprintf("\nPPid:\t%d\n", parent)) {
+				ids = append(ids, e.Name())
+			}
 		}
-	}
-	fmt.Fprintln(stdin, strings.Join(ids, " "))
-	stdin.Close()
-	rest, _ := io.ReadAll(r)
-	out.Write(rest)
-	if err := cmd.Wait(); err != nil || crashed(stderr.Bytes()) {
-		t.Errorf("%q: %v; stderr:\n%s", argv, err, clip(stderr.Bytes()))
-	}
-	return out.String()
+		return strings.Join(ids, " "), true
+	})
 }
 
 // TestRootChrootFDLink: after a chroot(2) inside --root, the link of a descriptor opened

@@ -148,26 +148,11 @@ func dispositions(actions *[65]abi.Sigaction) (ign, cgt uint64) {
 // handlers and masks). The blocked and thread-pending sets are the reading thread's,
 // where Linux shows /proc/PID/status's from the thread group leader.
 func (t *Thread) status(host string) []byte {
-	p := t.p
 	raw, err := readHostFile(host)
 	if err != nil {
 		return nil
 	}
-	s := procSummary{threads: p.programThreads()}
-	// The program's address space and data sizes (its memory, which RLIMIT_AS and
-	// RLIMIT_DATA count), not golos's.
-	p.mm.mu.Lock()
-	p.mm.syncStack()
-	s.vmSize, s.vmData = p.mm.owned.size(), p.mm.data.size()
-	p.mm.mu.Unlock()
-	if vm, ok := p.vmCounts(raw); ok {
-		s.vm = &vm
-	}
-	hand := p.sighand
-	hand.mu.Lock()
-	ign, cgt := dispositions(&hand.actions)
-	s.sigs = map[string]uint64{"SigPnd:": t.pending, "ShdPnd:": p.shared.pending, "SigBlk:": t.sigmask, "SigIgn:": ign, "SigCgt:": cgt}
-	hand.mu.Unlock()
+	s := t.summary(raw)
 	filters := 0
 	for f := t.seccomp.Load(); f != nil; f = f.prev {
 		filters++
@@ -208,30 +193,40 @@ func (s *procSummary) status(raw []byte) []byte {
 	return out.Bytes()
 }
 
-// stat is the host's stat file of the process (or of one of its threads, at host) with
-// the program's thread count, memory, signals, the stack pointer it started with and
-// where its code and data lie (procSummary.stat). The signals are the reading thread's,
-// as status's are.
-func (t *Thread) stat(host string) []byte {
+// summary is what status and stat show of the process, as thread t reads them: the
+// program's threads, memory (procvm.go; hostStatus, when given, for its peak resident
+// size), layout and signals, the blocked and thread-pending ones t's.
+func (t *Thread) summary(hostStatus []byte) procSummary {
 	p := t.p
-	raw, err := readHostFile(host)
-	if err != nil {
-		return nil
-	}
 	s := procSummary{threads: p.programThreads()}
+	// The program's address space and data sizes (its memory, which RLIMIT_AS and
+	// RLIMIT_DATA count), not golos's.
 	p.mm.mu.Lock()
 	p.mm.syncStack()
-	s.vmSize, s.startStack = p.mm.owned.size(), p.mm.startStack
+	s.vmSize, s.vmData, s.startStack = p.mm.owned.size(), p.mm.data.size(), p.mm.startStack
 	s.layout = p.mm.layoutOf()
 	p.mm.mu.Unlock()
-	if vm, ok := p.vmCounts(nil); ok {
+	if vm, ok := p.vmCounts(hostStatus); ok {
 		s.vm = &vm
 	}
 	hand := p.sighand
 	hand.mu.Lock()
 	ign, cgt := dispositions(&hand.actions)
-	s.sigs = map[string]uint64{"SigPnd:": t.pending, "SigBlk:": t.sigmask, "SigIgn:": ign, "SigCgt:": cgt}
+	s.sigs = map[string]uint64{"SigPnd:": t.pending, "ShdPnd:": p.shared.pending, "SigBlk:": t.sigmask, "SigIgn:": ign, "SigCgt:": cgt}
 	hand.mu.Unlock()
+	return s
+}
+
+// stat is the host's stat file of the process (or of one of its threads, at host) with
+// the program's thread count, memory, signals, the stack pointer it started with and
+// where its code and data lie (procSummary.stat). The signals are the reading thread's,
+// as status's are.
+func (t *Thread) stat(host string) []byte {
+	raw, err := readHostFile(host)
+	if err != nil {
+		return nil
+	}
+	s := t.summary(nil)
 	return s.stat(raw)
 }
 

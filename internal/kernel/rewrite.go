@@ -364,9 +364,10 @@ func (p *Process) setPlainSyscalls() {
 		return
 	}
 	root := p.fsctx.root != nil
+	rootRO := root && p.fsctx.root.HasReadOnly()
 	for nr := range syscalls {
 		r := &syscalls[nr]
-		entry.PlainSyscalls[nr] = plainFor(r, root, root && p.fsctx.root.HasReadOnly())
+		entry.PlainSyscalls[nr] = plainFor(r, root, rootRO)
 		// On a descriptor of golos's, or relative to one (an *at call whose first
 		// argument is its only directory descriptor: ownDirFD), a call goes to Go however
 		// its path begins. (renameat, renameat2, linkat and symlinkat are not marked: the
